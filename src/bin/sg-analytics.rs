@@ -1,0 +1,418 @@
+//! The `sg-analytics` command line: summarize or filter a downloaded Analytics export offline.
+//!
+//! A thin adapter over the library: it reads the file (or stdin) in chunks into an `Ingester`, so
+//! memory is the compact table (tens of bytes a row), never the whole file.
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    std::process::exit(cli::main());
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod cli {
+    use std::fs::File;
+    use std::io::{self, BufWriter, Read, Write};
+    use std::path::PathBuf;
+
+    use lexopt::prelude::*;
+    use serde_json::Value;
+    use sg_analytics::{Filter, Ingester, Query, Sort, Summary, Table};
+
+    const USAGE: &str = "\
+sg-analytics: summarize Sourcegraph Analytics usage exports (CSV) offline
+
+USAGE:
+    sg-analytics summarize [FILE|-] [OPTIONS]    print totals and grouped metrics
+    sg-analytics filter [FILE|-] [OPTIONS]       write the rows that pass the filters as CSV
+
+FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
+stdin. The file is read in chunks into a columnar table (about 50 bytes a row at the finest
+granularity), so a 500 MB export needs a few hundred MB of memory, not gigabytes.
+
+FILTERS (summarize and filter):
+    --from DATE           first day kept, YYYY-MM-DD (month rows: kept when the month overlaps)
+    --to DATE             last day kept, YYYY-MM-DD
+    --user S              keep this user (ID, e-mail or username; exact, any case); repeatable
+    --user-search TEXT    keep users whose ID, e-mail or username contains TEXT
+    --client C            keep this client (Client Name); repeatable
+    --language L          keep this language; repeatable
+    --active-only         keep rows whose Active Sourcegraph User is true
+
+SUMMARIZE OPTIONS:
+    --by KEY,...          group by user, day, week, month, client, language (in that order of nesting)
+    --minutes F=N,...     minutes saved per use of a feature (completions=2, autoEdits=2, chat=5,
+                          commands=5, searches=5, navigation=1, or the column names)
+    --sort KEY[:desc]     order groups by a key or a metric (default: by the keys)
+    --limit N             at most N groups
+    --offset N            skip the first N groups
+    --format FMT          table (default, aligned for reading), csv (the grouped result, or one
+                          totals row) or json (the full summary)
+    --columns A,B,...     metrics shown per group in the table format
+
+FILTER OPTIONS:
+    -o, --output FILE     write to FILE instead of stdout
+
+Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).
+";
+
+    /// The metrics shown per group in the table format unless `--columns` says otherwise.
+    const TABLE_COLUMNS: &[&str] = &[
+        "users",
+        "activeUsers",
+        "avgDau",
+        "hoursSaved",
+        "Searches",
+        "Chat Events",
+        "Combined Completion Acceptances",
+        "Combined CAR",
+        "Percentage of Code Written by Cody",
+    ];
+
+    #[derive(Clone, Copy, PartialEq)]
+    enum Format {
+        Table,
+        Csv,
+        Json,
+    }
+
+    struct Args {
+        command: String,
+        input: Option<PathBuf>,
+        output: Option<PathBuf>,
+        query: Query,
+        format: Format,
+        columns: Option<Vec<String>>,
+    }
+
+    pub fn main() -> i32 {
+        match run() {
+            Ok(()) => 0,
+            Err(message) => {
+                eprintln!("sg-analytics: error: {message}");
+                2
+            }
+        }
+    }
+
+    fn parse_args() -> Result<Option<Args>, String> {
+        let mut parser = lexopt::Parser::from_env();
+        let mut args = Args {
+            command: String::new(),
+            input: None,
+            output: None,
+            query: Query::default(),
+            format: Format::Table,
+            columns: None,
+        };
+        let list = |v: String| -> Vec<String> {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let e = |e: lexopt::Error| e.to_string();
+        while let Some(arg) = parser.next().map_err(e)? {
+            let f: &mut Filter = &mut args.query.filter;
+            match arg {
+                Short('h') | Long("help") => {
+                    print!("{USAGE}");
+                    return Ok(None);
+                }
+                Short('V') | Long("version") => {
+                    println!("sg-analytics {}", env!("CARGO_PKG_VERSION"));
+                    return Ok(None);
+                }
+                Long("from") => f.from = Some(parser.value().map_err(e)?.string().map_err(e)?),
+                Long("to") => f.to = Some(parser.value().map_err(e)?.string().map_err(e)?),
+                Long("user") => f
+                    .users
+                    .push(parser.value().map_err(e)?.string().map_err(e)?),
+                Long("user-search") => {
+                    f.user_search = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("client") => f
+                    .clients
+                    .push(parser.value().map_err(e)?.string().map_err(e)?),
+                Long("language") => f
+                    .languages
+                    .push(parser.value().map_err(e)?.string().map_err(e)?),
+                Long("active-only") => f.active_only = true,
+                Long("by") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    args.query.group_by.extend(list(v));
+                }
+                Long("minutes") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    for pair in list(v) {
+                        let (name, minutes) = pair.split_once('=').ok_or_else(|| {
+                            format!("--minutes: expected FEATURE=MINUTES, found {pair:?}")
+                        })?;
+                        let minutes: f64 = minutes.trim().parse().map_err(|_| {
+                            format!("--minutes: {minutes:?} is not a number of minutes")
+                        })?;
+                        args.query
+                            .minutes_saved
+                            .insert(name.trim().to_string(), minutes);
+                    }
+                }
+                Long("sort") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    let (by, desc) = match v.rsplit_once(':') {
+                        Some((by, "desc")) => (by.to_string(), true),
+                        Some((by, "asc")) => (by.to_string(), false),
+                        _ => (v, false),
+                    };
+                    args.query.sort = Some(Sort { by, desc });
+                }
+                Long("limit") => {
+                    args.query.limit = Some(parser.value().map_err(e)?.parse().map_err(e)?)
+                }
+                Long("offset") => {
+                    args.query.offset = parser.value().map_err(e)?.parse().map_err(e)?
+                }
+                Long("format") => {
+                    args.format = match parser.value().map_err(e)?.string().map_err(e)?.as_str() {
+                        "table" => Format::Table,
+                        "csv" => Format::Csv,
+                        "json" => Format::Json,
+                        other => {
+                            return Err(format!(
+                                "--format: expected table, csv or json, found {other:?}"
+                            ))
+                        }
+                    }
+                }
+                Long("columns") => {
+                    args.columns = Some(list(parser.value().map_err(e)?.string().map_err(e)?))
+                }
+                Short('o') | Long("output") => {
+                    args.output = Some(parser.value().map_err(e)?.into())
+                }
+                Value(v) if args.command.is_empty() => args.command = v.string().map_err(e)?,
+                Value(v) if args.input.is_none() => args.input = Some(v.into()),
+                other => return Err(other.unexpected().to_string()),
+            }
+        }
+        match args.command.as_str() {
+            "summarize" | "filter" => Ok(Some(args)),
+            "" => Err(format!(
+                "expected a command: summarize or filter\n\n{USAGE}"
+            )),
+            other => Err(format!(
+                "unknown command {other:?}: expected summarize or filter (see --help)"
+            )),
+        }
+    }
+
+    fn run() -> Result<(), String> {
+        let Some(args) = parse_args()? else {
+            return Ok(());
+        };
+        if args.command == "summarize" && args.output.is_some() {
+            return Err("--output is for the filter command; redirect summarize's output".into());
+        }
+        let table = read_table(args.input.as_ref())?;
+        let stdout = io::stdout();
+        match args.command.as_str() {
+            "filter" => {
+                let out: Box<dyn Write> = match &args.output {
+                    Some(path) => Box::new(
+                        File::create(path)
+                            .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
+                    ),
+                    None => Box::new(stdout.lock()),
+                };
+                let written = table
+                    .write_filtered_csv(&args.query.filter, BufWriter::new(out))
+                    .map_err(|e| e.to_string())?;
+                eprintln!("sg-analytics: {written} of {} rows written", table.rows());
+                report_warnings(&table);
+                Ok(())
+            }
+            _ => {
+                let summary = table.summarize(&args.query).map_err(|e| e.to_string())?;
+                let text = match args.format {
+                    Format::Json => summary.to_json() + "\n",
+                    Format::Csv => summary.to_csv(),
+                    Format::Table => render_table(&summary, args.columns.as_deref()),
+                };
+                let mut out = stdout.lock();
+                out.write_all(text.as_bytes())
+                    .and_then(|()| out.flush())
+                    .or_else(|e| {
+                        // A closed pipe (`| head`) is not an error of ours.
+                        if e.kind() == io::ErrorKind::BrokenPipe {
+                            Ok(())
+                        } else {
+                            Err(e)
+                        }
+                    })
+                    .map_err(|e| format!("writing the output: {e}"))?;
+                if args.format == Format::Csv {
+                    report_warnings(&table);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn read_table(path: Option<&PathBuf>) -> Result<Table, String> {
+        let name = path.map_or("stdin".to_string(), |p| p.display().to_string());
+        let mut input: Box<dyn Read> = match path {
+            Some(p) if p.as_os_str() != "-" => {
+                Box::new(File::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?)
+            }
+            _ => Box::new(io::stdin().lock()),
+        };
+        let mut ingester = Ingester::new();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading {name}: {e}")),
+            };
+            ingester
+                .push(&buf[..n])
+                .map_err(|e| format!("{name}: {e}"))?;
+        }
+        ingester.finish().map_err(|e| format!("{name}: {e}"))
+    }
+
+    fn report_warnings(table: &Table) {
+        let info = table.info();
+        if info.warnings_total > 0 {
+            eprintln!(
+                "sg-analytics: {} warning(s), {} row(s) skipped; the first: line {}: {}",
+                info.warnings_total,
+                info.skipped_rows,
+                info.warnings[0].line,
+                info.warnings[0].message
+            );
+        }
+    }
+
+    fn format_value(v: &Value) -> String {
+        match v {
+            Value::Null => "—".to_string(),
+            Value::String(s) => s.clone(),
+            Value::Bool(b) => b.to_string(),
+            Value::Number(n) if n.is_f64() => {
+                let x = n.as_f64().unwrap_or(0.0);
+                if x.abs() < 1.0 {
+                    format!("{x:.4}")
+                } else {
+                    format!("{x:.2}")
+                }
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn aligned(rows: &[Vec<String>], right_from: usize) -> String {
+        let widths: Vec<usize> = (0..rows.first().map_or(0, Vec::len))
+            .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+            .collect();
+        let mut out = String::new();
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, cell)| {
+                    let pad = " ".repeat(widths[c] - cell.chars().count());
+                    if c >= right_from {
+                        format!("{pad}{cell}")
+                    } else {
+                        format!("{cell}{pad}")
+                    }
+                })
+                .collect();
+            out.push_str(cells.join("  ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    fn render_table(summary: &Summary, columns: Option<&[String]>) -> String {
+        let json = summary.to_value();
+        let input = &json["input"];
+        let mut out = format!(
+            "{} export: {} rows ({} skipped), {} to {}, {} warning(s)\n",
+            input["granularity"].as_str().unwrap_or("?"),
+            input["rows"],
+            input["skippedRows"],
+            input["firstDate"].as_str().unwrap_or("—"),
+            input["lastDate"].as_str().unwrap_or("—"),
+            json["warningsTotal"]
+        );
+        if let Some(warnings) = json["warnings"].as_array() {
+            for w in warnings.iter().take(10) {
+                let column = w["column"]
+                    .as_str()
+                    .map_or(String::new(), |c| format!(", {c}"));
+                out.push_str(&format!(
+                    "  warning: line {}{column}: {}\n",
+                    w["line"],
+                    w["message"].as_str().unwrap_or("")
+                ));
+            }
+            let total = json["warningsTotal"].as_u64().unwrap_or(0);
+            if total > 10 {
+                out.push_str(&format!("  ... and {} more\n", total - 10));
+            }
+        }
+        let approximate: Vec<&str> = json["approximate"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        out.push_str("\nTotals\n");
+        let totals = summary.totals();
+        let rows: Vec<Vec<String>> = totals
+            .iter()
+            .map(|(k, v)| {
+                let label = if approximate.contains(&k.as_str()) {
+                    format!("{k} (approximate)")
+                } else {
+                    k.clone()
+                };
+                vec![format!("  {label}"), format_value(v)]
+            })
+            .collect();
+        out.push_str(&aligned(&rows, 1));
+        let groups = summary.groups();
+        if let Some(first) = groups.first() {
+            let key_names: Vec<String> = first["key"]
+                .as_object()
+                .map(|k| k.keys().cloned().collect())
+                .unwrap_or_default();
+            let metric_names: Vec<String> = match columns {
+                Some(c) => c.to_vec(),
+                None => TABLE_COLUMNS
+                    .iter()
+                    .filter(|c| totals.contains_key(**c))
+                    .map(|c| c.to_string())
+                    .collect(),
+            };
+            out.push_str(&format!(
+                "\nGroups by {} ({} of {})\n",
+                key_names.join(", "),
+                groups.len(),
+                summary.groups_total()
+            ));
+            let mut rows = vec![key_names.iter().chain(&metric_names).cloned().collect()];
+            for g in &groups {
+                let keys = key_names.iter().map(|k| format_value(&g["key"][k]));
+                let metrics = metric_names
+                    .iter()
+                    .map(|m| g.get(m).map_or("?".to_string(), format_value));
+                rows.push(keys.chain(metrics).collect());
+            }
+            out.push_str(&aligned(&rows, key_names.len()));
+        }
+        out
+    }
+}

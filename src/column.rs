@@ -1,0 +1,581 @@
+//! Columnar storage: dictionary-encoded text, day numbers, tri-state booleans, and numbers stored as
+//! scaled integers in the narrowest width that holds them (most cells of an export fit in a byte).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use crate::number::{pow10, Num, MAX_SCALE};
+
+/// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
+/// attacker-chosen hash-flooding material in a report the user opened themselves.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// Unsigned codes in the narrowest width that holds the largest one.
+#[derive(Clone, Debug)]
+pub(crate) enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Codes {
+    fn new() -> Codes {
+        Codes::U8(Vec::new())
+    }
+
+    fn push(&mut self, code: u32) {
+        loop {
+            match self {
+                Codes::U8(v) if code <= u32::from(u8::MAX) => return v.push(code as u8),
+                Codes::U16(v) if code <= u32::from(u16::MAX) => return v.push(code as u16),
+                Codes::U32(v) => return v.push(code),
+                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
+                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(v) => u32::from(v[row]),
+            Codes::U16(v) => u32::from(v[row]),
+            Codes::U32(v) => v[row],
+        }
+    }
+
+    /// Calls `f(row, code)` for every row.
+    #[inline]
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        match self {
+            Codes::U8(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
+            Codes::U16(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
+            Codes::U32(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, c)),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+
+    fn shrink(&mut self) {
+        match self {
+            Codes::U8(v) => v.shrink_to_fit(),
+            Codes::U16(v) => v.shrink_to_fit(),
+            Codes::U32(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+/// Dictionary-encoded text: each distinct value stored once, rows hold codes.
+#[derive(Clone, Debug)]
+pub(crate) struct TextColumn {
+    pub(crate) values: Vec<String>,
+    index: FxHashMap<String, u32>,
+    pub(crate) codes: Codes,
+    /// The raw bytes and code of the previous cell: exports are sorted by user, so the same value
+    /// often repeats on consecutive rows and needs no hashing.
+    last: Option<(Vec<u8>, u32)>,
+}
+
+impl TextColumn {
+    pub(crate) fn new() -> TextColumn {
+        TextColumn {
+            values: Vec::new(),
+            index: FxHashMap::default(),
+            codes: Codes::new(),
+            last: None,
+        }
+    }
+
+    pub(crate) fn push(&mut self, raw: &[u8]) {
+        if let Some((bytes, code)) = &self.last {
+            if bytes == raw {
+                self.codes.push(*code);
+                return;
+            }
+        }
+        let text = String::from_utf8_lossy(raw);
+        let text = text.trim();
+        let code = match self.index.get(text) {
+            Some(&code) => code,
+            None => {
+                let code = self.values.len() as u32;
+                self.values.push(text.to_string());
+                self.index.insert(text.to_string(), code);
+                code
+            }
+        };
+        self.codes.push(code);
+        match &mut self.last {
+            Some((bytes, last)) => {
+                bytes.clear();
+                bytes.extend_from_slice(raw);
+                *last = code;
+            }
+            None => self.last = Some((raw.to_vec(), code)),
+        }
+    }
+
+    pub(crate) fn value(&self, row: usize) -> &str {
+        &self.values[self.codes.get(row) as usize]
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.codes.shrink();
+        self.last = None;
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.codes.heap_bytes()
+            + self
+                .values
+                .iter()
+                .map(|v| 2 * v.capacity() + 40)
+                .sum::<usize>()
+    }
+}
+
+/// Day numbers; `NULL_DAY` for an empty or unparseable cell.
+pub(crate) const NULL_DAY: i32 = i32::MIN;
+
+/// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
+pub(crate) const NULL_BOOL: u8 = 2;
+
+/// Numbers as integers scaled by `10^scale`, in the narrowest width that holds them; each width's
+/// largest value (or `i64::MIN`, or NaN) marks an empty cell.
+#[derive(Clone, Debug)]
+pub(crate) enum Ints {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+}
+
+/// Per-group sums of one numeric column.
+#[derive(Clone, Debug)]
+pub(crate) enum Acc {
+    /// Scaled integers.
+    Int(Vec<i64>),
+    Float(Vec<f64>),
+}
+
+/// A numeric column.
+#[derive(Clone, Debug)]
+pub(crate) struct NumColumn {
+    pub(crate) scale: u8,
+    pub(crate) data: Ints,
+}
+
+impl NumColumn {
+    pub(crate) fn new() -> NumColumn {
+        NumColumn {
+            scale: 0,
+            data: Ints::U8(Vec::new()),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.data {
+            Ints::U8(v) => v.len(),
+            Ints::U16(v) => v.len(),
+            Ints::U32(v) => v.len(),
+            Ints::I64(v) => v.len(),
+            Ints::F64(v) => v.len(),
+        }
+    }
+
+    /// The value of a row as a scaled integer, or `None` when empty. Not for `F64` columns.
+    #[inline]
+    fn get_scaled(&self, row: usize) -> Option<i64> {
+        match &self.data {
+            Ints::U8(v) => (v[row] != u8::MAX).then(|| i64::from(v[row])),
+            Ints::U16(v) => (v[row] != u16::MAX).then(|| i64::from(v[row])),
+            Ints::U32(v) => (v[row] != u32::MAX).then(|| i64::from(v[row])),
+            Ints::I64(v) => (v[row] != i64::MIN).then_some(v[row]),
+            Ints::F64(v) => (!v[row].is_nan()).then(|| v[row] as i64),
+        }
+    }
+
+    /// The value of a row, or `None` when empty.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<f64> {
+        match &self.data {
+            Ints::F64(v) => (!v[row].is_nan()).then_some(v[row]),
+            _ => self
+                .get_scaled(row)
+                .map(|x| x as f64 / pow10(self.scale) as f64),
+        }
+    }
+
+    pub(crate) fn push(&mut self, value: Option<Num>) {
+        let Some(value) = value else {
+            self.push_null();
+            return;
+        };
+        if let Ints::F64(v) = &mut self.data {
+            v.push(value.to_f64());
+            return;
+        }
+        let scaled = match value {
+            Num::Dec { mantissa, scale } if scale <= MAX_SCALE => {
+                if scale > self.scale && !self.rescale(scale) {
+                    return self.push(Some(value));
+                }
+                mantissa.checked_mul(pow10(self.scale - scale))
+            }
+            _ => None,
+        };
+        match scaled {
+            Some(x) if x != i64::MIN => self.push_scaled(x),
+            _ => {
+                self.to_floats();
+                self.push(Some(value));
+            }
+        }
+    }
+
+    fn push_null(&mut self) {
+        match &mut self.data {
+            Ints::U8(v) => v.push(u8::MAX),
+            Ints::U16(v) => v.push(u16::MAX),
+            Ints::U32(v) => v.push(u32::MAX),
+            Ints::I64(v) => v.push(i64::MIN),
+            Ints::F64(v) => v.push(f64::NAN),
+        }
+    }
+
+    fn push_scaled(&mut self, x: i64) {
+        loop {
+            match &mut self.data {
+                Ints::U8(v) if (0..i64::from(u8::MAX)).contains(&x) => return v.push(x as u8),
+                Ints::U16(v) if (0..i64::from(u16::MAX)).contains(&x) => return v.push(x as u16),
+                Ints::U32(v) if (0..i64::from(u32::MAX)).contains(&x) => return v.push(x as u32),
+                Ints::I64(v) => return v.push(x),
+                Ints::F64(v) => return v.push(x as f64 / pow10(self.scale) as f64),
+                _ => self.widen(),
+            }
+        }
+    }
+
+    /// Moves to the next wider representation, keeping every value and empty cell.
+    fn widen(&mut self) {
+        let n = self.len();
+        self.data = match &self.data {
+            Ints::U8(_) => Ints::U16(
+                (0..n)
+                    .map(|i| self.get_scaled(i).map_or(u16::MAX, |x| x as u16))
+                    .collect(),
+            ),
+            Ints::U16(_) => Ints::U32(
+                (0..n)
+                    .map(|i| self.get_scaled(i).map_or(u32::MAX, |x| x as u32))
+                    .collect(),
+            ),
+            Ints::U32(_) => Ints::I64(
+                (0..n)
+                    .map(|i| self.get_scaled(i).unwrap_or(i64::MIN))
+                    .collect(),
+            ),
+            Ints::I64(_) | Ints::F64(_) => {
+                self.to_floats();
+                return;
+            }
+        };
+    }
+
+    /// Raises the scale (more decimal places), re-encoding every value; false when that overflows,
+    /// in which case the column has become floats.
+    fn rescale(&mut self, scale: u8) -> bool {
+        let factor = pow10(scale - self.scale);
+        let values: Option<Vec<Option<i64>>> = (0..self.len())
+            .map(|i| match self.get_scaled(i) {
+                None => Some(None),
+                Some(x) => x.checked_mul(factor).filter(|&x| x != i64::MIN).map(Some),
+            })
+            .collect();
+        match values {
+            Some(values) => {
+                self.scale = scale;
+                self.data = Ints::U8(Vec::with_capacity(values.len()));
+                for v in values {
+                    match v {
+                        Some(x) => self.push_scaled(x),
+                        None => self.push_null(),
+                    }
+                }
+                true
+            }
+            None => {
+                self.to_floats();
+                false
+            }
+        }
+    }
+
+    fn to_floats(&mut self) {
+        if matches!(self.data, Ints::F64(_)) {
+            return;
+        }
+        let floats = (0..self.len())
+            .map(|i| self.get(i).unwrap_or(f64::NAN))
+            .collect();
+        self.data = Ints::F64(floats);
+    }
+
+    /// Adds every non-empty cell of a kept row into its group: `groups[row]` is the group or
+    /// `u32::MAX` for a row the filter dropped. Integer columns sum scaled integers (exact) into
+    /// `Acc::Int`, float columns into `Acc::Float`; `counts` (when given) counts the cells added.
+    pub(crate) fn accumulate(&self, groups: &[u32], acc: &mut Acc, mut counts: Option<&mut [u32]>) {
+        macro_rules! sum {
+            ($v:expr, $sums:expr, $keep:expr, $conv:expr) => {
+                for (&g, &x) in groups.iter().zip($v.iter()) {
+                    if g != u32::MAX && $keep(x) {
+                        $sums[g as usize] += $conv(x);
+                        if let Some(c) = counts.as_deref_mut() {
+                            c[g as usize] += 1;
+                        }
+                    }
+                }
+            };
+        }
+        match (&self.data, acc) {
+            (Ints::U8(v), Acc::Int(s)) => sum!(v, s, |x| x != u8::MAX, i64::from),
+            (Ints::U16(v), Acc::Int(s)) => sum!(v, s, |x| x != u16::MAX, i64::from),
+            (Ints::U32(v), Acc::Int(s)) => sum!(v, s, |x| x != u32::MAX, i64::from),
+            (Ints::I64(v), Acc::Int(s)) => {
+                for (&g, &x) in groups.iter().zip(v.iter()) {
+                    if g != u32::MAX && x != i64::MIN {
+                        let sum = &mut s[g as usize];
+                        *sum = sum.saturating_add(x);
+                        if let Some(c) = counts.as_deref_mut() {
+                            c[g as usize] += 1;
+                        }
+                    }
+                }
+            }
+            (Ints::F64(v), Acc::Float(s)) => sum!(v, s, |x: f64| !x.is_nan(), |x| x),
+            (_, acc) => {
+                // The accumulator was made for another representation: go cell by cell.
+                for (row, &g) in groups.iter().enumerate() {
+                    if let (true, Some(x)) = (g != u32::MAX, self.get(row)) {
+                        match acc {
+                            Acc::Int(s) => s[g as usize] += (x * pow10(self.scale) as f64) as i64,
+                            Acc::Float(s) => s[g as usize] += x,
+                        }
+                        if let Some(c) = counts.as_deref_mut() {
+                            c[g as usize] += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// A zeroed accumulator of the right kind for this column.
+    pub(crate) fn accumulator(&self, groups: usize) -> Acc {
+        if self.is_float() {
+            Acc::Float(vec![0.0; groups])
+        } else {
+            Acc::Int(vec![0; groups])
+        }
+    }
+
+    /// The value of an accumulated sum.
+    pub(crate) fn sum_value(&self, acc: &Acc, group: usize) -> f64 {
+        match acc {
+            Acc::Int(s) => s[group] as f64 / pow10(self.scale) as f64,
+            Acc::Float(s) => s[group],
+        }
+    }
+
+    /// Whether values are floats (sums then live in `float_sums`).
+    pub(crate) fn is_float(&self) -> bool {
+        matches!(self.data, Ints::F64(_))
+    }
+
+    /// The cell as the export would write it: the shortest exact decimal, or empty.
+    pub(crate) fn format(&self, row: usize, out: &mut String) {
+        use std::fmt::Write;
+        if let Ints::F64(v) = &self.data {
+            if !v[row].is_nan() {
+                let _ = write!(out, "{}", v[row]);
+            }
+            return;
+        }
+        let Some(x) = self.get_scaled(row) else {
+            return;
+        };
+        format_scaled(x, self.scale, out);
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.data {
+            Ints::U8(v) => v.capacity(),
+            Ints::U16(v) => v.capacity() * 2,
+            Ints::U32(v) => v.capacity() * 4,
+            Ints::I64(v) => v.capacity() * 8,
+            Ints::F64(v) => v.capacity() * 8,
+        }
+    }
+
+    pub(crate) fn shrink(&mut self) {
+        match &mut self.data {
+            Ints::U8(v) => v.shrink_to_fit(),
+            Ints::U16(v) => v.shrink_to_fit(),
+            Ints::U32(v) => v.shrink_to_fit(),
+            Ints::I64(v) => v.shrink_to_fit(),
+            Ints::F64(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+/// Writes `x / 10^scale` as the shortest exact decimal ("0.25", "3", "-1.5").
+pub(crate) fn format_scaled(x: i64, scale: u8, out: &mut String) {
+    use std::fmt::Write;
+    if scale == 0 {
+        let _ = write!(out, "{x}");
+        return;
+    }
+    let p = pow10(scale).unsigned_abs();
+    let abs = x.unsigned_abs();
+    let (int, mut frac, mut digits) = (abs / p, abs % p, usize::from(scale));
+    if x < 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::parse_num;
+
+    fn column(cells: &[&str]) -> NumColumn {
+        let mut c = NumColumn::new();
+        for cell in cells {
+            c.push(parse_num(cell));
+        }
+        c
+    }
+
+    fn formatted(c: &NumColumn) -> Vec<String> {
+        (0..c.len())
+            .map(|i| {
+                let mut s = String::new();
+                c.format(i, &mut s);
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn numbers_widen_and_rescale_without_losing_values_or_blanks() {
+        let cells = [
+            "3",
+            "",
+            "254",
+            "255",
+            "70000",
+            "0.25",
+            "",
+            "5000000000",
+            "-2",
+            "1.125",
+        ];
+        let c = column(&cells);
+        assert!(matches!(c.data, Ints::I64(_)));
+        assert_eq!(c.scale, 3);
+        let expected: Vec<String> = cells
+            .iter()
+            .map(|s| s.trim_start_matches('+').to_string())
+            .collect();
+        assert_eq!(formatted(&c), expected);
+        assert_eq!(c.get(5), Some(0.25));
+        assert_eq!(c.get(1), None);
+    }
+
+    #[test]
+    fn small_counts_stay_one_byte_wide() {
+        let c = column(&["0", "1", "", "254"]);
+        assert!(matches!(c.data, Ints::U8(_)));
+        assert_eq!(c.get(2), None);
+        assert_eq!(c.get(3), Some(254.0));
+    }
+
+    #[test]
+    fn exponents_turn_the_column_into_floats() {
+        let c = column(&["1", "2.5", "1e3", ""]);
+        assert!(c.is_float());
+        assert_eq!(formatted(&c), vec!["1", "2.5", "1000", ""]);
+    }
+
+    #[test]
+    fn accumulate_skips_dropped_rows_and_blanks() {
+        let c = column(&["1", "2", "", "4"]);
+        let mut acc = c.accumulator(2);
+        let mut counts = vec![0u32; 2];
+        c.accumulate(&[0, 1, 0, u32::MAX], &mut acc, Some(&mut counts));
+        assert_eq!(c.sum_value(&acc, 0), 1.0);
+        assert_eq!(c.sum_value(&acc, 1), 2.0);
+        assert_eq!(counts, vec![1, 1]);
+    }
+
+    #[test]
+    fn text_is_interned_and_trimmed() {
+        let mut t = TextColumn::new();
+        for v in [&b"a"[..], b"a", b" b ", b"a", b"\xffz"] {
+            t.push(v);
+        }
+        assert_eq!(t.values, vec!["a", "b", "\u{fffd}z"]);
+        assert_eq!(t.value(2), "b");
+        assert_eq!(t.value(3), "a");
+    }
+}

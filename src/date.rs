@@ -1,0 +1,182 @@
+//! Calendar dates as day numbers (days since 1970-01-01), with no time zone: the export's dates are
+//! plain calendar dates.
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
+pub(crate) fn days_from_civil(year: i32, month: u32, day: u32) -> i32 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = month as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + day as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The calendar date of a day number.
+pub(crate) fn civil_from_days(days: i32) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i32::from(month <= 2);
+    (year, month, day)
+}
+
+fn days_in_month(year: i32, month: u32) -> u32 {
+    match month {
+        4 | 6 | 9 | 11 => 30,
+        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 => 28,
+        _ => 31,
+    }
+}
+
+/// A parsed date cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ParsedDate {
+    /// The day number (the first of the month for a `YYYY-MM` cell).
+    pub day: i32,
+    /// The cell named only a month (`YYYY-MM`).
+    pub month_only: bool,
+}
+
+fn digits(s: &[u8]) -> Option<u32> {
+    if s.is_empty() || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(s.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0')))
+}
+
+/// Parses `YYYY-MM-DD`, `YYYY-MM`, or a timestamp whose date part is `YYYY-MM-DD` followed by `T` or
+/// a space and a time (the time and any zone are ignored: the export's dates are calendar dates).
+pub(crate) fn parse_date(cell: &str) -> Option<ParsedDate> {
+    let b = cell.trim().as_bytes();
+    if b.len() < 7 || b[4] != b'-' {
+        return None;
+    }
+    let year = digits(&b[0..4])? as i32;
+    let month = digits(&b[5..7])?;
+    if !(1..=12).contains(&month) {
+        return None;
+    }
+    if b.len() == 7 {
+        return Some(ParsedDate {
+            day: days_from_civil(year, month, 1),
+            month_only: true,
+        });
+    }
+    if b.len() < 10 || b[7] != b'-' {
+        return None;
+    }
+    let day = digits(&b[8..10])?;
+    if day == 0 || day > days_in_month(year, month) {
+        return None;
+    }
+    if b.len() > 10 && !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    Some(ParsedDate {
+        day: days_from_civil(year, month, day),
+        month_only: false,
+    })
+}
+
+/// Parses a strict `YYYY-MM-DD` (as the API and the filters take them).
+pub(crate) fn parse_day(s: &str) -> Option<i32> {
+    match parse_date(s) {
+        Some(d) if !d.month_only && s.trim().len() == 10 => Some(d.day),
+        _ => None,
+    }
+}
+
+/// `YYYY-MM-DD`.
+pub(crate) fn format_day(days: i32) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// `YYYY-MM`.
+pub(crate) fn format_month(days: i32) -> String {
+    let (y, m, _) = civil_from_days(days);
+    format!("{y:04}-{m:02}")
+}
+
+/// The Monday on or before a day.
+pub(crate) fn week_start(days: i32) -> i32 {
+    // 1970-01-01 was a Thursday: three days after a Monday.
+    days - (days + 3).rem_euclid(7)
+}
+
+/// The first day of the day's month.
+pub(crate) fn month_start(days: i32) -> i32 {
+    let (y, m, _) = civil_from_days(days);
+    days_from_civil(y, m, 1)
+}
+
+/// The last day of the day's month.
+pub(crate) fn month_end(days: i32) -> i32 {
+    let (y, m, _) = civil_from_days(days);
+    days_from_civil(y, m, days_in_month(y, m))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip_over_four_centuries() {
+        for d in -150_000..150_000 {
+            let (y, m, dd) = civil_from_days(d);
+            assert_eq!(days_from_civil(y, m, dd), d);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(format_day(days_from_civil(2024, 2, 29)), "2024-02-29");
+    }
+
+    #[test]
+    fn parses_the_export_date_forms() {
+        let d = days_from_civil(2025, 3, 4);
+        assert_eq!(parse_date("2025-03-04").unwrap().day, d);
+        assert_eq!(parse_date(" 2025-03-04T13:45:00Z ").unwrap().day, d);
+        assert_eq!(parse_date("2025-03-04 00:00:00.000").unwrap().day, d);
+        let m = parse_date("2025-03").unwrap();
+        assert!(m.month_only);
+        assert_eq!(m.day, days_from_civil(2025, 3, 1));
+        for bad in [
+            "2025-02-30",
+            "2025-13-01",
+            "2025/03/04",
+            "03-04-2025",
+            "2025-03-04x",
+            "",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(parse_day("2025-03"), None);
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_have_ends() {
+        // 2025-03-05 is a Wednesday; its Monday is 2025-03-03.
+        assert_eq!(
+            format_day(week_start(days_from_civil(2025, 3, 5))),
+            "2025-03-03"
+        );
+        assert_eq!(
+            format_day(week_start(days_from_civil(2025, 3, 3))),
+            "2025-03-03"
+        );
+        assert_eq!(
+            format_day(month_end(days_from_civil(2024, 2, 10))),
+            "2024-02-29"
+        );
+        assert_eq!(
+            format_month(month_start(days_from_civil(2024, 2, 10))),
+            "2024-02"
+        );
+    }
+}

@@ -1,0 +1,657 @@
+//! The push-based ingester: bytes in, in chunks of any size, a [`Table`] out.
+//!
+//! Built on `csv-core`, which does no I/O: it takes whatever bytes it is given and says how many it
+//! used, so a record may span any number of chunks.
+
+use csv_core::{ReadRecordResult, Reader};
+
+use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
+use crate::date::parse_date;
+use crate::error::{Error, ErrorKind};
+use crate::number::parse_num;
+use crate::schema::{display_header, header_says_rate, Granularity, KnownColumn, Role};
+use crate::summary::Warning;
+use crate::table::{Column, Data, Measure, Table};
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Builds a [`Table`] from an export pushed in chunks of any size.
+///
+/// Nothing is dropped silently: a row with the wrong number of fields is skipped and reported with
+/// its line number; a cell that does not parse where a number, date or boolean is expected is
+/// reported with its line and column and counts as empty; blank lines are ignored; invalid UTF-8 is
+/// decoded lossily.
+pub struct Ingester {
+    reader: Reader,
+    /// The current record's field bytes and field ends, kept across chunks.
+    fields: Vec<u8>,
+    ends: Vec<usize>,
+    fields_len: usize,
+    ends_len: usize,
+    /// Lines seen so far (1 + the newlines consumed).
+    line: u64,
+    last_consumed: u8,
+    bytes: u64,
+    /// Bytes held back at the very start, until we know whether they are a BOM.
+    head: Vec<u8>,
+    started: bool,
+    /// The header of the first part, as written; `None` until it is read.
+    header: Option<Vec<String>>,
+    /// A later part started: its first record is a header that must match the first one.
+    expect_header: bool,
+    table: Option<Table>,
+    skipped_rows: u64,
+    warnings: Vec<Warning>,
+    warnings_total: u64,
+    error: Option<Error>,
+}
+
+impl Default for Ingester {
+    fn default() -> Self {
+        Ingester::new()
+    }
+}
+
+impl Ingester {
+    /// A new ingester, waiting for the header row.
+    pub fn new() -> Ingester {
+        Ingester {
+            reader: Reader::new(),
+            fields: vec![0; 1024],
+            ends: vec![0; 64],
+            fields_len: 0,
+            ends_len: 0,
+            line: 1,
+            last_consumed: 0,
+            bytes: 0,
+            head: Vec::new(),
+            started: false,
+            header: None,
+            expect_header: false,
+            table: None,
+            skipped_rows: 0,
+            warnings: Vec::new(),
+            warnings_total: 0,
+            error: None,
+        }
+    }
+
+    /// Data rows kept so far.
+    pub fn rows(&self) -> usize {
+        self.table.as_ref().map_or(0, |t| t.rows)
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Feeds the next chunk. Fails only when the input cannot be an Analytics export at all (its
+    /// header names none of the export's columns, or a later part's header differs from the
+    /// first); after a failure every call fails the same way.
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), Error> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        self.bytes += chunk.len() as u64;
+        if !self.started {
+            // A BOM may be split across chunks: hold the first bytes until we can tell.
+            self.head.extend_from_slice(chunk);
+            if self.head.len() < BOM.len() && BOM.starts_with(&self.head) {
+                return Ok(());
+            }
+            self.started = true;
+            let head = std::mem::take(&mut self.head);
+            let body = head.strip_prefix(BOM).unwrap_or(&head);
+            return self.feed(body);
+        }
+        self.feed(chunk)
+    }
+
+    /// Starts another CSV document in the same report (another window of a windowed fetch): the
+    /// record in progress is completed, and the next record is a header that must name the same
+    /// columns as the first part's.
+    pub fn start_part(&mut self) -> Result<(), Error> {
+        self.end_input()?;
+        self.reader = Reader::new();
+        self.started = false;
+        self.last_consumed = b'\n';
+        self.expect_header = self.header.is_some();
+        Ok(())
+    }
+
+    /// Ends the input and returns the report.
+    pub fn finish(mut self) -> Result<Table, Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.end_input()?;
+        let Some(mut table) = self.table.take() else {
+            return Err(Error::new(
+                ErrorKind::EmptyInput,
+                "the export is empty: there is no header row",
+            ));
+        };
+        for column in &mut table.columns {
+            type_unknown_column(column);
+            if let Data::Text(t) = &mut column.data {
+                t.finish();
+            }
+            if let Data::Num(n) = &mut column.data {
+                n.shrink();
+            }
+        }
+        assign_measures(&mut table.columns);
+        table.skipped_rows = self.skipped_rows;
+        table.warnings = self.warnings;
+        table.warnings_total = self.warnings_total;
+        table.compute_date_range();
+        Ok(table)
+    }
+
+    fn end_input(&mut self) -> Result<(), Error> {
+        if !self.started {
+            self.started = true;
+            let head = std::mem::take(&mut self.head);
+            self.feed(&head)?;
+        }
+        self.feed(&[])
+    }
+
+    fn feed(&mut self, mut input: &[u8]) -> Result<(), Error> {
+        // csv-core takes an empty input as the end of the data.
+        let at_end = input.is_empty();
+        loop {
+            if input.is_empty() && !at_end {
+                return Ok(());
+            }
+            let (result, nin, nout, nend) = self.reader.read_record(
+                input,
+                &mut self.fields[self.fields_len..],
+                &mut self.ends[self.ends_len..],
+            );
+            let consumed = &input[..nin];
+            self.line += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
+            if let Some(&b) = consumed.last() {
+                self.last_consumed = b;
+            }
+            input = &input[nin..];
+            self.fields_len += nout;
+            self.ends_len += nend;
+            match result {
+                ReadRecordResult::InputEmpty => return Ok(()),
+                ReadRecordResult::OutputFull => {
+                    let n = self.fields.len();
+                    self.fields.resize(n * 2, 0);
+                }
+                ReadRecordResult::OutputEndsFull => {
+                    let n = self.ends.len();
+                    self.ends.resize(n * 2, 0);
+                }
+                ReadRecordResult::Record => {
+                    let result = self.record();
+                    self.fields_len = 0;
+                    self.ends_len = 0;
+                    result?;
+                }
+                ReadRecordResult::End => return Ok(()),
+            }
+        }
+    }
+
+    /// The line the record just read started on.
+    fn record_line(&self) -> u64 {
+        let embedded = self.fields[..self.fields_len]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        let terminator = u64::from(self.last_consumed == b'\n');
+        self.line.saturating_sub(embedded + terminator).max(1)
+    }
+
+    fn record(&mut self) -> Result<(), Error> {
+        let line = self.record_line();
+        let ends = &self.ends[..self.ends_len];
+        let fields = &self.fields[..self.fields_len];
+        let field = |i: usize| -> &[u8] {
+            let start = if i == 0 { 0 } else { ends[i - 1] };
+            &fields[start..ends[i]]
+        };
+        // A line of only spaces is as blank as an empty one.
+        if ends.len() == 1 && field(0).iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
+        if self.header.is_none() {
+            let header: Vec<String> = (0..ends.len())
+                .map(|i| String::from_utf8_lossy(field(i)).into_owned())
+                .collect();
+            let table = new_table(&header, &mut |w| self.warnings.push(w))
+                .inspect_err(|e| self.error = Some(e.clone()))?;
+            self.warnings_total = self.warnings.len() as u64;
+            self.header = Some(header);
+            self.table = Some(table);
+            return Ok(());
+        }
+        if self.expect_header {
+            self.expect_header = false;
+            let first = self.header.as_deref().unwrap_or_default();
+            let same = ends.len() == first.len()
+                && (0..ends.len())
+                    .all(|i| same_header(&String::from_utf8_lossy(field(i)), &first[i]));
+            if !same {
+                let e = Error::new(
+                    ErrorKind::Input,
+                    format!(
+                        "line {line}: this part's header differs from the first part's; \
+                         parts of one report must have the same columns"
+                    ),
+                );
+                self.error = Some(e.clone());
+                return Err(e);
+            }
+            return Ok(());
+        }
+        let Some(table) = self.table.as_mut() else {
+            return Ok(());
+        };
+        if ends.len() != table.columns.len() {
+            self.skipped_rows += 1;
+            let message = format!(
+                "found a row with {} fields, but the header has {}; the row is skipped",
+                ends.len(),
+                table.columns.len()
+            );
+            warn(
+                &mut self.warnings,
+                &mut self.warnings_total,
+                line,
+                None,
+                message,
+            );
+            return Ok(());
+        }
+        for (i, column) in table.columns.iter_mut().enumerate() {
+            let raw = field(i);
+            let problem = match &mut column.data {
+                Data::Text(t) => {
+                    t.push(raw);
+                    None
+                }
+                Data::Num(n) => {
+                    let text = std::str::from_utf8(raw).unwrap_or("\u{fffd}");
+                    if text.trim().is_empty() {
+                        n.push(None);
+                        None
+                    } else {
+                        let value = parse_num(text);
+                        n.push(value);
+                        value.is_none().then_some("a number")
+                    }
+                }
+                Data::Date(d) => {
+                    let text = String::from_utf8_lossy(raw);
+                    if text.trim().is_empty() {
+                        d.push(NULL_DAY);
+                        None
+                    } else if let Some(parsed) = parse_date(&text) {
+                        d.push(parsed.day);
+                        column.month_only &= parsed.month_only;
+                        None
+                    } else {
+                        d.push(NULL_DAY);
+                        Some("a date (YYYY-MM-DD or YYYY-MM)")
+                    }
+                }
+                Data::Bool(b) => {
+                    let value = parse_bool(raw);
+                    b.push(value.unwrap_or(NULL_BOOL));
+                    value.is_none().then_some("true or false")
+                }
+            };
+            if let Some(expected) = problem {
+                let found = String::from_utf8_lossy(raw);
+                let message = format!(
+                    "expected {expected}, found {:?}; counted as empty",
+                    truncate(found.trim(), 40)
+                );
+                warn(
+                    &mut self.warnings,
+                    &mut self.warnings_total,
+                    line,
+                    Some(column.name.clone()),
+                    message,
+                );
+            }
+        }
+        table.rows += 1;
+        Ok(())
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+fn warn(
+    warnings: &mut Vec<Warning>,
+    total: &mut u64,
+    line: u64,
+    column: Option<String>,
+    message: String,
+) {
+    *total += 1;
+    if warnings.len() < Table::MAX_WARNINGS {
+        warnings.push(Warning {
+            line,
+            column,
+            message,
+        });
+    }
+}
+
+fn same_header(a: &str, b: &str) -> bool {
+    crate::schema::normalize_header(a) == crate::schema::normalize_header(b)
+}
+
+/// `Some(1)` true, `Some(0)` false, `Some(NULL_BOOL)` empty, `None` unparseable.
+fn parse_bool(raw: &[u8]) -> Option<u8> {
+    let s = raw.trim_ascii();
+    const TRUE: [&[u8]; 5] = [b"true", b"yes", b"y", b"t", b"1"];
+    const FALSE: [&[u8]; 5] = [b"false", b"no", b"n", b"f", b"0"];
+    if s.is_empty() {
+        Some(NULL_BOOL)
+    } else if TRUE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
+        Some(1)
+    } else if FALSE.iter().any(|f| s.eq_ignore_ascii_case(f)) {
+        Some(0)
+    } else {
+        None
+    }
+}
+
+/// Sets up the columns from the header row.
+fn new_table(header: &[String], warn_with: &mut dyn FnMut(Warning)) -> Result<Table, Error> {
+    let mut columns: Vec<Column> = Vec::with_capacity(header.len());
+    for written in header {
+        let mut known = KnownColumn::from_header(written);
+        if let Some(k) = known {
+            if columns.iter().any(|c| c.known == Some(k)) {
+                warn_with(Warning {
+                    line: 1,
+                    column: Some(display_header(written)),
+                    message: format!(
+                        "the column {:?} appears twice; the second is kept as an unknown column",
+                        k.name()
+                    ),
+                });
+                known = None;
+            }
+        }
+        let mut name = known.map_or_else(|| display_header(written), |k| k.name().to_string());
+        if known.is_none() {
+            let base = name.clone();
+            let mut n = 2;
+            while columns.iter().any(|c| c.name == name) {
+                name = format!("{base} ({n})");
+                n += 1;
+            }
+        }
+        let data = match known.map(KnownColumn::role) {
+            Some(Role::Bool) => Data::Bool(Vec::new()),
+            Some(Role::Date) => Data::Date(Vec::new()),
+            Some(Role::Count | Role::Rate) => Data::Num(NumColumn::new()),
+            Some(Role::Text) | None => Data::Text(TextColumn::new()),
+        };
+        columns.push(Column {
+            name,
+            header: written.trim_start_matches('\u{feff}').to_string(),
+            known,
+            data,
+            measure: None,
+            month_only: true,
+        });
+    }
+    if columns.iter().all(|c| c.known.is_none()) {
+        let first = header.first().map_or("", |h| h.as_str());
+        return Err(Error::new(
+            ErrorKind::Input,
+            format!(
+                "this is not a Sourcegraph Analytics export: its first line names none of the \
+                 export's columns (it starts with {:?}); expected a CSV header such as \
+                 \"Instance user ID,User Email,Username,...\"",
+                truncate(first.trim(), 60)
+            ),
+        ));
+    }
+    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
+    let date = find(KnownColumn::TimestampDate).or_else(|| find(KnownColumn::TimestampMonth));
+    let client = find(KnownColumn::ClientName);
+    let language = find(KnownColumn::Language);
+    let granularity = match date.map(|i| columns[i].known) {
+        Some(Some(KnownColumn::TimestampDate)) if client.is_some() || language.is_some() => {
+            Granularity::ByUserDayClientLanguage
+        }
+        Some(Some(KnownColumn::TimestampDate)) => Granularity::ByUserDay,
+        Some(_) => Granularity::ByUserMonth,
+        None => Granularity::ByUser,
+    };
+    Ok(Table {
+        user_id: find(KnownColumn::UserId),
+        email: find(KnownColumn::UserEmail),
+        username: find(KnownColumn::Username),
+        active: find(KnownColumn::Active),
+        client,
+        language,
+        date,
+        granularity,
+        columns,
+        rows: 0,
+        skipped_rows: 0,
+        warnings: Vec::new(),
+        warnings_total: 0,
+        first_date: None,
+        last_date: None,
+        user_flags: None,
+    })
+}
+
+/// An unknown column is a number column when every non-empty cell is a number (and there is at
+/// least one); otherwise it stays text.
+fn type_unknown_column(column: &mut Column) {
+    if column.known.is_some() {
+        return;
+    }
+    let Data::Text(text) = &column.data else {
+        return;
+    };
+    let mut any = false;
+    let mut parsed = Vec::with_capacity(text.values.len());
+    for value in &text.values {
+        if value.is_empty() {
+            parsed.push(None);
+            continue;
+        }
+        match parse_num(value) {
+            Some(n) => {
+                any = true;
+                parsed.push(Some(n));
+            }
+            None => return,
+        }
+    }
+    if !any {
+        return;
+    }
+    let mut numbers = NumColumn::new();
+    text.codes
+        .for_each(|_, code| numbers.push(parsed[code as usize]));
+    numbers.shrink();
+    column.data = Data::Num(numbers);
+}
+
+/// Decides how each numeric column aggregates (see DESIGN: rates are recomputed from their parts).
+fn assign_measures(columns: &mut [Column]) {
+    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
+    let ratio = |numerator: KnownColumn, denominator: KnownColumn, factor: u32| match (
+        find(numerator),
+        find(denominator),
+    ) {
+        (Some(numerator), Some(denominator)) => Measure::Ratio {
+            numerator,
+            denominator,
+            factor,
+        },
+        _ => Measure::Mean,
+    };
+    let measures: Vec<Option<Measure>> = columns
+        .iter()
+        .map(|c| {
+            if !matches!(c.data, Data::Num(_)) {
+                return None;
+            }
+            Some(match c.known {
+                Some(KnownColumn::CombinedCar) => ratio(
+                    KnownColumn::CompletionAcceptances,
+                    KnownColumn::CompletionSuggestions,
+                    1,
+                ),
+                Some(KnownColumn::PercentWrittenByCody) => ratio(
+                    KnownColumn::CharsWrittenByCody,
+                    KnownColumn::CharsWritten,
+                    100,
+                ),
+                Some(KnownColumn::AutoEditRate) => ratio(
+                    KnownColumn::AutoEditAccepted,
+                    KnownColumn::AutoEditSuggested,
+                    1,
+                ),
+                Some(KnownColumn::WeightedCar) => match find(KnownColumn::CompletionSuggestions) {
+                    Some(weight) => Measure::WeightedMean { weight },
+                    None => Measure::Mean,
+                },
+                Some(_) => Measure::Sum,
+                None if header_says_rate(&c.name) => Measure::Mean,
+                None => Measure::Sum,
+            })
+        })
+        .collect();
+    for (c, m) in columns.iter_mut().zip(measures) {
+        c.measure = m;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ingest(chunks: &[&[u8]]) -> Result<Table, Error> {
+        let mut i = Ingester::new();
+        for c in chunks {
+            i.push(c)?;
+        }
+        i.finish()
+    }
+
+    #[test]
+    fn line_numbers_count_physical_lines() {
+        let csv =
+            b"Instance user ID,Chat Events\r\n1,2\r\n\r\n\"x\ny\",3,4\r\n2,z\n3,\"4\nx\"\n4,5";
+        for size in 1..csv.len() {
+            let chunks: Vec<&[u8]> = csv.chunks(size).collect();
+            let t = ingest(&chunks).unwrap();
+            let w: Vec<(u64, Option<&str>)> = t
+                .warnings
+                .iter()
+                .map(|w| (w.line, w.column.as_deref()))
+                .collect();
+            assert_eq!(
+                w,
+                vec![
+                    (4, None),
+                    (6, Some("Chat Events")),
+                    (7, Some("Chat Events"))
+                ],
+                "chunk size {size}"
+            );
+            assert_eq!(t.rows, 4);
+            assert_eq!(t.skipped_rows, 1);
+        }
+    }
+
+    #[test]
+    fn bom_split_across_chunks_is_dropped() {
+        let t = ingest(&[b"\xEF", b"\xBB", b"\xBFInstance user ID\n", b"7\n"]).unwrap();
+        assert_eq!(t.columns[0].name, "Instance user ID");
+        assert_eq!(t.rows, 1);
+    }
+
+    #[test]
+    fn empty_and_blank_input_is_an_error() {
+        for input in [&b""[..], b"\n\n", b"\xEF\xBB\xBF", b"\r\n  \r\n"] {
+            let e = ingest(&[input]).unwrap_err();
+            assert_eq!(e.kind(), ErrorKind::EmptyInput, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn html_is_not_an_export() {
+        let e = ingest(&[b"<!DOCTYPE html><html><body>Sign in</body></html>\n"]).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Input);
+        assert!(e.message().contains("not a Sourcegraph Analytics export"));
+    }
+
+    #[test]
+    fn later_parts_skip_their_header_and_must_match() {
+        let mut i = Ingester::new();
+        i.push(b"Instance user ID,Chat Events\n1,2\n1,").unwrap();
+        i.start_part().unwrap();
+        i.push(b"instance user id , CHAT EVENTS\n2,5\n").unwrap();
+        let t = i.finish().unwrap();
+        assert_eq!(t.rows, 3);
+        assert_eq!(t.warnings_total, 0);
+        let mut i = Ingester::new();
+        i.push(b"Instance user ID,Chat Events\n1,2\n").unwrap();
+        i.start_part().unwrap();
+        assert!(i.push(b"Instance user ID,Searches\n").is_err());
+        assert!(i.finish().is_err());
+    }
+
+    #[test]
+    fn unknown_columns_are_typed_by_content() {
+        let t = ingest(&[
+            b"Instance user ID,Agent runs,Team,Agent success rate\n1,3,a,0.5\n2,,b,\n3,4,7,1\n",
+        ])
+        .unwrap();
+        assert!(matches!(t.columns[1].data, Data::Num(_)));
+        assert_eq!(t.columns[1].measure, Some(Measure::Sum));
+        assert!(matches!(t.columns[2].data, Data::Text(_)));
+        assert_eq!(t.columns[3].measure, Some(Measure::Mean));
+    }
+
+    #[test]
+    fn granularity_comes_from_the_header() {
+        let cases = [
+            ("Instance user ID,Searches", Granularity::ByUser),
+            (
+                "Instance user ID,Timestamp Month,Searches",
+                Granularity::ByUserMonth,
+            ),
+            (
+                "Instance user ID,Timestamp Date,Searches",
+                Granularity::ByUserDay,
+            ),
+            (
+                "Instance user ID,Client Name,Timestamp Date,Language",
+                Granularity::ByUserDayClientLanguage,
+            ),
+        ];
+        for (header, g) in cases {
+            let t = ingest(&[header.as_bytes()]).unwrap();
+            assert_eq!(t.granularity, g, "{header}");
+            assert_eq!(t.rows, 0);
+        }
+    }
+}

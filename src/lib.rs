@@ -1,0 +1,43 @@
+//! sg-analytics: stream Sourcegraph Analytics usage exports into answers.
+//!
+//! The core is plain Rust with no browser types. Bytes go into an [`Ingester`] in chunks of any
+//! size (a fetch body, a file read, one byte at a time); it builds a compact columnar [`Table`].
+//! A [`Query`] (filter, group, sort, page) over the table gives a [`Summary`] in the one shape
+//! every output speaks (see `DESIGN.md`): the CLI's JSON, the JS `summarize()` and the page.
+//!
+//! ```
+//! use sg_analytics::{Ingester, Query};
+//! let mut ingester = Ingester::new();
+//! ingester.push(b"Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n1,true,2025-01-0");
+//! ingester.push(b"1,3\n2,false,2025-01-02,4\n");
+//! let table = ingester.finish().unwrap();
+//! let query: Query = serde_json::from_str(r#"{"groupBy": ["month"]}"#).unwrap();
+//! let summary = table.summarize(&query).unwrap();
+//! assert_eq!(summary.totals()["Chat Events"], 7);
+//! assert_eq!(summary.totals()["activeUsers"], 1);
+//! ```
+#![deny(missing_docs)]
+
+mod column;
+mod date;
+mod error;
+mod ingest;
+mod number;
+mod query;
+mod registry;
+mod schema;
+mod summary;
+mod table;
+mod write;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, ErrorKind};
+pub use ingest::Ingester;
+pub use query::{Filter, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub use registry::Registry;
+pub use schema::{Granularity, KnownColumn};
+pub use summary::{Summary, Warning};
+pub use table::{Info, Table};
+pub use write::guard_formula;

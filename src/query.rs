@@ -1,0 +1,948 @@
+//! Queries over a [`Table`]: filter, group, aggregate with the metric contract of `DESIGN.md`, sort
+//! and page.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::{Map, Number, Value};
+
+use crate::column::{Acc, FxHashMap, TextColumn, NULL_DAY};
+use crate::date::{
+    civil_from_days, format_day, format_month, month_end, month_start, parse_day, week_start,
+};
+use crate::error::Error;
+use crate::schema::KnownColumn;
+use crate::summary::{Group, Input, Summary};
+use crate::table::{Data, Measure, Table};
+
+/// Minutes saved per use of a feature, by default: `hoursSaved` = Σ count × minutes / 60.
+pub const DEFAULT_MINUTES_SAVED: &[(KnownColumn, f64)] = &[
+    (KnownColumn::CompletionAcceptances, 2.0),
+    (KnownColumn::AutoEditAccepted, 2.0),
+    (KnownColumn::ChatEvents, 5.0),
+    (KnownColumn::CommandEvents, 5.0),
+    (KnownColumn::Searches, 5.0),
+    (KnownColumn::CodeNavigationEvents, 1.0),
+];
+
+/// Short names accepted for the features in `minutesSaved`, beside the column names.
+const FEATURE_ALIASES: &[(&str, KnownColumn)] = &[
+    ("completions", KnownColumn::CompletionAcceptances),
+    ("autoedits", KnownColumn::AutoEditAccepted),
+    ("auto-edits", KnownColumn::AutoEditAccepted),
+    ("chat", KnownColumn::ChatEvents),
+    ("commands", KnownColumn::CommandEvents),
+    ("searches", KnownColumn::Searches),
+    ("search", KnownColumn::Searches),
+    ("navigation", KnownColumn::CodeNavigationEvents),
+    ("codenavigation", KnownColumn::CodeNavigationEvents),
+];
+
+/// What to summarize and how. Every field is optional in JSON (camelCase); unknown fields are an
+/// error, so a typo is not silently ignored.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Query {
+    /// Group keys, in order: `user`, `day`, `week`, `month`, `client`, `language`. Default: none
+    /// (totals only).
+    pub group_by: Vec<String>,
+    /// Which rows to keep. Default: all.
+    pub filter: Filter,
+    /// The order of the groups. Default: by the group keys, ascending.
+    pub sort: Option<Sort>,
+    /// At most this many groups. Default: all.
+    pub limit: Option<usize>,
+    /// Skip this many groups first. Default: 0.
+    pub offset: usize,
+    /// Minutes saved per use of a feature, by column name (or `completions`, `autoEdits`, `chat`,
+    /// `commands`, `searches`, `navigation`). Default: [`DEFAULT_MINUTES_SAVED`]; entries given
+    /// here replace those defaults one by one.
+    pub minutes_saved: BTreeMap<String, f64>,
+}
+
+/// Which rows to keep. Every field is optional in JSON (camelCase); all given conditions must hold.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Filter {
+    /// First day kept, `YYYY-MM-DD`, inclusive. Month rows are kept when their month overlaps.
+    pub from: Option<String>,
+    /// Last day kept, `YYYY-MM-DD`, inclusive.
+    pub to: Option<String>,
+    /// Users to keep, each matched exactly (any case) against user ID, e-mail or username.
+    pub users: Vec<String>,
+    /// Keep users whose ID, e-mail or username contains this text (any case).
+    pub user_search: Option<String>,
+    /// Clients to keep (`Client Name`, exact, any case).
+    pub clients: Vec<String>,
+    /// Languages to keep (`Language`, exact, any case; `""` keeps rows without one).
+    pub languages: Vec<String>,
+    /// Keep only rows whose `Active Sourcegraph User` is true.
+    pub active_only: bool,
+    /// Drop service accounts (needs a joined user registry).
+    pub exclude_service_accounts: bool,
+}
+
+/// The order of the groups.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sort {
+    /// A group key (`month`, `user`, ...) or a metric (`users`, `Chat Events`, ...).
+    pub by: String,
+    /// Largest first. Default: false. Empty values (`null`) sort last either way.
+    #[serde(default)]
+    pub desc: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Key {
+    User,
+    Day,
+    Week,
+    Month,
+    Client,
+    Language,
+}
+
+impl Key {
+    fn parse(name: &str) -> Option<Key> {
+        Some(match name.trim().to_ascii_lowercase().as_str() {
+            "user" => Key::User,
+            "day" => Key::Day,
+            "week" => Key::Week,
+            "month" => Key::Month,
+            "client" => Key::Client,
+            "language" => Key::Language,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Key::User => "user",
+            Key::Day => "day",
+            Key::Week => "week",
+            Key::Month => "month",
+            Key::Client => "client",
+            Key::Language => "language",
+        }
+    }
+
+    fn is_time(self) -> bool {
+        matches!(self, Key::Day | Key::Week | Key::Month)
+    }
+}
+
+fn group_keys(table: &Table, names: &[String]) -> Result<Vec<Key>, Error> {
+    let mut keys = Vec::new();
+    for name in names {
+        let key = Key::parse(name).ok_or_else(|| {
+            Error::query(format!(
+                "unknown group key {name:?}: expected user, day, week, month, client or language"
+            ))
+        })?;
+        if keys.contains(&key) {
+            return Err(Error::query(format!("group key {name:?} is given twice")));
+        }
+        let g = table.granularity;
+        let missing = match key {
+            Key::User => table.identity().is_none().then_some("no user column"),
+            Key::Day | Key::Week if !g.has_days() => Some("no daily dates"),
+            Key::Month if table.date.is_none() => Some("no dates"),
+            Key::Client if table.client.is_none() => Some("no Client Name column"),
+            Key::Language if table.language.is_none() => Some("no Language column"),
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            let finer = match key {
+                Key::Client | Key::Language => "by_user_day_client_language",
+                Key::Day | Key::Week => "by_user_day or by_user_day_client_language",
+                _ => "a finer granularity",
+            };
+            return Err(Error::query(format!(
+                "cannot group by {}: this {g} export has {missing}; fetch the export with \
+                 granularity {finer} to group by {}",
+                key.name(),
+                key.name()
+            )));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// A filter resolved against a table: per-dictionary-entry answers, so each row costs lookups.
+struct CompiledFilter<'a> {
+    from: Option<i32>,
+    to: Option<i32>,
+    month_rows: bool,
+    dates: Option<&'a [i32]>,
+    users: Vec<(&'a TextColumn, Vec<bool>)>,
+    clients: Option<(&'a TextColumn, Vec<bool>)>,
+    languages: Option<(&'a TextColumn, Vec<bool>)>,
+    active: Option<&'a [u8]>,
+    service: Option<(&'a TextColumn, &'a [u8])>,
+}
+
+fn parse_filter_day(field: &str, value: &Option<String>) -> Result<Option<i32>, Error> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse_day(s).map(Some).ok_or_else(|| {
+            Error::query(format!(
+                "filter.{field}: expected a date as YYYY-MM-DD, found {s:?}"
+            ))
+        }),
+    }
+}
+
+fn matches_list(column: &TextColumn, wanted: &[String]) -> Vec<bool> {
+    let wanted: Vec<String> = wanted.iter().map(|w| w.trim().to_lowercase()).collect();
+    column
+        .values
+        .iter()
+        .map(|v| wanted.contains(&v.to_lowercase()))
+        .collect()
+}
+
+impl<'a> CompiledFilter<'a> {
+    fn new(table: &'a Table, filter: &Filter) -> Result<CompiledFilter<'a>, Error> {
+        let from = parse_filter_day("from", &filter.from)?;
+        let to = parse_filter_day("to", &filter.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(Error::query(format!(
+                    "filter.from ({}) is after filter.to ({})",
+                    format_day(f),
+                    format_day(t)
+                )));
+            }
+        }
+        if (from.is_some() || to.is_some()) && table.date.is_none() {
+            return Err(Error::query(format!(
+                "cannot filter by date: this {} export has no dates",
+                table.granularity
+            )));
+        }
+        let month_rows = !table.granularity.has_days();
+        let user_columns: Vec<&TextColumn> = [table.user_id, table.email, table.username]
+            .into_iter()
+            .filter_map(|i| table.text(i))
+            .collect();
+        let search = filter
+            .user_search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let mut users = Vec::new();
+        if !filter.users.is_empty() || search.is_some() {
+            if user_columns.is_empty() {
+                return Err(Error::query(
+                    "cannot filter by user: the export has no user ID, e-mail or username column",
+                ));
+            }
+            for column in user_columns {
+                let mut hits = matches_list(column, &filter.users);
+                if let Some(search) = &search {
+                    for (hit, value) in hits.iter_mut().zip(&column.values) {
+                        *hit |= value.to_lowercase().contains(search.as_str());
+                    }
+                }
+                users.push((column, hits));
+            }
+        }
+        let list = |index: Option<usize>, wanted: &[String], what: &str| {
+            if wanted.is_empty() {
+                return Ok(None);
+            }
+            let column = table.text(index).ok_or_else(|| {
+                Error::query(format!(
+                    "cannot filter by {what}: this {} export has no {what} column",
+                    table.granularity
+                ))
+            })?;
+            Ok::<_, Error>(Some((column, matches_list(column, wanted))))
+        };
+        let clients = list(table.client, &filter.clients, "client")?;
+        let languages = list(table.language, &filter.languages, "language")?;
+        let active = if filter.active_only {
+            match table.active.map(|i| &table.columns[i].data) {
+                Some(Data::Bool(b)) => Some(b.as_slice()),
+                _ => {
+                    return Err(Error::query(
+                        "cannot keep active users only: the export has no Active Sourcegraph \
+                         User column",
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        let service = if filter.exclude_service_accounts {
+            match (&table.user_flags, table.text(table.user_id)) {
+                (Some(flags), Some(ids)) => Some((ids, flags.as_slice())),
+                _ => {
+                    return Err(Error::query(
+                        "cannot exclude service accounts: load the user registry first",
+                    ))
+                }
+            }
+        } else {
+            None
+        };
+        Ok(CompiledFilter {
+            from,
+            to,
+            month_rows,
+            dates: table.dates(),
+            users,
+            clients,
+            languages,
+            active,
+            service,
+        })
+    }
+
+    #[inline]
+    fn keeps(&self, row: usize) -> bool {
+        if self.from.is_some() || self.to.is_some() {
+            let Some(d) = self.dates.map(|d| d[row]) else {
+                return false;
+            };
+            if d == NULL_DAY {
+                return false;
+            }
+            let (lo, hi) = if self.month_rows {
+                (month_start(d), month_end(d))
+            } else {
+                (d, d)
+            };
+            if self.from.is_some_and(|f| hi < f) || self.to.is_some_and(|t| lo > t) {
+                return false;
+            }
+        }
+        if !self.users.is_empty()
+            && !self
+                .users
+                .iter()
+                .any(|(c, hits)| hits[c.codes.get(row) as usize])
+        {
+            return false;
+        }
+        for (column, hits) in [&self.clients, &self.languages].into_iter().flatten() {
+            if !hits[column.codes.get(row) as usize] {
+                return false;
+            }
+        }
+        if self.active.is_some_and(|a| a[row] != 1) {
+            return false;
+        }
+        if let Some((ids, flags)) = self.service {
+            if flags[ids.codes.get(row) as usize] & 1 != 0 {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// A set of pairs of small integers: a bitmap when the product is small, else a hash set.
+enum PairSet {
+    Bits { bits: Vec<u64>, width: u64 },
+    Hash { set: FxHashMap<u64, ()>, width: u64 },
+}
+
+impl PairSet {
+    const MAX_BITS: u64 = 1 << 28;
+
+    fn new(height: usize, width: usize) -> PairSet {
+        let (h, w) = (height.max(1) as u64, width.max(1) as u64);
+        match h.checked_mul(w) {
+            Some(n) if n <= Self::MAX_BITS => PairSet::Bits {
+                bits: vec![0; n.div_ceil(64) as usize],
+                width: w,
+            },
+            _ => PairSet::Hash {
+                set: FxHashMap::default(),
+                width: w,
+            },
+        }
+    }
+
+    /// Adds `(a, b)`; true when it was not there yet.
+    #[inline]
+    fn insert(&mut self, a: u64, b: u64) -> bool {
+        match self {
+            PairSet::Bits { bits, width } => {
+                let i = a * *width + b;
+                let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+                let new = bits[word] & bit == 0;
+                bits[word] |= bit;
+                new
+            }
+            PairSet::Hash { set, width } => set
+                .insert(a.wrapping_mul(*width).wrapping_add(b), ())
+                .is_none(),
+        }
+    }
+}
+
+/// One component of a group key, mapped to a dense index.
+struct Component<'a> {
+    key: Key,
+    codes: Option<&'a TextColumn>,
+    /// Cardinality (the last index is for rows without a date).
+    size: u64,
+}
+
+/// The day grid: every calendar day from `base` to `base + days - 1`.
+#[derive(Clone, Copy)]
+struct Days {
+    base: i32,
+    days: usize,
+}
+
+fn month_number(day: i32) -> i64 {
+    let (y, m, _) = civil_from_days(day);
+    i64::from(y) * 12 + i64::from(m) - 1
+}
+
+impl Component<'_> {
+    #[inline]
+    fn index(&self, row: usize, dates: Option<&[i32]>, grid: Days) -> u64 {
+        match self.key {
+            Key::User | Key::Client | Key::Language => {
+                self.codes.map_or(0, |c| u64::from(c.codes.get(row)))
+            }
+            Key::Day | Key::Week | Key::Month => {
+                let d = dates.map_or(NULL_DAY, |d| d[row]);
+                if d == NULL_DAY {
+                    return self.size - 1;
+                }
+                let i = match self.key {
+                    Key::Day => i64::from(d - grid.base),
+                    Key::Week => i64::from((week_start(d) - week_start(grid.base)) / 7),
+                    _ => month_number(d) - month_number(grid.base),
+                };
+                i.clamp(0, self.size as i64 - 2) as u64
+            }
+        }
+    }
+}
+
+struct Stats {
+    rows: Vec<u64>,
+    users: Vec<u64>,
+    active_users: Vec<u64>,
+    /// Σ over days of distinct active users, and of distinct users, per group (day grain only).
+    active_user_days: Vec<u64>,
+    user_days: Vec<u64>,
+    /// Calendar days in each group's part of the range (day grain only).
+    days_in_range: Vec<u64>,
+    sums: Vec<Option<Acc>>,
+    counts: Vec<Option<Vec<u32>>>,
+    /// Σ(weight × value) and Σ weight per column with a `WeightedMean` measure.
+    weighted: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+}
+
+impl Table {
+    /// Answers a query: totals over the kept rows and, with `groupBy`, one entry per group.
+    pub fn summarize(&self, query: &Query) -> Result<Summary, Error> {
+        let keys = group_keys(self, &query.group_by)?;
+        let filter = CompiledFilter::new(self, &query.filter)?;
+        let minutes = minutes_saved(self, &query.minutes_saved)?;
+        let keep: Vec<bool> = (0..self.rows).map(|row| filter.keeps(row)).collect();
+
+        // The range of days that averages are taken over.
+        let range = match (
+            filter.from.or(self.first_date),
+            filter.to.or(self.last_date),
+        ) {
+            (Some(lo), Some(hi)) if self.granularity.has_days() && lo <= hi => Some((lo, hi)),
+            _ => None,
+        };
+        let grid = match (self.first_date, self.last_date) {
+            (Some(lo), Some(hi)) => Days {
+                base: lo,
+                days: (hi - lo + 1) as usize,
+            },
+            _ => Days { base: 0, days: 1 },
+        };
+
+        let total_groups: Vec<u32> = keep.iter().map(|&k| if k { 0 } else { u32::MAX }).collect();
+        let totals = self.aggregate(&total_groups, 1, &[], range, grid);
+        let (group_ids, representatives) = self.assign_groups(&keys, &keep, grid)?;
+        let grouped = if keys.is_empty() {
+            None
+        } else {
+            Some(self.aggregate(&group_ids, representatives.len(), &keys, range, grid))
+        };
+
+        let mut approximate = Vec::new();
+        for c in &self.columns {
+            if matches!(
+                c.measure,
+                Some(Measure::WeightedMean { .. } | Measure::Mean)
+            ) {
+                approximate.push(c.name.clone());
+            }
+        }
+        let totals_map = self.stats_map(&totals, 0, &minutes);
+        let mut groups: Vec<Group> = match &grouped {
+            None => Vec::new(),
+            Some(stats) => representatives
+                .iter()
+                .enumerate()
+                .map(|(g, &row)| Group {
+                    key: self.key_map(&keys, row),
+                    stats: self.stats_map(stats, g, &minutes),
+                })
+                .collect(),
+        };
+        sort_groups(&mut groups, &keys, query.sort.as_ref())?;
+        let groups_total = groups.len();
+        let groups: Vec<Group> = groups
+            .into_iter()
+            .skip(query.offset)
+            .take(query.limit.unwrap_or(usize::MAX))
+            .collect();
+        let info = self.info();
+        Ok(Summary {
+            input: Input {
+                rows: info.rows,
+                skipped_rows: info.skipped_rows,
+                granularity: info.granularity,
+                first_date: info.first_date,
+                last_date: info.last_date,
+                columns: info.columns,
+            },
+            warnings: info.warnings,
+            warnings_total: info.warnings_total,
+            totals: totals_map,
+            groups,
+            groups_total,
+            group_by: keys.iter().map(|k| k.name().to_string()).collect(),
+            approximate,
+            minutes_saved: minutes
+                .iter()
+                .map(|&(i, m)| (self.columns[i].name.clone(), json_f64(m)))
+                .collect(),
+        })
+    }
+
+    /// The group of every kept row (`u32::MAX` for dropped rows), and a row of each group.
+    fn assign_groups(
+        &self,
+        keys: &[Key],
+        keep: &[bool],
+        grid: Days,
+    ) -> Result<(Vec<u32>, Vec<usize>), Error> {
+        let identity = self.identity();
+        let dates = self.dates();
+        let weeks = (week_start(grid.base + grid.days as i32 - 1) - week_start(grid.base)) / 7 + 1;
+        let months = month_number(grid.base + grid.days as i32 - 1) - month_number(grid.base) + 1;
+        let components: Vec<Component> = keys
+            .iter()
+            .map(|&key| {
+                let codes = match key {
+                    Key::User => identity,
+                    Key::Client => self.text(self.client),
+                    Key::Language => self.text(self.language),
+                    _ => None,
+                };
+                let size = match key {
+                    Key::Day => grid.days as u64 + 1,
+                    Key::Week => weeks as u64 + 1,
+                    Key::Month => months as u64 + 1,
+                    _ => codes.map_or(1, |c| c.values.len().max(1) as u64),
+                };
+                Component { key, codes, size }
+            })
+            .collect();
+        let product = components
+            .iter()
+            .try_fold(1u64, |p, c| p.checked_mul(c.size))
+            .ok_or_else(|| Error::query("too many group keys for this export"))?;
+        let mut dense = (product <= 1 << 22).then(|| vec![u32::MAX; product as usize]);
+        let mut sparse: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut representatives = Vec::new();
+        let mut ids = vec![u32::MAX; keep.len()];
+        for (row, &kept) in keep.iter().enumerate() {
+            if !kept {
+                continue;
+            }
+            let combined = components
+                .iter()
+                .fold(0u64, |acc, c| acc * c.size + c.index(row, dates, grid));
+            let slot = match &mut dense {
+                Some(dense) => &mut dense[combined as usize],
+                None => sparse.entry(combined).or_insert(u32::MAX),
+            };
+            if *slot == u32::MAX {
+                *slot = representatives.len() as u32;
+                representatives.push(row);
+            }
+            ids[row] = *slot;
+        }
+        Ok((ids, representatives))
+    }
+
+    fn aggregate(
+        &self,
+        groups: &[u32],
+        n: usize,
+        keys: &[Key],
+        range: Option<(i32, i32)>,
+        grid: Days,
+    ) -> Stats {
+        let mut stats = Stats {
+            rows: vec![0; n],
+            users: vec![0; n],
+            active_users: vec![0; n],
+            active_user_days: vec![0; n],
+            user_days: vec![0; n],
+            days_in_range: vec![0; n],
+            sums: Vec::new(),
+            counts: Vec::new(),
+            weighted: Vec::new(),
+        };
+        for &g in groups {
+            if g != u32::MAX {
+                stats.rows[g as usize] += 1;
+            }
+        }
+        for column in &self.columns {
+            let (Data::Num(values), Some(measure)) = (&column.data, column.measure) else {
+                stats.sums.push(None);
+                stats.counts.push(None);
+                stats.weighted.push(None);
+                continue;
+            };
+            let mut acc = values.accumulator(n);
+            let mut counts = (measure == Measure::Mean).then(|| vec![0u32; n]);
+            values.accumulate(groups, &mut acc, counts.as_deref_mut());
+            stats.sums.push(Some(acc));
+            stats.counts.push(counts);
+            let weights = match measure {
+                Measure::WeightedMean { weight } => match &self.columns[weight].data {
+                    Data::Num(w) => Some(w),
+                    _ => None,
+                },
+                _ => None,
+            };
+            stats.weighted.push(weights.map(|weights| {
+                let mut num = vec![0.0; n];
+                let mut den = vec![0.0; n];
+                for (row, &g) in groups.iter().enumerate() {
+                    if g == u32::MAX {
+                        continue;
+                    }
+                    if let (Some(v), Some(w)) = (values.get(row), weights.get(row)) {
+                        if w > 0.0 {
+                            num[g as usize] += v * w;
+                            den[g as usize] += w;
+                        }
+                    }
+                }
+                (num, den)
+            }));
+        }
+        let Some(identity) = self.identity() else {
+            return stats;
+        };
+        let active = match self.active.map(|i| &self.columns[i].data) {
+            Some(Data::Bool(b)) => Some(b.as_slice()),
+            _ => None,
+        };
+        let is_active = |row: usize| active.is_none_or(|a| a[row] == 1);
+        let users = identity.values.len();
+        let mut seen = PairSet::new(n, users);
+        let mut seen_active = PairSet::new(n, users);
+        for (row, &g) in groups.iter().enumerate() {
+            if g == u32::MAX {
+                continue;
+            }
+            let u = u64::from(identity.codes.get(row));
+            if seen.insert(u64::from(g), u) {
+                stats.users[g as usize] += 1;
+            }
+            if is_active(row) && seen_active.insert(u64::from(g), u) {
+                stats.active_users[g as usize] += 1;
+            }
+        }
+        let (Some((lo, hi)), Some(dates)) = (range, self.dates()) else {
+            return stats;
+        };
+        // Distinct (group, day, user), counted per group. When the groups are made of days, the
+        // group is a function of the day, so (day, user) pairs suffice and stay small.
+        let by_days = keys.iter().all(|k| k.is_time());
+        let height = if by_days { grid.days } else { n * grid.days };
+        let mut days_seen = PairSet::new(height, users);
+        let mut days_active = PairSet::new(height, users);
+        for (row, &g) in groups.iter().enumerate() {
+            let d = dates[row];
+            if g == u32::MAX || d == NULL_DAY {
+                continue;
+            }
+            let day = u64::from((d - grid.base) as u32);
+            let a = if by_days {
+                day
+            } else {
+                u64::from(g) * grid.days as u64 + day
+            };
+            let u = u64::from(identity.codes.get(row));
+            if days_seen.insert(a, u) {
+                stats.user_days[g as usize] += 1;
+            }
+            if is_active(row) && days_active.insert(a, u) {
+                stats.active_user_days[g as usize] += 1;
+            }
+        }
+        // Each group's share of the calendar days in the range.
+        let span = |d: i32| -> (i32, i32) {
+            let mut span = (lo, hi);
+            for key in keys {
+                let (a, b) = match key {
+                    Key::Day => (d, d),
+                    Key::Week => (week_start(d), week_start(d) + 6),
+                    Key::Month => (month_start(d), month_end(d)),
+                    _ => continue,
+                };
+                span = (span.0.max(a), span.1.min(b));
+            }
+            span
+        };
+        let mut done = vec![false; n];
+        for (row, &g) in groups.iter().enumerate() {
+            if g == u32::MAX || done[g as usize] {
+                continue;
+            }
+            done[g as usize] = true;
+            let (a, b) = span(dates[row]);
+            stats.days_in_range[g as usize] = (b - a + 1).max(0) as u64;
+        }
+        stats
+    }
+
+    fn key_map(&self, keys: &[Key], row: usize) -> Map<String, Value> {
+        let mut map = Map::new();
+        let text = |i: Option<usize>| self.text(i).map(|t| Value::from(t.value(row)));
+        let date = self.dates().map_or(NULL_DAY, |d| d[row]);
+        let day_value = |f: fn(i32) -> String| {
+            if date == NULL_DAY {
+                Value::Null
+            } else {
+                Value::from(f(date))
+            }
+        };
+        for key in keys {
+            let value = match key {
+                Key::User => self
+                    .identity()
+                    .map_or(Value::Null, |t| Value::from(t.value(row))),
+                Key::Day => day_value(format_day),
+                Key::Week => day_value(|d| format_day(week_start(d))),
+                Key::Month => day_value(format_month),
+                Key::Client => text(self.client).unwrap_or(Value::Null),
+                Key::Language => text(self.language).unwrap_or(Value::Null),
+            };
+            map.insert(key.name().to_string(), value);
+            if *key == Key::User && self.user_id.is_some() {
+                for (name, index) in [("email", self.email), ("username", self.username)] {
+                    if let Some(v) = text(index) {
+                        map.insert(name.to_string(), v);
+                    }
+                }
+                if let (Some(flags), Some(ids)) = (&self.user_flags, self.text(self.user_id)) {
+                    let f = flags[ids.codes.get(row) as usize];
+                    map.insert("serviceAccount".into(), Value::Bool(f & 1 != 0));
+                    map.insert("siteAdmin".into(), Value::Bool(f & 2 != 0));
+                }
+            }
+        }
+        map
+    }
+
+    fn stats_map(&self, stats: &Stats, g: usize, minutes: &[(usize, f64)]) -> Map<String, Value> {
+        let mut map = Map::new();
+        let has_users = self.identity().is_some();
+        let per_day = self.granularity.has_days() && stats.days_in_range.iter().any(|&d| d > 0);
+        let ratio = |num: f64, den: f64| {
+            if den == 0.0 {
+                Value::Null
+            } else {
+                json_f64(num / den)
+            }
+        };
+        map.insert("rows".into(), stats.rows[g].into());
+        let count = |v: u64| {
+            if has_users {
+                Value::from(v)
+            } else {
+                Value::Null
+            }
+        };
+        map.insert("users".into(), count(stats.users[g]));
+        map.insert("activeUsers".into(), count(stats.active_users[g]));
+        let (avg_dau, avg_days) = if per_day && has_users {
+            (
+                ratio(
+                    stats.active_user_days[g] as f64,
+                    stats.days_in_range[g] as f64,
+                ),
+                ratio(stats.user_days[g] as f64, stats.users[g] as f64),
+            )
+        } else {
+            (Value::Null, Value::Null)
+        };
+        map.insert("avgDau".into(), avg_dau);
+        map.insert("avgDaysActivePerUser".into(), avg_days);
+        let sum = |i: usize| -> f64 {
+            match (&self.columns[i].data, &stats.sums[i]) {
+                (Data::Num(n), Some(acc)) => n.sum_value(acc, g),
+                _ => 0.0,
+            }
+        };
+        let hours: f64 = minutes.iter().map(|&(i, m)| sum(i) * m / 60.0).sum();
+        map.insert("hoursSaved".into(), json_f64(hours));
+        for (i, column) in self.columns.iter().enumerate() {
+            let (Data::Num(values), Some(measure)) = (&column.data, column.measure) else {
+                continue;
+            };
+            let value = match measure {
+                Measure::Sum => match &stats.sums[i] {
+                    Some(Acc::Int(s)) if values.scale == 0 => Value::from(s[g]),
+                    _ => json_f64(sum(i)),
+                },
+                Measure::Ratio {
+                    numerator,
+                    denominator,
+                    factor,
+                } => ratio(f64::from(factor) * sum(numerator), sum(denominator)),
+                Measure::WeightedMean { .. } => match &stats.weighted[i] {
+                    Some((num, den)) => ratio(num[g], den[g]),
+                    None => Value::Null,
+                },
+                Measure::Mean => match &stats.counts[i] {
+                    Some(c) => ratio(sum(i), f64::from(c[g])),
+                    None => Value::Null,
+                },
+            };
+            map.insert(column.name.clone(), value);
+        }
+        map
+    }
+}
+
+/// A finite float as JSON (non-finite values cannot occur: every ratio checks its denominator).
+fn json_f64(x: f64) -> Value {
+    Number::from_f64(x).map_or(Value::Null, Value::Number)
+}
+
+/// The features counted in `hoursSaved`, as (column index, minutes), after the query's overrides.
+fn minutes_saved(table: &Table, given: &BTreeMap<String, f64>) -> Result<Vec<(usize, f64)>, Error> {
+    let mut minutes: Vec<(KnownColumn, f64)> = DEFAULT_MINUTES_SAVED.to_vec();
+    for (name, &value) in given {
+        let folded = name.trim().to_lowercase().replace([' ', '_'], "");
+        let feature = FEATURE_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == folded)
+            .map(|&(_, k)| k)
+            .or_else(|| KnownColumn::from_header(name))
+            .filter(|k| DEFAULT_MINUTES_SAVED.iter().any(|(d, _)| d == k))
+            .ok_or_else(|| {
+                let names: Vec<&str> = DEFAULT_MINUTES_SAVED
+                    .iter()
+                    .map(|(k, _)| k.name())
+                    .collect();
+                Error::query(format!(
+                    "minutesSaved: unknown feature {name:?}; expected one of {}",
+                    names.join(", ")
+                ))
+            })?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(Error::query(format!(
+                "minutesSaved: {name:?} must be a number of minutes ≥ 0, found {value}"
+            )));
+        }
+        if let Some(entry) = minutes.iter_mut().find(|(k, _)| *k == feature) {
+            entry.1 = value;
+        }
+    }
+    Ok(minutes
+        .into_iter()
+        .filter_map(|(k, m)| table.column(k).map(|i| (i, m)))
+        .filter(|&(i, _)| matches!(table.columns[i].data, Data::Num(_)))
+        .collect())
+}
+
+fn compare_values(a: Option<&Value>, b: Option<&Value>, desc: bool) -> Ordering {
+    fn rank(v: Option<&Value>) -> Option<&Value> {
+        v.filter(|v| !v.is_null())
+    }
+    match (rank(a), rank(b)) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => {
+            let o = match (x.as_f64(), y.as_f64()) {
+                (Some(x), Some(y)) => x.total_cmp(&y),
+                _ => value_text(x).cmp(&value_text(y)),
+            };
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.to_lowercase(),
+        other => other.to_string(),
+    }
+}
+
+fn sort_groups(groups: &mut [Group], keys: &[Key], sort: Option<&Sort>) -> Result<(), Error> {
+    let by_keys = |a: &Group, b: &Group| {
+        keys.iter()
+            .map(|k| compare_values(a.key.get(k.name()), b.key.get(k.name()), false))
+            .find(|o| o.is_ne())
+            .unwrap_or(Ordering::Equal)
+    };
+    let Some(sort) = sort else {
+        groups.sort_by(by_keys);
+        return Ok(());
+    };
+    let name = sort.by.trim();
+    let in_key = groups.first().is_some_and(|g| g.key.contains_key(name));
+    let in_stats = groups.first().is_some_and(|g| g.stats.contains_key(name));
+    if !groups.is_empty() && !in_key && !in_stats {
+        let mut known: Vec<&str> = groups[0].key.keys().map(String::as_str).collect();
+        known.extend(groups[0].stats.keys().map(String::as_str));
+        return Err(Error::query(format!(
+            "cannot sort by {name:?}: expected a group key or a metric ({})",
+            known.join(", ")
+        )));
+    }
+    groups.sort_by(|a, b| {
+        let (x, y) = if in_key {
+            (a.key.get(name), b.key.get(name))
+        } else {
+            (a.stats.get(name), b.stats.get(name))
+        };
+        compare_values(x, y, sort.desc).then_with(|| by_keys(a, b))
+    });
+    Ok(())
+}
+
+impl Filter {
+    pub(crate) fn compile<'a>(
+        &self,
+        table: &'a Table,
+    ) -> Result<impl Fn(usize) -> bool + 'a, Error> {
+        let compiled = CompiledFilter::new(table, self)?;
+        Ok(move |row| compiled.keeps(row))
+    }
+}

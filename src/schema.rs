@@ -1,0 +1,238 @@
+//! The export's columns: canonical names, how headers are matched, and what each column means.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::error::{Error, ErrorKind};
+
+macro_rules! known_columns {
+    ($($variant:ident => $name:literal, $role:expr;)*) => {
+        /// A column of the published column table, reported under its canonical name.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum KnownColumn {
+            $(
+                #[doc = concat!("`", $name, "`")]
+                $variant,
+            )*
+        }
+
+        impl KnownColumn {
+            /// Every known column, in the documented order.
+            pub const ALL: &'static [KnownColumn] = &[$(KnownColumn::$variant),*];
+
+            /// The canonical header, as the published column table spells it.
+            pub fn name(self) -> &'static str {
+                match self { $(KnownColumn::$variant => $name),* }
+            }
+
+            pub(crate) fn role(self) -> Role {
+                match self { $(KnownColumn::$variant => $role),* }
+            }
+        }
+    };
+}
+
+use Role::*;
+
+known_columns! {
+    UserId => "Instance user ID", Text;
+    UserEmail => "User Email", Text;
+    Username => "Username", Text;
+    Active => "Active Sourcegraph User", Bool;
+    ClientName => "Client Name", Text;
+    TimestampDate => "Timestamp Date", Date;
+    TimestampMonth => "Timestamp Month", Date;
+    Language => "Language", Text;
+    Searches => "Searches", Count;
+    CodeNavigationEvents => "Code Navigation Events", Count;
+    CodeInsightViews => "Code Insight Views", Count;
+    ChatEvents => "Chat Events", Count;
+    CommandEvents => "Command Events", Count;
+    CompletionSuggestions => "Combined Completion Suggestions", Count;
+    CompletionAcceptances => "Combined Completion Acceptances", Count;
+    AcceptedCharCount => "Total Accepted Char Count", Count;
+    CombinedCar => "Combined CAR", Rate;
+    WeightedCar => "Weighted CAR", Rate;
+    CharsWrittenByCody => "Total Characters Written by Cody", Count;
+    CharsWritten => "Total Characters Written", Count;
+    PercentWrittenByCody => "Percentage of Code Written by Cody", Rate;
+    AutoEditSuggested => "Auto-edit suggested events", Count;
+    AutoEditAccepted => "Auto-edit accepted events", Count;
+    AutoEditRate => "Auto-edit acceptance rate", Rate;
+    LinesChangedByChats => "Lines changed by chats and commands", Count;
+    LinesChangedByCompletions => "Lines changed by completions and auto-edits", Count;
+}
+
+/// How a column's cells are parsed and aggregated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    /// Free text, dictionary-encoded (user identity, client, language).
+    Text,
+    /// `true`/`yes`/`y`/`t`/`1` and their negatives, any case.
+    Bool,
+    /// A date: `YYYY-MM-DD`, `YYYY-MM`, or a timestamp with a time part.
+    Date,
+    /// An additive count: summed.
+    Count,
+    /// A rate: never summed, recomputed from its parts after grouping.
+    Rate,
+}
+
+impl KnownColumn {
+    /// Matches a header as written: case, surrounding or repeated spaces and a BOM don't matter.
+    pub fn from_header(header: &str) -> Option<KnownColumn> {
+        let wanted = normalize_header(header);
+        KnownColumn::ALL
+            .iter()
+            .copied()
+            .find(|c| normalize_header(c.name()) == wanted)
+    }
+}
+
+/// The header as it is matched: BOM dropped, trimmed, runs of white space folded to one space,
+/// lower case.
+pub(crate) fn normalize_header(header: &str) -> String {
+    header
+        .trim_start_matches('\u{feff}')
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+/// The header as reported for an unknown column: BOM dropped, trimmed.
+pub(crate) fn display_header(header: &str) -> String {
+    header.trim_start_matches('\u{feff}').trim().to_string()
+}
+
+/// Whether an unknown column's header says it holds a rate (never summed).
+pub(crate) fn header_says_rate(header: &str) -> bool {
+    let h = normalize_header(header);
+    h.contains('%')
+        || h.split(|c: char| !c.is_alphanumeric()).any(|w| {
+            matches!(
+                w,
+                "rate" | "rates" | "car" | "percent" | "percentage" | "pct" | "ratio"
+            )
+        })
+}
+
+/// The four shapes of the export, from finest to coarsest, named as the API's `granularity`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Granularity {
+    /// One row per user over the whole range: no date.
+    ByUser,
+    /// One row per user and month (`Timestamp Month`).
+    ByUserMonth,
+    /// One row per user and day (`Timestamp Date`).
+    ByUserDay,
+    /// One row per user, day, client and language: the API's default.
+    ByUserDayClientLanguage,
+}
+
+impl Granularity {
+    /// Every granularity, as the API names them.
+    pub const ALL: [Granularity; 4] = [
+        Granularity::ByUser,
+        Granularity::ByUserMonth,
+        Granularity::ByUserDay,
+        Granularity::ByUserDayClientLanguage,
+    ];
+
+    /// The API's name: `by_user`, `by_user_month`, `by_user_day`, `by_user_day_client_language`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::ByUser => "by_user",
+            Granularity::ByUserMonth => "by_user_month",
+            Granularity::ByUserDay => "by_user_day",
+            Granularity::ByUserDayClientLanguage => "by_user_day_client_language",
+        }
+    }
+
+    /// Whether rows carry a calendar day (so day, week, DAU and days-active are defined).
+    pub fn has_days(self) -> bool {
+        matches!(
+            self,
+            Granularity::ByUserDay | Granularity::ByUserDayClientLanguage
+        )
+    }
+
+    /// Whether rows carry a date at all (a day or a month).
+    pub fn has_dates(self) -> bool {
+        self != Granularity::ByUser
+    }
+}
+
+impl fmt::Display for Granularity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Granularity {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Granularity, Error> {
+        Granularity::ALL
+            .into_iter()
+            .find(|g| g.as_str() == s.trim())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Query,
+                    format!(
+                        "unknown granularity {s:?}: expected one of by_user, by_user_month, \
+                         by_user_day, by_user_day_client_language"
+                    ),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_match_regardless_of_case_space_and_bom() {
+        assert_eq!(
+            KnownColumn::from_header("\u{feff}instance USER id"),
+            Some(KnownColumn::UserId)
+        );
+        assert_eq!(
+            KnownColumn::from_header("  Combined   completion suggestions "),
+            Some(KnownColumn::CompletionSuggestions)
+        );
+        assert_eq!(KnownColumn::from_header("Chat Events 2"), None);
+    }
+
+    #[test]
+    fn canonical_names_are_distinct_after_normalization() {
+        let mut names: Vec<_> = KnownColumn::ALL
+            .iter()
+            .map(|c| normalize_header(c.name()))
+            .collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), KnownColumn::ALL.len());
+    }
+
+    #[test]
+    fn rate_headers_are_recognized() {
+        assert!(header_says_rate("Agent success rate"));
+        assert!(header_says_rate("Percentage of lines"));
+        assert!(header_says_rate("Completion %"));
+        assert!(header_says_rate("Chat CAR"));
+        assert!(!header_says_rate("Cards played"));
+        assert!(!header_says_rate("Agent runs"));
+        assert!(!header_says_rate("Lines generated"));
+    }
+
+    #[test]
+    fn granularity_round_trips_through_its_name() {
+        for g in Granularity::ALL {
+            assert_eq!(g.as_str().parse::<Granularity>().unwrap(), g);
+        }
+        let err = "by_week".parse::<Granularity>().unwrap_err();
+        assert!(err.message().contains("by_week"));
+    }
+}

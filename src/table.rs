@@ -1,0 +1,221 @@
+//! The columnar report an [`Ingester`](crate::Ingester) builds.
+
+use serde::Serialize;
+
+use crate::column::{NumColumn, TextColumn, NULL_DAY};
+use crate::date::format_day;
+use crate::error::Error;
+use crate::ingest::Ingester;
+use crate::registry::Registry;
+use crate::schema::{Granularity, KnownColumn};
+use crate::summary::Warning;
+
+/// A column's cells.
+#[derive(Clone, Debug)]
+pub(crate) enum Data {
+    Text(TextColumn),
+    /// `0` false, `1` true, `NULL_BOOL` empty.
+    Bool(Vec<u8>),
+    /// Day numbers, `NULL_DAY` empty.
+    Date(Vec<i32>),
+    Num(NumColumn),
+}
+
+/// How a numeric column aggregates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// Summed.
+    Sum,
+    /// Recomputed from summed parts: `factor × Σ numerator / Σ denominator` (column indexes).
+    Ratio {
+        numerator: usize,
+        denominator: usize,
+        factor: u32,
+    },
+    /// `Weighted CAR`: the suggestion-weighted mean over rows with both parts (approximate).
+    WeightedMean { weight: usize },
+    /// A rate whose parts are not in the export: the row-weighted mean (approximate).
+    Mean,
+}
+
+/// One column of the report.
+#[derive(Clone, Debug)]
+pub(crate) struct Column {
+    /// The name it is reported under: canonical for known columns, the trimmed header otherwise.
+    pub name: String,
+    /// The header as written (BOM dropped), for writing the original rows back.
+    pub header: String,
+    pub known: Option<KnownColumn>,
+    pub data: Data,
+    /// For numeric columns: how they aggregate (`None` for text, dates, booleans).
+    pub measure: Option<Measure>,
+    /// For date columns: every value named only a month (`YYYY-MM`).
+    pub month_only: bool,
+}
+
+/// A parsed export: columns of typed cells, plus what the ingest noticed.
+#[derive(Clone, Debug)]
+pub struct Table {
+    pub(crate) columns: Vec<Column>,
+    pub(crate) rows: usize,
+    pub(crate) skipped_rows: u64,
+    pub(crate) warnings: Vec<Warning>,
+    pub(crate) warnings_total: u64,
+    pub(crate) granularity: Granularity,
+    /// Indexes of the columns with a role in queries.
+    pub(crate) user_id: Option<usize>,
+    pub(crate) email: Option<usize>,
+    pub(crate) username: Option<usize>,
+    pub(crate) active: Option<usize>,
+    pub(crate) client: Option<usize>,
+    pub(crate) language: Option<usize>,
+    pub(crate) date: Option<usize>,
+    pub(crate) first_date: Option<i32>,
+    pub(crate) last_date: Option<i32>,
+    /// From a joined user registry: per code of the identity column, bit 0 service account,
+    /// bit 1 site admin.
+    pub(crate) user_flags: Option<Vec<u8>>,
+}
+
+/// What the ingest found: the `input` part of a summary, with the warnings.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    /// Data rows kept.
+    pub rows: usize,
+    /// Rows skipped (wrong number of fields), each reported in the warnings.
+    pub skipped_rows: u64,
+    /// The export's granularity, detected from its header.
+    pub granularity: Granularity,
+    /// The first date in the data (`YYYY-MM-DD`), if the export has dates.
+    pub first_date: Option<String>,
+    /// The last date in the data (`YYYY-MM-DD`).
+    pub last_date: Option<String>,
+    /// The columns, in the export's order, under their reported names.
+    pub columns: Vec<String>,
+    /// The first warnings (at most [`Table::MAX_WARNINGS`]).
+    pub warnings: Vec<Warning>,
+    /// How many warnings there were in all.
+    pub warnings_total: u64,
+}
+
+impl Serialize for Granularity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl Table {
+    /// How many warnings are kept with their details; the rest are only counted.
+    pub const MAX_WARNINGS: usize = 1000;
+
+    /// Parses a whole export held in memory.
+    pub fn from_bytes(data: &[u8]) -> Result<Table, Error> {
+        let mut ingester = Ingester::new();
+        ingester.push(data)?;
+        ingester.finish()
+    }
+
+    /// Data rows kept.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// The export's granularity, detected from its header.
+    pub fn granularity(&self) -> Granularity {
+        self.granularity
+    }
+
+    /// The warnings kept (at most [`Table::MAX_WARNINGS`]).
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// What the ingest found.
+    pub fn info(&self) -> Info {
+        Info {
+            rows: self.rows,
+            skipped_rows: self.skipped_rows,
+            granularity: self.granularity,
+            first_date: self.first_date.map(format_day),
+            last_date: self.last_date.map(format_day),
+            columns: self.columns.iter().map(|c| c.name.clone()).collect(),
+            warnings: self.warnings.clone(),
+            warnings_total: self.warnings_total,
+        }
+    }
+
+    /// Bytes of heap the table's cells take (dictionaries included), for memory measurements.
+    pub fn heap_bytes(&self) -> usize {
+        self.columns
+            .iter()
+            .map(|c| match &c.data {
+                Data::Text(t) => t.heap_bytes(),
+                Data::Bool(v) => v.capacity(),
+                Data::Date(v) => v.capacity() * 4,
+                Data::Num(n) => n.heap_bytes(),
+            })
+            .sum()
+    }
+
+    /// Joins a user registry: service accounts can then be excluded by the filter
+    /// (`excludeServiceAccounts`) and site admins are marked in groups by user. Users are matched
+    /// by `Instance user ID`; returns how many of the report's users the registry knows.
+    pub fn join_registry(&mut self, registry: &Registry) -> usize {
+        let Some(Data::Text(ids)) = self.user_id.map(|i| &self.columns[i].data) else {
+            return 0;
+        };
+        let mut known = 0;
+        let flags = ids
+            .values
+            .iter()
+            .map(|id| match registry.flags(id) {
+                Some(f) => {
+                    known += 1;
+                    f
+                }
+                None => 0,
+            })
+            .collect();
+        self.user_flags = Some(flags);
+        known
+    }
+
+    pub(crate) fn column(&self, known: KnownColumn) -> Option<usize> {
+        self.columns.iter().position(|c| c.known == Some(known))
+    }
+
+    pub(crate) fn text(&self, index: Option<usize>) -> Option<&TextColumn> {
+        match index.map(|i| &self.columns[i].data) {
+            Some(Data::Text(t)) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn dates(&self) -> Option<&[i32]> {
+        match self.date.map(|i| &self.columns[i].data) {
+            Some(Data::Date(d)) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The identity column: `Instance user ID`, else e-mail, else username.
+    pub(crate) fn identity(&self) -> Option<&TextColumn> {
+        self.text(self.user_id)
+            .or_else(|| self.text(self.email))
+            .or_else(|| self.text(self.username))
+    }
+
+    /// Recomputes the first and last date.
+    pub(crate) fn compute_date_range(&mut self) {
+        let range = self.dates().and_then(|d| {
+            let mut it = d.iter().copied().filter(|&x| x != NULL_DAY);
+            let first = it.next()?;
+            Some(it.fold((first, first), |(lo, hi), x| (lo.min(x), hi.max(x))))
+        });
+        (self.first_date, self.last_date) = match range {
+            Some((lo, hi)) => (Some(lo), Some(hi)),
+            None => (None, None),
+        };
+    }
+}

@@ -1,0 +1,149 @@
+//! Writers: the summary as CSV (JSON is `serde`), and the original rows that pass a filter.
+
+use std::borrow::Cow;
+use std::io::Write;
+
+use serde_json::Value;
+
+use crate::column::{NULL_BOOL, NULL_DAY};
+use crate::date::{format_day, format_month};
+use crate::error::{Error, ErrorKind};
+use crate::number::parse_num;
+use crate::query::Filter;
+use crate::summary::Summary;
+use crate::table::{Data, Table};
+
+/// Guards a text cell against spreadsheet formula injection: a cell that starts with `=`, `+`, `-`,
+/// `@`, tab or CR is prefixed with `'`, unless the whole cell is a number.
+pub fn guard_formula(cell: &str) -> Cow<'_, str> {
+    let risky = cell
+        .as_bytes()
+        .first()
+        .is_some_and(|b| matches!(b, b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    if risky && parse_num(cell).is_none() {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+fn io_error(e: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Input, format!("writing CSV: {e}"))
+}
+
+fn cell_text(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => guard_formula(s).into_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl Summary {
+    /// The grouped result as CSV: the group keys, then every metric, one row per group; without
+    /// group keys, one row of totals. Text cells are formula-guarded.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let rows: Vec<(
+            Option<&serde_json::Map<String, Value>>,
+            &serde_json::Map<String, Value>,
+        )> = if self.group_by.is_empty() {
+            vec![(None, &self.totals)]
+        } else {
+            self.groups
+                .iter()
+                .map(|g| (Some(&g.key), &g.stats))
+                .collect()
+        };
+        let key_names: Vec<String> = match self.groups.first() {
+            Some(g) if !self.group_by.is_empty() => g.key.keys().cloned().collect(),
+            _ => self.group_by.clone(),
+        };
+        let stat_names: Vec<&String> = self.totals.keys().collect();
+        let header = key_names
+            .iter()
+            .map(|k| guard_formula(k).into_owned())
+            .chain(stat_names.iter().map(|s| guard_formula(s).into_owned()));
+        // Writing into a Vec cannot fail.
+        let _ = w.write_record(header);
+        for (key, stats) in rows {
+            let keys = key_names
+                .iter()
+                .map(|k| key.and_then(|m| m.get(k)).map_or(String::new(), cell_text));
+            let values = stat_names
+                .iter()
+                .map(|s| stats.get(s.as_str()).map_or(String::new(), cell_text));
+            let _ = w.write_record(keys.chain(values));
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl Table {
+    /// The original rows that pass the filter, as CSV in their original columns and order (headers
+    /// as written). Cells are written from the parsed values: numbers in their shortest exact form,
+    /// dates as `YYYY-MM-DD` (or `YYYY-MM`), booleans as `true`/`false`; a cell reported as bad is
+    /// empty. Text cells are formula-guarded.
+    pub fn filtered_csv(&self, filter: &Filter) -> Result<String, Error> {
+        let mut out = Vec::new();
+        self.write_filtered_csv(filter, &mut out)?;
+        String::from_utf8(out).map_err(io_error)
+    }
+
+    /// Like [`Table::filtered_csv`], writing to `out`; returns the number of rows written.
+    pub fn write_filtered_csv<W: Write>(&self, filter: &Filter, out: W) -> Result<usize, Error> {
+        let keeps = filter.compile(self)?;
+        let mut w = csv::Writer::from_writer(out);
+        w.write_record(
+            self.columns
+                .iter()
+                .map(|c| guard_formula(&c.header).into_owned()),
+        )
+        .map_err(io_error)?;
+        let mut cells: Vec<String> = vec![String::new(); self.columns.len()];
+        let mut written = 0;
+        for row in 0..self.rows {
+            if !keeps(row) {
+                continue;
+            }
+            for (cell, column) in cells.iter_mut().zip(&self.columns) {
+                cell.clear();
+                match &column.data {
+                    Data::Text(t) => cell.push_str(&guard_formula(t.value(row))),
+                    Data::Num(n) => n.format(row, cell),
+                    Data::Date(d) if d[row] == NULL_DAY => {}
+                    Data::Date(d) if column.month_only => cell.push_str(&format_month(d[row])),
+                    Data::Date(d) => cell.push_str(&format_day(d[row])),
+                    Data::Bool(b) => cell.push_str(match b[row] {
+                        0 => "false",
+                        1 => "true",
+                        NULL_BOOL => "",
+                        _ => "",
+                    }),
+                }
+            }
+            w.write_record(&cells).map_err(io_error)?;
+            written += 1;
+        }
+        w.flush().map_err(io_error)?;
+        Ok(written)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_guarded_but_numbers_are_not() {
+        assert_eq!(guard_formula("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(guard_formula("+1 555"), "'+1 555");
+        assert_eq!(guard_formula("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(guard_formula("\tx"), "'\tx");
+        assert_eq!(guard_formula("-3.5"), "-3.5");
+        assert_eq!(guard_formula("+7"), "+7");
+        assert_eq!(guard_formula("alice"), "alice");
+        assert_eq!(guard_formula(""), "");
+    }
+}
