@@ -93,6 +93,9 @@ impl Ingester {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
+        if chunk.is_empty() {
+            return Ok(());
+        }
         self.bytes += chunk.len() as u64;
         if !self.started {
             // A BOM may be split across chunks: hold the first bytes until we can tell.
@@ -103,9 +106,9 @@ impl Ingester {
             self.started = true;
             let head = std::mem::take(&mut self.head);
             let body = head.strip_prefix(BOM).unwrap_or(&head);
-            return self.feed(body);
+            return self.feed(body, false);
         }
-        self.feed(chunk)
+        self.feed(chunk, false)
     }
 
     /// Starts another CSV document in the same report (another window of a windowed fetch): the
@@ -153,14 +156,14 @@ impl Ingester {
         if !self.started {
             self.started = true;
             let head = std::mem::take(&mut self.head);
-            self.feed(&head)?;
+            self.feed(&head, false)?;
         }
-        self.feed(&[])
+        self.feed(&[], true)
     }
 
-    fn feed(&mut self, mut input: &[u8]) -> Result<(), Error> {
-        // csv-core takes an empty input as the end of the data.
-        let at_end = input.is_empty();
+    /// Runs the CSV reader over `input`; `at_end` says the data ends here (csv-core takes an empty
+    /// input as the end of the data, so an empty input is only passed on then).
+    fn feed(&mut self, mut input: &[u8], at_end: bool) -> Result<(), Error> {
         loop {
             if input.is_empty() && !at_end {
                 return Ok(());

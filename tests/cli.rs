@@ -1,0 +1,283 @@
+//! Black-box tests: the real `sg-analytics` binary on fixture files.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use common::*;
+use serde_json::Value;
+
+fn run(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+        .args(args)
+        .current_dir(FIXTURES)
+        .output()
+        .unwrap()
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).unwrap()
+}
+
+fn json(args: &[&str]) -> Value {
+    let o = run(args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn summarize_by_month_prints_an_aligned_table() {
+    let o = run(&["summarize", "by_user_day.csv", "--by", "month"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("by_user_day export: 434 rows (0 skipped), 2025-03-01 to 2025-04-14"));
+    let lines: Vec<&str> = out.lines().collect();
+    let header = lines.iter().position(|l| l.starts_with("month ")).unwrap();
+    let march = lines[header + 1];
+    assert!(march.starts_with("2025-03 "));
+    // Columns line up: each value ends where its header ends.
+    let end_of = |line: &str, word: &str| line.find(word).unwrap() + word.len();
+    let users_end = end_of(lines[header], "users");
+    assert_eq!(&march[users_end - 2..users_end], "25");
+}
+
+#[test]
+fn every_format_and_granularity_gives_the_same_totals() {
+    let finest = json(&[
+        "summarize",
+        "by_user_day_client_language.csv",
+        "--format",
+        "json",
+    ]);
+    for file in ["by_user.csv", "by_user_month.csv", "by_user_day.csv"] {
+        let s = json(&["summarize", file, "--format", "json"]);
+        assert_eq!(
+            s["totals"]["Chat Events"], finest["totals"]["Chat Events"],
+            "{file}"
+        );
+        assert_eq!(s["totals"]["users"], finest["totals"]["users"], "{file}");
+    }
+    let o = run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--by",
+        "month",
+        "--format",
+        "csv",
+    ]);
+    let mut r = csv::Reader::from_reader(&o.stdout[..]);
+    let h = r.headers().unwrap().clone();
+    assert_eq!(&h[0], "month");
+    let col = h.iter().position(|c| c == "Chat Events").unwrap();
+    let total: f64 = r
+        .records()
+        .map(|rec| rec.unwrap()[col].parse::<f64>().unwrap())
+        .sum();
+    assert_eq!(Value::from(total as u64), finest["totals"]["Chat Events"]);
+}
+
+#[test]
+fn filters_and_minutes_reach_the_engine() {
+    let s = json(&[
+        "summarize",
+        "by_user_day_client_language.csv",
+        "--from",
+        "2025-03-10",
+        "--to",
+        "2025-03-16",
+        "--client",
+        "vscode.cody",
+        "--language",
+        "go",
+        "--active-only",
+        "--by",
+        "week",
+        "--minutes",
+        "chat=10,completions=0",
+        "--format",
+        "json",
+    ]);
+    let (_, all) = rows(&common::fixture("by_user_day_client_language.csv"));
+    let kept: Vec<&Row> = all
+        .iter()
+        .filter(|r| {
+            (r.date.as_deref().unwrap() >= "2025-03-10")
+                && r.date.as_deref().unwrap() <= "2025-03-16"
+        })
+        .filter(|r| r.client == "vscode.cody" && r.language == "go" && r.active)
+        .collect();
+    assert_eq!(s["totals"]["rows"], kept.len());
+    assert_eq!(s["groups"][0]["key"]["week"], "2025-03-10");
+    let hours = (2.0 * sum(&kept, "Auto-edit accepted events")
+        + 10.0 * sum(&kept, "Chat Events")
+        + 5.0 * (sum(&kept, "Command Events") + sum(&kept, "Searches"))
+        + sum(&kept, "Code Navigation Events"))
+        / 60.0;
+    assert!(approx(s["totals"]["hoursSaved"].as_f64().unwrap(), hours));
+    let s = json(&[
+        "summarize",
+        "by_user.csv",
+        "--user",
+        "alex.kim1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(s["totals"]["users"], 1);
+}
+
+#[test]
+fn reads_stdin_with_a_bom_and_crlf() {
+    let mut input = b"\xEF\xBB\xBF".to_vec();
+    input.extend(
+        String::from_utf8(common::fixture("by_user.csv"))
+            .unwrap()
+            .replace('\n', "\r\n")
+            .bytes(),
+    );
+    let o = run_stdin(&["summarize", "-", "--format", "json"], &input);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let direct = json(&["summarize", "by_user.csv", "--format", "json"]);
+    assert_eq!(s["totals"], direct["totals"]);
+    assert_eq!(s["warningsTotal"], 0);
+}
+
+#[test]
+fn filter_writes_the_kept_rows_in_their_original_columns() {
+    let o = run(&["filter", "by_user_day.csv", "--from", "2025-04-01"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let original = String::from_utf8(common::fixture("by_user_day.csv")).unwrap();
+    let out = stdout(&o);
+    assert_eq!(out.lines().next(), original.lines().next());
+    let expected: Vec<&str> = original
+        .lines()
+        .skip(1)
+        .filter(|l| l.contains(",2025-04-"))
+        .collect();
+    assert_eq!(out.lines().count() - 1, expected.len());
+    assert!(stderr(&o).contains(&format!("{} of 434 rows written", expected.len())));
+    // Cells are written back from parsed values: numbers keep their value, if not their padding.
+    let first: Vec<f64> = expected[0]
+        .split(',')
+        .skip(5)
+        .map(|c| c.parse().unwrap_or(-1.0))
+        .collect();
+    let again: Vec<f64> = out
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .skip(5)
+        .map(|c| c.parse().unwrap_or(-1.0))
+        .collect();
+    assert_eq!(first, again);
+
+    let dir = std::env::temp_dir().join(format!("sg-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("hostile-out.csv");
+    let o = run(&["filter", "hostile.csv", "-o", path.to_str().unwrap()]);
+    assert!(o.status.success());
+    let written = std::fs::read_to_string(&path).unwrap();
+    assert!(written.contains("\"'=HYPERLINK("), "{written}");
+    assert!(written.contains("<img src=x onerror=window.__pwned=1>"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn problems_in_the_input_are_reported() {
+    let o = run(&["summarize", "ragged.csv"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.contains("2 rows (2 skipped)"));
+    assert!(out.contains("warning: line 3: found a row with 3 fields, but the header has 4"));
+    let o = run(&["summarize", "bad_cells.csv", "--format", "csv"]);
+    assert!(o.status.success());
+    assert!(stderr(&o).contains("3 warning(s)"));
+}
+
+#[test]
+fn usage_and_input_errors_exit_2_with_a_message() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["summarize", "empty.csv"],
+            "empty.csv: the export is empty",
+        ),
+        (&["summarize", "missing.csv"], "cannot open missing.csv"),
+        (
+            &["summarize", "by_user_day.csv", "--by", "client"],
+            "cannot group by client",
+        ),
+        (
+            &["summarize", "by_user_day.csv", "--from", "2025-13-01"],
+            "filter.from: expected a date",
+        ),
+        (
+            &["summarize", "by_user_day.csv", "--format", "xml"],
+            "expected table, csv or json",
+        ),
+        (&["summarize", "by_user_day.csv", "--bogus"], "--bogus"),
+        (&["frobnicate"], "unknown command"),
+        (&[], "expected a command"),
+        (
+            &["summarize", "by_user_day.csv", "--minutes", "chat"],
+            "expected FEATURE=MINUTES",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let o = run_stdin(
+        &["summarize"],
+        b"<html><body>Please sign in</body></html>\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a Sourcegraph Analytics export"));
+}
+
+#[test]
+fn header_only_input_summarizes_to_zero() {
+    let s = json(&["summarize", "header_only.csv", "--format", "json"]);
+    assert_eq!(s["input"]["rows"], 0);
+    assert_eq!(s["totals"]["Chat Events"], 0);
+}
+
+#[test]
+fn help_documents_every_option() {
+    let o = run(&["--help"]);
+    assert!(o.status.success());
+    let help = stdout(&o);
+    for option in [
+        "--by",
+        "--from",
+        "--to",
+        "--client",
+        "--language",
+        "--user",
+        "--active-only",
+        "--minutes",
+        "--format",
+        "--output",
+    ] {
+        assert!(help.contains(option), "{option}");
+    }
+}

@@ -1,0 +1,449 @@
+//! The engine against the reference model on the sample exports, and the contract's edge cases.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use sg_analytics::{ErrorKind, Query, Table};
+
+fn summarize(csv: &[u8], query: Value) -> Value {
+    let table = Table::from_bytes(csv).unwrap();
+    let query: Query = serde_json::from_value(query).unwrap();
+    table.summarize(&query).unwrap().to_value()
+}
+
+const ADDITIVE: &[&str] = &[
+    "Searches",
+    "Code Navigation Events",
+    "Code Insight Views",
+    "Chat Events",
+    "Command Events",
+    "Combined Completion Suggestions",
+    "Combined Completion Acceptances",
+    "Total Accepted Char Count",
+    "Total Characters Written by Cody",
+    "Total Characters Written",
+    "Auto-edit suggested events",
+    "Auto-edit accepted events",
+    "Lines changed by chats and commands",
+    "Lines changed by completions and auto-edits",
+];
+
+#[test]
+fn monthly_summary_of_the_day_sample_matches_a_hand_computation() {
+    let csv = fixture("by_user_day.csv");
+    let (_, all) = rows(&csv);
+    let s = summarize(&csv, json!({"groupBy": ["month"]}));
+    let groups = s["groups"].as_array().unwrap();
+    assert_eq!(groups.len(), 2);
+    for g in groups {
+        let month = g["key"]["month"].as_str().unwrap();
+        let kept: Vec<&Row> = all
+            .iter()
+            .filter(|r| r.date.as_ref().unwrap().starts_with(month))
+            .collect();
+        for m in ADDITIVE {
+            assert_eq!(g[m].as_f64().unwrap(), sum(&kept, m), "{month} {m}");
+        }
+        assert_eq!(g["users"], users(&kept));
+        assert_eq!(g["activeUsers"], active_users(&kept));
+        let car = sum(&kept, "Combined Completion Acceptances")
+            / sum(&kept, "Combined Completion Suggestions");
+        assert!(approx(g["Combined CAR"].as_f64().unwrap(), car));
+        let pct = 100.0 * sum(&kept, "Total Characters Written by Cody")
+            / sum(&kept, "Total Characters Written");
+        assert!(approx(
+            g["Percentage of Code Written by Cody"].as_f64().unwrap(),
+            pct
+        ));
+        // The sample runs 2025-03-01..2025-04-14: April's average is over its 14 days in range.
+        let (from, to) = if month == "2025-03" {
+            ("2025-03-01", "2025-03-31")
+        } else {
+            ("2025-04-01", "2025-04-14")
+        };
+        assert!(
+            approx(g["avgDau"].as_f64().unwrap(), avg_dau(&kept, from, to)),
+            "{month}"
+        );
+    }
+    let everything: Vec<&Row> = all.iter().collect();
+    let t = &s["totals"];
+    assert!(approx(
+        t["avgDau"].as_f64().unwrap(),
+        avg_dau(&everything, "2025-03-01", "2025-04-14")
+    ));
+    let user_days: std::collections::BTreeSet<_> = all.iter().map(|r| (&r.user, &r.date)).collect();
+    assert!(approx(
+        t["avgDaysActivePerUser"].as_f64().unwrap(),
+        user_days.len() as f64 / users(&everything) as f64
+    ));
+    let hours = (2.0 * sum(&everything, "Combined Completion Acceptances")
+        + 2.0 * sum(&everything, "Auto-edit accepted events")
+        + 5.0
+            * (sum(&everything, "Chat Events")
+                + sum(&everything, "Command Events")
+                + sum(&everything, "Searches"))
+        + sum(&everything, "Code Navigation Events"))
+        / 60.0;
+    assert!(approx(t["hoursSaved"].as_f64().unwrap(), hours));
+}
+
+#[test]
+fn the_four_granularities_agree_on_totals() {
+    let finest = summarize(&fixture("by_user_day_client_language.csv"), json!({}));
+    for name in ["by_user.csv", "by_user_month.csv", "by_user_day.csv"] {
+        let s = summarize(&fixture(name), json!({}));
+        for m in ADDITIVE
+            .iter()
+            .copied()
+            .chain(["users", "activeUsers", "hoursSaved"])
+        {
+            assert_eq!(s["totals"][m], finest["totals"][m], "{name}: {m}");
+        }
+        for rate in [
+            "Combined CAR",
+            "Percentage of Code Written by Cody",
+            "Auto-edit acceptance rate",
+        ] {
+            assert!(
+                approx(
+                    s["totals"][rate].as_f64().unwrap(),
+                    finest["totals"][rate].as_f64().unwrap()
+                ),
+                "{name}: {rate}"
+            );
+        }
+    }
+    let day = summarize(&fixture("by_user_day.csv"), json!({}));
+    assert_eq!(day["totals"]["avgDau"], finest["totals"]["avgDau"]);
+    assert_eq!(
+        day["totals"]["avgDaysActivePerUser"],
+        finest["totals"]["avgDaysActivePerUser"]
+    );
+    let by_user = summarize(&fixture("by_user.csv"), json!({}));
+    assert_eq!(
+        by_user["totals"]["avgDau"],
+        Value::Null,
+        "avgDau needs daily rows"
+    );
+    // Monthly groups of the month file equal monthly groups of the day file.
+    let a = summarize(&fixture("by_user_month.csv"), json!({"groupBy": ["month"]}));
+    let b = summarize(&fixture("by_user_day.csv"), json!({"groupBy": ["month"]}));
+    for (x, y) in a["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(b["groups"].as_array().unwrap())
+    {
+        assert_eq!(x["key"], y["key"]);
+        for m in ADDITIVE.iter().copied().chain(["users", "activeUsers"]) {
+            assert_eq!(x[m], y[m], "{m}");
+        }
+    }
+}
+
+#[test]
+fn grouping_the_granularity_cannot_provide_is_an_error_that_says_so() {
+    for (file, key) in [
+        ("by_user_day.csv", "client"),
+        ("by_user_month.csv", "day"),
+        ("by_user.csv", "month"),
+    ] {
+        let table = Table::from_bytes(&fixture(file)).unwrap();
+        let q: Query = serde_json::from_value(json!({"groupBy": [key]})).unwrap();
+        let e = table.summarize(&q).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Query);
+        assert!(
+            e.message().contains(&format!("cannot group by {key}")),
+            "{e}"
+        );
+        assert!(e.message().contains("granularity"), "{e}");
+    }
+}
+
+#[test]
+fn rates_with_a_zero_denominator_are_null() {
+    let csv = b"Instance user ID,Active Sourcegraph User,Timestamp Date,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR\n1,true,2025-01-01,0,0,\n2,true,2025-01-02,4,1,0.25\n";
+    let s = summarize(csv, json!({"groupBy": ["day"]}));
+    assert_eq!(s["groups"][0]["Combined CAR"], Value::Null);
+    assert_eq!(s["groups"][1]["Combined CAR"], 0.25);
+    assert_eq!(s["totals"]["Combined CAR"], 0.25);
+}
+
+#[test]
+fn filters_by_date_user_client_language_and_activity() {
+    let csv = fixture("by_user_day_client_language.csv");
+    let (_, all) = rows(&csv);
+    let kept: Vec<&Row> = all
+        .iter()
+        .filter(|r| {
+            r.date.as_deref().unwrap() >= "2025-03-10" && r.date.as_deref().unwrap() <= "2025-03-20"
+        })
+        .filter(|r| r.client == "vscode.cody" && (r.language == "go" || r.language.is_empty()))
+        .collect();
+    let s = summarize(
+        &csv,
+        json!({"filter": {"from": "2025-03-10", "to": "2025-03-20",
+        "clients": ["VSCODE.cody"], "languages": ["go", ""]}}),
+    );
+    assert_eq!(s["totals"]["rows"], kept.len());
+    assert_eq!(
+        s["totals"]["Chat Events"].as_f64().unwrap(),
+        sum(&kept, "Chat Events")
+    );
+    assert!(approx(
+        s["totals"]["avgDau"].as_f64().unwrap(),
+        avg_dau(&kept, "2025-03-10", "2025-03-20")
+    ));
+
+    let s = summarize(
+        &csv,
+        json!({"filter": {"users": ["eva.chen0@example.com", "1007"]}}),
+    );
+    assert_eq!(s["totals"]["users"], 2);
+    let s = summarize(&csv, json!({"filter": {"userSearch": "OKAFOR"}}));
+    let okafor: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.user == "1014" || r.user == "1021")
+        .collect();
+    assert!(s["totals"]["users"].as_u64().unwrap() >= 2);
+    assert!(s["totals"]["rows"].as_u64().unwrap() >= okafor.len() as u64);
+}
+
+#[test]
+fn sort_limit_and_offset_page_through_groups() {
+    let csv = fixture("by_user_day.csv");
+    let all = summarize(
+        &csv,
+        json!({"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}}),
+    );
+    let chats: Vec<f64> = all["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["Chat Events"].as_f64().unwrap())
+        .collect();
+    assert!(chats.windows(2).all(|w| w[0] >= w[1]));
+    assert_eq!(all["groupsTotal"], 25);
+    let page = summarize(
+        &csv,
+        json!({"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 5, "offset": 5}),
+    );
+    assert_eq!(
+        page["groups"].as_array().unwrap()[..],
+        all["groups"].as_array().unwrap()[5..10]
+    );
+    let table = Table::from_bytes(&csv).unwrap();
+    let bad: Query =
+        serde_json::from_value(json!({"groupBy": ["user"], "sort": {"by": "nope"}})).unwrap();
+    assert!(table
+        .summarize(&bad)
+        .unwrap_err()
+        .message()
+        .contains("cannot sort by \"nope\""));
+}
+
+#[test]
+fn minutes_saved_are_configurable_and_checked() {
+    let csv = fixture("by_user.csv");
+    let base = summarize(&csv, json!({}));
+    let more = summarize(&csv, json!({"minutesSaved": {"chat": 6, "Searches": 5}}));
+    let chats = base["totals"]["Chat Events"].as_f64().unwrap();
+    let diff = more["totals"]["hoursSaved"].as_f64().unwrap()
+        - base["totals"]["hoursSaved"].as_f64().unwrap();
+    assert!(approx(diff, chats / 60.0));
+    let table = Table::from_bytes(&csv).unwrap();
+    let bad: Query = serde_json::from_value(json!({"minutesSaved": {"coffee": 3}})).unwrap();
+    assert!(table
+        .summarize(&bad)
+        .unwrap_err()
+        .message()
+        .contains("coffee"));
+}
+
+#[test]
+fn unknown_query_fields_are_rejected() {
+    assert!(serde_json::from_value::<Query>(json!({"groupby": ["month"]})).is_err());
+    assert!(serde_json::from_value::<Query>(json!({"filter": {"client": ["x"]}})).is_err());
+}
+
+#[test]
+fn header_drift_is_matched_and_unknown_columns_flow_through() {
+    let s = summarize(&fixture("header_drift.csv"), json!({}));
+    assert_eq!(s["input"]["granularity"], "by_user_day");
+    let columns: Vec<&str> = s["input"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        columns[..5],
+        [
+            "Instance user ID",
+            "Username",
+            "Active Sourcegraph User",
+            "Timestamp Date",
+            "Chat Events"
+        ]
+    );
+    assert_eq!(s["totals"]["Chat Events"], 7);
+    assert_eq!(
+        s["totals"]["Agent Runs"], 4,
+        "an unknown numeric column is summed"
+    );
+    assert!(
+        s["totals"].get("Team").is_none(),
+        "an unknown text column is not a metric"
+    );
+    assert!(approx(
+        s["totals"]["Agent success rate"].as_f64().unwrap(),
+        (0.5 + 1.0 + 0.25) / 3.0
+    ));
+    assert!(s["approximate"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("Agent success rate")));
+    assert_eq!(s["totals"]["activeUsers"], 2);
+    assert_eq!(s["totals"]["Combined CAR"], 0.3);
+    assert_eq!(s["input"]["lastDate"], "2025-03-05");
+    assert_eq!(s["warningsTotal"], 0);
+}
+
+#[test]
+fn quoted_fields_keep_commas_quotes_and_newlines() {
+    let table = Table::from_bytes(&fixture("quoted.csv")).unwrap();
+    let s = table
+        .summarize(&serde_json::from_value(json!({"groupBy": ["client"]})).unwrap())
+        .unwrap()
+        .to_value();
+    let clients: Vec<&str> = s["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["key"]["client"].as_str().unwrap())
+        .collect();
+    assert_eq!(clients, ["jetbrains\ncody", "vscode.cody"]);
+    let s = table
+        .summarize(&serde_json::from_value(json!({"groupBy": ["user"]})).unwrap())
+        .unwrap()
+        .to_value();
+    assert_eq!(s["groups"][0]["key"]["email"], "doe, jane@example.com");
+    assert_eq!(s["groups"][0]["key"]["username"], "jane \"jd\" doe");
+    // Written back, the same fields survive a round trip through a CSV reader.
+    let out = table.filtered_csv(&Default::default()).unwrap();
+    let again = Table::from_bytes(out.as_bytes()).unwrap();
+    assert_eq!(
+        again.summarize(&Default::default()).unwrap().to_value()["totals"],
+        table.summarize(&Default::default()).unwrap().to_value()["totals"]
+    );
+}
+
+#[test]
+fn ragged_rows_are_skipped_and_reported_with_line_numbers() {
+    let s = summarize(&fixture("ragged.csv"), json!({}));
+    assert_eq!(s["input"]["rows"], 2);
+    assert_eq!(s["input"]["skippedRows"], 2);
+    let lines: Vec<u64> = s["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, [3, 4]);
+    assert!(s["warnings"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("3 fields, but the header has 4"));
+    assert_eq!(s["totals"]["Chat Events"], 5);
+}
+
+#[test]
+fn bad_cells_are_reported_and_count_as_empty() {
+    let s = summarize(&fixture("bad_cells.csv"), json!({}));
+    let w: Vec<(u64, &str)> = s["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| (w["line"].as_u64().unwrap(), w["column"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            (2, "Searches"),
+            (3, "Active Sourcegraph User"),
+            (4, "Timestamp Date")
+        ]
+    );
+    assert_eq!(s["input"]["rows"], 4);
+    assert_eq!(s["totals"]["Searches"], 4);
+    assert_eq!(s["totals"]["Chat Events"].as_f64().unwrap(), 156.0);
+    assert_eq!(s["totals"]["activeUsers"], 3);
+}
+
+#[test]
+fn empty_input_is_an_error_and_header_only_is_zero_rows() {
+    let e = Table::from_bytes(&fixture("empty.csv")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::EmptyInput);
+    let s = summarize(&fixture("header_only.csv"), json!({"groupBy": ["month"]}));
+    assert_eq!(s["input"]["rows"], 0);
+    assert_eq!(s["totals"]["users"], 0);
+    assert_eq!(s["totals"]["avgDau"], Value::Null);
+    assert_eq!(s["groups"], json!([]));
+}
+
+#[test]
+fn invalid_utf8_is_decoded_lossily() {
+    let s = summarize(&fixture("invalid_utf8.csv"), json!({"groupBy": ["user"]}));
+    assert_eq!(s["groups"][0]["key"]["username"], "caf\u{fffd}");
+    assert_eq!(s["totals"]["Chat Events"], 3);
+}
+
+#[test]
+fn filtered_rows_keep_original_columns_and_guard_formulas() {
+    let table = Table::from_bytes(&fixture("hostile.csv")).unwrap();
+    let out = table
+        .filtered_csv(&serde_json::from_value(json!({"from": "2025-01-02"})).unwrap())
+        .unwrap();
+    let mut r = csv::Reader::from_reader(out.as_bytes());
+    assert_eq!(
+        r.headers().unwrap().iter().collect::<Vec<_>>(),
+        [
+            "Instance user ID",
+            "User Email",
+            "Username",
+            "Active Sourcegraph User",
+            "Timestamp Date",
+            "Chat Events"
+        ]
+    );
+    let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    assert_eq!(recs.len(), 2);
+    assert_eq!(&recs[0][1], "'@SUM(1+1)");
+    assert_eq!(&recs[0][2], "'+cmd|' /C calc'!A0");
+    assert_eq!(&recs[0][5], "-3", "a negative number is not a formula");
+    // Surrounding white space (here a leading tab) is trimmed from text cells on the way in.
+    assert_eq!(&recs[1][1], "tab@example.com");
+    assert_eq!(&recs[1][2], "'-minus");
+    let s = table
+        .summarize(&serde_json::from_value(json!({"groupBy": ["user"]})).unwrap())
+        .unwrap();
+    let csv_out = s.to_csv();
+    assert!(csv_out.contains("'=HYPERLINK("));
+    assert!(!csv_out.contains(",=HYPERLINK("));
+}
+
+#[test]
+fn month_rows_are_kept_when_their_month_overlaps_the_range() {
+    let s = summarize(
+        &fixture("by_user_month.csv"),
+        json!({"filter": {"from": "2025-04-10"}}),
+    );
+    let (_, all) = rows(&fixture("by_user_month.csv"));
+    let april: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.date.as_deref() == Some("2025-04-01"))
+        .collect();
+    assert_eq!(s["totals"]["rows"], april.len());
+}
