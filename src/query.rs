@@ -438,6 +438,8 @@ struct Stats {
     user_days: Vec<u64>,
     /// Calendar days in each group's part of the range (day grain only).
     days_in_range: Vec<u64>,
+    /// Whether daily averages are defined (a day-grain export with a range of days).
+    per_day: bool,
     sums: Vec<Option<Acc>>,
     counts: Vec<Option<Vec<u32>>>,
     /// Σ(weight × value) and Σ weight per column with a `WeightedMean` measure.
@@ -601,6 +603,7 @@ impl Table {
             active_user_days: vec![0; n],
             user_days: vec![0; n],
             days_in_range: vec![0; n],
+            per_day: false,
             sums: Vec::new(),
             counts: Vec::new(),
             weighted: Vec::new(),
@@ -672,6 +675,11 @@ impl Table {
         let (Some((lo, hi)), Some(dates)) = (range, self.dates()) else {
             return stats;
         };
+        stats.per_day = true;
+        if keys.is_empty() {
+            // The totals average over the whole range, rows or not.
+            stats.days_in_range[0] = (hi - lo + 1) as u64;
+        }
         // Distinct (group, day, user), counted per group. When the groups are made of days, the
         // group is a function of the day, so (day, user) pairs suffice and stay small.
         let by_days = keys.iter().all(|k| k.is_time());
@@ -713,10 +721,13 @@ impl Table {
         };
         let mut done = vec![false; n];
         for (row, &g) in groups.iter().enumerate() {
-            if g == u32::MAX || done[g as usize] {
+            if keys.is_empty() || g == u32::MAX || done[g as usize] {
                 continue;
             }
             done[g as usize] = true;
+            if dates[row] == NULL_DAY {
+                continue;
+            }
             let (a, b) = span(dates[row]);
             stats.days_in_range[g as usize] = (b - a + 1).max(0) as u64;
         }
@@ -765,7 +776,6 @@ impl Table {
     fn stats_map(&self, stats: &Stats, g: usize, minutes: &[(usize, f64)]) -> Map<String, Value> {
         let mut map = Map::new();
         let has_users = self.identity().is_some();
-        let per_day = self.granularity.has_days() && stats.days_in_range.iter().any(|&d| d > 0);
         let ratio = |num: f64, den: f64| {
             if den == 0.0 {
                 Value::Null
@@ -783,7 +793,7 @@ impl Table {
         };
         map.insert("users".into(), count(stats.users[g]));
         map.insert("activeUsers".into(), count(stats.active_users[g]));
-        let (avg_dau, avg_days) = if per_day && has_users {
+        let (avg_dau, avg_days) = if stats.per_day && has_users {
             (
                 ratio(
                     stats.active_user_days[g] as f64,

@@ -1,0 +1,238 @@
+//! Property tests against a simple reference model: additive metrics add up over any grouping,
+//! day groups roll up into month groups, and a filter and its complement partition the rows.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use sg_analytics::{Query, Table};
+
+const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
+const LANGUAGES: [&str; 3] = ["go", "", "rust"];
+
+#[derive(Clone, Debug)]
+struct GenRow {
+    user: u8,
+    day: u8,
+    client: usize,
+    language: usize,
+    active: bool,
+    chats: Option<u8>,
+    suggestions: u16,
+    accepted_share: u8,
+}
+
+fn row() -> impl Strategy<Value = GenRow> {
+    (
+        0u8..8,
+        0u8..45,
+        0usize..3,
+        0usize..3,
+        any::<bool>(),
+        proptest::option::of(0u8..50),
+        0u16..400,
+        0u8..=100,
+    )
+        .prop_map(
+            |(user, day, client, language, active, chats, suggestions, accepted_share)| GenRow {
+                user,
+                day,
+                client,
+                language,
+                active,
+                chats,
+                suggestions,
+                accepted_share,
+            },
+        )
+}
+
+fn date(day: u8) -> String {
+    // 45 days from 2025-01-20 cross a month end and several week starts.
+    common::days("2025-01-20", "2025-03-10")[usize::from(day)].clone()
+}
+
+fn to_csv(rows: &[GenRow]) -> Vec<u8> {
+    let mut out = String::from("Instance user ID,Username,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR\n");
+    for r in rows {
+        let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
+        let car = if r.suggestions == 0 {
+            String::new()
+        } else {
+            format!("{:.4}", f64::from(accepted) / f64::from(r.suggestions))
+        };
+        out += &format!(
+            "{},user{},{},{},{},{},{},{},{},{}\n",
+            100 + u32::from(r.user),
+            r.user,
+            r.active,
+            CLIENTS[r.client],
+            date(r.day),
+            LANGUAGES[r.language],
+            r.chats.map_or(String::new(), |c| c.to_string()),
+            r.suggestions,
+            accepted,
+            car
+        );
+    }
+    out.into_bytes()
+}
+
+fn summarize(table: &Table, query: Value) -> Value {
+    let query: Query = serde_json::from_value(query).unwrap();
+    table.summarize(&query).unwrap().to_value()
+}
+
+const ADDITIVE: [&str; 4] = [
+    "rows",
+    "Chat Events",
+    "Combined Completion Suggestions",
+    "Combined Completion Acceptances",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn sums_over_groups_equal_the_totals(rows in proptest::collection::vec(row(), 1..120)) {
+        let table = Table::from_bytes(&to_csv(&rows)).unwrap();
+        let totals = summarize(&table, json!({}))["totals"].clone();
+        for key in ["user", "day", "week", "month", "client", "language"] {
+            let s = summarize(&table, json!({"groupBy": [key]}));
+            for metric in ADDITIVE {
+                let sum: f64 = s["groups"].as_array().unwrap().iter().map(|g| g[metric].as_f64().unwrap()).sum();
+                prop_assert_eq!(sum, totals[metric].as_f64().unwrap(), "{} by {}", metric, key);
+            }
+        }
+    }
+
+    #[test]
+    fn days_roll_up_into_months(rows in proptest::collection::vec(row(), 1..120)) {
+        let table = Table::from_bytes(&to_csv(&rows)).unwrap();
+        let by_day = summarize(&table, json!({"groupBy": ["day", "client"]}));
+        let by_month = summarize(&table, json!({"groupBy": ["month", "client"]}));
+        let mut rolled: BTreeMap<(String, String), [f64; 4]> = BTreeMap::new();
+        for g in by_day["groups"].as_array().unwrap() {
+            let month = g["key"]["day"].as_str().unwrap()[..7].to_string();
+            let entry = rolled.entry((month, g["key"]["client"].as_str().unwrap().to_string())).or_default();
+            for (i, m) in ADDITIVE.iter().enumerate() {
+                entry[i] += g[m].as_f64().unwrap();
+            }
+        }
+        let months: BTreeMap<(String, String), [f64; 4]> = by_month["groups"].as_array().unwrap().iter().map(|g| {
+            let key = (g["key"]["month"].as_str().unwrap().to_string(), g["key"]["client"].as_str().unwrap().to_string());
+            (key, ADDITIVE.map(|m| g[m].as_f64().unwrap()))
+        }).collect();
+        prop_assert_eq!(rolled, months);
+    }
+
+    #[test]
+    fn a_filter_and_its_complement_partition_the_rows(rows in proptest::collection::vec(row(), 1..120), cut in 0u8..44, client in 0usize..3) {
+        let table = Table::from_bytes(&to_csv(&rows)).unwrap();
+        let totals = summarize(&table, json!({}))["totals"].clone();
+        let pairs = [
+            (json!({"to": date(cut)}), json!({"from": date(cut + 1)})),
+            (json!({"clients": [CLIENTS[client]]}),
+             json!({"clients": CLIENTS.iter().enumerate().filter(|(i, _)| *i != client).map(|(_, c)| *c).collect::<Vec<_>>()})),
+        ];
+        for (a, b) in pairs {
+            let x = summarize(&table, json!({"filter": a}))["totals"].clone();
+            let y = summarize(&table, json!({"filter": b}))["totals"].clone();
+            for metric in ADDITIVE {
+                prop_assert_eq!(x[metric].as_f64().unwrap() + y[metric].as_f64().unwrap(), totals[metric].as_f64().unwrap());
+            }
+        }
+    }
+
+    #[test]
+    fn distinct_counts_and_daily_averages_match_the_reference(rows in proptest::collection::vec(row(), 1..120), from in 0u8..20, len in 0u8..25) {
+        let csv = to_csv(&rows);
+        let table = Table::from_bytes(&csv).unwrap();
+        let (from, to) = (date(from), date(from + len));
+        let s = summarize(&table, json!({"filter": {"from": from, "to": to}, "groupBy": ["week"]}));
+        let (_, all) = common::rows(&csv);
+        let kept: Vec<&common::Row> = all.iter().filter(|r| r.date.as_deref().unwrap() >= from.as_str() && r.date.as_deref().unwrap() <= to.as_str()).collect();
+        prop_assert_eq!(s["totals"]["users"].as_u64().unwrap() as usize, common::users(&kept));
+        prop_assert_eq!(s["totals"]["activeUsers"].as_u64().unwrap() as usize, common::active_users(&kept));
+        prop_assert!(common::approx(s["totals"]["avgDau"].as_f64().unwrap(), common::avg_dau(&kept, &from, &to)));
+        let sugg = common::sum(&kept, "Combined Completion Suggestions");
+        let car = s["totals"]["Combined CAR"].as_f64();
+        if sugg == 0.0 {
+            prop_assert_eq!(car, None);
+        } else {
+            prop_assert!(common::approx(car.unwrap(), common::sum(&kept, "Combined Completion Acceptances") / sugg));
+        }
+    }
+}
+
+/// Header cells and bytes that make hostile CSV: every known shape of cell, quotes, separators.
+fn hostile_input() -> impl Strategy<Value = Vec<u8>> {
+    let header = prop::sample::select(vec![
+        "Instance user ID,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined CAR,Combined Completion Suggestions,Combined Completion Acceptances,Weighted CAR,x\n",
+        "User Email,Timestamp Month,Searches,Agent rate\n",
+        "Username,Timestamp Date,Searches\r\n",
+        "\u{feff}Instance user ID\n",
+        "",
+    ]);
+    let piece = prop::sample::select(vec![
+        ",",
+        "\n",
+        "\r\n",
+        "\"",
+        "\"\"",
+        "1",
+        "-7",
+        "0.5",
+        "1e308",
+        "-1e308",
+        "99999999999999999999",
+        "2025-01-31",
+        "2025-02",
+        "0000-01-01",
+        "9999-12-31",
+        "2025-02-30",
+        "true",
+        "no",
+        "x",
+        " ",
+        "\u{fffd}",
+        "=A1",
+        "\u{0}",
+        "18446744073709551615",
+        "-9223372036854775808",
+        "4294967295",
+        "255",
+        "65535",
+        ".000000001",
+    ]);
+    (header, proptest::collection::vec(piece, 0..200)).prop_map(|(h, pieces)| {
+        let mut bytes = h.as_bytes().to_vec();
+        for p in pieces {
+            bytes.extend_from_slice(p.as_bytes());
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// The contract is "never panics on any input": every query either answers or errors.
+    #[test]
+    fn any_input_and_query_answers_or_errors_without_panicking(bytes in hostile_input(), raw in proptest::collection::vec(any::<u8>(), 0..64)) {
+        for input in [&bytes, &raw] {
+            let Ok(table) = Table::from_bytes(input) else { continue };
+            for keys in [json!([]), json!(["user"]), json!(["day", "client"]), json!(["week", "language"]), json!(["month"])] {
+                for filter in [json!({}), json!({"from": "2025-01-01", "to": "2025-02-01", "activeOnly": true}), json!({"userSearch": "1", "clients": ["x"]})] {
+                    let query: Query = serde_json::from_value(json!({"groupBy": keys, "filter": filter, "sort": {"by": "users", "desc": true}})).unwrap();
+                    if let Ok(s) = table.summarize(&query) {
+                        let _ = (s.to_json(), s.to_csv());
+                    }
+                    let _ = table.filtered_csv(&query.filter);
+                }
+            }
+        }
+    }
+}
