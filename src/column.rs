@@ -249,6 +249,15 @@ impl NumColumn {
     }
 
     pub(crate) fn push(&mut self, value: Option<Num>) {
+        // The common case: a small whole number into a column of small whole numbers.
+        if let (Some(Num::Dec { mantissa, scale: 0 }), Ints::U8(v), 0) =
+            (value, &mut self.data, self.scale)
+        {
+            if (0..i64::from(u8::MAX)).contains(&mantissa) {
+                v.push(mantissa as u8);
+                return;
+            }
+        }
         let Some(value) = value else {
             self.push_null();
             return;
@@ -269,7 +278,7 @@ impl NumColumn {
         match scaled {
             Some(x) if x != i64::MIN => self.push_scaled(x),
             _ => {
-                self.to_floats();
+                self.make_floats();
                 self.push(Some(value));
             }
         }
@@ -318,7 +327,7 @@ impl NumColumn {
                     .collect(),
             ),
             Ints::I64(_) | Ints::F64(_) => {
-                self.to_floats();
+                self.make_floats();
                 return;
             }
         };
@@ -347,13 +356,13 @@ impl NumColumn {
                 true
             }
             None => {
-                self.to_floats();
+                self.make_floats();
                 false
             }
         }
     }
 
-    fn to_floats(&mut self) {
+    fn make_floats(&mut self) {
         if matches!(self.data, Ints::F64(_)) {
             return;
         }

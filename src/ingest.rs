@@ -8,7 +8,7 @@ use csv_core::{ReadRecordResult, Reader};
 use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
 use crate::date::parse_date;
 use crate::error::{Error, ErrorKind};
-use crate::number::parse_num;
+use crate::number::{parse_num, parse_num_bytes};
 use crate::schema::{display_header, header_says_rate, Granularity, KnownColumn, Role};
 use crate::summary::Warning;
 use crate::table::{Column, Data, Measure, Table};
@@ -40,6 +40,8 @@ pub struct Ingester {
     /// A later part started: its first record is a header that must match the first one.
     expect_header: bool,
     table: Option<Table>,
+    /// The last date cell parsed (column, raw bytes, day number).
+    last_date: Option<(usize, Vec<u8>, i32)>,
     skipped_rows: u64,
     warnings: Vec<Warning>,
     warnings_total: u64,
@@ -69,6 +71,7 @@ impl Ingester {
             header: None,
             expect_header: false,
             table: None,
+            last_date: None,
             skipped_rows: 0,
             warnings: Vec::new(),
             warnings_total: 0,
@@ -202,20 +205,12 @@ impl Ingester {
         }
     }
 
-    /// The line the record just read started on.
-    fn record_line(&self) -> u64 {
-        let embedded = self.fields[..self.fields_len]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count() as u64;
-        let terminator = u64::from(self.last_consumed == b'\n');
-        self.line.saturating_sub(embedded + terminator).max(1)
-    }
-
     fn record(&mut self) -> Result<(), Error> {
-        let line = self.record_line();
         let ends = &self.ends[..self.ends_len];
         let fields = &self.fields[..self.fields_len];
+        // Only needed for a warning or an error, so only computed then.
+        let (lines_seen, last_consumed) = (self.line, self.last_consumed);
+        let line = || start_line(lines_seen, last_consumed, fields);
         let field = |i: usize| -> &[u8] {
             let start = if i == 0 { 0 } else { ends[i - 1] };
             &fields[start..ends[i]]
@@ -245,8 +240,9 @@ impl Ingester {
                 let e = Error::new(
                     ErrorKind::Input,
                     format!(
-                        "line {line}: this part's header differs from the first part's; \
-                         parts of one report must have the same columns"
+                        "line {}: this part's header differs from the first part's; \
+                         parts of one report must have the same columns",
+                        line()
                     ),
                 );
                 self.error = Some(e.clone());
@@ -267,42 +263,49 @@ impl Ingester {
             warn(
                 &mut self.warnings,
                 &mut self.warnings_total,
-                line,
+                line(),
                 None,
                 message,
             );
             return Ok(());
         }
-        for (i, column) in table.columns.iter_mut().enumerate() {
-            let raw = field(i);
+        for (col, column) in table.columns.iter_mut().enumerate() {
+            let raw = field(col);
             let problem = match &mut column.data {
                 Data::Text(t) => {
                     t.push(raw);
                     None
                 }
-                Data::Num(n) => {
-                    let text = std::str::from_utf8(raw).unwrap_or("\u{fffd}");
-                    if text.trim().is_empty() {
-                        n.push(None);
+                Data::Num(n) => match parse_num_bytes(raw) {
+                    Some(value) => {
+                        n.push(Some(value));
                         None
-                    } else {
-                        let value = parse_num(text);
-                        n.push(value);
-                        value.is_none().then_some("a number")
                     }
-                }
+                    None => {
+                        n.push(None);
+                        (!raw.trim_ascii().is_empty()).then_some("a number")
+                    }
+                },
                 Data::Date(d) => {
-                    let text = String::from_utf8_lossy(raw);
-                    if text.trim().is_empty() {
-                        d.push(NULL_DAY);
-                        None
-                    } else if let Some(parsed) = parse_date(&text) {
-                        d.push(parsed.day);
-                        column.month_only &= parsed.month_only;
+                    // Exports are sorted by user then date: the same date repeats on many rows.
+                    let cached = self
+                        .last_date
+                        .as_ref()
+                        .filter(|(i, bytes, _)| *i == col && bytes == raw);
+                    if let Some(&(_, _, day)) = cached {
+                        d.push(day);
                         None
                     } else {
-                        d.push(NULL_DAY);
-                        Some("a date (YYYY-MM-DD or YYYY-MM)")
+                        let text = String::from_utf8_lossy(raw);
+                        let parsed = parse_date(&text);
+                        let day = parsed.map_or(NULL_DAY, |p| p.day);
+                        d.push(day);
+                        column.month_only &= parsed.is_none_or(|p| p.month_only);
+                        if parsed.is_some() {
+                            self.last_date = Some((col, raw.to_vec(), day));
+                        }
+                        (parsed.is_none() && !text.trim().is_empty())
+                            .then_some("a date (YYYY-MM-DD or YYYY-MM)")
                     }
                 }
                 Data::Bool(b) => {
@@ -320,7 +323,7 @@ impl Ingester {
                 warn(
                     &mut self.warnings,
                     &mut self.warnings_total,
-                    line,
+                    line(),
                     Some(column.name.clone()),
                     message,
                 );
@@ -329,6 +332,14 @@ impl Ingester {
         table.rows += 1;
         Ok(())
     }
+}
+
+/// The line a record started on, from the lines seen once it was read: less the newlines inside
+/// its quoted fields, and less its own line end when that was consumed with it.
+fn start_line(lines_seen: u64, last_consumed: u8, fields: &[u8]) -> u64 {
+    let embedded = fields.iter().filter(|&&b| b == b'\n').count() as u64;
+    let terminator = u64::from(last_consumed == b'\n');
+    lines_seen.saturating_sub(embedded + terminator).max(1)
 }
 
 fn truncate(s: &str, max: usize) -> String {

@@ -22,15 +22,37 @@ impl Num {
     }
 }
 
+const POW10: [i64; 19] = {
+    let mut table = [1i64; 19];
+    let mut i = 1;
+    while i < 19 {
+        table[i] = table[i - 1] * 10;
+        i += 1;
+    }
+    table
+};
+
+/// `10^scale`, for scales up to 18 (callers keep scales at most [`MAX_SCALE`] apart).
+#[inline]
 pub(crate) fn pow10(scale: u8) -> i64 {
-    10i64.pow(u32::from(scale))
+    POW10[usize::from(scale).min(18)]
 }
 
 /// Parses a number cell: optional sign, digits, optional fraction; or a float with an exponent.
 /// Returns `None` for anything else (the caller reports it).
 pub(crate) fn parse_num(cell: &str) -> Option<Num> {
-    let s = cell.trim();
-    let b = s.as_bytes();
+    parse_num_bytes(cell.as_bytes())
+}
+
+/// [`parse_num`] on raw bytes (no UTF-8 check needed: a number is ASCII).
+#[inline]
+pub(crate) fn parse_num_bytes(cell: &[u8]) -> Option<Num> {
+    // The common case first: a short run of digits, as most cells of an export are.
+    if !cell.is_empty() && cell.len() <= 18 && cell.iter().all(u8::is_ascii_digit) {
+        let mantissa = cell.iter().fold(0i64, |m, &d| m * 10 + i64::from(d - b'0'));
+        return Some(Num::Dec { mantissa, scale: 0 });
+    }
+    let b = cell.trim_ascii();
     let (neg, digits) = match b.first() {
         Some(b'-') => (true, &b[1..]),
         Some(b'+') => (false, &b[1..]),
@@ -61,14 +83,14 @@ pub(crate) fn parse_num(cell: &str) -> Option<Num> {
                 }
             }
             b'.' if !seen_dot => seen_dot = true,
-            _ => return parse_float(s),
+            _ => return parse_float(b),
         }
     }
     if !seen_digit {
         return None;
     }
     if !exact {
-        return parse_float(s);
+        return parse_float(b);
     }
     // Trailing zeros after the point add no information: "1.50" is "1.5".
     while scale > 0 && mantissa % 10 == 0 {
@@ -81,15 +103,17 @@ pub(crate) fn parse_num(cell: &str) -> Option<Num> {
     })
 }
 
-fn parse_float(s: &str) -> Option<Num> {
+fn parse_float(b: &[u8]) -> Option<Num> {
     // Only plain scientific notation: "inf", "NaN" and friends are not numbers in an export.
-    if !s
-        .bytes()
+    if !b
+        .iter()
         .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
     {
         return None;
     }
-    s.parse::<f64>()
+    std::str::from_utf8(b)
+        .ok()?
+        .parse::<f64>()
         .ok()
         .filter(|f| f.is_finite())
         .map(Num::Float)

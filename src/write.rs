@@ -44,10 +44,8 @@ impl Summary {
     /// group keys, one row of totals. Text cells are formula-guarded.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        let rows: Vec<(
-            Option<&serde_json::Map<String, Value>>,
-            &serde_json::Map<String, Value>,
-        )> = if self.group_by.is_empty() {
+        type Stats = serde_json::Map<String, Value>;
+        let rows: Vec<(Option<&Stats>, &Stats)> = if self.group_by.is_empty() {
             vec![(None, &self.totals)]
         } else {
             self.groups
