@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::number::{pow10, Num, MAX_SCALE};
+use crate::query::Run;
 
 /// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
 /// attacker-chosen hash-flooding material in a report the user opened themselves.
@@ -207,6 +208,16 @@ pub(crate) struct NumColumn {
     pub(crate) data: Ints,
 }
 
+impl Acc {
+    /// The sum over every group, as a one-group accumulator.
+    pub(crate) fn total(&self) -> Acc {
+        match self {
+            Acc::Int(s) => Acc::Int(vec![s.iter().fold(0i64, |a, &x| a.saturating_add(x))]),
+            Acc::Float(s) => Acc::Float(vec![s.iter().sum()]),
+        }
+    }
+}
+
 impl NumColumn {
     pub(crate) fn new() -> NumColumn {
         NumColumn {
@@ -372,53 +383,84 @@ impl NumColumn {
         self.data = Ints::F64(floats);
     }
 
-    /// Adds every non-empty cell of a kept row into its group: `groups[row]` is the group or
-    /// `u32::MAX` for a row the filter dropped. Integer columns sum scaled integers (exact) into
-    /// `Acc::Int`, float columns into `Acc::Float`; `counts` (when given) counts the cells added.
-    pub(crate) fn accumulate(&self, groups: &[u32], acc: &mut Acc, mut counts: Option<&mut [u32]>) {
-        macro_rules! sum {
-            ($v:expr, $sums:expr, $keep:expr, $conv:expr) => {
-                for (&g, &x) in groups.iter().zip($v.iter()) {
-                    if g != u32::MAX && $keep(x) {
-                        $sums[g as usize] += $conv(x);
-                        if let Some(c) = counts.as_deref_mut() {
-                            c[g as usize] += 1;
-                        }
+    /// Adds every non-empty cell of each run of rows into the run's group. Integer columns sum
+    /// scaled integers (exact) into `Acc::Int`, float columns into `Acc::Float`; `counts` (when
+    /// given) counts the cells added.
+    pub(crate) fn accumulate_runs(
+        &self,
+        runs: &[Run],
+        acc: &mut Acc,
+        mut counts: Option<&mut [u32]>,
+    ) {
+        macro_rules! sum_runs {
+            ($v:expr, $sums:expr, $null:expr) => {
+                for run in runs {
+                    let (mut sum, mut n) = (0i64, 0u32);
+                    for &x in &$v[run.start..run.end] {
+                        let keep = x != $null;
+                        sum += if keep { x as i64 } else { 0 };
+                        n += u32::from(keep);
+                    }
+                    $sums[run.group] = $sums[run.group].saturating_add(sum);
+                    if let Some(c) = counts.as_deref_mut() {
+                        c[run.group] += n;
                     }
                 }
             };
         }
         match (&self.data, acc) {
-            (Ints::U8(v), Acc::Int(s)) => sum!(v, s, |x| x != u8::MAX, i64::from),
-            (Ints::U16(v), Acc::Int(s)) => sum!(v, s, |x| x != u16::MAX, i64::from),
-            (Ints::U32(v), Acc::Int(s)) => sum!(v, s, |x| x != u32::MAX, i64::from),
-            (Ints::I64(v), Acc::Int(s)) => {
-                for (&g, &x) in groups.iter().zip(v.iter()) {
-                    if g != u32::MAX && x != i64::MIN {
-                        let sum = &mut s[g as usize];
-                        *sum = sum.saturating_add(x);
-                        if let Some(c) = counts.as_deref_mut() {
-                            c[g as usize] += 1;
+            (Ints::U8(v), Acc::Int(s)) => sum_runs!(v, s, u8::MAX),
+            (Ints::U16(v), Acc::Int(s)) => sum_runs!(v, s, u16::MAX),
+            (Ints::U32(v), Acc::Int(s)) => sum_runs!(v, s, u32::MAX),
+            (data, acc) => {
+                // Wide integers (which may overflow when summed) and floats, cell by cell.
+                for run in runs {
+                    for row in run.start..run.end {
+                        let (value, scaled) = match data {
+                            Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
+                            _ => (self.get(row), None),
+                        };
+                        if value.is_none() && scaled.is_none() {
+                            continue;
                         }
-                    }
-                }
-            }
-            (Ints::F64(v), Acc::Float(s)) => sum!(v, s, |x: f64| !x.is_nan(), |x| x),
-            (_, acc) => {
-                // The accumulator was made for another representation: go cell by cell.
-                for (row, &g) in groups.iter().enumerate() {
-                    if let (true, Some(x)) = (g != u32::MAX, self.get(row)) {
                         match acc {
-                            Acc::Int(s) => s[g as usize] += (x * pow10(self.scale) as f64) as i64,
-                            Acc::Float(s) => s[g as usize] += x,
+                            Acc::Int(s) => {
+                                let x = scaled.unwrap_or_else(|| {
+                                    (value.unwrap_or(0.0) * pow10(self.scale) as f64) as i64
+                                });
+                                s[run.group] = s[run.group].saturating_add(x);
+                            }
+                            Acc::Float(s) => s[run.group] += value.unwrap_or(0.0),
                         }
                         if let Some(c) = counts.as_deref_mut() {
-                            c[g as usize] += 1;
+                            c[run.group] += 1;
                         }
                     }
                 }
             }
         }
+    }
+
+    /// Σ(value × weight) and Σ weight per group, over rows with a value and a positive weight.
+    pub(crate) fn weighted_sums(
+        &self,
+        weights: &NumColumn,
+        runs: &[Run],
+        n: usize,
+    ) -> (Vec<f64>, Vec<f64>) {
+        let mut num = vec![0.0; n];
+        let mut den = vec![0.0; n];
+        for run in runs {
+            for row in run.start..run.end {
+                if let (Some(v), Some(w)) = (self.get(row), weights.get(row)) {
+                    if w > 0.0 {
+                        num[run.group] += v * w;
+                        den[run.group] += w;
+                    }
+                }
+            }
+        }
+        (num, den)
     }
 
     /// A zeroed accumulator of the right kind for this column.
@@ -571,7 +613,24 @@ mod tests {
         let c = column(&["1", "2", "", "4"]);
         let mut acc = c.accumulator(2);
         let mut counts = vec![0u32; 2];
-        c.accumulate(&[0, 1, 0, u32::MAX], &mut acc, Some(&mut counts));
+        let runs = [
+            Run {
+                start: 0,
+                end: 1,
+                group: 0,
+            },
+            Run {
+                start: 1,
+                end: 2,
+                group: 1,
+            },
+            Run {
+                start: 2,
+                end: 3,
+                group: 0,
+            },
+        ];
+        c.accumulate_runs(&runs, &mut acc, Some(&mut counts));
         assert_eq!(c.sum_value(&acc, 0), 1.0);
         assert_eq!(c.sum_value(&acc, 1), 2.0);
         assert_eq!(counts, vec![1, 1]);

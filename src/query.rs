@@ -175,7 +175,8 @@ fn group_keys(table: &Table, names: &[String]) -> Result<Vec<Key>, Error> {
 struct CompiledFilter<'a> {
     from: Option<i32>,
     to: Option<i32>,
-    month_rows: bool,
+    /// With a date filter: the first day of the data and whether each day since is kept.
+    days: Option<(i32, Vec<bool>)>,
     dates: Option<&'a [i32]>,
     users: Vec<(&'a TextColumn, Vec<bool>)>,
     clients: Option<(&'a TextColumn, Vec<bool>)>,
@@ -224,6 +225,22 @@ impl<'a> CompiledFilter<'a> {
             )));
         }
         let month_rows = !table.granularity.has_days();
+        let days = match (table.first_date, table.last_date) {
+            (Some(first), Some(last)) if from.is_some() || to.is_some() => {
+                let kept = (first..=last)
+                    .map(|d| {
+                        let (lo, hi) = if month_rows {
+                            (month_start(d), month_end(d))
+                        } else {
+                            (d, d)
+                        };
+                        !(from.is_some_and(|f| hi < f) || to.is_some_and(|t| lo > t))
+                    })
+                    .collect();
+                Some((first, kept))
+            }
+            _ => None,
+        };
         let user_columns: Vec<&TextColumn> = [table.user_id, table.email, table.username]
             .into_iter()
             .filter_map(|i| table.text(i))
@@ -292,7 +309,7 @@ impl<'a> CompiledFilter<'a> {
         Ok(CompiledFilter {
             from,
             to,
-            month_rows,
+            days,
             dates: table.dates(),
             users,
             clients,
@@ -308,15 +325,11 @@ impl<'a> CompiledFilter<'a> {
             let Some(d) = self.dates.map(|d| d[row]) else {
                 return false;
             };
-            if d == NULL_DAY {
-                return false;
-            }
-            let (lo, hi) = if self.month_rows {
-                (month_start(d), month_end(d))
-            } else {
-                (d, d)
-            };
-            if self.from.is_some_and(|f| hi < f) || self.to.is_some_and(|t| lo > t) {
+            let kept = self.days.as_ref().and_then(|(first, kept)| {
+                let i = usize::try_from(i64::from(d) - i64::from(*first)).ok()?;
+                kept.get(i).copied()
+            });
+            if d == NULL_DAY || kept != Some(true) {
                 return false;
             }
         }
@@ -386,19 +399,24 @@ impl PairSet {
     }
 }
 
-/// One component of a group key, mapped to a dense index.
-struct Component<'a> {
-    key: Key,
-    codes: Option<&'a TextColumn>,
-    /// Cardinality (the last index is for rows without a date).
-    size: u64,
-}
-
-/// The day grid: every calendar day from `base` to `base + days - 1`.
+/// The day grid: every calendar day of the data, from `base` to `base + days - 1`.
 #[derive(Clone, Copy)]
 struct Days {
     base: i32,
     days: usize,
+}
+
+impl Days {
+    /// The index of a day in the grid; `None` for an empty date.
+    #[inline]
+    fn index(self, d: i32) -> Option<usize> {
+        if d == NULL_DAY {
+            return None;
+        }
+        usize::try_from(i64::from(d) - i64::from(self.base))
+            .ok()
+            .filter(|&i| i < self.days)
+    }
 }
 
 fn month_number(day: i32) -> i64 {
@@ -406,29 +424,88 @@ fn month_number(day: i32) -> i64 {
     i64::from(y) * 12 + i64::from(m) - 1
 }
 
+/// One component of a group key, mapped to a dense index below its size.
+enum Component<'a> {
+    /// Dictionary codes (user, client, language), and how many there are.
+    Codes(&'a TextColumn, u64),
+    /// A time key: the index of each grid day, and the size (the last index is for rows without a
+    /// date).
+    Days(Vec<u32>, u64),
+}
+
 impl Component<'_> {
+    fn new<'a>(table: &'a Table, key: Key, grid: Days) -> Component<'a> {
+        let codes = match key {
+            Key::User => table.identity(),
+            Key::Client => table.text(table.client),
+            Key::Language => table.text(table.language),
+            Key::Day | Key::Week | Key::Month => {
+                let first = grid.base;
+                let index: Vec<u32> = (0..grid.days)
+                    .map(|i| {
+                        let d = first + i as i32;
+                        (match key {
+                            Key::Day => i as i64,
+                            Key::Week => i64::from((week_start(d) - week_start(first)) / 7),
+                            _ => month_number(d) - month_number(first),
+                        }) as u32
+                    })
+                    .collect();
+                let size = index.last().map_or(0, |&x| u64::from(x) + 1) + 1;
+                return Component::Days(index, size);
+            }
+        };
+        let size = codes.map_or(1, |c| c.values.len().max(1) as u64);
+        match codes {
+            Some(c) => Component::Codes(c, size),
+            None => Component::Days(Vec::new(), 1),
+        }
+    }
+
+    fn size(&self) -> u64 {
+        match self {
+            Component::Codes(_, n) | Component::Days(_, n) => *n,
+        }
+    }
+
     #[inline]
     fn index(&self, row: usize, dates: Option<&[i32]>, grid: Days) -> u64 {
-        match self.key {
-            Key::User | Key::Client | Key::Language => {
-                self.codes.map_or(0, |c| u64::from(c.codes.get(row)))
-            }
-            Key::Day | Key::Week | Key::Month => {
-                let d = dates.map_or(NULL_DAY, |d| d[row]);
-                if d == NULL_DAY {
-                    return self.size - 1;
-                }
-                let i = match self.key {
-                    Key::Day => i64::from(d - grid.base),
-                    Key::Week => i64::from((week_start(d) - week_start(grid.base)) / 7),
-                    _ => month_number(d) - month_number(grid.base),
-                };
-                i.clamp(0, self.size as i64 - 2) as u64
-            }
+        match self {
+            Component::Codes(c, _) => u64::from(c.codes.get(row)),
+            Component::Days(index, size) => dates
+                .and_then(|d| grid.index(d[row]))
+                .map_or(size - 1, |i| u64::from(index[i])),
         }
     }
 }
 
+/// A run of consecutive rows of one group (exports are sorted by user, then date, so runs are long
+/// for most groupings, and each column is summed a slice at a time).
+pub(crate) struct Run {
+    pub start: usize,
+    pub end: usize,
+    pub group: usize,
+}
+
+fn runs(ids: &[u32]) -> Vec<Run> {
+    let mut runs: Vec<Run> = Vec::new();
+    for (row, &g) in ids.iter().enumerate() {
+        if g == u32::MAX {
+            continue;
+        }
+        match runs.last_mut() {
+            Some(run) if run.end == row && run.group == g as usize => run.end = row + 1,
+            _ => runs.push(Run {
+                start: row,
+                end: row + 1,
+                group: g as usize,
+            }),
+        }
+    }
+    runs
+}
+
+#[derive(Clone)]
 struct Stats {
     rows: Vec<u64>,
     users: Vec<u64>,
@@ -446,14 +523,68 @@ struct Stats {
     weighted: Vec<Option<(Vec<f64>, Vec<f64>)>>,
 }
 
+impl Stats {
+    fn new(n: usize) -> Stats {
+        Stats {
+            rows: vec![0; n],
+            users: vec![0; n],
+            active_users: vec![0; n],
+            active_user_days: vec![0; n],
+            user_days: vec![0; n],
+            days_in_range: vec![0; n],
+            per_day: false,
+            sums: Vec::new(),
+            counts: Vec::new(),
+            weighted: Vec::new(),
+        }
+    }
+
+    /// The totals of every additive part, merged over the groups (distinct counts excepted).
+    fn merged(&self) -> Stats {
+        let total = |v: &[u64]| vec![v.iter().sum::<u64>()];
+        Stats {
+            rows: total(&self.rows),
+            users: vec![0],
+            active_users: vec![0],
+            active_user_days: vec![0],
+            user_days: vec![0],
+            days_in_range: vec![0],
+            per_day: self.per_day,
+            sums: self
+                .sums
+                .iter()
+                .map(|a| a.as_ref().map(Acc::total))
+                .collect(),
+            counts: self
+                .counts
+                .iter()
+                .map(|c| c.as_ref().map(|c| vec![c.iter().sum()]))
+                .collect(),
+            weighted: self
+                .weighted
+                .iter()
+                .map(|w| {
+                    w.as_ref()
+                        .map(|(n, d)| (vec![n.iter().sum()], vec![d.iter().sum()]))
+                })
+                .collect(),
+        }
+    }
+}
+
 impl Table {
     /// Answers a query: totals over the kept rows and, with `groupBy`, one entry per group.
     pub fn summarize(&self, query: &Query) -> Result<Summary, Error> {
         let keys = group_keys(self, &query.group_by)?;
         let filter = CompiledFilter::new(self, &query.filter)?;
         let minutes = minutes_saved(self, &query.minutes_saved)?;
-        let keep: Vec<bool> = (0..self.rows).map(|row| filter.keeps(row)).collect();
-
+        let grid = match (self.first_date, self.last_date) {
+            (Some(lo), Some(hi)) => Days {
+                base: lo,
+                days: (hi - lo + 1) as usize,
+            },
+            _ => Days { base: 0, days: 0 },
+        };
         // The range of days that averages are taken over.
         let range = match (
             filter.from.or(self.first_date),
@@ -462,43 +593,34 @@ impl Table {
             (Some(lo), Some(hi)) if self.granularity.has_days() && lo <= hi => Some((lo, hi)),
             _ => None,
         };
-        let grid = match (self.first_date, self.last_date) {
-            (Some(lo), Some(hi)) => Days {
-                base: lo,
-                days: (hi - lo + 1) as usize,
-            },
-            _ => Days { base: 0, days: 1 },
-        };
 
-        let total_groups: Vec<u32> = keep.iter().map(|&k| if k { 0 } else { u32::MAX }).collect();
-        let totals = self.aggregate(&total_groups, 1, &[], range, grid);
-        let (group_ids, representatives) = self.assign_groups(&keys, &keep, grid)?;
-        let grouped = if keys.is_empty() {
-            None
-        } else {
-            Some(self.aggregate(&group_ids, representatives.len(), &keys, range, grid))
-        };
+        let (ids, representatives) = self.assign_groups(&keys, &filter, grid)?;
+        let n = representatives.len().max(1);
+        let (grouped, totals) = self.aggregate(&ids, n, &keys, range, grid);
 
-        let mut approximate = Vec::new();
-        for c in &self.columns {
-            if matches!(
-                c.measure,
-                Some(Measure::WeightedMean { .. } | Measure::Mean)
-            ) {
-                approximate.push(c.name.clone());
-            }
-        }
+        let approximate = self
+            .columns
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.measure,
+                    Some(Measure::WeightedMean { .. } | Measure::Mean)
+                )
+            })
+            .map(|c| c.name.clone())
+            .collect();
         let totals_map = self.stats_map(&totals, 0, &minutes);
-        let mut groups: Vec<Group> = match &grouped {
-            None => Vec::new(),
-            Some(stats) => representatives
+        let mut groups: Vec<Group> = if keys.is_empty() {
+            Vec::new()
+        } else {
+            representatives
                 .iter()
                 .enumerate()
                 .map(|(g, &row)| Group {
                     key: self.key_map(&keys, row),
-                    stats: self.stats_map(stats, g, &minutes),
+                    stats: self.stats_map(&grouped, g, &minutes),
                 })
-                .collect(),
+                .collect()
         };
         sort_groups(&mut groups, &keys, query.sort.as_ref())?;
         let groups_total = groups.len();
@@ -531,50 +653,34 @@ impl Table {
         })
     }
 
-    /// The group of every kept row (`u32::MAX` for dropped rows), and a row of each group.
+    /// The group of every row (`u32::MAX` for rows the filter drops), and a row of each group.
+    /// Without keys every kept row is in group 0.
     fn assign_groups(
         &self,
         keys: &[Key],
-        keep: &[bool],
+        filter: &CompiledFilter,
         grid: Days,
     ) -> Result<(Vec<u32>, Vec<usize>), Error> {
-        let identity = self.identity();
         let dates = self.dates();
-        let weeks = (week_start(grid.base + grid.days as i32 - 1) - week_start(grid.base)) / 7 + 1;
-        let months = month_number(grid.base + grid.days as i32 - 1) - month_number(grid.base) + 1;
         let components: Vec<Component> = keys
             .iter()
-            .map(|&key| {
-                let codes = match key {
-                    Key::User => identity,
-                    Key::Client => self.text(self.client),
-                    Key::Language => self.text(self.language),
-                    _ => None,
-                };
-                let size = match key {
-                    Key::Day => grid.days as u64 + 1,
-                    Key::Week => weeks as u64 + 1,
-                    Key::Month => months as u64 + 1,
-                    _ => codes.map_or(1, |c| c.values.len().max(1) as u64),
-                };
-                Component { key, codes, size }
-            })
+            .map(|&key| Component::new(self, key, grid))
             .collect();
         let product = components
             .iter()
-            .try_fold(1u64, |p, c| p.checked_mul(c.size))
+            .try_fold(1u64, |p, c| p.checked_mul(c.size()))
             .ok_or_else(|| Error::query("too many group keys for this export"))?;
         let mut dense = (product <= 1 << 22).then(|| vec![u32::MAX; product as usize]);
         let mut sparse: FxHashMap<u64, u32> = FxHashMap::default();
         let mut representatives = Vec::new();
-        let mut ids = vec![u32::MAX; keep.len()];
-        for (row, &kept) in keep.iter().enumerate() {
-            if !kept {
+        let mut ids = vec![u32::MAX; self.rows];
+        for (row, id) in ids.iter_mut().enumerate() {
+            if !filter.keeps(row) {
                 continue;
             }
             let combined = components
                 .iter()
-                .fold(0u64, |acc, c| acc * c.size + c.index(row, dates, grid));
+                .fold(0u64, |acc, c| acc * c.size() + c.index(row, dates, grid));
             let slot = match &mut dense {
                 Some(dense) => &mut dense[combined as usize],
                 None => sparse.entry(combined).or_insert(u32::MAX),
@@ -583,35 +689,24 @@ impl Table {
                 *slot = representatives.len() as u32;
                 representatives.push(row);
             }
-            ids[row] = *slot;
+            *id = *slot;
         }
         Ok((ids, representatives))
     }
 
+    /// The statistics of each group and of all kept rows.
     fn aggregate(
         &self,
-        groups: &[u32],
+        ids: &[u32],
         n: usize,
         keys: &[Key],
         range: Option<(i32, i32)>,
         grid: Days,
-    ) -> Stats {
-        let mut stats = Stats {
-            rows: vec![0; n],
-            users: vec![0; n],
-            active_users: vec![0; n],
-            active_user_days: vec![0; n],
-            user_days: vec![0; n],
-            days_in_range: vec![0; n],
-            per_day: false,
-            sums: Vec::new(),
-            counts: Vec::new(),
-            weighted: Vec::new(),
-        };
-        for &g in groups {
-            if g != u32::MAX {
-                stats.rows[g as usize] += 1;
-            }
+    ) -> (Stats, Stats) {
+        let runs = runs(ids);
+        let mut stats = Stats::new(n);
+        for run in &runs {
+            stats.rows[run.group] += (run.end - run.start) as u64;
         }
         for column in &self.columns {
             let (Data::Num(values), Some(measure)) = (&column.data, column.measure) else {
@@ -622,7 +717,7 @@ impl Table {
             };
             let mut acc = values.accumulator(n);
             let mut counts = (measure == Measure::Mean).then(|| vec![0u32; n]);
-            values.accumulate(groups, &mut acc, counts.as_deref_mut());
+            values.accumulate_runs(&runs, &mut acc, counts.as_deref_mut());
             stats.sums.push(Some(acc));
             stats.counts.push(counts);
             let weights = match measure {
@@ -632,25 +727,13 @@ impl Table {
                 },
                 _ => None,
             };
-            stats.weighted.push(weights.map(|weights| {
-                let mut num = vec![0.0; n];
-                let mut den = vec![0.0; n];
-                for (row, &g) in groups.iter().enumerate() {
-                    if g == u32::MAX {
-                        continue;
-                    }
-                    if let (Some(v), Some(w)) = (values.get(row), weights.get(row)) {
-                        if w > 0.0 {
-                            num[g as usize] += v * w;
-                            den[g as usize] += w;
-                        }
-                    }
-                }
-                (num, den)
-            }));
+            stats
+                .weighted
+                .push(weights.map(|w| values.weighted_sums(w, &runs, n)));
         }
+        let mut totals = stats.merged();
         let Some(identity) = self.identity() else {
-            return stats;
+            return (stats, totals);
         };
         let active = match self.active.map(|i| &self.columns[i].data) {
             Some(Data::Bool(b)) => Some(b.as_slice()),
@@ -658,55 +741,91 @@ impl Table {
         };
         let is_active = |row: usize| active.is_none_or(|a| a[row] == 1);
         let users = identity.values.len();
-        let mut seen = PairSet::new(n, users);
-        let mut seen_active = PairSet::new(n, users);
-        for (row, &g) in groups.iter().enumerate() {
-            if g == u32::MAX {
-                continue;
-            }
+        let rows = || {
+            runs.iter()
+                .flat_map(|r| (r.start..r.end).map(move |row| (row, r.group)))
+        };
+
+        // Distinct users: per group (one per group when the user is a key), and in all.
+        let user_key = keys.contains(&Key::User);
+        let mut seen = PairSet::new(if user_key { 1 } else { n }, users);
+        let mut seen_active = PairSet::new(if user_key { 1 } else { n }, users);
+        let (mut all, mut all_active) = (PairSet::new(1, users), PairSet::new(1, users));
+        for (row, g) in rows() {
             let u = u64::from(identity.codes.get(row));
-            if seen.insert(u64::from(g), u) {
-                stats.users[g as usize] += 1;
+            let act = is_active(row);
+            if user_key {
+                stats.users[g] = 1;
+                stats.active_users[g] |= u64::from(act);
+            } else {
+                stats.users[g] += u64::from(seen.insert(g as u64, u));
+                stats.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
             }
-            if is_active(row) && seen_active.insert(u64::from(g), u) {
-                stats.active_users[g as usize] += 1;
-            }
+            totals.users[0] += u64::from(all.insert(0, u));
+            totals.active_users[0] += u64::from(act && all_active.insert(0, u));
         }
         let (Some((lo, hi)), Some(dates)) = (range, self.dates()) else {
-            return stats;
+            return (stats, totals);
         };
         stats.per_day = true;
-        if keys.is_empty() {
-            // The totals average over the whole range, rows or not.
-            stats.days_in_range[0] = (hi - lo + 1) as u64;
-        }
-        // Distinct (group, day, user), counted per group. When the groups are made of days, the
-        // group is a function of the day, so (day, user) pairs suffice and stay small.
+        totals.per_day = true;
+        totals.days_in_range[0] = (hi - lo + 1) as u64;
+
+        // Distinct (day, user) pairs give the totals, and the groups too when they are made of
+        // days. Otherwise distinct (group, day, user): with the user in the key, (group, day).
+        let days = grid.days;
+        let mut day_users = PairSet::new(days, users);
+        let mut day_active = PairSet::new(days, users);
+        let mut user_days = vec![0u64; days];
+        let mut active_days = vec![0u64; days];
         let by_days = keys.iter().all(|k| k.is_time());
-        let height = if by_days { grid.days } else { n * grid.days };
-        let mut days_seen = PairSet::new(height, users);
-        let mut days_active = PairSet::new(height, users);
-        for (row, &g) in groups.iter().enumerate() {
-            let d = dates[row];
-            if g == u32::MAX || d == NULL_DAY {
+        let mut day_group = vec![u32::MAX; days];
+        let (height, width) = if user_key {
+            (n, days)
+        } else {
+            (n * days, users)
+        };
+        let mut group_days = PairSet::new(if by_days { 0 } else { height }, width);
+        let mut group_active = PairSet::new(if by_days { 0 } else { height }, width);
+        for (row, g) in rows() {
+            let Some(day) = grid.index(dates[row]) else {
                 continue;
-            }
-            let day = u64::from((d - grid.base) as u32);
-            let a = if by_days {
-                day
-            } else {
-                u64::from(g) * grid.days as u64 + day
             };
             let u = u64::from(identity.codes.get(row));
-            if days_seen.insert(a, u) {
-                stats.user_days[g as usize] += 1;
+            let act = is_active(row);
+            user_days[day] += u64::from(day_users.insert(day as u64, u));
+            active_days[day] += u64::from(act && day_active.insert(day as u64, u));
+            if by_days {
+                day_group[day] = g as u32;
+                continue;
             }
-            if is_active(row) && days_active.insert(a, u) {
-                stats.active_user_days[g as usize] += 1;
+            let (a, b) = if user_key {
+                (g as u64, day as u64)
+            } else {
+                ((g * days + day) as u64, u)
+            };
+            stats.user_days[g] += u64::from(group_days.insert(a, b));
+            stats.active_user_days[g] += u64::from(act && group_active.insert(a, b));
+        }
+        totals.user_days[0] = user_days.iter().sum();
+        totals.active_user_days[0] = active_days.iter().sum();
+        if by_days {
+            for (day, &g) in day_group.iter().enumerate() {
+                if g != u32::MAX {
+                    stats.user_days[g as usize] += user_days[day];
+                    stats.active_user_days[g as usize] += active_days[day];
+                }
             }
         }
         // Each group's share of the calendar days in the range.
-        let span = |d: i32| -> (i32, i32) {
+        let mut done = vec![false; n];
+        for run in &runs {
+            let g = run.group;
+            if done[g] || dates[run.start] == NULL_DAY {
+                continue;
+            }
+            done[g] = true;
+            let d = dates[run.start];
             let mut span = (lo, hi);
             for key in keys {
                 let (a, b) = match key {
@@ -717,21 +836,12 @@ impl Table {
                 };
                 span = (span.0.max(a), span.1.min(b));
             }
-            span
-        };
-        let mut done = vec![false; n];
-        for (row, &g) in groups.iter().enumerate() {
-            if keys.is_empty() || g == u32::MAX || done[g as usize] {
-                continue;
-            }
-            done[g as usize] = true;
-            if dates[row] == NULL_DAY {
-                continue;
-            }
-            let (a, b) = span(dates[row]);
-            stats.days_in_range[g as usize] = (b - a + 1).max(0) as u64;
+            stats.days_in_range[g] = (span.1 - span.0 + 1).max(0) as u64;
         }
-        stats
+        if keys.is_empty() {
+            stats.days_in_range[0] = totals.days_in_range[0];
+        }
+        (stats, totals)
     }
 
     fn key_map(&self, keys: &[Key], row: usize) -> Map<String, Value> {
