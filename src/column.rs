@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::number::{pow10, Num, MAX_SCALE};
+use crate::number::{parse_num_bytes, pow10, Num, MAX_SCALE};
 use crate::query::Run;
 
 /// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
@@ -257,6 +257,30 @@ impl NumColumn {
                 .get_scaled(row)
                 .map(|x| x as f64 / pow10(self.scale) as f64),
         }
+    }
+
+    /// Parses and appends a cell; false when it is not a number (then it counts as empty).
+    #[inline]
+    pub(crate) fn push_cell(&mut self, raw: &[u8]) -> bool {
+        if let Some((mantissa, scale)) = short_decimal(raw) {
+            if scale <= self.scale && !matches!(self.data, Ints::F64(_)) {
+                // At most 9 digits and 9 decimal places apart: no overflow.
+                let x = mantissa * pow10(self.scale - scale);
+                match &mut self.data {
+                    Ints::U8(v) if x < i64::from(u8::MAX) => v.push(x as u8),
+                    Ints::U16(v) if x < i64::from(u16::MAX) => v.push(x as u16),
+                    _ => self.push_scaled(x),
+                }
+                return true;
+            }
+        }
+        if raw.is_empty() {
+            self.push_null();
+            return true;
+        }
+        let value = parse_num_bytes(raw);
+        self.push(value);
+        value.is_some() || raw.trim_ascii().is_empty()
     }
 
     pub(crate) fn push(&mut self, value: Option<Num>) {
@@ -519,6 +543,34 @@ impl NumColumn {
             Ints::F64(v) => v.shrink_to_fit(),
         }
     }
+}
+
+/// The most common cells: an unsigned decimal of at most 9 characters ("3", "0.1964"), as a
+/// mantissa and a scale without trailing zeros.
+#[inline(always)]
+fn short_decimal(raw: &[u8]) -> Option<(i64, u8)> {
+    if raw.is_empty() || raw.len() > 9 {
+        return None;
+    }
+    let (mut mantissa, mut scale, mut dot) = (0i64, 0u8, false);
+    for &c in raw {
+        if c.is_ascii_digit() {
+            mantissa = mantissa * 10 + i64::from(c - b'0');
+            scale += u8::from(dot);
+        } else if c == b'.' && !dot {
+            dot = true;
+        } else {
+            return None;
+        }
+    }
+    if raw.len() == usize::from(dot) {
+        return None;
+    }
+    while scale > 0 && mantissa % 10 == 0 {
+        mantissa /= 10;
+        scale -= 1;
+    }
+    Some((mantissa, scale))
 }
 
 /// Writes `x / 10^scale` as the shortest exact decimal ("0.25", "3", "-1.5").

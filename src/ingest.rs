@@ -8,7 +8,7 @@ use csv_core::{ReadRecordResult, Reader};
 use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
 use crate::date::parse_date;
 use crate::error::{Error, ErrorKind};
-use crate::number::{parse_num, parse_num_bytes};
+use crate::number::parse_num;
 use crate::schema::{display_header, header_says_rate, Granularity, KnownColumn, Role};
 use crate::summary::Warning;
 use crate::table::{Column, Data, Measure, Table};
@@ -28,8 +28,6 @@ pub struct Ingester {
     ends: Vec<usize>,
     fields_len: usize,
     ends_len: usize,
-    /// Lines seen so far (1 + the newlines consumed).
-    line: u64,
     last_consumed: u8,
     bytes: u64,
     /// Bytes held back at the very start, until we know whether they are a BOM.
@@ -41,7 +39,7 @@ pub struct Ingester {
     expect_header: bool,
     table: Option<Table>,
     /// The last date cell parsed (column, raw bytes, day number).
-    last_date: Option<(usize, Vec<u8>, i32)>,
+    last_date: (usize, Vec<u8>, i32),
     skipped_rows: u64,
     warnings: Vec<Warning>,
     warnings_total: u64,
@@ -63,7 +61,6 @@ impl Ingester {
             ends: vec![0; 64],
             fields_len: 0,
             ends_len: 0,
-            line: 1,
             last_consumed: 0,
             bytes: 0,
             head: Vec::new(),
@@ -71,7 +68,7 @@ impl Ingester {
             header: None,
             expect_header: false,
             table: None,
-            last_date: None,
+            last_date: (usize::MAX, Vec::new(), NULL_DAY),
             skipped_rows: 0,
             warnings: Vec::new(),
             warnings_total: 0,
@@ -119,7 +116,10 @@ impl Ingester {
     /// columns as the first part's.
     pub fn start_part(&mut self) -> Result<(), Error> {
         self.end_input()?;
-        self.reader = Reader::new();
+        // Line numbers go on counting across parts, as if they were one file.
+        let line = self.reader.line();
+        self.reader.reset();
+        self.reader.set_line(line);
         self.started = false;
         self.last_consumed = b'\n';
         self.expect_header = self.header.is_some();
@@ -176,10 +176,8 @@ impl Ingester {
                 &mut self.fields[self.fields_len..],
                 &mut self.ends[self.ends_len..],
             );
-            let consumed = &input[..nin];
-            self.line += consumed.iter().filter(|&&b| b == b'\n').count() as u64;
-            if let Some(&b) = consumed.last() {
-                self.last_consumed = b;
+            if nin > 0 {
+                self.last_consumed = input[nin - 1];
             }
             input = &input[nin..];
             self.fields_len += nout;
@@ -209,7 +207,7 @@ impl Ingester {
         let ends = &self.ends[..self.ends_len];
         let fields = &self.fields[..self.fields_len];
         // Only needed for a warning or an error, so only computed then.
-        let (lines_seen, last_consumed) = (self.line, self.last_consumed);
+        let (lines_seen, last_consumed) = (self.reader.line(), self.last_consumed);
         let line = || start_line(lines_seen, last_consumed, fields);
         let field = |i: usize| -> &[u8] {
             let start = if i == 0 { 0 } else { ends[i - 1] };
@@ -223,7 +221,7 @@ impl Ingester {
             let header: Vec<String> = (0..ends.len())
                 .map(|i| String::from_utf8_lossy(field(i)).into_owned())
                 .collect();
-            let table = new_table(&header, &mut |w| self.warnings.push(w))
+            let table = new_table(&header, line(), &mut |w| self.warnings.push(w))
                 .inspect_err(|e| self.error = Some(e.clone()))?;
             self.warnings_total = self.warnings.len() as u64;
             self.header = Some(header);
@@ -276,24 +274,12 @@ impl Ingester {
                     t.push(raw);
                     None
                 }
-                Data::Num(n) => match parse_num_bytes(raw) {
-                    Some(value) => {
-                        n.push(Some(value));
-                        None
-                    }
-                    None => {
-                        n.push(None);
-                        (!raw.trim_ascii().is_empty()).then_some("a number")
-                    }
-                },
+                Data::Num(n) => (!n.push_cell(raw)).then_some("a number"),
                 Data::Date(d) => {
                     // Exports are sorted by user then date: the same date repeats on many rows.
-                    let cached = self
-                        .last_date
-                        .as_ref()
-                        .filter(|(i, bytes, _)| *i == col && bytes == raw);
-                    if let Some(&(_, _, day)) = cached {
-                        d.push(day);
+                    let (last_col, bytes, day) = &self.last_date;
+                    if *last_col == col && bytes == raw {
+                        d.push(*day);
                         None
                     } else {
                         let text = String::from_utf8_lossy(raw);
@@ -302,7 +288,10 @@ impl Ingester {
                         d.push(day);
                         column.month_only &= parsed.is_none_or(|p| p.month_only);
                         if parsed.is_some() {
-                            self.last_date = Some((col, raw.to_vec(), day));
+                            let (last_col, bytes, last_day) = &mut self.last_date;
+                            (*last_col, *last_day) = (col, day);
+                            bytes.clear();
+                            bytes.extend_from_slice(raw);
                         }
                         (parsed.is_none() && !text.trim().is_empty())
                             .then_some("a date (YYYY-MM-DD or YYYY-MM)")
@@ -387,14 +376,18 @@ fn parse_bool(raw: &[u8]) -> Option<u8> {
 }
 
 /// Sets up the columns from the header row.
-fn new_table(header: &[String], warn_with: &mut dyn FnMut(Warning)) -> Result<Table, Error> {
+fn new_table(
+    header: &[String],
+    line: u64,
+    warn_with: &mut dyn FnMut(Warning),
+) -> Result<Table, Error> {
     let mut columns: Vec<Column> = Vec::with_capacity(header.len());
     for written in header {
         let mut known = KnownColumn::from_header(written);
         if let Some(k) = known {
             if columns.iter().any(|c| c.known == Some(k)) {
                 warn_with(Warning {
-                    line: 1,
+                    line,
                     column: Some(display_header(written)),
                     message: format!(
                         "the column {:?} appears twice; the second is kept as an unknown column",
