@@ -474,15 +474,37 @@ impl NumColumn {
     ) -> (Vec<f64>, Vec<f64>) {
         let mut num = vec![0.0; n];
         let mut den = vec![0.0; n];
-        for run in runs {
-            for row in run.start..run.end {
-                if let (Some(v), Some(w)) = (self.get(row), weights.get(row)) {
-                    if w > 0.0 {
-                        num[run.group] += v * w;
-                        den[run.group] += w;
+        if self.is_float() || weights.is_float() {
+            for run in runs {
+                for row in run.start..run.end {
+                    if let (Some(v), Some(w)) = (self.get(row), weights.get(row)) {
+                        if w > 0.0 {
+                            num[run.group] += v * w;
+                            den[run.group] += w;
+                        }
                     }
                 }
             }
+            return (num, den);
+        }
+        // Scaled integers, unscaled once per group at the end.
+        for run in runs {
+            let (mut vw, mut ww) = (0.0f64, 0.0f64);
+            for row in run.start..run.end {
+                if let (Some(v), Some(w)) = (self.get_scaled(row), weights.get_scaled(row)) {
+                    if w > 0 {
+                        vw += v as f64 * w as f64;
+                        ww += w as f64;
+                    }
+                }
+            }
+            num[run.group] += vw;
+            den[run.group] += ww;
+        }
+        let (vs, ws) = (pow10(self.scale) as f64, pow10(weights.scale) as f64);
+        for (x, y) in num.iter_mut().zip(den.iter_mut()) {
+            *x /= vs * ws;
+            *y /= ws;
         }
         (num, den)
     }

@@ -382,7 +382,7 @@ impl PairSet {
     }
 
     /// Adds `(a, b)`; true when it was not there yet.
-    #[inline]
+    #[inline(always)]
     fn insert(&mut self, a: u64, b: u64) -> bool {
         match self {
             PairSet::Bits { bits, width } => {
@@ -392,10 +392,14 @@ impl PairSet {
                 bits[word] |= bit;
                 new
             }
-            PairSet::Hash { set, width } => set
-                .insert(a.wrapping_mul(*width).wrapping_add(b), ())
-                .is_none(),
+            PairSet::Hash { set, width } => Self::insert_hashed(set, a * *width + b),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn insert_hashed(set: &mut FxHashMap<u64, ()>, key: u64) -> bool {
+        set.insert(key, ()).is_none()
     }
 }
 
@@ -746,23 +750,35 @@ impl Table {
                 .flat_map(|r| (r.start..r.end).map(move |row| (row, r.group)))
         };
 
-        // Distinct users: per group (one per group when the user is a key), and in all.
+        // Distinct users: per group (one per group when the user is a key), and in all. Without
+        // keys the one group is the totals.
         let user_key = keys.contains(&Key::User);
-        let mut seen = PairSet::new(if user_key { 1 } else { n }, users);
-        let mut seen_active = PairSet::new(if user_key { 1 } else { n }, users);
         let (mut all, mut all_active) = (PairSet::new(1, users), PairSet::new(1, users));
-        for (row, g) in rows() {
-            let u = u64::from(identity.codes.get(row));
-            let act = is_active(row);
-            if user_key {
-                stats.users[g] = 1;
-                stats.active_users[g] |= u64::from(act);
-            } else {
-                stats.users[g] += u64::from(seen.insert(g as u64, u));
-                stats.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
+        if keys.is_empty() {
+            for (row, _) in rows() {
+                let u = u64::from(identity.codes.get(row));
+                totals.users[0] += u64::from(all.insert(0, u));
+                totals.active_users[0] += u64::from(is_active(row) && all_active.insert(0, u));
             }
-            totals.users[0] += u64::from(all.insert(0, u));
-            totals.active_users[0] += u64::from(act && all_active.insert(0, u));
+            stats.users[0] = totals.users[0];
+            stats.active_users[0] = totals.active_users[0];
+        } else {
+            let height = if user_key { 1 } else { n };
+            let (mut seen, mut seen_active) =
+                (PairSet::new(height, users), PairSet::new(height, users));
+            for (row, g) in rows() {
+                let u = u64::from(identity.codes.get(row));
+                let act = is_active(row);
+                if user_key {
+                    stats.users[g] = 1;
+                    stats.active_users[g] |= u64::from(act);
+                } else {
+                    stats.users[g] += u64::from(seen.insert(g as u64, u));
+                    stats.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
+                }
+                totals.users[0] += u64::from(all.insert(0, u));
+                totals.active_users[0] += u64::from(act && all_active.insert(0, u));
+            }
         }
         let (Some((lo, hi)), Some(dates)) = (range, self.dates()) else {
             return (stats, totals);

@@ -50,6 +50,22 @@ fn monthly_summary_of_the_day_sample_matches_a_hand_computation() {
         let car = sum(&kept, "Combined Completion Acceptances")
             / sum(&kept, "Combined Completion Suggestions");
         assert!(approx(g["Combined CAR"].as_f64().unwrap(), car));
+        let (mut wn, mut wd) = (0.0, 0.0);
+        for r in &kept {
+            if let (Some(w), Some(s)) = (
+                r.metrics["Weighted CAR"],
+                r.metrics["Combined Completion Suggestions"],
+            ) {
+                if s > 0.0 {
+                    wn += w * s;
+                    wd += s;
+                }
+            }
+        }
+        assert!(
+            approx(g["Weighted CAR"].as_f64().unwrap(), wn / wd),
+            "{month} Weighted CAR"
+        );
         let pct = 100.0 * sum(&kept, "Total Characters Written by Cody")
             / sum(&kept, "Total Characters Written");
         assert!(approx(
