@@ -135,7 +135,11 @@ impl TextColumn {
                 return;
             }
         }
-        let text = String::from_utf8_lossy(raw);
+        // `from_utf8` is the fast check; only invalid input pays for the lossy decoding.
+        let text = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
         let text = text.trim();
         let code = match self.index.get(text) {
             Some(&code) => code,
