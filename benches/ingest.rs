@@ -5,195 +5,204 @@
 //! `cargo bench --bench ingest`; `SG_BENCH_ROWS` sets the export's size (default 500 000 rows; the
 //! query runs over twice that).
 
-use std::hint::black_box;
-use std::time::Duration;
+// Criterion does not build for wasm32, where `cargo clippy --all-targets` also looks.
+#[cfg(not(target_arch = "wasm32"))]
+mod native {
+    use std::hint::black_box;
+    use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use sg_analytics::{Ingester, Query, Table};
+    use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
+    use sg_analytics::{Ingester, Query, Table};
 
-const CLIENTS: [&str; 5] = [
-    "vscode.cody",
-    "jetbrains.cody",
-    "server.web",
-    "cli",
-    "visualstudio.cody",
-];
-const LANGUAGES: [&str; 12] = [
-    "",
-    "go",
-    "typescript",
-    "python",
-    "java",
-    "rust",
-    "",
-    "javascript",
-    "c++",
-    "ruby",
-    "",
-    "kotlin",
-];
-
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        // splitmix64
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn rate(num: u64, den: u64, scale: f64) -> String {
-    if den == 0 {
-        String::new()
-    } else {
-        format!("{:.4}", scale * num as f64 / den as f64)
-    }
-}
-
-/// A realistic export: users × days, a few client/language rows a day, sorted by user then date,
-/// formatted as the API writes it.
-pub fn generate(rows: usize) -> Vec<u8> {
-    let mut rng = Rng(42);
-    let mut out = String::with_capacity(rows * 200);
-    out.push_str("Instance user ID,User Email,Username,Active Sourcegraph User,Client Name,Timestamp Date,Language,Searches,Code Navigation Events,Code Insight Views,Chat Events,Command Events,Combined Completion Suggestions,Combined Completion Acceptances,Total Accepted Char Count,Combined CAR,Weighted CAR,Total Characters Written by Cody,Total Characters Written,Percentage of Code Written by Cody,Auto-edit suggested events,Auto-edit accepted events,Auto-edit acceptance rate,Lines changed by chats and commands,Lines changed by completions and auto-edits\n");
-    let days = 180u64;
-    let mut written = 0;
-    let mut user = 0u64;
-    while written < rows {
-        let id = 1000 + user;
-        for day in 0..days {
-            if rng.below(10) < 4 {
-                continue;
-            }
-            let date = {
-                // 2025-01-01 plus `day`, without a date library.
-                let mut d = day as u32;
-                let months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-                let mut m = 0;
-                while d >= months[m] {
-                    d -= months[m];
-                    m += 1;
-                }
-                format!("2025-{:02}-{:02}", m + 1, d + 1)
-            };
-            for _ in 0..1 + rng.below(4) {
-                let sugg = rng.below(200);
-                let acc = sugg * rng.below(40) / 100;
-                let cody = acc * 40 + rng.below(2000);
-                let total = cody + rng.below(60_000);
-                let ae_s = rng.below(30);
-                let ae_a = ae_s * rng.below(50) / 100;
-                out.push_str(&format!(
-                    "{id},user{user}@example.com,user{user},true,{},{date},{},{},{},{},{},{},{sugg},{acc},{},{},{},{cody},{total},{},{ae_s},{ae_a},{},{},{}\n",
-                    CLIENTS[rng.below(5) as usize],
-                    LANGUAGES[rng.below(12) as usize],
-                    rng.below(6),
-                    rng.below(20),
-                    rng.below(2),
-                    rng.below(15),
-                    rng.below(4),
-                    acc * 40,
-                    rate(acc, sugg, 1.0),
-                    rate(acc * 11, sugg * 10, 1.0),
-                    rate(cody, total, 100.0),
-                    rate(ae_a, ae_s, 1.0),
-                    rng.below(400),
-                    rng.below(300),
-                ));
-                written += 1;
-                if written == rows {
-                    return out.into_bytes();
-                }
-            }
-        }
-        user += 1;
-    }
-    out.into_bytes()
-}
-
-fn ingest(bytes: &[u8]) -> Table {
-    let mut ingester = Ingester::new();
-    for chunk in bytes.chunks(64 * 1024) {
-        ingester.push(chunk).unwrap();
-    }
-    ingester.finish().unwrap()
-}
-
-fn rows_from_env() -> usize {
-    std::env::var("SG_BENCH_ROWS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(500_000)
-}
-
-fn bench_ingest(c: &mut Criterion) {
-    let rows = rows_from_env();
-    let bytes = generate(rows);
-    let table = ingest(&bytes);
-    assert_eq!(table.rows(), rows);
-    eprintln!(
-        "export: {rows} rows, {:.1} MB, 25 columns; table: {} bytes ({:.1} bytes/row, {:.2}x the CSV)",
-        bytes.len() as f64 / 1e6,
-        table.heap_bytes(),
-        table.heap_bytes() as f64 / rows as f64,
-        table.heap_bytes() as f64 / bytes.len() as f64
-    );
-    let mut group = c.benchmark_group("ingest");
-    group.throughput(Throughput::Bytes(bytes.len() as u64));
-    group.sample_size(10);
-    group.measurement_time(Duration::from_secs(20));
-    group.bench_function(BenchmarkId::new("csv_byte_record_loop", rows), |b| {
-        b.iter(|| {
-            let mut reader = csv::ReaderBuilder::new().from_reader(black_box(&bytes[..]));
-            let mut record = csv::ByteRecord::new();
-            let mut fields = 0usize;
-            while reader.read_byte_record(&mut record).unwrap() {
-                fields += record.len();
-            }
-            fields
-        })
-    });
-    group.bench_function(BenchmarkId::new("sg_analytics_ingester", rows), |b| {
-        b.iter(|| ingest(black_box(&bytes)).rows())
-    });
-    group.finish();
-}
-
-fn bench_query(c: &mut Criterion) {
-    let rows = 2 * rows_from_env();
-    let table = ingest(&generate(rows));
-    let mut group = c.benchmark_group("query");
-    group.sample_size(20);
-    let queries = [
-        (
-            "by_month_date_filter",
-            r#"{"groupBy": ["month"], "filter": {"from": "2025-02-01", "to": "2025-05-31"}}"#,
-        ),
-        ("totals", r#"{}"#),
-        (
-            "by_user_top_10",
-            r#"{"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 10}"#,
-        ),
-        (
-            "by_client_language",
-            r#"{"groupBy": ["client", "language"]}"#,
-        ),
+    const CLIENTS: [&str; 5] = [
+        "vscode.cody",
+        "jetbrains.cody",
+        "server.web",
+        "cli",
+        "visualstudio.cody",
     ];
-    for (name, query) in queries {
-        let query: Query = serde_json::from_str(query).unwrap();
-        group.bench_function(BenchmarkId::new(name, rows), |b| {
-            b.iter(|| table.summarize(black_box(&query)).unwrap())
-        });
+    const LANGUAGES: [&str; 12] = [
+        "",
+        "go",
+        "typescript",
+        "python",
+        "java",
+        "rust",
+        "",
+        "javascript",
+        "c++",
+        "ruby",
+        "",
+        "kotlin",
+    ];
+
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            // splitmix64
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
     }
-    group.finish();
+
+    fn rate(num: u64, den: u64, scale: f64) -> String {
+        if den == 0 {
+            String::new()
+        } else {
+            format!("{:.4}", scale * num as f64 / den as f64)
+        }
+    }
+
+    /// A realistic export: users × days, a few client/language rows a day, sorted by user then date,
+    /// formatted as the API writes it.
+    pub fn generate(rows: usize) -> Vec<u8> {
+        let mut rng = Rng(42);
+        let mut out = String::with_capacity(rows * 200);
+        out.push_str("Instance user ID,User Email,Username,Active Sourcegraph User,Client Name,Timestamp Date,Language,Searches,Code Navigation Events,Code Insight Views,Chat Events,Command Events,Combined Completion Suggestions,Combined Completion Acceptances,Total Accepted Char Count,Combined CAR,Weighted CAR,Total Characters Written by Cody,Total Characters Written,Percentage of Code Written by Cody,Auto-edit suggested events,Auto-edit accepted events,Auto-edit acceptance rate,Lines changed by chats and commands,Lines changed by completions and auto-edits\n");
+        let days = 180u64;
+        let mut written = 0;
+        let mut user = 0u64;
+        while written < rows {
+            let id = 1000 + user;
+            for day in 0..days {
+                if rng.below(10) < 4 {
+                    continue;
+                }
+                let date = {
+                    // 2025-01-01 plus `day`, without a date library.
+                    let mut d = day as u32;
+                    let months = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+                    let mut m = 0;
+                    while d >= months[m] {
+                        d -= months[m];
+                        m += 1;
+                    }
+                    format!("2025-{:02}-{:02}", m + 1, d + 1)
+                };
+                for _ in 0..1 + rng.below(4) {
+                    let sugg = rng.below(200);
+                    let acc = sugg * rng.below(40) / 100;
+                    let cody = acc * 40 + rng.below(2000);
+                    let total = cody + rng.below(60_000);
+                    let ae_s = rng.below(30);
+                    let ae_a = ae_s * rng.below(50) / 100;
+                    out.push_str(&format!(
+                        "{id},user{user}@example.com,user{user},true,{},{date},{},{},{},{},{},{},{sugg},{acc},{},{},{},{cody},{total},{},{ae_s},{ae_a},{},{},{}\n",
+                        CLIENTS[rng.below(5) as usize],
+                        LANGUAGES[rng.below(12) as usize],
+                        rng.below(6),
+                        rng.below(20),
+                        rng.below(2),
+                        rng.below(15),
+                        rng.below(4),
+                        acc * 40,
+                        rate(acc, sugg, 1.0),
+                        rate(acc * 11, sugg * 10, 1.0),
+                        rate(cody, total, 100.0),
+                        rate(ae_a, ae_s, 1.0),
+                        rng.below(400),
+                        rng.below(300),
+                    ));
+                    written += 1;
+                    if written == rows {
+                        return out.into_bytes();
+                    }
+                }
+            }
+            user += 1;
+        }
+        out.into_bytes()
+    }
+
+    fn ingest(bytes: &[u8]) -> Table {
+        let mut ingester = Ingester::new();
+        for chunk in bytes.chunks(64 * 1024) {
+            ingester.push(chunk).unwrap();
+        }
+        ingester.finish().unwrap()
+    }
+
+    fn rows_from_env() -> usize {
+        std::env::var("SG_BENCH_ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(500_000)
+    }
+
+    fn bench_ingest(c: &mut Criterion) {
+        let rows = rows_from_env();
+        let bytes = generate(rows);
+        let table = ingest(&bytes);
+        assert_eq!(table.rows(), rows);
+        eprintln!(
+            "export: {rows} rows, {:.1} MB, 25 columns; table: {} bytes ({:.1} bytes/row, {:.2}x the CSV)",
+            bytes.len() as f64 / 1e6,
+            table.heap_bytes(),
+            table.heap_bytes() as f64 / rows as f64,
+            table.heap_bytes() as f64 / bytes.len() as f64
+        );
+        let mut group = c.benchmark_group("ingest");
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.sample_size(10);
+        group.measurement_time(Duration::from_secs(20));
+        group.bench_function(BenchmarkId::new("csv_byte_record_loop", rows), |b| {
+            b.iter(|| {
+                let mut reader = csv::ReaderBuilder::new().from_reader(black_box(&bytes[..]));
+                let mut record = csv::ByteRecord::new();
+                let mut fields = 0usize;
+                while reader.read_byte_record(&mut record).unwrap() {
+                    fields += record.len();
+                }
+                fields
+            })
+        });
+        group.bench_function(BenchmarkId::new("sg_analytics_ingester", rows), |b| {
+            b.iter(|| ingest(black_box(&bytes)).rows())
+        });
+        group.finish();
+    }
+
+    fn bench_query(c: &mut Criterion) {
+        let rows = 2 * rows_from_env();
+        let table = ingest(&generate(rows));
+        let mut group = c.benchmark_group("query");
+        group.sample_size(20);
+        let queries = [
+            (
+                "by_month_date_filter",
+                r#"{"groupBy": ["month"], "filter": {"from": "2025-02-01", "to": "2025-05-31"}}"#,
+            ),
+            ("totals", r#"{}"#),
+            (
+                "by_user_top_10",
+                r#"{"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 10}"#,
+            ),
+            (
+                "by_client_language",
+                r#"{"groupBy": ["client", "language"]}"#,
+            ),
+        ];
+        for (name, query) in queries {
+            let query: Query = serde_json::from_str(query).unwrap();
+            group.bench_function(BenchmarkId::new(name, rows), |b| {
+                b.iter(|| table.summarize(black_box(&query)).unwrap())
+            });
+        }
+        group.finish();
+    }
+
+    criterion_group!(benches, bench_ingest, bench_query);
 }
 
-criterion_group!(benches, bench_ingest, bench_query);
-criterion_main!(benches);
+#[cfg(not(target_arch = "wasm32"))]
+criterion::criterion_main!(native::benches);
+
+#[cfg(target_arch = "wasm32")]
+fn main() {}

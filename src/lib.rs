@@ -21,6 +21,7 @@
 mod column;
 mod date;
 mod error;
+pub mod fetch_plan;
 mod ingest;
 mod number;
 mod query;
@@ -32,6 +33,8 @@ mod write;
 
 #[cfg(target_arch = "wasm32")]
 mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub use wasm::{fetch_credits, fetch_registry, fetch_report, Report, ReportBuilder, UserRegistry};
 
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;

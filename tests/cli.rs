@@ -1,4 +1,5 @@
 //! Black-box tests: the real `sg-analytics` binary on fixture files.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! The engine against the reference model on the sample exports, and the contract's edge cases.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,5 +1,6 @@
 //! Property tests against a simple reference model: additive metrics add up over any grouping,
 //! day groups roll up into month groups, and a filter and its complement partition the rows.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,0 +1,477 @@
+//! Everything about fetching an export that needs no browser: the request's URL from the user's
+//! options (pasted instance URLs normalized, dates and granularity checked before any request),
+//! month windows, retry timing, and the messages for each way a fetch can fail. The wasm adapter
+//! only carries these out, so they are tested natively.
+
+use crate::date::{format_day, month_end, parse_day};
+use crate::error::{Error, ErrorKind};
+use crate::schema::Granularity;
+
+/// The public Analytics API.
+pub const DEFAULT_BASE_URL: &str = "https://analytics.sourcegraph.com";
+
+/// The export's path under the base URL.
+pub const REPORT_PATH: &str = "/api/reports/by-user-client-date";
+/// The user registry's path.
+pub const REGISTRY_PATH: &str = "/api/reports/user-registry";
+/// The credits path.
+pub const CREDITS_PATH: &str = "/api/credits";
+
+/// The longest `Retry-After` honoured, in milliseconds; longer waits are capped.
+pub const MAX_RETRY_AFTER_MS: f64 = 60_000.0;
+
+fn bad(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Query, message)
+}
+
+/// A validated request: what to fetch, before any request is sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchPlan {
+    /// The base URL, without a trailing slash.
+    pub base_url: String,
+    /// The bare instance host (`example.sourcegraphcloud.com`).
+    pub instance: String,
+    /// The granularity asked for (`None`: the API's default, the finest).
+    pub granularity: Option<Granularity>,
+    /// First day, `YYYY-MM-DD`, inclusive.
+    pub start_date: Option<String>,
+    /// Last day, `YYYY-MM-DD`, inclusive.
+    pub end_date: Option<String>,
+}
+
+impl FetchPlan {
+    /// Checks the user's options. Every problem is found here, before the network is touched.
+    pub fn new(
+        instance_url: &str,
+        base_url: Option<&str>,
+        granularity: Option<&str>,
+        start_date: Option<&str>,
+        end_date: Option<&str>,
+    ) -> Result<FetchPlan, Error> {
+        let instance = normalize_instance(instance_url)?;
+        let base_url = check_base_url(base_url.unwrap_or(DEFAULT_BASE_URL))?;
+        let granularity = match granularity.map(str::trim).filter(|g| !g.is_empty()) {
+            Some(g) => Some(g.parse::<Granularity>()?),
+            None => None,
+        };
+        let day = |name: &str, value: Option<&str>| -> Result<Option<String>, Error> {
+            match value.map(str::trim).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => parse_day(v).map(|d| Some(format_day(d))).ok_or_else(|| {
+                    bad(format!(
+                        "{name} must be a date as YYYY-MM-DD (a real calendar day), found {v:?}"
+                    ))
+                }),
+            }
+        };
+        let start_date = day("startDate", start_date)?;
+        let end_date = day("endDate", end_date)?;
+        if let (Some(s), Some(e)) = (&start_date, &end_date) {
+            if s > e {
+                return Err(bad(format!("startDate ({s}) is after endDate ({e})")));
+            }
+        }
+        Ok(FetchPlan {
+            base_url,
+            instance,
+            granularity,
+            start_date,
+            end_date,
+        })
+    }
+
+    /// The export's URL. The token is never part of it: it goes in the `Authorization` header.
+    pub fn report_url(&self) -> String {
+        let mut url = self.url(REPORT_PATH);
+        if let Some(g) = self.granularity {
+            url.push_str(&format!("&granularity={}", g.as_str()));
+        }
+        for (name, value) in [("startDate", &self.start_date), ("endDate", &self.end_date)] {
+            if let Some(v) = value {
+                url.push_str(&format!("&{name}={v}"));
+            }
+        }
+        url
+    }
+
+    /// The URL of another endpoint for the same instance (registry, credits).
+    pub fn url(&self, path: &str) -> String {
+        format!(
+            "{}{path}?instanceURL={}",
+            self.base_url,
+            encode_component(&self.instance)
+        )
+    }
+
+    /// One plan per calendar month of the range (the first and last clipped to it), for fetching a
+    /// long day-grain range window by window. Needs both dates.
+    pub fn month_windows(&self) -> Result<Vec<FetchPlan>, Error> {
+        let (Some(start), Some(end)) = (&self.start_date, &self.end_date) else {
+            return Err(bad(
+                "month windows need both startDate and endDate: give the range to fetch",
+            ));
+        };
+        let (mut day, last) = match (parse_day(start), parse_day(end)) {
+            (Some(s), Some(e)) => (s, e),
+            _ => return Err(bad("month windows need valid dates")),
+        };
+        let mut windows = Vec::new();
+        while day <= last {
+            let to = month_end(day).min(last);
+            windows.push(FetchPlan {
+                start_date: Some(format_day(day)),
+                end_date: Some(format_day(to)),
+                ..self.clone()
+            });
+            day = to + 1;
+        }
+        Ok(windows)
+    }
+
+    /// A `curl` command that downloads the same export, with `$TOKEN` standing for the token.
+    pub fn curl_command(&self) -> String {
+        format!(
+            "curl -fsS -H \"Authorization: Bearer $TOKEN\" \"{}\" -o export.csv",
+            self.report_url()
+        )
+    }
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay).
+fn encode_component(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The bare host (and port) of a pasted instance URL: `https://Example.com/search?q=1 ` →
+/// `example.com`.
+pub fn normalize_instance(pasted: &str) -> Result<String, Error> {
+    let s = pasted.trim();
+    let s = s.split_once("://").map_or(s, |(_, rest)| rest);
+    let host = s
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('.')
+        .to_ascii_lowercase();
+    let valid = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'));
+    if !valid {
+        return Err(bad(format!(
+            "the instance URL {pasted:?} has no host name: give your Sourcegraph instance's \
+             address, e.g. example.sourcegraphcloud.com"
+        )));
+    }
+    Ok(host)
+}
+
+/// Checks a base URL: `https://` anywhere, `http://` only for localhost, 127.0.0.1 and [::1]
+/// (local proxies and tests). Returns it without a trailing slash.
+pub fn check_base_url(base: &str) -> Result<String, Error> {
+    let base = base.trim().trim_end_matches('/');
+    let (scheme, rest) = base.split_once("://").ok_or_else(|| {
+        bad(format!(
+            "the API base URL {base:?} must start with https:// (e.g. {DEFAULT_BASE_URL})"
+        ))
+    })?;
+    let authority = rest.split('/').next().unwrap_or("");
+    let host = if authority.starts_with('[') {
+        authority
+            .split(']')
+            .next()
+            .map(|h| format!("{h}]"))
+            .unwrap_or_default()
+    } else {
+        authority.split(':').next().unwrap_or("").to_string()
+    };
+    if host.is_empty() || authority.contains('@') {
+        return Err(bad(format!("the API base URL {base:?} has no host")));
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => Ok(base.to_string()),
+        "http" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => {
+            Ok(base.to_string())
+        }
+        _ => Err(bad(format!(
+            "the API base URL {base:?} must use https:// (plain http:// is only allowed for \
+             localhost and 127.0.0.1): the token must not travel unencrypted"
+        ))),
+    }
+}
+
+/// Whether a status is worth retrying: rate limits and server errors.
+pub fn is_retryable(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// The wait a `Retry-After` header asks for, in milliseconds: seconds, or an HTTP date
+/// (`now_ms` is the current time in milliseconds since the epoch); capped at
+/// [`MAX_RETRY_AFTER_MS`].
+pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
+    let v = value.trim();
+    if let Ok(seconds) = v.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0)
+            .then(|| (seconds * 1000.0).min(MAX_RETRY_AFTER_MS));
+    }
+    http_date_ms(v).map(|at| (at - now_ms).clamp(0.0, MAX_RETRY_AFTER_MS))
+}
+
+/// Parses an IMF-fixdate (`Wed, 21 Oct 2015 07:28:00 GMT`).
+fn http_date_ms(v: &str) -> Option<f64> {
+    let parts: Vec<&str> = v.split_whitespace().collect();
+    let [_, day, month, year, time, "GMT"] = parts.as_slice() else {
+        return None;
+    };
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let month = MONTHS.iter().position(|m| m == month)? as u32 + 1;
+    let day = parse_day(&format!(
+        "{year}-{month:02}-{:02}",
+        day.parse::<u32>().ok()?
+    ))?;
+    let hms: Vec<f64> = time
+        .split(':')
+        .map(|x| x.parse::<f64>())
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let [h, m, s] = hms.as_slice() else {
+        return None;
+    };
+    Some(((f64::from(day) * 24.0 + h) * 60.0 + m) * 60_000.0 + s * 1000.0)
+}
+
+/// The wait before retry `attempt` (0-based) when the server gave no `Retry-After`: exponential
+/// from half a second, plus `jitter` (0..1) of the same again, so clients don't retry in step.
+pub fn backoff_ms(attempt: u32, jitter: f64) -> f64 {
+    let base = 500.0 * f64::from(2u32.saturating_pow(attempt.min(10)));
+    (base + base * jitter.clamp(0.0, 1.0)).min(MAX_RETRY_AFTER_MS)
+}
+
+/// The message for a response that is not a success, with the way out.
+pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str) -> String {
+    let hint = body_hint.trim();
+    let detail = if hint.is_empty() || hint.starts_with('<') {
+        String::new()
+    } else {
+        let short: String = hint.chars().take(200).collect();
+        format!(" The server said: {short}")
+    };
+    let what = match status {
+        400 => format!(
+            "The Analytics API rejected the request as malformed (400): check the instance URL \
+             ({}), the granularity ({}) and the dates ({} to {}).",
+            plan.instance,
+            plan.granularity.map_or("default", |g| g.as_str()),
+            plan.start_date.as_deref().unwrap_or("the start"),
+            plan.end_date.as_deref().unwrap_or("now")
+        ),
+        401 => "The access token was refused (401): it is invalid or has expired. Create a new \
+                token in Sourcegraph Analytics and paste it again."
+            .to_string(),
+        403 | 404 => format!(
+            "This token has no access to the instance {} ({status}): check the instance URL, or \
+             use a token of a user who can see that instance's analytics.",
+            plan.instance
+        ),
+        429 => "The Analytics API is rate-limiting requests (429) and kept doing so after \
+                several retries: wait a few minutes and fetch again."
+            .to_string(),
+        s if s >= 500 => format!(
+            "The Analytics API failed ({s}) and kept failing after several retries: try again \
+             later, or fetch a shorter date range."
+        ),
+        s => format!("The Analytics API answered with an unexpected status {s}."),
+    };
+    what + &detail
+}
+
+/// The message for a request the browser refused to send or complete (network down, or the API
+/// not allowing this page's origin: CORS), with the three ways out.
+pub fn network_message(plan: &FetchPlan) -> String {
+    format!(
+        "The browser could not reach {} (a network error, or the API does not allow requests \
+         from this page's origin: CORS). Ways out: set the API base URL to a proxy that allows \
+         this page; or run the bundled local proxy (`cargo xtask serve --proxy`) and use its \
+         address as the base URL; or download the export with `{}` and open the file here \
+         (nothing leaves your browser).",
+        plan.base_url,
+        plan.curl_command()
+    )
+}
+
+/// The message for a body that ended before it was complete.
+pub fn cut_short_message(bytes: u64) -> String {
+    format!(
+        "The export was cut short after {:.1} MB: the connection ended before the whole report \
+         arrived, so no partial report is shown. Fetch again; for long ranges, turn on \
+         month-by-month fetching.",
+        bytes as f64 / 1e6
+    )
+}
+
+/// The message for a success status whose body is an HTML page, not CSV.
+pub fn not_csv_message(plan: &FetchPlan, content_type: &str) -> String {
+    format!(
+        "{} answered with {} instead of a CSV export: probably a login or error page. Check \
+         the API base URL (it should be {DEFAULT_BASE_URL} or a proxy to it).",
+        plan.base_url,
+        if content_type.is_empty() {
+            "a page".to_string()
+        } else {
+            format!("a {content_type} page")
+        }
+    )
+}
+
+/// Removes every occurrence of the token from a message: defence in depth, so that no error can
+/// carry the secret whatever produced it.
+pub fn scrub(message: &str, token: &str) -> String {
+    let token = token.trim();
+    if token.len() < 4 {
+        return message.to_string();
+    }
+    message.replace(token, "[token]")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(start: Option<&str>, end: Option<&str>) -> FetchPlan {
+        FetchPlan::new("x.example.com", None, None, start, end).unwrap()
+    }
+
+    #[test]
+    fn pasted_instance_urls_are_normalized() {
+        for pasted in [
+            "example.sourcegraphcloud.com",
+            " https://Example.SourcegraphCloud.com/search?q=1 ",
+            "http://example.sourcegraphcloud.com/",
+            "example.sourcegraphcloud.com.",
+        ] {
+            assert_eq!(
+                normalize_instance(pasted).unwrap(),
+                "example.sourcegraphcloud.com"
+            );
+        }
+        assert_eq!(
+            normalize_instance("https://sg.local:3443/x").unwrap(),
+            "sg.local:3443"
+        );
+        assert!(normalize_instance("  ").is_err());
+        assert!(normalize_instance("https:///path").is_err());
+        assert!(normalize_instance("exa mple.com").is_err());
+    }
+
+    #[test]
+    fn base_urls_must_be_https_except_locally() {
+        assert_eq!(
+            check_base_url("https://proxy.corp.example/analytics/").unwrap(),
+            "https://proxy.corp.example/analytics"
+        );
+        for local in [
+            "http://localhost:8080",
+            "http://127.0.0.1:9/x",
+            "http://[::1]:80",
+        ] {
+            assert!(check_base_url(local).is_ok(), "{local}");
+        }
+        for bad in [
+            "http://analytics.sourcegraph.com",
+            "http://127.0.0.1.evil.example",
+            "ftp://x",
+            "analytics.sourcegraph.com",
+            "https://user@evil.example",
+        ] {
+            assert!(check_base_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn options_are_checked_before_any_request() {
+        let e = FetchPlan::new("x.com", None, Some("by_week"), None, None).unwrap_err();
+        assert!(e.message().contains("by_week"));
+        let e = FetchPlan::new("x.com", None, None, Some("2025-02-30"), None).unwrap_err();
+        assert!(e.message().contains("startDate"));
+        let e = FetchPlan::new("x.com", None, None, Some("2025-03-02"), Some("2025-03-01"))
+            .unwrap_err();
+        assert!(e.message().contains("after"));
+        let p = FetchPlan::new(
+            "https://a.example.com/",
+            Some("http://127.0.0.1:8080/"),
+            Some("by_user_day"),
+            Some("2025-01-01"),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            p.report_url(),
+            "http://127.0.0.1:8080/api/reports/by-user-client-date?instanceURL=a.example.com\
+             &granularity=by_user_day&startDate=2025-01-01"
+        );
+    }
+
+    #[test]
+    fn month_windows_cover_the_range_exactly() {
+        let windows = plan(Some("2024-01-15"), Some("2024-03-03"))
+            .month_windows()
+            .unwrap();
+        let spans: Vec<(String, String)> = windows
+            .iter()
+            .map(|w| (w.start_date.clone().unwrap(), w.end_date.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                ("2024-01-15".into(), "2024-01-31".into()),
+                ("2024-02-01".into(), "2024-02-29".into()),
+                ("2024-03-01".into(), "2024-03-03".into())
+            ]
+        );
+        assert!(plan(Some("2024-01-15"), None).month_windows().is_err());
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date_and_is_capped() {
+        assert_eq!(retry_after_ms("2", 0.0), Some(2000.0));
+        assert_eq!(retry_after_ms("86400", 0.0), Some(MAX_RETRY_AFTER_MS));
+        assert_eq!(retry_after_ms("-1", 0.0), None);
+        let now = http_date_ms("Wed, 21 Oct 2015 07:28:00 GMT").unwrap();
+        assert_eq!(
+            retry_after_ms("Wed, 21 Oct 2015 07:28:05 GMT", now),
+            Some(5000.0)
+        );
+        assert_eq!(retry_after_ms("soon", now), None);
+        assert!(backoff_ms(0, 0.0) < backoff_ms(1, 0.0));
+        assert!(backoff_ms(3, 1.0) <= MAX_RETRY_AFTER_MS);
+        assert!(is_retryable(429) && is_retryable(503) && !is_retryable(401));
+    }
+
+    #[test]
+    fn messages_say_what_to_do_and_never_carry_the_token() {
+        let p = plan(None, None);
+        assert!(status_message(401, &p, "").contains("new token"));
+        assert!(status_message(403, &p, "").contains("x.example.com"));
+        assert!(status_message(400, &p, "bad granularity").contains("bad granularity"));
+        let network = network_message(&p);
+        assert!(network.contains("--proxy") && network.contains("$TOKEN"));
+        assert_eq!(
+            scrub("token sekret-123 leaked", "sekret-123"),
+            "token [token] leaked"
+        );
+        assert!(cut_short_message(2_500_000).contains("2.5 MB"));
+    }
+}

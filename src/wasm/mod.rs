@@ -1,0 +1,325 @@
+//! The browser adapter: `#[wasm_bindgen]` exports over the core, and the streaming fetch client.
+//!
+//! One stateful handle, [`Report`], built once (from bytes, a [`ReportBuilder`] or a fetch) and
+//! queried many times. Options and answers cross the boundary as plain JS objects through serde;
+//! every export returns `Result<_, JsValue>` whose error is a real JS `Error` carrying the core's
+//! message.
+
+mod fetch;
+
+pub use fetch::{fetch_credits, fetch_registry, fetch_report};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::{Filter, Ingester, Query, Table};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A group key: what `groupBy` takes. */
+export type GroupKey = "user" | "day" | "week" | "month" | "client" | "language";
+
+/** Which rows to keep; every condition given must hold. */
+export interface Filter {
+  /** First day kept, YYYY-MM-DD, inclusive (month rows: kept when the month overlaps). */
+  from?: string;
+  /** Last day kept, YYYY-MM-DD, inclusive. */
+  to?: string;
+  /** Users kept: user ID, e-mail or username, exact, any case. */
+  users?: string[];
+  /** Users whose ID, e-mail or username contains this text, any case. */
+  userSearch?: string;
+  /** Clients kept (Client Name). */
+  clients?: string[];
+  /** Languages kept ("" keeps rows without one). */
+  languages?: string[];
+  /** Only rows whose Active Sourcegraph User is true. */
+  activeOnly?: boolean;
+  /** Drop service accounts (needs `joinRegistry`). */
+  excludeServiceAccounts?: boolean;
+}
+
+/** What to summarize and how. */
+export interface Query {
+  groupBy?: GroupKey[];
+  filter?: Filter;
+  /** A group key or any metric; nulls sort last. */
+  sort?: { by: string; desc?: boolean };
+  limit?: number;
+  offset?: number;
+  /** Minutes saved per use, by column name (or completions, autoEdits, chat, commands, searches, navigation). */
+  minutesSaved?: Record<string, number>;
+}
+
+/** Something the ingest noticed: a skipped row (no column) or a bad cell. */
+export interface Warning { line: number; column?: string; message: string; }
+
+/** What went in. */
+export interface Input {
+  rows: number;
+  skippedRows: number;
+  granularity: "by_user" | "by_user_month" | "by_user_day" | "by_user_day_client_language";
+  firstDate: string | null;
+  lastDate: string | null;
+  columns: string[];
+}
+
+/** `Report.info()`: the input with its warnings. */
+export type Info = Input & { warnings: Warning[]; warningsTotal: number };
+
+/** Metrics: rows, users, activeUsers, avgDau, avgDaysActivePerUser, hoursSaved, then one entry per numeric column of the export, under its own name. Rates are null when their denominator is 0. */
+export type Metrics = Record<string, number | null>;
+
+/** One group: its key values, then its metrics. */
+export type Group = { key: Record<string, string | boolean | null> } & Metrics;
+
+/** The one summary shape (the CLI's JSON is the same). */
+export interface Summary {
+  input: Input;
+  warnings: Warning[];
+  warningsTotal: number;
+  totals: Metrics;
+  groups: Group[];
+  /** Groups before offset and limit. */
+  groupsTotal: number;
+  groupBy: GroupKey[];
+  /** Metrics that cannot be recomputed exactly from the export. */
+  approximate: string[];
+  minutesSaved: Record<string, number>;
+}
+
+/** Progress of a fetch. */
+export interface Progress { bytes: number; rows: number; window?: number; windows?: number; }
+
+/** Where and what to fetch. The token goes only into the Authorization header. */
+export interface FetchOptions {
+  instanceUrl: string;
+  token: string;
+  granularity?: "by_user" | "by_user_month" | "by_user_day" | "by_user_day_client_language";
+  startDate?: string;
+  endDate?: string;
+  /** Default https://analytics.sourcegraph.com; http:// only for localhost / 127.0.0.1. */
+  baseUrl?: string;
+  signal?: AbortSignal;
+  onProgress?: (p: Progress) => void;
+  /** Fetch month by month (needs both dates): meaningful progress, and a failed month is retried alone. */
+  monthWindows?: boolean;
+  /** Retries of 429 and 5xx answers (default 3). */
+  maxRetries?: number;
+}
+"#;
+
+#[wasm_bindgen(start)]
+fn start() {
+    #[cfg(feature = "console_error_panic_hook")]
+    console_error_panic_hook::set_once();
+}
+
+/// A JS `Error` with the core's message.
+pub(crate) fn js_error(message: impl std::fmt::Display) -> JsValue {
+    js_sys::Error::new(&message.to_string()).into()
+}
+
+/// Plain JS objects (not `Map`s) for every serde map, as the summary shape wants.
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(js_error)
+}
+
+/// A query or filter from a JS object. It goes through JSON rather than serde-wasm-bindgen, which
+/// reads only the fields it knows: a misspelled option must be an error, not silently ignored.
+fn from_js<T: serde::de::DeserializeOwned + Default>(
+    value: JsValue,
+    what: &str,
+) -> Result<T, JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok(T::default());
+    }
+    let json: String = js_sys::JSON::stringify(&value)
+        .map_err(|_| js_error(format!("the {what} cannot be read as JSON")))?
+        .into();
+    serde_json::from_str(&json).map_err(|e| js_error(format!("invalid {what}: {e}")))
+}
+
+/// Builds a report from chunks pushed as they arrive (a file's stream, a fetch body).
+#[wasm_bindgen]
+pub struct ReportBuilder {
+    ingester: Option<Ingester>,
+}
+
+#[wasm_bindgen]
+impl ReportBuilder {
+    /// A builder waiting for the first chunk.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> ReportBuilder {
+        ReportBuilder {
+            ingester: Some(Ingester::new()),
+        }
+    }
+
+    /// Feeds the next chunk (any size; a record may span chunks). Throws when the input cannot
+    /// be an Analytics export (its header names none of the export's columns).
+    pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
+        self.ingester_mut()?.push(chunk).map_err(js_error)
+    }
+
+    /// Data rows read so far.
+    #[wasm_bindgen(getter)]
+    pub fn rows(&self) -> usize {
+        self.ingester.as_ref().map_or(0, Ingester::rows)
+    }
+
+    /// Bytes pushed so far.
+    #[wasm_bindgen(getter)]
+    pub fn bytes(&self) -> f64 {
+        self.ingester.as_ref().map_or(0.0, |i| i.bytes() as f64)
+    }
+
+    /// Ends the input and returns the report; the builder cannot be used again.
+    pub fn finish(&mut self) -> Result<Report, JsValue> {
+        let ingester = self
+            .ingester
+            .take()
+            .ok_or_else(|| js_error("this ReportBuilder is already finished"))?;
+        ingester.finish().map(Report::from).map_err(js_error)
+    }
+
+    fn ingester_mut(&mut self) -> Result<&mut Ingester, JsValue> {
+        self.ingester
+            .as_mut()
+            .ok_or_else(|| js_error("this ReportBuilder is already finished"))
+    }
+}
+
+impl Default for ReportBuilder {
+    fn default() -> Self {
+        ReportBuilder::new()
+    }
+}
+
+/// A parsed export, queried as often as needed.
+#[wasm_bindgen]
+pub struct Report {
+    table: Table,
+}
+
+impl From<Table> for Report {
+    fn from(table: Table) -> Report {
+        Report { table }
+    }
+}
+
+#[wasm_bindgen]
+impl Report {
+    /// Parses a whole export held in memory (bytes or text).
+    #[wasm_bindgen(js_name = fromCsv)]
+    pub fn from_csv(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
+    ) -> Result<Report, JsValue> {
+        let table = if let Some(text) = data.as_string() {
+            Table::from_bytes(text.as_bytes())
+        } else if data.is_instance_of::<js_sys::Uint8Array>() {
+            Table::from_bytes(&js_sys::Uint8Array::from(data).to_vec())
+        } else {
+            return Err(js_error("Report.fromCsv takes a Uint8Array or a string"));
+        };
+        table.map(Report::from).map_err(js_error)
+    }
+
+    /// What the ingest found: rows, skipped rows, granularity, dates, columns and warnings.
+    #[wasm_bindgen(unchecked_return_type = "Info")]
+    pub fn info(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.table.info())
+    }
+
+    /// Totals and, with `groupBy`, one entry per group (the summary shape).
+    #[wasm_bindgen(unchecked_return_type = "Summary")]
+    pub fn summarize(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        to_js(&self.table.summarize(&query).map_err(js_error)?)
+    }
+
+    /// The grouped result (or one totals row) as CSV, formula-guarded.
+    #[wasm_bindgen(js_name = toCsv)]
+    pub fn to_csv(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
+    ) -> Result<String, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        Ok(self.table.summarize(&query).map_err(js_error)?.to_csv())
+    }
+
+    /// The summary as pretty-printed JSON.
+    #[wasm_bindgen(js_name = toJson)]
+    pub fn to_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
+    ) -> Result<String, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        Ok(self.table.summarize(&query).map_err(js_error)?.to_json())
+    }
+
+    /// The original rows that pass the filter, as CSV in their original columns.
+    #[wasm_bindgen(js_name = filteredCsv)]
+    pub fn filtered_csv(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Filter | undefined")] filter: JsValue,
+    ) -> Result<String, JsValue> {
+        let filter: Filter = from_js(filter, "filter")?;
+        self.table.filtered_csv(&filter).map_err(js_error)
+    }
+
+    /// Joins a user registry (service accounts, site admins); returns how many of the report's
+    /// users it knows.
+    #[wasm_bindgen(js_name = joinRegistry)]
+    pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
+        self.table.join_registry(&registry.inner)
+    }
+
+    /// Data rows.
+    #[wasm_bindgen(getter)]
+    pub fn rows(&self) -> usize {
+        self.table.rows()
+    }
+}
+
+/// The user registry: which users are service accounts or site admins.
+#[wasm_bindgen(js_name = Registry)]
+pub struct UserRegistry {
+    pub(crate) inner: crate::Registry,
+}
+
+#[wasm_bindgen(js_class = Registry)]
+impl UserRegistry {
+    /// Parses the registry CSV (`Instance user ID`, `Service Account`, `Site Admin`).
+    #[wasm_bindgen(js_name = fromCsv)]
+    pub fn from_csv(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
+    ) -> Result<UserRegistry, JsValue> {
+        let bytes = match data.as_string() {
+            Some(text) => text.into_bytes(),
+            None if data.is_instance_of::<js_sys::Uint8Array>() => {
+                js_sys::Uint8Array::from(data).to_vec()
+            }
+            None => return Err(js_error("Registry.fromCsv takes a Uint8Array or a string")),
+        };
+        crate::Registry::from_bytes(&bytes)
+            .map(|inner| UserRegistry { inner })
+            .map_err(js_error)
+    }
+
+    /// Users listed.
+    #[wasm_bindgen(getter)]
+    pub fn size(&self) -> usize {
+        self.inner.len()
+    }
+
+    /// Users who are service accounts.
+    #[wasm_bindgen(getter, js_name = serviceAccounts)]
+    pub fn service_accounts(&self) -> usize {
+        self.inner.service_accounts()
+    }
+}
