@@ -1,0 +1,159 @@
+// Shared helpers of the end-to-end tests: drive the page like a person, and compute what it should
+// show independently, from the API's own CSV parsed here with a few lines of code.
+
+import { expect } from "@playwright/test";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const DEMO_TOKEN = "sgdemo-local-token";
+export const INSTANCE = "demo.sourcegraph.local";
+export const FIXTURES = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures");
+
+/** A mock base URL with options (`users=12;days=30;fault=...`) and a unique id so fault counters start at 0. */
+export function mockBase(baseURL, opts = "") {
+  const id = `id=${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  return `${baseURL}/_mock/${[opts, id].filter(Boolean).join(";")}`;
+}
+
+/** A small CSV parser (quotes, doubled quotes, CRLF) — independent of the module under test. */
+export function parseCsv(text) {
+  const records = [];
+  let record = [];
+  let field = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") {
+      record.push(field);
+      field = "";
+    } else if (c === "\n") {
+      record.push(field);
+      records.push(record);
+      record = [];
+      field = "";
+    } else if (c !== "\r") field += c;
+  }
+  if (field || record.length) {
+    record.push(field);
+    records.push(record);
+  }
+  const [header, ...rows] = records.filter((r) => r.length > 1 || r[0] !== "");
+  return rows.map((r) => Object.fromEntries(header.map((h, i) => [h.replace(/^\uFEFF/, "").trim(), r[i]])));
+}
+
+/** The export as the mock serves it, fetched with the page's request context. */
+export async function fetchExportRows(request, base, { granularity = "by_user_day_client_language", startDate, endDate } = {}) {
+  const params = new URLSearchParams({ instanceURL: INSTANCE, granularity });
+  if (startDate) params.set("startDate", startDate);
+  if (endDate) params.set("endDate", endDate);
+  const response = await request.get(`${base}/api/reports/by-user-client-date?${params}`, { headers: { Authorization: `Bearer ${DEMO_TOKEN}` } });
+  expect(response.ok()).toBeTruthy();
+  return parseCsv(await response.text());
+}
+
+export async function fetchRegistryRows(request, base) {
+  const response = await request.get(`${base}/api/reports/user-registry?instanceURL=${INSTANCE}`, { headers: { Authorization: `Bearer ${DEMO_TOKEN}` } });
+  expect(response.ok()).toBeTruthy();
+  return parseCsv(await response.text());
+}
+
+const truthy = (v) => /^(true|yes|y|t|1)$/i.test(String(v ?? "").trim());
+const num = (v) => (v === undefined || v === "" ? 0 : Number(v));
+
+/** The headline numbers, computed from rows by the contract in DESIGN.md. */
+export function expectedTotals(rows) {
+  const users = new Set(rows.map((r) => r["Instance user ID"]));
+  const active = new Set(rows.filter((r) => truthy(r["Active Sourcegraph User"])).map((r) => r["Instance user ID"]));
+  const sum = (column) => rows.reduce((total, r) => total + num(r[column]), 0);
+  const ratio = (a, b) => (sum(b) === 0 ? null : sum(a) / sum(b));
+  // Day-grain numbers: every calendar day of the data's range counts, days without rows as 0.
+  let avgDau = null;
+  let avgDaysActivePerUser = null;
+  if (rows.length && "Timestamp Date" in rows[0]) {
+    const dates = rows.map((r) => r["Timestamp Date"]).sort();
+    const span = (Date.parse(dates.at(-1)) - Date.parse(dates[0])) / 86_400_000 + 1;
+    const activeUserDays = new Set(rows.filter((r) => truthy(r["Active Sourcegraph User"])).map((r) => `${r["Timestamp Date"]}|${r["Instance user ID"]}`));
+    const userDays = new Set(rows.map((r) => `${r["Timestamp Date"]}|${r["Instance user ID"]}`));
+    avgDau = activeUserDays.size / span;
+    avgDaysActivePerUser = userDays.size / users.size;
+  }
+  return {
+    users: users.size,
+    activeUsers: active.size,
+    avgDau,
+    avgDaysActivePerUser,
+    chatEvents: sum("Chat Events"),
+    car: ratio("Combined Completion Acceptances", "Combined Completion Suggestions"),
+    percentByCody: ratio("Total Characters Written by Cody", "Total Characters Written") * 100,
+    autoEditRate: ratio("Auto-edit accepted events", "Auto-edit suggested events"),
+    hoursSaved:
+      (sum("Combined Completion Acceptances") * 2 +
+        sum("Auto-edit accepted events") * 2 +
+        sum("Chat Events") * 5 +
+        sum("Command Events") * 5 +
+        sum("Searches") * 5 +
+        sum("Code Navigation Events") * 1) /
+      60,
+  };
+}
+
+/** A number as the page shows one-decimal values (en-US), to compare text with text. */
+export function oneDecimal(value, suffix = "") {
+  return new Intl.NumberFormat("en-US", { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(value) + suffix;
+}
+
+/** The text a card shows. */
+export async function cardText(page, metric) {
+  return (await page.locator(`.card[data-metric="${metric}"] .card-value`).textContent()).trim();
+}
+
+/** The number a card shows, or null for "—". */
+export async function cardNumber(page, metric) {
+  const text = (await page.locator(`.card[data-metric="${metric}"] .card-value`).textContent()).trim();
+  if (text === "—") return null;
+  return Number(text.replace(/[,%\s]/g, ""));
+}
+
+/** Fills the connect form and loads; leaves the page showing the dashboard. */
+export async function connect(page, { base, token = DEMO_TOKEN, granularity, startDate, endDate, remember = false, expectLoaded = true } = {}) {
+  await page.getByLabel("Instance URL").fill(INSTANCE);
+  await page.getByLabel("Access token").fill(token);
+  if (granularity) await page.getByLabel("Granularity").selectOption(granularity);
+  if (startDate) await page.getByLabel("Start date", { exact: true }).fill(startDate);
+  if (endDate) await page.getByLabel("End date", { exact: true }).fill(endDate);
+  if (remember) await page.getByLabel(/Remember the token/).check();
+  if (base) {
+    if ((await page.locator("details.advanced").getAttribute("open")) === null) await page.locator("details.advanced > summary").click();
+    await page.getByLabel("API base URL").fill(base);
+  }
+  await page.getByRole("button", { name: "Load usage" }).click();
+  if (expectLoaded) await waitForDashboard(page);
+}
+
+export async function waitForDashboard(page) {
+  await expect(page.locator(".dashboard")).toBeVisible();
+  await expect(page.locator(".status")).toContainText("Loaded");
+  await expect(page.locator(".progress")).toBeHidden();
+}
+
+/** Fails the test on CSP violations and uncaught errors the page reports. */
+export function watchConsole(page) {
+  const problems = [];
+  page.on("pageerror", (error) => problems.push(`pageerror: ${error.message}`));
+  page.on("console", (message) => {
+    if (/Content Security Policy|Refused to/i.test(message.text())) problems.push(`csp: ${message.text()}`);
+  });
+  return problems;
+}
+
+/** Rows of the grouped table as arrays of cell texts. */
+export async function tableRows(page) {
+  return page.locator("table.grid:not(.compact) tbody tr").evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())));
+}

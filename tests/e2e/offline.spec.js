@@ -1,0 +1,149 @@
+// Opening an export from disk (file picker and drag and drop): nothing is fetched, the numbers
+// match the file, warnings show their line numbers, and hostile cells stay text.
+
+import { test, expect } from "@playwright/test";
+import fs from "node:fs";
+import path from "node:path";
+import { FIXTURES, cardNumber, cardText, expectedTotals, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
+
+test.use({ locale: "en-US" });
+
+const fixture = (name) => path.join(FIXTURES, name);
+
+test("an export opened from disk is summarized without any request leaving the page", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  const api = [];
+  page.on("request", (request) => {
+    if (/\/api\//.test(request.url())) api.push(request.url());
+  });
+  await page.getByLabel("Open a CSV export").setInputFiles(fixture("by_user_day.csv"));
+  await waitForDashboard(page);
+
+  const rows = parseCsv(fs.readFileSync(fixture("by_user_day.csv"), "utf8"));
+  const expected = expectedTotals(rows);
+  expect(await cardNumber(page, "users")).toBe(expected.users);
+  expect(await cardNumber(page, "activeUsers")).toBe(expected.activeUsers);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expected.hoursSaved));
+  expect(await cardText(page, "Combined CAR")).toBe(oneDecimal(expected.car * 100, "%"));
+  expect(await cardText(page, "avgDau")).toBe(oneDecimal(expected.avgDau));
+  await expect(page.locator(".source-title")).toHaveText("by_user_day.csv (offline)");
+  await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
+  // No client column in a by_user_day export: no client filter, no client chart.
+  await expect(page.locator('details[data-filter="clients"]')).toBeHidden();
+  await expect(page.locator('[data-chart="clients"]')).toBeHidden();
+  expect(api).toEqual([]);
+  expect(problems).toEqual([]);
+});
+
+test("a file dropped on the drop zone is opened", async ({ page }) => {
+  await page.goto("/");
+  const text = fs.readFileSync(fixture("by_user.csv"), "utf8");
+  const dataTransfer = await page.evaluateHandle((csv) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([csv], "dropped-by_user.csv", { type: "text/csv" }));
+    return transfer;
+  }, text);
+  await page.locator(".dropzone").dispatchEvent("dragenter", { dataTransfer });
+  await expect(page.locator(".dropzone")).toHaveClass(/dragging/);
+  await page.locator(".dropzone").dispatchEvent("drop", { dataTransfer });
+  await waitForDashboard(page);
+  await expect(page.locator(".source-title")).toHaveText("dropped-by_user.csv (offline)");
+  expect(await cardNumber(page, "users")).toBe(expectedTotals(parseCsv(text)).users);
+  // by_user has no dates: the time chart is hidden and day-based numbers show "—".
+  await expect(page.locator('[data-chart="time"]')).toBeHidden();
+  await expect(page.locator('.card[data-metric="avgDau"] .card-value')).toHaveText("—");
+});
+
+test("hostile cells render as text and run nothing; warnings show their lines", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await page.getByLabel("Open a CSV export").setInputFiles(fixture("hostile.csv"));
+  await waitForDashboard(page);
+
+  const name = "<img src=x onerror=window.__pwned=1>";
+  await expect(page.locator(".user-name").filter({ hasText: name })).toBeVisible();
+  await expect(page.locator(".user-details").filter({ hasText: "<script>window.__pwned=2</script>@example.com" })).toBeVisible();
+  // No element was made from the cells, in the document or in the element's shadow root.
+  const injected = await page.evaluate(() => {
+    const host = document.querySelector("sg-analytics-dashboard");
+    const roots = [document, host.shadowRoot];
+    return roots.flatMap((root) => [...root.querySelectorAll("img, svg, b, script:not([src])")].map((el) => el.outerHTML));
+  });
+  expect(injected).toEqual([]);
+
+  // The client filter lists the hostile client name as a label's text.
+  await page.locator('details[data-filter="clients"] > summary').click();
+  await expect(page.locator('details[data-filter="clients"]').getByText("<b onmouseover=window.__pwned=3>vscode</b>")).toBeVisible();
+  await page.locator('details[data-filter="clients"]').getByText("<b onmouseover=window.__pwned=3>vscode</b>").hover();
+  await page.keyboard.press("Escape");
+
+  // Group by language: the hostile language is a cell's text.
+  await page.getByLabel("Group by").selectOption("language");
+  expect((await tableRows(page)).map((r) => r[0])).toContain('"><svg onload=window.__pwned=4>');
+
+  // The ragged row (line 4) was skipped and the bad number (line 5, Searches) reported.
+  await expect(page.locator(".badge.warn")).toContainText("1 skipped row");
+  await page.locator(".badge.warn").click();
+  const warnings = page.locator("details.warnings tbody tr");
+  await expect(warnings.filter({ hasText: /^4/ })).toHaveCount(1);
+  await expect(warnings.filter({ hasText: /^5\s*Searches/ })).toHaveCount(1);
+
+  await page.waitForTimeout(300);
+  expect(await page.evaluate(() => window.__pwned)).toBeUndefined();
+  expect(problems).toEqual([]);
+});
+
+test("a large file streams in chunks with progress while the page stays responsive", async ({ page }, testInfo) => {
+  test.setTimeout(120_000);
+  // ~30 MB: the sample's rows repeated under new user IDs.
+  const [header, ...lines] = fs.readFileSync(fixture("by_user_day.csv"), "utf8").trim().split("\n");
+  const copies = Math.ceil((30 * 1024 * 1024) / lines.join("\n").length);
+  const parts = [header];
+  for (let copy = 0; copy < copies; copy++) {
+    for (const line of lines) parts.push(line.replace(/^(\d+)/, (id) => String(Number(id) + copy * 100000)));
+  }
+  const buffer = Buffer.from(parts.join("\n") + "\n");
+  // A real file on disk, so the browser reads it itself (a buffer would be decoded by page script).
+  const large = testInfo.outputPath("large.csv");
+  fs.writeFileSync(large, buffer);
+  const users = new Set(parts.slice(1).map((line) => line.slice(0, line.indexOf(",")))).size;
+
+  await page.goto("/");
+  // Record every progress text and the longest main-thread stall while the file is read.
+  await page.evaluate(() => {
+    const root = document.querySelector("sg-analytics-dashboard").shadowRoot;
+    window.__progress = [];
+    new MutationObserver(() => window.__progress.push(root.querySelector(".progress-detail").textContent)).observe(root.querySelector(".progress-detail"), { childList: true, characterData: true, subtree: true });
+    window.__stall = 0;
+    let last = performance.now();
+    const tick = () => {
+      const now = performance.now();
+      window.__stall = Math.max(window.__stall, now - last);
+      last = now;
+      if (!window.__done) setTimeout(tick, 10);
+    };
+    tick();
+  });
+  await page.getByLabel("Open a CSV export").setInputFiles(large);
+  await waitForDashboard(page);
+  await page.evaluate(() => (window.__done = true));
+  expect(await cardNumber(page, "users")).toBe(users);
+  const progress = await page.evaluate(() => window.__progress);
+  const total = `of ${(buffer.length / 1024 / 1024).toFixed(0)} MB`;
+  expect(progress.some((text) => text.includes(total) && !/ 0 rows/.test(text))).toBe(true);
+  // Parsing happens in the worker: the page never froze for long.
+  expect(await page.evaluate(() => window.__stall)).toBeLessThan(500);
+});
+
+test("a file that is not an export says so", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Open a CSV export").setInputFiles({ name: "notes.csv", mimeType: "text/csv", buffer: Buffer.from("hello,world\n1,2\n") });
+  await expect(page.locator(".error-panel")).toBeVisible();
+  await expect(page.locator(".error-panel")).toHaveAttribute("data-kind", "input");
+  await expect(page.locator(".error-title")).toHaveText("This file is not a usable export");
+  await expect(page.locator(".error-message")).toContainText("hello");
+  await expect(page.locator(".dashboard")).toBeHidden();
+  await page.getByLabel("Open a CSV export").setInputFiles({ name: "empty.csv", mimeType: "text/csv", buffer: Buffer.alloc(0) });
+  await expect(page.locator(".error-message")).toContainText("empty");
+});

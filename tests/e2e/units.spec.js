@@ -1,0 +1,165 @@
+// The page's modules on their own: the controller against a stub view and a stub client (the
+// TodoMVC lesson: it is testable without a DOM), the hash round trip, file names, error panels,
+// and a static check that no page code builds HTML from strings.
+
+import { test, expect } from "@playwright/test";
+import fs from "node:fs";
+import path from "node:path";
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..", "..");
+
+test("no page code builds HTML from strings; index.html has no inline script or style", async () => {
+  const www = path.join(root, "www");
+  for (const name of fs.readdirSync(www).filter((n) => n.endsWith(".js"))) {
+    const source = fs.readFileSync(path.join(www, name), "utf8");
+    expect(source, name).not.toMatch(/\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write|createContextualFragment|\beval\(|new Function\(/);
+  }
+  const html = fs.readFileSync(path.join(root, "index.html"), "utf8");
+  expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // every script is a file
+  expect(html).not.toMatch(/\sstyle=|<style/);
+  expect(html).not.toMatch(/\son[a-z]+=/i);
+  const csp = html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)[1];
+  expect(csp).toBe(
+    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' https: http://localhost:* http://127.0.0.1:*; worker-src 'self' blob:; object-src 'none'; base-uri 'none'",
+  );
+});
+
+test.describe("modules in the browser", () => {
+  test.beforeEach(async ({ page }) => {
+    await page.goto("/");
+  });
+
+  test("the hash round-trips a view and never carries a token", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { defaultView, encodeHash, decodeHash, fitView } = await import("/www/state.js");
+      const view = {
+        ...defaultView(),
+        groupBy: ["client", "week"],
+        from: "2025-03-01",
+        to: "2025-03-31",
+        userSearch: "eva & co",
+        clients: ["vscode.cody", "a,b"],
+        languages: [""],
+        activeOnly: true,
+        excludeServiceAccounts: true,
+        sort: { by: "Chat Events", desc: false },
+        page: 3,
+        pageSize: 50,
+        metric: "Searches",
+        timeKey: "day",
+        minutes: { "Chat Events": 7.5 },
+      };
+      const source = { instanceUrl: "example.sourcegraphcloud.com", granularity: "by_user_day", startDate: "2025-01-01", token: "secret-token" };
+      const hash = encodeHash(view, source);
+      const back = decodeHash(`#${hash}`);
+      return {
+        hash,
+        same: JSON.stringify(back.view) === JSON.stringify(view),
+        source: back.source,
+        fitted: fitView(view, "by_user_day"),
+        garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday"),
+      };
+    });
+    expect(result.same).toBe(true);
+    expect(result.hash).not.toContain("secret");
+    expect(result.source).toEqual({ instanceUrl: "example.sourcegraphcloud.com", granularity: "by_user_day", startDate: "2025-01-01" });
+    // A by_user_day export has no clients: the grouping and the client filter fall back.
+    expect(result.fitted.groupBy).toEqual(["week"]);
+    expect(result.fitted.clients).toEqual([]);
+    expect(result.garbage.view.groupBy).toEqual(["user"]);
+    expect(result.garbage.view.page).toBe(0);
+    expect(result.garbage.view.pageSize).toBe(25);
+    expect(result.garbage.view.from).toBe("");
+  });
+
+  test("formatting: null rates show —, file names say what they hold", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const f = await import("/www/format.js");
+      return {
+        car: f.formatMetric("Combined CAR", 0.27),
+        carNull: f.formatMetric("Combined CAR", null),
+        pct: f.formatMetric("Percentage of Code Written by Cody", 14.79),
+        dau: f.formatMetric("avgDau", null),
+        name: f.downloadName({ source: "https://Example.sourcegraphcloud.com/", granularity: "by_user_day", from: "2025-01-01", to: "2025-01-31", what: "by-week", ext: "csv" }),
+        hostile: f.downloadName({ source: "../../etc/passwd<x>.csv", granularity: "", what: "rows", ext: "csv" }),
+      };
+    });
+    expect(result.car).toBe("27.0%");
+    expect(result.carNull).toBe("—");
+    expect(result.pct).toBe("14.8%");
+    expect(result.dau).toBe("—");
+    expect(result.name).toBe("sg-analytics_Example.sourcegraphcloud.com_by_user_day_2025-01-01_to_2025-01-31_by-week.csv");
+    expect(result.hostile).toMatch(/^sg-analytics_[A-Za-z0-9._-]+_all-dates_rows\.csv$/);
+    expect(result.hostile).not.toContain("/");
+  });
+
+  test("the controller drives a stub view and a stub client", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { Dashboard } = await import("/www/app.js");
+      const calls = [];
+      const handlers = {};
+      const view = new Proxy(
+        { on: (event, fn) => ((handlers[event] = fn), view) },
+        { get: (target, name) => target[name] ?? ((...args) => calls.push([name, ...args])) },
+      );
+      const info = { rows: 3, skippedRows: 0, granularity: "by_user_day", firstDate: "2025-01-01", lastDate: "2025-01-02", columns: ["Instance user ID", "Chat Events"], warnings: [], warningsTotal: 0 };
+      const summary = (query) => ({
+        input: info,
+        totals: { rows: 3, users: 2, activeUsers: 2, avgDau: 1.5, avgDaysActivePerUser: 1.5, hoursSaved: 1, "Chat Events": 12, "Combined CAR": null },
+        groups: (query.groupBy ?? []).length ? [{ key: { [query.groupBy[0]]: "k" }, users: 2, activeUsers: 2, hoursSaved: 1, "Chat Events": 12 }] : [],
+        groupsTotal: 1,
+      });
+      const requests = [];
+      const client = {
+        fetchReport: async (options) => {
+          requests.push(["fetchReport", { ...options }]);
+          if (options.token === "bad") throw Object.assign(new Error("401 Unauthorized: the token was rejected"), { status: 401 });
+          return { info, registry: { loaded: false } };
+        },
+        summarize: async (query) => (requests.push(["summarize", query]), summary(query)),
+      };
+      const saved = [];
+      const session = {};
+      const store = {
+        loadSettings: () => null,
+        saveSettings: (s) => saved.push(JSON.stringify(s)),
+        loadToken: () => session.token ?? null,
+        saveToken: (t) => (session.token = t),
+        clearToken: () => delete session.token,
+      };
+      const hashes = [];
+      const url = { read: () => "#group=month", write: (h) => hashes.push(h), listen: () => {} };
+      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example", hostname: "portal.example" } });
+      dashboard.start();
+      const settings = { instanceUrl: "https://Example.sourcegraphcloud.com/search?q=1", granularity: "by_user_day", startDate: "", endDate: "", baseUrl: "", monthWindows: false };
+
+      await dashboard.connect({ ...settings, token: "t0ken", remember: false });
+      const afterConnect = { requests: requests.map(([k, v]) => [k, k === "fetchReport" ? v : v.groupBy]), hashes: [...hashes] };
+
+      await dashboard.connect({ ...settings, baseUrl: "http://evil.example", token: "t0ken" });
+      const refused = calls.filter(([name]) => name === "renderError").at(-1)[1];
+
+      await dashboard.connect({ ...settings, token: "bad" });
+      const rejected = calls.filter(([name]) => name === "renderError").at(-1)[1];
+
+      handlers.sortBy({ by: "Chat Events" });
+      await new Promise((r) => setTimeout(r, 50));
+      const sorted = requests.filter(([k, v]) => k === "summarize" && "offset" in v).at(-1)[1];
+      return { afterConnect, refused, rejected, sorted, saved, session, hashes, cards: calls.filter(([n]) => n === "renderCards").length };
+    });
+    const fetches = result.afterConnect.requests.filter(([k]) => k === "fetchReport");
+    expect(fetches).toHaveLength(1);
+    expect(fetches[0][1]).toMatchObject({ instanceUrl: "example.sourcegraphcloud.com", token: "t0ken", granularity: "by_user_day", baseUrl: "https://analytics.sourcegraph.com" });
+    // The view from the hash (group=month) drove the table query.
+    expect(result.afterConnect.requests.filter(([k]) => k === "summarize").map(([, g]) => g)).toContainEqual(["month"]);
+    expect(result.refused).toMatchObject({ kind: "input", title: "The API base URL is not allowed" });
+    expect(result.rejected).toMatchObject({ kind: "unauthorized", title: "The token was rejected" });
+    expect(result.sorted.sort).toEqual({ by: "Chat Events", desc: true });
+    expect(result.hashes.at(-1)).toContain("sort=-Chat+Events");
+    expect(result.cards).toBeGreaterThan(0);
+    // Settings were saved, never with the token; the token was not remembered.
+    expect(result.saved.length).toBeGreaterThan(0);
+    for (const s of result.saved) expect(s).not.toContain("t0ken");
+    expect(result.session).toEqual({});
+  });
+});

@@ -1,0 +1,140 @@
+// Number, date and file-name formatting. Pure functions: no DOM, no state.
+
+/** What the page shows for a value that has no meaning (a rate whose denominator is 0). */
+export const NONE = "—";
+
+const LOCALE = undefined; // the browser's
+
+const integer = new Intl.NumberFormat(LOCALE, { maximumFractionDigits: 0 });
+const oneDecimal = new Intl.NumberFormat(LOCALE, { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+const compact = new Intl.NumberFormat(LOCALE, { notation: "compact", maximumFractionDigits: 1 });
+
+/** True for a finite number; null, undefined, NaN and strings are not. */
+export function isNumber(value) {
+  return typeof value === "number" && Number.isFinite(value);
+}
+
+/** A count: `12,345`; non-integers get one decimal. */
+export function formatCount(value) {
+  if (!isNumber(value)) return NONE;
+  return Number.isInteger(value) ? integer.format(value) : oneDecimal.format(value);
+}
+
+/** A large count, shortened for a card or an axis: `12.3K`. */
+export function formatCompact(value) {
+  if (!isNumber(value)) return NONE;
+  return Math.abs(value) < 10000 ? formatCount(value) : compact.format(value);
+}
+
+/** A ratio in 0..1 as a percentage: `27.0%`. */
+export function formatRatio(value) {
+  return isNumber(value) ? `${oneDecimal.format(value * 100)}%` : NONE;
+}
+
+/** A value that is already a percentage (0..100): `14.8%`. */
+export function formatPercent(value) {
+  return isNumber(value) ? `${oneDecimal.format(value)}%` : NONE;
+}
+
+/** A mean with one decimal: `12.5`. */
+export function formatDecimal(value) {
+  return isNumber(value) ? oneDecimal.format(value) : NONE;
+}
+
+/** Bytes as megabytes with one decimal: `12.3 MB`. */
+export function formatBytes(bytes) {
+  if (!isNumber(bytes)) return NONE;
+  const mb = bytes / (1024 * 1024);
+  return `${mb < 10 ? mb.toFixed(1) : integer.format(mb)} MB`;
+}
+
+/** Structural metric keys of the summary, with how to show them. */
+const STRUCTURAL = {
+  rows: { label: "Rows", format: formatCount },
+  users: { label: "Users", format: formatCount },
+  activeUsers: { label: "Active users", format: formatCount },
+  avgDau: { label: "Average DAU", format: formatDecimal },
+  avgDaysActivePerUser: { label: "Avg. days active per user", format: formatDecimal },
+  hoursSaved: { label: "Hours saved", format: formatDecimal },
+};
+
+/** Whether a metric column (an export column name) is a rate rather than a count. */
+export function isRateColumn(name) {
+  return /\b(rate|car)\b|percent|%/i.test(name);
+}
+
+/** Rates that the core can only approximate from the export (labelled so). */
+export function isApproximate(name) {
+  return /weighted car/i.test(name) || (isRateColumn(name) && !KNOWN_EXACT_RATES.has(name));
+}
+const KNOWN_EXACT_RATES = new Set(["Combined CAR", "Percentage of Code Written by Cody", "Auto-edit acceptance rate"]);
+
+/** A human label for a metric key: structural keys get words, export columns keep their names. */
+export function metricLabel(key) {
+  if (STRUCTURAL[key]) return STRUCTURAL[key].label;
+  return isApproximate(key) ? `${key} (approx.)` : key;
+}
+
+/** Formats one metric value by its key; null and non-numbers show as "—". */
+export function formatMetric(key, value) {
+  if (STRUCTURAL[key]) return STRUCTURAL[key].format(value);
+  if (!isRateColumn(key)) return formatCount(value);
+  // A "percent"/"%" column is already 0..100; CAR and "rate" columns are ratios.
+  return /percent|%/i.test(key) ? formatPercent(value) : formatRatio(value);
+}
+
+/** Labels of group keys as table headings. */
+const KEY_LABELS = { user: "User", day: "Day", week: "Week of", month: "Month", client: "Client", language: "Language" };
+
+/** A heading for a group key. */
+export function keyLabel(key) {
+  return KEY_LABELS[key] ?? key;
+}
+
+/** A group key's value as shown: blank values say so rather than vanish. */
+export function formatKeyValue(key, value) {
+  if (value === null || value === undefined || value === "") return key === "language" ? "(no language)" : "(blank)";
+  return String(value);
+}
+
+/** Reduces a piece of text to something safe and short inside a file name. */
+export function slug(text) {
+  return String(text ?? "")
+    .trim()
+    .replace(/^[a-z]+:\/\//i, "")
+    .replace(/\.csv$/i, "")
+    .replace(/[^A-Za-z0-9._-]+/g, "-")
+    .replace(/^[-.]+|[-.]+$/g, "")
+    .slice(0, 60);
+}
+
+/**
+ * A descriptive download name: `sg-analytics_<source>_<granularity>_<from>_to_<to>_<what>.<ext>`.
+ * Parts that are unknown are left out, so the name never says "undefined".
+ */
+export function downloadName({ source, granularity, from, to, what, ext }) {
+  const range = from || to ? `${from || "start"}_to_${to || "end"}` : "all-dates";
+  const parts = ["sg-analytics", slug(source) || "export", slug(granularity), range, slug(what)].filter(Boolean);
+  return `${parts.join("_")}.${ext}`;
+}
+
+/** `2025-03-01 → 2025-04-14`, or a single end where only one is known. */
+export function formatRange(from, to) {
+  if (from && to) return from === to ? from : `${from} → ${to}`;
+  if (from) return `from ${from}`;
+  if (to) return `until ${to}`;
+  return "all dates";
+}
+
+/** Granularity names as a manager reads them. */
+const GRANULARITY_LABELS = {
+  by_user: "per user",
+  by_user_month: "per user and month",
+  by_user_day: "per user and day",
+  by_user_day_client_language: "per user, day, client and language",
+};
+
+/** A readable granularity. */
+export function granularityLabel(granularity) {
+  return GRANULARITY_LABELS[granularity] ?? String(granularity ?? "unknown granularity");
+}

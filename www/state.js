@@ -1,0 +1,188 @@
+// The dashboard's view state: defaults, what each granularity can answer, the queries a view asks,
+// and its round trip through the URL hash. Pure functions: no DOM, no storage, no worker.
+
+/** The group keys each export granularity can provide (DESIGN.md). */
+export const GROUP_KEYS = {
+  by_user: ["user"],
+  by_user_month: ["user", "month"],
+  by_user_day: ["user", "day", "week", "month"],
+  by_user_day_client_language: ["user", "day", "week", "month", "client", "language"],
+};
+
+/** The granularities the API offers, finest first (the API's default first). */
+export const GRANULARITIES = ["by_user_day_client_language", "by_user_day", "by_user_month", "by_user"];
+
+const ALL_KEYS = new Set(Object.values(GROUP_KEYS).flat());
+
+/** Time keys, finest first. */
+export const TIME_KEYS = ["day", "week", "month"];
+
+/** Minutes saved per feature event, as the core defaults them (DESIGN.md). */
+export const DEFAULT_MINUTES = Object.freeze({
+  "Combined Completion Acceptances": 2,
+  "Auto-edit accepted events": 2,
+  "Chat Events": 5,
+  "Command Events": 5,
+  Searches: 5,
+  "Code Navigation Events": 1,
+});
+
+export const PAGE_SIZES = [10, 25, 50, 100];
+
+/** The view a fresh dashboard shows. */
+export function defaultView() {
+  return {
+    groupBy: ["user"],
+    from: "",
+    to: "",
+    userSearch: "",
+    clients: [],
+    languages: [],
+    activeOnly: false,
+    excludeServiceAccounts: false,
+    sort: { by: "hoursSaved", desc: true },
+    page: 0,
+    pageSize: 25,
+    metric: "hoursSaved",
+    timeKey: "week",
+    minutes: {},
+  };
+}
+
+/** Group keys an export of this granularity supports (all, when the granularity is unknown). */
+export function groupKeysFor(granularity) {
+  return GROUP_KEYS[granularity] ?? GROUP_KEYS.by_user_day_client_language;
+}
+
+/** Time keys this granularity supports, finest first. */
+export function timeKeysFor(granularity) {
+  return TIME_KEYS.filter((key) => groupKeysFor(granularity).includes(key));
+}
+
+/** A copy of `view` with everything the granularity cannot answer dropped, so no query fails on it. */
+export function fitView(view, granularity) {
+  const keys = groupKeysFor(granularity);
+  const next = { ...view, sort: { ...view.sort }, minutes: { ...view.minutes } };
+  next.groupBy = unique(view.groupBy.filter((key) => keys.includes(key)));
+  if (next.groupBy.length === 0) next.groupBy = [keys.includes("user") ? "user" : keys[0]];
+  if (!keys.includes("client")) next.clients = [];
+  if (!keys.includes("language")) next.languages = [];
+  // Sorting by a key the grouping no longer has would be an error: fall back to the default order.
+  if (ALL_KEYS.has(next.sort.by) && !next.groupBy.includes(next.sort.by)) next.sort = defaultView().sort;
+  const times = timeKeysFor(granularity);
+  if (!times.includes(next.timeKey)) next.timeKey = times.includes("week") ? "week" : (times[times.length - 1] ?? "month");
+  return next;
+}
+
+/** The Filter the view asks for (only the parts that are set). */
+export function filterOf(view, { registryLoaded = false } = {}) {
+  const filter = {};
+  if (view.from) filter.from = view.from;
+  if (view.to) filter.to = view.to;
+  if (view.userSearch.trim()) filter.userSearch = view.userSearch.trim();
+  if (view.clients.length) filter.clients = [...view.clients];
+  if (view.languages.length) filter.languages = [...view.languages];
+  if (view.activeOnly) filter.activeOnly = true;
+  if (view.excludeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = true;
+  return filter;
+}
+
+/** Minutes saved per feature: the defaults with the view's overrides. */
+export function minutesOf(view) {
+  return { ...DEFAULT_MINUTES, ...view.minutes };
+}
+
+/** The query for one page of the grouped table (totals come with it). */
+export function tableQuery(view, context) {
+  return {
+    ...groupedQuery(view, context),
+    limit: view.pageSize,
+    offset: view.page * view.pageSize,
+  };
+}
+
+/** The whole grouped result, for downloads. */
+export function groupedQuery(view, context) {
+  return {
+    groupBy: [...view.groupBy],
+    filter: filterOf(view, context),
+    sort: { by: view.sort.by, desc: view.sort.desc },
+    minutesSaved: minutesOf(view),
+  };
+}
+
+/** The query behind a chart: one key, the view's filter, optionally sorted by a metric. */
+export function chartQuery(view, context, key, { sortBy, limit } = {}) {
+  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesOf(view) };
+  if (sortBy) query.sort = { by: sortBy, desc: true };
+  if (limit) query.limit = limit;
+  return query;
+}
+
+// --- The URL hash ---------------------------------------------------------------------------------
+// Short, readable parameters so a shared link says what it shows. The token is never part of it.
+
+/** Encodes the view (and the non-secret source settings) as a hash, without the leading `#`. */
+export function encodeHash(view, source = {}) {
+  const d = defaultView();
+  const p = new URLSearchParams();
+  if (source.instanceUrl) p.set("instance", source.instanceUrl);
+  if (source.granularity) p.set("granularity", source.granularity);
+  if (source.startDate) p.set("start", source.startDate);
+  if (source.endDate) p.set("end", source.endDate);
+  if (view.groupBy.join() !== d.groupBy.join()) p.set("group", view.groupBy.join(","));
+  if (view.from) p.set("from", view.from);
+  if (view.to) p.set("to", view.to);
+  if (view.userSearch) p.set("user", view.userSearch);
+  for (const client of view.clients) p.append("client", client);
+  for (const language of view.languages) p.append("language", language);
+  if (view.activeOnly) p.set("active", "1");
+  if (view.excludeServiceAccounts) p.set("humans", "1");
+  if (view.sort.by !== d.sort.by || view.sort.desc !== d.sort.desc) p.set("sort", `${view.sort.desc ? "-" : ""}${view.sort.by}`);
+  if (view.page) p.set("page", String(view.page + 1));
+  if (view.pageSize !== d.pageSize) p.set("size", String(view.pageSize));
+  if (view.metric !== d.metric) p.set("metric", view.metric);
+  if (view.timeKey !== d.timeKey) p.set("time", view.timeKey);
+  for (const [feature, minutes] of Object.entries(view.minutes)) p.set(`min.${feature}`, String(minutes));
+  return p.toString();
+}
+
+/** Decodes a hash (with or without `#`) into `{view, source}`; anything malformed falls back to defaults. */
+export function decodeHash(hash) {
+  const p = new URLSearchParams(String(hash ?? "").replace(/^#/, ""));
+  const view = defaultView();
+  const source = {};
+  const date = (value) => (/^\d{4}-\d{2}-\d{2}$/.test(value ?? "") ? value : "");
+  if (p.get("instance")) source.instanceUrl = p.get("instance");
+  if (GRANULARITIES.includes(p.get("granularity"))) source.granularity = p.get("granularity");
+  if (date(p.get("start"))) source.startDate = p.get("start");
+  if (date(p.get("end"))) source.endDate = p.get("end");
+  if (p.has("group")) {
+    const keys = unique(p.get("group").split(",").filter((key) => ALL_KEYS.has(key)));
+    if (keys.length) view.groupBy = keys.slice(0, 2);
+  }
+  view.from = date(p.get("from"));
+  view.to = date(p.get("to"));
+  view.userSearch = (p.get("user") ?? "").slice(0, 200);
+  view.clients = unique(p.getAll("client"));
+  view.languages = unique(p.getAll("language"));
+  view.activeOnly = p.get("active") === "1";
+  view.excludeServiceAccounts = p.get("humans") === "1";
+  const sort = p.get("sort");
+  if (sort && sort.replace(/^-/, "")) view.sort = { by: sort.replace(/^-/, ""), desc: sort.startsWith("-") };
+  const page = Number.parseInt(p.get("page") ?? "", 10);
+  if (page > 0) view.page = page - 1;
+  const size = Number.parseInt(p.get("size") ?? "", 10);
+  if (PAGE_SIZES.includes(size)) view.pageSize = size;
+  if (p.get("metric")) view.metric = p.get("metric");
+  if (TIME_KEYS.includes(p.get("time"))) view.timeKey = p.get("time");
+  for (const [name, value] of p) {
+    const minutes = Number(value);
+    if (name.startsWith("min.") && name.length > 4 && Number.isFinite(minutes) && minutes >= 0) view.minutes[name.slice(4)] = minutes;
+  }
+  return { view, source };
+}
+
+function unique(values) {
+  return [...new Set(values.filter((value) => value !== null && value !== undefined))];
+}

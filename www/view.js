@@ -1,0 +1,715 @@
+// The view: the only module that touches the DOM. It builds the dashboard with createElement (no
+// HTML strings anywhere), shows what the controller hands it, and reports what the user does as
+// domain events (`connect`, `openFile`, `sortBy`, ...). Every value from an export goes in as text.
+
+import {
+  NONE,
+  formatBytes,
+  formatCount,
+  formatKeyValue,
+  formatMetric,
+  granularityLabel,
+  keyLabel,
+  metricLabel,
+} from "./format.js";
+import { GRANULARITIES, PAGE_SIZES } from "./state.js";
+import { Charts } from "./charts.js";
+
+/** The headline cards: metric key, label, and a one-line explanation. */
+const CARDS = [
+  ["users", "Users", "distinct users in the kept rows"],
+  ["activeUsers", "Active users", "users marked active"],
+  ["avgDau", "Average DAU", "mean daily active users"],
+  ["avgDaysActivePerUser", "Days active per user", "mean distinct days per user"],
+  ["hoursSaved", "Hours saved", "estimated, from minutes per feature"],
+  ["Combined CAR", "Completion acceptance", "Combined CAR"],
+  ["Percentage of Code Written by Cody", "Code written by Cody", "share of characters written"],
+  ["Auto-edit acceptance rate", "Auto-edit acceptance", "accepted ÷ suggested"],
+];
+
+/** Builds an element: `h("button", {type: "button", onclick}, "Text")`. Strings become text nodes. */
+function h(tag, props = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(props)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (name === "class") el.className = value;
+    else if (name === "text") el.textContent = value;
+    else if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
+    else if (PROPERTIES.has(name)) el[name] = value;
+    else el.setAttribute(name, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+const PROPERTIES = new Set(["value", "checked", "hidden", "disabled", "open", "multiple", "selected", "min", "max", "step"]);
+
+function append(el, children) {
+  for (const child of children.flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+}
+
+let fieldCount = 0;
+
+/** A labelled control; the hint is the control's description, not part of its name. */
+function field(label, control, { hint, className = "field" } = {}) {
+  if (!control.id) control.id = `sga-field-${++fieldCount}`;
+  const hintEl = hint ? h("span", { class: "field-hint", id: `${control.id}-hint` }, hint) : null;
+  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
+  return h("div", { class: className }, h("label", { class: "field-label", for: control.id }, label), control, hintEl);
+}
+
+function check(label, control) {
+  return h("label", { class: "check" }, control, h("span", {}, label));
+}
+
+function capitalize(text) {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function option(value, label, selected = false) {
+  return h("option", { value, selected }, label);
+}
+
+export class View {
+  /**
+   * @param {ShadowRoot|Element} root where the dashboard is built
+   * @param {{stylesheet?: string}} options the stylesheet URL to link inside the root
+   */
+  constructor(root, { stylesheet } = {}) {
+    this.root = root;
+    this.handlers = new Map();
+    this.charts = new Charts();
+    this.refs = {};
+    if (stylesheet) root.append(h("link", { rel: "stylesheet", href: stylesheet }));
+    root.append(this.build());
+    // A click anywhere else closes an open multi-select, as a native <select> would.
+    this.closeMultis = (event) => {
+      const path = event.composedPath();
+      for (const multi of [this.refs.clients, this.refs.languages]) if (multi.root.open && !path.includes(multi.root)) multi.root.open = false;
+    };
+    document.addEventListener("click", this.closeMultis);
+  }
+
+  /** Subscribes to a domain event. */
+  on(event, handler) {
+    if (!this.handlers.has(event)) this.handlers.set(event, []);
+    this.handlers.get(event).push(handler);
+    return this;
+  }
+
+  emit(event, detail = {}) {
+    for (const handler of this.handlers.get(event) ?? []) handler(detail);
+  }
+
+  // --- Building the page -------------------------------------------------------------------------
+
+  build() {
+    const r = this.refs;
+    return h(
+      "div",
+      { class: "sga" },
+      (r.sources = h("section", { class: "sources", "aria-label": "Data source" }, this.buildConnect(), this.buildOffline())),
+      (r.progress = h(
+        "div",
+        { class: "progress panel", hidden: true, role: "group", "aria-label": "Loading" },
+        (r.progressLabel = h("span", { class: "progress-label" })),
+        (r.progressBar = h("progress", { "aria-label": "Loading progress" })),
+        (r.progressDetail = h("span", { class: "progress-detail" })),
+        h("button", { type: "button", class: "button", onclick: () => this.emit("cancelLoad") }, "Cancel"),
+      )),
+      (r.error = h(
+        "div",
+        { class: "error-panel panel", role: "alert", hidden: true },
+        (r.errorTitle = h("h2", { class: "error-title" })),
+        (r.errorMessage = h("p", { class: "error-message" })),
+        (r.errorHints = h("ul", { class: "error-hints" })),
+        (r.errorCommand = h("pre", { class: "error-command", hidden: true, tabindex: "0" })),
+        h("button", { type: "button", class: "button", onclick: () => this.emit("dismissError") }, "Dismiss"),
+      )),
+      (r.status = h("p", { class: "status", role: "status", "aria-live": "polite" })),
+      this.buildDashboard(),
+    );
+  }
+
+  buildConnect() {
+    const r = this.refs;
+    const input = (name, props = {}) => h("input", { name, id: `sga-${name}`, ...props });
+    r.form = h(
+      "form",
+      {
+        class: "connect-form",
+        novalidate: true,
+        onsubmit: (event) => {
+          event.preventDefault();
+          this.emit("connect", this.readSettings({ withToken: true }));
+        },
+        onchange: (event) => {
+          if (event.target.name === "remember") this.emit("rememberToken", { remember: event.target.checked, token: r.form.elements.token.value });
+          else if (event.target.name !== "token") this.emit("editSettings", this.readSettings());
+        },
+      },
+      (r.demoHint = h(
+        "p",
+        { class: "demo-hint", hidden: true },
+        h("span", {}, "Local demo server detected: any instance URL works with the demo token. "),
+        h("button", { type: "button", class: "button small", onclick: () => this.emit("useDemoToken") }, "Use demo token"),
+      )),
+      h(
+        "div",
+        { class: "form-grid" },
+        field("Instance URL", input("instanceUrl", { type: "text", placeholder: "example.sourcegraphcloud.com", autocomplete: "url", spellcheck: "false", required: true })),
+        field("Access token", input("token", { type: "password", autocomplete: "off", spellcheck: "false", required: true }), {
+          hint: "Sent only to the API, in the Authorization header.",
+        }),
+        field("Granularity", h("select", { name: "granularity" }, GRANULARITIES.map((g) => option(g, capitalize(granularityLabel(g))))), {
+          hint: "Finer exports are larger; clients and languages need the finest.",
+        }),
+        field("Start date", input("startDate", { type: "date" }), { hint: "Blank: from the beginning." }),
+        field("End date", input("endDate", { type: "date" }), { hint: "Blank: up to today." }),
+      ),
+      check("Remember the token for this tab (session storage, cleared when the tab closes)", input("remember", { type: "checkbox" })),
+      h(
+        "details",
+        { class: "advanced" },
+        h("summary", {}, "Advanced"),
+        h(
+          "div",
+          { class: "form-grid" },
+          field("API base URL", input("baseUrl", { type: "url", spellcheck: "false" }), { hint: "https:// only (http:// for localhost). Point it at a proxy if the browser cannot reach the API." }),
+        ),
+        check("Fetch month by month (very large instances; needs start and end dates)", input("monthWindows", { type: "checkbox" })),
+      ),
+      h(
+        "div",
+        { class: "actions" },
+        (r.connectButton = h("button", { type: "submit", class: "button primary" }, "Load usage")),
+        h("button", { type: "button", class: "button", onclick: () => this.emit("forgetToken") }, "Forget token"),
+      ),
+    );
+    r.connect = h(
+      "details",
+      { class: "connect panel", open: true },
+      h("summary", {}, h("span", { class: "panel-title" }, "Connect to Sourcegraph Analytics"), (r.sourceLine = h("span", { class: "summary-detail" }))),
+      r.form,
+    );
+    return r.connect;
+  }
+
+  buildOffline() {
+    const r = this.refs;
+    r.fileInput = h("input", {
+      type: "file",
+      accept: ".csv,text/csv",
+      class: "visually-hidden",
+      "aria-label": "Open a CSV export",
+      onchange: () => {
+        const file = r.fileInput.files?.[0];
+        if (file) this.emit("openFile", { file });
+        r.fileInput.value = "";
+      },
+    });
+    r.drop = h(
+      "div",
+      { class: "dropzone panel" },
+      h("h2", { class: "panel-title" }, "Open an export"),
+      h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded."),
+      h("label", { class: "button" }, "Choose a CSV file…", r.fileInput),
+    );
+    const over = (event) => {
+      if (![...(event.dataTransfer?.types ?? [])].includes("Files")) return;
+      event.preventDefault();
+      r.drop.classList.add("dragging");
+    };
+    r.drop.addEventListener("dragenter", over);
+    r.drop.addEventListener("dragover", over);
+    r.drop.addEventListener("dragleave", () => r.drop.classList.remove("dragging"));
+    r.drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      r.drop.classList.remove("dragging");
+      const file = event.dataTransfer?.files?.[0];
+      if (file) this.emit("openFile", { file });
+    });
+    return r.drop;
+  }
+
+  buildDashboard() {
+    const r = this.refs;
+    r.dashboard = h(
+      "section",
+      { class: "dashboard", hidden: true, "aria-label": "Usage dashboard" },
+      h(
+        "div",
+        { class: "source-bar" },
+        h("div", {}, (r.sourceTitle = h("h2", { class: "source-title" })), (r.sourceMeta = h("p", { class: "source-meta" }))),
+        (r.warningsBadge = h(
+          "button",
+          { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
+        )),
+      ),
+      this.buildFilters(),
+      (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
+      this.buildCharts(),
+      this.buildTable(),
+      this.buildMinutes(),
+      this.buildWarnings(),
+    );
+    return r.dashboard;
+  }
+
+  buildCard(key, label, note) {
+    const value = h("span", { class: "card-value", text: NONE });
+    this.refs[`card:${key}`] = value;
+    return h("div", { class: "card", role: "listitem", "data-metric": key }, h("span", { class: "card-label" }, label), value, h("span", { class: "card-note" }, note));
+  }
+
+  buildFilters() {
+    const r = this.refs;
+    const filter = (patch) => this.emit("changeFilter", patch);
+    let searchTimer = 0;
+    r.groupBy = h("select", { id: "sga-group", onchange: () => this.emitGroup() });
+    r.thenBy = h("select", { id: "sga-then", onchange: () => this.emitGroup() });
+    r.from = h("input", { type: "date", id: "sga-from", onchange: () => filter({ from: r.from.value }) });
+    r.to = h("input", { type: "date", id: "sga-to", onchange: () => filter({ to: r.to.value }) });
+    r.userSearch = h("input", {
+      type: "search",
+      id: "sga-user",
+      placeholder: "name, e-mail or ID",
+      oninput: () => {
+        clearTimeout(searchTimer);
+        searchTimer = setTimeout(() => filter({ userSearch: r.userSearch.value }), 250);
+      },
+      onkeydown: (event) => {
+        if (event.key !== "Enter") return;
+        clearTimeout(searchTimer);
+        filter({ userSearch: r.userSearch.value });
+      },
+    });
+    r.clients = this.buildMulti("Clients", "clients");
+    r.languages = this.buildMulti("Languages", "languages");
+    r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
+    r.humans = h("input", { type: "checkbox", onchange: () => filter({ excludeServiceAccounts: r.humans.checked }) });
+    r.filters = h(
+      "form",
+      { class: "filter-bar", role: "search", "aria-label": "Group and filter", onsubmit: (event) => event.preventDefault() },
+      (r.groupField = field("Group by", r.groupBy)),
+      (r.thenField = field("Then by", r.thenBy)),
+      (r.fromField = field("From", r.from)),
+      (r.toField = field("To", r.to)),
+      field("User", r.userSearch),
+      r.clients.root,
+      r.languages.root,
+      h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
+      h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
+    );
+    return r.filters;
+  }
+
+  /** A multi-select as a disclosure of checkboxes: keyboard and screen-reader friendly. */
+  buildMulti(label, name) {
+    const summary = h("summary", { class: "button" });
+    const list = h("fieldset", { class: "multi-list" }, h("legend", { class: "visually-hidden" }, label));
+    const root = h("details", { class: "multi", "data-filter": name }, summary, list);
+    list.addEventListener("change", () => {
+      const values = [...list.querySelectorAll("input:checked")].map((input) => input.value);
+      this.emit("changeFilter", { [name]: values });
+    });
+    root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && root.open) {
+        root.open = false;
+        summary.focus();
+      }
+    });
+    return { root, summary, list, label };
+  }
+
+  buildCharts() {
+    const r = this.refs;
+    r.timeKey = h("select", { "aria-label": "Time step", onchange: () => this.emit("chooseTimeKey", { timeKey: r.timeKey.value }) });
+    r.metric = h("select", { "aria-label": "Chart metric", onchange: () => this.emit("chooseMetric", { metric: r.metric.value }) });
+    const chart = (name, title, control) => {
+      const canvas = h("canvas", { role: "img", "aria-label": title });
+      const caption = h("h3", { class: "chart-title" }, title);
+      const empty = h("p", { class: "chart-empty", hidden: true });
+      const card = h("figure", { class: "chart-card panel", "data-chart": name }, h("figcaption", { class: "chart-head" }, caption, control ?? null), h("div", { class: "chart-box" }, canvas), empty);
+      r[`chart:${name}`] = { card, canvas, caption, empty };
+      return card;
+    };
+    return h(
+      "div",
+      { class: "charts-section" },
+      h("div", { class: "charts-head" }, h("h2", { class: "section-title" }, "Charts"), field("Usage metric", r.metric, { className: "field inline" })),
+      h(
+        "div",
+        { class: "charts" },
+        chart("time", "Active users over time", r.timeKey),
+        chart("clients", "Usage by client"),
+        chart("languages", "Usage by language"),
+        chart("users", "Top users"),
+      ),
+    );
+  }
+
+  buildTable() {
+    const r = this.refs;
+    const download = (what, label) => h("button", { type: "button", class: "button small", "data-download": what, onclick: () => this.emit("download", { what }) }, label);
+    r.pageSize = h("select", { "aria-label": "Rows per page", onchange: () => this.emit("resizePage", { pageSize: Number(r.pageSize.value) }) }, PAGE_SIZES.map((n) => option(String(n), `${n} per page`)));
+    r.table = h("table", { class: "grid" }, (r.caption = h("caption", { class: "visually-hidden" })), (r.thead = h("thead")), (r.tbody = h("tbody")));
+    r.prev = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page - 1 }) }, "← Previous");
+    r.next = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page + 1 }) }, "Next →");
+    return h(
+      "section",
+      { class: "table-card panel", "aria-labelledby": "sga-table-title" },
+      h(
+        "div",
+        { class: "table-head" },
+        h("h2", { class: "section-title", id: "sga-table-title" }, "Grouped result"),
+        h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
+      ),
+      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table),
+      h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
+    );
+  }
+
+  buildMinutes() {
+    const r = this.refs;
+    r.minutes = h("div", { class: "minutes-grid" });
+    return h(
+      "details",
+      { class: "minutes panel" },
+      h("summary", {}, h("span", { class: "panel-title" }, "Hours saved: minutes per feature")),
+      h("p", { class: "note" }, "Hours saved = Σ events × minutes ÷ 60. Adjust the minutes one use of each feature saves; the cards, charts and table follow."),
+      r.minutes,
+      h("button", { type: "button", class: "button small", onclick: () => this.emit("resetMinutes") }, "Restore defaults"),
+    );
+  }
+
+  buildWarnings() {
+    const r = this.refs;
+    r.warnings = h(
+      "details",
+      { class: "warnings panel", hidden: true },
+      (r.warningsSummary = h("summary", {})),
+      h("p", { class: "note" }, "Rows with the wrong number of fields are skipped; cells that do not parse count as empty. Line 1 is the header."),
+      h("div", { class: "table-scroll" }, h("table", { class: "grid compact" }, h("thead", {}, h("tr", {}, ["Line", "Column", "Problem"].map((t) => h("th", { scope: "col" }, t)))), (r.warningsBody = h("tbody")))),
+      (r.warningsMore = h("p", { class: "note", hidden: true })),
+    );
+    return r.warnings;
+  }
+
+  // --- Reading the forms ---------------------------------------------------------------------------
+
+  /** The connect form's values; the token only when asked for. */
+  readSettings({ withToken = false } = {}) {
+    const f = this.refs.form.elements;
+    const settings = {
+      instanceUrl: f.instanceUrl.value.trim(),
+      granularity: f.granularity.value,
+      startDate: f.startDate.value,
+      endDate: f.endDate.value,
+      baseUrl: f.baseUrl.value.trim(),
+      monthWindows: f.monthWindows.checked,
+      remember: f.remember.checked,
+    };
+    if (withToken) settings.token = f.token.value.trim();
+    return settings;
+  }
+
+  emitGroup() {
+    const groupBy = [this.refs.groupBy.value];
+    if (this.refs.thenBy.value && this.refs.thenBy.value !== groupBy[0]) groupBy.push(this.refs.thenBy.value);
+    this.emit("groupBy", { groupBy });
+  }
+
+  // --- Rendering -------------------------------------------------------------------------------------
+
+  /** Fills the connect form (never the token unless given). */
+  renderSettings(settings, { demo = false, token } = {}) {
+    const f = this.refs.form.elements;
+    f.instanceUrl.value = settings.instanceUrl ?? "";
+    f.granularity.value = settings.granularity ?? GRANULARITIES[0];
+    f.startDate.value = settings.startDate ?? "";
+    f.endDate.value = settings.endDate ?? "";
+    f.baseUrl.value = settings.baseUrl ?? "";
+    f.monthWindows.checked = Boolean(settings.monthWindows);
+    f.remember.checked = Boolean(settings.remember);
+    if (token !== undefined) f.token.value = token;
+    this.refs.demoHint.hidden = !demo;
+  }
+
+  setToken(token) {
+    this.refs.form.elements.token.value = token;
+  }
+
+  focusToken() {
+    this.refs.form.elements.token.focus();
+  }
+
+  /** Shows the progress bar. `total` (bytes) makes it determinate. */
+  renderBusy({ label, bytes = 0, rows = 0, total, window, windows } = {}) {
+    const r = this.refs;
+    r.progress.hidden = false;
+    r.connectButton.disabled = true;
+    if (label) r.progressLabel.textContent = label;
+    if (total) {
+      r.progressBar.max = total;
+      r.progressBar.value = Math.min(bytes, total);
+    } else {
+      r.progressBar.removeAttribute("value");
+    }
+    const parts = [formatBytes(bytes)];
+    if (total) parts[0] += ` of ${formatBytes(total)}`;
+    parts.push(`${formatCount(rows)} rows`);
+    if (windows > 1) parts.push(`month ${formatCount(Math.min((window ?? 0) + 1, windows))} of ${formatCount(windows)}`);
+    r.progressDetail.textContent = parts.join(" · ");
+  }
+
+  renderIdle() {
+    this.refs.progress.hidden = true;
+    this.refs.connectButton.disabled = false;
+  }
+
+  /** Shows an error panel `{title, message, hints, command}`, or hides it for null. */
+  renderError(panel) {
+    const r = this.refs;
+    r.error.hidden = !panel;
+    if (!panel) return;
+    r.error.dataset.kind = panel.kind ?? "unknown";
+    r.errorTitle.textContent = panel.title;
+    r.errorMessage.textContent = panel.message;
+    r.errorHints.replaceChildren(...(panel.hints ?? []).map((hint) => h("li", {}, hint)));
+    r.errorCommand.hidden = !panel.command;
+    r.errorCommand.textContent = panel.command ?? "";
+    r.error.scrollIntoView?.({ block: "nearest" });
+  }
+
+  announce(text) {
+    this.refs.status.textContent = text;
+  }
+
+  /** Shows which data is loaded and folds the connect panel away. */
+  renderSource({ title, meta, warningsTotal = 0, skippedRows = 0, collapse = true }) {
+    const r = this.refs;
+    r.sourceTitle.textContent = title;
+    r.sourceMeta.textContent = meta;
+    r.sourceLine.textContent = `Loaded: ${title}`;
+    const problems = [];
+    if (warningsTotal) problems.push(`${formatCount(warningsTotal)} warning${warningsTotal === 1 ? "" : "s"}`);
+    if (skippedRows) problems.push(`${formatCount(skippedRows)} skipped row${skippedRows === 1 ? "" : "s"}`);
+    r.warningsBadge.hidden = problems.length === 0;
+    r.warningsBadge.textContent = problems.join(" · ");
+    if (collapse) r.connect.open = false;
+    r.sources.classList.add("loaded");
+    r.dashboard.hidden = false;
+  }
+
+  /** Sets every control of the filter bar to the view, with the choices the data offers. */
+  renderControls(view, { groupKeys, timeKeys, clients, languages, registryLoaded, hasDates, metrics, firstDate, lastDate }) {
+    const r = this.refs;
+    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key)));
+    r.groupBy.replaceChildren(...keyOptions(groupKeys));
+    r.groupBy.value = view.groupBy[0];
+    r.thenBy.replaceChildren(option("", "(nothing)"), ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0])));
+    r.thenBy.value = view.groupBy[1] ?? "";
+    r.thenField.hidden = groupKeys.length < 2;
+    r.fromField.hidden = r.toField.hidden = !hasDates;
+    for (const input of [r.from, r.to]) {
+      input.min = firstDate ?? "";
+      input.max = lastDate ?? "";
+    }
+    r.from.value = view.from;
+    r.to.value = view.to;
+    if (this.root.activeElement !== r.userSearch && document.activeElement !== r.userSearch) r.userSearch.value = view.userSearch;
+    this.renderMulti(r.clients, clients, view.clients);
+    this.renderMulti(r.languages, languages, view.languages);
+    r.activeOnly.checked = view.activeOnly;
+    r.humans.checked = view.excludeServiceAccounts && registryLoaded;
+    r.humans.disabled = !registryLoaded;
+    r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
+    r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
+    r.timeKey.value = view.timeKey;
+    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key))));
+    r.metric.value = view.metric;
+  }
+
+  renderMulti(multi, values, selected) {
+    multi.root.hidden = values === null;
+    if (values === null) return;
+    const chosen = new Set(selected);
+    const signature = JSON.stringify(values);
+    if (multi.signature === signature) {
+      // Same choices: only tick, so a keyboard user's focus stays on the box they toggled.
+      for (const input of multi.list.querySelectorAll("input")) input.checked = chosen.has(input.value);
+    } else {
+      multi.signature = signature;
+      const key = multi.label === "Languages" ? "language" : "client";
+      multi.list.replaceChildren(multi.list.firstChild, ...values.map((value) => check(formatKeyValue(key, value), h("input", { type: "checkbox", value, checked: chosen.has(value) }))));
+    }
+    multi.summary.textContent = `${multi.label}: ${selected.length ? `${selected.length} of ${values.length}` : "all"}`;
+  }
+
+  /** The headline cards; null shows as "—". */
+  renderCards(totals) {
+    for (const [key] of CARDS) {
+      const el = this.refs[`card:${key}`];
+      const value = totals[key];
+      el.textContent = formatMetric(key, value ?? null);
+      el.closest(".card").classList.toggle("empty", value === null || value === undefined);
+    }
+  }
+
+  /**
+   * Draws the charts. Each entry is `{labels, values, label, format}` or null (then the chart is
+   * hidden, e.g. no dates in a by_user export) or `{empty: "why"}`.
+   */
+  renderCharts(charts) {
+    for (const [name, spec] of Object.entries(charts)) {
+      const chart = this.refs[`chart:${name}`];
+      if (!chart) continue;
+      chart.card.hidden = spec === null;
+      if (spec === null) {
+        this.charts.remove(name);
+        continue;
+      }
+      if (spec.title) chart.caption.textContent = spec.title;
+      const empty = spec.empty || (spec.values && spec.values.length === 0 ? "No data for this view." : "");
+      chart.empty.hidden = !empty;
+      chart.empty.textContent = empty || "";
+      chart.canvas.parentElement.hidden = Boolean(empty);
+      if (empty) {
+        this.charts.remove(name);
+        continue;
+      }
+      chart.canvas.setAttribute("aria-label", spec.description ?? spec.title ?? name);
+      this.charts.draw(name, chart.canvas, spec);
+    }
+  }
+
+  /** The grouped table: headers that sort, one row per group, the pager. */
+  renderTable({ groupBy, columns, groups, sort, page, pageSize, total }) {
+    const r = this.refs;
+    this.page = page;
+    const focusedSort = this.focused()?.dataset?.sort;
+    const header = (key, label, numeric) => {
+      const active = sort.by === key;
+      const direction = active ? (sort.desc ? "descending" : "ascending") : "none";
+      return h(
+        "th",
+        { scope: "col", "aria-sort": direction, class: numeric ? "num" : "" },
+        h("button", { type: "button", class: "sort", "data-sort": key, onclick: () => this.emit("sortBy", { by: key }) }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
+      );
+    };
+    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key), false)), columns.map((key) => header(key, metricLabel(key), true))));
+    r.tbody.replaceChildren(
+      ...groups.map((group) =>
+        h(
+          "tr",
+          {},
+          groupBy.map((key) => this.keyCell(key, group.key)),
+          columns.map((key) => {
+            const value = group[key];
+            return h("td", { class: value === null || value === undefined ? "num none" : "num" }, formatMetric(key, value ?? null));
+          }),
+        ),
+      ),
+    );
+    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, "No rows match this view.")));
+    if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
+    r.caption.textContent = `Grouped by ${groupBy.map(keyLabel).join(", then ")}`;
+    const pages = Math.max(1, Math.ceil(total / pageSize));
+    const first = total ? page * pageSize + 1 : 0;
+    r.pageInfo.textContent = `${formatCount(first)}–${formatCount(Math.min(total, (page + 1) * pageSize))} of ${formatCount(total)} groups · page ${page + 1} of ${pages}`;
+    r.prev.disabled = page <= 0;
+    r.next.disabled = page + 1 >= pages;
+    r.pageSize.value = String(pageSize);
+  }
+
+  /** A group-key cell; a user shows their name with e-mail and ID beneath. */
+  keyCell(key, groupKey) {
+    const value = groupKey[key];
+    if (key !== "user") return h("th", { scope: "row", class: "key" }, formatKeyValue(key, value));
+    const name = groupKey.username || groupKey.email || value;
+    const details = [groupKey.username && groupKey.email, value !== name ? value : null].filter(Boolean).join(" · ");
+    return h(
+      "th",
+      { scope: "row", class: "key user" },
+      h("span", { class: "user-name" }, formatKeyValue(key, name)),
+      groupKey.serviceAccount ? h("span", { class: "tag" }, "service account") : null,
+      details ? h("span", { class: "user-details" }, details) : null,
+    );
+  }
+
+  /** The element that has focus, inside the shadow root or the document. */
+  focused() {
+    return this.root.activeElement ?? (this.root.contains?.(document.activeElement) ? document.activeElement : null);
+  }
+
+  /** The minutes-per-feature inputs. */
+  renderMinutes(features) {
+    const signature = JSON.stringify(features.map((f) => f.feature));
+    if (this.minutesSignature === signature) {
+      for (const { feature, minutes, isDefault } of features) {
+        const input = this.refs.minutes.querySelector(`[data-feature="${CSS.escape(feature)}"]`);
+        if (input !== this.focused()) input.value = String(minutes);
+        input.classList.toggle("changed", !isDefault);
+      }
+      return;
+    }
+    this.minutesSignature = signature;
+    this.refs.minutes.replaceChildren(
+      ...features.map(({ feature, minutes, isDefault }) =>
+        field(
+          feature,
+          h("input", {
+            type: "number",
+            min: "0",
+            step: "0.5",
+            value: String(minutes),
+            class: isDefault ? "" : "changed",
+            "data-feature": feature,
+            onchange: (event) => this.emit("setMinutes", { feature, minutes: event.target.value }),
+          }),
+          { hint: "minutes per event" },
+        ),
+      ),
+    );
+  }
+
+  /** Ingest warnings with their line numbers. */
+  renderWarnings({ warnings = [], warningsTotal = 0, skippedRows = 0 }) {
+    const r = this.refs;
+    r.warnings.hidden = warningsTotal === 0 && skippedRows === 0;
+    r.warningsSummary.textContent = `Ingest warnings: ${formatCount(warningsTotal)} (${formatCount(skippedRows)} skipped row${skippedRows === 1 ? "" : "s"})`;
+    r.warningsBody.replaceChildren(
+      ...warnings.map((w) => h("tr", {}, h("td", { class: "num" }, formatCount(w.line)), h("td", {}, w.column ?? "(whole row)"), h("td", {}, w.message))),
+    );
+    r.warningsMore.hidden = warnings.length >= warningsTotal;
+    r.warningsMore.textContent = `Showing the first ${formatCount(warnings.length)} of ${formatCount(warningsTotal)} warnings.`;
+  }
+
+  revealWarnings() {
+    this.refs.warnings.open = true;
+    this.refs.warnings.scrollIntoView?.({ block: "start" });
+    this.refs.warningsSummary.focus();
+  }
+
+  showDashboard(visible) {
+    this.refs.dashboard.hidden = !visible;
+  }
+
+  /** Saves text as a file: Blob, object URL, a temporary <a download>. */
+  download({ name, type, text }) {
+    const url = URL.createObjectURL(new Blob([text], { type }));
+    const link = h("a", { href: url, download: name, hidden: true });
+    this.refs.dashboard.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  }
+
+  destroy() {
+    document.removeEventListener("click", this.closeMultis);
+    this.charts.removeAll();
+  }
+}

@@ -1,0 +1,167 @@
+// The analytics worker: loads the WebAssembly module, ingests an export (from the API or from a
+// File) off the main thread, keeps the one Report, and answers queries by message.
+//
+// Messages in:  {id, type: "init"|"fetchReport"|"openFile"|"summarize"|"toCsv"|"toJson"|"filteredCsv", ...}
+//               {type: "cancel", target: id}
+// Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
+// The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
+
+let api = null;
+let report = null;
+const controllers = new Map();
+
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Converts what serde-wasm-bindgen may hand back (Maps, BigInts) into plain, cloneable data. */
+function plain(value) {
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, plain(v)]));
+  if (Array.isArray(value)) return value.map(plain);
+  if (typeof value === "bigint") return Number(value);
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
+  return value;
+}
+
+function throttled(post) {
+  let last = 0;
+  return (progress, force = false) => {
+    const now = performance.now();
+    if (!force && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    post(progress);
+  };
+}
+
+/** Options without the keys that are undefined, so the module sees "absent", not `undefined`. */
+function defined(options) {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== ""));
+}
+
+function abortError() {
+  return new DOMException("Cancelled.", "AbortError");
+}
+
+function describe(extra = {}) {
+  return { info: plain(report.info()), ...extra };
+}
+
+function keep(next) {
+  if (report && report !== next) report.free?.();
+  report = next;
+}
+
+function needReport() {
+  if (!report) throw new Error("No export is loaded yet: fetch one or open a file first.");
+  return report;
+}
+
+const handlers = {
+  async init({ moduleUrl }) {
+    const url = new URL(moduleUrl ?? "../pkg/sg_analytics.js", import.meta.url);
+    let module;
+    try {
+      module = await import(url.href);
+      await module.default({ module_or_path: new URL("sg_analytics_bg.wasm", url) });
+    } catch (error) {
+      const failure = new Error(`The WebAssembly module could not be loaded from ${url.pathname} (${error?.message ?? error}).`);
+      failure.name = "WorkerError";
+      throw failure;
+    }
+    api = module;
+    return { ready: true };
+  },
+
+  async fetchReport({ id, options }, progress) {
+    const { token, withRegistry = true, ...rest } = options;
+    const controller = new AbortController();
+    controllers.set(id, controller);
+    try {
+      const next = await api.fetchReport({
+        ...defined(rest),
+        token,
+        signal: controller.signal,
+        onProgress: (p) => progress(plain(p)),
+      });
+      const registry = { loaded: false, error: null };
+      if (withRegistry && typeof api.fetchRegistry === "function" && typeof next.joinRegistry === "function") {
+        try {
+          const reg = await api.fetchRegistry({ instanceUrl: rest.instanceUrl, token, baseUrl: rest.baseUrl, signal: controller.signal });
+          next.joinRegistry(reg);
+          registry.loaded = true;
+        } catch (error) {
+          if (controller.signal.aborted) throw error;
+          registry.error = String(error?.message ?? error);
+        }
+      }
+      keep(next);
+      return describe({ registry });
+    } finally {
+      controllers.delete(id);
+    }
+  },
+
+  async openFile({ id, file }, progress) {
+    const controller = new AbortController();
+    controllers.set(id, controller);
+    const builder = new api.ReportBuilder();
+    let bytes = 0;
+    let finishing = false;
+    try {
+      const reader = file.stream().getReader();
+      for (;;) {
+        if (controller.signal.aborted) {
+          await reader.cancel();
+          throw abortError();
+        }
+        const { done, value } = await reader.read();
+        if (done) break;
+        builder.push(value);
+        bytes += value.byteLength;
+        progress({ bytes, rows: builder.rows ?? 0, total: file.size });
+      }
+      progress({ bytes, rows: builder.rows ?? 0, total: file.size }, true);
+      finishing = true; // finish() takes the builder over, even when it fails
+      keep(builder.finish());
+      return describe({ registry: { loaded: false, error: null } });
+    } catch (error) {
+      if (!finishing) builder.free?.();
+      throw error;
+    } finally {
+      controllers.delete(id);
+    }
+  },
+
+  summarize: ({ query }) => {
+    // The ingest warnings travel once, with the info; every query need not copy them again.
+    const { warnings, ...summary } = plain(needReport().summarize(query ?? {}));
+    return summary;
+  },
+  toCsv: ({ query }) => needReport().toCsv(query ?? {}),
+  toJson: ({ query }) => needReport().toJson(query ?? {}),
+  filteredCsv: ({ filter }) => needReport().filteredCsv(filter ?? {}),
+};
+
+let ready = null;
+
+self.addEventListener("message", async (event) => {
+  const message = event.data ?? {};
+  if (message.type === "cancel") {
+    controllers.get(message.target)?.abort();
+    return;
+  }
+  const { id, type } = message;
+  const reply = (data) => self.postMessage({ id, ...data });
+  try {
+    const handler = handlers[type];
+    if (!handler) throw new Error(`Unknown request ${JSON.stringify(type)}.`);
+    if (type === "init") ready = handler(message);
+    else if (!ready) throw new Error("The worker was not initialised.");
+    await ready;
+    const result = type === "init" ? await ready : await handler(message, throttled((progress) => reply({ progress })));
+    reply({ ok: true, result });
+  } catch (error) {
+    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status } });
+  } finally {
+    // Drop the one reference to the secret this message carried.
+    if (message.options) message.options.token = undefined;
+  }
+});
