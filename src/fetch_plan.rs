@@ -94,6 +94,17 @@ impl FetchPlan {
         url
     }
 
+    /// The credits' URL: the instance and the dates, if any.
+    pub fn credits_url(&self) -> String {
+        let mut url = self.url(CREDITS_PATH);
+        for (name, value) in [("startDate", &self.start_date), ("endDate", &self.end_date)] {
+            if let Some(v) = value {
+                url.push_str(&format!("&{name}={v}"));
+            }
+        }
+        url
+    }
+
     /// The URL of another endpoint for the same instance (registry, credits).
     pub fn url(&self, path: &str) -> String {
         format!(
@@ -134,6 +145,74 @@ impl FetchPlan {
             "curl -fsS -H \"Authorization: Bearer $TOKEN\" \"{}\" -o export.csv",
             self.report_url()
         )
+    }
+}
+
+/// The options the fetch functions take (`fetchReport`, `fetchRegistry`, `fetchCredits`); each
+/// ignores those it has no use for, so one options object can serve all three.
+pub const OPTION_NAMES: [&str; 10] = [
+    "instanceUrl",
+    "token",
+    "granularity",
+    "startDate",
+    "endDate",
+    "baseUrl",
+    "signal",
+    "onProgress",
+    "monthWindows",
+    "maxRetries",
+];
+
+/// The default of `maxRetries`: retries of a 429, a 5xx or a window cut short.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+
+/// The most retries `maxRetries` may ask for.
+pub const MAX_RETRIES_LIMIT: u32 = 10;
+
+/// Refuses an option name the fetch functions do not know, so a misspelled one
+/// (`instanceURL`, `startdate`) is an error that names it rather than silently ignored.
+pub fn check_option_name(name: &str) -> Result<(), Error> {
+    if OPTION_NAMES.contains(&name) {
+        return Ok(());
+    }
+    let squash = |s: &str| s.to_ascii_lowercase().replace(['_', '-', ' '], "");
+    let hint = OPTION_NAMES
+        .iter()
+        .find(|known| squash(known) == squash(name))
+        .map(|known| format!(" (did you mean {known:?}?)"))
+        .unwrap_or_default();
+    Err(bad(format!(
+        "unknown option {name:?}{hint}; the options are {}",
+        OPTION_NAMES.join(", ")
+    )))
+}
+
+/// The token as it will be sent: surrounding whitespace (a pasted line break) removed. A token
+/// with spaces or characters an HTTP header cannot carry is refused, without echoing it.
+pub fn check_token(token: &str) -> Result<&str, Error> {
+    let token = token.trim();
+    if token.is_empty() {
+        return Err(bad(
+            "the token is empty: paste a Sourcegraph Analytics access token",
+        ));
+    }
+    if !token.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad(
+            "the token contains spaces or characters that cannot be sent in an HTTP header: \
+             paste the token alone, without surrounding text",
+        ));
+    }
+    Ok(token)
+}
+
+/// Checks `maxRetries`: a whole number from 0 to [`MAX_RETRIES_LIMIT`].
+pub fn check_max_retries(n: f64) -> Result<u32, Error> {
+    if n.fract() == 0.0 && (0.0..=f64::from(MAX_RETRIES_LIMIT)).contains(&n) {
+        Ok(n as u32)
+    } else {
+        Err(bad(format!(
+            "maxRetries must be a whole number from 0 to {MAX_RETRIES_LIMIT}, found {n}"
+        )))
     }
 }
 
@@ -271,12 +350,9 @@ pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str) -> String 
     };
     let what = match status {
         400 => format!(
-            "The Analytics API rejected the request as malformed (400): check the instance URL \
-             ({}), the granularity ({}) and the dates ({} to {}).",
-            plan.instance,
-            plan.granularity.map_or("default", |g| g.as_str()),
-            plan.start_date.as_deref().unwrap_or("the start"),
-            plan.end_date.as_deref().unwrap_or("now")
+            "The Analytics API rejected the request as malformed (400): the parameter most \
+             likely wrong is {}.",
+            suspect_parameter(plan, hint)
         ),
         401 => "The access token was refused (401): it is invalid or has expired. Create a new \
                 token in Sourcegraph Analytics and paste it again."
@@ -302,14 +378,130 @@ pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str) -> String 
 /// not allowing this page's origin: CORS), with the three ways out.
 pub fn network_message(plan: &FetchPlan) -> String {
     format!(
-        "The browser could not reach {} (a network error, or the API does not allow requests \
-         from this page's origin: CORS). Ways out: set the API base URL to a proxy that allows \
+        "The browser could not reach {} (a network error, a redirect, which is refused so that \
+         the token never goes elsewhere, or the API does not allow requests from this page's \
+         origin: CORS). Ways out: set the API base URL to a proxy that allows \
          this page; or run the bundled local proxy (`cargo xtask serve --proxy`) and use its \
          address as the base URL; or download the export with `{}` and open the file here \
          (nothing leaves your browser).",
         plan.base_url,
         plan.curl_command()
     )
+}
+
+/// Which request parameter a 400 most likely refers to: the one the server's message names, else
+/// the instance URL (the granularity and the dates were already checked here, the instance
+/// cannot be).
+fn suspect_parameter(plan: &FetchPlan, hint: &str) -> String {
+    let hint = hint.to_ascii_lowercase();
+    let granularity = format!(
+        "granularity ({})",
+        plan.granularity.map_or("the default", |g| g.as_str())
+    );
+    let start = format!(
+        "startDate ({})",
+        plan.start_date.as_deref().unwrap_or("not given")
+    );
+    let end = format!(
+        "endDate ({})",
+        plan.end_date.as_deref().unwrap_or("not given")
+    );
+    let instance = format!(
+        "instanceURL ({}): it must be your instance's bare host name, as in its address bar",
+        plan.instance
+    );
+    if hint.contains("granularity") {
+        granularity
+    } else if hint.contains("startdate") || hint.contains("start date") {
+        start
+    } else if hint.contains("enddate") || hint.contains("end date") {
+        end
+    } else if hint.contains("date") {
+        format!("the date range: {start}, {end}")
+    } else {
+        instance
+    }
+}
+
+/// Watches a CSV body go by so that, at its end, a last record cut off mid-way is told apart from
+/// a complete one: the core would skip such a record with a warning, but from a download it means
+/// the body is incomplete. It keeps only the header and the bytes after the last line break.
+#[derive(Clone, Debug, Default)]
+pub struct TailCheck {
+    header: Vec<u8>,
+    header_done: bool,
+    tail: Vec<u8>,
+    tail_overflow: bool,
+}
+
+/// Longest header or last line kept (a real one is a few hundred bytes).
+const TAIL_CAP: usize = 1 << 20;
+
+impl TailCheck {
+    /// A check for a new body.
+    pub fn new() -> TailCheck {
+        TailCheck::default()
+    }
+
+    /// Takes the next chunk of the body.
+    pub fn push(&mut self, chunk: &[u8]) {
+        let mut rest = chunk;
+        if !self.header_done {
+            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
+                Some(i) => {
+                    self.header.extend_from_slice(&rest[..i]);
+                    self.header_done = true;
+                    rest = &rest[i..];
+                }
+                None => {
+                    self.header.extend_from_slice(rest);
+                    self.header.truncate(TAIL_CAP);
+                    return;
+                }
+            }
+        }
+        match rest.iter().rposition(|&b| b == b'\n' || b == b'\r') {
+            Some(i) => {
+                self.tail.clear();
+                self.tail_overflow = false;
+                self.tail.extend_from_slice(&rest[i + 1..]);
+            }
+            None => self.tail.extend_from_slice(rest),
+        }
+        if self.tail.len() > TAIL_CAP {
+            self.tail.clear();
+            self.tail_overflow = true;
+        }
+    }
+
+    /// Whether the body ended inside a record: an open quote, or fewer fields than the header in
+    /// a last line without its line break. A complete last record without a final line break is
+    /// fine.
+    pub fn cut_off(&self) -> bool {
+        if !self.header_done || (self.tail.is_empty() && !self.tail_overflow) {
+            return false;
+        }
+        if self.tail_overflow {
+            return true;
+        }
+        let (fields, open_quote) = count_fields(&self.tail);
+        let (header_fields, _) = count_fields(&self.header);
+        open_quote || fields < header_fields
+    }
+}
+
+/// Fields in one CSV line, and whether it ends inside quotes.
+fn count_fields(line: &[u8]) -> (usize, bool) {
+    let mut fields = 1;
+    let mut quoted = false;
+    for &b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => fields += 1,
+            _ => {}
+        }
+    }
+    (fields, quoted)
 }
 
 /// The message for a body that ended before it was complete.
@@ -466,6 +658,23 @@ mod tests {
         assert!(status_message(401, &p, "").contains("new token"));
         assert!(status_message(403, &p, "").contains("x.example.com"));
         assert!(status_message(400, &p, "bad granularity").contains("bad granularity"));
+        let dated = FetchPlan::new(
+            "x.example.com",
+            None,
+            Some("by_user"),
+            Some("2025-01-01"),
+            None,
+        )
+        .unwrap();
+        let m = status_message(400, &dated, "invalid granularity");
+        assert!(
+            m.contains("most likely wrong is granularity (by_user)"),
+            "{m}"
+        );
+        let m = status_message(400, &dated, "startDate is before the data");
+        assert!(m.contains("startDate (2025-01-01)"), "{m}");
+        let m = status_message(400, &dated, "");
+        assert!(m.contains("instanceURL (x.example.com)"), "{m}");
         let network = network_message(&p);
         assert!(network.contains("--proxy") && network.contains("$TOKEN"));
         assert_eq!(
@@ -473,5 +682,52 @@ mod tests {
             "token [token] leaked"
         );
         assert!(cut_short_message(2_500_000).contains("2.5 MB"));
+    }
+
+    fn cut_off(chunks: &[&[u8]]) -> bool {
+        let mut check = TailCheck::new();
+        for c in chunks {
+            check.push(c);
+        }
+        check.cut_off()
+    }
+
+    #[test]
+    fn a_last_record_cut_off_is_told_from_a_complete_one() {
+        let header: &[u8] = b"Instance user ID,Searches,Chat Events\r\n";
+        assert!(!cut_off(&[header, b"1,2,3\r\n2,4,5\r\n"]));
+        // No final line break, but every field is there.
+        assert!(!cut_off(&[header, b"1,2,3\n2,4,5"]));
+        assert!(cut_off(&[header, b"1,2,3\n2,4"]));
+        assert!(cut_off(&[header, b"1,2,3\n\"2,", b"x\",4"]));
+        // Split at every byte: the same answers.
+        let whole = b"Instance user ID,Searches\n1,\"a\nb\"\n2,3";
+        let bytes: Vec<&[u8]> = whole.chunks(1).collect();
+        assert!(!cut_off(&bytes));
+        let cut = &whole[..whole.len() - 2];
+        let bytes: Vec<&[u8]> = cut.chunks(1).collect();
+        assert!(cut_off(&bytes));
+        // A header alone, or nothing at all, is not cut off.
+        assert!(!cut_off(&[b"Instance user ID,Searches"]));
+        assert!(!cut_off(&[]));
+    }
+
+    #[test]
+    fn option_names_tokens_and_retries_are_checked() {
+        assert!(check_option_name("monthWindows").is_ok());
+        let e = check_option_name("instanceURL").unwrap_err();
+        assert!(e.message().contains("did you mean \"instanceUrl\""), "{e}");
+        let e = check_option_name("colour").unwrap_err();
+        assert!(e.message().contains("\"colour\"") && !e.message().contains("did you mean"));
+        assert_eq!(check_token(" sgp_abc123\n").unwrap(), "sgp_abc123");
+        let e = check_token("Bearer sgp_abc123").unwrap_err();
+        assert!(!e.message().contains("sgp_abc123"), "{e}");
+        assert!(check_token(" ").is_err());
+        assert!(check_token("sgp_é").is_err());
+        assert_eq!(check_max_retries(0.0).unwrap(), 0);
+        assert_eq!(check_max_retries(10.0).unwrap(), 10);
+        for bad in [-1.0, 1.5, 11.0, f64::NAN] {
+            assert!(check_max_retries(bad).is_err(), "{bad}");
+        }
     }
 }

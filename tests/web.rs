@@ -99,8 +99,10 @@ async fn streamed_ingest_equals_from_csv_on_the_same_bytes() {
     let whole = Report::from_csv(Uint8Array::from(&bytes[..]).into()).unwrap();
     let query: JsValue = js_sys::JSON::parse(r#"{"groupBy": ["month", "client"]}"#).unwrap();
     assert_eq!(
-        report.to_json(query.clone()).unwrap(),
-        whole.to_json(query.clone()).unwrap()
+        report
+            .to_json(Some(query.clone().unchecked_into()))
+            .unwrap(),
+        whole.to_json(Some(query.clone().unchecked_into())).unwrap()
     );
     // Pushed in odd-sized chunks through the builder: the same again.
     let mut builder = ReportBuilder::new();
@@ -109,8 +111,12 @@ async fn streamed_ingest_equals_from_csv_on_the_same_bytes() {
     }
     assert_eq!(builder.rows(), report.rows());
     assert_eq!(
-        builder.finish().unwrap().to_json(query.clone()).unwrap(),
-        whole.to_json(query).unwrap()
+        builder
+            .finish()
+            .unwrap()
+            .to_json(Some(query.clone().unchecked_into()))
+            .unwrap(),
+        whole.to_json(Some(query.unchecked_into())).unwrap()
     );
     assert!(report.rows() > 100);
 }
@@ -123,7 +129,7 @@ async fn summaries_are_plain_objects_in_the_documented_shape() {
     let query =
         js_sys::JSON::parse(r#"{"groupBy": ["week"], "sort": {"by": "users", "desc": true}}"#)
             .unwrap();
-    let summary = report.summarize(query).unwrap();
+    let summary = report.summarize(Some(query.unchecked_into())).unwrap();
     let totals = Reflect::get(&summary, &"totals".into()).unwrap();
     assert!(
         !totals.is_instance_of::<js_sys::Map>(),
@@ -146,7 +152,7 @@ async fn summaries_are_plain_objects_in_the_documented_shape() {
     .is_some());
     // A typo in a query is an Error naming the field, not a silent default.
     let bad = js_sys::JSON::parse(r#"{"groupby": ["week"]}"#).unwrap();
-    let e = report.summarize(bad).unwrap_err();
+    let e = report.summarize(Some(bad.unchecked_into())).unwrap_err();
     assert!(e.is_instance_of::<js_sys::Error>());
     assert!(message(&e).contains("groupby"), "{}", message(&e));
 }
@@ -207,10 +213,59 @@ async fn server_errors_are_retried_then_reported() {
     assert!(message(&e).contains("try again"));
 }
 
+fn code(e: &JsValue) -> String {
+    Reflect::get(e, &"code".into())
+        .ok()
+        .and_then(|c| c.as_string())
+        .unwrap_or_default()
+}
+
 #[wasm_bindgen_test]
 async fn a_body_cut_short_is_an_error_not_a_report() {
-    let e = fetch_err(&[("baseUrl", base("users=40;days=120;fault=cut").into())]).await;
+    let e = fetch_err(&[
+        ("baseUrl", base("users=40;days=120;fault=cut").into()),
+        ("maxRetries", 1.into()),
+    ])
+    .await;
     assert!(message(&e).contains("cut short"), "{}", message(&e));
+    assert_eq!(code(&e), "cut_short");
+    // Cut once: fetched again from the start, and the same report as an uncut fetch.
+    let whole = fetch_report(options(&[("baseUrl", base("users=40;days=120").into())]))
+        .await
+        .unwrap();
+    let again = fetch_report(options(&[(
+        "baseUrl",
+        base("users=40;days=120;fault=cut;times=1").into(),
+    )]))
+    .await
+    .unwrap();
+    assert_eq!(again.to_json(None).unwrap(), whole.to_json(None).unwrap());
+}
+
+#[wasm_bindgen_test]
+async fn bad_options_send_no_request() {
+    // The mock answers the first request with this opts string with a 401: if the refused call
+    // had sent one, the next call would succeed.
+    let b = base("users=2;days=2;fault=401;times=1");
+    let e = fetch_err(&[
+        ("baseUrl", b.clone().into()),
+        ("startDate", "2025-13-01".into()),
+    ])
+    .await;
+    assert_eq!(code(&e), "invalid_options", "{}", message(&e));
+    let e = fetch_err(&[("baseUrl", b.into())]).await;
+    assert_eq!(code(&e), "unauthorized", "{}", message(&e));
+}
+
+#[wasm_bindgen_test]
+async fn an_unknown_instance_is_not_found() {
+    let e = fetch_err(&[("baseUrl", base("fault=404").into())]).await;
+    assert_eq!(code(&e), "not_found");
+    assert!(
+        message(&e).contains("demo.sourcegraph.example") && message(&e).contains("(404)"),
+        "{}",
+        message(&e)
+    );
 }
 
 #[wasm_bindgen_test]
@@ -302,6 +357,33 @@ async fn abort_stops_the_fetch_mid_body() {
 }
 
 #[wasm_bindgen_test]
+async fn abort_with_a_reason_while_waiting_for_a_chunk() {
+    // The signal errors the body stream with its reason (here a string, not an Error) while the
+    // read is pending between two slow chunks.
+    let controller = web_sys::AbortController::new().unwrap();
+    let signal = controller.signal();
+    let abort = wasm_bindgen::closure::Closure::once_into_js(move || {
+        controller.abort_with_reason(&"the user left".into())
+    });
+    let global = js_sys::global();
+    let set_timeout: js_sys::Function = Reflect::get(&global, &"setTimeout".into())
+        .unwrap()
+        .unchecked_into();
+    set_timeout.call2(&global, &abort, &300.into()).unwrap();
+    let started = js_sys::Date::now();
+    let e = fetch_err(&[
+        (
+            "baseUrl",
+            base("users=40;days=200;fault=slow;delayMs=200").into(),
+        ),
+        ("signal", signal.into()),
+    ])
+    .await;
+    assert_eq!(name(&e), "AbortError", "{}", message(&e));
+    assert!(js_sys::Date::now() - started < 5000.0);
+}
+
+#[wasm_bindgen_test]
 async fn month_windows_give_the_same_report_as_one_request() {
     let b = base("users=10;days=75");
     let range = [
@@ -312,12 +394,27 @@ async fn month_windows_give_the_same_report_as_one_request() {
     single.push(("baseUrl", b.clone().into()));
     let mut windowed = single.clone();
     windowed.push(("monthWindows", true.into()));
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::<(f64, f64)>::new()));
+    let sink = seen.clone();
+    let callback = wasm_bindgen::closure::Closure::<dyn FnMut(JsValue)>::new(move |p: JsValue| {
+        let get = |k: &str| Reflect::get(&p, &k.into()).unwrap().as_f64().unwrap();
+        sink.borrow_mut().push((get("window"), get("windows")));
+    });
     let one = fetch_report(options(&single)).await.unwrap();
-    let windows = fetch_report(options(&windowed)).await.unwrap();
+    let mut observed = windowed.clone();
+    observed.push(("onProgress", callback.as_ref().clone()));
+    let windows = fetch_report(options(&observed)).await.unwrap();
+    {
+        let seen = seen.borrow();
+        assert!(seen.iter().all(|&(_, n)| n == 3.0), "{seen:?}");
+        assert!(seen.windows(2).all(|w| w[0].0 <= w[1].0), "{seen:?}");
+        assert_eq!(seen.first().map(|w| w.0), Some(1.0));
+        assert_eq!(seen.last().map(|w| w.0), Some(3.0));
+    }
     let query = js_sys::JSON::parse(r#"{"groupBy": ["day"]}"#).unwrap();
     assert_eq!(
-        one.to_json(query.clone()).unwrap(),
-        windows.to_json(query).unwrap()
+        one.to_json(Some(query.clone().unchecked_into())).unwrap(),
+        windows.to_json(Some(query.unchecked_into())).unwrap()
     );
     assert!(one.rows() > 0);
     // A window that fails once is fetched again without starting over.
@@ -339,9 +436,13 @@ async fn the_registry_joins_and_credits_are_plain_data() {
         .unwrap();
     assert!(registry.service_accounts() > 0);
     assert!(report.join_registry(&registry) > 0);
-    let all = report.summarize(JsValue::UNDEFINED).unwrap();
+    let all = report.summarize(None).unwrap();
     let humans = report
-        .summarize(js_sys::JSON::parse(r#"{"filter": {"excludeServiceAccounts": true}}"#).unwrap())
+        .summarize(Some(
+            js_sys::JSON::parse(r#"{"filter": {"excludeServiceAccounts": true}}"#)
+                .unwrap()
+                .unchecked_into(),
+        ))
         .unwrap();
     let users = |s: &JsValue| {
         Reflect::get(&Reflect::get(s, &"totals".into()).unwrap(), &"users".into())

@@ -40,6 +40,22 @@ export function isCancel(error) {
   return error?.name === "AbortError" || /\baborted\b|\bcancell?ed\b/i.test(error?.message ?? "");
 }
 
+/** The panel for each `FetchError.code` of the module. */
+const CODE_KINDS = {
+  aborted: "cancelled",
+  invalid_options: "settings",
+  network: "network",
+  bad_request: "bad-request",
+  unauthorized: "unauthorized",
+  forbidden: "forbidden",
+  not_found: "forbidden",
+  rate_limited: "rate-limited",
+  server_error: "server",
+  cut_short: "cut",
+  not_csv: "not-csv",
+  invalid_input: "input",
+};
+
 const KINDS = [
   {
     kind: "cancelled",
@@ -121,7 +137,7 @@ const KINDS = [
     hints: () => [
       "The browser refused or could not make the request (no network, a typo in the base URL, or the API does not allow this page’s origin).",
       "Use a proxy that adds CORS headers: put its https:// address under “Advanced → API base URL”.",
-      "Or run the bundled local proxy (`cargo xtask serve`) and open the page it serves on http://127.0.0.1:8080.",
+      "Or run the bundled local proxy (`cargo xtask serve --proxy`) and open the page it serves on http://127.0.0.1:8080.",
       "Or download the export with curl and open the file here (nothing leaves your browser):",
     ],
     command: true,
@@ -151,7 +167,11 @@ const KINDS = [
  * (they are written to be actionable); the hints add the ways out.
  */
 export function explainError(error, settings = {}) {
-  const found = KINDS.find((k) => k.test(error)) ?? {
+  // The module's FetchError carries a stable `code`; the wording tests are for everything else,
+  // and for invalid options, which have panels of their own (the base URL, the settings).
+  const byCode = CODE_KINDS[error?.code];
+  const found = (byCode && byCode !== "settings" && KINDS.find((k) => k.kind === byCode)) ??
+    KINDS.find((k) => k.test(error)) ?? {
     kind: "unknown",
     title: "Could not load the usage data",
     hints: () => [],

@@ -159,7 +159,7 @@ self.addEventListener("message", async (event) => {
     const result = type === "init" ? await ready : await handler(message, throttled((progress) => reply({ progress })));
     reply({ ok: true, result });
   } catch (error) {
-    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status } });
+    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status, code: error?.code } });
   } finally {
     // Drop the one reference to the secret this message carried.
     if (message.options) message.options.token = undefined;

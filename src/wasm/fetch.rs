@@ -1,56 +1,183 @@
 //! The fetch client: carries out a [`FetchPlan`] with the browser's `fetch`, streaming the body
 //! into the core's ingester chunk by chunk as it arrives.
 //!
-//! Requests are built with gloo-net's `RequestBuilder`, which sets every option the secrets rules
-//! ask for (redirect, credentials, referrer policy, cache, abort signal) and works on the main
-//! thread and in workers alike; the body is read with a `ReadableStreamDefaultReader`, never as
-//! one string.
+//! Requests are built with web-sys `Request`/`RequestInit` directly, not gloo-net: gloo-net 0.6
+//! converts a rejected `fetch` with `unreachable!()` when the rejection is not an `Error`, which
+//! is exactly what `controller.abort("some reason")` produces (a trap instead of an
+//! `AbortError`), and it adds nothing we need on top of web-sys (the body is read with a
+//! `ReadableStreamDefaultReader` either way, never as one string). `fetch` and `setTimeout` are
+//! taken from the global scope, so the module works on the main thread and in workers alike.
 
-use gloo_net::http::{RequestBuilder, Response};
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortSignal, ReadableStreamDefaultReader, ReferrerPolicy, RequestCache, RequestCredentials,
-    RequestRedirect,
+    AbortSignal, Headers, ReadableStreamDefaultReader, ReferrerPolicy, Request, RequestCache,
+    RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
 };
 
-use super::{js_error, to_js, Report, UserRegistry};
+use super::{to_js, Report, UserRegistry};
 use crate::fetch_plan::{
-    backoff_ms, cut_short_message, is_retryable, network_message, not_csv_message, retry_after_ms,
-    scrub, status_message, FetchPlan, CREDITS_PATH, REGISTRY_PATH,
+    backoff_ms, check_max_retries, check_option_name, check_token, cut_short_message, is_retryable,
+    network_message, not_csv_message, retry_after_ms, scrub, status_message, FetchPlan, TailCheck,
+    DEFAULT_MAX_RETRIES, REGISTRY_PATH,
 };
-use crate::Ingester;
+use crate::{ErrorKind, Ingester};
+
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` of whatever scope runs the module (a window or a worker).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
+}
+
+/// The `code` of a fetch error: stable names an embedder can branch on (the message is for
+/// people and may change).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Code {
+    InvalidOptions,
+    Network,
+    BadRequest,
+    Unauthorized,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    ServerError,
+    HttpError,
+    CutShort,
+    NotCsv,
+    InvalidInput,
+    Aborted,
+}
+
+impl Code {
+    fn as_str(self) -> &'static str {
+        match self {
+            Code::InvalidOptions => "invalid_options",
+            Code::Network => "network",
+            Code::BadRequest => "bad_request",
+            Code::Unauthorized => "unauthorized",
+            Code::Forbidden => "forbidden",
+            Code::NotFound => "not_found",
+            Code::RateLimited => "rate_limited",
+            Code::ServerError => "server_error",
+            Code::HttpError => "http_error",
+            Code::CutShort => "cut_short",
+            Code::NotCsv => "not_csv",
+            Code::InvalidInput => "invalid_input",
+            Code::Aborted => "aborted",
+        }
+    }
+
+    fn for_status(status: u16) -> Code {
+        match status {
+            400 => Code::BadRequest,
+            401 => Code::Unauthorized,
+            403 => Code::Forbidden,
+            404 => Code::NotFound,
+            429 => Code::RateLimited,
+            500..=599 => Code::ServerError,
+            _ => Code::HttpError,
+        }
+    }
+}
 
 /// Why a fetch stopped.
 enum Failure {
     /// The caller's `AbortSignal` fired.
     Aborted,
     /// Anything else, with the message for the user.
-    Message(String),
+    Fail {
+        code: Code,
+        message: String,
+        status: Option<u16>,
+    },
 }
 
 impl Failure {
-    /// A JS `Error` (named `AbortError` for a cancel) whose message cannot carry the token.
-    fn into_js(self, token: &str) -> JsValue {
-        match self {
-            Failure::Aborted => {
-                let e = js_sys::Error::new("The fetch was cancelled.");
-                e.set_name("AbortError");
-                e.into()
-            }
-            Failure::Message(m) => js_error(scrub(&m, token)),
+    fn new(code: Code, message: impl Into<String>) -> Failure {
+        Failure::Fail {
+            code,
+            message: message.into(),
+            status: None,
         }
+    }
+
+    fn cut_short(bytes: u64) -> Failure {
+        Failure::new(Code::CutShort, cut_short_message(bytes))
+    }
+
+    fn is_cut_short(&self) -> bool {
+        matches!(
+            self,
+            Failure::Fail {
+                code: Code::CutShort,
+                ..
+            }
+        )
+    }
+
+    /// A JS `Error` (named `AbortError` for a cancel) with `code` and, for an HTTP answer,
+    /// `status`; its message is scrubbed of the token whatever produced it.
+    fn into_js(self, token: &str) -> JsValue {
+        let (code, message, status) = match self {
+            Failure::Aborted => (Code::Aborted, "The fetch was aborted.".to_string(), None),
+            Failure::Fail {
+                code,
+                message,
+                status,
+            } => (code, message, status),
+        };
+        let error = js_sys::Error::new(&scrub(&message, token));
+        if code == Code::Aborted {
+            error.set_name("AbortError");
+        }
+        // Setting a property on a fresh Error cannot fail.
+        let _ = Reflect::set(&error, &"code".into(), &code.as_str().into());
+        if let Some(status) = status {
+            let _ = Reflect::set(&error, &"status".into(), &status.into());
+        }
+        error.into()
     }
 }
 
 impl From<crate::Error> for Failure {
     fn from(e: crate::Error) -> Failure {
-        Failure::Message(e.to_string())
+        let code = match e.kind() {
+            ErrorKind::Query => Code::InvalidOptions,
+            ErrorKind::Input | ErrorKind::EmptyInput => Code::InvalidInput,
+        };
+        Failure::new(code, e.to_string())
     }
 }
 
+/// An error of the core's ingester on a fetched body, told in terms of the fetch: the body was
+/// not an export, so the base URL is the likely culprit.
+fn ingest_failure(plan: &FetchPlan, e: crate::Error) -> Failure {
+    match e.kind() {
+        ErrorKind::EmptyInput => Failure::new(
+            Code::NotCsv,
+            format!(
+                "{} sent an empty answer (no CSV header row) for the instance {}: check the \
+                 instance URL and the API base URL.",
+                plan.base_url, plan.instance
+            ),
+        ),
+        ErrorKind::Input => Failure::new(
+            Code::NotCsv,
+            format!(
+                "{} did not answer with an Analytics export: {e}. Check the API base URL (it \
+                 should be {} or a proxy to it).",
+                plan.base_url,
+                crate::fetch_plan::DEFAULT_BASE_URL
+            ),
+        ),
+        ErrorKind::Query => e.into(),
+    }
+}
+
+/// The options of `fetchReport`, `fetchRegistry` and `fetchCredits`, all checked.
 struct Options {
     plan: FetchPlan,
     token: String,
@@ -60,66 +187,100 @@ struct Options {
     max_retries: u32,
 }
 
-fn field(options: &JsValue, key: &str) -> JsValue {
-    Reflect::get(options, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+fn field(options: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(options, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn string_field(options: &JsValue, key: &str) -> Result<Option<String>, JsValue> {
-    let v = field(options, key);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_string()
-        .map(Some)
-        .ok_or_else(|| js_error(format!("options.{key} must be a string")))
+fn invalid(what: &str, message: impl std::fmt::Display) -> Failure {
+    Failure::new(Code::InvalidOptions, format!("{what}: {message}"))
 }
 
 impl Options {
-    fn from_js(options: &JsValue, what: &str) -> Result<Options, JsValue> {
-        if !options.is_object() {
-            return Err(js_error(format!(
-                "{what} takes an options object: {{ instanceUrl, token, ... }}"
-            )));
+    /// Reads and checks every option before anything is sent.
+    fn from_js(options: &JsValue, what: &str) -> Result<Options, Failure> {
+        if !options.is_object() || options.is_function() {
+            return Err(invalid(
+                what,
+                "takes an options object: { instanceUrl, token, ... }",
+            ));
         }
-        let instance = string_field(options, "instanceUrl")?
-            .ok_or_else(|| js_error("options.instanceUrl is required (your instance's address)"))?;
-        let token = string_field(options, "token")?
-            .map(|t| t.trim().to_string())
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                js_error("options.token is required (a Sourcegraph Analytics access token)")
-            })?;
+        for key in Object::keys(options.unchecked_ref::<Object>()).iter() {
+            check_option_name(&key.as_string().unwrap_or_default())
+                .map_err(|e| invalid(what, e))?;
+        }
+        let string = |key: &str| -> Result<Option<String>, Failure> {
+            match field(options, key) {
+                None => Ok(None),
+                Some(v) => v
+                    .as_string()
+                    .map(Some)
+                    .ok_or_else(|| invalid(what, format!("options.{key} must be a string"))),
+            }
+        };
+        let instance = string("instanceUrl")?.ok_or_else(|| {
+            invalid(
+                what,
+                "options.instanceUrl is required (your Sourcegraph instance's address)",
+            )
+        })?;
+        let token = string("token")?.ok_or_else(|| {
+            invalid(
+                what,
+                "options.token is required (a Sourcegraph Analytics access token)",
+            )
+        })?;
+        let token = check_token(&token)
+            .map_err(|e| invalid(what, e))?
+            .to_string();
         let plan = FetchPlan::new(
             &instance,
-            string_field(options, "baseUrl")?.as_deref(),
-            string_field(options, "granularity")?.as_deref(),
-            string_field(options, "startDate")?.as_deref(),
-            string_field(options, "endDate")?.as_deref(),
+            string("baseUrl")?.as_deref(),
+            string("granularity")?.as_deref(),
+            string("startDate")?.as_deref(),
+            string("endDate")?.as_deref(),
         )
-        .map_err(|e| js_error(scrub(e.message(), &token)))?;
+        .map_err(|e| invalid(what, e))?;
         let signal = match field(options, "signal") {
-            v if v.is_undefined() || v.is_null() => None,
-            v => Some(
+            None => None,
+            Some(v) => Some(
                 v.dyn_into::<AbortSignal>()
-                    .map_err(|_| js_error("options.signal must be an AbortSignal"))?,
+                    .map_err(|_| invalid(what, "options.signal must be an AbortSignal"))?,
             ),
         };
         let on_progress = match field(options, "onProgress") {
-            v if v.is_undefined() || v.is_null() => None,
-            v => Some(
+            None => None,
+            Some(v) => Some(
                 v.dyn_into::<Function>()
-                    .map_err(|_| js_error("options.onProgress must be a function"))?,
+                    .map_err(|_| invalid(what, "options.onProgress must be a function"))?,
             ),
         };
-        let max_retries = field(options, "maxRetries")
-            .as_f64()
-            .map_or(3, |n| n.clamp(0.0, 10.0) as u32);
+        let month_windows = match field(options, "monthWindows") {
+            None => false,
+            Some(v) => v
+                .as_bool()
+                .ok_or_else(|| invalid(what, "options.monthWindows must be true or false"))?,
+        };
+        let max_retries = match field(options, "maxRetries") {
+            None => DEFAULT_MAX_RETRIES,
+            Some(v) => {
+                let n = v
+                    .as_f64()
+                    .ok_or_else(|| invalid(what, "options.maxRetries must be a number"))?;
+                check_max_retries(n).map_err(|e| invalid(what, e))?
+            }
+        };
+        if month_windows {
+            // Checked now, so that a missing date is refused before any request.
+            plan.month_windows().map_err(|e| invalid(what, e))?;
+        }
         Ok(Options {
             plan,
             token,
             signal,
             on_progress,
-            month_windows: field(options, "monthWindows").as_bool().unwrap_or(false),
+            month_windows,
             max_retries,
         })
     }
@@ -137,87 +298,115 @@ impl Options {
     }
 }
 
+/// Runs one of the fetch functions: options checked first, then `run`; any error becomes a JS
+/// `Error` scrubbed of the token (even one from reading the options).
+async fn with_options<T, F, Fut>(options: JsValue, what: &str, run: F) -> Result<T, JsValue>
+where
+    F: FnOnce(Options) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failure>>,
+{
+    super::panic_hook();
+    let raw_token = field(&options, "token")
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    let options = Options::from_js(&options, what).map_err(|f| f.into_js(&raw_token))?;
+    let token = options.token.clone();
+    run(options).await.map_err(|f| f.into_js(&token))
+}
+
 /// Fetches the export (`/api/reports/by-user-client-date`) and parses it as it streams in.
-/// Rejects with an `Error` whose message says what went wrong and what to do; with an
-/// `AbortError` when the signal fires.
+/// Rejects with an `Error` whose message says what went wrong and what to do (and whose `code`
+/// says it for programs); with an `AbortError` when the signal fires.
 #[wasm_bindgen(js_name = fetchReport)]
 pub async fn fetch_report(
     #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: JsValue,
 ) -> Result<Report, JsValue> {
-    let options = Options::from_js(&options, "fetchReport")?;
-    run_report(&options)
-        .await
-        .map_err(|f| f.into_js(&options.token))
+    with_options(options, "fetchReport", |options| async move {
+        run_report(&options).await
+    })
+    .await
 }
 
 /// Fetches the user registry (`/api/reports/user-registry`), to join with
-/// `report.joinRegistry(registry)`.
+/// `report.joinRegistry(registry)`. Takes the same options as `fetchReport` (the dates,
+/// granularity and `monthWindows` are not used).
 #[wasm_bindgen(js_name = fetchRegistry)]
 pub async fn fetch_registry(
     #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: JsValue,
 ) -> Result<UserRegistry, JsValue> {
-    let options = Options::from_js(&options, "fetchRegistry")?;
-    let result = async {
+    with_options(options, "fetchRegistry", |options| async move {
+        let mut progress = Progress::new(&options);
+        let mut target = Buffer::default();
         let url = options.plan.url(REGISTRY_PATH);
-        let response = request(&options, &url).await?;
-        let bytes = response
-            .binary()
-            .await
-            .map_err(|_| failure_in_body(&options, 0))?;
-        Ok::<_, Failure>(UserRegistry {
-            inner: crate::Registry::from_bytes(&bytes)?,
-        })
-    };
-    result.await.map_err(|f| f.into_js(&options.token))
+        download(&options, &url, &mut progress, &mut target, true).await?;
+        progress.emit(target.bytes.len() as u64, 0);
+        let inner = crate::Registry::from_bytes(&target.bytes).map_err(|e| {
+            Failure::new(
+                Code::InvalidInput,
+                format!("the user registry could not be read: {e}"),
+            )
+        })?;
+        Ok(UserRegistry { inner })
+    })
+    .await
 }
 
-/// Fetches the credit buckets (`/api/credits`): parsed JSON as it is, or a CSV answer as an array
-/// of objects keyed by its header.
-#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "Promise<unknown>")]
+/// Fetches the credit buckets (`/api/credits`, with the dates if given): a JSON answer as plain
+/// data, a CSV answer as an array of objects keyed by its header (cells as strings).
+#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "unknown")]
 pub async fn fetch_credits(
     #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
-    let options = Options::from_js(&options, "fetchCredits")?;
-    let result = async {
-        let plan = &options.plan;
-        let mut url = plan.url(CREDITS_PATH);
-        for (name, value) in [("startDate", &plan.start_date), ("endDate", &plan.end_date)] {
-            if let Some(v) = value {
-                url.push_str(&format!("&{name}={v}"));
-            }
-        }
-        let response = request(&options, &url).await?;
-        let content_type = response.headers().get("content-type").unwrap_or_default();
-        let text = response
-            .text()
-            .await
-            .map_err(|_| failure_in_body(&options, 0))?;
-        let value = if content_type.contains("json") || text.trim_start().starts_with(['{', '[']) {
-            serde_json::from_str::<serde_json::Value>(&text).map_err(|e| {
-                Failure::Message(format!("the credits answer is not valid JSON: {e}"))
-            })?
-        } else {
-            csv_objects(&text)?
-        };
-        to_js(&value).map_err(|e| Failure::Message(format!("{e:?}")))
-    };
-    result.await.map_err(|f| f.into_js(&options.token))
+    with_options(options, "fetchCredits", |options| async move {
+        let mut progress = Progress::new(&options);
+        let mut target = Buffer::default();
+        let url = options.plan.credits_url();
+        let (_, content_type) = download(&options, &url, &mut progress, &mut target, false).await?;
+        progress.emit(target.bytes.len() as u64, 0);
+        let bytes = &target.bytes;
+        let looks_json = bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| matches!(b, b'{' | b'['));
+        let content_type = content_type.to_ascii_lowercase();
+        let value =
+            if content_type.contains("json") || (!content_type.contains("csv") && looks_json) {
+                serde_json::from_slice::<serde_json::Value>(bytes).map_err(|e| {
+                    Failure::new(
+                        Code::InvalidInput,
+                        format!("the credits answer is not valid JSON: {e}"),
+                    )
+                })?
+            } else {
+                csv_objects(bytes)?
+            };
+        to_js(&value).map_err(|_| {
+            Failure::new(
+                Code::InvalidInput,
+                "the credits answer cannot be turned into JS data",
+            )
+        })
+    })
+    .await
 }
 
-fn csv_objects(text: &str) -> Result<serde_json::Value, Failure> {
-    let mut reader = csv::Reader::from_reader(text.as_bytes());
-    let headers = reader
-        .headers()
-        .map_err(|e| Failure::Message(format!("the credits answer is not CSV: {e}")))?
-        .clone();
+/// A CSV answer as an array of objects keyed by its header.
+fn csv_objects(bytes: &[u8]) -> Result<serde_json::Value, Failure> {
+    let not_csv = |e: csv::Error| {
+        Failure::new(
+            Code::InvalidInput,
+            format!("the credits answer is neither JSON nor CSV: {e}"),
+        )
+    };
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers = reader.headers().map_err(not_csv)?.clone();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record =
-            record.map_err(|e| Failure::Message(format!("the credits answer is not CSV: {e}")))?;
+        let record = record.map_err(not_csv)?;
         let object: serde_json::Map<String, serde_json::Value> = headers
             .iter()
             .zip(record.iter())
-            .map(|(h, v)| (h.to_string(), serde_json::Value::from(v)))
+            .map(|(h, v)| (h.trim().to_string(), serde_json::Value::from(v)))
             .collect();
         rows.push(serde_json::Value::Object(object));
     }
@@ -226,256 +415,424 @@ fn csv_objects(text: &str) -> Result<serde_json::Value, Failure> {
 
 async fn run_report(options: &Options) -> Result<Report, Failure> {
     options.check_abort()?;
-    let mut ingester = Ingester::new();
-    let mut progress = ProgressReporter::new(options.on_progress.clone());
-    if options.month_windows {
+    let mut progress = Progress::new(options);
+    let ingester = if options.month_windows {
         let windows = options.plan.month_windows()?;
-        let total = windows.len();
+        let mut ingester = Ingester::new();
         for (i, window) in windows.iter().enumerate() {
-            let bytes = fetch_window(options, window, &mut progress, &ingester, (i, total)).await?;
+            progress.window = Some((i + 1, windows.len()));
+            // A window is buffered until it is complete, so that one cut short can be fetched
+            // again without touching the report (the ingester cannot take rows back).
+            let mut target = Buffer {
+                bytes: Vec::new(),
+                rows: ingester.rows(),
+            };
+            download(
+                options,
+                &window.report_url(),
+                &mut progress,
+                &mut target,
+                true,
+            )
+            .await?;
             if i > 0 {
-                ingester.start_part()?;
+                ingester
+                    .start_part()
+                    .map_err(|e| ingest_failure(&options.plan, e))?;
             }
-            ingester.push(&bytes)?;
-            progress.bytes_done += bytes.len() as f64;
-            progress.report(0.0, ingester.rows(), Some((i + 1, total)), true);
+            ingester
+                .push(&target.bytes)
+                .map_err(|e| ingest_failure(&options.plan, e))?;
+            progress.commit(target.bytes.len() as u64);
+            progress.emit(0, ingester.rows());
         }
+        ingester
     } else {
-        let response = request(options, &options.plan.report_url()).await?;
-        let mut sink = |chunk: &[u8], bytes: f64| {
-            ingester.push(chunk)?;
-            progress.report(bytes, ingester.rows(), None, false);
-            Ok(())
-        };
-        let bytes = read_body(options, &response, &mut sink).await?;
-        progress.bytes_done = bytes;
-        progress.report(0.0, ingester.rows(), None, true);
-    }
+        let mut target = IngestTarget(Ingester::new());
+        let (bytes, _) = download(
+            options,
+            &options.plan.report_url(),
+            &mut progress,
+            &mut target,
+            true,
+        )
+        .await?;
+        progress.commit(bytes);
+        target.0
+    };
     options.check_abort()?;
-    Ok(Report::from(ingester.finish()?))
+    let table = ingester
+        .finish()
+        .map_err(|e| ingest_failure(&options.plan, e))?;
+    progress.emit(0, table.rows());
+    Ok(Report::from(table))
 }
 
-/// One month of a windowed fetch, buffered until it is complete so that a failed window can be
-/// fetched again without touching the report; a cut body is retried like a 5xx.
-async fn fetch_window(
+/// Where a body goes as it streams in.
+trait BodyTarget {
+    /// Forgets what an attempt cut short left.
+    fn reset(&mut self);
+    /// Takes the next chunk.
+    fn push(&mut self, chunk: &[u8]) -> Result<(), crate::Error>;
+    /// Rows known so far, for progress.
+    fn rows(&self) -> usize;
+}
+
+/// Straight into the ingester: a retry starts a fresh one.
+struct IngestTarget(Ingester);
+
+impl BodyTarget for IngestTarget {
+    fn reset(&mut self) {
+        self.0 = Ingester::new();
+    }
+    fn push(&mut self, chunk: &[u8]) -> Result<(), crate::Error> {
+        self.0.push(chunk)
+    }
+    fn rows(&self) -> usize {
+        self.0.rows()
+    }
+}
+
+/// Into memory (a month window, the registry, the credits).
+#[derive(Default)]
+struct Buffer {
+    bytes: Vec<u8>,
+    /// Rows already in the report, for progress.
+    rows: usize,
+}
+
+impl BodyTarget for Buffer {
+    fn reset(&mut self) {
+        self.bytes.clear();
+    }
+    fn push(&mut self, chunk: &[u8]) -> Result<(), crate::Error> {
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+    fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+/// Fetches `url` and streams its body into `target`. 429 and 5xx answers, and a body cut short,
+/// are retried after a backoff (honouring `Retry-After`), at most `maxRetries` times in all for
+/// this URL. Returns the bytes read and the Content-Type of the answer.
+async fn download(
     options: &Options,
-    window: &FetchPlan,
-    progress: &mut ProgressReporter,
-    ingester: &Ingester,
-    (index, total): (usize, usize),
-) -> Result<Vec<u8>, Failure> {
+    url: &str,
+    progress: &mut Progress,
+    target: &mut dyn BodyTarget,
+    check_tail: bool,
+) -> Result<(u64, String), Failure> {
     let mut attempt = 0;
     loop {
-        let response = request(options, &window.report_url()).await?;
-        let mut buffer = Vec::new();
-        let rows = ingester.rows();
+        let response = send(options, url, &mut attempt).await?;
+        target.reset();
+        let content_type = header(&response, "content-type").unwrap_or_default();
         let result = {
-            let mut sink = |chunk: &[u8], bytes: f64| {
-                buffer.extend_from_slice(chunk);
-                progress.report(bytes, rows, Some((index, total)), false);
+            let mut sink = |chunk: &[u8], bytes: u64| -> Result<(), Failure> {
+                target
+                    .push(chunk)
+                    .map_err(|e| ingest_failure(&options.plan, e))?;
+                progress.update(bytes, target.rows());
                 Ok(())
             };
-            read_body(options, &response, &mut sink).await
+            stream_body(options, &response, check_tail, &mut sink).await
         };
         match result {
-            Ok(_) => return Ok(buffer),
-            Err(Failure::Message(_)) if attempt < options.max_retries && !options.aborted() => {
-                sleep(options, backoff_ms(attempt, js_sys::Math::random())).await?;
+            Ok(bytes) => return Ok((bytes, content_type)),
+            Err(f) if f.is_cut_short() && attempt < options.max_retries => {
+                sleep(
+                    backoff_ms(attempt, js_sys::Math::random()),
+                    options.signal.as_ref(),
+                )
+                .await?;
                 attempt += 1;
             }
-            Err(e) => return Err(e),
+            Err(f) => return Err(f),
         }
     }
 }
 
-/// Sends a GET with the token in the `Authorization` header only, retrying 429 and 5xx answers
-/// (honouring `Retry-After`) a bounded number of times. Returns a successful response.
-async fn request(options: &Options, url: &str) -> Result<Response, Failure> {
-    let mut attempt = 0;
+/// A GET with the token in the `Authorization` header only, and no redirects, cookies, referrer
+/// or cache.
+fn build_request(options: &Options, url: &str) -> Result<Request, Failure> {
+    let broken = |_| {
+        Failure::new(
+            Code::InvalidOptions,
+            format!(
+                "the request to {} could not be built: check the API base URL",
+                options.plan.base_url
+            ),
+        )
+    };
+    let headers = Headers::new().map_err(broken)?;
+    headers
+        .set("Authorization", &format!("Bearer {}", options.token))
+        .map_err(|_| {
+            Failure::new(
+                Code::InvalidOptions,
+                "the token cannot be sent in an HTTP header: paste it again",
+            )
+        })?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_mode(RequestMode::Cors);
+    // A redirect could carry the token to another origin: refuse it.
+    init.set_redirect(RequestRedirect::Error);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    // Exports hold personal data: keep them out of the HTTP cache.
+    init.set_cache(RequestCache::NoStore);
+    init.set_signal(options.signal.as_ref());
+    Request::new_with_str_and_init(url, &init).map_err(broken)
+}
+
+/// Sends a GET, retrying 429 and 5xx answers (honouring `Retry-After`) while `attempt` is below
+/// `maxRetries`. Returns a successful response.
+async fn send(options: &Options, url: &str, attempt: &mut u32) -> Result<Response, Failure> {
     loop {
         options.check_abort()?;
-        let sent = RequestBuilder::new(url)
-            .header("Authorization", &format!("Bearer {}", options.token))
-            .redirect(RequestRedirect::Error)
-            .credentials(RequestCredentials::Omit)
-            .referrer_policy(ReferrerPolicy::NoReferrer)
-            .cache(RequestCache::NoStore)
-            .abort_signal(options.signal.as_ref())
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
+        let request = build_request(options, url)?;
+        let response: Response = match JsFuture::from(global_fetch(&request)).await {
+            Ok(r) => r.unchecked_into(),
             Err(_) if options.aborted() => return Err(Failure::Aborted),
-            // The browser gives no detail on purpose (a CORS refusal looks like a network error).
-            Err(_) => return Err(Failure::Message(network_message(&options.plan))),
+            // The browser gives no detail on purpose: a CORS refusal, a refused redirect and a
+            // network failure all look the same (a TypeError).
+            Err(_) => return Err(Failure::new(Code::Network, network_message(&options.plan))),
         };
-        let status = response.status();
         if response.ok() {
             return Ok(response);
         }
-        if is_retryable(status) && attempt < options.max_retries {
-            let wait = response
-                .headers()
-                .get("retry-after")
+        let status = response.status();
+        if is_retryable(status) && *attempt < options.max_retries {
+            let wait = header(&response, "retry-after")
                 .and_then(|v| retry_after_ms(&v, js_sys::Date::now()))
-                .unwrap_or_else(|| backoff_ms(attempt, js_sys::Math::random()));
-            sleep(options, wait).await?;
-            attempt += 1;
+                .unwrap_or_else(|| backoff_ms(*attempt, js_sys::Math::random()));
+            discard_body(&response).await;
+            sleep(wait, options.signal.as_ref()).await?;
+            *attempt += 1;
             continue;
         }
-        let hint = response.text().await.unwrap_or_default();
-        return Err(Failure::Message(status_message(
-            status,
-            &options.plan,
-            &hint,
-        )));
+        let hint = read_hint(&response).await;
+        return Err(Failure::Fail {
+            code: Code::for_status(status),
+            message: status_message(status, &options.plan, &hint),
+            status: Some(status),
+        });
     }
 }
 
-fn failure_in_body(options: &Options, bytes: u64) -> Failure {
-    if options.aborted() {
-        Failure::Aborted
-    } else {
-        Failure::Message(cut_short_message(bytes))
+fn header(response: &Response, name: &str) -> Option<String> {
+    response.headers().get(name).ok().flatten()
+}
+
+/// Reads the next chunk of a body into `buffer`: `false` at its end, `Err` when the stream
+/// failed (the connection was lost, or the signal aborted it).
+async fn read_chunk(
+    reader: &ReadableStreamDefaultReader,
+    buffer: &mut Vec<u8>,
+) -> Result<bool, JsValue> {
+    let result = JsFuture::from(reader.read()).await?;
+    if Reflect::get(&result, &"done".into())?
+        .as_bool()
+        .unwrap_or(true)
+    {
+        return Ok(false);
     }
+    let value: Uint8Array = Reflect::get(&result, &"value".into())?.dyn_into()?;
+    buffer.resize(value.length() as usize, 0);
+    value.copy_to(buffer);
+    Ok(true)
+}
+
+/// Stops a body's download; the stream may already have failed, which is fine.
+async fn cancel(reader: &ReadableStreamDefaultReader) {
+    let _ = JsFuture::from(reader.cancel()).await;
+}
+
+/// Drops the body of an answer that is not used (before a retry), freeing the connection.
+async fn discard_body(response: &Response) {
+    if let Some(body) = response.body() {
+        let _ = JsFuture::from(body.cancel()).await;
+    }
+}
+
+/// The start of an error answer's body, for the message (the server may say which parameter it
+/// refused).
+async fn read_hint(response: &Response) -> String {
+    const LIMIT: usize = 1024;
+    let Some(reader) = response
+        .body()
+        .and_then(|body| ReadableStreamDefaultReader::new(&body).ok())
+    else {
+        return String::new();
+    };
+    let mut text = Vec::new();
+    let mut chunk = Vec::new();
+    while text.len() < LIMIT {
+        match read_chunk(&reader, &mut chunk).await {
+            Ok(true) => text.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    cancel(&reader).await;
+    text.truncate(LIMIT);
+    String::from_utf8_lossy(&text).into_owned()
 }
 
 /// Takes each chunk of a body, with the bytes read so far.
-type Sink<'a> = dyn FnMut(&[u8], f64) -> Result<(), Failure> + 'a;
+type Sink<'a> = dyn FnMut(&[u8], u64) -> Result<(), Failure> + 'a;
 
-/// Reads a successful response's body chunk by chunk into `sink` (with the bytes read so far);
-/// returns the bytes read. An HTML answer, a body cut short, or fewer bytes than `Content-Length`
-/// announced are errors.
-async fn read_body(
+/// Reads a successful answer's body chunk by chunk into `sink`; returns the bytes read. An HTML
+/// answer is refused before reading. A body cut short (the stream failed, fewer bytes than
+/// `Content-Length` announced, or, with `check_tail`, a last CSV record cut off) is a `cut_short`
+/// failure, never a complete answer.
+async fn stream_body(
     options: &Options,
     response: &Response,
+    check_tail: bool,
     sink: &mut Sink<'_>,
-) -> Result<f64, Failure> {
-    let headers = response.headers();
-    let content_type = headers.get("content-type").unwrap_or_default();
+) -> Result<u64, Failure> {
+    let content_type = header(response, "content-type").unwrap_or_default();
     if content_type.to_ascii_lowercase().contains("text/html") {
-        return Err(Failure::Message(not_csv_message(
-            &options.plan,
-            &content_type,
-        )));
+        discard_body(response).await;
+        return Err(Failure::new(
+            Code::NotCsv,
+            not_csv_message(&options.plan, &content_type),
+        ));
     }
-    let expected = headers
-        .get("content-length")
-        .and_then(|v| v.trim().parse::<f64>().ok());
+    // Only ever compared as a floor: with Content-Encoding it counts compressed bytes, fewer
+    // than the decoded ones we see.
+    let expected = header(response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
     let Some(body) = response.body() else {
-        return Ok(0.0);
+        return Ok(0);
     };
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    let mut bytes = 0.0;
-    let mut buffer = Vec::new();
+    let reader = ReadableStreamDefaultReader::new(&body).map_err(|_| Failure::cut_short(0))?;
+    let mut tail = TailCheck::new();
+    let mut chunk = Vec::new();
+    let mut bytes = 0u64;
     loop {
-        let chunk = match JsFuture::from(reader.read()).await {
-            Ok(chunk) => chunk,
-            Err(_) => return Err(failure_in_body(options, bytes as u64)),
-        };
-        if Reflect::get(&chunk, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true)
-        {
-            break;
+        match read_chunk(&reader, &mut chunk).await {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(_) if options.aborted() => return Err(Failure::Aborted),
+            Err(_) => return Err(Failure::cut_short(bytes)),
         }
-        let Ok(value) = Reflect::get(&chunk, &"value".into()) else {
-            break;
-        };
-        let array: Uint8Array = value.unchecked_into();
-        buffer.resize(array.length() as usize, 0);
-        array.copy_to(&mut buffer);
-        bytes += buffer.len() as f64;
-        if let Err(e) = sink(&buffer, bytes) {
-            let _ = reader.cancel();
+        bytes += chunk.len() as u64;
+        if check_tail {
+            tail.push(&chunk);
+        }
+        if let Err(e) = sink(&chunk, bytes) {
+            cancel(&reader).await;
             return Err(e);
         }
+        // Also noticed here when the progress callback itself aborts.
         if options.aborted() {
-            let _ = reader.cancel();
+            cancel(&reader).await;
             return Err(Failure::Aborted);
         }
     }
-    if expected.is_some_and(|n| bytes < n) {
-        return Err(Failure::Message(cut_short_message(bytes as u64)));
+    if expected.is_some_and(|n| bytes < n) || tail.cut_off() {
+        return Err(Failure::cut_short(bytes));
     }
     Ok(bytes)
 }
 
-/// Calls `onProgress` at most every 100 ms (and once at the end of each part).
-struct ProgressReporter {
+/// Calls `onProgress` with `{bytes, rows}` (and `window`, `windows` for a windowed fetch): on the
+/// first chunk, then at most every 100 ms, after each window, and once at the end.
+struct Progress {
     callback: Option<Function>,
     /// Bytes of the parts already complete.
-    bytes_done: f64,
+    bytes_done: u64,
+    /// The window being fetched (1-based) and how many there are.
+    window: Option<(usize, usize)>,
     last: f64,
 }
 
-impl ProgressReporter {
-    fn new(callback: Option<Function>) -> ProgressReporter {
-        ProgressReporter {
-            callback,
-            bytes_done: 0.0,
+impl Progress {
+    fn new(options: &Options) -> Progress {
+        Progress {
+            callback: options.on_progress.clone(),
+            bytes_done: 0,
+            window: None,
             last: f64::NEG_INFINITY,
         }
     }
 
-    fn report(
-        &mut self,
-        part_bytes: f64,
-        rows: usize,
-        window: Option<(usize, usize)>,
-        force: bool,
-    ) {
+    /// Bytes of the current part so far; throttled.
+    fn update(&mut self, part_bytes: u64, rows: usize) {
+        if self.callback.is_some() && js_sys::Date::now() - self.last >= 100.0 {
+            self.emit(part_bytes, rows);
+        }
+    }
+
+    /// A part is complete.
+    fn commit(&mut self, part_bytes: u64) {
+        self.bytes_done += part_bytes;
+    }
+
+    /// Calls back now.
+    fn emit(&mut self, part_bytes: u64, rows: usize) {
         let Some(callback) = &self.callback else {
             return;
         };
-        let now = js_sys::Date::now();
-        if !force && now - self.last < 100.0 {
-            return;
-        }
-        self.last = now;
+        self.last = js_sys::Date::now();
         let p = Object::new();
         let set = |k: &str, v: f64| {
             let _ = Reflect::set(&p, &k.into(), &v.into());
         };
-        set("bytes", self.bytes_done + part_bytes);
+        set("bytes", (self.bytes_done + part_bytes) as f64);
         set("rows", rows as f64);
-        if let Some((i, n)) = window {
+        if let Some((i, n)) = self.window {
             set("window", i as f64);
             set("windows", n as f64);
         }
-        // A failing progress callback is the page's bug; it must not stop the fetch.
-        let _ = callback.call1(&JsValue::NULL, &p);
+        // A throwing progress callback is the page's bug; it must not stop a long download.
+        let _ = callback.call1(&JsValue::UNDEFINED, &p);
     }
 }
 
-/// Waits `ms`, in steps so that an abort is noticed within 50 ms. Works on the main thread and in
-/// workers: `setTimeout` is looked up on the global object.
-async fn sleep(options: &Options, ms: f64) -> Result<(), Failure> {
-    let mut left = ms;
-    while left > 0.0 {
-        options.check_abort()?;
-        let step = left.min(50.0);
-        let promise = Promise::new(&mut |resolve, reject| {
-            let global = js_sys::global();
-            let set_timeout = Reflect::get(&global, &"setTimeout".into())
-                .ok()
-                .and_then(|f| f.dyn_into::<Function>().ok());
-            match set_timeout {
-                Some(f) => {
-                    if f.call2(&global, &resolve, &step.into()).is_err() {
-                        let _ = reject.call0(&JsValue::NULL);
-                    }
-                }
-                None => {
-                    let _ = reject.call0(&JsValue::NULL);
-                }
-            }
-        });
-        JsFuture::from(promise)
-            .await
-            .map_err(|_| Failure::Message("no timer in this JavaScript environment".into()))?;
-        left -= step;
+/// Waits `ms`, or less if the signal fires (then fails with `Aborted`). Works on the main
+/// thread and in workers: `setTimeout` is looked up on the global object, and the promise's own
+/// `resolve` serves as both the timer callback and the abort listener, so no Rust closure
+/// outlives the wait.
+async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Failure> {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(Failure::Aborted);
     }
-    options.check_abort()
+    let global = js_sys::global();
+    let function = |name: &str| {
+        Reflect::get(&global, &name.into())
+            .ok()
+            .and_then(|f| f.dyn_into::<Function>().ok())
+    };
+    let no_timer = || {
+        Failure::new(
+            Code::Network,
+            "this JavaScript environment has no setTimeout",
+        )
+    };
+    let set_timeout = function("setTimeout").ok_or_else(no_timer)?;
+    let mut resolve = None;
+    let promise = Promise::new(&mut |res, _reject| resolve = Some(res));
+    let resolve = resolve.ok_or_else(no_timer)?;
+    let timer = set_timeout
+        .call2(&global, &resolve, &ms.into())
+        .map_err(|_| no_timer())?;
+    if let Some(signal) = signal {
+        let _ = signal.add_event_listener_with_callback("abort", &resolve);
+    }
+    let _ = JsFuture::from(promise).await;
+    if let Some(signal) = signal {
+        let _ = signal.remove_event_listener_with_callback("abort", &resolve);
+    }
+    if let Some(clear_timeout) = function("clearTimeout") {
+        let _ = clear_timeout.call1(&global, &timer);
+    }
+    if signal.is_some_and(AbortSignal::aborted) {
+        return Err(Failure::Aborted);
+    }
+    Ok(())
 }

@@ -87,10 +87,33 @@ export interface Summary {
   minutesSaved: Record<string, number>;
 }
 
-/** Progress of a fetch. */
-export interface Progress { bytes: number; rows: number; window?: number; windows?: number; }
+/** Progress of a fetch: on the first chunk, then at most every 100 ms, after each window, and
+ * once at the end. `bytes` may go down when a body cut short is fetched again. */
+export interface Progress {
+  bytes: number;
+  rows: number;
+  /** With `monthWindows`: the window being fetched, from 1. */
+  window?: number;
+  /** With `monthWindows`: how many windows there are. */
+  windows?: number;
+}
 
-/** Where and what to fetch. The token goes only into the Authorization header. */
+/** What went wrong in a fetch, for programs (the message is for people). */
+export type FetchErrorCode =
+  | "invalid_options" | "network" | "bad_request" | "unauthorized" | "forbidden" | "not_found"
+  | "rate_limited" | "server_error" | "http_error" | "cut_short" | "not_csv" | "invalid_input"
+  | "aborted";
+
+/** How `fetchReport`, `fetchRegistry` and `fetchCredits` reject: an `Error` (named `AbortError`
+ * when the signal fired) whose message says what to do; it never contains the token. */
+export interface FetchError extends Error {
+  code: FetchErrorCode;
+  /** The HTTP status, when the API answered with an error. */
+  status?: number;
+}
+
+/** Where and what to fetch. The token goes only into the Authorization header. Unknown keys are
+ * an error; `fetchRegistry` and `fetchCredits` take the same object and ignore what they don't use. */
 export interface FetchOptions {
   instanceUrl: string;
   token: string;
@@ -103,15 +126,30 @@ export interface FetchOptions {
   onProgress?: (p: Progress) => void;
   /** Fetch month by month (needs both dates): meaningful progress, and a failed month is retried alone. */
   monthWindows?: boolean;
-  /** Retries of 429 and 5xx answers (default 3). */
+  /** Retries per request (per window) of 429 and 5xx answers and of bodies cut short: a whole
+   * number from 0 to 10, default 3. Waits back off exponentially with jitter, or as `Retry-After`
+   * says (at most 60 s). */
   maxRetries?: number;
 }
 "#;
 
-#[wasm_bindgen(start)]
-fn start() {
+/// Routes a panic (a bug) to the console with its message instead of a bare `unreachable` trap.
+/// Called by every entry point that makes a handle (not a `start` function, which wasm-bindgen
+/// would export as one more name in the API).
+pub(crate) fn panic_hook() {
     #[cfg(feature = "console_error_panic_hook")]
     console_error_panic_hook::set_once();
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// A `Query` object from JS; declared as such for TypeScript, read through serde.
+    #[wasm_bindgen(typescript_type = "Query")]
+    pub type QueryArg;
+
+    /// A `Filter` object from JS; declared as such for TypeScript, read through serde.
+    #[wasm_bindgen(typescript_type = "Filter")]
+    pub type FilterArg;
 }
 
 /// A JS `Error` with the core's message.
@@ -129,12 +167,12 @@ pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 /// A query or filter from a JS object. It goes through JSON rather than serde-wasm-bindgen, which
 /// reads only the fields it knows: a misspelled option must be an error, not silently ignored.
 fn from_js<T: serde::de::DeserializeOwned + Default>(
-    value: JsValue,
+    value: Option<impl Into<JsValue>>,
     what: &str,
 ) -> Result<T, JsValue> {
-    if value.is_undefined() || value.is_null() {
+    let Some(value) = value.map(Into::into).filter(|v: &JsValue| !v.is_null()) else {
         return Ok(T::default());
-    }
+    };
     let json: String = js_sys::JSON::stringify(&value)
         .map_err(|_| js_error(format!("the {what} cannot be read as JSON")))?
         .into();
@@ -152,6 +190,7 @@ impl ReportBuilder {
     /// A builder waiting for the first chunk.
     #[wasm_bindgen(constructor)]
     pub fn new() -> ReportBuilder {
+        panic_hook();
         ReportBuilder {
             ingester: Some(Ingester::new()),
         }
@@ -216,6 +255,7 @@ impl Report {
     pub fn from_csv(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
     ) -> Result<Report, JsValue> {
+        panic_hook();
         let table = if let Some(text) = data.as_string() {
             Table::from_bytes(text.as_bytes())
         } else if data.is_instance_of::<js_sys::Uint8Array>() {
@@ -234,40 +274,28 @@ impl Report {
 
     /// Totals and, with `groupBy`, one entry per group (the summary shape).
     #[wasm_bindgen(unchecked_return_type = "Summary")]
-    pub fn summarize(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
-    ) -> Result<JsValue, JsValue> {
+    pub fn summarize(&self, query: Option<QueryArg>) -> Result<JsValue, JsValue> {
         let query: Query = from_js(query, "query")?;
         to_js(&self.table.summarize(&query).map_err(js_error)?)
     }
 
     /// The grouped result (or one totals row) as CSV, formula-guarded.
     #[wasm_bindgen(js_name = toCsv)]
-    pub fn to_csv(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
-    ) -> Result<String, JsValue> {
+    pub fn to_csv(&self, query: Option<QueryArg>) -> Result<String, JsValue> {
         let query: Query = from_js(query, "query")?;
         Ok(self.table.summarize(&query).map_err(js_error)?.to_csv())
     }
 
     /// The summary as pretty-printed JSON.
     #[wasm_bindgen(js_name = toJson)]
-    pub fn to_json(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Query | undefined")] query: JsValue,
-    ) -> Result<String, JsValue> {
+    pub fn to_json(&self, query: Option<QueryArg>) -> Result<String, JsValue> {
         let query: Query = from_js(query, "query")?;
         Ok(self.table.summarize(&query).map_err(js_error)?.to_json())
     }
 
     /// The original rows that pass the filter, as CSV in their original columns.
     #[wasm_bindgen(js_name = filteredCsv)]
-    pub fn filtered_csv(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "Filter | undefined")] filter: JsValue,
-    ) -> Result<String, JsValue> {
+    pub fn filtered_csv(&self, filter: Option<FilterArg>) -> Result<String, JsValue> {
         let filter: Filter = from_js(filter, "filter")?;
         self.table.filtered_csv(&filter).map_err(js_error)
     }
@@ -299,6 +327,7 @@ impl UserRegistry {
     pub fn from_csv(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
     ) -> Result<UserRegistry, JsValue> {
+        panic_hook();
         let bytes = match data.as_string() {
             Some(text) => text.into_bytes(),
             None if data.is_instance_of::<js_sys::Uint8Array>() => {

@@ -1,0 +1,509 @@
+//! The JS API in headless Chromium with no server: the global `fetch` is replaced by a stub that
+//! records each request and answers from a script. This checks what a server cannot see (the
+//! request's redirect, credentials, referrer and cache modes) and answers the local mock does not
+//! give (a 400 that names a parameter, a body that echoes the token, a wrong Content-Length).
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use js_sys::{Array, Object, Promise, Reflect};
+use sg_analytics::{fetch_credits, fetch_report, Report, ReportBuilder};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+use web_sys::{Request, Response, ResponseInit};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const TOKEN: &str = "sgp_0123456789abcdef_offline_test_token";
+const CSV: &str = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\r\n\
+                   1,true,2025-01-01,3\r\n2,false,2025-01-02,4\r\n";
+
+/// One scripted answer of the stub.
+#[derive(Clone)]
+enum Answer {
+    Respond {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+        body: String,
+    },
+    /// What `fetch` does on a network or CORS failure.
+    FailedToFetch,
+    /// What `fetch` does on an abort: reject with the signal's reason once it fires.
+    Hang,
+}
+
+fn csv(body: &str) -> Answer {
+    Answer::Respond {
+        status: 200,
+        headers: vec![("Content-Type", "text/csv".into())],
+        body: body.into(),
+    }
+}
+
+fn status(status: u16, body: &str) -> Answer {
+    Answer::Respond {
+        status,
+        headers: vec![("Content-Type", "text/plain".into())],
+        body: body.into(),
+    }
+}
+
+/// Replaces `globalThis.fetch` until dropped. Answers in order; the last one repeats.
+struct Stub {
+    requests: Rc<RefCell<Vec<Request>>>,
+    original: JsValue,
+    _closure: Closure<dyn FnMut(Request) -> Promise>,
+}
+
+impl Stub {
+    fn install(answers: Vec<Answer>) -> Stub {
+        let requests = Rc::new(RefCell::new(Vec::new()));
+        let seen = requests.clone();
+        let mut answers: VecDeque<Answer> = answers.into();
+        let closure = Closure::<dyn FnMut(Request) -> Promise>::new(move |request: Request| {
+            // `Request` has its own `clone()`, the JS one.
+            seen.borrow_mut().push(Clone::clone(&request));
+            let answer = if answers.len() > 1 {
+                answers.pop_front()
+            } else {
+                answers.front().cloned()
+            };
+            match answer.expect("the stub has an answer") {
+                Answer::Respond {
+                    status,
+                    headers,
+                    body,
+                } => {
+                    let init = ResponseInit::new();
+                    init.set_status(status);
+                    let h = Object::new();
+                    for (k, v) in headers {
+                        Reflect::set(&h, &k.into(), &v.into()).unwrap();
+                    }
+                    init.set_headers(&h);
+                    let response = Response::new_with_opt_str_and_init(Some(&body), &init).unwrap();
+                    Promise::resolve(&JsValue::from(response))
+                }
+                Answer::FailedToFetch => {
+                    Promise::reject(&js_sys::TypeError::new("Failed to fetch").into())
+                }
+                Answer::Hang => {
+                    let signal = request.signal();
+                    Promise::new(&mut |_resolve, reject| {
+                        let reason_of = signal.clone();
+                        let on_abort = Closure::once_into_js(move || {
+                            reject.call1(&JsValue::NULL, &reason_of.reason()).unwrap();
+                        });
+                        signal
+                            .add_event_listener_with_callback("abort", on_abort.unchecked_ref())
+                            .unwrap();
+                    })
+                }
+            }
+        });
+        let global = js_sys::global();
+        let original = Reflect::get(&global, &"fetch".into()).unwrap();
+        Reflect::set(&global, &"fetch".into(), closure.as_ref()).unwrap();
+        Stub {
+            requests,
+            original,
+            _closure: closure,
+        }
+    }
+
+    fn count(&self) -> usize {
+        self.requests.borrow().len()
+    }
+
+    fn request(&self, i: usize) -> Request {
+        Clone::clone(&self.requests.borrow()[i])
+    }
+}
+
+impl Drop for Stub {
+    fn drop(&mut self) {
+        let _ = Reflect::set(&js_sys::global(), &"fetch".into(), &self.original);
+    }
+}
+
+fn options(pairs: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    Reflect::set(
+        &o,
+        &"instanceUrl".into(),
+        &" https://Demo.Sourcegraph.example/search?q=x ".into(),
+    )
+    .unwrap();
+    Reflect::set(&o, &"token".into(), &TOKEN.into()).unwrap();
+    Reflect::set(&o, &"baseUrl".into(), &"https://api.test.example/".into()).unwrap();
+    for (k, v) in pairs {
+        Reflect::set(&o, &(*k).into(), v).unwrap();
+    }
+    o.into()
+}
+
+fn get(v: &JsValue, key: &str) -> JsValue {
+    Reflect::get(v, &key.into()).unwrap()
+}
+
+fn message(e: &JsValue) -> String {
+    get(e, "message").as_string().unwrap_or_default()
+}
+
+fn code(e: &JsValue) -> String {
+    get(e, "code").as_string().unwrap_or_default()
+}
+
+/// Every error must be a real `Error` and never carry the token.
+fn checked(e: JsValue) -> JsValue {
+    assert!(e.is_instance_of::<js_sys::Error>(), "not an Error: {e:?}");
+    assert!(
+        !message(&e).contains(TOKEN) && !message(&e).contains("0123456789abcdef"),
+        "the token leaked: {}",
+        message(&e)
+    );
+    e
+}
+
+async fn report_err(pairs: &[(&str, JsValue)]) -> JsValue {
+    match fetch_report(options(pairs)).await {
+        Ok(_) => panic!("expected the fetch to fail"),
+        Err(e) => checked(e),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn the_token_goes_only_in_the_header_and_nothing_else_leaves() {
+    let stub = Stub::install(vec![csv(CSV)]);
+    let report = fetch_report(options(&[
+        ("granularity", "by_user_day".into()),
+        ("startDate", "2025-01-01".into()),
+        ("endDate", "2025-01-31".into()),
+    ]))
+    .await
+    .unwrap();
+    assert_eq!(report.rows(), 2);
+    assert_eq!(stub.count(), 1);
+    let r = stub.request(0);
+    assert_eq!(
+        r.url(),
+        "https://api.test.example/api/reports/by-user-client-date?\
+         instanceURL=demo.sourcegraph.example&granularity=by_user_day\
+         &startDate=2025-01-01&endDate=2025-01-31"
+    );
+    assert_eq!(r.method(), "GET");
+    assert_eq!(
+        r.headers().get("Authorization").unwrap().as_deref(),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
+    for (property, expected) in [
+        ("redirect", "error"),
+        ("credentials", "omit"),
+        ("referrerPolicy", "no-referrer"),
+        ("cache", "no-store"),
+        ("mode", "cors"),
+    ] {
+        assert_eq!(get(&r, property).as_string().as_deref(), Some(expected));
+    }
+}
+
+#[wasm_bindgen_test]
+async fn options_are_checked_before_any_request() {
+    let stub = Stub::install(vec![csv(CSV)]);
+    let cases: Vec<(Vec<(&str, JsValue)>, &str)> = vec![
+        (
+            vec![("instanceURL", "x.example.com".into())],
+            "did you mean \"instanceUrl\"",
+        ),
+        (vec![("startDate", "2025-02-30".into())], "startDate"),
+        (
+            vec![
+                ("startDate", "2025-03-02".into()),
+                ("endDate", "2025-03-01".into()),
+            ],
+            "after endDate",
+        ),
+        (vec![("granularity", "by_week".into())], "by_week"),
+        (vec![("baseUrl", "http://0.0.0.0:9".into())], "https"),
+        (vec![("maxRetries", (-1).into())], "maxRetries"),
+        (
+            vec![("monthWindows", true.into())],
+            "both startDate and endDate",
+        ),
+        (vec![("monthWindows", "yes".into())], "monthWindows"),
+        (vec![("onProgress", "log".into())], "onProgress"),
+        (
+            vec![("token", "Bearer abc".into())],
+            "paste the token alone",
+        ),
+    ];
+    for (pairs, expected) in cases {
+        let e = report_err(&pairs).await;
+        assert_eq!(code(&e), "invalid_options", "{}", message(&e));
+        assert!(message(&e).contains(expected), "{}", message(&e));
+    }
+    // An aborted signal stops it before the request too.
+    let controller = web_sys::AbortController::new().unwrap();
+    controller.abort();
+    let e = report_err(&[("signal", controller.signal().into())]).await;
+    assert_eq!(get(&e, "name").as_string().as_deref(), Some("AbortError"));
+    assert_eq!(stub.count(), 0, "no request may be sent for bad options");
+}
+
+#[wasm_bindgen_test]
+async fn http_errors_say_what_to_do_and_carry_code_and_status() {
+    let cases = [
+        (
+            400,
+            "startDate is before the retention window",
+            "bad_request",
+            "startDate (2025-01-01)",
+        ),
+        (
+            400,
+            "",
+            "bad_request",
+            "instanceURL (demo.sourcegraph.example)",
+        ),
+        (401, "", "unauthorized", "new token"),
+        (
+            403,
+            "",
+            "forbidden",
+            "no access to the instance demo.sourcegraph.example",
+        ),
+        (404, "", "not_found", "check the instance URL"),
+        (418, "", "http_error", "418"),
+    ];
+    for (s, body, expected_code, expected) in cases {
+        let stub = Stub::install(vec![status(s, body)]);
+        let e = report_err(&[("startDate", "2025-01-01".into())]).await;
+        assert_eq!(code(&e), expected_code, "{}", message(&e));
+        assert_eq!(get(&e, "status").as_f64(), Some(f64::from(s)));
+        assert!(message(&e).contains(expected), "{s}: {}", message(&e));
+        assert_eq!(stub.count(), 1, "{s} is not retried");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_token_echoed_by_the_server_is_scrubbed() {
+    let _stub = Stub::install(vec![status(
+        400,
+        &format!("bad request for token {TOKEN} and instanceURL"),
+    )]);
+    let e = report_err(&[]).await;
+    assert!(message(&e).contains("[token]"), "{}", message(&e));
+    // And a token pasted into the instance field.
+    let e = report_err(&[("instanceUrl", format!("https:// {TOKEN}").into())]).await;
+    assert_eq!(code(&e), "invalid_options");
+}
+
+#[wasm_bindgen_test]
+async fn a_refused_request_explains_cors_and_the_ways_out() {
+    let stub = Stub::install(vec![Answer::FailedToFetch]);
+    let e = report_err(&[("granularity", "by_user".into())]).await;
+    let m = message(&e);
+    assert_eq!(code(&e), "network");
+    assert!(
+        m.contains("CORS") && m.contains("cargo xtask serve --proxy"),
+        "{m}"
+    );
+    assert!(
+        m.contains("curl") && m.contains("Authorization: Bearer $TOKEN"),
+        "{m}"
+    );
+    assert!(
+        m.contains("instanceURL=demo.sourcegraph.example&granularity=by_user"),
+        "{m}"
+    );
+    // A CORS refusal would fail the same way again: it is not retried.
+    assert_eq!(stub.count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn bodies_cut_short_are_never_a_report() {
+    let cut = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n1,true,2025-01-01,3\n2,fal";
+    let short_of_length = Answer::Respond {
+        status: 200,
+        headers: vec![
+            ("Content-Type", "text/csv".into()),
+            ("Content-Length", "5000".into()),
+        ],
+        body: CSV.into(),
+    };
+    for answer in [csv(cut), short_of_length] {
+        let stub = Stub::install(vec![answer]);
+        let e = report_err(&[("maxRetries", 1.into())]).await;
+        assert_eq!(code(&e), "cut_short", "{}", message(&e));
+        assert_eq!(stub.count(), 2, "retried once, then given up");
+    }
+    // Cut once, then whole: the retry starts afresh, with no row counted twice.
+    let stub = Stub::install(vec![csv(cut), csv(CSV)]);
+    let report = fetch_report(options(&[])).await.unwrap();
+    assert_eq!(report.rows(), 2);
+    assert_eq!(stub.count(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn answers_that_are_not_an_export_are_refused() {
+    let html = Answer::Respond {
+        status: 200,
+        headers: vec![("Content-Type", "text/html; charset=utf-8".into())],
+        body: "<!doctype html><title>Sign in</title>".into(),
+    };
+    let cases = [
+        (html, "instead of a CSV export"),
+        (
+            csv("<html><body>Sign in</body></html>\n"),
+            "not a Sourcegraph Analytics export",
+        ),
+        (
+            csv("{\"error\": \"oops\"}"),
+            "not a Sourcegraph Analytics export",
+        ),
+        (csv(""), "empty answer"),
+    ];
+    for (answer, expected) in cases {
+        let stub = Stub::install(vec![answer]);
+        let e = report_err(&[]).await;
+        assert_eq!(code(&e), "not_csv", "{}", message(&e));
+        assert!(message(&e).contains(expected), "{}", message(&e));
+        assert_eq!(stub.count(), 1);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    // Two seconds ahead, rounded down to the second by the date format: a wait of 1 to 2 s.
+    let at = js_sys::Date::new(&(js_sys::Date::now() + 2000.0).into());
+    let date = String::from(at.to_utc_string());
+    let stub = Stub::install(vec![
+        Answer::Respond {
+            status: 503,
+            headers: vec![("Retry-After", date)],
+            body: String::new(),
+        },
+        csv(CSV),
+    ]);
+    let started = js_sys::Date::now();
+    let report = fetch_report(options(&[])).await.unwrap();
+    let elapsed = js_sys::Date::now() - started;
+    assert_eq!(report.rows(), 2);
+    assert_eq!(stub.count(), 2);
+    assert!(elapsed >= 900.0, "waited only {elapsed} ms");
+}
+
+fn abort_after(controller: &web_sys::AbortController, ms: i32, reason: &str) {
+    let controller = controller.clone();
+    let reason = JsValue::from(reason);
+    let abort = Closure::once_into_js(move || controller.abort_with_reason(&reason));
+    let global = js_sys::global();
+    let set_timeout: js_sys::Function = get(&global, "setTimeout").unchecked_into();
+    set_timeout.call2(&global, &abort, &ms.into()).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn abort_during_a_backoff_wait_or_a_request_is_an_abort_error() {
+    // A 30 s Retry-After: the abort must not wait for it.
+    let stub = Stub::install(vec![Answer::Respond {
+        status: 429,
+        headers: vec![("Retry-After", "30".into())],
+        body: String::new(),
+    }]);
+    let controller = web_sys::AbortController::new().unwrap();
+    abort_after(&controller, 200, "the user left");
+    let started = js_sys::Date::now();
+    let e = report_err(&[("signal", controller.signal().into())]).await;
+    assert_eq!(get(&e, "name").as_string().as_deref(), Some("AbortError"));
+    assert_eq!(code(&e), "aborted");
+    assert!(js_sys::Date::now() - started < 5000.0);
+    assert_eq!(stub.count(), 1);
+    drop(stub);
+    // A request in flight rejects with the signal's reason, here a plain string (not an Error):
+    // still an AbortError, never a trap.
+    let _stub = Stub::install(vec![Answer::Hang]);
+    let controller = web_sys::AbortController::new().unwrap();
+    abort_after(&controller, 100, "the user left");
+    let e = report_err(&[("signal", controller.signal().into())]).await;
+    assert_eq!(get(&e, "name").as_string().as_deref(), Some("AbortError"));
+}
+
+#[wasm_bindgen_test]
+async fn credits_are_plain_data_whether_json_or_csv() {
+    let json = Answer::Respond {
+        status: 200,
+        headers: vec![("Content-Type", "application/json".into())],
+        body: r#"{"buckets": [{"start": "2025-01-01", "credits": 12.5}]}"#.into(),
+    };
+    let stub = Stub::install(vec![json]);
+    let credits = fetch_credits(options(&[("startDate", "2025-01-01".into())]))
+        .await
+        .unwrap();
+    assert!(!credits.is_instance_of::<js_sys::Map>());
+    let bucket = Array::from(&get(&credits, "buckets")).get(0);
+    assert_eq!(get(&bucket, "credits").as_f64(), Some(12.5));
+    assert_eq!(
+        stub.request(0).url(),
+        "https://api.test.example/api/credits?instanceURL=demo.sourcegraph.example\
+         &startDate=2025-01-01"
+    );
+    drop(stub);
+    let _stub = Stub::install(vec![csv(
+        "Month,Credits used\n2025-01,\"1,200\"\n2025-02,30\n",
+    )]);
+    let rows = Array::from(&fetch_credits(options(&[])).await.unwrap());
+    assert_eq!(rows.length(), 2);
+    assert_eq!(
+        get(&rows.get(0), "Credits used").as_string().as_deref(),
+        Some("1,200")
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_builder_and_from_csv_refuse_misuse_with_errors() {
+    let mut builder = ReportBuilder::new();
+    builder.push(CSV.as_bytes()).unwrap();
+    assert_eq!(builder.rows(), 2);
+    assert_eq!(builder.bytes(), CSV.len() as f64);
+    let report = builder.finish().unwrap();
+    assert_eq!(report.rows(), 2);
+    for e in [
+        builder.push(b"1,true,2025-01-03,1\n").unwrap_err(),
+        builder.finish().err().unwrap(),
+        Report::from_csv(JsValue::from(42)).err().unwrap(),
+        Report::from_csv("".into()).err().unwrap(),
+        report
+            .summarize(Some(
+                js_sys::JSON::parse(r#"{"groupBy": ["client"]}"#)
+                    .unwrap()
+                    .unchecked_into(),
+            ))
+            .unwrap_err(),
+        report
+            .filtered_csv(Some(
+                js_sys::JSON::parse(r#"{"clients": "vscode"}"#)
+                    .unwrap()
+                    .unchecked_into(),
+            ))
+            .unwrap_err(),
+    ] {
+        assert!(e.is_instance_of::<js_sys::Error>(), "{e:?}");
+        assert!(!message(&e).is_empty());
+    }
+    // Strings and bytes are the same input.
+    let from_text = Report::from_csv(CSV.into()).unwrap();
+    let from_bytes = Report::from_csv(js_sys::Uint8Array::from(CSV.as_bytes()).into()).unwrap();
+    assert_eq!(
+        from_text.to_json(None).unwrap(),
+        from_bytes.to_json(None).unwrap()
+    );
+    let info = from_text.info().unwrap();
+    assert_eq!(get(&info, "rows").as_f64(), Some(2.0));
+    assert_eq!(
+        get(&info, "granularity").as_string().as_deref(),
+        Some("by_user_day")
+    );
+}

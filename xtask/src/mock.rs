@@ -1,0 +1,523 @@
+//! The local mock of the Analytics API, with test selectors and fault injection.
+//!
+//! Every endpoint is served at `/api/...` and at `/_mock/<opts>/api/...`, where `<opts>` is a
+//! list of `k=v` pairs separated by `;` or `,` (see [`Opts`]). The client under test only
+//! appends `/api/...` to its base URL, so a test picks its dataset and fault by choosing the base
+//! URL `http://127.0.0.1:PORT/_mock/<opts>`.
+
+// Handlers answer early with a ready `Response` as the error; boxing it would buy nothing on
+// this development-only path.
+#![allow(clippy::result_large_err)]
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use futures_util::stream::{self, Stream, StreamExt};
+
+use crate::data::{parse_date, Dataset, DateRange, Granularity, DEMO_TOKEN};
+use crate::server::AppState;
+
+/// An injected fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// An error status: 401, 403, 404, 429 (with `Retry-After`), 500, 502 or 503.
+    Status(u16),
+    /// Status 200, part of the CSV, then the connection is aborted.
+    Cut,
+    /// The CSV in small chunks with a delay between them.
+    Slow,
+    /// Status 200 with an HTML login page, as an SSO gateway answers.
+    Html,
+}
+
+/// Options parsed from the `/_mock/<opts>` path segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Opts {
+    /// The raw segment: requests with the same one share a fault counter.
+    pub key: String,
+    /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
+    pub dataset: Dataset,
+    /// `fault=429|500|503|cut|slow|html|401|403|404|502`.
+    pub fault: Option<Fault>,
+    /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
+    pub times: Option<u32>,
+    /// `retryAfter=S`: seconds in `Retry-After` (429 default 1; 503 only when given).
+    pub retry_after: Option<u32>,
+    /// `delayMs=N`: delay between chunks for `slow` (default 100).
+    pub delay_ms: u64,
+    /// `chunk=N`: chunk size in bytes for `slow` and `cut` (default 4096).
+    pub chunk: usize,
+    /// `cutAfter=N`: bytes of body sent before `cut` aborts (default 16384).
+    pub cut_after: usize,
+}
+
+impl Opts {
+    /// Parses `users=5;fault=429,times=2`; `defaults` gives the dataset when not overridden.
+    pub fn parse(raw: &str, defaults: &Dataset) -> Result<Opts, String> {
+        let mut o = Opts {
+            key: raw.to_string(),
+            dataset: defaults.clone(),
+            fault: None,
+            times: None,
+            retry_after: None,
+            delay_ms: 100,
+            chunk: 4096,
+            cut_after: 16 * 1024,
+        };
+        for pair in raw.split([';', ',']).filter(|p| !p.is_empty()) {
+            let (k, v) = pair
+                .split_once('=')
+                .ok_or_else(|| format!("mock option {pair:?} is not k=v"))?;
+            fn num<T: std::str::FromStr>(k: &str, v: &str) -> Result<T, String> {
+                v.parse()
+                    .map_err(|_| format!("mock option {k}: {v:?} is not a number"))
+            }
+            match k {
+                "users" => o.dataset.users = num(k, v)?,
+                "days" => o.dataset.days = num(k, v)?,
+                "start" => o.dataset.start = parse_date(v)?,
+                "seed" => o.dataset.seed = num(k, v)?,
+                "fault" => {
+                    o.fault = Some(match v {
+                        "cut" => Fault::Cut,
+                        "slow" => Fault::Slow,
+                        "html" => Fault::Html,
+                        "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
+                            Fault::Status(num(k, v)?)
+                        }
+                        _ => return Err(format!("unknown mock fault {v:?}")),
+                    })
+                }
+                "times" => o.times = Some(num(k, v)?),
+                "retryAfter" => o.retry_after = Some(num(k, v)?),
+                "delayMs" => o.delay_ms = num(k, v)?,
+                "chunk" => o.chunk = num::<usize>(k, v)?.max(1),
+                "cutAfter" => o.cut_after = num(k, v)?,
+                "id" => {}
+                _ => return Err(format!("unknown mock option {k:?}")),
+            }
+        }
+        if o.dataset.users > 1_000_000 || o.dataset.days > 36_600 {
+            return Err("mock dataset too large".into());
+        }
+        Ok(o)
+    }
+}
+
+/// The opts segment of a `/_mock/<opts>/...` path, percent-decoded ("" for plain `/api/...`).
+pub fn opts_segment(uri: &Uri) -> String {
+    uri.path()
+        .strip_prefix("/_mock/")
+        .and_then(|rest| rest.split('/').next())
+        .map(percent_decode)
+        .unwrap_or_default()
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = |c: u8| (c as char).to_digit(16);
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn text(status: StatusCode, body: impl Into<String>) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        body.into(),
+    )
+        .into_response()
+}
+
+/// Counts the request and answers it with the fault if one applies (faults come before the
+/// token check, as from a gateway in front of the API), else checks the token. `Ok` carries the
+/// fault that still applies to the body (`cut`, `slow`), if any.
+fn gate(state: &AppState, opts: &Opts, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+    let hits = state.counters.hit(&opts.key);
+    let fault = opts.fault.filter(|_| opts.times.is_none_or(|t| hits <= t));
+    match fault {
+        Some(Fault::Status(code)) => return Err(status_fault(code, opts)),
+        Some(Fault::Html) => {
+            return Err((
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                LOGIN_PAGE,
+            )
+                .into_response())
+        }
+        _ => {}
+    }
+    check_token(headers)?;
+    Ok(fault)
+}
+
+fn status_fault(code: u16, opts: &Opts) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = match code {
+        401 => "invalid or expired token",
+        403 => "no access to this instance",
+        404 => "instance not found",
+        429 => "rate limit exceeded, retry later",
+        502 => "bad gateway",
+        503 => "service unavailable",
+        _ => "internal server error",
+    };
+    let mut resp = text(status, body);
+    let retry_after = match code {
+        429 => Some(opts.retry_after.unwrap_or(1)),
+        503 => opts.retry_after,
+        _ => None,
+    };
+    if let Some(s) = retry_after {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(s));
+    }
+    if code == 401 {
+        resp.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    resp
+}
+
+const LOGIN_PAGE: &str = "<!doctype html>\n<html><head><title>Sign in</title></head>\
+<body><h1>Sign in to continue</h1><form method=\"post\" action=\"/login\">\
+<input name=\"user\"><input name=\"password\" type=\"password\"><button>Sign in</button>\
+</form></body></html>\n";
+
+/// Accepts exactly `Authorization: Bearer sgdemo-local-token` (scheme case-insensitive).
+pub fn check_token(headers: &HeaderMap) -> Result<(), Response> {
+    let unauthorized = |msg: &str| {
+        let mut r = text(StatusCode::UNAUTHORIZED, msg);
+        r.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        r
+    };
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Err(unauthorized("missing Authorization: Bearer token"));
+    };
+    let value = value.to_str().unwrap_or("");
+    let token = value
+        .split_once(' ')
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim());
+    match token {
+        Some(DEMO_TOKEN) => Ok(()),
+        Some(_) => Err(unauthorized("invalid or expired token")),
+        None => Err(unauthorized("expected Authorization: Bearer <token>")),
+    }
+}
+
+type Params = Query<Vec<(String, String)>>;
+
+fn param<'a>(q: &'a Params, name: &str) -> Option<&'a str> {
+    q.0.iter()
+        .rev()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// `instanceURL` is required and must be a bare host (the client strips scheme and path).
+fn instance(q: &Params) -> Result<String, Response> {
+    match param(q, "instanceURL").map(str::trim) {
+        None | Some("") => Err(text(
+            StatusCode::BAD_REQUEST,
+            "missing required parameter instanceURL",
+        )),
+        Some(v) if v.contains('/') || v.contains(char::is_whitespace) => Err(text(
+            StatusCode::BAD_REQUEST,
+            format!("instanceURL must be a bare host, got {v:?}"),
+        )),
+        Some(v) => Ok(v.to_string()),
+    }
+}
+
+fn date_range(q: &Params) -> Result<DateRange, Response> {
+    let get = |name: &str| -> Result<Option<i64>, Response> {
+        param(q, name)
+            .map(|v| {
+                parse_date(v).map_err(|e| text(StatusCode::BAD_REQUEST, format!("{name}: {e}")))
+            })
+            .transpose()
+    };
+    let range = DateRange {
+        from: get("startDate")?,
+        to: get("endDate")?,
+    };
+    if let (Some(f), Some(t)) = (range.from, range.to) {
+        if f > t {
+            return Err(text(StatusCode::BAD_REQUEST, "startDate is after endDate"));
+        }
+    }
+    Ok(range)
+}
+
+fn parse_opts(state: &AppState, uri: &Uri) -> Result<Opts, Response> {
+    Opts::parse(&opts_segment(uri), &state.dataset).map_err(|e| text(StatusCode::BAD_REQUEST, e))
+}
+
+/// `GET /api/reports/by-user-client-date`: the CSV export, generated and streamed on the fly.
+pub async fn report(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
+    let opts = match parse_opts(&state, &uri) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    let body_fault = match gate(&state, &opts, &headers) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    let result = (|| {
+        instance(&q)?;
+        let granularity = match param(&q, "granularity") {
+            None | Some("") => Granularity::ByUserDayClientLanguage,
+            Some(g) => g
+                .parse::<Granularity>()
+                .map_err(|e| text(StatusCode::BAD_REQUEST, e))?,
+        };
+        Ok::<_, Response>((granularity, date_range(&q)?))
+    })();
+    let (granularity, range) = match result {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let export = opts.dataset.export(granularity, range);
+    let body = match body_fault {
+        Some(Fault::Slow) => Body::from_stream(slow_stream(
+            export,
+            opts.chunk,
+            Duration::from_millis(opts.delay_ms),
+        )),
+        Some(Fault::Cut) => Body::from_stream(cut_stream(export, opts.chunk, opts.cut_after)),
+        _ => Body::from_stream(stream::iter(
+            export.map(|c| Ok::<_, Infallible>(Bytes::from(c))),
+        )),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"by-user-client-date.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Splits the export into pieces of `chunk` bytes.
+fn pieces(export: crate::data::Export, chunk: usize) -> impl Iterator<Item = Bytes> + Send {
+    export.flat_map(move |c| {
+        let c = Bytes::from(c);
+        (0..c.len())
+            .step_by(chunk)
+            .map(move |i| c.slice(i..(i + chunk).min(c.len())))
+            .collect::<Vec<_>>()
+    })
+}
+
+fn slow_stream(
+    export: crate::data::Export,
+    chunk: usize,
+    delay: Duration,
+) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
+    stream::iter(pieces(export, chunk).enumerate()).then(move |(i, piece)| async move {
+        if i > 0 {
+            tokio::time::sleep(delay).await;
+        }
+        Ok(piece)
+    })
+}
+
+/// Sends about `cut_after` bytes, then fails the body so the server aborts the connection and
+/// the client sees a network error mid-body (never a clean end, however small the dataset).
+fn cut_stream(
+    export: crate::data::Export,
+    chunk: usize,
+    cut_after: usize,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let mut sent = 0usize;
+    let head = pieces(export, chunk).take_while(move |p| {
+        let go = sent < cut_after.max(1);
+        sent += p.len();
+        go
+    });
+    stream::iter(head.map(Ok)).chain(stream::once(async {
+        // Let the bytes before the cut reach the client first.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionAborted,
+            "mock fault: connection cut",
+        ))
+    }))
+}
+
+/// `GET /api/reports/user-registry`.
+pub async fn registry(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
+    let opts = match parse_opts(&state, &uri) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    if let Err(r) = gate(&state, &opts, &headers) {
+        return r;
+    }
+    if let Err(r) = instance(&q) {
+        return r;
+    }
+    (
+        [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        opts.dataset.registry_csv(),
+    )
+        .into_response()
+}
+
+/// `GET /api/credits`: monthly credit buckets as JSON.
+pub async fn credits(
+    State(state): State<Arc<AppState>>,
+    uri: Uri,
+    headers: HeaderMap,
+    q: Params,
+) -> Response {
+    let opts = match parse_opts(&state, &uri) {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    if let Err(r) = gate(&state, &opts, &headers) {
+        return r;
+    }
+    let (host, range) = match instance(&q).and_then(|h| Ok((h, date_range(&q)?))) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    // Generating the credits walks the whole dataset: keep it off the async workers.
+    let dataset = opts.dataset.clone();
+    let json = tokio::task::spawn_blocking(move || dataset.credits_json(&host, range).to_string())
+        .await
+        .unwrap_or_else(|_| "{}".into());
+    (
+        [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+        json,
+    )
+        .into_response()
+}
+
+/// `GET /_mock/<opts>/_hits`: how many API requests this opts string has seen, as
+/// `{"hits": N}` (lets a test assert how often its client retried).
+pub async fn hits(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let key = opts_segment(&uri);
+    let n = state.counters.get(&key);
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        serde_json::json!({ "hits": n }).to_string(),
+    )
+        .into_response()
+}
+
+/// Per-opts-string request counters.
+#[derive(Debug, Default)]
+pub struct Counters(std::sync::Mutex<HashMap<String, u32>>);
+
+impl Counters {
+    /// Counts one request and returns the new count.
+    pub fn hit(&self, key: &str) -> u32 {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let n = map.entry(key.to_string()).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    /// The current count.
+    pub fn get(&self, key: &str) -> u32 {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).copied().unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opts_parse_with_both_separators() {
+        let d = Dataset::default();
+        let o = Opts::parse(
+            "users=5;days=10,start=2025-03-01;fault=429;times=2;retryAfter=3;id=t1",
+            &d,
+        )
+        .unwrap();
+        assert_eq!(o.dataset.users, 5);
+        assert_eq!(o.dataset.days, 10);
+        assert_eq!(o.dataset.start, parse_date("2025-03-01").unwrap());
+        assert_eq!(o.fault, Some(Fault::Status(429)));
+        assert_eq!(o.times, Some(2));
+        assert_eq!(o.retry_after, Some(3));
+        assert_eq!(Opts::parse("", &d).unwrap().dataset, d);
+        assert_eq!(
+            Opts::parse("fault=cut", &d).unwrap().fault,
+            Some(Fault::Cut)
+        );
+        for bad in [
+            "users",
+            "users=x",
+            "fault=418",
+            "colour=red",
+            "start=2025-02-30",
+        ] {
+            assert!(Opts::parse(bad, &d).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn opts_segment_is_taken_from_the_path_and_decoded() {
+        let uri: Uri = "/_mock/users=5%3Bfault=429/api/credits?x=1"
+            .parse()
+            .unwrap();
+        assert_eq!(opts_segment(&uri), "users=5;fault=429");
+        let uri: Uri = "/api/credits".parse().unwrap();
+        assert_eq!(opts_segment(&uri), "");
+        assert_eq!(percent_decode("a%2"), "a%2");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+    }
+
+    #[test]
+    fn token_check_needs_the_exact_bearer_token() {
+        let mut h = HeaderMap::new();
+        assert!(check_token(&h).is_err());
+        h.insert(header::AUTHORIZATION, "Bearer wrong".parse().unwrap());
+        assert!(check_token(&h).is_err());
+        h.insert(header::AUTHORIZATION, DEMO_TOKEN.parse().unwrap());
+        assert!(check_token(&h).is_err());
+        h.insert(
+            header::AUTHORIZATION,
+            format!("bearer {DEMO_TOKEN}").parse().unwrap(),
+        );
+        assert!(check_token(&h).is_ok());
+    }
+}

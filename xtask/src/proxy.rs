@@ -1,0 +1,150 @@
+//! `--proxy`: forwards `/api/*` to the real Analytics API, so the page works from a browser
+//! even where the API refuses cross-origin requests.
+//!
+//! Only `Authorization` and `Accept` go upstream; only the headers the client needs come back.
+//! Bodies stream both ways. Nothing here logs a header value.
+
+use std::io;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{header, HeaderMap, HeaderName, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// Request headers passed upstream.
+const FORWARDED_REQUEST_HEADERS: [HeaderName; 2] = [header::AUTHORIZATION, header::ACCEPT];
+
+/// Response headers passed back.
+const FORWARDED_RESPONSE_HEADERS: [HeaderName; 5] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::CONTENT_DISPOSITION,
+    header::RETRY_AFTER,
+    header::WWW_AUTHENTICATE,
+];
+
+/// The upstream client for `origin`: no redirects followed (the browser client refuses them
+/// too), no cookies, rustls. The environment's HTTP(S)_PROXY applies, except to a loopback
+/// origin.
+pub fn client(origin: &str) -> io::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder();
+    if ["http://127.", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| origin.starts_with(p))
+    {
+        builder = builder.no_proxy();
+    }
+    builder
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(30))
+        .user_agent(concat!(
+            "sg-analytics-xtask-proxy/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(io::Error::other)
+}
+
+/// The request sent upstream for a `GET` of `path_and_query` (which starts with `/api/`).
+pub fn upstream_request(
+    client: &reqwest::Client,
+    origin: &str,
+    path_and_query: &str,
+    headers: &HeaderMap,
+) -> Result<reqwest::Request, String> {
+    if !path_and_query.starts_with("/api/") {
+        return Err("only /api/ is proxied".into());
+    }
+    let url = format!("{}{}", origin.trim_end_matches('/'), path_and_query);
+    let mut builder = client.get(url);
+    for name in FORWARDED_REQUEST_HEADERS {
+        for value in headers.get_all(&name) {
+            builder = builder.header(&name, value.clone());
+        }
+    }
+    // The error text never holds a header: it is about the URL only.
+    builder
+        .build()
+        .map_err(|e| format!("bad upstream URL: {}", e.without_url()))
+}
+
+/// Forwards `req` to `origin` and streams the answer back.
+pub async fn forward(client: &reqwest::Client, origin: &str, req: Request) -> Response {
+    let path_and_query = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_default();
+    let upstream = match upstream_request(client, origin, &path_and_query, req.headers()) {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_REQUEST, e).into_response(),
+    };
+    match client.execute(upstream).await {
+        Ok(resp) => {
+            let mut out = Response::builder().status(resp.status().as_u16());
+            for name in FORWARDED_RESPONSE_HEADERS {
+                for value in resp.headers().get_all(&name) {
+                    out = out.header(&name, value.clone());
+                }
+            }
+            out.body(Body::from_stream(resp.bytes_stream()))
+                .unwrap_or_else(|_| StatusCode::BAD_GATEWAY.into_response())
+        }
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            format!("proxy: upstream request failed: {}\n", e.without_url()),
+        )
+            .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::server::UPSTREAM;
+
+    #[test]
+    fn forwarded_request_keeps_path_query_and_authorization_only() {
+        let client = client(UPSTREAM).unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
+        h.insert(header::ACCEPT, "text/csv".parse().unwrap());
+        h.insert(header::COOKIE, "session=1".parse().unwrap());
+        h.insert(header::ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        let req = upstream_request(
+            &client,
+            "https://analytics.sourcegraph.com/",
+            "/api/reports/by-user-client-date?instanceURL=example.com&granularity=by_user",
+            &h,
+        )
+        .unwrap();
+        assert_eq!(req.method(), reqwest::Method::GET);
+        assert_eq!(
+            req.url().as_str(),
+            "https://analytics.sourcegraph.com/api/reports/by-user-client-date?instanceURL=example.com&granularity=by_user"
+        );
+        assert_eq!(req.headers()[header::AUTHORIZATION], "Bearer s3cret");
+        assert_eq!(req.headers()[header::ACCEPT], "text/csv");
+        assert!(req.headers().get(header::COOKIE).is_none());
+        assert!(req.headers().get(header::ORIGIN).is_none());
+        assert!(req.body().is_none());
+    }
+
+    #[test]
+    fn only_api_paths_are_forwarded() {
+        let client = client(UPSTREAM).unwrap();
+        for p in ["/index.html", "//evil.example/api/x", "/apix"] {
+            assert!(
+                upstream_request(
+                    &client,
+                    "https://analytics.sourcegraph.com",
+                    p,
+                    &HeaderMap::new()
+                )
+                .is_err(),
+                "{p}"
+            );
+        }
+    }
+}

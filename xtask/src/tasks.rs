@@ -1,0 +1,417 @@
+//! The `cargo xtask` commands: build, dist, serve, test and gen.
+
+use std::fs;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Instant, SystemTime};
+
+use crate::data::{Dataset, DateRange, Granularity, DEMO_TOKEN};
+use crate::server::{Api, Background, Config};
+use crate::setup::{self, cargo, run, Needs, Result};
+
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+/// wasm-opt settings. The features are those rustc enables by default for wasm32 and that
+/// wasm-bindgen's output uses; binaryen refuses a module using a feature it was not told about.
+/// -O3 rather than -Oz: the module parses hundred-megabyte exports, and -Oz saves only a few
+/// percent of a module that is served compressed anyway.
+pub const WASM_OPT_ARGS: [&str; 9] = [
+    "-O3",
+    "--enable-bulk-memory",
+    "--enable-bulk-memory-opt",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-reference-types",
+    "--enable-multivalue",
+    "--enable-mutable-globals",
+    "--enable-call-indirect-overlong",
+];
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR` and config).
+pub fn target_dir(root: &Path) -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(root.join(dir));
+    }
+    let meta = setup::output(cargo().current_dir(root).args([
+        "metadata",
+        "--format-version",
+        "1",
+        "--no-deps",
+    ]))
+    .ok_or("`cargo metadata` failed")?;
+    let v: serde_json::Value = serde_json::from_str(&meta)?;
+    v["target_directory"]
+        .as_str()
+        .map(PathBuf::from)
+        .ok_or_else(|| "`cargo metadata` gave no target_directory".into())
+}
+
+/// Builds `pkg/` (release wasm, wasm-bindgen `--target web`, wasm-opt) and vendors Chart.js
+/// into `www/vendor/`. Assumes [`setup::ensure`] ran.
+pub fn build(root: &Path) -> Result<()> {
+    let t = Instant::now();
+    run(cargo()
+        .current_dir(root)
+        .args(["build", "--lib", "--release", "--target", WASM_TARGET]))?;
+    let wasm = target_dir(root)?
+        .join(WASM_TARGET)
+        .join("release/sg_analytics.wasm");
+    let pkg = root.join("pkg");
+    let out = pkg.join("sg_analytics_bg.wasm");
+    // wasm-bindgen + wasm-opt take seconds; skip them when the module has not changed.
+    let stamp_path = pkg.join(".xtask-stamp");
+    let stamp = file_stamp(&wasm)?;
+    if fs::read_to_string(&stamp_path).ok().as_deref() != Some(stamp.as_str()) || !out.is_file() {
+        run(Command::new("wasm-bindgen")
+            .arg(&wasm)
+            .args(["--target", "web", "--out-dir"])
+            .arg(&pkg))?;
+        let before = fs::metadata(&out)?.len();
+        run(Command::new(setup::wasm_opt(root))
+            .args(WASM_OPT_ARGS)
+            .arg(&out)
+            .arg("-o")
+            .arg(&out))?;
+        let after = fs::metadata(&out)?.len();
+        eprintln!(
+            "build: wasm-opt {} KiB -> {} KiB",
+            before / 1024,
+            after / 1024
+        );
+        fs::write(&stamp_path, stamp)?;
+    }
+    vendor_chart_js(root)?;
+    eprintln!("build: pkg/ ready in {:.1}s", t.elapsed().as_secs_f64());
+    Ok(())
+}
+
+fn file_stamp(path: &Path) -> Result<String> {
+    let meta = fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mtime = meta
+        .modified()?
+        .duration_since(SystemTime::UNIX_EPOCH)?
+        .as_nanos();
+    Ok(format!("{} {} {mtime}\n", path.display(), meta.len()))
+}
+
+fn vendor_chart_js(root: &Path) -> Result<()> {
+    let vendor = root.join("www/vendor");
+    fs::create_dir_all(&vendor)?;
+    let src = setup::chart_js(root);
+    fs::copy(&src, vendor.join("chart.umd.js"))
+        .map_err(|e| format!("cannot copy {}: {e}", src.display()))?;
+    Ok(())
+}
+
+/// `cargo xtask build`: setup, then [`build`].
+pub fn cmd_build(root: &Path) -> Result<()> {
+    setup::ensure(root, Needs::default())?;
+    build(root)
+}
+
+/// `cargo xtask dist`: build, then copy the static files (`index.html`, `www/`, `pkg/`) to
+/// `dist/`.
+pub fn cmd_dist(root: &Path) -> Result<()> {
+    cmd_build(root)?;
+    let dist = root.join("dist");
+    if dist.exists() {
+        fs::remove_dir_all(&dist)?;
+    }
+    fs::create_dir_all(&dist)?;
+    fs::copy(root.join("index.html"), dist.join("index.html"))
+        .map_err(|e| format!("cannot copy index.html: {e}"))?;
+    let mut files = 1;
+    files += copy_tree(&root.join("www"), &dist.join("www"))?;
+    files += copy_tree(&root.join("pkg"), &dist.join("pkg"))?;
+    eprintln!("dist: {files} files in {}", dist.display());
+    Ok(())
+}
+
+/// Copies a directory recursively, leaving out dot files (stamps, `.gitignore`); returns the
+/// number of files copied.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
+    fs::create_dir_all(to)?;
+    let mut n = 0;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            n += copy_tree(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// Options of `cargo xtask serve`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// Listen address (default 127.0.0.1:8080).
+    pub addr: SocketAddr,
+    /// Forward `/api/*` to this origin instead of the mock.
+    pub proxy: Option<String>,
+    /// Serve `dist/` instead of the working tree.
+    pub dist: bool,
+    /// Skip setup and build (serve what is there).
+    pub no_build: bool,
+}
+
+/// `cargo xtask serve`: setup, build, then serve the page with the mock API (or the proxy).
+pub fn cmd_serve(root: &Path, opts: &ServeOptions) -> Result<()> {
+    if !opts.no_build {
+        if opts.dist {
+            cmd_dist(root)?;
+        } else {
+            cmd_build(root)?;
+        }
+    }
+    let files = if opts.dist {
+        root.join("dist")
+    } else {
+        root.to_path_buf()
+    };
+    let config = Config {
+        root: files,
+        api: match &opts.proxy {
+            Some(origin) => Api::Proxy(origin.clone()),
+            None => Api::Mock,
+        },
+        dataset: Dataset::default(),
+        log: true,
+    };
+    let server = Background::start(opts.addr, &config)
+        .map_err(|e| format!("cannot listen on {}: {e}", opts.addr))?;
+    let url = server.url();
+    println!();
+    println!("  sg-analytics is at {url}/");
+    match &opts.proxy {
+        None => {
+            println!("  Mock Analytics API: base URL {url} (same origin as the page)");
+            println!("  Demo token:         {DEMO_TOKEN}");
+            println!("  Instance URL:       any host, e.g. demo.sourcegraph.example");
+            println!("  Fault injection:    base URL {url}/_mock/fault=429;times=1 (see README)");
+        }
+        Some(origin) => {
+            println!("  Proxy: {url}/api/* -> {origin}/api/* (use base URL {url})");
+        }
+    }
+    println!("  Ctrl-C stops it.");
+    println!();
+    server.wait()?;
+    Ok(())
+}
+
+/// `cargo xtask gen`: writes a synthetic export to a file (or `-` for stdout).
+pub fn cmd_gen(
+    dataset: &Dataset,
+    granularity: Granularity,
+    range: DateRange,
+    out: &str,
+) -> Result<()> {
+    let t = Instant::now();
+    let mut bytes = 0u64;
+    let mut sink: Box<dyn Write> = if out == "-" {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(fs::File::create(out).map_err(|e| format!("{out}: {e}"))?)
+    };
+    for chunk in dataset.export(granularity, range) {
+        sink.write_all(&chunk)?;
+        bytes += chunk.len() as u64;
+    }
+    sink.flush()?;
+    let secs = t.elapsed().as_secs_f64();
+    eprintln!(
+        "gen: {} users x {} days, {granularity}: {:.1} MB in {:.2}s ({:.0} MB/s)",
+        dataset.users,
+        dataset.days,
+        bytes as f64 / 1e6,
+        secs,
+        bytes as f64 / 1e6 / secs.max(1e-9)
+    );
+    Ok(())
+}
+
+/// Outcome of one step of `cargo xtask test`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Outcome {
+    Ok,
+    Failed(String),
+    Skipped(String),
+}
+
+/// `cargo xtask test`: setup (with the browser), native tests, wasm tests in headless
+/// Chromium against the mock, then Playwright against the served page.
+pub fn cmd_test(root: &Path) -> Result<()> {
+    let t = Instant::now();
+    setup::ensure(root, Needs { browser: true })?;
+    let mut steps: Vec<(&str, Outcome)> = Vec::new();
+
+    eprintln!("==> native tests");
+    let native = run(cargo().current_dir(root).args(["test", "--workspace"]));
+    steps.push(("native", outcome(native)));
+
+    steps.push(("wasm", wasm_tests(root)));
+    steps.push(("e2e", e2e_tests(root)));
+
+    let summary: Vec<String> = steps
+        .iter()
+        .map(|(name, o)| match o {
+            Outcome::Ok => format!("{name} ok"),
+            Outcome::Failed(_) => format!("{name} FAILED"),
+            Outcome::Skipped(_) => format!("{name} skipped"),
+        })
+        .collect();
+    for (name, o) in &steps {
+        match o {
+            Outcome::Failed(why) => eprintln!("xtask test: {name}: {why}"),
+            Outcome::Skipped(why) => eprintln!("xtask test: {name} skipped: {why}"),
+            Outcome::Ok => {}
+        }
+    }
+    println!(
+        "xtask test: {} ({:.0}s)",
+        summary.join(", "),
+        t.elapsed().as_secs_f64()
+    );
+    if steps.iter().any(|(_, o)| matches!(o, Outcome::Failed(_))) {
+        Err("some tests failed".into())
+    } else {
+        Ok(())
+    }
+}
+
+fn outcome(r: Result<()>) -> Outcome {
+    match r {
+        Ok(()) => Outcome::Ok,
+        Err(e) => Outcome::Failed(e.to_string()),
+    }
+}
+
+/// The browser test files `tests/web*.rs`.
+fn web_test_files(root: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(root.join("tests"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("web") && n.ends_with(".rs"))
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Port the wasm tests' mock prefers: the URL is compiled into the tests, so the same port on
+/// every run spares rebuilding them.
+const WASM_MOCK_PORT: u16 = 18_765;
+
+/// Local server for tests on `port` if free, else on any free port: demo mock, quiet unless
+/// `SG_XTASK_LOG` is set.
+fn test_server(root: &Path, port: u16) -> Result<Background> {
+    let mut config = Config::mock(root);
+    config.log = std::env::var_os("SG_XTASK_LOG").is_some();
+    Background::start(([127, 0, 0, 1], port).into(), &config)
+        .or_else(|_| Background::start(([127, 0, 0, 1], 0).into(), &config))
+        .map_err(Into::into)
+}
+
+fn wasm_tests(root: &Path) -> Outcome {
+    if web_test_files(root).is_empty() {
+        return Outcome::Skipped("no tests/web*.rs yet".into());
+    }
+    let server = match test_server(root, WASM_MOCK_PORT) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(format!("cannot start the mock server: {e}")),
+    };
+    eprintln!(
+        "==> wasm tests in headless Chromium (mock API at {})",
+        server.url()
+    );
+    let result = run(cargo()
+        .current_dir(root)
+        .args(["test", "--target", WASM_TARGET, "--test", "web*"])
+        // Read by the tests at compile time with option_env!: a changed port rebuilds only
+        // the test crates.
+        .env("SG_MOCK_URL", server.url())
+        .env("CHROMEDRIVER", setup::CHROMEDRIVER)
+        .env("WASM_BINDGEN_TEST_TIMEOUT", "300")
+        // Chromium can take a while to start on a busy 2-core machine.
+        .env("WASM_BINDGEN_TEST_DRIVER_TIMEOUT", "60"));
+    server.stop();
+    outcome(result)
+}
+
+/// The Playwright specs under `tests/e2e/`.
+fn e2e_specs(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root.join("tests/e2e")];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let p = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if p.is_dir() && name != "node_modules" {
+                dirs.push(p);
+            } else if [".spec.js", ".spec.mjs", ".spec.ts", ".test.js", ".test.mjs"]
+                .iter()
+                .any(|ext| name.ends_with(ext))
+            {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+fn e2e_tests(root: &Path) -> Outcome {
+    if e2e_specs(root).is_empty() {
+        return Outcome::Skipped("no Playwright specs in tests/e2e/ yet".into());
+    }
+    eprintln!("==> end-to-end tests");
+    if let Err(e) = build(root) {
+        return Outcome::Failed(format!("build for e2e: {e}"));
+    }
+    let server = match test_server(root, 0) {
+        Ok(s) => s,
+        Err(e) => return Outcome::Failed(format!("cannot start the server: {e}")),
+    };
+    eprintln!("e2e: page and mock API at {}/", server.url());
+    let result = run(Command::new(root.join("node_modules/.bin/playwright"))
+        .current_dir(root)
+        .arg("test")
+        .env("SG_BASE_URL", server.url())
+        .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
+    server.stop();
+    outcome(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_tree_copies_files_and_skips_dot_files() {
+        let base = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
+        let (src, dst) = (base.join("src"), base.join("dst"));
+        fs::create_dir_all(src.join("sub")).unwrap();
+        fs::write(src.join("a.js"), "a").unwrap();
+        fs::write(src.join("sub/b.wasm"), "b").unwrap();
+        fs::write(src.join(".xtask-stamp"), "s").unwrap();
+        assert_eq!(copy_tree(&src, &dst).unwrap(), 2);
+        assert_eq!(fs::read_to_string(dst.join("sub/b.wasm")).unwrap(), "b");
+        assert!(!dst.join(".xtask-stamp").exists());
+        fs::remove_dir_all(&base).unwrap();
+    }
+}
