@@ -90,6 +90,28 @@ impl Codes {
         }
     }
 
+    /// Calls `f(row, group, code)` for every row of every run; one loop per width, so the code
+    /// read is not a match per row.
+    #[inline]
+    pub(crate) fn for_each_in_runs<F: FnMut(usize, usize, u64)>(&self, runs: &[Run], f: &mut F) {
+        fn scan<C: Copy + Into<u64>, F: FnMut(usize, usize, u64)>(
+            codes: &[C],
+            runs: &[Run],
+            f: &mut F,
+        ) {
+            for run in runs {
+                for (row, &code) in codes[run.start..run.end].iter().enumerate() {
+                    f(run.start + row, run.group, code.into());
+                }
+            }
+        }
+        match self {
+            Codes::U8(v) => scan(v, runs, f),
+            Codes::U16(v) => scan(v, runs, f),
+            Codes::U32(v) => scan(v, runs, f),
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
             Codes::U8(v) => v.capacity(),

@@ -743,77 +743,59 @@ impl Table {
             Some(Data::Bool(b)) => Some(b.as_slice()),
             _ => None,
         };
-        let is_active = |row: usize| active.is_none_or(|a| a[row] == 1);
         let users = identity.values.len();
-        let rows = || {
-            runs.iter()
-                .flat_map(|r| (r.start..r.end).map(move |row| (row, r.group)))
-        };
-
-        // Distinct users: per group (one per group when the user is a key), and in all. Without
-        // keys the one group is the totals.
         let user_key = keys.contains(&Key::User);
-        let (mut all, mut all_active) = (PairSet::new(1, users), PairSet::new(1, users));
-        if keys.is_empty() {
-            for (row, _) in rows() {
-                let u = u64::from(identity.codes.get(row));
-                totals.users[0] += u64::from(all.insert(0, u));
-                totals.active_users[0] += u64::from(is_active(row) && all_active.insert(0, u));
-            }
-            stats.users[0] = totals.users[0];
-            stats.active_users[0] = totals.active_users[0];
-        } else {
-            let height = if user_key { 1 } else { n };
-            let (mut seen, mut seen_active) =
-                (PairSet::new(height, users), PairSet::new(height, users));
-            for (row, g) in rows() {
-                let u = u64::from(identity.codes.get(row));
-                let act = is_active(row);
-                if user_key {
-                    stats.users[g] = 1;
-                    stats.active_users[g] |= u64::from(act);
-                } else {
-                    stats.users[g] += u64::from(seen.insert(g as u64, u));
-                    stats.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
-                }
-                totals.users[0] += u64::from(all.insert(0, u));
-                totals.active_users[0] += u64::from(act && all_active.insert(0, u));
-            }
-        }
-        let (Some((lo, hi)), Some(dates)) = (range, self.dates()) else {
-            return (stats, totals);
-        };
-        stats.per_day = true;
-        totals.per_day = true;
-        totals.days_in_range[0] = (hi - lo + 1) as u64;
-
-        // Distinct (day, user) pairs give the totals, and the groups too when they are made of
-        // days. Otherwise distinct (group, day, user): with the user in the key, (group, day).
-        let days = grid.days;
-        let mut day_users = PairSet::new(days, users);
-        let mut day_active = PairSet::new(days, users);
-        let mut user_days = vec![0u64; days];
-        let mut active_days = vec![0u64; days];
+        // Distinct (day, user) pairs give the totals' daily figures, and the groups' too when
+        // the groups are made of days; otherwise distinct (group, day, user), which with the user
+        // in the key is (group, day).
+        let daily = range.zip(self.dates());
+        let days = if daily.is_some() { grid.days } else { 0 };
         let by_days = keys.iter().all(|k| k.is_time());
-        let mut day_group = vec![u32::MAX; days];
         let (height, width) = if user_key {
             (n, days)
         } else {
             (n * days, users)
         };
-        let mut group_days = PairSet::new(if by_days { 0 } else { height }, width);
-        let mut group_active = PairSet::new(if by_days { 0 } else { height }, width);
-        for (row, g) in rows() {
-            let Some(day) = grid.index(dates[row]) else {
-                continue;
+        let group_sets = if by_days { 0 } else { height };
+
+        let (mut all, mut all_active) = (PairSet::new(1, users), PairSet::new(1, users));
+        let seen_height = if keys.is_empty() || user_key { 0 } else { n };
+        let (mut seen, mut seen_active) = (
+            PairSet::new(seen_height, users),
+            PairSet::new(seen_height, users),
+        );
+        let (mut day_users, mut day_active) =
+            (PairSet::new(days, users), PairSet::new(days, users));
+        let (mut user_days, mut active_days) = (vec![0u64; days], vec![0u64; days]);
+        let mut day_group = vec![u32::MAX; days];
+        let (mut group_days, mut group_active) = (
+            PairSet::new(group_sets, width),
+            PairSet::new(group_sets, width),
+        );
+
+        // One pass over the kept rows for every distinct count.
+        let mut visit = |row: usize, g: usize, u: u64| {
+            let act = active.is_none_or(|a| a[row] == 1);
+            totals.users[0] += u64::from(all.insert(0, u));
+            totals.active_users[0] += u64::from(act && all_active.insert(0, u));
+            if user_key {
+                stats.users[g] = 1;
+                stats.active_users[g] |= u64::from(act);
+            } else if !keys.is_empty() {
+                stats.users[g] += u64::from(seen.insert(g as u64, u));
+                stats.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
+            }
+            let Some((_, dates)) = daily else {
+                return;
             };
-            let u = u64::from(identity.codes.get(row));
-            let act = is_active(row);
+            let Some(day) = grid.index(dates[row]) else {
+                return;
+            };
             user_days[day] += u64::from(day_users.insert(day as u64, u));
             active_days[day] += u64::from(act && day_active.insert(day as u64, u));
             if by_days {
                 day_group[day] = g as u32;
-                continue;
+                return;
             }
             let (a, b) = if user_key {
                 (g as u64, day as u64)
@@ -822,7 +804,18 @@ impl Table {
             };
             stats.user_days[g] += u64::from(group_days.insert(a, b));
             stats.active_user_days[g] += u64::from(act && group_active.insert(a, b));
+        };
+        identity.codes.for_each_in_runs(&runs, &mut visit);
+        if keys.is_empty() {
+            stats.users[0] = totals.users[0];
+            stats.active_users[0] = totals.active_users[0];
         }
+        let Some(((lo, hi), dates)) = daily else {
+            return (stats, totals);
+        };
+        stats.per_day = true;
+        totals.per_day = true;
+        totals.days_in_range[0] = (hi - lo + 1) as u64;
         totals.user_days[0] = user_days.iter().sum();
         totals.active_user_days[0] = active_days.iter().sum();
         if by_days {
