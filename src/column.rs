@@ -187,9 +187,13 @@ impl TextColumn {
         &self.values[self.codes.get(row) as usize]
     }
 
+    /// Ends the input: the codes give back their spare capacity, and the index from value to
+    /// code goes (queries read codes and values only).
     pub(crate) fn finish(&mut self) {
         self.codes.shrink();
         self.last = None;
+        self.index = FxHashMap::default();
+        self.values.shrink_to_fit();
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {

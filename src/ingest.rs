@@ -138,13 +138,14 @@ impl Ingester {
                 "the export is empty: there is no header row",
             ));
         };
+        // The report lives on, so its vectors give back their spare capacity.
         for column in &mut table.columns {
             type_unknown_column(column);
-            if let Data::Text(t) = &mut column.data {
-                t.finish();
-            }
-            if let Data::Num(n) = &mut column.data {
-                n.shrink();
+            match &mut column.data {
+                Data::Text(t) => t.finish(),
+                Data::Num(n) => n.shrink(),
+                Data::Date(d) => d.shrink_to_fit(),
+                Data::Bool(b) => b.shrink_to_fit(),
             }
         }
         assign_measures(&mut table.columns);

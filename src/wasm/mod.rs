@@ -259,7 +259,20 @@ impl Report {
         let table = if let Some(text) = data.as_string() {
             Table::from_bytes(text.as_bytes())
         } else if data.is_instance_of::<js_sys::Uint8Array>() {
-            Table::from_bytes(&js_sys::Uint8Array::from(data).to_vec())
+            // A megabyte at a time: the whole input is never copied into wasm memory, which would
+            // keep that memory for good (wasm memory does not shrink).
+            let array = js_sys::Uint8Array::from(data);
+            let mut ingester = Ingester::new();
+            let mut chunk = vec![0u8; 1 << 20];
+            let mut at = 0u32;
+            while at < array.length() {
+                let end = array.length().min(at + (1 << 20));
+                let part = &mut chunk[..(end - at) as usize];
+                array.subarray(at, end).copy_to(part);
+                ingester.push(part).map_err(js_error)?;
+                at = end;
+            }
+            ingester.finish()
         } else {
             return Err(js_error("Report.fromCsv takes a Uint8Array or a string"));
         };
