@@ -153,6 +153,7 @@ impl Ingester {
         table.warnings = self.warnings;
         table.warnings_total = self.warnings_total;
         table.compute_date_range();
+        table.compute_order();
         Ok(table)
     }
 
@@ -463,6 +464,8 @@ fn new_table(
         first_date: None,
         last_date: None,
         user_flags: None,
+        users_contiguous: false,
+        dates_sorted_within_users: false,
     })
 }
 
@@ -637,6 +640,25 @@ mod tests {
         assert_eq!(t.columns[1].measure, Some(Measure::Sum));
         assert!(matches!(t.columns[2].data, Data::Text(_)));
         assert_eq!(t.columns[3].measure, Some(Measure::Mean));
+    }
+
+    #[test]
+    fn row_order_is_detected() {
+        let t = ingest(&[
+            b"Instance user ID,Timestamp Date\n1,2025-01-01\n1,2025-01-02\n2,2025-01-01\n",
+        ])
+        .unwrap();
+        assert!(t.users_contiguous && t.dates_sorted_within_users);
+        let t = ingest(&[
+            b"Instance user ID,Timestamp Date\n1,2025-01-02\n1,2025-01-01\n2,2025-01-01\n",
+        ])
+        .unwrap();
+        assert!(t.users_contiguous && !t.dates_sorted_within_users);
+        let t = ingest(&[
+            b"Instance user ID,Timestamp Date\n1,2025-01-01\n2,2025-01-01\n1,2025-01-02\n",
+        ])
+        .unwrap();
+        assert!(!t.users_contiguous && !t.dates_sorted_within_users);
     }
 
     #[test]

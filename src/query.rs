@@ -358,17 +358,36 @@ impl<'a> CompiledFilter<'a> {
     }
 }
 
-/// A set of pairs of small integers: a bitmap when the product is small, else a hash set.
+/// A set of pairs of small integers: a bitmap when the product is small, else a hash set; or,
+/// when the pairs arrive ordered, only the last `b` seen for each `a`.
 enum PairSet {
-    Bits { bits: Vec<u64>, width: u64 },
-    Hash { set: FxHashMap<u64, ()>, width: u64 },
+    Bits {
+        bits: Vec<u64>,
+        width: u64,
+    },
+    Hash {
+        set: FxHashMap<u64, ()>,
+        width: u64,
+    },
+    /// `last[a]` is 1 + the last `b` added with `a`: enough when, for each `a`, equal `b`s
+    /// arrive one after another (users whose rows are contiguous, as exports are written).
+    Last {
+        last: Vec<u32>,
+    },
 }
 
 impl PairSet {
     const MAX_BITS: u64 = 1 << 28;
+    const MAX_LAST: usize = 1 << 24;
 
-    fn new(height: usize, width: usize) -> PairSet {
+    /// `ordered`: for each `a`, the pairs with equal `b` are inserted one after another.
+    fn new(height: usize, width: usize, ordered: bool) -> PairSet {
         let (h, w) = (height.max(1) as u64, width.max(1) as u64);
+        if ordered && height <= Self::MAX_LAST && w < u64::from(u32::MAX) {
+            return PairSet::Last {
+                last: vec![0; height.max(1)],
+            };
+        }
         match h.checked_mul(w) {
             Some(n) if n <= Self::MAX_BITS => PairSet::Bits {
                 bits: vec![0; n.div_ceil(64) as usize],
@@ -393,6 +412,13 @@ impl PairSet {
                 new
             }
             PairSet::Hash { set, width } => Self::insert_hashed(set, a * *width + b),
+            PairSet::Last { last } => {
+                let stamp = b as u32 + 1;
+                let slot = &mut last[a as usize];
+                let new = *slot != stamp;
+                *slot = stamp;
+                new
+            }
         }
     }
 
@@ -758,19 +784,32 @@ impl Table {
         };
         let group_sets = if by_days { 0 } else { height };
 
-        let (mut all, mut all_active) = (PairSet::new(1, users), PairSet::new(1, users));
+        // Exports list each user's rows together (and by date): then a distinct pair is one whose
+        // `b` differs from the last seen with its `a`, with no bitmap or hash set.
+        let (by_user, by_date) = (self.users_contiguous, self.dates_sorted_within_users);
+        let (mut all, mut all_active) = (
+            PairSet::new(1, users, by_user),
+            PairSet::new(1, users, by_user),
+        );
         let seen_height = if keys.is_empty() || user_key { 0 } else { n };
         let (mut seen, mut seen_active) = (
-            PairSet::new(seen_height, users),
-            PairSet::new(seen_height, users),
+            PairSet::new(seen_height, users, by_user),
+            PairSet::new(seen_height, users, by_user),
         );
-        let (mut day_users, mut day_active) =
-            (PairSet::new(days, users), PairSet::new(days, users));
+        let (mut day_users, mut day_active) = (
+            PairSet::new(days, users, by_user),
+            PairSet::new(days, users, by_user),
+        );
         let (mut user_days, mut active_days) = (vec![0u64; days], vec![0u64; days]);
         let mut day_group = vec![u32::MAX; days];
+        let ordered = if user_key {
+            by_user && by_date
+        } else {
+            by_user
+        };
         let (mut group_days, mut group_active) = (
-            PairSet::new(group_sets, width),
-            PairSet::new(group_sets, width),
+            PairSet::new(group_sets, width, ordered),
+            PairSet::new(group_sets, width, ordered),
         );
 
         // One pass over the kept rows for every distinct count.

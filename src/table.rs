@@ -75,6 +75,10 @@ pub struct Table {
     /// From a joined user registry: per code of the identity column, bit 0 service account,
     /// bit 1 site admin.
     pub(crate) user_flags: Option<Vec<u8>>,
+    /// Each user's rows are contiguous (as exports are written): distinct counts need no sets.
+    pub(crate) users_contiguous: bool,
+    /// ... and within each user's rows, dates never go back.
+    pub(crate) dates_sorted_within_users: bool,
 }
 
 /// What the ingest found: the `input` part of a summary, with the warnings.
@@ -204,6 +208,35 @@ impl Table {
         self.text(self.user_id)
             .or_else(|| self.text(self.email))
             .or_else(|| self.text(self.username))
+    }
+
+    /// Finds out whether each user's rows are contiguous, and dated in order within them.
+    pub(crate) fn compute_order(&mut self) {
+        let (mut contiguous, mut sorted) = (false, false);
+        if let Some(identity) = self.identity() {
+            let dates = self.dates();
+            let mut seen = vec![false; identity.values.len()];
+            let (mut previous, mut last_day) = (u32::MAX, i32::MIN);
+            contiguous = true;
+            sorted = true;
+            for row in 0..self.rows {
+                let u = identity.codes.get(row);
+                if u != previous {
+                    if std::mem::replace(&mut seen[u as usize], true) {
+                        contiguous = false;
+                        break;
+                    }
+                    (previous, last_day) = (u, i32::MIN);
+                }
+                let d = dates.map_or(NULL_DAY, |d| d[row]);
+                if d != NULL_DAY {
+                    sorted &= d >= last_day;
+                    last_day = d;
+                }
+            }
+        }
+        self.users_contiguous = contiguous;
+        self.dates_sorted_within_users = contiguous && sorted;
     }
 
     /// Recomputes the first and last date.
