@@ -120,6 +120,14 @@ impl Codes {
         }
     }
 
+    fn reserve(&mut self, rows: usize) {
+        match self {
+            Codes::U8(v) => v.reserve(rows.saturating_sub(v.len())),
+            Codes::U16(v) => v.reserve(rows.saturating_sub(v.len())),
+            Codes::U32(v) => v.reserve(rows.saturating_sub(v.len())),
+        }
+    }
+
     fn shrink(&mut self) {
         match self {
             Codes::U8(v) => v.shrink_to_fit(),
@@ -185,6 +193,11 @@ impl TextColumn {
 
     pub(crate) fn value(&self, row: usize) -> &str {
         &self.values[self.codes.get(row) as usize]
+    }
+
+    /// Makes room for `rows` codes in all.
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        self.codes.reserve(rows);
     }
 
     /// Ends the input: the codes give back their spare capacity, and the index from value to
@@ -583,6 +596,19 @@ impl NumColumn {
             Ints::U32(v) => v.capacity() * 4,
             Ints::I64(v) => v.capacity() * 8,
             Ints::F64(v) => v.capacity() * 8,
+        }
+    }
+
+    /// Makes room for `rows` cells in all, so the column does not grow by doubling (which in
+    /// wasm leaves the old buffers' memory behind for good).
+    pub(crate) fn reserve(&mut self, rows: usize) {
+        let more = rows.saturating_sub(self.len());
+        match &mut self.data {
+            Ints::U8(v) => v.reserve(more),
+            Ints::U16(v) => v.reserve(more),
+            Ints::U32(v) => v.reserve(more),
+            Ints::I64(v) => v.reserve(more),
+            Ints::F64(v) => v.reserve(more),
         }
     }
 

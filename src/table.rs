@@ -116,7 +116,10 @@ impl Table {
     /// Parses a whole export held in memory.
     pub fn from_bytes(data: &[u8]) -> Result<Table, Error> {
         let mut ingester = Ingester::new();
-        ingester.push(data)?;
+        ingester.expect_bytes(data.len() as u64);
+        for chunk in data.chunks(1 << 20) {
+            ingester.push(chunk)?;
+        }
         ingester.finish()
     }
 

@@ -103,6 +103,8 @@ const handlers = {
     const controller = new AbortController();
     controllers.set(id, controller);
     const builder = new api.ReportBuilder();
+    // The file's size lets the report reserve its room once instead of growing by doubling.
+    builder.expectBytes?.(file.size);
     let bytes = 0;
     let finishing = false;
     try {

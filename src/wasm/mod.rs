@@ -196,6 +196,17 @@ impl ReportBuilder {
         }
     }
 
+    /// Says how many bytes the whole input has (a file's size), so the report reserves its room
+    /// once instead of growing by doubling: less copying and a smaller wasm memory. Optional.
+    #[wasm_bindgen(js_name = expectBytes)]
+    pub fn expect_bytes(&mut self, total: f64) -> Result<(), JsValue> {
+        if !(total.is_finite() && total >= 0.0) {
+            return Err(js_error("expectBytes takes a size in bytes"));
+        }
+        self.ingester_mut()?.expect_bytes(total as u64);
+        Ok(())
+    }
+
     /// Feeds the next chunk (any size; a record may span chunks). Throws when the input cannot
     /// be an Analytics export (its header names none of the export's columns).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
@@ -263,6 +274,7 @@ impl Report {
             // keep that memory for good (wasm memory does not shrink).
             let array = js_sys::Uint8Array::from(data);
             let mut ingester = Ingester::new();
+            ingester.expect_bytes(u64::from(array.length()));
             let mut chunk = vec![0u8; 1 << 20];
             let mut at = 0u32;
             while at < array.length() {
