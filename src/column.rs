@@ -450,6 +450,47 @@ impl NumColumn {
         self.data = Ints::F64(floats);
     }
 
+    /// Like [`NumColumn::accumulate_runs`], a row at a time: for groupings that change on most
+    /// rows (client, language), where runs are one row long. `ids[row]` is the row's group, or
+    /// `u32::MAX` for a row the filter dropped.
+    pub(crate) fn accumulate_rows(
+        &self,
+        ids: &[u32],
+        acc: &mut Acc,
+        mut counts: Option<&mut [u32]>,
+    ) {
+        macro_rules! sum_rows {
+            ($v:expr, $sums:expr, $null:expr) => {
+                for (&g, &x) in ids.iter().zip($v.iter()) {
+                    if g != u32::MAX && x != $null {
+                        $sums[g as usize] += x as i64;
+                        if let Some(c) = counts.as_deref_mut() {
+                            c[g as usize] += 1;
+                        }
+                    }
+                }
+            };
+        }
+        match (&self.data, acc) {
+            (Ints::U8(v), Acc::Int(s)) => sum_rows!(v, s, u8::MAX),
+            (Ints::U16(v), Acc::Int(s)) => sum_rows!(v, s, u16::MAX),
+            (Ints::U32(v), Acc::Int(s)) => sum_rows!(v, s, u32::MAX),
+            (_, acc) => {
+                let runs: Vec<Run> = ids
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &g)| g != u32::MAX)
+                    .map(|(row, &g)| Run {
+                        start: row,
+                        end: row + 1,
+                        group: g as usize,
+                    })
+                    .collect();
+                self.accumulate_runs(&runs, acc, counts);
+            }
+        }
+    }
+
     /// Adds every non-empty cell of each run of rows into the run's group. Integer columns sum
     /// scaled integers (exact) into `Acc::Int`, float columns into `Acc::Float`; `counts` (when
     /// given) counts the cells added.

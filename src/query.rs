@@ -738,6 +738,10 @@ impl Table {
         for run in &runs {
             stats.rows[run.group] += (run.end - run.start) as u64;
         }
+        // Runs pay off when they are long (groups of users or dates in a sorted export); when the
+        // group changes on most rows (client, language), summing a row at a time is cheaper.
+        let kept: u64 = stats.rows.iter().sum();
+        let short_runs = (runs.len() as u64) * 4 > kept;
         for column in &self.columns {
             let (Data::Num(values), Some(measure)) = (&column.data, column.measure) else {
                 stats.sums.push(None);
@@ -747,7 +751,11 @@ impl Table {
             };
             let mut acc = values.accumulator(n);
             let mut counts = (measure == Measure::Mean).then(|| vec![0u32; n]);
-            values.accumulate_runs(&runs, &mut acc, counts.as_deref_mut());
+            if short_runs {
+                values.accumulate_rows(ids, &mut acc, counts.as_deref_mut());
+            } else {
+                values.accumulate_runs(&runs, &mut acc, counts.as_deref_mut());
+            }
             stats.sums.push(Some(acc));
             stats.counts.push(counts);
             let weights = match measure {
