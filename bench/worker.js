@@ -154,6 +154,7 @@ const tools = {
     collect?.();
     const t0 = performance.now();
     const b = new mod.ReportBuilder();
+    b.expectBytes(bytes.length); // the buffer's size is known: the report reserves its room once
     for (let i = 0; i < bytes.length; i += CHUNK) b.push(bytes.subarray(i, i + CHUNK));
     const report = b.finish();
     const s = report.summarize({ groupBy: ["month"] });

@@ -476,6 +476,8 @@ trait BodyTarget {
     fn push(&mut self, chunk: &[u8]) -> Result<(), crate::Error>;
     /// Rows known so far, for progress.
     fn rows(&self) -> usize;
+    /// The body's announced size, so the target can make room for it once.
+    fn expect_bytes(&mut self, _total: u64) {}
 }
 
 /// Straight into the ingester: a retry starts a fresh one.
@@ -490,6 +492,9 @@ impl BodyTarget for IngestTarget {
     }
     fn rows(&self) -> usize {
         self.0.rows()
+    }
+    fn expect_bytes(&mut self, total: u64) {
+        self.0.expect_bytes(total);
     }
 }
 
@@ -528,6 +533,12 @@ async fn download(
     loop {
         let response = send(options, url, &mut attempt).await?;
         target.reset();
+        // A size hint only: with Content-Encoding it counts compressed bytes, fewer than we see.
+        if let Some(total) =
+            header(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
+        {
+            target.expect_bytes(total);
+        }
         let content_type = header(&response, "content-type").unwrap_or_default();
         let result = {
             let mut sink = |chunk: &[u8], bytes: u64| -> Result<(), Failure> {
