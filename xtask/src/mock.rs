@@ -147,6 +147,18 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
         .into_response()
 }
 
+/// What every mocked endpoint does first: read the `/_mock/<opts>/` prefix, then [`gate`]. Returns
+/// the options and the fault left for the body to carry out.
+fn admit(
+    state: &AppState,
+    uri: &Uri,
+    headers: &HeaderMap,
+) -> Result<(Opts, Option<Fault>), Response> {
+    let opts = parse_opts(state, uri)?;
+    let fault = gate(state, &opts, headers)?;
+    Ok((opts, fault))
+}
+
 /// Counts the request and answers it with the fault if one applies (faults come before the
 /// token check, as from a gateway in front of the API), else checks the token. `Ok` carries the
 /// fault that still applies to the body (`cut`, `slow`), if any.
@@ -280,12 +292,8 @@ pub async fn report(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    let opts = match parse_opts(&state, &uri) {
-        Ok(o) => o,
-        Err(r) => return r,
-    };
-    let body_fault = match gate(&state, &opts, &headers) {
-        Ok(f) => f,
+    let (opts, body_fault) = match admit(&state, &uri, &headers) {
+        Ok(v) => v,
         Err(r) => return r,
     };
     let result = (|| {
@@ -381,13 +389,10 @@ pub async fn registry(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    let opts = match parse_opts(&state, &uri) {
-        Ok(o) => o,
+    let opts = match admit(&state, &uri, &headers) {
+        Ok((opts, _)) => opts,
         Err(r) => return r,
     };
-    if let Err(r) = gate(&state, &opts, &headers) {
-        return r;
-    }
     if let Err(r) = instance(&q) {
         return r;
     }
@@ -405,13 +410,10 @@ pub async fn credits(
     headers: HeaderMap,
     q: Params,
 ) -> Response {
-    let opts = match parse_opts(&state, &uri) {
-        Ok(o) => o,
+    let opts = match admit(&state, &uri, &headers) {
+        Ok((opts, _)) => opts,
         Err(r) => return r,
     };
-    if let Err(r) = gate(&state, &opts, &headers) {
-        return r;
-    }
     let (host, range) = match instance(&q).and_then(|h| Ok((h, date_range(&q)?))) {
         Ok(v) => v,
         Err(r) => return r,
