@@ -86,17 +86,16 @@ impl FetchPlan {
         if let Some(g) = self.granularity {
             url.push_str(&format!("&granularity={}", g.as_str()));
         }
-        for (name, value) in [("startDate", &self.start_date), ("endDate", &self.end_date)] {
-            if let Some(v) = value {
-                url.push_str(&format!("&{name}={v}"));
-            }
-        }
-        url
+        self.with_dates(url)
     }
 
     /// The credits' URL: the instance and the dates, if any.
     pub fn credits_url(&self) -> String {
-        let mut url = self.url(CREDITS_PATH);
+        self.with_dates(self.url(CREDITS_PATH))
+    }
+
+    /// `url` with the range's `startDate` and `endDate` parameters, those that are set.
+    fn with_dates(&self, mut url: String) -> String {
         for (name, value) in [("startDate", &self.start_date), ("endDate", &self.end_date)] {
             if let Some(v) = value {
                 url.push_str(&format!("&{name}={v}"));

@@ -535,7 +535,6 @@ fn runs(ids: &[u32]) -> Vec<Run> {
     runs
 }
 
-#[derive(Clone)]
 struct Stats {
     rows: Vec<u64>,
     users: Vec<u64>,
