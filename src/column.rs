@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::number::{parse_num_bytes, pow10, Num, MAX_SCALE};
-use crate::query::Run;
 
 /// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
 /// attacker-chosen hash-flooding material in a report the user opened themselves.
@@ -45,6 +44,14 @@ impl FxHasher {
 
 pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
 pub(crate) type FxHashMap<K, V> = HashMap<K, V, FxBuild>;
+
+/// A run of consecutive rows that all add into one slot (`group`) of an accumulator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Run {
+    pub start: usize,
+    pub end: usize,
+    pub group: usize,
+}
 
 /// Unsigned codes in the narrowest width that holds the largest one.
 #[derive(Clone, Debug)]
@@ -249,16 +256,6 @@ pub(crate) enum Acc {
 pub(crate) struct NumColumn {
     pub(crate) scale: u8,
     pub(crate) data: Ints,
-}
-
-impl Acc {
-    /// The sum over every group, as a one-group accumulator.
-    pub(crate) fn total(&self) -> Acc {
-        match self {
-            Acc::Int(s) => Acc::Int(vec![s.iter().fold(0i64, |a, &x| a.saturating_add(x))]),
-            Acc::Float(s) => Acc::Float(vec![s.iter().sum()]),
-        }
-    }
 }
 
 impl NumColumn {

@@ -38,9 +38,9 @@ pub use wasm::{fetch_credits, fetch_registry, fetch_report, Report, ReportBuilde
 
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
-pub use query::{Filter, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub use query::{Filter, MetricKind, Query, QueryCache, Sort, DEFAULT_MINUTES_SAVED};
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
 pub use summary::{Summary, Warning};
-pub use table::{Info, Table};
+pub use table::{Choices, Info, Input, MetricInfo, Table};
 pub use write::guard_formula;

@@ -117,6 +117,14 @@ pub(crate) fn header_says_rate(header: &str) -> bool {
         })
 }
 
+/// Whether a rate's header says it is a percentage (0–100) rather than a ratio (0–1).
+pub(crate) fn header_says_percent(header: &str) -> bool {
+    let h = normalize_header(header);
+    h.contains('%')
+        || h.split(|c: char| !c.is_alphanumeric())
+            .any(|w| matches!(w, "percent" | "percentage" | "pct"))
+}
+
 /// The four shapes of the export, from finest to coarsest, named as the API's `granularity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Granularity {

@@ -1,7 +1,11 @@
-//! The one summary shape every output speaks (see `DESIGN.md`).
+//! The one summary shape every output speaks (see `DESIGN.md`). Values stay typed until here:
+//! a summary becomes JSON only when it is serialized.
 
-use serde::Serialize;
+use serde::ser::{SerializeMap, SerializeStruct};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+
+use crate::table::Input;
 
 /// Something the ingest noticed: a skipped row, or a cell that did not parse.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -15,37 +19,77 @@ pub struct Warning {
     pub message: String,
 }
 
-/// The `input` part of a summary.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub(crate) struct Input {
-    pub rows: usize,
-    pub skipped_rows: u64,
-    pub granularity: crate::Granularity,
-    pub first_date: Option<String>,
-    pub last_date: Option<String>,
-    pub columns: Vec<String>,
+/// One value of a summary: a metric or a key field.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Cell {
+    Null,
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
 }
 
-/// One group of a grouped summary.
-#[derive(Clone, Debug, Serialize)]
+/// Integers beyond this lose precision as a JSON (JavaScript) number: they are written as the
+/// nearest float rather than refused.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+impl Cell {
+    /// A float; `Null` for a non-finite value (which every ratio's check on its denominator
+    /// rules out).
+    pub fn float(x: f64) -> Cell {
+        if x.is_finite() {
+            Cell::Float(x)
+        } else {
+            Cell::Null
+        }
+    }
+
+    /// The value as a number, for sorting (`None` for null, text and booleans).
+    pub fn as_f64(&self) -> Option<f64> {
+        match *self {
+            Cell::Int(x) => Some(x as f64),
+            Cell::Float(x) => Some(x),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Null => s.serialize_none(),
+            Cell::Int(x) if x.unsigned_abs() <= MAX_SAFE_INTEGER as u64 => s.serialize_i64(*x),
+            Cell::Int(x) => s.serialize_f64(*x as f64),
+            Cell::Float(x) => s.serialize_f64(*x),
+            Cell::Text(t) => s.serialize_str(t),
+            Cell::Bool(b) => s.serialize_bool(*b),
+        }
+    }
+}
+
+/// One group of a grouped summary: its key fields' values and its metrics' values, in the
+/// summary's order of names.
+#[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Group {
-    pub key: Map<String, Value>,
-    #[serde(flatten)]
-    pub stats: Map<String, Value>,
+    pub key: Vec<Cell>,
+    pub values: Vec<Cell>,
 }
 
 /// A summary: what went in, the totals over the kept rows, and the groups.
 ///
 /// Structural keys are camelCase; metric keys are the export's own column names, so new columns
 /// flow through untouched. Serializes (`serde`) to exactly the documented JSON shape.
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug)]
 pub struct Summary {
     pub(crate) input: Input,
-    pub(crate) warnings: Vec<Warning>,
+    /// `None` when the query left them out.
+    pub(crate) warnings: Option<Vec<Warning>>,
     pub(crate) warnings_total: u64,
-    pub(crate) totals: Map<String, Value>,
+    /// The names of the metrics, in the order of `totals` and of each group's values.
+    pub(crate) metrics: Vec<String>,
+    pub(crate) totals: Vec<Cell>,
+    /// The names of the key fields, in the order of each group's key.
+    pub(crate) key_names: Vec<String>,
     pub(crate) groups: Vec<Group>,
     /// Groups before `offset` and `limit` were applied (for paging).
     pub(crate) groups_total: usize,
@@ -54,21 +98,112 @@ pub struct Summary {
     /// Metrics that cannot be recomputed exactly from the export (labelled approximate).
     pub(crate) approximate: Vec<String>,
     /// The minutes saved per feature that `hoursSaved` used.
-    pub(crate) minutes_saved: Map<String, Value>,
+    pub(crate) minutes_saved: Vec<(String, f64)>,
+}
+
+/// Names zipped with values, serialized as one JSON object.
+pub(crate) struct Fields<'a, V: Serialize>(pub &'a [String], pub &'a [V]);
+
+impl<V: Serialize> Serialize for Fields<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (name, value) in self.0.iter().zip(self.1) {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// `(name, value)` pairs serialized as one JSON object, in order.
+pub(crate) fn pairs_as_map<S: Serializer, V: Serialize>(
+    pairs: &[(String, V)],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = s.serialize_map(Some(pairs.len()))?;
+    for (name, value) in pairs {
+        map.serialize_entry(name, value)?;
+    }
+    map.end()
+}
+
+/// A group as JSON: `{"key": {...}, metric: value, ...}`.
+struct GroupJson<'a> {
+    summary: &'a Summary,
+    group: &'a Group,
+}
+
+impl Serialize for GroupJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let names = &self.summary.metrics;
+        let mut map = s.serialize_map(Some(names.len() + 1))?;
+        map.serialize_entry("key", &Fields(&self.summary.key_names, &self.group.key))?;
+        for (name, value) in names.iter().zip(&self.group.values) {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+struct Groups<'a>(&'a Summary);
+
+impl Serialize for Groups<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.groups.iter().map(|group| GroupJson {
+            summary: self.0,
+            group,
+        }))
+    }
+}
+
+struct Minutes<'a>(&'a [(String, f64)]);
+
+impl Serialize for Minutes<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        pairs_as_map(self.0, s)
+    }
+}
+
+impl Serialize for Summary {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("Summary", 10)?;
+        out.serialize_field("input", &self.input)?;
+        match &self.warnings {
+            Some(warnings) => out.serialize_field("warnings", warnings)?,
+            None => out.skip_field("warnings")?,
+        }
+        out.serialize_field("warningsTotal", &self.warnings_total)?;
+        out.serialize_field("totals", &Fields(&self.metrics, &self.totals))?;
+        out.serialize_field("groups", &Groups(self))?;
+        out.serialize_field("groupsTotal", &self.groups_total)?;
+        out.serialize_field("groupBy", &self.group_by)?;
+        out.serialize_field("approximate", &self.approximate)?;
+        out.serialize_field("minutesSaved", &Minutes(&self.minutes_saved))?;
+        out.end()
+    }
 }
 
 impl Summary {
     /// The totals over every kept row: `rows`, `users`, `activeUsers`, `avgDau`,
-    /// `avgDaysActivePerUser`, `hoursSaved`, then one entry per numeric column.
-    pub fn totals(&self) -> &Map<String, Value> {
-        &self.totals
+    /// `avgDaysActivePerUser`, `hoursSaved`, then one entry per numeric column (those the query
+    /// asked for).
+    pub fn totals(&self) -> Map<String, Value> {
+        match serde_json::to_value(Fields(&self.metrics, &self.totals)) {
+            Ok(Value::Object(map)) => map,
+            _ => Map::new(),
+        }
     }
 
     /// The groups, each as `{"key": {...}, "users": ..., ...}` (the JSON of one group).
     pub fn groups(&self) -> Vec<Value> {
         self.groups
             .iter()
-            .map(|g| serde_json::to_value(g).unwrap_or(Value::Null))
+            .map(|group| {
+                serde_json::to_value(GroupJson {
+                    summary: self,
+                    group,
+                })
+                .unwrap_or(Value::Null)
+            })
             .collect()
     }
 
@@ -79,7 +214,7 @@ impl Summary {
 
     /// The summary as pretty-printed JSON, in the documented shape.
     pub fn to_json(&self) -> String {
-        // Serializing maps of strings and finite numbers cannot fail.
+        // Serializing strings and finite numbers cannot fail.
         serde_json::to_string_pretty(self).unwrap_or_default()
     }
 

@@ -6,8 +6,9 @@ use crate::column::{NumColumn, TextColumn, NULL_DAY};
 use crate::date::format_day;
 use crate::error::Error;
 use crate::ingest::Ingester;
+use crate::query::MetricKind;
 use crate::registry::Registry;
-use crate::schema::{Granularity, KnownColumn};
+use crate::schema::{header_says_percent, Granularity, KnownColumn};
 use crate::summary::Warning;
 
 /// A column's cells.
@@ -81,10 +82,10 @@ pub struct Table {
     pub(crate) dates_sorted_within_users: bool,
 }
 
-/// What the ingest found: the `input` part of a summary, with the warnings.
+/// What went in: the `input` part of every summary.
 #[derive(Clone, Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Info {
+pub struct Input {
     /// Data rows kept.
     pub rows: usize,
     /// Rows skipped (wrong number of fields), each reported in the warnings.
@@ -97,10 +98,53 @@ pub struct Info {
     pub last_date: Option<String>,
     /// The columns, in the export's order, under their reported names.
     pub columns: Vec<String>,
+}
+
+/// What the ingest found, and what this export can answer: everything a page needs to offer
+/// the right controls without keeping a copy of the core's rules.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    /// What went in (the same as every summary's `input`).
+    #[serde(flatten)]
+    pub input: Input,
     /// The first warnings (at most [`Table::MAX_WARNINGS`]).
     pub warnings: Vec<Warning>,
     /// How many warnings there were in all.
     pub warnings_total: u64,
+    /// The group keys this export can provide (`user`, `day`, `week`, `month`, `client`,
+    /// `language`), in that order.
+    pub group_keys: Vec<&'static str>,
+    /// The time keys among them (`day`, `week`, `month`), finest first.
+    pub time_keys: Vec<&'static str>,
+    /// Each numeric column's metric and how it is computed, in the export's order.
+    pub metrics: Vec<MetricInfo>,
+    /// The minutes saved per use of each feature this export has, by default (column name →
+    /// minutes), in the order `hoursSaved` lists them.
+    #[serde(serialize_with = "crate::summary::pairs_as_map")]
+    pub default_minutes: Vec<(String, f64)>,
+    /// The values a filter can choose from, most rows first.
+    pub choices: Choices,
+}
+
+/// A column's metric, as [`Info`] lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricInfo {
+    /// The column's reported name (the key in summaries).
+    pub name: String,
+    /// How it aggregates.
+    pub kind: MetricKind,
+    /// The value is a percentage (0–100) rather than a ratio (0–1) or a count.
+    pub percent: bool,
+}
+
+/// The values a filter can choose from.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Choices {
+    /// Every `Client Name`, most rows first (`None` without the column).
+    pub clients: Option<Vec<String>>,
+    /// Every `Language` (`""` for rows without one), most rows first.
+    pub languages: Option<Vec<String>>,
 }
 
 impl Serialize for Granularity {
@@ -138,17 +182,69 @@ impl Table {
         &self.warnings
     }
 
-    /// What the ingest found.
-    pub fn info(&self) -> Info {
-        Info {
+    /// What went in.
+    pub(crate) fn input(&self) -> Input {
+        Input {
             rows: self.rows,
             skipped_rows: self.skipped_rows,
             granularity: self.granularity,
             first_date: self.first_date.map(format_day),
             last_date: self.last_date.map(format_day),
             columns: self.columns.iter().map(|c| c.name.clone()).collect(),
+        }
+    }
+
+    /// What the ingest found, and what this export can answer.
+    pub fn info(&self) -> Info {
+        let group_keys = self.group_keys();
+        let by_rows = |index: Option<usize>| {
+            let column = self.text(index)?;
+            let mut rows = vec![0u64; column.values.len()];
+            column.codes.for_each(|_, code| rows[code as usize] += 1);
+            let mut codes: Vec<usize> = (0..rows.len()).filter(|&c| rows[c] > 0).collect();
+            codes.sort_by(|&a, &b| rows[b].cmp(&rows[a]).then(a.cmp(&b)));
+            Some(
+                codes
+                    .into_iter()
+                    .map(|c| column.values[c].clone())
+                    .collect(),
+            )
+        };
+        Info {
+            input: self.input(),
             warnings: self.warnings.clone(),
             warnings_total: self.warnings_total,
+            time_keys: group_keys
+                .iter()
+                .filter(|k| k.is_time())
+                .map(|k| k.name())
+                .collect(),
+            group_keys: group_keys.iter().map(|k| k.name()).collect(),
+            metrics: self
+                .metrics()
+                .into_iter()
+                .filter_map(|m| {
+                    let kind = self.metric_kind(m)?;
+                    let name = self.metric_name(m).to_string();
+                    let percent = kind != MetricKind::Count
+                        && kind != MetricKind::Unknown
+                        && header_says_percent(&name);
+                    Some(MetricInfo {
+                        name,
+                        kind,
+                        percent,
+                    })
+                })
+                .collect(),
+            default_minutes: self
+                .default_minutes()
+                .into_iter()
+                .map(|(i, m)| (self.columns[i].name.clone(), m))
+                .collect(),
+            choices: Choices {
+                clients: by_rows(self.client),
+                languages: by_rows(self.language),
+            },
         }
     }
 
@@ -208,9 +304,15 @@ impl Table {
 
     /// The identity column: `Instance user ID`, else e-mail, else username.
     pub(crate) fn identity(&self) -> Option<&TextColumn> {
-        self.text(self.user_id)
-            .or_else(|| self.text(self.email))
-            .or_else(|| self.text(self.username))
+        self.text(self.identity_index())
+    }
+
+    /// The index of the identity column.
+    pub(crate) fn identity_index(&self) -> Option<usize> {
+        [self.user_id, self.email, self.username]
+            .into_iter()
+            .find(|&i| self.text(i).is_some())
+            .flatten()
     }
 
     /// Finds out whether each user's rows are contiguous, and dated in order within them.

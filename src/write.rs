@@ -3,14 +3,12 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use serde_json::Value;
-
 use crate::column::{NULL_BOOL, NULL_DAY};
 use crate::date::{format_day, format_month};
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
 use crate::query::Filter;
-use crate::summary::Summary;
+use crate::summary::{Cell, Summary};
 use crate::table::{Data, Table};
 
 /// Guards a text cell against spreadsheet formula injection: a cell that starts with `=`, `+`, `-`,
@@ -31,11 +29,12 @@ fn io_error(e: impl std::fmt::Display) -> Error {
     Error::new(ErrorKind::Input, format!("writing CSV: {e}"))
 }
 
-fn cell_text(v: &Value) -> String {
-    match v {
-        Value::Null => String::new(),
-        Value::String(s) => guard_formula(s).into_owned(),
-        other => other.to_string(),
+fn cell_text(cell: &Cell) -> String {
+    match cell {
+        Cell::Null => String::new(),
+        Cell::Text(s) => guard_formula(s).into_owned(),
+        // Numbers and booleans as in the JSON.
+        other => serde_json::to_string(other).unwrap_or_default(),
     }
 }
 
@@ -44,34 +43,23 @@ impl Summary {
     /// group keys, one row of totals. Text cells are formula-guarded.
     pub fn to_csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
-        type Stats = serde_json::Map<String, Value>;
-        let rows: Vec<(Option<&Stats>, &Stats)> = if self.group_by.is_empty() {
-            vec![(None, &self.totals)]
+        let rows: Vec<(&[Cell], &[Cell])> = if self.group_by.is_empty() {
+            vec![(&[], &self.totals)]
         } else {
             self.groups
                 .iter()
-                .map(|g| (Some(&g.key), &g.stats))
+                .map(|g| (&g.key[..], &g.values[..]))
                 .collect()
         };
-        let key_names: Vec<String> = match self.groups.first() {
-            Some(g) if !self.group_by.is_empty() => g.key.keys().cloned().collect(),
-            _ => self.group_by.clone(),
-        };
-        let stat_names: Vec<&String> = self.totals.keys().collect();
-        let header = key_names
+        let header = self
+            .key_names
             .iter()
-            .map(|k| guard_formula(k).into_owned())
-            .chain(stat_names.iter().map(|s| guard_formula(s).into_owned()));
+            .chain(&self.metrics)
+            .map(|name| guard_formula(name).into_owned());
         // Writing into a Vec cannot fail.
         let _ = w.write_record(header);
-        for (key, stats) in rows {
-            let keys = key_names
-                .iter()
-                .map(|k| key.and_then(|m| m.get(k)).map_or(String::new(), cell_text));
-            let values = stat_names
-                .iter()
-                .map(|s| stats.get(s.as_str()).map_or(String::new(), cell_text));
-            let _ = w.write_record(keys.chain(values));
+        for (key, values) in rows {
+            let _ = w.write_record(key.iter().chain(values).map(cell_text));
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()
@@ -91,7 +79,7 @@ impl Table {
 
     /// Like [`Table::filtered_csv`], writing to `out`; returns the number of rows written.
     pub fn write_filtered_csv<W: Write>(&self, filter: &Filter, out: W) -> Result<usize, Error> {
-        let keeps = filter.compile(self)?;
+        let selection = self.select(filter)?;
         let mut w = csv::Writer::from_writer(out);
         w.write_record(
             self.columns
@@ -102,7 +90,7 @@ impl Table {
         let mut cells: Vec<String> = vec![String::new(); self.columns.len()];
         let mut written = 0;
         for row in 0..self.rows {
-            if !keeps(row) {
+            if !selection.keeps(row) {
                 continue;
             }
             for (cell, column) in cells.iter_mut().zip(&self.columns) {

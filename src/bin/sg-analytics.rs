@@ -289,7 +289,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             eprintln!(
                 "sg-analytics: {} warning(s), {} row(s) skipped; the first: line {}: {}",
                 info.warnings_total,
-                info.skipped_rows,
+                info.input.skipped_rows,
                 info.warnings[0].line,
                 info.warnings[0].message
             );

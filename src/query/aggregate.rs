@@ -1,0 +1,236 @@
+//! Aggregation: the accumulators a set of metrics needs, filled over a grouping's runs, and each
+//! metric's value per group, following the metric contract of `DESIGN.md`.
+
+use crate::column::{Acc, NumColumn};
+use crate::summary::Cell;
+use crate::table::{Data, Measure, Table};
+
+use super::distinct::{self, DistinctCounts, DistinctNeeds};
+use super::group::Grouping;
+use super::spec::Metric;
+
+/// What a set of metrics needs computed: distinct counts, and per column a sum, a count of
+/// non-empty cells, or a weighted sum.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Needs {
+    pub distinct: DistinctNeeds,
+    /// Column indexes to sum.
+    pub sums: Vec<usize>,
+    /// Columns whose non-empty cells are counted (row means).
+    pub counts: Vec<usize>,
+    /// Columns with a suggestion-weighted mean.
+    pub weighted: Vec<usize>,
+}
+
+impl Needs {
+    pub fn of(table: &Table, metrics: &[Metric], minutes: &[(usize, f64)]) -> Needs {
+        let mut needs = Needs::default();
+        let sum = |i: usize, needs: &mut Needs| {
+            if !needs.sums.contains(&i) {
+                needs.sums.push(i);
+            }
+        };
+        for &metric in metrics {
+            match metric {
+                Metric::Rows => {}
+                Metric::Users => needs.distinct.users = true,
+                Metric::ActiveUsers => needs.distinct.active_users = true,
+                Metric::AvgDau => needs.distinct.active_user_days = true,
+                Metric::AvgDaysActivePerUser => {
+                    needs.distinct.users = true;
+                    needs.distinct.user_days = true;
+                }
+                Metric::HoursSaved => minutes.iter().for_each(|&(i, _)| sum(i, &mut needs)),
+                Metric::Column(i) => match table.columns[i].measure {
+                    Some(Measure::Sum) => sum(i, &mut needs),
+                    Some(Measure::Ratio {
+                        numerator,
+                        denominator,
+                        ..
+                    }) => {
+                        sum(numerator, &mut needs);
+                        sum(denominator, &mut needs);
+                    }
+                    Some(Measure::WeightedMean { .. }) => needs.weighted.push(i),
+                    Some(Measure::Mean) => {
+                        sum(i, &mut needs);
+                        needs.counts.push(i);
+                    }
+                    None => {}
+                },
+            }
+        }
+        needs
+    }
+}
+
+/// The accumulated state of every group of a grouping.
+pub(crate) struct Stats {
+    pub rows: Vec<u64>,
+    pub distinct: DistinctCounts,
+    /// Calendar days in each group's part of the range (`None` without daily figures).
+    pub days_in_range: Option<Vec<u64>>,
+    /// Per column index: sums, counts of non-empty cells, Σ(weight × value) and Σ weight.
+    sums: Vec<Option<Acc>>,
+    counts: Vec<Option<Vec<u32>>>,
+    weighted: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+}
+
+/// The range of days that daily averages are taken over: the filter's from/to where given, else
+/// the data's first and last date (`None` without day grain).
+pub(crate) fn average_range(
+    table: &Table,
+    from: Option<i32>,
+    to: Option<i32>,
+) -> Option<(i32, i32)> {
+    match (from.or(table.first_date), to.or(table.last_date)) {
+        (Some(lo), Some(hi)) if table.granularity.has_days() && lo <= hi => Some((lo, hi)),
+        _ => None,
+    }
+}
+
+impl Stats {
+    /// Fills what `needs` asks for over the grouping.
+    pub fn compute(
+        table: &Table,
+        grouping: &Grouping,
+        needs: &Needs,
+        range: Option<(i32, i32)>,
+    ) -> Stats {
+        let n = grouping.len();
+        let mut rows = vec![0u64; n];
+        for run in &grouping.runs {
+            rows[run.group] += (run.end - run.start) as u64;
+        }
+        let columns = table.columns.len();
+        let mut stats = Stats {
+            rows,
+            distinct: DistinctCounts::default(),
+            days_in_range: None,
+            sums: vec![None; columns],
+            counts: vec![None; columns],
+            weighted: vec![None; columns],
+        };
+        // Runs pay off when they are long (groups of users or dates in a sorted export); when the
+        // group changes on most rows (client, language), summing a row at a time is cheaper.
+        let kept: u64 = stats.rows.iter().sum();
+        let ids = grouping
+            .ids
+            .as_deref()
+            .filter(|_| (grouping.runs.len() as u64) * 4 > kept);
+        let num = |i: usize| match &table.columns[i].data {
+            Data::Num(values) => Some(values),
+            _ => None,
+        };
+        for &i in &needs.sums {
+            let Some(values) = num(i) else { continue };
+            let mut acc = values.accumulator(n);
+            let mut counts = needs.counts.contains(&i).then(|| vec![0u32; n]);
+            match ids {
+                Some(ids) => values.accumulate_rows(ids, &mut acc, counts.as_deref_mut()),
+                None => values.accumulate_runs(&grouping.runs, &mut acc, counts.as_deref_mut()),
+            }
+            stats.sums[i] = Some(acc);
+            stats.counts[i] = counts;
+        }
+        for &i in &needs.weighted {
+            let (Some(values), Some(Measure::WeightedMean { weight })) =
+                (num(i), table.columns[i].measure)
+            else {
+                continue;
+            };
+            if let Some(weights) = num(weight) {
+                stats.weighted[i] = Some(values.weighted_sums(weights, &grouping.runs, n));
+            }
+        }
+        if needs.distinct.any() {
+            stats.distinct = distinct::count(table, grouping, needs.distinct, range.is_some());
+        }
+        if let (Some(range), Some(_)) = (range, table.dates()) {
+            stats.days_in_range = Some(grouping.days_in_range(table, range));
+        }
+        stats
+    }
+
+    fn sum(&self, table: &Table, i: usize, g: usize) -> f64 {
+        match (&table.columns[i].data, &self.sums[i]) {
+            (Data::Num(n), Some(acc)) => n.sum_value(acc, g),
+            _ => 0.0,
+        }
+    }
+
+    /// The value of `metric` for group `g`.
+    pub fn value(&self, table: &Table, metric: Metric, g: usize, minutes: &[(usize, f64)]) -> Cell {
+        let has_users = table.identity().is_some();
+        let count = |v: &[u64]| {
+            if has_users {
+                Cell::Int(v[g] as i64)
+            } else {
+                Cell::Null
+            }
+        };
+        let daily = |num: &[u64], den: u64| match &self.days_in_range {
+            Some(_) if has_users => ratio(num[g] as f64, den as f64),
+            _ => Cell::Null,
+        };
+        match metric {
+            Metric::Rows => Cell::Int(self.rows[g] as i64),
+            Metric::Users => count(&self.distinct.users),
+            Metric::ActiveUsers => count(&self.distinct.active_users),
+            Metric::AvgDau => daily(
+                &self.distinct.active_user_days,
+                self.days_in_range.as_ref().map_or(0, |d| d[g]),
+            ),
+            Metric::AvgDaysActivePerUser => daily(&self.distinct.user_days, self.distinct.users[g]),
+            Metric::HoursSaved => Cell::float(
+                minutes
+                    .iter()
+                    .map(|&(i, m)| self.sum(table, i, g) * m / 60.0)
+                    .sum(),
+            ),
+            Metric::Column(i) => {
+                let Data::Num(values) = &table.columns[i].data else {
+                    return Cell::Null;
+                };
+                match table.columns[i].measure {
+                    Some(Measure::Sum) => sum_cell(values, self.sums[i].as_ref(), g),
+                    Some(Measure::Ratio {
+                        numerator,
+                        denominator,
+                        factor,
+                    }) => ratio(
+                        f64::from(factor) * self.sum(table, numerator, g),
+                        self.sum(table, denominator, g),
+                    ),
+                    Some(Measure::WeightedMean { .. }) => match &self.weighted[i] {
+                        Some((num, den)) => ratio(num[g], den[g]),
+                        None => Cell::Null,
+                    },
+                    Some(Measure::Mean) => match &self.counts[i] {
+                        Some(c) => ratio(self.sum(table, i, g), f64::from(c[g])),
+                        None => Cell::Null,
+                    },
+                    None => Cell::Null,
+                }
+            }
+        }
+    }
+}
+
+/// A sum: exact integers for whole-number columns, else the float.
+fn sum_cell(values: &NumColumn, acc: Option<&Acc>, g: usize) -> Cell {
+    match acc {
+        Some(Acc::Int(s)) if values.scale == 0 => Cell::Int(s[g]),
+        Some(acc) => Cell::float(values.sum_value(acc, g)),
+        None => Cell::Null,
+    }
+}
+
+/// `num / den`, or null when the denominator is 0.
+fn ratio(num: f64, den: f64) -> Cell {
+    if den == 0.0 {
+        Cell::Null
+    } else {
+        Cell::float(num / den)
+    }
+}

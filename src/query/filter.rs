@@ -1,0 +1,213 @@
+//! A [`Filter`] resolved against a table into a [`Selection`]: which rows are kept, computed once
+//! per filter and shared by every query that uses it.
+
+use crate::column::{TextColumn, NULL_DAY};
+use crate::date::{format_day, month_end, month_start, parse_day};
+use crate::error::Error;
+use crate::table::{Data, Table};
+
+use super::spec::Filter;
+
+/// The rows a filter keeps.
+#[derive(Debug)]
+pub(crate) struct Selection {
+    /// `keep[row]`; `None` when every row is kept.
+    keep: Option<Vec<bool>>,
+    /// The filter's first and last day, when given.
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+}
+
+impl Selection {
+    /// Whether the row is kept.
+    #[inline]
+    pub fn keeps(&self, row: usize) -> bool {
+        self.keep.as_ref().is_none_or(|k| k[row])
+    }
+
+    /// The mask, or `None` when every row is kept.
+    pub fn mask(&self) -> Option<&[bool]> {
+        self.keep.as_deref()
+    }
+}
+
+fn parse_filter_day(field: &str, value: &Option<String>) -> Result<Option<i32>, Error> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => parse_day(s).map(Some).ok_or_else(|| {
+            Error::query(format!(
+                "filter.{field}: expected a date as YYYY-MM-DD, found {s:?}"
+            ))
+        }),
+    }
+}
+
+/// For each dictionary entry: whether it is one of `wanted` (exact, any case).
+fn matches_list(column: &TextColumn, wanted: &[String]) -> Vec<bool> {
+    let wanted: Vec<String> = wanted.iter().map(|w| w.trim().to_lowercase()).collect();
+    column
+        .values
+        .iter()
+        .map(|v| wanted.contains(&v.to_lowercase()))
+        .collect()
+}
+
+/// Clears `keep[row]` where the row's dictionary entry is not wanted.
+fn keep_codes(keep: &mut [bool], column: &TextColumn, wanted: &[bool]) {
+    column
+        .codes
+        .for_each(|row, code| keep[row] &= wanted[code as usize]);
+}
+
+impl Filter {
+    /// Checks the filter against the table and finds the rows it keeps.
+    pub(crate) fn select(&self, table: &Table) -> Result<Selection, Error> {
+        let from = parse_filter_day("from", &self.from)?;
+        let to = parse_filter_day("to", &self.to)?;
+        if let (Some(f), Some(t)) = (from, to) {
+            if f > t {
+                return Err(Error::query(format!(
+                    "filter.from ({}) is after filter.to ({})",
+                    format_day(f),
+                    format_day(t)
+                )));
+            }
+        }
+        if (from.is_some() || to.is_some()) && table.date.is_none() {
+            return Err(Error::query(format!(
+                "cannot filter by date: this {} export has no dates",
+                table.granularity
+            )));
+        }
+        let user_columns: Vec<&TextColumn> = [table.user_id, table.email, table.username]
+            .into_iter()
+            .filter_map(|i| table.text(i))
+            .collect();
+        let search = self
+            .user_search
+            .as_deref()
+            .map(|s| s.trim().to_lowercase())
+            .filter(|s| !s.is_empty());
+        let by_user = !self.users.is_empty() || search.is_some();
+        if by_user && user_columns.is_empty() {
+            return Err(Error::query(
+                "cannot filter by user: the export has no user ID, e-mail or username column",
+            ));
+        }
+        let list = |index: Option<usize>, wanted: &[String], what: &str| {
+            if wanted.is_empty() {
+                return Ok(None);
+            }
+            let column = table.text(index).ok_or_else(|| {
+                Error::query(format!(
+                    "cannot filter by {what}: this {} export has no {what} column",
+                    table.granularity
+                ))
+            })?;
+            Ok::<_, Error>(Some((column, matches_list(column, wanted))))
+        };
+        let clients = list(table.client, &self.clients, "client")?;
+        let languages = list(table.language, &self.languages, "language")?;
+        let active = match (
+            self.active_only,
+            table.active.map(|i| &table.columns[i].data),
+        ) {
+            (false, _) => None,
+            (true, Some(Data::Bool(b))) => Some(b.as_slice()),
+            (true, _) => {
+                return Err(Error::query(
+                    "cannot keep active users only: the export has no Active Sourcegraph User \
+                     column",
+                ))
+            }
+        };
+        let service = match (self.exclude_service_accounts, &table.user_flags) {
+            (false, _) => None,
+            (true, Some(flags)) if table.text(table.user_id).is_some() => {
+                table.text(table.user_id).map(|ids| (ids, flags))
+            }
+            (true, _) => {
+                return Err(Error::query(
+                    "cannot exclude service accounts: load the user registry first",
+                ))
+            }
+        };
+
+        let dated = from.is_some() || to.is_some();
+        let filtered = dated
+            || by_user
+            || clients.is_some()
+            || languages.is_some()
+            || active.is_some()
+            || service.is_some();
+        if !filtered {
+            return Ok(Selection {
+                keep: None,
+                from,
+                to,
+            });
+        }
+        let mut keep = vec![true; table.rows];
+        if let (true, Some(dates)) = (dated, table.dates()) {
+            let month_rows = !table.granularity.has_days();
+            let kept = |d: i32| {
+                if d == NULL_DAY {
+                    return false;
+                }
+                let (lo, hi) = if month_rows {
+                    (month_start(d), month_end(d))
+                } else {
+                    (d, d)
+                };
+                !(from.is_some_and(|f| hi < f) || to.is_some_and(|t| lo > t))
+            };
+            // Exports repeat dates in long runs: decide once per run of equal dates.
+            let (mut last, mut last_kept) = (NULL_DAY, false);
+            for (k, &d) in keep.iter_mut().zip(dates) {
+                if d != last {
+                    (last, last_kept) = (d, kept(d));
+                }
+                *k = last_kept && d != NULL_DAY;
+            }
+        }
+        if by_user {
+            let mut any = vec![false; table.rows];
+            for column in user_columns {
+                let hits: Vec<bool> = column
+                    .values
+                    .iter()
+                    .zip(matches_list(column, &self.users))
+                    .map(|(value, exact)| {
+                        exact
+                            || search
+                                .as_deref()
+                                .is_some_and(|s| value.to_lowercase().contains(s))
+                    })
+                    .collect();
+                column
+                    .codes
+                    .for_each(|row, code| any[row] |= hits[code as usize]);
+            }
+            for (k, a) in keep.iter_mut().zip(any) {
+                *k &= a;
+            }
+        }
+        for (column, wanted) in [&clients, &languages].into_iter().flatten() {
+            keep_codes(&mut keep, column, wanted);
+        }
+        if let Some(active) = active {
+            for (k, &a) in keep.iter_mut().zip(active) {
+                *k &= a == 1;
+            }
+        }
+        if let Some((ids, flags)) = service {
+            let human: Vec<bool> = flags.iter().map(|f| f & 1 == 0).collect();
+            keep_codes(&mut keep, ids, &human);
+        }
+        Ok(Selection {
+            keep: Some(keep),
+            from,
+            to,
+        })
+    }
+}

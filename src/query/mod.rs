@@ -1,0 +1,565 @@
+//! Queries over a [`Table`]: filter, group, aggregate with the metric contract of `DESIGN.md`, sort
+//! and page.
+//!
+//! A query runs in stages, each kept for the next query that can use it: the [`Filter`] becomes a
+//! selection of rows (`filter`), the selection is cut into groups (`group`), and only then are the
+//! metrics computed (`aggregate`, `distinct`), and only those asked for. A sorted, paged table
+//! computes its sort metric for every group and everything else for the returned page alone.
+//! Values stay typed until the [`Summary`] is serialized.
+
+mod aggregate;
+mod distinct;
+mod filter;
+mod group;
+mod spec;
+
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use crate::column::NULL_DAY;
+use crate::date::{format_day, format_month, week_start};
+use crate::error::Error;
+use crate::summary::{Cell, Group, Summary};
+use crate::table::{Measure, Table};
+
+use aggregate::{average_range, Needs, Stats};
+pub(crate) use filter::Selection;
+use group::Grouping;
+use spec::{group_keys, minutes_saved};
+pub use spec::{Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub(crate) use spec::{Key, Metric};
+
+/// Minutes saved per feature, as (column index, minutes).
+type Minutes = Vec<(usize, f64)>;
+
+/// How many groupings of the current filter a [`QueryCache`] keeps (the page's view uses four:
+/// the table's keys, the time chart's, client and language).
+const MAX_GROUPINGS: usize = 4;
+
+/// What one filter's queries share: its selection, its groupings (most recently used last), its
+/// totals, and the order of the last sorted table.
+struct FilterState {
+    filter: Filter,
+    selection: Rc<Selection>,
+    groupings: Vec<Rc<Grouping>>,
+    /// Totals known so far, with the minutes they were computed with.
+    totals: Vec<(Metric, Minutes, Cell)>,
+    order: Option<CachedOrder>,
+}
+
+/// The order of the groups of the last table.
+struct CachedOrder {
+    keys: Vec<Key>,
+    sort: Option<Sort>,
+    minutes: Vec<(usize, f64)>,
+    order: Rc<Vec<u32>>,
+}
+
+/// Keeps the work of one filter (the rows it keeps, the groups, the totals, the order of a sorted
+/// table) between queries, so that the queries of one view, and paging or sorting the table
+/// later, do not scan the table again. It holds one filter at a time: a query with another filter
+/// replaces it, so its memory is bounded (at most a row mask and four group-id vectors).
+///
+/// A cache belongs to one table: drop it (or call [`QueryCache::clear`]) when the table changes.
+#[derive(Default)]
+pub struct QueryCache {
+    state: Option<FilterState>,
+    /// Per text column: each dictionary entry's rank in case-insensitive order.
+    ranks: Vec<(usize, Rc<Vec<u32>>)>,
+}
+
+impl std::fmt::Debug for QueryCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryCache")
+            .field("filter", &self.state.as_ref().map(|s| &s.filter))
+            .finish()
+    }
+}
+
+impl Table {
+    /// Answers a query: totals over the kept rows and, with `groupBy`, one entry per group.
+    pub fn summarize(&self, query: &Query) -> Result<Summary, Error> {
+        QueryCache::default().summarize(self, query)
+    }
+
+    /// Answers several queries at once, sharing the filtering, the grouping and the totals
+    /// between those that have them in common (the queries of one view).
+    pub fn summarize_many(&self, queries: &[Query]) -> Result<Vec<Summary>, Error> {
+        QueryCache::default().summarize_many(self, queries)
+    }
+
+    /// The rows a filter keeps.
+    pub(crate) fn select(&self, filter: &Filter) -> Result<Selection, Error> {
+        filter.select(self)
+    }
+}
+
+impl QueryCache {
+    /// An empty cache.
+    pub fn new() -> QueryCache {
+        QueryCache::default()
+    }
+
+    /// Forgets everything (the table changed).
+    pub fn clear(&mut self) {
+        *self = QueryCache::default();
+    }
+
+    /// Like [`Table::summarize_many`], keeping what the next queries can use.
+    pub fn summarize_many(
+        &mut self,
+        table: &Table,
+        queries: &[Query],
+    ) -> Result<Vec<Summary>, Error> {
+        queries
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                self.summarize(table, q).map_err(|e| {
+                    if queries.len() == 1 {
+                        e
+                    } else {
+                        Error::new(e.kind(), format!("query {}: {}", i + 1, e.message()))
+                    }
+                })
+            })
+            .collect()
+    }
+
+    /// Like [`Table::summarize`], keeping what the next queries can use.
+    pub fn summarize(&mut self, table: &Table, query: &Query) -> Result<Summary, Error> {
+        let keys = group_keys(table, &query.group_by)?;
+        let minutes = minutes_saved(table, &query.minutes_saved)?;
+        let metrics = table.requested_metrics(query.metrics.as_deref())?;
+        let key_fields = key_fields(table, &keys);
+        let sort = query
+            .sort
+            .as_ref()
+            .map(|s| resolve_sort(table, &key_fields, s))
+            .transpose()?;
+        self.use_filter(table, &query.filter)?;
+        let state = self.state.as_mut().expect("use_filter sets the state");
+        let range = average_range(table, state.selection.from, state.selection.to);
+
+        let totals = totals(table, state, &metrics, &minutes, range)?;
+        let (groups, groups_total) = if keys.is_empty() {
+            (Vec::new(), 0)
+        } else {
+            let grouping = grouping(table, state, &keys)?;
+            let order = self.order(
+                table,
+                &grouping,
+                query.sort.as_ref(),
+                sort.as_ref(),
+                &minutes,
+                range,
+            );
+            let start = query.offset.min(order.len());
+            let end = start.saturating_add(query.limit.unwrap_or(usize::MAX).min(order.len()));
+            let page = &order[start..end.min(order.len())];
+            let paged = grouping.restrict(page);
+            let stats = Stats::compute(table, &paged, &Needs::of(table, &metrics, &minutes), range);
+            let groups = paged
+                .reps
+                .iter()
+                .enumerate()
+                .map(|(g, &row)| Group {
+                    key: key_fields
+                        .iter()
+                        .map(|f| f.cell(table, row as usize))
+                        .collect(),
+                    values: metrics
+                        .iter()
+                        .map(|&m| stats.value(table, m, g, &minutes))
+                        .collect(),
+                })
+                .collect();
+            (groups, grouping.len())
+        };
+
+        Ok(Summary {
+            input: table.input(),
+            warnings: query.include_warnings.then(|| table.warnings.clone()),
+            warnings_total: table.warnings_total,
+            metrics: metrics
+                .iter()
+                .map(|&m| table.metric_name(m).to_string())
+                .collect(),
+            totals,
+            key_names: key_fields.iter().map(|f| f.name().to_string()).collect(),
+            groups,
+            groups_total,
+            group_by: keys.iter().map(|k| k.name().to_string()).collect(),
+            approximate: table
+                .columns
+                .iter()
+                .filter(|c| {
+                    matches!(
+                        c.measure,
+                        Some(Measure::WeightedMean { .. } | Measure::Mean)
+                    )
+                })
+                .map(|c| c.name.clone())
+                .collect(),
+            minutes_saved: minutes
+                .iter()
+                .map(|&(i, m)| (table.columns[i].name.clone(), m))
+                .collect(),
+        })
+    }
+
+    /// Makes `filter` the current one (keeping its state when it already is).
+    fn use_filter(&mut self, table: &Table, filter: &Filter) -> Result<(), Error> {
+        if self.state.as_ref().is_some_and(|s| &s.filter == filter) {
+            return Ok(());
+        }
+        let selection = Rc::new(table.select(filter)?);
+        self.state = Some(FilterState {
+            filter: filter.clone(),
+            selection,
+            groupings: Vec::new(),
+            totals: Vec::new(),
+            order: None,
+        });
+        Ok(())
+    }
+
+    /// The groups of the grouping in the order of `sort` (by the keys without one), from the
+    /// cached order when the last table asked the same.
+    fn order(
+        &mut self,
+        table: &Table,
+        grouping: &Grouping,
+        asked: Option<&Sort>,
+        sort: Option<&SortBy>,
+        minutes: &[(usize, f64)],
+        range: Option<(i32, i32)>,
+    ) -> Rc<Vec<u32>> {
+        let by_metric = matches!(sort, Some(SortBy::Metric(..)));
+        let state = self.state.as_ref().expect("use_filter sets the state");
+        if let Some(cached) = &state.order {
+            if cached.keys == grouping.keys
+                && cached.sort.as_ref() == asked
+                && (!by_metric || cached.minutes == minutes)
+            {
+                return Rc::clone(&cached.order);
+            }
+        }
+        let order = Rc::new(self.sorted(table, grouping, sort, minutes, range));
+        let state = self.state.as_mut().expect("use_filter sets the state");
+        state.order = Some(CachedOrder {
+            keys: grouping.keys.clone(),
+            sort: asked.cloned(),
+            minutes: minutes.to_vec(),
+            order: Rc::clone(&order),
+        });
+        order
+    }
+
+    fn sorted(
+        &mut self,
+        table: &Table,
+        grouping: &Grouping,
+        sort: Option<&SortBy>,
+        minutes: &[(usize, f64)],
+        range: Option<(i32, i32)>,
+    ) -> Vec<u32> {
+        let ranks: Vec<Vec<Option<u64>>> = grouping
+            .keys
+            .iter()
+            .map(|&k| self.key_ranks(table, grouping, KeyField::Key(k)))
+            .collect();
+        let by_keys = |a: u32, b: u32| {
+            ranks
+                .iter()
+                .map(|r| compare(r[a as usize], r[b as usize], false))
+                .find(|o| o.is_ne())
+                .unwrap_or(Ordering::Equal)
+        };
+        let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
+        match sort {
+            None => order.sort_by(|&a, &b| by_keys(a, b)),
+            Some(SortBy::Key(field, desc)) => {
+                let r = self.key_ranks(table, grouping, *field);
+                order.sort_by(|&a, &b| {
+                    compare(r[a as usize], r[b as usize], *desc).then_with(|| by_keys(a, b))
+                });
+            }
+            Some(SortBy::Metric(metric, desc)) => {
+                let stats = Stats::compute(
+                    table,
+                    grouping,
+                    &Needs::of(table, &[*metric], minutes),
+                    range,
+                );
+                let values: Vec<Option<f64>> = (0..grouping.len())
+                    .map(|g| stats.value(table, *metric, g, minutes).as_f64())
+                    .collect();
+                order.sort_by(|&a, &b| {
+                    compare_f64(values[a as usize], values[b as usize], *desc)
+                        .then_with(|| by_keys(a, b))
+                });
+            }
+        }
+        order
+    }
+
+    /// Each group's rank by one key field (`None` for an empty value, which sorts last).
+    fn key_ranks(
+        &mut self,
+        table: &Table,
+        grouping: &Grouping,
+        field: KeyField,
+    ) -> Vec<Option<u64>> {
+        let dates = table.dates();
+        let day = |row: u32| dates.map_or(NULL_DAY, |d| d[row as usize]);
+        let text = |i: Option<usize>, cache: &mut Self| {
+            let column = table.text(i)?;
+            let ranks = cache.text_ranks(table, i?);
+            Some((column, ranks))
+        };
+        let column_index = match field {
+            KeyField::Key(Key::User) => table.identity_index(),
+            KeyField::Key(Key::Client) => table.client,
+            KeyField::Key(Key::Language) => table.language,
+            KeyField::Email => table.email,
+            KeyField::Username => table.username,
+            _ => None,
+        };
+        match field {
+            KeyField::Key(k) if k.is_time() => grouping
+                .reps
+                .iter()
+                .map(|&row| {
+                    let d = day(row);
+                    (d != NULL_DAY).then(|| {
+                        let start = match k {
+                            Key::Week => week_start(d),
+                            Key::Month => crate::date::month_start(d),
+                            _ => d,
+                        };
+                        (i64::from(start) - i64::from(i32::MIN)) as u64
+                    })
+                })
+                .collect(),
+            KeyField::ServiceAccount | KeyField::SiteAdmin => grouping
+                .reps
+                .iter()
+                .map(|&row| match field.cell(table, row as usize) {
+                    Cell::Bool(b) => Some(u64::from(b)),
+                    _ => None,
+                })
+                .collect(),
+            _ => match text(column_index, self) {
+                Some((column, ranks)) => grouping
+                    .reps
+                    .iter()
+                    .map(|&row| Some(u64::from(ranks[column.codes.get(row as usize) as usize])))
+                    .collect(),
+                None => vec![None; grouping.len()],
+            },
+        }
+    }
+
+    /// The case-insensitive rank of each entry of a text column's dictionary (equal when the
+    /// texts differ only in case).
+    fn text_ranks(&mut self, table: &Table, index: usize) -> Rc<Vec<u32>> {
+        if let Some((_, ranks)) = self.ranks.iter().find(|(i, _)| *i == index) {
+            return Rc::clone(ranks);
+        }
+        let values = &table.text(Some(index)).map_or(&[][..], |t| &t.values[..]);
+        let folded: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
+        let mut sorted: Vec<u32> = (0..values.len() as u32).collect();
+        sorted.sort_by(|&a, &b| folded[a as usize].cmp(&folded[b as usize]));
+        let mut ranks = vec![0u32; values.len()];
+        let mut rank = 0u32;
+        for (i, &code) in sorted.iter().enumerate() {
+            if i > 0 && folded[code as usize] != folded[sorted[i - 1] as usize] {
+                rank = i as u32;
+            }
+            ranks[code as usize] = rank;
+        }
+        let ranks = Rc::new(ranks);
+        self.ranks.push((index, Rc::clone(&ranks)));
+        ranks
+    }
+}
+
+/// The cached grouping of the current filter by `keys`, or a new one (dropping the least
+/// recently used beyond [`MAX_GROUPINGS`]).
+fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<Grouping>, Error> {
+    if let Some(at) = state.groupings.iter().position(|g| g.keys == keys) {
+        let found = state.groupings.remove(at);
+        state.groupings.push(Rc::clone(&found));
+        return Ok(found);
+    }
+    let made = Rc::new(Grouping::new(table, keys, &state.selection)?);
+    if state.groupings.len() >= MAX_GROUPINGS {
+        state.groupings.remove(0);
+    }
+    state.groupings.push(Rc::clone(&made));
+    Ok(made)
+}
+
+/// The totals of `metrics` over the current filter's rows, computing (together) only those not
+/// known yet.
+fn totals(
+    table: &Table,
+    state: &mut FilterState,
+    metrics: &[Metric],
+    minutes: &[(usize, f64)],
+    range: Option<(i32, i32)>,
+) -> Result<Vec<Cell>, Error> {
+    let known = |state: &FilterState, m: Metric| {
+        state
+            .totals
+            .iter()
+            .find(|(k, mins, _)| *k == m && (m != Metric::HoursSaved || mins == minutes))
+            .map(|(_, _, c)| c.clone())
+    };
+    let missing: Vec<Metric> = metrics
+        .iter()
+        .copied()
+        .filter(|&m| known(state, m).is_none())
+        .collect();
+    if !missing.is_empty() {
+        let all = grouping(table, state, &[])?;
+        let stats = Stats::compute(table, &all, &Needs::of(table, &missing, minutes), range);
+        for m in missing {
+            let value = stats.value(table, m, 0, minutes);
+            state.totals.push((m, minutes.to_vec(), value));
+        }
+    }
+    Ok(metrics.iter().filter_map(|&m| known(state, m)).collect())
+}
+
+/// A field of a group's key: a group key, or what groups by user also carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum KeyField {
+    Key(Key),
+    Email,
+    Username,
+    ServiceAccount,
+    SiteAdmin,
+}
+
+impl KeyField {
+    fn name(self) -> &'static str {
+        match self {
+            KeyField::Key(k) => k.name(),
+            KeyField::Email => "email",
+            KeyField::Username => "username",
+            KeyField::ServiceAccount => "serviceAccount",
+            KeyField::SiteAdmin => "siteAdmin",
+        }
+    }
+
+    /// The field's value on a row.
+    fn cell(self, table: &Table, row: usize) -> Cell {
+        let text = |i: Option<usize>| {
+            table
+                .text(i)
+                .map_or(Cell::Null, |t| Cell::Text(t.value(row).to_string()))
+        };
+        let date = table.dates().map_or(NULL_DAY, |d| d[row]);
+        let day = |f: fn(i32) -> String| {
+            if date == NULL_DAY {
+                Cell::Null
+            } else {
+                Cell::Text(f(date))
+            }
+        };
+        let flag = |bit: u8| match (&table.user_flags, table.text(table.user_id)) {
+            (Some(flags), Some(ids)) => Cell::Bool(flags[ids.codes.get(row) as usize] & bit != 0),
+            _ => Cell::Null,
+        };
+        match self {
+            KeyField::Key(Key::User) => text(table.identity_index()),
+            KeyField::Key(Key::Day) => day(format_day),
+            KeyField::Key(Key::Week) => day(|d| format_day(week_start(d))),
+            KeyField::Key(Key::Month) => day(format_month),
+            KeyField::Key(Key::Client) => text(table.client),
+            KeyField::Key(Key::Language) => text(table.language),
+            KeyField::Email => text(table.email),
+            KeyField::Username => text(table.username),
+            KeyField::ServiceAccount => flag(1),
+            KeyField::SiteAdmin => flag(2),
+        }
+    }
+}
+
+/// The fields of each group's key: the group keys in order; after `user`, when the export has
+/// user IDs, the e-mail and username, and with a joined registry the service-account and
+/// site-admin flags.
+fn key_fields(table: &Table, keys: &[Key]) -> Vec<KeyField> {
+    let mut fields = Vec::new();
+    for &key in keys {
+        fields.push(KeyField::Key(key));
+        if key == Key::User && table.user_id.is_some() {
+            if table.email.is_some() {
+                fields.push(KeyField::Email);
+            }
+            if table.username.is_some() {
+                fields.push(KeyField::Username);
+            }
+            if table.user_flags.is_some() {
+                fields.extend([KeyField::ServiceAccount, KeyField::SiteAdmin]);
+            }
+        }
+    }
+    fields
+}
+
+/// What a sort names, resolved.
+enum SortBy {
+    Key(KeyField, bool),
+    Metric(Metric, bool),
+}
+
+fn resolve_sort(table: &Table, fields: &[KeyField], sort: &Sort) -> Result<SortBy, Error> {
+    let name = sort.by.trim();
+    if let Some(&field) = fields.iter().find(|f| f.name() == name) {
+        return Ok(SortBy::Key(field, sort.desc));
+    }
+    let metrics = table.metrics();
+    if let Some(&metric) = metrics.iter().find(|&&m| table.metric_name(m) == name) {
+        return Ok(SortBy::Metric(metric, sort.desc));
+    }
+    let mut known: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    known.extend(metrics.iter().map(|&m| table.metric_name(m)));
+    Err(Error::query(format!(
+        "cannot sort by {name:?}: expected a group key or a metric ({})",
+        known.join(", ")
+    )))
+}
+
+/// Orders two optional sort values: empty values last, either way.
+fn compare<T: PartialOrd + Copy>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Greater,
+        (Some(_), None) => Ordering::Less,
+        (Some(x), Some(y)) => {
+            let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+    }
+}
+
+fn compare_f64(a: Option<f64>, b: Option<f64>, desc: bool) -> Ordering {
+    match (a, b) {
+        (Some(x), Some(y)) => {
+            let o = x.total_cmp(&y);
+            if desc {
+                o.reverse()
+            } else {
+                o
+            }
+        }
+        _ => compare(a, b, desc),
+    }
+}

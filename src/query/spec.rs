@@ -1,0 +1,357 @@
+//! What a query asks for: the JSON-facing [`Query`], [`Filter`] and [`Sort`], the group keys, the
+//! metrics a summary can carry, and the minutes saved per feature. Every surface (CLI, JS API, the
+//! page through `info()`) takes these rules from here.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::error::Error;
+use crate::schema::KnownColumn;
+use crate::table::{Data, Measure, Table};
+
+/// Minutes saved per use of a feature, by default: `hoursSaved` = Σ count × minutes / 60.
+pub const DEFAULT_MINUTES_SAVED: &[(KnownColumn, f64)] = &[
+    (KnownColumn::CompletionAcceptances, 2.0),
+    (KnownColumn::AutoEditAccepted, 2.0),
+    (KnownColumn::ChatEvents, 5.0),
+    (KnownColumn::CommandEvents, 5.0),
+    (KnownColumn::Searches, 5.0),
+    (KnownColumn::CodeNavigationEvents, 1.0),
+];
+
+/// Short names accepted for the features in `minutesSaved`, beside the column names.
+const FEATURE_ALIASES: &[(&str, KnownColumn)] = &[
+    ("completions", KnownColumn::CompletionAcceptances),
+    ("autoedits", KnownColumn::AutoEditAccepted),
+    ("auto-edits", KnownColumn::AutoEditAccepted),
+    ("chat", KnownColumn::ChatEvents),
+    ("commands", KnownColumn::CommandEvents),
+    ("searches", KnownColumn::Searches),
+    ("search", KnownColumn::Searches),
+    ("navigation", KnownColumn::CodeNavigationEvents),
+    ("codenavigation", KnownColumn::CodeNavigationEvents),
+];
+
+/// What to summarize and how. Every field is optional in JSON (camelCase); unknown fields are an
+/// error, so a typo is not silently ignored.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Query {
+    /// Group keys, in order: `user`, `day`, `week`, `month`, `client`, `language`. Default: none
+    /// (totals only).
+    pub group_by: Vec<String>,
+    /// Which rows to keep. Default: all.
+    pub filter: Filter,
+    /// The order of the groups. Default: by the group keys, ascending.
+    pub sort: Option<Sort>,
+    /// At most this many groups. Default: all.
+    pub limit: Option<usize>,
+    /// Skip this many groups first. Default: 0.
+    pub offset: usize,
+    /// Minutes saved per use of a feature, by column name (or `completions`, `autoEdits`, `chat`,
+    /// `commands`, `searches`, `navigation`). Default: [`DEFAULT_MINUTES_SAVED`]; entries given
+    /// here replace those defaults one by one.
+    pub minutes_saved: BTreeMap<String, f64>,
+    /// Only these metrics (structural fields such as `users` or `hoursSaved`, or column names), in
+    /// the summary's usual order; the others are neither computed nor reported. Default: every
+    /// metric.
+    pub metrics: Option<Vec<String>>,
+    /// Whether the summary carries the ingest warnings. Default: true.
+    pub include_warnings: bool,
+}
+
+impl Default for Query {
+    fn default() -> Query {
+        Query {
+            group_by: Vec::new(),
+            filter: Filter::default(),
+            sort: None,
+            limit: None,
+            offset: 0,
+            minutes_saved: BTreeMap::new(),
+            metrics: None,
+            include_warnings: true,
+        }
+    }
+}
+
+/// Which rows to keep. Every field is optional in JSON (camelCase); all given conditions must hold.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Filter {
+    /// First day kept, `YYYY-MM-DD`, inclusive. Month rows are kept when their month overlaps.
+    pub from: Option<String>,
+    /// Last day kept, `YYYY-MM-DD`, inclusive.
+    pub to: Option<String>,
+    /// Users to keep, each matched exactly (any case) against user ID, e-mail or username.
+    pub users: Vec<String>,
+    /// Keep users whose ID, e-mail or username contains this text (any case).
+    pub user_search: Option<String>,
+    /// Clients to keep (`Client Name`, exact, any case).
+    pub clients: Vec<String>,
+    /// Languages to keep (`Language`, exact, any case; `""` keeps rows without one).
+    pub languages: Vec<String>,
+    /// Keep only rows whose `Active Sourcegraph User` is true.
+    pub active_only: bool,
+    /// Drop service accounts (needs a joined user registry).
+    pub exclude_service_accounts: bool,
+}
+
+/// The order of the groups.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Sort {
+    /// A group key (`month`, `user`, ...) or a metric (`users`, `Chat Events`, ...).
+    pub by: String,
+    /// Largest first. Default: false. Empty values (`null`) sort last either way.
+    #[serde(default)]
+    pub desc: bool,
+}
+
+/// A group key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Key {
+    User,
+    Day,
+    Week,
+    Month,
+    Client,
+    Language,
+}
+
+impl Key {
+    /// Every group key, in the order they are listed to users.
+    pub(crate) const ALL: [Key; 6] = [
+        Key::User,
+        Key::Day,
+        Key::Week,
+        Key::Month,
+        Key::Client,
+        Key::Language,
+    ];
+
+    fn parse(name: &str) -> Option<Key> {
+        let name = name.trim();
+        Key::ALL
+            .into_iter()
+            .find(|k| k.name().eq_ignore_ascii_case(name))
+    }
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Key::User => "user",
+            Key::Day => "day",
+            Key::Week => "week",
+            Key::Month => "month",
+            Key::Client => "client",
+            Key::Language => "language",
+        }
+    }
+
+    pub(crate) fn is_time(self) -> bool {
+        matches!(self, Key::Day | Key::Week | Key::Month)
+    }
+
+    /// Why this export cannot group by the key, or `None` when it can.
+    fn missing(self, table: &Table) -> Option<&'static str> {
+        match self {
+            Key::User => table.identity().is_none().then_some("no user column"),
+            Key::Day | Key::Week if !table.granularity.has_days() => Some("no daily dates"),
+            Key::Month if table.date.is_none() => Some("no dates"),
+            Key::Client if table.client.is_none() => Some("no Client Name column"),
+            Key::Language if table.language.is_none() => Some("no Language column"),
+            _ => None,
+        }
+    }
+}
+
+impl Table {
+    /// The group keys this export can provide, in the order they are listed to users.
+    pub(crate) fn group_keys(&self) -> Vec<Key> {
+        Key::ALL
+            .into_iter()
+            .filter(|k| k.missing(self).is_none())
+            .collect()
+    }
+}
+
+/// The query's group keys, checked against what the export can provide.
+pub(crate) fn group_keys(table: &Table, names: &[String]) -> Result<Vec<Key>, Error> {
+    let mut keys = Vec::new();
+    for name in names {
+        let key = Key::parse(name).ok_or_else(|| {
+            Error::query(format!(
+                "unknown group key {name:?}: expected user, day, week, month, client or language"
+            ))
+        })?;
+        if keys.contains(&key) {
+            return Err(Error::query(format!("group key {name:?} is given twice")));
+        }
+        if let Some(missing) = key.missing(table) {
+            let finer = match key {
+                Key::Client | Key::Language => "by_user_day_client_language",
+                Key::Day | Key::Week => "by_user_day or by_user_day_client_language",
+                _ => "a finer granularity",
+            };
+            return Err(Error::query(format!(
+                "cannot group by {}: this {} export has {missing}; fetch the export with \
+                 granularity {finer} to group by {}",
+                key.name(),
+                table.granularity,
+                key.name()
+            )));
+        }
+        keys.push(key);
+    }
+    Ok(keys)
+}
+
+/// A figure a summary can carry: a structural field, or an export column's metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Metric {
+    Rows,
+    Users,
+    ActiveUsers,
+    AvgDau,
+    AvgDaysActivePerUser,
+    HoursSaved,
+    /// A numeric column with a measure (by column index).
+    Column(usize),
+}
+
+/// The structural fields, in the summary's order.
+const STRUCTURAL: [(&str, Metric); 6] = [
+    ("rows", Metric::Rows),
+    ("users", Metric::Users),
+    ("activeUsers", Metric::ActiveUsers),
+    ("avgDau", Metric::AvgDau),
+    ("avgDaysActivePerUser", Metric::AvgDaysActivePerUser),
+    ("hoursSaved", Metric::HoursSaved),
+];
+
+/// How a column's metric is computed, as `info()` reports it to the page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricKind {
+    /// A published count: summed.
+    Count,
+    /// A published rate, recomputed exactly from its summed parts.
+    Rate,
+    /// A rate that can only be approximated from the export (a weighted or row mean).
+    Approximate,
+    /// A column outside the published table whose cells are all numbers: summed.
+    Unknown,
+}
+
+impl Table {
+    /// Every metric a summary of this export carries, in order: the structural fields, then each
+    /// numeric column.
+    pub(crate) fn metrics(&self) -> Vec<Metric> {
+        let columns = self
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| matches!(c.data, Data::Num(_)) && c.measure.is_some())
+            .map(|(i, _)| Metric::Column(i));
+        STRUCTURAL.iter().map(|&(_, m)| m).chain(columns).collect()
+    }
+
+    /// The name a metric is reported under.
+    pub(crate) fn metric_name(&self, metric: Metric) -> &str {
+        match metric {
+            Metric::Column(i) => &self.columns[i].name,
+            m => STRUCTURAL
+                .iter()
+                .find(|(_, s)| *s == m)
+                .map_or("", |(name, _)| name),
+        }
+    }
+
+    /// The kind of a column's metric (`None` for structural fields).
+    pub(crate) fn metric_kind(&self, metric: Metric) -> Option<MetricKind> {
+        let Metric::Column(i) = metric else {
+            return None;
+        };
+        let column = &self.columns[i];
+        Some(match column.measure? {
+            Measure::Sum if column.known.is_some() => MetricKind::Count,
+            Measure::Sum => MetricKind::Unknown,
+            Measure::Ratio { .. } => MetricKind::Rate,
+            Measure::WeightedMean { .. } | Measure::Mean => MetricKind::Approximate,
+        })
+    }
+
+    /// The metrics a query asks for, in the summary's order; a name this export does not carry is
+    /// an error that lists the ones it does.
+    pub(crate) fn requested_metrics(&self, names: Option<&[String]>) -> Result<Vec<Metric>, Error> {
+        let all = self.metrics();
+        let Some(names) = names else {
+            return Ok(all);
+        };
+        let mut wanted = Vec::with_capacity(names.len());
+        for name in names {
+            let name = name.trim();
+            let metric = all
+                .iter()
+                .copied()
+                .find(|&m| self.metric_name(m) == name)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = all.iter().map(|&m| self.metric_name(m)).collect();
+                    Error::query(format!(
+                        "unknown metric {name:?}: this export has {}",
+                        known.join(", ")
+                    ))
+                })?;
+            wanted.push(metric);
+        }
+        Ok(all.into_iter().filter(|m| wanted.contains(m)).collect())
+    }
+
+    /// The default minutes saved per feature, for the features this export has (column index,
+    /// minutes).
+    pub(crate) fn default_minutes(&self) -> Vec<(usize, f64)> {
+        // No overrides: nothing can be refused.
+        minutes_saved(self, &BTreeMap::new()).unwrap_or_default()
+    }
+}
+
+/// The features counted in `hoursSaved`, as (column index, minutes), after the query's overrides.
+pub(crate) fn minutes_saved(
+    table: &Table,
+    given: &BTreeMap<String, f64>,
+) -> Result<Vec<(usize, f64)>, Error> {
+    let mut minutes: Vec<(KnownColumn, f64)> = DEFAULT_MINUTES_SAVED.to_vec();
+    for (name, &value) in given {
+        let folded = name.trim().to_lowercase().replace([' ', '_'], "");
+        let feature = FEATURE_ALIASES
+            .iter()
+            .find(|(alias, _)| *alias == folded)
+            .map(|&(_, k)| k)
+            .or_else(|| KnownColumn::from_header(name))
+            .filter(|k| DEFAULT_MINUTES_SAVED.iter().any(|(d, _)| d == k))
+            .ok_or_else(|| {
+                let names: Vec<&str> = DEFAULT_MINUTES_SAVED
+                    .iter()
+                    .map(|(k, _)| k.name())
+                    .collect();
+                Error::query(format!(
+                    "minutesSaved: unknown feature {name:?}; expected one of {}",
+                    names.join(", ")
+                ))
+            })?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(Error::query(format!(
+                "minutesSaved: {name:?} must be a number of minutes ≥ 0, found {value}"
+            )));
+        }
+        if let Some(entry) = minutes.iter_mut().find(|(k, _)| *k == feature) {
+            entry.1 = value;
+        }
+    }
+    Ok(minutes
+        .into_iter()
+        .filter_map(|(k, m)| table.column(k).map(|i| (i, m)))
+        .filter(|&(i, _)| matches!(table.columns[i].data, Data::Num(_)))
+        .collect())
+}
