@@ -138,13 +138,21 @@ impl FetchPlan {
         Ok(windows)
     }
 
-    /// A `curl` command that downloads the same export, with `$TOKEN` standing for the token.
+    /// A `curl` command that downloads the same export, with `$SG_ANALYTICS_TOKEN` (the variable
+    /// the CLI reads too) standing for the token.
+    /// The URL is single-quoted, so nothing in it (`$(...)`, a backquote) is run by the shell;
+    /// redirects are not followed (`-L` would carry the token to wherever they point).
     pub fn curl_command(&self) -> String {
         format!(
-            "curl -fsS -H \"Authorization: Bearer $TOKEN\" \"{}\" -o export.csv",
-            self.report_url()
+            "curl -fsS -H \"Authorization: Bearer $SG_ANALYTICS_TOKEN\" -o sg-analytics-export.csv {}",
+            shell_quote(&self.report_url())
         )
     }
+}
+
+/// `text` as one single-quoted shell word.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
 }
 
 /// The options the fetch functions take (`fetchReport`, `fetchRegistry`, `fetchCredits`); each
@@ -675,7 +683,7 @@ mod tests {
         let m = status_message(400, &dated, "");
         assert!(m.contains("instanceURL (x.example.com)"), "{m}");
         let network = network_message(&p);
-        assert!(network.contains("--proxy") && network.contains("$TOKEN"));
+        assert!(network.contains("--proxy") && network.contains("$SG_ANALYTICS_TOKEN"));
         assert_eq!(
             scrub("token sekret-123 leaked", "sekret-123"),
             "token [token] leaked"

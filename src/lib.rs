@@ -34,7 +34,9 @@ mod write;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{fetch_credits, fetch_registry, fetch_report, Report, ReportBuilder, UserRegistry};
+pub use wasm::{
+    fetch_credits, fetch_registry, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry,
+};
 
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;

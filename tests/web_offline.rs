@@ -312,7 +312,7 @@ async fn a_refused_request_explains_cors_and_the_ways_out() {
         "{m}"
     );
     assert!(
-        m.contains("curl") && m.contains("Authorization: Bearer $TOKEN"),
+        m.contains("curl") && m.contains("Authorization: Bearer $SG_ANALYTICS_TOKEN"),
         "{m}"
     );
     assert!(

@@ -19,9 +19,10 @@ use web_sys::{
 
 use super::{to_js, Report, UserRegistry};
 use crate::fetch_plan::{
-    backoff_ms, check_max_retries, check_option_name, check_token, cut_short_message, is_retryable,
-    network_message, not_csv_message, retry_after_ms, scrub, status_message, FetchPlan, TailCheck,
-    DEFAULT_MAX_RETRIES, REGISTRY_PATH,
+    backoff_ms, check_base_url, check_max_retries, check_option_name, check_token,
+    cut_short_message, is_retryable, network_message, normalize_instance, not_csv_message,
+    retry_after_ms, scrub, status_message, FetchPlan, TailCheck, DEFAULT_MAX_RETRIES,
+    REGISTRY_PATH,
 };
 use crate::{ErrorKind, Ingester};
 
@@ -92,6 +93,8 @@ enum Failure {
         code: Code,
         message: String,
         status: Option<u16>,
+        /// For invalid options: the option at fault (`instanceUrl`, `baseUrl`, ...).
+        field: Option<&'static str>,
     },
 }
 
@@ -101,11 +104,19 @@ impl Failure {
             code,
             message: message.into(),
             status: None,
+            field: None,
         }
     }
 
     fn cut_short(bytes: u64) -> Failure {
         Failure::new(Code::CutShort, cut_short_message(bytes))
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Aborted => "The fetch was aborted.".to_string(),
+            Failure::Fail { message, .. } => message.clone(),
+        }
     }
 
     fn is_cut_short(&self) -> bool {
@@ -121,13 +132,15 @@ impl Failure {
     /// A JS `Error` (named `AbortError` for a cancel) with `code` and, for an HTTP answer,
     /// `status`; its message is scrubbed of the token whatever produced it.
     fn into_js(self, token: &str) -> JsValue {
-        let (code, message, status) = match self {
-            Failure::Aborted => (Code::Aborted, "The fetch was aborted.".to_string(), None),
+        let message = self.message();
+        let (code, status, field) = match self {
+            Failure::Aborted => (Code::Aborted, None, None),
             Failure::Fail {
                 code,
-                message,
                 status,
-            } => (code, message, status),
+                field,
+                ..
+            } => (code, status, field),
         };
         let error = js_sys::Error::new(&scrub(&message, token));
         if code == Code::Aborted {
@@ -135,6 +148,9 @@ impl Failure {
         }
         // Setting a property on a fresh Error cannot fail.
         let _ = Reflect::set(&error, &"code".into(), &code.as_str().into());
+        if let Some(field) = field {
+            let _ = Reflect::set(&error, &"field".into(), &field.into());
+        }
         if let Some(status) = status {
             let _ = Reflect::set(&error, &"status".into(), &status.into());
         }
@@ -197,9 +213,32 @@ fn invalid(what: &str, message: impl std::fmt::Display) -> Failure {
     Failure::new(Code::InvalidOptions, format!("{what}: {message}"))
 }
 
+/// An invalid option, naming the option at fault for programs (a form marks that field).
+fn invalid_in(what: &str, field: &'static str, message: impl std::fmt::Display) -> Failure {
+    match invalid(what, message) {
+        Failure::Fail {
+            code,
+            message,
+            status,
+            ..
+        } => Failure::Fail {
+            code,
+            message,
+            status,
+            field: Some(field),
+        },
+        aborted => aborted,
+    }
+}
+
 impl Options {
     /// Reads and checks every option before anything is sent.
     fn from_js(options: &JsValue, what: &str) -> Result<Options, Failure> {
+        Options::read(options, what, true)
+    }
+
+    /// Reads and checks the options; `need_token`: a missing token is an error.
+    fn read(options: &JsValue, what: &str, need_token: bool) -> Result<Options, Failure> {
         if !options.is_object() || options.is_function() {
             return Err(invalid(
                 what,
@@ -225,23 +264,37 @@ impl Options {
                 "options.instanceUrl is required (your Sourcegraph instance's address)",
             )
         })?;
-        let token = string("token")?.ok_or_else(|| {
-            invalid(
-                what,
-                "options.token is required (a Sourcegraph Analytics access token)",
-            )
-        })?;
-        let token = check_token(&token)
-            .map_err(|e| invalid(what, e))?
-            .to_string();
+        let token = match string("token")? {
+            Some(token) => check_token(&token)
+                .map_err(|e| invalid(what, e))?
+                .to_string(),
+            None if !need_token => String::new(),
+            None => {
+                return Err(invalid(
+                    what,
+                    "options.token is required (a Sourcegraph Analytics access token)",
+                ))
+            }
+        };
+        let base_url = string("baseUrl")?;
+        // The instance and the base URL first, each on its own, so the error names its option.
+        normalize_instance(&instance).map_err(|e| invalid_in(what, "instanceUrl", e))?;
+        if let Some(base) = &base_url {
+            check_base_url(base).map_err(|e| invalid_in(what, "baseUrl", e))?;
+        }
+        let granularity = string("granularity")?;
+        if let Some(g) = granularity.as_deref().filter(|g| !g.trim().is_empty()) {
+            g.parse::<crate::Granularity>()
+                .map_err(|e| invalid_in(what, "granularity", e))?;
+        }
         let plan = FetchPlan::new(
             &instance,
-            string("baseUrl")?.as_deref(),
-            string("granularity")?.as_deref(),
+            base_url.as_deref(),
+            granularity.as_deref(),
             string("startDate")?.as_deref(),
             string("endDate")?.as_deref(),
         )
-        .map_err(|e| invalid(what, e))?;
+        .map_err(|e| invalid_in(what, "dates", e))?;
         let signal = match field(options, "signal") {
             None => None,
             Some(v) => Some(
@@ -273,7 +326,8 @@ impl Options {
         };
         if month_windows {
             // Checked now, so that a missing date is refused before any request.
-            plan.month_windows().map_err(|e| invalid(what, e))?;
+            plan.month_windows()
+                .map_err(|e| invalid_in(what, "monthWindows", e))?;
         }
         Ok(Options {
             plan,
@@ -312,6 +366,65 @@ where
     let options = Options::from_js(&options, what).map_err(|f| f.into_js(&raw_token))?;
     let token = options.token.clone();
     run(options).await.map_err(|f| f.into_js(&token))
+}
+
+/// What `fetchReport` would request with these options, checked by the same rules, without
+/// sending anything: `{ok: true, instance, baseUrl, url, curl, windows}` (the URL without the
+/// token, a `curl` command with `$SG_ANALYTICS_TOKEN` standing for it, the number of requests), or
+/// `{ok: false, problem}`. The token is optional here and never part of the answer.
+#[wasm_bindgen(js_name = planFetch, unchecked_return_type = "FetchPlan")]
+pub fn plan_fetch(options: JsValue) -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Plan {
+        ok: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        problem: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        field: Option<&'static str>,
+        #[serde(flatten)]
+        plan: Option<PlanParts>,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct PlanParts {
+        instance: String,
+        base_url: String,
+        url: String,
+        curl: String,
+        windows: usize,
+    }
+    let raw_token = field(&options, "token")
+        .and_then(|t| t.as_string())
+        .unwrap_or_default();
+    let answer = match Options::read(&options, "planFetch", false) {
+        Ok(o) => Plan {
+            ok: true,
+            problem: None,
+            field: None,
+            plan: Some(PlanParts {
+                windows: if o.month_windows {
+                    o.plan.month_windows().map_or(1, |w| w.len())
+                } else {
+                    1
+                },
+                instance: o.plan.instance.clone(),
+                base_url: o.plan.base_url.clone(),
+                url: o.plan.report_url(),
+                curl: o.plan.curl_command(),
+            }),
+        },
+        Err(f) => Plan {
+            ok: false,
+            problem: Some(scrub(&f.message(), &raw_token)),
+            field: match f {
+                Failure::Fail { field, .. } => field,
+                Failure::Aborted => None,
+            },
+            plan: None,
+        },
+    };
+    super::to_js(&answer)
 }
 
 /// Fetches the export (`/api/reports/by-user-client-date`) and parses it as it streams in.
@@ -631,6 +744,7 @@ async fn send(options: &Options, url: &str, attempt: &mut u32) -> Result<Respons
             code: Code::for_status(status),
             message: status_message(status, &options.plan, &hint),
             status: Some(status),
+            field: None,
         });
     }
 }

@@ -7,11 +7,11 @@
 
 mod fetch;
 
-pub use fetch::{fetch_credits, fetch_registry, fetch_report};
+pub use fetch::{fetch_credits, fetch_registry, fetch_report, plan_fetch};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
-use crate::{Filter, Ingester, Query, Table};
+use crate::{ErrorKind, Filter, Ingester, Query, QueryCache, Table};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -48,6 +48,10 @@ export interface Query {
   offset?: number;
   /** Minutes saved per use, by column name (or completions, autoEdits, chat, commands, searches, navigation). */
   minutesSaved?: Record<string, number>;
+  /** Only these metrics (structural fields or column names); the others are not computed. */
+  metrics?: string[];
+  /** Whether the summary carries the ingest warnings (default true). */
+  includeWarnings?: boolean;
 }
 
 /** Something the ingest noticed: a skipped row (no column) or a bad cell. */
@@ -63,8 +67,31 @@ export interface Input {
   columns: string[];
 }
 
-/** `Report.info()`: the input with its warnings. */
-export type Info = Input & { warnings: Warning[]; warningsTotal: number };
+/** How a column's metric aggregates: `count` (summed), `rate` (recomputed from summed parts),
+ * `approximate` (a weighted or row mean), `unknown` (a column outside the published table, summed). */
+export type MetricKind = "count" | "rate" | "approximate" | "unknown";
+
+/** `Report.info()`: the input with its warnings, and what this export can answer. */
+export type Info = Input & {
+  warnings: Warning[];
+  warningsTotal: number;
+  /** The group keys this export can provide, in order. */
+  groupKeys: GroupKey[];
+  /** The time keys among them, finest first. */
+  timeKeys: ("day" | "week" | "month")[];
+  /** Each numeric column's metric; `percent`: a 0–100 value rather than a 0–1 ratio. */
+  metrics: { name: string; kind: MetricKind; percent: boolean }[];
+  /** Default minutes saved per use, by column name, for the features this export has. */
+  defaultMinutes: Record<string, number>;
+  /** Filter choices, most rows first (null without the column). */
+  choices: { clients: string[] | null; languages: string[] | null };
+};
+
+/** `planFetch(options)`: what a fetch with these options would request, or what is wrong with
+ * them. Nothing is sent; the token is not needed and never part of the answer. */
+export type FetchPlan =
+  | { ok: true; instance: string; baseUrl: string; url: string; curl: string; windows: number }
+  | { ok: false; problem: string; field?: "instanceUrl" | "token" | "baseUrl" | "granularity" | "dates" | "monthWindows" };
 
 /** Metrics: rows, users, activeUsers, avgDau, avgDaysActivePerUser, hoursSaved, then one entry per numeric column of the export, under its own name. Rates are null when their denominator is 0. */
 export type Metrics = Record<string, number | null>;
@@ -75,7 +102,8 @@ export type Group = { key: Record<string, string | boolean | null> } & Metrics;
 /** The one summary shape (the CLI's JSON is the same). */
 export interface Summary {
   input: Input;
-  warnings: Warning[];
+  /** Absent when the query said `includeWarnings: false`. */
+  warnings?: Warning[];
   warningsTotal: number;
   totals: Metrics;
   groups: Group[];
@@ -152,9 +180,27 @@ extern "C" {
     pub type FilterArg;
 }
 
-/// A JS `Error` with the core's message.
+/// A JS `Error` with the message and a `code` for programs (`invalid_input`, `invalid_query`,
+/// `invalid_argument`), so a page never has to match message text.
+fn coded_error(code: &str, message: impl std::fmt::Display) -> JsValue {
+    let error = js_sys::Error::new(&message.to_string());
+    // Setting a property on a fresh Error cannot fail.
+    let _ = js_sys::Reflect::set(&error, &"code".into(), &code.into());
+    error.into()
+}
+
+/// A JS `Error` for a misuse of the API (a wrong argument type, a finished builder).
 pub(crate) fn js_error(message: impl std::fmt::Display) -> JsValue {
-    js_sys::Error::new(&message.to_string()).into()
+    coded_error("invalid_argument", message)
+}
+
+/// A JS `Error` for an error of the core, coded by its kind.
+pub(crate) fn core_error(e: crate::Error) -> JsValue {
+    let code = match e.kind() {
+        ErrorKind::Query => "invalid_query",
+        ErrorKind::Input | ErrorKind::EmptyInput => "invalid_input",
+    };
+    coded_error(code, e)
 }
 
 /// Plain JS objects (not `Map`s) for every serde map, as the summary shape wants.
@@ -176,7 +222,8 @@ fn from_js<T: serde::de::DeserializeOwned + Default>(
     let json: String = js_sys::JSON::stringify(&value)
         .map_err(|_| js_error(format!("the {what} cannot be read as JSON")))?
         .into();
-    serde_json::from_str(&json).map_err(|e| js_error(format!("invalid {what}: {e}")))
+    serde_json::from_str(&json)
+        .map_err(|e| coded_error("invalid_query", format!("invalid {what}: {e}")))
 }
 
 /// Builds a report from chunks pushed as they arrive (a file's stream, a fetch body).
@@ -210,7 +257,7 @@ impl ReportBuilder {
     /// Feeds the next chunk (any size; a record may span chunks). Throws when the input cannot
     /// be an Analytics export (its header names none of the export's columns).
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
-        self.ingester_mut()?.push(chunk).map_err(js_error)
+        self.ingester_mut()?.push(chunk).map_err(core_error)
     }
 
     /// Data rows read so far.
@@ -231,7 +278,7 @@ impl ReportBuilder {
             .ingester
             .take()
             .ok_or_else(|| js_error("this ReportBuilder is already finished"))?;
-        ingester.finish().map(Report::from).map_err(js_error)
+        ingester.finish().map(Report::from).map_err(core_error)
     }
 
     fn ingester_mut(&mut self) -> Result<&mut Ingester, JsValue> {
@@ -247,15 +294,31 @@ impl Default for ReportBuilder {
     }
 }
 
-/// A parsed export, queried as often as needed.
+/// A parsed export, queried as often as needed. It keeps the work of the last filter (its rows,
+/// groups, totals and table order) for the next queries, one filter at a time.
 #[wasm_bindgen]
 pub struct Report {
     table: Table,
+    /// Interior mutability keeps the queries `&self` for JS; each call borrows it alone.
+    cache: std::cell::RefCell<QueryCache>,
 }
 
 impl From<Table> for Report {
     fn from(table: Table) -> Report {
-        Report { table }
+        Report {
+            table,
+            cache: std::cell::RefCell::new(QueryCache::new()),
+        }
+    }
+}
+
+impl Report {
+    fn summary(&self, query: Option<QueryArg>) -> Result<crate::Summary, JsValue> {
+        let query: Query = from_js(query, "query")?;
+        self.cache
+            .borrow_mut()
+            .summarize(&self.table, &query)
+            .map_err(core_error)
     }
 }
 
@@ -281,14 +344,14 @@ impl Report {
                 let end = array.length().min(at + (1 << 20));
                 let part = &mut chunk[..(end - at) as usize];
                 array.subarray(at, end).copy_to(part);
-                ingester.push(part).map_err(js_error)?;
+                ingester.push(part).map_err(core_error)?;
                 at = end;
             }
             ingester.finish()
         } else {
             return Err(js_error("Report.fromCsv takes a Uint8Array or a string"));
         };
-        table.map(Report::from).map_err(js_error)
+        table.map(Report::from).map_err(core_error)
     }
 
     /// What the ingest found: rows, skipped rows, granularity, dates, columns and warnings.
@@ -300,35 +363,53 @@ impl Report {
     /// Totals and, with `groupBy`, one entry per group (the summary shape).
     #[wasm_bindgen(unchecked_return_type = "Summary")]
     pub fn summarize(&self, query: Option<QueryArg>) -> Result<JsValue, JsValue> {
-        let query: Query = from_js(query, "query")?;
-        to_js(&self.table.summarize(&query).map_err(js_error)?)
+        to_js(&self.summary(query)?)
+    }
+
+    /// Several summaries in one call, sharing the filtering, the grouping and the totals between
+    /// the queries that have them in common (the table, the charts and the cards of one view).
+    #[wasm_bindgen(js_name = summarizeMany, unchecked_return_type = "Summary[]")]
+    pub fn summarize_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query[]")] queries: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        if !js_sys::Array::is_array(&queries) {
+            return Err(js_error("summarizeMany takes an array of queries"));
+        }
+        let queries: Vec<Query> = from_js(Some(queries), "queries")?;
+        to_js(
+            &self
+                .cache
+                .borrow_mut()
+                .summarize_many(&self.table, &queries)
+                .map_err(core_error)?,
+        )
     }
 
     /// The grouped result (or one totals row) as CSV, formula-guarded.
     #[wasm_bindgen(js_name = toCsv)]
     pub fn to_csv(&self, query: Option<QueryArg>) -> Result<String, JsValue> {
-        let query: Query = from_js(query, "query")?;
-        Ok(self.table.summarize(&query).map_err(js_error)?.to_csv())
+        Ok(self.summary(query)?.to_csv())
     }
 
     /// The summary as pretty-printed JSON.
     #[wasm_bindgen(js_name = toJson)]
     pub fn to_json(&self, query: Option<QueryArg>) -> Result<String, JsValue> {
-        let query: Query = from_js(query, "query")?;
-        Ok(self.table.summarize(&query).map_err(js_error)?.to_json())
+        Ok(self.summary(query)?.to_json())
     }
 
     /// The original rows that pass the filter, as CSV in their original columns.
     #[wasm_bindgen(js_name = filteredCsv)]
     pub fn filtered_csv(&self, filter: Option<FilterArg>) -> Result<String, JsValue> {
         let filter: Filter = from_js(filter, "filter")?;
-        self.table.filtered_csv(&filter).map_err(js_error)
+        self.table.filtered_csv(&filter).map_err(core_error)
     }
 
     /// Joins a user registry (service accounts, site admins); returns how many of the report's
     /// users it knows.
     #[wasm_bindgen(js_name = joinRegistry)]
     pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
+        self.cache.borrow_mut().clear();
         self.table.join_registry(&registry.inner)
     }
 
@@ -362,7 +443,7 @@ impl UserRegistry {
         };
         crate::Registry::from_bytes(&bytes)
             .map(|inner| UserRegistry { inner })
-            .map_err(js_error)
+            .map_err(core_error)
     }
 
     /// Users listed.
