@@ -3,28 +3,34 @@
 // DOM and no global: the view, the client, storage and the URL come in as dependencies, so it runs
 // against stubs in tests.
 
-import { explainError, isCancel, baseUrlProblem, normalizeInstance, PRODUCTION_BASE_URL } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatRange, granularityLabel, isRateColumn } from "./format.js";
-import {
-  DEFAULT_MINUTES,
-  chartQuery,
-  decodeHash,
-  defaultView,
-  encodeHash,
-  filterOf,
-  fitView,
-  groupKeysFor,
-  groupedQuery,
-  minutesOf,
-  tableQuery,
-  timeKeysFor,
-} from "./state.js";
+import { explainError, isCancel } from "./errors.js";
+import { downloadName, formatBytes, formatCount, formatRange, granularityLabel } from "./format.js";
+import { chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, minutesOf, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
 const SETTINGS_KEY = "sg-analytics:settings";
 const TOKEN_KEY = "sg-analytics:token";
 const TOP_N = 10;
+
+/** What a view change redraws: the table (with the cards), the time chart, the bar charts. */
+const EVERYTHING = { table: true, time: true, bars: true };
+
+/** The bar charts: name, group key, how many bars. */
+const BARS = [
+  ["clients", "client", 12],
+  ["languages", "language", 12],
+  ["users", "user", TOP_N],
+];
+
+/** Panel titles for the option `planFetch` finds at fault. */
+const OPTION_TITLES = {
+  instanceUrl: "Which instance?",
+  baseUrl: "The API base URL is not allowed",
+  granularity: "Check the granularity",
+  dates: "Check the dates",
+  monthWindows: "Month by month needs a date range",
+};
 
 /** Storage the controller uses: non-secret settings in localStorage, the token only in sessionStorage. */
 export function browserStore(local = globalThis.localStorage, session = globalThis.sessionStorage) {
@@ -81,8 +87,8 @@ export class Dashboard {
     this.env = env;
     this.settings = this.initialSettings(defaults);
     this.viewState = defaultView();
-    this.loaded = null; // {info, registry, source}
-    this.choices = { clients: null, languages: null };
+    this.loaded = null; // {info, registry, source, metrics}
+    this.plan = null; // the last planFetch answer: its curl command is a way out of network errors
     this.generation = 0;
     this.loading = null;
     this.listeners = [];
@@ -94,7 +100,7 @@ export class Dashboard {
       granularity: "by_user_day_client_language",
       startDate: "",
       endDate: "",
-      baseUrl: this.local ? this.env.origin : PRODUCTION_BASE_URL,
+      baseUrl: this.local ? this.env.origin : "", // empty: the module's default API
       monthWindows: false,
       remember: false,
     };
@@ -115,12 +121,12 @@ export class Dashboard {
     on("forgetToken", this.forgetToken);
     on("dismissError", () => v.renderError(null));
     on("changeFilter", (patch) => this.changeView({ ...patch, page: 0 }));
-    on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }));
+    on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }, { table: true }));
     on("sortBy", this.sortBy);
-    on("turnPage", ({ page }) => this.changeView({ page }));
-    on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }));
-    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { table: false }));
-    on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { table: false }));
+    on("turnPage", ({ page }) => this.changeView({ page }, { table: true }));
+    on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }, { table: true }));
+    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true }));
+    on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
     on("resetView", () => this.changeView({ ...defaultView(), metric: this.viewState.metric }));
@@ -181,30 +187,39 @@ export class Dashboard {
 
   async connect(form) {
     const { token = "", remember = false, ...settings } = form;
-    const instance = normalizeInstance(settings.instanceUrl);
-    const baseUrl = settings.baseUrl || (this.local ? this.env.origin : PRODUCTION_BASE_URL);
-    const problem = !instance
+    const baseUrl = settings.baseUrl || (this.local ? this.env.origin : undefined);
+    const problem = !String(settings.instanceUrl ?? "").trim()
       ? { title: "Which instance?", message: "Enter the instance URL, for example example.sourcegraphcloud.com.", hints: [] }
       : !token
         ? { title: "A token is needed", message: "Paste an access token for Sourcegraph Analytics.", hints: this.local ? ["This is the local demo server: press “Use demo token”."] : [] }
-        : baseUrlProblem(baseUrl)
-          ? { title: "The API base URL is not allowed", message: baseUrlProblem(baseUrl), hints: [] }
-          : settings.monthWindows && !(settings.startDate && settings.endDate)
-            ? { title: "Month by month needs a date range", message: "Give a start and an end date, or untick “Fetch month by month” under Advanced.", hints: [] }
-            : null;
+        : null;
     if (problem) {
       this.view.renderError({ kind: "input", ...problem });
-      if (instance && !token) this.view.focusToken();
+      if (String(settings.instanceUrl ?? "").trim() && !token) this.view.focusToken();
       return;
     }
-    this.editSettings({ ...settings, baseUrl });
+    // The module checks the options by the rules its fetch follows, before anything is sent.
+    const wanted = { instanceUrl: settings.instanceUrl, granularity: settings.granularity || undefined, startDate: settings.startDate || undefined, endDate: settings.endDate || undefined, baseUrl, monthWindows: Boolean(settings.monthWindows) };
+    let plan;
+    try {
+      plan = await this.client.planFetch(wanted);
+    } catch (error) {
+      this.view.renderError(explainError(error));
+      return;
+    }
+    if (!plan.ok) {
+      this.view.renderError({ kind: "input", title: OPTION_TITLES[plan.field] ?? "Check the connection settings", message: plan.problem, hints: [] });
+      return;
+    }
+    this.plan = plan;
+    const instance = plan.instance;
+    this.editSettings({ ...settings, baseUrl: plan.baseUrl });
     if (remember) this.store.saveToken(token);
     else this.store.clearToken();
 
-    const options = { instanceUrl: instance, token, granularity: settings.granularity || undefined, baseUrl, monthWindows: Boolean(settings.monthWindows) };
-    if (settings.startDate) options.startDate = settings.startDate;
-    if (settings.endDate) options.endDate = settings.endDate;
-    const source = { kind: "api", name: instance, settings: { ...settings, instanceUrl: instance, baseUrl } };
+    const options = { ...wanted, instanceUrl: instance, token, baseUrl: plan.baseUrl };
+    for (const key of ["granularity", "startDate", "endDate"]) if (options[key] === undefined) delete options[key];
+    const source = { kind: "api", name: instance, settings: { ...settings, instanceUrl: instance, baseUrl: plan.baseUrl } };
     await this.load(`Fetching usage for ${instance}…`, source, (callbacks) => this.client.fetchReport(options, callbacks));
   }
 
@@ -228,7 +243,7 @@ export class Dashboard {
     } catch (error) {
       if (isCancel(error)) this.view.announce("Cancelled. Nothing new was loaded.");
       else {
-        this.view.renderError(explainError(error, source.kind === "api" ? source.settings : {}));
+        this.view.renderError(explainError(error, { curl: source.kind === "api" ? this.plan?.curl : undefined }));
         this.view.announce(`Could not load: ${error.message}`);
       }
     } finally {
@@ -243,17 +258,11 @@ export class Dashboard {
     this.loading?.abort();
   }
 
-  /** A report is in the worker: learn what it offers and draw everything. */
+  /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry }, source) {
-    this.loaded = { info, registry: registry ?? { loaded: false }, source };
-    this.viewState = fitView(this.viewState, info.granularity);
-    const keys = groupKeysFor(info.granularity);
-    const values = async (key) => {
-      if (!keys.includes(key)) return null;
-      const summary = await this.client.summarize({ groupBy: [key], sort: { by: "rows", desc: true } });
-      return summary.groups.map((group) => group.key[key] ?? "");
-    };
-    this.choices = { clients: await values("client"), languages: await values("language") };
+    this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
+    this.view.setMetricInfo(info.metrics);
+    this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;
     const meta = [granularityLabel(info.granularity), range, `${formatCount(info.rows)} rows`];
@@ -268,11 +277,22 @@ export class Dashboard {
 
   // --- The view ------------------------------------------------------------------------------------
 
-  changeView(patch, { table = true } = {}) {
+  /** The view with what this export cannot answer dropped (keys, filters, the chart's metric). */
+  fit(view) {
+    const next = fitView(view, this.loaded.info);
+    if (!this.loaded.metrics.includes(next.metric)) next.metric = this.loaded.metrics[0] ?? "hoursSaved";
+    return next;
+  }
+
+  /**
+   * Applies a change to the view and redraws what it affects (`parts`: table, time, bars; all of
+   * them by default, as a filter or the minutes change every figure).
+   */
+  changeView(patch, parts = EVERYTHING) {
     this.viewState = { ...this.viewState, ...patch };
     if (this.loaded) {
-      this.viewState = fitView(this.viewState, this.loaded.info.granularity);
-      return this.refresh({ table });
+      this.viewState = this.fit(this.viewState);
+      return this.refresh(parts);
     }
     this.writeHash();
     return Promise.resolve();
@@ -282,7 +302,7 @@ export class Dashboard {
     const current = this.viewState.sort;
     // A new metric column starts largest first; a key column starts A→Z; a second click flips.
     const desc = current.by === by ? !current.desc : !this.viewState.groupBy.includes(by);
-    return this.changeView({ sort: { by, desc }, page: 0 });
+    return this.changeView({ sort: { by, desc }, page: 0 }, { table: true });
   }
 
   setMinutes({ feature, minutes }) {
@@ -292,7 +312,7 @@ export class Dashboard {
       return this.changeView({});
     }
     const next = { ...this.viewState.minutes };
-    if (value === DEFAULT_MINUTES[feature]) delete next[feature];
+    if (value === this.loaded?.info.defaultMinutes[feature]) delete next[feature];
     else next[feature] = value;
     return this.changeView({ minutes: next });
   }
@@ -301,119 +321,116 @@ export class Dashboard {
     return { registryLoaded: Boolean(this.loaded?.registry.loaded) };
   }
 
-  /** Asks the worker for the table page, the totals and the charts, and draws them (latest wins). */
-  async refresh() {
-    if (!this.loaded) return;
-    const generation = ++this.generation;
+  /** The queries that draw `parts` of the view, each with the name of what it draws. */
+  queries(parts) {
     const { info } = this.loaded;
     const view = this.viewState;
     const ctx = this.context();
-    this.writeHash();
-    try {
-      const summary = await this.client.summarize(tableQuery(view, ctx));
-      if (generation !== this.generation) return;
-      if (summary.groups.length === 0 && view.page > 0 && summary.groupsTotal > 0) {
-        this.viewState = { ...view, page: Math.max(0, Math.ceil(summary.groupsTotal / view.pageSize) - 1) };
-        return this.refresh();
+    const asks = [];
+    if (parts.table) asks.push(["table", tableQuery(view, ctx)]);
+    if (parts.time && info.firstDate && info.timeKeys.length) asks.push(["time", chartQuery(view, ctx, view.timeKey, { metric: "activeUsers" })]);
+    if (parts.bars) {
+      for (const [name, key, limit] of BARS) {
+        if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { metric: view.metric, sortBy: view.metric, limit })]);
       }
-      const metrics = this.metricsOf(summary.totals);
-      if (!metrics.includes(view.metric)) this.viewState = { ...view, metric: "hoursSaved" };
-      this.renderControls(summary);
-      this.view.renderCards(summary.totals);
-      this.view.renderTable({
-        groupBy: view.groupBy,
-        columns: this.columnsOf(summary.totals),
-        groups: summary.groups,
-        sort: view.sort,
-        page: view.page,
-        pageSize: view.pageSize,
-        total: summary.groupsTotal ?? summary.groups.length,
-      });
-      this.view.renderMinutes(this.minuteRows(info.columns));
-      const charts = await this.chartData();
+    }
+    return asks;
+  }
+
+  /**
+   * Asks the worker, in one round trip, for what `parts` of the view need, and draws them (the
+   * latest request wins). Paging or sorting asks for the table alone; the charts stay as drawn.
+   */
+  async refresh(parts = EVERYTHING) {
+    if (!this.loaded) return;
+    const generation = ++this.generation;
+    const view = this.viewState;
+    this.writeHash();
+    const asks = this.queries(parts);
+    try {
+      const answers = asks.length ? await this.client.summarizeMany(asks.map(([, query]) => query)) : [];
       if (generation !== this.generation) return;
+      const by = Object.fromEntries(asks.map(([name], i) => [name, answers[i]]));
+      const table = by.table;
+      if (table && table.groups.length === 0 && view.page > 0 && table.groupsTotal > 0) {
+        this.viewState = { ...view, page: Math.max(0, Math.ceil(table.groupsTotal / view.pageSize) - 1) };
+        return this.refresh({ table: true });
+      }
+      if (table) this.renderTable(table);
+      const charts = {};
+      if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
+      for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
       this.view.renderCharts(charts);
     } catch (error) {
       if (generation !== this.generation) return;
-      // A shared link may name a column this export lacks: sort the default way instead.
-      if (/sort/i.test(error.message) && view.sort.by !== defaultView().sort.by) {
+      // A shared link may sort by a column this export lacks: sort the default way instead.
+      if (error.code === "invalid_query" && parts.table && view.sort.by !== defaultView().sort.by) {
         this.viewState = { ...this.viewState, sort: defaultView().sort };
-        return this.refresh();
+        return this.refresh(parts);
       }
       this.view.renderError({ ...explainError(error), title: "This view could not be computed" });
     }
   }
 
-  renderControls(summary) {
+  /** The controls, the cards, the table and the minutes, from the table's summary. */
+  renderTable(summary) {
     const { info } = this.loaded;
-    this.view.renderControls(this.viewState, {
-      groupKeys: groupKeysFor(info.granularity),
-      timeKeys: timeKeysFor(info.granularity),
-      clients: this.choices.clients,
-      languages: this.choices.languages,
+    const view = this.viewState;
+    this.view.renderControls(view, {
+      groupKeys: info.groupKeys,
+      timeKeys: info.timeKeys,
+      clients: info.choices.clients,
+      languages: info.choices.languages,
       registryLoaded: this.context().registryLoaded,
       hasDates: Boolean(info.firstDate),
       firstDate: info.firstDate,
       lastDate: info.lastDate,
-      metrics: this.metricsOf(summary.totals),
+      metrics: this.loaded.metrics,
     });
+    this.view.renderCards(summary.totals);
+    this.view.renderTable({
+      groupBy: view.groupBy,
+      columns: columnsOf(summary.totals),
+      groups: summary.groups,
+      sort: view.sort,
+      page: view.page,
+      pageSize: view.pageSize,
+      total: summary.groupsTotal ?? summary.groups.length,
+    });
+    this.view.renderMinutes(this.minuteRows());
   }
 
-  /** Table columns: the structural metrics, then every export metric the totals carry. */
-  columnsOf(totals) {
-    return Object.keys(totals).filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
-  }
-
-  /** Additive metrics a chart can show (rates can't be stacked across groups meaningfully). */
-  metricsOf(totals) {
-    const structural = ["hoursSaved", "activeUsers", "users"];
-    return [...structural.filter((key) => totals[key] !== null && totals[key] !== undefined), ...Object.keys(totals).filter((key) => !["rows", "users", "activeUsers", "avgDau", "avgDaysActivePerUser", "hoursSaved"].includes(key) && !isRateColumn(key))];
-  }
-
-  minuteRows(columns) {
-    const minutes = minutesOf(this.viewState);
-    return Object.keys(minutes)
-      .filter((feature) => columns.includes(feature))
-      .map((feature) => ({ feature, minutes: minutes[feature], isDefault: minutes[feature] === DEFAULT_MINUTES[feature] }));
-  }
-
-  async chartData() {
+  minuteRows() {
     const { info } = this.loaded;
-    const view = this.viewState;
-    const ctx = this.context();
-    const keys = groupKeysFor(info.granularity);
-    const metric = view.metric;
+    const minutes = minutesOf(this.viewState, info);
+    return Object.keys(info.defaultMinutes).map((feature) => ({ feature, minutes: minutes[feature], isDefault: minutes[feature] === info.defaultMinutes[feature] }));
+  }
+
+  timeChart(summary) {
+    const key = this.viewState.timeKey;
+    const groups = [...summary.groups].sort((a, b) => String(a.key[key]).localeCompare(String(b.key[key])));
+    const labels = groups.map((g) => g.key[key] ?? "(no date)");
+    const values = groups.map((g) => g.activeUsers);
+    const title = `Active users by ${key}`;
+    return { type: "line", title, label: "Active users", labels, values, description: describeSeries(title, labels, values) };
+  }
+
+  barChart(key, summary) {
+    const metric = this.viewState.metric;
     const metricName = metricLabelFor(metric);
-    const bars = async (key, title, { limit, sortBy = metric } = {}) => {
-      if (!keys.includes(key)) return null;
-      const summary = await this.client.summarize(chartQuery(view, ctx, key, { sortBy, limit }));
-      const groups = summary.groups.filter((g) => typeof g[metric] === "number");
-      const labels = groups.map((g) => chartLabel(key, g.key));
-      return {
-        type: "bar",
-        horizontal: true,
-        title,
-        label: metricName,
-        labels,
-        values: groups.map((g) => g[metric]),
-        description: describeSeries(title, labels, groups.map((g) => g[metric])),
-        color: key === "language" ? 1 : key === "user" ? 2 : 0,
-      };
-    };
-    let time = null;
-    if (info.firstDate && timeKeysFor(info.granularity).length) {
-      const summary = await this.client.summarize(chartQuery(view, ctx, view.timeKey, { sortBy: view.timeKey }));
-      const groups = [...summary.groups].sort((a, b) => String(a.key[view.timeKey]).localeCompare(String(b.key[view.timeKey])));
-      const labels = groups.map((g) => g.key[view.timeKey] ?? "(no date)");
-      const values = groups.map((g) => g.activeUsers);
-      const title = `Active users by ${view.timeKey}`;
-      time = { type: "line", title, label: "Active users", labels, values, description: describeSeries(title, labels, values) };
-    }
+    const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}`;
+    const groups = summary.groups.filter((g) => typeof g[metric] === "number");
+    const labels = groups.map((g) => chartLabel(key, g.key));
+    const values = groups.map((g) => g[metric]);
     return {
-      time,
-      clients: await bars("client", `${metricName} by client`, { limit: 12 }),
-      languages: await bars("language", `${metricName} by language`, { limit: 12 }),
-      users: await bars("user", `Top ${TOP_N} users by ${metricName.toLowerCase()}`, { limit: TOP_N }),
+      type: "bar",
+      horizontal: true,
+      title,
+      label: metricName,
+      labels,
+      values,
+      description: describeSeries(title, labels, values),
+      color: key === "language" ? 1 : key === "user" ? 2 : 0,
     };
   }
 
@@ -452,6 +469,17 @@ export class Dashboard {
 
 function stripEmpty(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null && value !== ""));
+}
+
+/** Table columns: the structural metrics, then every export metric the totals carry. */
+function columnsOf(totals) {
+  return Object.keys(totals).filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
+}
+
+/** Metrics a chart can show: the additive ones (the module's `count` and `unknown` kinds). */
+function chartMetrics(info) {
+  const structural = info.groupKeys.includes("user") ? ["hoursSaved", "activeUsers", "users"] : ["hoursSaved"];
+  return [...structural, ...info.metrics.filter((m) => m.kind === "count" || m.kind === "unknown").map((m) => m.name)];
 }
 
 function metricLabelFor(metric) {

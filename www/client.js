@@ -7,13 +7,17 @@ export class WorkerError extends Error {
   constructor(message) {
     super(message);
     this.name = "WorkerError";
+    this.code = "worker";
   }
 }
 
+/** The fields of an error that cross the worker boundary: what a page branches on. */
+export const ERROR_FIELDS = ["name", "message", "code", "status", "field"];
+
+/** An `Error` again from what the worker sent, with every field of `ERROR_FIELDS` kept. */
 function rebuildError(data) {
-  const error = data?.name === "WorkerError" ? new WorkerError(data.message) : new Error(data?.message ?? "The analytics worker failed.");
-  if (data?.name && data.name !== "Error") error.name = data.name;
-  if (data?.status) error.status = data.status;
+  const error = new Error(data?.message ?? "The analytics worker failed.");
+  for (const key of ERROR_FIELDS) if (key !== "message" && data?.[key] !== undefined && data[key] !== null) error[key] = data[key];
   return error;
 }
 
@@ -97,6 +101,16 @@ export class AnalyticsClient {
 
   summarize(query) {
     return this.request("summarize", { query });
+  }
+
+  /** The summaries of several queries in one round trip (one view of the page). */
+  summarizeMany(queries) {
+    return this.request("summarizeMany", { queries });
+  }
+
+  /** What a fetch with these options would request (`planFetch` of the module), or the problem. */
+  planFetch(options) {
+    return this.request("planFetch", { options });
   }
 
   toCsv(query) {

@@ -58,29 +58,27 @@ const STRUCTURAL = {
   hoursSaved: { label: "Hours saved", format: formatDecimal },
 };
 
-/** Whether a metric column (an export column name) is a rate rather than a count. */
-export function isRateColumn(name) {
-  return /\b(rate|car)\b|percent|%/i.test(name);
+/**
+ * How a column's metric is shown, from the module's `info().metrics` entry for it (`{kind,
+ * percent}`; absent for structural keys): the page keeps no rule of its own about which columns are
+ * rates.
+ */
+export function isRate(meta) {
+  return meta?.kind === "rate" || meta?.kind === "approximate";
 }
-
-/** Rates that the core can only approximate from the export (labelled so). */
-export function isApproximate(name) {
-  return /weighted car/i.test(name) || (isRateColumn(name) && !KNOWN_EXACT_RATES.has(name));
-}
-const KNOWN_EXACT_RATES = new Set(["Combined CAR", "Percentage of Code Written by Cody", "Auto-edit acceptance rate"]);
 
 /** A human label for a metric key: structural keys get words, export columns keep their names. */
-export function metricLabel(key) {
+export function metricLabel(key, meta) {
   if (STRUCTURAL[key]) return STRUCTURAL[key].label;
-  return isApproximate(key) ? `${key} (approx.)` : key;
+  return meta?.kind === "approximate" ? `${key} (approx.)` : key;
 }
 
-/** Formats one metric value by its key; null and non-numbers show as "—". */
-export function formatMetric(key, value) {
+/** Formats one metric value by its key and kind; null and non-numbers show as "—". */
+export function formatMetric(key, value, meta) {
   if (STRUCTURAL[key]) return STRUCTURAL[key].format(value);
-  if (!isRateColumn(key)) return formatCount(value);
-  // A "percent"/"%" column is already 0..100; CAR and "rate" columns are ratios.
-  return /percent|%/i.test(key) ? formatPercent(value) : formatRatio(value);
+  if (!isRate(meta)) return formatCount(value);
+  // A percentage is already 0..100; other rates are ratios.
+  return meta.percent ? formatPercent(value) : formatRatio(value);
 }
 
 /** Labels of group keys as table headings. */

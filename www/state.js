@@ -1,31 +1,9 @@
-// The dashboard's view state: defaults, what each granularity can answer, the queries a view asks,
-// and its round trip through the URL hash. Pure functions: no DOM, no storage, no worker.
-
-/** The group keys each export granularity can provide (DESIGN.md). */
-export const GROUP_KEYS = {
-  by_user: ["user"],
-  by_user_month: ["user", "month"],
-  by_user_day: ["user", "day", "week", "month"],
-  by_user_day_client_language: ["user", "day", "week", "month", "client", "language"],
-};
+// The dashboard's view state: defaults, the queries a view asks, and its round trip through the URL
+// hash. What an export can answer (group keys, time keys, default minutes) comes from the module's
+// info(), never from a copy here. Pure functions: no DOM, no storage, no worker.
 
 /** The granularities the API offers, finest first (the API's default first). */
 export const GRANULARITIES = ["by_user_day_client_language", "by_user_day", "by_user_month", "by_user"];
-
-const ALL_KEYS = new Set(Object.values(GROUP_KEYS).flat());
-
-/** Time keys, finest first. */
-export const TIME_KEYS = ["day", "week", "month"];
-
-/** Minutes saved per feature event, as the core defaults them (DESIGN.md). */
-export const DEFAULT_MINUTES = Object.freeze({
-  "Combined Completion Acceptances": 2,
-  "Auto-edit accepted events": 2,
-  "Chat Events": 5,
-  "Command Events": 5,
-  Searches: 5,
-  "Code Navigation Events": 1,
-});
 
 export const PAGE_SIZES = [10, 25, 50, 100];
 
@@ -49,28 +27,19 @@ export function defaultView() {
   };
 }
 
-/** Group keys an export of this granularity supports (all, when the granularity is unknown). */
-export function groupKeysFor(granularity) {
-  return GROUP_KEYS[granularity] ?? GROUP_KEYS.by_user_day_client_language;
-}
-
-/** Time keys this granularity supports, finest first. */
-export function timeKeysFor(granularity) {
-  return TIME_KEYS.filter((key) => groupKeysFor(granularity).includes(key));
-}
-
-/** A copy of `view` with everything the granularity cannot answer dropped, so no query fails on it. */
-export function fitView(view, granularity) {
-  const keys = groupKeysFor(granularity);
+/**
+ * A copy of `view` with everything this export cannot answer dropped, so no query fails on it.
+ * `info` is the module's `info()`: its `groupKeys` and `timeKeys` decide, not a copy of the rule.
+ */
+export function fitView(view, { groupKeys = [], timeKeys = [] } = {}) {
   const next = { ...view, sort: { ...view.sort }, minutes: { ...view.minutes } };
-  next.groupBy = unique(view.groupBy.filter((key) => keys.includes(key)));
-  if (next.groupBy.length === 0) next.groupBy = [keys.includes("user") ? "user" : keys[0]];
-  if (!keys.includes("client")) next.clients = [];
-  if (!keys.includes("language")) next.languages = [];
+  next.groupBy = unique(view.groupBy.filter((key) => groupKeys.includes(key)));
+  if (next.groupBy.length === 0 && groupKeys.length) next.groupBy = [groupKeys.includes("user") ? "user" : groupKeys[0]];
+  if (!groupKeys.includes("client")) next.clients = [];
+  if (!groupKeys.includes("language")) next.languages = [];
   // Sorting by a key the grouping no longer has would be an error: fall back to the default order.
-  if (ALL_KEYS.has(next.sort.by) && !next.groupBy.includes(next.sort.by)) next.sort = defaultView().sort;
-  const times = timeKeysFor(granularity);
-  if (!times.includes(next.timeKey)) next.timeKey = times.includes("week") ? "week" : (times[times.length - 1] ?? "month");
+  if (groupKeys.includes(next.sort.by) && !next.groupBy.includes(next.sort.by)) next.sort = defaultView().sort;
+  if (!timeKeys.includes(next.timeKey)) next.timeKey = timeKeys.includes("week") ? "week" : (timeKeys[timeKeys.length - 1] ?? "month");
   return next;
 }
 
@@ -87,17 +56,23 @@ export function filterOf(view, { registryLoaded = false } = {}) {
   return filter;
 }
 
-/** Minutes saved per feature: the defaults with the view's overrides. */
-export function minutesOf(view) {
-  return { ...DEFAULT_MINUTES, ...view.minutes };
+/** Minutes saved per feature: the export's defaults (`info.defaultMinutes`) with the view's overrides. */
+export function minutesOf(view, info) {
+  return { ...(info?.defaultMinutes ?? {}), ...view.minutes };
 }
 
-/** The query for one page of the grouped table (totals come with it). */
+/** The minutes the view changed from the defaults (what a query needs to send). */
+function minutesAsked(view) {
+  return { ...view.minutes };
+}
+
+/** The query for one page of the grouped table; its totals feed the cards. */
 export function tableQuery(view, context) {
   return {
     ...groupedQuery(view, context),
     limit: view.pageSize,
     offset: view.page * view.pageSize,
+    includeWarnings: false,
   };
 }
 
@@ -107,13 +82,13 @@ export function groupedQuery(view, context) {
     groupBy: [...view.groupBy],
     filter: filterOf(view, context),
     sort: { by: view.sort.by, desc: view.sort.desc },
-    minutesSaved: minutesOf(view),
+    minutesSaved: minutesAsked(view),
   };
 }
 
-/** The query behind a chart: one key, the view's filter, optionally sorted by a metric. */
-export function chartQuery(view, context, key, { sortBy, limit } = {}) {
-  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesOf(view) };
+/** The query behind a chart: one key, the view's filter, one metric, optionally the top few. */
+export function chartQuery(view, context, key, { metric, sortBy, limit } = {}) {
+  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesAsked(view), metrics: [metric], includeWarnings: false };
   if (sortBy) query.sort = { by: sortBy, desc: true };
   if (limit) query.limit = limit;
   return query;
@@ -158,7 +133,8 @@ export function decodeHash(hash) {
   if (date(p.get("start"))) source.startDate = p.get("start");
   if (date(p.get("end"))) source.endDate = p.get("end");
   if (p.has("group")) {
-    const keys = unique(p.get("group").split(",").filter((key) => ALL_KEYS.has(key)));
+    // Any word may name a key here; whether the export offers it is info().groupKeys's say (fitView).
+    const keys = unique(p.get("group").split(",").filter((key) => /^[a-z]{1,20}$/.test(key)));
     if (keys.length) view.groupBy = keys.slice(0, 2);
   }
   view.from = date(p.get("from"));
@@ -175,7 +151,7 @@ export function decodeHash(hash) {
   const size = Number.parseInt(p.get("size") ?? "", 10);
   if (PAGE_SIZES.includes(size)) view.pageSize = size;
   if (p.get("metric")) view.metric = p.get("metric");
-  if (TIME_KEYS.includes(p.get("time"))) view.timeKey = p.get("time");
+  if (/^[a-z]{1,20}$/.test(p.get("time") ?? "")) view.timeKey = p.get("time"); // fitView checks it against info().timeKeys
   for (const [name, value] of p) {
     const minutes = Number(value);
     if (name.startsWith("min.") && name.length > 4 && Number.isFinite(minutes) && minutes >= 0) view.minutes[name.slice(4)] = minutes;

@@ -504,6 +504,16 @@ export class View {
     r.dashboard.hidden = false;
   }
 
+  /** How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`). */
+  setMetricInfo(metrics = []) {
+    this.metricMeta = new Map(metrics.map((m) => [m.name, m]));
+  }
+
+  /** The formatting facts of a metric (undefined for structural keys). */
+  meta(key) {
+    return this.metricMeta?.get(key);
+  }
+
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
   renderControls(view, { groupKeys, timeKeys, clients, languages, registryLoaded, hasDates, metrics, firstDate, lastDate }) {
     const r = this.refs;
@@ -529,7 +539,7 @@ export class View {
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
     r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
     r.timeKey.value = view.timeKey;
-    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key))));
+    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key)))));
     r.metric.value = view.metric;
   }
 
@@ -554,7 +564,7 @@ export class View {
     for (const [key] of CARDS) {
       const el = this.refs[`card:${key}`];
       const value = totals[key];
-      el.textContent = formatMetric(key, value ?? null);
+      el.textContent = formatMetric(key, value ?? null, this.meta(key));
       el.closest(".card").classList.toggle("empty", value === null || value === undefined);
     }
   }
@@ -600,7 +610,7 @@ export class View {
         h("button", { type: "button", class: "sort", "data-sort": key, onclick: () => this.emit("sortBy", { by: key }) }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
       );
     };
-    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key), false)), columns.map((key) => header(key, metricLabel(key), true))));
+    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key)), true))));
     r.tbody.replaceChildren(
       ...groups.map((group) =>
         h(
@@ -609,7 +619,7 @@ export class View {
           groupBy.map((key) => this.keyCell(key, group.key)),
           columns.map((key) => {
             const value = group[key];
-            return h("td", { class: value === null || value === undefined ? "num none" : "num" }, formatMetric(key, value ?? null));
+            return h("td", { class: value === null || value === undefined ? "num none" : "num" }, formatMetric(key, value ?? null, this.meta(key)));
           }),
         ),
       ),

@@ -1,7 +1,8 @@
 // The analytics worker: loads the WebAssembly module, ingests an export (from the API or from a
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
-// Messages in:  {id, type: "init"|"fetchReport"|"openFile"|"summarize"|"toCsv"|"toJson"|"filteredCsv", ...}
+// Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
+//                "toCsv"|"toJson"|"filteredCsv", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
@@ -11,15 +12,6 @@ let report = null;
 const controllers = new Map();
 
 const PROGRESS_INTERVAL_MS = 100;
-
-/** Converts what serde-wasm-bindgen may hand back (Maps, BigInts) into plain, cloneable data. */
-function plain(value) {
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [k, plain(v)]));
-  if (Array.isArray(value)) return value.map(plain);
-  if (typeof value === "bigint") return Number(value);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
 
 function throttled(post) {
   let last = 0;
@@ -41,7 +33,7 @@ function abortError() {
 }
 
 function describe(extra = {}) {
-  return { info: plain(report.info()), ...extra };
+  return { info: report.info(), ...extra };
 }
 
 function keep(next) {
@@ -64,6 +56,7 @@ const handlers = {
     } catch (error) {
       const failure = new Error(`The WebAssembly module could not be loaded from ${url.pathname} (${error?.message ?? error}).`);
       failure.name = "WorkerError";
+      failure.code = "worker";
       throw failure;
     }
     api = module;
@@ -79,7 +72,7 @@ const handlers = {
         ...defined(rest),
         token,
         signal: controller.signal,
-        onProgress: (p) => progress(plain(p)),
+        onProgress: (p) => progress(p),
       });
       const registry = { loaded: false, error: null };
       if (withRegistry && typeof api.fetchRegistry === "function" && typeof next.joinRegistry === "function") {
@@ -132,11 +125,10 @@ const handlers = {
     }
   },
 
-  summarize: ({ query }) => {
-    // The ingest warnings travel once, with the info; every query need not copy them again.
-    const { warnings, ...summary } = plain(needReport().summarize(query ?? {}));
-    return summary;
-  },
+  // The token is not needed to plan; the options object may carry it, and it is dropped below.
+  planFetch: ({ options }) => api.planFetch(defined({ ...options, token: undefined })),
+  summarize: ({ query }) => needReport().summarize(query ?? {}),
+  summarizeMany: ({ queries }) => needReport().summarizeMany(queries ?? []),
   toCsv: ({ query }) => needReport().toCsv(query ?? {}),
   toJson: ({ query }) => needReport().toJson(query ?? {}),
   filteredCsv: ({ filter }) => needReport().filteredCsv(filter ?? {}),
@@ -161,7 +153,7 @@ self.addEventListener("message", async (event) => {
     const result = type === "init" ? await ready : await handler(message, throttled((progress) => reply({ progress })));
     reply({ ok: true, result });
   } catch (error) {
-    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status, code: error?.code } });
+    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status, code: error?.code, field: error?.field } });
   } finally {
     // Drop the one reference to the secret this message carried.
     if (message.options) message.options.token = undefined;

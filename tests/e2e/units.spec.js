@@ -24,9 +24,21 @@ test("no page code builds HTML from strings; index.html has no inline script or 
   );
 });
 
+// A small day-grain export: what the page is told about it comes from the real module's info().
+const DAY_EXPORT =
+  "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Date,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR,Total Characters Written by Cody,Total Characters Written,Percentage of Code Written by Cody\n" +
+  "1,a@x.io,ann,true,2025-01-01,3,10,3,0.3,10,100,10\n" +
+  "2,b@x.io,bob,true,2025-01-02,4,0,0,,0,0,\n";
+
 test.describe("modules in the browser", () => {
   test.beforeEach(async ({ page }) => {
     await page.goto("/");
+    await page.evaluate(async (csv) => {
+      const module = await import("/pkg/sg_analytics.js");
+      await module.default({ module_or_path: "/pkg/sg_analytics_bg.wasm" });
+      globalThis.sga = module;
+      globalThis.dayInfo = module.Report.fromCsv(csv).info();
+    }, DAY_EXPORT);
   });
 
   test("the hash round-trips a view and never carries a token", async ({ page }) => {
@@ -56,7 +68,7 @@ test.describe("modules in the browser", () => {
         hash,
         same: JSON.stringify(back.view) === JSON.stringify(view),
         source: back.source,
-        fitted: fitView(view, "by_user_day"),
+        fitted: fitView(view, globalThis.dayInfo),
         garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday"),
       };
     });
@@ -75,10 +87,12 @@ test.describe("modules in the browser", () => {
   test("formatting: null rates show —, file names say what they hold", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const f = await import("/www/format.js");
+      const meta = (name) => globalThis.dayInfo.metrics.find((m) => m.name === name);
       return {
-        car: f.formatMetric("Combined CAR", 0.27),
-        carNull: f.formatMetric("Combined CAR", null),
-        pct: f.formatMetric("Percentage of Code Written by Cody", 14.79),
+        car: f.formatMetric("Combined CAR", 0.27, meta("Combined CAR")),
+        carNull: f.formatMetric("Combined CAR", null, meta("Combined CAR")),
+        pct: f.formatMetric("Percentage of Code Written by Cody", 14.79, meta("Percentage of Code Written by Cody")),
+        chat: f.formatMetric("Chat Events", 1234, meta("Chat Events")),
         dau: f.formatMetric("avgDau", null),
         name: f.downloadName({ source: "https://Example.sourcegraphcloud.com/", granularity: "by_user_day", from: "2025-01-01", to: "2025-01-31", what: "by-week", ext: "csv" }),
         hostile: f.downloadName({ source: "../../etc/passwd<x>.csv", granularity: "", what: "rows", ext: "csv" }),
@@ -87,6 +101,7 @@ test.describe("modules in the browser", () => {
     expect(result.car).toBe("27.0%");
     expect(result.carNull).toBe("—");
     expect(result.pct).toBe("14.8%");
+    expect(result.chat).toBe("1,234");
     expect(result.dau).toBe("—");
     expect(result.name).toBe("sg-analytics_Example.sourcegraphcloud.com_by_user_day_2025-01-01_to_2025-01-31_by-week.csv");
     expect(result.hostile).toMatch(/^sg-analytics_[A-Za-z0-9._-]+_all-dates_rows\.csv$/);
@@ -102,7 +117,7 @@ test.describe("modules in the browser", () => {
         { on: (event, fn) => ((handlers[event] = fn), view) },
         { get: (target, name) => target[name] ?? ((...args) => calls.push([name, ...args])) },
       );
-      const info = { rows: 3, skippedRows: 0, granularity: "by_user_day", firstDate: "2025-01-01", lastDate: "2025-01-02", columns: ["Instance user ID", "Chat Events"], warnings: [], warningsTotal: 0 };
+      const info = globalThis.dayInfo;
       const summary = (query) => ({
         input: info,
         totals: { rows: 3, users: 2, activeUsers: 2, avgDau: 1.5, avgDaysActivePerUser: 1.5, hoursSaved: 1, "Chat Events": 12, "Combined CAR": null },
@@ -110,13 +125,16 @@ test.describe("modules in the browser", () => {
         groupsTotal: 1,
       });
       const requests = [];
+      // One entry per round trip to the worker; the options are checked by the real module.
       const client = {
+        planFetch: async (options) => (requests.push(["planFetch", { ...options }]), globalThis.sga.planFetch(options)),
         fetchReport: async (options) => {
           requests.push(["fetchReport", { ...options }]);
-          if (options.token === "bad") throw Object.assign(new Error("401 Unauthorized: the token was rejected"), { status: 401 });
+          // The module's error: its message says "aborted", its code says what it is.
+          if (options.token === "bad") throw Object.assign(new Error("The request was aborted by the server: 401"), { status: 401, code: "unauthorized" });
           return { info, registry: { loaded: false } };
         },
-        summarize: async (query) => (requests.push(["summarize", query]), summary(query)),
+        summarizeMany: async (queries) => (requests.push(["summarizeMany", queries]), queries.map(summary)),
       };
       const saved = [];
       const session = {};
@@ -134,7 +152,7 @@ test.describe("modules in the browser", () => {
       const settings = { instanceUrl: "https://Example.sourcegraphcloud.com/search?q=1", granularity: "by_user_day", startDate: "", endDate: "", baseUrl: "", monthWindows: false };
 
       await dashboard.connect({ ...settings, token: "t0ken", remember: false });
-      const afterConnect = { requests: requests.map(([k, v]) => [k, k === "fetchReport" ? v : v.groupBy]), hashes: [...hashes] };
+      const afterConnect = { requests: requests.map(([k, v]) => [k, k === "summarizeMany" ? v.map((q) => q.groupBy) : v]), hashes: [...hashes] };
 
       await dashboard.connect({ ...settings, baseUrl: "http://evil.example", token: "t0ken" });
       const refused = calls.filter(([name]) => name === "renderError").at(-1)[1];
@@ -142,17 +160,37 @@ test.describe("modules in the browser", () => {
       await dashboard.connect({ ...settings, token: "bad" });
       const rejected = calls.filter(([name]) => name === "renderError").at(-1)[1];
 
-      handlers.sortBy({ by: "Chat Events" });
-      await new Promise((r) => setTimeout(r, 50));
-      const sorted = requests.filter(([k, v]) => k === "summarize" && "offset" in v).at(-1)[1];
-      return { afterConnect, refused, rejected, sorted, saved, session, hashes, cards: calls.filter(([n]) => n === "renderCards").length };
+      // Each view change is one round trip, asking only for what it changes.
+      const trips = async (fn) => {
+        const before = requests.length;
+        await fn();
+        await new Promise((r) => setTimeout(r, 50));
+        return requests.slice(before).map(([k, v]) => [k, k === "summarizeMany" ? v.map((q) => q.groupBy.join(",")) : v]);
+      };
+      const sortTrips = await trips(() => handlers.sortBy({ by: "Chat Events" }));
+      const sorted = requests.filter(([k]) => k === "summarizeMany").at(-1)[1][0];
+      const pageTrips = await trips(() => handlers.turnPage({ page: 1 }));
+      const filterTrips = await trips(() => handlers.changeFilter({ activeOnly: true }));
+      const metricTrips = await trips(() => handlers.chooseMetric({ metric: "Chat Events" }));
+      const timeTrips = await trips(() => handlers.chooseTimeKey({ timeKey: "day" }));
+      return { afterConnect, refused, rejected, sorted, saved, session, hashes, cards: calls.filter(([n]) => n === "renderCards").length, sortTrips, pageTrips, filterTrips, metricTrips, timeTrips };
     });
     const fetches = result.afterConnect.requests.filter(([k]) => k === "fetchReport");
     expect(fetches).toHaveLength(1);
     expect(fetches[0][1]).toMatchObject({ instanceUrl: "example.sourcegraphcloud.com", token: "t0ken", granularity: "by_user_day", baseUrl: "https://analytics.sourcegraph.com" });
-    // The view from the hash (group=month) drove the table query.
-    expect(result.afterConnect.requests.filter(([k]) => k === "summarize").map(([, g]) => g)).toContainEqual(["month"]);
+    // One round trip drew the whole first view; the view from the hash (group=month) drove the table.
+    const views = result.afterConnect.requests.filter(([k]) => k === "summarizeMany");
+    expect(views).toHaveLength(1);
+    expect(views[0][1][0]).toEqual(["month"]);
+    // Sorting and paging ask for the table alone; a filter for everything; the chart metric for the
+    // bar charts; the time key for the time chart: one message each.
+    expect(result.sortTrips).toEqual([["summarizeMany", ["month"]]]);
+    expect(result.pageTrips).toEqual([["summarizeMany", ["month"]]]);
+    expect(result.filterTrips).toEqual([["summarizeMany", ["month", "week", "user"]]]);
+    expect(result.metricTrips).toEqual([["summarizeMany", ["user"]]]);
+    expect(result.timeTrips).toEqual([["summarizeMany", ["day"]]]);
     expect(result.refused).toMatchObject({ kind: "input", title: "The API base URL is not allowed" });
+    // The panel follows the code, whatever the message says ("aborted" here is not a cancel).
     expect(result.rejected).toMatchObject({ kind: "unauthorized", title: "The token was rejected" });
     expect(result.sorted.sort).toEqual({ by: "Chat Events", desc: true });
     expect(result.hashes.at(-1)).toContain("sort=-Chat+Events");
