@@ -464,3 +464,104 @@ fn month_rows_are_kept_when_their_month_overlaps_the_range() {
         .collect();
     assert_eq!(s["totals"]["rows"], april.len());
 }
+
+#[test]
+fn info_tells_what_the_export_can_answer() {
+    let day = Table::from_bytes(&fixture("by_user_day.csv"))
+        .unwrap()
+        .info();
+    assert_eq!(day.group_keys, ["user", "day", "week", "month"]);
+    assert_eq!(day.time_keys, ["day", "week", "month"]);
+    let finest = Table::from_bytes(&fixture("by_user_day_client_language.csv"))
+        .unwrap()
+        .info();
+    assert_eq!(
+        finest.group_keys,
+        ["user", "day", "week", "month", "client", "language"]
+    );
+    let month = Table::from_bytes(&fixture("by_user_month.csv"))
+        .unwrap()
+        .info();
+    assert_eq!(month.group_keys, ["user", "month"]);
+    assert_eq!(month.time_keys, ["month"]);
+    let kind = |name: &str| {
+        let m = finest.metrics.iter().find(|m| m.name == name).unwrap();
+        (serde_json::to_value(m.kind).unwrap(), m.percent)
+    };
+    assert_eq!(kind("Chat Events"), (json!("count"), false));
+    assert_eq!(kind("Combined CAR"), (json!("rate"), false));
+    assert_eq!(kind("Weighted CAR"), (json!("approximate"), false));
+    assert_eq!(
+        kind("Percentage of Code Written by Cody"),
+        (json!("rate"), true)
+    );
+    let minutes: Value = serde_json::to_value(&finest).unwrap()["defaultMinutes"].clone();
+    assert_eq!(minutes["Chat Events"], 5.0);
+    assert_eq!(minutes["Combined Completion Acceptances"], 2.0);
+    // Filter choices, most rows first: the counts say so.
+    let (_, all) = rows(&fixture("by_user_day_client_language.csv"));
+    let clients = finest.choices.clients.clone().unwrap();
+    let count = |c: &str| all.iter().filter(|r| r.client == c).count();
+    assert!(clients.windows(2).all(|w| count(&w[0]) >= count(&w[1])));
+    assert_eq!(
+        clients.len(),
+        all.iter()
+            .map(|r| r.client.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    assert!(day.choices.clients.is_none());
+}
+
+#[test]
+fn a_query_computes_and_reports_only_the_metrics_it_names() {
+    let csv = fixture("by_user_day.csv");
+    let s = summarize(
+        &csv,
+        json!({"groupBy": ["month"], "metrics": ["Chat Events", "users"], "includeWarnings": false}),
+    );
+    let names: Vec<&String> = s["totals"].as_object().unwrap().keys().collect();
+    assert_eq!(names, ["users", "Chat Events"]); // the summary's order, not the query's
+    assert!(s.get("warnings").is_none());
+    let full = summarize(&csv, json!({"groupBy": ["month"]}));
+    assert_eq!(s["totals"]["Chat Events"], full["totals"]["Chat Events"]);
+    assert_eq!(s["groups"][0]["users"], full["groups"][0]["users"]);
+    let table = Table::from_bytes(&csv).unwrap();
+    let q: Query = serde_json::from_value(json!({"metrics": ["Chat Evnts"]})).unwrap();
+    let e = table.summarize(&q).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Query);
+    assert!(e.message().contains("\"Chat Evnts\"") && e.message().contains("Chat Events"));
+}
+
+#[test]
+fn summarize_many_answers_each_query_as_alone_and_names_the_one_that_fails() {
+    let table = Table::from_bytes(&fixture("by_user_day.csv")).unwrap();
+    let queries: Vec<Query> = serde_json::from_value(json!([
+        {"groupBy": ["user"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 5},
+        {"groupBy": ["week"], "metrics": ["activeUsers"]},
+        {"groupBy": ["user"], "filter": {"activeOnly": true}, "limit": 3, "offset": 2},
+        {},
+    ]))
+    .unwrap();
+    let many = table.summarize_many(&queries).unwrap();
+    for (q, s) in queries.iter().zip(&many) {
+        assert_eq!(s.to_value(), table.summarize(q).unwrap().to_value());
+    }
+    let bad: Vec<Query> = serde_json::from_value(json!([{}, {"groupBy": ["client"]}])).unwrap();
+    let e = table.summarize_many(&bad).unwrap_err();
+    assert!(
+        e.message().starts_with("query 2: cannot group by client"),
+        "{e}"
+    );
+}
+
+#[test]
+fn sums_beyond_2_pow_53_are_reported_as_the_nearest_float() {
+    let csv = b"Instance user ID,Chat Events\n1,9007199254740993\n2,1\n";
+    let s = summarize(csv, json!({}));
+    let chat = &s["totals"]["Chat Events"];
+    assert!(chat.is_f64(), "{chat}");
+    assert_eq!(chat.as_f64(), Some(9007199254740994.0));
+    let small = summarize(b"Instance user ID,Chat Events\n1,3\n", json!({}));
+    assert!(small["totals"]["Chat Events"].is_i64());
+}

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sg_analytics::{Query, Table};
+use sg_analytics::{Query, QueryCache, Table};
 
 const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
 const LANGUAGES: [&str; 3] = ["go", "", "rust"];
@@ -251,6 +251,98 @@ proptest! {
                         let _ = (s.to_json(), s.to_csv());
                     }
                     let _ = table.filtered_csv(&query.filter);
+                }
+            }
+        }
+    }
+}
+
+const KEYS: [&str; 6] = ["user", "day", "week", "month", "client", "language"];
+const SORTS: [&str; 7] = [
+    "hoursSaved",
+    "users",
+    "avgDau",
+    "Chat Events",
+    "Combined CAR",
+    "user",
+    "month",
+];
+const METRICS: [&str; 6] = [
+    "rows",
+    "users",
+    "activeUsers",
+    "avgDaysActivePerUser",
+    "Chat Events",
+    "Combined CAR",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A page of a sorted table, computed late (the sort metric for every group, the rest for the
+    /// page), with only some metrics, through one cache shared by several queries and filters, is
+    /// exactly that slice of the full answer.
+    #[test]
+    fn paged_cached_and_partial_answers_are_slices_of_the_full_one(
+        rows in proptest::collection::vec(row(), 1..120),
+        asks in proptest::collection::vec(
+            (0usize..6, 0usize..7, any::<bool>(), 0usize..5, 0usize..8, proptest::collection::vec(0usize..6, 0..4), any::<bool>()),
+            1..6,
+        ),
+    ) {
+        let table = Table::from_bytes(&to_csv(&rows)).unwrap();
+        let mut cache = QueryCache::new();
+        let queries: Vec<Query> = asks
+            .iter()
+            .map(|(key, sort, desc, offset, limit, metrics, active)| {
+                // A key can only sort its own grouping.
+                let by = if KEYS.contains(&SORTS[*sort]) { KEYS[*key] } else { SORTS[*sort] };
+                let mut names: Vec<&str> = metrics.iter().map(|&m| METRICS[m]).collect();
+                names.push(by);
+                names.retain(|n| !KEYS.contains(n));
+                serde_json::from_value(json!({
+                    "groupBy": [KEYS[*key]],
+                    "filter": {"activeOnly": active},
+                    "sort": {"by": by, "desc": desc},
+                    "offset": offset,
+                    "limit": limit,
+                    "metrics": names,
+                }))
+                .unwrap()
+            })
+            .collect();
+        let many = table.summarize_many(&queries).unwrap();
+        for (query, together) in queries.iter().zip(many) {
+            let cached = cache.summarize(&table, query).unwrap().to_value();
+            let together = together.to_value();
+            let full_query = Query { limit: None, offset: 0, metrics: None, ..query.clone() };
+            let full = table.summarize(&full_query).unwrap().to_value();
+            let names = query.metrics.clone().unwrap();
+            let project = |g: &Value| -> Value {
+                let mut out = serde_json::Map::new();
+                out.insert("key".into(), g["key"].clone());
+                for n in &names {
+                    out.insert(n.clone(), g[n.as_str()].clone());
+                }
+                Value::Object(out)
+            };
+            let expected: Vec<Value> = full["groups"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .skip(query.offset)
+                .take(query.limit.unwrap())
+                .map(project)
+                .collect();
+            for answer in [&cached, &together] {
+                prop_assert_eq!(&answer["groups"].as_array().unwrap().iter().map(project).collect::<Vec<_>>(), &expected);
+                prop_assert_eq!(&answer["groupsTotal"], &full["groupsTotal"]);
+                // Only the metrics asked for, in the summary's order, with the full answer's values.
+                let totals = answer["totals"].as_object().unwrap();
+                prop_assert_eq!(totals.len(), names.iter().collect::<std::collections::BTreeSet<_>>().len());
+                for (name, value) in totals {
+                    prop_assert!(names.contains(name));
+                    prop_assert_eq!(value, &full["totals"][name.as_str()]);
                 }
             }
         }

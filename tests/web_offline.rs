@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
-use sg_analytics::{fetch_credits, fetch_report, Report, ReportBuilder};
+use sg_analytics::{fetch_credits, fetch_report, plan_fetch, Report, ReportBuilder};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -506,4 +506,89 @@ fn the_builder_and_from_csv_refuse_misuse_with_errors() {
         get(&info, "granularity").as_string().as_deref(),
         Some("by_user_day")
     );
+}
+
+#[wasm_bindgen_test]
+fn plan_fetch_checks_options_by_the_fetchs_rules_without_a_request_or_the_token() {
+    let stub = Stub::install(Vec::new());
+    let plan = plan_fetch(options(&[])).unwrap();
+    assert_eq!(get(&plan, "ok"), JsValue::TRUE);
+    assert_eq!(
+        get(&plan, "instance").as_string().unwrap(),
+        "demo.sourcegraph.example"
+    );
+    assert_eq!(
+        get(&plan, "baseUrl").as_string().unwrap(),
+        "https://api.test.example"
+    );
+    let url = get(&plan, "url").as_string().unwrap();
+    assert!(url.starts_with("https://api.test.example/api/reports/by-user-client-date?instanceURL=demo.sourcegraph.example"), "{url}");
+    let curl = get(&plan, "curl").as_string().unwrap();
+    assert!(
+        curl.contains("$SG_ANALYTICS_TOKEN") && curl.contains(&format!("'{url}'")),
+        "{curl}"
+    );
+    assert!(!curl.contains(" -L") && !curl.contains(TOKEN));
+    // Month windows: one request per month of the range.
+    let windows = plan_fetch(options(&[
+        ("startDate", "2025-01-15".into()),
+        ("endDate", "2025-03-02".into()),
+        ("monthWindows", true.into()),
+    ]))
+    .unwrap();
+    assert_eq!(get(&windows, "windows").as_f64(), Some(3.0));
+    // The problem, and the option at fault, instead of an exception.
+    for (pairs, field) in [
+        (
+            vec![("baseUrl", JsValue::from("http://evil.example"))],
+            "baseUrl",
+        ),
+        (
+            vec![("instanceUrl", JsValue::from("https:///"))],
+            "instanceUrl",
+        ),
+        (vec![("startDate", JsValue::from("2025-02-30"))], "dates"),
+        (vec![("monthWindows", JsValue::TRUE)], "monthWindows"),
+    ] {
+        let plan = plan_fetch(options(&pairs)).unwrap();
+        assert_eq!(get(&plan, "ok"), JsValue::FALSE);
+        assert_eq!(get(&plan, "field").as_string().as_deref(), Some(field));
+        let problem = get(&plan, "problem").as_string().unwrap();
+        assert!(!problem.is_empty() && !problem.contains(TOKEN), "{problem}");
+    }
+    assert_eq!(stub.count(), 0, "planFetch sent a request");
+}
+
+#[wasm_bindgen_test]
+fn summarize_many_answers_a_view_and_errors_carry_a_code() {
+    let report = Report::from_csv(CSV.into()).unwrap();
+    let queries: JsValue = js_sys::JSON::parse(
+        r#"[{"groupBy": ["day"], "metrics": ["activeUsers"], "includeWarnings": false},
+            {"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 1}]"#,
+    )
+    .unwrap();
+    let many: Array = report.summarize_many(queries.clone()).unwrap().into();
+    assert_eq!(many.length(), 2);
+    for (i, query) in Array::from(&queries).iter().enumerate() {
+        let alone = report.summarize(Some(query.unchecked_into())).unwrap();
+        assert_eq!(
+            js_sys::JSON::stringify(&many.get(i as u32)).unwrap(),
+            js_sys::JSON::stringify(&alone).unwrap()
+        );
+    }
+    let top = many.get(1);
+    let group = Array::from(&get(&top, "groups")).get(0);
+    assert_eq!(
+        get(&get(&group, "key"), "user").as_string().as_deref(),
+        Some("2")
+    );
+    let e = report
+        .summarize_many(js_sys::JSON::parse(r#"[{}, {"groupBy": ["client"]}]"#).unwrap())
+        .unwrap_err();
+    assert_eq!(code(&checked(e.clone())), "invalid_query");
+    assert!(message(&e).starts_with("query 2:"), "{}", message(&e));
+    let e = Report::from_csv("not,an,export\n1,2,3\n".into())
+        .err()
+        .unwrap();
+    assert_eq!(code(&checked(e)), "invalid_input");
 }
