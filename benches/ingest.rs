@@ -12,7 +12,7 @@ mod native {
     use std::time::Duration;
 
     use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
-    use sg_analytics::{Ingester, Query, Table};
+    use sg_analytics::{Ingester, Query, QueryCache, Table};
 
     const CLIENTS: [&str; 5] = [
         "vscode.cody",
@@ -181,8 +181,8 @@ mod native {
             ),
             ("totals", r#"{}"#),
             (
-                "by_user_top_10",
-                r#"{"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 10}"#,
+                "top_10_users_by_hours_saved",
+                r#"{"groupBy": ["user"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 10}"#,
             ),
             (
                 "by_client_language",
@@ -195,6 +195,53 @@ mod native {
                 b.iter(|| table.summarize(black_box(&query)).unwrap())
             });
         }
+        // The page's queries for one view (www/app.js `queries`): the table's page with the cards'
+        // totals, the time chart, and the three bar charts, with a filter the cache has not seen
+        // (a view change), through summarize_many.
+        let view = |active: bool| -> Vec<Query> {
+            let filter = serde_json::json!({"activeOnly": active, "from": "2025-01-06"});
+            let chart = |key: &str, metric: &str, limit: Option<usize>| {
+                let mut q = serde_json::json!({"groupBy": [key], "filter": filter, "metrics": [metric], "includeWarnings": false});
+                if let Some(limit) = limit {
+                    q["sort"] = serde_json::json!({"by": metric, "desc": true});
+                    q["limit"] = limit.into();
+                }
+                q
+            };
+            serde_json::from_value(serde_json::json!([
+                {"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true},
+                 "limit": 25, "offset": 0, "includeWarnings": false},
+                chart("week", "activeUsers", None),
+                chart("client", "hoursSaved", Some(12)),
+                chart("language", "hoursSaved", Some(12)),
+                chart("user", "hoursSaved", Some(10)),
+            ]))
+            .unwrap()
+        };
+        let (a, b) = (view(true), view(false));
+        let mut cache = QueryCache::new();
+        let mut flip = false;
+        group.bench_function(
+            BenchmarkId::new("page_view_summarize_many", rows),
+            |bench| {
+                bench.iter(|| {
+                    // Alternate the filter, so every iteration is a view change the cache cannot answer.
+                    flip = !flip;
+                    cache
+                        .summarize_many(&table, black_box(if flip { &a } else { &b }))
+                        .unwrap()
+                })
+            },
+        );
+        // Paging the table: the same filter, grouping and sort as the view before it.
+        let mut page: Query = a[0].clone();
+        cache.summarize_many(&table, &a).unwrap();
+        group.bench_function(BenchmarkId::new("page_next_table_page", rows), |bench| {
+            bench.iter(|| {
+                page.offset = (page.offset + 25) % 1000;
+                cache.summarize(&table, black_box(&page)).unwrap()
+            })
+        });
         group.finish();
     }
 
