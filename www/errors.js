@@ -54,6 +54,7 @@ const CODE_KINDS = {
   cut_short: "cut",
   not_csv: "not-csv",
   invalid_input: "input",
+  csp_blocked: "csp",
 };
 
 const KINDS = [
@@ -62,6 +63,17 @@ const KINDS = [
     test: (e) => isCancel(e),
     title: "Cancelled",
     hints: () => ["Nothing was loaded. Start again whenever you are ready."],
+  },
+  {
+    kind: "csp",
+    test: (e) => e?.name === "CspError",
+    title: "The page’s Content-Security-Policy blocked the dashboard",
+    hints: (settings, e) => [
+      e?.advice?.fix
+        ? `Add ${e.advice.source} to the page’s ${e.advice.directive} directive, so that it reads: ${e.advice.fix}`
+        : `Allow it in the page’s ${e?.advice?.directive ?? "Content-Security-Policy"}.`,
+      "The README (“Content-Security-Policy for a portal”) gives the whole policy the dashboard needs, for its files on the portal’s origin and on another origin.",
+    ],
   },
   {
     kind: "worker",
@@ -180,7 +192,7 @@ export function explainError(error, settings = {}) {
     kind: found.kind,
     title: found.title,
     message: String(error?.message || error || "Unknown error"),
-    hints: found.hints(settings),
+    hints: found.hints(settings, error),
   };
   if (found.command && settings.instanceUrl) panel.command = curlCommand(settings);
   return panel;
