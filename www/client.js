@@ -2,6 +2,8 @@
 // between, cancel through an AbortSignal. The worker holds the Report; the page only ever sees
 // plain summaries and strings.
 
+import { explainViolation, violationRecord } from "./csp.js";
+
 /** Raised when the worker (and so the WebAssembly module) cannot start. */
 export class WorkerError extends Error {
   constructor(message) {
@@ -10,6 +12,22 @@ export class WorkerError extends Error {
     this.code = "worker";
   }
 }
+
+/**
+ * Raised instead of the error it caused when the page's Content-Security-Policy blocked the worker,
+ * the module, the wasm file or the API request. `advice` says which directive and what to add.
+ */
+export class CspError extends Error {
+  constructor(advice, cause) {
+    super(advice.message, { cause });
+    this.name = "CspError";
+    this.code = "csp_blocked";
+    this.advice = advice;
+  }
+}
+
+// A violation reaches the page as its own task, possibly after the failure it caused.
+const VIOLATION_SETTLE_MS = 150;
 
 /** The fields of an error that cross the worker boundary: what a page branches on. */
 export const ERROR_FIELDS = ["name", "message", "code", "status", "field"];
@@ -21,11 +39,30 @@ function rebuildError(data) {
   return error;
 }
 
-/** Builds the worker; a module on another origin (an embedding portal) is started through a blob. */
+/**
+ * The worker's first script. It runs on a blob: URL, which the page's policy governs (`worker-src
+ * blob:`) wherever the files are hosted, and imports the worker with a dynamic import (governed by
+ * `script-src`, like every other module of the dashboard), so that its listener is in place for the
+ * violations the worker meets (the module, the wasm file, the API) before the worker runs. Messages
+ * are held until the worker has registered its own listener.
+ */
+function shimSource(workerUrl) {
+  return `const violationRecord = ${violationRecord};
+self.addEventListener("securitypolicyviolation", (event) => self.postMessage({ cspViolation: violationRecord(event) }));
+const held = [];
+const hold = (event) => { event.stopImmediatePropagation(); held.push(event.data); };
+self.addEventListener("message", hold);
+import(${JSON.stringify(workerUrl)}).then(() => {
+  self.removeEventListener("message", hold);
+  for (const data of held) self.dispatchEvent(new MessageEvent("message", { data }));
+}, (error) => self.reportError(error));
+`;
+}
+
+/** Builds the worker; the same way whether the module is on the page's origin or on another one. */
 function startWorker(workerUrl) {
   const url = new URL(workerUrl, location.href);
-  if (url.origin === location.origin) return new Worker(url, { type: "module", name: "sg-analytics" });
-  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: "text/javascript" }));
+  const shim = URL.createObjectURL(new Blob([shimSource(url.href)], { type: "text/javascript" }));
   return new Worker(shim, { type: "module", name: "sg-analytics" });
 }
 
@@ -38,6 +75,13 @@ export class AnalyticsClient {
     this.pending = new Map();
     this.nextId = 1;
     this.failure = null;
+    // Violations seen since this client started: the worker's own, forwarded by its first script,
+    // and the page's refusal to start it at all.
+    this.violations = [];
+    this.watchPolicy = (event) => {
+      if (event.effectiveDirective === "worker-src" && /^blob/.test(event.blockedURI)) this.violations.push(violationRecord(event));
+    };
+    globalThis.document?.addEventListener("securitypolicyviolation", this.watchPolicy);
     this.worker = startWorker(workerUrl);
     this.worker.addEventListener("message", (event) => this.receive(event.data));
     this.worker.addEventListener("error", (event) => {
@@ -49,6 +93,10 @@ export class AnalyticsClient {
   }
 
   receive(message) {
+    if (message?.cspViolation) {
+      this.violations.push(message.cspViolation);
+      return;
+    }
     const pending = this.pending.get(message?.id);
     if (!pending) return;
     if (message.progress) {
@@ -67,11 +115,28 @@ export class AnalyticsClient {
     this.pending.clear();
   }
 
+  /**
+   * The error to report for a failure: a CspError when a violation of the page's policy came with
+   * it (since `since`, or since the start when the worker itself failed), else the failure itself.
+   */
+  async blame(error, since) {
+    if (error?.name === "AbortError") return error;
+    await new Promise((resolve) => setTimeout(resolve, VIOLATION_SETTLE_MS));
+    const origin = globalThis.location?.origin;
+    for (const record of this.violations.slice(error instanceof WorkerError ? 0 : since)) {
+      const advice = explainViolation(record, { pageOrigin: origin });
+      if (advice) return new CspError(advice, error);
+    }
+    return error;
+  }
+
   /** Sends one request; resolves with the worker's result. */
   request(type, payload = {}, { onProgress, signal } = {}) {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) return this.blame(this.failure, 0).then((error) => Promise.reject(error));
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
+    const since = this.violations.length;
+    return new Promise((resolve, fail) => {
+      const reject = (error) => this.blame(error, since).then(fail);
       const pending = { resolve, reject, onProgress, signal };
       if (signal) {
         if (signal.aborted) {
@@ -126,6 +191,7 @@ export class AnalyticsClient {
   }
 
   terminate() {
+    globalThis.document?.removeEventListener("securitypolicyviolation", this.watchPolicy);
     this.worker.terminate();
     this.fail(new WorkerError("The analytics worker was stopped."));
   }

@@ -13,6 +13,15 @@ const PANELS = {
     title: "Cancelled",
     hints: ["Nothing was loaded. Start again whenever you are ready."],
   },
+  csp: {
+    title: "The page’s Content-Security-Policy blocked the dashboard",
+    hints: (e) => [
+      e?.advice?.fix
+        ? `Add ${e.advice.source} to the page’s ${e.advice.directive} directive, so that it reads: ${e.advice.fix}`
+        : `Allow it in the page’s ${e?.advice?.directive ?? "Content-Security-Policy"}.`,
+      "The README (“Content-Security-Policy for a portal”) gives the whole policy the dashboard needs, for its files on the portal’s origin and on another origin.",
+    ],
+  },
   worker: {
     title: "The analytics module could not start",
     hints: [
@@ -114,6 +123,7 @@ const CODE_PANELS = {
   invalid_input: "input",
   invalid_query: "view",
   invalid_argument: "view",
+  csp_blocked: "csp",
 };
 
 /** The panel kind for an error: by its code; an invalid base URL has a panel of its own. */
@@ -135,7 +145,7 @@ export function explainError(error, { curl } = {}) {
     kind,
     title: found.title,
     message: String(error?.message || error || "Unknown error"),
-    hints: [...found.hints],
+    hints: typeof found.hints === "function" ? found.hints(error) : [...found.hints],
   };
   if (found.command && curl) panel.command = curl;
   return panel;

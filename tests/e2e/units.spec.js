@@ -19,9 +19,12 @@ test("no page code builds HTML from strings; index.html has no inline script or 
   expect(html).not.toMatch(/\sstyle=|<style/);
   expect(html).not.toMatch(/\son[a-z]+=/i);
   const csp = html.match(/http-equiv="Content-Security-Policy" content="([^"]+)"/)[1];
-  expect(csp).toBe(
-    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data: blob:; connect-src 'self' https: http://localhost:* http://127.0.0.1:*; worker-src 'self' blob:; object-src 'none'; base-uri 'none'",
-  );
+  // The header `cargo xtask serve` sends (xtask/src/server.rs) is the one source; a meta tag
+  // cannot carry frame-ancestors.
+  const server = fs.readFileSync(path.join(root, "xtask/src/server.rs"), "utf8");
+  const header = server.match(/pub const CSP: &str = "((?:[^"\\]|\\\n)*)";/)[1].replace(/\\\n/g, "");
+  expect(csp).toBe(header.split("; ").filter((d) => !d.startsWith("frame-ancestors")).join("; "));
+  expect(csp).toMatch(/worker-src [^;]*blob:/); // the worker starts from a blob: URL (www/client.js)
 });
 
 // A small day-grain export: what the page is told about it comes from the real module's info().
@@ -106,6 +109,37 @@ test.describe("modules in the browser", () => {
     expect(result.name).toBe("sg-analytics_Example.sourcegraphcloud.com_by_user_day_2025-01-01_to_2025-01-31_by-week.csv");
     expect(result.hostile).toMatch(/^sg-analytics_[A-Za-z0-9._-]+_all-dates_rows\.csv$/);
     expect(result.hostile).not.toContain("/");
+  });
+
+  test("a CSP violation reads as the directive that decided and the source to add", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { explainViolation } = await import("/www/csp.js");
+      const { explainError } = await import("/www/errors.js");
+      const { CspError } = await import("/www/client.js");
+      const pageOrigin = "https://portal.example";
+      const advice = (directive, blocked, policy, disposition = "enforce") => explainViolation({ directive, blocked, policy, disposition }, { pageOrigin });
+      const api = advice("connect-src", "https://analytics.sourcegraph.com/api/reports/by-user-client-date?instanceURL=x", "default-src 'self'; connect-src 'self'");
+      return {
+        api,
+        // No worker-src: worker-src falls back to child-src, then script-src, then default-src.
+        fallback: advice("worker-src", "blob", "default-src 'self'; script-src 'self' https://cdn.example"),
+        none: advice("worker-src", "blob", "worker-src 'none'"),
+        self: advice("script-src-elem", "https://portal.example/sg/www/worker.js", "default-src 'none'; script-src 'none'"),
+        wasm: advice("script-src", "wasm-eval", "script-src 'self'"),
+        reportOnly: advice("connect-src", "https://x.example/", "connect-src 'self'", "report"),
+        panel: explainError(new CspError(api, new Error("Failed to fetch"))),
+      };
+    });
+    expect(result.api).toMatchObject({ directive: "connect-src", source: "https://analytics.sourcegraph.com", fix: "connect-src 'self' https://analytics.sourcegraph.com" });
+    expect(result.api.message).toContain("the request to https://analytics.sourcegraph.com");
+    expect(result.api.message).not.toContain("instanceURL");
+    expect(result.fallback).toMatchObject({ directive: "script-src", source: "blob:", fix: "script-src 'self' https://cdn.example blob:" });
+    expect(result.none.fix).toBe("worker-src blob:");
+    expect(result.self).toMatchObject({ directive: "script-src", source: "'self'", fix: "script-src 'self'" });
+    expect(result.wasm).toMatchObject({ directive: "script-src", source: "'wasm-unsafe-eval'", fix: "script-src 'self' 'wasm-unsafe-eval'" });
+    expect(result.reportOnly).toBeNull();
+    expect(result.panel.kind).toBe("csp");
+    expect(result.panel.hints[0]).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
   });
 
   test("the controller drives a stub view and a stub client", async ({ page }) => {

@@ -116,17 +116,24 @@ pub fn cmd_build(root: &Path) -> Result<()> {
 pub fn cmd_dist(root: &Path) -> Result<()> {
     cmd_build(root)?;
     let dist = root.join("dist");
+    let files = copy_dist(root, &dist)?;
+    eprintln!("dist: {files} files in {}", dist.display());
+    Ok(())
+}
+
+/// Replaces `dist` with the static files of a built tree: `index.html`, `www/` and `pkg/`;
+/// returns the number of files.
+pub fn copy_dist(root: &Path, dist: &Path) -> Result<usize> {
     if dist.exists() {
-        fs::remove_dir_all(&dist)?;
+        fs::remove_dir_all(dist)?;
     }
-    fs::create_dir_all(&dist)?;
+    fs::create_dir_all(dist)?;
     fs::copy(root.join("index.html"), dist.join("index.html"))
         .map_err(|e| format!("cannot copy index.html: {e}"))?;
     let mut files = 1;
     files += copy_tree(&root.join("www"), &dist.join("www"))?;
     files += copy_tree(&root.join("pkg"), &dist.join("pkg"))?;
-    eprintln!("dist: {files} files in {}", dist.display());
-    Ok(())
+    Ok(files)
 }
 
 /// Copies a directory recursively, leaving out dot files (stamps, `.gitignore`); returns the
@@ -383,6 +390,15 @@ fn e2e_tests(root: &Path) -> Outcome {
     if let Err(e) = build(root) {
         return Outcome::Failed(format!("build for e2e: {e}"));
     }
+    // What `cargo xtask dist` ships, for the spec that serves it from a plain static server; in
+    // target/ so that a dist/ of the user's is left alone.
+    let dist = match target_dir(root) {
+        Ok(target) => target.join("xtask-e2e-dist"),
+        Err(e) => return Outcome::Failed(format!("dist for e2e: {e}")),
+    };
+    if let Err(e) = copy_dist(root, &dist) {
+        return Outcome::Failed(format!("dist for e2e: {e}"));
+    }
     let server = match test_server(root, 0) {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(format!("cannot start the server: {e}")),
@@ -392,6 +408,7 @@ fn e2e_tests(root: &Path) -> Outcome {
         .current_dir(root)
         .arg("test")
         .env("SG_BASE_URL", server.url())
+        .env("SG_DIST_DIR", &dist)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
     server.stop();
     outcome(result)
