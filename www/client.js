@@ -123,7 +123,7 @@ export class AnalyticsClient {
     if (error?.name === "AbortError") return error;
     await new Promise((resolve) => setTimeout(resolve, VIOLATION_SETTLE_MS));
     const origin = globalThis.location?.origin;
-    for (const record of this.violations.slice(error instanceof WorkerError ? 0 : since)) {
+    for (const record of this.violations.slice(error?.code === "worker" ? 0 : since)) {
       const advice = explainViolation(record, { pageOrigin: origin });
       if (advice) return new CspError(advice, error);
     }

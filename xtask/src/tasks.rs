@@ -262,6 +262,8 @@ pub fn cmd_test(root: &Path) -> Result<()> {
     setup::ensure(root, Needs { browser: true })?;
     let mut steps: Vec<(&str, Outcome)> = Vec::new();
 
+    steps.push(("lint", lint(root)));
+
     eprintln!("==> native tests");
     let native = run(cargo().current_dir(root).args(["test", "--workspace"]));
     steps.push(("native", outcome(native)));
@@ -294,6 +296,44 @@ pub fn cmd_test(root: &Path) -> Result<()> {
     } else {
         Ok(())
     }
+}
+
+/// The habits CI holds: `cargo fmt --check`, and `cargo clippy --all-targets -D warnings` for the
+/// native workspace and for the wasm32 crate (whose browser adapter only compiles there).
+fn lint(root: &Path) -> Outcome {
+    eprintln!("==> fmt and clippy (native and wasm32)");
+    let has = |tool: &str| {
+        std::process::Command::new("cargo")
+            .args([tool, "--version"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !has("clippy") || !has("fmt") {
+        if let Err(e) = run(std::process::Command::new("rustup").args([
+            "component",
+            "add",
+            "clippy",
+            "rustfmt",
+        ])) {
+            return Outcome::Failed(format!("cannot install clippy and rustfmt: {e}"));
+        }
+    }
+    let deny = ["--", "-D", "warnings"];
+    let checks: [Vec<&str>; 3] = [
+        vec!["fmt", "--all", "--", "--check"],
+        [&["clippy", "--workspace", "--all-targets"][..], &deny].concat(),
+        [
+            &["clippy", "--target", WASM_TARGET, "--all-targets"][..],
+            &deny,
+        ]
+        .concat(),
+    ];
+    for args in checks {
+        if let Err(e) = run(cargo().current_dir(root).args(&args)) {
+            return Outcome::Failed(format!("cargo {}: {e}", args.join(" ")));
+        }
+    }
+    Outcome::Ok
 }
 
 fn outcome(r: Result<()>) -> Outcome {
