@@ -20,7 +20,7 @@ use crate::column::NULL_DAY;
 use crate::date::{format_day, format_month, week_start};
 use crate::error::Error;
 use crate::summary::{Cell, Group, Summary};
-use crate::table::{Measure, Table};
+use crate::table::Table;
 
 use aggregate::{average_range, Needs, Stats};
 pub(crate) use filter::Selection;
@@ -155,8 +155,10 @@ impl QueryCache {
                 range,
             );
             let start = query.offset.min(order.len());
-            let end = start.saturating_add(query.limit.unwrap_or(usize::MAX).min(order.len()));
-            let page = &order[start..end.min(order.len())];
+            let end = start
+                .saturating_add(query.limit.unwrap_or(usize::MAX))
+                .min(order.len());
+            let page = &order[start..end];
             let paged = grouping.restrict(page);
             let stats = Stats::compute(table, &paged, &Needs::of(table, &metrics, &minutes), range);
             let groups = paged
@@ -191,15 +193,10 @@ impl QueryCache {
             groups_total,
             group_by: keys.iter().map(|k| k.name().to_string()).collect(),
             approximate: table
-                .columns
-                .iter()
-                .filter(|c| {
-                    matches!(
-                        c.measure,
-                        Some(Measure::WeightedMean { .. } | Measure::Mean)
-                    )
-                })
-                .map(|c| c.name.clone())
+                .metrics()
+                .into_iter()
+                .filter(|&m| table.metric_kind(m) == Some(MetricKind::Approximate))
+                .map(|m| table.metric_name(m).to_string())
                 .collect(),
             minutes_saved: minutes
                 .iter()
@@ -318,14 +315,6 @@ impl QueryCache {
             let ranks = cache.text_ranks(table, i?);
             Some((column, ranks))
         };
-        let column_index = match field {
-            KeyField::Key(Key::User) => table.identity_index(),
-            KeyField::Key(Key::Client) => table.client,
-            KeyField::Key(Key::Language) => table.language,
-            KeyField::Email => table.email,
-            KeyField::Username => table.username,
-            _ => None,
-        };
         match field {
             KeyField::Key(k) if k.is_time() => grouping
                 .reps
@@ -350,7 +339,7 @@ impl QueryCache {
                     _ => None,
                 })
                 .collect(),
-            _ => match text(column_index, self) {
+            _ => match text(field.text_column(table), self) {
                 Some((column, ranks)) => grouping
                     .reps
                     .iter()
@@ -454,6 +443,18 @@ impl KeyField {
         }
     }
 
+    /// The text column the field reads (`None` for dates and flags).
+    fn text_column(self, table: &Table) -> Option<usize> {
+        match self {
+            KeyField::Key(Key::User) => table.identity_index(),
+            KeyField::Key(Key::Client) => table.client,
+            KeyField::Key(Key::Language) => table.language,
+            KeyField::Email => table.email,
+            KeyField::Username => table.username,
+            _ => None,
+        }
+    }
+
     /// The field's value on a row.
     fn cell(self, table: &Table, row: usize) -> Cell {
         let text = |i: Option<usize>| {
@@ -474,16 +475,12 @@ impl KeyField {
             _ => Cell::Null,
         };
         match self {
-            KeyField::Key(Key::User) => text(table.identity_index()),
             KeyField::Key(Key::Day) => day(format_day),
             KeyField::Key(Key::Week) => day(|d| format_day(week_start(d))),
             KeyField::Key(Key::Month) => day(format_month),
-            KeyField::Key(Key::Client) => text(table.client),
-            KeyField::Key(Key::Language) => text(table.language),
-            KeyField::Email => text(table.email),
-            KeyField::Username => text(table.username),
             KeyField::ServiceAccount => flag(1),
             KeyField::SiteAdmin => flag(2),
+            text_field => text(text_field.text_column(table)),
         }
     }
 }
