@@ -5,7 +5,7 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { FIXTURES, cardNumber, connect, expectedTotals, fetchExportRows, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
+import { connect, expectFetchedThenOffline, mockBase, watchConsole } from "./helpers.js";
 import { ROOT, staticServer } from "./servers.js";
 
 test.use({ locale: "en-US" });
@@ -25,14 +25,7 @@ test("dist/ on a plain static host works under the policy of its <meta> tag", as
     const base = mockBase(baseURL, "users=9;days=12");
     expect(new URL(base).origin).not.toBe(host.url);
     await connect(page, { base, granularity: "by_user_day" });
-    const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-    expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
-    await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
-
-    await page.getByLabel("Open a CSV export").setInputFiles(path.join(FIXTURES, "by_user_day.csv"));
-    await expect(page.locator(".source-title")).toHaveText("by_user_day.csv (offline)");
-    await waitForDashboard(page);
-    expect(problems).toEqual([]);
+    await expectFetchedThenOffline(page, base, problems);
 
     // The <meta> policy is in force: an image from a source it does not list is refused.
     const refused = await page.evaluate(

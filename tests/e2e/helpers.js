@@ -157,3 +157,19 @@ export function watchConsole(page) {
 export async function tableRows(page) {
   return page.locator("table.grid:not(.compact) tbody tr").evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())));
 }
+
+/**
+ * After the page fetched a by_user_day export from `base`: the cards show the export's users and
+ * the time chart is drawn; then a file opened offline is shown too; and the console saw none of
+ * the `problems` `watchConsole` collects.
+ */
+export async function expectFetchedThenOffline(page, base, problems) {
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
+  await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
+
+  await page.getByLabel("Open a CSV export").setInputFiles(path.join(FIXTURES, "by_user_day.csv"));
+  await expect(page.locator(".source-title")).toHaveText("by_user_day.csv (offline)");
+  await waitForDashboard(page);
+  expect(problems).toEqual([]);
+}

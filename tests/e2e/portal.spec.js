@@ -6,7 +6,7 @@
 
 import { test, expect } from "@playwright/test";
 import path from "node:path";
-import { DEMO_TOKEN, FIXTURES, cardNumber, expectedTotals, fetchExportRows, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
+import { DEMO_TOKEN, expectFetchedThenOffline, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
 import { ROOT, readmePolicies, staticServer, withoutSource } from "./servers.js";
 
 test.use({ locale: "en-US" });
@@ -75,14 +75,7 @@ for (const hosting of ["same origin", "another origin"]) {
 
       await load(page);
       await waitForDashboard(page);
-      const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-      expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
-      await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
-
-      await page.getByLabel("Open a CSV export").setInputFiles(path.join(FIXTURES, "by_user_day.csv"));
-      await expect(page.locator(".source-title")).toHaveText("by_user_day.csv (offline)");
-      await waitForDashboard(page);
-      expect(problems).toEqual([]);
+      await expectFetchedThenOffline(page, base, problems);
     } finally {
       await setup.close();
     }
