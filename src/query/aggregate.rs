@@ -23,6 +23,38 @@ pub(crate) struct Needs {
 }
 
 impl Needs {
+    /// Whether everything `other` needs is computed for `self`.
+    pub fn covers(&self, other: &Needs) -> bool {
+        let d = (self.distinct, other.distinct);
+        (d.0.users || !d.1.users)
+            && (d.0.active_users || !d.1.active_users)
+            && (d.0.user_days || !d.1.user_days)
+            && (d.0.active_user_days || !d.1.active_user_days)
+            && other.sums.iter().all(|i| self.sums.contains(i))
+            && other.counts.iter().all(|i| self.counts.contains(i))
+            && other.weighted.iter().all(|i| self.weighted.contains(i))
+    }
+
+    /// Adds what `other` needs.
+    pub fn add(&mut self, other: &Needs) {
+        let d = &mut self.distinct;
+        d.users |= other.distinct.users;
+        d.active_users |= other.distinct.active_users;
+        d.user_days |= other.distinct.user_days;
+        d.active_user_days |= other.distinct.active_user_days;
+        for (mine, theirs) in [
+            (&mut self.sums, &other.sums),
+            (&mut self.counts, &other.counts),
+            (&mut self.weighted, &other.weighted),
+        ] {
+            for &i in theirs {
+                if !mine.contains(&i) {
+                    mine.push(i);
+                }
+            }
+        }
+    }
+
     pub fn of(table: &Table, metrics: &[Metric], minutes: &[(usize, f64)]) -> Needs {
         let mut needs = Needs::default();
         let sum = |i: usize, needs: &mut Needs| {
@@ -98,26 +130,16 @@ impl Stats {
         range: Option<(i32, i32)>,
     ) -> Stats {
         let n = grouping.len();
-        let mut rows = vec![0u64; n];
-        for run in &grouping.runs {
-            rows[run.group] += (run.end - run.start) as u64;
-        }
         let columns = table.columns.len();
         let mut stats = Stats {
-            rows,
+            rows: grouping.sizes.clone(),
             distinct: DistinctCounts::default(),
             days_in_range: None,
             sums: vec![None; columns],
             counts: vec![None; columns],
             weighted: vec![None; columns],
         };
-        // Runs pay off when they are long (groups of users or dates in a sorted export); when the
-        // group changes on most rows (client, language), summing a row at a time is cheaper.
-        let kept: u64 = stats.rows.iter().sum();
-        let ids = grouping
-            .ids
-            .as_deref()
-            .filter(|_| (grouping.runs.len() as u64) * 4 > kept);
+        let layout = grouping.layout();
         let num = |i: usize| match &table.columns[i].data {
             Data::Num(values) => Some(values),
             _ => None,
@@ -126,10 +148,7 @@ impl Stats {
             let Some(values) = num(i) else { continue };
             let mut acc = values.accumulator(n);
             let mut counts = needs.counts.contains(&i).then(|| vec![0u32; n]);
-            match ids {
-                Some(ids) => values.accumulate_rows(ids, &mut acc, counts.as_deref_mut()),
-                None => values.accumulate_runs(&grouping.runs, &mut acc, counts.as_deref_mut()),
-            }
+            values.accumulate(layout, &mut acc, counts.as_deref_mut());
             stats.sums[i] = Some(acc);
             stats.counts[i] = counts;
         }
@@ -140,7 +159,7 @@ impl Stats {
                 continue;
             };
             if let Some(weights) = num(weight) {
-                stats.weighted[i] = Some(values.weighted_sums(weights, &grouping.runs, n));
+                stats.weighted[i] = Some(values.weighted_sums(weights, layout, n));
             }
         }
         if needs.distinct.any() {
@@ -150,6 +169,38 @@ impl Stats {
             stats.days_in_range = Some(grouping.days_in_range(table, range));
         }
         stats
+    }
+
+    /// The additive state of every group merged into one group (sums, counts, weighted sums and
+    /// rows; not the distinct counts, which do not add up).
+    pub fn merged(&self) -> Stats {
+        let one = |v: &[u32]| vec![v.iter().map(|&c| u64::from(c)).sum::<u64>() as u32];
+        Stats {
+            rows: vec![self.rows.iter().sum()],
+            distinct: DistinctCounts::default(),
+            days_in_range: None,
+            sums: self
+                .sums
+                .iter()
+                .map(|acc| {
+                    acc.as_ref().map(|acc| match acc {
+                        Acc::Int(s) => {
+                            Acc::Int(vec![s.iter().fold(0i64, |a, &x| a.saturating_add(x))])
+                        }
+                        Acc::Float(s) => Acc::Float(vec![s.iter().sum()]),
+                    })
+                })
+                .collect(),
+            counts: self.counts.iter().map(|c| c.as_deref().map(one)).collect(),
+            weighted: self
+                .weighted
+                .iter()
+                .map(|w| {
+                    w.as_ref()
+                        .map(|(num, den)| (vec![num.iter().sum()], vec![den.iter().sum()]))
+                })
+                .collect(),
+        }
     }
 
     fn sum(&self, table: &Table, i: usize, g: usize) -> f64 {

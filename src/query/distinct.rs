@@ -1,82 +1,104 @@
 //! Distinct counts: users and active users per group, and (day grain) the distinct user-days and
 //! active user-days behind `avgDaysActivePerUser` and `avgDau`, in one pass over the kept rows.
 
-use crate::column::FxHashMap;
+use crate::column::{FxHashMap, Layout, TextColumn};
 use crate::table::{Data, Table};
 
 use super::group::{Days, Grouping};
 use super::spec::Key;
 
-/// A set of pairs of small integers: a bitmap when the product is small, else a hash set; or,
-/// when the pairs arrive ordered, only the last `b` seen for each `a`. Sizes are computed in
-/// `u64` and checked, so no input can wrap them on a 32-bit target.
-enum PairSet {
-    /// Nothing is asked of this set.
-    Off,
-    Bits {
-        bits: Vec<u64>,
-        width: u64,
-    },
-    Hash(FxHashMap<(u64, u64), ()>),
-    /// `last[a]` is 1 + the last `b` added with `a`: enough when, for each `a`, equal `b`s
-    /// arrive one after another (users whose rows are contiguous, as exports are written).
-    Last {
-        last: Vec<u32>,
-    },
+/// A set of pairs of small integers.
+trait PairSet {
+    /// Adds `(a, b)`; true when it was not there yet.
+    fn insert(&mut self, a: u64, b: u64) -> bool;
 }
 
-impl PairSet {
+/// A bitmap over `a × width + b`, for small products.
+struct Bits {
+    bits: Vec<u64>,
+    width: u64,
+}
+
+impl PairSet for Bits {
+    #[inline(always)]
+    fn insert(&mut self, a: u64, b: u64) -> bool {
+        let i = a * self.width + b;
+        let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
+        let new = self.bits[word] & bit == 0;
+        self.bits[word] |= bit;
+        new
+    }
+}
+
+/// Any pairs, hashed.
+struct Hashed(FxHashMap<(u64, u64), ()>);
+
+impl PairSet for Hashed {
+    #[inline(always)]
+    fn insert(&mut self, a: u64, b: u64) -> bool {
+        self.0.insert((a, b), ()).is_none()
+    }
+}
+
+/// Only the last `b` seen for each `a` (as 1 + b): enough when, for each `a`, equal `b`s arrive
+/// one after another (users whose rows are contiguous, as exports are written).
+struct Last(Vec<u32>);
+
+impl PairSet for Last {
+    #[inline(always)]
+    fn insert(&mut self, a: u64, b: u64) -> bool {
+        let stamp = b as u32 + 1;
+        let slot = &mut self.0[a as usize];
+        let new = *slot != stamp;
+        *slot = stamp;
+        new
+    }
+}
+
+/// How the sets of one pass are kept, chosen from their shape. Sizes are computed in `u64` and
+/// checked, so no input can wrap them on a 32-bit target.
+#[derive(Clone, Copy)]
+enum Shape {
+    Last(u64),
+    Bits(u64, u64),
+    Hashed,
+}
+
+impl Shape {
     const MAX_BITS: u64 = 1 << 27;
     const MAX_LAST: u64 = 1 << 22;
 
-    /// `ordered`: for each `a`, the pairs with equal `b` are inserted one after another.
-    fn new(on: bool, height: u64, width: u64, ordered: bool) -> PairSet {
-        if !on {
-            return PairSet::Off;
-        }
+    /// `ordered`: for each `a`, the pairs with equal `b` arrive one after another.
+    fn of(height: u64, width: u64, ordered: bool) -> Shape {
         let (h, w) = (height.max(1), width.max(1));
         if ordered && h <= Self::MAX_LAST && w < u64::from(u32::MAX) {
-            return PairSet::Last {
-                last: vec![0; h as usize],
-            };
+            return Shape::Last(h);
         }
         match h.checked_mul(w) {
-            Some(n) if n <= Self::MAX_BITS => PairSet::Bits {
-                bits: vec![0; n.div_ceil(64) as usize],
-                width: w,
-            },
-            _ => PairSet::Hash(FxHashMap::default()),
+            Some(n) if n <= Self::MAX_BITS => Shape::Bits(n, w),
+            _ => Shape::Hashed,
         }
     }
 
-    /// Adds `(a, b)`; true when it was not there yet (always false when the set is off).
-    #[inline(always)]
-    fn insert(&mut self, a: u64, b: u64) -> bool {
+    /// Runs `pass` with two empty sets of this shape (one loop compiled per kind of set).
+    fn with_sets(self, pass: impl SetPass) {
         match self {
-            PairSet::Off => false,
-            PairSet::Bits { bits, width } => {
-                let i = a * *width + b;
-                let (word, bit) = ((i / 64) as usize, 1u64 << (i % 64));
-                let new = bits[word] & bit == 0;
-                bits[word] |= bit;
-                new
+            Shape::Last(h) => pass.run(Last(vec![0; h as usize]), Last(vec![0; h as usize])),
+            Shape::Bits(n, width) => {
+                let bits = || Bits {
+                    bits: vec![0; n.div_ceil(64) as usize],
+                    width,
+                };
+                pass.run(bits(), bits())
             }
-            PairSet::Hash(set) => Self::insert_hashed(set, a, b),
-            PairSet::Last { last } => {
-                let stamp = b as u32 + 1;
-                let slot = &mut last[a as usize];
-                let new = *slot != stamp;
-                *slot = stamp;
-                new
-            }
+            Shape::Hashed => pass.run(Hashed(FxHashMap::default()), Hashed(FxHashMap::default())),
         }
     }
+}
 
-    #[cold]
-    #[inline(never)]
-    fn insert_hashed(set: &mut FxHashMap<(u64, u64), ()>, a: u64, b: u64) -> bool {
-        set.insert((a, b), ()).is_none()
-    }
+/// A pass over the rows with two sets (all rows, active rows).
+trait SetPass {
+    fn run<S: PairSet>(self, all: S, active: S);
 }
 
 /// Which distinct counts to compute.
@@ -103,7 +125,7 @@ pub(crate) struct DistinctCounts {
     pub active_user_days: Vec<u64>,
 }
 
-/// Counts what `needs` asks for over the grouping's runs. `daily`: the export has days and a
+/// Counts what `needs` asks for over the grouping's rows. `daily`: the export has days and a
 /// range to average over (the user-day counts stay 0 otherwise).
 pub(crate) fn count(
     table: &Table,
@@ -125,61 +147,160 @@ pub(crate) fn count(
         Some(Data::Bool(b)) => Some(b.as_slice()),
         _ => None,
     };
-    let grid = Days::of(table);
-    let dates = table.dates().filter(|_| daily);
-    let (need_days, need_active_days) = (
-        needs.user_days && dates.is_some(),
-        needs.active_user_days && dates.is_some(),
-    );
+    let rows = Rows {
+        identity,
+        layout: grouping.layout(),
+        active,
+    };
     let users = identity.values.len() as u64;
-    let days = grid.days as u64;
     let keys = &grouping.keys;
     let user_key = keys.contains(&Key::User);
-    let by_days = keys.iter().all(|k| k.is_time());
     let (by_user, by_date) = (table.users_contiguous, table.dates_sorted_within_users);
-
     let height = n as u64;
-    let (mut seen, mut seen_active) = (
-        PairSet::new(needs.users && !user_key, height, users, by_user),
-        PairSet::new(needs.active_users && !user_key, height, users, by_user),
-    );
-    // The pairs that make a distinct user-day of a group: (group, day) when the user is in the
-    // key; (day, user) when the day decides the group; else (group × days + day, user).
-    let (day_height, day_width, ordered) = if user_key {
-        (height, days, by_user && by_date)
-    } else if by_days {
-        (days, users, by_user)
-    } else {
-        (height.saturating_mul(days), users, by_user)
-    };
-    let (mut group_days, mut group_active) = (
-        PairSet::new(need_days, day_height, day_width, ordered),
-        PairSet::new(need_active_days, day_height, day_width, ordered),
-    );
 
-    let mut visit = |row: usize, g: usize, u: u64| {
-        let act = active.is_none_or(|a| a[row] == 1);
-        if user_key {
-            out.users[g] = 1;
-            out.active_users[g] |= u64::from(act);
-        } else {
-            out.users[g] += u64::from(seen.insert(g as u64, u));
-            out.active_users[g] += u64::from(act && seen_active.insert(g as u64, u));
+    if user_key {
+        // One user per group.
+        if needs.users || needs.active_users {
+            rows.for_each(|_, g, _, act| {
+                out.users[g] = 1;
+                out.active_users[g] |= u64::from(act);
+            });
         }
-        let Some(day) = dates.and_then(|d| grid.index(d[row])) else {
-            return;
-        };
-        let day = day as u64;
-        let (a, b) = if user_key {
-            (g as u64, day)
+    } else if needs.users || needs.active_users {
+        Shape::of(height, users, by_user).with_sets(UserPass {
+            rows: &rows,
+            needs,
+            users: &mut out.users,
+            active_users: &mut out.active_users,
+        });
+    }
+
+    let grid = Days::of(table);
+    let dates = table.dates().filter(|_| daily);
+    if let (Some(dates), true) = (dates, needs.user_days || needs.active_user_days) {
+        // The pairs that make a distinct user-day of a group: (group, day) when the user is in
+        // the key; (day, user) when the day decides the group; else (group × days + day, user).
+        let days = grid.days as u64;
+        let by_days = keys.iter().all(|k| k.is_time());
+        let (mode, shape) = if user_key {
+            (
+                DayPairs::GroupDay,
+                Shape::of(height, days, by_user && by_date),
+            )
         } else if by_days {
-            (day, u)
+            (DayPairs::DayUser, Shape::of(days, users, by_user))
         } else {
-            (g as u64 * days + day, u)
+            (
+                DayPairs::GroupDayUser(days),
+                Shape::of(height.saturating_mul(days), users, by_user),
+            )
         };
-        out.user_days[g] += u64::from(group_days.insert(a, b));
-        out.active_user_days[g] += u64::from(act && group_active.insert(a, b));
-    };
-    identity.codes.for_each_in_runs(&grouping.runs, &mut visit);
+        shape.with_sets(DayPass {
+            rows: &rows,
+            needs,
+            dates,
+            grid,
+            mode,
+            user_days: &mut out.user_days,
+            active_user_days: &mut out.active_user_days,
+        });
+    }
     out
+}
+
+/// The rows of a grouping with what the passes read of them.
+struct Rows<'a> {
+    identity: &'a TextColumn,
+    layout: Layout<'a>,
+    active: Option<&'a [u8]>,
+}
+
+impl Rows<'_> {
+    /// Calls `f(row, group, user, active)` for every row of the grouping.
+    #[inline(always)]
+    fn for_each(&self, mut f: impl FnMut(usize, usize, u64, bool)) {
+        match self.active {
+            Some(active) => self
+                .identity
+                .codes
+                .for_each_in(self.layout, &mut |row, g, u| f(row, g, u, active[row] == 1)),
+            None => self
+                .identity
+                .codes
+                .for_each_in(self.layout, &mut |row, g, u| f(row, g, u, true)),
+        }
+    }
+}
+
+/// Distinct users and active users per group (the user not in the key).
+struct UserPass<'a> {
+    rows: &'a Rows<'a>,
+    needs: DistinctNeeds,
+    users: &'a mut [u64],
+    active_users: &'a mut [u64],
+}
+
+impl SetPass for UserPass<'_> {
+    fn run<S: PairSet>(self, mut all: S, mut active: S) {
+        let (users, active_users) = (self.users, self.active_users);
+        match (self.needs.users, self.needs.active_users) {
+            (true, true) => self.rows.for_each(|_, g, u, act| {
+                users[g] += u64::from(all.insert(g as u64, u));
+                active_users[g] += u64::from(act && active.insert(g as u64, u));
+            }),
+            (true, false) => self.rows.for_each(|_, g, u, _| {
+                users[g] += u64::from(all.insert(g as u64, u));
+            }),
+            _ => self.rows.for_each(|_, g, u, act| {
+                active_users[g] += u64::from(act && active.insert(g as u64, u));
+            }),
+        }
+    }
+}
+
+/// Which pair of numbers stands for a user-day of a group.
+#[derive(Clone, Copy)]
+enum DayPairs {
+    /// (group, day): the user is in the key.
+    GroupDay,
+    /// (day, user): the day decides the group.
+    DayUser,
+    /// (group × days + day, user).
+    GroupDayUser(u64),
+}
+
+/// Distinct user-days and active user-days per group.
+struct DayPass<'a> {
+    rows: &'a Rows<'a>,
+    needs: DistinctNeeds,
+    dates: &'a [i32],
+    grid: Days,
+    mode: DayPairs,
+    user_days: &'a mut [u64],
+    active_user_days: &'a mut [u64],
+}
+
+impl SetPass for DayPass<'_> {
+    fn run<S: PairSet>(self, mut all: S, mut active: S) {
+        let (user_days, active_user_days) = (self.user_days, self.active_user_days);
+        let (dates, grid, mode) = (self.dates, self.grid, self.mode);
+        let (need_all, need_active) = (self.needs.user_days, self.needs.active_user_days);
+        self.rows.for_each(|row, g, u, act| {
+            let Some(day) = grid.index(dates[row]) else {
+                return;
+            };
+            let day = day as u64;
+            let (a, b) = match mode {
+                DayPairs::GroupDay => (g as u64, day),
+                DayPairs::DayUser => (day, u),
+                DayPairs::GroupDayUser(days) => (g as u64 * days + day, u),
+            };
+            if need_all {
+                user_days[g] += u64::from(all.insert(a, b));
+            }
+            if need_active {
+                active_user_days[g] += u64::from(act && active.insert(a, b));
+            }
+        });
+    }
 }

@@ -1,7 +1,7 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
-use crate::column::{FxHashMap, Run, TextColumn, NULL_DAY};
+use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{civil_from_days, month_end, month_start, week_start};
 use crate::error::Error;
 use crate::table::Table;
@@ -10,7 +10,11 @@ use super::filter::Selection;
 use super::spec::Key;
 
 /// The id of a row the filter dropped.
-pub(crate) const DROPPED: u32 = u32::MAX;
+const DROPPED: u32 = NO_GROUP;
+
+/// Runs pay off when they are long (groups of users or dates in a sorted export); below this many
+/// rows per run on average, a group id per row is cheaper to aggregate over.
+const MIN_RUN_LENGTH: u64 = 8;
 
 /// The day grid: every calendar day of the data, from `base` to `base + days - 1`.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +88,34 @@ impl Component<'_> {
         }
     }
 
+    /// `packed[row] = packed[row] × size + index(row)` for every row, one loop per kind.
+    fn pack(&self, packed: &mut [u32], dates: Option<&[i32]>, grid: Days) {
+        fn codes<C: Copy + Into<u32>>(packed: &mut [u32], codes: &[C], size: u32) {
+            for (p, &c) in packed.iter_mut().zip(codes) {
+                *p = *p * size + c.into();
+            }
+        }
+        let size = self.size() as u32;
+        match self {
+            Component::Codes(c, _) => match &c.codes {
+                Codes::U8(v) => codes(packed, v, size),
+                Codes::U16(v) => codes(packed, v, size),
+                Codes::U32(v) => codes(packed, v, size),
+            },
+            Component::Days(index, _) => {
+                let Some(dates) = dates else {
+                    packed.iter_mut().for_each(|p| *p = *p * size + (size - 1));
+                    return;
+                };
+                // Day numbers outside the grid (and the empty date) wrap to large offsets.
+                for (p, &d) in packed.iter_mut().zip(dates) {
+                    let offset = d.wrapping_sub(grid.base) as u32 as usize;
+                    *p = *p * size + index.get(offset).copied().unwrap_or(size - 1);
+                }
+            }
+        }
+    }
+
     fn size(&self) -> u64 {
         match self {
             Component::Codes(_, n) | Component::Days(_, n) => *n,
@@ -101,17 +133,63 @@ impl Component<'_> {
     }
 }
 
-/// The kept rows of one query, cut into groups.
+/// Groups with packed keys below this many are found by index in a dense array, the others by
+/// hashing.
+const DENSE_GROUPS: u64 = 1 << 22;
+
+/// Gives each kept row the id of its group (new groups numbered in order of first row), counting
+/// the rows of each group and the runs of one group.
+#[derive(Default)]
+struct Assign {
+    reps: Vec<u32>,
+    sizes: Vec<u64>,
+    last: u32,
+    runs: u64,
+    kept: u64,
+}
+
+impl Assign {
+    /// The id of a kept row whose group's id is in `slot` (`DROPPED` for a new group).
+    #[inline(always)]
+    fn row(&mut self, row: usize, slot: &mut u32) -> u32 {
+        if *slot == DROPPED {
+            *slot = self.reps.len() as u32;
+            self.reps.push(row as u32);
+            self.sizes.push(0);
+        }
+        let id = *slot;
+        self.sizes[id as usize] += 1;
+        self.runs += u64::from(id != self.last);
+        self.kept += 1;
+        self.last = id;
+        id
+    }
+
+    #[inline(always)]
+    fn dropped(&mut self) -> u32 {
+        self.last = DROPPED;
+        DROPPED
+    }
+
+    /// Whether the runs are long enough to aggregate over (see [`MIN_RUN_LENGTH`]).
+    fn long_runs(&self) -> bool {
+        self.runs.saturating_mul(MIN_RUN_LENGTH) <= self.kept
+    }
+}
+
+/// The kept rows of one query, cut into groups: as runs of rows when they are long, else as a
+/// group id per row.
 #[derive(Debug)]
 pub(crate) struct Grouping {
     pub keys: Vec<Key>,
-    /// The group of every row (`DROPPED` for rows the filter dropped); `None` when the grouping
-    /// only has runs (a page of groups).
-    pub ids: Option<Vec<u32>>,
+    /// Runs of kept rows of one group, or (`None`) `ids`.
+    runs: Option<Vec<Run>>,
+    /// The group of every row (`DROPPED` for rows the filter dropped) when there are no runs.
+    ids: Vec<u32>,
     /// A row of each group: where its key values are read.
     pub reps: Vec<u32>,
-    /// Consecutive kept rows of one group.
-    pub runs: Vec<Run>,
+    /// The number of rows of each group.
+    pub sizes: Vec<u64>,
 }
 
 impl Grouping {
@@ -128,50 +206,119 @@ impl Grouping {
             .try_fold(1u64, |p, c| p.checked_mul(c.size()))
             .ok_or_else(|| Error::query("too many group keys for this export"))?;
         if keys.is_empty() {
-            // One group, even with no kept rows: totals over nothing are 0 (or null for rates).
-            return Ok(Grouping {
-                keys: Vec::new(),
-                ids: None,
-                reps: vec![0],
-                runs: selected_runs(selection, table.rows),
-            });
+            return Ok(Grouping::all(selection, table.rows));
         }
-        let mut reps: Vec<u32> = Vec::new();
-        let mut dense = usize::try_from(product)
-            .ok()
-            .filter(|&p| p <= 1 << 22)
-            .map(|p| vec![DROPPED; p]);
-        let mut sparse: FxHashMap<u64, u32> = FxHashMap::default();
-        let mut ids = vec![DROPPED; table.rows];
-        for (row, id) in ids.iter_mut().enumerate() {
-            if !selection.keeps(row) {
-                continue;
+        let mut assign = Assign {
+            last: DROPPED,
+            ..Assign::default()
+        };
+        let ids = if product <= DENSE_GROUPS {
+            // Column by column: each row's key values packed into one dense index, then each
+            // index replaced by its group's id.
+            let mut ids = vec![0u32; table.rows];
+            for component in &components {
+                component.pack(&mut ids, dates, grid);
             }
-            let combined = components
-                .iter()
-                .fold(0u64, |acc, c| acc * c.size() + c.index(row, dates, grid));
-            let slot = match &mut dense {
-                Some(dense) => &mut dense[combined as usize],
-                None => sparse.entry(combined).or_insert(DROPPED),
-            };
-            if *slot == DROPPED {
-                *slot = reps.len() as u32;
-                reps.push(row as u32);
+            let mut slots = vec![DROPPED; product as usize];
+            match selection.mask() {
+                None => {
+                    for (row, id) in ids.iter_mut().enumerate() {
+                        *id = assign.row(row, &mut slots[*id as usize]);
+                    }
+                }
+                Some(mask) => {
+                    for (row, (id, &keep)) in ids.iter_mut().zip(mask).enumerate() {
+                        *id = if keep {
+                            assign.row(row, &mut slots[*id as usize])
+                        } else {
+                            assign.dropped()
+                        };
+                    }
+                }
             }
-            *id = *slot;
-        }
-        let runs = runs(&ids);
+            ids
+        } else {
+            let mut slots: FxHashMap<u64, u32> = FxHashMap::default();
+            (0..table.rows)
+                .map(|row| {
+                    if !selection.keeps(row) {
+                        return assign.dropped();
+                    }
+                    let key = components
+                        .iter()
+                        .fold(0u64, |acc, c| acc * c.size() + c.index(row, dates, grid));
+                    assign.row(row, slots.entry(key).or_insert(DROPPED))
+                })
+                .collect()
+        };
+        let runs = assign.long_runs().then(|| runs(&ids));
         Ok(Grouping {
             keys: keys.to_vec(),
-            ids: Some(ids),
-            reps,
+            ids: if runs.is_some() { Vec::new() } else { ids },
             runs,
+            reps: assign.reps,
+            sizes: assign.sizes,
         })
+    }
+
+    /// Every kept row in one group (even with no kept rows: totals over nothing are 0, or null
+    /// for rates), as runs when they are long, else as ids.
+    fn all(selection: &Selection, rows: usize) -> Grouping {
+        let whole = |runs, ids, kept| Grouping {
+            keys: Vec::new(),
+            runs,
+            ids,
+            reps: vec![0],
+            sizes: vec![kept],
+        };
+        let Some(mask) = selection.mask() else {
+            let run = Run {
+                start: 0,
+                end: rows,
+                group: 0,
+            };
+            return whole(
+                Some((rows > 0).then_some(run).into_iter().collect()),
+                Vec::new(),
+                rows as u64,
+            );
+        };
+        let (mut starts, mut kept, mut last) = (0u64, 0u64, false);
+        for &k in mask {
+            starts += u64::from(k && !last);
+            kept += u64::from(k);
+            last = k;
+        }
+        if starts.saturating_mul(MIN_RUN_LENGTH) > kept {
+            let ids = mask.iter().map(|&k| if k { 0 } else { DROPPED }).collect();
+            return whole(None, ids, kept);
+        }
+        let mut runs: Vec<Run> = Vec::with_capacity(starts as usize);
+        for (row, &k) in mask.iter().enumerate() {
+            match runs.last_mut() {
+                Some(run) if k && run.end == row => run.end = row + 1,
+                _ if k => runs.push(Run {
+                    start: row,
+                    end: row + 1,
+                    group: 0,
+                }),
+                _ => {}
+            }
+        }
+        whole(Some(runs), Vec::new(), kept)
     }
 
     /// How many groups there are.
     pub fn len(&self) -> usize {
         self.reps.len()
+    }
+
+    /// How the kept rows map to groups, for the aggregating loops.
+    pub fn layout(&self) -> Layout<'_> {
+        match &self.runs {
+            Some(runs) => Layout::Runs(runs),
+            None => Layout::Ids(&self.ids),
+        }
     }
 
     /// The same rows restricted to `groups` (old ids), renumbered in that order: what a page of a
@@ -181,23 +328,41 @@ impl Grouping {
         for (i, &g) in groups.iter().enumerate() {
             new_id[g as usize] = i as u32;
         }
-        let runs = self
-            .runs
-            .iter()
-            .filter_map(|r| {
-                let group = new_id[r.group];
-                (group != DROPPED).then_some(Run {
-                    start: r.start,
-                    end: r.end,
-                    group: group as usize,
-                })
-            })
-            .collect();
+        let (runs, ids) = match &self.runs {
+            Some(runs) => (
+                Some(
+                    runs.iter()
+                        .filter_map(|r| {
+                            let group = new_id[r.group];
+                            (group != DROPPED).then_some(Run {
+                                group: group as usize,
+                                ..*r
+                            })
+                        })
+                        .collect(),
+                ),
+                Vec::new(),
+            ),
+            None => (
+                None,
+                self.ids
+                    .iter()
+                    .map(|&g| {
+                        if g == DROPPED {
+                            DROPPED
+                        } else {
+                            new_id[g as usize]
+                        }
+                    })
+                    .collect(),
+            ),
+        };
         Grouping {
             keys: self.keys.clone(),
-            ids: None,
-            reps: groups.iter().map(|&g| self.reps[g as usize]).collect(),
             runs,
+            ids,
+            reps: groups.iter().map(|&g| self.reps[g as usize]).collect(),
+            sizes: groups.iter().map(|&g| self.sizes[g as usize]).collect(),
         }
     }
 
@@ -231,32 +396,7 @@ impl Grouping {
     }
 }
 
-/// The runs of kept rows, all in group 0.
-fn selected_runs(selection: &Selection, rows: usize) -> Vec<Run> {
-    let Some(mask) = selection.mask() else {
-        return (rows > 0)
-            .then_some(Run {
-                start: 0,
-                end: rows,
-                group: 0,
-            })
-            .into_iter()
-            .collect();
-    };
-    let mut runs: Vec<Run> = Vec::new();
-    for (row, _) in mask.iter().enumerate().filter(|(_, &k)| k) {
-        match runs.last_mut() {
-            Some(run) if run.end == row => run.end = row + 1,
-            _ => runs.push(Run {
-                start: row,
-                end: row + 1,
-                group: 0,
-            }),
-        }
-    }
-    runs
-}
-
+/// The runs of rows of one group.
 fn runs(ids: &[u32]) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
     for (row, &g) in ids.iter().enumerate() {

@@ -44,15 +44,19 @@ struct FilterState {
     groupings: Vec<Rc<Grouping>>,
     /// Totals known so far, with the minutes they were computed with.
     totals: Vec<(Metric, Minutes, Cell)>,
-    order: Option<CachedOrder>,
+    /// The ranking of each sorted grouping (most recently used last; at most one per grouping).
+    rankings: Vec<Rc<Ranking>>,
 }
 
-/// The order of the groups of the last table.
-struct CachedOrder {
+/// The groups of a grouping in a query's order, with the metrics computed for every group on
+/// the way (when they were).
+struct Ranking {
     keys: Vec<Key>,
     sort: Option<Sort>,
-    minutes: Vec<(usize, f64)>,
-    order: Rc<Vec<u32>>,
+    minutes: Minutes,
+    order: Vec<u32>,
+    /// Metrics of every group (by group id), and what they cover.
+    stats: Option<(Needs, Stats)>,
 }
 
 /// Keeps the work of one filter (the rows it keeps, the groups, the totals, the order of a sorted
@@ -141,43 +145,57 @@ impl QueryCache {
         let state = self.state.as_mut().expect("use_filter sets the state");
         let range = average_range(table, state.selection.from, state.selection.to);
 
-        let totals = totals(table, state, &metrics, &minutes, range)?;
+        let mut ranked = None;
         let (groups, groups_total) = if keys.is_empty() {
             (Vec::new(), 0)
         } else {
             let grouping = grouping(table, state, &keys)?;
-            let order = self.order(
-                table,
-                &grouping,
-                query.sort.as_ref(),
-                sort.as_ref(),
-                &minutes,
+            let needs = Needs::of(table, &metrics, &minutes);
+            let asked = Asked {
+                sort: query.sort.as_ref(),
+                by: sort.as_ref(),
+                minutes: &minutes,
+                needs: &needs,
+                limit: query.limit.unwrap_or(usize::MAX),
                 range,
-            );
+            };
+            let ranking = self.ranking(table, &grouping, &asked);
+            let order = &ranking.order;
             let start = query.offset.min(order.len());
             let end = start
                 .saturating_add(query.limit.unwrap_or(usize::MAX))
                 .min(order.len());
             let page = &order[start..end];
-            let paged = grouping.restrict(page);
-            let stats = Stats::compute(table, &paged, &Needs::of(table, &metrics, &minutes), range);
-            let groups = paged
-                .reps
+            // The page's metrics: from the ranking when it has them, else computed for the page.
+            let paged;
+            let (stats, ids): (&Stats, Vec<u32>) = match &ranking.stats {
+                Some((covered, stats)) if covered.covers(&needs) => (stats, page.to_vec()),
+                _ => {
+                    let restricted = grouping.restrict(page);
+                    paged = Stats::compute(table, &restricted, &needs, range);
+                    (&paged, (0..page.len() as u32).collect())
+                }
+            };
+            let groups = page
                 .iter()
-                .enumerate()
-                .map(|(g, &row)| Group {
+                .zip(ids)
+                .map(|(&g, id)| Group {
                     key: key_fields
                         .iter()
-                        .map(|f| f.cell(table, row as usize))
+                        .map(|f| f.cell(table, grouping.reps[g as usize] as usize))
                         .collect(),
                     values: metrics
                         .iter()
-                        .map(|&m| stats.value(table, m, g, &minutes))
+                        .map(|&m| stats.value(table, m, id as usize, &minutes))
                         .collect(),
                 })
                 .collect();
+            ranked = Some(Rc::clone(&ranking));
             (groups, grouping.len())
         };
+        let state = self.state.as_mut().expect("use_filter sets the state");
+        let grouped = ranked.as_ref().and_then(|r| r.stats.as_ref());
+        let totals = totals(table, state, &metrics, &minutes, range, grouped)?;
 
         Ok(Summary {
             input: table.input(),
@@ -216,51 +234,44 @@ impl QueryCache {
             selection,
             groupings: Vec::new(),
             totals: Vec::new(),
-            order: None,
+            rankings: Vec::new(),
         });
         Ok(())
     }
 
-    /// The groups of the grouping in the order of `sort` (by the keys without one), from the
-    /// cached order when the last table asked the same.
-    fn order(
-        &mut self,
-        table: &Table,
-        grouping: &Grouping,
-        asked: Option<&Sort>,
-        sort: Option<&SortBy>,
-        minutes: &[(usize, f64)],
-        range: Option<(i32, i32)>,
-    ) -> Rc<Vec<u32>> {
-        let by_metric = matches!(sort, Some(SortBy::Metric(..)));
-        let state = self.state.as_ref().expect("use_filter sets the state");
-        if let Some(cached) = &state.order {
-            if cached.keys == grouping.keys
-                && cached.sort.as_ref() == asked
-                && (!by_metric || cached.minutes == minutes)
-            {
-                return Rc::clone(&cached.order);
+    /// The groups of the grouping in the order asked (by the keys without a sort), from the
+    /// cache when a query with the same grouping asked the same order. When the page asked for
+    /// is a large part of the groups, every group's metrics are computed on the way, once.
+    fn ranking(&mut self, table: &Table, grouping: &Grouping, asked: &Asked) -> Rc<Ranking> {
+        let state = self.state.as_mut().expect("use_filter sets the state");
+        let by_metric = matches!(asked.by, Some(SortBy::Metric(..)));
+        let found = state.rankings.iter().position(|r| {
+            r.keys == grouping.keys
+                && r.sort.as_ref() == asked.sort
+                && (!by_metric || r.minutes == asked.minutes)
+        });
+        if let Some(at) = found {
+            let ranking = state.rankings.remove(at);
+            let useful = ranking
+                .stats
+                .as_ref()
+                .is_some_and(|(covered, _)| covered.covers(asked.needs));
+            // Keep a ranking without the metrics asked only when the page is small.
+            if useful || !asked.wants_all(grouping) {
+                state.rankings.push(Rc::clone(&ranking));
+                return ranking;
             }
         }
-        let order = Rc::new(self.sorted(table, grouping, sort, minutes, range));
+        let ranking = Rc::new(self.rank(table, grouping, asked));
         let state = self.state.as_mut().expect("use_filter sets the state");
-        state.order = Some(CachedOrder {
-            keys: grouping.keys.clone(),
-            sort: asked.cloned(),
-            minutes: minutes.to_vec(),
-            order: Rc::clone(&order),
-        });
-        order
+        if state.rankings.len() >= MAX_GROUPINGS {
+            state.rankings.remove(0);
+        }
+        state.rankings.push(Rc::clone(&ranking));
+        ranking
     }
 
-    fn sorted(
-        &mut self,
-        table: &Table,
-        grouping: &Grouping,
-        sort: Option<&SortBy>,
-        minutes: &[(usize, f64)],
-        range: Option<(i32, i32)>,
-    ) -> Vec<u32> {
+    fn rank(&mut self, table: &Table, grouping: &Grouping, asked: &Asked) -> Ranking {
         let ranks: Vec<Vec<Option<u64>>> = grouping
             .keys
             .iter()
@@ -273,22 +284,26 @@ impl QueryCache {
                 .find(|o| o.is_ne())
                 .unwrap_or(Ordering::Equal)
         };
+        let minutes = asked.minutes;
+        let mut needs = if asked.wants_all(grouping) {
+            asked.needs.clone()
+        } else {
+            Needs::default()
+        };
+        if let Some(SortBy::Metric(metric, _)) = asked.by {
+            needs.add(&Needs::of(table, &[*metric], minutes));
+        }
+        let stats = (needs != Needs::default())
+            .then(|| Stats::compute(table, grouping, &needs, asked.range));
         let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
-        match sort {
-            None => order.sort_by(|&a, &b| by_keys(a, b)),
-            Some(SortBy::Key(field, desc)) => {
+        match (asked.by, &stats) {
+            (Some(SortBy::Key(field, desc)), _) => {
                 let r = self.key_ranks(table, grouping, *field);
                 order.sort_by(|&a, &b| {
                     compare(r[a as usize], r[b as usize], *desc).then_with(|| by_keys(a, b))
                 });
             }
-            Some(SortBy::Metric(metric, desc)) => {
-                let stats = Stats::compute(
-                    table,
-                    grouping,
-                    &Needs::of(table, &[*metric], minutes),
-                    range,
-                );
+            (Some(SortBy::Metric(metric, desc)), Some(stats)) => {
                 let values: Vec<Option<f64>> = (0..grouping.len())
                     .map(|g| stats.value(table, *metric, g, minutes).as_f64())
                     .collect();
@@ -297,8 +312,15 @@ impl QueryCache {
                         .then_with(|| by_keys(a, b))
                 });
             }
+            _ => order.sort_by(|&a, &b| by_keys(a, b)),
         }
-        order
+        Ranking {
+            keys: grouping.keys.clone(),
+            sort: asked.sort.cloned(),
+            minutes: minutes.to_vec(),
+            order,
+            stats: stats.map(|s| (needs, s)),
+        }
     }
 
     /// Each group's rank by one key field (`None` for an empty value, which sorts last).
@@ -391,13 +413,15 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
 }
 
 /// The totals of `metrics` over the current filter's rows, computing (together) only those not
-/// known yet.
+/// known yet. Sums are added up from `grouped` (a grouping's metrics, with what they cover) when
+/// it has them; distinct counts are always counted over the rows.
 fn totals(
     table: &Table,
     state: &mut FilterState,
     metrics: &[Metric],
     minutes: &[(usize, f64)],
     range: Option<(i32, i32)>,
+    grouped: Option<&(Needs, Stats)>,
 ) -> Result<Vec<Cell>, Error> {
     let known = |state: &FilterState, m: Metric| {
         state
@@ -406,11 +430,27 @@ fn totals(
             .find(|(k, mins, _)| *k == m && (m != Metric::HoursSaved || mins == minutes))
             .map(|(_, _, c)| c.clone())
     };
-    let missing: Vec<Metric> = metrics
+    let mut missing: Vec<Metric> = metrics
         .iter()
         .copied()
         .filter(|&m| known(state, m).is_none())
         .collect();
+    if let Some((covered, stats)) = grouped {
+        let additive = |m: Metric| {
+            let needs = Needs::of(table, &[m], minutes);
+            !needs.distinct.any() && covered.covers(&needs)
+        };
+        let (from_groups, rest) = missing.into_iter().partition(|&m| additive(m));
+        missing = rest;
+        let from_groups: Vec<Metric> = from_groups;
+        if !from_groups.is_empty() {
+            let merged = stats.merged();
+            for m in from_groups {
+                let value = merged.value(table, m, 0, minutes);
+                state.totals.push((m, minutes.to_vec(), value));
+            }
+        }
+    }
     if !missing.is_empty() {
         let all = grouping(table, state, &[])?;
         let stats = Stats::compute(table, &all, &Needs::of(table, &missing, minutes), range);
@@ -420,6 +460,24 @@ fn totals(
         }
     }
     Ok(metrics.iter().filter_map(|&m| known(state, m)).collect())
+}
+
+/// What a grouped query asks of its grouping's ranking.
+struct Asked<'a> {
+    sort: Option<&'a Sort>,
+    by: Option<&'a SortBy>,
+    minutes: &'a [(usize, f64)],
+    needs: &'a Needs,
+    limit: usize,
+    range: Option<(i32, i32)>,
+}
+
+impl Asked<'_> {
+    /// Whether the page is a large enough part of the groups that computing the metrics of every
+    /// group at once (and keeping them for the next page) costs about as much as the page alone.
+    fn wants_all(&self, grouping: &Grouping) -> bool {
+        self.limit.saturating_mul(4) >= grouping.len()
+    }
 }
 
 /// A field of a group's key: a group key, or what groups by user also carry.
