@@ -996,7 +996,11 @@ mod tests {
                 let expected: f64 = mine.clone().filter_map(|r| c.get(r)).sum();
                 let n = mine.filter(|&r| c.get(r).is_some()).count() as u32;
                 let close = (answers[0].0[g] - expected).abs() <= 1e-9 * expected.abs().max(1.0);
-                assert!(close, "width {w}, group {g}: {} vs {expected}", answers[0].0[g]);
+                assert!(
+                    close,
+                    "width {w}, group {g}: {} vs {expected}",
+                    answers[0].0[g]
+                );
                 assert_eq!(answers[0].1[g], n, "width {w}, group {g}");
             }
         }

@@ -6,7 +6,7 @@ import { formatCompact } from "./format.js";
 const reducedMotion = () => globalThis.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
 
 /** Reads the theme from CSS custom properties on the canvas (they inherit into shadow roots). */
-function theme(canvas) {
+export function theme(canvas) {
   const style = getComputedStyle(canvas);
   const read = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
   return {
@@ -79,10 +79,12 @@ export class Charts {
   /**
    * Draws (or redraws) chart `name` on `canvas` from `{type, labels, values, label, horizontal,
    * format, color}`. Labels go to Chart.js as data, which draws them on the canvas as text.
+   * `colors` is the theme read once for a batch of charts (reading it makes the browser bring its
+   * styles up to date, which after other changes to the page costs a full style pass each time).
    */
-  draw(name, canvas, spec) {
+  draw(name, canvas, spec, colors = theme(canvas)) {
     if (!this.available) return false;
-    const cfg = config(spec, theme(canvas));
+    const cfg = config(spec, colors);
     const existing = this.charts.get(name);
     if (existing && existing.canvas === canvas && existing.config.type === cfg.type) {
       existing.data = cfg.data;

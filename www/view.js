@@ -13,7 +13,7 @@ import {
   metricLabel,
 } from "./format.js";
 import { GRANULARITIES, PAGE_SIZES } from "./state.js";
-import { Charts } from "./charts.js";
+import { Charts, theme } from "./charts.js";
 
 /** The headline cards: metric key, label, and a one-line explanation. */
 const CARDS = [
@@ -574,6 +574,9 @@ export class View {
    * hidden, e.g. no dates in a by_user export) or `{empty: "why"}`.
    */
   renderCharts(charts) {
+    // All writes first, then one read of the theme and the draws: interleaving them would make
+    // the browser recompute styles and layout once per chart.
+    const draws = [];
     for (const [name, spec] of Object.entries(charts)) {
       const chart = this.refs[`chart:${name}`];
       if (!chart) continue;
@@ -592,8 +595,11 @@ export class View {
         continue;
       }
       chart.canvas.setAttribute("aria-label", spec.description ?? spec.title ?? name);
-      this.charts.draw(name, chart.canvas, spec);
+      draws.push([name, chart.canvas, spec]);
     }
+    if (draws.length === 0) return;
+    const colors = theme(draws[0][1]);
+    for (const [name, canvas, spec] of draws) this.charts.draw(name, canvas, spec, colors);
   }
 
   /** The grouped table: headers that sort, one row per group, the pager. */

@@ -137,44 +137,42 @@ impl Component<'_> {
 /// hashing.
 const DENSE_GROUPS: u64 = 1 << 22;
 
-/// Gives each kept row the id of its group (new groups numbered in order of first row), counting
-/// the rows of each group and the runs of one group.
-#[derive(Default)]
-struct Assign {
-    reps: Vec<u32>,
-    sizes: Vec<u64>,
-    last: u32,
-    runs: u64,
-    kept: u64,
+/// The id of a kept row whose group's id is in `slot` (`DROPPED` for a group not seen yet, which
+/// gets the next id and `row` as its representative).
+#[inline(always)]
+fn assign(slot: &mut u32, row: usize, reps: &mut Vec<u32>) -> u32 {
+    if *slot == DROPPED {
+        *slot = reps.len() as u32;
+        reps.push(row as u32);
+    }
+    *slot
 }
 
-impl Assign {
-    /// The id of a kept row whose group's id is in `slot` (`DROPPED` for a new group).
-    #[inline(always)]
-    fn row(&mut self, row: usize, slot: &mut u32) -> u32 {
-        if *slot == DROPPED {
-            *slot = self.reps.len() as u32;
-            self.reps.push(row as u32);
-            self.sizes.push(0);
-        }
-        let id = *slot;
-        self.sizes[id as usize] += 1;
-        self.runs += u64::from(id != self.last);
-        self.kept += 1;
-        self.last = id;
-        id
+/// The rows of each of `n` groups, and how many runs of one group the ids make. Branch-free, with
+/// two sets of counters (even and odd rows) so consecutive rows of one group do not wait on each
+/// other; dropped rows count into a spare slot.
+fn sizes_and_runs(ids: &[u32], n: usize) -> (Vec<u64>, u64) {
+    let mut even = vec![0u64; n + 1];
+    let mut odd = vec![0u64; n + 1];
+    let slot = |g: u32| (g as usize).min(n);
+    let mut runs = 0u64;
+    let mut last = DROPPED;
+    for pair in ids.chunks_exact(2) {
+        even[slot(pair[0])] += 1;
+        odd[slot(pair[1])] += 1;
+        runs += u64::from(pair[0] != last && pair[0] != DROPPED);
+        runs += u64::from(pair[1] != pair[0] && pair[1] != DROPPED);
+        last = pair[1];
     }
-
-    #[inline(always)]
-    fn dropped(&mut self) -> u32 {
-        self.last = DROPPED;
-        DROPPED
+    if let [.., g] = ids[ids.len() & !1..] {
+        even[slot(g)] += 1;
+        runs += u64::from(g != last && g != DROPPED);
     }
-
-    /// Whether the runs are long enough to aggregate over (see [`MIN_RUN_LENGTH`]).
-    fn long_runs(&self) -> bool {
-        self.runs.saturating_mul(MIN_RUN_LENGTH) <= self.kept
+    even.truncate(n);
+    for (e, o) in even.iter_mut().zip(odd) {
+        *e += o;
     }
+    (even, runs)
 }
 
 /// The kept rows of one query, cut into groups: as runs of rows when they are long, else as a
@@ -208,10 +206,7 @@ impl Grouping {
         if keys.is_empty() {
             return Ok(Grouping::all(selection, table.rows));
         }
-        let mut assign = Assign {
-            last: DROPPED,
-            ..Assign::default()
-        };
+        let mut reps: Vec<u32> = Vec::new();
         let ids = if product <= DENSE_GROUPS {
             // Column by column: each row's key values packed into one dense index, then each
             // index replaced by its group's id.
@@ -223,15 +218,15 @@ impl Grouping {
             match selection.mask() {
                 None => {
                     for (row, id) in ids.iter_mut().enumerate() {
-                        *id = assign.row(row, &mut slots[*id as usize]);
+                        *id = assign(&mut slots[*id as usize], row, &mut reps);
                     }
                 }
                 Some(mask) => {
                     for (row, (id, &keep)) in ids.iter_mut().zip(mask).enumerate() {
                         *id = if keep {
-                            assign.row(row, &mut slots[*id as usize])
+                            assign(&mut slots[*id as usize], row, &mut reps)
                         } else {
-                            assign.dropped()
+                            DROPPED
                         };
                     }
                 }
@@ -242,22 +237,24 @@ impl Grouping {
             (0..table.rows)
                 .map(|row| {
                     if !selection.keeps(row) {
-                        return assign.dropped();
+                        return DROPPED;
                     }
                     let key = components
                         .iter()
                         .fold(0u64, |acc, c| acc * c.size() + c.index(row, dates, grid));
-                    assign.row(row, slots.entry(key).or_insert(DROPPED))
+                    assign(slots.entry(key).or_insert(DROPPED), row, &mut reps)
                 })
                 .collect()
         };
-        let runs = assign.long_runs().then(|| runs(&ids));
+        let (sizes, runs) = sizes_and_runs(&ids, reps.len());
+        let kept: u64 = sizes.iter().sum();
+        let runs = (runs.saturating_mul(MIN_RUN_LENGTH) <= kept).then(|| runs_of(&ids));
         Ok(Grouping {
             keys: keys.to_vec(),
             ids: if runs.is_some() { Vec::new() } else { ids },
             runs,
-            reps: assign.reps,
-            sizes: assign.sizes,
+            reps,
+            sizes,
         })
     }
 
@@ -397,7 +394,7 @@ impl Grouping {
 }
 
 /// The runs of rows of one group.
-fn runs(ids: &[u32]) -> Vec<Run> {
+fn runs_of(ids: &[u32]) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
     for (row, &g) in ids.iter().enumerate() {
         if g == DROPPED {

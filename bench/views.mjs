@@ -1,0 +1,257 @@
+#!/usr/bin/env node
+// View-change benchmark: how long the dashboard takes to settle after each control is used, on a
+// large export opened offline, in headless Chromium; and the query engine's own figures in wasm
+// (the same queries as the criterion benchmark `cargo bench --bench ingest -- query`).
+//
+//   node bench/views.mjs [--users N] [--days D] [--reps N] [--csv FILE] [--no-build]
+//
+// Builds pkg/ (cargo xtask build), generates the export into bench/data/ when missing, serves the
+// page with `cargo xtask serve` (the product's own server, CSP headers included) on 127.0.0.1,
+// opens the export through the file picker, then uses each control in turn. A view change is
+// timed from the input event (a capturing listener stamps it) to the last DOM change it causes
+// (a MutationObserver stamps every change; the page is settled after 500 ms without one). Charts
+// are drawn without animation (reduced motion), in the same task as their text alternative, so
+// the last change includes them. Prints a table and writes bench/results/views.{md,json}.
+import { execFileSync, spawn } from "node:child_process";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BENCH = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(BENCH, "..");
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(name);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const USERS = Number(opt("--users", 4000));
+const DAYS = Number(opt("--days", 180));
+const REPS = Number(opt("--reps", 3));
+const NO_BUILD = argv.includes("--no-build");
+const CSV = resolve(opt("--csv", join(BENCH, "data", `export-${USERS}u-${DAYS}d.csv`)));
+const PORT = Number(opt("--port", 8097));
+const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const log = (...a) => console.error("views:", ...a);
+const run = (cmd, args) => execFileSync(cmd, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+
+if (!NO_BUILD) {
+  log("building pkg/ (cargo xtask build)");
+  run("cargo", ["xtask", "build"]);
+}
+if (!existsSync(CSV)) {
+  mkdirSync(dirname(CSV), { recursive: true });
+  log(`generating ${CSV}`);
+  run("cargo", ["xtask", "gen", "--users", String(USERS), "--days", String(DAYS), "--granularity", "by_user_day_client_language", "--out", CSV]);
+}
+const MB = statSync(CSV).size / 1e6;
+
+// ---- the product's server ----------------------------------------------------------------------
+const server = spawn("cargo", ["xtask", "serve", "--no-build", "--port", String(PORT)], { cwd: ROOT, stdio: "ignore" });
+const BASE = `http://127.0.0.1:${PORT}`;
+async function waitForServer() {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(BASE + "/")).ok) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the server did not start");
+}
+
+// Playwright from the project's own dev dependencies (npm ci at the root installs it).
+const require = createRequire(join(ROOT, "package.json"));
+const { chromium } = require("playwright-core");
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** In the page: stamp input events and DOM changes. */
+function instrument() {
+  window.__bench = { armed: false, t0: null, last: 0 };
+  const stamp = () => {
+    const b = window.__bench;
+    if (b.armed && b.t0 === null) b.t0 = performance.now();
+  };
+  for (const type of ["pointerdown", "mousedown", "click", "input", "change", "keydown"]) {
+    window.addEventListener(type, stamp, { capture: true });
+  }
+  // The dashboard renders inside its element's shadow root, which an observer of the document does
+  // not see: observe every root.
+  const observer = new MutationObserver(() => {
+    window.__bench.last = performance.now();
+  });
+  const roots = [document.documentElement, ...[...document.querySelectorAll("*")].map((e) => e.shadowRoot).filter(Boolean)];
+  for (const root of roots) observer.observe(root, { subtree: true, childList: true, attributes: true, characterData: true });
+}
+
+/** Uses a control and returns the milliseconds from its input event to the last DOM change. */
+async function timed(page, action) {
+  await page.evaluate(() => Object.assign(window.__bench, { armed: true, t0: null, last: 0 }));
+  await action();
+  const result = await page.waitForFunction(
+    () => {
+      const b = window.__bench;
+      return b.t0 !== null && b.last > b.t0 && performance.now() - b.last > 500 ? b.last - b.t0 : null;
+    },
+    null,
+    { polling: 50, timeout: 60_000 },
+  );
+  await page.evaluate(() => (window.__bench.armed = false));
+  return result.jsonValue();
+}
+
+/** Opens the client filter's list (not timed: it only shows the checkboxes). */
+async function openClients(page) {
+  const details = page.locator('details[data-filter="clients"]');
+  if (!(await details.evaluate((d) => d.open))) await details.locator("summary").click();
+}
+
+const CHANGES = [
+  ['tick "Active only"', (p) => p.getByLabel("Active only").check()],
+  ['untick "Active only"', (p) => p.getByLabel("Active only").uncheck()],
+  ["group by week", (p) => p.getByLabel("Group by").selectOption("week")],
+  ["group by user", (p) => p.getByLabel("Group by").selectOption("user")],
+  ['"Next →" on the table', (p) => p.getByRole("button", { name: "Next →" }).click()],
+  ["sort by Chat Events", (p) => p.getByRole("button", { name: /^Chat Events/ }).click()],
+  ["sort by Chat Events again (reverse)", (p) => p.getByRole("button", { name: /^Chat Events/ }).click()],
+  ["filter one client", (p) => p.locator('details[data-filter="clients"] input[type="checkbox"]').first().check(), openClients],
+  ["all clients again", (p) => p.locator('details[data-filter="clients"] input[type="checkbox"]').first().uncheck()],
+];
+
+// The criterion benchmark's queries (benches/ingest.rs), and the page's queries for one view.
+const QUERIES = {
+  by_month_date_filter: { groupBy: ["month"], filter: { from: "2025-02-01", to: "2025-05-31" } },
+  totals: {},
+  top_10_users_by_hours_saved: { groupBy: ["user"], sort: { by: "hoursSaved", desc: true }, limit: 10 },
+  by_client_language: { groupBy: ["client", "language"] },
+};
+function pageView(active) {
+  const filter = { activeOnly: active, from: "2025-01-06" };
+  const chart = (key, metric, limit) => ({ groupBy: [key], filter, metrics: [metric], includeWarnings: false, ...(limit ? { sort: { by: metric, desc: true }, limit } : {}) });
+  return [
+    { groupBy: ["user"], filter, sort: { by: "hoursSaved", desc: true }, limit: 25, offset: 0, includeWarnings: false },
+    chart("week", "activeUsers"),
+    chart("client", "hoursSaved", 12),
+    chart("language", "hoursSaved", 12),
+    chart("user", "hoursSaved", 10),
+  ];
+}
+
+/** In the page: the queries' medians (ms) in the module, run on the main thread. */
+async function wasmQueries(page, reps) {
+  // The export, at a same-origin address the page's CSP allows (answered by Playwright from disk).
+  await page.route("**/bench-export.csv", (route) => route.fulfill({ path: CSV, contentType: "text/csv" }));
+  return page.evaluate(
+    async ({ queries, views, reps }) => {
+      const m = await import("/pkg/sg_analytics.js");
+      await m.default({ module_or_path: "/pkg/sg_analytics_bg.wasm" });
+      const bytes = new Uint8Array(await (await fetch("/bench-export.csv")).arrayBuffer());
+      const report = m.Report.fromCsv(bytes);
+      const rows = report.info().rows;
+      const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const out = { rows };
+      // The report keeps the last filter's work; a query with another filter (keeping no rows)
+      // before each timed one makes every timed query start from nothing, as in criterion.
+      const flush = () => report.summarize({ filter: { to: "1971-01-01" }, metrics: ["rows"] });
+      for (const [name, query] of Object.entries(queries)) {
+        report.summarize(query); // warm-up
+        const times = [];
+        for (let i = 0; i < reps; i++) {
+          flush();
+          const t = performance.now();
+          report.summarize(query);
+          times.push(performance.now() - t);
+        }
+        out[name] = median(times);
+      }
+      // A view change: the filter alternates, so the cache never holds the asked one.
+      const times = [];
+      for (let i = 0; i < reps + 1; i++) {
+        const t = performance.now();
+        report.summarizeMany(views[i % 2]);
+        if (i > 0) times.push(performance.now() - t);
+      }
+      out.page_view_summarize_many = median(times);
+      report.free();
+      return out;
+    },
+    { queries: QUERIES, views: [pageView(true), pageView(false)], reps },
+  );
+}
+
+/** Prints where the main thread spends its time during a filter change (`--profile`). */
+async function profile(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: 100 });
+  await cdp.send("Profiler.start");
+  await timed(page, () => page.getByLabel("Active only").check());
+  await timed(page, () => page.getByLabel("Active only").uncheck());
+  const { profile } = await cdp.send("Profiler.stop");
+  const self = new Map();
+  const dt = profile.timeDeltas;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  profile.samples.forEach((id, i) => {
+    const f = byId.get(id).callFrame;
+    const key = `${f.functionName || "(anonymous)"} ${f.url.split("/").pop()}:${f.lineNumber + 1}`;
+    self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
+  });
+  for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${key}`);
+}
+
+let browser;
+try {
+  await waitForServer();
+  log(`serving on ${BASE}; ${MB.toFixed(1)} MB export ${CSV}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  const context = await browser.newContext({ reducedMotion: "reduce", viewport: { width: 1280, height: 900 }, locale: "en-US" });
+  const page = await context.newPage();
+  await page.goto(BASE + "/");
+  const opened = Date.now();
+  await page.getByLabel("Open a CSV export").setInputFiles(CSV);
+  await page.locator(".status").filter({ hasText: "Loaded" }).waitFor({ timeout: 120_000 });
+  log(`opened in ${((Date.now() - opened) / 1000).toFixed(1)} s`);
+  await page.evaluate(instrument);
+
+  const times = Object.fromEntries(CHANGES.map(([name]) => [name, []]));
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const [name, action, prepare] of CHANGES) {
+      if (prepare) await prepare(page);
+      const ms = await timed(page, () => action(page));
+      times[name].push(ms);
+      log(`${name}: ${ms.toFixed(0)} ms`);
+    }
+  }
+  if (argv.includes("--profile")) await profile(page);
+  const all = Object.values(times).flat();
+  log("timing the engine's queries in wasm");
+  const wasm = await wasmQueries(page, 9);
+
+  const version = await browser.version();
+  const lines = [
+    `${MB.toFixed(1)} MB export (${wasm.rows.toLocaleString("en-US")} rows, ${USERS} users × ${DAYS} days, finest granularity) opened offline; headless Chromium ${version}; ${REPS} rounds.`,
+    "",
+    "| view change | median ms | max ms |",
+    "|---|--:|--:|",
+    ...Object.entries(times).map(([name, xs]) => `| ${name} | ${median(xs).toFixed(0)} | ${Math.max(...xs).toFixed(0)} |`),
+    `| **every change** | **${median(all).toFixed(0)}** | **${Math.max(...all).toFixed(0)}** |`,
+    "",
+    "| query in wasm (main thread, median of 9) | ms |",
+    "|---|--:|",
+    ...Object.keys(QUERIES).map((name) => `| ${name} | ${wasm[name].toFixed(1)} |`),
+    `| page_view_summarize_many (5 queries, new filter) | ${wasm.page_view_summarize_many.toFixed(1)} |`,
+  ];
+  const table = lines.join("\n");
+  console.log(table);
+  mkdirSync(join(BENCH, "results"), { recursive: true });
+  writeFileSync(join(BENCH, "results", "views.md"), table + "\n");
+  writeFileSync(join(BENCH, "results", "views.json"), JSON.stringify({ csvMB: MB, users: USERS, days: DAYS, reps: REPS, chromium: version, times, wasm }, null, 2) + "\n");
+} finally {
+  await browser?.close();
+  server.kill();
+}
