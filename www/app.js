@@ -348,8 +348,12 @@ export class Dashboard {
     this.writeHash();
     const asks = this.queries(parts);
     try {
+      const asked = performance.now();
       const answers = asks.length ? await this.client.summarizeMany(asks.map(([, query]) => query)) : [];
       if (generation !== this.generation) return;
+      // The split of a view change's time, for DevTools' Performance panel and bench/views.mjs.
+      performance.measure("sg-analytics:query", { start: asked });
+      const drawing = performance.now();
       const by = Object.fromEntries(asks.map(([name], i) => [name, answers[i]]));
       const table = by.table;
       if (table && table.groups.length === 0 && view.page > 0 && table.groupsTotal > 0) {
@@ -361,6 +365,7 @@ export class Dashboard {
       if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
       for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
       this.view.renderCharts(charts);
+      performance.measure("sg-analytics:render", { start: drawing });
     } catch (error) {
       if (generation !== this.generation) return;
       // A shared link may sort by a column this export lacks: sort the default way instead.
