@@ -210,6 +210,19 @@ async function profile(page) {
     self.set(key, (self.get(key) ?? 0) + (dt[i] ?? 0) / 1000);
   });
   for (const [key, ms] of [...self].sort((a, b) => b[1] - a[1]).slice(0, 25)) console.log(`${ms.toFixed(1).padStart(8)} ms  ${key}`);
+
+  // The renderer's own work (style, layout, paint) during the same two changes.
+  const events = [];
+  cdp.on("Tracing.dataCollected", ({ value }) => events.push(...value));
+  const done = new Promise((resolve) => cdp.once("Tracing.tracingComplete", resolve));
+  await cdp.send("Tracing.start", { categories: "devtools.timeline", transferMode: "ReportEvents" });
+  await timed(page, () => page.getByLabel("Active only").check());
+  await timed(page, () => page.getByLabel("Active only").uncheck());
+  await cdp.send("Tracing.end");
+  await done;
+  const total = new Map();
+  for (const e of events) if (e.ph === "X" && e.dur) total.set(e.name, (total.get(e.name) ?? 0) + e.dur / 1000);
+  for (const [name, ms] of [...total].sort((a, b) => b[1] - a[1]).slice(0, 15)) console.log(`${ms.toFixed(1).padStart(8)} ms  [trace] ${name}`);
 }
 
 let browser;

@@ -17,8 +17,9 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// wasm-bindgen's output uses; binaryen refuses a module using a feature it was not told about.
 /// -O3 rather than -Oz: the module parses hundred-megabyte exports, and -Oz saves only a few
 /// percent of a module that is served compressed anyway.
-pub const WASM_OPT_ARGS: [&str; 9] = [
+pub const WASM_OPT_ARGS: [&str; 10] = [
     "-O3",
+    "--enable-simd",
     "--enable-bulk-memory",
     "--enable-bulk-memory-opt",
     "--enable-nontrapping-float-to-int",
