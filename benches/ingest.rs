@@ -236,6 +236,14 @@ mod native {
         // Paging the table: the same filter, grouping and sort as the view before it.
         let mut page: Query = a[0].clone();
         cache.summarize_many(&table, &a).unwrap();
+        let csv_bytes = generate(rows).len();
+        eprintln!(
+            "report after a view: table {} bytes + query cache {} bytes ({:.1} bytes/row) = {:.2}x the CSV",
+            table.heap_bytes(),
+            cache.heap_bytes(),
+            cache.heap_bytes() as f64 / rows as f64,
+            (table.heap_bytes() + cache.heap_bytes()) as f64 / csv_bytes as f64
+        );
         group.bench_function(BenchmarkId::new("page_next_table_page", rows), |bench| {
             bench.iter(|| {
                 page.offset = (page.offset + 25) % 1000;

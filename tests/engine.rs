@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use sg_analytics::{ErrorKind, Query, Table};
+use sg_analytics::{ErrorKind, Query, QueryCache, Table};
 
 fn summarize(csv: &[u8], query: Value) -> Value {
     let table = Table::from_bytes(csv).unwrap();
@@ -564,4 +564,71 @@ fn sums_beyond_2_pow_53_are_reported_as_the_nearest_float() {
     assert_eq!(chat.as_f64(), Some(9007199254740994.0));
     let small = summarize(b"Instance user ID,Chat Events\n1,3\n", json!({}));
     assert!(small["totals"]["Chat Events"].is_i64());
+}
+
+/// The cache keeps one filter's work: a view with a new filter replaces the last one's, so what
+/// it holds stays within a few bytes a row however many views are asked for.
+#[test]
+fn the_query_cache_holds_one_filter_and_stays_bounded() {
+    let days = common::days("2025-01-01", "2025-03-31");
+    let mut csv = String::from("Instance user ID,Username,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances\n");
+    let mut rows = 0;
+    for user in 0..60 {
+        for (d, day) in days.iter().enumerate() {
+            for (c, client) in ["vscode.cody", "jetbrains.cody"].iter().enumerate() {
+                if (user + d + c) % 3 == 0 {
+                    continue;
+                }
+                let language = ["go", "rust", ""][(user + d) % 3];
+                let active = (user + d) % 4 != 0;
+                csv += &format!(
+                    "{user},u{user},{active},{client},{day},{language},{},{},{}\n",
+                    d % 7,
+                    c + d % 5,
+                    d % 3
+                );
+                rows += 1;
+            }
+        }
+    }
+    let table = Table::from_bytes(csv.as_bytes()).unwrap();
+    let view = |from: &str, active: bool| -> Vec<Query> {
+        let filter = json!({"from": from, "activeOnly": active});
+        serde_json::from_value(json!([
+            {"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true}, "limit": 25},
+            {"groupBy": ["week"], "filter": filter, "metrics": ["activeUsers"]},
+            {"groupBy": ["client"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12},
+            {"groupBy": ["language"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12},
+            {"groupBy": ["user", "day"], "filter": filter, "metrics": ["rows"]},
+        ]))
+        .unwrap()
+    };
+    let mut cache = QueryCache::new();
+    cache.summarize_many(&table, &view(&days[1], true)).unwrap();
+    let one = cache.heap_bytes();
+    assert!(
+        one >= rows,
+        "a filtered view keeps at least its row mask: {one} bytes"
+    );
+    let mut most = one;
+    for (i, day) in days.iter().enumerate().take(40) {
+        let answers = cache
+            .summarize_many(&table, &view(day, i % 2 == 0))
+            .unwrap();
+        // The cached answers are the uncached ones.
+        let fresh = table.summarize_many(&view(day, i % 2 == 0)).unwrap();
+        assert_eq!(
+            answers.iter().map(|a| a.to_value()).collect::<Vec<_>>(),
+            fresh.iter().map(|a| a.to_value()).collect::<Vec<_>>()
+        );
+        most = most.max(cache.heap_bytes());
+    }
+    // One filter's state: a row mask, at most four groupings of 4-byte ids (or fewer bytes of
+    // runs), and per group a row, a size, a rank and the metrics asked (user × day has nearly a
+    // group a row here); never the sum of forty views.
+    assert!(
+        most <= 2 * one,
+        "{most} bytes after 40 views, {one} after one"
+    );
+    assert!(most <= 32 * rows, "{most} bytes for {rows} rows");
 }

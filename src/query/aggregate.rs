@@ -171,6 +171,34 @@ impl Stats {
         stats
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        let acc = |a: &Acc| match a {
+            Acc::Int(v) => v.capacity() * 8,
+            Acc::Float(v) => v.capacity() * 8,
+        };
+        let d = &self.distinct;
+        self.rows.capacity() * 8
+            + (d.users.capacity()
+                + d.active_users.capacity()
+                + d.user_days.capacity()
+                + d.active_user_days.capacity())
+                * 8
+            + self.days_in_range.as_ref().map_or(0, |v| v.capacity() * 8)
+            + self.sums.iter().flatten().map(acc).sum::<usize>()
+            + self
+                .counts
+                .iter()
+                .flatten()
+                .map(|c| c.capacity() * 4)
+                .sum::<usize>()
+            + self
+                .weighted
+                .iter()
+                .flatten()
+                .map(|(a, b)| (a.capacity() + b.capacity()) * 8)
+                .sum::<usize>()
+    }
+
     /// The additive state of every group merged into one group (sums, counts, weighted sums and
     /// rows; not the distinct counts, which do not add up).
     pub fn merged(&self) -> Stats {

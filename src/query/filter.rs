@@ -25,6 +25,10 @@ impl Selection {
         self.keep.as_ref().is_none_or(|k| k[row])
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.keep.as_ref().map_or(0, Vec::capacity)
+    }
+
     /// The mask, or `None` when every row is kept.
     pub fn mask(&self) -> Option<&[bool]> {
         self.keep.as_deref()

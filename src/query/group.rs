@@ -305,6 +305,15 @@ impl Grouping {
         whole(Some(runs), Vec::new(), kept)
     }
 
+    pub fn heap_bytes(&self) -> usize {
+        self.runs
+            .as_ref()
+            .map_or(0, |r| r.capacity() * std::mem::size_of::<Run>())
+            + self.ids.capacity() * 4
+            + self.reps.capacity() * 4
+            + self.sizes.capacity() * 8
+    }
+
     /// How many groups there are.
     pub fn len(&self) -> usize {
         self.reps.len()

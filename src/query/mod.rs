@@ -109,6 +109,29 @@ impl QueryCache {
         *self = QueryCache::default();
     }
 
+    /// Bytes the cache holds on the heap (the row mask, the groupings, the rankings with their
+    /// metrics, and the dictionaries' sort ranks).
+    pub fn heap_bytes(&self) -> usize {
+        let ranks: usize = self.ranks.iter().map(|(_, r)| r.capacity() * 4).sum();
+        let Some(state) = &self.state else {
+            return ranks;
+        };
+        ranks
+            + state.selection.heap_bytes()
+            + state
+                .groupings
+                .iter()
+                .map(|g| g.heap_bytes())
+                .sum::<usize>()
+            + state
+                .rankings
+                .iter()
+                .map(|r| {
+                    r.order.capacity() * 4 + r.stats.as_ref().map_or(0, |(_, s)| s.heap_bytes())
+                })
+                .sum::<usize>()
+    }
+
     /// Like [`Table::summarize_many`], keeping what the next queries can use.
     pub fn summarize_many(
         &mut self,
