@@ -40,7 +40,10 @@ pub use wasm::{
 
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
-pub use query::{Filter, MetricKind, Query, QueryCache, Sort, DEFAULT_MINUTES_SAVED};
+pub use query::{
+    Cohort, Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, MetricKind,
+    Period, PeriodQuery, Query, QueryCache, Retention, Sort, DEFAULT_MINUTES_SAVED,
+};
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
 pub use summary::{Summary, Warning};

@@ -78,6 +78,11 @@ impl Registry {
         self.flags.values().filter(|&&f| f & 1 != 0).count()
     }
 
+    /// Every user ID the registry lists, with its flags (bit 0 service account, bit 1 site admin).
+    pub(crate) fn users(&self) -> impl Iterator<Item = (&str, u8)> {
+        self.flags.iter().map(|(id, &f)| (id.as_str(), f))
+    }
+
     pub(crate) fn flags(&self, id: &str) -> Option<u8> {
         self.flags.get(id).copied()
     }

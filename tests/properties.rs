@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sg_analytics::{Query, QueryCache, Table};
+use sg_analytics::{PeriodQuery, Query, QueryCache, Table};
 
 const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
 const LANGUAGES: [&str; 3] = ["go", "", "rust"];
@@ -346,5 +346,31 @@ proptest! {
                 }
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Growth accounting and retention cohorts equal the reference's (sets per period), by week
+    /// and by month, with a date filter, whatever the row order.
+    #[test]
+    fn growth_and_retention_match_the_reference(rows in proptest::collection::vec(row(), 1..150), from in 0u8..20, len in 0u8..25, week in any::<bool>(), sorted in any::<bool>()) {
+        let mut rows = rows;
+        if sorted {
+            rows.sort_by_key(|r| (r.user, r.day));
+        }
+        let csv = to_csv(&rows);
+        let table = Table::from_bytes(&csv).unwrap();
+        let (_, parsed) = common::rows(&csv);
+        let parsed: Vec<&common::Row> = parsed.iter().collect();
+        let (lo, hi) = (date(from), date(from + len));
+        let period = if week { "week" } else { "month" };
+        let query: PeriodQuery = serde_json::from_value(json!({"period": period, "filter": {"from": lo, "to": hi}})).unwrap();
+        let sets = common::active_sets(&parsed, &lo, &hi, week);
+        let growth = serde_json::to_value(table.growth(&query).unwrap()).unwrap();
+        prop_assert_eq!(&growth["periods"], &common::reference_growth(&sets));
+        let retention = serde_json::to_value(table.retention(&query).unwrap()).unwrap();
+        prop_assert_eq!(&retention["cohorts"], &common::reference_retention(&sets));
     }
 }

@@ -7,6 +7,7 @@
 //! computes its sort metric for every group and everything else for the returned page alone.
 //! Values stay typed until the [`Summary`] is serialized.
 
+mod adoption;
 mod aggregate;
 mod distinct;
 mod filter;
@@ -22,6 +23,10 @@ use crate::error::Error;
 use crate::summary::{Cell, Group, Summary};
 use crate::table::Table;
 
+pub use adoption::{
+    Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
+    Retention,
+};
 use aggregate::{average_range, Needs, Stats};
 pub(crate) use filter::Selection;
 use group::Grouping;

@@ -5,6 +5,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use serde_json::{json, Value};
+
 pub const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
 
 pub fn fixture(name: &str) -> Vec<u8> {
@@ -132,4 +134,93 @@ pub fn avg_dau(rows: &[&Row], from: &str, to: &str) -> f64 {
 
 pub fn approx(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+/// The period key of a `YYYY-MM-DD` day: `YYYY-MM` for months, the Monday's date for weeks
+/// (counted from 2024-12-30, a Monday, in whole days).
+pub fn period_key(day: &str, week: bool) -> String {
+    if !week {
+        return day[..7].to_string();
+    }
+    static CALENDAR: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let all = CALENDAR.get_or_init(|| days("1990-01-01", "2100-01-01"));
+    let at = all.binary_search_by(|d| d.as_str().cmp(day)).unwrap() as i64;
+    let monday = all.iter().position(|d| d == "2024-12-30").unwrap() as i64;
+    all[(at - (at - monday).rem_euclid(7)) as usize].clone()
+}
+
+/// The reference for growth, retention and inactive users: each period's set of active users,
+/// from the rows kept, over every period of `from..=to`.
+pub fn active_sets(
+    rows: &[&Row],
+    from: &str,
+    to: &str,
+    week: bool,
+) -> Vec<(String, BTreeSet<String>)> {
+    let mut periods: Vec<(String, BTreeSet<String>)> = Vec::new();
+    for day in days(from, to) {
+        let key = period_key(&day, week);
+        if periods.last().map(|(k, _)| k) != Some(&key) {
+            periods.push((key, BTreeSet::new()));
+        }
+    }
+    for r in rows.iter().filter(|r| r.active) {
+        let day = r.date.as_deref().unwrap();
+        if day < from || day > to {
+            continue;
+        }
+        let key = period_key(day, week);
+        let (_, set) = periods.iter_mut().find(|(k, _)| *k == key).unwrap();
+        set.insert(r.user.clone());
+    }
+    periods
+}
+
+/// The growth table the reference computes from the active sets.
+pub fn reference_growth(periods: &[(String, BTreeSet<String>)]) -> Value {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let out: Vec<Value> = periods
+        .iter()
+        .enumerate()
+        .map(|(i, (key, now))| {
+            let empty = BTreeSet::new();
+            let before = if i > 0 { &periods[i - 1].1 } else { &empty };
+            let new = now.difference(&seen).count() as u64;
+            let retained = now.intersection(before).count() as u64;
+            let resurrected = now
+                .iter()
+                .filter(|u| !before.contains(*u) && seen.contains(*u))
+                .count() as u64;
+            let churned = before.difference(now).count() as u64;
+            seen.extend(now.iter().cloned());
+            json!({
+                "period": key,
+                "activeUsers": now.len(),
+                "newUsers": new,
+                "retainedUsers": retained,
+                "resurrectedUsers": resurrected,
+                "churnedUsers": churned,
+                "quickRatio": if churned == 0 { Value::Null } else { json!((new + resurrected) as f64 / churned as f64) },
+            })
+        })
+        .collect();
+    json!(out)
+}
+
+pub fn reference_retention(periods: &[(String, BTreeSet<String>)]) -> Value {
+    let mut seen: BTreeSet<String> = BTreeSet::new();
+    let mut cohorts = Vec::new();
+    for (c, (key, now)) in periods.iter().enumerate() {
+        let cohort: BTreeSet<&String> = now.iter().filter(|u| !seen.contains(*u)).collect();
+        seen.extend(now.iter().cloned());
+        if cohort.is_empty() {
+            continue;
+        }
+        let active: Vec<usize> = periods[c..]
+            .iter()
+            .map(|(_, set)| cohort.iter().filter(|u| set.contains(**u)).count())
+            .collect();
+        cohorts.push(json!({"cohort": key, "users": cohort.len(), "active": active}));
+    }
+    json!(cohorts)
 }

@@ -1,0 +1,429 @@
+//! Adoption answers over the rows a filter keeps (`DESIGN.md`, "Adoption answers"): growth
+//! accounting and retention cohorts per week or month, and the users with no active day lately.
+//!
+//! All three start from the same facts: each user's active days in the range. A user is active on
+//! a day when a kept row of theirs for that day says so (`Active Sourcegraph User`; without that
+//! column, any kept row).
+
+use serde::{Deserialize, Serialize};
+
+use crate::date::{civil_from_days, format_day, format_month, week_start};
+use crate::error::Error;
+use crate::registry::Registry;
+use crate::table::{Data, Table};
+
+use super::filter::Selection;
+use super::spec::Filter;
+
+/// Most periods a retention table spans (its size grows with the square of the periods).
+const MAX_RETENTION_PERIODS: usize = 1000;
+
+/// The length of a period: a week (starting on Monday) or a calendar month.
+#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    /// Monday to Sunday; keyed by the Monday, `YYYY-MM-DD`.
+    Week,
+    /// A calendar month; keyed `YYYY-MM`.
+    #[default]
+    Month,
+}
+
+impl Period {
+    /// Parses `week` or `month`.
+    pub fn parse(s: &str) -> Result<Period, Error> {
+        match s.trim() {
+            "week" => Ok(Period::Week),
+            "month" => Ok(Period::Month),
+            other => Err(Error::query(format!(
+                "period: expected \"week\" or \"month\", found {other:?}"
+            ))),
+        }
+    }
+
+    /// The period's number, counted from an arbitrary origin (consecutive periods differ by 1).
+    fn number(self, day: i32) -> i64 {
+        match self {
+            // Day 4 (1970-01-05) is a Monday: every Monday is 4 more than a multiple of 7.
+            Period::Week => (i64::from(week_start(day)) - 4).div_euclid(7),
+            Period::Month => {
+                let (y, m, _) = civil_from_days(day);
+                i64::from(y) * 12 + i64::from(m) - 1
+            }
+        }
+    }
+
+    /// The key of the period with this number.
+    fn key(self, number: i64) -> String {
+        match self {
+            Period::Week => format_day((number * 7 + 4) as i32),
+            Period::Month => {
+                let (y, m) = (number.div_euclid(12), number.rem_euclid(12) + 1);
+                format_month(crate::date::days_from_civil(y as i32, m as u32, 1))
+            }
+        }
+    }
+}
+
+/// What growth accounting and retention cohorts ask: a period and a filter.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PeriodQuery {
+    /// `week` or `month` (the default).
+    pub period: Period,
+    /// The rows to consider.
+    pub filter: Filter,
+}
+
+/// What the inactive-users answer asks: how many days without activity, and a filter.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct InactiveQuery {
+    /// A user is inactive with no active day in the `days` days ending at the range's last day.
+    pub days: u32,
+    /// The rows to consider.
+    #[serde(default)]
+    pub filter: Filter,
+}
+
+/// Growth accounting: per period, who was active, new, retained, resurrected or churned.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Growth {
+    /// The period length.
+    pub period: Period,
+    /// Every period of the range, empty ones included.
+    pub periods: Vec<GrowthPeriod>,
+}
+
+/// One period of [`Growth`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct GrowthPeriod {
+    /// The period's key (`YYYY-MM-DD` of the Monday, or `YYYY-MM`).
+    pub period: String,
+    /// Users active in the period.
+    pub active_users: u64,
+    /// Active in the period and in no earlier period of the range.
+    pub new_users: u64,
+    /// Active in the period and the one before.
+    pub retained_users: u64,
+    /// Active in the period, not in the one before, but in an earlier one.
+    pub resurrected_users: u64,
+    /// Active in the period before, not in this one.
+    pub churned_users: u64,
+    /// (new + resurrected) / churned; `None` when no one churned.
+    pub quick_ratio: Option<f64>,
+}
+
+/// Retention cohorts: for the users first active in each period, how many are active k periods
+/// later.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Retention {
+    /// The period length.
+    pub period: Period,
+    /// The cohorts with users, oldest first.
+    pub cohorts: Vec<Cohort>,
+}
+
+/// One cohort of [`Retention`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Cohort {
+    /// The period the cohort's users were first active in.
+    pub cohort: String,
+    /// How many users the cohort has.
+    pub users: u64,
+    /// `active[k]`: how many of them are active k periods later, up to the range's last period.
+    pub active: Vec<u64>,
+}
+
+/// The users with no active day in the last `days` days of the range.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Inactive {
+    /// The days without activity asked for.
+    pub days: u32,
+    /// The range's last day (`None` when no row is kept and no date is given).
+    pub as_of: Option<String>,
+    /// The inactive users: never active first, then the longest inactive, then by user ID.
+    pub users: Vec<InactiveUser>,
+}
+
+/// One user of [`Inactive`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InactiveUser {
+    /// The user's key (the instance user ID, else the e-mail or username the export has).
+    pub user: String,
+    /// The user's e-mail, when the export has the column and the user is in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// The user's username, likewise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// The user's last active day in the range (`None`: never active in it).
+    pub last_active: Option<String>,
+    /// With a registry: whether the registry marks the user a service account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_account: Option<bool>,
+    /// With a registry: whether the registry marks the user a site admin.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub site_admin: Option<bool>,
+}
+
+/// The kept rows' users and their active days, over the range.
+struct Activity {
+    /// The range's first and last day (`None` when nothing is kept and no dates are given).
+    range: Option<(i32, i32)>,
+    /// For each user (by dictionary code) with a kept row: their active days in the range,
+    /// ascending and distinct; users with a kept row but no active day have an empty list.
+    days: Vec<Option<Vec<i32>>>,
+    /// For each user with a kept row, the first such row.
+    first_rows: Vec<u32>,
+}
+
+impl Activity {
+    fn of(table: &Table, filter: &Filter, what: &str) -> Result<Activity, Error> {
+        let Some(dates) = table.dates() else {
+            return Err(Error::query(format!(
+                "{what} needs dates, and this {} export has none: fetch it at the by_user_day \
+                 (or finer) granularity",
+                table.granularity
+            )));
+        };
+        let Some(users) = table.identity() else {
+            return Err(Error::query(format!(
+                "{what} needs users: the export has no user ID, e-mail or username column"
+            )));
+        };
+        let selection: Selection = table.select(filter)?;
+        let active = match table.active.map(|i| &table.columns[i].data) {
+            Some(Data::Bool(b)) => Some(b.as_slice()),
+            _ => None,
+        };
+        let kept_days = || {
+            (0..table.rows).filter(|&r| selection.keeps(r) && dates[r] != crate::column::NULL_DAY)
+        };
+        let lo = selection
+            .from
+            .or_else(|| kept_days().map(|r| dates[r]).min());
+        let hi = selection.to.or_else(|| kept_days().map(|r| dates[r]).max());
+        let range = lo.zip(hi).filter(|(lo, hi)| lo <= hi);
+        let mut days: Vec<Option<Vec<i32>>> = vec![None; users.values.len()];
+        let mut first_rows = vec![0u32; users.values.len()];
+        for row in (0..table.rows).filter(|&r| selection.keeps(r)) {
+            let code = users.codes.get(row) as usize;
+            let list = days[code].get_or_insert_with(|| {
+                first_rows[code] = row as u32;
+                Vec::new()
+            });
+            let d = dates[row];
+            let in_range = range.is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
+            if in_range && active.is_none_or(|a| a[row] == 1) && list.last() != Some(&d) {
+                list.push(d);
+            }
+        }
+        for list in days.iter_mut().flatten() {
+            if !list.is_sorted() {
+                list.sort_unstable();
+                list.dedup();
+            }
+        }
+        Ok(Activity {
+            range,
+            days,
+            first_rows,
+        })
+    }
+
+    /// The period numbers of the range (first, count), and each user's active periods (ascending,
+    /// distinct; users with none left out).
+    fn periods(&self, period: Period) -> (i64, usize, Vec<Vec<usize>>) {
+        let Some((lo, hi)) = self.range else {
+            return (0, 0, Vec::new());
+        };
+        let first = period.number(lo);
+        let count = (period.number(hi) - first + 1) as usize;
+        // Each day of the range's period, computed once.
+        let of_day: Vec<u32> = (lo..=hi)
+            .map(|d| (period.number(d) - first) as u32)
+            .collect();
+        let users = self
+            .days
+            .iter()
+            .flatten()
+            .filter(|d| !d.is_empty())
+            .map(|days| {
+                let mut ps: Vec<usize> = days
+                    .iter()
+                    .map(|&d| of_day[(i64::from(d) - i64::from(lo)) as usize] as usize)
+                    .collect();
+                ps.dedup();
+                ps
+            })
+            .collect();
+        (first, count, users)
+    }
+}
+
+fn check_grain(table: &Table, period: Period, what: &str) -> Result<(), Error> {
+    if period == Period::Week && !table.granularity.has_days() {
+        return Err(Error::query(format!(
+            "{what} by week needs days, and this {} export has months only: use month periods \
+             or fetch the by_user_day granularity",
+            table.granularity
+        )));
+    }
+    Ok(())
+}
+
+impl Table {
+    /// Growth accounting per period over the rows `query.filter` keeps.
+    pub fn growth(&self, query: &PeriodQuery) -> Result<Growth, Error> {
+        check_grain(self, query.period, "growth")?;
+        let activity = Activity::of(self, &query.filter, "growth")?;
+        let (first, count, users) = activity.periods(query.period);
+        let mut rows = vec![[0u64; 5]; count];
+        let [active, new, retained, resurrected, churned] = [0, 1, 2, 3, 4];
+        for periods in &users {
+            rows[periods[0]][new] += 1;
+            for (i, &p) in periods.iter().enumerate() {
+                rows[p][active] += 1;
+                if i > 0 {
+                    let kind = if periods[i - 1] + 1 == p {
+                        retained
+                    } else {
+                        resurrected
+                    };
+                    rows[p][kind] += 1;
+                }
+                let next = periods.get(i + 1).copied();
+                if next != Some(p + 1) && p + 1 < count {
+                    rows[p + 1][churned] += 1;
+                }
+            }
+        }
+        let periods = rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| GrowthPeriod {
+                period: query.period.key(first + i as i64),
+                active_users: r[active],
+                new_users: r[new],
+                retained_users: r[retained],
+                resurrected_users: r[resurrected],
+                churned_users: r[churned],
+                quick_ratio: (r[churned] > 0)
+                    .then(|| (r[new] + r[resurrected]) as f64 / r[churned] as f64),
+            })
+            .collect();
+        Ok(Growth {
+            period: query.period,
+            periods,
+        })
+    }
+
+    /// Retention cohorts per period over the rows `query.filter` keeps.
+    pub fn retention(&self, query: &PeriodQuery) -> Result<Retention, Error> {
+        check_grain(self, query.period, "retention")?;
+        let activity = Activity::of(self, &query.filter, "retention")?;
+        let (first, count, users) = activity.periods(query.period);
+        if count > MAX_RETENTION_PERIODS {
+            return Err(Error::query(format!(
+                "retention over {count} periods is more than the {MAX_RETENTION_PERIODS} a \
+                 table can show: narrow the date range or use month periods"
+            )));
+        }
+        let mut cohorts: Vec<Option<Cohort>> = vec![None; count];
+        for periods in &users {
+            let c = periods[0];
+            let cohort = cohorts[c].get_or_insert_with(|| Cohort {
+                cohort: query.period.key(first + c as i64),
+                users: 0,
+                active: vec![0; count - c],
+            });
+            cohort.users += 1;
+            for &p in periods {
+                cohort.active[p - c] += 1;
+            }
+        }
+        Ok(Retention {
+            period: query.period,
+            cohorts: cohorts.into_iter().flatten().collect(),
+        })
+    }
+
+    /// The users with no active day in the last `query.days` days of the range: the users of the
+    /// kept rows and, with a registry, every user it lists.
+    pub fn inactive_users(
+        &self,
+        query: &InactiveQuery,
+        registry: Option<&Registry>,
+    ) -> Result<Inactive, Error> {
+        if query.days == 0 {
+            return Err(Error::query("days: expected at least 1"));
+        }
+        if registry.is_some() && self.user_id.is_none() {
+            return Err(Error::query(
+                "a user registry matches users by Instance user ID, and this export has no such \
+                 column",
+            ));
+        }
+        let activity = Activity::of(self, &query.filter, "the inactive users list")?;
+        let as_of = activity.range.map(|(_, hi)| hi);
+        let since = as_of.map(|d| i64::from(d) - i64::from(query.days) + 1);
+        let users = self.identity().expect("Activity::of checks the users");
+        // The e-mail and username beside a user ID, read from the user's first kept row.
+        let text = |column: Option<usize>, code: usize| -> Option<String> {
+            let t = self.text(column).filter(|_| self.user_id.is_some())?;
+            Some(t.value(activity.first_rows[code] as usize).to_string())
+        };
+        let flags = |id: &str| registry.map(|r| r.flags(id).unwrap_or(0));
+        let mut out: Vec<(Option<i32>, InactiveUser)> = Vec::new();
+        let mut listed = std::collections::HashSet::new();
+        for (code, days) in activity.days.iter().enumerate() {
+            let Some(days) = days else { continue };
+            let user = users.values[code].clone();
+            listed.insert(user.clone());
+            let last = days.last().copied();
+            if last.is_some_and(|d| since.is_some_and(|s| i64::from(d) >= s)) {
+                continue;
+            }
+            let f = flags(&user);
+            out.push((
+                last,
+                InactiveUser {
+                    email: text(self.email, code),
+                    username: text(self.username, code),
+                    user,
+                    last_active: last.map(format_day),
+                    service_account: f.map(|f| f & 1 != 0),
+                    site_admin: f.map(|f| f & 2 != 0),
+                },
+            ));
+        }
+        if let Some(registry) = registry {
+            for (id, f) in registry.users() {
+                if listed.contains(id) {
+                    continue;
+                }
+                out.push((
+                    None,
+                    InactiveUser {
+                        user: id.to_string(),
+                        email: None,
+                        username: None,
+                        last_active: None,
+                        service_account: Some(f & 1 != 0),
+                        site_admin: Some(f & 2 != 0),
+                    },
+                ));
+            }
+        }
+        out.sort_by(|(a, ua), (b, ub)| a.cmp(b).then_with(|| ua.user.cmp(&ub.user)));
+        Ok(Inactive {
+            days: query.days,
+            as_of: as_of.map(format_day),
+            users: out.into_iter().map(|(_, u)| u).collect(),
+        })
+    }
+}

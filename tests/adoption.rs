@@ -1,0 +1,158 @@
+//! Growth accounting, retention cohorts and inactive users against a reference written from the
+//! spec with sets (DESIGN.md, "Adoption answers"), on the sample exports and on generated ones.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::*;
+use serde_json::{json, Value};
+use sg_analytics::{ErrorKind, InactiveQuery, PeriodQuery, Registry, Table};
+
+fn period_query(v: Value) -> PeriodQuery {
+    serde_json::from_value(v).unwrap()
+}
+
+fn dated<'a>(rows: &'a [Row]) -> Vec<&'a Row> {
+    rows.iter().filter(|r| r.date.is_some()).collect()
+}
+
+#[test]
+fn growth_and_retention_match_the_reference_on_the_samples() {
+    for (file, weeks) in [
+        ("by_user_day.csv", vec![false, true]),
+        ("by_user_day_client_language.csv", vec![false, true]),
+        ("by_user_month.csv", vec![false]),
+    ] {
+        let csv = fixture(file);
+        let table = Table::from_bytes(&csv).unwrap();
+        let (_, rows) = common::rows(&csv);
+        let rows = dated(&rows);
+        let first = rows.iter().map(|r| r.date.clone().unwrap()).min().unwrap();
+        let last = rows.iter().map(|r| r.date.clone().unwrap()).max().unwrap();
+        for week in weeks {
+            let period = if week { "week" } else { "month" };
+            let sets = active_sets(&rows, &first, &last, week);
+            let growth = table
+                .growth(&period_query(json!({"period": period})))
+                .unwrap();
+            let got = serde_json::to_value(&growth).unwrap();
+            assert_eq!(got["period"], period);
+            assert_eq!(
+                got["periods"],
+                reference_growth(&sets),
+                "{file} by {period}"
+            );
+            let retention = table
+                .retention(&period_query(json!({"period": period})))
+                .unwrap();
+            let got = serde_json::to_value(&retention).unwrap();
+            assert_eq!(
+                got["cohorts"],
+                reference_retention(&sets),
+                "{file} by {period}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_date_filter_sets_the_range_and_empty_periods_are_listed() {
+    let csv = fixture("by_user_day.csv");
+    let table = Table::from_bytes(&csv).unwrap();
+    let (_, rows) = common::rows(&csv);
+    let rows = dated(&rows);
+    let last = rows.iter().map(|r| r.date.clone().unwrap()).max().unwrap();
+    // Two weeks past the data's last day: the range is the filter's, so empty weeks follow.
+    let to = days(&last, "2100-01-01")[14].clone();
+    let from = rows.iter().map(|r| r.date.clone().unwrap()).min().unwrap();
+    let sets = active_sets(&rows, &from, &to, true);
+    let q = period_query(json!({"period": "week", "filter": {"from": from, "to": to}}));
+    let got = serde_json::to_value(table.growth(&q).unwrap()).unwrap();
+    assert_eq!(got["periods"], reference_growth(&sets));
+    let periods = got["periods"].as_array().unwrap();
+    assert_eq!(periods.last().unwrap()["activeUsers"], 0);
+    assert!(periods.last().unwrap()["period"].as_str().unwrap() <= to.as_str());
+}
+
+#[test]
+fn inactive_users_match_the_reference_with_and_without_a_registry() {
+    let csv = fixture("by_user_day.csv");
+    let table = Table::from_bytes(&csv).unwrap();
+    let (_, rows) = common::rows(&csv);
+    let rows = dated(&rows);
+    let as_of = rows.iter().map(|r| r.date.clone().unwrap()).max().unwrap();
+    for days_back in [1u32, 3, 7, 30, 400] {
+        let since = {
+            let all = days("2000-01-01", &as_of);
+            all[all.len().saturating_sub(days_back as usize)].clone()
+        };
+        let mut expected: Vec<(Option<String>, String)> = rows
+            .iter()
+            .map(|r| r.user.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .filter_map(|u| {
+                let last = rows
+                    .iter()
+                    .filter(|r| r.user == u && r.active)
+                    .filter_map(|r| r.date.clone())
+                    .max();
+                (last.as_deref().is_none_or(|d| d < since.as_str())).then_some((last, u))
+            })
+            .collect();
+        expected.sort();
+        let q: InactiveQuery = serde_json::from_value(json!({"days": days_back})).unwrap();
+        let got = table.inactive_users(&q, None).unwrap();
+        assert_eq!(got.as_of.as_deref(), Some(as_of.as_str()));
+        let got: Vec<(Option<String>, String)> = got
+            .users
+            .iter()
+            .map(|u| (u.last_active.clone(), u.user.clone()))
+            .collect();
+        assert_eq!(got, expected, "{days_back} days");
+    }
+    // A registry adds the users who never appear, first, with their flags.
+    let known = rows[0].user.clone();
+    let registry = Registry::from_bytes(
+        format!(
+            "Instance user ID,Service account,Site admin\n{known},false,true\nghost-1,true,false\n"
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let q: InactiveQuery = serde_json::from_value(json!({"days": 1})).unwrap();
+    let got = serde_json::to_value(table.inactive_users(&q, Some(&registry)).unwrap()).unwrap();
+    let users = got["users"].as_array().unwrap();
+    assert_eq!(users[0]["user"], "ghost-1");
+    assert_eq!(users[0]["lastActive"], Value::Null);
+    assert_eq!(users[0]["serviceAccount"], true);
+    for u in users {
+        assert!(
+            u.get("serviceAccount").is_some() && u.get("siteAdmin").is_some(),
+            "{u}"
+        );
+    }
+}
+
+#[test]
+fn exports_without_the_needed_dates_say_which_granularity_to_fetch() {
+    let table = Table::from_bytes(&fixture("by_user.csv")).unwrap();
+    let e = table
+        .growth(&period_query(json!({"period": "month"})))
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Query);
+    assert!(e.message().contains("by_user_day"), "{e}");
+    let e = table.retention(&period_query(json!({}))).unwrap_err();
+    assert!(e.message().contains("by_user_day"), "{e}");
+    let q: InactiveQuery = serde_json::from_value(json!({"days": 30})).unwrap();
+    assert!(table.inactive_users(&q, None).is_err());
+
+    let months = Table::from_bytes(&fixture("by_user_month.csv")).unwrap();
+    let e = months
+        .growth(&period_query(json!({"period": "week"})))
+        .unwrap_err();
+    assert!(e.message().contains("week"), "{e}");
+    assert!(serde_json::from_value::<PeriodQuery>(json!({"period": "day"})).is_err());
+}
