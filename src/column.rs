@@ -251,6 +251,16 @@ pub(crate) enum Acc {
     Float(Vec<f64>),
 }
 
+impl Acc {
+    /// How many groups it sums.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Acc::Int(s) => s.len(),
+            Acc::Float(s) => s.len(),
+        }
+    }
+}
+
 /// A numeric column.
 #[derive(Clone, Debug)]
 pub(crate) struct NumColumn {
@@ -518,32 +528,60 @@ impl NumColumn {
             (Ints::U16(v), Acc::Int(s)) => sum_runs!(v, s, u16::MAX),
             (Ints::U32(v), Acc::Int(s)) => sum_runs!(v, s, u32::MAX),
             (data, acc) => {
-                // Wide integers (which may overflow when summed) and floats, cell by cell.
-                for run in runs {
-                    for row in run.start..run.end {
-                        let (value, scaled) = match data {
-                            Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
-                            _ => (self.get(row), None),
-                        };
-                        if value.is_none() && scaled.is_none() {
-                            continue;
-                        }
-                        match acc {
-                            Acc::Int(s) => {
-                                let x = scaled.unwrap_or_else(|| {
-                                    (value.unwrap_or(0.0) * pow10(self.scale) as f64) as i64
-                                });
-                                s[run.group] = s[run.group].saturating_add(x);
-                            }
-                            Acc::Float(s) => s[run.group] += value.unwrap_or(0.0),
-                        }
-                        if let Some(c) = counts.as_deref_mut() {
-                            c[run.group] += 1;
-                        }
+                // Wide integers (which may overflow when summed) and floats, cell by cell. A sum
+                // past i64 is summed again in floats: the nearest float, never a silent
+                // saturation (DESIGN: "no answer fails because a number is large").
+                if !self.accumulate_wide(data, runs, acc, counts.as_deref_mut()) {
+                    *acc = Acc::Float(vec![0.0; acc.len()]);
+                    if let Some(c) = counts.as_deref_mut() {
+                        c.fill(0);
                     }
+                    self.accumulate_wide(data, runs, acc, counts);
                 }
             }
         }
+    }
+
+    /// The cell-by-cell sum of [`NumColumn::accumulate_runs`]; false when an integer sum
+    /// overflowed (the sums are then partial).
+    fn accumulate_wide(
+        &self,
+        data: &Ints,
+        runs: &[Run],
+        acc: &mut Acc,
+        mut counts: Option<&mut [u32]>,
+    ) -> bool {
+        for run in runs {
+            for row in run.start..run.end {
+                let (value, scaled) = match data {
+                    Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
+                    _ => (self.get(row), None),
+                };
+                if value.is_none() && scaled.is_none() {
+                    continue;
+                }
+                match acc {
+                    Acc::Int(s) => {
+                        let x = scaled.unwrap_or_else(|| {
+                            (value.unwrap_or(0.0) * pow10(self.scale) as f64) as i64
+                        });
+                        match s[run.group].checked_add(x) {
+                            Some(sum) => s[run.group] = sum,
+                            None => return false,
+                        }
+                    }
+                    Acc::Float(s) => {
+                        s[run.group] += value.unwrap_or_else(|| {
+                            scaled.map_or(0.0, |x| x as f64 / pow10(self.scale) as f64)
+                        })
+                    }
+                }
+                if let Some(c) = counts.as_deref_mut() {
+                    c[run.group] += 1;
+                }
+            }
+        }
+        true
     }
 
     /// Σ(value × weight) and Σ weight per group, over rows with a value and a positive weight.
