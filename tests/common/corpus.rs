@@ -83,7 +83,7 @@ pub fn query(case: &Value) -> Value {
 
 fn same_number(found: &Value, wanted: &Value) -> bool {
     match (found.as_f64(), wanted.as_f64()) {
-        (Some(f), Some(w)) if w == 0.0 => f == 0.0,
+        (Some(f), Some(0.0)) => f == 0.0,
         (Some(f), Some(w)) => ((f - w) / w).abs() < 1e-12,
         _ => false,
     }
