@@ -19,7 +19,7 @@ use web_sys::{
 
 use super::{to_js, Report, UserRegistry};
 use crate::fetch_plan::{
-    backoff_ms, check_base_url, check_max_retries, check_option_name, check_token,
+    backoff_ms, check_base_url, check_max_retries, check_option_name, check_token, check_window,
     cut_short_message, is_retryable, network_message, normalize_instance, not_csv_message,
     retry_after_ms, scrub, status_message, FetchPlan, TailCheck, DEFAULT_MAX_RETRIES,
     REGISTRY_PATH,
@@ -47,6 +47,8 @@ enum Code {
     ServerError,
     HttpError,
     CutShort,
+    /// A month window came back empty, or with rows outside its dates.
+    BadWindow,
     NotCsv,
     InvalidInput,
     Aborted,
@@ -65,6 +67,7 @@ impl Code {
             Code::ServerError => "server_error",
             Code::HttpError => "http_error",
             Code::CutShort => "cut_short",
+            Code::BadWindow => "bad_window",
             Code::NotCsv => "not_csv",
             Code::InvalidInput => "invalid_input",
             Code::Aborted => "aborted",
@@ -540,14 +543,31 @@ async fn run_report(options: &Options) -> Result<Report, Failure> {
                 bytes: Vec::new(),
                 rows: ingester.rows(),
             };
-            download(
-                options,
-                &window.report_url(),
-                &mut progress,
-                &mut target,
-                true,
-            )
-            .await?;
+            // An empty window, or one with rows outside its dates, is fetched again, then
+            // reported: never a partial or multiplied report.
+            let mut tries = 0;
+            loop {
+                download(
+                    options,
+                    &window.report_url(),
+                    &mut progress,
+                    &mut target,
+                    true,
+                )
+                .await?;
+                match check_window(&target.bytes, window) {
+                    Ok(()) => break,
+                    Err(_) if tries < options.max_retries => {
+                        sleep(
+                            backoff_ms(tries, js_sys::Math::random()),
+                            options.signal.as_ref(),
+                        )
+                        .await?;
+                        tries += 1;
+                    }
+                    Err(message) => return Err(Failure::new(Code::BadWindow, message)),
+                }
+            }
             if i > 0 {
                 ingester
                     .start_part()
