@@ -762,7 +762,7 @@ async fn send(options: &Options, url: &str, attempt: &mut u32) -> Result<Respons
         let hint = read_hint(&response).await;
         return Err(Failure::Fail {
             code: Code::for_status(status),
-            message: status_message(status, &options.plan, &hint),
+            message: status_message(status, &options.plan, &hint, &options.token),
             status: Some(status),
             field: None,
         });

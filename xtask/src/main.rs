@@ -73,10 +73,7 @@ fn real_main() -> Result<()> {
                             Some(v) => v.string()?,
                             None => UPSTREAM.to_string(),
                         };
-                        if !origin.starts_with("https://") && !origin.starts_with("http://127.") {
-                            return Err("--proxy ORIGIN must be https:// (or http://127.x)".into());
-                        }
-                        opts.proxy = Some(origin);
+                        opts.proxy = Some(xtask::proxy::check_upstream(&origin)?);
                     }
                     Long("dist") => opts.dist = true,
                     Long("no-build") => opts.no_build = true,
