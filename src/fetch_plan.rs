@@ -552,12 +552,8 @@ pub fn check_window(body: &[u8], window: &FetchPlan) -> Result<(), String> {
         .from_reader(body);
     let mut date_column: Option<Option<usize>> = None;
     let mut record = csv::ByteRecord::new();
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            // A malformed body is the ingester's to report, with its own message.
-            Ok(false) | Err(_) => break,
-        }
+    // A malformed body (an `Err`) is the ingester's to report, with its own message.
+    while let Ok(true) = reader.read_byte_record(&mut record) {
         let blank = record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace);
         if blank {
             continue;
