@@ -183,3 +183,25 @@ pub(crate) fn count(
     identity.codes.for_each_in_runs(&grouping.runs, &mut visit);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::PairSet;
+
+    /// Run on a 32-bit target too (`cargo xtask test`): sizes there must not wrap in `usize`.
+    #[test]
+    fn sets_past_32_bits_of_pairs_never_wrap() {
+        // 2^20 groups × 2^20 days: 2^40 pairs, past a 32-bit usize.
+        let mut set = PairSet::new(true, 1 << 20, 1 << 20, false);
+        assert!(matches!(set, PairSet::Hash(_)));
+        assert!(set.insert((1 << 20) - 1, (1 << 20) - 1));
+        assert!(!set.insert((1 << 20) - 1, (1 << 20) - 1));
+        let ordered = PairSet::new(true, 1 << 23, 1 << 20, true);
+        assert!(matches!(ordered, PairSet::Hash(_)));
+        // Just within the bitmap's limit: its last pair is indexed in range.
+        let mut bits = PairSet::new(true, 1 << 13, 1 << 14, false);
+        assert!(matches!(bits, PairSet::Bits { .. }));
+        assert!(bits.insert((1 << 13) - 1, (1 << 14) - 1));
+        assert!(!bits.insert((1 << 13) - 1, (1 << 14) - 1));
+    }
+}
