@@ -67,7 +67,7 @@ const PANELS = {
     title: "A month of the export did not match what was asked",
     hints: [
       "A month came back empty, or with rows of other dates (a proxy that drops startDate and endDate does this), so no report is shown: a partial or repeated one would mislead.",
-      "Check the proxy in “Advanced → API base URL”, load again, or untick “fetch in month-sized windows”.",
+      "Check the proxy in “Advanced → API base URL”, load again, or untick “Fetch month by month”.",
     ],
   },
   cut: {

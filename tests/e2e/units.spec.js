@@ -25,6 +25,8 @@ test("no page code builds HTML from strings; index.html has no inline script or 
   const header = server.match(/pub const CSP: &str = "((?:[^"\\]|\\\n)*)";/)[1].replace(/\\\n/g, "");
   expect(csp).toBe(header.split("; ").filter((d) => !d.startsWith("frame-ancestors")).join("; "));
   expect(csp).toMatch(/worker-src [^;]*blob:/); // the worker starts from a blob: URL (www/client.js)
+  // No form may submit anywhere (a form sent without its script would put the token in a URL).
+  expect(csp).toContain("form-action 'none'");
 });
 
 // A small day-grain export: what the page is told about it comes from the real module's info().

@@ -34,6 +34,11 @@ pub enum Fault {
     Slow,
     /// Status 200 with an HTML login page, as an SSO gateway answers.
     Html,
+    /// Status 200, `text/csv`, and an empty body (after the token check).
+    Empty,
+    /// The export of the whole dataset whatever `startDate`/`endDate` say, as from a proxy that
+    /// drops them.
+    NoDates,
 }
 
 /// Options parsed from the `/_mock/<opts>` path segment.
@@ -43,7 +48,7 @@ pub struct Opts {
     pub key: String,
     /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
     pub dataset: Dataset,
-    /// `fault=429|500|503|cut|slow|html|401|403|404|502`.
+    /// `fault=429|500|503|cut|slow|html|empty|nodates|401|403|404|502`.
     pub fault: Option<Fault>,
     /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
     pub times: Option<u32>,
@@ -104,6 +109,8 @@ impl Opts {
                         "cut" => Fault::Cut,
                         "slow" => Fault::Slow,
                         "html" => Fault::Html,
+                        "empty" => Fault::Empty,
+                        "nodates" => Fault::NoDates,
                         "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
                             Fault::Status(num(k, v)?)
                         }
@@ -333,8 +340,13 @@ pub async fn report(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let range = match body_fault {
+        Some(Fault::NoDates) => DateRange::default(),
+        _ => range,
+    };
     let export = opts.dataset.export(granularity, range);
     let body = match body_fault {
+        Some(Fault::Empty) => Body::empty(),
         Some(Fault::Slow) => Body::from_stream(slow_stream(
             export,
             opts.chunk,
