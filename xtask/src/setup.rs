@@ -129,13 +129,7 @@ pub fn ensure_target32() -> Result<()> {
         return Ok(());
     }
     eprintln!("setup: installing gcc-multilib from Debian, to link 32-bit test binaries (once)");
-    let apt = |args: &[&str]| {
-        run(Command::new("apt-get")
-            .args(args)
-            .env("DEBIAN_FRONTEND", "noninteractive"))
-    };
-    apt(&["update"])?;
-    apt(&["install", "-y", "gcc-multilib"])?;
+    apt_install(&["gcc-multilib"])?;
     if !links_32bit() {
         return Err("`cc -m32` still cannot link after installing gcc-multilib".into());
     }
@@ -274,19 +268,24 @@ pub fn chart_js(root: &Path) -> PathBuf {
     root.join("node_modules/chart.js/dist/chart.umd.js")
 }
 
-/// Debian's `chromium` and `chromium-driver`, when either is missing.
-pub fn ensure_browser() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return Ok(());
-    }
-    eprintln!("setup: installing Chromium and chromedriver from Debian (once)");
+/// `apt-get update`, then `apt-get install -y PACKAGES` (needs root).
+fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| {
         run(Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "chromium", "chromium-driver"])?;
+    apt(&[&["install", "-y"][..], packages].concat())
+}
+
+/// Debian's `chromium` and `chromium-driver`, when either is missing.
+pub fn ensure_browser() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    eprintln!("setup: installing Chromium and chromedriver from Debian (once)");
+    apt_install(&["chromium", "chromium-driver"])?;
     if !Path::new(CHROMEDRIVER).exists() {
         return Err(format!("{CHROMEDRIVER} is still missing after apt-get install").into());
     }
