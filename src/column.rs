@@ -440,6 +440,16 @@ pub(crate) enum Acc {
     Float(Vec<f64>),
 }
 
+impl Acc {
+    /// How many groups it sums.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Acc::Int(s) => s.len(),
+            Acc::Float(s) => s.len(),
+        }
+    }
+}
+
 /// A numeric column.
 #[derive(Clone, Debug)]
 pub(crate) struct NumColumn {
@@ -654,9 +664,32 @@ impl NumColumn {
     }
 
     /// [`NumColumn::accumulate`] for wide integers (which may overflow when summed) and floats,
-    /// cell by cell.
+    /// cell by cell. A sum past i64 is summed again in floats: the nearest float, never a silent
+    /// saturation (DESIGN: "no answer fails because a number is large").
     fn accumulate_cells(&self, layout: Layout, acc: &mut Acc, mut counts: Option<&mut [u32]>) {
+        let before = counts.as_deref().map(<[u32]>::to_vec);
+        if !self.accumulate_wide(layout, acc, counts.as_deref_mut()) {
+            *acc = Acc::Float(vec![0.0; acc.len()]);
+            if let (Some(c), Some(before)) = (counts.as_deref_mut(), before) {
+                c.copy_from_slice(&before);
+            }
+            self.accumulate_wide(layout, acc, counts);
+        }
+    }
+
+    /// The cell-by-cell sum of [`NumColumn::accumulate_cells`]; false when an integer sum
+    /// overflowed (the sums are then partial).
+    fn accumulate_wide(
+        &self,
+        layout: Layout,
+        acc: &mut Acc,
+        mut counts: Option<&mut [u32]>,
+    ) -> bool {
+        let mut ok = true;
         layout.for_each_row(|row, group| {
+            if !ok {
+                return;
+            }
             let (value, scaled) = match &self.data {
                 Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
                 _ => (self.get(row), None),
@@ -669,14 +702,25 @@ impl NumColumn {
                     let x = scaled.unwrap_or_else(|| {
                         (value.unwrap_or(0.0) * pow10(self.scale) as f64) as i64
                     });
-                    s[group] = s[group].saturating_add(x);
+                    match s[group].checked_add(x) {
+                        Some(sum) => s[group] = sum,
+                        None => {
+                            ok = false;
+                            return;
+                        }
+                    }
                 }
-                Acc::Float(s) => s[group] += value.unwrap_or(0.0),
+                Acc::Float(s) => {
+                    s[group] += value.unwrap_or_else(|| {
+                        scaled.map_or(0.0, |x| x as f64 / pow10(self.scale) as f64)
+                    })
+                }
             }
             if let Some(c) = counts.as_deref_mut() {
                 c[group] += 1;
             }
         });
+        ok
     }
 
     /// Σ(value × weight) and Σ weight per group, over rows with a value and a positive weight.

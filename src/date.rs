@@ -35,6 +35,18 @@ fn days_in_month(year: i32, month: u32) -> u32 {
     }
 }
 
+/// The first day an export's date cell may name: 1970-01-01.
+pub(crate) const FIRST_DAY: i32 = 0;
+
+/// The last day an export's date cell may name: 2100-12-31 (DESIGN: dates outside the range are
+/// bad cells, so that no span of days can explode a computation).
+pub(crate) const LAST_DAY: i32 = 47_846;
+
+/// Whether a day number lies within [`FIRST_DAY`] ..= [`LAST_DAY`].
+pub(crate) fn in_date_range(day: i32) -> bool {
+    (FIRST_DAY..=LAST_DAY).contains(&day)
+}
+
 /// A parsed date cell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct ParsedDate {
@@ -135,6 +147,14 @@ mod tests {
         }
         assert_eq!(days_from_civil(1970, 1, 1), 0);
         assert_eq!(format_day(days_from_civil(2024, 2, 29)), "2024-02-29");
+    }
+
+    #[test]
+    fn the_date_range_is_1970_to_2100() {
+        assert_eq!(FIRST_DAY, days_from_civil(1970, 1, 1));
+        assert_eq!(LAST_DAY, days_from_civil(2100, 12, 31));
+        assert!(!in_date_range(days_from_civil(1969, 12, 31)));
+        assert!(!in_date_range(days_from_civil(2101, 1, 1)));
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! month windows, retry timing, and the messages for each way a fetch can fail. The wasm adapter
 //! only carries these out, so they are tested natively.
 
-use crate::date::{format_day, month_end, parse_day};
+use crate::date::{format_day, month_end, month_start, parse_date, parse_day};
 use crate::error::{Error, ErrorKind};
-use crate::schema::Granularity;
+use crate::schema::{Granularity, KnownColumn};
 
 /// The public Analytics API.
 pub const DEFAULT_BASE_URL: &str = "https://analytics.sourcegraph.com";
@@ -255,16 +255,26 @@ pub fn normalize_instance(pasted: &str) -> Result<String, Error> {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b':' | b'[' | b']'));
     if !valid {
+        // Text before an `@` may be credentials (a token pasted as `user:token@host`): the
+        // message does not repeat it.
+        let shown = if pasted.contains('@') {
+            String::new()
+        } else {
+            format!(" {pasted:?}")
+        };
         return Err(bad(format!(
-            "the instance URL {pasted:?} has no host name: give your Sourcegraph instance's \
+            "the instance URL{shown} has no host name: give your Sourcegraph instance's \
              address, e.g. example.sourcegraphcloud.com"
         )));
     }
     Ok(host)
 }
 
-/// Checks a base URL: `https://` anywhere, `http://` only for localhost, 127.0.0.1 and [::1]
-/// (local proxies and tests). Returns it without a trailing slash.
+/// Checks a base URL: `https://` anywhere, `http://` only for localhost and 127.0.0.1 (local
+/// proxies and tests): exactly the plain-http origins the page's Content-Security-Policy lets it
+/// connect to (`connect-src ... http://localhost:* http://127.0.0.1:*`). `http://[::1]` is
+/// refused with the way out: browsers do not take an IPv6 literal in a CSP source, so the page
+/// could never reach it. Returns it without a trailing slash.
 pub fn check_base_url(base: &str) -> Result<String, Error> {
     let base = base.trim().trim_end_matches('/');
     let (scheme, rest) = base.split_once("://").ok_or_else(|| {
@@ -287,9 +297,11 @@ pub fn check_base_url(base: &str) -> Result<String, Error> {
     }
     match scheme.to_ascii_lowercase().as_str() {
         "https" => Ok(base.to_string()),
-        "http" if matches!(host.as_str(), "localhost" | "127.0.0.1" | "[::1]") => {
-            Ok(base.to_string())
-        }
+        "http" if matches!(host.as_str(), "localhost" | "127.0.0.1") => Ok(base.to_string()),
+        "http" if host == "[::1]" => Err(bad(format!(
+            "the API base URL {base:?} names [::1], which the page's Content-Security-Policy \
+             cannot allow: use http://127.0.0.1 or http://localhost with the same port"
+        ))),
         _ => Err(bad(format!(
             "the API base URL {base:?} must use https:// (plain http:// is only allowed for \
              localhost and 127.0.0.1): the token must not travel unencrypted"
@@ -347,8 +359,13 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> f64 {
 }
 
 /// The message for a response that is not a success, with the way out.
-pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str) -> String {
-    let hint = body_hint.trim();
+///
+/// The server's own words (`body_hint`) are scrubbed of the token before they are cut to 200
+/// characters: cut first, a token echoed across the cut would leave a piece that no later scrub
+/// of the whole token could find.
+pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str, token: &str) -> String {
+    let scrubbed = scrub(body_hint, token);
+    let hint = scrubbed.trim();
     let detail = if hint.is_empty() || hint.starts_with('<') {
         String::new()
     } else {
@@ -511,6 +528,78 @@ fn count_fields(line: &[u8]) -> (usize, bool) {
     (fields, quoted)
 }
 
+/// Checks a month window's whole body (DESIGN: "A month-windowed fetch checks each window"): an
+/// empty body (not even a header row) is a failure, and so is a row dated outside the window,
+/// which means the server, or a proxy on the way, ignored `startDate`/`endDate` (every window
+/// would then hold every row, and each sum would be multiplied by the number of windows).
+/// Returns the problem's message, naming the line. Rows of a month-grain export (dated the 1st)
+/// are within the window when their month overlaps it.
+pub fn check_window(body: &[u8], window: &FetchPlan) -> Result<(), String> {
+    let range = match (
+        window.start_date.as_deref().and_then(parse_day),
+        window.end_date.as_deref().and_then(parse_day),
+    ) {
+        (Some(first), Some(last)) => (first, last),
+        _ => return Ok(()),
+    };
+    let (from, to) = (
+        window.start_date.as_deref().unwrap_or(""),
+        window.end_date.as_deref().unwrap_or(""),
+    );
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
+    let mut date_column: Option<Option<usize>> = None;
+    let mut record = csv::ByteRecord::new();
+    // A malformed body (an `Err`) is the ingester's to report, with its own message.
+    while let Ok(true) = reader.read_byte_record(&mut record) {
+        let blank = record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace);
+        if blank {
+            continue;
+        }
+        let Some(column) = date_column else {
+            date_column = Some(record.iter().position(|h| {
+                let h = String::from_utf8_lossy(h);
+                matches!(
+                    KnownColumn::from_header(&h),
+                    Some(KnownColumn::TimestampDate | KnownColumn::TimestampMonth)
+                )
+            }));
+            continue;
+        };
+        let Some(cell) = column.and_then(|i| record.get(i)) else {
+            continue;
+        };
+        let Some(date) = parse_date(&String::from_utf8_lossy(cell)) else {
+            continue;
+        };
+        let first = if date.month_only {
+            month_start(range.0)
+        } else {
+            range.0
+        };
+        if date.day < first || date.day > range.1 {
+            let line = record.position().map_or(0, |p| p.line());
+            return Err(format!(
+                "The window {from} to {to} came back with a row dated {} (line {line}), outside \
+                 the dates asked for: the server, or a proxy on the way, ignored startDate and \
+                 endDate, so every window would repeat the same rows. No report is shown. Check \
+                 the proxy, or fetch without month windows.",
+                String::from_utf8_lossy(cell).trim()
+            ));
+        }
+    }
+    if date_column.is_none() {
+        return Err(format!(
+            "The window {from} to {to} came back empty (not even a header row), so part of the \
+             range would be missing. No report is shown. Fetch again, or fetch without month \
+             windows."
+        ));
+    }
+    Ok(())
+}
+
 /// The message for a body that ended before it was complete.
 pub fn cut_short_message(bytes: u64) -> String {
     format!(
@@ -581,13 +670,13 @@ mod tests {
             check_base_url("https://proxy.corp.example/analytics/").unwrap(),
             "https://proxy.corp.example/analytics"
         );
-        for local in [
-            "http://localhost:8080",
-            "http://127.0.0.1:9/x",
-            "http://[::1]:80",
-        ] {
+        for local in ["http://localhost:8080", "http://127.0.0.1:9/x"] {
             assert!(check_base_url(local).is_ok(), "{local}");
         }
+        // The page's CSP cannot name [::1] (Chromium refuses an IPv6 literal as a source), so
+        // the check refuses it too, with the way out.
+        let e = check_base_url("http://[::1]:8080").unwrap_err();
+        assert!(e.message().contains("use http://127.0.0.1"), "{e}");
         for bad in [
             "http://analytics.sourcegraph.com",
             "http://127.0.0.1.evil.example",
@@ -644,6 +733,39 @@ mod tests {
     }
 
     #[test]
+    fn a_window_must_have_a_header_and_only_its_own_dates() {
+        let window = &plan(Some("2025-01-01"), Some("2025-03-31"))
+            .month_windows()
+            .unwrap()[1];
+        let ok = b"Instance user ID,Timestamp Date,Chat Events\n1,2025-02-01,3\n2,2025-02-28,4\n";
+        assert_eq!(check_window(ok, window), Ok(()));
+        let header_only = b"Instance user ID,Timestamp Date,Chat Events\r\n";
+        assert_eq!(check_window(header_only, window), Ok(()), "a quiet month");
+        for empty in [&b""[..], b"\n\n", b"  \r\n"] {
+            let e = check_window(empty, window).unwrap_err();
+            assert!(
+                e.contains("2025-02-01 to 2025-02-28 came back empty"),
+                "{e}"
+            );
+        }
+        // A proxy that drops startDate/endDate: the whole range in every window.
+        let all = b"Instance user ID,Timestamp Date,Chat Events\n1,2025-02-03,3\n1,2025-03-01,4\n";
+        let e = check_window(all, window).unwrap_err();
+        assert!(e.contains("row dated 2025-03-01 (line 3)"), "{e}");
+        assert!(e.contains("ignored startDate and endDate"), "{e}");
+        let before = b"Instance user ID,Timestamp Date\n1,2025-01-31\n";
+        assert!(check_window(before, window).is_err());
+        // Month grain: a row dated the 1st of the window's month is in the window.
+        let late = &plan(Some("2025-01-15"), Some("2025-02-10"))
+            .month_windows()
+            .unwrap()[0];
+        let monthly = b"Instance user ID,Timestamp Month\n1,2025-01\n";
+        assert_eq!(check_window(monthly, late), Ok(()));
+        let next = b"Instance user ID,Timestamp Month\n1,2025-02\n";
+        assert!(check_window(next, late).is_err());
+    }
+
+    #[test]
     fn retry_after_takes_seconds_or_a_date_and_is_capped() {
         assert_eq!(retry_after_ms("2", 0.0), Some(2000.0));
         assert_eq!(retry_after_ms("86400", 0.0), Some(MAX_RETRY_AFTER_MS));
@@ -662,9 +784,9 @@ mod tests {
     #[test]
     fn messages_say_what_to_do_and_never_carry_the_token() {
         let p = plan(None, None);
-        assert!(status_message(401, &p, "").contains("new token"));
-        assert!(status_message(403, &p, "").contains("x.example.com"));
-        assert!(status_message(400, &p, "bad granularity").contains("bad granularity"));
+        assert!(status_message(401, &p, "", "").contains("new token"));
+        assert!(status_message(403, &p, "", "").contains("x.example.com"));
+        assert!(status_message(400, &p, "bad granularity", "").contains("bad granularity"));
         let dated = FetchPlan::new(
             "x.example.com",
             None,
@@ -673,14 +795,14 @@ mod tests {
             None,
         )
         .unwrap();
-        let m = status_message(400, &dated, "invalid granularity");
+        let m = status_message(400, &dated, "invalid granularity", "");
         assert!(
             m.contains("most likely wrong is granularity (by_user)"),
             "{m}"
         );
-        let m = status_message(400, &dated, "startDate is before the data");
+        let m = status_message(400, &dated, "startDate is before the data", "");
         assert!(m.contains("startDate (2025-01-01)"), "{m}");
-        let m = status_message(400, &dated, "");
+        let m = status_message(400, &dated, "", "");
         assert!(m.contains("instanceURL (x.example.com)"), "{m}");
         let network = network_message(&p);
         assert!(network.contains("--proxy") && network.contains("$SG_ANALYTICS_TOKEN"));
@@ -689,6 +811,48 @@ mod tests {
             "token [token] leaked"
         );
         assert!(cut_short_message(2_500_000).contains("2.5 MB"));
+    }
+
+    #[test]
+    fn credentials_pasted_into_the_instance_url_are_dropped() {
+        for pasted in [
+            "https://me:sgp_s3cret@Example.com/search",
+            "me:sgp_s3cret@example.com",
+            "https://sgp_s3cret@example.com:443/",
+        ] {
+            let host = normalize_instance(pasted).unwrap();
+            assert!(!host.contains("s3cret"), "{pasted} -> {host}");
+            assert!(host.starts_with("example.com"), "{pasted} -> {host}");
+        }
+        let e = normalize_instance("https://me:sgp_s3cret@/x").unwrap_err();
+        assert!(!e.message().contains("s3cret"), "{e}");
+    }
+
+    #[test]
+    fn the_curl_hint_is_one_shell_word_whatever_the_base_url_holds() {
+        let base = "https://proxy.example/a'b$(touch /tmp/pwned)`id`\"$HOME";
+        let p = FetchPlan::new("x.example.com", Some(base), None, None, None).unwrap();
+        let curl = p.curl_command();
+        let quoted = curl.rsplit_once(" -o sg-analytics-export.csv ").unwrap().1;
+        // The shell gives back the URL exactly, running nothing.
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("printf %s {quoted}"))
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap(), p.report_url());
+        assert!(curl.contains("\"Authorization: Bearer $SG_ANALYTICS_TOKEN\""));
+    }
+
+    #[test]
+    fn a_token_echoed_across_the_200_character_cut_leaves_no_piece() {
+        let token = "sgp_0123456789abcdef0123456789abcdef01234567";
+        let p = plan(None, None);
+        // The token starts at character 180: a cut at 200 would keep its first 20 characters.
+        let hint = format!("{}{token} is not valid for this instance", "x".repeat(180));
+        let m = status_message(401, &p, &hint, token);
+        assert!(!m.contains(&token[..8]), "{m}");
+        assert!(m.contains("[token]"), "{m}");
     }
 
     fn cut_off(chunks: &[&[u8]]) -> bool {

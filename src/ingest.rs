@@ -3,17 +3,35 @@
 //! Built on `csv-core`, which does no I/O: it takes whatever bytes it is given and says how many it
 //! used, so a record may span any number of chunks.
 
+use std::collections::{HashMap, HashSet};
+
 use csv_core::{ReadRecordResult, Reader};
 
 use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
-use crate::date::parse_date;
+use crate::date::{in_date_range, parse_date};
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
-use crate::schema::{display_header, header_says_rate, Granularity, KnownColumn, Role};
+use crate::schema::{
+    display_header, header_says_rate, is_structural_name, Granularity, KnownColumn, Role,
+};
 use crate::summary::Warning;
 use crate::table::{Column, Data, Measure, Table};
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The problem of a count cell below 0 (kept, unlike the others, which count as empty).
+const NEGATIVE: &str = "a count of 0 or more";
+
+/// The longest record taken, in bytes of its fields (DESIGN: "Limits on hostile input"): past
+/// it the input is refused, so that one endless cell cannot take the memory.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// The most fields a record may have.
+pub const MAX_FIELDS: usize = 10_000;
+
+/// The largest input size believed for reserving memory (a `Content-Length`, a file's size):
+/// exports are tens to hundreds of megabytes; a larger announcement is only a hint for progress.
+pub const MAX_EXPECTED_BYTES: u64 = 512 << 20;
 
 /// Builds a [`Table`] from an export pushed in chunks of any size.
 ///
@@ -93,8 +111,10 @@ impl Ingester {
     /// Once the first megabyte has shown how long rows are, every column reserves room for the
     /// rows to come, instead of growing by doubling: less copying, and in wasm, whose memory never
     /// shrinks, a smaller footprint. A wrong figure costs only that benefit.
+    /// Sizes over [`MAX_EXPECTED_BYTES`] are believed only up to it: a server announcing 40 GB
+    /// must not make the module reserve for 40 GB.
     pub fn expect_bytes(&mut self, total: u64) {
-        self.expected_bytes = Some(total);
+        self.expected_bytes = Some(total.min(MAX_EXPECTED_BYTES));
     }
 
     /// Reserves room for the rows the expected size implies, once, after the first megabyte.
@@ -225,11 +245,25 @@ impl Ingester {
                 ReadRecordResult::InputEmpty => return Ok(()),
                 ReadRecordResult::OutputFull => {
                     let n = self.fields.len();
-                    self.fields.resize(n * 2, 0);
+                    // csv-core asks for room before it sees the record's end: a record of
+                    // exactly the limit fills a buffer one byte larger.
+                    if self.fields_len > MAX_RECORD_BYTES {
+                        return Err(self.refuse(format!(
+                            "a record longer than {MAX_RECORD_BYTES} bytes (1 MiB): the input is \
+                             refused (an export's records are a few hundred bytes; is a quote \
+                             left open?)"
+                        )));
+                    }
+                    self.fields.resize((n * 2).min(MAX_RECORD_BYTES + 1), 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
                     let n = self.ends.len();
-                    self.ends.resize(n * 2, 0);
+                    if n >= MAX_FIELDS {
+                        return Err(self.refuse(format!(
+                            "a record with more than {MAX_FIELDS} fields: the input is refused"
+                        )));
+                    }
+                    self.ends.resize((n * 2).min(MAX_FIELDS), 0);
                 }
                 ReadRecordResult::Record => {
                     let result = self.record();
@@ -240,6 +274,16 @@ impl Ingester {
                 ReadRecordResult::End => return Ok(()),
             }
         }
+    }
+
+    /// Fails the input on the record being read, naming the line it starts on; every later call
+    /// fails the same way.
+    fn refuse(&mut self, what: String) -> Error {
+        // Mid-record: no line end of its own has been consumed yet.
+        let line = start_line(self.reader.line(), 0, &self.fields[..self.fields_len]);
+        let e = Error::new(ErrorKind::Input, format!("line {line}: {what}"));
+        self.error = Some(e.clone());
+        e
     }
 
     fn record(&mut self) -> Result<(), Error> {
@@ -313,7 +357,19 @@ impl Ingester {
                     t.push(raw);
                     None
                 }
-                Data::Num(n) => (!n.push_cell(raw)).then_some("a number"),
+                Data::Num(n) => {
+                    if !n.push_cell(raw) {
+                        Some("a number")
+                    } else if raw.trim_ascii().first() == Some(&b'-')
+                        && column.known.map(KnownColumn::role) == Some(Role::Count)
+                        && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
+                    {
+                        // Summed as it is, but never silently (DESIGN: negative counts warn).
+                        Some(NEGATIVE)
+                    } else {
+                        None
+                    }
+                }
                 Data::Date(d) => {
                     // Exports are sorted by user then date: the same date repeats on many rows.
                     let (last_col, bytes, day) = &self.last_date;
@@ -322,7 +378,9 @@ impl Ingester {
                         None
                     } else {
                         let text = String::from_utf8_lossy(raw);
-                        let parsed = parse_date(&text);
+                        // Out of range is a bad cell, so that no span of days can explode a
+                        // computation (DESIGN: "Limits on hostile input").
+                        let parsed = parse_date(&text).filter(|p| in_date_range(p.day));
                         let day = parsed.map_or(NULL_DAY, |p| p.day);
                         d.push(day);
                         column.month_only &= parsed.is_none_or(|p| p.month_only);
@@ -332,8 +390,9 @@ impl Ingester {
                             bytes.clear();
                             bytes.extend_from_slice(raw);
                         }
-                        (parsed.is_none() && !text.trim().is_empty())
-                            .then_some("a date (YYYY-MM-DD or YYYY-MM)")
+                        (parsed.is_none() && !text.trim().is_empty()).then_some(
+                            "a date (YYYY-MM-DD or YYYY-MM) from 1970-01-01 to 2100-12-31",
+                        )
                     }
                 }
                 Data::Bool(b) => {
@@ -344,10 +403,14 @@ impl Ingester {
             };
             if let Some(expected) = problem {
                 let found = String::from_utf8_lossy(raw);
-                let message = format!(
-                    "expected {expected}, found {:?}; counted as empty",
-                    truncate(found.trim(), 40)
-                );
+                let found = truncate(found.trim(), 40);
+                let message = if expected == NEGATIVE {
+                    format!(
+                        "a negative count, {found:?}: a count cannot be below 0; summed as it is"
+                    )
+                } else {
+                    format!("expected {expected}, found {found:?}; counted as empty")
+                };
                 warn(
                     &mut self.warnings,
                     &mut self.warnings_total,
@@ -421,6 +484,10 @@ fn new_table(
     warn_with: &mut dyn FnMut(Warning),
 ) -> Result<Table, Error> {
     let mut columns: Vec<Column> = Vec::with_capacity(header.len());
+    // Names taken so far, and for each base name the next suffix to try: unique-ifying stays
+    // linear however many names repeat (a header of 6 000 equal names was cubic).
+    let mut taken: HashSet<String> = HashSet::with_capacity(header.len());
+    let mut next_suffix: HashMap<String, usize> = HashMap::new();
     for written in header {
         let mut known = KnownColumn::from_header(written);
         if let Some(k) = known {
@@ -438,13 +505,33 @@ fn new_table(
         }
         let mut name = known.map_or_else(|| display_header(written), |k| k.name().to_string());
         if known.is_none() {
-            let base = name.clone();
-            let mut n = 2;
-            while columns.iter().any(|c| c.name == name) {
-                name = format!("{base} ({n})");
-                n += 1;
+            let mut base = name.clone();
+            if is_structural_name(&base) {
+                // A column never overwrites a computed figure (DESIGN: "Structural fields never
+                // clash with columns"): it is renamed, and the renaming is said.
+                base = format!("{base} (column)");
+                warn_with(Warning {
+                    line,
+                    column: Some(name.clone()),
+                    message: format!(
+                        "the column {name:?} has the name of a computed field of the summary; \
+                         it is reported as {base:?}"
+                    ),
+                });
+            }
+            name = base.clone();
+            if taken.contains(&name) {
+                let n = next_suffix.entry(base.clone()).or_insert(2);
+                loop {
+                    name = format!("{base} ({n})");
+                    *n += 1;
+                    if !taken.contains(&name) {
+                        break;
+                    }
+                }
             }
         }
+        taken.insert(name.clone());
         let data = match known.map(KnownColumn::role) {
             Some(Role::Bool) => Data::Bool(Vec::new()),
             Some(Role::Date) => Data::Date(Vec::new()),
@@ -708,6 +795,29 @@ mod tests {
                 .unwrap()
                 .to_json(),
             plain.finish().unwrap().summarize(&query).unwrap().to_json()
+        );
+    }
+
+    #[test]
+    fn an_announced_size_is_believed_only_up_to_the_cap() {
+        let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
+        for i in 0..100_000 {
+            csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
+        }
+        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES.
+        let mut lied_to = Ingester::new();
+        lied_to.expect_bytes(40_000_000_000);
+        lied_to.push(csv.as_bytes()).unwrap();
+        let table = lied_to.table.as_ref().unwrap();
+        let Data::Date(dates) = &table.columns[1].data else {
+            panic!("no date column");
+        };
+        let per_row = csv.len() as f64 / table.rows as f64;
+        let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
+        assert!(dates.capacity() <= most, "{} > {most}", dates.capacity());
+        assert!(
+            dates.capacity() > 1_000_000,
+            "the capped hint is still used"
         );
     }
 

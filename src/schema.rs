@@ -100,6 +100,34 @@ pub(crate) fn normalize_header(header: &str) -> String {
         .to_lowercase()
 }
 
+/// The fields a summary computes, which share a JSON object with the metrics named after
+/// columns (`totals`, each group, the adoption answers): a column of one of these names is renamed
+/// so it never overwrites the computed figure.
+pub const STRUCTURAL_NAMES: [&str; 17] = [
+    "rows",
+    "users",
+    "activeUsers",
+    "avgDau",
+    "avgDaysActivePerUser",
+    "hoursSaved",
+    "key",
+    "firstActive",
+    "lastActive",
+    "period",
+    "newUsers",
+    "retainedUsers",
+    "resurrectedUsers",
+    "churnedUsers",
+    "quickRatio",
+    "cohort",
+    "active",
+];
+
+/// Whether a column's name is one of [`STRUCTURAL_NAMES`].
+pub(crate) fn is_structural_name(name: &str) -> bool {
+    STRUCTURAL_NAMES.contains(&name)
+}
+
 /// The header as reported for an unknown column: BOM dropped, trimmed.
 pub(crate) fn display_header(header: &str) -> String {
     header.trim_start_matches('\u{feff}').trim().to_string()

@@ -14,7 +14,7 @@ fn period_query(v: Value) -> PeriodQuery {
     serde_json::from_value(v).unwrap()
 }
 
-fn dated<'a>(rows: &'a [Row]) -> Vec<&'a Row> {
+fn dated(rows: &[Row]) -> Vec<&Row> {
     rows.iter().filter(|r| r.date.is_some()).collect()
 }
 

@@ -282,3 +282,99 @@ fn help_documents_every_option() {
         assert!(help.contains(option), "{option}");
     }
 }
+
+/// A fresh directory of this test process, removed by the caller.
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("sg-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn files_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_failed_filter_leaves_an_existing_output_file_untouched() {
+    let dir = scratch("atomic");
+    let out = dir.join("out.csv");
+    std::fs::write(&out, "what was there before\n").unwrap();
+    let o = run(&[
+        "filter",
+        "by_user_day.csv",
+        "--from",
+        "2025-02-30",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("filter.from"), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "what was there before\n"
+    );
+    assert_eq!(files_in(&dir), ["out.csv"], "no temporary file is left");
+    // A good filter replaces the file whole.
+    let o = run(&[
+        "filter",
+        "by_user_day.csv",
+        "--from",
+        "2025-03-02",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert!(written.starts_with("Instance user ID,"), "{written}");
+    assert!(!written.contains("what was there before"));
+    assert_eq!(files_in(&dir), ["out.csv"]);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn output_naming_the_input_is_refused_however_it_is_spelled() {
+    let dir = scratch("same");
+    let input = dir.join("export.csv");
+    let original = fixture("by_user_day.csv");
+    std::fs::write(&input, &original).unwrap();
+    std::os::unix::fs::symlink(&input, dir.join("link.csv")).unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let input_str = input.to_str().unwrap().to_string();
+    let spellings = [
+        input_str.clone(),
+        dir.join("sub/../export.csv").to_str().unwrap().to_string(),
+        dir.join("link.csv").to_str().unwrap().to_string(),
+    ];
+    for output in &spellings {
+        let o = run(&["filter", &input_str, "-o", output]);
+        assert_eq!(o.status.code(), Some(2), "-o {output}");
+        assert!(
+            stderr(&o).contains("names the input file"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(std::fs::read(&input).unwrap(), original, "-o {output}");
+    }
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_table_shows_terminal_control_characters_as_escapes() {
+    let csv = "Instance user ID,Client Name,Timestamp Date,Language,Chat Events\n\
+               \u{1b}]0;owned\u{7}\u{1b}[2J,\u{1b}[31mred,2025-01-01,\u{9b}1m,3\n";
+    let o = run_stdin(
+        &["summarize", "-", "--by", "user,client,language"],
+        csv.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.chars().any(|c| c.is_control() && c != '\n'), "{out:?}");
+    assert!(out.contains("\\u{1b}[31mred"), "{out}");
+    assert!(out.contains("\\u{1b}]0;owned\\u{7}\\u{1b}[2J"), "{out}");
+    assert!(out.contains("\\u{9b}1m"), "{out}");
+}

@@ -347,6 +347,74 @@ async fn bodies_cut_short_are_never_a_report() {
     assert_eq!(stub.count(), 2);
 }
 
+/// Options for a month-windowed fetch of January and February 2025, retrying once.
+fn two_windows() -> Vec<(&'static str, JsValue)> {
+    vec![
+        ("startDate", "2025-01-01".into()),
+        ("endDate", "2025-02-28".into()),
+        ("monthWindows", true.into()),
+        ("maxRetries", 1.into()),
+    ]
+}
+
+#[wasm_bindgen_test]
+async fn a_month_window_empty_or_outside_its_dates_is_an_error_never_a_report() {
+    let jan = "Instance user ID,Timestamp Date,Chat Events\n1,2025-01-05,3\n";
+    let feb = "Instance user ID,Timestamp Date,Chat Events\n1,2025-02-05,4\n";
+    // February answers 200 with an empty body, also when fetched again.
+    let stub = Stub::install(vec![csv(jan), csv("")]);
+    let e = report_err(&two_windows()).await;
+    assert_eq!(code(&e), "bad_window", "{}", message(&e));
+    assert!(
+        message(&e).contains("2025-02-01 to 2025-02-28 came back empty"),
+        "{}",
+        message(&e)
+    );
+    assert_eq!(stub.count(), 3, "January, February, February again");
+    drop(stub);
+    // A proxy that drops startDate/endDate: each window gets both months.
+    let both = format!("{jan}1,2025-02-05,4\n");
+    let stub = Stub::install(vec![csv(&both)]);
+    let e = report_err(&two_windows()).await;
+    assert_eq!(code(&e), "bad_window", "{}", message(&e));
+    assert!(
+        message(&e).contains("row dated 2025-02-05 (line 3)"),
+        "{}",
+        message(&e)
+    );
+    assert!(message(&e).contains("ignored startDate and endDate"));
+    assert_eq!(stub.count(), 2, "January, January again");
+    drop(stub);
+    // Empty once, then right: the window is fetched again and the report is whole.
+    let stub = Stub::install(vec![csv(jan), csv(""), csv(feb)]);
+    let report = fetch_report(options(&two_windows())).await.unwrap();
+    assert_eq!(report.rows(), 2);
+    assert_eq!(stub.count(), 3);
+}
+
+#[wasm_bindgen_test]
+async fn an_announced_40_gb_body_reserves_a_capped_size_and_is_cut_short() {
+    // Over a megabyte of rows, so the ingester has sampled row sizes and reserves for the rest.
+    let mut body =
+        String::from("Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n");
+    let mut i = 0;
+    while body.len() < 3 << 20 {
+        body += &format!("{},true,2025-01-{:02},{}\n", i / 40, 1 + i % 28, i % 9);
+        i += 1;
+    }
+    let stub = Stub::install(vec![Answer::Respond {
+        status: 200,
+        headers: vec![
+            ("Content-Type", "text/csv".into()),
+            ("Content-Length", "40000000000".into()),
+        ],
+        body,
+    }]);
+    let e = report_err(&[("maxRetries", 0.into())]).await;
+    assert_eq!(code(&e), "cut_short", "{}", message(&e));
+    assert_eq!(stub.count(), 1);
+}
+
 #[wasm_bindgen_test]
 async fn answers_that_are_not_an_export_are_refused() {
     let html = Answer::Respond {
@@ -424,11 +492,24 @@ async fn abort_during_a_backoff_wait_or_a_request_is_an_abort_error() {
     drop(stub);
     // A request in flight rejects with the signal's reason, here a plain string (not an Error):
     // still an AbortError, never a trap.
-    let _stub = Stub::install(vec![Answer::Hang]);
+    let stub = Stub::install(vec![Answer::Hang]);
     let controller = web_sys::AbortController::new().unwrap();
     abort_after(&controller, 100, "the user left");
     let e = report_err(&[("signal", controller.signal().into())]).await;
     assert_eq!(get(&e, "name").as_string().as_deref(), Some("AbortError"));
+    // The request carried the call's own signal, not the caller's, and it was aborted with an
+    // `Error` (a DOMException named AbortError), whatever reason the caller gave.
+    let sent = stub.request(0).signal();
+    assert_ne!(
+        JsValue::from(sent.clone()),
+        JsValue::from(controller.signal())
+    );
+    assert!(sent.aborted());
+    assert!(sent.reason().is_instance_of::<js_sys::Error>());
+    assert_eq!(
+        get(&sent.reason(), "name").as_string().as_deref(),
+        Some("AbortError")
+    );
 }
 
 #[wasm_bindgen_test]

@@ -86,6 +86,7 @@ export class Dashboard {
     this.local = ["127.0.0.1", "localhost", "[::1]"].includes(env.hostname);
     this.env = env;
     this.settings = this.initialSettings(defaults);
+    this.storedInstance = this.settings.instanceUrl;
     this.viewState = defaultView();
     this.loaded = null; // {info, registry, source, metrics}
     this.plan = null; // the last planFetch answer: its curl command is a way out of network errors
@@ -160,9 +161,15 @@ export class Dashboard {
 
   // --- Loading -------------------------------------------------------------------------------------
 
-  editSettings(settings) {
+  /**
+   * Keeps the form's settings. The instance field may hold a pasted URL with credentials
+   * (`https://user:token@host/`): only the instance the module normalized (planFetch, on connect)
+   * is ever stored, so no secret typed there reaches localStorage.
+   */
+  editSettings(settings, { normalized = false } = {}) {
     this.settings = { ...this.settings, ...settings };
-    this.store.saveSettings(this.settings);
+    if (normalized) this.storedInstance = this.settings.instanceUrl;
+    this.store.saveSettings({ ...this.settings, instanceUrl: this.storedInstance ?? "" });
   }
 
   useDemoToken() {
@@ -213,7 +220,7 @@ export class Dashboard {
     }
     this.plan = plan;
     const instance = plan.instance;
-    this.editSettings({ ...settings, baseUrl: plan.baseUrl });
+    this.editSettings({ ...settings, instanceUrl: instance, baseUrl: plan.baseUrl }, { normalized: true });
     if (remember) this.store.saveToken(token);
     else this.store.clearToken();
 

@@ -63,6 +63,13 @@ const PANELS = {
     ],
     command: true,
   },
+  window: {
+    title: "A month of the export did not match what was asked",
+    hints: [
+      "A month came back empty, or with rows of other dates (a proxy that drops startDate and endDate does this), so no report is shown: a partial or repeated one would mislead.",
+      "Check the proxy in “Advanced → API base URL”, load again, or untick “Fetch month by month”.",
+    ],
+  },
   cut: {
     title: "The download was cut short",
     hints: [
@@ -119,6 +126,7 @@ const CODE_PANELS = {
   server_error: "server",
   http_error: "server",
   cut_short: "cut",
+  bad_window: "window",
   not_csv: "not-csv",
   invalid_input: "input",
   invalid_query: "view",

@@ -15,7 +15,7 @@ fn main() {
 mod cli {
     use std::fs::File;
     use std::io::{self, BufWriter, Read, Write};
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use lexopt::prelude::*;
     use serde_json::Value;
@@ -91,7 +91,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         match run() {
             Ok(()) => 0,
             Err(message) => {
-                eprintln!("sg-analytics: error: {message}");
+                eprintln!("sg-analytics: error: {}", printable(&message));
                 2
             }
         }
@@ -214,20 +214,30 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         if args.command == "summarize" && args.output.is_some() {
             return Err("--output is for the filter command; redirect summarize's output".into());
         }
+        if let (Some(output), Some(input)) = (&args.output, &args.input) {
+            // Same file by device and inode: another spelling, a symlink or a hard link too.
+            if input.as_os_str() != "-" && same_file::is_same_file(input, output).unwrap_or(false) {
+                return Err(format!(
+                    "-o {} names the input file: the rows would overwrite the export they come \
+                     from; write them to another file",
+                    output.display()
+                ));
+            }
+        }
         let table = read_table(args.input.as_ref())?;
         let stdout = io::stdout();
         match args.command.as_str() {
             "filter" => {
-                let out: Box<dyn Write> = match &args.output {
-                    Some(path) => Box::new(
-                        File::create(path)
-                            .map_err(|e| format!("cannot create {}: {e}", path.display()))?,
-                    ),
-                    None => Box::new(stdout.lock()),
+                let written = match &args.output {
+                    Some(path) => write_atomically(path, |out| {
+                        table
+                            .write_filtered_csv(&args.query.filter, out)
+                            .map_err(|e| e.to_string())
+                    })?,
+                    None => table
+                        .write_filtered_csv(&args.query.filter, BufWriter::new(stdout.lock()))
+                        .map_err(|e| e.to_string())?,
                 };
-                let written = table
-                    .write_filtered_csv(&args.query.filter, BufWriter::new(out))
-                    .map_err(|e| e.to_string())?;
                 eprintln!("sg-analytics: {written} of {} rows written", table.rows());
                 report_warnings(&table);
                 Ok(())
@@ -257,6 +267,38 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Ok(())
             }
         }
+    }
+
+    /// Writes through `write` into a temporary file beside `path`, then renames it over `path`:
+    /// an existing file is replaced only by a whole answer, never truncated by a failed one
+    /// (DESIGN: "Limits on hostile input"). A failure leaves no temporary file behind.
+    fn write_atomically<T>(
+        path: &Path,
+        write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<T, String>,
+    ) -> Result<T, String> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let cannot = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", path.display());
+        let mut temp = tempfile::Builder::new()
+            .prefix(".sg-analytics-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| cannot(&e))?;
+        let result = {
+            let mut out = BufWriter::new(temp.as_file_mut());
+            let result = write(&mut out)?;
+            out.flush().map_err(|e| cannot(&e))?;
+            result
+        };
+        // The new file keeps the permissions of the one it replaces (a temporary file is 0600).
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = temp.as_file().set_permissions(meta.permissions());
+        }
+        temp.as_file().sync_all().map_err(|e| cannot(&e))?;
+        temp.persist(path).map_err(|e| cannot(&e.error))?;
+        Ok(result)
     }
 
     fn read_table(path: Option<&PathBuf>) -> Result<Table, String> {
@@ -291,15 +333,33 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 info.warnings_total,
                 info.input.skipped_rows,
                 info.warnings[0].line,
-                info.warnings[0].message
+                printable(&info.warnings[0].message)
             );
         }
+    }
+
+    /// Text from the export as the terminal shows it: control characters (an escape sequence
+    /// would recolour, move the cursor or retitle the terminal, a newline would break the
+    /// table) are written as escapes, `\u{1b}`.
+    fn printable(text: &str) -> String {
+        if !text.chars().any(char::is_control) {
+            return text.to_string();
+        }
+        text.chars()
+            .map(|c| {
+                if c.is_control() {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
     }
 
     fn format_value(v: &Value) -> String {
         match v {
             Value::Null => "—".to_string(),
-            Value::String(s) => s.clone(),
+            Value::String(s) => printable(s),
             Value::Bool(b) => b.to_string(),
             Value::Number(n) if n.is_f64() => {
                 let x = n.as_f64().unwrap_or(0.0);
@@ -353,11 +413,11 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             for w in warnings.iter().take(10) {
                 let column = w["column"]
                     .as_str()
-                    .map_or(String::new(), |c| format!(", {c}"));
+                    .map_or(String::new(), |c| format!(", {}", printable(c)));
                 out.push_str(&format!(
                     "  warning: line {}{column}: {}\n",
                     w["line"],
-                    w["message"].as_str().unwrap_or("")
+                    printable(w["message"].as_str().unwrap_or(""))
                 ));
             }
             let total = json["warningsTotal"].as_u64().unwrap_or(0);
@@ -379,7 +439,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 } else {
                     k.clone()
                 };
-                vec![format!("  {label}"), format_value(v)]
+                vec![format!("  {}", printable(&label)), format_value(v)]
             })
             .collect();
         out.push_str(&aligned(&rows, 1));
@@ -403,7 +463,11 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 groups.len(),
                 summary.groups_total()
             ));
-            let mut rows = vec![key_names.iter().chain(&metric_names).cloned().collect()];
+            let mut rows = vec![key_names
+                .iter()
+                .chain(&metric_names)
+                .map(|n| printable(n))
+                .collect()];
             for g in &groups {
                 let keys = key_names.iter().map(|k| format_value(&g["key"][k]));
                 let metrics = metric_names

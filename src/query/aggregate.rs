@@ -201,7 +201,7 @@ impl Stats {
 
     /// The additive state of every group merged into one group (sums, counts, weighted sums and
     /// rows; not the distinct counts, which do not add up).
-    pub fn merged(&self) -> Stats {
+    pub fn merged(&self, table: &Table) -> Stats {
         let one = |v: &[u32]| vec![v.iter().map(|&c| u64::from(c)).sum::<u64>() as u32];
         Stats {
             rows: vec![self.rows.iter().sum()],
@@ -210,11 +210,16 @@ impl Stats {
             sums: self
                 .sums
                 .iter()
-                .map(|acc| {
+                .enumerate()
+                .map(|(i, acc)| {
                     acc.as_ref().map(|acc| match acc {
-                        Acc::Int(s) => {
-                            Acc::Int(vec![s.iter().fold(0i64, |a, &x| a.saturating_add(x))])
-                        }
+                        // A total past i64 is the nearest float, as a group's would be.
+                        Acc::Int(s) => match s.iter().try_fold(0i64, |a, &x| a.checked_add(x)) {
+                            Some(total) => Acc::Int(vec![total]),
+                            None => {
+                                Acc::Float(vec![(0..s.len()).map(|g| self.sum(table, i, g)).sum()])
+                            }
+                        },
                         Acc::Float(s) => Acc::Float(vec![s.iter().sum()]),
                     })
                 })

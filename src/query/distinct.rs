@@ -304,3 +304,29 @@ impl SetPass for DayPass<'_> {
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{PairSet, Shape};
+
+    /// Run on a 32-bit target too (`cargo xtask test`): sizes there must not wrap in `usize`.
+    #[test]
+    fn sets_past_32_bits_of_pairs_never_wrap() {
+        // 2^20 groups × 2^20 days: 2^40 pairs, past a 32-bit usize.
+        assert!(matches!(Shape::of(1 << 20, 1 << 20, false), Shape::Hashed));
+        assert!(matches!(Shape::of(1 << 23, 1 << 20, true), Shape::Hashed));
+        // Just within the bitmap's limit: its last pair is indexed in range.
+        let Shape::Bits(n, width) = Shape::of(1 << 13, 1 << 14, false) else {
+            panic!("expected a bitmap");
+        };
+        let mut bits = super::Bits {
+            bits: vec![0; n.div_ceil(64) as usize],
+            width,
+        };
+        assert!(bits.insert((1 << 13) - 1, (1 << 14) - 1));
+        assert!(!bits.insert((1 << 13) - 1, (1 << 14) - 1));
+        let mut hashed = super::Hashed(Default::default());
+        assert!(hashed.insert((1 << 20) - 1, (1 << 20) - 1));
+        assert!(!hashed.insert((1 << 20) - 1, (1 << 20) - 1));
+    }
+}

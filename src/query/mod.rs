@@ -472,7 +472,7 @@ fn totals(
         missing = rest;
         let from_groups: Vec<Metric> = from_groups;
         if !from_groups.is_empty() {
-            let merged = stats.merged();
+            let merged = stats.merged(table);
             for m in from_groups {
                 let value = merged.value(table, m, 0, minutes);
                 state.totals.push((m, minutes.to_vec(), value));

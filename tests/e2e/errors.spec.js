@@ -77,6 +77,22 @@ test("a body cut short says so and keeps nothing", async ({ page, baseURL }) => 
   await expect(page.locator(".dashboard")).toBeHidden();
 });
 
+for (const [fault, says] of [
+  ["nodates", "ignored startDate and endDate"],
+  ["empty", "came back empty"],
+]) {
+  test(`a month window from a lying server (${fault}) is refused, never a partial or multiplied report`, async ({ page, baseURL }) => {
+    test.setTimeout(90_000);
+    const base = mockBase(baseURL, `users=5;days=60;fault=${fault}`);
+    await connect(page, { base, startDate: "2025-01-01", endDate: "2025-02-28", monthWindows: true, expectLoaded: false });
+    await expectPanel(page, "window", "A month of the export did not match what was asked");
+    await expect(page.locator(".error-message")).toContainText(says);
+    await expect(page.locator(".dashboard")).toBeHidden();
+    const { hits } = await (await page.request.get(`${base}/_hits`)).json();
+    expect(hits).toBeGreaterThan(1); // the window was fetched again before giving up
+  });
+}
+
 test("an HTML login page instead of CSV says so", async ({ page, baseURL }) => {
   await connect(page, { base: mockBase(baseURL, "fault=html"), expectLoaded: false });
   await expectPanel(page, "not-csv", "The answer was not a CSV export");

@@ -122,7 +122,7 @@ export async function cardNumber(page, metric) {
 }
 
 /** Fills the connect form and loads; leaves the page showing the dashboard. */
-export async function connect(page, { base, token = DEMO_TOKEN, granularity, startDate, endDate, remember = false, expectLoaded = true } = {}) {
+export async function connect(page, { base, token = DEMO_TOKEN, granularity, startDate, endDate, remember = false, monthWindows = false, expectLoaded = true } = {}) {
   await page.getByLabel("Instance URL").fill(INSTANCE);
   await page.getByLabel("Access token").fill(token);
   if (granularity) await page.getByLabel("Granularity").selectOption(granularity);
@@ -132,6 +132,7 @@ export async function connect(page, { base, token = DEMO_TOKEN, granularity, sta
   if (base) {
     if ((await page.locator("details.advanced").getAttribute("open")) === null) await page.locator("details.advanced > summary").click();
     await page.getByLabel("API base URL").fill(base);
+    if (monthWindows) await page.getByLabel(/Fetch month by month/).check();
   }
   await page.getByRole("button", { name: "Load usage" }).click();
   if (expectLoaded) await waitForDashboard(page);

@@ -94,6 +94,28 @@ test("hostile cells render as text and run nothing; warnings show their lines", 
   expect(problems).toEqual([]);
 });
 
+test("columns named like computed fields never overwrite the cards or the group labels", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  const file = path.join(FIXTURES, "..", "..", "fixtures", "hostile", "structural_names.csv");
+  await page.getByLabel("Open a CSV export").setInputFiles(file);
+  await waitForDashboard(page);
+  const rows = parseCsv(fs.readFileSync(file, "utf8"));
+  const ids = [...new Set(rows.map((r) => r["Instance user ID"]))].sort();
+  // The computed figures, not the columns named "users" and "hoursSaved".
+  expect(await cardNumber(page, "users")).toBe(ids.length);
+  const chat = rows.reduce((sum, r) => sum + Number(r["Chat Events"]), 0);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal((chat * 5) / 60));
+  // A column named "key" does not replace the groups' keys: each user keeps its label.
+  await page.getByLabel("Group by").selectOption("user");
+  expect((await tableRows(page)).map((r) => r[0]).sort()).toEqual(ids);
+  // The renaming is said, on line 1.
+  await page.locator(".badge.warn").click();
+  const warnings = page.locator("details.warnings tbody tr");
+  await expect(warnings.filter({ hasText: "users (column)" })).toHaveCount(1);
+  expect(problems).toEqual([]);
+});
+
 test("a large file streams in chunks with progress while the page stays responsive", async ({ page }, testInfo) => {
   test.setTimeout(120_000);
   // ~30 MB: the sample's rows repeated under new user IDs.

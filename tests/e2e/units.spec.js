@@ -25,6 +25,8 @@ test("no page code builds HTML from strings; index.html has no inline script or 
   const header = server.match(/pub const CSP: &str = "((?:[^"\\]|\\\n)*)";/)[1].replace(/\\\n/g, "");
   expect(csp).toBe(header.split("; ").filter((d) => !d.startsWith("frame-ancestors")).join("; "));
   expect(csp).toMatch(/worker-src [^;]*blob:/); // the worker starts from a blob: URL (www/client.js)
+  // No form may submit anywhere (a form sent without its script would put the token in a URL).
+  expect(csp).toContain("form-action 'none'");
 });
 
 // A small day-grain export: what the page is told about it comes from the real module's info().
@@ -111,6 +113,21 @@ test.describe("modules in the browser", () => {
     expect(result.hostile).not.toContain("/");
   });
 
+  test("only an abort is a cancel, whatever a message says", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { isCancel } = await import("/www/errors.js");
+      const named = Object.assign(new Error("The user aborted a request."), { name: "AbortError" });
+      return {
+        abortError: isCancel(named),
+        abortCode: isCancel(Object.assign(new Error("stopped"), { code: "aborted" })),
+        messageOnly: isCancel(new Error("the upload was aborted by the proxy")),
+        otherCode: isCancel(Object.assign(new Error("aborted"), { code: "unauthorized" })),
+        text: isCancel("aborted"),
+      };
+    });
+    expect(result).toEqual({ abortError: true, abortCode: true, messageOnly: false, otherCode: false, text: false });
+  });
+
   test("a CSP violation reads as the directive that decided and the source to add", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { explainViolation } = await import("/www/csp.js");
@@ -183,7 +200,9 @@ test.describe("modules in the browser", () => {
       const url = { read: () => "#group=month", write: (h) => hashes.push(h), listen: () => {} };
       const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example", hostname: "portal.example" } });
       dashboard.start();
-      const settings = { instanceUrl: "https://Example.sourcegraphcloud.com/search?q=1", granularity: "by_user_day", startDate: "", endDate: "", baseUrl: "", monthWindows: false };
+      // A token pasted into the instance field as URL credentials: typed, then connected.
+      const settings = { instanceUrl: "https://me:pasted-s3cret@Example.sourcegraphcloud.com/search?q=1", granularity: "by_user_day", startDate: "", endDate: "", baseUrl: "", monthWindows: false };
+      handlers.editSettings(settings);
 
       await dashboard.connect({ ...settings, token: "t0ken", remember: false });
       const afterConnect = { requests: requests.map(([k, v]) => [k, k === "summarizeMany" ? v.map((q) => q.groupBy) : v]), hashes: [...hashes] };
@@ -232,6 +251,9 @@ test.describe("modules in the browser", () => {
     // Settings were saved, never with the token; the token was not remembered.
     expect(result.saved.length).toBeGreaterThan(0);
     for (const s of result.saved) expect(s).not.toContain("t0ken");
+    // Nor what was pasted as URL credentials: only the module's normalized instance is kept.
+    for (const s of [...result.saved, ...result.hashes]) expect(s).not.toContain("s3cret");
+    expect(JSON.parse(result.saved.at(-1)).instanceUrl).toBe("example.sourcegraphcloud.com");
     expect(result.session).toEqual({});
   });
 });

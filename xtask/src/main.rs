@@ -21,12 +21,14 @@ Commands:
                               instead of the mock
              --dist           build and serve dist/ (what a static host gets)
              --no-build       serve what is already built
-  test     Install what is missing (Chromium included), then run the native tests, the
+  test     Install what is missing (Chromium, the i686 target), then run the native tests
+           (also on i686: a 32-bit usize, as wasm32 has), the
            wasm-bindgen tests in headless Chromium against the mock, and the Playwright tests
            against the served page. Ends with one summary line; exits non-zero on any failure.
   build    Build pkg/ (release wasm, wasm-bindgen --target web, wasm-opt) and www/vendor/.
   dist     build, then copy index.html, www/ and pkg/ to dist/ for any static host.
-  setup    Only install what is missing (--browser: Chromium and chromedriver too).
+  setup    Only install what is missing (--browser: Chromium and chromedriver too;
+           --target32: the i686 target and gcc-multilib, for the 32-bit test run).
   gen      Write a synthetic export (the mock's data):
              --users N (80)  --days D (180)  --start YYYY-MM-DD (2025-01-01)
              --granularity G (by_user_day_client_language)
@@ -73,10 +75,7 @@ fn real_main() -> Result<()> {
                             Some(v) => v.string()?,
                             None => UPSTREAM.to_string(),
                         };
-                        if !origin.starts_with("https://") && !origin.starts_with("http://127.") {
-                            return Err("--proxy ORIGIN must be https:// (or http://127.x)".into());
-                        }
-                        opts.proxy = Some(origin);
+                        opts.proxy = Some(xtask::proxy::check_upstream(&origin)?);
                     }
                     Long("dist") => opts.dist = true,
                     Long("no-build") => opts.no_build = true,
@@ -102,6 +101,7 @@ fn real_main() -> Result<()> {
             while let Some(arg) = parser.next()? {
                 match arg {
                     Long("browser") => needs.browser = true,
+                    Long("target32") => needs.target32 = true,
                     _ => return Err(arg.unexpected().into()),
                 }
             }

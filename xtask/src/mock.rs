@@ -34,6 +34,11 @@ pub enum Fault {
     Slow,
     /// Status 200 with an HTML login page, as an SSO gateway answers.
     Html,
+    /// Status 200, `text/csv`, and an empty body (after the token check).
+    Empty,
+    /// The export of the whole dataset whatever `startDate`/`endDate` say, as from a proxy that
+    /// drops them.
+    NoDates,
 }
 
 /// Options parsed from the `/_mock/<opts>` path segment.
@@ -43,7 +48,7 @@ pub struct Opts {
     pub key: String,
     /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
     pub dataset: Dataset,
-    /// `fault=429|500|503|cut|slow|html|401|403|404|502`.
+    /// `fault=429|500|503|cut|slow|html|empty|nodates|401|403|404|502`.
     pub fault: Option<Fault>,
     /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
     pub times: Option<u32>,
@@ -57,9 +62,25 @@ pub struct Opts {
     pub cut_after: usize,
 }
 
+/// The largest mock dataset, in users × days (3 000 users over a year, about 115 MB at the
+/// finest granularity, fits).
+pub const MAX_USER_DAYS: u64 = 1_500_000;
+
+/// The longest pause between two pieces of a `fault=slow` body.
+pub const MAX_DELAY_MS: u64 = 10_000;
+
+/// The longest `<opts>` string (each distinct one has a request counter).
+pub const MAX_OPTS_LEN: usize = 512;
+
+/// How many `<opts>` strings keep a request counter; past that the oldest is forgotten.
+pub const MAX_COUNTERS: usize = 4096;
+
 impl Opts {
     /// Parses `users=5;fault=429,times=2`; `defaults` gives the dataset when not overridden.
     pub fn parse(raw: &str, defaults: &Dataset) -> Result<Opts, String> {
+        if raw.len() > MAX_OPTS_LEN {
+            return Err(format!("mock options: at most {MAX_OPTS_LEN} characters"));
+        }
         let mut o = Opts {
             key: raw.to_string(),
             dataset: defaults.clone(),
@@ -88,6 +109,8 @@ impl Opts {
                         "cut" => Fault::Cut,
                         "slow" => Fault::Slow,
                         "html" => Fault::Html,
+                        "empty" => Fault::Empty,
+                        "nodates" => Fault::NoDates,
                         "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
                             Fault::Status(num(k, v)?)
                         }
@@ -103,8 +126,15 @@ impl Opts {
                 _ => return Err(format!("unknown mock option {k:?}")),
             }
         }
-        if o.dataset.users > 1_000_000 || o.dataset.days > 36_600 {
-            return Err("mock dataset too large".into());
+        let user_days = u64::from(o.dataset.users).saturating_mul(u64::from(o.dataset.days));
+        if o.dataset.users > 1_000_000 || o.dataset.days > 36_600 || user_days > MAX_USER_DAYS {
+            return Err(format!(
+                "mock dataset too large: users × days is at most {MAX_USER_DAYS} (one request \
+                 must not keep a thread busy for long)"
+            ));
+        }
+        if o.delay_ms > MAX_DELAY_MS {
+            return Err(format!("mock option delayMs: at most {MAX_DELAY_MS}"));
         }
         Ok(o)
     }
@@ -310,8 +340,13 @@ pub async fn report(
         Ok(v) => v,
         Err(r) => return r,
     };
+    let range = match body_fault {
+        Some(Fault::NoDates) => DateRange::default(),
+        _ => range,
+    };
     let export = opts.dataset.export(granularity, range);
     let body = match body_fault {
+        Some(Fault::Empty) => Body::empty(),
         Some(Fault::Slow) => Body::from_stream(slow_stream(
             export,
             opts.chunk,
@@ -442,29 +477,82 @@ pub async fn hits(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
         .into_response()
 }
 
-/// Per-opts-string request counters.
+/// Per-opts-string request counters, at most [`MAX_COUNTERS`] of them: a new string past that
+/// forgets the oldest, so requests with ever new option strings cannot grow the map.
 #[derive(Debug, Default)]
-pub struct Counters(std::sync::Mutex<HashMap<String, u32>>);
+pub struct Counters(std::sync::Mutex<CounterMap>);
+
+/// The counters and the order their strings were first seen.
+#[derive(Debug, Default)]
+pub struct CounterMap {
+    counts: HashMap<String, u32>,
+    order: std::collections::VecDeque<String>,
+}
 
 impl Counters {
     /// Counts one request and returns the new count.
     pub fn hit(&self, key: &str) -> u32 {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let n = map.entry(key.to_string()).or_insert(0);
-        *n += 1;
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if !m.counts.contains_key(key) {
+            if m.order.len() >= MAX_COUNTERS {
+                if let Some(oldest) = m.order.pop_front() {
+                    m.counts.remove(&oldest);
+                }
+            }
+            m.order.push_back(key.to_string());
+        }
+        let n = m.counts.entry(key.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
         *n
     }
 
     /// The current count.
     pub fn get(&self, key: &str) -> u32 {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        map.get(key).copied().unwrap_or(0)
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.counts.get(key).copied().unwrap_or(0)
+    }
+
+    /// How many option strings have a counter.
+    pub fn len(&self) -> usize {
+        let m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.counts.len()
+    }
+
+    /// Whether no request was counted yet.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn datasets_and_pauses_are_bounded() {
+        let d = Dataset::default();
+        assert!(Opts::parse("users=1500;days=1000", &d).is_ok());
+        let e = Opts::parse("users=1501;days=1000", &d).unwrap_err();
+        assert!(e.contains("users × days"), "{e}");
+        assert!(Opts::parse("users=1000000;days=36600", &d).is_err());
+        assert!(Opts::parse("fault=slow;delayMs=10001", &d).is_err());
+        assert!(Opts::parse(&format!("id={}", "x".repeat(600)), &d).is_err());
+    }
+
+    #[test]
+    fn request_counters_are_bounded_and_forget_the_oldest() {
+        let c = Counters::default();
+        c.hit("first");
+        c.hit("first");
+        for i in 0..MAX_COUNTERS + 100 {
+            c.hit(&format!("id={i}"));
+        }
+        assert_eq!(c.len(), MAX_COUNTERS);
+        assert_eq!(c.get("first"), 0, "the oldest was forgotten");
+        let last = format!("id={}", MAX_COUNTERS + 99);
+        assert_eq!(c.get(&last), 1);
+        assert_eq!(c.hit(&last), 2);
+    }
 
     #[test]
     fn opts_parse_with_both_separators() {

@@ -24,15 +24,45 @@ const FORWARDED_RESPONSE_HEADERS: [HeaderName; 5] = [
     header::WWW_AUTHENTICATE,
 ];
 
+/// Whether `origin` is on this machine: its host, parsed (never a prefix test, which
+/// `http://127.evil.example` passes), is `localhost` or a loopback address.
+pub fn is_loopback(origin: &str) -> bool {
+    let Ok(url) = reqwest::Url::parse(origin) else {
+        return false;
+    };
+    let host = url.host_str().unwrap_or("");
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Checks `--proxy ORIGIN`: `https://` anywhere, plain `http://` only on this machine (the
+/// token would otherwise travel unencrypted). Returns the origin without a trailing slash.
+pub fn check_upstream(origin: &str) -> Result<String, String> {
+    let url =
+        reqwest::Url::parse(origin).map_err(|e| format!("--proxy {origin:?} is not a URL: {e}"))?;
+    let fine = match url.scheme() {
+        "https" => url.host().is_some(),
+        "http" => is_loopback(origin),
+        _ => false,
+    };
+    if !fine || !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "--proxy ORIGIN must be https:// (or http:// on this machine: 127.x.x.x, localhost), \
+             found {origin:?}"
+        ));
+    }
+    Ok(origin.trim_end_matches('/').to_string())
+}
+
 /// The upstream client for `origin`: no redirects followed (the browser client refuses them
 /// too), no cookies, rustls. The environment's HTTP(S)_PROXY applies, except to a loopback
 /// origin.
 pub fn client(origin: &str) -> io::Result<reqwest::Client> {
     let mut builder = reqwest::Client::builder();
-    if ["http://127.", "http://localhost", "http://[::1]"]
-        .iter()
-        .any(|p| origin.starts_with(p))
-    {
+    if is_loopback(origin) {
         builder = builder.no_proxy();
     }
     builder
@@ -101,6 +131,32 @@ pub async fn forward(client: &reqwest::Client, origin: &str, req: Request) -> Re
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn upstream_origins_are_https_or_exactly_this_machine() {
+        use super::check_upstream;
+        for fine in [
+            "https://analytics.sourcegraph.com",
+            "http://127.0.0.1:9000",
+            "http://127.8.9.10",
+            "http://localhost:8080/",
+            "http://[::1]:8080",
+        ] {
+            assert!(check_upstream(fine).is_ok(), "{fine}");
+        }
+        for bad in [
+            "http://127.evil.example",
+            "http://127.0.0.1.evil.example",
+            "http://localhost.evil.example",
+            "http://analytics.sourcegraph.com",
+            "https://user:pass@analytics.sourcegraph.com",
+            "ftp://127.0.0.1",
+            "127.0.0.1:9000",
+        ] {
+            assert!(check_upstream(bad).is_err(), "{bad}");
+        }
+        assert!(!super::is_loopback("http://127.evil.example"));
+    }
+
     use super::*;
     use crate::server::UPSTREAM;
 

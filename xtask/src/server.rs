@@ -24,7 +24,7 @@ use crate::mock::{self, Counters};
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data: blob:; \
 connect-src 'self' https: http://localhost:* http://127.0.0.1:*; worker-src 'self' blob:; \
-object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// The real Analytics API, the `--proxy` default upstream.
 pub const UPSTREAM: &str = "https://analytics.sourcegraph.com";
@@ -301,6 +301,7 @@ mod tests {
             "connect-src 'self' https: http://localhost:* http://127.0.0.1:*",
             "worker-src 'self' blob:",
             "object-src 'none'",
+            "form-action 'none'",
             "frame-ancestors 'none'",
         ] {
             assert!(CSP.split("; ").any(|d| d == directive), "{directive}");

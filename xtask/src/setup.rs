@@ -70,7 +70,13 @@ fn describe(cmd: &Command) -> String {
 pub struct Needs {
     /// Chromium and chromedriver (only the tests need them).
     pub browser: bool,
+    /// The 32-bit Linux target and its linker support, to run the engine's tests with a 32-bit
+    /// `usize` as wasm32 has (only the tests need them).
+    pub target32: bool,
 }
+
+/// The 32-bit target the engine's tests also run on: its `usize` is wasm32's.
+pub const TARGET32: &str = "i686-unknown-linux-gnu";
 
 /// Installs whatever is missing; fast when nothing is.
 pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
@@ -92,19 +98,64 @@ pub fn ensure(root: &Path, needs: Needs) -> Result<()> {
         })
     })?;
     browser?;
+    // After the browser: both may use apt-get, which takes one lock.
+    if needs.target32 {
+        ensure_target32()?;
+    }
     eprintln!("setup: ready in {:.1}s", t.elapsed().as_secs_f64());
     Ok(())
 }
 
 /// `rustup target add wasm32-unknown-unknown`, only when the sysroot lacks it.
 pub fn ensure_wasm_target() -> Result<()> {
+    ensure_rust_target("wasm32-unknown-unknown")
+}
+
+/// `rustup target add TARGET`, only when the sysroot lacks it.
+fn ensure_rust_target(target: &str) -> Result<()> {
     let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))
         .ok_or("cannot run `rustc --print sysroot`")?;
-    let lib = Path::new(sysroot.trim()).join("lib/rustlib/wasm32-unknown-unknown");
+    let lib = Path::new(sysroot.trim()).join("lib/rustlib").join(target);
     if lib.is_dir() {
         return Ok(());
     }
-    run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
+    run(Command::new("rustup").args(["target", "add", target]))
+}
+
+/// The i686 target, and Debian's `gcc-multilib` when `cc -m32` cannot link a program yet.
+pub fn ensure_target32() -> Result<()> {
+    ensure_rust_target(TARGET32)?;
+    if links_32bit() {
+        return Ok(());
+    }
+    eprintln!("setup: installing gcc-multilib from Debian, to link 32-bit test binaries (once)");
+    apt_install(&["gcc-multilib"])?;
+    if !links_32bit() {
+        return Err("`cc -m32` still cannot link after installing gcc-multilib".into());
+    }
+    Ok(())
+}
+
+/// Whether `cc -m32` links a C program (what rustc's i686 target asks of the linker).
+fn links_32bit() -> bool {
+    use std::io::Write;
+    let out = std::env::temp_dir().join(format!("xtask-m32-{}", std::process::id()));
+    let child = Command::new("cc")
+        .args(["-m32", "-x", "c", "-", "-o"])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return false;
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(b"int main(void) { return 0; }\n");
+    }
+    let linked = child.wait().is_ok_and(|s| s.success());
+    let _ = std::fs::remove_file(&out);
+    linked
 }
 
 /// The wasm-bindgen version Cargo.lock pins.
@@ -217,19 +268,24 @@ pub fn chart_js(root: &Path) -> PathBuf {
     root.join("node_modules/chart.js/dist/chart.umd.js")
 }
 
-/// Debian's `chromium` and `chromium-driver`, when either is missing.
-pub fn ensure_browser() -> Result<()> {
-    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
-        return Ok(());
-    }
-    eprintln!("setup: installing Chromium and chromedriver from Debian (once)");
+/// `apt-get update`, then `apt-get install -y PACKAGES` (needs root).
+fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| {
         run(Command::new("apt-get")
             .args(args)
             .env("DEBIAN_FRONTEND", "noninteractive"))
     };
     apt(&["update"])?;
-    apt(&["install", "-y", "chromium", "chromium-driver"])?;
+    apt(&[&["install", "-y"][..], packages].concat())
+}
+
+/// Debian's `chromium` and `chromium-driver`, when either is missing.
+pub fn ensure_browser() -> Result<()> {
+    if Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists() {
+        return Ok(());
+    }
+    eprintln!("setup: installing Chromium and chromedriver from Debian (once)");
+    apt_install(&["chromium", "chromium-driver"])?;
     if !Path::new(CHROMEDRIVER).exists() {
         return Err(format!("{CHROMEDRIVER} is still missing after apt-get install").into());
     }

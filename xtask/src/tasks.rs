@@ -260,7 +260,13 @@ enum Outcome {
 /// Chromium against the mock, then Playwright against the served page.
 pub fn cmd_test(root: &Path) -> Result<()> {
     let t = Instant::now();
-    setup::ensure(root, Needs { browser: true })?;
+    setup::ensure(
+        root,
+        Needs {
+            browser: true,
+            target32: true,
+        },
+    )?;
     let mut steps: Vec<(&str, Outcome)> = Vec::new();
 
     steps.push(("lint", lint(root)));
@@ -268,6 +274,8 @@ pub fn cmd_test(root: &Path) -> Result<()> {
     eprintln!("==> native tests");
     let native = run(cargo().current_dir(root).args(["test", "--workspace"]));
     steps.push(("native", outcome(native)));
+
+    steps.push(("32-bit", tests_32bit(root)));
 
     steps.push(("wasm", wasm_tests(root)));
     steps.push(("e2e", e2e_tests(root)));
@@ -335,6 +343,23 @@ fn lint(root: &Path) -> Outcome {
         }
     }
     Outcome::Ok
+}
+
+/// The core's tests (unit, engine, properties, chunking, hostile corpus, CLI) again on a 32-bit
+/// target, whose `usize` is wasm32's, with overflow checks on: an index computed from input
+/// sizes that wraps on wasm32 fails here, as no 64-bit run can show.
+fn tests_32bit(root: &Path) -> Outcome {
+    eprintln!(
+        "==> native tests on {} (32-bit usize, overflow checks)",
+        setup::TARGET32
+    );
+    outcome(run(cargo()
+        .current_dir(root)
+        .args(["test", "--target", setup::TARGET32, "--lib", "--tests"])
+        .env(
+            "CARGO_TARGET_I686_UNKNOWN_LINUX_GNU_RUSTFLAGS",
+            "-C overflow-checks=on",
+        )))
 }
 
 fn outcome(r: Result<()>) -> Outcome {
