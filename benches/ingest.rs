@@ -195,6 +195,16 @@ mod native {
                 b.iter(|| table.summarize(black_box(&query)).unwrap())
             });
         }
+        // Adoption answers (DESIGN "Adoption answers") over the same rows.
+        let by_week: sg_analytics::PeriodQuery =
+            serde_json::from_str(r#"{"period": "week"}"#).unwrap();
+        group.bench_function(BenchmarkId::new("growth_by_week", rows), |b| {
+            b.iter(|| table.growth(black_box(&by_week)).unwrap())
+        });
+        let by_month = sg_analytics::PeriodQuery::default();
+        group.bench_function(BenchmarkId::new("retention_by_month", rows), |b| {
+            b.iter(|| table.retention(black_box(&by_month)).unwrap())
+        });
         // The page's queries for one view (www/app.js `queries`): the table's page with the cards'
         // totals, the time chart, and the three bar charts, with a filter the cache has not seen
         // (a view change), through summarize_many.

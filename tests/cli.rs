@@ -378,3 +378,88 @@ fn the_table_shows_terminal_control_characters_as_escapes() {
     assert!(out.contains("\\u{1b}]0;owned\\u{7}\\u{1b}[2J"), "{out}");
     assert!(out.contains("\\u{9b}1m"), "{out}");
 }
+
+/// growth, retention and inactive answer in the documented JSON shape, from the same rows as the
+/// reference (growth by week with a date filter), and name the granularity a by_user export lacks.
+#[test]
+fn growth_retention_and_inactive_commands() {
+    let csv = fixture("by_user_day.csv");
+    let (_, rows) = common::rows(&csv);
+    let rows: Vec<&Row> = rows.iter().collect();
+    let (from, to) = ("2025-03-05", "2025-04-02");
+    let growth = json(&[
+        "growth",
+        "by_user_day.csv",
+        "--period",
+        "week",
+        "--from",
+        from,
+        "--to",
+        to,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(growth["period"], "week");
+    assert_eq!(
+        growth["periods"],
+        reference_growth(&active_sets(&rows, from, to, true))
+    );
+
+    let retention = json(&["retention", "by_user_day.csv", "--format", "json"]);
+    assert_eq!(retention["period"], "month");
+    let cohorts = retention["cohorts"].as_array().unwrap();
+    let first_cohort: u64 = cohorts.iter().map(|c| c["users"].as_u64().unwrap()).sum();
+    assert_eq!(
+        first_cohort as usize,
+        active_users(&rows),
+        "every active user is in one cohort"
+    );
+
+    // A registry: its users who never appear come first, with their flags.
+    let dir = tempfile::tempdir().unwrap();
+    let registry = dir.path().join("registry.csv");
+    std::fs::write(
+        &registry,
+        "Instance user ID,Service account,Site admin\nnobody-7,true,false\n",
+    )
+    .unwrap();
+    let inactive = json(&[
+        "inactive",
+        "by_user_day.csv",
+        "--days",
+        "3",
+        "--registry",
+        registry.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(inactive["days"], 3);
+    assert_eq!(inactive["users"][0]["user"], "nobody-7");
+    assert_eq!(inactive["users"][0]["lastActive"], Value::Null);
+    assert_eq!(inactive["users"][0]["serviceAccount"], true);
+    let csv_out = stdout(&run(&[
+        "inactive",
+        "by_user_day.csv",
+        "--days",
+        "3",
+        "--format",
+        "csv",
+    ]));
+    assert!(
+        csv_out.starts_with("user,email,username,lastActive\n"),
+        "{csv_out}"
+    );
+    assert_eq!(
+        csv_out.lines().count() - 1,
+        inactive["users"].as_array().unwrap().len() - 1
+    );
+
+    let o = run(&["growth", "by_user.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("by_user_day"), "{}", stderr(&o));
+    let o = run(&["inactive", "by_user_day.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--days"), "{}", stderr(&o));
+    let o = run(&["growth", "by_user_day.csv", "--period", "day"]);
+    assert_eq!(o.status.code(), Some(2));
+}

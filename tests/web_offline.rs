@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
-use sg_analytics::{fetch_credits, fetch_report, plan_fetch, Report, ReportBuilder};
+use sg_analytics::{fetch_credits, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -672,4 +672,63 @@ fn summarize_many_answers_a_view_and_errors_carry_a_code() {
         .err()
         .unwrap();
     assert_eq!(code(&checked(e)), "invalid_input");
+}
+
+/// The adoption answers through the JS API are the core's (the same JSON), a joined registry's
+/// users who never appear are listed as inactive, and a bad period is an `invalid_query`.
+#[wasm_bindgen_test]
+fn growth_retention_and_inactive_users_through_the_js_api() {
+    let csv = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\r\n\
+               1,true,2025-01-01,3\r\n2,true,2025-01-02,4\r\n1,true,2025-02-03,1\r\n\
+               3,false,2025-02-04,1\r\n2,true,2025-03-05,2\r\n";
+    let table = sg_analytics::Table::from_bytes(csv.as_bytes()).unwrap();
+    let mut report = Report::from_csv(csv.into()).unwrap();
+    let query = |json: &str| js_sys::JSON::parse(json).unwrap().unchecked_into();
+    let inactive_query = |json: &str| js_sys::JSON::parse(json).unwrap().unchecked_into();
+    // Both as JS writes them (0.0 and 0 are one number there).
+    let same = |js: JsValue, core: serde_json::Value| {
+        let core = js_sys::JSON::parse(&core.to_string()).unwrap();
+        assert_eq!(
+            String::from(js_sys::JSON::stringify(&js).unwrap()),
+            String::from(js_sys::JSON::stringify(&core).unwrap())
+        );
+    };
+    let growth = table
+        .growth(&serde_json::from_str(r#"{"period": "month"}"#).unwrap())
+        .unwrap();
+    same(
+        report
+            .growth(Some(query(r#"{"period": "month"}"#)))
+            .unwrap(),
+        serde_json::to_value(&growth).unwrap(),
+    );
+    // January: 1 and 2 new; February: 1 retained, 2 churned; March: 2 resurrected, 1 churned.
+    assert_eq!(growth.periods[2].resurrected_users, 1);
+    let retention = table.retention(&Default::default()).unwrap();
+    same(
+        report.retention(None).unwrap(),
+        serde_json::to_value(&retention).unwrap(),
+    );
+
+    let registry = UserRegistry::from_csv(
+        "Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n".into(),
+    )
+    .unwrap();
+    report.join_registry(&registry);
+    let inactive = report
+        .inactive_users(Some(inactive_query(r#"{"days": 20}"#)))
+        .unwrap();
+    let users = Array::from(&get(&inactive, "users"));
+    let ids: Vec<String> = users
+        .iter()
+        .map(|u| get(&u, "user").as_string().unwrap())
+        .collect();
+    // 9 and 3 never active (null first, by ID), then 1 (last active 2025-02-03).
+    assert_eq!(ids, ["3", "9", "1"]);
+    assert_eq!(get(&users.get(1), "serviceAccount").as_bool(), Some(true));
+
+    let e = report
+        .growth(Some(query(r#"{"period": "day"}"#)))
+        .unwrap_err();
+    assert_eq!(code(&checked(e)), "invalid_query");
 }

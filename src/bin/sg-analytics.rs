@@ -19,7 +19,10 @@ mod cli {
 
     use lexopt::prelude::*;
     use serde_json::Value;
-    use sg_analytics::{Filter, Ingester, Query, Sort, Summary, Table};
+    use sg_analytics::{
+        guard_formula, Filter, InactiveQuery, Ingester, Period, PeriodQuery, Query, Registry, Sort,
+        Summary, Table,
+    };
 
     const USAGE: &str = "\
 sg-analytics: summarize Sourcegraph Analytics usage exports (CSV) offline
@@ -27,12 +30,17 @@ sg-analytics: summarize Sourcegraph Analytics usage exports (CSV) offline
 USAGE:
     sg-analytics summarize [FILE|-] [OPTIONS]    print totals and grouped metrics
     sg-analytics filter [FILE|-] [OPTIONS]       write the rows that pass the filters as CSV
+    sg-analytics growth [FILE|-] [OPTIONS]       active, new, retained, resurrected and churned
+                                                 users per period, and the quick ratio
+    sg-analytics retention [FILE|-] [OPTIONS]    how many of each first-active cohort are active
+                                                 k periods later
+    sg-analytics inactive [FILE|-] --days N      users with no active day in the last N days
 
 FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
 stdin. The file is read in chunks into a columnar table (about 43 bytes a row at the finest
 granularity, a third of the file), so a 500 MB export needs about 160 MB of memory.
 
-FILTERS (summarize and filter):
+FILTERS (every command):
     --from DATE           first day kept, YYYY-MM-DD (month rows: kept when the month overlaps)
     --to DATE             last day kept, YYYY-MM-DD
     --user S              keep this user (ID, e-mail or username; exact, any case); repeatable
@@ -55,8 +63,24 @@ SUMMARIZE OPTIONS:
 FILTER OPTIONS:
     -o, --output FILE     write to FILE instead of stdout
 
+GROWTH AND RETENTION OPTIONS:
+    --period P            week (Monday start; day-grain exports) or month (default)
+    --format FMT          table (default), csv or json
+
+INACTIVE OPTIONS:
+    --days N              inactive: no active day in the N days ending at the range's last day
+    --registry FILE       a user registry CSV (Instance user ID, Service account, Site admin):
+                          its users who never appear are listed too, with their flags
+    --format FMT          table (default), csv or json
+
+A user is active on a day when a kept row of theirs that day has a true Active Sourcegraph User
+(without that column: any kept row). The range is --from/--to, else the kept rows' first and last
+dates. by_user exports have no dates: growth, retention and inactive say which export to fetch.
+
 Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).
 ";
+
+    const COMMANDS: &str = "summarize, filter, growth, retention or inactive";
 
     /// The metrics shown per group in the table format unless `--columns` says otherwise.
     const TABLE_COLUMNS: &[&str] = &[
@@ -85,6 +109,9 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         query: Query,
         format: Format,
         columns: Option<Vec<String>>,
+        period: Period,
+        days: Option<u32>,
+        registry: Option<PathBuf>,
     }
 
     pub fn main() -> i32 {
@@ -106,6 +133,9 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             query: Query::default(),
             format: Format::Table,
             columns: None,
+            period: Period::Month,
+            days: None,
+            registry: None,
         };
         let list = |v: String| -> Vec<String> {
             v.split(',')
@@ -188,6 +218,12 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Long("columns") => {
                     args.columns = Some(list(parser.value().map_err(e)?.string().map_err(e)?))
                 }
+                Long("period") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    args.period = Period::parse(&v).map_err(|e| format!("--{}", e.message()))?;
+                }
+                Long("days") => args.days = Some(parser.value().map_err(e)?.parse().map_err(e)?),
+                Long("registry") => args.registry = Some(parser.value().map_err(e)?.into()),
                 Short('o') | Long("output") => {
                     args.output = Some(parser.value().map_err(e)?.into())
                 }
@@ -197,12 +233,12 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             }
         }
         match args.command.as_str() {
-            "summarize" | "filter" => Ok(Some(args)),
-            "" => Err(format!(
-                "expected a command: summarize or filter\n\n{USAGE}"
-            )),
+            "summarize" | "filter" | "growth" | "retention" => Ok(Some(args)),
+            "inactive" if args.days.is_some() => Ok(Some(args)),
+            "inactive" => Err("inactive: --days N is required (see --help)".into()),
+            "" => Err(format!("expected a command: {COMMANDS}\n\n{USAGE}")),
             other => Err(format!(
-                "unknown command {other:?}: expected summarize or filter (see --help)"
+                "unknown command {other:?}: expected {COMMANDS} (see --help)"
             )),
         }
     }
@@ -224,9 +260,20 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 ));
             }
         }
+        if args.registry.is_some() && args.command != "inactive" {
+            return Err("--registry is for the inactive command".into());
+        }
         let table = read_table(args.input.as_ref())?;
         let stdout = io::stdout();
         match args.command.as_str() {
+            "growth" | "retention" | "inactive" => {
+                let text = adoption(&table, &args)?;
+                write_stdout(&text)?;
+                if args.format == Format::Csv {
+                    report_warnings(&table);
+                }
+                Ok(())
+            }
             "filter" => {
                 let written = match &args.output {
                     Some(path) => write_atomically(path, |out| {
@@ -249,24 +296,156 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                     Format::Csv => summary.to_csv(),
                     Format::Table => render_table(&summary, args.columns.as_deref()),
                 };
-                let mut out = stdout.lock();
-                out.write_all(text.as_bytes())
-                    .and_then(|()| out.flush())
-                    .or_else(|e| {
-                        // A closed pipe (`| head`) is not an error of ours.
-                        if e.kind() == io::ErrorKind::BrokenPipe {
-                            Ok(())
-                        } else {
-                            Err(e)
-                        }
-                    })
-                    .map_err(|e| format!("writing the output: {e}"))?;
+                write_stdout(&text)?;
                 if args.format == Format::Csv {
                     report_warnings(&table);
                 }
                 Ok(())
             }
         }
+    }
+
+    fn write_stdout(text: &str) -> Result<(), String> {
+        let mut out = io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .or_else(|e| {
+                // A closed pipe (`| head`) is not an error of ours.
+                if e.kind() == io::ErrorKind::BrokenPipe {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .map_err(|e| format!("writing the output: {e}"))
+    }
+
+    /// The growth, retention or inactive answer in the asked format.
+    fn adoption(table: &Table, args: &Args) -> Result<String, String> {
+        let period = PeriodQuery {
+            period: args.period,
+            filter: args.query.filter.clone(),
+        };
+        let (json, header, rows): (Value, Vec<String>, Vec<Vec<String>>) =
+            match args.command.as_str() {
+                "growth" => {
+                    let growth = table.growth(&period).map_err(|e| e.to_string())?;
+                    let header = [
+                        "period",
+                        "activeUsers",
+                        "newUsers",
+                        "retainedUsers",
+                        "resurrectedUsers",
+                        "churnedUsers",
+                        "quickRatio",
+                    ];
+                    let rows = growth
+                        .periods
+                        .iter()
+                        .map(|p| {
+                            let counts = [
+                                p.active_users,
+                                p.new_users,
+                                p.retained_users,
+                                p.resurrected_users,
+                                p.churned_users,
+                            ];
+                            std::iter::once(p.period.clone())
+                                .chain(counts.iter().map(u64::to_string))
+                                .chain([p.quick_ratio.map_or(String::new(), |q| format!("{q:.2}"))])
+                                .collect()
+                        })
+                        .collect();
+                    let json = serde_json::to_value(&growth).map_err(|e| e.to_string())?;
+                    (json, header.map(String::from).to_vec(), rows)
+                }
+                "retention" => {
+                    let retention = table.retention(&period).map_err(|e| e.to_string())?;
+                    let widest = retention.cohorts.iter().map(|c| c.active.len()).max();
+                    let mut header = vec!["cohort".to_string(), "users".to_string()];
+                    header.extend((0..widest.unwrap_or(0)).map(|k| format!("+{k}")));
+                    let rows = retention
+                        .cohorts
+                        .iter()
+                        .map(|c| {
+                            let share =
+                                |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / c.users as f64);
+                            [c.cohort.clone(), c.users.to_string()]
+                                .into_iter()
+                                .chain(c.active.iter().map(|&n| {
+                                    if args.format == Format::Table {
+                                        share(n)
+                                    } else {
+                                        n.to_string()
+                                    }
+                                }))
+                                .collect()
+                        })
+                        .collect();
+                    let json = serde_json::to_value(&retention).map_err(|e| e.to_string())?;
+                    (json, header, rows)
+                }
+                _ => {
+                    let registry = args
+                        .registry
+                        .as_ref()
+                        .map(|path| {
+                            let bytes = std::fs::read(path)
+                                .map_err(|e| format!("reading {}: {e}", path.display()))?;
+                            Registry::from_bytes(&bytes).map_err(|e| e.to_string())
+                        })
+                        .transpose()?;
+                    let query = InactiveQuery {
+                        days: args.days.unwrap_or(0),
+                        filter: args.query.filter.clone(),
+                    };
+                    let inactive = table
+                        .inactive_users(&query, registry.as_ref())
+                        .map_err(|e| e.to_string())?;
+                    let mut header = vec!["user", "email", "username", "lastActive"];
+                    if registry.is_some() {
+                        header.extend(["serviceAccount", "siteAdmin"]);
+                    }
+                    let flag = |f: Option<bool>| f.map_or(String::new(), |b| b.to_string());
+                    let rows = inactive
+                        .users
+                        .iter()
+                        .map(|u| {
+                            let mut row = vec![
+                                u.user.clone(),
+                                u.email.clone().unwrap_or_default(),
+                                u.username.clone().unwrap_or_default(),
+                                u.last_active.clone().unwrap_or_else(|| "never".into()),
+                            ];
+                            if registry.is_some() {
+                                row.extend([flag(u.service_account), flag(u.site_admin)]);
+                            }
+                            row
+                        })
+                        .collect();
+                    let json = serde_json::to_value(&inactive).map_err(|e| e.to_string())?;
+                    (json, header.into_iter().map(String::from).collect(), rows)
+                }
+            };
+        Ok(match args.format {
+            Format::Json => json.to_string() + "\n",
+            Format::Csv => {
+                let mut out = csv::Writer::from_writer(Vec::new());
+                for row in std::iter::once(&header).chain(&rows) {
+                    out.write_record(row.iter().map(|c| guard_formula(c).into_owned()))
+                        .map_err(|e| e.to_string())?;
+                }
+                String::from_utf8(out.into_inner().map_err(|e| e.to_string())?)
+                    .map_err(|e| e.to_string())?
+            }
+            Format::Table => {
+                let cells: Vec<Vec<String>> = std::iter::once(header)
+                    .chain(rows)
+                    .map(|r| r.iter().map(|c| printable(c)).collect())
+                    .collect();
+                aligned(&cells, 1)
+            }
+        })
     }
 
     /// Writes through `write` into a temporary file beside `path`, then renames it over `path`:

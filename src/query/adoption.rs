@@ -76,7 +76,7 @@ pub struct PeriodQuery {
 }
 
 /// What the inactive-users answer asks: how many days without activity, and a filter.
-#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct InactiveQuery {
     /// A user is inactive with no active day in the `days` days ending at the range's last day.

@@ -115,6 +115,34 @@ export interface Summary {
   minutesSaved: Record<string, number>;
 }
 
+/** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */
+export interface PeriodQuery { period?: "week" | "month"; filter?: Filter; }
+
+/** Growth accounting per period (every period of the range, empty ones included). */
+export interface Growth {
+  period: "week" | "month";
+  periods: { period: string; activeUsers: number; newUsers: number; retainedUsers: number;
+    resurrectedUsers: number; churnedUsers: number; quickRatio: number | null }[];
+}
+
+/** Retention cohorts: `active[k]` of each first-active cohort are active k periods later. */
+export interface Retention {
+  period: "week" | "month";
+  cohorts: { cohort: string; users: number; active: number[] }[];
+}
+
+/** The users with no active day in the last `days` days of the range (`report.inactiveUsers`). */
+export interface InactiveQuery { days: number; filter?: Filter; }
+
+/** Never-active users first, then the longest inactive; with a joined registry, its users who
+ * never appear too, and every user's flags. */
+export interface Inactive {
+  days: number;
+  asOf: string | null;
+  users: { user: string; email?: string; username?: string; lastActive: string | null;
+    serviceAccount?: boolean; siteAdmin?: boolean }[];
+}
+
 /** Progress of a fetch: on the first chunk, then at most every 100 ms, after each window, and
  * once at the end. `bytes` may go down when a body cut short is fetched again. */
 export interface Progress {
@@ -178,6 +206,14 @@ extern "C" {
     /// A `Filter` object from JS; declared as such for TypeScript, read through serde.
     #[wasm_bindgen(typescript_type = "Filter")]
     pub type FilterArg;
+
+    /// A `PeriodQuery` object from JS.
+    #[wasm_bindgen(typescript_type = "PeriodQuery")]
+    pub type PeriodQueryArg;
+
+    /// An `InactiveQuery` object from JS.
+    #[wasm_bindgen(typescript_type = "InactiveQuery")]
+    pub type InactiveQueryArg;
 }
 
 /// A JS `Error` with the message and a `code` for programs (`invalid_input`, `invalid_query`,
@@ -301,6 +337,8 @@ pub struct Report {
     table: Table,
     /// Interior mutability keeps the queries `&self` for JS; each call borrows it alone.
     cache: std::cell::RefCell<QueryCache>,
+    /// The joined user registry: its users who never appear are inactive too.
+    registry: Option<crate::Registry>,
 }
 
 impl From<Table> for Report {
@@ -308,6 +346,7 @@ impl From<Table> for Report {
         Report {
             table,
             cache: std::cell::RefCell::new(QueryCache::new()),
+            registry: None,
         }
     }
 }
@@ -410,7 +449,34 @@ impl Report {
     #[wasm_bindgen(js_name = joinRegistry)]
     pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
         self.cache.borrow_mut().clear();
+        self.registry = Some(registry.inner.clone());
         self.table.join_registry(&registry.inner)
+    }
+
+    /// Growth accounting per week or month: active, new, retained, resurrected and churned users,
+    /// and the quick ratio.
+    #[wasm_bindgen(unchecked_return_type = "Growth")]
+    pub fn growth(&self, query: Option<PeriodQueryArg>) -> Result<JsValue, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        to_js(&self.table.growth(&query).map_err(core_error)?)
+    }
+
+    /// Retention cohorts per week or month.
+    #[wasm_bindgen(unchecked_return_type = "Retention")]
+    pub fn retention(&self, query: Option<PeriodQueryArg>) -> Result<JsValue, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        to_js(&self.table.retention(&query).map_err(core_error)?)
+    }
+
+    /// The users with no active day in the last `days` days of the range.
+    #[wasm_bindgen(js_name = inactiveUsers, unchecked_return_type = "Inactive")]
+    pub fn inactive_users(&self, query: Option<InactiveQueryArg>) -> Result<JsValue, JsValue> {
+        let query: crate::InactiveQuery = from_js(query, "query")?;
+        let inactive = self
+            .table
+            .inactive_users(&query, self.registry.as_ref())
+            .map_err(core_error)?;
+        to_js(&inactive)
     }
 
     /// Data rows.
