@@ -156,3 +156,37 @@ fn exports_without_the_needed_dates_say_which_granularity_to_fetch() {
     assert!(e.message().contains("week"), "{e}");
     assert!(serde_json::from_value::<PeriodQuery>(json!({"period": "day"})).is_err());
 }
+
+/// Groups by user carry each group's first and last active day, and sort by them.
+#[test]
+fn groups_by_user_carry_first_and_last_active_days() {
+    let csv = fixture("by_user_day_client_language.csv");
+    let table = Table::from_bytes(&csv).unwrap();
+    let (_, rows) = common::rows(&csv);
+    let query: sg_analytics::Query = serde_json::from_value(json!({"groupBy": ["user", "month"], "sort": {"by": "lastActive"}})).unwrap();
+    let summary = table.summarize(&query).unwrap().to_value();
+    let groups = summary["groups"].as_array().unwrap();
+    assert!(!groups.is_empty());
+    let mut last_seen = String::new();
+    for g in groups {
+        let (user, month) = (g["key"]["user"].as_str().unwrap(), g["key"]["month"].as_str().unwrap());
+        let days: Vec<String> = rows
+            .iter()
+            .filter(|r| r.user == user && r.active && r.date.as_deref().unwrap().starts_with(month))
+            .map(|r| r.date.clone().unwrap())
+            .collect();
+        let expect = |d: Option<&String>| d.map_or(Value::Null, |d| json!(d));
+        assert_eq!(g["key"]["firstActive"], expect(days.iter().min()), "{user} {month}");
+        assert_eq!(g["key"]["lastActive"], expect(days.iter().max()), "{user} {month}");
+        // Ascending by lastActive, groups never active last.
+        if let Some(last) = g["key"]["lastActive"].as_str() {
+            assert!(last >= last_seen.as_str(), "{last} after {last_seen}");
+            last_seen = last.to_string();
+        }
+    }
+    // No dates, no such fields.
+    let by_user = Table::from_bytes(&fixture("by_user.csv")).unwrap();
+    let query: sg_analytics::Query = serde_json::from_value(json!({"groupBy": ["user"], "limit": 1})).unwrap();
+    let g = &by_user.summarize(&query).unwrap().to_value()["groups"][0];
+    assert!(g["key"].get("firstActive").is_none(), "{g}");
+}

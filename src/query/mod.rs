@@ -204,13 +204,23 @@ impl QueryCache {
                     (&paged, (0..page.len() as u32).collect())
                 }
             };
+            // Each page group's first and last active day, when its key carries them.
+            let spans = key_fields
+                .contains(&KeyField::FirstActive)
+                .then(|| active_spans(table, &grouping.restrict(page)));
             let groups = page
                 .iter()
                 .zip(ids)
-                .map(|(&g, id)| Group {
+                .enumerate()
+                .map(|(i, (&g, id))| Group {
                     key: key_fields
                         .iter()
-                        .map(|f| f.cell(table, grouping.reps[g as usize] as usize))
+                        .map(|&f| match (f, &spans) {
+                            (KeyField::FirstActive | KeyField::LastActive, Some(spans)) => {
+                                span_cell(f, spans[i])
+                            }
+                            _ => f.cell(table, grouping.reps[g as usize] as usize),
+                        })
                         .collect(),
                     values: metrics
                         .iter()
@@ -381,6 +391,19 @@ impl QueryCache {
                     })
                 })
                 .collect(),
+            KeyField::FirstActive | KeyField::LastActive => active_spans(table, grouping)
+                .into_iter()
+                .map(|span| {
+                    let day = span.map(|(first, last)| {
+                        if field == KeyField::FirstActive {
+                            first
+                        } else {
+                            last
+                        }
+                    })?;
+                    Some((i64::from(day) - i64::from(i32::MIN)) as u64)
+                })
+                .collect(),
             KeyField::ServiceAccount | KeyField::SiteAdmin => grouping
                 .reps
                 .iter()
@@ -516,6 +539,40 @@ enum KeyField {
     Username,
     ServiceAccount,
     SiteAdmin,
+    /// The group's first and last active day (groups by user, in exports with dates).
+    FirstActive,
+    LastActive,
+}
+
+/// Each group's first and last active day over its kept rows (a row is active when its `Active
+/// Sourcegraph User` is true, or always without that column); `None` for a group never active.
+fn active_spans(table: &Table, grouping: &Grouping) -> Vec<Option<(i32, i32)>> {
+    let mut spans: Vec<Option<(i32, i32)>> = vec![None; grouping.len()];
+    let Some(dates) = table.dates() else {
+        return spans;
+    };
+    let active = match table.active.map(|i| &table.columns[i].data) {
+        Some(crate::table::Data::Bool(b)) => Some(b.as_slice()),
+        _ => None,
+    };
+    grouping.layout().for_each_row(|row, g| {
+        let d = dates[row];
+        if d == NULL_DAY || active.is_some_and(|a| a[row] != 1) {
+            return;
+        }
+        let span = spans[g].get_or_insert((d, d));
+        *span = (span.0.min(d), span.1.max(d));
+    });
+    spans
+}
+
+/// The first or last active day of a span, as a key cell.
+fn span_cell(field: KeyField, span: Option<(i32, i32)>) -> Cell {
+    match span {
+        Some((first, _)) if field == KeyField::FirstActive => Cell::Text(format_day(first)),
+        Some((_, last)) => Cell::Text(format_day(last)),
+        None => Cell::Null,
+    }
 }
 
 impl KeyField {
@@ -526,6 +583,8 @@ impl KeyField {
             KeyField::Username => "username",
             KeyField::ServiceAccount => "serviceAccount",
             KeyField::SiteAdmin => "siteAdmin",
+            KeyField::FirstActive => "firstActive",
+            KeyField::LastActive => "lastActive",
         }
     }
 
@@ -588,6 +647,9 @@ fn key_fields(table: &Table, keys: &[Key]) -> Vec<KeyField> {
             if table.user_flags.is_some() {
                 fields.extend([KeyField::ServiceAccount, KeyField::SiteAdmin]);
             }
+        }
+        if key == Key::User && table.date.is_some() {
+            fields.extend([KeyField::FirstActive, KeyField::LastActive]);
         }
     }
     fields
