@@ -41,8 +41,8 @@ pub use wasm::{
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 pub use query::{
-    Cohort, Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, MetricKind,
-    Period, PeriodQuery, Query, QueryCache, Retention, Sort, DEFAULT_MINUTES_SAVED,
+    Cohort, Compare, Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser,
+    MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, DEFAULT_MINUTES_SAVED,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};

@@ -99,6 +99,38 @@ pub struct Summary {
     pub(crate) approximate: Vec<String>,
     /// The minutes saved per feature that `hoursSaved` used.
     pub(crate) minutes_saved: Vec<(String, f64)>,
+    /// With `compare: "previous"`: the previous range and the totals over it.
+    pub(crate) previous: Option<Previous>,
+}
+
+/// The totals of the same query over the range before the query's.
+#[derive(Clone, Debug)]
+pub(crate) struct Previous {
+    pub from: String,
+    pub to: String,
+    pub totals: Vec<Cell>,
+}
+
+struct PreviousJson<'a>(&'a Summary, &'a Previous);
+
+impl Serialize for PreviousJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Range<'a> {
+            from: &'a str,
+            to: &'a str,
+        }
+        let mut out = s.serialize_struct("Previous", 2)?;
+        out.serialize_field(
+            "range",
+            &Range {
+                from: &self.1.from,
+                to: &self.1.to,
+            },
+        )?;
+        out.serialize_field("totals", &Fields(&self.0.metrics, &self.1.totals))?;
+        out.end()
+    }
 }
 
 /// Names zipped with values, serialized as one JSON object.
@@ -165,7 +197,7 @@ impl Serialize for Minutes<'_> {
 
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Summary", 10)?;
+        let mut out = s.serialize_struct("Summary", 11)?;
         out.serialize_field("input", &self.input)?;
         match &self.warnings {
             Some(warnings) => out.serialize_field("warnings", warnings)?,
@@ -178,6 +210,10 @@ impl Serialize for Summary {
         out.serialize_field("groupBy", &self.group_by)?;
         out.serialize_field("approximate", &self.approximate)?;
         out.serialize_field("minutesSaved", &Minutes(&self.minutes_saved))?;
+        match &self.previous {
+            Some(previous) => out.serialize_field("previous", &PreviousJson(self, previous))?,
+            None => out.skip_field("previous")?,
+        }
         out.end()
     }
 }

@@ -163,21 +163,34 @@ fn groups_by_user_carry_first_and_last_active_days() {
     let csv = fixture("by_user_day_client_language.csv");
     let table = Table::from_bytes(&csv).unwrap();
     let (_, rows) = common::rows(&csv);
-    let query: sg_analytics::Query = serde_json::from_value(json!({"groupBy": ["user", "month"], "sort": {"by": "lastActive"}})).unwrap();
+    let query: sg_analytics::Query =
+        serde_json::from_value(json!({"groupBy": ["user", "month"], "sort": {"by": "lastActive"}}))
+            .unwrap();
     let summary = table.summarize(&query).unwrap().to_value();
     let groups = summary["groups"].as_array().unwrap();
     assert!(!groups.is_empty());
     let mut last_seen = String::new();
     for g in groups {
-        let (user, month) = (g["key"]["user"].as_str().unwrap(), g["key"]["month"].as_str().unwrap());
+        let (user, month) = (
+            g["key"]["user"].as_str().unwrap(),
+            g["key"]["month"].as_str().unwrap(),
+        );
         let days: Vec<String> = rows
             .iter()
             .filter(|r| r.user == user && r.active && r.date.as_deref().unwrap().starts_with(month))
             .map(|r| r.date.clone().unwrap())
             .collect();
         let expect = |d: Option<&String>| d.map_or(Value::Null, |d| json!(d));
-        assert_eq!(g["key"]["firstActive"], expect(days.iter().min()), "{user} {month}");
-        assert_eq!(g["key"]["lastActive"], expect(days.iter().max()), "{user} {month}");
+        assert_eq!(
+            g["key"]["firstActive"],
+            expect(days.iter().min()),
+            "{user} {month}"
+        );
+        assert_eq!(
+            g["key"]["lastActive"],
+            expect(days.iter().max()),
+            "{user} {month}"
+        );
         // Ascending by lastActive, groups never active last.
         if let Some(last) = g["key"]["lastActive"].as_str() {
             assert!(last >= last_seen.as_str(), "{last} after {last_seen}");
@@ -186,7 +199,60 @@ fn groups_by_user_carry_first_and_last_active_days() {
     }
     // No dates, no such fields.
     let by_user = Table::from_bytes(&fixture("by_user.csv")).unwrap();
-    let query: sg_analytics::Query = serde_json::from_value(json!({"groupBy": ["user"], "limit": 1})).unwrap();
+    let query: sg_analytics::Query =
+        serde_json::from_value(json!({"groupBy": ["user"], "limit": 1})).unwrap();
     let g = &by_user.summarize(&query).unwrap().to_value()["groups"][0];
     assert!(g["key"].get("firstActive").is_none(), "{g}");
+}
+
+/// `compare: "previous"` adds the totals over the equally long range before the query's: the
+/// same as asking for that range directly (day grain: as many days; month grain: as many months).
+#[test]
+fn comparing_with_the_previous_range() {
+    let day = Table::from_bytes(&fixture("by_user_day.csv")).unwrap();
+    let ask = |table: &Table, v: Value| {
+        let q: sg_analytics::Query = serde_json::from_value(v).unwrap();
+        table.summarize(&q).unwrap().to_value()
+    };
+    let got = ask(
+        &day,
+        json!({"groupBy": ["week"], "filter": {"from": "2025-03-20", "to": "2025-03-29", "activeOnly": true}, "compare": "previous"}),
+    );
+    assert_eq!(
+        got["previous"]["range"],
+        json!({"from": "2025-03-10", "to": "2025-03-19"})
+    );
+    let direct = ask(
+        &day,
+        json!({"filter": {"from": "2025-03-10", "to": "2025-03-19", "activeOnly": true}}),
+    );
+    assert_eq!(got["previous"]["totals"], direct["totals"]);
+    assert_ne!(got["previous"]["totals"], got["totals"]);
+    assert!(ask(&day, json!({})).get("previous").is_none());
+
+    let month = Table::from_bytes(&fixture("by_user_month.csv")).unwrap();
+    let got = ask(
+        &month,
+        json!({"filter": {"from": "2025-04-01", "to": "2025-04-30"}, "compare": "previous"}),
+    );
+    assert_eq!(
+        got["previous"]["range"],
+        json!({"from": "2025-03-01", "to": "2025-03-31"})
+    );
+    let direct = ask(
+        &month,
+        json!({"filter": {"from": "2025-03-01", "to": "2025-03-31"}}),
+    );
+    assert_eq!(got["previous"]["totals"], direct["totals"]);
+
+    let by_user = Table::from_bytes(&fixture("by_user.csv")).unwrap();
+    let q: sg_analytics::Query = serde_json::from_value(json!({"compare": "previous"})).unwrap();
+    assert!(by_user
+        .summarize(&q)
+        .unwrap_err()
+        .message()
+        .contains("needs dates"));
+    assert!(
+        serde_json::from_value::<sg_analytics::Query>(json!({"compare": "last year"})).is_err()
+    );
 }

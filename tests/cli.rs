@@ -463,3 +463,53 @@ fn growth_retention_and_inactive_commands() {
     let o = run(&["growth", "by_user_day.csv", "--period", "day"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `--compare previous` adds the previous range's totals: the JSON's equal a direct summary of
+/// that range, and the table shows both columns and the change.
+#[test]
+fn compare_previous_shows_the_range_before() {
+    let got = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--from",
+        "2025-03-20",
+        "--to",
+        "2025-03-29",
+        "--compare",
+        "previous",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(got["previous"]["range"]["from"], "2025-03-10");
+    let direct = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--from",
+        "2025-03-10",
+        "--to",
+        "2025-03-19",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(got["previous"]["totals"], direct["totals"]);
+    let table = stdout(&run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--from",
+        "2025-03-20",
+        "--to",
+        "2025-03-29",
+        "--compare",
+        "previous",
+    ]));
+    assert!(
+        table.contains("previous 2025-03-10 to 2025-03-19"),
+        "{table}"
+    );
+    assert_eq!(
+        run(&["summarize", "by_user_day.csv", "--compare", "last"])
+            .status
+            .code(),
+        Some(2)
+    );
+}

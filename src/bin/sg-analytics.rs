@@ -59,6 +59,8 @@ SUMMARIZE OPTIONS:
     --format FMT          table (default, aligned for reading), csv (the grouped result, or one
                           totals row) or json (the full summary)
     --columns A,B,...     metrics shown per group in the table format
+    --compare previous    also the totals over the equally long range just before (--from/--to,
+                          else the export's dates), with the change in percent
 
 FILTER OPTIONS:
     -o, --output FILE     write to FILE instead of stdout
@@ -217,6 +219,14 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 }
                 Long("columns") => {
                     args.columns = Some(list(parser.value().map_err(e)?.string().map_err(e)?))
+                }
+                Long("compare") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    args.query.compare = Some(
+                        serde_json::from_value(Value::String(v.clone())).map_err(|_| {
+                            format!("--compare: expected \"previous\", found {v:?}")
+                        })?,
+                    );
                 }
                 Long("period") => {
                     let v = parser.value().map_err(e)?.string().map_err(e)?;
@@ -576,6 +586,14 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         out
     }
 
+    /// The change from `before` to `now` in percent ("+12%"), or "—" when it has no meaning.
+    fn change(now: &Value, before: &Value) -> String {
+        match (now.as_f64(), before.as_f64()) {
+            (Some(n), Some(b)) if b != 0.0 => format!("{:+.0}%", 100.0 * (n - b) / b),
+            _ => "—".to_string(),
+        }
+    }
+
     fn render_table(summary: &Summary, columns: Option<&[String]>) -> String {
         let json = summary.to_value();
         let input = &json["input"];
@@ -610,7 +628,8 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             .unwrap_or_default();
         out.push_str("\nTotals\n");
         let totals = summary.totals();
-        let rows: Vec<Vec<String>> = totals
+        let previous = &json["previous"];
+        let mut rows: Vec<Vec<String>> = totals
             .iter()
             .map(|(k, v)| {
                 let label = if approximate.contains(&k.as_str()) {
@@ -618,9 +637,24 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 } else {
                     k.clone()
                 };
-                vec![format!("  {}", printable(&label)), format_value(v)]
+                let mut row = vec![format!("  {}", printable(&label)), format_value(v)];
+                if previous.is_object() {
+                    let before = &previous["totals"][k];
+                    row.push(format_value(before));
+                    row.push(change(v, before));
+                }
+                row
             })
             .collect();
+        if previous.is_object() {
+            let range = &previous["range"];
+            let head = format!(
+                "previous {} to {}",
+                range["from"].as_str().unwrap_or("?"),
+                range["to"].as_str().unwrap_or("?")
+            );
+            rows.insert(0, vec![String::new(), "now".into(), head, "change".into()]);
+        }
         out.push_str(&aligned(&rows, 1));
         let groups = summary.groups();
         if let Some(first) = groups.first() {

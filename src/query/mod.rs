@@ -20,7 +20,7 @@ use std::rc::Rc;
 use crate::column::NULL_DAY;
 use crate::date::{format_day, format_month, week_start};
 use crate::error::Error;
-use crate::summary::{Cell, Group, Summary};
+use crate::summary::{Cell, Group, Previous, Summary};
 use crate::table::Table;
 
 pub use adoption::{
@@ -31,7 +31,7 @@ use aggregate::{average_range, Needs, Stats};
 pub(crate) use filter::Selection;
 use group::Grouping;
 use spec::{group_keys, minutes_saved};
-pub use spec::{Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub use spec::{Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
 pub(crate) use spec::{Key, Metric};
 
 /// Minutes saved per feature, as (column index, minutes).
@@ -234,6 +234,10 @@ impl QueryCache {
         let state = self.state.as_mut().expect("use_filter sets the state");
         let grouped = ranked.as_ref().and_then(|r| r.stats.as_ref());
         let totals = totals(table, state, &metrics, &minutes, range, grouped)?;
+        let previous = match query.compare {
+            Some(Compare::Previous) => previous_totals(table, query)?,
+            None => None,
+        };
 
         Ok(Summary {
             input: table.input(),
@@ -258,6 +262,7 @@ impl QueryCache {
                 .iter()
                 .map(|&(i, m)| (table.columns[i].name.clone(), m))
                 .collect(),
+            previous,
         })
     }
 
@@ -511,6 +516,61 @@ fn totals(
         }
     }
     Ok(metrics.iter().filter_map(|&m| known(state, m)).collect())
+}
+
+/// The totals of `query` over the equally long range that ends the day before its range starts
+/// (the filter's from/to, else the data's first and last day); for month-grain exports, the same
+/// number of whole months before. Computed apart from the cache, which keeps the view's filter.
+fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Error> {
+    let selection = table.select(&query.filter)?;
+    let (Some(from), Some(to)) = (
+        selection.from.or(table.first_date),
+        selection.to.or(table.last_date),
+    ) else {
+        return Err(Error::query(format!(
+            "compare: \"previous\" needs dates, and this {} export has none",
+            table.granularity
+        )));
+    };
+    let (prev_from, prev_to) = if table.granularity.has_days() {
+        let days = i64::from(to) - i64::from(from) + 1;
+        let prev_to = i64::from(from) - 1;
+        (prev_to - days + 1, prev_to)
+    } else {
+        let month = |d: i32| {
+            let (y, m, _) = crate::date::civil_from_days(d);
+            i64::from(y) * 12 + i64::from(m) - 1
+        };
+        let first_of = |n: i64| {
+            let (y, m) = (n.div_euclid(12), n.rem_euclid(12) + 1);
+            i64::from(crate::date::days_from_civil(y as i32, m as u32, 1))
+        };
+        let months = month(to) - month(from) + 1;
+        let start = month(from) - months;
+        (first_of(start), first_of(start + months) - 1)
+    };
+    let (Ok(prev_from), Ok(prev_to)) = (i32::try_from(prev_from), i32::try_from(prev_to)) else {
+        return Err(Error::query(
+            "compare: the previous range is out of the calendar",
+        ));
+    };
+    let mut previous = Query {
+        group_by: Vec::new(),
+        sort: None,
+        limit: None,
+        offset: 0,
+        compare: None,
+        include_warnings: false,
+        ..query.clone()
+    };
+    previous.filter.from = Some(format_day(prev_from));
+    previous.filter.to = Some(format_day(prev_to));
+    let summary = QueryCache::new().summarize(table, &previous)?;
+    Ok(Some(Previous {
+        from: format_day(prev_from),
+        to: format_day(prev_to),
+        totals: summary.totals,
+    }))
 }
 
 /// What a grouped query asks of its grouping's ranking.

@@ -59,6 +59,18 @@ pub struct Query {
     pub metrics: Option<Vec<String>>,
     /// Whether the summary carries the ingest warnings. Default: true.
     pub include_warnings: bool,
+    /// `previous`: also the totals over the equally long range just before this one (the
+    /// summary's `previous`). Default: none.
+    pub compare: Option<Compare>,
+}
+
+/// What a query's totals are compared with.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Compare {
+    /// The equally long range that ends the day before the range starts (for month-grain
+    /// exports, the same number of months before).
+    Previous,
 }
 
 impl Default for Query {
@@ -72,6 +84,7 @@ impl Default for Query {
             minutes_saved: BTreeMap::new(),
             metrics: None,
             include_warnings: true,
+            compare: None,
         }
     }
 }

@@ -52,6 +52,8 @@ export interface Query {
   metrics?: string[];
   /** Whether the summary carries the ingest warnings (default true). */
   includeWarnings?: boolean;
+  /** Also the totals over the equally long range just before (the summary's `previous`). */
+  compare?: "previous";
 }
 
 /** Something the ingest noticed: a skipped row (no column) or a bad cell. */
@@ -113,6 +115,8 @@ export interface Summary {
   /** Metrics that cannot be recomputed exactly from the export. */
   approximate: string[];
   minutesSaved: Record<string, number>;
+  /** With `compare: "previous"`: the previous range and the same totals over it. */
+  previous?: { range: { from: string; to: string }; totals: Metrics };
 }
 
 /** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */
