@@ -12,6 +12,7 @@ use crate::number::parse_num;
 use crate::schema::{display_header, header_says_rate, Granularity, KnownColumn, Role};
 use crate::summary::Warning;
 use crate::table::{Column, Data, Measure, Table};
+use crate::verbatim::Verbatim;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -178,6 +179,7 @@ impl Ingester {
         // The report lives on, so its vectors give back their spare capacity.
         for column in &mut table.columns {
             type_unknown_column(column);
+            column.verbatim.finish();
             match &mut column.data {
                 Data::Text(t) => t.finish(),
                 Data::Num(n) => n.shrink(),
@@ -306,26 +308,34 @@ impl Ingester {
             );
             return Ok(());
         }
+        let row = table.rows;
         for (col, column) in table.columns.iter_mut().enumerate() {
             let raw = field(col);
+            let verbatim = &mut column.verbatim;
             let problem = match &mut column.data {
                 Data::Text(t) => {
                     t.push(raw);
+                    verbatim.note_text(row, raw);
                     None
                 }
-                Data::Num(n) => (!n.push_cell(raw)).then_some("a number"),
+                Data::Num(n) => {
+                    let ok = n.push_cell(raw);
+                    verbatim.note_num(row, raw, n);
+                    (!ok).then_some("a number")
+                }
                 Data::Date(d) => {
                     // Exports are sorted by user then date: the same date repeats on many rows.
                     let (last_col, bytes, day) = &self.last_date;
                     if *last_col == col && bytes == raw {
                         d.push(*day);
+                        verbatim.note_date(row, raw, true);
                         None
                     } else {
                         let text = String::from_utf8_lossy(raw);
                         let parsed = parse_date(&text);
                         let day = parsed.map_or(NULL_DAY, |p| p.day);
                         d.push(day);
-                        column.month_only &= parsed.is_none_or(|p| p.month_only);
+                        verbatim.note_date(row, raw, parsed.is_some());
                         if parsed.is_some() {
                             let (last_col, bytes, last_day) = &mut self.last_date;
                             (*last_col, *last_day) = (col, day);
@@ -339,6 +349,7 @@ impl Ingester {
                 Data::Bool(b) => {
                     let value = parse_bool(raw);
                     b.push(value.unwrap_or(NULL_BOOL));
+                    verbatim.note_bool(row, raw, value.unwrap_or(NULL_BOOL));
                     value.is_none().then_some("true or false")
                 }
             };
@@ -457,7 +468,7 @@ fn new_table(
             known,
             data,
             measure: None,
-            month_only: true,
+            verbatim: Verbatim::new(),
         });
     }
     if columns.iter().all(|c| c.known.is_none()) {
@@ -537,6 +548,16 @@ fn type_unknown_column(column: &mut Column) {
     text.codes
         .for_each(|_, code| numbers.push(parsed[code as usize]));
     numbers.shrink();
+    // The cells' text: kept where it had spaces around it, else the dictionary's value.
+    let mut kept = column.verbatim.cursor();
+    let mut codes = Vec::with_capacity(numbers.len());
+    text.codes.for_each(|_, code| codes.push(code));
+    let cells = codes
+        .iter()
+        .enumerate()
+        .map(|(row, &code)| kept.text(row).unwrap_or(&text.values[code as usize]));
+    let verbatim = Verbatim::for_numbers(&numbers, cells);
+    column.verbatim = verbatim;
     column.data = Data::Num(numbers);
 }
 

@@ -29,6 +29,7 @@ mod registry;
 mod schema;
 mod summary;
 mod table;
+mod verbatim;
 mod write;
 
 #[cfg(target_arch = "wasm32")]

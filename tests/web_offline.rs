@@ -592,3 +592,17 @@ fn summarize_many_answers_a_view_and_errors_carry_a_code() {
         .unwrap();
     assert_eq!(code(&checked(e)), "invalid_input");
 }
+
+/// `filteredCsv` gives back the rows as they were read: padding, leading zeros, timestamps, bad
+/// cells and spaces included; only a formula gets its guard.
+#[wasm_bindgen_test]
+fn filtered_rows_are_the_rows_read() {
+    let input = "Instance user ID,Active Sourcegraph User,Timestamp Date,Combined CAR,Zip,Team\r\n\
+                 1,TRUE,2025-01-02T00:00:00Z,0.2290,08123, core \r\n\
+                 2,no,2025-01-03T00:00:00Z,0.0000,00042,\"a, b\"\r\n\
+                 3,maybe,soon,n/a,12000,=1+1\r\n";
+    let report = Report::from_csv(input.into()).unwrap();
+    let all = report.filtered_csv(None).unwrap();
+    let expected = input.replace("\r\n", "\n").replace(",=1+1", ",'=1+1");
+    assert_eq!(all, expected);
+}
