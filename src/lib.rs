@@ -22,6 +22,7 @@ mod column;
 mod date;
 mod error;
 pub mod fetch_plan;
+pub mod fetch_policy;
 mod ingest;
 mod number;
 mod query;

@@ -606,3 +606,25 @@ fn filtered_rows_are_the_rows_read() {
     let expected = input.replace("\r\n", "\n").replace(",=1+1", ",'=1+1");
     assert_eq!(all, expected);
 }
+
+/// A server that ignores the dates of a month window would multiply rows: such a window is
+/// retried, then refused with `bad_window`, never joined into the report.
+#[wasm_bindgen_test]
+async fn a_month_window_with_rows_outside_its_dates_is_refused() {
+    let stub = Stub::install(vec![csv(CSV)]);
+    let e = report_err(&[
+        ("startDate", "2025-01-01".into()),
+        ("endDate", "2025-02-28".into()),
+        ("monthWindows", true.into()),
+        ("maxRetries", 1.into()),
+    ])
+    .await;
+    assert_eq!(code(&e), "bad_window", "{}", message(&e));
+    assert!(
+        message(&e).contains("2025-02-01 to 2025-02-28"),
+        "{}",
+        message(&e)
+    );
+    // January kept to its dates; February was fetched, retried once, then refused.
+    assert_eq!(stub.count(), 3);
+}

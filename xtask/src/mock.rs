@@ -34,6 +34,9 @@ pub enum Fault {
     Slow,
     /// Status 200 with an HTML login page, as an SSO gateway answers.
     Html,
+    /// 302 to the same URL: a client that follows it sends the token a second time (and, with
+    /// `times=1`, gets the export), which the hit counter shows.
+    Redirect,
 }
 
 /// Options parsed from the `/_mock/<opts>` path segment.
@@ -88,6 +91,7 @@ impl Opts {
                         "cut" => Fault::Cut,
                         "slow" => Fault::Slow,
                         "html" => Fault::Html,
+                        "redirect" => Fault::Redirect,
                         "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
                             Fault::Status(num(k, v)?)
                         }
@@ -155,14 +159,19 @@ fn admit(
     headers: &HeaderMap,
 ) -> Result<(Opts, Option<Fault>), Response> {
     let opts = parse_opts(state, uri)?;
-    let fault = gate(state, &opts, headers)?;
+    let fault = gate(state, &opts, headers, uri)?;
     Ok((opts, fault))
 }
 
 /// Counts the request and answers it with the fault if one applies (faults come before the
 /// token check, as from a gateway in front of the API), else checks the token. `Ok` carries the
 /// fault that still applies to the body (`cut`, `slow`), if any.
-fn gate(state: &AppState, opts: &Opts, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+fn gate(
+    state: &AppState,
+    opts: &Opts,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Option<Fault>, Response> {
     let hits = state.counters.hit(&opts.key);
     let fault = opts.fault.filter(|_| opts.times.is_none_or(|t| hits <= t));
     match fault {
@@ -174,6 +183,10 @@ fn gate(state: &AppState, opts: &Opts, headers: &HeaderMap) -> Result<Option<Fau
                 LOGIN_PAGE,
             )
                 .into_response())
+        }
+        Some(Fault::Redirect) => {
+            let target = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+            return Err((StatusCode::FOUND, [(header::LOCATION, target)]).into_response());
         }
         _ => {}
     }
