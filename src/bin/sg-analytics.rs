@@ -1,4 +1,4 @@
-//! The `sg-analytics` command line: summarize or filter a downloaded Analytics export offline.
+//! The `sg-analytics` command line: summarize or filter an Analytics export, downloaded or fetched.
 //!
 //! A thin adapter over the library: it reads the file (or stdin) in chunks into an `Ingester`, so
 //! memory is the compact table (tens of bytes a row), never the whole file.
@@ -12,6 +12,10 @@ fn main() {
 }
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "sg-analytics/fetch.rs"]
+mod fetch;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::fs::File;
     use std::io::{self, BufWriter, Read, Write};
@@ -21,12 +25,16 @@ mod cli {
     use serde_json::Value;
     use sg_analytics::{Filter, Ingester, Query, Sort, Summary, Table};
 
+    use crate::fetch::{with_output, FetchArgs, TOKEN_VARIABLE};
+
     const USAGE: &str = "\
-sg-analytics: summarize Sourcegraph Analytics usage exports (CSV) offline
+sg-analytics: summarize Sourcegraph Analytics usage exports (CSV)
 
 USAGE:
     sg-analytics summarize [FILE|-] [OPTIONS]    print totals and grouped metrics
     sg-analytics filter [FILE|-] [OPTIONS]       write the rows that pass the filters as CSV
+    sg-analytics fetch --instance HOST [OPTIONS] download the export from the Analytics API
+    sg-analytics summarize|filter --instance HOST [OPTIONS]   fetch, then answer
 
 FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
 stdin. The file is read in chunks into a columnar table (about 43 bytes a row at the finest
@@ -52,8 +60,27 @@ SUMMARIZE OPTIONS:
                           totals row) or json (the full summary)
     --columns A,B,...     metrics shown per group in the table format
 
-FILTER OPTIONS:
-    -o, --output FILE     write to FILE instead of stdout
+FILTER AND FETCH OPTIONS:
+    -o, --output FILE     write to FILE instead of stdout (fetch: only once the whole export
+                          arrived, through a temporary file beside FILE, so a failed fetch leaves
+                          FILE as it was)
+
+FETCH OPTIONS (fetch, and summarize or filter instead of a FILE):
+    --instance HOST       your Sourcegraph instance (https://host/... is reduced to the host)
+    --granularity G       by_user, by_user_month, by_user_day or by_user_day_client_language
+                          (the default, the finest)
+    --from D, --to D      the range to fetch, YYYY-MM-DD, inclusive (also the filter's range)
+    --base-url URL        the API (default https://analytics.sourcegraph.com); https:// only,
+                          http:// only for localhost and 127.0.0.1
+    --month-windows       one request per calendar month of --from..--to (each window checked,
+                          a failed one retried alone)
+    --max-retries N       retries per request of 429, 5xx and cut bodies (default 3, at most 10),
+                          waiting what Retry-After asks (at most 60 s) or backing off
+    --token-file FILE     read the token from FILE (- for stdin); else from the environment
+                          variable SG_ANALYTICS_TOKEN. Never give the token as an argument: every
+                          process on the machine can read another's arguments.
+The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
+is an error, never a partial export. The export is buffered in a temporary file, not in memory.
 
 Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).
 ";
@@ -85,6 +112,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         query: Query,
         format: Format,
         columns: Option<Vec<String>>,
+        fetch: FetchArgs,
     }
 
     pub fn main() -> i32 {
@@ -106,6 +134,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             query: Query::default(),
             format: Format::Table,
             columns: None,
+            fetch: FetchArgs::default(),
         };
         let list = |v: String| -> Vec<String> {
             v.split(',')
@@ -191,18 +220,41 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Short('o') | Long("output") => {
                     args.output = Some(parser.value().map_err(e)?.into())
                 }
+                Long("instance") => {
+                    args.fetch.instance = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("granularity") => {
+                    args.fetch.granularity = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("base-url") => {
+                    args.fetch.base_url = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("month-windows") => args.fetch.month_windows = true,
+                Long("max-retries") => {
+                    args.fetch.max_retries = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("token-file") => {
+                    args.fetch.token_file = Some(parser.value().map_err(e)?.into())
+                }
+                // Refused without reading its value, so the token is not echoed anywhere.
+                Long("token") => {
+                    return Err(format!(
+                        "--token is not accepted: a command's arguments are visible to every \
+                         process on the machine. Set {TOKEN_VARIABLE} or use --token-file FILE"
+                    ))
+                }
                 Value(v) if args.command.is_empty() => args.command = v.string().map_err(e)?,
                 Value(v) if args.input.is_none() => args.input = Some(v.into()),
                 other => return Err(other.unexpected().to_string()),
             }
         }
         match args.command.as_str() {
-            "summarize" | "filter" => Ok(Some(args)),
+            "summarize" | "filter" | "fetch" => Ok(Some(args)),
             "" => Err(format!(
-                "expected a command: summarize or filter\n\n{USAGE}"
+                "expected a command: summarize, filter or fetch\n\n{USAGE}"
             )),
             other => Err(format!(
-                "unknown command {other:?}: expected summarize or filter (see --help)"
+                "unknown command {other:?}: expected summarize, filter or fetch (see --help)"
             )),
         }
     }
@@ -214,7 +266,24 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         if args.command == "summarize" && args.output.is_some() {
             return Err("--output is for the filter command; redirect summarize's output".into());
         }
-        let table = read_table(args.input.as_ref())?;
+        if args.command == "fetch" {
+            return fetch(&args);
+        }
+        let table = if args.fetch.given() {
+            if let Some(input) = &args.input {
+                return Err(format!(
+                    "give either a FILE ({}) or --instance, not both",
+                    input.display()
+                ));
+            }
+            let filter = &args.query.filter;
+            let fetch = args
+                .fetch
+                .check(filter.from.as_deref(), filter.to.as_deref())?;
+            fetch.run(None).map_err(|e| e.message)?
+        } else {
+            read_table(args.input.as_ref())?
+        };
         let stdout = io::stdout();
         match args.command.as_str() {
             "filter" => {
@@ -257,6 +326,36 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Ok(())
             }
         }
+    }
+
+    /// `sg-analytics fetch`: the export as received, to stdout or `-o FILE`.
+    fn fetch(args: &Args) -> Result<(), String> {
+        if let Some(input) = &args.input {
+            return Err(format!(
+                "fetch takes no FILE ({}): it downloads the export; -o FILE writes it",
+                input.display()
+            ));
+        }
+        if !args.fetch.given() {
+            return Err("fetch needs --instance HOST (see --help)".into());
+        }
+        let filter = &args.query.filter;
+        let fetch = args
+            .fetch
+            .check(filter.from.as_deref(), filter.to.as_deref())?;
+        let table = with_output(args.output.as_deref(), |raw| {
+            fetch.run(raw).map_err(|e| e.message)
+        })?;
+        eprintln!(
+            "sg-analytics: fetched {} rows ({}){}",
+            table.rows(),
+            table.granularity().as_str(),
+            args.output
+                .as_ref()
+                .map_or(String::new(), |p| format!(" into {}", p.display()))
+        );
+        report_warnings(&table);
+        Ok(())
     }
 
     fn read_table(path: Option<&PathBuf>) -> Result<Table, String> {
