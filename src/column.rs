@@ -441,8 +441,19 @@ impl NumColumn {
         if matches!(self.data, Ints::F64(_)) {
             return;
         }
+        // Through the decimal text: correctly rounded even past 2^53, where `x as f64 / 10^scale`
+        // rounds twice, so each value stays the float nearest its cell (and is written back as
+        // the cell when that had at most 15 digits).
+        let mut text = String::new();
         let floats = (0..self.len())
-            .map(|i| self.get(i).unwrap_or(f64::NAN))
+            .map(|i| match self.get_scaled(i) {
+                Some(x) => {
+                    text.clear();
+                    format_scaled(x, self.scale, &mut text);
+                    text.parse().unwrap_or(f64::NAN)
+                }
+                None => f64::NAN,
+            })
             .collect();
         self.data = Ints::F64(floats);
     }

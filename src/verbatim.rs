@@ -79,6 +79,12 @@ impl Verbatim {
         if raw.is_empty() {
             return;
         }
+        // Past 15 digits a number is exact only while the column holds integers, and a later cell
+        // (an exponent, a huge value) may turn it into floats: keep such rare cells as written.
+        if raw.len() > 15 {
+            self.keep(row, raw);
+            return;
+        }
         if let Some((places, last_zero)) = plain_decimal(raw) {
             if self.plain_fits(places, last_zero) {
                 return;
@@ -372,6 +378,18 @@ mod tests {
     #[test]
     fn a_padding_shown_late_does_not_change_earlier_cells() {
         let cells = ["0.25", "0.5000", "0.125", "2"];
+        assert_eq!(round_trip(&cells).0, cells.map(String::from).to_vec());
+    }
+
+    #[test]
+    fn long_numbers_survive_a_column_turning_into_floats() {
+        let cells = [
+            "12345678901234567",
+            "0.123456789012345678",
+            "7",
+            "1e3",
+            "2.5",
+        ];
         assert_eq!(round_trip(&cells).0, cells.map(String::from).to_vec());
     }
 

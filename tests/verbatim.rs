@@ -111,6 +111,8 @@ fn cell() -> impl Strategy<Value = String> {
         // Numbers with leading and trailing zeros, signs, exponents, padding.
         "[+-]?0{0,3}[0-9]{1,6}(\\.[0-9]{0,5}0{0,3})?",
         "[0-9]{1,3}[eE][+-]?[0-9]{1,2}",
+        // Beyond what a float holds exactly (a column may turn into floats at an exponent).
+        "[1-9][0-9]{13,19}(\\.[0-9]{1,4})?",
         "\\.[0-9]{1,3}",
         // Dates, months, timestamps, impossible dates.
         "20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])",
