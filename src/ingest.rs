@@ -319,8 +319,8 @@ impl Ingester {
                     None
                 }
                 Data::Num(n) => {
-                    let ok = n.push_cell(raw);
-                    verbatim.note_num(row, raw, n);
+                    let (ok, plain) = n.push_cell(raw);
+                    verbatim.note_num(row, raw, plain, n);
                     (!ok).then_some("a number")
                 }
                 Data::Date(d) => {
@@ -328,7 +328,7 @@ impl Ingester {
                     let (last_col, bytes, day) = &self.last_date;
                     if *last_col == col && bytes == raw {
                         d.push(*day);
-                        verbatim.note_date(row, raw, true);
+                        verbatim.note_same_date(row, raw);
                         None
                     } else {
                         let text = String::from_utf8_lossy(raw);

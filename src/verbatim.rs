@@ -26,6 +26,8 @@ pub(crate) struct Verbatim {
     fewest_decimals: u8,
     /// Dates: how they are written (`None` until a cell shows it).
     date_form: Option<DateForm>,
+    /// Whether the last valid date cell was in that form (a repeat of it needs no look).
+    last_date_plain: bool,
     /// Booleans: how the column spells false and true.
     spellings: [Option<Box<[u8]>>; 2],
     /// Exceptions cannot be indexed by a `u32` row any more (over 4 billion rows or bytes):
@@ -73,12 +75,28 @@ impl Verbatim {
         }
     }
 
-    /// A number cell, after `column` took it (`row` is its last row).
-    #[inline]
-    pub(crate) fn note_num(&mut self, row: usize, raw: &[u8], column: &NumColumn) {
-        if raw.is_empty() {
-            return;
+    /// A number cell, after `column` took it (`row` is its last row); `plain`: its shape, when
+    /// the column's parser already found it a short plain decimal (the common case, decided
+    /// without another look at the text).
+    #[inline(always)]
+    pub(crate) fn note_num(
+        &mut self,
+        row: usize,
+        raw: &[u8],
+        plain: Option<(u8, bool)>,
+        column: &NumColumn,
+    ) {
+        match plain {
+            Some((places, last_zero)) if self.plain_fits(places, last_zero) => {}
+            Some(_) => self.keep(row, raw),
+            None if raw.is_empty() => {}
+            None => self.note_other_num(row, raw, column),
         }
+    }
+
+    /// A number cell of any other form.
+    #[inline(never)]
+    fn note_other_num(&mut self, row: usize, raw: &[u8], column: &NumColumn) {
         // Past 15 digits a number is exact only while the column holds integers, and a later cell
         // (an exponent, a huge value) may turn it into floats: keep such rare cells as written.
         if raw.len() > 15 {
@@ -86,10 +104,9 @@ impl Verbatim {
             return;
         }
         if let Some((places, last_zero)) = plain_decimal(raw) {
-            if self.plain_fits(places, last_zero) {
-                return;
+            if !self.plain_fits(places, last_zero) {
+                self.keep(row, raw);
             }
-            self.keep(row, raw);
             return;
         }
         // Rare forms (a sign, an exponent, spaces, a bad cell): compare with the rendering.
@@ -112,6 +129,7 @@ impl Verbatim {
 
     /// Whether a plain decimal with `places` decimal places (its last one zero or not) is what the
     /// column's format writes; learns the format from the first cells that show it.
+    #[inline(always)]
     fn plain_fits(&mut self, places: u8, last_zero: bool) -> bool {
         match self.decimals {
             Some(d) if places == 0 => d == 0,
@@ -143,17 +161,34 @@ impl Verbatim {
         if raw.is_empty() {
             return;
         }
-        let form = match date_shape(raw) {
-            Some(true) if valid => Some(DateForm::Month),
-            Some(false) if valid => Some(DateForm::Day(raw[10..].into())),
-            _ => None,
-        };
-        if let Some(form) = form {
-            if *self.date_form.get_or_insert_with(|| form.clone()) == form {
-                return;
+        let shape = if valid { date_shape(raw) } else { None };
+        let plain = match (&self.date_form, shape) {
+            (Some(DateForm::Month), Some(true)) => true,
+            (Some(DateForm::Day(suffix)), Some(false)) => **suffix == raw[10..],
+            (None, Some(month)) => {
+                self.date_form = Some(if month {
+                    DateForm::Month
+                } else {
+                    DateForm::Day(raw[10..].into())
+                });
+                true
             }
+            _ => false,
+        };
+        if valid {
+            self.last_date_plain = plain;
         }
-        self.keep(row, raw);
+        if !plain {
+            self.keep(row, raw);
+        }
+    }
+
+    /// A date cell with the same text as the last valid one of its column.
+    #[inline(always)]
+    pub(crate) fn note_same_date(&mut self, row: usize, raw: &[u8]) {
+        if !self.last_date_plain {
+            self.keep(row, raw);
+        }
     }
 
     /// A boolean cell, with the value the column took (`0`, `1`, or empty).
@@ -183,7 +218,7 @@ impl Verbatim {
     ) -> Verbatim {
         let mut v = Verbatim::new();
         for (row, cell) in cells.enumerate() {
-            v.note_num(row, cell.as_bytes(), column);
+            v.note_num(row, cell.as_bytes(), None, column);
         }
         v.finish();
         v
@@ -306,38 +341,42 @@ impl<'a> Cursor<'a> {
 
 /// `(decimal places, whether the last one is 0)` of an unsigned decimal in its plain form:
 /// digits without a needless leading zero, then optionally a dot and at least one digit
-/// (`0`, `12`, `0.25`, `3.50`; not `08`, `.5`, `5.`, `+1`).
-#[inline]
+/// (`0`, `12`, `0.25`, `3.50`; not `08`, `.5`, `5.`, `+1`). One pass: it runs on every number
+/// cell.
+#[inline(always)]
 fn plain_decimal(raw: &[u8]) -> Option<(u8, bool)> {
-    let (int, fraction) = match raw.iter().position(|&b| b == b'.') {
-        Some(dot) => (&raw[..dot], Some(&raw[dot + 1..])),
-        None => (raw, None),
-    };
-    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
-    if !digits(int) || (int.len() > 1 && int[0] == b'0') {
+    let (&first, &last) = (raw.first()?, raw.last()?);
+    if first == b'.' || (first == b'0' && raw.get(1).is_some_and(|&b| b != b'.')) {
         return None;
     }
-    match fraction {
-        None => Some((0, false)),
-        Some(f) if digits(f) && f.len() < usize::from(u8::MAX) => {
-            Some((f.len() as u8, f.last() == Some(&b'0')))
+    let mut dot = usize::MAX;
+    for (i, &b) in raw.iter().enumerate() {
+        if b.wrapping_sub(b'0') < 10 {
+            continue;
         }
-        Some(_) => None,
+        if b != b'.' || dot != usize::MAX {
+            return None;
+        }
+        dot = i;
+    }
+    match dot {
+        usize::MAX => Some((0, false)),
+        i if i + 1 < raw.len() => Some((u8::try_from(raw.len() - i - 1).ok()?, last == b'0')),
+        _ => None,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::number::parse_num;
 
     /// The text each cell is written back as, after a column of `cells` was read.
     fn round_trip(cells: &[&str]) -> (Vec<String>, usize) {
         let mut column = NumColumn::new();
         let mut v = Verbatim::new();
         for (row, cell) in cells.iter().enumerate() {
-            column.push(parse_num(cell));
-            v.note_num(row, cell.as_bytes(), &column);
+            let (_, plain) = column.push_cell(cell.as_bytes());
+            v.note_num(row, cell.as_bytes(), plain, &column);
         }
         let mut cursor = v.cursor();
         let out = (0..cells.len())

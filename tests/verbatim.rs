@@ -204,15 +204,19 @@ fn keeping_the_text_fits_the_memory_budget() {
 }
 
 /// `SG_MEASURE_CSV=export.csv cargo test --release --test verbatim -- --ignored --nocapture`
-/// prints the memory a report of that file holds.
+/// prints the memory a report of that file holds (and how long the ingest took, for comparing
+/// builds by eye; nothing is asserted on it).
 #[test]
 #[ignore]
 fn measure_memory() {
     let path = std::env::var("SG_MEASURE_CSV").expect("SG_MEASURE_CSV");
     let bytes = std::fs::read(path).unwrap();
+    let started = std::time::Instant::now();
     let table = Table::from_bytes(&bytes).unwrap();
+    let seconds = started.elapsed().as_secs_f64();
     println!(
-        "{} rows, {} bytes of CSV; report holds {} bytes ({:.1} bytes/row, {:.3}x the CSV)",
+        "{} rows, {} bytes of CSV, ingested in {seconds:.3} s; report holds {} bytes \
+         ({:.1} bytes/row, {:.3}x the CSV)",
         table.rows(),
         bytes.len(),
         table.heap_bytes(),
