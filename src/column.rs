@@ -232,6 +232,10 @@ pub(crate) const NULL_DAY: i32 = i32::MIN;
 /// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
 pub(crate) const NULL_BOOL: u8 = 2;
 
+/// A number cell written in plain form: its decimal places as written, and whether the last one
+/// is a zero (`0.2500` → `(4, true)`).
+pub(crate) type PlainShape = (u8, bool);
+
 /// Numbers as integers scaled by `10^scale`, in the narrowest width that holds them; each width's
 /// largest value (or `i64::MIN`, or NaN) marks an empty cell.
 #[derive(Clone, Debug)]
@@ -303,7 +307,7 @@ impl NumColumn {
     /// short plain decimal (`12`, `0.2500`, not `012` or `.5`), also its decimal places as written
     /// and whether the last is a zero, from the same scan (see `Verbatim::note_num`).
     #[inline]
-    pub(crate) fn push_cell(&mut self, raw: &[u8]) -> (bool, Option<(u8, bool)>) {
+    pub(crate) fn push_cell(&mut self, raw: &[u8]) -> (bool, Option<PlainShape>) {
         if let Some((mantissa, scale, plain)) = short_decimal(raw) {
             if scale <= self.scale && !matches!(self.data, Ints::F64(_)) {
                 // At most 9 digits and 9 decimal places apart: no overflow.
@@ -679,7 +683,7 @@ impl NumColumn {
 /// leading zero, digits on both sides of a dot), its decimal places as written and whether the
 /// last is a zero.
 #[inline(always)]
-fn short_decimal(raw: &[u8]) -> Option<(i64, u8, Option<(u8, bool)>)> {
+fn short_decimal(raw: &[u8]) -> Option<(i64, u8, Option<PlainShape>)> {
     if raw.is_empty() || raw.len() > 9 {
         return None;
     }

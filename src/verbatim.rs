@@ -8,7 +8,7 @@
 //! one string per column. On the sample exports no cell needs that, so the cost is a few bytes per
 //! column; the worst case (every cell an exception) is 8 bytes a cell plus its text.
 
-use crate::column::NumColumn;
+use crate::column::{NumColumn, PlainShape};
 use crate::date::{format_day, format_month};
 
 /// One column's format and exceptions.
@@ -83,7 +83,7 @@ impl Verbatim {
         &mut self,
         row: usize,
         raw: &[u8],
-        plain: Option<(u8, bool)>,
+        plain: Option<PlainShape>,
         column: &NumColumn,
     ) {
         match plain {
@@ -344,7 +344,7 @@ impl<'a> Cursor<'a> {
 /// (`0`, `12`, `0.25`, `3.50`; not `08`, `.5`, `5.`, `+1`). One pass: it runs on every number
 /// cell.
 #[inline(always)]
-fn plain_decimal(raw: &[u8]) -> Option<(u8, bool)> {
+fn plain_decimal(raw: &[u8]) -> Option<PlainShape> {
     let (&first, &last) = (raw.first()?, raw.last()?);
     if first == b'.' || (first == b'0' && raw.get(1).is_some_and(|&b| b != b'.')) {
         return None;
