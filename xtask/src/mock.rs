@@ -46,7 +46,7 @@ pub struct Opts {
     pub key: String,
     /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
     pub dataset: Dataset,
-    /// `fault=429|500|503|cut|slow|html|401|403|404|502`.
+    /// `fault=429|500|503|cut|slow|html|redirect|401|403|404|502`.
     pub fault: Option<Fault>,
     /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
     pub times: Option<u32>,
@@ -497,6 +497,10 @@ mod tests {
         assert_eq!(
             Opts::parse("fault=cut", &d).unwrap().fault,
             Some(Fault::Cut)
+        );
+        assert_eq!(
+            Opts::parse("fault=redirect", &d).unwrap().fault,
+            Some(Fault::Redirect)
         );
         for bad in [
             "users",
