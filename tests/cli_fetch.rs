@@ -369,3 +369,21 @@ fn summarize_fetches_and_answers_in_one_step() {
     let o = run(&["summarize", path.to_str().unwrap(), "--instance", INSTANCE]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn filter_fetches_and_writes_the_rows_as_served() {
+    let b = base("", "filter");
+    let o = run(&[
+        "filter",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "--granularity",
+        "by_user_day",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Every row kept, every cell as the API wrote it (padded rates included).
+    assert_eq!(stdout(&o), direct(&b, "&granularity=by_user_day"));
+    assert!(stdout(&o).contains(".0000,"));
+}
