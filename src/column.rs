@@ -421,6 +421,10 @@ pub(crate) const NULL_DAY: i32 = i32::MIN;
 /// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
 pub(crate) const NULL_BOOL: u8 = 2;
 
+/// A number cell written in plain form: its decimal places as written, and whether the last one
+/// is a zero (`0.2500` → `(4, true)`).
+pub(crate) type PlainShape = (u8, bool);
+
 /// Numbers as integers scaled by `10^scale`, in the narrowest width that holds them; each width's
 /// largest value (or `i64::MIN`, or NaN) marks an empty cell.
 #[derive(Clone, Debug)]
@@ -498,10 +502,12 @@ impl NumColumn {
         }
     }
 
-    /// Parses and appends a cell; false when it is not a number (then it counts as empty).
+    /// Parses and appends a cell; false when it is not a number (then it counts as empty). For a
+    /// short plain decimal (`12`, `0.2500`, not `012` or `.5`), also its decimal places as written
+    /// and whether the last is a zero, from the same scan (see `Verbatim::note_num`).
     #[inline]
-    pub(crate) fn push_cell(&mut self, raw: &[u8]) -> bool {
-        if let Some((mantissa, scale)) = short_decimal(raw) {
+    pub(crate) fn push_cell(&mut self, raw: &[u8]) -> (bool, Option<PlainShape>) {
+        if let Some((mantissa, scale, plain)) = short_decimal(raw) {
             if scale <= self.scale && !matches!(self.data, Ints::F64(_)) {
                 // At most 9 digits and 9 decimal places apart: no overflow.
                 let x = mantissa * pow10(self.scale - scale);
@@ -510,16 +516,16 @@ impl NumColumn {
                     Ints::U16(v) if x < i64::from(u16::MAX) => v.push(x as u16),
                     _ => self.push_scaled(x),
                 }
-                return true;
+                return (true, plain);
             }
         }
         if raw.is_empty() {
             self.push_null();
-            return true;
+            return (true, None);
         }
         let value = parse_num_bytes(raw);
         self.push(value);
-        value.is_some() || raw.trim_ascii().is_empty()
+        (value.is_some() || raw.trim_ascii().is_empty(), None)
     }
 
     pub(crate) fn push(&mut self, value: Option<Num>) {
@@ -640,8 +646,19 @@ impl NumColumn {
         if matches!(self.data, Ints::F64(_)) {
             return;
         }
+        // Through the decimal text: correctly rounded even past 2^53, where `x as f64 / 10^scale`
+        // rounds twice, so each value stays the float nearest its cell (and is written back as
+        // the cell when that had at most 15 digits).
+        let mut text = String::new();
         let floats = (0..self.len())
-            .map(|i| self.get(i).unwrap_or(f64::NAN))
+            .map(|i| match self.get_scaled(i) {
+                Some(x) => {
+                    text.clear();
+                    format_scaled(x, self.scale, &mut text);
+                    text.parse().unwrap_or(f64::NAN)
+                }
+                None => f64::NAN,
+            })
             .collect();
         self.data = Ints::F64(floats);
     }
@@ -843,9 +860,11 @@ impl NumColumn {
 }
 
 /// The most common cells: an unsigned decimal of at most 9 characters ("3", "0.1964"), as a
-/// mantissa and a scale without trailing zeros.
+/// mantissa and a scale without trailing zeros; and when the cell is in plain form (no needless
+/// leading zero, digits on both sides of a dot), its decimal places as written and whether the
+/// last is a zero.
 #[inline(always)]
-fn short_decimal(raw: &[u8]) -> Option<(i64, u8)> {
+fn short_decimal(raw: &[u8]) -> Option<(i64, u8, Option<PlainShape>)> {
     if raw.is_empty() || raw.len() > 9 {
         return None;
     }
@@ -863,11 +882,15 @@ fn short_decimal(raw: &[u8]) -> Option<(i64, u8)> {
     if raw.len() == usize::from(dot) {
         return None;
     }
+    let plain = !(raw[0] == b'.'
+        || (raw[0] == b'0' && raw.len() > 1 && raw[1] != b'.')
+        || (dot && scale == 0));
+    let shape = plain.then(|| (scale, dot && raw[raw.len() - 1] == b'0'));
     while scale > 0 && mantissa % 10 == 0 {
         mantissa /= 10;
         scale -= 1;
     }
-    Some((mantissa, scale))
+    Some((mantissa, scale, shape))
 }
 
 /// Writes `x / 10^scale` as the shortest exact decimal ("0.25", "3", "-1.5").

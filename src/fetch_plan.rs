@@ -3,9 +3,9 @@
 //! month windows, retry timing, and the messages for each way a fetch can fail. The wasm adapter
 //! only carries these out, so they are tested natively.
 
-use crate::date::{format_day, month_end, month_start, parse_date, parse_day};
+use crate::date::{format_day, month_end, parse_day};
 use crate::error::{Error, ErrorKind};
-use crate::schema::{Granularity, KnownColumn};
+use crate::schema::Granularity;
 
 /// The public Analytics API.
 pub const DEFAULT_BASE_URL: &str = "https://analytics.sourcegraph.com";
@@ -528,78 +528,6 @@ fn count_fields(line: &[u8]) -> (usize, bool) {
     (fields, quoted)
 }
 
-/// Checks a month window's whole body (DESIGN: "A month-windowed fetch checks each window"): an
-/// empty body (not even a header row) is a failure, and so is a row dated outside the window,
-/// which means the server, or a proxy on the way, ignored `startDate`/`endDate` (every window
-/// would then hold every row, and each sum would be multiplied by the number of windows).
-/// Returns the problem's message, naming the line. Rows of a month-grain export (dated the 1st)
-/// are within the window when their month overlaps it.
-pub fn check_window(body: &[u8], window: &FetchPlan) -> Result<(), String> {
-    let range = match (
-        window.start_date.as_deref().and_then(parse_day),
-        window.end_date.as_deref().and_then(parse_day),
-    ) {
-        (Some(first), Some(last)) => (first, last),
-        _ => return Ok(()),
-    };
-    let (from, to) = (
-        window.start_date.as_deref().unwrap_or(""),
-        window.end_date.as_deref().unwrap_or(""),
-    );
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body);
-    let mut date_column: Option<Option<usize>> = None;
-    let mut record = csv::ByteRecord::new();
-    // A malformed body (an `Err`) is the ingester's to report, with its own message.
-    while let Ok(true) = reader.read_byte_record(&mut record) {
-        let blank = record.len() == 1 && record[0].iter().all(u8::is_ascii_whitespace);
-        if blank {
-            continue;
-        }
-        let Some(column) = date_column else {
-            date_column = Some(record.iter().position(|h| {
-                let h = String::from_utf8_lossy(h);
-                matches!(
-                    KnownColumn::from_header(&h),
-                    Some(KnownColumn::TimestampDate | KnownColumn::TimestampMonth)
-                )
-            }));
-            continue;
-        };
-        let Some(cell) = column.and_then(|i| record.get(i)) else {
-            continue;
-        };
-        let Some(date) = parse_date(&String::from_utf8_lossy(cell)) else {
-            continue;
-        };
-        let first = if date.month_only {
-            month_start(range.0)
-        } else {
-            range.0
-        };
-        if date.day < first || date.day > range.1 {
-            let line = record.position().map_or(0, |p| p.line());
-            return Err(format!(
-                "The window {from} to {to} came back with a row dated {} (line {line}), outside \
-                 the dates asked for: the server, or a proxy on the way, ignored startDate and \
-                 endDate, so every window would repeat the same rows. No report is shown. Check \
-                 the proxy, or fetch without month windows.",
-                String::from_utf8_lossy(cell).trim()
-            ));
-        }
-    }
-    if date_column.is_none() {
-        return Err(format!(
-            "The window {from} to {to} came back empty (not even a header row), so part of the \
-             range would be missing. No report is shown. Fetch again, or fetch without month \
-             windows."
-        ));
-    }
-    Ok(())
-}
-
 /// The message for a body that ended before it was complete.
 pub fn cut_short_message(bytes: u64) -> String {
     format!(
@@ -730,39 +658,6 @@ mod tests {
             ]
         );
         assert!(plan(Some("2024-01-15"), None).month_windows().is_err());
-    }
-
-    #[test]
-    fn a_window_must_have_a_header_and_only_its_own_dates() {
-        let window = &plan(Some("2025-01-01"), Some("2025-03-31"))
-            .month_windows()
-            .unwrap()[1];
-        let ok = b"Instance user ID,Timestamp Date,Chat Events\n1,2025-02-01,3\n2,2025-02-28,4\n";
-        assert_eq!(check_window(ok, window), Ok(()));
-        let header_only = b"Instance user ID,Timestamp Date,Chat Events\r\n";
-        assert_eq!(check_window(header_only, window), Ok(()), "a quiet month");
-        for empty in [&b""[..], b"\n\n", b"  \r\n"] {
-            let e = check_window(empty, window).unwrap_err();
-            assert!(
-                e.contains("2025-02-01 to 2025-02-28 came back empty"),
-                "{e}"
-            );
-        }
-        // A proxy that drops startDate/endDate: the whole range in every window.
-        let all = b"Instance user ID,Timestamp Date,Chat Events\n1,2025-02-03,3\n1,2025-03-01,4\n";
-        let e = check_window(all, window).unwrap_err();
-        assert!(e.contains("row dated 2025-03-01 (line 3)"), "{e}");
-        assert!(e.contains("ignored startDate and endDate"), "{e}");
-        let before = b"Instance user ID,Timestamp Date\n1,2025-01-31\n";
-        assert!(check_window(before, window).is_err());
-        // Month grain: a row dated the 1st of the window's month is in the window.
-        let late = &plan(Some("2025-01-15"), Some("2025-02-10"))
-            .month_windows()
-            .unwrap()[0];
-        let monthly = b"Instance user ID,Timestamp Month\n1,2025-01\n";
-        assert_eq!(check_window(monthly, late), Ok(()));
-        let next = b"Instance user ID,Timestamp Month\n1,2025-02\n";
-        assert!(check_window(next, late).is_err());
     }
 
     #[test]

@@ -16,6 +16,7 @@ use crate::schema::{
 };
 use crate::summary::Warning;
 use crate::table::{Column, Data, Measure, Table};
+use crate::verbatim::Verbatim;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -198,6 +199,7 @@ impl Ingester {
         // The report lives on, so its vectors give back their spare capacity.
         for column in &mut table.columns {
             type_unknown_column(column);
+            column.verbatim.finish();
             match &mut column.data {
                 Data::Text(t) => t.finish(),
                 Data::Num(n) => n.shrink(),
@@ -350,15 +352,20 @@ impl Ingester {
             );
             return Ok(());
         }
+        let row = table.rows;
         for (col, column) in table.columns.iter_mut().enumerate() {
             let raw = field(col);
+            let verbatim = &mut column.verbatim;
             let problem = match &mut column.data {
                 Data::Text(t) => {
                     t.push(raw);
+                    verbatim.note_text(row, raw);
                     None
                 }
                 Data::Num(n) => {
-                    if !n.push_cell(raw) {
+                    let (ok, plain) = n.push_cell(raw);
+                    verbatim.note_num(row, raw, plain, n);
+                    if !ok {
                         Some("a number")
                     } else if raw.trim_ascii().first() == Some(&b'-')
                         && column.known.map(KnownColumn::role) == Some(Role::Count)
@@ -375,6 +382,7 @@ impl Ingester {
                     let (last_col, bytes, day) = &self.last_date;
                     if *last_col == col && bytes == raw {
                         d.push(*day);
+                        verbatim.note_same_date(row, raw);
                         None
                     } else {
                         let text = String::from_utf8_lossy(raw);
@@ -383,7 +391,7 @@ impl Ingester {
                         let parsed = parse_date(&text).filter(|p| in_date_range(p.day));
                         let day = parsed.map_or(NULL_DAY, |p| p.day);
                         d.push(day);
-                        column.month_only &= parsed.is_none_or(|p| p.month_only);
+                        verbatim.note_date(row, raw, parsed.is_some());
                         if parsed.is_some() {
                             let (last_col, bytes, last_day) = &mut self.last_date;
                             (*last_col, *last_day) = (col, day);
@@ -398,6 +406,7 @@ impl Ingester {
                 Data::Bool(b) => {
                     let value = parse_bool(raw);
                     b.push(value.unwrap_or(NULL_BOOL));
+                    verbatim.note_bool(row, raw, value.unwrap_or(NULL_BOOL));
                     value.is_none().then_some("true or false")
                 }
             };
@@ -544,7 +553,7 @@ fn new_table(
             known,
             data,
             measure: None,
-            month_only: true,
+            verbatim: Verbatim::new(),
         });
     }
     if columns.iter().all(|c| c.known.is_none()) {
@@ -624,6 +633,16 @@ fn type_unknown_column(column: &mut Column) {
     text.codes
         .for_each(|_, code| numbers.push(parsed[code as usize]));
     numbers.shrink();
+    // The cells' text: kept where it had spaces around it, else the dictionary's value.
+    let mut kept = column.verbatim.cursor();
+    let mut codes = Vec::with_capacity(numbers.len());
+    text.codes.for_each(|_, code| codes.push(code));
+    let cells = codes
+        .iter()
+        .enumerate()
+        .map(|(row, &code)| kept.text(row).unwrap_or(&text.values[code as usize]));
+    let verbatim = Verbatim::for_numbers(&numbers, cells);
+    column.verbatim = verbatim;
     column.data = Data::Num(numbers);
 }
 

@@ -22,6 +22,7 @@ mod column;
 mod date;
 mod error;
 pub mod fetch_plan;
+pub mod fetch_policy;
 mod ingest;
 mod number;
 mod query;
@@ -29,6 +30,7 @@ mod registry;
 mod schema;
 mod summary;
 mod table;
+mod verbatim;
 mod write;
 
 #[cfg(target_arch = "wasm32")]

@@ -10,6 +10,7 @@ use crate::query::MetricKind;
 use crate::registry::Registry;
 use crate::schema::{header_says_percent, Granularity, KnownColumn};
 use crate::summary::Warning;
+use crate::verbatim::Verbatim;
 
 /// A column's cells.
 #[derive(Clone, Debug)]
@@ -50,8 +51,8 @@ pub(crate) struct Column {
     pub data: Data,
     /// For numeric columns: how they aggregate (`None` for text, dates, booleans).
     pub measure: Option<Measure>,
-    /// For date columns: every value named only a month (`YYYY-MM`).
-    pub month_only: bool,
+    /// How its cells were written, to write kept rows back as they were read.
+    pub verbatim: Verbatim,
 }
 
 /// A parsed export: columns of typed cells, plus what the ingest noticed.
@@ -252,11 +253,14 @@ impl Table {
     pub fn heap_bytes(&self) -> usize {
         self.columns
             .iter()
-            .map(|c| match &c.data {
-                Data::Text(t) => t.heap_bytes(),
-                Data::Bool(v) => v.capacity(),
-                Data::Date(v) => v.capacity() * 4,
-                Data::Num(n) => n.heap_bytes(),
+            .map(|c| {
+                c.verbatim.heap_bytes()
+                    + match &c.data {
+                        Data::Text(t) => t.heap_bytes(),
+                        Data::Bool(v) => v.capacity(),
+                        Data::Date(v) => v.capacity() * 4,
+                        Data::Num(n) => n.heap_bytes(),
+                    }
             })
             .sum()
     }

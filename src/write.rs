@@ -3,13 +3,12 @@
 use std::borrow::Cow;
 use std::io::Write;
 
-use crate::column::{NULL_BOOL, NULL_DAY};
-use crate::date::{format_day, format_month};
+use crate::column::NULL_DAY;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
 use crate::query::Filter;
 use crate::summary::{Cell, Summary};
-use crate::table::{Data, Table};
+use crate::table::{Column, Data, Table};
 
 /// Guards a text cell against spreadsheet formula injection: a cell that starts with `=`, `+`, `-`,
 /// `@`, tab or CR is prefixed with `'`, unless the whole cell is a number.
@@ -67,10 +66,10 @@ impl Summary {
 }
 
 impl Table {
-    /// The original rows that pass the filter, as CSV in their original columns and order (headers
-    /// as written). Cells are written from the parsed values: numbers in their shortest exact form,
-    /// dates as `YYYY-MM-DD` (or `YYYY-MM`), booleans as `true`/`false`; a cell reported as bad is
-    /// empty. Text cells are formula-guarded.
+    /// The original rows that pass the filter, as CSV in their original columns and order, under
+    /// the header as written: every cell's text as it was read (after CSV unquoting). The only
+    /// changes are the formula guard (a leading `'`) and quoting where CSV needs it; invalid
+    /// UTF-8 is decoded lossily.
     pub fn filtered_csv(&self, filter: &Filter) -> Result<String, Error> {
         let mut out = Vec::new();
         self.write_filtered_csv(filter, &mut out)?;
@@ -88,25 +87,26 @@ impl Table {
         )
         .map_err(io_error)?;
         let mut cells: Vec<String> = vec![String::new(); self.columns.len()];
+        let mut kept: Vec<_> = self.columns.iter().map(|c| c.verbatim.cursor()).collect();
         let mut written = 0;
         for row in 0..self.rows {
             if !selection.keeps(row) {
                 continue;
             }
-            for (cell, column) in cells.iter_mut().zip(&self.columns) {
+            for ((cell, column), kept) in cells.iter_mut().zip(&self.columns).zip(&mut kept) {
                 cell.clear();
-                match &column.data {
-                    Data::Text(t) => cell.push_str(&guard_formula(t.value(row))),
-                    Data::Num(n) => n.format(row, cell),
-                    Data::Date(d) if d[row] == NULL_DAY => {}
-                    Data::Date(d) if column.month_only => cell.push_str(&format_month(d[row])),
-                    Data::Date(d) => cell.push_str(&format_day(d[row])),
-                    Data::Bool(b) => cell.push_str(match b[row] {
-                        0 => "false",
-                        1 => "true",
-                        NULL_BOOL => "",
-                        _ => "",
-                    }),
+                match kept.text(row) {
+                    Some(text) => cell.push_str(&guard_formula(text)),
+                    None => {
+                        render(column, row, cell);
+                        let guarded = match guard_formula(cell) {
+                            Cow::Owned(guarded) => Some(guarded),
+                            Cow::Borrowed(_) => None,
+                        };
+                        if let Some(guarded) = guarded {
+                            *cell = guarded;
+                        }
+                    }
                 }
             }
             w.write_record(&cells).map_err(io_error)?;
@@ -114,6 +114,18 @@ impl Table {
         }
         w.flush().map_err(io_error)?;
         Ok(written)
+    }
+}
+
+/// A cell whose text the column's format reproduces, from its value.
+fn render(column: &Column, row: usize, out: &mut String) {
+    let format = &column.verbatim;
+    match &column.data {
+        Data::Text(t) => out.push_str(t.value(row)),
+        Data::Num(n) => format.render_num(n, row, out),
+        Data::Date(d) if d[row] == NULL_DAY => {}
+        Data::Date(d) => format.render_date(d[row], out),
+        Data::Bool(b) => format.render_bool(b[row], out),
     }
 }
 

@@ -440,8 +440,8 @@ fn filtered_rows_keep_original_columns_and_guard_formulas() {
     assert_eq!(&recs[0][1], "'@SUM(1+1)");
     assert_eq!(&recs[0][2], "'+cmd|' /C calc'!A0");
     assert_eq!(&recs[0][5], "-3", "a negative number is not a formula");
-    // Surrounding white space (here a leading tab) is trimmed from text cells on the way in.
-    assert_eq!(&recs[1][1], "tab@example.com");
+    // Written back as read: the leading tab stays, and is guarded like a formula.
+    assert_eq!(&recs[1][1], "'\ttab@example.com");
     assert_eq!(&recs[1][2], "'-minus");
     let s = table
         .summarize(&serde_json::from_value(json!({"groupBy": ["user"]})).unwrap())

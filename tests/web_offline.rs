@@ -732,3 +732,39 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
         .unwrap_err();
     assert_eq!(code(&checked(e)), "invalid_query");
 }
+
+/// `filteredCsv` gives back the rows as they were read: padding, leading zeros, timestamps, bad
+/// cells and spaces included; only a formula gets its guard.
+#[wasm_bindgen_test]
+fn filtered_rows_are_the_rows_read() {
+    let input = "Instance user ID,Active Sourcegraph User,Timestamp Date,Combined CAR,Zip,Team\r\n\
+                 1,TRUE,2025-01-02T00:00:00Z,0.2290,08123, core \r\n\
+                 2,no,2025-01-03T00:00:00Z,0.0000,00042,\"a, b\"\r\n\
+                 3,maybe,soon,n/a,12000,=1+1\r\n";
+    let report = Report::from_csv(input.into()).unwrap();
+    let all = report.filtered_csv(None).unwrap();
+    let expected = input.replace("\r\n", "\n").replace(",=1+1", ",'=1+1");
+    assert_eq!(all, expected);
+}
+
+/// A server that ignores the dates of a month window would multiply rows: such a window is
+/// retried, then refused with `bad_window`, never joined into the report.
+#[wasm_bindgen_test]
+async fn a_month_window_with_rows_outside_its_dates_is_refused() {
+    let stub = Stub::install(vec![csv(CSV)]);
+    let e = report_err(&[
+        ("startDate", "2025-01-01".into()),
+        ("endDate", "2025-02-28".into()),
+        ("monthWindows", true.into()),
+        ("maxRetries", 1.into()),
+    ])
+    .await;
+    assert_eq!(code(&e), "bad_window", "{}", message(&e));
+    assert!(
+        message(&e).contains("2025-02-01 to 2025-02-28"),
+        "{}",
+        message(&e)
+    );
+    // January kept to its dates; February was fetched, retried once, then refused.
+    assert_eq!(stub.count(), 3);
+}

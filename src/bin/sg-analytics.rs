@@ -1,4 +1,4 @@
-//! The `sg-analytics` command line: summarize or filter a downloaded Analytics export offline.
+//! The `sg-analytics` command line: summarize or filter an Analytics export, downloaded or fetched.
 //!
 //! A thin adapter over the library: it reads the file (or stdin) in chunks into an `Ingester`, so
 //! memory is the compact table (tens of bytes a row), never the whole file.
@@ -10,6 +10,10 @@ fn main() {}
 fn main() {
     std::process::exit(cli::main());
 }
+
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "sg-analytics/fetch.rs"]
+mod fetch;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
@@ -24,8 +28,10 @@ mod cli {
         Summary, Table,
     };
 
+    use crate::fetch::{with_output, FetchArgs, TOKEN_VARIABLE};
+
     const USAGE: &str = "\
-sg-analytics: summarize Sourcegraph Analytics usage exports (CSV) offline
+sg-analytics: summarize Sourcegraph Analytics usage exports (CSV)
 
 USAGE:
     sg-analytics summarize [FILE|-] [OPTIONS]    print totals and grouped metrics
@@ -35,6 +41,8 @@ USAGE:
     sg-analytics retention [FILE|-] [OPTIONS]    how many of each first-active cohort are active
                                                  k periods later
     sg-analytics inactive [FILE|-] --days N      users with no active day in the last N days
+    sg-analytics fetch --instance HOST [OPTIONS] download the export from the Analytics API
+    sg-analytics summarize|filter --instance HOST [OPTIONS]   fetch, then answer
 
 FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
 stdin. The file is read in chunks into a columnar table (about 43 bytes a row at the finest
@@ -62,8 +70,27 @@ SUMMARIZE OPTIONS:
     --compare previous    also the totals over the equally long range just before (--from/--to,
                           else the export's dates), with the change in percent
 
-FILTER OPTIONS:
-    -o, --output FILE     write to FILE instead of stdout
+FILTER AND FETCH OPTIONS:
+    -o, --output FILE     write to FILE instead of stdout (fetch: only once the whole export
+                          arrived, through a temporary file beside FILE, so a failed fetch leaves
+                          FILE as it was)
+
+FETCH OPTIONS (fetch, and summarize or filter instead of a FILE):
+    --instance HOST       your Sourcegraph instance (https://host/... is reduced to the host)
+    --granularity G       by_user, by_user_month, by_user_day or by_user_day_client_language
+                          (the default, the finest)
+    --from D, --to D      the range to fetch, YYYY-MM-DD, inclusive (also the filter's range)
+    --base-url URL        the API (default https://analytics.sourcegraph.com); https:// only,
+                          http:// only for localhost and 127.0.0.1
+    --month-windows       one request per calendar month of --from..--to (each window checked,
+                          a failed one retried alone)
+    --max-retries N       retries per request of 429, 5xx and cut bodies (default 3, at most 10),
+                          waiting what Retry-After asks (at most 60 s) or backing off
+    --token-file FILE     read the token from FILE (- for stdin); else from the environment
+                          variable SG_ANALYTICS_TOKEN. Never give the token as an argument: every
+                          process on the machine can read another's arguments.
+The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
+is an error, never a partial export. The export is buffered in a temporary file, not in memory.
 
 GROWTH AND RETENTION OPTIONS:
     --period P            week (Monday start; day-grain exports) or month (default)
@@ -82,7 +109,7 @@ dates. by_user exports have no dates: growth, retention and inactive say which e
 Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).
 ";
 
-    const COMMANDS: &str = "summarize, filter, growth, retention or inactive";
+    const COMMANDS: &str = "summarize, filter, fetch, growth, retention or inactive";
 
     /// The metrics shown per group in the table format unless `--columns` says otherwise.
     const TABLE_COLUMNS: &[&str] = &[
@@ -114,6 +141,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         period: Period,
         days: Option<u32>,
         registry: Option<PathBuf>,
+        fetch: FetchArgs,
     }
 
     pub fn main() -> i32 {
@@ -138,6 +166,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             period: Period::Month,
             days: None,
             registry: None,
+            fetch: FetchArgs::default(),
         };
         let list = |v: String| -> Vec<String> {
             v.split(',')
@@ -237,13 +266,36 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Short('o') | Long("output") => {
                     args.output = Some(parser.value().map_err(e)?.into())
                 }
+                Long("instance") => {
+                    args.fetch.instance = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("granularity") => {
+                    args.fetch.granularity = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("base-url") => {
+                    args.fetch.base_url = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("month-windows") => args.fetch.month_windows = true,
+                Long("max-retries") => {
+                    args.fetch.max_retries = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
+                Long("token-file") => {
+                    args.fetch.token_file = Some(parser.value().map_err(e)?.into())
+                }
+                // Refused without reading its value, so the token is not echoed anywhere.
+                Long("token") => {
+                    return Err(format!(
+                        "--token is not accepted: a command's arguments are visible to every \
+                         process on the machine. Set {TOKEN_VARIABLE} or use --token-file FILE"
+                    ))
+                }
                 Value(v) if args.command.is_empty() => args.command = v.string().map_err(e)?,
                 Value(v) if args.input.is_none() => args.input = Some(v.into()),
                 other => return Err(other.unexpected().to_string()),
             }
         }
         match args.command.as_str() {
-            "summarize" | "filter" | "growth" | "retention" => Ok(Some(args)),
+            "summarize" | "filter" | "growth" | "retention" | "fetch" => Ok(Some(args)),
             "inactive" if args.days.is_some() => Ok(Some(args)),
             "inactive" => Err("inactive: --days N is required (see --help)".into()),
             "" => Err(format!("expected a command: {COMMANDS}\n\n{USAGE}")),
@@ -273,7 +325,24 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         if args.registry.is_some() && args.command != "inactive" {
             return Err("--registry is for the inactive command".into());
         }
-        let table = read_table(args.input.as_ref())?;
+        if args.command == "fetch" {
+            return fetch(&args);
+        }
+        let table = if args.fetch.given() {
+            if let Some(input) = &args.input {
+                return Err(format!(
+                    "give either a FILE ({}) or --instance, not both",
+                    input.display()
+                ));
+            }
+            let filter = &args.query.filter;
+            let fetch = args
+                .fetch
+                .check(filter.from.as_deref(), filter.to.as_deref())?;
+            fetch.run(None).map_err(|e| e.message)?
+        } else {
+            read_table(args.input.as_ref())?
+        };
         let stdout = io::stdout();
         match args.command.as_str() {
             "growth" | "retention" | "inactive" => {
@@ -488,6 +557,36 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         temp.as_file().sync_all().map_err(|e| cannot(&e))?;
         temp.persist(path).map_err(|e| cannot(&e.error))?;
         Ok(result)
+    }
+
+    /// `sg-analytics fetch`: the export as received, to stdout or `-o FILE`.
+    fn fetch(args: &Args) -> Result<(), String> {
+        if let Some(input) = &args.input {
+            return Err(format!(
+                "fetch takes no FILE ({}): it downloads the export; -o FILE writes it",
+                input.display()
+            ));
+        }
+        if !args.fetch.given() {
+            return Err("fetch needs --instance HOST (see --help)".into());
+        }
+        let filter = &args.query.filter;
+        let fetch = args
+            .fetch
+            .check(filter.from.as_deref(), filter.to.as_deref())?;
+        let table = with_output(args.output.as_deref(), |raw| {
+            fetch.run(raw).map_err(|e| e.message)
+        })?;
+        eprintln!(
+            "sg-analytics: fetched {} rows ({}){}",
+            table.rows(),
+            table.granularity().as_str(),
+            args.output
+                .as_ref()
+                .map_or(String::new(), |p| format!(" into {}", p.display()))
+        );
+        report_warnings(&table);
+        Ok(())
     }
 
     fn read_table(path: Option<&PathBuf>) -> Result<Table, String> {

@@ -1,247 +1,57 @@
 //! The fetch client: carries out a [`FetchPlan`] with the browser's `fetch`, streaming the body
 //! into the core's ingester chunk by chunk as it arrives.
 //!
-//! Requests are made with gloo-net. gloo-net turns a rejected `fetch` into its error with
-//! `unreachable!()` when the rejection is not an `Error`, which is what a caller's
-//! `controller.abort("some reason")` would produce: so the caller's signal never reaches a request.
-//! Each call has an internal `AbortController` whose signal the requests carry; it is aborted,
-//! with its default reason (a `DOMException` named `AbortError`, an `Error`), when the caller's
-//! signal fires. The body is read with a `ReadableStreamDefaultReader`, never as one string.
-//! gloo-net calls the global `fetch`, and `setTimeout` is taken from the global scope too, so the
-//! module works on the main thread and in workers alike.
+//! Requests are built with web-sys `Request`/`RequestInit` directly, not gloo-net: gloo-net 0.6
+//! converts a rejected `fetch` with `unreachable!()` when the rejection is not an `Error`, which
+//! is exactly what `controller.abort("some reason")` produces (a trap instead of an
+//! `AbortError`), and it adds nothing we need on top of web-sys (the body is read with a
+//! `ReadableStreamDefaultReader` either way, never as one string). `fetch` and `setTimeout` are
+//! taken from the global scope, so the module works on the main thread and in workers alike.
 
-use gloo_net::http::{Method, Request, RequestBuilder};
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
-use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, ReferrerPolicy,
-    RequestCache, RequestCredentials, RequestMode, RequestRedirect, Response,
+    AbortSignal, Headers, ReadableStreamDefaultReader, ReferrerPolicy, Request, RequestCache,
+    RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
 };
 
 use super::{to_js, Report, UserRegistry};
 use crate::fetch_plan::{
-    backoff_ms, check_base_url, check_max_retries, check_option_name, check_token, check_window,
-    cut_short_message, is_retryable, network_message, normalize_instance, not_csv_message,
-    retry_after_ms, scrub, status_message, FetchPlan, TailCheck, DEFAULT_MAX_RETRIES,
-    REGISTRY_PATH,
+    check_base_url, check_max_retries, check_option_name, check_token, network_message,
+    normalize_instance, scrub, FetchPlan, TailCheck, DEFAULT_MAX_RETRIES, REGISTRY_PATH,
 };
-use crate::{ErrorKind, Ingester};
+use crate::fetch_policy::{
+    check_complete, check_content_type, check_window, content_length, FetchCode, FetchError,
+    Retries,
+};
+use crate::Ingester;
 
-/// The `code` of a fetch error: stable names an embedder can branch on (the message is for
-/// people and may change).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Code {
-    InvalidOptions,
-    Network,
-    BadRequest,
-    Unauthorized,
-    Forbidden,
-    NotFound,
-    RateLimited,
-    ServerError,
-    HttpError,
-    CutShort,
-    /// A month window came back empty, or with rows outside its dates.
-    BadWindow,
-    NotCsv,
-    InvalidInput,
-    Aborted,
+#[wasm_bindgen]
+extern "C" {
+    /// The global `fetch` of whatever scope runs the module (a window or a worker).
+    #[wasm_bindgen(js_name = fetch)]
+    fn global_fetch(request: &Request) -> Promise;
 }
 
-impl Code {
-    fn as_str(self) -> &'static str {
-        match self {
-            Code::InvalidOptions => "invalid_options",
-            Code::Network => "network",
-            Code::BadRequest => "bad_request",
-            Code::Unauthorized => "unauthorized",
-            Code::Forbidden => "forbidden",
-            Code::NotFound => "not_found",
-            Code::RateLimited => "rate_limited",
-            Code::ServerError => "server_error",
-            Code::HttpError => "http_error",
-            Code::CutShort => "cut_short",
-            Code::BadWindow => "bad_window",
-            Code::NotCsv => "not_csv",
-            Code::InvalidInput => "invalid_input",
-            Code::Aborted => "aborted",
-        }
+/// A fetch error as a JS `Error` (named `AbortError` for a cancel) with `code`, and `field` and
+/// `status` where known; its message is scrubbed of the token whatever produced it.
+fn into_js(e: FetchError, token: &str) -> JsValue {
+    let e = e.scrub(token);
+    let error = js_sys::Error::new(&e.message);
+    if e.code == FetchCode::Aborted {
+        error.set_name("AbortError");
     }
-
-    fn for_status(status: u16) -> Code {
-        match status {
-            400 => Code::BadRequest,
-            401 => Code::Unauthorized,
-            403 => Code::Forbidden,
-            404 => Code::NotFound,
-            429 => Code::RateLimited,
-            500..=599 => Code::ServerError,
-            _ => Code::HttpError,
-        }
+    // Setting a property on a fresh Error cannot fail.
+    let _ = Reflect::set(&error, &"code".into(), &e.code.as_str().into());
+    if let Some(field) = e.field {
+        let _ = Reflect::set(&error, &"field".into(), &field.into());
     }
-}
-
-/// Why a fetch stopped.
-enum Failure {
-    /// The caller's `AbortSignal` fired.
-    Aborted,
-    /// Anything else, with the message for the user.
-    Fail {
-        code: Code,
-        message: String,
-        status: Option<u16>,
-        /// For invalid options: the option at fault (`instanceUrl`, `baseUrl`, ...).
-        field: Option<&'static str>,
-    },
-}
-
-impl Failure {
-    fn new(code: Code, message: impl Into<String>) -> Failure {
-        Failure::Fail {
-            code,
-            message: message.into(),
-            status: None,
-            field: None,
-        }
+    if let Some(status) = e.status {
+        let _ = Reflect::set(&error, &"status".into(), &status.into());
     }
-
-    fn cut_short(bytes: u64) -> Failure {
-        Failure::new(Code::CutShort, cut_short_message(bytes))
-    }
-
-    fn message(&self) -> String {
-        match self {
-            Failure::Aborted => "The fetch was aborted.".to_string(),
-            Failure::Fail { message, .. } => message.clone(),
-        }
-    }
-
-    fn is_cut_short(&self) -> bool {
-        matches!(
-            self,
-            Failure::Fail {
-                code: Code::CutShort,
-                ..
-            }
-        )
-    }
-
-    /// A JS `Error` (named `AbortError` for a cancel) with `code` and, for an HTTP answer,
-    /// `status`; its message is scrubbed of the token whatever produced it.
-    fn into_js(self, token: &str) -> JsValue {
-        let message = self.message();
-        let (code, status, field) = match self {
-            Failure::Aborted => (Code::Aborted, None, None),
-            Failure::Fail {
-                code,
-                status,
-                field,
-                ..
-            } => (code, status, field),
-        };
-        let error = js_sys::Error::new(&scrub(&message, token));
-        if code == Code::Aborted {
-            error.set_name("AbortError");
-        }
-        // Setting a property on a fresh Error cannot fail.
-        let _ = Reflect::set(&error, &"code".into(), &code.as_str().into());
-        if let Some(field) = field {
-            let _ = Reflect::set(&error, &"field".into(), &field.into());
-        }
-        if let Some(status) = status {
-            let _ = Reflect::set(&error, &"status".into(), &status.into());
-        }
-        error.into()
-    }
-}
-
-impl From<crate::Error> for Failure {
-    fn from(e: crate::Error) -> Failure {
-        let code = match e.kind() {
-            ErrorKind::Query => Code::InvalidOptions,
-            ErrorKind::Input | ErrorKind::EmptyInput => Code::InvalidInput,
-        };
-        Failure::new(code, e.to_string())
-    }
-}
-
-/// An error of the core's ingester on a fetched body, told in terms of the fetch: the body was
-/// not an export, so the base URL is the likely culprit.
-fn ingest_failure(plan: &FetchPlan, e: crate::Error) -> Failure {
-    match e.kind() {
-        ErrorKind::EmptyInput => Failure::new(
-            Code::NotCsv,
-            format!(
-                "{} sent an empty answer (no CSV header row) for the instance {}: check the \
-                 instance URL and the API base URL.",
-                plan.base_url, plan.instance
-            ),
-        ),
-        ErrorKind::Input => Failure::new(
-            Code::NotCsv,
-            format!(
-                "{} did not answer with an Analytics export: {e}. Check the API base URL (it \
-                 should be {} or a proxy to it).",
-                plan.base_url,
-                crate::fetch_plan::DEFAULT_BASE_URL
-            ),
-        ),
-        ErrorKind::Query => e.into(),
-    }
-}
-
-/// The requests' own `AbortController`, aborted when the caller's signal fires. `abort()` with no
-/// reason rejects a `fetch` with a `DOMException` named `AbortError`, an `Error`, whatever reason
-/// the caller gave (a string, a number): gloo-net never sees anything else.
-struct AbortLink {
-    controller: AbortController,
-    caller: Option<AbortSignal>,
-    on_abort: Option<Closure<dyn FnMut()>>,
-}
-
-impl AbortLink {
-    fn new(caller: Option<&AbortSignal>) -> Result<AbortLink, Failure> {
-        let controller = AbortController::new().map_err(|_| {
-            Failure::new(
-                Code::InvalidOptions,
-                "this browser has no AbortController: the fetch cannot be made cancellable",
-            )
-        })?;
-        let mut link = AbortLink {
-            controller,
-            caller: caller.cloned(),
-            on_abort: None,
-        };
-        if let Some(signal) = caller {
-            if signal.aborted() {
-                link.controller.abort();
-            } else {
-                let controller = link.controller.clone();
-                let on_abort = Closure::<dyn FnMut()>::new(move || controller.abort());
-                let _ = signal
-                    .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-                link.on_abort = Some(on_abort);
-            }
-        }
-        Ok(link)
-    }
-
-    /// The signal every request of the call carries.
-    fn signal(&self) -> AbortSignal {
-        self.controller.signal()
-    }
-}
-
-impl Drop for AbortLink {
-    fn drop(&mut self) {
-        if let (Some(signal), Some(on_abort)) = (&self.caller, &self.on_abort) {
-            let _ = signal
-                .remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
-        }
-    }
+    error.into()
 }
 
 /// The options of `fetchReport`, `fetchRegistry` and `fetchCredits`, all checked.
@@ -249,8 +59,6 @@ struct Options {
     plan: FetchPlan,
     token: String,
     signal: Option<AbortSignal>,
-    /// What the requests carry instead of `signal`.
-    link: AbortLink,
     on_progress: Option<Function>,
     month_windows: bool,
     max_retries: u32,
@@ -262,36 +70,23 @@ fn field(options: &JsValue, key: &str) -> Option<JsValue> {
         .filter(|v| !v.is_undefined() && !v.is_null())
 }
 
-fn invalid(what: &str, message: impl std::fmt::Display) -> Failure {
-    Failure::new(Code::InvalidOptions, format!("{what}: {message}"))
+fn invalid(what: &str, message: impl std::fmt::Display) -> FetchError {
+    FetchError::new(FetchCode::InvalidOptions, format!("{what}: {message}"))
 }
 
 /// An invalid option, naming the option at fault for programs (a form marks that field).
-fn invalid_in(what: &str, field: &'static str, message: impl std::fmt::Display) -> Failure {
-    match invalid(what, message) {
-        Failure::Fail {
-            code,
-            message,
-            status,
-            ..
-        } => Failure::Fail {
-            code,
-            message,
-            status,
-            field: Some(field),
-        },
-        aborted => aborted,
-    }
+fn invalid_in(what: &str, field: &'static str, message: impl std::fmt::Display) -> FetchError {
+    FetchError::invalid_option(field, format!("{what}: {message}"))
 }
 
 impl Options {
     /// Reads and checks every option before anything is sent.
-    fn from_js(options: &JsValue, what: &str) -> Result<Options, Failure> {
+    fn from_js(options: &JsValue, what: &str) -> Result<Options, FetchError> {
         Options::read(options, what, true)
     }
 
     /// Reads and checks the options; `need_token`: a missing token is an error.
-    fn read(options: &JsValue, what: &str, need_token: bool) -> Result<Options, Failure> {
+    fn read(options: &JsValue, what: &str, need_token: bool) -> Result<Options, FetchError> {
         if !options.is_object() || options.is_function() {
             return Err(invalid(
                 what,
@@ -302,7 +97,7 @@ impl Options {
             check_option_name(&key.as_string().unwrap_or_default())
                 .map_err(|e| invalid(what, e))?;
         }
-        let string = |key: &str| -> Result<Option<String>, Failure> {
+        let string = |key: &str| -> Result<Option<String>, FetchError> {
             match field(options, key) {
                 None => Ok(None),
                 Some(v) => v
@@ -382,12 +177,10 @@ impl Options {
             plan.month_windows()
                 .map_err(|e| invalid_in(what, "monthWindows", e))?;
         }
-        let link = AbortLink::new(signal.as_ref())?;
         Ok(Options {
             plan,
             token,
             signal,
-            link,
             on_progress,
             month_windows,
             max_retries,
@@ -398,9 +191,9 @@ impl Options {
         self.signal.as_ref().is_some_and(AbortSignal::aborted)
     }
 
-    fn check_abort(&self) -> Result<(), Failure> {
+    fn check_abort(&self) -> Result<(), FetchError> {
         if self.aborted() {
-            Err(Failure::Aborted)
+            Err(FetchError::aborted())
         } else {
             Ok(())
         }
@@ -412,15 +205,15 @@ impl Options {
 async fn with_options<T, F, Fut>(options: JsValue, what: &str, run: F) -> Result<T, JsValue>
 where
     F: FnOnce(Options) -> Fut,
-    Fut: std::future::Future<Output = Result<T, Failure>>,
+    Fut: std::future::Future<Output = Result<T, FetchError>>,
 {
     super::panic_hook();
     let raw_token = field(&options, "token")
         .and_then(|t| t.as_string())
         .unwrap_or_default();
-    let options = Options::from_js(&options, what).map_err(|f| f.into_js(&raw_token))?;
+    let options = Options::from_js(&options, what).map_err(|f| into_js(f, &raw_token))?;
     let token = options.token.clone();
-    run(options).await.map_err(|f| f.into_js(&token))
+    run(options).await.map_err(|f| into_js(f, &token))
 }
 
 /// What `fetchReport` would request with these options, checked by the same rules, without
@@ -471,11 +264,8 @@ pub fn plan_fetch(options: JsValue) -> Result<JsValue, JsValue> {
         },
         Err(f) => Plan {
             ok: false,
-            problem: Some(scrub(&f.message(), &raw_token)),
-            field: match f {
-                Failure::Fail { field, .. } => field,
-                Failure::Aborted => None,
-            },
+            problem: Some(scrub(&f.message, &raw_token)),
+            field: f.field,
             plan: None,
         },
     };
@@ -509,8 +299,8 @@ pub async fn fetch_registry(
         download(&options, &url, &mut progress, &mut target, true).await?;
         progress.emit(target.bytes.len() as u64, 0);
         let inner = crate::Registry::from_bytes(&target.bytes).map_err(|e| {
-            Failure::new(
-                Code::InvalidInput,
+            FetchError::new(
+                FetchCode::InvalidInput,
                 format!("the user registry could not be read: {e}"),
             )
         })?;
@@ -540,8 +330,8 @@ pub async fn fetch_credits(
         let value =
             if content_type.contains("json") || (!content_type.contains("csv") && looks_json) {
                 serde_json::from_slice::<serde_json::Value>(bytes).map_err(|e| {
-                    Failure::new(
-                        Code::InvalidInput,
+                    FetchError::new(
+                        FetchCode::InvalidInput,
                         format!("the credits answer is not valid JSON: {e}"),
                     )
                 })?
@@ -549,8 +339,8 @@ pub async fn fetch_credits(
                 csv_objects(bytes)?
             };
         to_js(&value).map_err(|_| {
-            Failure::new(
-                Code::InvalidInput,
+            FetchError::new(
+                FetchCode::InvalidInput,
                 "the credits answer cannot be turned into JS data",
             )
         })
@@ -559,10 +349,10 @@ pub async fn fetch_credits(
 }
 
 /// A CSV answer as an array of objects keyed by its header.
-fn csv_objects(bytes: &[u8]) -> Result<serde_json::Value, Failure> {
+fn csv_objects(bytes: &[u8]) -> Result<serde_json::Value, FetchError> {
     let not_csv = |e: csv::Error| {
-        Failure::new(
-            Code::InvalidInput,
+        FetchError::new(
+            FetchCode::InvalidInput,
             format!("the credits answer is neither JSON nor CSV: {e}"),
         )
     };
@@ -581,7 +371,7 @@ fn csv_objects(bytes: &[u8]) -> Result<serde_json::Value, Failure> {
     Ok(serde_json::Value::Array(rows))
 }
 
-async fn run_report(options: &Options) -> Result<Report, Failure> {
+async fn run_report(options: &Options) -> Result<Report, FetchError> {
     options.check_abort()?;
     let mut progress = Progress::new(options);
     let ingester = if options.month_windows {
@@ -594,40 +384,24 @@ async fn run_report(options: &Options) -> Result<Report, Failure> {
             let mut target = Buffer {
                 bytes: Vec::new(),
                 rows: ingester.rows(),
+                window: Some(window),
             };
-            // An empty window, or one with rows outside its dates, is fetched again, then
-            // reported: never a partial or multiplied report.
-            let mut tries = 0;
-            loop {
-                download(
-                    options,
-                    &window.report_url(),
-                    &mut progress,
-                    &mut target,
-                    true,
-                )
-                .await?;
-                match check_window(&target.bytes, window) {
-                    Ok(()) => break,
-                    Err(_) if tries < options.max_retries => {
-                        sleep(
-                            backoff_ms(tries, js_sys::Math::random()),
-                            options.signal.as_ref(),
-                        )
-                        .await?;
-                        tries += 1;
-                    }
-                    Err(message) => return Err(Failure::new(Code::BadWindow, message)),
-                }
-            }
+            download(
+                options,
+                &window.report_url(),
+                &mut progress,
+                &mut target,
+                true,
+            )
+            .await?;
             if i > 0 {
                 ingester
                     .start_part()
-                    .map_err(|e| ingest_failure(&options.plan, e))?;
+                    .map_err(|e| FetchError::from_ingest(&options.plan, e))?;
             }
             ingester
                 .push(&target.bytes)
-                .map_err(|e| ingest_failure(&options.plan, e))?;
+                .map_err(|e| FetchError::from_ingest(&options.plan, e))?;
             progress.commit(target.bytes.len() as u64);
             progress.emit(0, ingester.rows());
         }
@@ -648,7 +422,7 @@ async fn run_report(options: &Options) -> Result<Report, Failure> {
     options.check_abort()?;
     let table = ingester
         .finish()
-        .map_err(|e| ingest_failure(&options.plan, e))?;
+        .map_err(|e| FetchError::from_ingest(&options.plan, e))?;
     progress.emit(0, table.rows());
     Ok(Report::from(table))
 }
@@ -663,6 +437,11 @@ trait BodyTarget {
     fn rows(&self) -> usize;
     /// The body's announced size, so the target can make room for it once.
     fn expect_bytes(&mut self, _total: u64) {}
+    /// The body is complete: anything wrong with it as a whole (a month window's rows outside its
+    /// dates) fails the attempt.
+    fn check(&self) -> Result<(), FetchError> {
+        Ok(())
+    }
 }
 
 /// Straight into the ingester: a retry starts a fresh one.
@@ -685,13 +464,15 @@ impl BodyTarget for IngestTarget {
 
 /// Into memory (a month window, the registry, the credits).
 #[derive(Default)]
-struct Buffer {
+struct Buffer<'a> {
     bytes: Vec<u8>,
     /// Rows already in the report, for progress.
     rows: usize,
+    /// The month window this body must keep to.
+    window: Option<&'a FetchPlan>,
 }
 
-impl BodyTarget for Buffer {
+impl BodyTarget for Buffer<'_> {
     fn reset(&mut self) {
         self.bytes.clear();
     }
@@ -702,123 +483,131 @@ impl BodyTarget for Buffer {
     fn rows(&self) -> usize {
         self.rows
     }
+    fn check(&self) -> Result<(), FetchError> {
+        match self.window {
+            Some(window) => check_window(window, &self.bytes),
+            None => Ok(()),
+        }
+    }
 }
 
-/// Fetches `url` and streams its body into `target`. 429 and 5xx answers, and a body cut short,
-/// are retried after a backoff (honouring `Retry-After`), at most `maxRetries` times in all for
-/// this URL. Returns the bytes read and the Content-Type of the answer.
+/// Fetches `url` and streams its body into `target`. 429 and 5xx answers, bodies cut short and
+/// month windows that do not keep to their dates are retried after a backoff (honouring
+/// `Retry-After`), at most `maxRetries` times in all for this URL ([`Retries`]). Returns the
+/// bytes read and the Content-Type of the answer.
 async fn download(
     options: &Options,
     url: &str,
     progress: &mut Progress,
     target: &mut dyn BodyTarget,
     check_tail: bool,
-) -> Result<(u64, String), Failure> {
-    let mut attempt = 0;
+) -> Result<(u64, String), FetchError> {
+    let mut retries = Retries::new(options.max_retries);
     loop {
-        let response = send(options, url, &mut attempt).await?;
+        let response = send(options, url, &mut retries).await?;
         target.reset();
-        // A size hint only: with Content-Encoding it counts compressed bytes, fewer than we see.
-        if let Some(total) =
-            header(&response, "content-length").and_then(|v| v.trim().parse::<u64>().ok())
-        {
+        let length = content_length(header(&response, "content-length").as_deref());
+        if let Some(total) = length {
             target.expect_bytes(total);
         }
         let content_type = header(&response, "content-type").unwrap_or_default();
         let result = {
-            let mut sink = |chunk: &[u8], bytes: u64| -> Result<(), Failure> {
+            let mut sink = |chunk: &[u8], bytes: u64| -> Result<(), FetchError> {
                 target
                     .push(chunk)
-                    .map_err(|e| ingest_failure(&options.plan, e))?;
+                    .map_err(|e| FetchError::from_ingest(&options.plan, e))?;
                 progress.update(bytes, target.rows());
                 Ok(())
             };
             stream_body(options, &response, check_tail, &mut sink).await
         };
+        let result = result.and_then(|bytes| target.check().map(|()| bytes));
         match result {
             Ok(bytes) => return Ok((bytes, content_type)),
-            Err(f) if f.is_cut_short() && attempt < options.max_retries => {
-                sleep(
-                    backoff_ms(attempt, js_sys::Math::random()),
-                    options.signal.as_ref(),
-                )
-                .await?;
-                attempt += 1;
-            }
-            Err(f) => return Err(f),
+            Err(e) => match retries.after_failure(&e, js_sys::Math::random()) {
+                Some(wait) => sleep(wait, options.signal.as_ref()).await?,
+                None => return Err(e),
+            },
         }
     }
 }
 
 /// A GET with the token in the `Authorization` header only, and no redirects, cookies, referrer
-/// or cache; it carries the call's internal abort signal.
-fn build_request(options: &Options, url: &str) -> Result<Request, Failure> {
-    let broken = || {
-        Failure::new(
-            Code::InvalidOptions,
+/// or cache.
+fn build_request(options: &Options, url: &str) -> Result<Request, FetchError> {
+    let broken = |_| {
+        FetchError::new(
+            FetchCode::InvalidOptions,
             format!(
                 "the request to {} could not be built: check the API base URL",
                 options.plan.base_url
             ),
         )
     };
-    let headers = Headers::new().map_err(|_| broken())?;
+    let headers = Headers::new().map_err(broken)?;
     headers
         .set("Authorization", &format!("Bearer {}", options.token))
         .map_err(|_| {
-            Failure::new(
-                Code::InvalidOptions,
+            FetchError::new(
+                FetchCode::InvalidOptions,
                 "the token cannot be sent in an HTTP header: paste it again",
             )
         })?;
-    RequestBuilder::new(url)
-        .method(Method::GET)
-        .headers(gloo_net::http::Headers::from_raw(headers))
-        .mode(RequestMode::Cors)
-        // A redirect could carry the token to another origin: refuse it.
-        .redirect(RequestRedirect::Error)
-        .credentials(RequestCredentials::Omit)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        // Exports hold personal data: keep them out of the HTTP cache.
-        .cache(RequestCache::NoStore)
-        .abort_signal(Some(&options.link.signal()))
-        .build()
-        .map_err(|_| broken())
+    let init = RequestInit::new();
+    init.set_method("GET");
+    init.set_headers(&headers);
+    init.set_mode(RequestMode::Cors);
+    // A redirect could carry the token to another origin: refuse it.
+    init.set_redirect(RequestRedirect::Error);
+    init.set_credentials(RequestCredentials::Omit);
+    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    // Exports hold personal data: keep them out of the HTTP cache.
+    init.set_cache(RequestCache::NoStore);
+    init.set_signal(options.signal.as_ref());
+    Request::new_with_str_and_init(url, &init).map_err(broken)
 }
 
-/// Sends a GET, retrying 429 and 5xx answers (honouring `Retry-After`) while `attempt` is below
-/// `maxRetries`. Returns a successful response.
-async fn send(options: &Options, url: &str, attempt: &mut u32) -> Result<Response, Failure> {
+/// Sends a GET, retrying 429 and 5xx answers (honouring `Retry-After`) as `retries` allows.
+/// Returns a successful response.
+async fn send(options: &Options, url: &str, retries: &mut Retries) -> Result<Response, FetchError> {
     loop {
         options.check_abort()?;
         let request = build_request(options, url)?;
-        let response: Response = match request.send().await {
-            Ok(r) => r.into(),
-            Err(_) if options.aborted() => return Err(Failure::Aborted),
+        let response: Response = match JsFuture::from(global_fetch(&request)).await {
+            Ok(r) => r.unchecked_into(),
+            Err(_) if options.aborted() => return Err(FetchError::aborted()),
             // The browser gives no detail on purpose: a CORS refusal, a refused redirect and a
             // network failure all look the same (a TypeError).
-            Err(_) => return Err(Failure::new(Code::Network, network_message(&options.plan))),
+            Err(_) => {
+                return Err(FetchError::new(
+                    FetchCode::Network,
+                    network_message(&options.plan),
+                ))
+            }
         };
         if response.ok() {
             return Ok(response);
         }
         let status = response.status();
-        if is_retryable(status) && *attempt < options.max_retries {
-            let wait = header(&response, "retry-after")
-                .and_then(|v| retry_after_ms(&v, js_sys::Date::now()))
-                .unwrap_or_else(|| backoff_ms(*attempt, js_sys::Math::random()));
+        let retry_after = header(&response, "retry-after");
+        let wait = retries.after_status(
+            status,
+            retry_after.as_deref(),
+            js_sys::Date::now(),
+            js_sys::Math::random(),
+        );
+        if let Some(wait) = wait {
             discard_body(&response).await;
             sleep(wait, options.signal.as_ref()).await?;
-            *attempt += 1;
             continue;
         }
         let hint = read_hint(&response).await;
-        return Err(Failure::Fail {
-            code: Code::for_status(status),
-            message: status_message(status, &options.plan, &hint, &options.token),
-            status: Some(status),
-            field: None,
-        });
+        return Err(FetchError::from_status(
+            status,
+            &options.plan,
+            &hint,
+            &options.token,
+        ));
     }
 }
 
@@ -881,7 +670,7 @@ async fn read_hint(response: &Response) -> String {
 }
 
 /// Takes each chunk of a body, with the bytes read so far.
-type Sink<'a> = dyn FnMut(&[u8], u64) -> Result<(), Failure> + 'a;
+type Sink<'a> = dyn FnMut(&[u8], u64) -> Result<(), FetchError> + 'a;
 
 /// Reads a successful answer's body chunk by chunk into `sink`; returns the bytes read. An HTML
 /// answer is refused before reading. A body cut short (the stream failed, fewer bytes than
@@ -892,22 +681,17 @@ async fn stream_body(
     response: &Response,
     check_tail: bool,
     sink: &mut Sink<'_>,
-) -> Result<u64, Failure> {
+) -> Result<u64, FetchError> {
     let content_type = header(response, "content-type").unwrap_or_default();
-    if content_type.to_ascii_lowercase().contains("text/html") {
+    if let Err(e) = check_content_type(&options.plan, &content_type) {
         discard_body(response).await;
-        return Err(Failure::new(
-            Code::NotCsv,
-            not_csv_message(&options.plan, &content_type),
-        ));
+        return Err(e);
     }
-    // Only ever compared as a floor: with Content-Encoding it counts compressed bytes, fewer
-    // than the decoded ones we see.
-    let expected = header(response, "content-length").and_then(|v| v.trim().parse::<u64>().ok());
+    let expected = content_length(header(response, "content-length").as_deref());
     let Some(body) = response.body() else {
         return Ok(0);
     };
-    let reader = ReadableStreamDefaultReader::new(&body).map_err(|_| Failure::cut_short(0))?;
+    let reader = ReadableStreamDefaultReader::new(&body).map_err(|_| FetchError::cut_short(0))?;
     let mut tail = TailCheck::new();
     let mut chunk = Vec::new();
     let mut bytes = 0u64;
@@ -915,8 +699,8 @@ async fn stream_body(
         match read_chunk(&reader, &mut chunk).await {
             Ok(true) => {}
             Ok(false) => break,
-            Err(_) if options.aborted() => return Err(Failure::Aborted),
-            Err(_) => return Err(Failure::cut_short(bytes)),
+            Err(_) if options.aborted() => return Err(FetchError::aborted()),
+            Err(_) => return Err(FetchError::cut_short(bytes)),
         }
         bytes += chunk.len() as u64;
         if check_tail {
@@ -929,12 +713,10 @@ async fn stream_body(
         // Also noticed here when the progress callback itself aborts.
         if options.aborted() {
             cancel(&reader).await;
-            return Err(Failure::Aborted);
+            return Err(FetchError::aborted());
         }
     }
-    if expected.is_some_and(|n| bytes < n) || tail.cut_off() {
-        return Err(Failure::cut_short(bytes));
-    }
+    check_complete(expected, bytes, check_tail.then_some(&tail))?;
     Ok(bytes)
 }
 
@@ -996,9 +778,9 @@ impl Progress {
 /// thread and in workers: `setTimeout` is looked up on the global object, and the promise's own
 /// `resolve` serves as both the timer callback and the abort listener, so no Rust closure
 /// outlives the wait.
-async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Failure> {
+async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), FetchError> {
     if signal.is_some_and(AbortSignal::aborted) {
-        return Err(Failure::Aborted);
+        return Err(FetchError::aborted());
     }
     let global = js_sys::global();
     let function = |name: &str| {
@@ -1007,8 +789,8 @@ async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Failure> {
             .and_then(|f| f.dyn_into::<Function>().ok())
     };
     let no_timer = || {
-        Failure::new(
-            Code::Network,
+        FetchError::new(
+            FetchCode::Network,
             "this JavaScript environment has no setTimeout",
         )
     };
@@ -1030,7 +812,7 @@ async fn sleep(ms: f64, signal: Option<&AbortSignal>) -> Result<(), Failure> {
         let _ = clear_timeout.call1(&global, &timer);
     }
     if signal.is_some_and(AbortSignal::aborted) {
-        return Err(Failure::Aborted);
+        return Err(FetchError::aborted());
     }
     Ok(())
 }

@@ -441,7 +441,8 @@ impl Report {
         Ok(self.summary(query)?.to_json())
     }
 
-    /// The original rows that pass the filter, as CSV in their original columns.
+    /// The original rows that pass the filter, as CSV in their original columns, every cell as
+    /// it was read (formula-guarded, quoted where CSV needs it).
     #[wasm_bindgen(js_name = filteredCsv)]
     pub fn filtered_csv(&self, filter: Option<FilterArg>) -> Result<String, JsValue> {
         let filter: Filter = from_js(filter, "filter")?;

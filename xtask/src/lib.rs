@@ -4,6 +4,7 @@
 
 pub mod data;
 pub mod mock;
+pub mod npm;
 pub mod proxy;
 pub mod server;
 pub mod setup;

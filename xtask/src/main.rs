@@ -26,7 +26,8 @@ Commands:
            wasm-bindgen tests in headless Chromium against the mock, and the Playwright tests
            against the served page. Ends with one summary line; exits non-zero on any failure.
   build    Build pkg/ (release wasm, wasm-bindgen --target web, wasm-opt) and www/vendor/.
-  dist     build, then copy index.html, www/ and pkg/ to dist/ for any static host.
+  dist     build, then copy index.html, www/ and pkg/ to dist/ for any static host, and make
+           the npm package in dist-npm/ (package.json, pkg/, www/, types/).
   setup    Only install what is missing (--browser: Chromium and chromedriver too;
            --target32: the i686 target and gcc-multilib, for the 32-bit test run).
   gen      Write a synthetic export (the mock's data):

@@ -39,6 +39,9 @@ pub enum Fault {
     /// The export of the whole dataset whatever `startDate`/`endDate` say, as from a proxy that
     /// drops them.
     NoDates,
+    /// 302 to the same URL: a client that follows it sends the token a second time (and, with
+    /// `times=1`, gets the export), which the hit counter shows.
+    Redirect,
 }
 
 /// Options parsed from the `/_mock/<opts>` path segment.
@@ -48,7 +51,7 @@ pub struct Opts {
     pub key: String,
     /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
     pub dataset: Dataset,
-    /// `fault=429|500|503|cut|slow|html|empty|nodates|401|403|404|502`.
+    /// `fault=429|500|503|cut|slow|html|empty|nodates|redirect|401|403|404|502`.
     pub fault: Option<Fault>,
     /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
     pub times: Option<u32>,
@@ -111,6 +114,7 @@ impl Opts {
                         "html" => Fault::Html,
                         "empty" => Fault::Empty,
                         "nodates" => Fault::NoDates,
+                        "redirect" => Fault::Redirect,
                         "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
                             Fault::Status(num(k, v)?)
                         }
@@ -185,14 +189,19 @@ fn admit(
     headers: &HeaderMap,
 ) -> Result<(Opts, Option<Fault>), Response> {
     let opts = parse_opts(state, uri)?;
-    let fault = gate(state, &opts, headers)?;
+    let fault = gate(state, &opts, headers, uri)?;
     Ok((opts, fault))
 }
 
 /// Counts the request and answers it with the fault if one applies (faults come before the
 /// token check, as from a gateway in front of the API), else checks the token. `Ok` carries the
 /// fault that still applies to the body (`cut`, `slow`), if any.
-fn gate(state: &AppState, opts: &Opts, headers: &HeaderMap) -> Result<Option<Fault>, Response> {
+fn gate(
+    state: &AppState,
+    opts: &Opts,
+    headers: &HeaderMap,
+    uri: &Uri,
+) -> Result<Option<Fault>, Response> {
     let hits = state.counters.hit(&opts.key);
     let fault = opts.fault.filter(|_| opts.times.is_none_or(|t| hits <= t));
     match fault {
@@ -204,6 +213,10 @@ fn gate(state: &AppState, opts: &Opts, headers: &HeaderMap) -> Result<Option<Fau
                 LOGIN_PAGE,
             )
                 .into_response())
+        }
+        Some(Fault::Redirect) => {
+            let target = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+            return Err((StatusCode::FOUND, [(header::LOCATION, target)]).into_response());
         }
         _ => {}
     }
@@ -572,6 +585,10 @@ mod tests {
         assert_eq!(
             Opts::parse("fault=cut", &d).unwrap().fault,
             Some(Fault::Cut)
+        );
+        assert_eq!(
+            Opts::parse("fault=redirect", &d).unwrap().fault,
+            Some(Fault::Redirect)
         );
         for bad in [
             "users",

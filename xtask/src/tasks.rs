@@ -113,12 +113,18 @@ pub fn cmd_build(root: &Path) -> Result<()> {
 }
 
 /// `cargo xtask dist`: build, then copy the static files (`index.html`, `www/`, `pkg/`) to
-/// `dist/`.
+/// `dist/`, and make the npm package in `dist-npm/`.
 pub fn cmd_dist(root: &Path) -> Result<()> {
     cmd_build(root)?;
     let dist = root.join("dist");
     let files = copy_dist(root, &dist)?;
     eprintln!("dist: {files} files in {}", dist.display());
+    let package = root.join("dist-npm");
+    let files = crate::npm::make_package(root, &package)?;
+    eprintln!(
+        "dist: npm package, {files} files in {} (`npm pack dist-npm` makes the tarball)",
+        package.display()
+    );
     Ok(())
 }
 
@@ -465,6 +471,10 @@ fn e2e_tests(root: &Path) -> Outcome {
     if let Err(e) = copy_dist(root, &dist) {
         return Outcome::Failed(format!("dist for e2e: {e}"));
     }
+    let package = dist.with_file_name("xtask-e2e-npm");
+    if let Err(e) = crate::npm::make_package(root, &package) {
+        return Outcome::Failed(format!("npm package for e2e: {e}"));
+    }
     let server = match test_server(root, 0) {
         Ok(s) => s,
         Err(e) => return Outcome::Failed(format!("cannot start the server: {e}")),
@@ -475,6 +485,7 @@ fn e2e_tests(root: &Path) -> Outcome {
         .arg("test")
         .env("SG_BASE_URL", server.url())
         .env("SG_DIST_DIR", &dist)
+        .env("SG_NPM_DIR", &package)
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
     server.stop();
     outcome(result)
