@@ -358,9 +358,10 @@ pub fn check_window(window: &FetchPlan, body: &[u8]) -> Result<(), FetchError> {
             return Err(FetchError::new(
                 FetchCode::BadWindow,
                 format!(
-                    "The window {span} holds a row dated {} (line {}): the server did not keep \
-                     to the requested dates, so joining the windows would count rows twice or \
-                     in the wrong month. Fetch again, or fetch without month windows.",
+                    "The window {span} holds a row dated {} (line {}), outside the dates asked \
+                     for: the server, or a proxy on the way, ignored startDate and endDate, so \
+                     joining the windows would count rows twice or in the wrong month. No report \
+                     is shown. Check the proxy, or fetch without month windows.",
                     String::from_utf8_lossy(cell).trim(),
                     record.position().map_or(0, |p| p.line())
                 ),
