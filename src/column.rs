@@ -86,44 +86,20 @@ impl Layout<'_> {
     }
 }
 
-/// Sums runs of narrow unsigned cells (`null` marks an empty one) into their groups: a
-/// branch-free inner loop the compiler vectorizes, adding in `u32` lanes over blocks short enough
-/// that they cannot overflow (`T` has at most 16 bits).
-fn sum_runs<T: Copy + PartialEq + Into<u32>>(
-    values: &[T],
-    null: T,
-    runs: &[Run],
-    sums: &mut [i64],
-    counts: Option<&mut [u32]>,
-) {
+/// Sums runs of unsigned cells (`null` marks an empty one) into their groups: a branch-free
+/// inner loop the compiler vectorizes, adding in lanes of `L` (`u32` for cells of at most 16 bits,
+/// over blocks short enough that they cannot overflow; `i64` for wider cells).
+fn sum_runs<T, L>(values: &[T], null: T, runs: &[Run], sums: &mut [i64], counts: Option<&mut [u32]>)
+where
+    T: Copy + PartialEq + Into<L>,
+    L: Copy + Default + std::iter::Sum + Into<i64>,
+{
     const BLOCK: usize = 1 << 16;
-    let cell = |x: T| if x != null { x.into() } else { 0 };
-    let block_sum = |cells: &[T]| cells.iter().map(|&x| cell(x)).sum::<u32>();
+    let cell = |x: T| if x != null { x.into() } else { L::default() };
     for run in runs {
         let sum: i64 = values[run.start..run.end]
             .chunks(BLOCK)
-            .map(|b| i64::from(block_sum(b)))
-            .sum();
-        sums[run.group] = sums[run.group].saturating_add(sum);
-    }
-    if let Some(counts) = counts {
-        for run in runs {
-            let n = values[run.start..run.end]
-                .iter()
-                .map(|&x| u32::from(x != null))
-                .sum::<u32>();
-            counts[run.group] += n;
-        }
-    }
-}
-
-/// [`sum_runs`] for 32-bit cells, in `i64`.
-fn sum_runs_wide(values: &[u32], runs: &[Run], sums: &mut [i64], counts: Option<&mut [u32]>) {
-    let null = u32::MAX;
-    for run in runs {
-        let sum: i64 = values[run.start..run.end]
-            .iter()
-            .map(|&x| if x != null { i64::from(x) } else { 0 })
+            .map(|b| b.iter().map(|&x| cell(x)).sum::<L>().into())
             .sum();
         sums[run.group] = sums[run.group].saturating_add(sum);
     }
@@ -668,11 +644,15 @@ impl NumColumn {
     /// counts the cells added.
     pub(crate) fn accumulate(&self, layout: Layout, acc: &mut Acc, counts: Option<&mut [u32]>) {
         match (&self.data, acc, layout) {
-            (Ints::U8(v), Acc::Int(s), Layout::Runs(runs)) => sum_runs(v, u8::MAX, runs, s, counts),
-            (Ints::U16(v), Acc::Int(s), Layout::Runs(runs)) => {
-                sum_runs(v, u16::MAX, runs, s, counts)
+            (Ints::U8(v), Acc::Int(s), Layout::Runs(runs)) => {
+                sum_runs::<_, u32>(v, u8::MAX, runs, s, counts)
             }
-            (Ints::U32(v), Acc::Int(s), Layout::Runs(runs)) => sum_runs_wide(v, runs, s, counts),
+            (Ints::U16(v), Acc::Int(s), Layout::Runs(runs)) => {
+                sum_runs::<_, u32>(v, u16::MAX, runs, s, counts)
+            }
+            (Ints::U32(v), Acc::Int(s), Layout::Runs(runs)) => {
+                sum_runs::<_, i64>(v, u32::MAX, runs, s, counts)
+            }
             (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u8::MAX, ids, s, counts),
             (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u16::MAX, ids, s, counts),
             (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u32::MAX, ids, s, counts),
