@@ -720,13 +720,14 @@ impl NumColumn {
         ok
     }
 
-    /// Σ(value × weight) and Σ weight per group, over rows with a value and a positive weight.
+    /// Σ(value × weight) and Σ weight per group, over rows with a value and a positive weight,
+    /// and what their ratio is to be divided by (the values' scale, for scaled integers).
     pub(crate) fn weighted_sums(
         &self,
         weights: &NumColumn,
         layout: Layout,
         n: usize,
-    ) -> (Vec<f64>, Vec<f64>) {
+    ) -> (Vec<f64>, Vec<f64>, f64) {
         let mut num = vec![0.0; n];
         let mut den = vec![0.0; n];
         if self.is_float() || weights.is_float() {
@@ -738,7 +739,7 @@ impl NumColumn {
                     }
                 }
             });
-            return (num, den);
+            return (num, den, 1.0);
         }
         // Scaled integers, unscaled once per group at the end.
         macro_rules! narrow {
@@ -760,12 +761,9 @@ impl NumColumn {
                 }
             }),
         }
-        let (vs, ws) = (pow10(self.scale) as f64, pow10(weights.scale) as f64);
-        for (x, y) in num.iter_mut().zip(den.iter_mut()) {
-            *x /= vs * ws;
-            *y /= ws;
-        }
-        (num, den)
+        // Kept in scaled units, exact integers (below 2^53) however the groups are later added
+        // up: Σ(v × w) / Σ w is then to be divided by the values' scale.
+        (num, den, pow10(self.scale) as f64)
     }
 
     /// A zeroed accumulator of the right kind for this column.

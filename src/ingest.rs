@@ -599,6 +599,7 @@ fn new_table(
         user_flags: None,
         users_contiguous: false,
         dates_sorted_within_users: false,
+        attributes: None,
     })
 }
 

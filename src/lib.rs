@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod attributes;
 mod column;
 mod date;
 mod error;
@@ -40,6 +41,7 @@ pub use wasm::{
     fetch_credits, fetch_registry, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry,
 };
 
+pub use attributes::AttributesJoin;
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 pub use query::{

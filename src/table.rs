@@ -81,6 +81,8 @@ pub struct Table {
     pub(crate) users_contiguous: bool,
     /// ... and within each user's rows, dates never go back.
     pub(crate) dates_sorted_within_users: bool,
+    /// A joined people file: attributes per user (group keys and filters).
+    pub(crate) attributes: Option<crate::attributes::Attributes>,
 }
 
 /// What went in: the `input` part of every summary.
@@ -115,9 +117,9 @@ pub struct Info {
     pub warnings_total: u64,
     /// The group keys this export can provide (`user`, `day`, `week`, `month`, `client`,
     /// `language`), in that order.
-    pub group_keys: Vec<&'static str>,
+    pub group_keys: Vec<String>,
     /// The time keys among them (`day`, `week`, `month`), finest first.
-    pub time_keys: Vec<&'static str>,
+    pub time_keys: Vec<String>,
     /// Each numeric column's metric and how it is computed, in the export's order.
     pub metrics: Vec<MetricInfo>,
     /// The minutes saved per use of each feature this export has, by default (column name →
@@ -218,9 +220,12 @@ impl Table {
             time_keys: group_keys
                 .iter()
                 .filter(|k| k.is_time())
-                .map(|k| k.name())
+                .map(|&k| self.key_name(k).to_string())
                 .collect(),
-            group_keys: group_keys.iter().map(|k| k.name()).collect(),
+            group_keys: group_keys
+                .iter()
+                .map(|&k| self.key_name(k).to_string())
+                .collect(),
             metrics: self
                 .metrics()
                 .into_iter()

@@ -256,3 +256,102 @@ fn comparing_with_the_previous_range() {
         serde_json::from_value::<sg_analytics::Query>(json!({"compare": "last year"})).is_err()
     );
 }
+
+/// A people file adds group keys and filters: every team's sums are its users' rows' sums, users
+/// without a line are `null` ("(unmapped)"), and what the join did is reported.
+#[test]
+fn a_people_file_groups_and_filters_by_its_columns() {
+    let csv = fixture("by_user_day.csv");
+    let mut table = Table::from_bytes(&csv).unwrap();
+    let (_, rows) = common::rows(&csv);
+    let users: Vec<String> = rows
+        .iter()
+        .map(|r| r.user.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Keyed by user ID; the last user has no line, the first is listed twice (the first wins).
+    let team = |i: usize| ["Search", "Code Intel", "search"][i % 3];
+    let mut people = String::from("Instance user ID,Team,Site\n");
+    for (i, u) in users.iter().enumerate().take(users.len() - 1) {
+        people += &format!("{u},{},{}\n", team(i), if i % 2 == 0 { "EU" } else { "US" });
+    }
+    people += &format!("{},Other,EU\n", users[0]);
+    let join = table.join_attributes(people.as_bytes()).unwrap();
+    assert_eq!(join.attributes, ["Team", "Site"]);
+    assert_eq!((join.matched, join.unmatched), (users.len() - 1, 1));
+    assert_eq!(join.warnings.len(), 1);
+    assert_eq!(join.warnings[0].line, users.len() as u64 + 1);
+    assert!(table.info().group_keys.contains(&"Team".to_string()));
+
+    let team_of = |u: &str| {
+        users
+            .iter()
+            .position(|x| x == u)
+            .filter(|&i| i < users.len() - 1)
+            .map(team)
+    };
+    let ask = |table: &Table, v: Value| {
+        let q: sg_analytics::Query = serde_json::from_value(v).unwrap();
+        table.summarize(&q).unwrap().to_value()
+    };
+    let got = ask(
+        &table,
+        json!({"groupBy": ["Team"], "metrics": ["rows", "users", "Chat Events"]}),
+    );
+    let groups = got["groups"].as_array().unwrap();
+    // Teams differing only in case are distinct values; the unmapped user is the null group.
+    assert_eq!(groups.len(), 4);
+    for g in groups {
+        let key = g["key"]["Team"].as_str();
+        let mine: Vec<&Row> = rows.iter().filter(|r| team_of(&r.user) == key).collect();
+        assert_eq!(g["rows"], mine.len(), "{key:?}");
+        assert_eq!(g["users"], common::users(&mine), "{key:?}");
+        assert_eq!(
+            g["Chat Events"].as_f64().unwrap(),
+            sum(&mine, "Chat Events"),
+            "{key:?}"
+        );
+    }
+    // Filters match any case; "" keeps the users without a value.
+    let got = ask(
+        &table,
+        json!({"filter": {"attributes": {"Team": ["SEARCH", ""]}}, "metrics": ["rows"]}),
+    );
+    let kept = rows
+        .iter()
+        .filter(|r| matches!(team_of(&r.user), None | Some("Search") | Some("search")))
+        .count();
+    assert_eq!(got["totals"]["rows"], kept);
+    let got = ask(
+        &table,
+        json!({"groupBy": ["Site", "Team"], "filter": {"attributes": {"Site": ["EU"]}}, "metrics": ["users"], "sort": {"by": "Team", "desc": true}}),
+    );
+    assert!(got["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|g| g["key"]["Site"] == "EU"));
+
+    // Mistakes say what and where.
+    let mut t = Table::from_bytes(&csv).unwrap();
+    for (file, says) in [
+        ("Team,Site\nx,y\n", "no key column"),
+        ("Instance user ID,Username,Team\n1,a,x\n", "2 key columns"),
+        ("Instance user ID,user\n1,x\n", "\"user\""),
+        ("Instance user ID,Users\n1,x\n", "\"Users\""),
+        ("Instance user ID,Chat Events\n1,x\n", "\"Chat Events\""),
+        ("Instance user ID,Team,Team\n1,x,y\n", "appears twice"),
+    ] {
+        let e = t.join_attributes(file.as_bytes()).unwrap_err();
+        assert!(e.message().contains(says), "{file:?}: {e}");
+    }
+    let q: sg_analytics::Query =
+        serde_json::from_value(json!({"filter": {"attributes": {"Team": ["x"]}}})).unwrap();
+    assert!(Table::from_bytes(&csv)
+        .unwrap()
+        .summarize(&q)
+        .unwrap_err()
+        .message()
+        .contains("people file"));
+}

@@ -501,3 +501,59 @@ fn compare_previous_shows_the_range_before() {
         Some(2)
     );
 }
+
+/// `--attributes` joins a people file: `--by` its column and `--where` it, with the unmapped users
+/// shown as such; a bad people file is exit 2 naming the problem.
+#[test]
+fn a_people_file_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    std::fs::write(&people, "username,Team\nEVA.CHEN0,Search\n").unwrap();
+    let people = people.to_str().unwrap();
+    let got = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        people,
+        "--by",
+        "Team",
+        "--format",
+        "json",
+    ]);
+    let csv = fixture("by_user_day.csv");
+    let (_, rows) = common::rows(&csv);
+    let eva = rows.iter().filter(|r| r.user == "1000").count();
+    assert_eq!(got["groups"][0]["key"]["Team"], "Search");
+    assert_eq!(got["groups"][0]["rows"], eva);
+    assert_eq!(got["groups"][1]["key"]["Team"], Value::Null);
+    let filtered = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        people,
+        "--where",
+        "Team=search",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(filtered["totals"]["rows"], eva);
+    let table = stdout(&run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        people,
+        "--by",
+        "Team",
+    ]));
+    assert!(table.contains("(unmapped)"), "{table}");
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "Team\nx\n").unwrap();
+    let o = run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("no key column"), "{}", stderr(&o));
+}

@@ -632,3 +632,30 @@ fn the_query_cache_holds_one_filter_and_stays_bounded() {
     );
     assert!(most <= 32 * rows, "{most} bytes for {rows} rows");
 }
+
+/// A query's totals are the same numbers to the last digit whatever it groups by (totals may be
+/// added up from the groups' sums, which must then be exact).
+#[test]
+fn totals_do_not_depend_on_the_grouping() {
+    for file in [
+        "by_user_day_client_language.csv",
+        "by_user_day.csv",
+        "by_user_month.csv",
+    ] {
+        let csv = fixture(file);
+        let plain = summarize(&csv, json!({}))["totals"].clone();
+        for keys in [
+            json!(["day"]),
+            json!(["user"]),
+            json!(["month"]),
+            json!(["client", "language"]),
+        ] {
+            let table = Table::from_bytes(&csv).unwrap();
+            let query: Query = serde_json::from_value(json!({"groupBy": keys})).unwrap();
+            let Ok(grouped) = table.summarize(&query) else {
+                continue;
+            };
+            assert_eq!(grouped.to_value()["totals"], plain, "{file} by {keys}");
+        }
+    }
+}

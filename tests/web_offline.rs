@@ -757,3 +757,31 @@ async fn a_month_window_with_rows_outside_its_dates_is_refused() {
     // January kept to its dates; February was fetched, retried once, then refused.
     assert_eq!(stub.count(), 3);
 }
+
+/// `joinAttributes` adds the people file's columns as group keys and filters, in the browser as
+/// natively; users without a line are null.
+#[wasm_bindgen_test]
+fn a_people_file_joins_in_the_browser() {
+    let mut report = Report::from_csv(CSV.into()).unwrap();
+    let join = report
+        .join_attributes("Instance user ID,Team\n1,Search\n".into())
+        .unwrap();
+    assert_eq!(get(&join, "matched").as_f64(), Some(1.0));
+    assert_eq!(get(&join, "unmatched").as_f64(), Some(1.0));
+    let query = js_sys::JSON::parse(
+        r#"{"groupBy": ["Team"], "metrics": ["Chat Events"], "filter": {"attributes": {"Team": ["search", ""]}}}"#,
+    )
+    .unwrap();
+    let summary = report.summarize(Some(query.unchecked_into())).unwrap();
+    let groups = Array::from(&get(&summary, "groups"));
+    assert_eq!(groups.length(), 2);
+    let first = groups.get(0);
+    assert_eq!(
+        get(&get(&first, "key"), "Team").as_string().as_deref(),
+        Some("Search")
+    );
+    assert_eq!(get(&first, "Chat Events").as_f64(), Some(3.0));
+    assert!(get(&get(&groups.get(1), "key"), "Team").is_null());
+    let e = report.join_attributes("Team\nx\n".into()).unwrap_err();
+    assert_eq!(code(&checked(e)), "invalid_input");
+}

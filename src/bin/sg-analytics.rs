@@ -56,6 +56,11 @@ FILTERS (every command):
     --client C            keep this client (Client Name); repeatable
     --language L          keep this language; repeatable
     --active-only         keep rows whose Active Sourcegraph User is true
+    --attributes FILE     a people file: a CSV keyed by Instance user ID, User Email or Username
+                          whose other columns (Team, Department, ...) become group keys (--by
+                          Team) and filters; users without a line are (unmapped)
+    --where COL=V[,V...]  keep users whose people-file column COL is one of the values (any
+                          case; an empty value keeps the unmapped); repeatable
 
 SUMMARIZE OPTIONS:
     --by KEY,...          group by user, day, week, month, client, language (in that order of nesting)
@@ -141,6 +146,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         period: Period,
         days: Option<u32>,
         registry: Option<PathBuf>,
+        attributes: Option<PathBuf>,
         fetch: FetchArgs,
     }
 
@@ -166,6 +172,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             period: Period::Month,
             days: None,
             registry: None,
+            attributes: None,
             fetch: FetchArgs::default(),
         };
         let list = |v: String| -> Vec<String> {
@@ -263,6 +270,15 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 }
                 Long("days") => args.days = Some(parser.value().map_err(e)?.parse().map_err(e)?),
                 Long("registry") => args.registry = Some(parser.value().map_err(e)?.into()),
+                Long("attributes") => args.attributes = Some(parser.value().map_err(e)?.into()),
+                Long("where") => {
+                    let v = parser.value().map_err(e)?.string().map_err(e)?;
+                    let (name, values) = v.split_once('=').ok_or_else(|| {
+                        format!("--where: expected COLUMN=VALUE[,VALUE...], found {v:?}")
+                    })?;
+                    let kept = f.attributes.entry(name.trim().to_string()).or_default();
+                    kept.extend(values.split(',').map(|s| s.trim().to_string()));
+                }
                 Short('o') | Long("output") => {
                     args.output = Some(parser.value().map_err(e)?.into())
                 }
@@ -328,7 +344,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         if args.command == "fetch" {
             return fetch(&args);
         }
-        let table = if args.fetch.given() {
+        let mut table = if args.fetch.given() {
             if let Some(input) = &args.input {
                 return Err(format!(
                     "give either a FILE ({}) or --instance, not both",
@@ -343,6 +359,28 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         } else {
             read_table(args.input.as_ref())?
         };
+        let mut attribute_names = Vec::new();
+        if let Some(path) = &args.attributes {
+            let bytes =
+                std::fs::read(path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            let join = table.join_attributes(&bytes).map_err(|e| e.to_string())?;
+            eprintln!(
+                "sg-analytics: people file {}: {} of the export's users matched, {} not \
+                 (unmapped); attributes {}",
+                path.display(),
+                join.matched,
+                join.unmatched,
+                join.attributes.join(", ")
+            );
+            for w in &join.warnings {
+                eprintln!(
+                    "sg-analytics: people file line {}: {}",
+                    w.line,
+                    printable(&w.message)
+                );
+            }
+            attribute_names = join.attributes;
+        }
         let stdout = io::stdout();
         match args.command.as_str() {
             "growth" | "retention" | "inactive" => {
@@ -373,7 +411,9 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 let text = match args.format {
                     Format::Json => summary.to_json() + "\n",
                     Format::Csv => summary.to_csv(),
-                    Format::Table => render_table(&summary, args.columns.as_deref()),
+                    Format::Table => {
+                        render_table(&summary, args.columns.as_deref(), &attribute_names)
+                    }
                 };
                 write_stdout(&text)?;
                 if args.format == Format::Csv {
@@ -693,7 +733,11 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         }
     }
 
-    fn render_table(summary: &Summary, columns: Option<&[String]>) -> String {
+    fn render_table(
+        summary: &Summary,
+        columns: Option<&[String]>,
+        table_attributes: &[String],
+    ) -> String {
         let json = summary.to_value();
         let input = &json["input"];
         let mut out = format!(
@@ -781,7 +825,12 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 .map(|n| printable(n))
                 .collect()];
             for g in &groups {
-                let keys = key_names.iter().map(|k| format_value(&g["key"][k]));
+                // A people file's attribute is null for the users it has no line for.
+                let attribute = |k: &str| table_attributes.iter().any(|a| a == k);
+                let keys = key_names.iter().map(|k| match &g["key"][k] {
+                    Value::Null if attribute(k) => "(unmapped)".to_string(),
+                    v => format_value(v),
+                });
                 let metrics = metric_names
                     .iter()
                     .map(|m| g.get(m).map_or("?".to_string(), format_value));

@@ -105,7 +105,7 @@ pub(crate) struct Stats {
     /// Per column index: sums, counts of non-empty cells, Σ(weight × value) and Σ weight.
     sums: Vec<Option<Acc>>,
     counts: Vec<Option<Vec<u32>>>,
-    weighted: Vec<Option<(Vec<f64>, Vec<f64>)>>,
+    weighted: Vec<Option<(Vec<f64>, Vec<f64>, f64)>>,
 }
 
 /// The range of days that daily averages are taken over: the filter's from/to where given, else
@@ -195,7 +195,7 @@ impl Stats {
                 .weighted
                 .iter()
                 .flatten()
-                .map(|(a, b)| (a.capacity() + b.capacity()) * 8)
+                .map(|(a, b, _)| (a.capacity() + b.capacity()) * 8)
                 .sum::<usize>()
     }
 
@@ -229,8 +229,9 @@ impl Stats {
                 .weighted
                 .iter()
                 .map(|w| {
-                    w.as_ref()
-                        .map(|(num, den)| (vec![num.iter().sum()], vec![den.iter().sum()]))
+                    w.as_ref().map(|(num, den, scale)| {
+                        (vec![num.iter().sum()], vec![den.iter().sum()], *scale)
+                    })
                 })
                 .collect(),
         }
@@ -287,7 +288,10 @@ impl Stats {
                         self.sum(table, denominator, g),
                     ),
                     Some(Measure::WeightedMean { .. }) => match &self.weighted[i] {
-                        Some((num, den)) => ratio(num[g], den[g]),
+                        Some((num, den, scale)) => match ratio(num[g], den[g]) {
+                            Cell::Float(x) => Cell::float(x / scale),
+                            other => other,
+                        },
                         None => Cell::Null,
                     },
                     Some(Measure::Mean) => match &self.counts[i] {

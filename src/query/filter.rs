@@ -1,6 +1,7 @@
 //! A [`Filter`] resolved against a table into a [`Selection`]: which rows are kept, computed once
 //! per filter and shared by every query that uses it.
 
+use crate::attributes::UNMAPPED;
 use crate::column::{TextColumn, NULL_DAY};
 use crate::date::{format_day, month_end, month_start, parse_day};
 use crate::error::Error;
@@ -137,8 +138,37 @@ impl Filter {
             }
         };
 
+        // Per attribute filtered on: which users keep (by identity code).
+        let mut by_attribute: Vec<Vec<bool>> = Vec::new();
+        for (name, wanted) in &self.attributes {
+            let attributes = table.attributes.as_ref();
+            let Some((a, attributes)) = attributes.and_then(|t| Some((t.find(name)?, t))) else {
+                return Err(Error::query(format!(
+                    "cannot filter by {name:?}: no joined people file has that column"
+                )));
+            };
+            let wanted: Vec<String> = wanted.iter().map(|w| w.trim().to_lowercase()).collect();
+            let keep_value: Vec<bool> = attributes.values[a]
+                .iter()
+                .map(|v| wanted.contains(&v.to_lowercase()))
+                .collect();
+            let keep_unmapped = wanted.iter().any(String::is_empty);
+            by_attribute.push(
+                attributes.of_user[a]
+                    .iter()
+                    .map(|&v| {
+                        if v == UNMAPPED {
+                            keep_unmapped
+                        } else {
+                            keep_value[v as usize]
+                        }
+                    })
+                    .collect(),
+            );
+        }
         let dated = from.is_some() || to.is_some();
-        let filtered = dated
+        let filtered = !by_attribute.is_empty()
+            || dated
             || by_user
             || clients.is_some()
             || languages.is_some()
@@ -202,6 +232,11 @@ impl Filter {
         if let Some(active) = active {
             for (k, &a) in keep.iter_mut().zip(active) {
                 *k &= a == 1;
+            }
+        }
+        if let Some(users) = table.identity() {
+            for keep_user in &by_attribute {
+                keep_codes(&mut keep, users, keep_user);
             }
         }
         if let Some((ids, flags)) = service {

@@ -1,6 +1,7 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
+use crate::attributes::UNMAPPED;
 use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{civil_from_days, month_end, month_start, week_start};
 use crate::error::Error;
@@ -58,6 +59,9 @@ enum Component<'a> {
     /// A time key: the index of each grid day, and the size (the last index is for rows without a
     /// date).
     Days(Vec<u32>, u64),
+    /// A people-file attribute: the user's code (of this column) mapped to the user's value, and
+    /// the size (the last index is for users without a value).
+    Mapped(&'a TextColumn, &'a [u32], u64),
 }
 
 impl Component<'_> {
@@ -66,6 +70,14 @@ impl Component<'_> {
             Key::User => table.identity(),
             Key::Client => table.text(table.client),
             Key::Language => table.text(table.language),
+            Key::Attribute(a) => {
+                let (Some(users), Some(attributes)) = (table.identity(), &table.attributes) else {
+                    return Component::Days(Vec::new(), 1);
+                };
+                let a = usize::from(a);
+                let size = attributes.values[a].len() as u64 + 1;
+                return Component::Mapped(users, &attributes.of_user[a], size);
+            }
             Key::Day | Key::Week | Key::Month => {
                 let first = grid.base;
                 let index: Vec<u32> = (0..grid.days)
@@ -102,6 +114,13 @@ impl Component<'_> {
                 Codes::U16(v) => codes(packed, v, size),
                 Codes::U32(v) => codes(packed, v, size),
             },
+            Component::Mapped(users, map, _) => {
+                let unmapped = size - 1;
+                users.codes.for_each(|row, code| {
+                    let v = map[code as usize];
+                    packed[row] = packed[row] * size + if v == UNMAPPED { unmapped } else { v };
+                });
+            }
             Component::Days(index, _) => {
                 let Some(dates) = dates else {
                     packed.iter_mut().for_each(|p| *p = *p * size + (size - 1));
@@ -118,7 +137,7 @@ impl Component<'_> {
 
     fn size(&self) -> u64 {
         match self {
-            Component::Codes(_, n) | Component::Days(_, n) => *n,
+            Component::Codes(_, n) | Component::Days(_, n) | Component::Mapped(_, _, n) => *n,
         }
     }
 
@@ -126,6 +145,10 @@ impl Component<'_> {
     fn index(&self, row: usize, dates: Option<&[i32]>, grid: Days) -> u64 {
         match self {
             Component::Codes(c, _) => u64::from(c.codes.get(row)),
+            Component::Mapped(users, map, size) => match map[users.codes.get(row) as usize] {
+                UNMAPPED => size - 1,
+                v => u64::from(v),
+            },
             Component::Days(index, size) => dates
                 .and_then(|d| grid.index(d[row]))
                 .map_or(size - 1, |i| u64::from(index[i])),

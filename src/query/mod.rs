@@ -17,6 +17,7 @@ mod spec;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
+use crate::attributes::UNMAPPED;
 use crate::column::NULL_DAY;
 use crate::date::{format_day, format_month, week_start};
 use crate::error::Error;
@@ -248,10 +249,16 @@ impl QueryCache {
                 .map(|&m| table.metric_name(m).to_string())
                 .collect(),
             totals,
-            key_names: key_fields.iter().map(|f| f.name().to_string()).collect(),
+            key_names: key_fields
+                .iter()
+                .map(|f| f.name(table).to_string())
+                .collect(),
             groups,
             groups_total,
-            group_by: keys.iter().map(|k| k.name().to_string()).collect(),
+            group_by: keys
+                .iter()
+                .map(|&k| table.key_name(k).to_string())
+                .collect(),
             approximate: table
                 .metrics()
                 .into_iter()
@@ -409,6 +416,21 @@ impl QueryCache {
                     Some((i64::from(day) - i64::from(i32::MIN)) as u64)
                 })
                 .collect(),
+            KeyField::Key(Key::Attribute(a)) => {
+                let (Some(users), Some(attributes)) = (table.identity(), &table.attributes) else {
+                    return vec![None; grouping.len()];
+                };
+                let a = usize::from(a);
+                let ranks = case_insensitive_ranks(&attributes.values[a]);
+                grouping
+                    .reps
+                    .iter()
+                    .map(|&row| {
+                        let v = attributes.of_user[a][users.codes.get(row as usize) as usize];
+                        (v != UNMAPPED).then(|| u64::from(ranks[v as usize]))
+                    })
+                    .collect()
+            }
             KeyField::ServiceAccount | KeyField::SiteAdmin => grouping
                 .reps
                 .iter()
@@ -435,21 +457,27 @@ impl QueryCache {
             return Rc::clone(ranks);
         }
         let values = &table.text(Some(index)).map_or(&[][..], |t| &t.values[..]);
-        let folded: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
-        let mut sorted: Vec<u32> = (0..values.len() as u32).collect();
-        sorted.sort_by(|&a, &b| folded[a as usize].cmp(&folded[b as usize]));
-        let mut ranks = vec![0u32; values.len()];
-        let mut rank = 0u32;
-        for (i, &code) in sorted.iter().enumerate() {
-            if i > 0 && folded[code as usize] != folded[sorted[i - 1] as usize] {
-                rank = i as u32;
-            }
-            ranks[code as usize] = rank;
-        }
+        let ranks = case_insensitive_ranks(values);
         let ranks = Rc::new(ranks);
         self.ranks.push((index, Rc::clone(&ranks)));
         ranks
     }
+}
+
+/// The rank of each text in case-insensitive order (equal when the texts differ only in case).
+fn case_insensitive_ranks(values: &[String]) -> Vec<u32> {
+    let folded: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
+    let mut sorted: Vec<u32> = (0..values.len() as u32).collect();
+    sorted.sort_by(|&a, &b| folded[a as usize].cmp(&folded[b as usize]));
+    let mut ranks = vec![0u32; values.len()];
+    let mut rank = 0u32;
+    for (i, &code) in sorted.iter().enumerate() {
+        if i > 0 && folded[code as usize] != folded[sorted[i - 1] as usize] {
+            rank = i as u32;
+        }
+        ranks[code as usize] = rank;
+    }
+    ranks
 }
 
 /// The cached grouping of the current filter by `keys`, or a new one (dropping the least
@@ -636,9 +664,9 @@ fn span_cell(field: KeyField, span: Option<(i32, i32)>) -> Cell {
 }
 
 impl KeyField {
-    fn name(self) -> &'static str {
+    fn name(self, table: &Table) -> &str {
         match self {
-            KeyField::Key(k) => k.name(),
+            KeyField::Key(k) => table.key_name(k),
             KeyField::Email => "email",
             KeyField::Username => "username",
             KeyField::ServiceAccount => "serviceAccount",
@@ -680,6 +708,12 @@ impl KeyField {
             _ => Cell::Null,
         };
         match self {
+            KeyField::Key(Key::Attribute(a)) => {
+                let value = table.identity().zip(table.attributes.as_ref()).and_then(
+                    |(users, attributes)| attributes.value(usize::from(a), users.codes.get(row)),
+                );
+                value.map_or(Cell::Null, |v| Cell::Text(v.to_string()))
+            }
             KeyField::Key(Key::Day) => day(format_day),
             KeyField::Key(Key::Week) => day(|d| format_day(week_start(d))),
             KeyField::Key(Key::Month) => day(format_month),
@@ -723,14 +757,14 @@ enum SortBy {
 
 fn resolve_sort(table: &Table, fields: &[KeyField], sort: &Sort) -> Result<SortBy, Error> {
     let name = sort.by.trim();
-    if let Some(&field) = fields.iter().find(|f| f.name() == name) {
+    if let Some(&field) = fields.iter().find(|f| f.name(table) == name) {
         return Ok(SortBy::Key(field, sort.desc));
     }
     let metrics = table.metrics();
     if let Some(&metric) = metrics.iter().find(|&&m| table.metric_name(m) == name) {
         return Ok(SortBy::Metric(metric, sort.desc));
     }
-    let mut known: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+    let mut known: Vec<&str> = fields.iter().map(|f| f.name(table)).collect();
     known.extend(metrics.iter().map(|&m| table.metric_name(m)));
     Err(Error::query(format!(
         "cannot sort by {name:?}: expected a group key or a metric ({})",

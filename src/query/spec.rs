@@ -109,6 +109,9 @@ pub struct Filter {
     pub active_only: bool,
     /// Drop service accounts (needs a joined user registry).
     pub exclude_service_accounts: bool,
+    /// Per attribute of a joined people file, the values to keep (exact, any case; `""` keeps
+    /// the users without a value).
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 /// The order of the groups.
@@ -131,6 +134,8 @@ pub(crate) enum Key {
     Month,
     Client,
     Language,
+    /// An attribute of the joined people file (by index).
+    Attribute(u16),
 }
 
 impl Key {
@@ -151,6 +156,7 @@ impl Key {
             .find(|k| k.name().eq_ignore_ascii_case(name))
     }
 
+    /// The name of a built-in key (an attribute's is the table's: [`Table::key_name`]).
     pub(crate) fn name(self) -> &'static str {
         match self {
             Key::User => "user",
@@ -159,6 +165,7 @@ impl Key {
             Key::Month => "month",
             Key::Client => "client",
             Key::Language => "language",
+            Key::Attribute(_) => "attribute",
         }
     }
 
@@ -180,12 +187,23 @@ impl Key {
 }
 
 impl Table {
-    /// The group keys this export can provide, in the order they are listed to users.
+    /// The group keys this export can provide, in the order they are listed to users: the
+    /// built-in ones, then a joined people file's attributes.
     pub(crate) fn group_keys(&self) -> Vec<Key> {
+        let attributes = self.attributes.as_ref().map_or(0, |a| a.names.len());
         Key::ALL
             .into_iter()
             .filter(|k| k.missing(self).is_none())
+            .chain((0..attributes).map(|a| Key::Attribute(a as u16)))
             .collect()
+    }
+
+    /// A key's name: a built-in key's, or an attribute's header as written.
+    pub(crate) fn key_name(&self, key: Key) -> &str {
+        match (key, &self.attributes) {
+            (Key::Attribute(a), Some(attributes)) => &attributes.names[usize::from(a)],
+            _ => key.name(),
+        }
     }
 }
 
@@ -193,9 +211,17 @@ impl Table {
 pub(crate) fn group_keys(table: &Table, names: &[String]) -> Result<Vec<Key>, Error> {
     let mut keys = Vec::new();
     for name in names {
-        let key = Key::parse(name).ok_or_else(|| {
+        let attribute = || {
+            let a = table.attributes.as_ref()?.find(name)?;
+            u16::try_from(a).ok().map(Key::Attribute)
+        };
+        let key = Key::parse(name).or_else(attribute).ok_or_else(|| {
+            let attributes = table.attributes.as_ref().map_or(String::new(), |a| {
+                a.names.iter().map(|n| format!(", {n}")).collect()
+            });
             Error::query(format!(
-                "unknown group key {name:?}: expected user, day, week, month, client or language"
+                "unknown group key {name:?}: expected user, day, week, month, client or \
+                 language{attributes}"
             ))
         })?;
         if keys.contains(&key) {

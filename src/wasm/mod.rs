@@ -15,8 +15,9 @@ use crate::{ErrorKind, Filter, Ingester, Query, QueryCache, Table};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** A group key: what `groupBy` takes. */
-export type GroupKey = "user" | "day" | "week" | "month" | "client" | "language";
+/** A group key: what `groupBy` takes: a built-in key, or a column of a joined people file
+ * (`joinAttributes`). */
+export type GroupKey = "user" | "day" | "week" | "month" | "client" | "language" | (string & {});
 
 /** Which rows to keep; every condition given must hold. */
 export interface Filter {
@@ -36,6 +37,8 @@ export interface Filter {
   activeOnly?: boolean;
   /** Drop service accounts (needs `joinRegistry`). */
   excludeServiceAccounts?: boolean;
+  /** Per people-file column (`joinAttributes`), the values kept (any case; "" keeps the unmapped). */
+  attributes?: Record<string, string[]>;
 }
 
 /** What to summarize and how. */
@@ -117,6 +120,18 @@ export interface Summary {
   minutesSaved: Record<string, number>;
   /** With `compare: "previous"`: the previous range and the same totals over it. */
   previous?: { range: { from: string; to: string }; totals: Metrics };
+}
+
+/** What `joinAttributes` did: the attributes it adds (group keys and `filter.attributes`), the
+ * column it is keyed by, the report's users it matched and those it did not (their attributes are
+ * null, "(unmapped)"), and the lines it ignored (a user listed again). */
+export interface AttributesJoin {
+  attributes: string[];
+  key: string;
+  matched: number;
+  unmatched: number;
+  people: number;
+  warnings: Warning[];
 }
 
 /** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */
@@ -456,6 +471,25 @@ impl Report {
         self.cache.borrow_mut().clear();
         self.registry = Some(registry.inner.clone());
         self.table.join_registry(&registry.inner)
+    }
+
+    /// Joins a people file (CSV keyed by `Instance user ID`, `User Email` or `Username`): its
+    /// other columns become group keys and `filter.attributes`; it never leaves the page. Replaces
+    /// an earlier one.
+    #[wasm_bindgen(js_name = joinAttributes, unchecked_return_type = "AttributesJoin")]
+    pub fn join_attributes(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let bytes = match data.as_string() {
+            Some(text) => text.into_bytes(),
+            None if data.is_instance_of::<js_sys::Uint8Array>() => {
+                js_sys::Uint8Array::from(data).to_vec()
+            }
+            None => return Err(js_error("joinAttributes takes a Uint8Array or a string")),
+        };
+        self.cache.borrow_mut().clear();
+        to_js(&self.table.join_attributes(&bytes).map_err(core_error)?)
     }
 
     /// Growth accounting per week or month: active, new, retained, resurrected and churned users,

@@ -1,0 +1,257 @@
+//! People attributes (teams, departments, managers): a CSV the user provides, keyed by user ID,
+//! e-mail or username, joined onto the report's users (`DESIGN.md`, "Adoption answers"). Each of
+//! its other columns becomes a group key and a filter under its header as written; users without a
+//! match have no value (`null`, shown as "(unmapped)").
+
+use serde::Serialize;
+
+use crate::column::FxHashMap;
+use crate::error::Error;
+use crate::schema::{normalize_header, STRUCTURAL_NAMES};
+use crate::summary::Warning;
+use crate::table::Table;
+
+/// The value index of a user without one.
+pub(crate) const UNMAPPED: u32 = u32::MAX;
+
+/// Names a people file's column may not take: the built-in group keys and the fields groups by
+/// user carry (any case), besides the structural fields.
+const RESERVED: [&str; 12] = [
+    "user",
+    "day",
+    "week",
+    "month",
+    "client",
+    "language",
+    "email",
+    "username",
+    "serviceAccount",
+    "siteAdmin",
+    "firstActive",
+    "lastActive",
+];
+
+/// The joined attributes, per user of the report.
+#[derive(Clone, Debug)]
+pub(crate) struct Attributes {
+    /// The attributes' names (the file's headers, as written).
+    pub names: Vec<String>,
+    /// Per attribute: its distinct values, in order of first appearance in the file.
+    pub values: Vec<Vec<String>>,
+    /// Per attribute: per code of the report's identity column, the index of the user's value, or
+    /// [`UNMAPPED`].
+    pub of_user: Vec<Vec<u32>>,
+}
+
+impl Attributes {
+    /// The attribute named `name` (as written).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name.trim())
+    }
+
+    /// The value of attribute `a` for the user with identity code `user`.
+    pub fn value(&self, a: usize, user: u32) -> Option<&str> {
+        let v = self.of_user[a][user as usize];
+        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
+    }
+}
+
+/// What joining a people file did.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributesJoin {
+    /// The attributes it adds (group keys and filters), in the file's order.
+    pub attributes: Vec<String>,
+    /// The column the file is keyed by.
+    pub key: String,
+    /// The report's users it has a line for.
+    pub matched: usize,
+    /// The report's users it has no line for (their attributes are `null`).
+    pub unmatched: usize,
+    /// Lines of people in the file.
+    pub people: usize,
+    /// Lines it ignored (a user listed again: the first line wins).
+    pub warnings: Vec<Warning>,
+}
+
+/// Which column of the report a people file's key column matches.
+#[derive(Clone, Copy, PartialEq)]
+enum KeyKind {
+    UserId,
+    Email,
+    Username,
+}
+
+impl Table {
+    /// Joins a people file (CSV): replaces any earlier one. Its header names one key column
+    /// (`Instance user ID`, `User Email` or `Username`, any case; e-mail and username match
+    /// without regard to case) and any other columns, each of which becomes an attribute.
+    pub fn join_attributes(&mut self, data: &[u8]) -> Result<AttributesJoin, Error> {
+        let input = |message: String| Error::new(crate::ErrorKind::Input, message);
+        let data = data.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(data);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(data);
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| input(format!("people file: {e}")))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        let keys: Vec<(usize, KeyKind)> = header
+            .iter()
+            .enumerate()
+            .filter_map(|(i, h)| match normalize_header(h).as_str() {
+                "instance user id" => Some((i, KeyKind::UserId)),
+                "user email" => Some((i, KeyKind::Email)),
+                "username" => Some((i, KeyKind::Username)),
+                _ => None,
+            })
+            .collect();
+        let (key_at, kind) = match keys.as_slice() {
+            [one] => *one,
+            [] => {
+                return Err(input(
+                    "people file: its header names no key column; expected one of Instance \
+                     user ID, User Email or Username"
+                        .into(),
+                ))
+            }
+            _ => {
+                return Err(input(format!(
+                    "people file: its header names {} key columns ({}); keep one",
+                    keys.len(),
+                    keys.iter()
+                        .map(|&(i, _)| header[i].as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )))
+            }
+        };
+        let columns: Vec<usize> = (0..header.len()).filter(|&i| i != key_at).collect();
+        for (n, &i) in columns.iter().enumerate() {
+            let name = &header[i];
+            let clash = RESERVED
+                .iter()
+                .chain(&STRUCTURAL_NAMES)
+                .any(|r| r.eq_ignore_ascii_case(name))
+                || self
+                    .columns
+                    .iter()
+                    .any(|c| c.name.eq_ignore_ascii_case(name));
+            if name.is_empty() {
+                return Err(input(format!("people file: column {} has no name", i + 1)));
+            }
+            if clash {
+                return Err(input(format!(
+                    "people file: the column {name:?} has the name of a built-in key, field or \
+                     export column; rename it"
+                )));
+            }
+            if columns[..n].iter().any(|&j| header[j] == *name) {
+                return Err(input(format!(
+                    "people file: the column {name:?} appears twice"
+                )));
+            }
+        }
+        let report_column = match kind {
+            KeyKind::UserId => self.user_id,
+            KeyKind::Email => self.email,
+            KeyKind::Username => self.username,
+        };
+        let Some(report_keys) = self.text(report_column) else {
+            return Err(input(format!(
+                "people file: it is keyed by {}, and this export has no such column",
+                header[key_at]
+            )));
+        };
+        let identity = self
+            .identity()
+            .expect("an export with a user column has an identity");
+        let fold = |s: &str| {
+            let s = s.trim();
+            if kind == KeyKind::UserId {
+                s.to_string()
+            } else {
+                s.to_lowercase()
+            }
+        };
+
+        // The file: each person's line (the first one wins), and each attribute's values.
+        let mut line_of: FxHashMap<String, usize> = FxHashMap::default();
+        let mut cells: Vec<Vec<u32>> = vec![Vec::new(); columns.len()];
+        let mut values: Vec<Vec<String>> = vec![Vec::new(); columns.len()];
+        let mut index: Vec<FxHashMap<String, u32>> = vec![FxHashMap::default(); columns.len()];
+        let mut warnings = Vec::new();
+        let mut people = 0;
+        for record in reader.records() {
+            let record = record.map_err(|e| input(format!("people file: {e}")))?;
+            let line = record.position().map_or(0, |p| p.line());
+            let key = fold(record.get(key_at).unwrap_or(""));
+            if key.is_empty() {
+                continue;
+            }
+            if line_of.contains_key(&key) {
+                warnings.push(Warning {
+                    line,
+                    column: Some(header[key_at].clone()),
+                    message: format!("{key:?} is listed again; its first line is kept"),
+                });
+                continue;
+            }
+            line_of.insert(key, people);
+            people += 1;
+            for (a, &i) in columns.iter().enumerate() {
+                let cell = record.get(i).unwrap_or("").trim();
+                let code = if cell.is_empty() {
+                    UNMAPPED
+                } else {
+                    *index[a].entry(cell.to_string()).or_insert_with(|| {
+                        values[a].push(cell.to_string());
+                        (values[a].len() - 1) as u32
+                    })
+                };
+                cells[a].push(code);
+            }
+        }
+
+        // Each report user's line: by the key column's value on the user's first row.
+        let mut first_row = vec![u32::MAX; identity.values.len()];
+        identity.codes.for_each(|row, code| {
+            let slot = &mut first_row[code as usize];
+            if *slot == u32::MAX {
+                *slot = row as u32;
+            }
+        });
+        let person: Vec<Option<usize>> = first_row
+            .iter()
+            .map(|&row| {
+                (row != u32::MAX)
+                    .then(|| line_of.get(&fold(report_keys.value(row as usize))).copied())
+                    .flatten()
+            })
+            .collect();
+        let matched = person.iter().filter(|p| p.is_some()).count();
+        let of_user = cells
+            .iter()
+            .map(|cells| {
+                person
+                    .iter()
+                    .map(|p| p.map_or(UNMAPPED, |p| cells[p]))
+                    .collect()
+            })
+            .collect();
+        let names: Vec<String> = columns.iter().map(|&i| header[i].clone()).collect();
+        self.attributes = Some(Attributes {
+            names: names.clone(),
+            values,
+            of_user,
+        });
+        Ok(AttributesJoin {
+            attributes: names,
+            key: header[key_at].clone(),
+            matched,
+            unmatched: person.len() - matched,
+            people,
+            warnings,
+        })
+    }
+}
