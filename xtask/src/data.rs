@@ -508,11 +508,11 @@ impl Dataset {
             intensity: 0.4 + 1.4 * rng.unit(),
         };
         // Drawn after everything else, so every other trait of a user is what it was before
-        // breaks existed. A break of 3 to 9 weeks spans at least one whole week and often a
-        // whole calendar month, so both week and month periods see the user churn and return.
-        if rng.chance(0.2) && last_offset > first_offset + 28 {
-            let start = first_offset + rng.below(u64::from(last_offset - first_offset - 21)) as u32;
-            let len = rng.range(21, 63) as u32;
+        // breaks existed. A break of 5 to 11 weeks spans whole weeks and often a whole calendar
+        // month, so both week and month periods see the user churn and return.
+        if rng.chance(0.25) && last_offset > first_offset + 42 {
+            let start = first_offset + rng.below(u64::from(last_offset - first_offset - 35)) as u32;
+            let len = rng.range(35, 77) as u32;
             profile.away = Some((start, (start + len).min(last_offset)));
         }
         User {
