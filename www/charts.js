@@ -25,7 +25,7 @@ export function theme(canvas) {
  * `spec.series` is `{new, resurrected, retained, churned, quickRatio}`, arrays over `spec.labels`.
  */
 function growthConfig(spec, colors) {
-  const bar = (label, data, color) => ({ type: "bar", label, data, backgroundColor: color, borderWidth: 0, stack: "users", maxBarThickness: 36, yAxisID: "y" });
+  const bar = (label, data, color) => ({ type: "bar", label, data, backgroundColor: color, borderWidth: 0, stack: "users", maxBarThickness: 36, yAxisID: "y", pointStyle: "rect" });
   const count = (value) => formatCompact(Math.abs(value));
   return {
     type: "bar",
@@ -45,6 +45,7 @@ function growthConfig(spec, colors) {
           borderWidth: 2,
           borderDash: [6, 4],
           pointRadius: 3,
+          pointStyle: "line",
           spanGaps: false,
           yAxisID: "ratio",
         },
@@ -56,7 +57,7 @@ function growthConfig(spec, colors) {
       animation: reducedMotion() ? false : { duration: 250 },
       font: { family: colors.font },
       plugins: {
-        legend: { display: true, labels: { color: colors.text } },
+        legend: { display: true, labels: { color: colors.text, usePointStyle: true } },
         tooltip: {
           callbacks: {
             label: (item) => (item.dataset.yAxisID === "ratio" ? `Quick ratio: ${item.raw === null ? "—" : item.raw.toFixed(2)}` : `${item.dataset.label}: ${count(item.raw)}`),

@@ -5,6 +5,7 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   DEMO_TOKEN,
   FIXTURES,
@@ -188,4 +189,27 @@ test("an export without dates says which granularity to fetch; a month export of
     ["2025-02", "1", "1", "0", "0", "2", "0.50"],
     ["2025-03", "1", "0", "1", "0", "1", "1.00"],
   ]);
+});
+
+test("the demo data's Adoption view at the finest granularity (the README's picture)", async ({ page, baseURL }, testInfo) => {
+  const problems = watchConsole(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/#view=adoption");
+  await connect(page, { granularity: "by_user_day_client_language" });
+  const rows = await fetchExportRows(page.request, baseURL);
+  const registry = await fetchRegistryRows(page.request, baseURL);
+  await expectAdoption(page, adoptionReference(rows, { period: "month", days: 30, registry }));
+  await expect(page.getByLabel("Period").locator("option")).toHaveText(["by month", "by week"]);
+  // A test artifact; with SG_UPDATE_SCREENSHOT=1 also the README's picture of the Adoption view.
+  const shot = path.join(testInfo.project.outputDir, "adoption.png");
+  // The whole page, cut to the view switch and the Adoption view (the filter bar is sticky, so an
+  // element screenshot, which scrolls, would draw it over the chart).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const top = (await page.locator(".tabs").boundingBox()).y - 12;
+  const bottom = await page.locator(".adoption-view").evaluate((el) => el.getBoundingClientRect().bottom + window.scrollY);
+  await page.screenshot({ path: shot, fullPage: true, clip: { x: 0, y: top, width: 1280, height: Math.min(1500, bottom + 12 - top) } });
+  if (process.env.SG_UPDATE_SCREENSHOT === "1") {
+    fs.copyFileSync(shot, path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", "adoption.png"));
+  }
+  expect(problems).toEqual([]);
 });

@@ -541,7 +541,10 @@ impl Dataset {
         }
         for offset in p.first_offset..=p.last_offset.min(self.days.saturating_sub(1)) {
             let day = self.start + i64::from(offset);
-            if !range.contains(day) || p.away.is_some_and(|(from, to)| (from..=to).contains(&offset)) {
+            if !range.contains(day)
+                || p.away
+                    .is_some_and(|(from, to)| (from..=to).contains(&offset))
+            {
                 continue;
             }
             // Keyed by the absolute date, so a day's activity does not depend on the dataset's

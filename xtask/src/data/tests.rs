@@ -416,7 +416,11 @@ fn demo_users_join_late_churn_come_back_and_leave_seats_unused() {
     // Monthly active sets of the demo export (by_user_day: a row is an active day of an active
     // user), then the growth-accounting classes the page's Adoption view shows.
     let ds = Dataset::default();
-    let csv = Csv::parse(&export_bytes(&ds, Granularity::ByUserDay, DateRange::default()));
+    let csv = Csv::parse(&export_bytes(
+        &ds,
+        Granularity::ByUserDay,
+        DateRange::default(),
+    ));
     let (user, date, active) = (
         csv.col("Instance user ID"),
         csv.col("Timestamp Date"),
@@ -424,7 +428,10 @@ fn demo_users_join_late_churn_come_back_and_leave_seats_unused() {
     );
     let mut months: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for r in csv.rows.iter().filter(|r| r[active] == "true") {
-        months.entry(r[date][..7].to_string()).or_default().insert(r[user].clone());
+        months
+            .entry(r[date][..7].to_string())
+            .or_default()
+            .insert(r[user].clone());
     }
     let sets: Vec<&BTreeSet<String>> = months.values().collect();
     assert_eq!(sets.len(), 6);
@@ -443,7 +450,10 @@ fn demo_users_join_late_churn_come_back_and_leave_seats_unused() {
         churned += sets[p - 1].difference(sets[p]).count();
     }
     assert!(late >= 5, "users who join after the first month: {late}");
-    assert!(churned >= 5, "users who stop for a month or more: {churned}");
+    assert!(
+        churned >= 5,
+        "users who stop for a month or more: {churned}"
+    );
     assert!(resurrected >= 3, "users who come back: {resurrected}");
     // Seats in the registry that the export never shows.
     let seen: BTreeSet<&String> = csv.rows.iter().map(|r| &r[user]).collect();
