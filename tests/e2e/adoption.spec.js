@@ -213,3 +213,49 @@ test("the demo data's Adoption view at the finest granularity (the README's pict
   }
   expect(problems).toEqual([]);
 });
+
+test("each Adoption view change sends the real worker one message, for what it shows", async ({ page, baseURL }) => {
+  // Every message the page posts to its worker, by type (the page's own code is not changed).
+  await page.addInitScript(() => {
+    window.__sent = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (data, ...rest) {
+      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.type, parts: data.asks ? Object.keys(data.asks).sort() : undefined });
+      return post.call(this, data, ...rest);
+    };
+  });
+  const base = mockBase(baseURL, "users=20;days=40");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const sent = async (action, settled) => {
+    await page.evaluate(() => (window.__sent = []));
+    await action();
+    await settled();
+    return page.evaluate(() => window.__sent);
+  };
+  const growthFirst = () => page.locator("table.growth-table tbody tr th").first().textContent();
+  expect(
+    await sent(
+      () => page.getByRole("button", { name: "Adoption", exact: true }).click(),
+      () => expect(page.locator("table.growth-table tbody tr").first()).toBeVisible(),
+    ),
+  ).toEqual([{ type: "adoption", parts: ["growth", "inactive", "retention"] }]);
+  expect(
+    await sent(
+      () => page.getByLabel("Period").selectOption("week"),
+      () => expect.poll(growthFirst).toMatch(/^\d{4}-\d{2}-\d{2}$/),
+    ),
+  ).toEqual([{ type: "adoption", parts: ["growth", "retention"] }]);
+  expect(
+    await sent(
+      () => page.getByLabel("No active day in the last").selectOption("7"),
+      () => expect(page.locator(".inactive-summary")).toContainText("in the 7 days"),
+    ),
+  ).toEqual([{ type: "adoption", parts: ["inactive"] }]);
+  expect(
+    await sent(
+      () => page.getByLabel("Active only").check(),
+      () => expect(page).toHaveURL(/active=1/),
+    ),
+  ).toEqual([{ type: "adoption", parts: ["growth", "inactive", "retention"] }]);
+});
