@@ -98,8 +98,11 @@ test("the view round-trips through the URL hash", async ({ page, baseURL }) => {
   await expect(page.getByLabel("No active day in the last")).toHaveValue("7");
   await expectAdoption(page, adoptionReference(rows, { period: "month", days: 7, registry }));
 
-  // Back to the usage view: the hash forgets the adoption view, the table is back.
-  await page.getByRole("button", { name: "Usage", exact: true }).click();
+  // Back to the usage view, from the keyboard: the hash forgets the adoption view, the table is back.
+  await page.getByRole("button", { name: "Adoption", exact: true }).focus();
+  await page.keyboard.press("Shift+Tab");
+  await expect(page.getByRole("button", { name: "Usage", exact: true })).toBeFocused();
+  await page.keyboard.press("Enter");
   await expect(page.locator(".usage-view")).toBeVisible();
   await expect(page.locator(".adoption-view")).toBeHidden();
   await expect.poll(() => new URL(page.url()).hash).not.toContain("view=");
