@@ -4,8 +4,8 @@
 // against stubs in tests.
 
 import { explainError, isCancel } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatRange, granularityLabel } from "./format.js";
-import { chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, minutesOf, tableQuery } from "./state.js";
+import { csvText, downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, periodQuery, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -13,8 +13,15 @@ const SETTINGS_KEY = "sg-analytics:settings";
 const TOKEN_KEY = "sg-analytics:token";
 const TOP_N = 10;
 
-/** What a view change redraws: the table (with the cards), the time chart, the bar charts. */
-const EVERYTHING = { table: true, time: true, bars: true };
+/**
+ * What a view change redraws: the table (with the cards), the time chart, the bar charts; in the
+ * Adoption view, the growth chart, the retention table, the inactive users. Only the parts of the
+ * view on show are asked for.
+ */
+const EVERYTHING = { table: true, time: true, bars: true, growth: true, retention: true, inactive: true };
+
+/** The inactive users the list shows at most (the download holds them all). */
+const INACTIVE_SHOWN = 500;
 
 /** The bar charts: name, group key, how many bars. */
 const BARS = [
@@ -130,8 +137,15 @@ export class Dashboard {
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
-    on("resetView", () => this.changeView({ ...defaultView(), metric: this.viewState.metric }));
+    // Resetting clears the filters and the grouping; which view is shown, and how, stays.
+    on("resetView", () => {
+      const { metric, tab, period, idleDays } = this.viewState;
+      return this.changeView({ ...defaultView(), metric, tab, period, idleDays });
+    });
     on("download", ({ what }) => this.download(what));
+    on("chooseTab", ({ tab }) => this.changeView({ tab }));
+    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true }));
+    on("chooseIdleDays", ({ days }) => this.changeView({ idleDays: Number(days) }, { inactive: true }));
 
     const token = this.store.loadToken();
     if (this.url) this.applyHash(this.url.read(), { refresh: false });
@@ -350,6 +364,7 @@ export class Dashboard {
    */
   async refresh(parts = EVERYTHING) {
     if (!this.loaded) return;
+    if (this.viewState.tab === "adoption") return this.refreshAdoption(parts);
     const generation = ++this.generation;
     const view = this.viewState;
     this.writeHash();
@@ -384,11 +399,10 @@ export class Dashboard {
     }
   }
 
-  /** The controls, the cards, the table and the minutes, from the table's summary. */
-  renderTable(summary) {
+  /** What the filter bar offers for this export. */
+  controlChoices() {
     const { info } = this.loaded;
-    const view = this.viewState;
-    this.view.renderControls(view, {
+    return {
       groupKeys: info.groupKeys,
       timeKeys: info.timeKeys,
       clients: info.choices.clients,
@@ -398,7 +412,14 @@ export class Dashboard {
       firstDate: info.firstDate,
       lastDate: info.lastDate,
       metrics: this.loaded.metrics,
-    });
+    };
+  }
+
+  /** The controls, the cards, the table and the minutes, from the table's summary. */
+  renderTable(summary) {
+    const view = this.viewState;
+    this.view.renderTab("usage");
+    this.view.renderControls(view, this.controlChoices());
     this.view.renderCards(summary.totals);
     this.view.renderTable({
       groupBy: view.groupBy,
@@ -446,6 +467,63 @@ export class Dashboard {
     };
   }
 
+  // --- The Adoption view --------------------------------------------------------------------------
+
+  /** The Adoption view's questions for `parts` (growth, retention, inactive), as one request. */
+  adoptionAsks(parts) {
+    const view = this.viewState;
+    const ctx = this.context();
+    const asks = {};
+    if (parts.growth) asks.growth = periodQuery(view, ctx);
+    if (parts.retention) asks.retention = periodQuery(view, ctx);
+    if (parts.inactive) asks.inactive = inactiveQuery(view, ctx);
+    return asks;
+  }
+
+  /**
+   * Asks the worker, in one round trip, for the Adoption view's `parts` and draws them. An export
+   * that cannot answer (no dates) gets the module's message, which says which export to fetch.
+   */
+  async refreshAdoption(parts) {
+    const generation = ++this.generation;
+    const view = this.viewState;
+    this.writeHash();
+    const asks = this.adoptionAsks(parts);
+    const { info } = this.loaded;
+    const controls = {
+      period: view.period,
+      periods: info.timeKeys.includes("week") ? ["month", "week"] : ["month"],
+      idleDays: view.idleDays,
+      idleChoices: IDLE_DAYS,
+    };
+    if (Object.keys(asks).length === 0) return;
+    try {
+      const answers = await this.client.adoption(asks);
+      if (generation !== this.generation) return;
+      this.view.renderTab("adoption");
+      this.view.renderControls(view, this.controlChoices());
+      if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
+      this.view.renderAdoption({
+        controls,
+        problem: null,
+        growth: answers.growth ? growthChart(answers.growth) : undefined,
+        retention: answers.retention ? retentionTable(answers.retention) : undefined,
+        inactive: answers.inactive ? inactiveList(answers.inactive, this.loaded.registry.loaded) : undefined,
+      });
+    } catch (error) {
+      if (generation !== this.generation) return;
+      if (error.code === "invalid_query") {
+        // The export cannot answer these questions (no dates, or weeks of a month export).
+        this.adoptionShown = null;
+        this.view.renderTab("adoption");
+        this.view.renderControls(view, this.controlChoices());
+        this.view.renderAdoption({ controls, problem: { title: "This export cannot answer adoption questions", message: error.message } });
+        return;
+      }
+      this.view.renderError({ ...explainError(error), title: "This view could not be computed" });
+    }
+  }
+
   // --- Downloads -----------------------------------------------------------------------------------
 
   async download(what) {
@@ -465,7 +543,11 @@ export class Dashboard {
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv(groupedQuery(view, ctx)) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
-      else return;
+      else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
+        // The list as shown (no second request, so the file cannot differ from the screen).
+        const inactive = this.adoptionShown.inactive;
+        file = { name: downloadName({ ...names, what: `inactive-${inactive.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: inactiveCsv(inactive, this.loaded.registry.loaded) };
+      } else return;
       this.view.download(file);
       this.view.announce(`Downloaded ${file.name} (${formatBytes(new Blob([file.text]).size)}).`);
     } catch (error) {
@@ -477,6 +559,62 @@ export class Dashboard {
     this.loading?.abort();
     this.generation++;
   }
+}
+
+/** The growth chart's spec (and a text description) from `report.growth`. */
+function growthChart(growth) {
+  const labels = growth.periods.map((p) => p.period);
+  const pick = (key) => growth.periods.map((p) => p[key]);
+  const last = growth.periods.at(-1);
+  const title = `Growth accounting by ${growth.period}`;
+  const description = last
+    ? `${title}: ${labels.length} ${growth.period}s; in ${last.period}, ${formatCount(last.activeUsers)} active, ${formatCount(last.newUsers)} new, ${formatCount(last.resurrectedUsers)} resurrected, ${formatCount(last.retainedUsers)} retained, ${formatCount(last.churnedUsers)} churned.`
+    : `${title}: no data.`;
+  return {
+    type: "growth",
+    title,
+    labels,
+    values: labels,
+    series: { new: pick("newUsers"), resurrected: pick("resurrectedUsers"), retained: pick("retainedUsers"), churned: pick("churnedUsers"), quickRatio: pick("quickRatio") },
+    rows: growth.periods,
+    period: growth.period,
+    description,
+  };
+}
+
+/** The retention table: each cohort's count and share still active k periods later. */
+function retentionTable(retention) {
+  const width = Math.max(0, ...retention.cohorts.map((c) => c.active.length));
+  return {
+    period: retention.period,
+    width,
+    cohorts: retention.cohorts.map((c) => ({
+      cohort: c.cohort,
+      users: c.users,
+      cells: c.active.map((count) => ({ count, share: c.users ? count / c.users : 0, text: formatRatio(c.users ? count / c.users : 0) })),
+    })),
+  };
+}
+
+/** The inactive users' list: who, and when last active ("never" when not at all). */
+function inactiveList(inactive, registryLoaded) {
+  const users = inactive.users.slice(0, INACTIVE_SHOWN).map((u) => ({
+    user: u.user,
+    name: u.username || u.email || u.user,
+    email: u.email ?? "",
+    username: u.username ?? "",
+    lastActive: u.lastActive ?? "never",
+    serviceAccount: Boolean(u.serviceAccount),
+  }));
+  return { days: inactive.days, asOf: inactive.asOf, total: inactive.users.length, users, registryLoaded };
+}
+
+/** The inactive users as CSV, with the CLI's columns (`sg-analytics inactive --format csv`). */
+export function inactiveCsv(inactive, registryLoaded) {
+  const header = ["user", "email", "username", "lastActive", ...(registryLoaded ? ["serviceAccount", "siteAdmin"] : [])];
+  const flag = (value) => (value === undefined || value === null ? "" : String(value));
+  const rows = inactive.users.map((u) => [u.user, u.email ?? "", u.username ?? "", u.lastActive ?? "never", ...(registryLoaded ? [flag(u.serviceAccount), flag(u.siteAdmin)] : [])]);
+  return csvText([header, ...rows]);
 }
 
 function stripEmpty(object) {

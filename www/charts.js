@@ -13,12 +13,69 @@ export function theme(canvas) {
     text: read("--sga-muted", "#5b6170"),
     grid: read("--sga-grid", "rgba(127,127,127,0.2)"),
     series: [read("--sga-chart-1", "#3b6cf6"), read("--sga-chart-2", "#0ea5a4"), read("--sga-chart-3", "#f59e0b")],
+    negative: read("--sga-danger", "#b42318"),
+    line: read("--sga-text", "#1b1f2c"),
     font: read("--sga-font", "system-ui, sans-serif"),
+  };
+}
+
+/**
+ * Growth accounting as one chart: new, resurrected and retained users stacked above the axis,
+ * churned users below it (as negative bars), and the quick ratio as a line on its own axis.
+ * `spec.series` is `{new, resurrected, retained, churned, quickRatio}`, arrays over `spec.labels`.
+ */
+function growthConfig(spec, colors) {
+  const bar = (label, data, color) => ({ type: "bar", label, data, backgroundColor: color, borderWidth: 0, stack: "users", maxBarThickness: 36, yAxisID: "y", pointStyle: "rect" });
+  const count = (value) => formatCompact(Math.abs(value));
+  return {
+    type: "bar",
+    data: {
+      labels: spec.labels,
+      datasets: [
+        bar("New", spec.series.new, colors.series[0]),
+        bar("Resurrected", spec.series.resurrected, colors.series[2]),
+        bar("Retained", spec.series.retained, colors.series[1]),
+        bar("Churned", spec.series.churned.map((v) => -v), colors.negative),
+        {
+          type: "line",
+          label: "Quick ratio",
+          data: spec.series.quickRatio,
+          borderColor: colors.line,
+          backgroundColor: colors.line,
+          borderWidth: 2,
+          borderDash: [6, 4],
+          pointRadius: 3,
+          pointStyle: "line",
+          spanGaps: false,
+          yAxisID: "ratio",
+        },
+      ],
+    },
+    options: {
+      responsive: true,
+      maintainAspectRatio: false,
+      animation: reducedMotion() ? false : { duration: 250 },
+      font: { family: colors.font },
+      plugins: {
+        legend: { display: true, labels: { color: colors.text, usePointStyle: true } },
+        tooltip: {
+          callbacks: {
+            label: (item) => (item.dataset.yAxisID === "ratio" ? `Quick ratio: ${item.raw === null ? "—" : item.raw.toFixed(2)}` : `${item.dataset.label}: ${count(item.raw)}`),
+          },
+        },
+      },
+      scales: {
+        x: { stacked: true, grid: { display: false }, ticks: { color: colors.text, autoSkip: true, maxRotation: 0 } },
+        y: { stacked: true, grid: { color: colors.grid }, ticks: { color: colors.text, callback: (value) => count(value) }, title: { display: true, text: "Users", color: colors.text } },
+        ratio: { position: "right", beginAtZero: true, grid: { display: false }, ticks: { color: colors.text }, title: { display: true, text: "Quick ratio", color: colors.text } },
+      },
+    },
   };
 }
 
 /** How each spec type maps onto a Chart.js config. */
 function config(spec, colors) {
+  if (spec.type === "growth") return growthConfig(spec, colors);
   const horizontal = Boolean(spec.horizontal);
   const color = colors.series[spec.color ?? 0] ?? colors.series[0];
   const format = spec.format ?? formatCompact;

@@ -190,6 +190,30 @@ export class AnalyticsClient {
     return this.request("filteredCsv", { filter });
   }
 
+  /** Growth accounting (`report.growth`): `{period, filter}`. */
+  growth(query) {
+    return this.request("growth", { query });
+  }
+
+  /** Retention cohorts (`report.retention`): `{period, filter}`. */
+  retention(query) {
+    return this.request("retention", { query });
+  }
+
+  /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
+  inactiveUsers(query) {
+    return this.request("inactiveUsers", { query });
+  }
+
+  /**
+   * Several adoption answers in one round trip (one view change of the Adoption view):
+   * `{growth?: PeriodQuery, retention?: PeriodQuery, inactive?: InactiveQuery}` → the same keys
+   * with the module's answers. One failing part fails the request, with its code and status.
+   */
+  adoption(asks) {
+    return this.request("adoption", { asks });
+  }
+
   terminate() {
     globalThis.document?.removeEventListener("securitypolicyviolation", this.watchPolicy);
     this.worker.terminate();

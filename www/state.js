@@ -7,6 +7,15 @@ export const GRANULARITIES = ["by_user_day_client_language", "by_user_day", "by_
 
 export const PAGE_SIZES = [10, 25, 50, 100];
 
+/** The dashboard's two views: usage (cards, charts, table) and adoption (growth, retention, idle). */
+export const TABS = ["usage", "adoption"];
+
+/** The Adoption view's periods (`week` needs a day-grain export: info().timeKeys says). */
+export const PERIODS = ["month", "week"];
+
+/** The inactive-users picker: no active day in the last N days. */
+export const IDLE_DAYS = [7, 14, 30, 60, 90];
+
 /** The view a fresh dashboard shows. */
 export function defaultView() {
   return {
@@ -24,6 +33,9 @@ export function defaultView() {
     metric: "hoursSaved",
     timeKey: "week",
     minutes: {},
+    tab: "usage",
+    period: "month",
+    idleDays: 30,
   };
 }
 
@@ -39,6 +51,8 @@ export function fitView(view, { groupKeys = [], timeKeys = [] } = {}) {
   if (!groupKeys.includes("language")) next.languages = [];
   // Sorting by a key the grouping no longer has would be an error: fall back to the default order.
   if (groupKeys.includes(next.sort.by) && !next.groupBy.includes(next.sort.by)) next.sort = defaultView().sort;
+  // A month-grain export has one day per month: weeks would be misleading, and the core refuses them.
+  if (!PERIODS.includes(next.period) || (next.period === "week" && !timeKeys.includes("week"))) next.period = "month";
   if (!timeKeys.includes(next.timeKey)) next.timeKey = timeKeys.includes("week") ? "week" : (timeKeys[timeKeys.length - 1] ?? "month");
   return next;
 }
@@ -94,6 +108,16 @@ export function chartQuery(view, context, key, { metric, sortBy, limit } = {}) {
   return query;
 }
 
+/** The Adoption view's growth and retention query (`report.growth`, `report.retention`). */
+export function periodQuery(view, context) {
+  return { period: view.period, filter: filterOf(view, context) };
+}
+
+/** The Adoption view's inactive-users query (`report.inactiveUsers`). */
+export function inactiveQuery(view, context) {
+  return { days: view.idleDays, filter: filterOf(view, context) };
+}
+
 // --- The URL hash ---------------------------------------------------------------------------------
 // Short, readable parameters so a shared link says what it shows. The token is never part of it.
 
@@ -119,6 +143,9 @@ export function encodeHash(view, source = {}) {
   if (view.metric !== d.metric) p.set("metric", view.metric);
   if (view.timeKey !== d.timeKey) p.set("time", view.timeKey);
   for (const [feature, minutes] of Object.entries(view.minutes)) p.set(`min.${feature}`, String(minutes));
+  if (view.tab !== d.tab) p.set("view", view.tab);
+  if (view.period !== d.period) p.set("period", view.period);
+  if (view.idleDays !== d.idleDays) p.set("idle", String(view.idleDays));
   return p.toString();
 }
 
@@ -152,6 +179,10 @@ export function decodeHash(hash) {
   if (PAGE_SIZES.includes(size)) view.pageSize = size;
   if (p.get("metric")) view.metric = p.get("metric");
   if (/^[a-z]{1,20}$/.test(p.get("time") ?? "")) view.timeKey = p.get("time"); // fitView checks it against info().timeKeys
+  if (TABS.includes(p.get("view"))) view.tab = p.get("view");
+  if (PERIODS.includes(p.get("period"))) view.period = p.get("period"); // fitView checks week against the export
+  const idle = Number(p.get("idle"));
+  if (IDLE_DAYS.includes(idle)) view.idleDays = idle;
   for (const [name, value] of p) {
     const minutes = Number(value);
     if (name.startsWith("min.") && name.length > 4 && Number.isFinite(minutes) && minutes >= 0) view.minutes[name.slice(4)] = minutes;

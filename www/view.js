@@ -248,14 +248,87 @@ export class View {
           { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
         )),
       ),
+      this.buildTabs(),
       this.buildFilters(),
-      (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
-      this.buildCharts(),
-      this.buildTable(),
-      this.buildMinutes(),
+      (r.usage = h(
+        "div",
+        { class: "usage-view", id: "sga-usage-view" },
+        (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
+        this.buildCharts(),
+        this.buildTable(),
+        this.buildMinutes(),
+      )),
+      this.buildAdoption(),
       this.buildWarnings(),
     );
     return r.dashboard;
+  }
+
+  /** Which view the dashboard shows: two toggle buttons (Tab and Enter/Space reach them). */
+  buildTabs() {
+    const r = this.refs;
+    const tab = (name, label, controls) => h("button", { type: "button", class: "button tab", "data-tab": name, "aria-pressed": "false", "aria-controls": controls, onclick: () => this.emit("chooseTab", { tab: name }) }, label);
+    r.tabButtons = [tab("usage", "Usage", "sga-usage-view"), tab("adoption", "Adoption", "sga-adoption-view")];
+    return h("div", { class: "tabs", role: "group", "aria-label": "View" }, r.tabButtons);
+  }
+
+  /**
+   * The Adoption view: the growth chart with its numbers, the retention cohorts as a table whose
+   * cells carry their count and share (the shade only repeats them), and the inactive users.
+   */
+  buildAdoption() {
+    const r = this.refs;
+    r.period = h("select", { id: "sga-period", onchange: () => this.emit("choosePeriod", { period: r.period.value }) });
+    r.idleDays = h("select", { id: "sga-idle-days", onchange: () => this.emit("chooseIdleDays", { days: Number(r.idleDays.value) }) });
+    r.growthCanvas = h("canvas", { role: "img", "aria-label": "Growth accounting" });
+    r.growthTable = h("table", { class: "grid compact growth-table" }, h("caption", { class: "visually-hidden" }, "Growth accounting per period"), (r.growthHead = h("thead")), (r.growthBody = h("tbody")));
+    r.retentionTable = h("table", { class: "grid compact retention-table" }, (r.retentionCaption = h("caption", { class: "visually-hidden" })), (r.retentionHead = h("thead")), (r.retentionBody = h("tbody")));
+    r.inactiveTable = h(
+      "table",
+      { class: "grid compact inactive-table" },
+      h("caption", { class: "visually-hidden" }, "Inactive users"),
+      h("thead", {}, h("tr", {}, ["User", "E-mail", "User ID", "Last active"].map((t) => h("th", { scope: "col" }, t)))),
+      (r.inactiveBody = h("tbody")),
+    );
+    r.adoption = h(
+      "div",
+      { class: "adoption-view", id: "sga-adoption-view", hidden: true },
+      (r.adoptionProblem = h("div", { class: "adoption-problem panel", role: "status", hidden: true }, (r.adoptionProblemTitle = h("h2", { class: "section-title" })), (r.adoptionProblemText = h("p", {})))),
+      (r.adoptionAnswers = h(
+        "div",
+        { class: "adoption-answers" },
+        h(
+          "section",
+          { class: "growth-card panel", "aria-labelledby": "sga-growth-title" },
+          h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
+          h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
+          h("div", { class: "chart-box growth-box" }, r.growthCanvas),
+          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Growth accounting numbers" }, r.growthTable),
+        ),
+        h(
+          "section",
+          { class: "retention-card panel", "aria-labelledby": "sga-retention-title" },
+          h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
+          (r.retentionNote = h("p", { class: "note" })),
+          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
+        ),
+        h(
+          "section",
+          { class: "inactive-card panel", "aria-labelledby": "sga-inactive-title" },
+          h(
+            "div",
+            { class: "table-head" },
+            h("h2", { class: "section-title", id: "sga-inactive-title" }, "Inactive users"),
+            field("No active day in the last", r.idleDays, { className: "field inline" }),
+            h("div", { class: "downloads", role: "group", "aria-label": "Inactive users download" }, h("button", { type: "button", class: "button small", "data-download": "inactive-csv", onclick: () => this.emit("download", { what: "inactive-csv" }) }, "Inactive users CSV")),
+          ),
+          (r.inactiveSummary = h("p", { class: "inactive-summary", "aria-live": "polite" })),
+          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Inactive users table" }, r.inactiveTable),
+          (r.inactiveMore = h("p", { class: "note", hidden: true })),
+        ),
+      )),
+    );
+    return r.adoption;
   }
 
   buildCard(key, label, note) {
@@ -514,6 +587,113 @@ export class View {
     return this.metricMeta?.get(key);
   }
 
+  /** Shows the usage view or the adoption view; the filter bar is shared, grouping is usage's. */
+  renderTab(tab) {
+    const r = this.refs;
+    const adoption = tab === "adoption";
+    r.usage.hidden = adoption;
+    r.adoption.hidden = !adoption;
+    for (const button of r.tabButtons) button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
+    r.groupingHidden = adoption;
+  }
+
+  /**
+   * The Adoption view. Each part (`growth`, `retention`, `inactive`) is redrawn when given and left
+   * as drawn when undefined; `problem` ({title, message}) replaces them all when the export cannot
+   * answer. As in renderCharts: every DOM write first, then one theme read, then the draw.
+   */
+  renderAdoption({ controls, problem, growth, retention, inactive }) {
+    const r = this.refs;
+    r.period.replaceChildren(...controls.periods.map((p) => option(p, `by ${p}`)));
+    r.period.value = controls.period;
+    r.idleDays.replaceChildren(...controls.idleChoices.map((d) => option(String(d), `${d} days`)));
+    r.idleDays.value = String(controls.idleDays);
+    r.adoptionProblem.hidden = !problem;
+    r.adoptionAnswers.hidden = Boolean(problem);
+    if (problem) {
+      r.adoptionProblemTitle.textContent = problem.title;
+      r.adoptionProblemText.textContent = problem.message;
+      this.charts.remove("growth");
+      return;
+    }
+    if (growth) this.renderGrowthTable(growth);
+    if (retention) this.renderRetention(retention);
+    if (inactive) this.renderInactive(inactive);
+    if (growth) {
+      r.growthTitle.textContent = growth.title;
+      r.growthCanvas.setAttribute("aria-label", growth.description);
+      this.charts.draw("growth", r.growthCanvas, growth, theme(r.growthCanvas));
+    }
+  }
+
+  renderGrowthTable({ rows }) {
+    const r = this.refs;
+    const columns = [
+      ["activeUsers", "Active"],
+      ["newUsers", "New"],
+      ["resurrectedUsers", "Resurrected"],
+      ["retainedUsers", "Retained"],
+      ["churnedUsers", "Churned"],
+      ["quickRatio", "Quick ratio"],
+    ];
+    r.growthHead.replaceChildren(h("tr", {}, h("th", { scope: "col" }, "Period"), columns.map(([key, label]) => h("th", { scope: "col", class: "num", "data-col": key }, label))));
+    r.growthBody.replaceChildren(
+      ...rows.map((row) =>
+        h(
+          "tr",
+          { "data-period": row.period },
+          h("th", { scope: "row" }, row.period),
+          columns.map(([key]) => h("td", { class: "num", "data-col": key }, key === "quickRatio" ? (row.quickRatio === null ? NONE : row.quickRatio.toFixed(2)) : formatCount(row[key]))),
+        ),
+      ),
+    );
+  }
+
+  renderRetention({ period, width, cohorts }) {
+    const r = this.refs;
+    r.retentionCaption.textContent = `Retention by ${period}: of each cohort (users first active that ${period}), how many were active k ${period}s later`;
+    r.retentionNote.textContent = `Each row is a cohort: the users first active in that ${period}. Column +k: how many of them were active k ${period}s later, and their share of the cohort. Darker cells hold larger shares.`;
+    r.retentionHead.replaceChildren(
+      h("tr", {}, h("th", { scope: "col" }, "Cohort"), h("th", { scope: "col", class: "num" }, "Users"), Array.from({ length: width }, (_, k) => h("th", { scope: "col", class: "num" }, `+${k}`))),
+    );
+    r.retentionBody.replaceChildren(
+      ...cohorts.map((c) =>
+        h(
+          "tr",
+          { "data-cohort": c.cohort },
+          h("th", { scope: "row" }, c.cohort),
+          h("td", { class: "num" }, formatCount(c.users)),
+          c.cells.map((cell, k) =>
+            h("td", { class: `num heat heat-${Math.min(9, Math.floor(cell.share * 10))}`, "data-k": String(k) }, h("span", { class: "heat-count" }, formatCount(cell.count)), h("span", { class: "heat-share" }, cell.text)),
+          ),
+        ),
+      ),
+    );
+    if (cohorts.length === 0) r.retentionBody.append(h("tr", {}, h("td", { colspan: "2", class: "empty-row" }, "No active users in this view.")));
+  }
+
+  renderInactive({ days, asOf, total, users }) {
+    const r = this.refs;
+    r.inactiveSummary.textContent = asOf
+      ? `${formatCount(total)} user${total === 1 ? "" : "s"} with no active day in the ${formatCount(days)} days up to ${asOf}.`
+      : `${formatCount(total)} user${total === 1 ? "" : "s"} with no active day (no dates in this view).`;
+    r.inactiveBody.replaceChildren(
+      ...users.map((u) =>
+        h(
+          "tr",
+          { "data-user": u.user },
+          h("th", { scope: "row", class: "key user" }, h("span", { class: "user-name" }, u.name), u.serviceAccount ? h("span", { class: "tag" }, "service account") : null),
+          h("td", {}, u.email),
+          h("td", {}, u.user),
+          h("td", { class: u.lastActive === "never" ? "none" : "" }, u.lastActive),
+        ),
+      ),
+    );
+    if (users.length === 0) r.inactiveBody.append(h("tr", {}, h("td", { colspan: "4", class: "empty-row" }, "Everyone in this view was active.")));
+    r.inactiveMore.hidden = users.length >= total;
+    r.inactiveMore.textContent = `Showing the first ${formatCount(users.length)} of ${formatCount(total)}; the CSV holds them all.`;
+  }
+
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
   renderControls(view, { groupKeys, timeKeys, clients, languages, registryLoaded, hasDates, metrics, firstDate, lastDate }) {
     const r = this.refs;
@@ -522,7 +702,8 @@ export class View {
     r.groupBy.value = view.groupBy[0];
     r.thenBy.replaceChildren(option("", "(nothing)"), ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0])));
     r.thenBy.value = view.groupBy[1] ?? "";
-    r.thenField.hidden = groupKeys.length < 2;
+    r.groupField.hidden = Boolean(r.groupingHidden);
+    r.thenField.hidden = groupKeys.length < 2 || Boolean(r.groupingHidden);
     r.fromField.hidden = r.toField.hidden = !hasDates;
     for (const input of [r.from, r.to]) {
       input.min = firstDate ?? "";

@@ -2,7 +2,7 @@
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
-//                "toCsv"|"toJson"|"filteredCsv", ...}
+//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
@@ -132,6 +132,18 @@ const handlers = {
   toCsv: ({ query }) => needReport().toCsv(query ?? {}),
   toJson: ({ query }) => needReport().toJson(query ?? {}),
   filteredCsv: ({ filter }) => needReport().filteredCsv(filter ?? {}),
+  growth: ({ query }) => needReport().growth(query ?? {}),
+  retention: ({ query }) => needReport().retention(query ?? {}),
+  inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
+  // The Adoption view's answers in one round trip: only the parts asked for are computed.
+  adoption: ({ asks }) => {
+    const r = needReport();
+    const result = {};
+    if (asks?.growth) result.growth = r.growth(asks.growth);
+    if (asks?.retention) result.retention = r.retention(asks.retention);
+    if (asks?.inactive) result.inactive = r.inactiveUsers(asks.inactive);
+    return result;
+  },
 };
 
 let ready = null;

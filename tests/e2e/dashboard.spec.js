@@ -65,7 +65,7 @@ test("group, filter, sort and page the grouped result", async ({ page, baseURL }
   await expect(page.locator(".page-info")).toContainText(`of ${users.size} groups`);
   expect((await tableRows(page)).length).toBe(25);
   await page.getByRole("button", { name: "Next →" }).click();
-  await expect(page.locator(".page-info")).toContainText("26–40");
+  await expect(page.locator(".page-info")).toContainText(`26–${users.size} of`);
   expect((await tableRows(page)).length).toBe(users.size - 25);
 
   // Group by month: one row per month in the data, with the month's distinct users.

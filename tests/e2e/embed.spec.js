@@ -1,7 +1,7 @@
 // <sg-analytics-dashboard> dropped into a portal page with one script tag and one element.
 
 import { test, expect } from "@playwright/test";
-import { DEMO_TOKEN, cardNumber, expectedTotals, fetchExportRows, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
+import { DEMO_TOKEN, cardNumber, expectedTotals, fetchExportRows, mockBase, periodKey, waitForDashboard, watchConsole } from "./helpers.js";
 import { readmePolicies } from "./servers.js";
 
 test.use({ locale: "en-US" });
@@ -42,6 +42,13 @@ test("a portal embeds the dashboard with one script and one element", async ({ p
   await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
   await page.getByLabel("Group by").selectOption("week");
   await expect(page.locator(".page-info")).toContainText("groups");
+  expect(new URL(page.url()).hash).toBe("#portal-route");
+  // The Adoption view works inside the element too, and leaves the portal's URL alone.
+  await page.getByRole("button", { name: "Adoption", exact: true }).click();
+  await expect(page.locator("table.growth-table tbody tr").first()).toBeVisible();
+  await expect(page.locator("table.inactive-table tbody tr").first()).toBeVisible();
+  await page.getByLabel("Period").selectOption("week");
+  await expect(page.locator("table.growth-table tbody tr")).toHaveCount(new Set(rows.map((r) => periodKey(r["Timestamp Date"], "week"))).size);
   expect(new URL(page.url()).hash).toBe("#portal-route");
   const loaded = await page.evaluate(() => window.__loaded);
   expect(loaded).toHaveLength(1);

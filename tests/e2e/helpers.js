@@ -174,3 +174,105 @@ export async function expectFetchedThenOffline(page, base, problems) {
   await waitForDashboard(page);
   expect(problems).toEqual([]);
 }
+
+// --- Adoption answers, by the definitions in DESIGN.md ("Adoption answers"), from parsed rows ---
+
+const DAY_MS = 86_400_000;
+const dayNumber = (date) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;
+const dateOf = (day) => new Date(day * DAY_MS).toISOString().slice(0, 10);
+
+/** The period key of a date: `YYYY-MM` for month, the Monday's `YYYY-MM-DD` for week. */
+export function periodKey(date, period) {
+  if (period === "month") return date.slice(0, 7);
+  const day = dayNumber(date);
+  const weekday = (new Date(day * DAY_MS).getUTCDay() + 6) % 7; // Monday 0
+  return dateOf(day - weekday);
+}
+
+/** Every period key from the one holding `first` to the one holding `last`, empty ones included. */
+function periodsBetween(first, last, period) {
+  const keys = [];
+  for (let day = dayNumber(first); day <= dayNumber(last); day++) {
+    const key = periodKey(dateOf(day), period);
+    if (keys.at(-1) !== key) keys.push(key);
+  }
+  return keys;
+}
+
+/**
+ * Growth, retention and inactive users of day-grain `rows` (already filtered by the view), over
+ * the range `from`..`to` (default: the rows' first and last dates). `registry` rows add their users
+ * to the inactive candidates.
+ */
+export function adoptionReference(rows, { period = "month", days = 30, from, to, registry = [] } = {}) {
+  const dates = rows.map((r) => r["Timestamp Date"]).sort();
+  const first = from ?? dates[0];
+  const last = to ?? dates.at(-1);
+  const isActive = (r) => !("Active Sourcegraph User" in r) || truthy(r["Active Sourcegraph User"]);
+  const keys = periodsBetween(first, last, period);
+  const activeIn = new Map(keys.map((key) => [key, new Set()]));
+  const lastActive = new Map();
+  for (const r of rows) {
+    if (!isActive(r)) continue;
+    const user = r["Instance user ID"];
+    activeIn.get(periodKey(r["Timestamp Date"], period)).add(user);
+    if (!(lastActive.get(user) >= r["Timestamp Date"])) lastActive.set(user, r["Timestamp Date"]);
+  }
+  const sets = keys.map((key) => activeIn.get(key));
+  const growth = keys.map((key, p) => {
+    const now = sets[p];
+    const before = p > 0 ? sets[p - 1] : new Set();
+    const earlier = new Set(sets.slice(0, Math.max(0, p - 1)).flatMap((s) => [...s]));
+    const count = (fn) => [...now].filter(fn).length;
+    const newUsers = count((u) => !before.has(u) && !earlier.has(u));
+    const resurrectedUsers = count((u) => !before.has(u) && earlier.has(u));
+    const churnedUsers = [...before].filter((u) => !now.has(u)).length;
+    return {
+      period: key,
+      activeUsers: now.size,
+      newUsers,
+      retainedUsers: count((u) => before.has(u)),
+      resurrectedUsers,
+      churnedUsers,
+      quickRatio: churnedUsers === 0 ? null : (newUsers + resurrectedUsers) / churnedUsers,
+    };
+  });
+  const cohortOf = new Map();
+  sets.forEach((set, p) => set.forEach((u) => cohortOf.has(u) || cohortOf.set(u, p)));
+  const retention = [];
+  keys.forEach((key, c) => {
+    const members = [...cohortOf].filter(([, p]) => p === c).map(([u]) => u);
+    if (members.length === 0) return;
+    retention.push({ cohort: key, users: members.length, active: keys.slice(c).map((_, k) => members.filter((u) => sets[c + k].has(u)).length) });
+  });
+  const since = dateOf(dayNumber(last) - days + 1);
+  const candidates = new Set([...rows.map((r) => r["Instance user ID"]), ...registry.map((r) => r["Instance user ID"])]);
+  const inactive = [...candidates]
+    .filter((u) => !(lastActive.get(u) >= since))
+    .map((u) => ({ user: u, lastActive: lastActive.get(u) ?? null }))
+    .sort((a, b) => (a.lastActive === b.lastActive ? (a.user < b.user ? -1 : a.user > b.user ? 1 : 0) : a.lastActive === null ? -1 : b.lastActive === null ? 1 : a.lastActive < b.lastActive ? -1 : 1));
+  return { growth, retention, inactive, asOf: last };
+}
+
+/** The Adoption view's tables as cell texts: growth rows, retention rows, inactive rows. */
+export async function adoptionTables(page) {
+  const cells = (selector) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())));
+  return {
+    growth: await cells("table.growth-table tbody tr"),
+    retention: await page.locator("table.retention-table tbody tr").evaluateAll((rows) =>
+      rows.map((row) => [...row.cells].map((cell) => (cell.classList.contains("heat") ? [cell.querySelector(".heat-count").textContent, cell.querySelector(".heat-share").textContent] : cell.textContent.trim()))),
+    ),
+    inactive: await cells("table.inactive-table tbody tr"),
+  };
+}
+
+/** What the Adoption view's tables should say, as cell texts (en-US), from `adoptionReference`. */
+export function expectedAdoptionTables(reference, { shown = 500 } = {}) {
+  const count = (n) => new Intl.NumberFormat("en-US").format(n);
+  const share = (n, d) => oneDecimal((n / d) * 100, "%");
+  return {
+    growth: reference.growth.map((g) => [g.period, count(g.activeUsers), count(g.newUsers), count(g.resurrectedUsers), count(g.retainedUsers), count(g.churnedUsers), g.quickRatio === null ? "—" : g.quickRatio.toFixed(2)]),
+    retention: reference.retention.map((c) => [c.cohort, count(c.users), ...c.active.map((n) => [count(n), share(n, c.users)])]),
+    inactive: reference.inactive.slice(0, shown).map((u) => [u.user, u.lastActive ?? "never"]),
+  };
+}

@@ -159,6 +159,74 @@ test.describe("modules in the browser", () => {
     expect(result.panel.hints[0]).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
   });
 
+  test("each Adoption view change is one round trip, asking only for what it shows", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { Dashboard } = await import("/www/app.js");
+      const handlers = {};
+      const drawn = [];
+      const view = new Proxy(
+        { on: (event, fn) => ((handlers[event] = fn), view), renderAdoption: (parts) => drawn.push(parts), download: (file) => drawn.push({ file }) },
+        { get: (target, name) => target[name] ?? (() => {}) },
+      );
+      // The real module answers: a small day-grain export, asked through a client that logs trips.
+      const report = globalThis.sga.Report.fromCsv(
+        "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Date,Chat Events\n" +
+          "1,a@x.io,ann,true,2025-01-06,1\n2,b@x.io,=bob,true,2025-01-07,1\n1,a@x.io,ann,true,2025-02-20,1\n3,c@x.io,cy,false,2025-02-21,1\n",
+      );
+      const info = report.info();
+      const trips = [];
+      const client = {
+        summarizeMany: async (queries) => (trips.push(["summarizeMany", queries.map((q) => q.groupBy.join(","))]), queries.map((q) => report.summarize(q))),
+        adoption: async (asks) => {
+          trips.push(["adoption", Object.keys(asks).sort(), JSON.parse(JSON.stringify(asks))]);
+          const answer = {};
+          if (asks.growth) answer.growth = report.growth(asks.growth);
+          if (asks.retention) answer.retention = report.retention(asks.retention);
+          if (asks.inactive) answer.inactive = report.inactiveUsers(asks.inactive);
+          return answer;
+        },
+      };
+      const store = { loadSettings: () => null, saveSettings: () => {}, loadToken: () => null, saveToken: () => {}, clearToken: () => {} };
+      const hashes = [];
+      const url = { read: () => "", write: (h) => hashes.push(h), listen: () => {} };
+      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example", hostname: "portal.example" } });
+      dashboard.start();
+      await dashboard.show({ info, registry: { loaded: false } }, { kind: "file", name: "x.csv", settings: {} });
+      const step = async (fn) => {
+        const before = trips.length;
+        await fn();
+        await new Promise((r) => setTimeout(r, 50));
+        return trips.slice(before);
+      };
+      const toAdoption = await step(() => handlers.chooseTab({ tab: "adoption" }));
+      const afterTab = drawn.at(-1);
+      const period = await step(() => handlers.choosePeriod({ period: "week" }));
+      const idle = await step(() => handlers.chooseIdleDays({ days: 7 }));
+      const filter = await step(() => handlers.changeFilter({ from: "2025-01-07" }));
+      const download = await step(() => handlers.download({ what: "inactive-csv" }));
+      const file = drawn.at(-1).file;
+      const toUsage = await step(() => handlers.chooseTab({ tab: "usage" }));
+      return { toAdoption, afterTab, period, idle, filter, download, file, toUsage, hashes };
+    });
+    expect(result.toAdoption).toEqual([["adoption", ["growth", "inactive", "retention"], { growth: { period: "month", filter: {} }, retention: { period: "month", filter: {} }, inactive: { days: 30, filter: {} } }]]);
+    // What the view was handed: the module's growth as a chart spec (churn below the axis is the
+    // chart's business), the cohorts with shares, the inactive users with "never" for no active day.
+    expect(result.afterTab.growth.labels).toEqual(["2025-01", "2025-02"]);
+    expect(result.afterTab.growth.series).toEqual({ new: [2, 0], resurrected: [0, 0], retained: [0, 1], churned: [0, 1], quickRatio: [null, 0] });
+    expect(result.afterTab.retention.cohorts.map((c) => [c.cohort, c.users, c.cells.map((cell) => cell.count)])).toEqual([["2025-01", 2, [2, 1]]]);
+    expect(result.afterTab.inactive.users.map((u) => [u.user, u.lastActive])).toEqual([["3", "never"], ["2", "2025-01-07"]]);
+    expect(result.period).toEqual([["adoption", ["growth", "retention"], { growth: { period: "week", filter: {} }, retention: { period: "week", filter: {} } }]]);
+    expect(result.idle).toEqual([["adoption", ["inactive"], { inactive: { days: 7, filter: {} } }]]);
+    expect(result.filter.map(([kind, parts]) => [kind, parts])).toEqual([["adoption", ["growth", "inactive", "retention"]]]);
+    expect(result.filter[0][2].growth.filter).toEqual({ from: "2025-01-07" });
+    // The download is the list shown: no further round trip; formula-guarded cells.
+    expect(result.download).toEqual([]);
+    expect(result.file.text).toContain("'=bob");
+    expect(result.file.name).toContain("inactive-7-days");
+    expect(result.toUsage).toEqual([["summarizeMany", ["user", "week", "user"]]]);
+    expect(result.hashes).toContain("from=2025-01-07&view=adoption&period=week&idle=7");
+  });
+
   test("the controller drives a stub view and a stub client", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { Dashboard } = await import("/www/app.js");

@@ -392,6 +392,11 @@ struct Profile {
     /// Active only from/to these dataset day offsets.
     first_offset: u32,
     last_offset: u32,
+    /// Away (no activity) on these dataset day offsets, inclusive: a user who churns and comes
+    /// back, so growth accounting has resurrected users and retention curves dip and recover.
+    away: Option<(u32, u32)>,
+    /// A seat that is never used: in the registry, never in the export.
+    unused: bool,
     /// Editor clients (indices into CLIENTS) with the main one first; empty for web-only users.
     ides: Vec<u8>,
     /// Probability of using the web app / the CLI on an active day.
@@ -476,11 +481,13 @@ impl Dataset {
                 languages.push(l);
             }
         }
-        let profile = Profile {
+        let mut profile = Profile {
             p_weekday,
             p_weekend,
             first_offset,
             last_offset,
+            away: None,
+            unused: index % 23 == 22,
             ides,
             p_web: if web_only {
                 1.0
@@ -500,6 +507,14 @@ impl Dataset {
             ae_rate: 0.15 + 0.25 * rng.unit(),
             intensity: 0.4 + 1.4 * rng.unit(),
         };
+        // Drawn after everything else, so every other trait of a user is what it was before
+        // breaks existed. A break of 5 to 11 weeks spans whole weeks and often a whole calendar
+        // month, so both week and month periods see the user churn and return.
+        if rng.chance(0.25) && last_offset > first_offset + 42 {
+            let start = first_offset + rng.below(u64::from(last_offset - first_offset - 35)) as u32;
+            let len = rng.range(35, 77) as u32;
+            profile.away = Some((start, (start + len).min(last_offset)));
+        }
         User {
             index,
             id: 1000 + 7 * u64::from(index),
@@ -521,12 +536,15 @@ impl Dataset {
     /// Appends `user`'s finest-grain rows within `range` to `out`, ordered by date.
     pub fn user_rows(&self, user: &User, range: DateRange, out: &mut Vec<Row>) {
         let p = &user.profile;
-        if self.days == 0 {
+        if self.days == 0 || p.unused {
             return;
         }
         for offset in p.first_offset..=p.last_offset.min(self.days.saturating_sub(1)) {
             let day = self.start + i64::from(offset);
-            if !range.contains(day) {
+            if !range.contains(day)
+                || p.away
+                    .is_some_and(|(from, to)| (from..=to).contains(&offset))
+            {
                 continue;
             }
             // Keyed by the absolute date, so a day's activity does not depend on the dataset's

@@ -412,6 +412,58 @@ fn demo_data_is_varied_like_a_real_instance() {
 }
 
 #[test]
+fn demo_users_join_late_churn_come_back_and_leave_seats_unused() {
+    // Monthly active sets of the demo export (by_user_day: a row is an active day of an active
+    // user), then the growth-accounting classes the page's Adoption view shows.
+    let ds = Dataset::default();
+    let csv = Csv::parse(&export_bytes(
+        &ds,
+        Granularity::ByUserDay,
+        DateRange::default(),
+    ));
+    let (user, date, active) = (
+        csv.col("Instance user ID"),
+        csv.col("Timestamp Date"),
+        csv.col("Active Sourcegraph User"),
+    );
+    let mut months: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in csv.rows.iter().filter(|r| r[active] == "true") {
+        months
+            .entry(r[date][..7].to_string())
+            .or_default()
+            .insert(r[user].clone());
+    }
+    let sets: Vec<&BTreeSet<String>> = months.values().collect();
+    assert_eq!(sets.len(), 6);
+    let (mut late, mut churned, mut resurrected) = (0, 0, 0);
+    for p in 1..sets.len() {
+        let earlier: BTreeSet<&String> = sets[..p - 1].iter().flat_map(|s| s.iter()).collect();
+        for u in sets[p] {
+            if !sets[p - 1].contains(u) {
+                if earlier.contains(u) {
+                    resurrected += 1;
+                } else {
+                    late += 1;
+                }
+            }
+        }
+        churned += sets[p - 1].difference(sets[p]).count();
+    }
+    assert!(late >= 5, "users who join after the first month: {late}");
+    assert!(
+        churned >= 5,
+        "users who stop for a month or more: {churned}"
+    );
+    assert!(resurrected >= 3, "users who come back: {resurrected}");
+    // Seats in the registry that the export never shows.
+    let seen: BTreeSet<&String> = csv.rows.iter().map(|r| &r[user]).collect();
+    let unused = (0..ds.users)
+        .filter(|&i| !seen.contains(&ds.user(i).id.to_string()))
+        .count();
+    assert!((2..=6).contains(&unused), "unused seats: {unused}");
+}
+
+#[test]
 fn credits_follow_the_activity_and_the_date_filter() {
     let ds = small();
     let all = ds.credits_json("example.com", DateRange::default());
