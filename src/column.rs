@@ -412,6 +412,9 @@ pub(crate) enum Ints {
     F64(Vec<f64>),
 }
 
+/// Per group Σ(value × weight) and Σ weight, and what their ratio is to be divided by.
+pub(crate) type WeightedSums = (Vec<f64>, Vec<f64>, f64);
+
 /// Per-group sums of one numeric column.
 #[derive(Clone, Debug)]
 pub(crate) enum Acc {
@@ -727,7 +730,7 @@ impl NumColumn {
         weights: &NumColumn,
         layout: Layout,
         n: usize,
-    ) -> (Vec<f64>, Vec<f64>, f64) {
+    ) -> WeightedSums {
         let mut num = vec![0.0; n];
         let mut den = vec![0.0; n];
         if self.is_float() || weights.is_float() {

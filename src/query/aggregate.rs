@@ -1,7 +1,7 @@
 //! Aggregation: the accumulators a set of metrics needs, filled over a grouping's runs, and each
 //! metric's value per group, following the metric contract of `DESIGN.md`.
 
-use crate::column::{Acc, NumColumn};
+use crate::column::{Acc, NumColumn, WeightedSums};
 use crate::summary::Cell;
 use crate::table::{Data, Measure, Table};
 
@@ -105,7 +105,7 @@ pub(crate) struct Stats {
     /// Per column index: sums, counts of non-empty cells, Σ(weight × value) and Σ weight.
     sums: Vec<Option<Acc>>,
     counts: Vec<Option<Vec<u32>>>,
-    weighted: Vec<Option<(Vec<f64>, Vec<f64>, f64)>>,
+    weighted: Vec<Option<WeightedSums>>,
 }
 
 /// The range of days that daily averages are taken over: the filter's from/to where given, else
