@@ -497,8 +497,19 @@ async fn abort_during_a_backoff_wait_or_a_request_is_an_abort_error() {
     abort_after(&controller, 100, "the user left");
     let e = report_err(&[("signal", controller.signal().into())]).await;
     assert_eq!(get(&e, "name").as_string().as_deref(), Some("AbortError"));
-    // The request in flight was aborted too.
-    assert!(stub.request(0).signal().aborted());
+    // The request carried the call's own signal, not the caller's, and it was aborted with an
+    // `Error` (a DOMException named AbortError), whatever reason the caller gave.
+    let sent = stub.request(0).signal();
+    assert_ne!(
+        JsValue::from(sent.clone()),
+        JsValue::from(controller.signal())
+    );
+    assert!(sent.aborted());
+    assert!(sent.reason().is_instance_of::<js_sys::Error>());
+    assert_eq!(
+        get(&sent.reason(), "name").as_string().as_deref(),
+        Some("AbortError")
+    );
 }
 
 #[wasm_bindgen_test]

@@ -1,20 +1,24 @@
 //! The fetch client: carries out a [`FetchPlan`] with the browser's `fetch`, streaming the body
 //! into the core's ingester chunk by chunk as it arrives.
 //!
-//! Requests are built with web-sys `Request`/`RequestInit` directly, not gloo-net: gloo-net 0.6
-//! converts a rejected `fetch` with `unreachable!()` when the rejection is not an `Error`, which
-//! is exactly what `controller.abort("some reason")` produces (a trap instead of an
-//! `AbortError`), and it adds nothing we need on top of web-sys (the body is read with a
-//! `ReadableStreamDefaultReader` either way, never as one string). `fetch` and `setTimeout` are
-//! taken from the global scope, so the module works on the main thread and in workers alike.
+//! Requests are made with gloo-net. gloo-net turns a rejected `fetch` into its error with
+//! `unreachable!()` when the rejection is not an `Error`, which is what a caller's
+//! `controller.abort("some reason")` would produce: so the caller's signal never reaches a request.
+//! Each call has an internal `AbortController` whose signal the requests carry; it is aborted,
+//! with its default reason (a `DOMException` named `AbortError`, an `Error`), when the caller's
+//! signal fires. The body is read with a `ReadableStreamDefaultReader`, never as one string.
+//! gloo-net calls the global `fetch`, and `setTimeout` is taken from the global scope too, so the
+//! module works on the main thread and in workers alike.
 
+use gloo_net::http::{Method, Request, RequestBuilder};
 use js_sys::{Function, Object, Promise, Reflect, Uint8Array};
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    AbortSignal, Headers, ReadableStreamDefaultReader, ReferrerPolicy, Request, RequestCache,
-    RequestCredentials, RequestInit, RequestMode, RequestRedirect, Response,
+    AbortController, AbortSignal, Headers, ReadableStreamDefaultReader, ReferrerPolicy,
+    RequestCache, RequestCredentials, RequestMode, RequestRedirect, Response,
 };
 
 use super::{to_js, Report, UserRegistry};
@@ -28,11 +32,55 @@ use crate::fetch_policy::{
 };
 use crate::Ingester;
 
-#[wasm_bindgen]
-extern "C" {
-    /// The global `fetch` of whatever scope runs the module (a window or a worker).
-    #[wasm_bindgen(js_name = fetch)]
-    fn global_fetch(request: &Request) -> Promise;
+/// The requests' own `AbortController`, aborted when the caller's signal fires. `abort()` with no
+/// reason rejects a `fetch` with a `DOMException` named `AbortError`, an `Error`, whatever reason
+/// the caller gave (a string, a number): gloo-net never sees anything else.
+struct AbortLink {
+    controller: AbortController,
+    caller: Option<AbortSignal>,
+    on_abort: Option<Closure<dyn FnMut()>>,
+}
+
+impl AbortLink {
+    fn new(caller: Option<&AbortSignal>) -> Result<AbortLink, FetchError> {
+        let controller = AbortController::new().map_err(|_| {
+            FetchError::new(
+                FetchCode::InvalidOptions,
+                "this browser has no AbortController: the fetch cannot be made cancellable",
+            )
+        })?;
+        let mut link = AbortLink {
+            controller,
+            caller: caller.cloned(),
+            on_abort: None,
+        };
+        if let Some(signal) = caller {
+            if signal.aborted() {
+                link.controller.abort();
+            } else {
+                let controller = link.controller.clone();
+                let on_abort = Closure::<dyn FnMut()>::new(move || controller.abort());
+                let _ = signal
+                    .add_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+                link.on_abort = Some(on_abort);
+            }
+        }
+        Ok(link)
+    }
+
+    /// The signal every request of the call carries.
+    fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+}
+
+impl Drop for AbortLink {
+    fn drop(&mut self) {
+        if let (Some(signal), Some(on_abort)) = (&self.caller, &self.on_abort) {
+            let _ = signal
+                .remove_event_listener_with_callback("abort", on_abort.as_ref().unchecked_ref());
+        }
+    }
 }
 
 /// A fetch error as a JS `Error` (named `AbortError` for a cancel) with `code`, and `field` and
@@ -59,6 +107,8 @@ struct Options {
     plan: FetchPlan,
     token: String,
     signal: Option<AbortSignal>,
+    /// What the requests carry instead of `signal`.
+    link: AbortLink,
     on_progress: Option<Function>,
     month_windows: bool,
     max_retries: u32,
@@ -177,10 +227,12 @@ impl Options {
             plan.month_windows()
                 .map_err(|e| invalid_in(what, "monthWindows", e))?;
         }
+        let link = AbortLink::new(signal.as_ref())?;
         Ok(Options {
             plan,
             token,
             signal,
+            link,
             on_progress,
             month_windows,
             max_retries,
@@ -535,7 +587,7 @@ async fn download(
 /// A GET with the token in the `Authorization` header only, and no redirects, cookies, referrer
 /// or cache.
 fn build_request(options: &Options, url: &str) -> Result<Request, FetchError> {
-    let broken = |_| {
+    let broken = || {
         FetchError::new(
             FetchCode::InvalidOptions,
             format!(
@@ -544,7 +596,7 @@ fn build_request(options: &Options, url: &str) -> Result<Request, FetchError> {
             ),
         )
     };
-    let headers = Headers::new().map_err(broken)?;
+    let headers = Headers::new().map_err(|_| broken())?;
     headers
         .set("Authorization", &format!("Bearer {}", options.token))
         .map_err(|_| {
@@ -553,18 +605,19 @@ fn build_request(options: &Options, url: &str) -> Result<Request, FetchError> {
                 "the token cannot be sent in an HTTP header: paste it again",
             )
         })?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    init.set_headers(&headers);
-    init.set_mode(RequestMode::Cors);
-    // A redirect could carry the token to another origin: refuse it.
-    init.set_redirect(RequestRedirect::Error);
-    init.set_credentials(RequestCredentials::Omit);
-    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
-    // Exports hold personal data: keep them out of the HTTP cache.
-    init.set_cache(RequestCache::NoStore);
-    init.set_signal(options.signal.as_ref());
-    Request::new_with_str_and_init(url, &init).map_err(broken)
+    RequestBuilder::new(url)
+        .method(Method::GET)
+        .headers(gloo_net::http::Headers::from_raw(headers))
+        .mode(RequestMode::Cors)
+        // A redirect could carry the token to another origin: refuse it.
+        .redirect(RequestRedirect::Error)
+        .credentials(RequestCredentials::Omit)
+        .referrer_policy(ReferrerPolicy::NoReferrer)
+        // Exports hold personal data: keep them out of the HTTP cache.
+        .cache(RequestCache::NoStore)
+        .abort_signal(Some(&options.link.signal()))
+        .build()
+        .map_err(|_| broken())
 }
 
 /// Sends a GET, retrying 429 and 5xx answers (honouring `Retry-After`) as `retries` allows.
@@ -573,8 +626,8 @@ async fn send(options: &Options, url: &str, retries: &mut Retries) -> Result<Res
     loop {
         options.check_abort()?;
         let request = build_request(options, url)?;
-        let response: Response = match JsFuture::from(global_fetch(&request)).await {
-            Ok(r) => r.unchecked_into(),
+        let response: Response = match request.send().await {
+            Ok(r) => r.into(),
             Err(_) if options.aborted() => return Err(FetchError::aborted()),
             // The browser gives no detail on purpose: a CORS refusal, a refused redirect and a
             // network failure all look the same (a TypeError).
