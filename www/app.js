@@ -339,7 +339,7 @@ export class Dashboard {
   }
 
   context() {
-    return { registryLoaded: Boolean(this.loaded?.registry.loaded) };
+    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate) };
   }
 
   /** The queries that draw `parts` of the view, each with the name of what it draws. */
@@ -420,7 +420,7 @@ export class Dashboard {
     const view = this.viewState;
     this.view.renderTab("usage");
     this.view.renderControls(view, this.controlChoices());
-    this.view.renderCards(summary.totals);
+    this.view.renderCards(summary.totals, summary.previous);
     this.view.renderTable({
       groupBy: view.groupBy,
       columns: columnsOf(summary.totals),

@@ -80,13 +80,17 @@ function minutesAsked(view) {
   return { ...view.minutes };
 }
 
-/** The query for one page of the grouped table; its totals feed the cards. */
+/**
+ * The query for one page of the grouped table; its totals feed the cards, and with dates
+ * (`context.hasDates`) the totals of the equally long range before, for the cards' change.
+ */
 export function tableQuery(view, context) {
   return {
     ...groupedQuery(view, context),
     limit: view.pageSize,
     offset: view.page * view.pageSize,
     includeWarnings: false,
+    ...(context.hasDates ? { compare: "previous" } : {}),
   };
 }
 

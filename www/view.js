@@ -9,6 +9,7 @@ import {
   formatKeyValue,
   formatMetric,
   granularityLabel,
+  isRate,
   keyLabel,
   metricLabel,
 } from "./format.js";
@@ -16,6 +17,19 @@ import { GRANULARITIES, PAGE_SIZES } from "./state.js";
 import { Charts, theme } from "./charts.js";
 
 /** The headline cards: metric key, label, and a one-line explanation. */
+/** "▲ 12% vs 2025-05-02 – 2025-05-31" for a count; "▼ from 27.1% (…)" for a rate. */
+function changeNote(key, value, previous, meta) {
+  const { from, to } = previous.range;
+  const range = `${from} – ${to}`;
+  const before = previous.totals[key];
+  if (previous.totals.rows === 0) return `no data for ${range} to compare with`;
+  if (typeof value !== "number" || typeof before !== "number") return `no figure to compare for ${range}`;
+  const arrow = value > before ? "▲" : value < before ? "▼" : "=";
+  if (isRate(meta)) return `${arrow} from ${formatMetric(key, before, meta)} (${range})`;
+  if (before === 0) return value === 0 ? `= vs ${range}` : `▲ from 0 (${range})`;
+  return `${arrow} ${Math.abs(Math.round((100 * (value - before)) / before))}% vs ${range}`;
+}
+
 const CARDS = [
   ["users", "Users", "distinct users in the kept rows"],
   ["activeUsers", "Active users", "users marked active"],
@@ -741,12 +755,19 @@ export class View {
   }
 
   /** The headline cards; null shows as "—". */
-  renderCards(totals) {
-    for (const [key] of CARDS) {
+  /**
+   * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
+   * it changed from the equally long range before: in percent for counts, from what for rates.
+   */
+  renderCards(totals, previous) {
+    for (const [key, , note] of CARDS) {
       const el = this.refs[`card:${key}`];
       const value = totals[key];
-      el.textContent = formatMetric(key, value ?? null, this.meta(key));
-      el.closest(".card").classList.toggle("empty", value === null || value === undefined);
+      const meta = this.meta(key);
+      el.textContent = formatMetric(key, value ?? null, meta);
+      const card = el.closest(".card");
+      card.classList.toggle("empty", value === null || value === undefined);
+      card.querySelector(".card-note").textContent = previous ? changeNote(key, value, previous, meta) : note;
     }
   }
 

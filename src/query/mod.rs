@@ -52,6 +52,9 @@ struct FilterState {
     totals: Vec<(Metric, Minutes, Cell)>,
     /// The ranking of each sorted grouping (most recently used last; at most one per grouping).
     rankings: Vec<Rc<Ranking>>,
+    /// The totals over the previous range (`compare: "previous"`), with the metrics and minutes
+    /// they are for: paging a compared table does not compute them again.
+    previous: Option<(Vec<Metric>, Minutes, Previous)>,
 }
 
 /// The groups of a grouping in a query's order, with the metrics computed for every group on
@@ -236,7 +239,20 @@ impl QueryCache {
         let grouped = ranked.as_ref().and_then(|r| r.stats.as_ref());
         let totals = totals(table, state, &metrics, &minutes, range, grouped)?;
         let previous = match query.compare {
-            Some(Compare::Previous) => previous_totals(table, query)?,
+            Some(Compare::Previous) => {
+                let known = state.previous.as_ref().filter(|(m, mins, _)| {
+                    *m == metrics && (!metrics.contains(&Metric::HoursSaved) || *mins == minutes)
+                });
+                match known {
+                    Some((_, _, previous)) => Some(previous.clone()),
+                    None => {
+                        let previous = previous_totals(table, query)?;
+                        let state = self.state.as_mut().expect("use_filter sets the state");
+                        state.previous = Some((metrics.clone(), minutes.clone(), previous.clone()));
+                        Some(previous)
+                    }
+                }
+            }
             None => None,
         };
 
@@ -285,6 +301,7 @@ impl QueryCache {
             groupings: Vec::new(),
             totals: Vec::new(),
             rankings: Vec::new(),
+            previous: None,
         });
         Ok(())
     }
@@ -549,7 +566,7 @@ fn totals(
 /// The totals of `query` over the equally long range that ends the day before its range starts
 /// (the filter's from/to, else the data's first and last day); for month-grain exports, the same
 /// number of whole months before. Computed apart from the cache, which keeps the view's filter.
-fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Error> {
+fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
     let selection = table.select(&query.filter)?;
     let (Some(from), Some(to)) = (
         selection.from.or(table.first_date),
@@ -594,11 +611,11 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Err
     previous.filter.from = Some(format_day(prev_from));
     previous.filter.to = Some(format_day(prev_to));
     let summary = QueryCache::new().summarize(table, &previous)?;
-    Ok(Some(Previous {
+    Ok(Previous {
         from: format_day(prev_from),
         to: format_day(prev_to),
         totals: summary.totals,
-    }))
+    })
 }
 
 /// What a grouped query asks of its grouping's ranking.

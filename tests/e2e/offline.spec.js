@@ -169,3 +169,28 @@ test("a file that is not an export says so", async ({ page }) => {
   await page.getByLabel("Open a CSV export").setInputFiles({ name: "empty.csv", mimeType: "text/csv", buffer: Buffer.alloc(0) });
   await expect(page.locator(".error-message")).toContainText("empty");
 });
+
+test("the cards say how each figure changed from the equally long range before", async ({ page }) => {
+  await page.goto("/");
+  await page.getByLabel("Open a CSV export").setInputFiles(fixture("by_user_day.csv"));
+  await waitForDashboard(page);
+  const rows = parseCsv(fs.readFileSync(fixture("by_user_day.csv"), "utf8"));
+  // Ten days, and the ten days before them.
+  const inRange = (from, to) => rows.filter((r) => r["Timestamp Date"] >= from && r["Timestamp Date"] <= to);
+  const now = expectedTotals(inRange("2025-03-20", "2025-03-29"));
+  const before = expectedTotals(inRange("2025-03-10", "2025-03-19"));
+  await page.getByLabel("From", { exact: true }).fill("2025-03-20");
+  await page.getByLabel("To", { exact: true }).fill("2025-03-29");
+  await page.getByLabel("To", { exact: true }).press("Enter");
+  const note = (metric) => page.locator(`.card[data-metric="${metric}"] .card-note`);
+  const change = (a, b) => `${a > b ? "▲" : a < b ? "▼" : "="} ${Math.abs(Math.round((100 * (a - b)) / b))}% vs 2025-03-10 – 2025-03-19`;
+  await expect(note("hoursSaved")).toHaveText(change(now.hoursSaved, before.hoursSaved));
+  await expect(note("activeUsers")).toHaveText(change(now.activeUsers, before.activeUsers));
+  // A rate says what it was.
+  await expect(note("Combined CAR")).toHaveText(new RegExp(`^[▲▼=] from ${oneDecimal(before.car * 100, "%").replace(".", "\\.")} \\(2025-03-10 – 2025-03-19\\)$`));
+  // Before the data starts there is nothing to compare with, and the card says so.
+  await page.getByLabel("From", { exact: true }).fill("");
+  await page.getByLabel("To", { exact: true }).fill("");
+  await page.getByLabel("To", { exact: true }).press("Enter");
+  await expect(note("users")).toContainText("no data for");
+});
