@@ -118,6 +118,8 @@ pub struct Info {
     /// The group keys this export can provide (`user`, `day`, `week`, `month`, `client`,
     /// `language`), in that order.
     pub group_keys: Vec<String>,
+    /// The columns of a joined people file (group keys and `filter.attributes`), in its order.
+    pub attributes: Vec<String>,
     /// The time keys among them (`day`, `week`, `month`), finest first.
     pub time_keys: Vec<String>,
     /// Each numeric column's metric and how it is computed, in the export's order.
@@ -226,6 +228,10 @@ impl Table {
                 .iter()
                 .map(|&k| self.key_name(k).to_string())
                 .collect(),
+            attributes: self
+                .attributes
+                .as_ref()
+                .map_or_else(Vec::new, |a| a.names.clone()),
             metrics: self
                 .metrics()
                 .into_iter()

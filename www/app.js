@@ -123,6 +123,7 @@ export class Dashboard {
     on("connect", this.connect);
     on("cancelLoad", this.cancelLoad);
     on("openFile", ({ file }) => this.openFile(file));
+    on("openPeople", ({ file }) => this.openPeople(file));
     on("editSettings", this.editSettings);
     on("useDemoToken", this.useDemoToken);
     on("rememberToken", this.rememberToken);
@@ -249,6 +250,24 @@ export class Dashboard {
     await this.load(`Reading ${file.name}…`, source, (callbacks) => this.client.openFile(file, callbacks), file.size);
   }
 
+  /**
+   * Joins a people file onto the loaded report (in the worker; nothing is sent anywhere): its
+   * columns become group keys, and the view is drawn again.
+   */
+  async openPeople(file) {
+    if (!this.loaded) return;
+    try {
+      const { join, info } = await this.client.joinAttributes(file);
+      this.loaded = { ...this.loaded, info };
+      this.view.setMetricInfo(info.metrics, info.attributes);
+      const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group by ${join.attributes.join(", ")}.`;
+      this.view.announce(note);
+      await this.refresh();
+    } catch (error) {
+      this.view.renderError({ ...explainError(error), title: "The people file could not be used" });
+    }
+  }
+
   async load(label, source, start, total) {
     this.loading?.abort();
     const loading = (this.loading = new AbortController());
@@ -282,7 +301,7 @@ export class Dashboard {
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry }, source) {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
-    this.view.setMetricInfo(info.metrics);
+    this.view.setMetricInfo(info.metrics, info.attributes);
     this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;

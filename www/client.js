@@ -164,6 +164,14 @@ export class AnalyticsClient {
     return this.request("openFile", { file }, { onProgress, signal });
   }
 
+  /**
+   * Joins a people file (a File or Blob) onto the loaded report in the worker: its columns become
+   * group keys and filters. Resolves with `{join, info}`; the file never leaves the page.
+   */
+  joinAttributes(file) {
+    return this.request("joinAttributes", { file });
+  }
+
   summarize(query) {
     return this.request("summarize", { query });
   }

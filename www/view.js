@@ -96,6 +96,8 @@ export class View {
     this.handlers = new Map();
     this.charts = new Charts();
     this.refs = {};
+    /** The columns of a joined people file (their null values read "(unmapped)"). */
+    this.attributes = [];
     if (stylesheet) root.append(h("link", { rel: "stylesheet", href: stylesheet }));
     root.append(this.build());
     // A click anywhere else closes an open multi-select, as a native <select> would.
@@ -388,6 +390,19 @@ export class View {
       r.clients.root,
       r.languages.root,
       h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
+      field(
+        "People file",
+        (r.people = h("input", {
+          type: "file",
+          accept: ".csv,text/csv",
+          title: "A CSV of teams or departments keyed by Instance user ID, User Email or Username; it stays on this computer",
+          onchange: () => {
+            const file = r.people.files?.[0];
+            if (file) this.emit("openPeople", { file });
+            r.people.value = "";
+          },
+        })),
+      ),
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
     );
     return r.filters;
@@ -592,8 +607,9 @@ export class View {
   }
 
   /** How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`). */
-  setMetricInfo(metrics = []) {
+  setMetricInfo(metrics = [], attributes = []) {
     this.metricMeta = new Map(metrics.map((m) => [m.name, m]));
+    this.attributes = attributes;
   }
 
   /** The formatting facts of a metric (undefined for structural keys). */
@@ -846,6 +862,8 @@ export class View {
   /** A group-key cell; a user shows their name with e-mail and ID beneath. */
   keyCell(key, groupKey) {
     const value = groupKey[key];
+    // A people file's column: users it has no line for are "(unmapped)".
+    if (this.attributes.includes(key) && value === null) return h("th", { scope: "row", class: "key none" }, "(unmapped)");
     if (key !== "user") return h("th", { scope: "row", class: "key" }, formatKeyValue(key, value));
     const name = groupKey.username || groupKey.email || value;
     const details = [groupKey.username && groupKey.email, value !== name ? value : null].filter(Boolean).join(" · ");

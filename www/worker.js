@@ -135,6 +135,11 @@ const handlers = {
   growth: ({ query }) => needReport().growth(query ?? {}),
   retention: ({ query }) => needReport().retention(query ?? {}),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
+  // A people file the user picked: read here, joined, never sent anywhere.
+  joinAttributes: async ({ file }) => {
+    const join = needReport().joinAttributes(new Uint8Array(await file.arrayBuffer()));
+    return { join, info: report.info() };
+  },
   // The Adoption view's answers in one round trip: only the parts asked for are computed.
   adoption: ({ asks }) => {
     const r = needReport();

@@ -82,6 +82,8 @@ export type Info = Input & {
   warningsTotal: number;
   /** The group keys this export can provide, in order. */
   groupKeys: GroupKey[];
+  /** The columns of a joined people file (`joinAttributes`): group keys and `filter.attributes`. */
+  attributes: string[];
   /** The time keys among them, finest first. */
   timeKeys: ("day" | "week" | "month")[];
   /** Each numeric column's metric; `percent`: a 0–100 value rather than a 0–1 ratio. */

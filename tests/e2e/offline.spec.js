@@ -194,3 +194,29 @@ test("the cards say how each figure changed from the equally long range before",
   await page.getByLabel("To", { exact: true }).press("Enter");
   await expect(note("users")).toContainText("no data for");
 });
+
+test("a people file groups the dashboard by team and never leaves the page", async ({ page }) => {
+  await page.goto("/");
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+  await page.getByLabel("Open a CSV export").setInputFiles(fixture("by_user_day.csv"));
+  await waitForDashboard(page);
+  const rows = parseCsv(fs.readFileSync(fixture("by_user_day.csv"), "utf8"));
+  const users = [...new Set(rows.map((r) => r["Instance user ID"]))].sort();
+  // Every user but the last on a team, alternately; the last has no line.
+  const teamOf = new Map(users.slice(0, -1).map((u, i) => [u, i % 2 ? "Search" : "Code Intel"]));
+  const csv = "Instance user ID,Team\n" + [...teamOf].map(([u, t]) => `${u},${t}`).join("\n") + "\n";
+  const before = requests.length;
+  await page.getByLabel("People file").setInputFiles({ name: "teams.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await expect(page.locator(".status")).toContainText(`${users.length - 1} users matched, 1 unmapped`);
+  await page.getByLabel("Group by").selectOption("Team");
+  const table = await tableRows(page);
+  const expected = (team) => rows.filter((r) => (teamOf.get(r["Instance user ID"]) ?? null) === team);
+  for (const team of ["Code Intel", "Search", null]) {
+    const row = table.find((r) => r[0] === (team ?? "(unmapped)"));
+    expect(row, `a row for ${team}`).toBeTruthy();
+    expect(row).toContain(String(new Set(expected(team).map((r) => r["Instance user ID"])).size));
+  }
+  // Only the page's own files were requested after the export was opened: no request carries the file.
+  expect(requests.slice(before).filter((url) => !/\/(www|pkg)\//.test(url))).toEqual([]);
+});
