@@ -9,31 +9,21 @@
 // tools round-robin (one warm-up round, then N measured rounds, the order rotated every round),
 // checks that every tool computed the same summary, prints the table and writes it to
 // bench/results/latest.{md,json}. Exits non-zero if any tool disagrees.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, readSync, closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH, "..");
+import { join } from "node:path";
+import { BENCH, ROOT, exportFile, flag, opt, run } from "./prepare.mjs";
 
 // ---- options ---------------------------------------------------------------------------------
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const REPS = Number(opt("--reps", 5));
 const USERS = Number(opt("--users", 3000));
 const DAYS = Number(opt("--days", 365));
-const NO_BUILD = argv.includes("--no-build");
-const CSV = resolve(opt("--csv", join(BENCH, "data", `export-${USERS}u-${DAYS}d.csv`)));
+const NO_BUILD = flag("--no-build");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 const log = (...a) => console.error("bench:", ...a);
-const run = (cmd, args, cwd = ROOT) => execFileSync(cmd, args, { cwd, stdio: ["ignore", "inherit", "inherit"] });
 
 // ---- prepare ---------------------------------------------------------------------------------
 if (!existsSync(join(BENCH, "node_modules", ".package-lock.json"))) {
@@ -46,12 +36,7 @@ if (!NO_BUILD) {
   run("cargo", ["build", "--release", "--quiet", "--bin", "sg-analytics"]);
 }
 const CLI = join(ROOT, "target", "release", "sg-analytics");
-if (!existsSync(CSV)) {
-  mkdirSync(dirname(CSV), { recursive: true });
-  log(`generating ${CSV}`);
-  run("cargo", ["xtask", "gen", "--users", String(USERS), "--days", String(DAYS),
-    "--granularity", "by_user_day_client_language", "--out", CSV]);
-}
+const CSV = exportFile(USERS, DAYS, log);
 const CSV_BYTES = statSync(CSV).size;
 const MB = CSV_BYTES / 1e6;
 

@@ -12,40 +12,27 @@
 // (a MutationObserver stamps every change; the page is settled after 500 ms without one). Charts
 // are drawn without animation (reduced motion), in the same task as their text alternative, so
 // the last change includes them. Prints a table and writes bench/results/views.{md,json}.
-import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { BENCH, ROOT, exportFile, flag, opt, run } from "./prepare.mjs";
 
-const BENCH = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(BENCH, "..");
-
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const USERS = Number(opt("--users", 4000));
 const DAYS = Number(opt("--days", 180));
 const REPS = Number(opt("--reps", 3));
-const NO_BUILD = argv.includes("--no-build");
-const CSV = resolve(opt("--csv", join(BENCH, "data", `export-${USERS}u-${DAYS}d.csv`)));
+const NO_BUILD = flag("--no-build");
 const PORT = Number(opt("--port", 8097));
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+const PROFILE = flag("--profile");
 
 const log = (...a) => console.error("views:", ...a);
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
 
 if (!NO_BUILD) {
   log("building pkg/ (cargo xtask build)");
   run("cargo", ["xtask", "build"]);
 }
-if (!existsSync(CSV)) {
-  mkdirSync(dirname(CSV), { recursive: true });
-  log(`generating ${CSV}`);
-  run("cargo", ["xtask", "gen", "--users", String(USERS), "--days", String(DAYS), "--granularity", "by_user_day_client_language", "--out", CSV]);
-}
+const CSV = exportFile(USERS, DAYS, log);
 const MB = statSync(CSV).size / 1e6;
 
 // ---- the product's server ----------------------------------------------------------------------
@@ -249,7 +236,7 @@ try {
       log(`${name}: ${total.toFixed(0)} ms (worker round trip ${query.toFixed(0)}, drawing ${render.toFixed(0)})`);
     }
   }
-  if (argv.includes("--profile")) await profile(page);
+  if (PROFILE) await profile(page);
   const all = Object.values(times).flat();
   log("timing the engine's queries in wasm (a fresh page, so the dashboard's worker is gone)");
   await page.close();
