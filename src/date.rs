@@ -129,6 +129,18 @@ pub(crate) fn month_start(days: i32) -> i32 {
     days_from_civil(y, m, 1)
 }
 
+/// The day's month as a number: consecutive months differ by 1 (year × 12 + month − 1).
+pub(crate) fn month_number(days: i32) -> i64 {
+    let (y, m, _) = civil_from_days(days);
+    i64::from(y) * 12 + i64::from(m) - 1
+}
+
+/// The first day of the month with this [`month_number`] (`None` past the calendar's range).
+pub(crate) fn month_first_day(number: i64) -> Option<i32> {
+    let year = i32::try_from(number.div_euclid(12)).ok()?;
+    Some(days_from_civil(year, number.rem_euclid(12) as u32 + 1, 1))
+}
+
 /// The last day of the day's month.
 pub(crate) fn month_end(days: i32) -> i32 {
     let (y, m, _) = civil_from_days(days);

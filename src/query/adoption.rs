@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::{civil_from_days, format_day, format_month, week_start};
+use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
 use crate::error::Error;
 use crate::registry::Registry;
 use crate::table::{Data, Table};
@@ -46,10 +46,7 @@ impl Period {
         match self {
             // Day 4 (1970-01-05) is a Monday: every Monday is 4 more than a multiple of 7.
             Period::Week => (i64::from(week_start(day)) - 4).div_euclid(7),
-            Period::Month => {
-                let (y, m, _) = civil_from_days(day);
-                i64::from(y) * 12 + i64::from(m) - 1
-            }
+            Period::Month => month_number(day),
         }
     }
 
@@ -57,10 +54,7 @@ impl Period {
     fn key(self, number: i64) -> String {
         match self {
             Period::Week => format_day((number * 7 + 4) as i32),
-            Period::Month => {
-                let (y, m) = (number.div_euclid(12), number.rem_euclid(12) + 1);
-                format_month(crate::date::days_from_civil(y as i32, m as u32, 1))
-            }
+            Period::Month => month_first_day(number).map_or_else(String::new, format_month),
         }
     }
 }

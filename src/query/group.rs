@@ -3,7 +3,7 @@
 
 use crate::attributes::UNMAPPED;
 use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
-use crate::date::{civil_from_days, month_end, month_start, week_start};
+use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::Table;
 
@@ -45,11 +45,6 @@ impl Days {
             .ok()
             .filter(|&i| i < self.days)
     }
-}
-
-fn month_number(day: i32) -> i64 {
-    let (y, m, _) = civil_from_days(day);
-    i64::from(y) * 12 + i64::from(m) - 1
 }
 
 /// One component of a group key, mapped to a dense index below its size.

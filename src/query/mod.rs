@@ -19,7 +19,7 @@ use std::rc::Rc;
 
 use crate::attributes::UNMAPPED;
 use crate::column::NULL_DAY;
-use crate::date::{format_day, format_month, week_start};
+use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
 use crate::error::Error;
 use crate::summary::{Cell, Group, Previous, Summary};
 use crate::table::Table;
@@ -582,17 +582,10 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
         let prev_to = i64::from(from) - 1;
         (prev_to - days + 1, prev_to)
     } else {
-        let month = |d: i32| {
-            let (y, m, _) = crate::date::civil_from_days(d);
-            i64::from(y) * 12 + i64::from(m) - 1
-        };
-        let first_of = |n: i64| {
-            let (y, m) = (n.div_euclid(12), n.rem_euclid(12) + 1);
-            i64::from(crate::date::days_from_civil(y as i32, m as u32, 1))
-        };
-        let months = month(to) - month(from) + 1;
-        let start = month(from) - months;
-        (first_of(start), first_of(start + months) - 1)
+        let months = month_number(to) - month_number(from) + 1;
+        let start = month_number(from) - months;
+        let first = |n: i64| month_first_day(n).map_or(i64::MIN, i64::from);
+        (first(start), first(start + months).saturating_sub(1))
     };
     let (Ok(prev_from), Ok(prev_to)) = (i32::try_from(prev_from), i32::try_from(prev_to)) else {
         return Err(Error::query(
