@@ -17,6 +17,10 @@ const DROPPED: u32 = NO_GROUP;
 /// rows per run on average, a group id per row is cheaper to aggregate over.
 const MIN_RUN_LENGTH: u64 = 8;
 
+/// A page of groups holding at most 1/this of the rows is laid out as runs whatever their length:
+/// one pass over its runs costs less than one over every row's group id.
+const SMALL_PAGE: u64 = 16;
+
 /// The day grid: every calendar day of the data, from `base` to `base + days - 1`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Days {
@@ -266,7 +270,8 @@ impl Grouping {
         };
         let (sizes, runs) = sizes_and_runs(&ids, reps.len());
         let kept: u64 = sizes.iter().sum();
-        let runs = (runs.saturating_mul(MIN_RUN_LENGTH) <= kept).then(|| runs_of(&ids));
+        let runs =
+            (runs.saturating_mul(MIN_RUN_LENGTH) <= kept).then(|| runs_of(ids.iter().copied()));
         Ok(Grouping {
             keys: keys.to_vec(),
             ids: if runs.is_some() { Vec::new() } else { ids },
@@ -346,12 +351,21 @@ impl Grouping {
     }
 
     /// The same rows restricted to `groups` (old ids), renumbered in that order: what a page of a
-    /// sorted table needs computed.
+    /// sorted table needs computed. By group id, a page holding a small part of the rows becomes
+    /// runs (however short), so that its metrics are computed over its own rows, not every row.
     pub fn restrict(&self, groups: &[u32]) -> Grouping {
         let mut new_id = vec![DROPPED; self.len()];
         for (i, &g) in groups.iter().enumerate() {
             new_id[g as usize] = i as u32;
         }
+        let renumber = |g: u32| {
+            if g == DROPPED {
+                DROPPED
+            } else {
+                new_id[g as usize]
+            }
+        };
+        let kept: u64 = groups.iter().map(|&g| self.sizes[g as usize]).sum();
         let (runs, ids) = match &self.runs {
             Some(runs) => (
                 Some(
@@ -367,19 +381,11 @@ impl Grouping {
                 ),
                 Vec::new(),
             ),
-            None => (
-                None,
-                self.ids
-                    .iter()
-                    .map(|&g| {
-                        if g == DROPPED {
-                            DROPPED
-                        } else {
-                            new_id[g as usize]
-                        }
-                    })
-                    .collect(),
+            None if kept.saturating_mul(SMALL_PAGE) <= self.ids.len() as u64 => (
+                Some(runs_of(self.ids.iter().map(|&g| renumber(g)))),
+                Vec::new(),
             ),
+            None => (None, self.ids.iter().map(|&g| renumber(g)).collect()),
         };
         Grouping {
             keys: self.keys.clone(),
@@ -420,10 +426,10 @@ impl Grouping {
     }
 }
 
-/// The runs of rows of one group.
-fn runs_of(ids: &[u32]) -> Vec<Run> {
+/// The runs of rows of one group, from every row's group id.
+fn runs_of(ids: impl IntoIterator<Item = u32>) -> Vec<Run> {
     let mut runs: Vec<Run> = Vec::new();
-    for (row, &g) in ids.iter().enumerate() {
+    for (row, g) in ids.into_iter().enumerate() {
         if g == DROPPED {
             continue;
         }
