@@ -333,6 +333,74 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .iter()
         .all(|g| g["key"]["Site"] == "EU"));
 
+    // The filter's choices: per column, the values the export's users have, most users first,
+    // then "" for the unmapped; each choice keeps exactly its users.
+    let choices = table.info().choices.attributes;
+    assert_eq!(
+        choices.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Team", "Site"]
+    );
+    let site_of = |u: &str| {
+        users
+            .iter()
+            .position(|x| x == u)
+            .filter(|&i| i < users.len() - 1)
+            .map(|i| if i % 2 == 0 { "EU" } else { "US" })
+    };
+    for (choice, of) in choices
+        .iter()
+        .zip([&team_of as &dyn Fn(&str) -> Option<&'static str>, &site_of])
+    {
+        let users_with = |value: &str| {
+            users
+                .iter()
+                .filter(|u| of(u).unwrap_or("") == value)
+                .count()
+        };
+        let mut expected: Vec<&str> = users
+            .iter()
+            .filter_map(|u| of(u))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        expected.sort_by_key(|v| std::cmp::Reverse(users_with(v)));
+        let got: Vec<&str> = choice.values.iter().map(String::as_str).collect();
+        assert_eq!(got.last(), Some(&""), "{}: the unmapped user", choice.name);
+        let mut named = got[..got.len() - 1].to_vec();
+        assert!(
+            named
+                .windows(2)
+                .all(|w| users_with(w[0]) >= users_with(w[1])),
+            "{}: most users first: {got:?}",
+            choice.name
+        );
+        named.sort();
+        expected.sort();
+        assert_eq!(named, expected, "{}", choice.name);
+        for value in &choice.values {
+            let filtered = ask(
+                &table,
+                json!({"filter": {"attributes": {&choice.name: [value]}}, "metrics": ["users"]}),
+            );
+            // Filters match any case, so "Search" also keeps "search": count case-blind.
+            let kept = users
+                .iter()
+                .filter(|u| of(u).unwrap_or("").eq_ignore_ascii_case(value))
+                .count();
+            assert_eq!(
+                filtered["totals"]["users"], kept,
+                "{}={value:?}",
+                choice.name
+            );
+        }
+    }
+    assert!(Table::from_bytes(&csv)
+        .unwrap()
+        .info()
+        .choices
+        .attributes
+        .is_empty());
+
     // Mistakes say what and where.
     let mut t = Table::from_bytes(&csv).unwrap();
     for (file, says) in [

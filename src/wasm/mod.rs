@@ -90,8 +90,11 @@ export type Info = Input & {
   metrics: { name: string; kind: MetricKind; percent: boolean }[];
   /** Default minutes saved per use, by column name, for the features this export has. */
   defaultMinutes: Record<string, number>;
-  /** Filter choices, most rows first (null without the column). */
-  choices: { clients: string[] | null; languages: string[] | null };
+  /** Filter choices, most rows first (null without the column); `attributes`: per column of a
+   * joined people file, the values its users have, most users first, then "" when some users
+   * have none ("(unmapped)"; "" in `filter.attributes` keeps them). */
+  choices: { clients: string[] | null; languages: string[] | null;
+    attributes: { name: string; values: string[] }[] };
 };
 
 /** `planFetch(options)`: what a fetch with these options would request, or what is wrong with

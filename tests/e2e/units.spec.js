@@ -48,7 +48,7 @@ test.describe("modules in the browser", () => {
 
   test("the hash round-trips a view and never carries a token", async ({ page }) => {
     const result = await page.evaluate(async () => {
-      const { defaultView, encodeHash, decodeHash, fitView } = await import("/www/state.js");
+      const { defaultView, encodeHash, decodeHash, fitView, filterOf, pendingAttributes } = await import("/www/state.js");
       const view = {
         ...defaultView(),
         groupBy: ["client", "week"],
@@ -65,6 +65,9 @@ test.describe("modules in the browser", () => {
         metric: "Searches",
         timeKey: "day",
         minutes: { "Chat Events": 7.5 },
+        // People-file filters and chart column: any names and values, "" the unmapped.
+        attributes: { Team: ["Search", ""], "R&D, West": ["a=b&c", "#1"] },
+        chartBy: "R&D, West",
       };
       const source = { instanceUrl: "example.sourcegraphcloud.com", granularity: "by_user_day", startDate: "2025-01-01", token: "secret-token" };
       const hash = encodeHash(view, source);
@@ -74,7 +77,10 @@ test.describe("modules in the browser", () => {
         same: JSON.stringify(back.view) === JSON.stringify(view),
         source: back.source,
         fitted: fitView(view, globalThis.dayInfo),
-        garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday"),
+        filterWithout: filterOf(view, {}),
+        filterWithTeam: filterOf(view, { attributes: ["Team"] }),
+        pending: pendingAttributes(view, { attributes: ["Team"] }),
+        garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday&attr.__proto__=x&attr.=y"),
       };
     });
     expect(result.same).toBe(true);
@@ -87,6 +93,12 @@ test.describe("modules in the browser", () => {
     expect(result.garbage.view.page).toBe(0);
     expect(result.garbage.view.pageSize).toBe(25);
     expect(result.garbage.view.from).toBe("");
+    expect(result.garbage.view.attributes).toEqual({});
+    // Filters on people-file columns wait for a file with those columns; the module's info() decides.
+    expect(result.fitted.attributes).toEqual({ Team: ["Search", ""], "R&D, West": ["a=b&c", "#1"] });
+    expect(result.filterWithout.attributes).toBeUndefined();
+    expect(result.filterWithTeam.attributes).toEqual({ Team: ["Search", ""] });
+    expect(result.pending).toEqual(["R&D, West"]);
   });
 
   test("formatting: null rates show —, file names say what they hold", async ({ page }) => {
