@@ -3,6 +3,7 @@
 // DOM and no global: the view, the client, storage and the URL come in as dependencies, so it runs
 // against stubs in tests.
 
+import { creditsTable } from "./credits.js";
 import { explainError, isCancel } from "./errors.js";
 import { csvText, downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
 import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
@@ -308,8 +309,9 @@ export class Dashboard {
   }
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
-  async show({ info, registry }, source) {
+  async show({ info, registry, credits }, source) {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
+    this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes);
     this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);

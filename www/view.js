@@ -274,6 +274,7 @@ export class View {
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
         this.buildCharts(),
         this.buildTable(),
+        this.buildCredits(),
         this.buildMinutes(),
       )),
       this.buildAdoption(),
@@ -504,6 +505,44 @@ export class View {
       ),
       h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
+    );
+  }
+
+  /** The credits the API returned with the export: a table per bucket, or why there is none. */
+  buildCredits() {
+    const r = this.refs;
+    r.creditsTable = h("table", { class: "grid compact credits-table", hidden: true }, h("caption", { class: "visually-hidden" }, "Credits per month"), (r.creditsHead = h("thead")), (r.creditsBody = h("tbody")));
+    r.credits = h(
+      "section",
+      { class: "credits-card panel", "aria-labelledby": "sga-credits-title" },
+      h("h2", { class: "section-title", id: "sga-credits-title" }, "Credits"),
+      (r.creditsNote = h("p", { class: "note credits-note", role: "status" })),
+      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Credits table" }, r.creditsTable),
+    );
+    return r.credits;
+  }
+
+  /** Shows `creditsTable()`'s answer: the table, or a sentence saying why there is none. */
+  renderCredits(model) {
+    const r = this.refs;
+    const notes = {
+      absent: model.reason === "offline" ? "No credit data: this export was opened from a file. Credits come from the API, fetched with “Load usage”." : "No credit data was fetched with this export.",
+      failed: `No credit data: the credits could not be fetched (${model.message}). The usage numbers above are not affected.`,
+      unrecognised: "No credit table: the credits answer is in an unrecognised format.",
+      empty: "The API returned no credit buckets for this range.",
+      table: `Credits the API reports for this instance and range${model.unit ? ` (unit: ${model.unit})` : ""}.`,
+    };
+    r.credits.dataset.state = model.state;
+    r.creditsNote.textContent = notes[model.state] ?? notes.unrecognised;
+    r.creditsTable.hidden = model.state !== "table";
+    if (model.state !== "table") {
+      r.creditsHead.replaceChildren();
+      r.creditsBody.replaceChildren();
+      return;
+    }
+    r.creditsHead.replaceChildren(h("tr", {}, model.columns.map((c) => h("th", { scope: "col", class: c.numeric ? "num" : "", "data-col": c.key }, c.label))));
+    r.creditsBody.replaceChildren(
+      ...model.rows.map((cells) => h("tr", {}, cells.map((text, i) => (i === 0 ? h("th", { scope: "row" }, text) : h("td", { class: model.columns[i].numeric ? "num" : "", "data-col": model.columns[i].key }, text))))),
     );
   }
 

@@ -125,6 +125,35 @@ test.describe("modules in the browser", () => {
     expect(result.hostile).not.toContain("/");
   });
 
+  test("the credits panel reads any answer without throwing, and names what it cannot read", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { creditsTable } = await import("/www/credits.js");
+      const loaded = (data) => creditsTable({ loaded: true, data });
+      const odd = [null, undefined, 5, "text", true, [1, 2], {}, { status: "ok", total: 3 }, { buckets: [1, 2] }, [[1], [2]], { buckets: "none" }];
+      return {
+        odd: odd.map((data) => loaded(data).state),
+        empty: [loaded([]).state, loaded({ buckets: [] }).state],
+        json: loaded({ unit: "credits", buckets: [{ month: "2025-01", creditsUsed: 1234, chatCredits: 1000.5, note: null }, { month: "2025-02", creditsUsed: 0, extra: { deep: 1 } }] }),
+        // A CSV answer: objects keyed by the header, every cell text; the period column leads.
+        csv: loaded([{ "Credits Used": "12", Month: "2025-03", kind: "chat" }]),
+        failed: creditsTable({ loaded: false, error: "the API answered 403" }),
+        offline: creditsTable(undefined, { offline: true }),
+        none: creditsTable(undefined),
+      };
+    });
+    expect(result.odd).toEqual(Array(11).fill("unrecognised"));
+    expect(result.empty).toEqual(["empty", "empty"]);
+    expect(result.json.state).toBe("table");
+    expect(result.json.unit).toBe("credits");
+    expect(result.json.columns.map((c) => [c.label, c.numeric])).toEqual([["Month", false], ["Credits used", true], ["Chat credits", true], ["Note", true], ["Extra", false]]);
+    expect(result.json.rows).toEqual([["2025-01", "1,234", "1,000.5", "", ""], ["2025-02", "0", "", "", '{"deep":1}']]);
+    expect(result.csv.columns.map((c) => c.label)).toEqual(["Month", "Credits Used", "Kind"]);
+    expect(result.csv.rows).toEqual([["2025-03", "12", "chat"]]);
+    expect(result.failed).toEqual({ state: "failed", message: "the API answered 403" });
+    expect(result.offline).toEqual({ state: "absent", reason: "offline" });
+    expect(result.none).toEqual({ state: "absent", reason: "not-fetched" });
+  });
+
   test("only an abort is a cancel, whatever a message says", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { isCancel } = await import("/www/errors.js");
