@@ -5,7 +5,7 @@
 
 import { creditsTable } from "./credits.js";
 import { explainError, isCancel } from "./errors.js";
-import { csvText, downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
+import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
 import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
@@ -581,9 +581,9 @@ export class Dashboard {
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
-        // The list as shown (no second request, so the file cannot differ from the screen).
-        const inactive = this.adoptionShown.inactive;
-        file = { name: downloadName({ ...names, what: `inactive-${inactive.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: inactiveCsv(inactive, this.loaded.registry.loaded) };
+        // The list's own query: the module writes it (the CLI's `inactive --format csv`).
+        const query = inactiveQuery(view, ctx);
+        file = { name: downloadName({ ...names, what: `inactive-${query.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.inactiveUsersCsv(query) };
       } else return;
       this.view.download(file);
       this.view.announce(`Downloaded ${file.name} (${formatBytes(new Blob([file.text]).size)}).`);
@@ -644,14 +644,6 @@ function inactiveList(inactive, registryLoaded) {
     serviceAccount: Boolean(u.serviceAccount),
   }));
   return { days: inactive.days, asOf: inactive.asOf, total: inactive.users.length, users, registryLoaded };
-}
-
-/** The inactive users as CSV, with the CLI's columns (`sg-analytics inactive --format csv`). */
-export function inactiveCsv(inactive, registryLoaded) {
-  const header = ["user", "email", "username", "lastActive", ...(registryLoaded ? ["serviceAccount", "siteAdmin"] : [])];
-  const flag = (value) => (value === undefined || value === null ? "" : String(value));
-  const rows = inactive.users.map((u) => [u.user, u.email ?? "", u.username ?? "", u.lastActive ?? "never", ...(registryLoaded ? [flag(u.serviceAccount), flag(u.siteAdmin)] : [])]);
-  return csvText([header, ...rows]);
 }
 
 function stripEmpty(object) {

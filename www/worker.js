@@ -2,7 +2,8 @@
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
-//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"adoption", ...}
+//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"inactiveUsersCsv"|
+//                "adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
@@ -152,6 +153,7 @@ const handlers = {
   growth: ({ query }) => needReport().growth(query ?? {}),
   retention: ({ query }) => needReport().retention(query ?? {}),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
+  inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
   // A people file the user picked: read here, joined, never sent anywhere.
   joinAttributes: async ({ file }) => {
     const join = needReport().joinAttributes(new Uint8Array(await file.arrayBuffer()));

@@ -523,6 +523,19 @@ impl Report {
         to_js(&inactive)
     }
 
+    /// The same users as `inactiveUsers`, as CSV: the columns of `sg-analytics inactive --format
+    /// csv` (`user,email,username,lastActive`, and `serviceAccount,siteAdmin` with a joined
+    /// registry; `never` for no active day), formula-guarded.
+    #[wasm_bindgen(js_name = inactiveUsersCsv)]
+    pub fn inactive_users_csv(&self, query: Option<InactiveQueryArg>) -> Result<String, JsValue> {
+        let query: crate::InactiveQuery = from_js(query, "query")?;
+        let inactive = self
+            .table
+            .inactive_users(&query, self.registry.as_ref())
+            .map_err(core_error)?;
+        Ok(inactive.to_csv())
+    }
+
     /// Data rows.
     #[wasm_bindgen(getter)]
     pub fn rows(&self) -> usize {

@@ -226,6 +226,7 @@ test.describe("modules in the browser", () => {
           if (asks.inactive) answer.inactive = report.inactiveUsers(asks.inactive);
           return answer;
         },
+        inactiveUsersCsv: async (query) => (trips.push(["inactiveUsersCsv", JSON.parse(JSON.stringify(query))]), report.inactiveUsersCsv(query)),
       };
       const store = { loadSettings: () => null, saveSettings: () => {}, loadToken: () => null, saveToken: () => {}, clearToken: () => {} };
       const hashes = [];
@@ -244,10 +245,11 @@ test.describe("modules in the browser", () => {
       const period = await step(() => handlers.choosePeriod({ period: "week" }));
       const idle = await step(() => handlers.chooseIdleDays({ days: 7 }));
       const filter = await step(() => handlers.changeFilter({ from: "2025-01-07" }));
+      const shown = drawn.filter((d) => d.inactive).at(-1).inactive.users.map((u) => u.user);
       const download = await step(() => handlers.download({ what: "inactive-csv" }));
       const file = drawn.at(-1).file;
       const toUsage = await step(() => handlers.chooseTab({ tab: "usage" }));
-      return { toAdoption, afterTab, period, idle, filter, download, file, toUsage, hashes };
+      return { toAdoption, afterTab, period, idle, filter, download, file, shown, toUsage, hashes };
     });
     expect(result.toAdoption).toEqual([["adoption", ["growth", "inactive", "retention"], { growth: { period: "month", filter: {} }, retention: { period: "month", filter: {} }, inactive: { days: 30, filter: {} } }]]);
     // What the view was handed: the module's growth as a chart spec (churn below the axis is the
@@ -260,9 +262,12 @@ test.describe("modules in the browser", () => {
     expect(result.idle).toEqual([["adoption", ["inactive"], { inactive: { days: 7, filter: {} } }]]);
     expect(result.filter.map(([kind, parts]) => [kind, parts])).toEqual([["adoption", ["growth", "inactive", "retention"]]]);
     expect(result.filter[0][2].growth.filter).toEqual({ from: "2025-01-07" });
-    // The download is the list shown: no further round trip; formula-guarded cells.
-    expect(result.download).toEqual([]);
+    // The download is the list shown, written by the module: one round trip with the list's own
+    // query (the CLI's columns, formula-guarded cells).
+    expect(result.download).toEqual([["inactiveUsersCsv", { days: 7, filter: { from: "2025-01-07" } }]]);
     expect(result.file.text).toContain("'=bob");
+    expect(result.file.text.split("\n")[0]).toBe("user,email,username,lastActive");
+    expect(result.file.text.trim().split("\n").slice(1).map((line) => line.split(",")[0])).toEqual(result.shown);
     expect(result.file.name).toContain("inactive-7-days");
     expect(result.toUsage).toEqual([["summarizeMany", ["user", "week", "user"]]]);
     expect(result.hashes).toContain("from=2025-01-07&view=adoption&period=week&idle=7");
