@@ -731,8 +731,7 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
         b"Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n",
     )
     .unwrap();
-    let core_query: sg_analytics::InactiveQuery =
-        serde_json::from_str(r#"{"days": 20}"#).unwrap();
+    let core_query: sg_analytics::InactiveQuery = serde_json::from_str(r#"{"days": 20}"#).unwrap();
     assert_eq!(
         report
             .inactive_users_csv(Some(inactive_query(r#"{"days": 20}"#)))
