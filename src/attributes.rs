@@ -74,6 +74,17 @@ pub struct AttributesJoin {
     pub warnings: Vec<Warning>,
 }
 
+/// The values a filter on one people-file column can choose from (`info().choices.attributes`).
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct AttributeChoices {
+    /// The column, as written in the file (the key of `filter.attributes`).
+    pub name: String,
+    /// The values the report's users have, most users first (ties in the file's order), then
+    /// `""` when some users have no value ("(unmapped)"; `""` in a filter keeps them). Values
+    /// only people absent from the export have are left out: choosing them would keep nothing.
+    pub values: Vec<String>,
+}
+
 /// Which column of the report a people file's key column matches.
 #[derive(Clone, Copy, PartialEq)]
 enum KeyKind {
@@ -83,6 +94,51 @@ enum KeyKind {
 }
 
 impl Table {
+    /// Per attribute of the joined people file, the values a filter can choose from.
+    pub(crate) fn attribute_choices(&self) -> Vec<AttributeChoices> {
+        let (Some(attributes), Some(identity)) = (&self.attributes, self.identity()) else {
+            return Vec::new();
+        };
+        // Only users with rows count (a dictionary may hold codes that no row kept).
+        let mut present = vec![false; identity.values.len()];
+        identity
+            .codes
+            .for_each(|_, code| present[code as usize] = true);
+        attributes
+            .names
+            .iter()
+            .enumerate()
+            .map(|(a, name)| {
+                let mut users = vec![0u64; attributes.values[a].len()];
+                let mut unmapped = false;
+                for (&value, _) in attributes.of_user[a]
+                    .iter()
+                    .zip(&present)
+                    .filter(|(_, &p)| p)
+                {
+                    if value == UNMAPPED {
+                        unmapped = true;
+                    } else {
+                        users[value as usize] += 1;
+                    }
+                }
+                let mut order: Vec<usize> = (0..users.len()).filter(|&v| users[v] > 0).collect();
+                order.sort_by(|&x, &y| users[y].cmp(&users[x]).then(x.cmp(&y)));
+                let mut values: Vec<String> = order
+                    .into_iter()
+                    .map(|v| attributes.values[a][v].clone())
+                    .collect();
+                if unmapped {
+                    values.push(String::new());
+                }
+                AttributeChoices {
+                    name: name.clone(),
+                    values,
+                }
+            })
+            .collect()
+    }
+
     /// Joins a people file (CSV): replaces any earlier one. Its header names one key column
     /// (`Instance user ID`, `User Email` or `Username`, any case; e-mail and username match
     /// without regard to case) and any other columns, each of which becomes an attribute.

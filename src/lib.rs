@@ -41,7 +41,7 @@ pub use wasm::{
     fetch_credits, fetch_registry, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry,
 };
 
-pub use attributes::AttributesJoin;
+pub use attributes::{AttributeChoices, AttributesJoin};
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 pub use query::{

@@ -150,6 +150,9 @@ pub struct Choices {
     pub clients: Option<Vec<String>>,
     /// Every `Language` (`""` for rows without one), most rows first.
     pub languages: Option<Vec<String>>,
+    /// Per column of a joined people file, in its order: the values its users have (empty
+    /// without a people file).
+    pub attributes: Vec<crate::attributes::AttributeChoices>,
 }
 
 impl Serialize for Granularity {
@@ -256,6 +259,7 @@ impl Table {
             choices: Choices {
                 clients: by_rows(self.client),
                 languages: by_rows(self.language),
+                attributes: self.attribute_choices(),
             },
         }
     }

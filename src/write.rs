@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::column::NULL_DAY;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
-use crate::query::Filter;
+use crate::query::{Filter, Inactive};
 use crate::summary::{Cell, Summary};
 use crate::table::{Column, Data, Table};
 
@@ -59,6 +59,52 @@ impl Summary {
         let _ = w.write_record(header);
         for (key, values) in rows {
             let _ = w.write_record(key.iter().chain(values).map(cell_text));
+        }
+        let bytes = w.into_inner().unwrap_or_default();
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+impl Inactive {
+    /// The columns of the inactive users' CSV and table: `user`, `email`, `username`,
+    /// `lastActive`, then `serviceAccount` and `siteAdmin` when a user registry was joined.
+    pub fn header(&self) -> Vec<&'static str> {
+        let mut header = vec!["user", "email", "username", "lastActive"];
+        if self.registry {
+            header.extend(["serviceAccount", "siteAdmin"]);
+        }
+        header
+    }
+
+    /// Each user's cells under [`Inactive::header`], unguarded: blank for a missing e-mail or
+    /// username, `never` for no active day, `true`/`false` for the registry's flags.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        let flag = |f: Option<bool>| f.map_or(String::new(), |b| b.to_string());
+        self.users
+            .iter()
+            .map(|u| {
+                let mut row = vec![
+                    u.user.clone(),
+                    u.email.clone().unwrap_or_default(),
+                    u.username.clone().unwrap_or_default(),
+                    u.last_active.clone().unwrap_or_else(|| "never".into()),
+                ];
+                if self.registry {
+                    row.extend([flag(u.service_account), flag(u.site_admin)]);
+                }
+                row
+            })
+            .collect()
+    }
+
+    /// The inactive users as CSV (the CLI's `inactive --format csv`, the page's download): the
+    /// header, then one row per user in the list's order; text cells formula-guarded.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        // Writing into a Vec cannot fail.
+        let _ = w.write_record(self.header());
+        for row in self.cells() {
+            let _ = w.write_record(row.iter().map(|c| guard_formula(c).into_owned()));
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()

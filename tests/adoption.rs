@@ -333,6 +333,74 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .iter()
         .all(|g| g["key"]["Site"] == "EU"));
 
+    // The filter's choices: per column, the values the export's users have, most users first,
+    // then "" for the unmapped; each choice keeps exactly its users.
+    let choices = table.info().choices.attributes;
+    assert_eq!(
+        choices.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+        ["Team", "Site"]
+    );
+    let site_of = |u: &str| {
+        users
+            .iter()
+            .position(|x| x == u)
+            .filter(|&i| i < users.len() - 1)
+            .map(|i| if i % 2 == 0 { "EU" } else { "US" })
+    };
+    for (choice, of) in choices
+        .iter()
+        .zip([&team_of as &dyn Fn(&str) -> Option<&'static str>, &site_of])
+    {
+        let users_with = |value: &str| {
+            users
+                .iter()
+                .filter(|u| of(u).unwrap_or("") == value)
+                .count()
+        };
+        let mut expected: Vec<&str> = users
+            .iter()
+            .filter_map(|u| of(u))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        expected.sort_by_key(|v| std::cmp::Reverse(users_with(v)));
+        let got: Vec<&str> = choice.values.iter().map(String::as_str).collect();
+        assert_eq!(got.last(), Some(&""), "{}: the unmapped user", choice.name);
+        let mut named = got[..got.len() - 1].to_vec();
+        assert!(
+            named
+                .windows(2)
+                .all(|w| users_with(w[0]) >= users_with(w[1])),
+            "{}: most users first: {got:?}",
+            choice.name
+        );
+        named.sort();
+        expected.sort();
+        assert_eq!(named, expected, "{}", choice.name);
+        for value in &choice.values {
+            let filtered = ask(
+                &table,
+                json!({"filter": {"attributes": {&choice.name: [value]}}, "metrics": ["users"]}),
+            );
+            // Filters match any case, so "Search" also keeps "search": count case-blind.
+            let kept = users
+                .iter()
+                .filter(|u| of(u).unwrap_or("").eq_ignore_ascii_case(value))
+                .count();
+            assert_eq!(
+                filtered["totals"]["users"], kept,
+                "{}={value:?}",
+                choice.name
+            );
+        }
+    }
+    assert!(Table::from_bytes(&csv)
+        .unwrap()
+        .info()
+        .choices
+        .attributes
+        .is_empty());
+
     // Mistakes say what and where.
     let mut t = Table::from_bytes(&csv).unwrap();
     for (file, says) in [
@@ -354,4 +422,85 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .unwrap_err()
         .message()
         .contains("people file"));
+}
+
+/// The inactive users' CSV (the CLI's `inactive --format csv` and the page's download): the
+/// list's users in its order, `never` for no active day, the registry's flags only with a
+/// registry, and every text cell that a spreadsheet would run formula-guarded.
+#[test]
+fn the_inactive_users_csv_is_the_list_formula_guarded() {
+    let csv =
+        "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Date,Chat Events\n\
+               1,\"=HYPERLINK(\"\"http://x\"\")\",@evil,true,2025-01-01,1\n\
+               2,b@x.io,bob,true,2025-02-20,1\n\
+               -3,c@x.io,+carol,true,2025-01-02,1\n\
+               4,\"d, \"\"q\"\"@x.io\",-5,false,2025-01-03,1\n";
+    let table = Table::from_bytes(csv.as_bytes()).unwrap();
+    let query = InactiveQuery {
+        days: 7,
+        filter: Default::default(),
+    };
+    let parse = |text: &str| -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let inactive = table.inactive_users(&query, None).unwrap();
+    let got = parse(&inactive.to_csv());
+    assert_eq!(got[0], ["user", "email", "username", "lastActive"]);
+    // One row per listed user, in the list's order; guarded text, numbers left alone.
+    assert_eq!(got.len() - 1, inactive.users.len());
+    for (row, user) in got[1..].iter().zip(&inactive.users) {
+        assert_eq!(row[0], user.user);
+        assert_eq!(
+            row[3],
+            user.last_active.clone().unwrap_or_else(|| "never".into())
+        );
+    }
+    let by_user = |id: &str| got.iter().find(|r| r[0] == id).cloned().unwrap();
+    assert_eq!(by_user("1")[1], "'=HYPERLINK(\"http://x\")");
+    assert_eq!(by_user("1")[2], "'@evil");
+    assert_eq!(by_user("-3")[2], "'+carol");
+    assert_eq!(by_user("4")[1], "d, \"q\"@x.io");
+    assert_eq!(by_user("4")[2], "-5", "a number is not a formula");
+    assert_eq!(by_user("4")[3], "never");
+    assert!(
+        got.iter().all(|r| r[0] != "2"),
+        "2 was active in the last 7 days"
+    );
+
+    // With a registry: its flags, and its users who never appear.
+    let registry = Registry::from_bytes(
+        b"Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n",
+    )
+    .unwrap();
+    let inactive = table.inactive_users(&query, Some(&registry)).unwrap();
+    let got = parse(&inactive.to_csv());
+    assert_eq!(
+        got[0],
+        [
+            "user",
+            "email",
+            "username",
+            "lastActive",
+            "serviceAccount",
+            "siteAdmin"
+        ]
+    );
+    let nine = got.iter().find(|r| r[0] == "9").unwrap();
+    assert_eq!(nine[1..], ["", "", "never", "true", "false"]);
+    let one = got.iter().find(|r| r[0] == "1").unwrap();
+    assert_eq!(one[4..], ["false", "true"]);
+    // An empty list still names its columns.
+    let none = InactiveQuery {
+        days: 1000,
+        filter: serde_json::from_value(json!({"users": ["nobody"]})).unwrap(),
+    };
+    assert_eq!(
+        table.inactive_users(&none, None).unwrap().to_csv(),
+        "user,email,username,lastActive\n"
+    );
 }

@@ -441,6 +441,34 @@ fn growth_retention_and_inactive_commands() {
         csv_out.lines().count() - 1,
         inactive["users"].as_array().unwrap().len() - 1
     );
+    // The CLI's CSV is the core's writer's (the page downloads the same file), with a registry too.
+    let table = sg_analytics::Table::from_bytes(&csv).unwrap();
+    let query = sg_analytics::InactiveQuery {
+        days: 3,
+        filter: Default::default(),
+    };
+    assert_eq!(
+        csv_out,
+        table.inactive_users(&query, None).unwrap().to_csv()
+    );
+    let with_registry = stdout(&run(&[
+        "inactive",
+        "by_user_day.csv",
+        "--days",
+        "3",
+        "--registry",
+        registry.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]));
+    let registry = sg_analytics::Registry::from_bytes(&std::fs::read(&registry).unwrap()).unwrap();
+    assert_eq!(
+        with_registry,
+        table
+            .inactive_users(&query, Some(&registry))
+            .unwrap()
+            .to_csv()
+    );
 
     let o = run(&["growth", "by_user.csv"]);
     assert_eq!(o.status.code(), Some(2));

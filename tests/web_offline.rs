@@ -726,6 +726,21 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     // 9 and 3 never active (null first, by ID), then 1 (last active 2025-02-03).
     assert_eq!(ids, ["3", "9", "1"]);
     assert_eq!(get(&users.get(1), "serviceAccount").as_bool(), Some(true));
+    // The CSV of the same list is the core's writer's (the CLI's `inactive --format csv`).
+    let core_registry = sg_analytics::Registry::from_bytes(
+        b"Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n",
+    )
+    .unwrap();
+    let core_query: sg_analytics::InactiveQuery = serde_json::from_str(r#"{"days": 20}"#).unwrap();
+    assert_eq!(
+        report
+            .inactive_users_csv(Some(inactive_query(r#"{"days": 20}"#)))
+            .unwrap(),
+        table
+            .inactive_users(&core_query, Some(&core_registry))
+            .unwrap()
+            .to_csv()
+    );
 
     let e = report
         .growth(Some(query(r#"{"period": "day"}"#)))

@@ -3,9 +3,10 @@
 // DOM and no global: the view, the client, storage and the URL come in as dependencies, so it runs
 // against stubs in tests.
 
+import { creditsTable } from "./credits.js";
 import { explainError, isCancel } from "./errors.js";
-import { csvText, downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, periodQuery, tableQuery } from "./state.js";
+import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -18,7 +19,10 @@ const TOP_N = 10;
  * Adoption view, the growth chart, the retention table, the inactive users. Only the parts of the
  * view on show are asked for.
  */
-const EVERYTHING = { table: true, time: true, bars: true, growth: true, retention: true, inactive: true };
+const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true };
+
+/** The bars of the chart by a people-file column (largest first). */
+const PEOPLE_BARS = 20;
 
 /** The inactive users the list shows at most (the download holds them all). */
 const INACTIVE_SHOWN = 500;
@@ -130,18 +134,23 @@ export class Dashboard {
     on("forgetToken", this.forgetToken);
     on("dismissError", () => v.renderError(null));
     on("changeFilter", (patch) => this.changeView({ ...patch, page: 0 }));
+    on("filterAttribute", ({ name, values }) => {
+      const { [name]: _, ...others } = this.viewState.attributes;
+      return this.changeView({ attributes: values.length ? { ...others, [name]: values } : others, page: 0 });
+    });
+    on("chooseChartBy", ({ column }) => this.changeView({ chartBy: column }, { people: true }));
     on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }, { table: true }));
     on("sortBy", this.sortBy);
     on("turnPage", ({ page }) => this.changeView({ page }, { table: true }));
     on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }, { table: true }));
-    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true }));
+    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true, people: true }));
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
     // Resetting clears the filters and the grouping; which view is shown, and how, stays.
     on("resetView", () => {
-      const { metric, tab, period, idleDays } = this.viewState;
-      return this.changeView({ ...defaultView(), metric, tab, period, idleDays });
+      const { metric, tab, period, idleDays, chartBy } = this.viewState;
+      return this.changeView({ ...defaultView(), metric, tab, period, idleDays, chartBy });
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
@@ -260,7 +269,8 @@ export class Dashboard {
       const { join, info } = await this.client.joinAttributes(file);
       this.loaded = { ...this.loaded, info };
       this.view.setMetricInfo(info.metrics, info.attributes);
-      const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group by ${join.attributes.join(", ")}.`;
+      this.viewState = this.fit(this.viewState);
+      const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group, filter and chart by ${join.attributes.join(", ")}.`;
       this.view.announce(note);
       await this.refresh();
     } catch (error) {
@@ -299,8 +309,9 @@ export class Dashboard {
   }
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
-  async show({ info, registry }, source) {
+  async show({ info, registry, credits }, source) {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
+    this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes);
     this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);
@@ -358,7 +369,7 @@ export class Dashboard {
   }
 
   context() {
-    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate) };
+    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate), attributes: this.loaded?.info.attributes ?? [] };
   }
 
   /** The queries that draw `parts` of the view, each with the name of what it draws. */
@@ -373,6 +384,9 @@ export class Dashboard {
       for (const [name, key, limit] of BARS) {
         if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { metric: view.metric, sortBy: view.metric, limit })]);
       }
+    }
+    if ((parts.bars || parts.people) && info.attributes?.includes(view.chartBy)) {
+      asks.push(["people", chartQuery(view, ctx, view.chartBy, { metric: view.metric, sortBy: view.metric, limit: PEOPLE_BARS })]);
     }
     return asks;
   }
@@ -405,6 +419,7 @@ export class Dashboard {
       const charts = {};
       if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
       for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
+      if (parts.bars || parts.people) charts.people = by.people ? this.barChart(view.chartBy, by.people) : null;
       this.view.renderCharts(charts);
       performance.measure("sg-analytics:render", { start: drawing });
     } catch (error) {
@@ -426,6 +441,8 @@ export class Dashboard {
       timeKeys: info.timeKeys,
       clients: info.choices.clients,
       languages: info.choices.languages,
+      attributes: info.choices.attributes ?? [],
+      pendingAttributes: pendingAttributes(this.viewState, info),
       registryLoaded: this.context().registryLoaded,
       hasDates: Boolean(info.firstDate),
       firstDate: info.firstDate,
@@ -470,9 +487,10 @@ export class Dashboard {
   barChart(key, summary) {
     const metric = this.viewState.metric;
     const metricName = metricLabelFor(metric);
-    const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}`;
+    const top = this.loaded.info.attributes?.includes(key) && (summary.groupsTotal ?? 0) > summary.groups.length ? ` (top ${summary.groups.length} of ${summary.groupsTotal})` : "";
+    const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}${top}`;
     const groups = summary.groups.filter((g) => typeof g[metric] === "number");
-    const labels = groups.map((g) => chartLabel(key, g.key));
+    const labels = groups.map((g) => (g.key[key] === null && this.loaded.info.attributes?.includes(key) ? "(unmapped)" : chartLabel(key, g.key)));
     const values = groups.map((g) => g[metric]);
     return {
       type: "bar",
@@ -563,9 +581,9 @@ export class Dashboard {
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
-        // The list as shown (no second request, so the file cannot differ from the screen).
-        const inactive = this.adoptionShown.inactive;
-        file = { name: downloadName({ ...names, what: `inactive-${inactive.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: inactiveCsv(inactive, this.loaded.registry.loaded) };
+        // The list's own query: the module writes it (the CLI's `inactive --format csv`).
+        const query = inactiveQuery(view, ctx);
+        file = { name: downloadName({ ...names, what: `inactive-${query.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.inactiveUsersCsv(query) };
       } else return;
       this.view.download(file);
       this.view.announce(`Downloaded ${file.name} (${formatBytes(new Blob([file.text]).size)}).`);
@@ -626,14 +644,6 @@ function inactiveList(inactive, registryLoaded) {
     serviceAccount: Boolean(u.serviceAccount),
   }));
   return { days: inactive.days, asOf: inactive.asOf, total: inactive.users.length, users, registryLoaded };
-}
-
-/** The inactive users as CSV, with the CLI's columns (`sg-analytics inactive --format csv`). */
-export function inactiveCsv(inactive, registryLoaded) {
-  const header = ["user", "email", "username", "lastActive", ...(registryLoaded ? ["serviceAccount", "siteAdmin"] : [])];
-  const flag = (value) => (value === undefined || value === null ? "" : String(value));
-  const rows = inactive.users.map((u) => [u.user, u.email ?? "", u.username ?? "", u.lastActive ?? "never", ...(registryLoaded ? [flag(u.serviceAccount), flag(u.siteAdmin)] : [])]);
-  return csvText([header, ...rows]);
 }
 
 function stripEmpty(object) {

@@ -213,6 +213,11 @@ export class AnalyticsClient {
     return this.request("inactiveUsers", { query });
   }
 
+  /** The same users as CSV, written by the module (`report.inactiveUsersCsv`, formula-guarded). */
+  inactiveUsersCsv(query) {
+    return this.request("inactiveUsersCsv", { query });
+  }
+
   /**
    * Several adoption answers in one round trip (one view change of the Adoption view):
    * `{growth?: PeriodQuery, retention?: PeriodQuery, inactive?: InactiveQuery}` → the same keys

@@ -136,23 +136,3 @@ const GRANULARITY_LABELS = {
 export function granularityLabel(granularity) {
   return GRANULARITY_LABELS[granularity] ?? String(granularity ?? "unknown granularity");
 }
-
-/**
- * A cell made safe for a spreadsheet, by the core's rule (`guard_formula` in src/write.rs): text
- * that starts with `=`, `+`, `-`, `@`, tab or CR gets a leading `'`, unless the whole cell is a
- * number. Stricter than the core about what a number is, so it never guards less.
- */
-export function guardFormula(cell) {
-  const text = String(cell ?? "");
-  if (!/^[=+\-@\t\r]/.test(text)) return text;
-  return /^[+-]?(\d+(\.\d*)?|\.\d+)$/.test(text.trim()) ? text : `'${text}`;
-}
-
-/** Rows of cells as CSV text: every cell formula-guarded, quoted where CSV needs it, CRLF-free. */
-export function csvText(rows) {
-  const quote = (cell) => {
-    const text = guardFormula(cell);
-    return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-  };
-  return rows.map((row) => row.map(quote).join(",")).join("\n") + "\n";
-}

@@ -25,6 +25,8 @@ export function defaultView() {
     userSearch: "",
     clients: [],
     languages: [],
+    /** Per people-file column, the values kept ("" keeps the unmapped): `filter.attributes`. */
+    attributes: {},
     activeOnly: false,
     excludeServiceAccounts: false,
     sort: { by: "hoursSaved", desc: true },
@@ -32,6 +34,8 @@ export function defaultView() {
     pageSize: 25,
     metric: "hoursSaved",
     timeKey: "week",
+    /** The people-file column the "by column" chart groups by ("" until a file is joined). */
+    chartBy: "",
     minutes: {},
     tab: "usage",
     period: "month",
@@ -43,8 +47,11 @@ export function defaultView() {
  * A copy of `view` with everything this export cannot answer dropped, so no query fails on it.
  * `info` is the module's `info()`: its `groupKeys` and `timeKeys` decide, not a copy of the rule.
  */
-export function fitView(view, { groupKeys = [], timeKeys = [] } = {}) {
-  const next = { ...view, sort: { ...view.sort }, minutes: { ...view.minutes } };
+export function fitView(view, { groupKeys = [], timeKeys = [], attributes = [] } = {}) {
+  const next = { ...view, sort: { ...view.sort }, minutes: { ...view.minutes }, attributes: { ...view.attributes } };
+  // A filter on a people-file column stays while no file has that column (a shared link names it;
+  // the page says it waits for the file); filterOf applies only the columns info() lists.
+  if (attributes.length && !attributes.includes(next.chartBy)) next.chartBy = attributes[0];
   next.groupBy = unique(view.groupBy.filter((key) => groupKeys.includes(key)));
   if (next.groupBy.length === 0 && groupKeys.length) next.groupBy = [groupKeys.includes("user") ? "user" : groupKeys[0]];
   if (!groupKeys.includes("client")) next.clients = [];
@@ -57,17 +64,31 @@ export function fitView(view, { groupKeys = [], timeKeys = [] } = {}) {
   return next;
 }
 
-/** The Filter the view asks for (only the parts that are set). */
-export function filterOf(view, { registryLoaded = false } = {}) {
+/**
+ * The Filter the view asks for (only the parts that are set). `context.attributes` are the
+ * columns of the joined people file (info().attributes): filters on other columns wait.
+ */
+export function filterOf(view, { registryLoaded = false, attributes = [] } = {}) {
   const filter = {};
   if (view.from) filter.from = view.from;
   if (view.to) filter.to = view.to;
   if (view.userSearch.trim()) filter.userSearch = view.userSearch.trim();
   if (view.clients.length) filter.clients = [...view.clients];
   if (view.languages.length) filter.languages = [...view.languages];
+  for (const [name, values] of Object.entries(view.attributes ?? {})) {
+    if (!attributes.includes(name) || !values.length) continue;
+    filter.attributes = { ...filter.attributes, [name]: [...values] };
+  }
   if (view.activeOnly) filter.activeOnly = true;
   if (view.excludeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = true;
   return filter;
+}
+
+/** The people-file columns the view filters on that no joined file has (they wait for one). */
+export function pendingAttributes(view, { attributes = [] } = {}) {
+  return Object.entries(view.attributes ?? {})
+    .filter(([name, values]) => values.length && !attributes.includes(name))
+    .map(([name]) => name);
 }
 
 /** Minutes saved per feature: the export's defaults (`info.defaultMinutes`) with the view's overrides. */
@@ -139,6 +160,7 @@ export function encodeHash(view, source = {}) {
   if (view.userSearch) p.set("user", view.userSearch);
   for (const client of view.clients) p.append("client", client);
   for (const language of view.languages) p.append("language", language);
+  for (const [name, values] of Object.entries(view.attributes ?? {})) for (const value of values) p.append(`attr.${name}`, value);
   if (view.activeOnly) p.set("active", "1");
   if (view.excludeServiceAccounts) p.set("humans", "1");
   if (view.sort.by !== d.sort.by || view.sort.desc !== d.sort.desc) p.set("sort", `${view.sort.desc ? "-" : ""}${view.sort.by}`);
@@ -146,6 +168,7 @@ export function encodeHash(view, source = {}) {
   if (view.pageSize !== d.pageSize) p.set("size", String(view.pageSize));
   if (view.metric !== d.metric) p.set("metric", view.metric);
   if (view.timeKey !== d.timeKey) p.set("time", view.timeKey);
+  if (view.chartBy) p.set("chartby", view.chartBy);
   for (const [feature, minutes] of Object.entries(view.minutes)) p.set(`min.${feature}`, String(minutes));
   if (view.tab !== d.tab) p.set("view", view.tab);
   if (view.period !== d.period) p.set("period", view.period);
@@ -183,6 +206,8 @@ export function decodeHash(hash) {
   if (PAGE_SIZES.includes(size)) view.pageSize = size;
   if (p.get("metric")) view.metric = p.get("metric");
   if (/^[a-z]{1,20}$/.test(p.get("time") ?? "")) view.timeKey = p.get("time"); // fitView checks it against info().timeKeys
+  // People-file columns: any name; whether a joined file has it is info().attributes's say.
+  view.chartBy = (p.get("chartby") ?? "").slice(0, 200);
   if (TABS.includes(p.get("view"))) view.tab = p.get("view");
   if (PERIODS.includes(p.get("period"))) view.period = p.get("period"); // fitView checks week against the export
   const idle = Number(p.get("idle"));
@@ -190,6 +215,10 @@ export function decodeHash(hash) {
   for (const [name, value] of p) {
     const minutes = Number(value);
     if (name.startsWith("min.") && name.length > 4 && Number.isFinite(minutes) && minutes >= 0) view.minutes[name.slice(4)] = minutes;
+    const column = name.slice(5);
+    if (name.startsWith("attr.") && column && column.length <= 200 && column !== "__proto__" && !Object.hasOwn(view.attributes, column) && Object.keys(view.attributes).length < 20) {
+      view.attributes[column] = unique(p.getAll(name)).slice(0, 1000);
+    }
   }
   return { view, source };
 }

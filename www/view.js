@@ -98,12 +98,14 @@ export class View {
     this.refs = {};
     /** The columns of a joined people file (their null values read "(unmapped)"). */
     this.attributes = [];
+    /** The filter bar's multi-selects for the people file's columns, one per column. */
+    this.attributeMultis = [];
     if (stylesheet) root.append(h("link", { rel: "stylesheet", href: stylesheet }));
     root.append(this.build());
     // A click anywhere else closes an open multi-select, as a native <select> would.
     this.closeMultis = (event) => {
       const path = event.composedPath();
-      for (const multi of [this.refs.clients, this.refs.languages]) if (multi.root.open && !path.includes(multi.root)) multi.root.open = false;
+      for (const multi of [this.refs.clients, this.refs.languages, ...this.attributeMultis]) if (multi.root.open && !path.includes(multi.root)) multi.root.open = false;
     };
     document.addEventListener("click", this.closeMultis);
   }
@@ -272,6 +274,7 @@ export class View {
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
         this.buildCharts(),
         this.buildTable(),
+        this.buildCredits(),
         this.buildMinutes(),
       )),
       this.buildAdoption(),
@@ -375,8 +378,11 @@ export class View {
         filter({ userSearch: r.userSearch.value });
       },
     });
-    r.clients = this.buildMulti("Clients", "clients");
-    r.languages = this.buildMulti("Languages", "languages");
+    r.clients = this.buildMulti("Clients", (values) => filter({ clients: values }), { name: "clients", format: (value) => formatKeyValue("client", value) });
+    r.languages = this.buildMulti("Languages", (values) => filter({ languages: values }), { name: "languages", format: (value) => formatKeyValue("language", value) });
+    // One multi-select per column of a joined people file (renderAttributeFilters builds them).
+    r.attributeFilters = h("div", { class: "attribute-filters", role: "group", "aria-label": "Filters by the joined file's columns" });
+    r.pendingFilters = h("p", { class: "note pending-filters", role: "status", hidden: true });
     r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
     r.humans = h("input", { type: "checkbox", onchange: () => filter({ excludeServiceAccounts: r.humans.checked }) });
     r.filters = h(
@@ -389,6 +395,7 @@ export class View {
       field("User", r.userSearch),
       r.clients.root,
       r.languages.root,
+      r.attributeFilters,
       h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
       field(
         "People file",
@@ -404,32 +411,58 @@ export class View {
         })),
       ),
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
+      r.pendingFilters,
     );
     return r.filters;
   }
 
-  /** A multi-select as a disclosure of checkboxes: keyboard and screen-reader friendly. */
-  buildMulti(label, name) {
+  /**
+   * A multi-select as a disclosure of checkboxes: keyboard and screen-reader friendly. `choose`
+   * gets the values ticked; `format` is how a value reads.
+   */
+  buildMulti(label, choose, { name, format = String } = {}) {
     const summary = h("summary", { class: "button" });
     const list = h("fieldset", { class: "multi-list" }, h("legend", { class: "visually-hidden" }, label));
-    const root = h("details", { class: "multi", "data-filter": name }, summary, list);
-    list.addEventListener("change", () => {
-      const values = [...list.querySelectorAll("input:checked")].map((input) => input.value);
-      this.emit("changeFilter", { [name]: values });
-    });
+    const root = h("details", { class: "multi", "data-filter": name ?? "attribute", "data-attribute": name ? null : label }, summary, list);
+    list.addEventListener("change", () => choose([...list.querySelectorAll("input:checked")].map((input) => input.value)));
     root.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && root.open) {
         root.open = false;
         summary.focus();
       }
     });
-    return { root, summary, list, label };
+    return { root, summary, list, label, format };
+  }
+
+  /**
+   * The people file's filters: one multi-select per column (`choices`: info().choices.attributes,
+   * `{name, values}`, "" for the unmapped), rebuilt only when the columns change; and a note for
+   * the filters the view names that no joined file has (`pending`: column names).
+   */
+  renderAttributeFilters(choices, selected, pending) {
+    const r = this.refs;
+    const names = JSON.stringify(choices.map((c) => c.name));
+    if (this.attributeSignature !== names) {
+      this.attributeSignature = names;
+      this.attributeMultis = choices.map(({ name }) =>
+        this.buildMulti(name, (values) => this.emit("filterAttribute", { name, values }), { format: (value) => (value === "" ? "(unmapped)" : value) }),
+      );
+      r.attributeFilters.replaceChildren(...this.attributeMultis.map((multi) => multi.root));
+    }
+    r.attributeFilters.hidden = choices.length === 0;
+    choices.forEach(({ name, values }, i) => this.renderMulti(this.attributeMultis[i], values, selected[name] ?? []));
+    r.pendingFilters.hidden = pending.length === 0;
+    const list = pending.join(", ");
+    r.pendingFilters.textContent = pending.length
+      ? `This view filters by ${list}, which ${choices.length ? "the joined people file does not have" : "needs a people file"}: open a People file with ${pending.length === 1 ? "that column" : "those columns"} to apply ${pending.length === 1 ? "it" : "them"}. Until then ${pending.length === 1 ? "it is" : "they are"} not applied.`
+      : "";
   }
 
   buildCharts() {
     const r = this.refs;
     r.timeKey = h("select", { "aria-label": "Time step", onchange: () => this.emit("chooseTimeKey", { timeKey: r.timeKey.value }) });
     r.metric = h("select", { "aria-label": "Chart metric", onchange: () => this.emit("chooseMetric", { metric: r.metric.value }) });
+    r.chartBy = h("select", { "aria-label": "People-file column", onchange: () => this.emit("chooseChartBy", { column: r.chartBy.value }) });
     const chart = (name, title, control) => {
       const canvas = h("canvas", { role: "img", "aria-label": title });
       const caption = h("h3", { class: "chart-title" }, title);
@@ -449,6 +482,7 @@ export class View {
         chart("clients", "Usage by client"),
         chart("languages", "Usage by language"),
         chart("users", "Top users"),
+        chart("people", "Usage by people-file column", r.chartBy),
       ),
     );
   }
@@ -471,6 +505,44 @@ export class View {
       ),
       h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
+    );
+  }
+
+  /** The credits the API returned with the export: a table per bucket, or why there is none. */
+  buildCredits() {
+    const r = this.refs;
+    r.creditsTable = h("table", { class: "grid compact credits-table", hidden: true }, h("caption", { class: "visually-hidden" }, "Credits per month"), (r.creditsHead = h("thead")), (r.creditsBody = h("tbody")));
+    r.credits = h(
+      "section",
+      { class: "credits-card panel", "aria-labelledby": "sga-credits-title" },
+      h("h2", { class: "section-title", id: "sga-credits-title" }, "Credits"),
+      (r.creditsNote = h("p", { class: "note credits-note", role: "status" })),
+      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Credits table" }, r.creditsTable),
+    );
+    return r.credits;
+  }
+
+  /** Shows `creditsTable()`'s answer: the table, or a sentence saying why there is none. */
+  renderCredits(model) {
+    const r = this.refs;
+    const notes = {
+      absent: model.reason === "offline" ? "No credit data: this export was opened from a file. Credits come from the API, fetched with “Load usage”." : "No credit data was fetched with this export.",
+      failed: `No credit data: the credits could not be fetched (${model.message}). The usage numbers above are not affected.`,
+      unrecognised: "No credit table: the credits answer is in an unrecognised format.",
+      empty: "The API returned no credit buckets for this range.",
+      table: `Credits the API reports for this instance and range${model.unit ? ` (unit: ${model.unit})` : ""}.`,
+    };
+    r.credits.dataset.state = model.state;
+    r.creditsNote.textContent = notes[model.state] ?? notes.unrecognised;
+    r.creditsTable.hidden = model.state !== "table";
+    if (model.state !== "table") {
+      r.creditsHead.replaceChildren();
+      r.creditsBody.replaceChildren();
+      return;
+    }
+    r.creditsHead.replaceChildren(h("tr", {}, model.columns.map((c) => h("th", { scope: "col", class: c.numeric ? "num" : "", "data-col": c.key }, c.label))));
+    r.creditsBody.replaceChildren(
+      ...model.rows.map((cells) => h("tr", {}, cells.map((text, i) => (i === 0 ? h("th", { scope: "row" }, text) : h("td", { class: model.columns[i].numeric ? "num" : "", "data-col": model.columns[i].key }, text))))),
     );
   }
 
@@ -725,7 +797,7 @@ export class View {
   }
 
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
-  renderControls(view, { groupKeys, timeKeys, clients, languages, registryLoaded, hasDates, metrics, firstDate, lastDate }) {
+  renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate }) {
     const r = this.refs;
     const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key)));
     r.groupBy.replaceChildren(...keyOptions(groupKeys));
@@ -744,6 +816,9 @@ export class View {
     if (this.root.activeElement !== r.userSearch && document.activeElement !== r.userSearch) r.userSearch.value = view.userSearch;
     this.renderMulti(r.clients, clients, view.clients);
     this.renderMulti(r.languages, languages, view.languages);
+    this.renderAttributeFilters(attributes, view.attributes ?? {}, pendingAttributes);
+    r.chartBy.replaceChildren(...attributes.map(({ name }) => option(name, `by ${name}`)));
+    r.chartBy.value = view.chartBy;
     r.activeOnly.checked = view.activeOnly;
     r.humans.checked = view.excludeServiceAccounts && registryLoaded;
     r.humans.disabled = !registryLoaded;
@@ -764,8 +839,7 @@ export class View {
       for (const input of multi.list.querySelectorAll("input")) input.checked = chosen.has(input.value);
     } else {
       multi.signature = signature;
-      const key = multi.label === "Languages" ? "language" : "client";
-      multi.list.replaceChildren(multi.list.firstChild, ...values.map((value) => check(formatKeyValue(key, value), h("input", { type: "checkbox", value, checked: chosen.has(value) }))));
+      multi.list.replaceChildren(multi.list.firstChild, ...values.map((value) => check(multi.format(value), h("input", { type: "checkbox", value, checked: chosen.has(value) }))));
     }
     multi.summary.textContent = `${multi.label}: ${selected.length ? `${selected.length} of ${values.length}` : "all"}`;
   }

@@ -2,7 +2,8 @@
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
-//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"adoption", ...}
+//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"inactiveUsersCsv"|
+//                "adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
@@ -64,7 +65,7 @@ const handlers = {
   },
 
   async fetchReport({ id, options }, progress) {
-    const { token, withRegistry = true, ...rest } = options;
+    const { token, withRegistry = true, withCredits = true, ...rest } = options;
     const controller = new AbortController();
     controllers.set(id, controller);
     try {
@@ -74,19 +75,36 @@ const handlers = {
         signal: controller.signal,
         onProgress: (p) => progress(p),
       });
+      // The registry and the credits, side by side once the export is in (after it, so that the
+      // export's own retries come first): neither failing fails the dashboard. The credits are
+      // retried once at most, so a failing endpoint does not hold the dashboard up.
       const registry = { loaded: false, error: null };
-      if (withRegistry && typeof api.fetchRegistry === "function" && typeof next.joinRegistry === "function") {
+      const registryDone = (async () => {
+        if (!withRegistry || typeof api.fetchRegistry !== "function" || typeof next.joinRegistry !== "function") return;
         try {
           const reg = await api.fetchRegistry({ instanceUrl: rest.instanceUrl, token, baseUrl: rest.baseUrl, signal: controller.signal });
           next.joinRegistry(reg);
           registry.loaded = true;
         } catch (error) {
-          if (controller.signal.aborted) throw error;
           registry.error = String(error?.message ?? error);
         }
+      })();
+      const credits =
+        withCredits && typeof api.fetchCredits === "function"
+          ? api
+              .fetchCredits(defined({ instanceUrl: rest.instanceUrl, token, baseUrl: rest.baseUrl, startDate: rest.startDate, endDate: rest.endDate, signal: controller.signal, maxRetries: 1 }))
+              .then(
+                (data) => ({ loaded: true, data }),
+                (error) => ({ loaded: false, error: String(error?.message ?? error), code: error?.code, status: error?.status }),
+              )
+          : Promise.resolve({ loaded: false, error: null });
+      const [, creditsAnswer] = await Promise.all([registryDone, credits]);
+      if (controller.signal.aborted) {
+        next.free?.();
+        throw abortError();
       }
       keep(next);
-      return describe({ registry });
+      return describe({ registry, credits: creditsAnswer });
     } finally {
       controllers.delete(id);
     }
@@ -135,6 +153,7 @@ const handlers = {
   growth: ({ query }) => needReport().growth(query ?? {}),
   retention: ({ query }) => needReport().retention(query ?? {}),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
+  inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
   // A people file the user picked: read here, joined, never sent anywhere.
   joinAttributes: async ({ file }) => {
     const join = needReport().joinAttributes(new Uint8Array(await file.arrayBuffer()));

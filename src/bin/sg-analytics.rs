@@ -521,29 +521,13 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                     let inactive = table
                         .inactive_users(&query, registry.as_ref())
                         .map_err(|e| e.to_string())?;
-                    let mut header = vec!["user", "email", "username", "lastActive"];
-                    if registry.is_some() {
-                        header.extend(["serviceAccount", "siteAdmin"]);
+                    // The core's writer: the page's download is the same file.
+                    if args.format == Format::Csv {
+                        return Ok(inactive.to_csv());
                     }
-                    let flag = |f: Option<bool>| f.map_or(String::new(), |b| b.to_string());
-                    let rows = inactive
-                        .users
-                        .iter()
-                        .map(|u| {
-                            let mut row = vec![
-                                u.user.clone(),
-                                u.email.clone().unwrap_or_default(),
-                                u.username.clone().unwrap_or_default(),
-                                u.last_active.clone().unwrap_or_else(|| "never".into()),
-                            ];
-                            if registry.is_some() {
-                                row.extend([flag(u.service_account), flag(u.site_admin)]);
-                            }
-                            row
-                        })
-                        .collect();
+                    let header = inactive.header().into_iter().map(String::from).collect();
                     let json = serde_json::to_value(&inactive).map_err(|e| e.to_string())?;
-                    (json, header.into_iter().map(String::from).collect(), rows)
+                    (json, header, inactive.cells())
                 }
             };
         Ok(match args.format {

@@ -140,6 +140,10 @@ pub struct Inactive {
     pub as_of: Option<String>,
     /// The inactive users: never active first, then the longest inactive, then by user ID.
     pub users: Vec<InactiveUser>,
+    /// Whether a user registry was joined: every user then carries its flags, and the CSV
+    /// ([`Inactive::to_csv`]) has their columns. Not part of the JSON (the flags say it).
+    #[serde(skip)]
+    pub registry: bool,
 }
 
 /// One user of [`Inactive`].
@@ -418,6 +422,7 @@ impl Table {
             days: query.days,
             as_of: as_of.map(format_day),
             users: out.into_iter().map(|(_, u)| u).collect(),
+            registry: registry.is_some(),
         })
     }
 }

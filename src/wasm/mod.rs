@@ -90,8 +90,11 @@ export type Info = Input & {
   metrics: { name: string; kind: MetricKind; percent: boolean }[];
   /** Default minutes saved per use, by column name, for the features this export has. */
   defaultMinutes: Record<string, number>;
-  /** Filter choices, most rows first (null without the column). */
-  choices: { clients: string[] | null; languages: string[] | null };
+  /** Filter choices, most rows first (null without the column); `attributes`: per column of a
+   * joined people file, the values its users have, most users first, then "" when some users
+   * have none ("(unmapped)"; "" in `filter.attributes` keeps them). */
+  choices: { clients: string[] | null; languages: string[] | null;
+    attributes: { name: string; values: string[] }[] };
 };
 
 /** `planFetch(options)`: what a fetch with these options would request, or what is wrong with
@@ -518,6 +521,19 @@ impl Report {
             .inactive_users(&query, self.registry.as_ref())
             .map_err(core_error)?;
         to_js(&inactive)
+    }
+
+    /// The same users as `inactiveUsers`, as CSV: the columns of `sg-analytics inactive --format
+    /// csv` (`user,email,username,lastActive`, and `serviceAccount,siteAdmin` with a joined
+    /// registry; `never` for no active day), formula-guarded.
+    #[wasm_bindgen(js_name = inactiveUsersCsv)]
+    pub fn inactive_users_csv(&self, query: Option<InactiveQueryArg>) -> Result<String, JsValue> {
+        let query: crate::InactiveQuery = from_js(query, "query")?;
+        let inactive = self
+            .table
+            .inactive_users(&query, self.registry.as_ref())
+            .map_err(core_error)?;
+        Ok(inactive.to_csv())
     }
 
     /// Data rows.

@@ -40,6 +40,9 @@ test("a portal embeds the dashboard with one script and one element", async ({ p
   // The element brought Chart.js itself and drew; the portal's URL is left alone.
   expect(await page.evaluate(() => typeof window.Chart)).toBe("function");
   await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
+  // The credits fetched with the export show inside the element too.
+  await expect(page.locator(".credits-card")).toHaveAttribute("data-state", "table");
+  await expect(page.locator("table.credits-table tbody tr").first()).toBeVisible();
   await page.getByLabel("Group by").selectOption("week");
   await expect(page.locator(".page-info")).toContainText("groups");
   expect(new URL(page.url()).hash).toBe("#portal-route");

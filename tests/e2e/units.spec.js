@@ -48,7 +48,7 @@ test.describe("modules in the browser", () => {
 
   test("the hash round-trips a view and never carries a token", async ({ page }) => {
     const result = await page.evaluate(async () => {
-      const { defaultView, encodeHash, decodeHash, fitView } = await import("/www/state.js");
+      const { defaultView, encodeHash, decodeHash, fitView, filterOf, pendingAttributes } = await import("/www/state.js");
       const view = {
         ...defaultView(),
         groupBy: ["client", "week"],
@@ -65,6 +65,9 @@ test.describe("modules in the browser", () => {
         metric: "Searches",
         timeKey: "day",
         minutes: { "Chat Events": 7.5 },
+        // People-file filters and chart column: any names and values, "" the unmapped.
+        attributes: { Team: ["Search", ""], "R&D, West": ["a=b&c", "#1"] },
+        chartBy: "R&D, West",
       };
       const source = { instanceUrl: "example.sourcegraphcloud.com", granularity: "by_user_day", startDate: "2025-01-01", token: "secret-token" };
       const hash = encodeHash(view, source);
@@ -74,7 +77,10 @@ test.describe("modules in the browser", () => {
         same: JSON.stringify(back.view) === JSON.stringify(view),
         source: back.source,
         fitted: fitView(view, globalThis.dayInfo),
-        garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday"),
+        filterWithout: filterOf(view, {}),
+        filterWithTeam: filterOf(view, { attributes: ["Team"] }),
+        pending: pendingAttributes(view, { attributes: ["Team"] }),
+        garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday&attr.__proto__=x&attr.=y"),
       };
     });
     expect(result.same).toBe(true);
@@ -87,6 +93,12 @@ test.describe("modules in the browser", () => {
     expect(result.garbage.view.page).toBe(0);
     expect(result.garbage.view.pageSize).toBe(25);
     expect(result.garbage.view.from).toBe("");
+    expect(result.garbage.view.attributes).toEqual({});
+    // Filters on people-file columns wait for a file with those columns; the module's info() decides.
+    expect(result.fitted.attributes).toEqual({ Team: ["Search", ""], "R&D, West": ["a=b&c", "#1"] });
+    expect(result.filterWithout.attributes).toBeUndefined();
+    expect(result.filterWithTeam.attributes).toEqual({ Team: ["Search", ""] });
+    expect(result.pending).toEqual(["R&D, West"]);
   });
 
   test("formatting: null rates show —, file names say what they hold", async ({ page }) => {
@@ -111,6 +123,35 @@ test.describe("modules in the browser", () => {
     expect(result.name).toBe("sg-analytics_Example.sourcegraphcloud.com_by_user_day_2025-01-01_to_2025-01-31_by-week.csv");
     expect(result.hostile).toMatch(/^sg-analytics_[A-Za-z0-9._-]+_all-dates_rows\.csv$/);
     expect(result.hostile).not.toContain("/");
+  });
+
+  test("the credits panel reads any answer without throwing, and names what it cannot read", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { creditsTable } = await import("/www/credits.js");
+      const loaded = (data) => creditsTable({ loaded: true, data });
+      const odd = [null, undefined, 5, "text", true, [1, 2], {}, { status: "ok", total: 3 }, { buckets: [1, 2] }, [[1], [2]], { buckets: "none" }];
+      return {
+        odd: odd.map((data) => loaded(data).state),
+        empty: [loaded([]).state, loaded({ buckets: [] }).state],
+        json: loaded({ unit: "credits", buckets: [{ month: "2025-01", creditsUsed: 1234, chatCredits: 1000.5, note: null }, { month: "2025-02", creditsUsed: 0, extra: { deep: 1 } }] }),
+        // A CSV answer: objects keyed by the header, every cell text; the period column leads.
+        csv: loaded([{ "Credits Used": "12", Month: "2025-03", kind: "chat" }]),
+        failed: creditsTable({ loaded: false, error: "the API answered 403" }),
+        offline: creditsTable(undefined, { offline: true }),
+        none: creditsTable(undefined),
+      };
+    });
+    expect(result.odd).toEqual(Array(11).fill("unrecognised"));
+    expect(result.empty).toEqual(["empty", "empty"]);
+    expect(result.json.state).toBe("table");
+    expect(result.json.unit).toBe("credits");
+    expect(result.json.columns.map((c) => [c.label, c.numeric])).toEqual([["Month", false], ["Credits used", true], ["Chat credits", true], ["Note", true], ["Extra", false]]);
+    expect(result.json.rows).toEqual([["2025-01", "1,234", "1,000.5", "", ""], ["2025-02", "0", "", "", '{"deep":1}']]);
+    expect(result.csv.columns.map((c) => c.label)).toEqual(["Month", "Credits Used", "Kind"]);
+    expect(result.csv.rows).toEqual([["2025-03", "12", "chat"]]);
+    expect(result.failed).toEqual({ state: "failed", message: "the API answered 403" });
+    expect(result.offline).toEqual({ state: "absent", reason: "offline" });
+    expect(result.none).toEqual({ state: "absent", reason: "not-fetched" });
   });
 
   test("only an abort is a cancel, whatever a message says", async ({ page }) => {
@@ -185,6 +226,7 @@ test.describe("modules in the browser", () => {
           if (asks.inactive) answer.inactive = report.inactiveUsers(asks.inactive);
           return answer;
         },
+        inactiveUsersCsv: async (query) => (trips.push(["inactiveUsersCsv", JSON.parse(JSON.stringify(query))]), report.inactiveUsersCsv(query)),
       };
       const store = { loadSettings: () => null, saveSettings: () => {}, loadToken: () => null, saveToken: () => {}, clearToken: () => {} };
       const hashes = [];
@@ -203,10 +245,11 @@ test.describe("modules in the browser", () => {
       const period = await step(() => handlers.choosePeriod({ period: "week" }));
       const idle = await step(() => handlers.chooseIdleDays({ days: 7 }));
       const filter = await step(() => handlers.changeFilter({ from: "2025-01-07" }));
+      const shown = drawn.filter((d) => d.inactive).at(-1).inactive.users.map((u) => u.user);
       const download = await step(() => handlers.download({ what: "inactive-csv" }));
       const file = drawn.at(-1).file;
       const toUsage = await step(() => handlers.chooseTab({ tab: "usage" }));
-      return { toAdoption, afterTab, period, idle, filter, download, file, toUsage, hashes };
+      return { toAdoption, afterTab, period, idle, filter, download, file, shown, toUsage, hashes };
     });
     expect(result.toAdoption).toEqual([["adoption", ["growth", "inactive", "retention"], { growth: { period: "month", filter: {} }, retention: { period: "month", filter: {} }, inactive: { days: 30, filter: {} } }]]);
     // What the view was handed: the module's growth as a chart spec (churn below the axis is the
@@ -219,9 +262,12 @@ test.describe("modules in the browser", () => {
     expect(result.idle).toEqual([["adoption", ["inactive"], { inactive: { days: 7, filter: {} } }]]);
     expect(result.filter.map(([kind, parts]) => [kind, parts])).toEqual([["adoption", ["growth", "inactive", "retention"]]]);
     expect(result.filter[0][2].growth.filter).toEqual({ from: "2025-01-07" });
-    // The download is the list shown: no further round trip; formula-guarded cells.
-    expect(result.download).toEqual([]);
+    // The download is the list shown, written by the module: one round trip with the list's own
+    // query (the CLI's columns, formula-guarded cells).
+    expect(result.download).toEqual([["inactiveUsersCsv", { days: 7, filter: { from: "2025-01-07" } }]]);
     expect(result.file.text).toContain("'=bob");
+    expect(result.file.text.split("\n")[0]).toBe("user,email,username,lastActive");
+    expect(result.file.text.trim().split("\n").slice(1).map((line) => line.split(",")[0])).toEqual(result.shown);
     expect(result.file.name).toContain("inactive-7-days");
     expect(result.toUsage).toEqual([["summarizeMany", ["user", "week", "user"]]]);
     expect(result.hashes).toContain("from=2025-01-07&view=adoption&period=week&idle=7");

@@ -63,6 +63,21 @@ pub struct Opts {
     pub chunk: usize,
     /// `cutAfter=N`: bytes of body sent before `cut` aborts (default 16384).
     pub cut_after: usize,
+    /// `credits=csv|odd|401|403|404|429|500|502|503`: how `/api/credits` alone answers (default:
+    /// JSON), so a page can be tested with a credits answer in another format or failing while
+    /// the export loads.
+    pub credits: Option<CreditsAnswer>,
+}
+
+/// How `/api/credits` answers, when a test asks for something else than JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CreditsAnswer {
+    /// The same buckets as CSV (`text/csv`).
+    Csv,
+    /// JSON of a shape no client knows (no list of buckets).
+    Odd,
+    /// An error status (never retried by the test's clients for 4xx).
+    Status(u16),
 }
 
 /// The largest mock dataset, in users × days (3 000 users over a year, about 115 MB at the
@@ -93,6 +108,7 @@ impl Opts {
             delay_ms: 100,
             chunk: 4096,
             cut_after: 16 * 1024,
+            credits: None,
         };
         for pair in raw.split([';', ',']).filter(|p| !p.is_empty()) {
             let (k, v) = pair
@@ -126,6 +142,16 @@ impl Opts {
                 "delayMs" => o.delay_ms = num(k, v)?,
                 "chunk" => o.chunk = num::<usize>(k, v)?.max(1),
                 "cutAfter" => o.cut_after = num(k, v)?,
+                "credits" => {
+                    o.credits = Some(match v {
+                        "csv" => CreditsAnswer::Csv,
+                        "odd" => CreditsAnswer::Odd,
+                        "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
+                            CreditsAnswer::Status(num(k, v)?)
+                        }
+                        _ => return Err(format!("unknown mock credits answer {v:?}")),
+                    })
+                }
                 "id" => {}
                 _ => return Err(format!("unknown mock option {k:?}")),
             }
@@ -451,7 +477,35 @@ pub async fn registry(
         .into_response()
 }
 
-/// `GET /api/credits`: monthly credit buckets as JSON.
+/// The credit buckets of [`Dataset::credits_json`] as CSV: one line per bucket, its fields as
+/// the header.
+fn credits_csv(json: &serde_json::Value) -> String {
+    let buckets = json["buckets"].as_array().cloned().unwrap_or_default();
+    let Some(serde_json::Value::Object(first)) = buckets.first() else {
+        return "month,creditsUsed\n".into();
+    };
+    let header: Vec<&String> = first.keys().collect();
+    let mut out = header
+        .iter()
+        .map(|k| k.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+        + "\n";
+    for bucket in &buckets {
+        let cells: Vec<String> = header
+            .iter()
+            .map(|k| match &bucket[k.as_str()] {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            })
+            .collect();
+        out += &(cells.join(",") + "\n");
+    }
+    out
+}
+
+/// `GET /api/credits`: monthly credit buckets as JSON (or, as a test asks, CSV, an unknown shape
+/// or an error).
 pub async fn credits(
     State(state): State<Arc<AppState>>,
     uri: Uri,
@@ -466,14 +520,32 @@ pub async fn credits(
         Ok(v) => v,
         Err(r) => return r,
     };
+    match opts.credits {
+        Some(CreditsAnswer::Status(code)) => return status_fault(code, &opts),
+        Some(CreditsAnswer::Odd) => {
+            return (
+                [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
+                r#"{"status":"ok","total":12.5,"detail":"see the portal"}"#,
+            )
+                .into_response()
+        }
+        _ => {}
+    }
     // Generating the credits walks the whole dataset: keep it off the async workers.
     let dataset = opts.dataset.clone();
-    let json = tokio::task::spawn_blocking(move || dataset.credits_json(&host, range).to_string())
+    let json = tokio::task::spawn_blocking(move || dataset.credits_json(&host, range))
         .await
-        .unwrap_or_else(|_| "{}".into());
+        .unwrap_or_else(|_| serde_json::json!({}));
+    if opts.credits == Some(CreditsAnswer::Csv) {
+        return (
+            [(header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+            credits_csv(&json),
+        )
+            .into_response();
+    }
     (
         [(header::CONTENT_TYPE, "application/json; charset=utf-8")],
-        json,
+        json.to_string(),
     )
         .into_response()
 }
@@ -565,6 +637,39 @@ mod tests {
         let last = format!("id={}", MAX_COUNTERS + 99);
         assert_eq!(c.get(&last), 1);
         assert_eq!(c.hit(&last), 2);
+    }
+
+    #[test]
+    fn credits_answers_are_chosen_apart_from_faults() {
+        let d = Dataset::default();
+        let o = |raw: &str| Opts::parse(raw, &d);
+        assert_eq!(o("credits=csv").unwrap().credits, Some(CreditsAnswer::Csv));
+        assert_eq!(o("credits=odd").unwrap().credits, Some(CreditsAnswer::Odd));
+        let failing = o("credits=403").unwrap();
+        assert_eq!(failing.credits, Some(CreditsAnswer::Status(403)));
+        assert_eq!(
+            failing.fault, None,
+            "the export and the registry answer as usual"
+        );
+        assert!(o("credits=418").is_err());
+        assert_eq!(o("").unwrap().credits, None);
+        // The CSV form holds the JSON's buckets, one line each, under their field names.
+        let json = d.credits_json("example.com", DateRange::default());
+        let csv = credits_csv(&json);
+        let lines: Vec<&str> = csv.lines().collect();
+        assert!(
+            lines[0].starts_with("month,startDate,endDate,creditsUsed,"),
+            "{csv}"
+        );
+        assert_eq!(lines.len() - 1, json["buckets"].as_array().unwrap().len());
+        let first = &json["buckets"][0];
+        assert!(lines[1].starts_with(&format!(
+            "{},{},{},{},",
+            first["month"].as_str().unwrap(),
+            first["startDate"].as_str().unwrap(),
+            first["endDate"].as_str().unwrap(),
+            first["creditsUsed"]
+        )));
     }
 
     #[test]

@@ -1,0 +1,185 @@
+// A people file in the page: filter by its columns' values (kept in the URL hash, the file itself
+// never), and chart a metric by one of its columns, checked against sums computed here from the
+// export's own CSV and the people file the test writes.
+
+import { test, expect } from "@playwright/test";
+import { adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, watchConsole } from "./helpers.js";
+
+test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+
+const TEAMS = ["Search", "Code Intel", "Cloud"];
+
+/**
+ * A people file for `rows`: every user but the last three on a team (unevenly, so the teams have
+ * different sizes) and a site; the last three have no line ("(unmapped)").
+ */
+function peopleFile(rows) {
+  const users = [...new Set(rows.map((r) => r["Instance user ID"]))].sort();
+  const mapped = users.slice(0, -3);
+  const team = (i) => TEAMS[i % 5 === 0 ? 2 : i % 2];
+  const site = (i) => (i % 3 === 0 ? "EU" : "US");
+  const teamOf = new Map(mapped.map((u, i) => [u, team(i)]));
+  const siteOf = new Map(mapped.map((u, i) => [u, site(i)]));
+  const csv = "Instance user ID,Team,Site\n" + mapped.map((u, i) => `${u},${team(i)},${site(i)}`).join("\n") + "\n";
+  return { users, teamOf, siteOf, csv, file: { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) } };
+}
+
+/** The values a filter offers, by the rule in DESIGN/info(): most users first (ties in file order), "" last. */
+function expectedChoices(users, of, fileOrder) {
+  const count = new Map();
+  for (const u of users) if (of.has(u)) count.set(of.get(u), (count.get(of.get(u)) ?? 0) + 1);
+  const values = [...count.keys()].sort((a, b) => count.get(b) - count.get(a) || fileOrder.indexOf(a) - fileOrder.indexOf(b));
+  return users.some((u) => !of.has(u)) ? [...values, "(unmapped)"] : values;
+}
+
+/** A filter's multi-select in the filter bar, by its column's name. */
+const multi = (page, name) => page.locator(`details.multi[data-attribute="${name}"]`);
+
+test("a people file's columns filter the dashboard and the Adoption view, kept in the URL hash", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=40;days=60");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(rows);
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+
+  // No people file: no column filters.
+  await expect(page.locator("details.multi[data-attribute]")).toHaveCount(0);
+  await page.getByLabel("People file").setInputFiles(people.file);
+  await expect(page.locator(".status")).toContainText(`${people.users.length - 3} users matched, 3 unmapped`);
+
+  // One multi-select per column, offering the values the module lists for it.
+  await expect(multi(page, "Team").locator("summary")).toHaveText("Team: all");
+  await expect(multi(page, "Site").locator("summary")).toHaveText("Site: all");
+  const fileOrder = (of) => [...new Set(people.users.filter((u) => of.has(u)).map((u) => of.get(u)))];
+  await multi(page, "Team").locator("summary").click();
+  await expect(multi(page, "Team").locator("label.check")).toHaveText(expectedChoices(people.users, people.teamOf, fileOrder(people.teamOf)));
+  await multi(page, "Team").getByLabel("Search", { exact: true }).check();
+  await multi(page, "Team").getByLabel("(unmapped)").check();
+  await expect(multi(page, "Team").locator("summary")).toHaveText(`Team: 2 of ${TEAMS.length + 1}`);
+
+  // The hash names the choice ("" is the unmapped); the cards count only those users' rows.
+  await expect.poll(() => new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll("attr.Team")).toEqual(["Search", ""]);
+  const kept = (r) => ["Search", undefined].includes(people.teamOf.get(r["Instance user ID"]));
+  const expected = expectedTotals(rows.filter(kept));
+  await expect.poll(() => cardNumber(page, "users")).toBe(expected.users);
+  expect(await cardNumber(page, "activeUsers")).toBe(expected.activeUsers);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expected.hoursSaved));
+
+  // The Adoption view answers for the same users.
+  await page.getByRole("button", { name: "Adoption", exact: true }).click();
+  const reference = expectedAdoptionTables(adoptionReference(rows.filter(kept), { period: "month", days: 30 }));
+  await expect.poll(async () => (await adoptionTables(page)).growth).toEqual(reference.growth);
+  expect((await adoptionTables(page)).retention).toEqual(reference.retention);
+  await page.getByRole("button", { name: "Usage", exact: true }).click();
+  await expect(page.locator(".usage-view")).toBeVisible();
+
+  // The file's contents went nowhere: no request after the export carries any of it.
+  expect(requests.filter((url) => /\/api\/|_mock/.test(url))).toEqual([]);
+  expect(page.url()).not.toContain("Code%20Intel");
+
+  // A reload keeps the hash but not the file: the filter waits, and the page says so.
+  await page.reload();
+  await connect(page, { base, granularity: "by_user_day" });
+  await expect(page.locator(".pending-filters")).toBeVisible();
+  await expect(page.locator(".pending-filters")).toContainText("filters by Team");
+  await expect(page.locator(".pending-filters")).toContainText("needs a people file");
+  expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
+  expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll("attr.Team")).toEqual(["Search", ""]);
+  // Opening the file applies it.
+  await page.getByLabel("People file").setInputFiles(people.file);
+  await expect(page.locator(".pending-filters")).toBeHidden();
+  await expect.poll(() => cardNumber(page, "users")).toBe(expected.users);
+  await multi(page, "Team").locator("summary").click();
+  await expect(multi(page, "Team").getByLabel("Search", { exact: true })).toBeChecked();
+
+  // Reset view clears it.
+  await page.getByRole("button", { name: "Reset view" }).click();
+  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(rows).users);
+  expect(new URL(page.url()).hash).not.toContain("attr.");
+  expect(problems).toEqual([]);
+});
+
+test("a chart of the chosen metric by a people-file column, in the view's one request", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  // Every message the page posts to its worker (the page's own code is not changed).
+  await page.addInitScript(() => {
+    window.__sent = [];
+    const post = Worker.prototype.postMessage;
+    Worker.prototype.postMessage = function (data, ...rest) {
+      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.type, groupBys: data.queries?.map((q) => q.groupBy.join(",")) });
+      return post.call(this, data, ...rest);
+    };
+  });
+  const base = mockBase(baseURL, "users=40;days=60");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(rows);
+  const chart = page.locator('[data-chart="people"]');
+  await expect(chart).toBeHidden();
+
+  await page.getByLabel("People file").setInputFiles(people.file);
+  await expect(chart).toBeVisible();
+  await expect(chart.locator(".chart-title")).toHaveText("Hours saved by Team");
+  await expect(page.getByLabel("People-file column")).toHaveValue("Team");
+
+  /** The chart's bars as [label, value], read from Chart.js. */
+  const bars = () =>
+    chart.locator("canvas").evaluate((canvas) => {
+      const drawn = window.Chart.getChart(canvas);
+      return drawn.data.labels.map((label, i) => [label, drawn.data.datasets[0].data[i]]);
+    });
+  /** The reference: per value of `of` ("(unmapped)" for none), the metric summed, largest first. */
+  const expectedBars = (of, value) => {
+    const by = new Map();
+    for (const r of rows) {
+      const key = of.get(r["Instance user ID"]) ?? "(unmapped)";
+      by.set(key, (by.get(key) ?? 0) + value(r));
+    }
+    return [...by].sort((a, b) => b[1] - a[1]);
+  };
+  const hours = (r) => expectedTotals([r]).hoursSaved;
+  const close = (got, want) => {
+    expect(got.map(([label]) => label)).toEqual(want.map(([label]) => label));
+    got.forEach(([, value], i) => expect(value).toBeCloseTo(want[i][1], 6));
+  };
+  await expect.poll(async () => (await bars()).length).toBe(TEAMS.length + 1);
+  close(await bars(), expectedBars(people.teamOf, hours));
+
+  const sent = async (action, settled) => {
+    await page.evaluate(() => (window.__sent = []));
+    await action();
+    await settled();
+    return page.evaluate(() => window.__sent);
+  };
+  // Another metric: the bar charts (a by_user_day export: top users, and this one) in one round trip.
+  const metricTrips = await sent(
+    () => page.getByLabel("Chart metric").selectOption("Chat Events"),
+    () => expect(chart.locator(".chart-title")).toHaveText("Chat Events by Team"),
+  );
+  expect(metricTrips).toEqual([{ type: "summarizeMany", groupBys: ["user", "Team"] }]);
+  close(await bars(), expectedBars(people.teamOf, (r) => Number(r["Chat Events"] || 0)));
+
+  // Another column: this chart alone, one round trip, and the hash says which column.
+  const columnTrips = await sent(
+    () => page.getByLabel("People-file column").selectOption("Site"),
+    () => expect(chart.locator(".chart-title")).toHaveText("Chat Events by Site"),
+  );
+  expect(columnTrips).toEqual([{ type: "summarizeMany", groupBys: ["Site"] }]);
+  await expect(page).toHaveURL(/chartby=Site/);
+  close(await bars(), expectedBars(people.siteOf, (r) => Number(r["Chat Events"] || 0)));
+
+  // A filter redraws it for the users kept, in the same one request as the rest of the view.
+  const filterTrips = await sent(
+    () => multi(page, "Site").locator("summary").click().then(() => multi(page, "Site").getByLabel("EU").check()),
+    () => expect.poll(async () => (await bars()).map(([label]) => label)).toEqual(["EU"]),
+  );
+  expect(filterTrips).toHaveLength(1);
+  expect(filterTrips[0].type).toBe("summarizeMany");
+  expect(filterTrips[0].groupBys).toContain("Site");
+  close(await bars(), expectedBars(people.siteOf, (r) => (people.siteOf.get(r["Instance user ID"]) === "EU" ? Number(r["Chat Events"] || 0) : 0)).filter(([label]) => label === "EU"));
+  expect(problems).toEqual([]);
+});
