@@ -6,7 +6,7 @@
 import { creditsTable } from "./credits.js";
 import { explainError, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -269,9 +269,12 @@ export class Dashboard {
       const { join, info } = await this.client.joinAttributes(file);
       this.loaded = { ...this.loaded, info };
       this.view.setMetricInfo(info.metrics, info.attributes);
-      this.viewState = this.fit(this.viewState);
+      // Values chosen from an earlier file (or a shared link) that this file's users do not have
+      // would empty the view: they go, and the note says which.
+      const { view, dropped } = fitAttributesToFile(this.viewState, info.choices.attributes ?? []);
+      this.viewState = this.fit(view);
       const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group, filter and chart by ${join.attributes.join(", ")}.`;
-      this.view.announce(note);
+      this.view.announce(dropped.length ? `${note} ${droppedNote(dropped)}` : note);
       await this.refresh();
     } catch (error) {
       this.view.renderError({ ...explainError(error), title: "The people file could not be used" });
@@ -644,6 +647,12 @@ function inactiveList(inactive, registryLoaded) {
     serviceAccount: Boolean(u.serviceAccount),
   }));
   return { days: inactive.days, asOf: inactive.asOf, total: inactive.users.length, users, registryLoaded };
+}
+
+/** What `fitAttributesToFile` dropped, in a sentence: "Team = Cloud, (unmapped); Site (no such column)". */
+function droppedNote(dropped) {
+  const parts = dropped.map(({ name, values, column }) => (column ? `${name} = ${values.map((value) => (value === "" ? "(unmapped)" : value)).join(", ")}` : `${name} (no such column)`));
+  return `Dropped from the filter, as this file does not have ${dropped.length === 1 && dropped[0].values.length === 1 ? "it" : "them"}: ${parts.join("; ")}.`;
 }
 
 function stripEmpty(object) {

@@ -84,6 +84,27 @@ export function filterOf(view, { registryLoaded = false, attributes = [] } = {})
   return filter;
 }
 
+/**
+ * The view's people-file filters fitted to a file just joined: of each column's chosen values, the
+ * ones the file's users have (`choices`: info().choices.attributes, "" for the unmapped) stay; the
+ * others, and whole columns the file lacks, are dropped, since they would keep no user and empty
+ * the view. `dropped` lists them (`{name, values, column}`; `column` false when the file has no
+ * such column) so the page can say what went.
+ */
+export function fitAttributesToFile(view, choices = []) {
+  const offered = new Map(choices.map(({ name, values }) => [name, new Set(values)]));
+  const attributes = {};
+  const dropped = [];
+  for (const [name, values] of Object.entries(view.attributes ?? {})) {
+    const has = offered.get(name);
+    const kept = has ? values.filter((value) => has.has(value)) : [];
+    const gone = values.filter((value) => !kept.includes(value));
+    if (kept.length) attributes[name] = kept;
+    if (gone.length) dropped.push({ name, values: gone, column: Boolean(has) });
+  }
+  return { view: { ...view, attributes }, dropped };
+}
+
 /** The people-file columns the view filters on that no joined file has (they wait for one). */
 export function pendingAttributes(view, { attributes = [] } = {}) {
   return Object.entries(view.attributes ?? {})

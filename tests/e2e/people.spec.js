@@ -183,3 +183,64 @@ test("a chart of the chosen metric by a people-file column, in the view's one re
   close(await bars(), expectedBars(people.siteOf, (r) => (people.siteOf.get(r["Instance user ID"]) === "EU" ? Number(r["Chat Events"] || 0) : 0)).filter(([label]) => label === "EU"));
   expect(problems).toEqual([]);
 });
+
+test("opening another people file drops the filter values it does not have, says so, and keeps the rest", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=40;days=60");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const a = peopleFile(rows);
+  // File B: every user mapped, to "Search" or "Infra" (no "Cloud", no one unmapped), and no Site column.
+  const teamB = new Map(a.users.map((u, i) => [u, i % 2 ? "Search" : "Infra"]));
+  const csvB = "Instance user ID,Team\n" + a.users.map((u) => `${u},${teamB.get(u)}`).join("\n") + "\n";
+  const fileB = { name: "people-b.csv", mimeType: "text/csv", buffer: Buffer.from(csvB) };
+  const hashValues = (name) => new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll(name);
+  const all = expectedTotals(rows);
+
+  // File A: keep only Cloud (a team B lacks) and only EU (a column B lacks).
+  await page.getByLabel("People file").setInputFiles(a.file);
+  await multi(page, "Team").locator("summary").click();
+  await multi(page, "Team").getByLabel("Cloud", { exact: true }).check();
+  await multi(page, "Site").locator("summary").click();
+  await multi(page, "Site").getByLabel("EU", { exact: true }).check();
+  await expect.poll(() => hashValues("attr.Team")).toEqual(["Cloud"]);
+  await expect.poll(() => hashValues("attr.Site")).toEqual(["EU"]);
+  const inA = (r) => a.teamOf.get(r["Instance user ID"]) === "Cloud" && a.siteOf.get(r["Instance user ID"]) === "EU";
+  const filteredA = expectedTotals(rows.filter(inA));
+  expect(filteredA.users).toBeLessThan(all.users);
+  await expect.poll(() => cardNumber(page, "users")).toBe(filteredA.users);
+
+  // File B: neither choice can keep anyone, so both go (from the filter and the hash), the page
+  // names them, and the cards count every row again.
+  await page.getByLabel("People file").setInputFiles(fileB);
+  await expect(page.locator(".status")).toContainText(`${a.users.length} users matched, 0 unmapped`);
+  await expect(page.locator(".status")).toContainText("Dropped from the filter");
+  await expect(page.locator(".status")).toContainText("Team = Cloud");
+  await expect(page.locator(".status")).toContainText("Site (no such column)");
+  await expect.poll(() => hashValues("attr.Team")).toEqual([]);
+  expect(hashValues("attr.Site")).toEqual([]);
+  await expect(multi(page, "Site")).toHaveCount(0);
+  await expect(multi(page, "Team").locator("summary")).toHaveText("Team: all");
+  await expect(page.locator(".pending-filters")).toBeHidden();
+  await expect.poll(() => cardNumber(page, "users")).toBe(all.users);
+  expect(await cardNumber(page, "activeUsers")).toBe(all.activeUsers);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(all.hoursSaved));
+
+  // A value the next file also has stays: Search in B, then back to A (which has Search too, and
+  // unmapped users, but no Infra).
+  await multi(page, "Team").locator("summary").click();
+  await multi(page, "Team").getByLabel("Search", { exact: true }).check();
+  await multi(page, "Team").getByLabel("Infra", { exact: true }).check();
+  await expect.poll(() => hashValues("attr.Team").sort()).toEqual(["Infra", "Search"]);
+  await page.getByLabel("People file").setInputFiles(a.file);
+  await expect(page.locator(".status")).toContainText("Team = Infra");
+  await expect.poll(() => hashValues("attr.Team")).toEqual(["Search"]);
+  const searchInA = expectedTotals(rows.filter((r) => a.teamOf.get(r["Instance user ID"]) === "Search"));
+  await expect.poll(() => cardNumber(page, "users")).toBe(searchInA.users);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(searchInA.hoursSaved));
+  await multi(page, "Team").locator("summary").click();
+  await expect(multi(page, "Team").getByLabel("Search", { exact: true })).toBeChecked();
+  await expect(multi(page, "Team").locator("summary")).toHaveText(`Team: 1 of ${TEAMS.length + 1}`);
+  expect(problems).toEqual([]);
+});

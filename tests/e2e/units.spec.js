@@ -48,7 +48,7 @@ test.describe("modules in the browser", () => {
 
   test("the hash round-trips a view and never carries a token", async ({ page }) => {
     const result = await page.evaluate(async () => {
-      const { defaultView, encodeHash, decodeHash, fitView, filterOf, pendingAttributes } = await import("/www/state.js");
+      const { defaultView, encodeHash, decodeHash, fitAttributesToFile, fitView, filterOf, pendingAttributes } = await import("/www/state.js");
       const view = {
         ...defaultView(),
         groupBy: ["client", "week"],
@@ -80,6 +80,9 @@ test.describe("modules in the browser", () => {
         filterWithout: filterOf(view, {}),
         filterWithTeam: filterOf(view, { attributes: ["Team"] }),
         pending: pendingAttributes(view, { attributes: ["Team"] }),
+        // A file whose users are all on a team (no unmapped), and without the other column.
+        toFile: fitAttributesToFile(view, [{ name: "Team", values: ["Cloud", "Search"] }]),
+        toNoFile: fitAttributesToFile(view, []),
         garbage: decodeHash("#group=drop%20table&page=-4&size=7&from=yesterday&attr.__proto__=x&attr.=y"),
       };
     });
@@ -99,6 +102,14 @@ test.describe("modules in the browser", () => {
     expect(result.filterWithout.attributes).toBeUndefined();
     expect(result.filterWithTeam.attributes).toEqual({ Team: ["Search", ""] });
     expect(result.pending).toEqual(["R&D, West"]);
+    // Joining a file keeps the chosen values its users have and drops the rest, saying which.
+    expect(result.toFile.view.attributes).toEqual({ Team: ["Search"] });
+    expect(result.toFile.dropped).toEqual([
+      { name: "Team", values: [""], column: true },
+      { name: "R&D, West", values: ["a=b&c", "#1"], column: false },
+    ]);
+    expect(result.toNoFile.view.attributes).toEqual({});
+    expect(result.toNoFile.dropped.map((d) => d.name)).toEqual(["Team", "R&D, West"]);
   });
 
   test("formatting: null rates show —, file names say what they hold", async ({ page }) => {
