@@ -754,7 +754,7 @@ export class View {
   renderRetention({ period, width, cohorts }) {
     const r = this.refs;
     r.retentionCaption.textContent = `Retention by ${period}: of each cohort (users first active that ${period}), how many were active k ${period}s later`;
-    r.retentionNote.textContent = `Each row is a cohort: the users first active in that ${period}. Column +k: how many of them were active k ${period}s later, and their share of the cohort. Darker cells hold larger shares.`;
+    r.retentionNote.textContent = `Each row is a cohort: the users first active in that ${period}. Column +k: how many of them were active k ${period}s later, and their share of the cohort. Darker cells hold larger shares.${width > 12 ? ` ${width} columns (+0 to +${width - 1}): later ${period}s scroll sideways; the cohort and its size stay in view.` : ""}`;
     r.retentionHead.replaceChildren(
       h("tr", {}, h("th", { scope: "col" }, "Cohort"), h("th", { scope: "col", class: "num" }, "Users"), Array.from({ length: width }, (_, k) => h("th", { scope: "col", class: "num" }, `+${k}`))),
     );

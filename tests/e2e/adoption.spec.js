@@ -217,6 +217,44 @@ test("the demo data's Adoption view at the finest granularity (the README's pict
   expect(problems).toEqual([]);
 });
 
+test("a long range by week: every retention column is in the table, and the cohorts stay in view while it scrolls sideways", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/#view=adoption&period=week");
+  await connect(page, { granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, baseURL, { granularity: "by_user_day" });
+  const registry = await fetchRegistryRows(page.request, baseURL);
+  const reference = adoptionReference(rows, { period: "week", days: 30, registry });
+  await expectAdoption(page, reference);
+  const width = Math.max(...reference.retention.map((c) => c.active.length));
+  expect(width).toBeGreaterThan(20);
+  await expect(page.locator(".retention-card .note")).toContainText(`${width} columns (+0 to +${width - 1})`);
+  await expect(page.locator("table.retention-table thead th").last()).toHaveText(`+${width - 1}`);
+
+  // Scrolled to the far end: the last period is in view, and so are each row's cohort and size.
+  const scroller = page.locator(".retention-card .table-scroll");
+  await scroller.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+  await scroller.evaluate((el) => (el.scrollLeft = el.scrollWidth));
+  await expect.poll(() => scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+  const box = await scroller.boundingBox();
+  const inView = async (locator) => {
+    const b = await locator.boundingBox();
+    return b.x >= box.x - 1 && b.x + b.width <= box.x + box.width + 1;
+  };
+  expect(await inView(page.locator("table.retention-table thead th").last())).toBe(true);
+  const first = page.locator("table.retention-table tbody tr").first();
+  expect(await inView(first.locator("th"))).toBe(true);
+  expect(await inView(first.locator("td").first())).toBe(true);
+  await expect(first.locator("th")).toHaveText(reference.retention[0].cohort);
+  // And they are drawn on top of the cells that scroll under them.
+  const cohortBox = await first.locator("th").boundingBox();
+  // (The page is an element with a shadow root: ask that root what is drawn there.)
+  const onTop = await scroller.evaluate((el, [x, y]) => el.getRootNode().elementFromPoint(x, y)?.closest("th")?.textContent, [cohortBox.x + 5, cohortBox.y + cohortBox.height / 2]);
+  expect(onTop).toBe(reference.retention[0].cohort);
+  expect(problems).toEqual([]);
+});
+
 test("each Adoption view change sends the real worker one message, for what it shows", async ({ page, baseURL }) => {
   // Every message the page posts to its worker, by type (the page's own code is not changed).
   await page.addInitScript(() => {
