@@ -275,6 +275,7 @@ export class Dashboard {
       this.viewState = this.fit(view);
       const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group, filter and chart by ${join.attributes.join(", ")}.`;
       this.view.announce(dropped.length ? `${note} ${droppedNote(dropped)}` : note);
+      this.view.renderPeopleFile(file.name);
       await this.refresh();
     } catch (error) {
       this.view.renderError({ ...explainError(error), title: "The people file could not be used" });
@@ -316,6 +317,7 @@ export class Dashboard {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes);
+    this.view.renderPeopleFile(null); // a new report starts without one
     this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;

@@ -397,18 +397,33 @@ export class View {
       r.languages.root,
       r.attributeFilters,
       h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
-      field(
-        "People file",
-        (r.people = h("input", {
-          type: "file",
-          accept: ".csv,text/csv",
-          title: "A CSV of teams or departments keyed by Instance user ID, User Email or Username; it stays on this computer",
-          onchange: () => {
-            const file = r.people.files?.[0];
-            if (file) this.emit("openPeople", { file });
-            r.people.value = "";
-          },
-        })),
+      // A button and the joined file's name (the input is emptied after each pick, so its own
+      // "No file chosen" would say the opposite of what is joined).
+      h(
+        "div",
+        { class: "field people-field" },
+        h("span", { class: "field-label", "aria-hidden": "true" }, "People file"),
+        h(
+          "div",
+          { class: "people-pick" },
+          h(
+            "label",
+            { class: "button", title: "A CSV of teams or departments keyed by Instance user ID, User Email or Username; it stays on this computer" },
+            "Choose…",
+            (r.people = h("input", {
+              type: "file",
+              accept: ".csv,text/csv",
+              class: "visually-hidden",
+              "aria-label": "People file",
+              onchange: () => {
+                const file = r.people.files?.[0];
+                if (file) this.emit("openPeople", { file });
+                r.people.value = "";
+              },
+            })),
+          ),
+          (r.peopleName = h("span", { class: "people-name" }, "none")),
+        ),
       ),
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
       r.pendingFilters,
@@ -676,6 +691,12 @@ export class View {
     if (collapse) r.connect.open = false;
     r.sources.classList.add("loaded");
     r.dashboard.hidden = false;
+  }
+
+  /** The people file joined to the report (its name), or none. */
+  renderPeopleFile(name) {
+    this.refs.peopleName.textContent = name ?? "none";
+    this.refs.peopleName.classList.toggle("none", !name);
   }
 
   /** How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`). */

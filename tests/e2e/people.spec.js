@@ -47,8 +47,11 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
 
   // No people file: no column filters.
   await expect(page.locator("details.multi[data-attribute]")).toHaveCount(0);
+  await expect(page.locator(".people-name")).toHaveText(/^none/);
   await page.getByLabel("People file").setInputFiles(people.file);
   await expect(page.locator(".status")).toContainText(`${people.users.length - 3} users matched, 3 unmapped`);
+  // The picker names the joined file (its input is emptied after each pick).
+  await expect(page.locator(".people-name")).toHaveText("people.csv");
 
   // One multi-select per column, offering the values the module lists for it.
   await expect(multi(page, "Team").locator("summary")).toHaveText("Team: all");
@@ -86,6 +89,7 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   await expect(page.locator(".pending-filters")).toBeVisible();
   await expect(page.locator(".pending-filters")).toContainText("filters by Team");
   await expect(page.locator(".pending-filters")).toContainText("needs a people file");
+  await expect(page.locator(".people-name")).toHaveText(/^none/);
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   expect(new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll("attr.Team")).toEqual(["Search", ""]);
   // Opening the file applies it.
@@ -216,6 +220,7 @@ test("opening another people file drops the filter values it does not have, says
   await page.getByLabel("People file").setInputFiles(fileB);
   await expect(page.locator(".status")).toContainText(`${a.users.length} users matched, 0 unmapped`);
   await expect(page.locator(".status")).toContainText("Dropped from the filter");
+  await expect(page.locator(".people-name")).toHaveText("people-b.csv");
   await expect(page.locator(".status")).toContainText("Team = Cloud");
   await expect(page.locator(".status")).toContainText("Site (no such column)");
   await expect.poll(() => hashValues("attr.Team")).toEqual([]);
