@@ -249,3 +249,30 @@ test("opening another people file drops the filter values it does not have, says
   await expect(multi(page, "Team").locator("summary")).toHaveText(`Team: 1 of ${TEAMS.length + 1}`);
   expect(problems).toEqual([]);
 });
+
+test("the mock's demo people file maps most of the export's users, not all, to teams of different sizes", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await connect(page, { granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, baseURL, { granularity: "by_user_day" });
+  const response = await page.request.get(`${baseURL}/demo/people.csv`);
+  expect(response.ok()).toBe(true);
+  const csv = await response.text();
+  const [header, ...lines] = csv.trim().split("\n");
+  expect(header).toBe("Instance user ID,Team,Department");
+  const teamOf = new Map(lines.map((line) => line.split(",")).map(([user, team]) => [user, team]));
+  const users = [...new Set(rows.map((r) => r["Instance user ID"]))];
+  const matched = users.filter((u) => teamOf.has(u)).length;
+  expect(matched).toBeGreaterThan(users.length / 2);
+  expect(matched).toBeLessThan(users.length);
+
+  await page.getByLabel("People file").setInputFiles({ name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) });
+  await expect(page.locator(".status")).toContainText(`${matched} users matched, ${users.length - matched} unmapped`);
+  // The filter offers the teams the export's users are on, most users first, then "(unmapped)".
+  await multi(page, "Team").locator("summary").click();
+  const fileOrder = [...new Set(lines.map((line) => line.split(",")[1]))];
+  const choices = expectedChoices(users.sort(), teamOf, fileOrder);
+  await expect(multi(page, "Team").locator("label.check")).toHaveText(choices);
+  expect(choices.length).toBeGreaterThanOrEqual(4);
+  expect(problems).toEqual([]);
+});

@@ -322,6 +322,15 @@ fn mix(mut z: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The demo people file's teams: name, department, and weight (so the teams differ in size).
+const PEOPLE_TEAMS: [(&str, &str, u64); 5] = [
+    ("Search", "Product", 5),
+    ("Cloud", "Platform", 4),
+    ("Code Intel", "Product", 3),
+    ("Security", "Platform", 2),
+    ("Sales Engineering", "Field", 1),
+];
+
 /// The size and time span of a synthetic dataset.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dataset {
@@ -657,6 +666,29 @@ impl Dataset {
                 "{},{},{}\n",
                 u.id, u.service_account, u.site_admin
             ));
+        }
+        s
+    }
+
+    /// A people file (`Instance user ID,Team,Department`) that maps most users, not all, to a
+    /// team of uneven size: one user in nine has no line, so the page and the CLI have
+    /// "(unmapped)" users to show. Not an Analytics API answer (it is the user's own file); the
+    /// mock offers it for the demo, and `cargo xtask gen --people` writes it.
+    pub fn people_csv(&self) -> String {
+        let total: u64 = PEOPLE_TEAMS.iter().map(|t| t.2).sum();
+        let mut s = String::from("Instance user ID,Team,Department\n");
+        for i in (0..self.users).filter(|i| i % 9 != 4) {
+            let mut pick =
+                Rng::new(self.seed ^ mix(u64::from(i).wrapping_add(0x7EA5))).below(total);
+            let &(team, department, _) = PEOPLE_TEAMS
+                .iter()
+                .find(|t| {
+                    let here = pick < t.2;
+                    pick = pick.saturating_sub(t.2);
+                    here
+                })
+                .unwrap_or(&PEOPLE_TEAMS[0]);
+            s.push_str(&format!("{},{team},{department}\n", self.user(i).id));
         }
         s
     }

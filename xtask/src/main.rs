@@ -35,6 +35,8 @@ Commands:
              --granularity G (by_user_day_client_language)
              --from YYYY-MM-DD --to YYYY-MM-DD (inclusive filter)
              --out FILE (- for stdout; required)
+             --people: write the demo people file instead (Instance user ID,Team,
+             Department; most users, not all, on a team), for --attributes / the page
 ";
 
 fn main() -> ExitCode {
@@ -113,8 +115,10 @@ fn real_main() -> Result<()> {
             let mut granularity = Granularity::ByUserDayClientLanguage;
             let mut range = DateRange::default();
             let mut out = None;
+            let mut people = false;
             while let Some(arg) = parser.next()? {
                 match arg {
+                    Long("people") => people = true,
                     Long("users") => dataset.users = parser.value()?.parse()?,
                     Long("days") => dataset.days = parser.value()?.parse()?,
                     Long("start") => dataset.start = parse_date(&parser.value()?.string()?)?,
@@ -127,6 +131,9 @@ fn real_main() -> Result<()> {
                 }
             }
             let out = out.ok_or("gen: --out FILE is required (- for stdout)")?;
+            if people {
+                return tasks::cmd_gen_people(&dataset, &out);
+            }
             tasks::cmd_gen(&dataset, granularity, range, &out)
         }
         other => Err(format!("unknown command {other:?}\n\n{USAGE}").into()),

@@ -477,6 +477,27 @@ pub async fn registry(
         .into_response()
 }
 
+/// `GET /demo/people.csv`: the demo people file ([`Dataset::people_csv`]) for the same users as
+/// the export, to open in the page's People file picker. No token: it stands for a file of the
+/// user's own, and the page never sends it anywhere.
+pub async fn people(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+    let opts = match parse_opts(&state, &uri) {
+        Ok(opts) => opts,
+        Err(r) => return r,
+    };
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"people.csv\"",
+            ),
+        ],
+        opts.dataset.people_csv(),
+    )
+        .into_response()
+}
+
 /// The credit buckets of [`Dataset::credits_json`] as CSV: one line per bucket, its fields as
 /// the header.
 fn credits_csv(json: &serde_json::Value) -> String {

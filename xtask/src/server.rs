@@ -104,7 +104,8 @@ pub fn router(config: &Config) -> io::Result<Router> {
                     &format!("{prefix}/api/reports/user-registry"),
                     get(mock::registry),
                 )
-                .route(&format!("{prefix}/api/credits"), get(mock::credits));
+                .route(&format!("{prefix}/api/credits"), get(mock::credits))
+                .route(&format!("{prefix}/demo/people.csv"), get(mock::people));
         }
         app = app.route("/_mock/{opts}/_hits", get(mock::hits));
     }

@@ -254,6 +254,22 @@ pub fn cmd_gen(
     Ok(())
 }
 
+/// `cargo xtask gen --people`: the demo people file for `dataset`'s users.
+pub fn cmd_gen_people(dataset: &Dataset, out: &str) -> Result<()> {
+    let csv = dataset.people_csv();
+    if out == "-" {
+        std::io::stdout().lock().write_all(csv.as_bytes())?;
+    } else {
+        fs::write(out, &csv).map_err(|e| format!("{out}: {e}"))?;
+    }
+    eprintln!(
+        "gen: people file for {} users: {} lines",
+        dataset.users,
+        csv.lines().count() - 1
+    );
+    Ok(())
+}
+
 /// Outcome of one step of `cargo xtask test`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Outcome {

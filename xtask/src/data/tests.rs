@@ -553,3 +553,54 @@ fn empty_datasets_have_only_the_header() {
         Granularity::ByUser.header().into_bytes()
     );
 }
+
+#[test]
+fn the_people_file_maps_most_users_to_teams_of_different_sizes() {
+    let ds = Dataset::default();
+    let people = ds.people_csv();
+    assert_eq!(people, ds.people_csv(), "deterministic");
+    let mut lines = people.lines();
+    assert_eq!(lines.next(), Some("Instance user ID,Team,Department"));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(rows.iter().all(|r| r.len() == 3));
+    // Keyed by the registry's IDs, each user at most once; most users have a line, not all.
+    let registry: BTreeSet<String> = (0..ds.users).map(|i| ds.user(i).id.to_string()).collect();
+    let ids: BTreeSet<&str> = rows.iter().map(|r| r[0]).collect();
+    assert_eq!(ids.len(), rows.len());
+    assert!(ids.iter().all(|id| registry.contains(*id)));
+    assert!(
+        rows.len() * 10 >= registry.len() * 8,
+        "most: {} of {}",
+        rows.len(),
+        registry.len()
+    );
+    assert!(rows.len() < registry.len(), "not all");
+    // Some unmapped users are in the export, so the page's "(unmapped)" is not empty.
+    let export = Csv::parse(&export_bytes(
+        &ds,
+        Granularity::ByUserDay,
+        DateRange::default(),
+    ));
+    let user_col = export
+        .header
+        .iter()
+        .position(|h| h == "Instance user ID")
+        .unwrap();
+    assert!(export
+        .rows
+        .iter()
+        .any(|r| !ids.contains(r[user_col].as_str())));
+    // Several teams, of different sizes; each team in one department.
+    let mut teams: BTreeMap<&str, (usize, BTreeSet<&str>)> = BTreeMap::new();
+    for r in &rows {
+        let t = teams.entry(r[1]).or_default();
+        t.0 += 1;
+        t.1.insert(r[2]);
+    }
+    assert!(teams.len() >= 4, "{teams:?}");
+    assert!(teams
+        .values()
+        .all(|(_, departments)| departments.len() == 1));
+    let sizes: BTreeSet<usize> = teams.values().map(|(n, _)| *n).collect();
+    assert!(sizes.len() >= 3, "{teams:?}");
+}
