@@ -3,7 +3,8 @@
 // export's own CSV and the people file the test writes.
 
 import { test, expect } from "@playwright/test";
-import { adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, watchConsole } from "./helpers.js";
+import fs from "node:fs";
+import { adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, parseCsv, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
@@ -274,5 +275,43 @@ test("the mock's demo people file maps most of the export's users, not all, to t
   const choices = expectedChoices(users.sort(), teamOf, fileOrder);
   await expect(multi(page, "Team").locator("label.check")).toHaveText(choices);
   expect(choices.length).toBeGreaterThanOrEqual(4);
+  expect(problems).toEqual([]);
+});
+
+test("downloads grouped by a people-file column and filtered by it hold what the view shows", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=30;days=40");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(rows);
+  await page.getByLabel("People file").setInputFiles(people.file);
+  await page.getByLabel("Group by").selectOption("Team");
+  await multi(page, "Team").locator("summary").click();
+  await multi(page, "Team").getByLabel("Search", { exact: true }).check();
+  await multi(page, "Team").getByLabel("(unmapped)").check();
+  await expect.poll(() => new URLSearchParams(new URL(page.url()).hash.slice(1)).getAll("attr.Team")).toEqual(["Search", ""]);
+  const team = (r) => people.teamOf.get(r["Instance user ID"]);
+  const kept = rows.filter((r) => ["Search", undefined].includes(team(r)));
+  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(kept).users);
+
+  const download = async (label) => {
+    const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: label, exact: true }).click()]);
+    return fs.readFileSync(await file.path(), "utf8");
+  };
+  // The original rows: exactly the kept users' rows, in the export's columns.
+  const filtered = parseCsv(await download("Filtered rows CSV"));
+  expect(filtered.length).toBe(kept.length);
+  expect(Object.keys(filtered[0])).toEqual(Object.keys(rows[0]));
+  expect(new Set(filtered.map((r) => r["Instance user ID"]))).toEqual(new Set(kept.map((r) => r["Instance user ID"])));
+  // Grouped by Team: one group per kept team (the unmapped under an empty key), each with its users and chats.
+  const groups = parseCsv(await download("Grouped CSV"));
+  const byTeam = (value) => kept.filter((r) => (team(r) ?? "") === value);
+  expect(groups.map((g) => g.Team).sort()).toEqual(["", "Search"]);
+  for (const g of groups) {
+    const expected = expectedTotals(byTeam(g.Team));
+    expect(Number(g.users)).toBe(expected.users);
+    expect(Number(g["Chat Events"])).toBe(expected.chatEvents);
+  }
   expect(problems).toEqual([]);
 });
