@@ -33,9 +33,10 @@ if (!existsSync(join(BENCH, "node_modules", ".package-lock.json"))) {
 if (!NO_BUILD) {
   log("building pkg/ (cargo xtask build) and the native CLI");
   run("cargo", ["xtask", "build"]);
-  run("cargo", ["build", "--release", "--quiet", "--bin", "sg-analytics"]);
+  run("cargo", ["build", "--release", "--quiet", "--bin", "sg-analytics", "--example", "csv_baseline"]);
 }
 const CLI = join(ROOT, "target", "release", "sg-analytics");
+const CSV_LOOP = join(ROOT, "target", "release", "examples", "csv_baseline");
 const CSV = exportFile(USERS, DAYS, log);
 const CSV_BYTES = statSync(CSV).size;
 const MB = CSV_BYTES / 1e6;
@@ -82,6 +83,15 @@ function nativeRun() {
     }))
     .sort((a, b) => (a.month < b.month ? -1 : 1));
   return { ms, peakRss: maxRssKb ? maxRssKb * 1024 : null, rows: s.input.rows, summary: { months, users: s.totals.users, avgDau: s.totals.avgDau } };
+}
+
+/** The native csv-crate loop (examples/csv_baseline.rs): ByteRecord + ahash, same summary; it
+ * reads the file first and times only parsing and aggregating, in process. */
+function csvLoopRun() {
+  const r = spawnSync(CSV_LOOP, [CSV], { maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`csv_baseline failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.toString());
+  return { ms: out.ms, rows: out.rows, summary: out.summary };
 }
 
 // ---- renderer memory (peak RSS of Chromium's renderer processes, reset per run) ----------------
@@ -158,8 +168,8 @@ const browser = await chromium.launch({
 // Playwright starts Chromium as a child of this process: its renderers are our descendants.
 const browserPid = process.pid;
 
-const TOOLS = ["sg-fetch", "sg-builder", "sg-fromCsv", "papa", "papa-chunk", "duckdb", "naive"];
-const results = Object.fromEntries([...TOOLS, "native"].map((t) => [t, []]));
+const TOOLS = ["sg-fetch", "sg-builder", "sg-fromCsv", "papa", "papa-defaults", "duckdb", "js-fast", "naive"];
+const results = Object.fromEntries([...TOOLS, "native", "csv-loop"].map((t) => [t, []]));
 let readyCold = null;
 const readyWarm = [];
 let requery = null;
@@ -201,7 +211,11 @@ try {
       if (round > 0) results[tool].push(r);
     }
     const n = nativeRun();
-    if (round > 0) results.native.push(n);
+    const c = csvLoopRun();
+    if (round > 0) {
+      results.native.push(n);
+      results["csv-loop"].push(c);
+    }
   }
   requery = await runTool("sg-requery", { reps: 7 });
   await page.close();
@@ -244,15 +258,19 @@ const LABEL = {
   "sg-fetch": "sg-analytics, fetchReport (streamed Response)",
   "sg-builder": "sg-analytics, ReportBuilder (in-memory, 1 MiB pushes)",
   "sg-fromCsv": "sg-analytics, Report.fromCsv(Uint8Array)",
-  papa: "Papa Parse, whole string (arrays, fastMode) + JS",
-  "papa-chunk": "Papa Parse, 4 MiB string chunks + JS",
+  papa: "Papa Parse 5.7.1, arrays, fastMode, delimiter \",\", newline \"\\n\", 1 MiB chunks + JS",
+  "papa-defaults": "(weaker) Papa Parse, whole string, its defaults + JS",
   duckdb: "DuckDB-wasm 1.32 (eh), typed read_csv → table + SQL",
-  naive: "naive JS (split on \\n and ,) + JS",
-  native: "native CLI `summarize --by month --format json`",
+  "js-fast": "quote-ignoring JS loop: bytes, indexOf to skip fields, numbers inline, no per-row allocation",
+  naive: "(weaker) naive JS: slice + split(\",\") per row + JS",
+  native: "native CLI `summarize --by month --format json` (process, file read, JSON out)",
+  "csv-loop": "native Rust csv `ByteRecord` loop + ahash, in process (examples/csv_baseline.rs)",
 };
 const med = Object.fromEntries(Object.entries(results).map(([t, rs]) => [t, median(rs.map((r) => r.ms))]));
 const sgBest = Math.min(med["sg-builder"], med["sg-fromCsv"]);
-const papaBest = Math.min(med.papa, med["papa-chunk"]);
+// Each peer at its best: the faster of its configurations.
+const papaBest = Math.min(med.papa, med["papa-defaults"]);
+const jsBest = Math.min(med["js-fast"], med.naive);
 const rows = Object.keys(results).map((t) => {
   const rs = results[t];
   const wasm = rs.some((r) => r.wasmBytes) ? median(rs.map((r) => r.wasmBytes)) : null;
@@ -292,13 +310,12 @@ lines.push("");
 const sgWasmAfter = median(results["sg-builder"].map((r) => r.wasmBytes));
 const sgFetchWasm = median(results["sg-fetch"].map((r) => r.wasmBytes));
 const sgFromWasm = median(results["sg-fromCsv"].map((r) => r.wasmBytes));
-const nativeTput = MB / (med.native / 1000);
 const targets = [
-  [`sg-analytics ≥ 2× Papa Parse (fastest config)`, papaBest / sgBest, (x) => x >= 2, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics ≥ 1.5× DuckDB-wasm typed read_csv`, med.duckdb / sgBest, (x) => x >= 1.5, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics no slower than the naive JS loop`, med.naive / sgBest, (x) => x >= 1, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics (in-memory) ≥ 60% of native throughput`, med.native / sgBest, (x) => x >= 0.6, (x) => `${(x * 100).toFixed(0)}% (native ${nativeTput.toFixed(0)} MB/s)`],
-  [`sg-analytics fetchReport ≥ 60% of native throughput`, med.native / med["sg-fetch"], (x) => x >= 0.6, (x) => `${(x * 100).toFixed(0)}%`],
+  [`sg-analytics (in-memory) ≥ 2.5× Papa Parse (its fastest configuration)`, papaBest / sgBest, (x) => x >= 2.5, (x) => `${x.toFixed(2)}×`],
+  [`sg-analytics ≥ 2× DuckDB-wasm typed read_csv`, med.duckdb / sgBest, (x) => x >= 2, (x) => `${x.toFixed(2)}×`],
+  [`sg-analytics ≥ 1.25× the quote-ignoring JS loop (its fastest)`, jsBest / sgBest, (x) => x >= 1.25, (x) => `${x.toFixed(2)}×`],
+  [`sg-analytics (in-memory) ≥ 0.8× the native csv-crate loop, same run`, med["csv-loop"] / sgBest, (x) => x >= 0.8, (x) => `${x.toFixed(2)}× (csv loop ${(MB / (med["csv-loop"] / 1000)).toFixed(0)} MB/s)`],
+  [`sg-analytics fetchReport ≥ 0.85× the in-memory figure`, sgBest / med["sg-fetch"], (x) => x >= 0.85, (x) => `${x.toFixed(2)}×`],
   [`module ready (import + init) < 50 ms (cold)`, readyCold, (x) => x < 50, (x) => `${x.toFixed(1)} ms`],
   [`wasm memory after ingest ≤ 0.5× CSV (ReportBuilder)`, sgWasmAfter / CSV_BYTES, (x) => x <= 0.5, (x) => `${x.toFixed(2)}× (${fmtMB(sgWasmAfter)})`],
   [`wasm memory after ingest ≤ 0.5× CSV (fetchReport)`, sgFetchWasm / CSV_BYTES, (x) => x <= 0.5, (x) => `${x.toFixed(2)}× (${fmtMB(sgFetchWasm)})`],
