@@ -153,6 +153,88 @@ pub(crate) fn header_says_percent(header: &str) -> bool {
             .any(|w| matches!(w, "percent" | "percentage" | "pct"))
 }
 
+/// How a column is stored while it is read: known columns by their role; unknown ones as text,
+/// typed by their content once the input ends (see [`Role::Count`]).
+pub(crate) fn role_of(known: Option<KnownColumn>) -> Role {
+    known.map_or(Role::Text, KnownColumn::role)
+}
+
+/// How a numeric column aggregates (DESIGN: rates are never summed, but recomputed from their
+/// summed parts after grouping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// Summed.
+    Sum,
+    /// Recomputed from summed parts: `factor × Σ numerator / Σ denominator` (column indexes).
+    Ratio {
+        numerator: usize,
+        denominator: usize,
+        factor: u32,
+    },
+    /// `Weighted CAR`: the suggestion-weighted mean over rows with both parts (approximate).
+    WeightedMean { weight: usize },
+    /// A rate whose parts are not in the export: the row-weighted mean (approximate).
+    Mean,
+}
+
+/// One column as the schema sees it, to decide its measure.
+pub(crate) struct ColumnShape<'a> {
+    pub known: Option<KnownColumn>,
+    /// Whether its cells ended up numbers.
+    pub numeric: bool,
+    /// The name it is reported under.
+    pub name: &'a str,
+}
+
+/// How each column aggregates: `None` for text, dates and booleans; rates from their parts where
+/// the export has them, else (and for unknown rate columns) the approximate means.
+pub(crate) fn measures(columns: &[ColumnShape<'_>]) -> Vec<Option<Measure>> {
+    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
+    let ratio = |numerator: KnownColumn, denominator: KnownColumn, factor: u32| match (
+        find(numerator),
+        find(denominator),
+    ) {
+        (Some(numerator), Some(denominator)) => Measure::Ratio {
+            numerator,
+            denominator,
+            factor,
+        },
+        _ => Measure::Mean,
+    };
+    columns
+        .iter()
+        .map(|c| {
+            if !c.numeric {
+                return None;
+            }
+            Some(match c.known {
+                Some(KnownColumn::CombinedCar) => ratio(
+                    KnownColumn::CompletionAcceptances,
+                    KnownColumn::CompletionSuggestions,
+                    1,
+                ),
+                Some(KnownColumn::PercentWrittenByCody) => ratio(
+                    KnownColumn::CharsWrittenByCody,
+                    KnownColumn::CharsWritten,
+                    100,
+                ),
+                Some(KnownColumn::AutoEditRate) => ratio(
+                    KnownColumn::AutoEditAccepted,
+                    KnownColumn::AutoEditSuggested,
+                    1,
+                ),
+                Some(KnownColumn::WeightedCar) => match find(KnownColumn::CompletionSuggestions) {
+                    Some(weight) => Measure::WeightedMean { weight },
+                    None => Measure::Mean,
+                },
+                Some(_) => Measure::Sum,
+                None if header_says_rate(c.name) => Measure::Mean,
+                None => Measure::Sum,
+            })
+        })
+        .collect()
+}
+
 /// The four shapes of the export, from finest to coarsest, named as the API's `granularity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Granularity {
@@ -196,6 +278,25 @@ impl Granularity {
     /// Whether rows carry a date at all (a day or a month).
     pub fn has_dates(self) -> bool {
         self != Granularity::ByUser
+    }
+}
+
+impl Granularity {
+    /// The granularity a header's known columns imply: a day date with a client or language
+    /// column is the finest; a day date alone by day; a month date by month; no date by user.
+    pub(crate) fn of_columns(known: &[Option<KnownColumn>]) -> Granularity {
+        let has = |k: KnownColumn| known.contains(&Some(k));
+        if has(KnownColumn::TimestampDate) {
+            if has(KnownColumn::ClientName) || has(KnownColumn::Language) {
+                Granularity::ByUserDayClientLanguage
+            } else {
+                Granularity::ByUserDay
+            }
+        } else if has(KnownColumn::TimestampMonth) {
+            Granularity::ByUserMonth
+        } else {
+            Granularity::ByUser
+        }
     }
 }
 
