@@ -65,6 +65,8 @@ pub struct Ingester {
     error: Option<Error>,
     /// Reads records without storing them (see [`Ingester::body_ends_inside_record`]).
     check_only: bool,
+    /// Plain records are split in place (off only in tests, to compare with csv-core alone).
+    fast_path: bool,
 }
 
 impl Default for Ingester {
@@ -97,6 +99,7 @@ impl Ingester {
             warnings: Warnings::default(),
             error: None,
             check_only: false,
+            fast_path: true,
         }
     }
 
@@ -127,9 +130,13 @@ impl Ingester {
         let input = [&self.pending_raw[..], b"\n"].concat();
         let mut out = vec![0u8; input.len()];
         let mut ends = vec![0usize; self.ends_len + 2];
-        let (result, nin, _, fields) = again.read_record(&input, &mut out, &mut ends);
-        let ended = matches!(result, ReadRecordResult::Record) && nin == input.len();
-        !ended || fields < builder.width()
+        let (result, nin, nout, fields) = again.read_record(&input, &mut out, &mut ends);
+        match result {
+            ReadRecordResult::Record if nin == input.len() => fields < builder.width(),
+            // Only line breaks (blank lines, skipped): no record was begun.
+            ReadRecordResult::InputEmpty if nout == 0 && fields == 0 => false,
+            _ => true,
+        }
     }
 
     /// [`Ingester::ends_inside_record`] for a whole CSV body in memory (a month window, buffered
@@ -243,7 +250,11 @@ impl Ingester {
         // Where in `whole` the record csv-core is reading began (0: in an earlier chunk).
         let mut core_start = 0;
         loop {
-            if !self.in_core_record && !self.expect_header && self.builder.is_some() {
+            if self.fast_path
+                && !self.in_core_record
+                && !self.expect_header
+                && self.builder.is_some()
+            {
                 input = self.feed_plain(input);
             }
             if input.is_empty() && !at_end {
@@ -560,6 +571,77 @@ mod tests {
             assert_eq!(cut_off(&[&body[..at]]), want, "cut at {at}");
             let bytes: Vec<&[u8]> = body[..at].chunks(3).collect();
             assert_eq!(cut_off(&bytes), want, "cut at {at}, 3-byte chunks");
+        }
+    }
+
+    /// Everything an ingest gives: the table's rows written back, its summary, its warnings (line
+    /// and column), and whether the input ended inside a record.
+    fn outcome(csv: &[u8], chunk: usize, fast_path: bool) -> String {
+        let mut i = Ingester::new();
+        i.fast_path = fast_path;
+        let mut pushed = Ok(());
+        for c in csv.chunks(chunk.max(1)) {
+            pushed = pushed.and_then(|()| i.push(c));
+        }
+        let inside = i.ends_inside_record();
+        let table = pushed.and_then(|()| i.finish());
+        match table {
+            Err(e) => format!("error {e} / inside {inside}"),
+            Ok(t) => format!(
+                "{}\n{}\n{:?}\ninside {inside}",
+                t.filtered_csv(&crate::Filter::default()).unwrap(),
+                t.summarize(&crate::Query::default()).unwrap().to_json(),
+                t.warnings
+                    .iter()
+                    .map(|w| (w.line, w.column.clone(), w.message.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(400))]
+
+        /// The fast path and csv-core alone read the same table, warnings and line numbers from
+        /// any mix of plain and quoted records, CR, LF and CRLF line ends, blank lines and short or
+        /// long rows, pushed in chunks of any size.
+        #[test]
+        fn the_fast_path_reads_what_csv_core_reads(
+            cells in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[0-9]{0,3}").unwrap(),
+                    proptest::string::string_regex("[a-z0-9 ,\"\r\n.-]{0,20}").unwrap(),
+                    proptest::string::string_regex("\"[a-z0-9 ,\r\n]{0,6}\"").unwrap(),
+                    proptest::strategy::Just("2025-01-02".to_string()),
+                    proptest::strategy::Just("\r\n".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    proptest::strategy::Just("\r".to_string()),
+                ],
+                0..120,
+            ),
+            width in 1usize..5,
+            chunk in 1usize..70,
+        ) {
+            let header = ["Instance user ID", "Timestamp Date", "Chat Events", "Language", "Team"];
+            let mut csv = header[..width].join(",");
+            csv.push('\n');
+            for (i, cell) in cells.iter().enumerate() {
+                csv.push_str(cell);
+                csv.push(if i % width == width - 1 { '\n' } else { ',' });
+            }
+            let bytes = csv.as_bytes();
+            proptest::prop_assert_eq!(outcome(bytes, chunk, true), outcome(bytes, chunk, false));
+            proptest::prop_assert_eq!(outcome(bytes, bytes.len(), true), outcome(bytes, chunk, true));
+        }
+    }
+
+    #[test]
+    fn plain_and_quoted_records_read_alike_split_anywhere() {
+        let csv: &[u8] = b"Instance user ID,Chat Events,Language\r\n1,2,go\r\n2,\"3\",\"a,\"\"b\"\"\nc\"\r\n\r\n3,,\rx,4\n5\n6,7,8,9\n7,8,\"rust\"";
+        let whole = outcome(csv, csv.len(), true);
+        assert_eq!(whole, outcome(csv, csv.len(), false));
+        for size in 1..csv.len() {
+            assert_eq!(outcome(csv, size, true), whole, "chunks of {size}");
         }
     }
 
