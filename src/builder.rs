@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
+use crate::column::{same_bytes, NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
 use crate::date::{in_date_range, parse_date};
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
@@ -247,7 +247,8 @@ impl TableBuilder {
                     verbatim.note_num(row, raw, plain, n);
                     if !ok {
                         Some("a number")
-                    } else if raw.trim_ascii().first() == Some(&b'-')
+                    } else if plain.is_none()
+                        && raw.trim_ascii().first() == Some(&b'-')
                         && column.known.map(KnownColumn::role) == Some(Role::Count)
                         && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
                     {
@@ -259,7 +260,7 @@ impl TableBuilder {
                 }
                 Data::Date(d) => {
                     let (last_col, bytes, day) = &self.last_date;
-                    if *last_col == col && bytes == raw {
+                    if *last_col == col && same_bytes(bytes, raw) {
                         d.push(*day);
                         verbatim.note_same_date(row, raw);
                         None
