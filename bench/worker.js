@@ -334,6 +334,27 @@ const tools = {
     return { ms, readyMs, wasmBytes: wasm.memory.buffer.byteLength, summary: fromSg(s), rows: report.rows };
   },
 
+  // The transport alone: the same streamed request as sg-fetch, every chunk read and dropped, no
+  // parsing. The floor under any tool's fetch-stream figure on this machine.
+  async "fetch-only"({ origin }) {
+    collect?.();
+    const t0 = performance.now();
+    const res = await fetch(`${origin}/api/reports/by-user-client-date?instanceURL=bench.example.com`, {
+      headers: { authorization: "Bearer bench-token" },
+      cache: "no-store",
+    });
+    const reader = res.body.getReader();
+    let bytes = 0;
+    let chunks = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      bytes += value.length;
+      chunks++;
+    }
+    return { ms: performance.now() - t0, bytes, chunks };
+  },
+
   // sg-analytics from an in-memory buffer, pushed in 1 MiB chunks (subarrays, no JS copy).
   async "sg-builder"({ csvUrl }) {
     const { mod, wasm, readyMs } = await loadSg();
