@@ -365,6 +365,56 @@ mod tests {
     }
 
     #[test]
+    fn measures_recompute_rates_from_their_parts_when_the_export_has_them() {
+        let shape = |known: Option<KnownColumn>, name: &'static str| ColumnShape {
+            known,
+            numeric: true,
+            name,
+        };
+        let text = ColumnShape {
+            known: Some(KnownColumn::UserId),
+            numeric: false,
+            name: "Instance user ID",
+        };
+        let columns = [
+            text,
+            shape(Some(KnownColumn::CompletionSuggestions), "s"),
+            shape(Some(KnownColumn::CompletionAcceptances), "a"),
+            shape(Some(KnownColumn::CombinedCar), "car"),
+            shape(Some(KnownColumn::WeightedCar), "w"),
+            shape(Some(KnownColumn::AutoEditRate), "ae"),
+            shape(None, "Agent success rate"),
+            shape(None, "Agent runs"),
+        ];
+        assert_eq!(
+            measures(&columns),
+            vec![
+                None,
+                Some(Measure::Sum),
+                Some(Measure::Sum),
+                Some(Measure::Ratio {
+                    numerator: 2,
+                    denominator: 1,
+                    factor: 1
+                }),
+                Some(Measure::WeightedMean { weight: 1 }),
+                // Its parts are not in this export.
+                Some(Measure::Mean),
+                Some(Measure::Mean),
+                Some(Measure::Sum),
+            ]
+        );
+        let month = [Some(KnownColumn::UserId), Some(KnownColumn::TimestampMonth)];
+        assert_eq!(Granularity::of_columns(&month), Granularity::ByUserMonth);
+        let both = [
+            Some(KnownColumn::TimestampMonth),
+            Some(KnownColumn::TimestampDate),
+        ];
+        assert_eq!(Granularity::of_columns(&both), Granularity::ByUserDay);
+        assert_eq!(Granularity::of_columns(&[None]), Granularity::ByUser);
+    }
+
+    #[test]
     fn granularity_round_trips_through_its_name() {
         for g in Granularity::ALL {
             assert_eq!(g.as_str().parse::<Granularity>().unwrap(), g);
