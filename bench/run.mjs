@@ -13,6 +13,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync, openSync, readSync, closeSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { BENCH, ROOT, exportFile, flag, opt, run } from "./prepare.mjs";
 
@@ -33,9 +34,10 @@ if (!existsSync(join(BENCH, "node_modules", ".package-lock.json"))) {
 if (!NO_BUILD) {
   log("building pkg/ (cargo xtask build) and the native CLI");
   run("cargo", ["xtask", "build"]);
-  run("cargo", ["build", "--release", "--quiet", "--bin", "sg-analytics"]);
+  run("cargo", ["build", "--release", "--quiet", "--bin", "sg-analytics", "--example", "csv_baseline"]);
 }
 const CLI = join(ROOT, "target", "release", "sg-analytics");
+const CSV_LOOP = join(ROOT, "target", "release", "examples", "csv_baseline");
 const CSV = exportFile(USERS, DAYS, log);
 const CSV_BYTES = statSync(CSV).size;
 const MB = CSV_BYTES / 1e6;
@@ -82,6 +84,15 @@ function nativeRun() {
     }))
     .sort((a, b) => (a.month < b.month ? -1 : 1));
   return { ms, peakRss: maxRssKb ? maxRssKb * 1024 : null, rows: s.input.rows, summary: { months, users: s.totals.users, avgDau: s.totals.avgDau } };
+}
+
+/** The native csv-crate loop (examples/csv_baseline.rs): ByteRecord + ahash, same summary; it
+ * reads the file first and times only parsing and aggregating, in process. */
+function csvLoopRun() {
+  const r = spawnSync(CSV_LOOP, [CSV], { maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`csv_baseline failed: ${r.stderr}`);
+  const out = JSON.parse(r.stdout.toString());
+  return { ms: out.ms, rows: out.rows, summary: out.summary };
 }
 
 // ---- renderer memory (peak RSS of Chromium's renderer processes, reset per run) ----------------
@@ -158,8 +169,8 @@ const browser = await chromium.launch({
 // Playwright starts Chromium as a child of this process: its renderers are our descendants.
 const browserPid = process.pid;
 
-const TOOLS = ["sg-fetch", "sg-builder", "sg-fromCsv", "papa", "papa-chunk", "duckdb", "naive"];
-const results = Object.fromEntries([...TOOLS, "native"].map((t) => [t, []]));
+const TOOLS = ["sg-fetch", "fetch-only", "sg-builder", "sg-fromCsv", "papa", "papa-defaults", "duckdb", "js-fast", "naive"];
+const results = Object.fromEntries([...TOOLS, "native", "csv-loop"].map((t) => [t, []]));
 let readyCold = null;
 const readyWarm = [];
 let requery = null;
@@ -201,7 +212,11 @@ try {
       if (round > 0) results[tool].push(r);
     }
     const n = nativeRun();
-    if (round > 0) results.native.push(n);
+    const c = csvLoopRun();
+    if (round > 0) {
+      results.native.push(n);
+      results["csv-loop"].push(c);
+    }
   }
   requery = await runTool("sg-requery", { reps: 7 });
   await page.close();
@@ -228,6 +243,11 @@ function diff(a, b) {
 const reference = results.native[0].summary;
 const agreement = {};
 for (const [tool, rs] of Object.entries(results)) {
+  if (tool === "fetch-only") {
+    agreement[tool] = rs.every((r) => r.bytes === CSV_BYTES) ? "ok" : ["bytes differ"];
+    if (agreement[tool] !== "ok") exitCode = 1;
+    continue;
+  }
   const bad = rs.flatMap((r) => diff(r.summary, reference));
   agreement[tool] = bad.length ? bad.slice(0, 5) : "ok";
   if (bad.length) exitCode = 1;
@@ -242,17 +262,33 @@ const median = (xs) => {
 const fmtMB = (b) => (b == null ? "—" : `${Math.max(0, b / 1048576).toFixed(0)} MiB`);
 const LABEL = {
   "sg-fetch": "sg-analytics, fetchReport (streamed Response)",
+  "fetch-only": "(floor) the same fetch stream read and dropped, no parsing",
   "sg-builder": "sg-analytics, ReportBuilder (in-memory, 1 MiB pushes)",
   "sg-fromCsv": "sg-analytics, Report.fromCsv(Uint8Array)",
-  papa: "Papa Parse, whole string (arrays, fastMode) + JS",
-  "papa-chunk": "Papa Parse, 4 MiB string chunks + JS",
+  papa: "Papa Parse 5.7.1, arrays, fastMode, delimiter \",\", newline \"\\n\", 1 MiB chunks + JS",
+  "papa-defaults": "(weaker) Papa Parse, whole string, its defaults + JS",
   duckdb: "DuckDB-wasm 1.32 (eh), typed read_csv → table + SQL",
-  naive: "naive JS (split on \\n and ,) + JS",
-  native: "native CLI `summarize --by month --format json`",
+  "js-fast": "quote-ignoring JS loop: bytes, indexOf to skip fields, numbers inline, no per-row allocation",
+  naive: "(weaker) naive JS: slice + split(\",\") per row + JS",
+  native: "native CLI `summarize --by month --format json` (process, file read, JSON out)",
+  "csv-loop": "native Rust csv `ByteRecord` loop + ahash, in process (examples/csv_baseline.rs)",
 };
 const med = Object.fromEntries(Object.entries(results).map(([t, rs]) => [t, median(rs.map((r) => r.ms))]));
 const sgBest = Math.min(med["sg-builder"], med["sg-fromCsv"]);
-const papaBest = Math.min(med.papa, med["papa-chunk"]);
+// Each peer at its best: the faster of its configurations.
+const papaBest = Math.min(med.papa, med["papa-defaults"]);
+const jsBest = Math.min(med["js-fast"], med.naive);
+// The same ratios from each tool's fastest round: on a shared machine a round slowed by other work
+// moves a median; the fastest rounds are the least disturbed.
+const mins = Object.fromEntries(Object.entries(results).map(([t, rs]) => [t, Math.min(...rs.map((r) => r.ms))]));
+const sgMin = Math.min(mins["sg-builder"], mins["sg-fromCsv"]);
+const fromMins = {
+  papa: Math.min(mins.papa, mins["papa-defaults"]) / sgMin,
+  duckdb: mins.duckdb / sgMin,
+  js: Math.min(mins["js-fast"], mins.naive) / sgMin,
+  csv: mins["csv-loop"] / sgMin,
+  fetch: sgMin / mins["sg-fetch"],
+};
 const rows = Object.keys(results).map((t) => {
   const rs = results[t];
   const wasm = rs.some((r) => r.wasmBytes) ? median(rs.map((r) => r.wasmBytes)) : null;
@@ -272,7 +308,7 @@ const rows = Object.keys(results).map((t) => {
 const rowsCount = results.native[0].rows;
 const lines = [];
 lines.push(`Export: ${MB.toFixed(1)} MB (${CSV_BYTES} bytes), ${rowsCount} rows, by_user_day_client_language, ${USERS} users × ${DAYS} days; quote characters in the file: ${QUOTES ? "YES (the naive loop may disagree)" : "none"}.`);
-lines.push(`Chromium ${browser.version?.() ?? ""}, ${REPS} measured rounds after a warm-up, tools round-robin (order rotated per round), native CLI run between rounds.`);
+lines.push(`Chromium ${browser.version?.() ?? ""}, ${REPS} measured rounds after a warm-up, tools round-robin (order rotated per round), native CLI and native csv loop run between rounds. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(", ")} (2 cores).`);
 lines.push("");
 lines.push("| tool (ingest + per-month summary) | median ms | min ms | MB/s | time ÷ best sg-analytics in-memory | wasm memory after | peak RSS Δ | agrees |");
 lines.push("| --- | ---: | ---: | ---: | ---: | ---: | ---: | :---: |");
@@ -285,6 +321,7 @@ const rq = requery.queries.map((x) => ({ name: x.name, ms: median(x.times), grou
 const rqMax = Math.max(...rq.map((x) => x.ms));
 lines.push(`Re-query (sg-analytics summarize over the ${requery.rows}-row report, median of 7): ${rq.map((x) => `${x.name} ${x.ms.toFixed(1)} ms`).join("; ")}. DuckDB-wasm group-by-client re-query: ${median(results.duckdb.flatMap((r) => r.requeryMs)).toFixed(1)} ms.`);
 lines.push(`Module ready (import + init, fresh worker): cold ${readyCold.toFixed(1)} ms, warm median ${median(readyWarm).toFixed(1)} ms; DuckDB-wasm instantiate: median ${median(results.duckdb.map((r) => r.readyMs)).toFixed(0)} ms.`);
+lines.push(`The fetch stream alone (read and dropped): median ${med["fetch-only"].toFixed(0)} ms, ${(MB / (med["fetch-only"] / 1000)).toFixed(0)} MB/s, ${median(results["fetch-only"].map((r) => r.chunks))} chunks; fetchReport takes ${(med["sg-fetch"] / med["fetch-only"]).toFixed(2)}× that.`);
 lines.push(`.wasm: ${(wasmRaw / 1024).toFixed(0)} KiB, gzip -9 ${(wasmGz / 1024).toFixed(1)} KiB (${wasmGz} bytes).`);
 lines.push("");
 
@@ -292,13 +329,12 @@ lines.push("");
 const sgWasmAfter = median(results["sg-builder"].map((r) => r.wasmBytes));
 const sgFetchWasm = median(results["sg-fetch"].map((r) => r.wasmBytes));
 const sgFromWasm = median(results["sg-fromCsv"].map((r) => r.wasmBytes));
-const nativeTput = MB / (med.native / 1000);
 const targets = [
-  [`sg-analytics ≥ 2× Papa Parse (fastest config)`, papaBest / sgBest, (x) => x >= 2, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics ≥ 1.5× DuckDB-wasm typed read_csv`, med.duckdb / sgBest, (x) => x >= 1.5, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics no slower than the naive JS loop`, med.naive / sgBest, (x) => x >= 1, (x) => `${x.toFixed(2)}×`],
-  [`sg-analytics (in-memory) ≥ 60% of native throughput`, med.native / sgBest, (x) => x >= 0.6, (x) => `${(x * 100).toFixed(0)}% (native ${nativeTput.toFixed(0)} MB/s)`],
-  [`sg-analytics fetchReport ≥ 60% of native throughput`, med.native / med["sg-fetch"], (x) => x >= 0.6, (x) => `${(x * 100).toFixed(0)}%`],
+  [`sg-analytics (in-memory) ≥ 2.5× Papa Parse (its fastest configuration)`, papaBest / sgBest, (x) => x >= 2.5, (x) => `${x.toFixed(2)}× (fastest rounds: ${fromMins.papa.toFixed(2)}×)`],
+  [`sg-analytics ≥ 2× DuckDB-wasm typed read_csv`, med.duckdb / sgBest, (x) => x >= 2, (x) => `${x.toFixed(2)}× (fastest rounds: ${fromMins.duckdb.toFixed(2)}×)`],
+  [`sg-analytics ≥ 1.25× the quote-ignoring JS loop (its fastest)`, jsBest / sgBest, (x) => x >= 1.25, (x) => `${x.toFixed(2)}× (fastest rounds: ${fromMins.js.toFixed(2)}×)`],
+  [`sg-analytics (in-memory) ≥ 0.8× the native csv-crate loop, same run`, med["csv-loop"] / sgBest, (x) => x >= 0.8, (x) => `${x.toFixed(2)}× (fastest rounds: ${fromMins.csv.toFixed(2)}×; csv loop ${(MB / (med["csv-loop"] / 1000)).toFixed(0)} MB/s)`],
+  [`sg-analytics fetchReport ≥ 0.85× the in-memory figure`, sgBest / med["sg-fetch"], (x) => x >= 0.85, (x) => `${x.toFixed(2)}× (fastest rounds: ${fromMins.fetch.toFixed(2)}×)`],
   [`module ready (import + init) < 50 ms (cold)`, readyCold, (x) => x < 50, (x) => `${x.toFixed(1)} ms`],
   [`wasm memory after ingest ≤ 0.5× CSV (ReportBuilder)`, sgWasmAfter / CSV_BYTES, (x) => x <= 0.5, (x) => `${x.toFixed(2)}× (${fmtMB(sgWasmAfter)})`],
   [`wasm memory after ingest ≤ 0.5× CSV (fetchReport)`, sgFetchWasm / CSV_BYTES, (x) => x <= 0.5, (x) => `${x.toFixed(2)}× (${fmtMB(sgFetchWasm)})`],
@@ -306,7 +342,7 @@ const targets = [
   [`re-query ≤ 50 ms (slowest of ${rq.length} queries)`, rqMax, (x) => x <= 50, (x) => `${x.toFixed(1)} ms`],
   [`.wasm ≤ 250 KB gzipped`, wasmGz / 1000, (x) => x <= 250, (x) => `${x.toFixed(0)} KB`],
 ];
-lines.push("| target | measured | met |");
+lines.push("| target | measured (medians) | met |");
 lines.push("| --- | ---: | :---: |");
 for (const [name, v, ok, f] of targets) lines.push(`| ${name} | ${f(v)} | ${ok(v) ? "yes" : "**no**"} |`);
 if (exitCode) {

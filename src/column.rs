@@ -315,9 +315,52 @@ pub(crate) struct TextColumn {
     pub(crate) values: Vec<String>,
     index: FxHashMap<String, u32>,
     pub(crate) codes: Codes,
-    /// The raw bytes and code of the previous cell: exports are sorted by user, so the same value
-    /// often repeats on consecutive rows and needs no hashing.
-    last: Option<(Vec<u8>, u32)>,
+    /// Recent cells' raw bytes and codes, direct-mapped by a hash of their first and last bytes
+    /// (a code of `u32::MAX`: empty), and the slot of the previous cell. Exports are sorted by
+    /// user, so the same value often repeats on consecutive rows; and the columns whose value
+    /// changes on most rows (client, language) have few values, which stay here: either way the
+    /// cell is matched on its bytes, with no UTF-8 check, trimming or dictionary lookup, which
+    /// only a value not seen recently pays.
+    recent: Vec<(Vec<u8>, u32)>,
+    last: usize,
+}
+
+/// Slots of [`TextColumn`]'s recent cells.
+const RECENT: usize = 64;
+
+/// The slot of a cell among the recent ones.
+#[inline(always)]
+fn recent_slot(raw: &[u8]) -> usize {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let n = raw.len();
+    let key = if n >= 8 {
+        word(&raw[..8]) ^ word(&raw[n - 8..]).rotate_left(29)
+    } else {
+        word(raw)
+    } ^ n as u64;
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % RECENT
+}
+
+/// Byte equality without a call to `memcmp`, for the short cells of an export.
+#[inline(always)]
+pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a, mut b) = (a, b);
+    while let (Some((x, a_rest)), Some((y, b_rest))) =
+        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
+    {
+        if x != y {
+            return false;
+        }
+        (a, b) = (a_rest, b_rest);
+    }
+    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl TextColumn {
@@ -326,17 +369,31 @@ impl TextColumn {
             values: Vec::new(),
             index: FxHashMap::default(),
             codes: Codes::new(),
-            last: None,
+            recent: vec![(Vec::new(), u32::MAX); RECENT],
+            last: 0,
         }
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, raw: &[u8]) {
-        if let Some((bytes, code)) = &self.last {
-            if bytes == raw {
-                self.codes.push(*code);
-                return;
-            }
+        let (bytes, code) = &self.recent[self.last];
+        if *code != u32::MAX && same_bytes(bytes, raw) {
+            self.codes.push(*code);
+            return;
         }
+        let slot = recent_slot(raw);
+        let (bytes, code) = &self.recent[slot];
+        if *code != u32::MAX && same_bytes(bytes, raw) {
+            self.codes.push(*code);
+            self.last = slot;
+            return;
+        }
+        self.push_new(raw, slot);
+    }
+
+    /// A cell not among the recent ones: looked up in (or added to) the dictionary by its text.
+    #[inline(never)]
+    fn push_new(&mut self, raw: &[u8], slot: usize) {
         // `from_utf8` is the fast check; only invalid input pays for the lossy decoding.
         let text = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -353,14 +410,11 @@ impl TextColumn {
             }
         };
         self.codes.push(code);
-        match &mut self.last {
-            Some((bytes, last)) => {
-                bytes.clear();
-                bytes.extend_from_slice(raw);
-                *last = code;
-            }
-            None => self.last = Some((raw.to_vec(), code)),
-        }
+        let (bytes, last) = &mut self.recent[slot];
+        bytes.clear();
+        bytes.extend_from_slice(raw);
+        *last = code;
+        self.last = slot;
     }
 
     pub(crate) fn value(&self, row: usize) -> &str {
@@ -376,7 +430,9 @@ impl TextColumn {
     /// code goes (queries read codes and values only).
     pub(crate) fn finish(&mut self) {
         self.codes.shrink();
-        self.last = None;
+        // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
+        self.recent.fill((Vec::new(), u32::MAX));
+        self.last = 0;
         self.index = FxHashMap::default();
         self.values.shrink_to_fit();
     }

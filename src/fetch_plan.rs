@@ -447,87 +447,6 @@ fn suspect_parameter(plan: &FetchPlan, hint: &str) -> String {
     }
 }
 
-/// Watches a CSV body go by so that, at its end, a last record cut off mid-way is told apart from
-/// a complete one: the core would skip such a record with a warning, but from a download it means
-/// the body is incomplete. It keeps only the header and the bytes after the last line break.
-#[derive(Clone, Debug, Default)]
-pub struct TailCheck {
-    header: Vec<u8>,
-    header_done: bool,
-    tail: Vec<u8>,
-    tail_overflow: bool,
-}
-
-/// Longest header or last line kept (a real one is a few hundred bytes).
-const TAIL_CAP: usize = 1 << 20;
-
-impl TailCheck {
-    /// A check for a new body.
-    pub fn new() -> TailCheck {
-        TailCheck::default()
-    }
-
-    /// Takes the next chunk of the body.
-    pub fn push(&mut self, chunk: &[u8]) {
-        let mut rest = chunk;
-        if !self.header_done {
-            match rest.iter().position(|&b| b == b'\n' || b == b'\r') {
-                Some(i) => {
-                    self.header.extend_from_slice(&rest[..i]);
-                    self.header_done = true;
-                    rest = &rest[i..];
-                }
-                None => {
-                    self.header.extend_from_slice(rest);
-                    self.header.truncate(TAIL_CAP);
-                    return;
-                }
-            }
-        }
-        match rest.iter().rposition(|&b| b == b'\n' || b == b'\r') {
-            Some(i) => {
-                self.tail.clear();
-                self.tail_overflow = false;
-                self.tail.extend_from_slice(&rest[i + 1..]);
-            }
-            None => self.tail.extend_from_slice(rest),
-        }
-        if self.tail.len() > TAIL_CAP {
-            self.tail.clear();
-            self.tail_overflow = true;
-        }
-    }
-
-    /// Whether the body ended inside a record: an open quote, or fewer fields than the header in
-    /// a last line without its line break. A complete last record without a final line break is
-    /// fine.
-    pub fn cut_off(&self) -> bool {
-        if !self.header_done || (self.tail.is_empty() && !self.tail_overflow) {
-            return false;
-        }
-        if self.tail_overflow {
-            return true;
-        }
-        let (fields, open_quote) = count_fields(&self.tail);
-        let (header_fields, _) = count_fields(&self.header);
-        open_quote || fields < header_fields
-    }
-}
-
-/// Fields in one CSV line, and whether it ends inside quotes.
-fn count_fields(line: &[u8]) -> (usize, bool) {
-    let mut fields = 1;
-    let mut quoted = false;
-    for &b in line {
-        match b {
-            b'"' => quoted = !quoted,
-            b',' if !quoted => fields += 1,
-            _ => {}
-        }
-    }
-    (fields, quoted)
-}
-
 /// The message for a body that ended before it was complete.
 pub fn cut_short_message(bytes: u64) -> String {
     format!(
@@ -748,34 +667,6 @@ mod tests {
         let m = status_message(401, &p, &hint, token);
         assert!(!m.contains(&token[..8]), "{m}");
         assert!(m.contains("[token]"), "{m}");
-    }
-
-    fn cut_off(chunks: &[&[u8]]) -> bool {
-        let mut check = TailCheck::new();
-        for c in chunks {
-            check.push(c);
-        }
-        check.cut_off()
-    }
-
-    #[test]
-    fn a_last_record_cut_off_is_told_from_a_complete_one() {
-        let header: &[u8] = b"Instance user ID,Searches,Chat Events\r\n";
-        assert!(!cut_off(&[header, b"1,2,3\r\n2,4,5\r\n"]));
-        // No final line break, but every field is there.
-        assert!(!cut_off(&[header, b"1,2,3\n2,4,5"]));
-        assert!(cut_off(&[header, b"1,2,3\n2,4"]));
-        assert!(cut_off(&[header, b"1,2,3\n\"2,", b"x\",4"]));
-        // Split at every byte: the same answers.
-        let whole = b"Instance user ID,Searches\n1,\"a\nb\"\n2,3";
-        let bytes: Vec<&[u8]> = whole.chunks(1).collect();
-        assert!(!cut_off(&bytes));
-        let cut = &whole[..whole.len() - 2];
-        let bytes: Vec<&[u8]> = cut.chunks(1).collect();
-        assert!(cut_off(&bytes));
-        // A header alone, or nothing at all, is not cut off.
-        assert!(!cut_off(&[b"Instance user ID,Searches"]));
-        assert!(!cut_off(&[]));
     }
 
     #[test]

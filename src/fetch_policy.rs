@@ -8,7 +8,7 @@ use crate::date::{format_day, parse_date, parse_day};
 use crate::error::{Error, ErrorKind};
 use crate::fetch_plan::{
     backoff_ms, cut_short_message, is_retryable, not_csv_message, retry_after_ms, scrub,
-    status_message, FetchPlan, TailCheck, DEFAULT_BASE_URL,
+    status_message, FetchPlan, DEFAULT_BASE_URL,
 };
 use crate::schema::KnownColumn;
 
@@ -290,14 +290,16 @@ pub fn content_length(value: Option<&str>) -> Option<u64> {
 }
 
 /// At the end of a body: `bytes` read, `expected` announced (a floor only: with
-/// `Content-Encoding` it counts compressed bytes), `tail` (when the body is a CSV export) the
-/// check of its last record. A body short of either is cut, never a complete answer.
+/// `Content-Encoding` it counts compressed bytes), `inside_record` (when the body is a CSV export)
+/// whether it ended inside a record, as the ingester that read it says
+/// ([`Ingester::ends_inside_record`](crate::Ingester::ends_inside_record)). A body short of either
+/// is cut, never a complete answer.
 pub fn check_complete(
     expected: Option<u64>,
     bytes: u64,
-    tail: Option<&TailCheck>,
+    inside_record: bool,
 ) -> Result<(), FetchError> {
-    if expected.is_some_and(|n| bytes < n) || tail.is_some_and(TailCheck::cut_off) {
+    if expected.is_some_and(|n| bytes < n) || inside_record {
         return Err(FetchError::cut_short(bytes));
     }
     Ok(())
@@ -442,13 +444,13 @@ mod tests {
         assert_eq!(content_length(Some(" 42 ")), Some(42));
         assert_eq!(content_length(Some("lots")), None);
         assert_eq!(
-            check_complete(Some(100), 99, None).unwrap_err().code,
+            check_complete(Some(100), 99, false).unwrap_err().code,
             FetchCode::CutShort
         );
-        assert!(check_complete(Some(100), 100, None).is_ok());
-        let mut tail = TailCheck::new();
-        tail.push(b"Instance user ID,Searches\n1");
-        assert!(check_complete(None, 27, Some(&tail)).is_err());
+        assert!(check_complete(Some(100), 100, false).is_ok());
+        let mut ingester = crate::Ingester::new();
+        ingester.push(b"Instance user ID,Searches\n1").unwrap();
+        assert!(check_complete(None, 27, ingester.ends_inside_record()).is_err());
     }
 
     #[test]

@@ -1,27 +1,19 @@
 //! The push-based ingester: bytes in, in chunks of any size, a [`Table`] out.
 //!
-//! Built on `csv-core`, which does no I/O: it takes whatever bytes it is given and says how many it
-//! used, so a record may span any number of chunks.
-
-use std::collections::{HashMap, HashSet};
+//! It reads the CSV and feeds each record to a [`TableBuilder`], which types and stores the
+//! fields. Plain records (no quote, complete in the chunk at hand: nearly all of an export) are
+//! split in place, 16 bytes at a time ([`crate::scan`]); every other record is read by `csv-core`,
+//! which does no I/O: it takes whatever bytes it is given and says how many it used, so a record
+//! may span any number of chunks. Both paths give the same fields and line numbers.
 
 use csv_core::{ReadRecordResult, Reader};
 
-use crate::column::{NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
-use crate::date::{in_date_range, parse_date};
+use crate::builder::{Fields, TableBuilder, Warnings};
 use crate::error::{Error, ErrorKind};
-use crate::number::parse_num;
-use crate::schema::{
-    display_header, header_says_rate, is_structural_name, Granularity, KnownColumn, Role,
-};
-use crate::summary::Warning;
-use crate::table::{Column, Data, Measure, Table};
-use crate::verbatim::Verbatim;
+use crate::scan::split_record;
+use crate::table::Table;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
-
-/// The problem of a count cell below 0 (kept, unlike the others, which count as empty).
-const NEGATIVE: &str = "a count of 0 or more";
 
 /// The longest record taken, in bytes of its fields (DESIGN: "Limits on hostile input"): past
 /// it the input is refused, so that one endless cell cannot take the memory.
@@ -42,11 +34,20 @@ pub const MAX_EXPECTED_BYTES: u64 = 512 << 20;
 /// decoded lossily.
 pub struct Ingester {
     reader: Reader,
-    /// The current record's field bytes and field ends, kept across chunks.
+    /// csv-core's output for the current record (field bytes and field ends), kept across chunks.
     fields: Vec<u8>,
     ends: Vec<usize>,
     fields_len: usize,
     ends_len: usize,
+    /// csv-core has taken bytes of a record it has not given back yet: the bytes that follow
+    /// belong to it, and the fast path waits.
+    in_core_record: bool,
+    /// The raw bytes of the record csv-core is in the middle of, when it began in an earlier
+    /// chunk than the current one (at most one record: a few hundred bytes, at most the record
+    /// limit), to tell at the end whether the input ended inside it.
+    pending_raw: Vec<u8>,
+    /// Field ends of a record split in place (the fast path).
+    fast_ends: Vec<usize>,
     last_consumed: u8,
     bytes: u64,
     /// Bytes held back at the very start, until we know whether they are a BOM.
@@ -56,15 +57,16 @@ pub struct Ingester {
     header: Option<Vec<String>>,
     /// A later part started: its first record is a header that must match the first one.
     expect_header: bool,
-    table: Option<Table>,
+    builder: Option<TableBuilder>,
     /// The whole input's size, when the caller knows it (see [`Ingester::expect_bytes`]).
     expected_bytes: Option<u64>,
-    /// The last date cell parsed (column, raw bytes, day number).
-    last_date: (usize, Vec<u8>, i32),
     skipped_rows: u64,
-    warnings: Vec<Warning>,
-    warnings_total: u64,
+    warnings: Warnings,
     error: Option<Error>,
+    /// Reads records without storing them (see [`Ingester::body_ends_inside_record`]).
+    check_only: bool,
+    /// Plain records are split in place (off only in tests, to compare with csv-core alone).
+    fast_path: bool,
 }
 
 impl Default for Ingester {
@@ -82,30 +84,68 @@ impl Ingester {
             ends: vec![0; 64],
             fields_len: 0,
             ends_len: 0,
+            in_core_record: false,
+            pending_raw: Vec::new(),
+            fast_ends: Vec::with_capacity(64),
             last_consumed: 0,
             bytes: 0,
             head: Vec::new(),
             started: false,
             header: None,
             expect_header: false,
-            table: None,
+            builder: None,
             expected_bytes: None,
-            last_date: (usize::MAX, Vec::new(), NULL_DAY),
             skipped_rows: 0,
-            warnings: Vec::new(),
-            warnings_total: 0,
+            warnings: Warnings::default(),
             error: None,
+            check_only: false,
+            fast_path: true,
         }
     }
 
     /// Data rows kept so far.
     pub fn rows(&self) -> usize {
-        self.table.as_ref().map_or(0, |t| t.rows)
+        self.builder.as_ref().map_or(0, TableBuilder::rows)
     }
 
     /// Bytes pushed so far.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// Whether the input so far ends inside a record: a quoted field left open, or a last record
+    /// without its line break that has fewer fields than the header. A body that ends so was cut
+    /// short (the fetch clients ask this at the end of each body). A complete last record without
+    /// a final line break is not inside a record, nor is a header alone or no input at all.
+    pub fn ends_inside_record(&self) -> bool {
+        let Some(builder) = &self.builder else {
+            return false;
+        };
+        if !self.in_core_record || self.expect_header {
+            return false;
+        }
+        // Read the record again, with a line break after it, by a fresh csv-core reader: if the
+        // line break does not end it, a quoted field is open.
+        let mut again = Reader::new();
+        let input = [&self.pending_raw[..], b"\n"].concat();
+        let mut out = vec![0u8; input.len()];
+        let mut ends = vec![0usize; self.ends_len + 2];
+        let (result, nin, nout, fields) = again.read_record(&input, &mut out, &mut ends);
+        match result {
+            ReadRecordResult::Record if nin == input.len() => fields < builder.width(),
+            // Only line breaks (blank lines, skipped): no record was begun.
+            ReadRecordResult::InputEmpty if nout == 0 && fields == 0 => false,
+            _ => true,
+        }
+    }
+
+    /// [`Ingester::ends_inside_record`] for a whole CSV body in memory (a month window, buffered
+    /// until it is checked; the user registry): its records are read, not stored, and its header
+    /// may be any CSV header.
+    pub fn body_ends_inside_record(body: &[u8]) -> bool {
+        let mut ingester = Ingester::new();
+        ingester.check_only = true;
+        ingester.push(body).is_ok() && ingester.ends_inside_record()
     }
 
     /// Tells the ingester how many bytes the whole input has (a file's size, a `Content-Length`).
@@ -121,24 +161,17 @@ impl Ingester {
     /// Reserves room for the rows the expected size implies, once, after the first megabyte.
     fn reserve_expected_rows(&mut self) {
         const SAMPLE: u64 = 1 << 20;
-        let (Some(total), Some(table)) = (self.expected_bytes, self.table.as_mut()) else {
+        let (Some(total), Some(builder)) = (self.expected_bytes, self.builder.as_mut()) else {
             return;
         };
-        if self.bytes < SAMPLE || table.rows == 0 || total <= self.bytes {
+        let rows = builder.rows();
+        if self.bytes < SAMPLE || rows == 0 || total <= self.bytes {
             return;
         }
         self.expected_bytes = None;
-        let per_row = self.bytes as f64 / table.rows as f64;
+        let per_row = self.bytes as f64 / rows as f64;
         // A little over the estimate: the first megabyte's rows may be shorter than the rest.
-        let rows = ((total as f64 / per_row) * 1.02) as usize + 64;
-        for column in &mut table.columns {
-            match &mut column.data {
-                Data::Text(t) => t.reserve(rows),
-                Data::Num(n) => n.reserve(rows),
-                Data::Date(d) => d.reserve(rows.saturating_sub(d.len())),
-                Data::Bool(b) => b.reserve(rows.saturating_sub(b.len())),
-            }
-        }
+        builder.reserve(((total as f64 / per_row) * 1.02) as usize + 64);
     }
 
     /// Feeds the next chunk. Fails only when the input cannot be an Analytics export at all (its
@@ -178,6 +211,8 @@ impl Ingester {
         let line = self.reader.line();
         self.reader.reset();
         self.reader.set_line(line);
+        self.in_core_record = false;
+        self.pending_raw.clear();
         self.started = false;
         self.last_consumed = b'\n';
         self.expect_header = self.header.is_some();
@@ -190,30 +225,13 @@ impl Ingester {
             return Err(e);
         }
         self.end_input()?;
-        let Some(mut table) = self.table.take() else {
+        let Some(builder) = self.builder.take() else {
             return Err(Error::new(
                 ErrorKind::EmptyInput,
                 "the export is empty: there is no header row",
             ));
         };
-        // The report lives on, so its vectors give back their spare capacity.
-        for column in &mut table.columns {
-            type_unknown_column(column);
-            column.verbatim.finish();
-            match &mut column.data {
-                Data::Text(t) => t.finish(),
-                Data::Num(n) => n.shrink(),
-                Data::Date(d) => d.shrink_to_fit(),
-                Data::Bool(b) => b.shrink_to_fit(),
-            }
-        }
-        assign_measures(&mut table.columns);
-        table.skipped_rows = self.skipped_rows;
-        table.warnings = self.warnings;
-        table.warnings_total = self.warnings_total;
-        table.compute_date_range();
-        table.compute_order();
-        Ok(table)
+        Ok(builder.finish(self.skipped_rows, self.warnings))
     }
 
     fn end_input(&mut self) -> Result<(), Error> {
@@ -225,12 +243,25 @@ impl Ingester {
         self.feed(&[], true)
     }
 
-    /// Runs the CSV reader over `input`; `at_end` says the data ends here (csv-core takes an empty
+    /// Reads the records in `input`; `at_end` says the data ends here (csv-core takes an empty
     /// input as the end of the data, so an empty input is only passed on then).
     fn feed(&mut self, mut input: &[u8], at_end: bool) -> Result<(), Error> {
+        let whole = input;
+        // Where in `whole` the record csv-core is reading began (0: in an earlier chunk).
+        let mut core_start = 0;
         loop {
+            if self.fast_path
+                && !self.in_core_record
+                && !self.expect_header
+                && self.builder.is_some()
+            {
+                input = self.feed_plain(input);
+            }
             if input.is_empty() && !at_end {
                 return Ok(());
+            }
+            if !self.in_core_record {
+                core_start = whole.len() - input.len();
             }
             let (result, nin, nout, nend) = self.reader.read_record(
                 input,
@@ -239,12 +270,18 @@ impl Ingester {
             );
             if nin > 0 {
                 self.last_consumed = input[nin - 1];
+                self.in_core_record = true;
             }
             input = &input[nin..];
             self.fields_len += nout;
             self.ends_len += nend;
             match result {
-                ReadRecordResult::InputEmpty => return Ok(()),
+                ReadRecordResult::InputEmpty => {
+                    if self.in_core_record {
+                        self.pending_raw.extend_from_slice(&whole[core_start..]);
+                    }
+                    return Ok(());
+                }
                 ReadRecordResult::OutputFull => {
                     let n = self.fields.len();
                     // csv-core asks for room before it sees the record's end: a record of
@@ -268,7 +305,24 @@ impl Ingester {
                     self.ends.resize((n * 2).min(MAX_FIELDS), 0);
                 }
                 ReadRecordResult::Record => {
-                    let result = self.record();
+                    self.in_core_record = false;
+                    self.pending_raw.clear();
+                    let fields = Fields {
+                        data: &self.fields[..self.fields_len],
+                        ends: &self.ends[..self.ends_len],
+                        gap: 0,
+                    };
+                    let result = record(
+                        &mut self.builder,
+                        &mut self.header,
+                        &mut self.expect_header,
+                        &mut self.error,
+                        &mut self.skipped_rows,
+                        &mut self.warnings,
+                        fields,
+                        (self.reader.line(), self.last_consumed),
+                        self.check_only,
+                    );
                     self.fields_len = 0;
                     self.ends_len = 0;
                     result?;
@@ -276,6 +330,54 @@ impl Ingester {
                 ReadRecordResult::End => return Ok(()),
             }
         }
+    }
+
+    /// The fast path: takes the plain records at the start of `input` (and the blank lines
+    /// between them), feeding each to the builder straight from `input`; returns what is left
+    /// for csv-core, which starts with a record it must read (or is empty).
+    fn feed_plain<'a>(&mut self, mut input: &'a [u8]) -> &'a [u8] {
+        let mut lines = self.reader.line();
+        loop {
+            // Line breaks at a record's start are blank lines, skipped as csv-core skips them.
+            let skip = input
+                .iter()
+                .position(|&b| b != b'\n' && b != b'\r')
+                .unwrap_or(input.len());
+            if skip > 0 {
+                lines += input[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+                self.last_consumed = input[skip - 1];
+                input = &input[skip..];
+            }
+            let Some(end) = split_record(input, &mut self.fast_ends, MAX_FIELDS, MAX_RECORD_BYTES)
+            else {
+                break;
+            };
+            // The line break is taken with the record, as csv-core takes it.
+            let terminator = input[end];
+            lines += u64::from(terminator == b'\n');
+            let fields = Fields {
+                data: &input[..end],
+                ends: &self.fast_ends,
+                gap: 1,
+            };
+            // A plain record never is a header here (the fast path starts after the header and
+            // waits for a part's header), so it cannot fail.
+            let _ = record(
+                &mut self.builder,
+                &mut self.header,
+                &mut self.expect_header,
+                &mut self.error,
+                &mut self.skipped_rows,
+                &mut self.warnings,
+                fields,
+                (lines, terminator),
+                self.check_only,
+            );
+            self.last_consumed = terminator;
+            input = &input[end + 1..];
+        }
+        self.reader.set_line(lines);
+        input
     }
 
     /// Fails the input on the record being read, naming the line it starts on; every later call
@@ -287,151 +389,81 @@ impl Ingester {
         self.error = Some(e.clone());
         e
     }
+}
 
-    fn record(&mut self) -> Result<(), Error> {
-        let ends = &self.ends[..self.ends_len];
-        let fields = &self.fields[..self.fields_len];
-        // Only needed for a warning or an error, so only computed then.
-        let (lines_seen, last_consumed) = (self.reader.line(), self.last_consumed);
-        let line = || start_line(lines_seen, last_consumed, fields);
-        let field = |i: usize| -> &[u8] {
-            let start = if i == 0 { 0 } else { ends[i - 1] };
-            &fields[start..ends[i]]
-        };
-        // A line of only spaces is as blank as an empty one.
-        if ends.len() == 1 && field(0).iter().all(u8::is_ascii_whitespace) {
-            return Ok(());
-        }
-        if self.header.is_none() {
-            let header: Vec<String> = (0..ends.len())
-                .map(|i| String::from_utf8_lossy(field(i)).into_owned())
-                .collect();
-            let table = new_table(&header, line(), &mut |w| self.warnings.push(w))
-                .inspect_err(|e| self.error = Some(e.clone()))?;
-            self.warnings_total = self.warnings.len() as u64;
-            self.header = Some(header);
-            self.table = Some(table);
-            return Ok(());
-        }
-        if self.expect_header {
-            self.expect_header = false;
-            let first = self.header.as_deref().unwrap_or_default();
-            let same = ends.len() == first.len()
-                && (0..ends.len())
-                    .all(|i| same_header(&String::from_utf8_lossy(field(i)), &first[i]));
-            if !same {
-                let e = Error::new(
-                    ErrorKind::Input,
-                    format!(
-                        "line {}: this part's header differs from the first part's; \
-                         parts of one report must have the same columns",
-                        line()
-                    ),
-                );
-                self.error = Some(e.clone());
-                return Err(e);
-            }
-            return Ok(());
-        }
-        let Some(table) = self.table.as_mut() else {
-            return Ok(());
-        };
-        if ends.len() != table.columns.len() {
-            self.skipped_rows += 1;
-            let message = format!(
-                "found a row with {} fields, but the header has {}; the row is skipped",
-                ends.len(),
-                table.columns.len()
-            );
-            warn(
-                &mut self.warnings,
-                &mut self.warnings_total,
-                line(),
-                None,
-                message,
-            );
-            return Ok(());
-        }
-        let row = table.rows;
-        for (col, column) in table.columns.iter_mut().enumerate() {
-            let raw = field(col);
-            let verbatim = &mut column.verbatim;
-            let problem = match &mut column.data {
-                Data::Text(t) => {
-                    t.push(raw);
-                    verbatim.note_text(row, raw);
-                    None
-                }
-                Data::Num(n) => {
-                    let (ok, plain) = n.push_cell(raw);
-                    verbatim.note_num(row, raw, plain, n);
-                    if !ok {
-                        Some("a number")
-                    } else if raw.trim_ascii().first() == Some(&b'-')
-                        && column.known.map(KnownColumn::role) == Some(Role::Count)
-                        && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
-                    {
-                        // Summed as it is, but never silently (DESIGN: negative counts warn).
-                        Some(NEGATIVE)
-                    } else {
-                        None
-                    }
-                }
-                Data::Date(d) => {
-                    // Exports are sorted by user then date: the same date repeats on many rows.
-                    let (last_col, bytes, day) = &self.last_date;
-                    if *last_col == col && bytes == raw {
-                        d.push(*day);
-                        verbatim.note_same_date(row, raw);
-                        None
-                    } else {
-                        let text = String::from_utf8_lossy(raw);
-                        // Out of range is a bad cell, so that no span of days can explode a
-                        // computation (DESIGN: "Limits on hostile input").
-                        let parsed = parse_date(&text).filter(|p| in_date_range(p.day));
-                        let day = parsed.map_or(NULL_DAY, |p| p.day);
-                        d.push(day);
-                        verbatim.note_date(row, raw, parsed.is_some());
-                        if parsed.is_some() {
-                            let (last_col, bytes, last_day) = &mut self.last_date;
-                            (*last_col, *last_day) = (col, day);
-                            bytes.clear();
-                            bytes.extend_from_slice(raw);
-                        }
-                        (parsed.is_none() && !text.trim().is_empty()).then_some(
-                            "a date (YYYY-MM-DD or YYYY-MM) from 1970-01-01 to 2100-12-31",
-                        )
-                    }
-                }
-                Data::Bool(b) => {
-                    let value = parse_bool(raw);
-                    b.push(value.unwrap_or(NULL_BOOL));
-                    verbatim.note_bool(row, raw, value.unwrap_or(NULL_BOOL));
-                    value.is_none().then_some("true or false")
-                }
-            };
-            if let Some(expected) = problem {
-                let found = String::from_utf8_lossy(raw);
-                let found = truncate(found.trim(), 40);
-                let message = if expected == NEGATIVE {
-                    format!(
-                        "a negative count, {found:?}: a count cannot be below 0; summed as it is"
-                    )
-                } else {
-                    format!("expected {expected}, found {found:?}; counted as empty")
-                };
-                warn(
-                    &mut self.warnings,
-                    &mut self.warnings_total,
-                    line(),
-                    Some(column.name.clone()),
-                    message,
-                );
-            }
-        }
-        table.rows += 1;
-        Ok(())
+/// One record read: the header (which sets up the builder), a later part's header (checked), or
+/// a row for the builder. `read` is the lines seen once the record was read and the last byte
+/// read, to tell the record's line when it is needed.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn record(
+    builder: &mut Option<TableBuilder>,
+    header: &mut Option<Vec<String>>,
+    expect_header: &mut bool,
+    error: &mut Option<Error>,
+    skipped_rows: &mut u64,
+    warnings: &mut Warnings,
+    fields: Fields<'_>,
+    read: (u64, u8),
+    check_only: bool,
+) -> Result<(), Error> {
+    let (lines_seen, last_consumed) = read;
+    // Only needed for a warning or an error, so only computed then.
+    let line = || start_line(lines_seen, last_consumed, fields.data);
+    let n = fields.len();
+    // A line of only spaces is as blank as an empty one.
+    if is_blank(fields) {
+        return Ok(());
     }
+    if let Some(builder) = builder {
+        if !*expect_header {
+            if n == builder.width() {
+                if !check_only {
+                    builder.push_row(fields, line, warnings);
+                }
+                return Ok(());
+            }
+            *skipped_rows += 1;
+            let message = format!(
+                "found a row with {n} fields, but the header has {}; the row is skipped",
+                builder.width()
+            );
+            warnings.add(line(), None, message);
+            return Ok(());
+        }
+    }
+    let Some(first) = header.as_deref() else {
+        let written: Vec<String> = (0..n)
+            .map(|i| String::from_utf8_lossy(fields.get(i)).into_owned())
+            .collect();
+        let built = TableBuilder::new(&written, line(), warnings, check_only)
+            .inspect_err(|e| *error = Some(e.clone()))?;
+        *header = Some(written);
+        *builder = Some(built);
+        return Ok(());
+    };
+    *expect_header = false;
+    let same = n == first.len()
+        && (0..n).all(|i| same_header(&String::from_utf8_lossy(fields.get(i)), &first[i]));
+    if !same {
+        let e = Error::new(
+            ErrorKind::Input,
+            format!(
+                "line {}: this part's header differs from the first part's; \
+                 parts of one report must have the same columns",
+                line()
+            ),
+        );
+        *error = Some(e.clone());
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// A record of one field of only white space (or nothing): a blank line.
+#[inline(always)]
+fn is_blank(fields: Fields<'_>) -> bool {
+    fields.len() == 1 && fields.get(0).iter().all(u8::is_ascii_whitespace)
 }
 
 /// The line a record started on, from the lines seen once it was read: less the newlines inside
@@ -442,265 +474,15 @@ fn start_line(lines_seen: u64, last_consumed: u8, fields: &[u8]) -> u64 {
     lines_seen.saturating_sub(embedded + terminator).max(1)
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
-    }
-}
-
-fn warn(
-    warnings: &mut Vec<Warning>,
-    total: &mut u64,
-    line: u64,
-    column: Option<String>,
-    message: String,
-) {
-    *total += 1;
-    if warnings.len() < Table::MAX_WARNINGS {
-        warnings.push(Warning {
-            line,
-            column,
-            message,
-        });
-    }
-}
-
 fn same_header(a: &str, b: &str) -> bool {
     crate::schema::normalize_header(a) == crate::schema::normalize_header(b)
-}
-
-/// `Some(1)` true, `Some(0)` false, `Some(NULL_BOOL)` empty, `None` unparseable.
-fn parse_bool(raw: &[u8]) -> Option<u8> {
-    let s = raw.trim_ascii();
-    const TRUE: [&[u8]; 5] = [b"true", b"yes", b"y", b"t", b"1"];
-    const FALSE: [&[u8]; 5] = [b"false", b"no", b"n", b"f", b"0"];
-    if s.is_empty() {
-        Some(NULL_BOOL)
-    } else if TRUE.iter().any(|t| s.eq_ignore_ascii_case(t)) {
-        Some(1)
-    } else if FALSE.iter().any(|f| s.eq_ignore_ascii_case(f)) {
-        Some(0)
-    } else {
-        None
-    }
-}
-
-/// Sets up the columns from the header row.
-fn new_table(
-    header: &[String],
-    line: u64,
-    warn_with: &mut dyn FnMut(Warning),
-) -> Result<Table, Error> {
-    let mut columns: Vec<Column> = Vec::with_capacity(header.len());
-    // Names taken so far, and for each base name the next suffix to try: unique-ifying stays
-    // linear however many names repeat (a header of 6 000 equal names was cubic).
-    let mut taken: HashSet<String> = HashSet::with_capacity(header.len());
-    let mut next_suffix: HashMap<String, usize> = HashMap::new();
-    for written in header {
-        let mut known = KnownColumn::from_header(written);
-        if let Some(k) = known {
-            if columns.iter().any(|c| c.known == Some(k)) {
-                warn_with(Warning {
-                    line,
-                    column: Some(display_header(written)),
-                    message: format!(
-                        "the column {:?} appears twice; the second is kept as an unknown column",
-                        k.name()
-                    ),
-                });
-                known = None;
-            }
-        }
-        let mut name = known.map_or_else(|| display_header(written), |k| k.name().to_string());
-        if known.is_none() {
-            let mut base = name.clone();
-            if is_structural_name(&base) {
-                // A column never overwrites a computed figure (DESIGN: "Structural fields never
-                // clash with columns"): it is renamed, and the renaming is said.
-                base = format!("{base} (column)");
-                warn_with(Warning {
-                    line,
-                    column: Some(name.clone()),
-                    message: format!(
-                        "the column {name:?} has the name of a computed field of the summary; \
-                         it is reported as {base:?}"
-                    ),
-                });
-            }
-            name = base.clone();
-            if taken.contains(&name) {
-                let n = next_suffix.entry(base.clone()).or_insert(2);
-                loop {
-                    name = format!("{base} ({n})");
-                    *n += 1;
-                    if !taken.contains(&name) {
-                        break;
-                    }
-                }
-            }
-        }
-        taken.insert(name.clone());
-        let data = match known.map(KnownColumn::role) {
-            Some(Role::Bool) => Data::Bool(Vec::new()),
-            Some(Role::Date) => Data::Date(Vec::new()),
-            Some(Role::Count | Role::Rate) => Data::Num(NumColumn::new()),
-            Some(Role::Text) | None => Data::Text(TextColumn::new()),
-        };
-        columns.push(Column {
-            name,
-            header: written.trim_start_matches('\u{feff}').to_string(),
-            known,
-            data,
-            measure: None,
-            verbatim: Verbatim::new(),
-        });
-    }
-    if columns.iter().all(|c| c.known.is_none()) {
-        let first = header.first().map_or("", |h| h.as_str());
-        return Err(Error::new(
-            ErrorKind::Input,
-            format!(
-                "this is not a Sourcegraph Analytics export: its first line names none of the \
-                 export's columns (it starts with {:?}); expected a CSV header such as \
-                 \"Instance user ID,User Email,Username,...\"",
-                truncate(first.trim(), 60)
-            ),
-        ));
-    }
-    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
-    let date = find(KnownColumn::TimestampDate).or_else(|| find(KnownColumn::TimestampMonth));
-    let client = find(KnownColumn::ClientName);
-    let language = find(KnownColumn::Language);
-    let granularity = match date.map(|i| columns[i].known) {
-        Some(Some(KnownColumn::TimestampDate)) if client.is_some() || language.is_some() => {
-            Granularity::ByUserDayClientLanguage
-        }
-        Some(Some(KnownColumn::TimestampDate)) => Granularity::ByUserDay,
-        Some(_) => Granularity::ByUserMonth,
-        None => Granularity::ByUser,
-    };
-    Ok(Table {
-        user_id: find(KnownColumn::UserId),
-        email: find(KnownColumn::UserEmail),
-        username: find(KnownColumn::Username),
-        active: find(KnownColumn::Active),
-        client,
-        language,
-        date,
-        granularity,
-        columns,
-        rows: 0,
-        skipped_rows: 0,
-        warnings: Vec::new(),
-        warnings_total: 0,
-        first_date: None,
-        last_date: None,
-        user_flags: None,
-        users_contiguous: false,
-        dates_sorted_within_users: false,
-        attributes: None,
-    })
-}
-
-/// An unknown column is a number column when every non-empty cell is a number (and there is at
-/// least one); otherwise it stays text.
-fn type_unknown_column(column: &mut Column) {
-    if column.known.is_some() {
-        return;
-    }
-    let Data::Text(text) = &column.data else {
-        return;
-    };
-    let mut any = false;
-    let mut parsed = Vec::with_capacity(text.values.len());
-    for value in &text.values {
-        if value.is_empty() {
-            parsed.push(None);
-            continue;
-        }
-        match parse_num(value) {
-            Some(n) => {
-                any = true;
-                parsed.push(Some(n));
-            }
-            None => return,
-        }
-    }
-    if !any {
-        return;
-    }
-    let mut numbers = NumColumn::new();
-    text.codes
-        .for_each(|_, code| numbers.push(parsed[code as usize]));
-    numbers.shrink();
-    // The cells' text: kept where it had spaces around it, else the dictionary's value.
-    let mut kept = column.verbatim.cursor();
-    let mut codes = Vec::with_capacity(numbers.len());
-    text.codes.for_each(|_, code| codes.push(code));
-    let cells = codes
-        .iter()
-        .enumerate()
-        .map(|(row, &code)| kept.text(row).unwrap_or(&text.values[code as usize]));
-    let verbatim = Verbatim::for_numbers(&numbers, cells);
-    column.verbatim = verbatim;
-    column.data = Data::Num(numbers);
-}
-
-/// Decides how each numeric column aggregates (see DESIGN: rates are recomputed from their parts).
-fn assign_measures(columns: &mut [Column]) {
-    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
-    let ratio = |numerator: KnownColumn, denominator: KnownColumn, factor: u32| match (
-        find(numerator),
-        find(denominator),
-    ) {
-        (Some(numerator), Some(denominator)) => Measure::Ratio {
-            numerator,
-            denominator,
-            factor,
-        },
-        _ => Measure::Mean,
-    };
-    let measures: Vec<Option<Measure>> = columns
-        .iter()
-        .map(|c| {
-            if !matches!(c.data, Data::Num(_)) {
-                return None;
-            }
-            Some(match c.known {
-                Some(KnownColumn::CombinedCar) => ratio(
-                    KnownColumn::CompletionAcceptances,
-                    KnownColumn::CompletionSuggestions,
-                    1,
-                ),
-                Some(KnownColumn::PercentWrittenByCody) => ratio(
-                    KnownColumn::CharsWrittenByCody,
-                    KnownColumn::CharsWritten,
-                    100,
-                ),
-                Some(KnownColumn::AutoEditRate) => ratio(
-                    KnownColumn::AutoEditAccepted,
-                    KnownColumn::AutoEditSuggested,
-                    1,
-                ),
-                Some(KnownColumn::WeightedCar) => match find(KnownColumn::CompletionSuggestions) {
-                    Some(weight) => Measure::WeightedMean { weight },
-                    None => Measure::Mean,
-                },
-                Some(_) => Measure::Sum,
-                None if header_says_rate(&c.name) => Measure::Mean,
-                None => Measure::Sum,
-            })
-        })
-        .collect();
-    for (c, m) in columns.iter_mut().zip(measures) {
-        c.measure = m;
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::Granularity;
+    use crate::table::{Data, Measure};
 
     fn ingest(chunks: &[&[u8]]) -> Result<Table, Error> {
         let mut i = Ingester::new();
@@ -733,6 +515,135 @@ mod tests {
             );
             assert_eq!(t.rows, 4);
             assert_eq!(t.skipped_rows, 1);
+        }
+    }
+
+    fn cut_off(chunks: &[&[u8]]) -> bool {
+        let mut i = Ingester::new();
+        for c in chunks {
+            i.push(c).unwrap();
+        }
+        let streamed = i.ends_inside_record();
+        assert_eq!(
+            streamed,
+            Ingester::body_ends_inside_record(&chunks.concat()),
+            "{chunks:?}"
+        );
+        streamed
+    }
+
+    #[test]
+    fn a_last_record_cut_off_is_told_from_a_complete_one() {
+        let header: &[u8] = b"Instance user ID,Searches,Chat Events\r\n";
+        assert!(!cut_off(&[header, b"1,2,3\r\n2,4,5\r\n"]));
+        // No final line break, but every field is there.
+        assert!(!cut_off(&[header, b"1,2,3\n2,4,5"]));
+        assert!(cut_off(&[header, b"1,2,3\n2,4"]));
+        assert!(cut_off(&[header, b"1,2,3\n\"2,", b"x\",4"]));
+        // A quoted field left open, even with every field there.
+        assert!(cut_off(&[header, b"1,2,\"3\n"]));
+        assert!(!cut_off(&[header, b"1,2,\"3\"\n"]));
+        assert!(!cut_off(&[header, b"1,2,\"3\""]));
+        // Split at every byte: the same answers.
+        let whole = b"Instance user ID,Searches\n1,\"a\nb\"\n2,3";
+        let bytes: Vec<&[u8]> = whole.chunks(1).collect();
+        assert!(!cut_off(&bytes));
+        let cut = &whole[..whole.len() - 2];
+        let bytes: Vec<&[u8]> = cut.chunks(1).collect();
+        assert!(cut_off(&bytes));
+        // A header alone, or nothing at all, is not cut off.
+        assert!(!cut_off(&[b"Instance user ID,Searches"]));
+        assert!(!cut_off(&[]));
+        // Cut at every byte of a body: inside a record exactly when the cut leaves a quote open
+        // or fewer fields than the header's three.
+        let (head, first, second) = (
+            &b"Instance user ID,Searches,Chat Events\n"[..],
+            &b"1,\"x,\ny\",3\r\n"[..],
+            &b"22,4,5\n"[..],
+        );
+        let body = [head, first, second].concat();
+        for at in 0..=body.len() {
+            let in_first = at.checked_sub(head.len()).filter(|r| (1..=8).contains(r));
+            let in_second = at
+                .checked_sub(head.len() + first.len())
+                .filter(|r| (1..=4).contains(r));
+            let want = in_first.is_some() || in_second.is_some();
+            assert_eq!(cut_off(&[&body[..at]]), want, "cut at {at}");
+            let bytes: Vec<&[u8]> = body[..at].chunks(3).collect();
+            assert_eq!(cut_off(&bytes), want, "cut at {at}, 3-byte chunks");
+        }
+    }
+
+    /// Everything an ingest gives: the table's rows written back, its summary, its warnings (line
+    /// and column), and whether the input ended inside a record.
+    fn outcome(csv: &[u8], chunk: usize, fast_path: bool) -> String {
+        let mut i = Ingester::new();
+        i.fast_path = fast_path;
+        let mut pushed = Ok(());
+        for c in csv.chunks(chunk.max(1)) {
+            pushed = pushed.and_then(|()| i.push(c));
+        }
+        let inside = i.ends_inside_record();
+        let table = pushed.and_then(|()| i.finish());
+        match table {
+            Err(e) => format!("error {e} / inside {inside}"),
+            Ok(t) => format!(
+                "{}\n{}\n{:?}\ninside {inside}",
+                t.filtered_csv(&crate::Filter::default()).unwrap(),
+                t.summarize(&crate::Query::default()).unwrap().to_json(),
+                t.warnings
+                    .iter()
+                    .map(|w| (w.line, w.column.clone(), w.message.clone()))
+                    .collect::<Vec<_>>(),
+            ),
+        }
+    }
+
+    // proptest does not build for wasm32, where `cargo clippy --all-targets` also looks.
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config::with_cases(400))]
+
+        /// The fast path and csv-core alone read the same table, warnings and line numbers from
+        /// any mix of plain and quoted records, CR, LF and CRLF line ends, blank lines and short or
+        /// long rows, pushed in chunks of any size.
+        #[test]
+        fn the_fast_path_reads_what_csv_core_reads(
+            cells in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[0-9]{0,3}").unwrap(),
+                    proptest::string::string_regex("[a-z0-9 ,\"\r\n.-]{0,20}").unwrap(),
+                    proptest::string::string_regex("\"[a-z0-9 ,\r\n]{0,6}\"").unwrap(),
+                    proptest::strategy::Just("2025-01-02".to_string()),
+                    proptest::strategy::Just("\r\n".to_string()),
+                    proptest::strategy::Just("\n".to_string()),
+                    proptest::strategy::Just("\r".to_string()),
+                ],
+                0..120,
+            ),
+            width in 1usize..5,
+            chunk in 1usize..70,
+        ) {
+            let header = ["Instance user ID", "Timestamp Date", "Chat Events", "Language", "Team"];
+            let mut csv = header[..width].join(",");
+            csv.push('\n');
+            for (i, cell) in cells.iter().enumerate() {
+                csv.push_str(cell);
+                csv.push(if i % width == width - 1 { '\n' } else { ',' });
+            }
+            let bytes = csv.as_bytes();
+            proptest::prop_assert_eq!(outcome(bytes, chunk, true), outcome(bytes, chunk, false));
+            proptest::prop_assert_eq!(outcome(bytes, bytes.len(), true), outcome(bytes, chunk, true));
+        }
+    }
+
+    #[test]
+    fn plain_and_quoted_records_read_alike_split_anywhere() {
+        let csv: &[u8] = b"Instance user ID,Chat Events,Language\r\n1,2,go\r\n2,\"3\",\"a,\"\"b\"\"\nc\"\r\n\r\n3,,\rx,4\n5\n6,7,8,9\n7,8,\"rust\"";
+        let whole = outcome(csv, csv.len(), true);
+        assert_eq!(whole, outcome(csv, csv.len(), false));
+        for size in 1..csv.len() {
+            assert_eq!(outcome(csv, size, true), whole, "chunks of {size}");
         }
     }
 
@@ -798,10 +709,14 @@ mod tests {
         let (head, tail) = bytes.split_at(1 << 21);
         hinted.push(head).unwrap();
         let rows_so_far = hinted.rows();
-        let Some(Data::Date(dates)) = hinted.table.as_ref().map(|t| &t.columns[1].data) else {
+        let capacity = hinted
+            .builder
+            .as_ref()
+            .and_then(TableBuilder::date_capacity);
+        let Some(capacity) = capacity else {
             panic!("no date column");
         };
-        assert!(dates.capacity() >= 200_000, "{} < 200000", dates.capacity());
+        assert!(capacity >= 200_000, "{capacity} < 200000");
         assert!(rows_so_far < 200_000);
         hinted.push(tail).unwrap();
         let mut plain = Ingester::new();
@@ -828,17 +743,14 @@ mod tests {
         let mut lied_to = Ingester::new();
         lied_to.expect_bytes(40_000_000_000);
         lied_to.push(csv.as_bytes()).unwrap();
-        let table = lied_to.table.as_ref().unwrap();
-        let Data::Date(dates) = &table.columns[1].data else {
+        let builder = lied_to.builder.as_ref().unwrap();
+        let Some(capacity) = builder.date_capacity() else {
             panic!("no date column");
         };
-        let per_row = csv.len() as f64 / table.rows as f64;
+        let per_row = csv.len() as f64 / builder.rows() as f64;
         let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
-        assert!(dates.capacity() <= most, "{} > {most}", dates.capacity());
-        assert!(
-            dates.capacity() > 1_000_000,
-            "the capped hint is still used"
-        );
+        assert!(capacity <= most, "{capacity} > {most}");
+        assert!(capacity > 1_000_000, "the capped hint is still used");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod attributes;
+mod builder;
 mod column;
 mod date;
 mod error;
@@ -28,6 +29,7 @@ mod ingest;
 mod number;
 mod query;
 mod registry;
+mod scan;
 mod schema;
 mod summary;
 mod table;

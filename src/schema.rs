@@ -153,6 +153,88 @@ pub(crate) fn header_says_percent(header: &str) -> bool {
             .any(|w| matches!(w, "percent" | "percentage" | "pct"))
 }
 
+/// How a column is stored while it is read: known columns by their role; unknown ones as text,
+/// typed by their content once the input ends (see [`Role::Count`]).
+pub(crate) fn role_of(known: Option<KnownColumn>) -> Role {
+    known.map_or(Role::Text, KnownColumn::role)
+}
+
+/// How a numeric column aggregates (DESIGN: rates are never summed, but recomputed from their
+/// summed parts after grouping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Measure {
+    /// Summed.
+    Sum,
+    /// Recomputed from summed parts: `factor × Σ numerator / Σ denominator` (column indexes).
+    Ratio {
+        numerator: usize,
+        denominator: usize,
+        factor: u32,
+    },
+    /// `Weighted CAR`: the suggestion-weighted mean over rows with both parts (approximate).
+    WeightedMean { weight: usize },
+    /// A rate whose parts are not in the export: the row-weighted mean (approximate).
+    Mean,
+}
+
+/// One column as the schema sees it, to decide its measure.
+pub(crate) struct ColumnShape<'a> {
+    pub known: Option<KnownColumn>,
+    /// Whether its cells ended up numbers.
+    pub numeric: bool,
+    /// The name it is reported under.
+    pub name: &'a str,
+}
+
+/// How each column aggregates: `None` for text, dates and booleans; rates from their parts where
+/// the export has them, else (and for unknown rate columns) the approximate means.
+pub(crate) fn measures(columns: &[ColumnShape<'_>]) -> Vec<Option<Measure>> {
+    let find = |k: KnownColumn| columns.iter().position(|c| c.known == Some(k));
+    let ratio = |numerator: KnownColumn, denominator: KnownColumn, factor: u32| match (
+        find(numerator),
+        find(denominator),
+    ) {
+        (Some(numerator), Some(denominator)) => Measure::Ratio {
+            numerator,
+            denominator,
+            factor,
+        },
+        _ => Measure::Mean,
+    };
+    columns
+        .iter()
+        .map(|c| {
+            if !c.numeric {
+                return None;
+            }
+            Some(match c.known {
+                Some(KnownColumn::CombinedCar) => ratio(
+                    KnownColumn::CompletionAcceptances,
+                    KnownColumn::CompletionSuggestions,
+                    1,
+                ),
+                Some(KnownColumn::PercentWrittenByCody) => ratio(
+                    KnownColumn::CharsWrittenByCody,
+                    KnownColumn::CharsWritten,
+                    100,
+                ),
+                Some(KnownColumn::AutoEditRate) => ratio(
+                    KnownColumn::AutoEditAccepted,
+                    KnownColumn::AutoEditSuggested,
+                    1,
+                ),
+                Some(KnownColumn::WeightedCar) => match find(KnownColumn::CompletionSuggestions) {
+                    Some(weight) => Measure::WeightedMean { weight },
+                    None => Measure::Mean,
+                },
+                Some(_) => Measure::Sum,
+                None if header_says_rate(c.name) => Measure::Mean,
+                None => Measure::Sum,
+            })
+        })
+        .collect()
+}
+
 /// The four shapes of the export, from finest to coarsest, named as the API's `granularity`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Granularity {
@@ -196,6 +278,25 @@ impl Granularity {
     /// Whether rows carry a date at all (a day or a month).
     pub fn has_dates(self) -> bool {
         self != Granularity::ByUser
+    }
+}
+
+impl Granularity {
+    /// The granularity a header's known columns imply: a day date with a client or language
+    /// column is the finest; a day date alone by day; a month date by month; no date by user.
+    pub(crate) fn of_columns(known: &[Option<KnownColumn>]) -> Granularity {
+        let has = |k: KnownColumn| known.contains(&Some(k));
+        if has(KnownColumn::TimestampDate) {
+            if has(KnownColumn::ClientName) || has(KnownColumn::Language) {
+                Granularity::ByUserDayClientLanguage
+            } else {
+                Granularity::ByUserDay
+            }
+        } else if has(KnownColumn::TimestampMonth) {
+            Granularity::ByUserMonth
+        } else {
+            Granularity::ByUser
+        }
     }
 }
 
@@ -261,6 +362,56 @@ mod tests {
         assert!(!header_says_rate("Cards played"));
         assert!(!header_says_rate("Agent runs"));
         assert!(!header_says_rate("Lines generated"));
+    }
+
+    #[test]
+    fn measures_recompute_rates_from_their_parts_when_the_export_has_them() {
+        let shape = |known: Option<KnownColumn>, name: &'static str| ColumnShape {
+            known,
+            numeric: true,
+            name,
+        };
+        let text = ColumnShape {
+            known: Some(KnownColumn::UserId),
+            numeric: false,
+            name: "Instance user ID",
+        };
+        let columns = [
+            text,
+            shape(Some(KnownColumn::CompletionSuggestions), "s"),
+            shape(Some(KnownColumn::CompletionAcceptances), "a"),
+            shape(Some(KnownColumn::CombinedCar), "car"),
+            shape(Some(KnownColumn::WeightedCar), "w"),
+            shape(Some(KnownColumn::AutoEditRate), "ae"),
+            shape(None, "Agent success rate"),
+            shape(None, "Agent runs"),
+        ];
+        assert_eq!(
+            measures(&columns),
+            vec![
+                None,
+                Some(Measure::Sum),
+                Some(Measure::Sum),
+                Some(Measure::Ratio {
+                    numerator: 2,
+                    denominator: 1,
+                    factor: 1
+                }),
+                Some(Measure::WeightedMean { weight: 1 }),
+                // Its parts are not in this export.
+                Some(Measure::Mean),
+                Some(Measure::Mean),
+                Some(Measure::Sum),
+            ]
+        );
+        let month = [Some(KnownColumn::UserId), Some(KnownColumn::TimestampMonth)];
+        assert_eq!(Granularity::of_columns(&month), Granularity::ByUserMonth);
+        let both = [
+            Some(KnownColumn::TimestampMonth),
+            Some(KnownColumn::TimestampDate),
+        ];
+        assert_eq!(Granularity::of_columns(&both), Granularity::ByUserDay);
+        assert_eq!(Granularity::of_columns(&[None]), Granularity::ByUser);
     }
 
     #[test]

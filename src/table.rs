@@ -23,22 +23,7 @@ pub(crate) enum Data {
     Num(NumColumn),
 }
 
-/// How a numeric column aggregates.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Measure {
-    /// Summed.
-    Sum,
-    /// Recomputed from summed parts: `factor × Σ numerator / Σ denominator` (column indexes).
-    Ratio {
-        numerator: usize,
-        denominator: usize,
-        factor: u32,
-    },
-    /// `Weighted CAR`: the suggestion-weighted mean over rows with both parts (approximate).
-    WeightedMean { weight: usize },
-    /// A rate whose parts are not in the export: the row-weighted mean (approximate).
-    Mean,
-}
+pub(crate) use crate::schema::Measure;
 
 /// One column of the report.
 #[derive(Clone, Debug)]

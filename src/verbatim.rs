@@ -8,7 +8,7 @@
 //! one string per column. On the sample exports no cell needs that, so the cost is a few bytes per
 //! column; the worst case (every cell an exception) is 8 bytes a cell plus its text.
 
-use crate::column::{NumColumn, PlainShape};
+use crate::column::{same_bytes, NumColumn, PlainShape};
 use crate::date::{format_day, format_month};
 
 /// One column's format and exceptions.
@@ -164,7 +164,7 @@ impl Verbatim {
         let shape = if valid { date_shape(raw) } else { None };
         let plain = match (&self.date_form, shape) {
             (Some(DateForm::Month), Some(true)) => true,
-            (Some(DateForm::Day(suffix)), Some(false)) => **suffix == raw[10..],
+            (Some(DateForm::Day(suffix)), Some(false)) => same_bytes(suffix, &raw[10..]),
             (None, Some(month)) => {
                 self.date_form = Some(if month {
                     DateForm::Month
@@ -199,7 +199,7 @@ impl Verbatim {
         }
         if let Some(spelling) = self.spellings.get_mut(usize::from(value)) {
             match spelling {
-                Some(s) if **s == *raw => return,
+                Some(s) if same_bytes(s, raw) => return,
                 None if raw.trim_ascii().len() == raw.len() => {
                     *spelling = Some(raw.into());
                     return;

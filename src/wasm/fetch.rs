@@ -24,7 +24,7 @@ use web_sys::{
 use super::{to_js, Report, UserRegistry};
 use crate::fetch_plan::{
     check_base_url, check_max_retries, check_option_name, check_token, network_message,
-    normalize_instance, scrub, FetchPlan, TailCheck, DEFAULT_MAX_RETRIES, REGISTRY_PATH,
+    normalize_instance, scrub, FetchPlan, DEFAULT_MAX_RETRIES, REGISTRY_PATH,
 };
 use crate::fetch_policy::{
     check_complete, check_content_type, check_window, content_length, FetchCode, FetchError,
@@ -489,6 +489,9 @@ trait BodyTarget {
     fn rows(&self) -> usize;
     /// The body's announced size, so the target can make room for it once.
     fn expect_bytes(&mut self, _total: u64) {}
+    /// Whether the body so far ends inside a CSV record (cut short), as the ingester that read
+    /// it says.
+    fn ends_inside_record(&self) -> bool;
     /// The body is complete: anything wrong with it as a whole (a month window's rows outside its
     /// dates) fails the attempt.
     fn check(&self) -> Result<(), FetchError> {
@@ -508,6 +511,9 @@ impl BodyTarget for IngestTarget {
     }
     fn rows(&self) -> usize {
         self.0.rows()
+    }
+    fn ends_inside_record(&self) -> bool {
+        self.0.ends_inside_record()
     }
     fn expect_bytes(&mut self, total: u64) {
         self.0.expect_bytes(total);
@@ -535,6 +541,9 @@ impl BodyTarget for Buffer<'_> {
     fn rows(&self) -> usize {
         self.rows
     }
+    fn ends_inside_record(&self) -> bool {
+        Ingester::body_ends_inside_record(&self.bytes)
+    }
     fn check(&self) -> Result<(), FetchError> {
         match self.window {
             Some(window) => check_window(window, &self.bytes),
@@ -546,7 +555,8 @@ impl BodyTarget for Buffer<'_> {
 /// Fetches `url` and streams its body into `target`. 429 and 5xx answers, bodies cut short and
 /// month windows that do not keep to their dates are retried after a backoff (honouring
 /// `Retry-After`), at most `maxRetries` times in all for this URL ([`Retries`]). Returns the
-/// bytes read and the Content-Type of the answer.
+/// bytes read and the Content-Type of the answer. With `check_tail`, a CSV body that ends inside
+/// a record ([`Ingester::ends_inside_record`]) is cut short too.
 async fn download(
     options: &Options,
     url: &str,
@@ -571,9 +581,15 @@ async fn download(
                 progress.update(bytes, target.rows());
                 Ok(())
             };
-            stream_body(options, &response, check_tail, &mut sink).await
+            stream_body(options, &response, &mut sink).await
         };
-        let result = result.and_then(|bytes| target.check().map(|()| bytes));
+        // A CSV body that ends inside a record was cut short, whatever its length says.
+        let result = result
+            .and_then(|bytes| {
+                check_complete(None, bytes, check_tail && target.ends_inside_record())
+                    .map(|()| bytes)
+            })
+            .and_then(|bytes| target.check().map(|()| bytes));
         match result {
             Ok(bytes) => return Ok((bytes, content_type)),
             Err(e) => match retries.after_failure(&e, js_sys::Math::random()) {
@@ -727,12 +743,11 @@ type Sink<'a> = dyn FnMut(&[u8], u64) -> Result<(), FetchError> + 'a;
 
 /// Reads a successful answer's body chunk by chunk into `sink`; returns the bytes read. An HTML
 /// answer is refused before reading. A body cut short (the stream failed, fewer bytes than
-/// `Content-Length` announced, or, with `check_tail`, a last CSV record cut off) is a `cut_short`
-/// failure, never a complete answer.
+/// `Content-Length` announced) is a `cut_short` failure, never a complete answer; whether a CSV
+/// body ended inside a record is the ingester's to say, after it (see `download`).
 async fn stream_body(
     options: &Options,
     response: &Response,
-    check_tail: bool,
     sink: &mut Sink<'_>,
 ) -> Result<u64, FetchError> {
     let content_type = header(response, "content-type").unwrap_or_default();
@@ -745,7 +760,6 @@ async fn stream_body(
         return Ok(0);
     };
     let reader = ReadableStreamDefaultReader::new(&body).map_err(|_| FetchError::cut_short(0))?;
-    let mut tail = TailCheck::new();
     let mut chunk = Vec::new();
     let mut bytes = 0u64;
     loop {
@@ -756,9 +770,6 @@ async fn stream_body(
             Err(_) => return Err(FetchError::cut_short(bytes)),
         }
         bytes += chunk.len() as u64;
-        if check_tail {
-            tail.push(&chunk);
-        }
         if let Err(e) = sink(&chunk, bytes) {
             cancel(&reader).await;
             return Err(e);
@@ -769,7 +780,7 @@ async fn stream_body(
             return Err(FetchError::aborted());
         }
     }
-    check_complete(expected, bytes, check_tail.then_some(&tail))?;
+    check_complete(expected, bytes, false)?;
     Ok(bytes)
 }
 

@@ -12,7 +12,7 @@ use std::io::{self, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use sg_analytics::fetch_plan::{check_max_retries, check_token, FetchPlan, TailCheck};
+use sg_analytics::fetch_plan::{check_max_retries, check_token, FetchPlan};
 use sg_analytics::fetch_policy::{
     check_complete, check_content_type, check_window, content_length, unreachable_message,
     FetchCode, FetchError, Retries,
@@ -279,7 +279,6 @@ impl Fetch {
         let expected = content_length(header(&response, "content-length").as_deref());
         body.reset(expected).map_err(write_error)?;
         let mut reader = response.into_body().into_reader();
-        let mut tail = TailCheck::new();
         let mut chunk = vec![0u8; 256 * 1024];
         let mut bytes = 0u64;
         loop {
@@ -290,11 +289,11 @@ impl Fetch {
                 Err(_) => return Err(FetchError::cut_short(bytes)),
             };
             bytes += n as u64;
-            tail.push(&chunk[..n]);
             let rows = body.push(&chunk[..n], &self.plan)?;
             self.progress.update(bytes, rows);
         }
-        check_complete(expected, bytes, Some(&tail))?;
+        // A body that ends inside a record was cut short, as the ingester that read it says.
+        check_complete(expected, bytes, body.ends_inside_record())?;
         self.progress.part_bytes(bytes);
         Ok(())
     }
@@ -338,6 +337,14 @@ impl Body<'_> {
                 b.clear();
                 Ok(())
             }
+        }
+    }
+
+    /// Whether the body so far ends inside a CSV record.
+    fn ends_inside_record(&self) -> bool {
+        match self {
+            Body::Stream(t) => t.ingester.ends_inside_record(),
+            Body::Buffer(b) => Ingester::body_ends_inside_record(b),
         }
     }
 
