@@ -544,6 +544,8 @@ export class Dashboard {
       if (generation !== this.generation) return;
       this.view.renderTab("adoption");
       this.view.renderControls(view, this.controlChoices());
+      if (answers.growth) this.adoptionShown = { ...this.adoptionShown, growth: true };
+      if (answers.retention) this.adoptionShown = { ...this.adoptionShown, retention: true };
       if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
       this.view.renderAdoption({
         controls,
@@ -585,7 +587,13 @@ export class Dashboard {
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv(groupedQuery(view, ctx)) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
-      else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
+      else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
+        // The table's own query: the module writes it (the CLI's `growth`/`retention --format csv`).
+        const query = periodQuery(view, ctx);
+        const part = what.slice(0, -4);
+        const text = await (part === "growth" ? this.client.growthCsv(query) : this.client.retentionCsv(query));
+        file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
+      } else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
         // The list's own query: the module writes it (the CLI's `inactive --format csv`).
         const query = inactiveQuery(view, ctx);
         file = { name: downloadName({ ...names, what: `inactive-${query.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.inactiveUsersCsv(query) };

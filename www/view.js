@@ -323,6 +323,7 @@ export class View {
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
           h("div", { class: "chart-box growth-box" }, r.growthCanvas),
           h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Growth accounting numbers" }, r.growthTable),
+          h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
         h(
           "section",
@@ -330,6 +331,7 @@ export class View {
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
           h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
+          h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
         h(
           "section",
