@@ -234,6 +234,36 @@ export class View {
       h("h2", { class: "panel-title" }, "Open an export"),
       h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded."),
       h("label", { class: "button" }, "Choose a CSV file…", r.fileInput),
+      // A people file to join onto the export when it opens (and onto the one shown, if any): the
+      // same join as the filter bar's picker. Its own name, so that one keeps "People file".
+      h(
+        "div",
+        { class: "field people-field open-people" },
+        h("span", { class: "field-label", "aria-hidden": "true" }, "People CSV (optional)"),
+        h(
+          "div",
+          { class: "people-pick" },
+          h(
+            "label",
+            { class: "button small", title: "Teams or departments keyed by Instance user ID, User Email or Username, joined onto each export you open; it stays on this computer" },
+            "Choose…",
+            (r.openPeople = h("input", {
+              type: "file",
+              accept: ".csv,text/csv",
+              class: "visually-hidden",
+              "aria-label": "People CSV (optional)",
+              "aria-describedby": "sga-open-people-name",
+              onchange: () => {
+                const file = r.openPeople.files?.[0];
+                if (file) this.emit("choosePeopleForExports", { file });
+                r.openPeople.value = "";
+              },
+            })),
+          ),
+          (r.openPeopleName = h("span", { class: "open-people-name none", id: "sga-open-people-name" }, "none")),
+          (r.openPeopleClear = h("button", { type: "button", class: "button small", hidden: true, onclick: () => this.emit("choosePeopleForExports", { file: null }) }, "Don’t join")),
+        ),
+      ),
     );
     const over = (event) => {
       if (![...(event.dataTransfer?.types ?? [])].includes("Files")) return;
@@ -693,6 +723,14 @@ export class View {
     if (collapse) r.connect.open = false;
     r.sources.classList.add("loaded");
     r.dashboard.hidden = false;
+  }
+
+  /** The people file the Open panel joins onto each export opened (its name), or none. */
+  renderPeopleForExports(name) {
+    const r = this.refs;
+    r.openPeopleName.textContent = name ? `${name}: joined onto each export opened` : "none";
+    r.openPeopleName.classList.toggle("none", !name);
+    r.openPeopleClear.hidden = !name;
   }
 
   /** The people file joined to the report (its name), or none. */
