@@ -232,7 +232,7 @@ export class View {
       "div",
       { class: "dropzone panel" },
       h("h2", { class: "panel-title" }, "Open an export"),
-      h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded."),
+      h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded. A people CSV (teams, departments) chosen below is joined onto each export opened."),
       h("label", { class: "button" }, "Choose a CSV file…", r.fileInput),
       // A people file to join onto the export when it opens (and onto the one shown, if any): the
       // same join as the filter bar's picker. Its own name, so that one keeps "People file".
@@ -728,7 +728,8 @@ export class View {
   /** The people file the Open panel joins onto each export opened (its name), or none. */
   renderPeopleForExports(name) {
     const r = this.refs;
-    r.openPeopleName.textContent = name ? `${name}: joined onto each export opened` : "none";
+    r.openPeopleName.textContent = name ?? "none";
+    r.openPeopleName.title = name ? `${name} is joined onto each export opened` : "";
     r.openPeopleName.classList.toggle("none", !name);
     r.openPeopleClear.hidden = !name;
   }

@@ -328,7 +328,7 @@ test("a people file chosen beside Open an export is joined when the export opens
 
   // Chosen first, with no export open: the panel names it, nothing is joined yet.
   await page.getByLabel("People CSV (optional)").setInputFiles(people.file);
-  await expect(page.locator(".open-people-name")).toHaveText("people.csv: joined onto each export opened");
+  await expect(page.locator(".open-people-name")).toHaveText("people.csv");
   await expect(page.locator(".status")).toContainText("will be joined onto the export when it opens");
 
   // Opening the export joins it before the dashboard is drawn: the filter bar's picker names it,
@@ -363,7 +363,7 @@ test("a people file chosen beside Open an export is joined when the export opens
   await page.getByLabel("People CSV (optional)").setInputFiles(sites);
   await expect(page.locator(".status")).toContainText(`People file sites.csv: ${people.users.length} users matched, 0 unmapped`);
   await expect(page.locator(".people-name")).toHaveText("sites.csv");
-  await expect(page.locator(".open-people-name")).toHaveText("sites.csv: joined onto each export opened");
+  await expect(page.locator(".open-people-name")).toHaveText("sites.csv");
   await expect(groupBy.locator('option[value="Region"]')).toHaveCount(1);
 
   // Opening an export again joins the chosen file again; "Don’t join" forgets it for the next one.
