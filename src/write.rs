@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::column::NULL_DAY;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
-use crate::query::{Filter, Inactive};
+use crate::query::{Filter, Growth, Inactive, Retention};
 use crate::summary::{Cell, Summary};
 use crate::table::{Column, Data, Table};
 
@@ -108,6 +108,95 @@ impl Inactive {
         }
         let bytes = w.into_inner().unwrap_or_default();
         String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+/// Header and rows as CSV, every cell formula-guarded.
+fn guarded_csv<'a>(header: impl IntoIterator<Item = &'a str>, rows: &[Vec<String>]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into a Vec cannot fail.
+    let _ = w.write_record(header.into_iter().map(|c| guard_formula(c).into_owned()));
+    for row in rows {
+        let _ = w.write_record(row.iter().map(|c| guard_formula(c).into_owned()));
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8(bytes).unwrap_or_default()
+}
+
+impl Growth {
+    /// The columns of the growth CSV and table: `period`, the five user counts, `quickRatio`.
+    pub fn header(&self) -> Vec<&'static str> {
+        vec![
+            "period",
+            "activeUsers",
+            "newUsers",
+            "retainedUsers",
+            "resurrectedUsers",
+            "churnedUsers",
+            "quickRatio",
+        ]
+    }
+
+    /// Each period's cells under [`Growth::header`], unguarded: the counts as integers, the quick
+    /// ratio to two decimals, blank when no one churned.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        self.periods
+            .iter()
+            .map(|p| {
+                let counts = [
+                    p.active_users,
+                    p.new_users,
+                    p.retained_users,
+                    p.resurrected_users,
+                    p.churned_users,
+                ];
+                std::iter::once(p.period.clone())
+                    .chain(counts.iter().map(u64::to_string))
+                    .chain([p.quick_ratio.map_or(String::new(), |q| format!("{q:.2}"))])
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The growth table as CSV (the CLI's `growth --format csv`, the page's download): the
+    /// header, then one row per period, oldest first; text cells formula-guarded.
+    pub fn to_csv(&self) -> String {
+        guarded_csv(self.header(), &self.cells())
+    }
+}
+
+impl Retention {
+    /// The columns of the retention CSV and table: `cohort`, `users`, then `+0`, `+1`, … up to
+    /// the oldest cohort's last period.
+    pub fn header(&self) -> Vec<String> {
+        let widest = self.cohorts.iter().map(|c| c.active.len()).max();
+        let mut header = vec!["cohort".to_string(), "users".to_string()];
+        header.extend((0..widest.unwrap_or(0)).map(|k| format!("+{k}")));
+        header
+    }
+
+    /// Each cohort's cells under [`Retention::header`], unguarded: the active counts (not
+    /// shares); a younger cohort has fewer periods after it, and its row ends in blank cells.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        let width = self.cohorts.iter().map(|c| c.active.len()).max();
+        self.cohorts
+            .iter()
+            .map(|c| {
+                let mut row: Vec<String> = [c.cohort.clone(), c.users.to_string()]
+                    .into_iter()
+                    .chain(c.active.iter().map(u64::to_string))
+                    .collect();
+                row.resize(2 + width.unwrap_or(0), String::new());
+                row
+            })
+            .collect()
+    }
+
+    /// The retention cohorts as CSV (the CLI's `retention --format csv`, the page's download):
+    /// the header, then one row per cohort, oldest first; text cells formula-guarded.
+    pub fn to_csv(&self) -> String {
+        let header = self.header();
+        guarded_csv(header.iter().map(String::as_str), &self.cells())
     }
 }
 

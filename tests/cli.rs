@@ -480,6 +480,118 @@ fn growth_retention_and_inactive_commands() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// `growth` and `retention --format csv` are the core's writers' (the page downloads the same
+/// files), and hold what the JSON answers hold, checked against the reference: one row per period
+/// or cohort in order, every column named; a younger cohort's row ends in blank cells.
+#[test]
+fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
+    let csv = fixture("by_user_day.csv");
+    let table = sg_analytics::Table::from_bytes(&csv).unwrap();
+    let (_, rows) = common::rows(&csv);
+    let rows: Vec<&Row> = rows.iter().filter(|r| r.date.is_some()).collect();
+    let parse = |text: &str| -> Vec<Vec<String>> {
+        csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect()
+    };
+    let first = rows.iter().map(|r| r.date.clone().unwrap()).min().unwrap();
+    let last = rows.iter().map(|r| r.date.clone().unwrap()).max().unwrap();
+    for (period, from, to) in [
+        ("month", first.as_str(), last.as_str()),
+        ("week", first.as_str(), last.as_str()),
+        ("week", "2025-03-05", "2025-04-02"),
+    ] {
+        let args = [
+            "by_user_day.csv",
+            "--period",
+            period,
+            "--from",
+            from,
+            "--to",
+            to,
+            "--format",
+            "csv",
+        ];
+        let query: sg_analytics::PeriodQuery = serde_json::from_value(serde_json::json!({
+            "period": period,
+            "filter": {"from": from, "to": to},
+        }))
+        .unwrap();
+        let sets = active_sets(&rows, from, to, period == "week");
+
+        let o = run(&[&["growth"][..], &args].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let growth_csv = stdout(&o);
+        assert_eq!(growth_csv, table.growth(&query).unwrap().to_csv());
+        let got = parse(&growth_csv);
+        assert_eq!(
+            got[0],
+            [
+                "period",
+                "activeUsers",
+                "newUsers",
+                "retainedUsers",
+                "resurrectedUsers",
+                "churnedUsers",
+                "quickRatio"
+            ]
+        );
+        let reference = reference_growth(&sets);
+        let reference = reference.as_array().unwrap();
+        assert_eq!(got.len() - 1, reference.len(), "{period} {from}..{to}");
+        for (row, want) in got[1..].iter().zip(reference) {
+            assert_eq!(row[0], want["period"].as_str().unwrap());
+            for (cell, key) in row[1..6].iter().zip(&got[0][1..6]) {
+                assert_eq!(
+                    cell.parse::<u64>().unwrap(),
+                    want[key].as_u64().unwrap(),
+                    "{key}"
+                );
+            }
+            let ratio = want["quickRatio"].as_f64().map(|q| format!("{q:.2}"));
+            assert_eq!(row[6], ratio.unwrap_or_default());
+        }
+
+        let o = run(&[&["retention"][..], &args].concat());
+        assert!(o.status.success(), "{}", stderr(&o));
+        let retention_csv = stdout(&o);
+        assert_eq!(retention_csv, table.retention(&query).unwrap().to_csv());
+        let got = parse(&retention_csv);
+        let reference = reference_retention(&sets);
+        let reference = reference.as_array().unwrap();
+        let width = reference
+            .iter()
+            .map(|c| c["active"].as_array().unwrap().len())
+            .max()
+            .unwrap();
+        let mut header = vec!["cohort".to_string(), "users".to_string()];
+        header.extend((0..width).map(|k| format!("+{k}")));
+        assert_eq!(got[0], header);
+        assert_eq!(got.len() - 1, reference.len());
+        if period == "week" {
+            assert!(reference.len() > 1, "several cohorts, of different widths");
+        }
+        for (row, want) in got[1..].iter().zip(reference) {
+            let active: Vec<String> = want["active"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n.to_string())
+                .collect();
+            let mut expected = vec![
+                want["cohort"].as_str().unwrap().to_string(),
+                want["users"].to_string(),
+            ];
+            expected.extend(active);
+            expected.resize(2 + width, String::new());
+            assert_eq!(row, &expected, "{period} {from}..{to}");
+        }
+    }
+}
+
 /// `--compare previous` adds the previous range's totals: the JSON's equal a direct summary of
 /// that range, and the table shows both columns and the change.
 #[test]

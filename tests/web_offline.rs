@@ -709,6 +709,20 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
         report.retention(None).unwrap(),
         serde_json::to_value(&retention).unwrap(),
     );
+    // Their CSVs are the core's writers' (the CLI's `growth`/`retention --format csv`), and hold
+    // the same periods and cohorts.
+    let growth_csv = report
+        .growth_csv(Some(query(r#"{"period": "month"}"#)))
+        .unwrap();
+    assert_eq!(growth_csv, growth.to_csv());
+    assert_eq!(
+        growth_csv,
+        "period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio\n\
+         2025-01,2,2,0,0,0,\n2025-02,1,0,1,0,1,0.00\n2025-03,1,0,0,1,1,1.00\n"
+    );
+    let retention_csv = report.retention_csv(None).unwrap();
+    assert_eq!(retention_csv, retention.to_csv());
+    assert_eq!(retention_csv, "cohort,users,+0,+1,+2\n2025-01,2,2,1,1\n");
 
     let registry = UserRegistry::from_csv(
         "Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n".into(),

@@ -128,6 +128,7 @@ export class Dashboard {
     on("cancelLoad", this.cancelLoad);
     on("openFile", ({ file }) => this.openFile(file));
     on("openPeople", ({ file }) => this.openPeople(file));
+    on("choosePeopleForExports", ({ file }) => this.choosePeopleForExports(file));
     on("editSettings", this.editSettings);
     on("useDemoToken", this.useDemoToken);
     on("rememberToken", this.rememberToken);
@@ -260,11 +261,35 @@ export class Dashboard {
   }
 
   /**
-   * Joins a people file onto the loaded report (in the worker; nothing is sent anywhere): its
-   * columns become group keys, and the view is drawn again.
+   * The filter bar's picker: joins a people file onto the loaded report, and the view is drawn
+   * again.
    */
   async openPeople(file) {
     if (!this.loaded) return;
+    const note = await this.joinPeople(file);
+    if (note === null) return;
+    this.view.announce(note);
+    await this.refresh();
+  }
+
+  /**
+   * The Open panel's picker: a people file joined onto each export opened from now on (right
+   * after it loads, before it is drawn), and onto the one shown, if any, now; `null` forgets it.
+   */
+  async choosePeopleForExports(file) {
+    this.peopleForExports = file;
+    this.view.renderPeopleForExports(file?.name ?? null);
+    if (!file) return this.view.announce("No people file will be joined onto the exports opened.");
+    if (this.loaded && !this.loading) return this.openPeople(file);
+    this.view.announce(`People file ${file.name} will be joined onto the export when it opens.`);
+  }
+
+  /**
+   * Joins a people file onto the loaded report (in the worker; nothing is sent anywhere): its
+   * columns become group keys and filters. Both pickers come here. Returns the note to announce,
+   * or null when the file could not be used (the error is shown).
+   */
+  async joinPeople(file) {
     try {
       const { join, info } = await this.client.joinAttributes(file);
       this.loaded = { ...this.loaded, info };
@@ -274,11 +299,11 @@ export class Dashboard {
       const { view, dropped } = fitAttributesToFile(this.viewState, info.choices.attributes ?? []);
       this.viewState = this.fit(view);
       const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group, filter and chart by ${join.attributes.join(", ")}.`;
-      this.view.announce(dropped.length ? `${note} ${droppedNote(dropped)}` : note);
       this.view.renderPeopleFile(file.name);
-      await this.refresh();
+      return dropped.length ? `${note} ${droppedNote(dropped)}` : note;
     } catch (error) {
       this.view.renderError({ ...explainError(error), title: "The people file could not be used" });
+      return null;
     }
   }
 
@@ -317,7 +342,9 @@ export class Dashboard {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes);
-    this.view.renderPeopleFile(null); // a new report starts without one
+    this.view.renderPeopleFile(null); // a new report starts without one…
+    // …unless the Open panel has one to join: before the first drawing.
+    const people = this.peopleForExports ? await this.joinPeople(this.peopleForExports) : null;
     this.viewState = this.fit(this.viewState);
     const range = formatRange(info.firstDate, info.lastDate);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;
@@ -327,7 +354,7 @@ export class Dashboard {
     this.view.renderSource({ title, meta: meta.join(" · "), warningsTotal: info.warningsTotal, skippedRows: info.skippedRows });
     this.view.renderWarnings(info);
     await this.refresh();
-    this.view.announce(`Loaded ${formatCount(info.rows)} rows for ${title} (${range}).`);
+    this.view.announce(`Loaded ${formatCount(info.rows)} rows for ${title} (${range}).${people ? ` ${people}` : ""}`);
     this.onLoaded?.(info);
   }
 
@@ -544,6 +571,8 @@ export class Dashboard {
       if (generation !== this.generation) return;
       this.view.renderTab("adoption");
       this.view.renderControls(view, this.controlChoices());
+      if (answers.growth) this.adoptionShown = { ...this.adoptionShown, growth: true };
+      if (answers.retention) this.adoptionShown = { ...this.adoptionShown, retention: true };
       if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
       this.view.renderAdoption({
         controls,
@@ -585,7 +614,13 @@ export class Dashboard {
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv(groupedQuery(view, ctx)) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
-      else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
+      else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
+        // The table's own query: the module writes it (the CLI's `growth`/`retention --format csv`).
+        const query = periodQuery(view, ctx);
+        const part = what.slice(0, -4);
+        const text = await (part === "growth" ? this.client.growthCsv(query) : this.client.retentionCsv(query));
+        file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
+      } else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
         // The list's own query: the module writes it (the CLI's `inactive --format csv`).
         const query = inactiveQuery(view, ctx);
         file = { name: downloadName({ ...names, what: `inactive-${query.days}-days`, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.inactiveUsersCsv(query) };

@@ -208,6 +208,16 @@ export class AnalyticsClient {
     return this.request("retention", { query });
   }
 
+  /** The growth periods as CSV, written by the module (`report.growthCsv`, formula-guarded). */
+  growthCsv(query) {
+    return this.request("growthCsv", { query });
+  }
+
+  /** The retention cohorts as CSV, written by the module (`report.retentionCsv`, formula-guarded). */
+  retentionCsv(query) {
+    return this.request("retentionCsv", { query });
+  }
+
   /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
   inactiveUsers(query) {
     return this.request("inactiveUsers", { query });

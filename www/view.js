@@ -232,8 +232,38 @@ export class View {
       "div",
       { class: "dropzone panel" },
       h("h2", { class: "panel-title" }, "Open an export"),
-      h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded."),
+      h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded. A people CSV (teams, departments) chosen below is joined onto each export opened."),
       h("label", { class: "button" }, "Choose a CSV file…", r.fileInput),
+      // A people file to join onto the export when it opens (and onto the one shown, if any): the
+      // same join as the filter bar's picker. Its own name, so that one keeps "People file".
+      h(
+        "div",
+        { class: "field people-field open-people" },
+        h("span", { class: "field-label", "aria-hidden": "true" }, "People CSV (optional)"),
+        h(
+          "div",
+          { class: "people-pick" },
+          h(
+            "label",
+            { class: "button small", title: "Teams or departments keyed by Instance user ID, User Email or Username, joined onto each export you open; it stays on this computer" },
+            "Choose…",
+            (r.openPeople = h("input", {
+              type: "file",
+              accept: ".csv,text/csv",
+              class: "visually-hidden",
+              "aria-label": "People CSV (optional)",
+              "aria-describedby": "sga-open-people-name",
+              onchange: () => {
+                const file = r.openPeople.files?.[0];
+                if (file) this.emit("choosePeopleForExports", { file });
+                r.openPeople.value = "";
+              },
+            })),
+          ),
+          (r.openPeopleName = h("span", { class: "open-people-name none", id: "sga-open-people-name" }, "none")),
+          (r.openPeopleClear = h("button", { type: "button", class: "button small", hidden: true, onclick: () => this.emit("choosePeopleForExports", { file: null }) }, "Don’t join")),
+        ),
+      ),
     );
     const over = (event) => {
       if (![...(event.dataTransfer?.types ?? [])].includes("Files")) return;
@@ -323,6 +353,7 @@ export class View {
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
           h("div", { class: "chart-box growth-box" }, r.growthCanvas),
           h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Growth accounting numbers" }, r.growthTable),
+          h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
         h(
           "section",
@@ -330,6 +361,7 @@ export class View {
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
           h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
+          h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
         h(
           "section",
@@ -691,6 +723,15 @@ export class View {
     if (collapse) r.connect.open = false;
     r.sources.classList.add("loaded");
     r.dashboard.hidden = false;
+  }
+
+  /** The people file the Open panel joins onto each export opened (its name), or none. */
+  renderPeopleForExports(name) {
+    const r = this.refs;
+    r.openPeopleName.textContent = name ?? "none";
+    r.openPeopleName.title = name ? `${name} is joined onto each export opened` : "";
+    r.openPeopleName.classList.toggle("none", !name);
+    r.openPeopleClear.hidden = !name;
   }
 
   /** The people file joined to the report (its name), or none. */

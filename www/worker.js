@@ -2,8 +2,8 @@
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
-//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"inactiveUsers"|"inactiveUsersCsv"|
-//                "adoption", ...}
+//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"growthCsv"|"retentionCsv"|
+//                "inactiveUsers"|"inactiveUsersCsv"|"adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
@@ -152,6 +152,8 @@ const handlers = {
   filteredCsv: ({ filter }) => needReport().filteredCsv(filter ?? {}),
   growth: ({ query }) => needReport().growth(query ?? {}),
   retention: ({ query }) => needReport().retention(query ?? {}),
+  growthCsv: ({ query }) => needReport().growthCsv(query ?? {}),
+  retentionCsv: ({ query }) => needReport().retentionCsv(query ?? {}),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
   inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
   // A people file the user picked: read here, joined, never sent anywhere.

@@ -57,6 +57,10 @@ export class AnalyticsClient {
   joinAttributes(file: Blob): Promise<{ join: unknown; info: unknown }>;
   growth(query?: unknown): Promise<unknown>;
   retention(query?: unknown): Promise<unknown>;
+  /** The growth periods as CSV, written by the module (`report.growthCsv`). */
+  growthCsv(query?: unknown): Promise<string>;
+  /** The retention cohorts as CSV, written by the module (`report.retentionCsv`). */
+  retentionCsv(query?: unknown): Promise<string>;
   inactiveUsers(query: unknown): Promise<unknown>;
   /** The inactive users as CSV, written by the module (`report.inactiveUsersCsv`). */
   inactiveUsersCsv(query: unknown): Promise<string>;

@@ -24,8 +24,7 @@ mod cli {
     use lexopt::prelude::*;
     use serde_json::Value;
     use sg_analytics::{
-        guard_formula, Filter, InactiveQuery, Ingester, Period, PeriodQuery, Query, Registry, Sort,
-        Summary, Table,
+        Filter, InactiveQuery, Ingester, Period, PeriodQuery, Query, Registry, Sort, Summary, Table,
     };
 
     use crate::fetch::{with_output, FetchArgs, TOKEN_VARIABLE};
@@ -449,40 +448,20 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             match args.command.as_str() {
                 "growth" => {
                     let growth = table.growth(&period).map_err(|e| e.to_string())?;
-                    let header = [
-                        "period",
-                        "activeUsers",
-                        "newUsers",
-                        "retainedUsers",
-                        "resurrectedUsers",
-                        "churnedUsers",
-                        "quickRatio",
-                    ];
-                    let rows = growth
-                        .periods
-                        .iter()
-                        .map(|p| {
-                            let counts = [
-                                p.active_users,
-                                p.new_users,
-                                p.retained_users,
-                                p.resurrected_users,
-                                p.churned_users,
-                            ];
-                            std::iter::once(p.period.clone())
-                                .chain(counts.iter().map(u64::to_string))
-                                .chain([p.quick_ratio.map_or(String::new(), |q| format!("{q:.2}"))])
-                                .collect()
-                        })
-                        .collect();
+                    // The core's writer: the page's download is the same file.
+                    if args.format == Format::Csv {
+                        return Ok(growth.to_csv());
+                    }
+                    let header = growth.header().into_iter().map(String::from).collect();
                     let json = serde_json::to_value(&growth).map_err(|e| e.to_string())?;
-                    (json, header.map(String::from).to_vec(), rows)
+                    (json, header, growth.cells())
                 }
                 "retention" => {
                     let retention = table.retention(&period).map_err(|e| e.to_string())?;
-                    let widest = retention.cohorts.iter().map(|c| c.active.len()).max();
-                    let mut header = vec!["cohort".to_string(), "users".to_string()];
-                    header.extend((0..widest.unwrap_or(0)).map(|k| format!("+{k}")));
+                    // The core's writer: the page's download is the same file.
+                    if args.format == Format::Csv {
+                        return Ok(retention.to_csv());
+                    }
                     let rows = retention
                         .cohorts
                         .iter()
@@ -491,18 +470,12 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                                 |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / c.users as f64);
                             [c.cohort.clone(), c.users.to_string()]
                                 .into_iter()
-                                .chain(c.active.iter().map(|&n| {
-                                    if args.format == Format::Table {
-                                        share(n)
-                                    } else {
-                                        n.to_string()
-                                    }
-                                }))
+                                .chain(c.active.iter().map(|&n| share(n)))
                                 .collect()
                         })
                         .collect();
                     let json = serde_json::to_value(&retention).map_err(|e| e.to_string())?;
-                    (json, header, rows)
+                    (json, retention.header(), rows)
                 }
                 _ => {
                     let registry = args
@@ -531,16 +504,8 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 }
             };
         Ok(match args.format {
-            Format::Json => json.to_string() + "\n",
-            Format::Csv => {
-                let mut out = csv::Writer::from_writer(Vec::new());
-                for row in std::iter::once(&header).chain(&rows) {
-                    out.write_record(row.iter().map(|c| guard_formula(c).into_owned()))
-                        .map_err(|e| e.to_string())?;
-                }
-                String::from_utf8(out.into_inner().map_err(|e| e.to_string())?)
-                    .map_err(|e| e.to_string())?
-            }
+            // CSV was written by the core above; JSON and the table remain.
+            Format::Json | Format::Csv => json.to_string() + "\n",
             Format::Table => {
                 let cells: Vec<Vec<String>> = std::iter::once(header)
                     .chain(rows)

@@ -512,6 +512,24 @@ impl Report {
         to_js(&self.table.retention(&query).map_err(core_error)?)
     }
 
+    /// The same periods as `growth`, as CSV: the columns of `sg-analytics growth --format csv`
+    /// (`period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio`; the
+    /// quick ratio to two decimals, blank when no one churned), formula-guarded.
+    #[wasm_bindgen(js_name = growthCsv)]
+    pub fn growth_csv(&self, query: Option<PeriodQueryArg>) -> Result<String, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        Ok(self.table.growth(&query).map_err(core_error)?.to_csv())
+    }
+
+    /// The same cohorts as `retention`, as CSV: the columns of `sg-analytics retention --format
+    /// csv` (`cohort,users,+0,+1,…`, counts; a younger cohort's row ends in blank cells),
+    /// formula-guarded.
+    #[wasm_bindgen(js_name = retentionCsv)]
+    pub fn retention_csv(&self, query: Option<PeriodQueryArg>) -> Result<String, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        Ok(self.table.retention(&query).map_err(core_error)?.to_csv())
+    }
+
     /// The users with no active day in the last `days` days of the range.
     #[wasm_bindgen(js_name = inactiveUsers, unchecked_return_type = "Inactive")]
     pub fn inactive_users(&self, query: Option<InactiveQueryArg>) -> Result<JsValue, JsValue> {

@@ -147,6 +147,79 @@ test("a hostile name in the inactive CSV is formula-guarded", async ({ page }) =
     { user: "-3", email: "c@x.io", username: "'+carol", lastActive: "2025-01-02" },
   ]);
 });
+/** Downloads the file a button of the Adoption view makes: its name, and its text. */
+async function downloadFrom(page, name) {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name }).click()]);
+  return { name: file.suggestedFilename(), text: fs.readFileSync(await file.path(), "utf8") };
+}
+
+/**
+ * The growth and retention downloads hold exactly what the tables show: the same periods and
+ * cohorts in the same order, each count the cell's (the page formats it, the file does not), the
+ * quick ratio as shown ("—" in the table, blank in the file); and both equal the reference.
+ */
+async function expectDownloadsMatchTables(page, reference, period) {
+  const count = (n) => new Intl.NumberFormat("en-US").format(Number(n));
+  const shown = await adoptionTables(page);
+  expect(shown.growth).toEqual(expectedAdoptionTables(reference).growth);
+  expect(shown.retention).toEqual(expectedAdoptionTables(reference).retention);
+
+  const growth = await downloadFrom(page, "Growth CSV");
+  expect(growth.name).toMatch(new RegExp(`^sg-analytics_demo\\.sourcegraph\\.local_by_user_day_.*_growth-by-${period}\\.csv$`));
+  expect(growth.text.split("\n")[0]).toBe("period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio");
+  const growthRows = parseCsv(growth.text);
+  // The table's columns: Period, Active, New, Resurrected, Retained, Churned, Quick ratio.
+  expect(growthRows.map((r) => [r.period, count(r.activeUsers), count(r.newUsers), count(r.resurrectedUsers), count(r.retainedUsers), count(r.churnedUsers), r.quickRatio === "" ? "—" : r.quickRatio])).toEqual(shown.growth);
+  expect(growthRows).toEqual(
+    reference.growth.map((g) => ({
+      period: g.period,
+      activeUsers: String(g.activeUsers),
+      newUsers: String(g.newUsers),
+      retainedUsers: String(g.retainedUsers),
+      resurrectedUsers: String(g.resurrectedUsers),
+      churnedUsers: String(g.churnedUsers),
+      quickRatio: g.quickRatio === null ? "" : g.quickRatio.toFixed(2),
+    })),
+  );
+
+  const retention = await downloadFrom(page, "Retention CSV");
+  expect(retention.name).toMatch(new RegExp(`_retention-by-${period}\\.csv$`));
+  const width = Math.max(...reference.retention.map((c) => c.active.length));
+  expect(retention.text.split("\n")[0]).toBe(["cohort", "users", ...Array.from({ length: width }, (_, k) => `+${k}`)].join(","));
+  const retentionRows = parseCsv(retention.text);
+  // Each shown row: cohort, users, then [count, share] per period; a younger cohort's file row ends blank.
+  const columns = (r) => Array.from({ length: width }, (_, k) => r[`+${k}`]);
+  expect(retentionRows.map((r) => [r.cohort, count(r.users), ...columns(r).filter((n) => n !== "").map(count)])).toEqual(shown.retention.map(([cohort, users, ...cells]) => [cohort, users, ...cells.map(([n]) => n)]));
+  expect(retentionRows.map((r) => columns(r).slice(columns(r).filter((n) => n !== "").length))).toEqual(reference.retention.map((c) => Array(width - c.active.length).fill("")));
+  expect(retentionRows.map((r) => [r.cohort, Number(r.users), ...columns(r).filter((n) => n !== "").map(Number)])).toEqual(reference.retention.map((c) => [c.cohort, c.users, ...c.active]));
+  for (const file of [growth, retention]) expect(file.text).not.toContain(DEMO_TOKEN);
+}
+
+test("the growth and retention CSVs hold what the tables show, for the view's period and filters", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=60;days=120");
+  await page.goto("/#view=adoption&period=week");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const registry = await fetchRegistryRows(page.request, base);
+  await expectAdoption(page, adoptionReference(rows, { period: "week", days: 30, registry }));
+  await expectDownloadsMatchTables(page, adoptionReference(rows, { period: "week", days: 30, registry }), "week");
+  await expect(page.locator(".status")).toContainText("Downloaded");
+
+  // Another period and a date range: the files follow the view.
+  await page.getByLabel("Period").selectOption("month");
+  const days = [...new Set(rows.map((r) => r["Timestamp Date"]))].sort();
+  const [from, to] = [days[10], days[100]];
+  await page.getByLabel("From", { exact: true }).fill(from);
+  await page.getByLabel("To", { exact: true }).fill(to);
+  await expect(page).toHaveURL(new RegExp(`to=${to}`));
+  const kept = rows.filter((r) => r["Timestamp Date"] >= from && r["Timestamp Date"] <= to);
+  const reference = adoptionReference(kept, { period: "month", days: 30, from, to, registry });
+  await expectAdoption(page, reference);
+  await expectDownloadsMatchTables(page, reference, "month");
+  expect(problems).toEqual([]);
+});
+
 
 test("an export opened offline answers in the page, and nothing leaves it", async ({ page }) => {
   const problems = watchConsole(page);
@@ -299,4 +372,16 @@ test("each Adoption view change sends the real worker one message, for what it s
       () => expect(page).toHaveURL(/active=1/),
     ),
   ).toEqual([{ type: "adoption", parts: ["growth", "inactive", "retention"] }]);
+  // Each download is one message, for its own file.
+  for (const [button, type] of [
+    ["Growth CSV", "growthCsv"],
+    ["Retention CSV", "retentionCsv"],
+  ]) {
+    expect(
+      await sent(
+        () => Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]),
+        () => expect(page.locator(".status")).toContainText(`_${type === "growthCsv" ? "growth" : "retention"}-by-week.csv`),
+      ),
+    ).toEqual([{ type, parts: undefined }]);
+  }
 });

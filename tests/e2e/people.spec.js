@@ -4,7 +4,8 @@
 
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
-import { adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, parseCsv, watchConsole } from "./helpers.js";
+import path from "node:path";
+import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
@@ -313,5 +314,77 @@ test("downloads grouped by a people-file column and filtered by it hold what the
     expect(Number(g.users)).toBe(expected.users);
     expect(Number(g["Chat Events"])).toBe(expected.chatEvents);
   }
+  expect(problems).toEqual([]);
+});
+
+test("a people file chosen beside Open an export is joined when the export opens, and onto the one shown; it never leaves the page", async ({ page }) => {
+  const problems = watchConsole(page);
+  const requests = [];
+  page.on("request", (request) => requests.push({ url: request.url(), body: request.postData() ?? "" }));
+  await page.goto("/");
+  const exportPath = path.join(FIXTURES, "by_user_day.csv");
+  const rows = parseCsv(fs.readFileSync(exportPath, "utf8"));
+  const people = peopleFile(rows);
+
+  // Chosen first, with no export open: the panel names it, nothing is joined yet.
+  await page.getByLabel("People CSV (optional)").setInputFiles(people.file);
+  await expect(page.locator(".open-people-name")).toHaveText("people.csv");
+  await expect(page.locator(".status")).toContainText("will be joined onto the export when it opens");
+
+  // Opening the export joins it before the dashboard is drawn: the filter bar's picker names it,
+  // Group by offers its columns, and the status says how many users matched.
+  await page.getByLabel("Open a CSV export").setInputFiles(exportPath);
+  await waitForDashboard(page);
+  await expect(page.locator(".status")).toContainText(`${people.users.length - 3} users matched, 3 unmapped`);
+  await expect(page.locator(".people-name")).toHaveText("people.csv");
+  const groupBy = page.getByLabel("Group by");
+  const offered = await groupBy.locator("option").evaluateAll((options) => options.map((o) => o.value));
+  expect(offered).toEqual(expect.arrayContaining(["Team", "Site"]));
+
+  // By team: one row per team and one for the unmapped, each with the team's users (the reference
+  // counts them from the export's CSV and the people file written here).
+  await groupBy.selectOption("Team");
+  const usersOf = (team) => new Set(rows.filter((r) => people.teamOf.get(r["Instance user ID"]) === team).map((r) => r["Instance user ID"])).size;
+  await expect.poll(async () => (await tableRows(page)).map((r) => r[0]).sort()).toEqual([...TEAMS, "(unmapped)"].sort());
+  const table = await tableRows(page);
+  for (const team of [...TEAMS, undefined]) {
+    const row = table.find((r) => r[0] === (team ?? "(unmapped)"));
+    expect(row, `a row for ${team}`).toContain(String(usersOf(team)));
+  }
+  // Filtered by one team: the cards count that team's rows only.
+  await multi(page, "Team").locator("summary").click();
+  await multi(page, "Team").getByLabel("Search", { exact: true }).check();
+  const kept = rows.filter((r) => people.teamOf.get(r["Instance user ID"]) === "Search");
+  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(kept).users);
+  expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expectedTotals(kept).hoursSaved));
+
+  // With an export shown, another file chosen there is joined at once (the filter bar's join).
+  const sites = { name: "sites.csv", mimeType: "text/csv", buffer: Buffer.from("Instance user ID,Region\n" + people.users.map((u, i) => `${u},${i % 2 ? "EMEA" : "AMER"}`).join("\n") + "\n") };
+  await page.getByLabel("People CSV (optional)").setInputFiles(sites);
+  await expect(page.locator(".status")).toContainText(`People file sites.csv: ${people.users.length} users matched, 0 unmapped`);
+  await expect(page.locator(".people-name")).toHaveText("sites.csv");
+  await expect(page.locator(".open-people-name")).toHaveText("sites.csv");
+  await expect(groupBy.locator('option[value="Region"]')).toHaveCount(1);
+
+  // Opening an export again joins the chosen file again; "Don’t join" forgets it for the next one.
+  await page.getByLabel("Open a CSV export").setInputFiles(exportPath);
+  await expect(page.locator(".status")).toHaveText(new RegExp(`^Loaded .* People file sites\\.csv: ${people.users.length} users matched, 0 unmapped`));
+  await expect(page.locator(".people-name")).toHaveText("sites.csv");
+  await expect(groupBy.locator('option[value="Region"]')).toHaveCount(1);
+  await page.getByRole("button", { name: "Don’t join" }).click();
+  await expect(page.locator(".open-people-name")).toHaveText("none");
+  await expect(page.locator(".status")).toHaveText("No people file will be joined onto the exports opened.");
+  await page.getByLabel("Open a CSV export").setInputFiles(exportPath);
+  await expect(page.locator(".status")).toHaveText(/^Loaded [^]*\)\.$/);
+  await expect(page.locator(".people-name")).toHaveText("none");
+  await expect(groupBy.locator('option[value="Region"]')).toHaveCount(0);
+
+  // Nothing of either file left the page: only the page's own files were requested, none with a body.
+  const origin = new URL(page.url()).origin;
+  expect(requests.filter((r) => !r.url.startsWith(origin) && !r.url.startsWith("blob:"))).toEqual([]);
+  expect(requests.filter((r) => /\/api\/|_mock/.test(r.url))).toEqual([]);
+  expect(requests.filter((r) => r.body !== "")).toEqual([]);
+  expect(requests.filter((r) => r.url.includes("Search") || r.url.includes("EMEA"))).toEqual([]);
+  expect(page.url()).not.toContain("people.csv");
   expect(problems).toEqual([]);
 });
