@@ -132,18 +132,16 @@ test("a large file streams in chunks with progress while the page stays responsi
   const users = new Set(parts.slice(1).map((line) => line.slice(0, line.indexOf(",")))).size;
 
   await page.goto("/");
-  // Record every progress text and the longest main-thread stall while the file is read.
+  // Record every progress text with how many times, by then, a timer on the page's main thread
+  // had run: a parse that held the main thread would let no timer run between its updates.
   await page.evaluate(() => {
     const root = document.querySelector("sg-analytics-dashboard").shadowRoot;
+    window.__ticks = 0;
     window.__progress = [];
-    new MutationObserver(() => window.__progress.push(root.querySelector(".progress-detail").textContent)).observe(root.querySelector(".progress-detail"), { childList: true, characterData: true, subtree: true });
-    window.__stall = 0;
-    let last = performance.now();
+    new MutationObserver(() => window.__progress.push({ text: root.querySelector(".progress-detail").textContent, ticks: window.__ticks })).observe(root.querySelector(".progress-detail"), { childList: true, characterData: true, subtree: true });
     const tick = () => {
-      const now = performance.now();
-      window.__stall = Math.max(window.__stall, now - last);
-      last = now;
-      if (!window.__done) setTimeout(tick, 10);
+      window.__ticks += 1;
+      if (!window.__done) setTimeout(tick, 0);
     };
     tick();
   });
@@ -153,9 +151,12 @@ test("a large file streams in chunks with progress while the page stays responsi
   expect(await cardNumber(page, "users")).toBe(users);
   const progress = await page.evaluate(() => window.__progress);
   const total = `of ${(buffer.length / 1024 / 1024).toFixed(0)} MB`;
-  expect(progress.some((text) => text.includes(total) && !/ 0 rows/.test(text))).toBe(true);
-  // Parsing happens in the worker: the page never froze for long.
-  expect(await page.evaluate(() => window.__stall)).toBeLessThan(500);
+  // Progress while rows were still coming in (some read, not all of the file).
+  const partial = progress.filter(({ text }) => text.includes(total) && !/ 0 rows/.test(text));
+  expect(partial.length).toBeGreaterThan(0);
+  // Parsing happens in the worker: the page's own timers kept running while the file was read,
+  // from the first progress text to the last partial one (no threshold on time: a count of turns).
+  expect(partial[partial.length - 1].ticks).toBeGreaterThan(progress[0].ticks);
 });
 
 test("a file that is not an export says so", async ({ page }) => {
