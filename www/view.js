@@ -228,42 +228,26 @@ export class View {
         r.fileInput.value = "";
       },
     });
+    // A people file to join onto the export when it opens (and onto the one shown, if any): the
+    // same join as the filter bar's picker. Its own name, so that one keeps "People file".
+    const open = this.buildPeoplePicker({
+      label: "People CSV (optional)",
+      fieldClass: "open-people",
+      buttonClass: "button small",
+      title: "Teams or departments keyed by Instance user ID, User Email or Username, joined onto each export you open; it stays on this computer",
+      name: { class: "open-people-name none", id: "sga-open-people-name" },
+      event: "choosePeopleForExports",
+      extra: [(r.openPeopleClear = h("button", { type: "button", class: "button small", hidden: true, onclick: () => this.emit("choosePeopleForExports", { file: null }) }, "Don’t join"))],
+    });
+    r.openPeople = open.input;
+    r.openPeopleName = open.name;
     r.drop = h(
       "div",
       { class: "dropzone panel" },
       h("h2", { class: "panel-title" }, "Open an export"),
       h("p", {}, "Drop a CSV export here, or choose one. It is read in this browser; nothing is uploaded. A people CSV (teams, departments) chosen below is joined onto each export opened."),
       h("label", { class: "button" }, "Choose a CSV file…", r.fileInput),
-      // A people file to join onto the export when it opens (and onto the one shown, if any): the
-      // same join as the filter bar's picker. Its own name, so that one keeps "People file".
-      h(
-        "div",
-        { class: "field people-field open-people" },
-        h("span", { class: "field-label", "aria-hidden": "true" }, "People CSV (optional)"),
-        h(
-          "div",
-          { class: "people-pick" },
-          h(
-            "label",
-            { class: "button small", title: "Teams or departments keyed by Instance user ID, User Email or Username, joined onto each export you open; it stays on this computer" },
-            "Choose…",
-            (r.openPeople = h("input", {
-              type: "file",
-              accept: ".csv,text/csv",
-              class: "visually-hidden",
-              "aria-label": "People CSV (optional)",
-              "aria-describedby": "sga-open-people-name",
-              onchange: () => {
-                const file = r.openPeople.files?.[0];
-                if (file) this.emit("choosePeopleForExports", { file });
-                r.openPeople.value = "";
-              },
-            })),
-          ),
-          (r.openPeopleName = h("span", { class: "open-people-name none", id: "sga-open-people-name" }, "none")),
-          (r.openPeopleClear = h("button", { type: "button", class: "button small", hidden: true, onclick: () => this.emit("choosePeopleForExports", { file: null }) }, "Don’t join")),
-        ),
-      ),
+      open.field,
     );
     const over = (event) => {
       if (![...(event.dataTransfer?.types ?? [])].includes("Files")) return;
@@ -392,6 +376,16 @@ export class View {
     const r = this.refs;
     const filter = (patch) => this.emit("changeFilter", patch);
     let searchTimer = 0;
+    // A button and the joined file's name.
+    const people = this.buildPeoplePicker({
+      label: "People file",
+      buttonClass: "button",
+      title: "A CSV of teams or departments keyed by Instance user ID, User Email or Username; it stays on this computer",
+      name: { class: "people-name" },
+      event: "openPeople",
+    });
+    r.people = people.input;
+    r.peopleName = people.name;
     r.groupBy = h("select", { id: "sga-group", onchange: () => this.emitGroup() });
     r.thenBy = h("select", { id: "sga-then", onchange: () => this.emitGroup() });
     r.from = h("input", { type: "date", id: "sga-from", onchange: () => filter({ from: r.from.value }) });
@@ -429,38 +423,39 @@ export class View {
       r.languages.root,
       r.attributeFilters,
       h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
-      // A button and the joined file's name (the input is emptied after each pick, so its own
-      // "No file chosen" would say the opposite of what is joined).
-      h(
-        "div",
-        { class: "field people-field" },
-        h("span", { class: "field-label", "aria-hidden": "true" }, "People file"),
-        h(
-          "div",
-          { class: "people-pick" },
-          h(
-            "label",
-            { class: "button", title: "A CSV of teams or departments keyed by Instance user ID, User Email or Username; it stays on this computer" },
-            "Choose…",
-            (r.people = h("input", {
-              type: "file",
-              accept: ".csv,text/csv",
-              class: "visually-hidden",
-              "aria-label": "People file",
-              onchange: () => {
-                const file = r.people.files?.[0];
-                if (file) this.emit("openPeople", { file });
-                r.people.value = "";
-              },
-            })),
-          ),
-          (r.peopleName = h("span", { class: "people-name" }, "none")),
-        ),
-      ),
+      people.field,
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
       r.pendingFilters,
     );
     return r.filters;
+  }
+
+  /**
+   * A people-file picker: a button over a hidden file input (emptied after each pick, so its own
+   * "No file chosen" never contradicts what is joined) that emits `event` with the file, and the
+   * chosen file's name beside it. Returns the field, the input and the name's element.
+   */
+  buildPeoplePicker({ label, fieldClass = "", buttonClass, title, name, event, extra = [] }) {
+    const input = h("input", {
+      type: "file",
+      accept: ".csv,text/csv",
+      class: "visually-hidden",
+      "aria-label": label,
+      ...(name.id ? { "aria-describedby": name.id } : {}),
+      onchange: () => {
+        const file = input.files?.[0];
+        if (file) this.emit(event, { file });
+        input.value = "";
+      },
+    });
+    const nameElement = h("span", name, "none");
+    const field = h(
+      "div",
+      { class: `field people-field ${fieldClass}`.trim() },
+      h("span", { class: "field-label", "aria-hidden": "true" }, label),
+      h("div", { class: "people-pick" }, h("label", { class: buttonClass, title }, "Choose…", input), nameElement, ...extra),
+    );
+    return { field, input, name: nameElement };
   }
 
   /**
