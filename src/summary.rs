@@ -35,10 +35,11 @@ const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
 
 impl Cell {
     /// A float; `Null` for a non-finite value (which every ratio's check on its denominator
-    /// rules out).
+    /// rules out). A negative zero (the sum of no terms, in Rust) is written as `0.0`: no answer
+    /// says "-0".
     pub fn float(x: f64) -> Cell {
         if x.is_finite() {
-            Cell::Float(x)
+            Cell::Float(x + 0.0)
         } else {
             Cell::Null
         }

@@ -280,6 +280,18 @@ fn minutes_saved_are_configurable_and_checked() {
 }
 
 #[test]
+fn an_export_without_the_features_of_hours_saved_saves_zero_hours_not_minus_zero() {
+    // No column of `hoursSaved` is present: its sum has no terms, which Rust's float sum makes
+    // -0.0. Every surface writes the summary's JSON, so it must say 0.
+    let csv = b"User Email,Active Sourcegraph User\na@example.com,true\nb@example.com,false\n";
+    let s = summarize(csv, json!({}));
+    let hours = s["totals"]["hoursSaved"].as_f64().unwrap();
+    assert_eq!(hours, 0.0);
+    assert!(hours.is_sign_positive(), "hoursSaved is -0");
+    assert!(!s.to_string().contains("-0"), "{s}");
+}
+
+#[test]
 fn unknown_query_fields_are_rejected() {
     assert!(serde_json::from_value::<Query>(json!({"groupby": ["month"]})).is_err());
     assert!(serde_json::from_value::<Query>(json!({"filter": {"client": ["x"]}})).is_err());
