@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::column::FxHashMap;
 use crate::error::Error;
-use crate::schema::{normalize_header, STRUCTURAL_NAMES};
+use crate::schema::{KnownColumn, STRUCTURAL_NAMES};
 use crate::summary::Warning;
 use crate::table::Table;
 
@@ -85,14 +85,6 @@ pub struct AttributeChoices {
     pub values: Vec<String>,
 }
 
-/// Which column of the report a people file's key column matches.
-#[derive(Clone, Copy, PartialEq)]
-enum KeyKind {
-    UserId,
-    Email,
-    Username,
-}
-
 impl Table {
     /// Per attribute of the joined people file, the values a filter can choose from.
     pub(crate) fn attribute_choices(&self) -> Vec<AttributeChoices> {
@@ -152,14 +144,13 @@ impl Table {
             .iter()
             .map(|h| h.trim().to_string())
             .collect();
-        let keys: Vec<(usize, KeyKind)> = header
+        // The key column names a user as the export's header does (the same matching).
+        let keys: Vec<(usize, KnownColumn)> = header
             .iter()
             .enumerate()
-            .filter_map(|(i, h)| match normalize_header(h).as_str() {
-                "instance user id" => Some((i, KeyKind::UserId)),
-                "user email" => Some((i, KeyKind::Email)),
-                "username" => Some((i, KeyKind::Username)),
-                _ => None,
+            .filter_map(|(i, h)| {
+                let known = KnownColumn::from_header(h)?;
+                known.is_user_key().then_some((i, known))
             })
             .collect();
         let (key_at, kind) = match keys.as_slice() {
@@ -208,11 +199,7 @@ impl Table {
                 )));
             }
         }
-        let report_column = match kind {
-            KeyKind::UserId => self.user_id,
-            KeyKind::Email => self.email,
-            KeyKind::Username => self.username,
-        };
+        let report_column = self.columns.iter().position(|c| c.known == Some(kind));
         let Some(report_keys) = self.text(report_column) else {
             return Err(input(format!(
                 "people file: it is keyed by {}, and this export has no such column",
@@ -224,7 +211,7 @@ impl Table {
             .expect("an export with a user column has an identity");
         let fold = |s: &str| {
             let s = s.trim();
-            if kind == KeyKind::UserId {
+            if kind == KnownColumn::UserId {
                 s.to_string()
             } else {
                 s.to_lowercase()

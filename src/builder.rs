@@ -163,6 +163,28 @@ impl TableBuilder {
                 ),
             ));
         }
+        if !any_csv
+            && columns
+                .iter()
+                .all(|c| c.known.is_none_or(KnownColumn::is_user_key))
+        {
+            // Opened in place of the export it was meant to be joined to: said, not silently
+            // summed as an export of users with no usage.
+            let users: Vec<&str> = columns
+                .iter()
+                .filter_map(|c| c.known.map(KnownColumn::name))
+                .collect();
+            warnings.add(
+                line,
+                None,
+                format!(
+                    "this file names no usage column, only {}: it looks like a people file, to be \
+                     joined to an export (the page's People CSV, or the CLI's --attributes FILE), \
+                     not opened as one",
+                    users.join(", ")
+                ),
+            );
+        }
         let known: Vec<Option<KnownColumn>> = columns.iter().map(|c| c.known).collect();
         let find = |k: KnownColumn| known.iter().position(|&c| c == Some(k));
         let table = Table {

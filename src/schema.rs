@@ -87,6 +87,15 @@ impl KnownColumn {
             .copied()
             .find(|c| normalize_header(c.name()) == wanted)
     }
+
+    /// The columns that name a user. A people file is keyed by one of them; an export whose
+    /// header names no other known column has no usage to answer.
+    pub(crate) fn is_user_key(self) -> bool {
+        matches!(
+            self,
+            KnownColumn::UserId | KnownColumn::UserEmail | KnownColumn::Username
+        )
+    }
 }
 
 /// The header as it is matched: BOM dropped, trimmed, runs of white space folded to one space,

@@ -424,6 +424,44 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .contains("people file"));
 }
 
+/// A people file opened where an export is expected is said, with its line, and a people file's
+/// key column is matched as an export's header is (any case, spacing, a BOM).
+#[test]
+fn a_people_file_opened_as_an_export_is_said_and_keys_match_like_headers() {
+    for people in [
+        "User Email,Team\na@example.com,Search\n",
+        "\u{feff}  instance   USER id ,Team,Site\n1,Search,EU\n",
+    ] {
+        let table = Table::from_bytes(people.as_bytes()).unwrap();
+        let s = table.summarize(&Default::default()).unwrap().to_value();
+        let warnings = s["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{people:?}: {warnings:?}");
+        assert_eq!(warnings[0]["line"], 1);
+        let message = warnings[0]["message"].as_str().unwrap();
+        assert!(message.contains("looks like a people file"), "{message}");
+    }
+    // An export that lacks only its usage columns' values is not a people file.
+    let csv = fixture("by_user.csv");
+    let s = Table::from_bytes(&csv)
+        .unwrap()
+        .summarize(&Default::default())
+        .unwrap()
+        .to_value();
+    assert!(!s["warnings"].to_string().contains("people file"));
+
+    let mut table = Table::from_bytes(&fixture("by_user_day.csv")).unwrap();
+    let (_, rows) = common::rows(&fixture("by_user_day.csv"));
+    let people = format!(
+        "\u{feff} instance  User ID ,Team\n{},Search\n",
+        rows[0].user
+    );
+    let join = table.join_attributes(people.as_bytes()).unwrap();
+    assert_eq!(
+        (join.attributes, join.matched),
+        (vec!["Team".to_string()], 1)
+    );
+}
+
 /// The inactive users' CSV (the CLI's `inactive --format csv` and the page's download): the
 /// list's users in its order, `never` for no active day, the registry's flags only with a
 /// registry, and every text cell that a spreadsheet would run formula-guarded.
