@@ -300,6 +300,7 @@ export class Dashboard {
       this.viewState = this.fit(view);
       const note = `People file ${file.name}: ${formatCount(join.matched)} users matched, ${formatCount(join.unmatched)} unmapped; group, filter and chart by ${join.attributes.join(", ")}.`;
       this.view.renderPeopleFile(file.name);
+      this.view.renderDroppedFilters(dropped.length ? droppedNote(dropped) : null);
       return dropped.length ? `${note} ${droppedNote(dropped)}` : note;
     } catch (error) {
       this.view.renderError({ ...explainError(error), title: "The people file could not be used" });
@@ -343,6 +344,7 @@ export class Dashboard {
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes);
     this.view.renderPeopleFile(null); // a new report starts without one…
+    this.view.renderDroppedFilters(null);
     // …unless the Open panel has one to join: before the first drawing.
     const people = this.peopleForExports ? await this.joinPeople(this.peopleForExports) : null;
     this.viewState = this.fit(this.viewState);

@@ -409,6 +409,7 @@ export class View {
     // One multi-select per column of a joined people file (renderAttributeFilters builds them).
     r.attributeFilters = h("div", { class: "attribute-filters", role: "group", "aria-label": "Filters by the joined file's columns" });
     r.pendingFilters = h("p", { class: "note pending-filters", role: "status", hidden: true });
+    r.droppedFilters = h("p", { class: "note dropped-filters", role: "status", hidden: true });
     r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
     r.humans = h("input", { type: "checkbox", onchange: () => filter({ excludeServiceAccounts: r.humans.checked }) });
     r.filters = h(
@@ -426,6 +427,7 @@ export class View {
       people.field,
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
       r.pendingFilters,
+      r.droppedFilters,
     );
     return r.filters;
   }
@@ -498,6 +500,16 @@ export class View {
     r.pendingFilters.textContent = pending.length
       ? `This view filters by ${list}, which ${choices.length ? "the joined people file does not have" : "needs a people file"}: open a People file with ${pending.length === 1 ? "that column" : "those columns"} to apply ${pending.length === 1 ? "it" : "them"}. Until then ${pending.length === 1 ? "it is" : "they are"} not applied.`
       : "";
+  }
+
+  /**
+   * What the last people file dropped from the filter (a sentence), kept beside the filters until
+   * the next people file or export, where the status line's next message would replace it; null
+   * hides it.
+   */
+  renderDroppedFilters(text) {
+    this.refs.droppedFilters.hidden = !text;
+    this.refs.droppedFilters.textContent = text ?? "";
   }
 
   buildCharts() {

@@ -225,6 +225,8 @@ test("opening another people file drops the filter values it does not have, says
   await expect(page.locator(".people-name")).toHaveText("people-b.csv");
   await expect(page.locator(".status")).toContainText("Team = Cloud");
   await expect(page.locator(".status")).toContainText("Site (no such column)");
+  // The note stays beside the filters after the status line moves on.
+  await expect(page.locator(".dropped-filters")).toHaveText(/^Dropped from the filter.*Team = Cloud.*Site \(no such column\)/);
   await expect.poll(() => hashValues("attr.Team")).toEqual([]);
   expect(hashValues("attr.Site")).toEqual([]);
   await expect(multi(page, "Site")).toHaveCount(0);
@@ -242,6 +244,8 @@ test("opening another people file drops the filter values it does not have, says
   await expect.poll(() => hashValues("attr.Team").sort()).toEqual(["Infra", "Search"]);
   await page.getByLabel("People file").setInputFiles(a.file);
   await expect(page.locator(".status")).toContainText("Team = Infra");
+  await expect(page.locator(".dropped-filters")).toHaveText(/Team = Infra/);
+  await expect(page.locator(".dropped-filters")).not.toContainText("Cloud");
   await expect.poll(() => hashValues("attr.Team")).toEqual(["Search"]);
   const searchInA = expectedTotals(rows.filter((r) => a.teamOf.get(r["Instance user ID"]) === "Search"));
   await expect.poll(() => cardNumber(page, "users")).toBe(searchInA.users);
@@ -386,5 +390,21 @@ test("a people file chosen beside Open an export is joined when the export opens
   expect(requests.filter((r) => r.body !== "")).toEqual([]);
   expect(requests.filter((r) => r.url.includes("Search") || r.url.includes("EMEA"))).toEqual([]);
   expect(page.url()).not.toContain("people.csv");
+  expect(problems).toEqual([]);
+});
+
+test("a people file opened as an export opens with a warning that says to join it instead", async ({ page }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  const people = peopleFile(parseCsv(fs.readFileSync(path.join(FIXTURES, "by_user_day.csv"), "utf8")));
+  await page.getByLabel("Open a CSV export").setInputFiles(people.file);
+  await waitForDashboard(page);
+  const warnings = page.locator(".warnings");
+  await expect(warnings).toBeVisible();
+  await warnings.locator("summary").click();
+  const first = warnings.locator("tbody tr").first();
+  await expect(first.locator("td").nth(0)).toHaveText("1");
+  await expect(first).toContainText("looks like a people file");
+  await expect(first).toContainText("People CSV");
   expect(problems).toEqual([]);
 });
