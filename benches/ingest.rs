@@ -205,6 +205,11 @@ mod native {
         group.bench_function(BenchmarkId::new("retention_by_month", rows), |b| {
             b.iter(|| table.retention(black_box(&by_month)).unwrap())
         });
+        // Weekly cohorts: about 26 cohorts × 26 offsets over the generated half year, the largest
+        // retention table the page draws.
+        group.bench_function(BenchmarkId::new("retention_by_week", rows), |b| {
+            b.iter(|| table.retention(black_box(&by_week)).unwrap())
+        });
         // The page's queries for one view (www/app.js `queries`): the table's page with the cards'
         // totals, the time chart, and the three bar charts, with a filter the cache has not seen
         // (a view change), through summarize_many.
