@@ -222,7 +222,12 @@ impl Activity {
         }
         for list in days.iter_mut().flatten() {
             if !list.is_sorted() {
-                list.sort_unstable();
+                // The cold paths' one sort (see `crate::order`), not one more copy of it for `i32`.
+                let mut order: Vec<u32> = (0..list.len() as u32).collect();
+                crate::order::sort_indices(&mut order, &|a, b| {
+                    list[a as usize].cmp(&list[b as usize])
+                });
+                *list = order.into_iter().map(|i| list[i as usize]).collect();
                 list.dedup();
             }
         }
