@@ -114,9 +114,7 @@ impl Table {
                         users[value as usize] += 1;
                     }
                 }
-                let mut order: Vec<usize> = (0..users.len()).filter(|&v| users[v] > 0).collect();
-                order.sort_by(|&x, &y| users[y].cmp(&users[x]).then(x.cmp(&y)));
-                let mut values: Vec<String> = order
+                let mut values: Vec<String> = crate::order::most_first(&users)
                     .into_iter()
                     .map(|v| attributes.values[a][v].clone())
                     .collect();

@@ -27,6 +27,7 @@ pub mod fetch_plan;
 pub mod fetch_policy;
 mod ingest;
 mod number;
+mod order;
 mod query;
 mod registry;
 mod scan;

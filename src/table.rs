@@ -194,10 +194,8 @@ impl Table {
             let column = self.text(index)?;
             let mut rows = vec![0u64; column.values.len()];
             column.codes.for_each(|_, code| rows[code as usize] += 1);
-            let mut codes: Vec<usize> = (0..rows.len()).filter(|&c| rows[c] > 0).collect();
-            codes.sort_by(|&a, &b| rows[b].cmp(&rows[a]).then(a.cmp(&b)));
             Some(
-                codes
+                crate::order::most_first(&rows)
                     .into_iter()
                     .map(|c| column.values[c].clone())
                     .collect(),

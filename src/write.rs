@@ -41,7 +41,6 @@ impl Summary {
     /// The grouped result as CSV: the group keys, then every metric, one row per group; without
     /// group keys, one row of totals. Text cells are formula-guarded.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
         let rows: Vec<(&[Cell], &[Cell])> = if self.group_by.is_empty() {
             vec![(&[], &self.totals)]
         } else {
@@ -54,14 +53,15 @@ impl Summary {
             .key_names
             .iter()
             .chain(&self.metrics)
-            .map(|name| guard_formula(name).into_owned());
-        // Writing into a Vec cannot fail.
-        let _ = w.write_record(header);
-        for (key, values) in rows {
-            let _ = w.write_record(key.iter().chain(values).map(cell_text));
-        }
-        let bytes = w.into_inner().unwrap_or_default();
-        String::from_utf8(bytes).unwrap_or_default()
+            .map(|name| guard_formula(name).into_owned())
+            .collect();
+        let lines: Vec<Vec<String>> = std::iter::once(header)
+            .chain(
+                rows.into_iter()
+                    .map(|(key, values)| key.iter().chain(values).map(cell_text).collect()),
+            )
+            .collect();
+        csv_text(&lines)
     }
 }
 
@@ -100,24 +100,33 @@ impl Inactive {
     /// The inactive users as CSV (the CLI's `inactive --format csv`, the page's download): the
     /// header, then one row per user in the list's order; text cells formula-guarded.
     pub fn to_csv(&self) -> String {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        // Writing into a Vec cannot fail.
-        let _ = w.write_record(self.header());
-        for row in self.cells() {
-            let _ = w.write_record(row.iter().map(|c| guard_formula(c).into_owned()));
-        }
-        let bytes = w.into_inner().unwrap_or_default();
-        String::from_utf8(bytes).unwrap_or_default()
+        // The header's names need no guard.
+        guarded_csv(&self.header(), &self.cells())
     }
 }
 
 /// Header and rows as CSV, every cell formula-guarded.
-fn guarded_csv<'a>(header: impl IntoIterator<Item = &'a str>, rows: &[Vec<String>]) -> String {
+fn guarded_csv(header: &[&str], rows: &[Vec<String>]) -> String {
+    let guard = |cells: &mut dyn Iterator<Item = &str>| -> Vec<String> {
+        cells.map(|c| guard_formula(c).into_owned()).collect()
+    };
+    let lines: Vec<Vec<String>> = std::iter::once(guard(&mut header.iter().copied()))
+        .chain(
+            rows.iter()
+                .map(|row| guard(&mut row.iter().map(String::as_str))),
+        )
+        .collect();
+    csv_text(&lines)
+}
+
+/// Lines of cells as CSV text (quoted where CSV needs it). Every small CSV answer (a summary,
+/// growth, retention, the inactive users) is written here, through one `write_record`: each other
+/// instantiation of the CSV writer would be one more copy of it in the wasm module.
+fn csv_text(lines: &[Vec<String>]) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    // Writing into a Vec cannot fail.
-    let _ = w.write_record(header.into_iter().map(|c| guard_formula(c).into_owned()));
-    for row in rows {
-        let _ = w.write_record(row.iter().map(|c| guard_formula(c).into_owned()));
+    for line in lines {
+        // Writing into a Vec cannot fail.
+        let _ = w.write_record(line);
     }
     let bytes = w.into_inner().unwrap_or_default();
     String::from_utf8(bytes).unwrap_or_default()
@@ -161,7 +170,7 @@ impl Growth {
     /// The growth table as CSV (the CLI's `growth --format csv`, the page's download): the
     /// header, then one row per period, oldest first; text cells formula-guarded.
     pub fn to_csv(&self) -> String {
-        guarded_csv(self.header(), &self.cells())
+        guarded_csv(&self.header(), &self.cells())
     }
 }
 
@@ -196,7 +205,8 @@ impl Retention {
     /// the header, then one row per cohort, oldest first; text cells formula-guarded.
     pub fn to_csv(&self) -> String {
         let header = self.header();
-        guarded_csv(header.iter().map(String::as_str), &self.cells())
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        guarded_csv(&header, &self.cells())
     }
 }
 

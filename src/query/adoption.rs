@@ -222,7 +222,12 @@ impl Activity {
         }
         for list in days.iter_mut().flatten() {
             if !list.is_sorted() {
-                list.sort_unstable();
+                // The cold paths' one sort (see `crate::order`), not one more copy of it for `i32`.
+                let mut order: Vec<u32> = (0..list.len() as u32).collect();
+                crate::order::sort_indices(&mut order, &|a, b| {
+                    list[a as usize].cmp(&list[b as usize])
+                });
+                *list = order.into_iter().map(|i| list[i as usize]).collect();
                 list.dedup();
             }
         }
@@ -417,11 +422,19 @@ impl Table {
                 ));
             }
         }
-        out.sort_by(|(a, ua), (b, ub)| a.cmp(b).then_with(|| ua.user.cmp(&ub.user)));
+        let mut order: Vec<u32> = (0..out.len() as u32).collect();
+        crate::order::sort_indices(&mut order, &|a, b| {
+            let ((a, ua), (b, ub)) = (&out[a as usize], &out[b as usize]);
+            a.cmp(b).then_with(|| ua.user.cmp(&ub.user))
+        });
+        let mut out: Vec<Option<InactiveUser>> = out.into_iter().map(|(_, u)| Some(u)).collect();
         Ok(Inactive {
             days: query.days,
             as_of: as_of.map(format_day),
-            users: out.into_iter().map(|(_, u)| u).collect(),
+            users: order
+                .into_iter()
+                .filter_map(|i| out[i as usize].take())
+                .collect(),
             registry: registry.is_some(),
         })
     }

@@ -362,25 +362,35 @@ impl QueryCache {
         }
         let stats = (needs != Needs::default())
             .then(|| Stats::compute(table, grouping, &needs, asked.range));
-        let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
-        match (asked.by, &stats) {
-            (Some(SortBy::Key(field, desc)), _) => {
-                let r = self.key_ranks(table, grouping, *field);
-                order.sort_by(|&a, &b| {
-                    compare(r[a as usize], r[b as usize], *desc).then_with(|| by_keys(a, b))
-                });
-            }
-            (Some(SortBy::Metric(metric, desc)), Some(stats)) => {
-                let values: Vec<Option<f64>> = (0..grouping.len())
-                    .map(|g| stats.value(table, *metric, g, minutes).as_f64())
-                    .collect();
-                order.sort_by(|&a, &b| {
-                    compare_f64(values[a as usize], values[b as usize], *desc)
-                        .then_with(|| by_keys(a, b))
-                });
-            }
-            _ => order.sort_by(|&a, &b| by_keys(a, b)),
+        // What orders the groups first, the group keys breaking ties. One `sort_by` for the three
+        // cases: each closure would be its own copy of the standard library's sort in the wasm.
+        enum First {
+            Key(Vec<Option<u64>>, bool),
+            Metric(Vec<Option<f64>>, bool),
+            Keys,
         }
+        let first = match (asked.by, &stats) {
+            (Some(SortBy::Key(field, desc)), _) => {
+                First::Key(self.key_ranks(table, grouping, *field), *desc)
+            }
+            (Some(SortBy::Metric(metric, desc)), Some(stats)) => First::Metric(
+                (0..grouping.len())
+                    .map(|g| stats.value(table, *metric, g, minutes).as_f64())
+                    .collect(),
+                *desc,
+            ),
+            _ => First::Keys,
+        };
+        let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
+        order.sort_by(|&a, &b| {
+            let (i, j) = (a as usize, b as usize);
+            match &first {
+                First::Key(r, desc) => compare(r[i], r[j], *desc),
+                First::Metric(v, desc) => compare_f64(v[i], v[j], *desc),
+                First::Keys => Ordering::Equal,
+            }
+            .then_with(|| by_keys(a, b))
+        });
         Ranking {
             keys: grouping.keys.clone(),
             sort: asked.sort.cloned(),
@@ -485,7 +495,9 @@ impl QueryCache {
 fn case_insensitive_ranks(values: &[String]) -> Vec<u32> {
     let folded: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
     let mut sorted: Vec<u32> = (0..values.len() as u32).collect();
-    sorted.sort_by(|&a, &b| folded[a as usize].cmp(&folded[b as usize]));
+    crate::order::sort_indices(&mut sorted, &|a, b| {
+        folded[a as usize].cmp(&folded[b as usize])
+    });
     let mut ranks = vec![0u32; values.len()];
     let mut rank = 0u32;
     for (i, &code) in sorted.iter().enumerate() {

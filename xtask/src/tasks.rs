@@ -83,9 +83,33 @@ pub fn build(root: &Path) -> Result<()> {
         );
         fs::write(&stamp_path, stamp)?;
     }
+    report_size(&out);
     vendor_chart_js(root)?;
     eprintln!("build: pkg/ ready in {:.1}s", t.elapsed().as_secs_f64());
     Ok(())
+}
+
+/// Prints the module's size as the page receives it: raw and `gzip -9` (issue 11's goal is at
+/// most 250 000 bytes gzipped). Says nothing more when `gzip` is not installed.
+fn report_size(wasm: &Path) {
+    let Ok(raw) = fs::metadata(wasm).map(|m| m.len()) else {
+        return;
+    };
+    let gzipped = Command::new("gzip")
+        .args(["-9", "-c"])
+        .arg(wasm)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| o.stdout.len());
+    match gzipped {
+        Some(gz) => eprintln!(
+            "build: {} is {raw} bytes, {gz} bytes gzip -9 ({:.1} KiB)",
+            wasm.display(),
+            gz as f64 / 1024.0
+        ),
+        None => eprintln!("build: {} is {raw} bytes", wasm.display()),
+    }
 }
 
 fn file_stamp(path: &Path) -> Result<String> {
