@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::number::{parse_num_bytes, pow10, Num, MAX_SCALE};
+use crate::verbatim::Verbatim;
 
 /// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
 /// attacker-chosen hash-flooding material in a report the user opened themselves.
@@ -232,6 +233,26 @@ impl Codes {
         }
     }
 
+    /// Appends codes, the largest of which is `max`: one decision on the width for them all.
+    fn extend(&mut self, codes: &[u32], max: u32) {
+        if codes.is_empty() {
+            return;
+        }
+        loop {
+            match self {
+                Codes::U8(v) if max <= u32::from(u8::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u8))
+                }
+                Codes::U16(v) if max <= u32::from(u16::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u16))
+                }
+                Codes::U32(v) => return v.extend_from_slice(codes),
+                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
+                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn get(&self, row: usize) -> u32 {
         match self {
@@ -323,6 +344,8 @@ pub(crate) struct TextColumn {
     /// only a value not seen recently pays.
     recent: Vec<(Vec<u8>, u32)>,
     last: usize,
+    /// [`TextColumn::push_cells`]'s codes, before they are appended (reused).
+    block_codes: Vec<u32>,
 }
 
 /// Slots of [`TextColumn`]'s recent cells.
@@ -371,29 +394,59 @@ impl TextColumn {
             codes: Codes::new(),
             recent: vec![(Vec::new(), u32::MAX); RECENT],
             last: 0,
+            block_codes: Vec::new(),
         }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, raw: &[u8]) {
+        let code = self.code(raw);
+        self.codes.push(code);
+    }
+
+    /// Appends the cells `cell(r)` for `r` in `0..n`, noting each in `verbatim` (`row0 + r` is its
+    /// row); the codes are appended together.
+    #[inline]
+    pub(crate) fn push_cells<'a>(
+        &mut self,
+        verbatim: &mut Verbatim,
+        row0: usize,
+        n: usize,
+        cell: impl Fn(usize) -> &'a [u8],
+    ) {
+        let mut codes = std::mem::take(&mut self.block_codes);
+        codes.clear();
+        let mut max = 0;
+        for r in 0..n {
+            let raw = cell(r);
+            let code = self.code(raw);
+            max = max.max(code);
+            codes.push(code);
+            verbatim.note_text(row0 + r, raw);
+        }
+        self.codes.extend(&codes, max);
+        self.block_codes = codes;
+    }
+
+    /// The code of a cell: from the recent cells when it is among them.
+    #[inline(always)]
+    fn code(&mut self, raw: &[u8]) -> u32 {
         let (bytes, code) = &self.recent[self.last];
         if *code != u32::MAX && same_bytes(bytes, raw) {
-            self.codes.push(*code);
-            return;
+            return *code;
         }
         let slot = recent_slot(raw);
         let (bytes, code) = &self.recent[slot];
         if *code != u32::MAX && same_bytes(bytes, raw) {
-            self.codes.push(*code);
             self.last = slot;
-            return;
+            return *code;
         }
-        self.push_new(raw, slot);
+        self.code_new(raw, slot)
     }
 
     /// A cell not among the recent ones: looked up in (or added to) the dictionary by its text.
     #[inline(never)]
-    fn push_new(&mut self, raw: &[u8], slot: usize) {
+    fn code_new(&mut self, raw: &[u8], slot: usize) -> u32 {
         // `from_utf8` is the fast check; only invalid input pays for the lossy decoding.
         let text = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -409,12 +462,12 @@ impl TextColumn {
                 code
             }
         };
-        self.codes.push(code);
         let (bytes, last) = &mut self.recent[slot];
         bytes.clear();
         bytes.extend_from_slice(raw);
         *last = code;
         self.last = slot;
+        code
     }
 
     pub(crate) fn value(&self, row: usize) -> &str {
@@ -433,6 +486,7 @@ impl TextColumn {
         // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
         self.recent.fill((Vec::new(), u32::MAX));
         self.last = 0;
+        self.block_codes = Vec::new();
         self.index = FxHashMap::default();
         self.values.shrink_to_fit();
     }
@@ -561,6 +615,29 @@ impl NumColumn {
         let value = parse_num_bytes(raw);
         self.push(value);
         (value.is_some() || raw.trim_ascii().is_empty(), None)
+    }
+
+    /// Stores the cells `cell(r)` for `r` in `from..to` while each is empty or a short plain
+    /// decimal that fits the column as it is (its width and scale), noting each in `verbatim` as
+    /// [`Verbatim::note_num`] does (`row0 + r` is its row); returns where it stopped: the first
+    /// cell that needs [`NumColumn::push_cell`] (`to` when none does). The common cells of a
+    /// block, with one decision on the column's width for the whole run.
+    #[inline]
+    pub(crate) fn push_plain_cells<'a>(
+        &mut self,
+        verbatim: &mut Verbatim,
+        row0: usize,
+        from: usize,
+        to: usize,
+        cell: impl Fn(usize) -> &'a [u8],
+    ) -> usize {
+        let scale = self.scale;
+        match &mut self.data {
+            Ints::U8(v) => plain_run(v, u8::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::U16(v) => plain_run(v, u16::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::U32(v) => plain_run(v, u32::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::I64(_) | Ints::F64(_) => from,
+        }
     }
 
     pub(crate) fn push(&mut self, value: Option<Num>) {
@@ -894,6 +971,70 @@ impl NumColumn {
             Ints::F64(v) => v.shrink_to_fit(),
         }
     }
+}
+
+/// [`NumColumn::push_plain_cells`] for one width (`null`, its largest value, marks an empty cell).
+#[inline(always)]
+fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    v: &mut Vec<T>,
+    null: T,
+    scale: u8,
+    verbatim: &mut Verbatim,
+    row0: usize,
+    rows: std::ops::Range<usize>,
+    cell: impl Fn(usize) -> &'a [u8],
+) -> usize {
+    let limit: u64 = null.into();
+    v.reserve(rows.len());
+    for r in rows.clone() {
+        let raw = cell(r);
+        if raw.is_empty() {
+            v.push(null);
+            continue;
+        }
+        let Some((digits, places, last_zero)) = plain_short(raw) else {
+            return r;
+        };
+        if places > scale {
+            return r;
+        }
+        // At most 9 digits, scaled by at most 10^9: no overflow.
+        let x = digits * pow10(scale - places) as u64;
+        let Some(x) = T::try_from(x).ok().filter(|_| x < limit) else {
+            return r;
+        };
+        verbatim.note_plain(row0 + r, raw, places, last_zero);
+        v.push(x);
+    }
+    rows.end
+}
+
+/// A non-empty cell in plain form (digits without a needless leading zero, then optionally a dot
+/// and at least one digit) of at most 9 characters: its digits as an integer (the dot ignored),
+/// its decimal places, and whether the last is a zero. (Reading cells of up to 8 bytes as one
+/// 64-bit word, simdjson's way, was slower on an export's cells, most of them 1 to 3 bytes.)
+#[inline(always)]
+fn plain_short(raw: &[u8]) -> Option<(u64, u8, bool)> {
+    let n = raw.len();
+    if n > 9 || n == 0 {
+        return None;
+    }
+    let (mut digits, mut dot) = (0u64, n);
+    for (i, &b) in raw.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            digits = digits * 10 + u64::from(d);
+        } else if b == b'.' && dot == n {
+            dot = i;
+        } else {
+            return None;
+        }
+    }
+    if dot == 0 || dot + 1 == n || (raw[0] == b'0' && n > 1 && dot != 1) {
+        return None;
+    }
+    let places = if dot == n { 0 } else { n - dot - 1 };
+    Some((digits, places as u8, dot != n && raw[n - 1] == b'0'))
 }
 
 /// The most common cells: an unsigned decimal of at most 9 characters ("3", "0.1964"), as a

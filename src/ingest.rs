@@ -8,7 +8,7 @@
 
 use csv_core::{ReadRecordResult, Reader};
 
-use crate::builder::{Fields, TableBuilder, Warnings};
+use crate::builder::{Block, Fields, TableBuilder, Warnings};
 use crate::error::{Error, ErrorKind};
 use crate::scan::split_record;
 use crate::table::Table;
@@ -48,6 +48,8 @@ pub struct Ingester {
     pending_raw: Vec<u8>,
     /// Field ends of a record split in place (the fast path).
     fast_ends: Vec<usize>,
+    /// Plain records of the chunk at hand, queued to be stored a column at a time.
+    block: Block,
     last_consumed: u8,
     bytes: u64,
     /// Bytes held back at the very start, until we know whether they are a BOM.
@@ -87,6 +89,7 @@ impl Ingester {
             in_core_record: false,
             pending_raw: Vec::new(),
             fast_ends: Vec::with_capacity(64),
+            block: Block::default(),
             last_consumed: 0,
             bytes: 0,
             head: Vec::new(),
@@ -335,8 +338,15 @@ impl Ingester {
     /// The fast path: takes the plain records at the start of `input` (and the blank lines
     /// between them), feeding each to the builder straight from `input`; returns what is left
     /// for csv-core, which starts with a record it must read (or is empty).
-    fn feed_plain<'a>(&mut self, mut input: &'a [u8]) -> &'a [u8] {
+    fn feed_plain<'a>(&mut self, whole: &'a [u8]) -> &'a [u8] {
         let mut lines = self.reader.line();
+        let mut input = whole;
+        // Rows are queued (the block) and stored a column at a time; anything else that a record
+        // does (a warning, a skipped row) waits until the rows before it are stored.
+        let width = match &self.builder {
+            Some(b) if !self.check_only => b.width(),
+            _ => 0,
+        };
         loop {
             // Line breaks at a record's start are blank lines, skipped as csv-core skips them.
             let skip = input
@@ -360,22 +370,48 @@ impl Ingester {
                 ends: &self.fast_ends,
                 gap: 1,
             };
-            // A plain record never is a header here (the fast path starts after the header and
-            // waits for a part's header), so it cannot fail.
-            let _ = record(
-                &mut self.builder,
-                &mut self.header,
-                &mut self.expect_header,
-                &mut self.error,
-                &mut self.skipped_rows,
-                &mut self.warnings,
-                fields,
-                (lines, terminator),
-                self.check_only,
-            );
+            if fields.len() == width && !is_blank(fields) {
+                let start = whole.len() - input.len();
+                let line = start_line(lines, terminator, &[]);
+                self.block.push(start, &self.fast_ends, line);
+                if self.block.len() == Block::ROWS {
+                    flush_block(
+                        &mut self.block,
+                        &mut self.builder,
+                        &mut self.warnings,
+                        whole,
+                    );
+                }
+            } else {
+                flush_block(
+                    &mut self.block,
+                    &mut self.builder,
+                    &mut self.warnings,
+                    whole,
+                );
+                // A plain record never is a header here (the fast path starts after the header
+                // and waits for a part's header), so it cannot fail.
+                let _ = record(
+                    &mut self.builder,
+                    &mut self.header,
+                    &mut self.expect_header,
+                    &mut self.error,
+                    &mut self.skipped_rows,
+                    &mut self.warnings,
+                    fields,
+                    (lines, terminator),
+                    self.check_only,
+                );
+            }
             self.last_consumed = terminator;
             input = &input[end + 1..];
         }
+        flush_block(
+            &mut self.block,
+            &mut self.builder,
+            &mut self.warnings,
+            whole,
+        );
         self.reader.set_line(lines);
         input
     }
@@ -389,6 +425,22 @@ impl Ingester {
         self.error = Some(e.clone());
         e
     }
+}
+
+/// Stores the queued rows, whose fields lie in `data`.
+fn flush_block(
+    block: &mut Block,
+    builder: &mut Option<TableBuilder>,
+    warnings: &mut Warnings,
+    data: &[u8],
+) {
+    if block.len() == 0 {
+        return;
+    }
+    if let Some(builder) = builder {
+        builder.push_block(data, block, warnings);
+    }
+    block.clear();
 }
 
 /// One record read: the header (which sets up the builder), a later part's header (checked), or
