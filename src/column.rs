@@ -984,12 +984,88 @@ fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
     rows: std::ops::Range<usize>,
     cell: impl Fn(usize) -> &'a [u8],
 ) -> usize {
+    // Whole numbers in a column of whole numbers written as such (the counts): every plain
+    // integer is written back as it is, so `verbatim` has nothing to note.
+    let integers = scale == 0 && verbatim.decimals() == Some(0);
+    // Stored from a buffer, 64 at a time: no length kept in memory per cell.
+    let mut buf = [null; 64];
+    let mut r = rows.start;
+    while r < rows.end {
+        let end = rows.end.min(r + buf.len());
+        let mut k = 0;
+        let stop = if integers {
+            plain_integers(&mut buf, &mut k, null, r..end, &cell)
+        } else {
+            plain_decimals(&mut buf, &mut k, null, scale, verbatim, row0, r..end, &cell)
+        };
+        v.extend_from_slice(&buf[..k]);
+        if stop < end {
+            return stop;
+        }
+        r = end;
+    }
+    rows.end
+}
+
+/// [`plain_run`] for a column of whole numbers: takes plain integers into `buf[*k..]` (`null`
+/// for an empty cell, and the bound of the values that fit); returns where it stopped.
+#[inline(always)]
+fn plain_integers<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    buf: &mut [T],
+    k: &mut usize,
+    null: T,
+    rows: std::ops::Range<usize>,
+    cell: &impl Fn(usize) -> &'a [u8],
+) -> usize {
     let limit: u64 = null.into();
-    v.reserve(rows.len());
+    for r in rows.clone() {
+        let raw = cell(r);
+        let n = raw.len();
+        if n == 0 {
+            buf[*k] = null;
+            *k += 1;
+            continue;
+        }
+        if n > 9 || (raw[0] == b'0' && n > 1) {
+            return r;
+        }
+        let mut x = 0u64;
+        for &b in raw {
+            let d = b.wrapping_sub(b'0');
+            if d >= 10 {
+                return r;
+            }
+            x = x * 10 + u64::from(d);
+        }
+        let Some(x) = T::try_from(x).ok().filter(|_| x < limit) else {
+            return r;
+        };
+        buf[*k] = x;
+        *k += 1;
+    }
+    rows.end
+}
+
+/// [`plain_run`] for any other column: takes short plain decimals into `buf[*k..]`, noting each
+/// in `verbatim`; returns where it stopped.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn plain_decimals<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    buf: &mut [T],
+    k: &mut usize,
+    null: T,
+    scale: u8,
+    verbatim: &mut Verbatim,
+    row0: usize,
+    rows: std::ops::Range<usize>,
+    cell: &impl Fn(usize) -> &'a [u8],
+) -> usize {
+    let limit: u64 = null.into();
     for r in rows.clone() {
         let raw = cell(r);
         if raw.is_empty() {
-            v.push(null);
+            buf[*k] = null;
+            *k += 1;
             continue;
         }
         let Some((digits, places, last_zero)) = plain_short(raw) else {
@@ -1004,7 +1080,8 @@ fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
             return r;
         };
         verbatim.note_plain(row0 + r, raw, places, last_zero);
-        v.push(x);
+        buf[*k] = x;
+        *k += 1;
     }
     rows.end
 }

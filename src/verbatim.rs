@@ -95,6 +95,12 @@ impl Verbatim {
         }
     }
 
+    /// The decimal places the column's numbers are padded to, once a cell showed it.
+    #[inline(always)]
+    pub(crate) fn decimals(&self) -> Option<u8> {
+        self.decimals
+    }
+
     /// A short plain decimal cell (`places` decimal places as written, the last a zero or not),
     /// as [`Verbatim::note_num`] notes it.
     #[inline(always)]
