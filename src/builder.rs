@@ -1,7 +1,8 @@
-//! The table builder: typed columns filled one record at a time.
+//! The table builder: typed columns filled a block of records at a time (or one record at a time).
 //!
-//! The ingester reads CSV (records, line numbers, limits, parts) and feeds each record's fields
-//! here; the builder types and stores them, as the schema says each column is to be read
+//! The ingester reads CSV (records, line numbers, limits, parts) and feeds the records' fields
+//! here: plain records in blocks ([`Block`], typed a column at a time), the others one by one;
+//! the builder types and stores them, as the schema says each column is to be read
 //! ([`schema::role_of`]), and at the end decides what the schema leaves to the data (unknown
 //! columns typed by content, measures from [`schema::measures`]).
 

@@ -4,7 +4,10 @@
 //! fields. Plain records (no quote, complete in the chunk at hand: nearly all of an export) are
 //! split in place, 16 bytes at a time ([`crate::scan`]); every other record is read by `csv-core`,
 //! which does no I/O: it takes whatever bytes it is given and says how many it used, so a record
-//! may span any number of chunks. Both paths give the same fields and line numbers.
+//! may span any number of chunks. Both paths give the same fields and line numbers. The plain
+//! records of a chunk are queued in blocks and typed a column at a time; a record that does
+//! anything else (a warning, a skipped row) first stores the block before it, so warnings stay in
+//! input order.
 
 use csv_core::{ReadRecordResult, Reader};
 
@@ -687,6 +690,51 @@ mod tests {
             proptest::prop_assert_eq!(outcome(bytes, chunk, true), outcome(bytes, chunk, false));
             proptest::prop_assert_eq!(outcome(bytes, bytes.len(), true), outcome(bytes, chunk, true));
         }
+    }
+
+    /// Bad cells in several columns of many blocks, short rows between them and more warnings
+    /// than are kept: the blocks typed a column at a time report what csv-core's records, typed
+    /// one at a time, report (the same first warnings, in line then column order, and count).
+    #[test]
+    fn blocks_report_warnings_in_input_order() {
+        let mut csv = String::from(
+            "Instance user ID,Timestamp Date,Chat Events,Active Sourcegraph User,Combined CAR\n",
+        );
+        for i in 0..3000 {
+            let date = if i % 7 == 3 {
+                "2025-13-01"
+            } else {
+                "2025-01-02"
+            };
+            let chat = if i % 5 == 1 {
+                "x"
+            } else if i % 11 == 4 {
+                "-3"
+            } else {
+                "7"
+            };
+            let active = if i % 9 == 2 { "maybe" } else { "true" };
+            let car = if i % 13 == 6 { "0.5.1" } else { "0.2500" };
+            csv.push_str(&format!("{i},{date},{chat},{active},{car}\n"));
+            if i % 400 == 17 {
+                csv.push_str("1,2\n");
+            }
+        }
+        let bytes = csv.as_bytes();
+        let fast = outcome(bytes, 64 * 1024, true);
+        assert_eq!(fast, outcome(bytes, 64 * 1024, false));
+        assert_eq!(fast, outcome(bytes, 777, true));
+        let count = |fast_path: bool| {
+            let mut i = Ingester::new();
+            i.fast_path = fast_path;
+            i.push(bytes).unwrap();
+            let t = i.finish().unwrap();
+            (t.warnings.len(), t.warnings_total, t.skipped_rows)
+        };
+        let (kept, total, skipped) = count(true);
+        assert_eq!((kept, total, skipped), count(false));
+        assert_eq!(kept, Table::MAX_WARNINGS);
+        assert!(total > kept as u64 && skipped == 8, "{total} {skipped}");
     }
 
     #[test]
