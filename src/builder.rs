@@ -1,14 +1,15 @@
-//! The table builder: typed columns filled one record at a time.
+//! The table builder: typed columns filled a block of records at a time (or one record at a time).
 //!
-//! The ingester reads CSV (records, line numbers, limits, parts) and feeds each record's fields
-//! here; the builder types and stores them, as the schema says each column is to be read
+//! The ingester reads CSV (records, line numbers, limits, parts) and feeds the records' fields
+//! here: plain records in blocks ([`Block`], typed a column at a time), the others one by one;
+//! the builder types and stores them, as the schema says each column is to be read
 //! ([`schema::role_of`]), and at the end decides what the schema leaves to the data (unknown
 //! columns typed by content, measures from [`schema::measures`]).
 
 use std::collections::{HashMap, HashSet};
 
 use crate::column::{same_bytes, NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
-use crate::date::{in_date_range, parse_date};
+use crate::date::{in_date_range, parse_date, parse_plain_day, ParsedDate};
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
 use crate::schema::{self, display_header, is_structural_name, ColumnShape, KnownColumn, Role};
@@ -68,12 +69,50 @@ impl Warnings {
     }
 }
 
+/// Records queued for [`TableBuilder::push_block`]: for each record, where each of its fields
+/// starts in the input, then one past its line end (field `c` of record `r` is
+/// `data[bounds[r * (width + 1) + c]..bounds[r * (width + 1) + c + 1] - 1]`); and the line each
+/// record starts on.
+#[derive(Default)]
+pub(crate) struct Block {
+    bounds: Vec<usize>,
+    lines: Vec<u64>,
+}
+
+impl Block {
+    /// Records that fill a block: enough to pay for the per-column decisions, few enough that
+    /// their offsets stay in the cache.
+    pub const ROWS: usize = 256;
+
+    /// How many records.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Queues a record that starts at `start` in the input, its fields ending at
+    /// `start + ends[i]` (as [`crate::scan::split_record`] gives them), on line `line`.
+    #[inline(always)]
+    pub fn push(&mut self, start: usize, ends: &[usize], line: u64) {
+        self.bounds.push(start);
+        self.bounds.extend(ends.iter().map(|&e| start + e + 1));
+        self.lines.push(line);
+    }
+
+    pub fn clear(&mut self) {
+        self.bounds.clear();
+        self.lines.clear();
+    }
+}
+
 /// Builds a [`Table`] from the header and then one record at a time.
 pub(crate) struct TableBuilder {
     table: Table,
     /// The last date cell parsed (column, raw bytes, day number): exports are sorted by user then
     /// date, so the same date repeats on many rows.
     last_date: (usize, Vec<u8>, i32),
+    /// [`TableBuilder::push_block`]'s bad cells (record, column, what was expected), reused.
+    bad: Vec<(usize, usize, &'static str)>,
 }
 
 impl TableBuilder {
@@ -211,6 +250,7 @@ impl TableBuilder {
         Ok(TableBuilder {
             table,
             last_date: (usize::MAX, Vec::new(), NULL_DAY),
+            bad: Vec::new(),
         })
     }
 
@@ -260,63 +300,94 @@ impl TableBuilder {
             let verbatim = &mut column.verbatim;
             let problem = match &mut column.data {
                 Data::Text(t) => {
-                    t.push(raw);
-                    verbatim.note_text(row, raw);
+                    text_cell(t, verbatim, row, raw);
                     None
                 }
-                Data::Num(n) => {
-                    let (ok, plain) = n.push_cell(raw);
-                    verbatim.note_num(row, raw, plain, n);
-                    if !ok {
-                        Some("a number")
-                    } else if plain.is_none()
-                        && raw.trim_ascii().first() == Some(&b'-')
-                        && column.known.map(KnownColumn::role) == Some(Role::Count)
-                        && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
-                    {
-                        // Summed as it is, but never silently (DESIGN: negative counts warn).
-                        Some(NEGATIVE)
-                    } else {
-                        None
-                    }
-                }
-                Data::Date(d) => {
-                    let (last_col, bytes, day) = &self.last_date;
-                    if *last_col == col && same_bytes(bytes, raw) {
-                        d.push(*day);
-                        verbatim.note_same_date(row, raw);
-                        None
-                    } else {
-                        let text = String::from_utf8_lossy(raw);
-                        // Out of range is a bad cell, so that no span of days can explode a
-                        // computation (DESIGN: "Limits on hostile input").
-                        let parsed = parse_date(&text).filter(|p| in_date_range(p.day));
-                        let day = parsed.map_or(NULL_DAY, |p| p.day);
-                        d.push(day);
-                        verbatim.note_date(row, raw, parsed.is_some());
-                        if parsed.is_some() {
-                            let (last_col, bytes, last_day) = &mut self.last_date;
-                            (*last_col, *last_day) = (col, day);
-                            bytes.clear();
-                            bytes.extend_from_slice(raw);
-                        }
-                        (parsed.is_none() && !text.trim().is_empty()).then_some(
-                            "a date (YYYY-MM-DD or YYYY-MM) from 1970-01-01 to 2100-12-31",
-                        )
-                    }
-                }
-                Data::Bool(b) => {
-                    let value = parse_bool(raw);
-                    b.push(value.unwrap_or(NULL_BOOL));
-                    verbatim.note_bool(row, raw, value.unwrap_or(NULL_BOOL));
-                    value.is_none().then_some("true or false")
-                }
+                Data::Num(n) => num_cell(n, verbatim, column.known, row, raw),
+                Data::Date(d) => date_cell(d, verbatim, &mut self.last_date, col, row, raw),
+                Data::Bool(b) => bool_cell(b, verbatim, row, raw),
             };
             if let Some(expected) = problem {
                 bad_cell(warnings, line(), &column.name, raw, expected);
             }
         }
         table.rows += 1;
+    }
+
+    /// Stores the records of `block` (fields of [`TableBuilder::width`], all in `data`), one
+    /// column at a time: one decision on the column's type per block, not per cell, and each
+    /// column's state stays at hand. The same cells, values and warnings (in row order, then
+    /// column order) as [`TableBuilder::push_row`] for each record in turn.
+    pub fn push_block(&mut self, data: &[u8], block: &Block, warnings: &mut Warnings) {
+        let n = block.len();
+        if n == 0 {
+            return;
+        }
+        let stride = self.table.columns.len() + 1;
+        debug_assert_eq!(block.bounds.len(), n * stride);
+        let row0 = self.table.rows;
+        let bad = &mut self.bad;
+        bad.clear();
+        for (col, column) in self.table.columns.iter_mut().enumerate() {
+            let bounds = &block.bounds[col..];
+            let cell = |r: usize| {
+                let b = &bounds[r * stride..r * stride + 2];
+                &data[b[0]..b[1] - 1]
+            };
+            let verbatim = &mut column.verbatim;
+            match &mut column.data {
+                Data::Text(t) => t.push_cells(verbatim, row0, n, cell),
+                Data::Num(c) => {
+                    let mut r = 0;
+                    while r < n {
+                        r = c.push_plain_cells(verbatim, row0, r, n, cell);
+                        if r < n {
+                            // A cell of another form, or one that widens the column.
+                            if let Some(p) = num_cell(c, verbatim, column.known, row0 + r, cell(r))
+                            {
+                                bad.push((r, col, p));
+                            }
+                            r += 1;
+                        }
+                    }
+                }
+                Data::Date(d) => {
+                    d.reserve(n);
+                    for r in 0..n {
+                        let raw = cell(r);
+                        if let Some(p) =
+                            date_cell(d, verbatim, &mut self.last_date, col, row0 + r, raw)
+                        {
+                            bad.push((r, col, p));
+                        }
+                    }
+                }
+                Data::Bool(b) => {
+                    b.reserve(n);
+                    for r in 0..n {
+                        if let Some(p) = bool_cell(b, verbatim, row0 + r, cell(r)) {
+                            bad.push((r, col, p));
+                        }
+                    }
+                }
+            }
+        }
+        if !bad.is_empty() {
+            // Reported as row by row: by row, then by column.
+            bad.sort_unstable_by_key(|&(r, col, _)| (r, col));
+            for &(r, col, expected) in bad.iter() {
+                let b = &block.bounds[r * stride + col..];
+                let raw = &data[b[0]..b[1] - 1];
+                bad_cell(
+                    warnings,
+                    block.lines[r],
+                    &self.table.columns[col].name,
+                    raw,
+                    expected,
+                );
+            }
+        }
+        self.table.rows += n;
     }
 
     /// The table, once the input has ended: unknown columns typed by their content, spare
@@ -355,6 +426,105 @@ impl TableBuilder {
     }
 }
 
+/// Types a text cell.
+#[inline(always)]
+fn text_cell(t: &mut TextColumn, verbatim: &mut Verbatim, row: usize, raw: &[u8]) {
+    t.push(raw);
+    verbatim.note_text(row, raw);
+}
+
+/// Types a number cell; the problem, if it is a bad one.
+#[inline(always)]
+fn num_cell(
+    n: &mut NumColumn,
+    verbatim: &mut Verbatim,
+    known: Option<KnownColumn>,
+    row: usize,
+    raw: &[u8],
+) -> Option<&'static str> {
+    let (ok, plain) = n.push_cell(raw);
+    verbatim.note_num(row, raw, plain, n);
+    if !ok {
+        Some("a number")
+    } else if plain.is_none()
+        && raw.trim_ascii().first() == Some(&b'-')
+        && known.map(KnownColumn::role) == Some(Role::Count)
+        && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
+    {
+        // Summed as it is, but never silently (DESIGN: negative counts warn).
+        Some(NEGATIVE)
+    } else {
+        None
+    }
+}
+
+/// Types a date cell of column `col`; the problem, if it is a bad one.
+#[inline(always)]
+fn date_cell(
+    d: &mut Vec<i32>,
+    verbatim: &mut Verbatim,
+    last_date: &mut (usize, Vec<u8>, i32),
+    col: usize,
+    row: usize,
+    raw: &[u8],
+) -> Option<&'static str> {
+    let (last_col, bytes, day) = &*last_date;
+    if *last_col == col && same_bytes(bytes, raw) {
+        d.push(*day);
+        verbatim.note_same_date(row, raw);
+        return None;
+    }
+    new_date_cell(d, verbatim, last_date, col, row, raw)
+}
+
+/// A date cell unlike the last one parsed.
+#[inline(never)]
+fn new_date_cell(
+    d: &mut Vec<i32>,
+    verbatim: &mut Verbatim,
+    last_date: &mut (usize, Vec<u8>, i32),
+    col: usize,
+    row: usize,
+    raw: &[u8],
+) -> Option<&'static str> {
+    // The export's form, `YYYY-MM-DD`, straight from the bytes; any other through the text.
+    let parsed = match parse_plain_day(raw) {
+        Some(day) => Some(ParsedDate {
+            day,
+            month_only: false,
+        }),
+        None => parse_date(&String::from_utf8_lossy(raw)),
+    };
+    // Out of range is a bad cell, so that no span of days can explode a computation (DESIGN:
+    // "Limits on hostile input").
+    let parsed = parsed.filter(|p| in_date_range(p.day));
+    let day = parsed.map_or(NULL_DAY, |p| p.day);
+    d.push(day);
+    verbatim.note_date(row, raw, parsed.is_some());
+    if parsed.is_some() {
+        let (last_col, bytes, last_day) = last_date;
+        (*last_col, *last_day) = (col, day);
+        bytes.clear();
+        bytes.extend_from_slice(raw);
+    }
+    (parsed.is_none() && !String::from_utf8_lossy(raw).trim().is_empty())
+        .then_some("a date (YYYY-MM-DD or YYYY-MM) from 1970-01-01 to 2100-12-31")
+}
+
+/// Types a boolean cell; the problem, if it is a bad one.
+#[inline(always)]
+fn bool_cell(
+    b: &mut Vec<u8>,
+    verbatim: &mut Verbatim,
+    row: usize,
+    raw: &[u8],
+) -> Option<&'static str> {
+    let value = parse_bool(raw);
+    b.push(value.unwrap_or(NULL_BOOL));
+    verbatim.note_bool(row, raw, value.unwrap_or(NULL_BOOL));
+    value.is_none().then_some("true or false")
+}
+
 /// Reports a cell that is not what its column holds (rare: out of the hot loop).
 #[cold]
 #[inline(never)]
@@ -377,7 +547,18 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// `Some(1)` true, `Some(0)` false, `Some(NULL_BOOL)` empty, `None` unparseable.
+#[inline(always)]
 fn parse_bool(raw: &[u8]) -> Option<u8> {
+    match raw {
+        b"true" => Some(1),
+        b"false" => Some(0),
+        _ => parse_bool_other(raw),
+    }
+}
+
+/// [`parse_bool`] for the other spellings.
+#[inline(never)]
+fn parse_bool_other(raw: &[u8]) -> Option<u8> {
     let s = raw.trim_ascii();
     const TRUE: [&[u8]; 5] = [b"true", b"yes", b"y", b"t", b"1"];
     const FALSE: [&[u8]; 5] = [b"false", b"no", b"n", b"f", b"0"];

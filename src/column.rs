@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::number::{parse_num_bytes, pow10, Num, MAX_SCALE};
+use crate::verbatim::Verbatim;
 
 /// A small, fast hasher for short strings (the FxHash mixing step); dictionary keys are not
 /// attacker-chosen hash-flooding material in a report the user opened themselves.
@@ -232,6 +233,26 @@ impl Codes {
         }
     }
 
+    /// Appends codes, the largest of which is `max`: one decision on the width for them all.
+    fn extend(&mut self, codes: &[u32], max: u32) {
+        if codes.is_empty() {
+            return;
+        }
+        loop {
+            match self {
+                Codes::U8(v) if max <= u32::from(u8::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u8))
+                }
+                Codes::U16(v) if max <= u32::from(u16::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u16))
+                }
+                Codes::U32(v) => return v.extend_from_slice(codes),
+                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
+                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+    }
+
     #[inline]
     pub(crate) fn get(&self, row: usize) -> u32 {
         match self {
@@ -323,6 +344,8 @@ pub(crate) struct TextColumn {
     /// only a value not seen recently pays.
     recent: Vec<(Vec<u8>, u32)>,
     last: usize,
+    /// [`TextColumn::push_cells`]'s codes, before they are appended (reused).
+    block_codes: Vec<u32>,
 }
 
 /// Slots of [`TextColumn`]'s recent cells.
@@ -345,22 +368,31 @@ fn recent_slot(raw: &[u8]) -> usize {
     (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % RECENT
 }
 
-/// Byte equality without a call to `memcmp`, for the short cells of an export.
+/// Byte equality without a call to `memcmp`, for the short cells of an export: 8 bytes at a time,
+/// the last word overlapping the one before it, and a cell under 8 bytes in two overlapping
+/// 4-byte words or three bytes (no loop over the bytes).
 #[inline(always)]
 pub(crate) fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
+    let n = a.len();
+    if n != b.len() {
         return false;
     }
-    let (mut a, mut b) = (a, b);
-    while let (Some((x, a_rest)), Some((y, b_rest))) =
-        (a.split_first_chunk::<8>(), b.split_first_chunk::<8>())
-    {
-        if x != y {
-            return false;
+    let word = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().unwrap_or([0; 8]));
+    let half = |s: &[u8], i: usize| u32::from_le_bytes(s[i..i + 4].try_into().unwrap_or([0; 4]));
+    if n >= 8 {
+        let mut i = 0;
+        while i + 8 < n {
+            if word(a, i) != word(b, i) {
+                return false;
+            }
+            i += 8;
         }
-        (a, b) = (a_rest, b_rest);
+        word(a, n - 8) == word(b, n - 8)
+    } else if n >= 4 {
+        half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4)
+    } else {
+        n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
     }
-    a.iter().zip(b).all(|(x, y)| x == y)
 }
 
 impl TextColumn {
@@ -371,29 +403,59 @@ impl TextColumn {
             codes: Codes::new(),
             recent: vec![(Vec::new(), u32::MAX); RECENT],
             last: 0,
+            block_codes: Vec::new(),
         }
     }
 
     #[inline]
     pub(crate) fn push(&mut self, raw: &[u8]) {
+        let code = self.code(raw);
+        self.codes.push(code);
+    }
+
+    /// Appends the cells `cell(r)` for `r` in `0..n`, noting each in `verbatim` (`row0 + r` is its
+    /// row); the codes are appended together.
+    #[inline]
+    pub(crate) fn push_cells<'a>(
+        &mut self,
+        verbatim: &mut Verbatim,
+        row0: usize,
+        n: usize,
+        cell: impl Fn(usize) -> &'a [u8],
+    ) {
+        let mut codes = std::mem::take(&mut self.block_codes);
+        codes.clear();
+        let mut max = 0;
+        for r in 0..n {
+            let raw = cell(r);
+            let code = self.code(raw);
+            max = max.max(code);
+            codes.push(code);
+            verbatim.note_text(row0 + r, raw);
+        }
+        self.codes.extend(&codes, max);
+        self.block_codes = codes;
+    }
+
+    /// The code of a cell: from the recent cells when it is among them.
+    #[inline(always)]
+    fn code(&mut self, raw: &[u8]) -> u32 {
         let (bytes, code) = &self.recent[self.last];
         if *code != u32::MAX && same_bytes(bytes, raw) {
-            self.codes.push(*code);
-            return;
+            return *code;
         }
         let slot = recent_slot(raw);
         let (bytes, code) = &self.recent[slot];
         if *code != u32::MAX && same_bytes(bytes, raw) {
-            self.codes.push(*code);
             self.last = slot;
-            return;
+            return *code;
         }
-        self.push_new(raw, slot);
+        self.code_new(raw, slot)
     }
 
     /// A cell not among the recent ones: looked up in (or added to) the dictionary by its text.
     #[inline(never)]
-    fn push_new(&mut self, raw: &[u8], slot: usize) {
+    fn code_new(&mut self, raw: &[u8], slot: usize) -> u32 {
         // `from_utf8` is the fast check; only invalid input pays for the lossy decoding.
         let text = match std::str::from_utf8(raw) {
             Ok(s) => std::borrow::Cow::Borrowed(s),
@@ -409,12 +471,12 @@ impl TextColumn {
                 code
             }
         };
-        self.codes.push(code);
         let (bytes, last) = &mut self.recent[slot];
         bytes.clear();
         bytes.extend_from_slice(raw);
         *last = code;
         self.last = slot;
+        code
     }
 
     pub(crate) fn value(&self, row: usize) -> &str {
@@ -433,6 +495,7 @@ impl TextColumn {
         // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
         self.recent.fill((Vec::new(), u32::MAX));
         self.last = 0;
+        self.block_codes = Vec::new();
         self.index = FxHashMap::default();
         self.values.shrink_to_fit();
     }
@@ -561,6 +624,29 @@ impl NumColumn {
         let value = parse_num_bytes(raw);
         self.push(value);
         (value.is_some() || raw.trim_ascii().is_empty(), None)
+    }
+
+    /// Stores the cells `cell(r)` for `r` in `from..to` while each is empty or a short plain
+    /// decimal that fits the column as it is (its width and scale), noting each in `verbatim` as
+    /// [`Verbatim::note_num`] does (`row0 + r` is its row); returns where it stopped: the first
+    /// cell that needs [`NumColumn::push_cell`] (`to` when none does). The common cells of a
+    /// block, with one decision on the column's width for the whole run.
+    #[inline]
+    pub(crate) fn push_plain_cells<'a>(
+        &mut self,
+        verbatim: &mut Verbatim,
+        row0: usize,
+        from: usize,
+        to: usize,
+        cell: impl Fn(usize) -> &'a [u8],
+    ) -> usize {
+        let scale = self.scale;
+        match &mut self.data {
+            Ints::U8(v) => plain_run(v, u8::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::U16(v) => plain_run(v, u16::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::U32(v) => plain_run(v, u32::MAX, scale, verbatim, row0, from..to, cell),
+            Ints::I64(_) | Ints::F64(_) => from,
+        }
     }
 
     pub(crate) fn push(&mut self, value: Option<Num>) {
@@ -896,6 +982,147 @@ impl NumColumn {
     }
 }
 
+/// [`NumColumn::push_plain_cells`] for one width (`null`, its largest value, marks an empty cell).
+#[inline(always)]
+fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    v: &mut Vec<T>,
+    null: T,
+    scale: u8,
+    verbatim: &mut Verbatim,
+    row0: usize,
+    rows: std::ops::Range<usize>,
+    cell: impl Fn(usize) -> &'a [u8],
+) -> usize {
+    // Whole numbers in a column of whole numbers written as such (the counts): every plain
+    // integer is written back as it is, so `verbatim` has nothing to note.
+    let integers = scale == 0 && verbatim.decimals() == Some(0);
+    // Stored from a buffer, 64 at a time: no length kept in memory per cell.
+    let mut buf = [null; 64];
+    let mut r = rows.start;
+    while r < rows.end {
+        let end = rows.end.min(r + buf.len());
+        let mut k = 0;
+        let stop = if integers {
+            plain_integers(&mut buf, &mut k, null, r..end, &cell)
+        } else {
+            plain_decimals(&mut buf, &mut k, null, scale, verbatim, row0, r..end, &cell)
+        };
+        v.extend_from_slice(&buf[..k]);
+        if stop < end {
+            return stop;
+        }
+        r = end;
+    }
+    rows.end
+}
+
+/// [`plain_run`] for a column of whole numbers: takes plain integers into `buf[*k..]` (`null`
+/// for an empty cell, and the bound of the values that fit); returns where it stopped.
+#[inline(always)]
+fn plain_integers<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    buf: &mut [T],
+    k: &mut usize,
+    null: T,
+    rows: std::ops::Range<usize>,
+    cell: &impl Fn(usize) -> &'a [u8],
+) -> usize {
+    let limit: u64 = null.into();
+    for r in rows.clone() {
+        let raw = cell(r);
+        let n = raw.len();
+        if n == 0 {
+            buf[*k] = null;
+            *k += 1;
+            continue;
+        }
+        if n > 9 || (raw[0] == b'0' && n > 1) {
+            return r;
+        }
+        let mut x = 0u64;
+        for &b in raw {
+            let d = b.wrapping_sub(b'0');
+            if d >= 10 {
+                return r;
+            }
+            x = x * 10 + u64::from(d);
+        }
+        let Some(x) = T::try_from(x).ok().filter(|_| x < limit) else {
+            return r;
+        };
+        buf[*k] = x;
+        *k += 1;
+    }
+    rows.end
+}
+
+/// [`plain_run`] for any other column: takes short plain decimals into `buf[*k..]`, noting each
+/// in `verbatim`; returns where it stopped.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn plain_decimals<'a, T: Copy + Into<u64> + TryFrom<u64>>(
+    buf: &mut [T],
+    k: &mut usize,
+    null: T,
+    scale: u8,
+    verbatim: &mut Verbatim,
+    row0: usize,
+    rows: std::ops::Range<usize>,
+    cell: &impl Fn(usize) -> &'a [u8],
+) -> usize {
+    let limit: u64 = null.into();
+    for r in rows.clone() {
+        let raw = cell(r);
+        if raw.is_empty() {
+            buf[*k] = null;
+            *k += 1;
+            continue;
+        }
+        let Some((digits, places, last_zero)) = plain_short(raw) else {
+            return r;
+        };
+        if places > scale {
+            return r;
+        }
+        // At most 9 digits, scaled by at most 10^9: no overflow.
+        let x = digits * pow10(scale - places) as u64;
+        let Some(x) = T::try_from(x).ok().filter(|_| x < limit) else {
+            return r;
+        };
+        verbatim.note_plain(row0 + r, raw, places, last_zero);
+        buf[*k] = x;
+        *k += 1;
+    }
+    rows.end
+}
+
+/// A non-empty cell in plain form (digits without a needless leading zero, then optionally a dot
+/// and at least one digit) of at most 9 characters: its digits as an integer (the dot ignored),
+/// its decimal places, and whether the last is a zero. (Reading cells of up to 8 bytes as one
+/// 64-bit word, simdjson's way, was slower on an export's cells, most of them 1 to 3 bytes.)
+#[inline(always)]
+fn plain_short(raw: &[u8]) -> Option<(u64, u8, bool)> {
+    let n = raw.len();
+    if n > 9 || n == 0 {
+        return None;
+    }
+    let (mut digits, mut dot) = (0u64, n);
+    for (i, &b) in raw.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d < 10 {
+            digits = digits * 10 + u64::from(d);
+        } else if b == b'.' && dot == n {
+            dot = i;
+        } else {
+            return None;
+        }
+    }
+    if dot == 0 || dot + 1 == n || (raw[0] == b'0' && n > 1 && dot != 1) {
+        return None;
+    }
+    let places = if dot == n { 0 } else { n - dot - 1 };
+    Some((digits, places as u8, dot != n && raw[n - 1] == b'0'))
+}
+
 /// The most common cells: an unsigned decimal of at most 9 characters ("3", "0.1964"), as a
 /// mantissa and a scale without trailing zeros; and when the cell is in plain form (no needless
 /// leading zero, digits on both sides of a dot), its decimal places as written and whether the
@@ -1107,6 +1334,20 @@ mod tests {
                 );
                 assert_eq!(answers[0].1[g], n, "width {w}, group {g}");
             }
+        }
+    }
+
+    #[test]
+    fn same_bytes_is_byte_equality_at_every_length() {
+        for n in 0..40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| i.wrapping_mul(37)).collect();
+            assert!(same_bytes(&a, &a.clone()), "{n}");
+            for i in 0..n {
+                let mut b = a.clone();
+                b[i] ^= 1;
+                assert!(!same_bytes(&a, &b), "{n} {i}");
+            }
+            assert!(!same_bytes(&a, &a[..n.saturating_sub(1)]) || n == 0);
         }
     }
 

@@ -4,11 +4,14 @@
 //! fields. Plain records (no quote, complete in the chunk at hand: nearly all of an export) are
 //! split in place, 16 bytes at a time ([`crate::scan`]); every other record is read by `csv-core`,
 //! which does no I/O: it takes whatever bytes it is given and says how many it used, so a record
-//! may span any number of chunks. Both paths give the same fields and line numbers.
+//! may span any number of chunks. Both paths give the same fields and line numbers. The plain
+//! records of a chunk are queued in blocks and typed a column at a time; a record that does
+//! anything else (a warning, a skipped row) first stores the block before it, so warnings stay in
+//! input order.
 
 use csv_core::{ReadRecordResult, Reader};
 
-use crate::builder::{Fields, TableBuilder, Warnings};
+use crate::builder::{Block, Fields, TableBuilder, Warnings};
 use crate::error::{Error, ErrorKind};
 use crate::scan::split_record;
 use crate::table::Table;
@@ -48,6 +51,8 @@ pub struct Ingester {
     pending_raw: Vec<u8>,
     /// Field ends of a record split in place (the fast path).
     fast_ends: Vec<usize>,
+    /// Plain records of the chunk at hand, queued to be stored a column at a time.
+    block: Block,
     last_consumed: u8,
     bytes: u64,
     /// Bytes held back at the very start, until we know whether they are a BOM.
@@ -87,6 +92,7 @@ impl Ingester {
             in_core_record: false,
             pending_raw: Vec::new(),
             fast_ends: Vec::with_capacity(64),
+            block: Block::default(),
             last_consumed: 0,
             bytes: 0,
             head: Vec::new(),
@@ -335,8 +341,15 @@ impl Ingester {
     /// The fast path: takes the plain records at the start of `input` (and the blank lines
     /// between them), feeding each to the builder straight from `input`; returns what is left
     /// for csv-core, which starts with a record it must read (or is empty).
-    fn feed_plain<'a>(&mut self, mut input: &'a [u8]) -> &'a [u8] {
+    fn feed_plain<'a>(&mut self, whole: &'a [u8]) -> &'a [u8] {
         let mut lines = self.reader.line();
+        let mut input = whole;
+        // Rows are queued (the block) and stored a column at a time; anything else that a record
+        // does (a warning, a skipped row) waits until the rows before it are stored.
+        let width = match &self.builder {
+            Some(b) if !self.check_only => b.width(),
+            _ => 0,
+        };
         loop {
             // Line breaks at a record's start are blank lines, skipped as csv-core skips them.
             let skip = input
@@ -360,22 +373,48 @@ impl Ingester {
                 ends: &self.fast_ends,
                 gap: 1,
             };
-            // A plain record never is a header here (the fast path starts after the header and
-            // waits for a part's header), so it cannot fail.
-            let _ = record(
-                &mut self.builder,
-                &mut self.header,
-                &mut self.expect_header,
-                &mut self.error,
-                &mut self.skipped_rows,
-                &mut self.warnings,
-                fields,
-                (lines, terminator),
-                self.check_only,
-            );
+            if fields.len() == width && !is_blank(fields) {
+                let start = whole.len() - input.len();
+                let line = start_line(lines, terminator, &[]);
+                self.block.push(start, &self.fast_ends, line);
+                if self.block.len() == Block::ROWS {
+                    flush_block(
+                        &mut self.block,
+                        &mut self.builder,
+                        &mut self.warnings,
+                        whole,
+                    );
+                }
+            } else {
+                flush_block(
+                    &mut self.block,
+                    &mut self.builder,
+                    &mut self.warnings,
+                    whole,
+                );
+                // A plain record never is a header here (the fast path starts after the header
+                // and waits for a part's header), so it cannot fail.
+                let _ = record(
+                    &mut self.builder,
+                    &mut self.header,
+                    &mut self.expect_header,
+                    &mut self.error,
+                    &mut self.skipped_rows,
+                    &mut self.warnings,
+                    fields,
+                    (lines, terminator),
+                    self.check_only,
+                );
+            }
             self.last_consumed = terminator;
             input = &input[end + 1..];
         }
+        flush_block(
+            &mut self.block,
+            &mut self.builder,
+            &mut self.warnings,
+            whole,
+        );
         self.reader.set_line(lines);
         input
     }
@@ -389,6 +428,22 @@ impl Ingester {
         self.error = Some(e.clone());
         e
     }
+}
+
+/// Stores the queued rows, whose fields lie in `data`.
+fn flush_block(
+    block: &mut Block,
+    builder: &mut Option<TableBuilder>,
+    warnings: &mut Warnings,
+    data: &[u8],
+) {
+    if block.len() == 0 {
+        return;
+    }
+    if let Some(builder) = builder {
+        builder.push_block(data, block, warnings);
+    }
+    block.clear();
 }
 
 /// One record read: the header (which sets up the builder), a later part's header (checked), or
@@ -635,6 +690,51 @@ mod tests {
             proptest::prop_assert_eq!(outcome(bytes, chunk, true), outcome(bytes, chunk, false));
             proptest::prop_assert_eq!(outcome(bytes, bytes.len(), true), outcome(bytes, chunk, true));
         }
+    }
+
+    /// Bad cells in several columns of many blocks, short rows between them and more warnings
+    /// than are kept: the blocks typed a column at a time report what csv-core's records, typed
+    /// one at a time, report (the same first warnings, in line then column order, and count).
+    #[test]
+    fn blocks_report_warnings_in_input_order() {
+        let mut csv = String::from(
+            "Instance user ID,Timestamp Date,Chat Events,Active Sourcegraph User,Combined CAR\n",
+        );
+        for i in 0..3000 {
+            let date = if i % 7 == 3 {
+                "2025-13-01"
+            } else {
+                "2025-01-02"
+            };
+            let chat = if i % 5 == 1 {
+                "x"
+            } else if i % 11 == 4 {
+                "-3"
+            } else {
+                "7"
+            };
+            let active = if i % 9 == 2 { "maybe" } else { "true" };
+            let car = if i % 13 == 6 { "0.5.1" } else { "0.2500" };
+            csv.push_str(&format!("{i},{date},{chat},{active},{car}\n"));
+            if i % 400 == 17 {
+                csv.push_str("1,2\n");
+            }
+        }
+        let bytes = csv.as_bytes();
+        let fast = outcome(bytes, 64 * 1024, true);
+        assert_eq!(fast, outcome(bytes, 64 * 1024, false));
+        assert_eq!(fast, outcome(bytes, 777, true));
+        let count = |fast_path: bool| {
+            let mut i = Ingester::new();
+            i.fast_path = fast_path;
+            i.push(bytes).unwrap();
+            let t = i.finish().unwrap();
+            (t.warnings.len(), t.warnings_total, t.skipped_rows)
+        };
+        let (kept, total, skipped) = count(true);
+        assert_eq!((kept, total, skipped), count(false));
+        assert_eq!(kept, Table::MAX_WARNINGS);
+        assert!(total > kept as u64 && skipped == 8, "{total} {skipped}");
     }
 
     #[test]

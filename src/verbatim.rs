@@ -44,6 +44,7 @@ impl Verbatim {
     }
 
     /// Keeps the text of `row`'s cell, which the column's format does not reproduce.
+    #[inline(never)]
     fn keep(&mut self, row: usize, raw: &[u8]) {
         if self.full {
             return;
@@ -91,6 +92,21 @@ impl Verbatim {
             Some(_) => self.keep(row, raw),
             None if raw.is_empty() => {}
             None => self.note_other_num(row, raw, column),
+        }
+    }
+
+    /// The decimal places the column's numbers are padded to, once a cell showed it.
+    #[inline(always)]
+    pub(crate) fn decimals(&self) -> Option<u8> {
+        self.decimals
+    }
+
+    /// A short plain decimal cell (`places` decimal places as written, the last a zero or not),
+    /// as [`Verbatim::note_num`] notes it.
+    #[inline(always)]
+    pub(crate) fn note_plain(&mut self, row: usize, raw: &[u8], places: u8, last_zero: bool) {
+        if !self.plain_fits(places, last_zero) {
+            self.keep(row, raw);
         }
     }
 
