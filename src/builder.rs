@@ -373,9 +373,14 @@ impl TableBuilder {
             }
         }
         if !bad.is_empty() {
-            // Reported as row by row: by row, then by column.
-            bad.sort_unstable_by_key(|&(r, col, _)| (r, col));
-            for &(r, col, expected) in bad.iter() {
+            // Reported as row by row: by row, then by column (through the module's one sort for
+            // cold paths, src/order.rs).
+            let mut order: Vec<u32> = (0..bad.len() as u32).collect();
+            crate::order::sort_indices(&mut order, &|a, b| {
+                let (x, y) = (&bad[a as usize], &bad[b as usize]);
+                (x.0, x.1).cmp(&(y.0, y.1))
+            });
+            for &(r, col, expected) in order.iter().map(|&i| &bad[i as usize]) {
                 let b = &block.bounds[r * stride + col..];
                 let raw = &data[b[0]..b[1] - 1];
                 bad_cell(
