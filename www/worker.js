@@ -61,6 +61,15 @@ const handlers = {
       throw failure;
     }
     api = module;
+    // While the page waits for the user to open an export: see warmUp in the module. After this
+    // answer, so that the page hears the worker is ready first.
+    setTimeout(() => {
+      try {
+        api.warmUp?.();
+      } catch {
+        // Only a head start; the export is read the same without it.
+      }
+    }, 0);
     return { ready: true };
   },
 
