@@ -691,6 +691,10 @@ fn header(response: &Response, name: &str) -> Option<String> {
 /// per network chunk.
 const GATHER: usize = 1 << 20;
 
+/// What is gathered goes on at least this often, whatever its size, so that the rows in the
+/// progress keep up with a slow body (the progress itself comes at most as often).
+const PUSH_EVERY_MS: f64 = 100.0;
+
 /// The buffer a byte stream is read into (see [`BodyReader`]), handed back and forth.
 const READ_BUFFER: u32 = 1 << 20;
 
@@ -840,8 +844,9 @@ async fn read_hint(response: &Response) -> String {
     String::from_utf8_lossy(text).into_owned()
 }
 
-/// Takes the body's bytes, gathered into pieces of about [`GATHER`] bytes, after each read with
-/// the bytes read so far (an empty piece when the read only added to what is gathered).
+/// Takes the body's bytes, gathered into pieces of about [`GATHER`] bytes (or what came in
+/// [`PUSH_EVERY_MS`]), after each read with the bytes read so far (an empty piece when the read
+/// only added to what is gathered).
 type Sink<'a> = dyn FnMut(&[u8], u64) -> Result<(), FetchError> + 'a;
 
 /// Reads a successful answer's body chunk by chunk into `sink`; returns the bytes read. An HTML
@@ -866,6 +871,7 @@ async fn stream_body(
     // Room for a full piece and one more read after it.
     let mut gathered = Gathered::new(GATHER + READ_BUFFER as usize);
     let mut bytes = 0u64;
+    let mut pushed_at = js_sys::Date::now();
     loop {
         match reader.read(&mut gathered).await {
             Ok(Some(n)) => bytes += n as u64,
@@ -873,7 +879,11 @@ async fn stream_body(
             Err(_) if options.aborted() => return Err(FetchError::aborted()),
             Err(_) => return Err(FetchError::cut_short(bytes)),
         }
-        let full = gathered.len >= GATHER;
+        let now = js_sys::Date::now();
+        let full = gathered.len >= GATHER || now - pushed_at >= PUSH_EVERY_MS;
+        if full {
+            pushed_at = now;
+        }
         let piece = if full { gathered.bytes() } else { &[] };
         if let Err(e) = sink(piece, bytes) {
             reader.cancel().await;
