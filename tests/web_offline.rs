@@ -855,10 +855,10 @@ fn a_people_file_joins_in_the_browser() {
     assert_eq!(code(&checked(e)), "invalid_input");
 }
 
-/// A body of a few megabytes, in chunks of every size from one byte to more than the megabyte the
-/// fetch gathers before each push: read as a byte stream (BYOB) and as a plain stream (the default
-/// reader), the report is the one `Report.fromCsv` makes of the same bytes, records split across
-/// chunks and pushes included.
+/// A body of a few megabytes, in chunks of every size from one byte to more than the megabyte a
+/// byte stream is read into at a time: read as a byte stream (BYOB) and as a plain stream (the
+/// default reader), the report is the one `Report.fromCsv` makes of the same bytes, records split
+/// across chunks and reads included.
 #[wasm_bindgen_test]
 async fn a_streamed_body_gives_the_report_of_its_bytes_whatever_its_chunks() {
     let header =
