@@ -41,7 +41,8 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    fetch_credits, fetch_registry, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry,
+    fetch_credits, fetch_registry, fetch_report, plan_fetch, warm_up, Report, ReportBuilder,
+    UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};

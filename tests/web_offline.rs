@@ -9,7 +9,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Array, Object, Promise, Reflect};
-use sg_analytics::{fetch_credits, fetch_report, plan_fetch, Report, ReportBuilder, UserRegistry};
+use sg_analytics::{
+    fetch_credits, fetch_report, plan_fetch, warm_up, Report, ReportBuilder, UserRegistry,
+};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -28,6 +30,12 @@ enum Answer {
         status: u16,
         headers: Vec<(&'static str, String)>,
         body: String,
+    },
+    /// A CSV body streamed in the given chunks, from a byte stream (read with a BYOB reader) or
+    /// from a plain stream (the default reader).
+    Stream {
+        chunks: Vec<String>,
+        byte_stream: bool,
     },
     /// What `fetch` does on a network or CORS failure.
     FailedToFetch,
@@ -86,6 +94,27 @@ impl Stub {
                     init.set_headers(&h);
                     let response = Response::new_with_opt_str_and_init(Some(&body), &init).unwrap();
                     Promise::resolve(&JsValue::from(response))
+                }
+                Answer::Stream {
+                    chunks,
+                    byte_stream,
+                } => {
+                    let make = js_sys::Function::new_with_args(
+                        "chunks, bytes",
+                        "const encoder = new TextEncoder();
+                         const source = { start(c) {
+                           for (const chunk of chunks) c.enqueue(encoder.encode(chunk));
+                           c.close();
+                         } };
+                         if (bytes) source.type = 'bytes';
+                         return new Response(new ReadableStream(source),
+                           { headers: { 'Content-Type': 'text/csv' } });",
+                    );
+                    let chunks: Array = chunks.iter().map(|c| JsValue::from(c.as_str())).collect();
+                    let response = make
+                        .call2(&JsValue::NULL, &chunks, &byte_stream.into())
+                        .unwrap();
+                    Promise::resolve(&response)
                 }
                 Answer::FailedToFetch => {
                     Promise::reject(&js_sys::TypeError::new("Failed to fetch").into())
@@ -824,4 +853,86 @@ fn a_people_file_joins_in_the_browser() {
     assert!(get(&get(&groups.get(1), "key"), "Team").is_null());
     let e = report.join_attributes("Team\nx\n".into()).unwrap_err();
     assert_eq!(code(&checked(e)), "invalid_input");
+}
+
+/// A body of a few megabytes, in chunks of every size from one byte to more than the megabyte a
+/// byte stream is read into at a time: read as a byte stream (BYOB) and as a plain stream (the
+/// default reader), the report is the one `Report.fromCsv` makes of the same bytes, records split
+/// across chunks and reads included.
+#[wasm_bindgen_test]
+async fn a_streamed_body_gives_the_report_of_its_bytes_whatever_its_chunks() {
+    let header =
+        "Instance user ID,Active Sourcegraph User,Timestamp Date,Client Name,Chat Events\n";
+    let mut body = String::from(header);
+    let mut i = 0u32;
+    while body.len() < 3 << 20 {
+        let quoted = if i % 97 == 0 {
+            "\"a, \"\"b\"\"\""
+        } else {
+            "vscode"
+        };
+        body.push_str(&format!(
+            "{},{},2025-0{}-{:02},{quoted},{}\r\n",
+            i % 500,
+            i % 3 == 0,
+            1 + i % 9,
+            1 + i % 28,
+            i % 11
+        ));
+        i += 1;
+    }
+    // Chunk sizes cycle through 1 byte, a few KiB and 1.5 MiB.
+    let sizes = [1usize, 7, 4093, 65_536, 1_572_864, 300_001];
+    let mut chunks = Vec::new();
+    let mut at = 0;
+    for size in sizes.iter().cycle() {
+        if at >= body.len() {
+            break;
+        }
+        let end = (at + size).min(body.len());
+        chunks.push(body[at..end].to_string());
+        at = end;
+    }
+    let query = js_sys::JSON::parse(r#"{"groupBy": ["day", "client"]}"#).unwrap();
+    let expected = Report::from_csv(body.as_str().into())
+        .unwrap()
+        .to_json(Some(query.clone().unchecked_into()))
+        .unwrap();
+    for byte_stream in [true, false] {
+        let _stub = Stub::install(vec![Answer::Stream {
+            chunks: chunks.clone(),
+            byte_stream,
+        }]);
+        let report = fetch_report(options(&[])).await.unwrap();
+        assert_eq!(
+            report
+                .to_json(Some(query.clone().unchecked_into()))
+                .unwrap(),
+            expected,
+            "byte stream: {byte_stream}"
+        );
+    }
+}
+
+/// The warm-up (made-up export, the page's first queries) runs without an error and leaves
+/// nothing behind: a report read after it is the same as one read before.
+#[wasm_bindgen_test]
+fn warm_up_runs_and_changes_no_report() {
+    let query = || {
+        Some(
+            js_sys::JSON::parse(r#"{"groupBy": ["day"]}"#)
+                .unwrap()
+                .unchecked_into(),
+        )
+    };
+    let before = Report::from_csv(CSV.into())
+        .unwrap()
+        .to_json(query())
+        .unwrap();
+    warm_up().unwrap();
+    let after = Report::from_csv(CSV.into())
+        .unwrap()
+        .to_json(query())
+        .unwrap();
+    assert_eq!(before, after);
 }

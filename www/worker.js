@@ -47,6 +47,31 @@ function needReport() {
   return report;
 }
 
+/** The buffer a file is read into, handed back and forth (see fileReader). */
+const READ_BUFFER = 1 << 20;
+
+/**
+ * Reads a file's stream: as a byte stream into one buffer of ours that each read hands back (no
+ * new buffer per chunk for the browser to allocate and collect), else with the default reader.
+ */
+function fileReader(file) {
+  const stream = file.stream();
+  try {
+    const reader = stream.getReader({ mode: "byob" });
+    let buffer = new ArrayBuffer(READ_BUFFER);
+    const read = async () => {
+      const result = await reader.read(new Uint8Array(buffer));
+      if (!result.done) buffer = result.value.buffer;
+      return result;
+    };
+    return { reader, read };
+  } catch {
+    // Not a byte stream here.
+    const reader = stream.getReader();
+    return { reader, read: () => reader.read() };
+  }
+}
+
 const handlers = {
   async init({ moduleUrl }) {
     const url = new URL(moduleUrl ?? "../pkg/sg_analytics.js", import.meta.url);
@@ -61,6 +86,15 @@ const handlers = {
       throw failure;
     }
     api = module;
+    // While the page waits for the user to open an export: see warmUp in the module. After this
+    // answer, so that the page hears the worker is ready first.
+    setTimeout(() => {
+      try {
+        api.warmUp?.();
+      } catch {
+        // Only a head start; the export is read the same without it.
+      }
+    }, 0);
     return { ready: true };
   },
 
@@ -119,13 +153,13 @@ const handlers = {
     let bytes = 0;
     let finishing = false;
     try {
-      const reader = file.stream().getReader();
+      const { reader, read } = fileReader(file);
       for (;;) {
         if (controller.signal.aborted) {
           await reader.cancel();
           throw abortError();
         }
-        const { done, value } = await reader.read();
+        const { done, value } = await read();
         if (done) break;
         builder.push(value);
         bytes += value.byteLength;
