@@ -735,7 +735,7 @@ impl BodyReader {
     /// Appends the next chunk to `out` (copied once, from the browser's buffer into the module's
     /// memory): its length, `None` at the body's end, `Err` when the stream failed (the
     /// connection was lost, or the signal aborted it).
-    async fn read(&mut self, out: &mut Gathered) -> Result<Option<usize>, JsValue> {
+    async fn read(&mut self, out: &mut ReadBuffer) -> Result<Option<usize>, JsValue> {
         let result: ReadResult = match self {
             BodyReader::Byob { reader, buffer } => {
                 let view = match buffer.take() {
@@ -770,19 +770,20 @@ impl BodyReader {
     }
 }
 
-/// Where a chunk read is copied: a buffer of the module's memory, filled from the start and
-/// reused, so the bytes are copied in without zeroing its room first each time.
-struct Gathered {
+/// Where what is read is copied: a buffer of the module's memory, filled from the start and
+/// reused (cleared after each chunk goes on, or kept growing up to a limit for an error's
+/// hint), so the bytes are copied in without zeroing its room first each time.
+struct ReadBuffer {
     buffer: Vec<u8>,
     len: usize,
     /// The least room to make when it grows.
     room: usize,
 }
 
-impl Gathered {
+impl ReadBuffer {
     /// Grows to `room` bytes at its first chunk (more only for a larger chunk).
-    fn new(room: usize) -> Gathered {
-        Gathered {
+    fn new(room: usize) -> ReadBuffer {
+        ReadBuffer {
             buffer: Vec::new(),
             len: 0,
             room,
@@ -821,7 +822,7 @@ async fn read_hint(response: &Response) -> String {
     let Some(mut reader) = response.body().and_then(|body| BodyReader::new(&body).ok()) else {
         return String::new();
     };
-    let mut text = Gathered::new(LIMIT);
+    let mut text = ReadBuffer::new(LIMIT);
     while text.len < LIMIT {
         match reader.read(&mut text).await {
             Ok(Some(_)) => {}
@@ -858,7 +859,7 @@ async fn stream_body(
         return Ok(0);
     };
     let mut reader = BodyReader::new(&body).map_err(|_| FetchError::cut_short(0))?;
-    let mut chunk = Gathered::new(READ_BUFFER as usize);
+    let mut chunk = ReadBuffer::new(READ_BUFFER as usize);
     let mut bytes = 0u64;
     loop {
         match reader.read(&mut chunk).await {
