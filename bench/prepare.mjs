@@ -2,7 +2,7 @@
 // (generated into bench/data/ with `cargo xtask gen` when missing).
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const BENCH = dirname(fileURLToPath(import.meta.url));
@@ -32,4 +32,11 @@ export function exportFile(users, days, log) {
     run("cargo", ["xtask", "gen", "--users", String(users), "--days", String(days), "--granularity", "by_user_day_client_language", "--out", csv]);
   }
   return csv;
+}
+
+/** What the export is, for a results table: the file given with `--csv`, else the generated
+ * export's users and days (`--csv` makes `--users`/`--days` unused). */
+export function exportLabel(users, days) {
+  const csv = opt("--csv", null);
+  return csv ? `the file ${basename(csv)}` : `${users} users × ${days} days`;
 }

@@ -15,7 +15,7 @@ import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { BENCH, ROOT, exportFile, flag, opt, run } from "./prepare.mjs";
+import { BENCH, ROOT, exportFile, exportLabel, flag, opt, run } from "./prepare.mjs";
 
 // ---- options ---------------------------------------------------------------------------------
 const REPS = Number(opt("--reps", 5));
@@ -307,7 +307,7 @@ const rows = Object.keys(results).map((t) => {
 });
 const rowsCount = results.native[0].rows;
 const lines = [];
-lines.push(`Export: ${MB.toFixed(1)} MB (${CSV_BYTES} bytes), ${rowsCount} rows, by_user_day_client_language, ${USERS} users × ${DAYS} days; quote characters in the file: ${QUOTES ? "YES (the naive loop may disagree)" : "none"}.`);
+lines.push(`Export: ${MB.toFixed(1)} MB (${CSV_BYTES} bytes), ${rowsCount} rows, by_user_day_client_language, ${exportLabel(USERS, DAYS)}; quote characters in the file: ${QUOTES ? "YES (the naive loop may disagree)" : "none"}.`);
 lines.push(`Chromium ${browser.version?.() ?? ""}, ${REPS} measured rounds after a warm-up, tools round-robin (order rotated per round), native CLI and native csv loop run between rounds. Load average at the end: ${loadavg().map((x) => x.toFixed(1)).join(", ")} (2 cores).`);
 lines.push("");
 lines.push("| tool (ingest + per-month summary) | median ms | min ms | MB/s | time ÷ best sg-analytics in-memory | wasm memory after | peak RSS Δ | agrees |");

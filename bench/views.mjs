@@ -17,7 +17,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { BENCH, ROOT, exportFile, flag, opt, run } from "./prepare.mjs";
+import { BENCH, ROOT, exportFile, exportLabel, flag, opt, run } from "./prepare.mjs";
 
 const USERS = Number(opt("--users", 4000));
 const DAYS = Number(opt("--days", 180));
@@ -274,7 +274,7 @@ try {
 
   const version = await browser.version();
   const lines = [
-    `${MB.toFixed(1)} MB export (${wasm.rows.toLocaleString("en-US")} rows, ${USERS} users × ${DAYS} days, finest granularity) opened offline; headless Chromium ${version}; ${REPS} rounds.`,
+    `${MB.toFixed(1)} MB export (${wasm.rows.toLocaleString("en-US")} rows, ${exportLabel(USERS, DAYS)}, finest granularity) opened offline; headless Chromium ${version}; ${REPS} rounds.`,
     "",
     `Opened in ${openedS.toFixed(1)} s from setting the file input to "Loaded" seen by Playwright (the page idle for ${IDLE_MS} ms before); ${openLine}.`,
     "",
