@@ -41,6 +41,9 @@ pub(crate) struct Attributes {
     /// Per attribute: per code of the report's identity column, the index of the user's value, or
     /// [`UNMAPPED`].
     pub of_user: Vec<Vec<u32>>,
+    /// When the file is keyed by user ID: per ID, each attribute's value index (or
+    /// [`UNMAPPED`]), so that users absent from the export (a registry's) can be looked up.
+    pub by_id: Option<FxHashMap<String, Vec<u32>>>,
 }
 
 impl Attributes {
@@ -52,6 +55,13 @@ impl Attributes {
     /// The value of attribute `a` for the user with identity code `user`.
     pub fn value(&self, a: usize, user: u32) -> Option<&str> {
         let v = self.of_user[a][user as usize];
+        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
+    }
+
+    /// The value of attribute `a` for the user with this ID, whether or not the export has them;
+    /// `None` when the file has no value for them or is not keyed by user ID.
+    pub fn value_by_id(&self, a: usize, id: &str) -> Option<&str> {
+        let v = *self.by_id.as_ref()?.get(id.trim())?.get(a)?;
         (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
     }
 }
@@ -255,14 +265,8 @@ impl Table {
         }
 
         // Each report user's line: by the key column's value on the user's first row.
-        let mut first_row = vec![u32::MAX; identity.values.len()];
-        identity.codes.for_each(|row, code| {
-            let slot = &mut first_row[code as usize];
-            if *slot == u32::MAX {
-                *slot = row as u32;
-            }
-        });
-        let person: Vec<Option<usize>> = first_row
+        let person: Vec<Option<usize>> = identity
+            .first_rows()
             .iter()
             .map(|&row| {
                 (row != u32::MAX)
@@ -281,10 +285,17 @@ impl Table {
             })
             .collect();
         let names: Vec<String> = columns.iter().map(|&i| header[i].clone()).collect();
+        let by_id = (kind == KnownColumn::UserId).then(|| {
+            line_of
+                .into_iter()
+                .map(|(id, p)| (id, cells.iter().map(|cells| cells[p]).collect()))
+                .collect()
+        });
         self.attributes = Some(Attributes {
             names: names.clone(),
             values,
             of_user,
+            by_id,
         });
         Ok(AttributesJoin {
             attributes: names,

@@ -483,6 +483,18 @@ impl TextColumn {
         &self.values[self.codes.get(row) as usize]
     }
 
+    /// Per value (by code): the first row that holds it (`u32::MAX` for none).
+    pub(crate) fn first_rows(&self) -> Vec<u32> {
+        let mut first = vec![u32::MAX; self.values.len()];
+        self.codes.for_each(|row, code| {
+            let slot = &mut first[code as usize];
+            if *slot == u32::MAX {
+                *slot = row as u32;
+            }
+        });
+        first
+    }
+
     /// Makes room for `rows` codes in all.
     pub(crate) fn reserve(&mut self, rows: usize) {
         self.codes.reserve(rows);

@@ -542,3 +542,98 @@ fn the_inactive_users_csv_is_the_list_formula_guarded() {
         "user,email,username,lastActive\n"
     );
 }
+
+/// Regression: with a registry joined, the inactive list under a filter on who a user is (a
+/// people-file team, a user search, service accounts excluded) listed every registry user outside
+/// the filter as never active: a manager filtering to their team got other teams' people as idle
+/// seats. Candidates, from the export or the registry, are only the users the filter is about.
+#[test]
+fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
+    let (export, people, registry) = (SEATS_EXPORT, SEATS_PEOPLE, SEATS_REGISTRY);
+    let registry = Registry::from_bytes(registry.as_bytes()).unwrap();
+    let mut table = Table::from_bytes(export.as_bytes()).unwrap();
+    table.join_attributes(people.as_bytes()).unwrap();
+    table.join_registry(&registry);
+    // The range ends on the 31st whatever the filter keeps (else it ends on the kept rows' last day).
+    let idle = |mut filter: Value| -> Vec<(String, Option<String>)> {
+        filter["to"] = json!("2025-03-31");
+        let q: InactiveQuery =
+            serde_json::from_value(json!({"days": 7, "filter": filter})).unwrap();
+        let got = table.inactive_users(&q, Some(&registry)).unwrap();
+        assert_eq!(got.as_of.as_deref(), Some("2025-03-31"));
+        got.users
+            .into_iter()
+            .map(|u| (u.user, u.last_active))
+            .collect()
+    };
+    let never = |u: &str| (u.to_string(), None);
+    let since = |u: &str, d: &str| (u.to_string(), Some(d.to_string()));
+
+    // No filter: every registry seat is a candidate (never active first, then oldest first).
+    assert_eq!(
+        idle(json!({})),
+        [
+            never("10"),
+            never("11"),
+            never("12"),
+            never("13"),
+            since("2", "2025-03-01"),
+            since("3", "2025-03-02"),
+            since("4", "2025-03-03"),
+            since("5", "2025-03-04"),
+        ]
+    );
+    // The team's seats only: not Cloud's 3 and 11, not the unmapped 4 and 12.
+    assert_eq!(
+        idle(json!({"attributes": {"Team": ["Search"]}})),
+        [
+            never("10"),
+            never("13"),
+            since("2", "2025-03-01"),
+            since("5", "2025-03-04")
+        ]
+    );
+    // "(unmapped)" chosen: the users the people file has no line for, in the export or not.
+    assert_eq!(
+        idle(json!({"attributes": {"Team": [""]}})),
+        [never("12"), since("4", "2025-03-03")]
+    );
+    // Without service accounts: not the bots 5 and 13.
+    assert_eq!(
+        idle(json!({"attributes": {"Team": ["Search"]}, "excludeServiceAccounts": true})),
+        [never("10"), since("2", "2025-03-01")]
+    );
+    // A user search matches the registry's IDs too: "1" is in 1, 10, 11 and 13; 1 is active.
+    assert_eq!(
+        idle(json!({"userSearch": "1", "attributes": {"Team": ["Search"]}})),
+        [never("10"), never("13")]
+    );
+    // A search on an e-mail matches the export's users by their e-mail.
+    assert_eq!(
+        idle(json!({"userSearch": "B@X"})),
+        [since("2", "2025-03-01")]
+    );
+    // A client filter: the seats of the users with a row of that client; a seat with no row
+    // has used no client.
+    assert_eq!(
+        idle(json!({"clients": ["JetBrains"]})),
+        [
+            since("3", "2025-03-02"),
+            since("4", "2025-03-03"),
+            since("5", "2025-03-04")
+        ]
+    );
+    // Dates decide which days count, not whose seat it is: bob's rows all fall before the
+    // range, and he is listed as never active in it, with his e-mail from the export.
+    let q: InactiveQuery = serde_json::from_value(json!({
+        "days": 7,
+        "filter": {"from": "2025-03-20", "to": "2025-03-31", "attributes": {"Team": ["Search"]}}
+    }))
+    .unwrap();
+    let got = table.inactive_users(&q, Some(&registry)).unwrap();
+    let bob = got.users.iter().find(|u| u.user == "2").unwrap();
+    assert_eq!(bob.last_active, None);
+    assert_eq!(bob.email.as_deref(), Some("b@x.io"));
+    let listed: Vec<&str> = got.users.iter().map(|u| u.user.as_str()).collect();
+    assert_eq!(listed, ["10", "13", "2", "5"]);
+}

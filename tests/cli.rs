@@ -697,3 +697,44 @@ fn a_people_file_from_the_command_line() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("no key column"), "{}", stderr(&o));
 }
+
+/// Regression: `inactive --registry R --attributes P --where Team=Search` listed every registry
+/// user outside the team (other teams, no team) as a never-active seat of it.
+#[test]
+fn inactive_under_a_team_filter_lists_only_the_teams_seats() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let export = write("export.csv", SEATS_EXPORT);
+    let people = write("people.csv", SEATS_PEOPLE);
+    let registry = write("registry.csv", SEATS_REGISTRY);
+    let users = |extra: &[&str]| -> Vec<String> {
+        let mut args = vec![
+            "inactive",
+            &export,
+            "--days",
+            "7",
+            "--to",
+            "2025-03-31",
+            "--registry",
+            &registry,
+            "--attributes",
+            &people,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["user"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(users(&["--where", "Team=Search"]), ["10", "13", "2", "5"]);
+    assert_eq!(users(&["--where", "Team=Cloud"]), ["11", "3"]);
+    assert_eq!(users(&[]), ["10", "11", "12", "13", "2", "3", "4", "5"]);
+}

@@ -5,6 +5,8 @@
 //! a day when a kept row of theirs for that day says so (`Active Sourcegraph User`; without that
 //! column, any kept row).
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
@@ -356,7 +358,10 @@ impl Table {
     }
 
     /// The users with no active day in the last `query.days` days of the range: the users of the
-    /// kept rows and, with a registry, every user it lists.
+    /// kept rows and, with a registry, every user it lists that the filter is about (its user
+    /// names or search, people-file attributes, service accounts and, for clients or languages,
+    /// a row of them in the export). Dates and "active only" decide which days count, not whose
+    /// seat it is.
     pub fn inactive_users(
         &self,
         query: &InactiveQuery,
@@ -372,22 +377,35 @@ impl Table {
             ));
         }
         let activity = Activity::of(self, &query.filter, "the inactive users list")?;
+        // Whose seats the filter is about: a registry adds only the users that pass it too.
+        let candidates = query.filter.select_users(self)?;
         let as_of = activity.range.map(|(_, hi)| hi);
         let since = as_of.map(|d| i64::from(d) - i64::from(query.days) + 1);
         let users = self.identity().expect("Activity::of checks the users");
-        // The e-mail and username beside a user ID, read from the user's first kept row.
+        // The e-mail and username beside a user ID, read from the user's first kept row, or, for
+        // a registry's user with no kept row, from their first row in the export.
+        let first_rows = registry.is_some().then(|| users.first_rows());
         let text = |column: Option<usize>, code: usize| -> Option<String> {
             let t = self.text(column).filter(|_| self.user_id.is_some())?;
-            Some(t.value(activity.first_rows[code] as usize).to_string())
+            let row = match &activity.days[code] {
+                Some(_) => activity.first_rows[code],
+                None => first_rows.as_ref()?[code],
+            };
+            Some(t.value(row as usize).to_string())
         };
         let flags = |id: &str| registry.map(|r| r.flags(id).unwrap_or(0));
         let mut out: Vec<(Option<i32>, InactiveUser)> = Vec::new();
-        let mut listed = std::collections::HashSet::new();
         for (code, days) in activity.days.iter().enumerate() {
-            let Some(days) = days else { continue };
+            // Users with a kept row, and a registry's users whose rows the filter's dates,
+            // clients or activity left out (their seats are still the filter's).
+            if days.is_none() && !(registry.is_some() && candidates.keeps(code)) {
+                continue;
+            }
             let user = users.values[code].clone();
-            listed.insert(user.clone());
-            let last = days.last().copied();
+            if days.is_none() && registry.is_some_and(|r| r.flags(&user).is_none()) {
+                continue;
+            }
+            let last = days.as_ref().and_then(|d| d.last().copied());
             if last.is_some_and(|d| since.is_some_and(|s| i64::from(d) >= s)) {
                 continue;
             }
@@ -405,8 +423,9 @@ impl Table {
             ));
         }
         if let Some(registry) = registry {
+            let in_export: HashSet<&str> = users.values.iter().map(String::as_str).collect();
             for (id, f) in registry.users() {
-                if listed.contains(id) {
+                if in_export.contains(id) || !candidates.keeps_absent(id, f) {
                     continue;
                 }
                 out.push((

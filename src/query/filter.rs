@@ -64,9 +64,30 @@ fn keep_codes(keep: &mut [bool], column: &TextColumn, wanted: &[bool]) {
         .for_each(|row, code| keep[row] &= wanted[code as usize]);
 }
 
+/// A [`Filter`] checked against a table: each condition as a per-value mask of the column it
+/// tests, shared by the rows' selection ([`Filter::select`]) and the users' ([`Filter::select_users`]).
+struct Resolved<'t> {
+    from: Option<i32>,
+    to: Option<i32>,
+    /// Per user column (ID, e-mail, username): whether each value matches `users` or the search;
+    /// `None` when the filter names no user.
+    user_hits: Option<Vec<(&'t TextColumn, Vec<bool>)>>,
+    /// The users named (trimmed, lowercased) and the search text (lowercased), if any.
+    names: Vec<String>,
+    search: Option<String>,
+    clients: Option<(&'t TextColumn, Vec<bool>)>,
+    languages: Option<(&'t TextColumn, Vec<bool>)>,
+    active: Option<&'t [u8]>,
+    /// With service accounts excluded: the user ID column and its values' registry flags.
+    service: Option<(&'t TextColumn, &'t [u8])>,
+    /// Per attribute filtered on: which users keep (by identity code), and the wanted values
+    /// (lowercased; `""` keeps the unmapped).
+    by_attribute: Vec<(usize, Vec<bool>, Vec<String>)>,
+}
+
 impl Filter {
-    /// Checks the filter against the table and finds the rows it keeps.
-    pub(crate) fn select(&self, table: &Table) -> Result<Selection, Error> {
+    /// Checks each of the filter's conditions against the table.
+    fn resolve<'t>(&self, table: &'t Table) -> Result<Resolved<'t>, Error> {
         let from = parse_filter_day("from", &self.from)?;
         let to = parse_filter_day("to", &self.to)?;
         if let (Some(f), Some(t)) = (from, to) {
@@ -99,6 +120,25 @@ impl Filter {
                 "cannot filter by user: the export has no user ID, e-mail or username column",
             ));
         }
+        let user_hits = by_user.then(|| {
+            user_columns
+                .into_iter()
+                .map(|column| {
+                    let hits = column
+                        .values
+                        .iter()
+                        .zip(matches_list(column, &self.users))
+                        .map(|(value, exact)| {
+                            exact
+                                || search
+                                    .as_deref()
+                                    .is_some_and(|s| value.to_lowercase().contains(s))
+                        })
+                        .collect();
+                    (column, hits)
+                })
+                .collect()
+        });
         let list = |index: Option<usize>, wanted: &[String], what: &str| {
             if wanted.is_empty() {
                 return Ok(None);
@@ -129,7 +169,7 @@ impl Filter {
         let service = match (self.exclude_service_accounts, &table.user_flags) {
             (false, _) => None,
             (true, Some(flags)) if table.text(table.user_id).is_some() => {
-                table.text(table.user_id).map(|ids| (ids, flags))
+                table.text(table.user_id).map(|ids| (ids, flags.as_slice()))
             }
             (true, _) => {
                 return Err(Error::query(
@@ -137,9 +177,7 @@ impl Filter {
                 ))
             }
         };
-
-        // Per attribute filtered on: which users keep (by identity code).
-        let mut by_attribute: Vec<Vec<bool>> = Vec::new();
+        let mut by_attribute = Vec::new();
         for (name, wanted) in &self.attributes {
             let attributes = table.attributes.as_ref();
             let Some((a, attributes)) = attributes.and_then(|t| Some((t.find(name)?, t))) else {
@@ -153,27 +191,44 @@ impl Filter {
                 .map(|v| wanted.contains(&v.to_lowercase()))
                 .collect();
             let keep_unmapped = wanted.iter().any(String::is_empty);
-            by_attribute.push(
-                attributes.of_user[a]
-                    .iter()
-                    .map(|&v| {
-                        if v == UNMAPPED {
-                            keep_unmapped
-                        } else {
-                            keep_value[v as usize]
-                        }
-                    })
-                    .collect(),
-            );
+            let of_user = attributes.of_user[a]
+                .iter()
+                .map(|&v| {
+                    if v == UNMAPPED {
+                        keep_unmapped
+                    } else {
+                        keep_value[v as usize]
+                    }
+                })
+                .collect();
+            by_attribute.push((a, of_user, wanted));
         }
+        Ok(Resolved {
+            from,
+            to,
+            user_hits,
+            names: self.users.iter().map(|u| u.trim().to_lowercase()).collect(),
+            search,
+            clients,
+            languages,
+            active,
+            service,
+            by_attribute,
+        })
+    }
+
+    /// Checks the filter against the table and finds the rows it keeps.
+    pub(crate) fn select(&self, table: &Table) -> Result<Selection, Error> {
+        let r = self.resolve(table)?;
+        let (from, to) = (r.from, r.to);
         let dated = from.is_some() || to.is_some();
-        let filtered = !by_attribute.is_empty()
+        let filtered = !r.by_attribute.is_empty()
             || dated
-            || by_user
-            || clients.is_some()
-            || languages.is_some()
-            || active.is_some()
-            || service.is_some();
+            || r.user_hits.is_some()
+            || r.clients.is_some()
+            || r.languages.is_some()
+            || r.active.is_some()
+            || r.service.is_some();
         if !filtered {
             return Ok(Selection {
                 keep: None,
@@ -204,20 +259,9 @@ impl Filter {
                 *k = last_kept && d != NULL_DAY;
             }
         }
-        if by_user {
+        if let Some(user_hits) = &r.user_hits {
             let mut any = vec![false; table.rows];
-            for column in user_columns {
-                let hits: Vec<bool> = column
-                    .values
-                    .iter()
-                    .zip(matches_list(column, &self.users))
-                    .map(|(value, exact)| {
-                        exact
-                            || search
-                                .as_deref()
-                                .is_some_and(|s| value.to_lowercase().contains(s))
-                    })
-                    .collect();
+            for (column, hits) in user_hits {
                 column
                     .codes
                     .for_each(|row, code| any[row] |= hits[code as usize]);
@@ -226,20 +270,20 @@ impl Filter {
                 *k &= a;
             }
         }
-        for (column, wanted) in [&clients, &languages].into_iter().flatten() {
+        for (column, wanted) in [&r.clients, &r.languages].into_iter().flatten() {
             keep_codes(&mut keep, column, wanted);
         }
-        if let Some(active) = active {
+        if let Some(active) = r.active {
             for (k, &a) in keep.iter_mut().zip(active) {
                 *k &= a == 1;
             }
         }
         if let Some(users) = table.identity() {
-            for keep_user in &by_attribute {
+            for (_, keep_user, _) in &r.by_attribute {
                 keep_codes(&mut keep, users, keep_user);
             }
         }
-        if let Some((ids, flags)) = service {
+        if let Some((ids, flags)) = r.service {
             let human: Vec<bool> = flags.iter().map(|f| f & 1 == 0).collect();
             keep_codes(&mut keep, ids, &human);
         }
@@ -247,6 +291,112 @@ impl Filter {
             keep: Some(keep),
             from,
             to,
+        })
+    }
+
+    /// The users whose seats the filter is about (the inactive list's candidates): the filter's
+    /// conditions on who a user is (user names and search, people-file attributes, service
+    /// accounts) hold for them, and, when it names clients or languages, they have a row of those
+    /// in the export, at any date. Dates and "active only" decide which days count as activity,
+    /// not whose seat it is.
+    pub(crate) fn select_users<'t>(&self, table: &'t Table) -> Result<Users<'t>, Error> {
+        let r = self.resolve(table)?;
+        let Some(identity) = table.identity() else {
+            return Err(Error::query(
+                "this export has no user ID, e-mail or username column",
+            ));
+        };
+        let mut keep = vec![true; identity.values.len()];
+        // A per-row condition holds for a user when it holds on one of the user's rows.
+        let mut any_row = |pass: &dyn Fn(usize) -> bool| {
+            let mut hit = vec![false; keep.len()];
+            identity
+                .codes
+                .for_each(|row, code| hit[code as usize] |= pass(row));
+            for (k, h) in keep.iter_mut().zip(hit) {
+                *k &= h;
+            }
+        };
+        if let Some(user_hits) = &r.user_hits {
+            any_row(&|row| {
+                user_hits
+                    .iter()
+                    .any(|(column, hits)| hits[column.codes.get(row) as usize])
+            });
+        }
+        if r.clients.is_some() || r.languages.is_some() {
+            any_row(&|row| {
+                [&r.clients, &r.languages]
+                    .into_iter()
+                    .flatten()
+                    .all(|(column, wanted)| wanted[column.codes.get(row) as usize])
+            });
+        }
+        for (_, keep_user, _) in &r.by_attribute {
+            for (k, &u) in keep.iter_mut().zip(keep_user) {
+                *k &= u;
+            }
+        }
+        if let Some((ids, flags)) = r.service {
+            // The registry is matched by user ID, which is then the identity column.
+            debug_assert!(std::ptr::eq(ids, identity));
+            for (k, f) in keep.iter_mut().zip(flags) {
+                *k &= f & 1 == 0;
+            }
+        }
+        Ok(Users {
+            keep,
+            resolved: r,
+            table,
+        })
+    }
+}
+
+/// The users a filter is about (see [`Filter::select_users`]).
+pub(crate) struct Users<'t> {
+    /// Per code of the identity column.
+    keep: Vec<bool>,
+    resolved: Resolved<'t>,
+    table: &'t Table,
+}
+
+impl Users<'_> {
+    /// Whether the export's user with this identity code is one the filter is about.
+    pub fn keeps(&self, code: usize) -> bool {
+        self.keep[code]
+    }
+
+    /// Whether a user known only by ID, from a registry, with no row in the export, is one the
+    /// filter is about: the ID matches the user names or search, its people-file line (when the
+    /// file is keyed by user ID; else the user is unmapped) has the wanted values, and it is not
+    /// an excluded service account. A filter on clients or languages keeps no such user: a seat
+    /// with no row has used none of them.
+    pub fn keeps_absent(&self, id: &str, flags: u8) -> bool {
+        let r = &self.resolved;
+        if r.clients.is_some() || r.languages.is_some() {
+            return false;
+        }
+        if r.user_hits.is_some() {
+            let lower = id.to_lowercase();
+            let named = r.names.contains(&lower);
+            let found = r.search.as_deref().is_some_and(|s| lower.contains(s));
+            if !(named || found) {
+                return false;
+            }
+        }
+        if r.service.is_some() && flags & 1 != 0 {
+            return false;
+        }
+        r.by_attribute.iter().all(|(a, _, wanted)| {
+            let value = self
+                .table
+                .attributes
+                .as_ref()
+                .and_then(|t| t.value_by_id(*a, id));
+            match value {
+                Some(v) => wanted.contains(&v.to_lowercase()),
+                None => wanted.iter().any(String::is_empty),
+            }
         })
     }
 }

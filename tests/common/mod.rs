@@ -224,3 +224,30 @@ pub fn reference_retention(periods: &[(String, BTreeSet<String>)]) -> Value {
     }
     json!(cohorts)
 }
+
+/// Seats for the inactive list under a filter: an export as of 2025-03-31 (client rows, bob's
+/// last row not active), a people file keyed by user ID (10, 11 and 13 are seats with no row;
+/// 4 and 12 have no line) and a registry (5 and 13 are service accounts).
+pub const SEATS_EXPORT: &str = "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Date,Client Name,Searches
+1,a@x.io,alice,true,2025-03-31,VS Code,1
+2,b@x.io,bob,true,2025-03-01,VS Code,1
+2,b@x.io,bob,false,2025-03-30,VS Code,0
+3,c@x.io,carol,true,2025-03-02,JetBrains,1
+4,d@x.io,dan,true,2025-03-03,JetBrains,1
+5,ci@x.io,ci-bot,true,2025-03-04,JetBrains,1
+";
+/// See [`SEATS_EXPORT`].
+pub const SEATS_PEOPLE: &str =
+    "Instance user ID,Team\n1,Search\n2,Search\n3,Cloud\n5,Search\n10,Search\n11,Cloud\n13,Search\n";
+/// See [`SEATS_EXPORT`].
+pub const SEATS_REGISTRY: &str = "Instance user ID,Service Account,Site Admin
+1,false,false
+2,false,false
+3,false,false
+4,false,false
+5,true,false
+10,false,false
+11,false,false
+12,false,false
+13,true,false
+";

@@ -15,6 +15,7 @@ import {
   expectedAdoptionTables,
   fetchExportRows,
   fetchRegistryRows,
+  inactiveRows,
   mockBase,
   parseCsv,
   waitForDashboard,
@@ -22,9 +23,6 @@ import {
 } from "./helpers.js";
 
 test.use({ locale: "en-US" });
-
-/** The inactive list's rows as [user ID, last active]. */
-const inactiveRows = (tables) => tables.inactive.filter((row) => row.length === 4).map((row) => [row[2], row[3]]);
 
 async function expectAdoption(page, reference) {
   const expected = expectedAdoptionTables(reference);

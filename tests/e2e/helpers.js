@@ -254,6 +254,9 @@ export function adoptionReference(rows, { period = "month", days = 30, from, to,
   return { growth, retention, inactive, asOf: last };
 }
 
+/** The inactive list's rows in `adoptionTables(page).inactive` as [user ID, last active]. */
+export const inactiveRows = (tables) => tables.inactive.filter((row) => row.length === 4).map((row) => [row[2], row[3]]);
+
 /** The Adoption view's tables as cell texts: growth rows, retention rows, inactive rows. */
 export async function adoptionTables(page) {
   const cells = (selector) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())));

@@ -5,7 +5,7 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
+import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, fetchRegistryRows, inactiveRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
@@ -73,11 +73,29 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   expect(await cardNumber(page, "activeUsers")).toBe(expected.activeUsers);
   expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expected.hoursSaved));
 
-  // The Adoption view answers for the same users.
+  // The Adoption view answers for the same users. The registry's seats are idle only when their
+  // users pass the filter too: its users absent from the export have no line in the people file,
+  // so they count under "(unmapped)" and under no team.
+  const registry = await fetchRegistryRows(page.request, base);
+  expect(registry.some((r) => !people.users.includes(r["Instance user ID"]))).toBe(true);
   await page.getByRole("button", { name: "Adoption", exact: true }).click();
-  const reference = expectedAdoptionTables(adoptionReference(rows.filter(kept), { period: "month", days: 30 }));
+  const adoption = (keep) => expectedAdoptionTables(adoptionReference(rows.filter(keep), { period: "month", days: 30, registry: registry.filter(keep) }));
+  const reference = adoption(kept);
   await expect.poll(async () => (await adoptionTables(page)).growth).toEqual(reference.growth);
   expect((await adoptionTables(page)).retention).toEqual(reference.retention);
+  expect(inactiveRows(await adoptionTables(page))).toEqual(reference.inactive);
+  // One team only: neither the other teams' seats nor the unmapped ones are its idle seats.
+  if (!(await multi(page, "Team").evaluate((d) => d.open))) await multi(page, "Team").locator("summary").click();
+  await multi(page, "Team").getByLabel("(unmapped)").uncheck();
+  const search = (r) => people.teamOf.get(r["Instance user ID"]) === "Search";
+  const searchOnly = adoption(search);
+  await expect.poll(async () => inactiveRows(await adoptionTables(page))).toEqual(searchOnly.inactive);
+  expect(searchOnly.inactive.length).toBeGreaterThan(0);
+  // (The list the page gave before: every registry seat outside the team as never active.)
+  const everySeat = expectedAdoptionTables(adoptionReference(rows.filter(search), { period: "month", days: 30, registry }));
+  expect(everySeat.inactive).not.toEqual(searchOnly.inactive);
+  await multi(page, "Team").getByLabel("(unmapped)").check();
+  await expect.poll(async () => inactiveRows(await adoptionTables(page))).toEqual(reference.inactive);
   await page.getByRole("button", { name: "Usage", exact: true }).click();
   await expect(page.locator(".usage-view")).toBeVisible();
 
