@@ -49,8 +49,9 @@ pub use attributes::{AttributeChoices, AttributesJoin};
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 pub use query::{
-    Cohort, Compare, Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser,
-    MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, DEFAULT_MINUTES_SAVED,
+    Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
+    Inactive, InactiveQuery, InactiveUser, MetricKind, Period, PeriodQuery, Query, QueryCache,
+    Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};

@@ -6,7 +6,7 @@ use std::io::Write;
 use crate::column::NULL_DAY;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
-use crate::query::{Filter, Growth, Inactive, Retention};
+use crate::query::{Features, Filter, Growth, Inactive, Retention, Stickiness};
 use crate::summary::{Cell, Summary};
 use crate::table::{Column, Data, Table};
 
@@ -143,11 +143,13 @@ impl Growth {
             "resurrectedUsers",
             "churnedUsers",
             "quickRatio",
+            "partial",
         ]
     }
 
     /// Each period's cells under [`Growth::header`], unguarded: the counts as integers, the quick
-    /// ratio to two decimals, blank when no one churned.
+    /// ratio to two decimals, blank when no one churned, and whether the range covers the period
+    /// only in part (`true`/`false`).
     pub fn cells(&self) -> Vec<Vec<String>> {
         self.periods
             .iter()
@@ -162,6 +164,7 @@ impl Growth {
                 std::iter::once(p.period.clone())
                     .chain(counts.iter().map(u64::to_string))
                     .chain([p.quick_ratio.map_or(String::new(), |q| format!("{q:.2}"))])
+                    .chain([p.partial.to_string()])
                     .collect()
             })
             .collect()
@@ -203,6 +206,94 @@ impl Retention {
 
     /// The retention cohorts as CSV (the CLI's `retention --format csv`, the page's download):
     /// the header, then one row per cohort, oldest first; text cells formula-guarded.
+    pub fn to_csv(&self) -> String {
+        let header = self.header();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        guarded_csv(&header, &self.cells())
+    }
+}
+
+/// A number as the JSON answer writes it; blank for `None`.
+fn float_text(x: Option<f64>) -> String {
+    x.map_or(String::new(), |x| cell_text(&Cell::float(x)))
+}
+
+impl Stickiness {
+    /// The columns of the stickiness CSV and table: `period`, `partial`, `activeUsers`, `avgDau`,
+    /// `dauOverMau`, then `days1`, `days2`, …: how many users were active on exactly that many
+    /// days of the period (up to the longest period's days).
+    pub fn header(&self) -> Vec<String> {
+        let widest = self.periods.iter().map(|p| p.days_active.len()).max();
+        let mut header: Vec<String> = ["period", "partial", "activeUsers", "avgDau", "dauOverMau"]
+            .map(String::from)
+            .into();
+        header.extend((1..=widest.unwrap_or(0)).map(|n| format!("days{n}")));
+        header
+    }
+
+    /// Each period's cells under [`Stickiness::header`], unguarded; a shorter period's row ends
+    /// in blank cells.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        let width = self.header().len();
+        self.periods
+            .iter()
+            .map(|p| {
+                let mut row = vec![
+                    p.period.clone(),
+                    p.partial.to_string(),
+                    p.active_users.to_string(),
+                    float_text(Some(p.avg_dau)),
+                    float_text(p.dau_over_mau),
+                ];
+                row.extend(p.days_active.iter().map(u64::to_string));
+                row.resize(width, String::new());
+                row
+            })
+            .collect()
+    }
+
+    /// The stickiness periods as CSV (the CLI's `stickiness --format csv`, the page's download).
+    pub fn to_csv(&self) -> String {
+        let header = self.header();
+        let header: Vec<&str> = header.iter().map(String::as_str).collect();
+        guarded_csv(&header, &self.cells())
+    }
+}
+
+impl Features {
+    /// The columns of the feature-depth CSV and table: `period`, `partial`, `activeUsers`, then
+    /// per feature `<feature> users` and `<feature> new users`, then `breadth0` … `breadthN`:
+    /// the active users who used exactly that many of the features.
+    pub fn header(&self) -> Vec<String> {
+        let mut header: Vec<String> = ["period", "partial", "activeUsers"]
+            .map(String::from)
+            .into();
+        header.extend(self.features.iter().map(|f| format!("{f} users")));
+        header.extend(self.features.iter().map(|f| format!("{f} new users")));
+        header.extend((0..=self.features.len()).map(|k| format!("breadth{k}")));
+        header
+    }
+
+    /// Each period's cells under [`Features::header`], unguarded.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        self.periods
+            .iter()
+            .map(|p| {
+                [
+                    p.period.clone(),
+                    p.partial.to_string(),
+                    p.active_users.to_string(),
+                ]
+                .into_iter()
+                .chain(p.users.0.iter().map(|(_, n)| n.to_string()))
+                .chain(p.new_users.0.iter().map(|(_, n)| n.to_string()))
+                .chain(p.breadth.iter().map(u64::to_string))
+                .collect()
+            })
+            .collect()
+    }
+
+    /// The feature-depth periods as CSV (the CLI's `features --format csv`, the page's download).
     pub fn to_csv(&self) -> String {
         let header = self.header();
         let header: Vec<&str> = header.iter().map(String::as_str).collect();

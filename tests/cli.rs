@@ -536,7 +536,8 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
                 "retainedUsers",
                 "resurrectedUsers",
                 "churnedUsers",
-                "quickRatio"
+                "quickRatio",
+                "partial"
             ]
         );
         let reference = reference_growth(&sets);
@@ -553,6 +554,7 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
             }
             let ratio = want["quickRatio"].as_f64().map(|q| format!("{q:.2}"));
             assert_eq!(row[6], ratio.unwrap_or_default());
+            assert_eq!(row[7], want["partial"].to_string());
         }
 
         let o = run(&[&["retention"][..], &args].concat());

@@ -746,9 +746,31 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     assert_eq!(growth_csv, growth.to_csv());
     assert_eq!(
         growth_csv,
-        "period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio\n\
-         2025-01,2,2,0,0,0,\n2025-02,1,0,1,0,1,0.00\n2025-03,1,0,0,1,1,1.00\n"
+        "period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial\n\
+         2025-01,2,2,0,0,0,,false\n2025-02,1,0,1,0,1,0.00,false\n2025-03,1,0,0,1,1,1.00,true\n"
     );
+    // Stickiness and feature depth, and their CSVs, are the core's too.
+    for period in [r#"{"period": "month"}"#, r#"{"period": "week"}"#] {
+        let core: sg_analytics::PeriodQuery = serde_json::from_str(period).unwrap();
+        let stickiness = table.stickiness(&core).unwrap();
+        same(
+            report.stickiness(Some(query(period))).unwrap(),
+            serde_json::to_value(&stickiness).unwrap(),
+        );
+        assert_eq!(
+            report.stickiness_csv(Some(query(period))).unwrap(),
+            stickiness.to_csv()
+        );
+        let features = table.features(&core).unwrap();
+        same(
+            report.features(Some(query(period))).unwrap(),
+            serde_json::to_value(&features).unwrap(),
+        );
+        assert_eq!(
+            report.features_csv(Some(query(period))).unwrap(),
+            features.to_csv()
+        );
+    }
     let retention_csv = report.retention_csv(None).unwrap();
     assert_eq!(retention_csv, retention.to_csv());
     assert_eq!(retention_csv, "cohort,users,+0,+1,+2\n2025-01,2,2,1,1\n");

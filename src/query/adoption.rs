@@ -9,7 +9,9 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
+use crate::date::{
+    format_day, format_month, month_end, month_first_day, month_number, month_start, week_start,
+};
 use crate::error::Error;
 use crate::registry::Registry;
 use crate::table::{Data, Table};
@@ -44,7 +46,7 @@ impl Period {
     }
 
     /// The period's number, counted from an arbitrary origin (consecutive periods differ by 1).
-    fn number(self, day: i32) -> i64 {
+    pub(super) fn number(self, day: i32) -> i64 {
         match self {
             // Day 4 (1970-01-05) is a Monday: every Monday is 4 more than a multiple of 7.
             Period::Week => (i64::from(week_start(day)) - 4).div_euclid(7),
@@ -52,8 +54,22 @@ impl Period {
         }
     }
 
+    /// The first and last day of the period with this number.
+    pub(super) fn days(self, number: i64) -> (i32, i32) {
+        match self {
+            Period::Week => {
+                let monday = (number * 7 + 4) as i32;
+                (monday, monday + 6)
+            }
+            Period::Month => {
+                let first = month_first_day(number).unwrap_or(i32::MAX);
+                (first, month_end(first))
+            }
+        }
+    }
+
     /// The key of the period with this number.
-    fn key(self, number: i64) -> String {
+    pub(super) fn key(self, number: i64) -> String {
         match self {
             Period::Week => format_day((number * 7 + 4) as i32),
             Period::Month => month_first_day(number).map_or_else(String::new, format_month),
@@ -97,6 +113,9 @@ pub struct Growth {
 pub struct GrowthPeriod {
     /// The period's key (`YYYY-MM-DD` of the Monday, or `YYYY-MM`).
     pub period: String,
+    /// Whether the range leaves out some of the period's days (the first or the last period):
+    /// its counts are not comparable with a whole period's.
+    pub partial: bool,
     /// Users active in the period.
     pub active_users: u64,
     /// Active in the period and in no earlier period of the range.
@@ -114,11 +133,14 @@ pub struct GrowthPeriod {
 /// Retention cohorts: for the users first active in each period, how many are active k periods
 /// later.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Retention {
     /// The period length.
     pub period: Period,
     /// The cohorts with users, oldest first.
     pub cohorts: Vec<Cohort>,
+    /// The keys of the periods the range covers only in part (the first, the last, or both).
+    pub partial_periods: Vec<String>,
 }
 
 /// One cohort of [`Retention`].
@@ -171,18 +193,32 @@ pub struct InactiveUser {
 }
 
 /// The kept rows' users and their active days, over the range.
-struct Activity {
+pub(super) struct Activity {
     /// The range's first and last day (`None` when nothing is kept and no dates are given).
-    range: Option<(i32, i32)>,
+    pub range: Option<(i32, i32)>,
+    /// The days the range covers: the range, except that a month-grain export's rows cover their
+    /// whole month, so a bound read from its rows reaches the month's edge.
+    covered: Option<(i32, i32)>,
     /// For each user (by dictionary code) with a kept row: their active days in the range,
     /// ascending and distinct; users with a kept row but no active day have an empty list.
-    days: Vec<Option<Vec<i32>>>,
+    pub days: Vec<Option<Vec<i32>>>,
     /// For each user with a kept row, the first such row.
     first_rows: Vec<u32>,
 }
 
 impl Activity {
-    fn of(table: &Table, filter: &Filter, what: &str) -> Result<Activity, Error> {
+    pub(super) fn of(table: &Table, filter: &Filter, what: &str) -> Result<Activity, Error> {
+        Activity::visiting(table, filter, what, |_, _, _| {})
+    }
+
+    /// [`Activity::of`], calling `visit(row, user code, day)` for each row that makes its user
+    /// active on a day of the range.
+    pub(super) fn visiting(
+        table: &Table,
+        filter: &Filter,
+        what: &str,
+        mut visit: impl FnMut(usize, usize, i32),
+    ) -> Result<Activity, Error> {
         let Some(dates) = table.dates() else {
             return Err(Error::query(format!(
                 "{what} needs dates, and this {} export has none: fetch it at the by_user_day \
@@ -218,8 +254,11 @@ impl Activity {
             });
             let d = dates[row];
             let in_range = range.is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
-            if in_range && active.is_none_or(|a| a[row] == 1) && list.last() != Some(&d) {
-                list.push(d);
+            if in_range && active.is_none_or(|a| a[row] == 1) {
+                visit(row, code, d);
+                if list.last() != Some(&d) {
+                    list.push(d);
+                }
             }
         }
         for list in days.iter_mut().flatten() {
@@ -233,16 +272,50 @@ impl Activity {
                 list.dedup();
             }
         }
+        let months = !table.granularity.has_days();
+        let covered = range.map(|(lo, hi)| match months {
+            true => (
+                if selection.from.is_some() {
+                    lo
+                } else {
+                    month_start(lo)
+                },
+                if selection.to.is_some() {
+                    hi
+                } else {
+                    month_end(hi)
+                },
+            ),
+            false => (lo, hi),
+        });
         Ok(Activity {
             range,
+            covered,
             days,
             first_rows,
         })
     }
 
+    /// Whether the range leaves out some of the days of the period with number `number`.
+    pub(super) fn partial(&self, period: Period, number: i64) -> bool {
+        let (start, end) = period.days(number);
+        self.covered.is_some_and(|(lo, hi)| start < lo || end > hi)
+    }
+
+    /// The keys of the range's partial periods (the first and the last at most).
+    fn partial_keys(&self, period: Period, first: i64, count: usize) -> Vec<String> {
+        let mut keys = Vec::new();
+        for n in [first, first + count as i64 - 1] {
+            if count > 0 && self.partial(period, n) && keys.last() != Some(&period.key(n)) {
+                keys.push(period.key(n));
+            }
+        }
+        keys
+    }
+
     /// The period numbers of the range (first, count), and each user's active periods (ascending,
     /// distinct; users with none left out).
-    fn periods(&self, period: Period) -> (i64, usize, Vec<Vec<usize>>) {
+    pub(super) fn periods(&self, period: Period) -> (i64, usize, Vec<Vec<usize>>) {
         let Some((lo, hi)) = self.range else {
             return (0, 0, Vec::new());
         };
@@ -270,7 +343,7 @@ impl Activity {
     }
 }
 
-fn check_grain(table: &Table, period: Period, what: &str) -> Result<(), Error> {
+pub(super) fn check_grain(table: &Table, period: Period, what: &str) -> Result<(), Error> {
     if period == Period::Week && !table.granularity.has_days() {
         return Err(Error::query(format!(
             "{what} by week needs days, and this {} export has months only: use month periods \
@@ -312,6 +385,7 @@ impl Table {
             .enumerate()
             .map(|(i, r)| GrowthPeriod {
                 period: query.period.key(first + i as i64),
+                partial: activity.partial(query.period, first + i as i64),
                 active_users: r[active],
                 new_users: r[new],
                 retained_users: r[retained],
@@ -354,6 +428,7 @@ impl Table {
         Ok(Retention {
             period: query.period,
             cohorts: cohorts.into_iter().flatten().collect(),
+            partial_periods: activity.partial_keys(query.period, first, count),
         })
     }
 

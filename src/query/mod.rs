@@ -10,6 +10,7 @@
 mod adoption;
 mod aggregate;
 mod distinct;
+mod engagement;
 mod filter;
 mod group;
 mod spec;
@@ -29,6 +30,7 @@ pub use adoption::{
     Retention,
 };
 use aggregate::{average_range, Needs, Stats};
+pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
 pub(crate) use filter::Selection;
 use group::Grouping;
 use spec::{group_keys, minutes_saved};

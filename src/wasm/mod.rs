@@ -142,17 +142,42 @@ export interface AttributesJoin {
 /** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */
 export interface PeriodQuery { period?: "week" | "month"; filter?: Filter; }
 
-/** Growth accounting per period (every period of the range, empty ones included). */
+/** Growth accounting per period (every period of the range, empty ones included; `partial`
+ * when the range covers only some of the period's days). */
 export interface Growth {
   period: "week" | "month";
-  periods: { period: string; activeUsers: number; newUsers: number; retainedUsers: number;
-    resurrectedUsers: number; churnedUsers: number; quickRatio: number | null }[];
+  periods: { period: string; partial: boolean; activeUsers: number; newUsers: number;
+    retainedUsers: number; resurrectedUsers: number; churnedUsers: number;
+    quickRatio: number | null }[];
 }
 
-/** Retention cohorts: `active[k]` of each first-active cohort are active k periods later. */
+/** Retention cohorts: `active[k]` of each first-active cohort are active k periods later;
+ * `partialPeriods` lists the periods the range covers only in part. */
 export interface Retention {
   period: "week" | "month";
   cohorts: { cohort: string; users: number; active: number[] }[];
+  partialPeriods: string[];
+}
+
+/** Stickiness per period (day-grain exports): `daysActive[i]` users were active on exactly
+ * i + 1 days of the period; `avgDau` over the period's days in the range; DAU/MAU. */
+export interface Stickiness {
+  period: "week" | "month";
+  periods: { period: string; partial: boolean; activeUsers: number; daysActive: number[];
+    avgDau: number; dauOverMau: number | null }[];
+}
+
+/** The features feature depth looks at (those the export has the columns of). */
+export type Feature = "search" | "completions" | "chat" | "autoEdit";
+
+/** Feature depth per period (day-grain exports): users per feature, first-time users per
+ * feature, and `breadth[k]`, the active users who used exactly k of `features`. */
+export interface Features {
+  period: "week" | "month";
+  features: Feature[];
+  periods: { period: string; partial: boolean; activeUsers: number;
+    users: Partial<Record<Feature, number>>; newUsers: Partial<Record<Feature, number>>;
+    breadth: number[] }[];
 }
 
 /** The users with no active day in the last `days` days of the range (`report.inactiveUsers`). */
@@ -605,9 +630,42 @@ impl Report {
         to_js(&self.table.retention(&query).map_err(core_error)?)
     }
 
+    /// Stickiness per week or month (day-grain exports): the days-active histogram, average DAU
+    /// and DAU/MAU.
+    #[wasm_bindgen(unchecked_return_type = "Stickiness")]
+    pub fn stickiness(&self, query: Option<PeriodQueryArg>) -> Result<JsValue, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        to_js(&self.table.stickiness(&query).map_err(core_error)?)
+    }
+
+    /// Feature depth per week or month (day-grain exports): users and first-time users per
+    /// feature, and how many features each active user uses.
+    #[wasm_bindgen(unchecked_return_type = "Features")]
+    pub fn features(&self, query: Option<PeriodQueryArg>) -> Result<JsValue, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        to_js(&self.table.features(&query).map_err(core_error)?)
+    }
+
+    /// The same periods as `stickiness`, as CSV: the columns of `sg-analytics stickiness
+    /// --format csv` (`period,partial,activeUsers,avgDau,dauOverMau,days1,days2,…`).
+    #[wasm_bindgen(js_name = stickinessCsv)]
+    pub fn stickiness_csv(&self, query: Option<PeriodQueryArg>) -> Result<String, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        Ok(self.table.stickiness(&query).map_err(core_error)?.to_csv())
+    }
+
+    /// The same periods as `features`, as CSV: the columns of `sg-analytics features --format
+    /// csv` (`period,partial,activeUsers`, `<feature> users`, `<feature> new users`,
+    /// `breadth0`, …).
+    #[wasm_bindgen(js_name = featuresCsv)]
+    pub fn features_csv(&self, query: Option<PeriodQueryArg>) -> Result<String, JsValue> {
+        let query: crate::PeriodQuery = from_js(query, "query")?;
+        Ok(self.table.features(&query).map_err(core_error)?.to_csv())
+    }
+
     /// The same periods as `growth`, as CSV: the columns of `sg-analytics growth --format csv`
-    /// (`period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio`; the
-    /// quick ratio to two decimals, blank when no one churned), formula-guarded.
+    /// (`period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,
+    /// partial`; the quick ratio to two decimals, blank when no one churned), formula-guarded.
     #[wasm_bindgen(js_name = growthCsv)]
     pub fn growth_csv(&self, query: Option<PeriodQueryArg>) -> Result<String, JsValue> {
         let query: crate::PeriodQuery = from_js(query, "query")?;

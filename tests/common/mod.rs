@@ -149,20 +149,32 @@ pub fn period_key(day: &str, week: bool) -> String {
     all[(at - (at - monday).rem_euclid(7)) as usize].clone()
 }
 
+/// The days of the period with this key: the 7 days of a week, every day of a month.
+pub fn period_days(key: &str, week: bool) -> usize {
+    if week {
+        return 7;
+    }
+    days(&format!("{key}-01"), &format!("{key}-31"))
+        .iter()
+        .filter(|d| d.starts_with(key))
+        .count()
+}
+
+/// One period of the reference: its key, its active users, and whether `from..=to` leaves out
+/// some of its days.
+pub type PeriodSet = (String, BTreeSet<String>, bool);
+
 /// The reference for growth, retention and inactive users: each period's set of active users,
-/// from the rows kept, over every period of `from..=to`.
-pub fn active_sets(
-    rows: &[&Row],
-    from: &str,
-    to: &str,
-    week: bool,
-) -> Vec<(String, BTreeSet<String>)> {
-    let mut periods: Vec<(String, BTreeSet<String>)> = Vec::new();
+/// from the rows kept, over every period of `from..=to` (for a month-grain export, `to` is the
+/// last month's last day: its rows cover the whole month).
+pub fn active_sets(rows: &[&Row], from: &str, to: &str, week: bool) -> Vec<PeriodSet> {
+    let mut periods: Vec<(String, BTreeSet<String>, usize)> = Vec::new();
     for day in days(from, to) {
         let key = period_key(&day, week);
-        if periods.last().map(|(k, _)| k) != Some(&key) {
-            periods.push((key, BTreeSet::new()));
+        if periods.last().map(|(k, _, _)| k) != Some(&key) {
+            periods.push((key, BTreeSet::new(), 0));
         }
+        periods.last_mut().unwrap().2 += 1;
     }
     for r in rows.iter().filter(|r| r.active) {
         let day = r.date.as_deref().unwrap();
@@ -170,19 +182,25 @@ pub fn active_sets(
             continue;
         }
         let key = period_key(day, week);
-        let (_, set) = periods.iter_mut().find(|(k, _)| *k == key).unwrap();
+        let (_, set, _) = periods.iter_mut().find(|(k, _, _)| *k == key).unwrap();
         set.insert(r.user.clone());
     }
     periods
+        .into_iter()
+        .map(|(key, set, n)| {
+            let partial = n < period_days(&key, week);
+            (key, set, partial)
+        })
+        .collect()
 }
 
 /// The growth table the reference computes from the active sets.
-pub fn reference_growth(periods: &[(String, BTreeSet<String>)]) -> Value {
+pub fn reference_growth(periods: &[PeriodSet]) -> Value {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let out: Vec<Value> = periods
         .iter()
         .enumerate()
-        .map(|(i, (key, now))| {
+        .map(|(i, (key, now, partial))| {
             let empty = BTreeSet::new();
             let before = if i > 0 { &periods[i - 1].1 } else { &empty };
             let new = now.difference(&seen).count() as u64;
@@ -195,6 +213,7 @@ pub fn reference_growth(periods: &[(String, BTreeSet<String>)]) -> Value {
             seen.extend(now.iter().cloned());
             json!({
                 "period": key,
+                "partial": partial,
                 "activeUsers": now.len(),
                 "newUsers": new,
                 "retainedUsers": retained,
@@ -207,10 +226,10 @@ pub fn reference_growth(periods: &[(String, BTreeSet<String>)]) -> Value {
     json!(out)
 }
 
-pub fn reference_retention(periods: &[(String, BTreeSet<String>)]) -> Value {
+pub fn reference_retention(periods: &[PeriodSet]) -> Value {
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut cohorts = Vec::new();
-    for (c, (key, now)) in periods.iter().enumerate() {
+    for (c, (key, now, _)) in periods.iter().enumerate() {
         let cohort: BTreeSet<&String> = now.iter().filter(|u| !seen.contains(*u)).collect();
         seen.extend(now.iter().cloned());
         if cohort.is_empty() {
@@ -218,7 +237,7 @@ pub fn reference_retention(periods: &[(String, BTreeSet<String>)]) -> Value {
         }
         let active: Vec<usize> = periods[c..]
             .iter()
-            .map(|(_, set)| cohort.iter().filter(|u| set.contains(**u)).count())
+            .map(|(_, set, _)| cohort.iter().filter(|u| set.contains(**u)).count())
             .collect();
         cohorts.push(json!({"cohort": key, "users": cohort.len(), "active": active}));
     }

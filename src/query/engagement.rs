@@ -1,0 +1,286 @@
+//! Engagement answers over the rows a filter keeps: stickiness (how many days a week or month
+//! people are active, average DAU, DAU/MAU) and feature depth (who uses search, completions, chat
+//! and auto-edit, who started, and how many features each active user uses).
+//!
+//! Both use the adoption answers' range, periods and active-day rule (see `adoption`), and need
+//! day-grain exports: a month has one row per user, which says nothing of the days inside it.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
+
+use crate::error::Error;
+use crate::schema::KnownColumn;
+use crate::table::{Data, Table};
+
+use super::adoption::{Activity, Period, PeriodQuery};
+
+/// Stickiness per period: how habitual the use is.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Stickiness {
+    /// The period length.
+    pub period: Period,
+    /// Every period of the range, empty ones included.
+    pub periods: Vec<StickinessPeriod>,
+}
+
+/// One period of [`Stickiness`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct StickinessPeriod {
+    /// The period's key (`YYYY-MM-DD` of the Monday, or `YYYY-MM`).
+    pub period: String,
+    /// Whether the range leaves out some of the period's days.
+    pub partial: bool,
+    /// Users active on at least one day of the period.
+    pub active_users: u64,
+    /// `days_active[i]`: how many of them were active on exactly `i + 1` days of the period; as
+    /// long as the period has days inside the range.
+    pub days_active: Vec<u64>,
+    /// The mean, over the period's days inside the range, of the users active that day.
+    pub avg_dau: f64,
+    /// `avg_dau / active_users`; `None` when no one was active.
+    pub dau_over_mau: Option<f64>,
+}
+
+/// The features feature depth looks at, each with the columns whose sum says a user used it (a
+/// feature is left out when the export lacks one of its columns).
+const FEATURES: [(&str, &[KnownColumn]); 4] = [
+    ("search", &[KnownColumn::Searches]),
+    ("completions", &[KnownColumn::CompletionAcceptances]),
+    (
+        "chat",
+        &[KnownColumn::ChatEvents, KnownColumn::CommandEvents],
+    ),
+    ("autoEdit", &[KnownColumn::AutoEditAccepted]),
+];
+
+/// Feature depth per period: who uses which feature, who started, and how many each uses.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Features {
+    /// The period length.
+    pub period: Period,
+    /// The features the export has the columns of, in this order: `search`, `completions`,
+    /// `chat`, `autoEdit`.
+    pub features: Vec<String>,
+    /// Every period of the range, empty ones included.
+    pub periods: Vec<FeaturePeriod>,
+}
+
+/// One period of [`Features`].
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct FeaturePeriod {
+    /// The period's key (`YYYY-MM-DD` of the Monday, or `YYYY-MM`).
+    pub period: String,
+    /// Whether the range leaves out some of the period's days.
+    pub partial: bool,
+    /// Users active on at least one day of the period.
+    pub active_users: u64,
+    /// Per feature (in [`Features::features`]' order): the users who used it in the period.
+    pub users: FeatureCounts,
+    /// Per feature: the users who used it in the period and in no earlier period of the range.
+    pub new_users: FeatureCounts,
+    /// `breadth[k]`: the period's active users who used exactly `k` of the features.
+    pub breadth: Vec<u64>,
+}
+
+/// A count per feature, written as a JSON object in the features' order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeatureCounts(pub Vec<(String, u64)>);
+
+impl FeatureCounts {
+    /// The count of a feature (`None` when the export lacks it).
+    pub fn get(&self, feature: &str) -> Option<u64> {
+        self.0.iter().find(|(f, _)| f == feature).map(|&(_, n)| n)
+    }
+}
+
+impl Serialize for FeatureCounts {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        for (feature, n) in &self.0 {
+            map.serialize_entry(feature, n)?;
+        }
+        map.end()
+    }
+}
+
+/// Day-grain exports only: a month or `by_user` export says which granularity to fetch.
+fn check_days(table: &Table, what: &str) -> Result<(), Error> {
+    if table.granularity.has_days() {
+        return Ok(());
+    }
+    Err(Error::query(format!(
+        "{what} counts active days, and this {} export has none: fetch it at the by_user_day \
+         (or finer) granularity",
+        table.granularity
+    )))
+}
+
+impl Table {
+    /// Stickiness per period over the rows `query.filter` keeps.
+    pub fn stickiness(&self, query: &PeriodQuery) -> Result<Stickiness, Error> {
+        check_days(self, "stickiness")?;
+        let activity = Activity::of(self, &query.filter, "stickiness")?;
+        let Some((lo, hi)) = activity.range else {
+            return Ok(Stickiness {
+                period: query.period,
+                periods: Vec::new(),
+            });
+        };
+        let (first, count, _) = activity.periods(query.period);
+        let index = |d: i32| (query.period.number(d) - first) as usize;
+        // Per day of the range: the users active that day.
+        let mut dau = vec![0u64; (i64::from(hi) - i64::from(lo) + 1) as usize];
+        // Per period: the active users, and how many were active on exactly n days.
+        let mut histogram: Vec<Vec<u64>> = vec![Vec::new(); count];
+        for days in activity.days.iter().flatten() {
+            let mut run: Option<(usize, usize)> = None;
+            for &d in days {
+                dau[(d - lo) as usize] += 1;
+                let p = index(d);
+                run = match run {
+                    Some((q, n)) if q == p => Some((q, n + 1)),
+                    other => {
+                        if let Some((q, n)) = other {
+                            bump(&mut histogram[q], n);
+                        }
+                        Some((p, 1))
+                    }
+                };
+            }
+            if let Some((q, n)) = run {
+                bump(&mut histogram[q], n);
+            }
+        }
+        let periods = (0..count)
+            .map(|p| {
+                let number = first + p as i64;
+                let (start, end) = query.period.days(number);
+                let (start, end) = (start.max(lo), end.min(hi));
+                let days = (end - start + 1) as usize;
+                let mut days_active = std::mem::take(&mut histogram[p]);
+                days_active.resize(days, 0);
+                let active_users: u64 = days_active.iter().sum();
+                let dau_sum: u64 = dau[(start - lo) as usize..=(end - lo) as usize]
+                    .iter()
+                    .sum();
+                let avg_dau = dau_sum as f64 / days as f64;
+                StickinessPeriod {
+                    period: query.period.key(number),
+                    partial: activity.partial(query.period, number),
+                    active_users,
+                    days_active,
+                    avg_dau,
+                    dau_over_mau: (active_users > 0).then(|| avg_dau / active_users as f64),
+                }
+            })
+            .collect();
+        Ok(Stickiness {
+            period: query.period,
+            periods,
+        })
+    }
+
+    /// Feature depth per period over the rows `query.filter` keeps: a user uses a feature in a
+    /// period when its columns sum to more than 0 over the rows that make the user active then.
+    pub fn features(&self, query: &PeriodQuery) -> Result<Features, Error> {
+        check_days(self, "feature depth")?;
+        let features: Vec<(&str, Vec<usize>)> = FEATURES
+            .iter()
+            .filter_map(|&(name, known)| {
+                let columns: Option<Vec<usize>> = known
+                    .iter()
+                    .map(|&k| {
+                        self.column(k)
+                            .filter(|&i| matches!(self.columns[i].data, Data::Num(_)))
+                    })
+                    .collect();
+                Some((name, columns?))
+            })
+            .collect();
+        let value = |column: usize, row: usize| match &self.columns[column].data {
+            Data::Num(n) => n.get(row).unwrap_or(0.0),
+            _ => 0.0,
+        };
+        // Per user and day of activity: each feature's sum (the period is known only once the
+        // range is, after the rows are read).
+        let mut sums: HashMap<(usize, i32), Vec<f64>> = HashMap::new();
+        let activity =
+            Activity::visiting(self, &query.filter, "feature depth", |row, user, day| {
+                let sum = sums
+                    .entry((user, day))
+                    .or_insert_with(|| vec![0.0; features.len()]);
+                for (f, (_, columns)) in features.iter().enumerate() {
+                    sum[f] += columns.iter().map(|&c| value(c, row)).sum::<f64>();
+                }
+            })?;
+        let (first, count, _) = activity.periods(query.period);
+        let index = |d: i32| (query.period.number(d) - first) as usize;
+        // Per user and period they were active in: each feature's sum, ordered by user then period.
+        let mut period_sums: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
+        for ((user, day), sum) in sums {
+            let total = period_sums
+                .entry((user, index(day)))
+                .or_insert_with(|| vec![0.0; features.len()]);
+            for (t, s) in total.iter_mut().zip(sum) {
+                *t += s;
+            }
+        }
+        let n = features.len();
+        let mut users = vec![vec![0u64; n]; count];
+        let mut new_users = vec![vec![0u64; n]; count];
+        let mut breadth = vec![vec![0u64; n + 1]; count];
+        let mut active = vec![0u64; count];
+        // Which features the current user used in an earlier period.
+        let (mut current, mut seen) = (usize::MAX, vec![false; n]);
+        for ((user, p), sum) in period_sums {
+            if user != current {
+                (current, seen) = (user, vec![false; n]);
+            }
+            active[p] += 1;
+            let mut k = 0;
+            for (f, s) in sum.into_iter().enumerate() {
+                if s > 0.0 {
+                    k += 1;
+                    users[p][f] += 1;
+                    if !std::mem::replace(&mut seen[f], true) {
+                        new_users[p][f] += 1;
+                    }
+                }
+            }
+            breadth[p][k] += 1;
+        }
+        let names: Vec<String> = features.iter().map(|(f, _)| f.to_string()).collect();
+        let counts =
+            |row: &[u64]| FeatureCounts(names.iter().cloned().zip(row.iter().copied()).collect());
+        let periods = (0..count)
+            .map(|p| {
+                let number = first + p as i64;
+                FeaturePeriod {
+                    period: query.period.key(number),
+                    partial: activity.partial(query.period, number),
+                    active_users: active[p],
+                    users: counts(&users[p]),
+                    new_users: counts(&new_users[p]),
+                    breadth: std::mem::take(&mut breadth[p]),
+                }
+            })
+            .collect();
+        Ok(Features {
+            period: query.period,
+            features: names,
+            periods,
+        })
+    }
+}
+
+/// Counts one more user active on `n` days (`n >= 1`) in a period's histogram.
+fn bump(histogram: &mut Vec<u64>, n: usize) {
+    if histogram.len() < n {
+        histogram.resize(n, 0);
+    }
+    histogram[n - 1] += 1;
+}
