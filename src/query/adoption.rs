@@ -208,7 +208,7 @@ pub(super) struct Activity {
 
 impl Activity {
     pub(super) fn of(table: &Table, filter: &Filter, what: &str) -> Result<Activity, Error> {
-        Activity::visiting(table, filter, what, |_, _, _| {})
+        Activity::visiting(table, filter, what, &mut |_, _, _| {})
     }
 
     /// [`Activity::of`], calling `visit(row, user code, day)` for each row that makes its user
@@ -217,7 +217,7 @@ impl Activity {
         table: &Table,
         filter: &Filter,
         what: &str,
-        mut visit: impl FnMut(usize, usize, i32),
+        visit: &mut dyn FnMut(usize, usize, i32),
     ) -> Result<Activity, Error> {
         let Some(dates) = table.dates() else {
             return Err(Error::query(format!(

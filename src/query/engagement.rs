@@ -5,11 +5,10 @@
 //! Both use the adoption answers' range, periods and active-day rule (see `adoption`), and need
 //! day-grain exports: a month has one row per user, which says nothing of the days inside it.
 
-use std::collections::{BTreeMap, HashMap};
-
 use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
 
+use crate::column::FxHashMap;
 use crate::error::Error;
 use crate::schema::KnownColumn;
 use crate::table::{Data, Table};
@@ -205,48 +204,47 @@ impl Table {
             Data::Num(n) => n.get(row).unwrap_or(0.0),
             _ => 0.0,
         };
-        // Per user and day of activity: each feature's sum (the period is known only once the
-        // range is, after the rows are read).
-        let mut sums: HashMap<(usize, i32), Vec<f64>> = HashMap::new();
-        let activity =
-            Activity::visiting(self, &query.filter, "feature depth", |row, user, day| {
+        // Per user and period of activity (by the period's absolute number): each feature's sum
+        // over the rows that make the user active.
+        let mut sums: FxHashMap<(usize, i64), [f64; FEATURES.len()]> = FxHashMap::default();
+        let activity = Activity::visiting(
+            self,
+            &query.filter,
+            "feature depth",
+            &mut |row, user, day| {
                 let sum = sums
-                    .entry((user, day))
-                    .or_insert_with(|| vec![0.0; features.len()]);
+                    .entry((user, query.period.number(day)))
+                    .or_insert([0.0; FEATURES.len()]);
                 for (f, (_, columns)) in features.iter().enumerate() {
                     sum[f] += columns.iter().map(|&c| value(c, row)).sum::<f64>();
                 }
-            })?;
+            },
+        )?;
         let (first, count, _) = activity.periods(query.period);
-        let index = |d: i32| (query.period.number(d) - first) as usize;
-        // Per user and period they were active in: each feature's sum, ordered by user then period.
-        let mut period_sums: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
-        for ((user, day), sum) in sums {
-            let total = period_sums
-                .entry((user, index(day)))
-                .or_insert_with(|| vec![0.0; features.len()]);
-            for (t, s) in total.iter_mut().zip(sum) {
-                *t += s;
+        let n = features.len();
+        // Per user: the first period each feature was used in.
+        let mut first_use: FxHashMap<usize, [i64; FEATURES.len()]> = FxHashMap::default();
+        for (&(user, p), sum) in &sums {
+            let firsts = first_use.entry(user).or_insert([i64::MAX; FEATURES.len()]);
+            for (f, &s) in sum[..n].iter().enumerate() {
+                if s > 0.0 {
+                    firsts[f] = firsts[f].min(p);
+                }
             }
         }
-        let n = features.len();
         let mut users = vec![vec![0u64; n]; count];
         let mut new_users = vec![vec![0u64; n]; count];
         let mut breadth = vec![vec![0u64; n + 1]; count];
         let mut active = vec![0u64; count];
-        // Which features the current user used in an earlier period.
-        let (mut current, mut seen) = (usize::MAX, vec![false; n]);
-        for ((user, p), sum) in period_sums {
-            if user != current {
-                (current, seen) = (user, vec![false; n]);
-            }
+        for (&(user, number), sum) in &sums {
+            let p = (number - first) as usize;
             active[p] += 1;
             let mut k = 0;
-            for (f, s) in sum.into_iter().enumerate() {
+            for (f, &s) in sum[..n].iter().enumerate() {
                 if s > 0.0 {
                     k += 1;
                     users[p][f] += 1;
-                    if !std::mem::replace(&mut seen[f], true) {
+                    if first_use[&user][f] == number {
                         new_users[p][f] += 1;
                     }
                 }

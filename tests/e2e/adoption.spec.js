@@ -164,7 +164,7 @@ async function expectDownloadsMatchTables(page, reference, period) {
 
   const growth = await downloadFrom(page, "Growth CSV");
   expect(growth.name).toMatch(new RegExp(`^sg-analytics_demo\\.sourcegraph\\.local_by_user_day_.*_growth-by-${period}\\.csv$`));
-  expect(growth.text.split("\n")[0]).toBe("period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio");
+  expect(growth.text.split("\n")[0]).toBe("period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial");
   const growthRows = parseCsv(growth.text);
   // The table's columns: Period, Active, New, Resurrected, Retained, Churned, Quick ratio.
   expect(growthRows.map((r) => [r.period, count(r.activeUsers), count(r.newUsers), count(r.resurrectedUsers), count(r.retainedUsers), count(r.churnedUsers), r.quickRatio === "" ? "—" : r.quickRatio])).toEqual(shown.growth);
@@ -177,6 +177,7 @@ async function expectDownloadsMatchTables(page, reference, period) {
       resurrectedUsers: String(g.resurrectedUsers),
       churnedUsers: String(g.churnedUsers),
       quickRatio: g.quickRatio === null ? "" : g.quickRatio.toFixed(2),
+      partial: String(g.partial),
     })),
   );
 

@@ -199,6 +199,20 @@ function periodsBetween(first, last, period) {
   return keys;
 }
 
+/** The days of the period `key`: 7 for a week, the month's days for a month. */
+function periodLength(key, period) {
+  if (period === "week") return 7;
+  const [y, m] = key.split("-").map(Number);
+  return new Date(Date.UTC(y, m, 0)).getUTCDate();
+}
+
+/** Whether `first`..`last` leaves out some of the days of the period `key`. */
+function isPartial(key, period, first, last) {
+  let inRange = 0;
+  for (let day = dayNumber(first); day <= dayNumber(last); day++) if (periodKey(dateOf(day), period) === key) inRange++;
+  return inRange < periodLength(key, period);
+}
+
 /**
  * Growth, retention and inactive users of day-grain `rows` (already filtered by the view), over
  * the range `from`..`to` (default: the rows' first and last dates). `registry` rows add their users
@@ -229,6 +243,7 @@ export function adoptionReference(rows, { period = "month", days = 30, from, to,
     const churnedUsers = [...before].filter((u) => !now.has(u)).length;
     return {
       period: key,
+      partial: isPartial(key, period, first, last),
       activeUsers: now.size,
       newUsers,
       retainedUsers: count((u) => before.has(u)),
