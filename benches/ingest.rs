@@ -195,7 +195,7 @@ mod native {
                 b.iter(|| table.summarize(black_box(&query)).unwrap())
             });
         }
-        // Adoption answers (DESIGN "Adoption answers") over the same rows.
+        // Adoption answers (growth accounting, retention cohorts) over the same rows.
         let by_week: sg_analytics::PeriodQuery =
             serde_json::from_str(r#"{"period": "week"}"#).unwrap();
         group.bench_function(BenchmarkId::new("growth_by_week", rows), |b| {

@@ -1,5 +1,5 @@
 //! People attributes (teams, departments, managers): a CSV the user provides, keyed by user ID,
-//! e-mail or username, joined onto the report's users (`DESIGN.md`, "Adoption answers"). Each of
+//! e-mail or username, joined onto the report's users (docs/numbers.md, "People files"). Each of
 //! its other columns becomes a group key and a filter under its header as written; users without a
 //! match have no value (`null`, shown as "(unmapped)").
 

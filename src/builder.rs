@@ -150,8 +150,8 @@ impl TableBuilder {
             if known.is_none() {
                 let mut base = name.clone();
                 if is_structural_name(&base) {
-                    // A column never overwrites a computed figure (DESIGN: "Structural fields
-                    // never clash with columns"): it is renamed, and the renaming is said.
+                    // A column never overwrites a computed figure (the summary's structural
+                    // fields always win): it is renamed, and the renaming is said.
                     base = format!("{base} (column)");
                     warnings.add(
                         line,
@@ -456,7 +456,7 @@ fn num_cell(
         && known.map(KnownColumn::role) == Some(Role::Count)
         && n.get(n.len() - 1).is_some_and(|x| x < 0.0)
     {
-        // Summed as it is, but never silently (DESIGN: negative counts warn).
+        // Summed as it is, but never silently: a negative count is a warning.
         Some(NEGATIVE)
     } else {
         None
@@ -500,8 +500,8 @@ fn new_date_cell(
         }),
         None => parse_date(&String::from_utf8_lossy(raw)),
     };
-    // Out of range is a bad cell, so that no span of days can explode a computation (DESIGN:
-    // "Limits on hostile input").
+    // Out of range is a bad cell, so that no span of days can explode a computation
+    // (docs/security.md, "Hostile input").
     let parsed = parsed.filter(|p| in_date_range(p.day));
     let day = parsed.map_or(NULL_DAY, |p| p.day);
     d.push(day);

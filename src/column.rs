@@ -819,7 +819,7 @@ impl NumColumn {
 
     /// [`NumColumn::accumulate`] for wide integers (which may overflow when summed) and floats,
     /// cell by cell. A sum past i64 is summed again in floats: the nearest float, never a silent
-    /// saturation (DESIGN: "no answer fails because a number is large").
+    /// saturation: no answer fails because a number is large.
     fn accumulate_cells(&self, layout: Layout, acc: &mut Acc, mut counts: Option<&mut [u32]>) {
         let before = counts.as_deref().map(<[u32]>::to_vec);
         if !self.accumulate_wide(layout, acc, counts.as_deref_mut()) {

@@ -38,8 +38,8 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 /// The first day an export's date cell may name: 1970-01-01.
 pub(crate) const FIRST_DAY: i32 = 0;
 
-/// The last day an export's date cell may name: 2100-12-31 (DESIGN: dates outside the range are
-/// bad cells, so that no span of days can explode a computation).
+/// The last day an export's date cell may name: 2100-12-31 (dates outside the range are bad
+/// cells, so that no span of days can explode a computation).
 pub(crate) const LAST_DAY: i32 = 47_846;
 
 /// Whether a day number lies within [`FIRST_DAY`] ..= [`LAST_DAY`].

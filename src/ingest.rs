@@ -18,7 +18,7 @@ use crate::table::Table;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// The longest record taken, in bytes of its fields (DESIGN: "Limits on hostile input"): past
+/// The longest record taken, in bytes of its fields (docs/security.md, "Hostile input"): past
 /// it the input is refused, so that one endless cell cannot take the memory.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 

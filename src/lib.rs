@@ -3,7 +3,7 @@
 //! The core is plain Rust with no browser types. Bytes go into an [`Ingester`] in chunks of any
 //! size (a fetch body, a file read, one byte at a time); it builds a compact columnar [`Table`].
 //! A [`Query`] (filter, group, sort, page) over the table gives a [`Summary`] in the one shape
-//! every output speaks (see `DESIGN.md`): the CLI's JSON, the JS `summarize()` and the page.
+//! every output speaks (docs/numbers.md): the CLI's JSON, the JS `summarize()` and the page.
 //!
 //! ```
 //! use sg_analytics::{Ingester, Query};

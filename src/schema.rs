@@ -168,8 +168,8 @@ pub(crate) fn role_of(known: Option<KnownColumn>) -> Role {
     known.map_or(Role::Text, KnownColumn::role)
 }
 
-/// How a numeric column aggregates (DESIGN: rates are never summed, but recomputed from their
-/// summed parts after grouping).
+/// How a numeric column aggregates (rates are never summed, but recomputed from their summed
+/// parts after grouping).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Measure {
     /// Summed.

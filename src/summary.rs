@@ -1,4 +1,4 @@
-//! The one summary shape every output speaks (see `DESIGN.md`). Values stay typed until here:
+//! The one summary shape every output speaks (docs/numbers.md). Values stay typed until here:
 //! a summary becomes JSON only when it is serialized.
 
 use serde::ser::{SerializeMap, SerializeStruct};

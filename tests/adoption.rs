@@ -1,5 +1,6 @@
-//! Growth accounting, retention cohorts and inactive users against a reference written from the
-//! spec with sets (DESIGN.md, "Adoption answers"), on the sample exports and on generated ones.
+//! Growth accounting, retention cohorts and inactive users against a reference written from their
+//! definitions with sets (docs/numbers.md, "Adoption answers"), on the sample exports and on
+//! generated ones.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;

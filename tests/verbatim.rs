@@ -1,6 +1,6 @@
-//! Rows written back are the rows read (DESIGN.md): `filteredCsv` / `sg-analytics filter` give
-//! every kept cell's text as it was in the input, after CSV unquoting; only the formula guard and
-//! CSV quoting may differ. Each test reads the input with an independent CSV reader and compares
+//! Rows written back are the rows read (docs/numbers.md): `filteredCsv` / `sg-analytics filter`
+//! give every kept cell's text as it was in the input, after CSV unquoting; only the formula guard
+//! and CSV quoting may differ. Each test reads the input with an independent CSV reader and compares
 //! the written rows with it cell by cell.
 #![cfg(not(target_arch = "wasm32"))]
 

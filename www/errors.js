@@ -19,7 +19,7 @@ const PANELS = {
       e?.advice?.fix
         ? `Add ${e.advice.source} to the page’s ${e.advice.directive} directive, so that it reads: ${e.advice.fix}`
         : `Allow it in the page’s ${e?.advice?.directive ?? "Content-Security-Policy"}.`,
-      "The README (“Content-Security-Policy for a portal”) gives the whole policy the dashboard needs, for its files on the portal’s origin and on another origin.",
+      "The project’s docs/embedding.md (“Content-Security-Policy for a portal”) gives the whole policy the dashboard needs, for its files on the portal’s origin and on another origin.",
     ],
   },
   worker: {

@@ -518,7 +518,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
 
     /// Writes through `write` into a temporary file beside `path`, then renames it over `path`:
     /// an existing file is replaced only by a whole answer, never truncated by a failed one
-    /// (DESIGN: "Limits on hostile input"). A failure leaves no temporary file behind.
+    /// (docs/security.md, "Hostile input"). A failure leaves no temporary file behind.
     fn write_atomically<T>(
         path: &Path,
         write: impl FnOnce(&mut BufWriter<&mut File>) -> Result<T, String>,

@@ -1,4 +1,4 @@
-//! Adoption answers over the rows a filter keeps (`DESIGN.md`, "Adoption answers"): growth
+//! Adoption answers over the rows a filter keeps (docs/numbers.md, "Adoption answers"): growth
 //! accounting and retention cohorts per week or month, and the users with no active day lately.
 //!
 //! All three start from the same facts: each user's active days in the range. A user is active on

@@ -1,5 +1,6 @@
 //! Aggregation: the accumulators a set of metrics needs, filled over a grouping's runs, and each
-//! metric's value per group, following the metric contract of `DESIGN.md`.
+//! metric's value per group: counts summed, rates recomputed from their summed parts
+//! (docs/numbers.md).
 
 use crate::column::{Acc, NumColumn, WeightedSums};
 use crate::summary::Cell;

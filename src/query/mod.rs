@@ -1,4 +1,4 @@
-//! Queries over a [`Table`]: filter, group, aggregate with the metric contract of `DESIGN.md`, sort
+//! Queries over a [`Table`]: filter, group, aggregate by the metric rules of docs/numbers.md, sort
 //! and page.
 //!
 //! A query runs in stages, each kept for the next query that can use it: the [`Filter`] becomes a

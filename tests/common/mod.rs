@@ -1,5 +1,5 @@
-//! A deliberately simple reference model of the metric contract in DESIGN.md, written from the
-//! spec with plain maps over `csv::StringRecord`s, to check the engine against.
+//! A deliberately simple reference model of the metric rules in docs/numbers.md, written from
+//! their definitions with plain maps over `csv::StringRecord`s, to check the engine against.
 
 #![allow(dead_code)]
 

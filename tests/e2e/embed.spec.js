@@ -2,7 +2,7 @@
 
 import { test, expect } from "@playwright/test";
 import { DEMO_TOKEN, cardNumber, expectedTotals, fetchExportRows, mockBase, periodKey, waitForDashboard, watchConsole } from "./helpers.js";
-import { readmePolicies } from "./servers.js";
+import { portalPolicies } from "./servers.js";
 
 test.use({ locale: "en-US" });
 
@@ -13,8 +13,8 @@ test("a portal embeds the dashboard with one script and one element", async ({ p
   await page.route(`${baseURL}/portal.html`, (route) =>
     route.fulfill({
       contentType: "text/html",
-      // The policy the README gives for files on the portal's own origin (here the API's too).
-      headers: { "content-security-policy": readmePolicies({ apiOrigin: new URL(baseURL).origin }).sameOrigin },
+      // The policy docs/embedding.md gives for files on the portal's own origin (here the API's too).
+      headers: { "content-security-policy": portalPolicies({ apiOrigin: new URL(baseURL).origin }).sameOrigin },
       body: `<!doctype html><html><head><title>Portal</title>
         <script type="module" src="/www/element.js"></script></head>
         <body><h1>Team portal</h1>

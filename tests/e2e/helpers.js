@@ -67,7 +67,7 @@ export async function fetchRegistryRows(request, base) {
 const truthy = (v) => /^(true|yes|y|t|1)$/i.test(String(v ?? "").trim());
 const num = (v) => (v === undefined || v === "" ? 0 : Number(v));
 
-/** The headline numbers, computed from rows by the contract in DESIGN.md. */
+/** The headline numbers, computed from rows by the metric rules in docs/numbers.md. */
 export function expectedTotals(rows) {
   const users = new Set(rows.map((r) => r["Instance user ID"]));
   const active = new Set(rows.filter((r) => truthy(r["Active Sourcegraph User"])).map((r) => r["Instance user ID"]));
@@ -175,7 +175,7 @@ export async function expectFetchedThenOffline(page, base, problems) {
   expect(problems).toEqual([]);
 }
 
-// --- Adoption answers, by the definitions in DESIGN.md ("Adoption answers"), from parsed rows ---
+// --- Adoption answers, by the definitions in docs/numbers.md ("Adoption answers"), from parsed rows ---
 
 const DAY_MS = 86_400_000;
 const dayNumber = (date) => Date.parse(`${date}T00:00:00Z`) / DAY_MS;

@@ -26,7 +26,7 @@ function peopleFile(rows) {
   return { users, teamOf, siteOf, csv, file: { name: "people.csv", mimeType: "text/csv", buffer: Buffer.from(csv) } };
 }
 
-/** The values a filter offers, by the rule in DESIGN/info(): most users first (ties in file order), "" last. */
+/** The values a filter offers, by the rule info() follows: most users first (ties in file order), "" last. */
 function expectedChoices(users, of, fileOrder) {
   const count = new Map();
   for (const u of users) if (of.has(u)) count.set(of.get(u), (count.get(of.get(u)) ?? 0) + 1);

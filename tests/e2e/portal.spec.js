@@ -1,13 +1,13 @@
-// A portal embeds <sg-analytics-dashboard> by following the README word for word: its page on an
-// origin of its own, with exactly the Content-Security-Policy the README gives (read from the
-// README), the dashboard's files on the portal's origin or on another one, the API (the mock) on a
+// A portal embeds <sg-analytics-dashboard> by following docs/embedding.md word for word: its page
+// on an origin of its own, with exactly the Content-Security-Policy that page gives (read from
+// it), the dashboard's files on the portal's origin or on another one, the API (the mock) on a
 // third. And when the policy lacks a source the dashboard needs, the panel names the directive and
 // the source to add, instead of suggesting a build step.
 
 import { test, expect } from "@playwright/test";
 import path from "node:path";
 import { DEMO_TOKEN, expectFetchedThenOffline, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
-import { ROOT, readmePolicies, staticServer, withoutSource } from "./servers.js";
+import { ROOT, portalPolicies, staticServer, withoutSource } from "./servers.js";
 
 test.use({ locale: "en-US" });
 
@@ -22,7 +22,7 @@ function portalPage(elementSrc, base) {
 }
 
 /**
- * Starts the servers of one way of hosting: `{portal, policy, close}`. `edit` changes the README's
+ * Starts the servers of one way of hosting: `{portal, policy, close}`. `edit` changes the documented
  * policy before it is served (to take a source out).
  */
 async function startPortal(hosting, base, edit = (policy) => policy) {
@@ -30,7 +30,7 @@ async function startPortal(hosting, base, edit = (policy) => policy) {
   const servers = [];
   try {
     if (hosting === "same origin") {
-      const policy = edit(readmePolicies({ apiOrigin }).sameOrigin);
+      const policy = edit(portalPolicies({ apiOrigin }).sameOrigin);
       const portal = await staticServer({
         pages: { "/portal.html": portalPage("/sg-analytics/www/element.js", base) },
         mounts: FILES,
@@ -41,7 +41,7 @@ async function startPortal(hosting, base, edit = (policy) => policy) {
     }
     const files = await staticServer({ mounts: FILES, headers: { "access-control-allow-origin": "*" } });
     servers.push(files);
-    const policy = edit(readmePolicies({ apiOrigin, moduleOrigin: files.url }).otherOrigin);
+    const policy = edit(portalPolicies({ apiOrigin, moduleOrigin: files.url }).otherOrigin);
     const portal = await staticServer({
       pages: { "/portal.html": portalPage(`${files.url}/sg-analytics/www/element.js`, base) },
       headers: { "content-security-policy": policy },
@@ -60,12 +60,12 @@ async function load(page) {
 }
 
 for (const hosting of ["same origin", "another origin"]) {
-  test(`a portal with the README's policy, files on ${hosting}: it fetches from the API and opens a file offline`, async ({ page, baseURL }) => {
+  test(`a portal with the documented policy, files on ${hosting}: it fetches from the API and opens a file offline`, async ({ page, baseURL }) => {
     const base = mockBase(baseURL, "users=9;days=12");
     const setup = await startPortal(hosting, base);
     try {
       // The portal, the files (on the portal's origin, or on another) and the API on origins of
-      // their own, each named in the policy where the README puts it.
+      // their own, each named in the policy where the docs put it.
       expect(setup.policy).toContain(new URL(baseURL).origin);
       if (setup.files) expect(setup.policy).toContain(setup.files);
       expect(new Set([setup.portal, setup.files ?? setup.portal, new URL(baseURL).origin]).size).toBe(hosting === "same origin" ? 2 : 3);
@@ -82,7 +82,7 @@ for (const hosting of ["same origin", "another origin"]) {
   });
 }
 
-// Each source the README's policy (files on another origin) names for the worker, the wasm file and
+// Each source the documented policy (files on another origin) names for the worker, the wasm file and
 // the API, taken out one at a time. (Without the files' origin in script-src, element.js itself
 // cannot load, so nothing of the dashboard runs to say so: the browser's console does.)
 const NEEDED = [

@@ -1,7 +1,7 @@
 // Plain HTTP servers the tests start and stop themselves on 127.0.0.1: a portal page on an origin
 // of its own, a static host for the dashboard's files, dist/ as any static host serves it. They
 // send only the headers a test asks for (no CSP unless given), so what a test checks is the policy
-// it chose. And the policies the README documents, read from the README itself.
+// it chose. And the policies docs/embedding.md documents, read from that page itself.
 
 import fs from "node:fs";
 import http from "node:http";
@@ -59,20 +59,20 @@ export async function staticServer({ pages = {}, mounts = {}, headers = {} } = {
   };
 }
 
-/** The example origins the README's policies name, and what a test puts in their place. */
-export const README_API_ORIGIN = "https://analytics.sourcegraph.com";
-export const README_MODULE_ORIGIN = "https://static.example.com";
+/** The example origins the documented policies name, and what a test puts in their place. */
+export const DOCS_API_ORIGIN = "https://analytics.sourcegraph.com";
+export const DOCS_MODULE_ORIGIN = "https://static.example.com";
 
 /**
- * The portal policies of the README's "Content-Security-Policy for a portal" section, in order:
+ * The portal policies of docs/embedding.md's "Content-Security-Policy for a portal" section, in order:
  * `{sameOrigin, otherOrigin}`, with the example origins replaced by the test's.
  */
-export function readmePolicies({ apiOrigin, moduleOrigin }) {
-  const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.split(/^#### Content-Security-Policy for a portal$/m)[1]?.split(/^#{1,4} /m)[0] ?? "";
+export function portalPolicies({ apiOrigin, moduleOrigin }) {
+  const page = fs.readFileSync(path.join(ROOT, "docs", "embedding.md"), "utf8");
+  const section = page.split(/^#{1,4} Content-Security-Policy for a portal$/m)[1]?.split(/^#{1,4} /m)[0] ?? "";
   const policies = [...section.matchAll(/^Content-Security-Policy: (.+)$/gm)].map((m) => m[1].trim());
-  if (policies.length !== 2) throw new Error(`README: expected two policies in "Content-Security-Policy for a portal", found ${policies.length}`);
-  const fill = (policy) => policy.replaceAll(README_API_ORIGIN, apiOrigin).replaceAll(README_MODULE_ORIGIN, moduleOrigin ?? README_MODULE_ORIGIN);
+  if (policies.length !== 2) throw new Error(`docs/embedding.md: expected two policies in "Content-Security-Policy for a portal", found ${policies.length}`);
+  const fill = (policy) => policy.replaceAll(DOCS_API_ORIGIN, apiOrigin).replaceAll(DOCS_MODULE_ORIGIN, moduleOrigin ?? DOCS_MODULE_ORIGIN);
   return { sameOrigin: fill(policies[0]), otherOrigin: fill(policies[1]), raw: policies };
 }
 

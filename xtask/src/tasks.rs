@@ -235,7 +235,7 @@ pub fn cmd_serve(root: &Path, opts: &ServeOptions) -> Result<()> {
             println!("  Mock Analytics API: base URL {url} (same origin as the page)");
             println!("  Demo token:         {DEMO_TOKEN}");
             println!("  Instance URL:       any host, e.g. demo.sourcegraph.example");
-            println!("  Fault injection:    base URL {url}/_mock/fault=429;times=1 (see README)");
+            println!("  Fault injection:    base URL {url}/_mock/fault=429;times=1 (see docs/local-server.md)");
         }
         Some(origin) => {
             println!("  Proxy: {url}/api/* -> {origin}/api/* (use base URL {url})");
