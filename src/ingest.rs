@@ -65,6 +65,10 @@ pub struct Ingester {
     builder: Option<TableBuilder>,
     /// The whole input's size, when the caller knows it (see [`Ingester::expect_bytes`]).
     expected_bytes: Option<u64>,
+    /// The same size as announced (not capped), for the memory budget's projection.
+    announced_bytes: Option<u64>,
+    /// The memory the report may take (see [`Ingester::set_memory_budget`]).
+    budget: Option<u64>,
     skipped_rows: u64,
     warnings: Warnings,
     error: Option<Error>,
@@ -101,6 +105,8 @@ impl Ingester {
             expect_header: false,
             builder: None,
             expected_bytes: None,
+            announced_bytes: None,
+            budget: crate::budget::default_budget(),
             skipped_rows: 0,
             warnings: Warnings::default(),
             error: None,
@@ -160,8 +166,99 @@ impl Ingester {
     /// shrinks, a smaller footprint. A wrong figure costs only that benefit.
     /// Sizes over [`MAX_EXPECTED_BYTES`] are believed only up to it: a server announcing 40 GB
     /// must not make the module reserve for 40 GB.
+    ///
+    /// The size also lets the memory budget (see [`Ingester::set_memory_budget`]) project what
+    /// the whole input will need: a size that cannot fit is refused by the next
+    /// [`Ingester::push`] (and by [`Ingester::check_expected_size`] at once), and reading stops
+    /// as soon as the rows read show that the rest will not fit.
     pub fn expect_bytes(&mut self, total: u64) {
         self.expected_bytes = Some(total.min(MAX_EXPECTED_BYTES));
+        self.announced_bytes = Some(total);
+    }
+
+    /// Sets the memory the report may take, table and room for queries (see
+    /// [`QUERY_ROOM`](crate::QUERY_ROOM)), or `None` for no limit but the machine's. Default:
+    /// [`default_budget`](crate::default_budget) ([`MEMORY_BUDGET_32`](crate::MEMORY_BUDGET_32)
+    /// where addresses are 32 bits wide, as in WebAssembly; none on 64-bit machines).
+    ///
+    /// While reading, the ingester projects what the whole input will need from the table's bytes
+    /// per input byte so far and the size given to [`Ingester::expect_bytes`] (without one, from
+    /// what is stored); once that passes the budget, [`Ingester::push`] fails with
+    /// [`ErrorKind::TooLarge`], the rows read are freed, and every later call fails the same way.
+    /// The message says how many rows were read, what the whole would need, and the ways out.
+    pub fn set_memory_budget(&mut self, budget: Option<u64>) {
+        self.budget = budget;
+    }
+
+    /// The memory the report may take (see [`Ingester::set_memory_budget`]).
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// Fails with [`ErrorKind::TooLarge`] when the size given to [`Ingester::expect_bytes`]
+    /// cannot fit in the memory budget whatever its rows hold, so that a caller can say so before
+    /// reading anything (the next push would fail the same way).
+    pub fn check_expected_size(&self) -> Result<(), Error> {
+        match (self.announced_bytes, self.budget) {
+            (Some(total), Some(budget)) => crate::budget::check_size(total, budget),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes the rows stored so far take (dictionaries included, spare capacity not).
+    pub fn table_bytes(&self) -> u64 {
+        self.builder.as_ref().map_or(0, |b| b.used_bytes() as u64)
+    }
+
+    /// Checks the memory budget after a chunk: stops reading when the whole will not fit.
+    fn check_budget(&mut self) -> Result<(), Error> {
+        let Some(budget) = self.budget else {
+            return Ok(());
+        };
+        let reading = crate::budget::Reading {
+            rows: self.rows(),
+            bytes: self.bytes,
+            table_bytes: self.table_bytes(),
+            total: self.announced_bytes,
+        };
+        crate::budget::check_reading(reading, budget).map_err(|e| self.stop(e))
+    }
+
+    /// Makes room in every column for the rows `chunk` can hold, failing (not ending the
+    /// process, or the wasm module) when the memory is not there.
+    fn grow_for(&mut self, chunk: usize) -> Result<(), Error> {
+        let Some(builder) = self.builder.as_mut() else {
+            return Ok(());
+        };
+        if self.check_only {
+            return Ok(());
+        }
+        let rows = builder.rows() as u64;
+        // Twice the rows the chunk holds at the rows' mean length so far, a block at least, and
+        // never more than it can hold (a row takes two bytes at least).
+        let mean = if rows > 0 {
+            (chunk as u64).saturating_mul(rows) / self.bytes.max(1)
+        } else {
+            0
+        };
+        let more = (mean.saturating_mul(2) + Block::ROWS as u64).min(chunk as u64 / 2 + 1);
+        let more = usize::try_from(more).unwrap_or(usize::MAX);
+        match builder.try_grow(more) {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                let e = crate::budget::out_of_memory(builder.rows(), builder.used_bytes() as u64);
+                Err(self.stop(e))
+            }
+        }
+    }
+
+    /// Stops reading for good: the rows read are freed, and every later call fails with `e`.
+    fn stop(&mut self, e: Error) -> Error {
+        self.builder = None;
+        self.block.clear();
+        self.pending_raw = Vec::new();
+        self.error = Some(e.clone());
+        e
     }
 
     /// Reserves room for the rows the expected size implies, once, after the first megabyte.
@@ -190,6 +287,10 @@ impl Ingester {
         if chunk.is_empty() {
             return Ok(());
         }
+        if let Err(e) = self.check_expected_size() {
+            return Err(self.stop(e));
+        }
+        self.grow_for(chunk.len())?;
         self.bytes += chunk.len() as u64;
         if !self.started {
             // A BOM may be split across chunks: hold the first bytes until we can tell.
@@ -204,6 +305,7 @@ impl Ingester {
         } else {
             self.feed(chunk, false)?;
         }
+        self.check_budget()?;
         self.reserve_expected_rows();
         Ok(())
     }
