@@ -264,18 +264,6 @@ impl TableBuilder {
         self.table.rows
     }
 
-    /// Makes room for `rows` rows in all in every column.
-    pub fn reserve(&mut self, rows: usize) {
-        for column in &mut self.table.columns {
-            match &mut column.data {
-                Data::Text(t) => t.reserve(rows),
-                Data::Num(n) => n.reserve(rows),
-                Data::Date(d) => d.reserve(rows.saturating_sub(d.len())),
-                Data::Bool(b) => b.reserve(rows.saturating_sub(b.len())),
-            }
-        }
-    }
-
     /// Makes room for `more` rows after the last in every column, by the vectors' usual growth,
     /// or fails without allocating when the memory is not there (a wasm module's last gigabyte):
     /// the growth that would otherwise end the module is a plain error.
@@ -309,7 +297,7 @@ impl TableBuilder {
             .sum()
     }
 
-    /// The capacity of the first date column, for tests of [`TableBuilder::reserve`].
+    /// The capacity of the first date column, for tests of the reservation.
     #[cfg(test)]
     pub fn date_capacity(&self) -> Option<usize> {
         self.table.columns.iter().find_map(|c| match &c.data {

@@ -313,14 +313,6 @@ impl Codes {
         }
     }
 
-    fn reserve(&mut self, rows: usize) {
-        match self {
-            Codes::U8(v) => v.reserve(rows.saturating_sub(v.len())),
-            Codes::U16(v) => v.reserve(rows.saturating_sub(v.len())),
-            Codes::U32(v) => v.reserve(rows.saturating_sub(v.len())),
-        }
-    }
-
     /// Makes room for `more` codes after the last, by the vector's usual growth, or fails
     /// without allocating when the memory is not there.
     fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
@@ -520,11 +512,6 @@ impl TextColumn {
             }
         });
         first
-    }
-
-    /// Makes room for `rows` codes in all.
-    pub(crate) fn reserve(&mut self, rows: usize) {
-        self.codes.reserve(rows);
     }
 
     /// Makes room for `more` rows after the last, or fails without allocating.
@@ -1028,19 +1015,6 @@ impl NumColumn {
             Ints::I64(_) | Ints::F64(_) => 8,
         };
         self.len() * width
-    }
-
-    /// Makes room for `rows` cells in all, so the column does not grow by doubling (which in
-    /// wasm leaves the old buffers' memory behind for good).
-    pub(crate) fn reserve(&mut self, rows: usize) {
-        let more = rows.saturating_sub(self.len());
-        match &mut self.data {
-            Ints::U8(v) => v.reserve(more),
-            Ints::U16(v) => v.reserve(more),
-            Ints::U32(v) => v.reserve(more),
-            Ints::I64(v) => v.reserve(more),
-            Ints::F64(v) => v.reserve(more),
-        }
     }
 
     pub(crate) fn shrink(&mut self) {

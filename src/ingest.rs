@@ -262,9 +262,19 @@ impl Ingester {
     }
 
     /// Reserves room for the rows the expected size implies, once, after the first megabyte.
+    /// Under a memory budget the whole size is believed: the projection has just found that the
+    /// whole input fits the budget, so a size that lies costs at most the budget (and the pages
+    /// a reservation never touches cost nothing); the table then never grows by doubling, which
+    /// would leave the old buffers behind in a wasm module's memory. Without a budget, the size
+    /// is believed up to [`MAX_EXPECTED_BYTES`]. A reservation the memory cannot give is skipped:
+    /// the columns then grow as they go.
     fn reserve_expected_rows(&mut self) {
         const SAMPLE: u64 = 1 << 20;
-        let (Some(total), Some(builder)) = (self.expected_bytes, self.builder.as_mut()) else {
+        let total = match (self.budget, self.announced_bytes) {
+            (Some(_), Some(announced)) if self.expected_bytes.is_some() => Some(announced),
+            _ => self.expected_bytes,
+        };
+        let (Some(total), Some(builder)) = (total, self.builder.as_mut()) else {
             return;
         };
         let rows = builder.rows();
@@ -274,7 +284,8 @@ impl Ingester {
         self.expected_bytes = None;
         let per_row = self.bytes as f64 / rows as f64;
         // A little over the estimate: the first megabyte's rows may be shorter than the rest.
-        builder.reserve(((total as f64 / per_row) * 1.02) as usize + 64);
+        let expected = ((total as f64 / per_row) * 1.02) as usize + 64;
+        let _ = builder.try_grow(expected.saturating_sub(rows));
     }
 
     /// Feeds the next chunk. Fails only when the input cannot be an Analytics export at all (its
@@ -941,8 +952,10 @@ mod tests {
         for i in 0..100_000 {
             csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
         }
-        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES.
+        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES (with no
+        // memory budget; under one, 40 GB would be refused as too large).
         let mut lied_to = Ingester::new();
+        lied_to.set_memory_budget(None);
         lied_to.expect_bytes(40_000_000_000);
         lied_to.push(csv.as_bytes()).unwrap();
         let builder = lied_to.builder.as_ref().unwrap();
@@ -953,6 +966,29 @@ mod tests {
         let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
         assert!(capacity <= most, "{capacity} > {most}");
         assert!(capacity > 1_000_000, "the capped hint is still used");
+    }
+
+    #[test]
+    fn under_a_memory_budget_a_size_that_fits_is_reserved_whole() {
+        let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
+        for i in 0..100_000 {
+            csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
+        }
+        // 2 GB announced, over the cap, within a 3 GiB budget by the rows' size (about 10 table
+        // bytes a row of 23 bytes): the columns reserve for all of it, not for the cap.
+        let mut ingester = Ingester::new();
+        ingester.set_memory_budget(Some(3 << 30));
+        ingester.expect_bytes(2_000_000_000);
+        ingester.push(csv.as_bytes()).unwrap();
+        let builder = ingester.builder.as_ref().unwrap();
+        let capacity = builder.date_capacity().expect("a date column");
+        let per_row = csv.len() as f64 / builder.rows() as f64;
+        let capped = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
+        let whole = (2e9 / per_row) as usize;
+        assert!(
+            capacity > capped && capacity >= whole,
+            "{capacity}: {capped} {whole}"
+        );
     }
 
     #[test]
