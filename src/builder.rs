@@ -264,19 +264,40 @@ impl TableBuilder {
         self.table.rows
     }
 
-    /// Makes room for `rows` rows in all in every column.
-    pub fn reserve(&mut self, rows: usize) {
+    /// Makes room for `more` rows after the last in every column, by the vectors' usual growth,
+    /// or fails without allocating when the memory is not there (a wasm module's last gigabyte):
+    /// the growth that would otherwise end the module is a plain error.
+    pub fn try_grow(&mut self, more: usize) -> Result<(), std::collections::TryReserveError> {
         for column in &mut self.table.columns {
             match &mut column.data {
-                Data::Text(t) => t.reserve(rows),
-                Data::Num(n) => n.reserve(rows),
-                Data::Date(d) => d.reserve(rows.saturating_sub(d.len())),
-                Data::Bool(b) => b.reserve(rows.saturating_sub(b.len())),
+                Data::Text(t) => t.try_grow(more)?,
+                Data::Num(n) => n.try_grow(more)?,
+                Data::Date(d) => d.try_reserve(more)?,
+                Data::Bool(b) => b.try_reserve(more)?,
             }
         }
+        Ok(())
     }
 
-    /// The capacity of the first date column, for tests of [`TableBuilder::reserve`].
+    /// Bytes the cells stored so far take (dictionaries and kept texts included, spare capacity
+    /// not): what the rows read cost, for projecting the whole input's.
+    pub fn used_bytes(&self) -> usize {
+        self.table
+            .columns
+            .iter()
+            .map(|c| {
+                c.verbatim.used_bytes()
+                    + match &c.data {
+                        Data::Text(t) => t.used_bytes(),
+                        Data::Num(n) => n.used_bytes(),
+                        Data::Date(d) => d.len() * 4,
+                        Data::Bool(b) => b.len(),
+                    }
+            })
+            .sum()
+    }
+
+    /// The capacity of the first date column, for tests of the reservation.
     #[cfg(test)]
     pub fn date_capacity(&self) -> Option<usize> {
         self.table.columns.iter().find_map(|c| match &c.data {

@@ -1,7 +1,7 @@
 //! Columnar storage: dictionary-encoded text, day numbers, tri-state booleans, and numbers stored as
 //! scaled integers in the narrowest width that holds them (most cells of an export fit in a byte).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, TryReserveError};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::number::{parse_num_bytes, pow10, Num, MAX_SCALE};
@@ -313,11 +313,22 @@ impl Codes {
         }
     }
 
-    fn reserve(&mut self, rows: usize) {
+    /// Makes room for `more` codes after the last, by the vector's usual growth, or fails
+    /// without allocating when the memory is not there.
+    fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
         match self {
-            Codes::U8(v) => v.reserve(rows.saturating_sub(v.len())),
-            Codes::U16(v) => v.reserve(rows.saturating_sub(v.len())),
-            Codes::U32(v) => v.reserve(rows.saturating_sub(v.len())),
+            Codes::U8(v) => v.try_reserve(more),
+            Codes::U16(v) => v.try_reserve(more),
+            Codes::U32(v) => v.try_reserve(more),
+        }
+    }
+
+    /// Bytes the codes stored take (not the spare capacity).
+    fn used_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len() * 2,
+            Codes::U32(v) => v.len() * 4,
         }
     }
 
@@ -346,7 +357,13 @@ pub(crate) struct TextColumn {
     last: usize,
     /// [`TextColumn::push_cells`]'s codes, before they are appended (reused).
     block_codes: Vec<u32>,
+    /// Bytes the dictionary takes (its values and their index entries), kept as it grows.
+    dictionary_bytes: usize,
 }
+
+/// Bytes a dictionary entry takes besides its text (kept twice: the value and its index key):
+/// two `String`s and a hash slot with its code.
+const DICTIONARY_ENTRY: usize = 64;
 
 /// Slots of [`TextColumn`]'s recent cells.
 const RECENT: usize = 64;
@@ -404,6 +421,7 @@ impl TextColumn {
             recent: vec![(Vec::new(), u32::MAX); RECENT],
             last: 0,
             block_codes: Vec::new(),
+            dictionary_bytes: 0,
         }
     }
 
@@ -468,6 +486,7 @@ impl TextColumn {
                 let code = self.values.len() as u32;
                 self.values.push(text.to_string());
                 self.index.insert(text.to_string(), code);
+                self.dictionary_bytes += DICTIONARY_ENTRY + 2 * text.len();
                 code
             }
         };
@@ -495,9 +514,14 @@ impl TextColumn {
         first
     }
 
-    /// Makes room for `rows` codes in all.
-    pub(crate) fn reserve(&mut self, rows: usize) {
-        self.codes.reserve(rows);
+    /// Makes room for `more` rows after the last, or fails without allocating.
+    pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
+        self.codes.try_grow(more)
+    }
+
+    /// Bytes the codes stored and the dictionary take (not the spare capacity).
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.codes.used_bytes() + self.dictionary_bytes
     }
 
     /// Ends the input: the codes give back their spare capacity, and the index from value to
@@ -970,17 +994,27 @@ impl NumColumn {
         }
     }
 
-    /// Makes room for `rows` cells in all, so the column does not grow by doubling (which in
-    /// wasm leaves the old buffers' memory behind for good).
-    pub(crate) fn reserve(&mut self, rows: usize) {
-        let more = rows.saturating_sub(self.len());
+    /// Makes room for `more` cells after the last, by the vector's usual growth, or fails
+    /// without allocating when the memory is not there.
+    pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
         match &mut self.data {
-            Ints::U8(v) => v.reserve(more),
-            Ints::U16(v) => v.reserve(more),
-            Ints::U32(v) => v.reserve(more),
-            Ints::I64(v) => v.reserve(more),
-            Ints::F64(v) => v.reserve(more),
+            Ints::U8(v) => v.try_reserve(more),
+            Ints::U16(v) => v.try_reserve(more),
+            Ints::U32(v) => v.try_reserve(more),
+            Ints::I64(v) => v.try_reserve(more),
+            Ints::F64(v) => v.try_reserve(more),
         }
+    }
+
+    /// Bytes the cells stored take (not the spare capacity).
+    pub(crate) fn used_bytes(&self) -> usize {
+        let width = match &self.data {
+            Ints::U8(_) => 1,
+            Ints::U16(_) => 2,
+            Ints::U32(_) => 4,
+            Ints::I64(_) | Ints::F64(_) => 8,
+        };
+        self.len() * width
     }
 
     pub(crate) fn shrink(&mut self) {

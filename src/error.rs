@@ -9,6 +9,12 @@ pub enum ErrorKind {
     Input,
     /// The query asks for something this export cannot answer, or is malformed.
     Query,
+    /// The export will not fit in the memory a report may take here (see
+    /// [`Ingester::set_memory_budget`](crate::Ingester::set_memory_budget)): reading stopped
+    /// early; the message says how far it got, what the whole would need and the ways out.
+    TooLarge,
+    /// An allocation failed: the memory available here ran out before the budget did.
+    OutOfMemory,
 }
 
 /// The one error type of the core. Its message says what and where.

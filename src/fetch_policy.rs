@@ -46,6 +46,10 @@ pub enum FetchCode {
     InvalidInput,
     /// The caller cancelled.
     Aborted,
+    /// The export will not fit in the memory a report may take here (the ingester's budget).
+    TooLarge,
+    /// An allocation failed while reading the export.
+    OutOfMemory,
 }
 
 impl FetchCode {
@@ -67,6 +71,8 @@ impl FetchCode {
             FetchCode::BadWindow => "bad_window",
             FetchCode::InvalidInput => "invalid_input",
             FetchCode::Aborted => "aborted",
+            FetchCode::TooLarge => "too_large",
+            FetchCode::OutOfMemory => "out_of_memory",
         }
     }
 
@@ -170,7 +176,7 @@ impl FetchError {
                     plan.base_url
                 ),
             ),
-            ErrorKind::Query => e.into(),
+            ErrorKind::Query | ErrorKind::TooLarge | ErrorKind::OutOfMemory => e.into(),
         }
     }
 
@@ -192,6 +198,8 @@ impl From<Error> for FetchError {
         let code = match e.kind() {
             ErrorKind::Query => FetchCode::InvalidOptions,
             ErrorKind::Input | ErrorKind::EmptyInput => FetchCode::InvalidInput,
+            ErrorKind::TooLarge => FetchCode::TooLarge,
+            ErrorKind::OutOfMemory => FetchCode::OutOfMemory,
         };
         FetchError::new(code, e.to_string())
     }

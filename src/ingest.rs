@@ -65,6 +65,10 @@ pub struct Ingester {
     builder: Option<TableBuilder>,
     /// The whole input's size, when the caller knows it (see [`Ingester::expect_bytes`]).
     expected_bytes: Option<u64>,
+    /// The same size as announced (not capped), for the memory budget's projection.
+    announced_bytes: Option<u64>,
+    /// The memory the report may take (see [`Ingester::set_memory_budget`]).
+    budget: Option<u64>,
     skipped_rows: u64,
     warnings: Warnings,
     error: Option<Error>,
@@ -101,6 +105,8 @@ impl Ingester {
             expect_header: false,
             builder: None,
             expected_bytes: None,
+            announced_bytes: None,
+            budget: crate::budget::default_budget(),
             skipped_rows: 0,
             warnings: Warnings::default(),
             error: None,
@@ -160,14 +166,115 @@ impl Ingester {
     /// shrinks, a smaller footprint. A wrong figure costs only that benefit.
     /// Sizes over [`MAX_EXPECTED_BYTES`] are believed only up to it: a server announcing 40 GB
     /// must not make the module reserve for 40 GB.
+    ///
+    /// The size also lets the memory budget (see [`Ingester::set_memory_budget`]) project what
+    /// the whole input will need: a size that cannot fit is refused by the next
+    /// [`Ingester::push`] (and by [`Ingester::check_expected_size`] at once), and reading stops
+    /// as soon as the rows read show that the rest will not fit.
     pub fn expect_bytes(&mut self, total: u64) {
         self.expected_bytes = Some(total.min(MAX_EXPECTED_BYTES));
+        self.announced_bytes = Some(total);
+    }
+
+    /// Sets the memory the report may take, table and room for queries (see
+    /// [`QUERY_ROOM`](crate::QUERY_ROOM)), or `None` for no limit but the machine's. Default:
+    /// [`default_budget`](crate::default_budget) ([`MEMORY_BUDGET_32`](crate::MEMORY_BUDGET_32)
+    /// where addresses are 32 bits wide, as in WebAssembly; none on 64-bit machines).
+    ///
+    /// While reading, the ingester projects what the whole input will need from the table's bytes
+    /// per input byte so far and the size given to [`Ingester::expect_bytes`] (without one, from
+    /// what is stored); once that passes the budget, [`Ingester::push`] fails with
+    /// [`ErrorKind::TooLarge`], the rows read are freed, and every later call fails the same way.
+    /// The message says how many rows were read, what the whole would need, and the ways out.
+    pub fn set_memory_budget(&mut self, budget: Option<u64>) {
+        self.budget = budget;
+    }
+
+    /// The memory the report may take (see [`Ingester::set_memory_budget`]).
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.budget
+    }
+
+    /// Fails with [`ErrorKind::TooLarge`] when the size given to [`Ingester::expect_bytes`]
+    /// cannot fit in the memory budget whatever its rows hold, so that a caller can say so before
+    /// reading anything (the next push would fail the same way).
+    pub fn check_expected_size(&self) -> Result<(), Error> {
+        match (self.announced_bytes, self.budget) {
+            (Some(total), Some(budget)) => crate::budget::check_size(total, budget),
+            _ => Ok(()),
+        }
+    }
+
+    /// Bytes the rows stored so far take (dictionaries included, spare capacity not).
+    pub fn table_bytes(&self) -> u64 {
+        self.builder.as_ref().map_or(0, |b| b.used_bytes() as u64)
+    }
+
+    /// Checks the memory budget after a chunk: stops reading when the whole will not fit.
+    fn check_budget(&mut self) -> Result<(), Error> {
+        let Some(budget) = self.budget else {
+            return Ok(());
+        };
+        let reading = crate::budget::Reading {
+            rows: self.rows(),
+            bytes: self.bytes,
+            table_bytes: self.table_bytes(),
+            total: self.announced_bytes,
+        };
+        crate::budget::check_reading(reading, budget).map_err(|e| self.stop(e))
+    }
+
+    /// Makes room in every column for the rows `chunk` can hold, failing (not ending the
+    /// process, or the wasm module) when the memory is not there.
+    fn grow_for(&mut self, chunk: usize) -> Result<(), Error> {
+        let Some(builder) = self.builder.as_mut() else {
+            return Ok(());
+        };
+        if self.check_only {
+            return Ok(());
+        }
+        let rows = builder.rows() as u64;
+        // Twice the rows the chunk holds at the rows' mean length so far, a block at least, and
+        // never more than it can hold (a row takes two bytes at least).
+        let mean = if rows > 0 {
+            (chunk as u64).saturating_mul(rows) / self.bytes.max(1)
+        } else {
+            0
+        };
+        let more = (mean.saturating_mul(2) + Block::ROWS as u64).min(chunk as u64 / 2 + 1);
+        let more = usize::try_from(more).unwrap_or(usize::MAX);
+        match builder.try_grow(more) {
+            Ok(()) => Ok(()),
+            Err(_) => {
+                let e = crate::budget::out_of_memory(builder.rows(), builder.used_bytes() as u64);
+                Err(self.stop(e))
+            }
+        }
+    }
+
+    /// Stops reading for good: the rows read are freed, and every later call fails with `e`.
+    fn stop(&mut self, e: Error) -> Error {
+        self.builder = None;
+        self.block.clear();
+        self.pending_raw = Vec::new();
+        self.error = Some(e.clone());
+        e
     }
 
     /// Reserves room for the rows the expected size implies, once, after the first megabyte.
+    /// Under a memory budget the whole size is believed: the projection has just found that the
+    /// whole input fits the budget, so a size that lies costs at most the budget (and the pages
+    /// a reservation never touches cost nothing); the table then never grows by doubling, which
+    /// would leave the old buffers behind in a wasm module's memory. Without a budget, the size
+    /// is believed up to [`MAX_EXPECTED_BYTES`]. A reservation the memory cannot give is skipped:
+    /// the columns then grow as they go.
     fn reserve_expected_rows(&mut self) {
         const SAMPLE: u64 = 1 << 20;
-        let (Some(total), Some(builder)) = (self.expected_bytes, self.builder.as_mut()) else {
+        let total = match (self.budget, self.announced_bytes) {
+            (Some(_), Some(announced)) if self.expected_bytes.is_some() => Some(announced),
+            _ => self.expected_bytes,
+        };
+        let (Some(total), Some(builder)) = (total, self.builder.as_mut()) else {
             return;
         };
         let rows = builder.rows();
@@ -177,7 +284,8 @@ impl Ingester {
         self.expected_bytes = None;
         let per_row = self.bytes as f64 / rows as f64;
         // A little over the estimate: the first megabyte's rows may be shorter than the rest.
-        builder.reserve(((total as f64 / per_row) * 1.02) as usize + 64);
+        let expected = ((total as f64 / per_row) * 1.02) as usize + 64;
+        let _ = builder.try_grow(expected.saturating_sub(rows));
     }
 
     /// Feeds the next chunk. Fails only when the input cannot be an Analytics export at all (its
@@ -190,6 +298,10 @@ impl Ingester {
         if chunk.is_empty() {
             return Ok(());
         }
+        if let Err(e) = self.check_expected_size() {
+            return Err(self.stop(e));
+        }
+        self.grow_for(chunk.len())?;
         self.bytes += chunk.len() as u64;
         if !self.started {
             // A BOM may be split across chunks: hold the first bytes until we can tell.
@@ -204,6 +316,7 @@ impl Ingester {
         } else {
             self.feed(chunk, false)?;
         }
+        self.check_budget()?;
         self.reserve_expected_rows();
         Ok(())
     }
@@ -839,8 +952,10 @@ mod tests {
         for i in 0..100_000 {
             csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
         }
-        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES.
+        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES (with no
+        // memory budget; under one, 40 GB would be refused as too large).
         let mut lied_to = Ingester::new();
+        lied_to.set_memory_budget(None);
         lied_to.expect_bytes(40_000_000_000);
         lied_to.push(csv.as_bytes()).unwrap();
         let builder = lied_to.builder.as_ref().unwrap();
@@ -851,6 +966,29 @@ mod tests {
         let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
         assert!(capacity <= most, "{capacity} > {most}");
         assert!(capacity > 1_000_000, "the capped hint is still used");
+    }
+
+    #[test]
+    fn under_a_memory_budget_a_size_that_fits_is_reserved_whole() {
+        let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
+        for i in 0..100_000 {
+            csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
+        }
+        // 2 GB announced, over the cap, within a 3 GiB budget by the rows' size (about 10 table
+        // bytes a row of 23 bytes): the columns reserve for all of it, not for the cap.
+        let mut ingester = Ingester::new();
+        ingester.set_memory_budget(Some(3 << 30));
+        ingester.expect_bytes(2_000_000_000);
+        ingester.push(csv.as_bytes()).unwrap();
+        let builder = ingester.builder.as_ref().unwrap();
+        let capacity = builder.date_capacity().expect("a date column");
+        let per_row = csv.len() as f64 / builder.rows() as f64;
+        let capped = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
+        let whole = (2e9 / per_row) as usize;
+        assert!(
+            capacity > capped && capacity >= whole,
+            "{capacity}: {capped} {whole}"
+        );
     }
 
     #[test]

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 mod attributes;
+mod budget;
 mod builder;
 mod column;
 mod date;
@@ -41,11 +42,12 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    fetch_credits, fetch_registry, fetch_report, plan_fetch, warm_up, Report, ReportBuilder,
-    UserRegistry,
+    allocation_failed, fetch_credits, fetch_registry, fetch_report, plan_fetch, warm_up, Report,
+    ReportBuilder, UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};
+pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 pub use query::{

@@ -251,6 +251,11 @@ impl Verbatim {
         self.rows.capacity() * 4 + self.ends.capacity() * 4 + self.text.capacity()
     }
 
+    /// Bytes the exceptions stored take (not the spare capacity).
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.rows.len() * 8 + self.text.len()
+    }
+
     /// How many cells keep their text.
     #[cfg(test)]
     pub(crate) fn exceptions(&self) -> usize {

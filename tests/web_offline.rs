@@ -422,7 +422,7 @@ async fn a_month_window_empty_or_outside_its_dates_is_an_error_never_a_report() 
 }
 
 #[wasm_bindgen_test]
-async fn an_announced_40_gb_body_reserves_a_capped_size_and_is_cut_short() {
+async fn an_announced_3_gb_body_reserves_a_capped_size_and_is_cut_short() {
     // Over a megabyte of rows, so the ingester has sampled row sizes and reserves for the rest.
     let mut body =
         String::from("Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n");
@@ -435,12 +435,33 @@ async fn an_announced_40_gb_body_reserves_a_capped_size_and_is_cut_short() {
         status: 200,
         headers: vec![
             ("Content-Type", "text/csv".into()),
-            ("Content-Length", "40000000000".into()),
+            // Believed for reserving only up to a cap, and small enough to fit the memory
+            // budget by its rows' size (a larger one is refused, below).
+            ("Content-Length", "3000000000".into()),
         ],
         body,
     }]);
     let e = report_err(&[("maxRetries", 0.into())]).await;
     assert_eq!(code(&e), "cut_short", "{}", message(&e));
+    assert_eq!(stub.count(), 1);
+}
+
+#[wasm_bindgen_test]
+async fn an_announced_40_gb_body_is_refused_as_too_large_before_it_is_read() {
+    let stub = Stub::install(vec![Answer::Respond {
+        status: 200,
+        headers: vec![
+            ("Content-Type", "text/csv".into()),
+            ("Content-Length", "40000000000".into()),
+        ],
+        body: CSV.into(),
+    }]);
+    let e = report_err(&[("maxRetries", 2.into())]).await;
+    assert_eq!(code(&e), "too_large", "{}", message(&e));
+    let m = message(&e);
+    assert!(m.contains("40 GB") && m.contains("Nothing was read"), "{m}");
+    assert!(m.contains("sg-analytics fetch"), "{m}");
+    // Fetching again would not make it fit: not retried.
     assert_eq!(stub.count(), 1);
 }
 

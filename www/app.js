@@ -324,6 +324,7 @@ export class Dashboard {
       performance.measure("sg-analytics:load", { start: started });
       await this.show(result, source);
     } catch (error) {
+      if (error?.reportLost) this.forget();
       if (isCancel(error)) this.view.announce("Cancelled. Nothing new was loaded.");
       else {
         this.view.renderError(explainError(error, { curl: source.kind === "api" ? this.plan?.curl : undefined }));
@@ -466,8 +467,22 @@ export class Dashboard {
         this.viewState = { ...this.viewState, sort: defaultView().sort };
         return this.refresh(parts);
       }
+      if (error?.reportLost) {
+        this.forget();
+        this.view.renderError(explainError(error));
+        return;
+      }
       this.view.renderError({ ...explainError(error), title: "This view could not be computed" });
     }
+  }
+
+  /**
+   * The worker lost the report (its module ran out of memory, or failed, and was replaced): the
+   * dashboard of that report goes, so that nothing stale is shown as an answer.
+   */
+  forget() {
+    this.loaded = null;
+    this.view.showDashboard(false);
   }
 
   /** What the filter bar offers for this export. */

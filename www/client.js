@@ -30,7 +30,7 @@ export class CspError extends Error {
 const VIOLATION_SETTLE_MS = 150;
 
 /** The fields of an error that cross the worker boundary: what a page branches on. */
-export const ERROR_FIELDS = ["name", "message", "code", "status", "field"];
+export const ERROR_FIELDS = ["name", "message", "code", "status", "field", "reportLost"];
 
 /** An `Error` again from what the worker sent, with every field of `ERROR_FIELDS` kept. */
 function rebuildError(data) {
@@ -82,14 +82,37 @@ export class AnalyticsClient {
       if (event.effectiveDirective === "worker-src" && /^blob/.test(event.blockedURI)) this.violations.push(violationRecord(event));
     };
     globalThis.document?.addEventListener("securitypolicyviolation", this.watchPolicy);
-    this.worker = startWorker(workerUrl);
-    this.worker.addEventListener("message", (event) => this.receive(event.data));
-    this.worker.addEventListener("error", (event) => {
-      event.preventDefault?.();
-      this.fail(new WorkerError(`The analytics worker could not start${event.message ? `: ${event.message}` : ""}.`));
+    this.urls = { workerUrl, moduleUrl };
+    this.start();
+  }
+
+  /** Starts the worker and its module. */
+  start() {
+    const worker = startWorker(this.urls.workerUrl);
+    this.worker = worker;
+    worker.addEventListener("message", (event) => {
+      if (this.worker === worker) this.receive(event.data);
     });
-    this.ready = this.request("init", { moduleUrl: String(moduleUrl) });
+    worker.addEventListener("error", (event) => {
+      event.preventDefault?.();
+      if (this.worker === worker) this.fail(new WorkerError(`The analytics worker could not start${event.message ? `: ${event.message}` : ""}.`));
+    });
+    this.ready = this.request("init", { moduleUrl: String(this.urls.moduleUrl) });
     this.ready.catch(() => {});
+  }
+
+  /**
+   * Replaces a worker whose module trapped (out of memory, or a bug): the report it held is gone
+   * (the error said so with `reportLost`), the requests still waiting on it fail with that error,
+   * and a fresh worker and module take the next requests. Terminating the old one gives its
+   * memory back.
+   */
+  restart(error) {
+    const waiting = [...this.pending.values()];
+    this.pending.clear();
+    this.worker.terminate();
+    for (const pending of waiting) pending.reject(error);
+    this.start();
   }
 
   receive(message) {
@@ -106,7 +129,11 @@ export class AnalyticsClient {
     this.pending.delete(message.id);
     pending.signal?.removeEventListener("abort", pending.abort);
     if (message.ok) pending.resolve(message.result);
-    else pending.reject(rebuildError(message.error));
+    else {
+      const error = rebuildError(message.error);
+      pending.reject(error);
+      if (error.reportLost) this.restart(error);
+    }
   }
 
   fail(error) {

@@ -102,6 +102,26 @@ const PANELS = {
     title: "This file is not a usable export",
     hints: ["Open a CSV export of Sourcegraph Analytics (any granularity)."],
   },
+  "too-large": {
+    title: "This export is too large to open in the page",
+    hints: [
+      "Nothing was kept: the page stays as it was, ready for another export.",
+      "Fetch a coarser granularity (per user and day, or per user and month): far fewer rows.",
+      "Or a shorter date range: a quarter or a month at a time.",
+      "Or use the command-line tool, which reads an export of any size with your machine’s memory (the message above gives the commands).",
+    ],
+  },
+  "out-of-memory": {
+    title: "The page ran out of memory",
+    hints: [
+      "Nothing was kept, and the dashboard was reset; the page is ready for another export.",
+      "Fetch a coarser granularity or a shorter date range, or use the command-line tool (the message above gives the command).",
+    ],
+  },
+  "module-failed": {
+    title: "The analytics module failed",
+    hints: ["The dashboard was reset and the module restarted: load the export again. If it fails the same way, please report it."],
+  },
   view: {
     title: "This view could not be computed",
     hints: ["Change the grouping or the filters, or press “Reset view”."],
@@ -132,6 +152,9 @@ const CODE_PANELS = {
   invalid_query: "view",
   invalid_argument: "view",
   csp_blocked: "csp",
+  too_large: "too-large",
+  out_of_memory: "out-of-memory",
+  module_failed: "module-failed",
 };
 
 /** The panel kind for an error: by its code; an invalid base URL has a panel of its own. */

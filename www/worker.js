@@ -7,10 +7,69 @@
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
+//
+// A call that ends in a WebAssembly trap (an allocation that failed, or a bug) leaves the module
+// unusable: every request in flight and every later one then fails with a coded error
+// (`out_of_memory`, else `module_failed`) marked `reportLost`, and the page's client replaces
+// this worker with a fresh one (which gives the memory back). No internal message of the
+// module's glue ever reaches the page.
 
 let api = null;
 let report = null;
 const controllers = new Map();
+/** The requests being answered: id → their reply, for a trap that ends them all. */
+const inflight = new Map();
+/** The coded error every request gets once the module has trapped. */
+let broken = null;
+
+/** Whether an error is the module trapping (not an error it threw). */
+function isTrap(error) {
+  return typeof WebAssembly !== "undefined" && error instanceof WebAssembly.RuntimeError;
+}
+
+/** The coded error for a module that trapped: out of memory when an allocation failed. */
+function moduleBroken() {
+  let outOfMemory = false;
+  try {
+    outOfMemory = Boolean(api?.allocationFailed?.());
+  } catch {
+    // The module cannot even say: call it a failure.
+  }
+  return outOfMemory
+    ? {
+        name: "Error",
+        code: "out_of_memory",
+        reportLost: true,
+        message:
+          "The page ran out of memory: this export is too large to open in a browser tab. Nothing was kept, and the dashboard has been reset. Ways out: a coarser granularity, a shorter date range, or the command-line tool (`sg-analytics summarize export.csv --by month`).",
+      }
+    : {
+        name: "Error",
+        code: "module_failed",
+        reportLost: true,
+        message: "The analytics module failed (a bug in it, not in your data's size). Nothing was kept, and the dashboard has been reset: load the export again.",
+      };
+}
+
+/** After a trap: every request in flight fails with the coded error, and so will every later one. */
+function breakDown() {
+  broken ??= moduleBroken();
+  report = null;
+  for (const reply of inflight.values()) reply({ ok: false, error: broken });
+  inflight.clear();
+}
+
+// A trap inside an asynchronous part of the module (a fetch's body being read) surfaces here.
+self.addEventListener("unhandledrejection", (event) => {
+  if (!isTrap(event.reason)) return;
+  event.preventDefault();
+  breakDown();
+});
+self.addEventListener("error", (event) => {
+  if (!isTrap(event.error)) return;
+  event.preventDefault();
+  breakDown();
+});
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -170,7 +229,11 @@ const handlers = {
       keep(builder.finish());
       return describe({ registry: { loaded: false, error: null } });
     } catch (error) {
-      if (!finishing) builder.free?.();
+      try {
+        if (!finishing) builder.free?.();
+      } catch {
+        // A module that trapped cannot free; the worker is replaced anyway.
+      }
       throw error;
     } finally {
       controllers.delete(id);
@@ -215,8 +278,15 @@ self.addEventListener("message", async (event) => {
     return;
   }
   const { id, type } = message;
-  const reply = (data) => self.postMessage({ id, ...data });
+  let replied = false;
+  const reply = (data) => {
+    if (replied) return;
+    if (data.ok !== undefined) replied = true;
+    self.postMessage({ id, ...data });
+  };
+  inflight.set(id, reply);
   try {
+    if (broken) throw broken;
     const handler = handlers[type];
     if (!handler) throw new Error(`Unknown request ${JSON.stringify(type)}.`);
     if (type === "init") ready = handler(message);
@@ -225,8 +295,11 @@ self.addEventListener("message", async (event) => {
     const result = type === "init" ? await ready : await handler(message, throttled((progress) => reply({ progress })));
     reply({ ok: true, result });
   } catch (error) {
-    reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status, code: error?.code, field: error?.field } });
+    if (isTrap(error)) breakDown();
+    if (broken) reply({ ok: false, error: broken });
+    else reply({ ok: false, error: { name: error?.name ?? "Error", message: String(error?.message ?? error), status: error?.status, code: error?.code, field: error?.field } });
   } finally {
+    inflight.delete(id);
     // Drop the one reference to the secret this message carried.
     if (message.options) message.options.token = undefined;
   }

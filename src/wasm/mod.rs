@@ -207,7 +207,7 @@ export interface Progress {
 export type FetchErrorCode =
   | "invalid_options" | "network" | "bad_request" | "unauthorized" | "forbidden" | "not_found"
   | "rate_limited" | "server_error" | "http_error" | "cut_short" | "not_csv" | "invalid_input"
-  | "aborted";
+  | "aborted" | "too_large" | "out_of_memory";
 
 /** How `fetchReport`, `fetchRegistry` and `fetchCredits` reject: an `Error` (named `AbortError`
  * when the signal fired) whose message says what to do; it never contains the token. */
@@ -238,6 +238,48 @@ export interface FetchOptions {
 }
 "#;
 
+/// The module's allocator: the default one, noting when an allocation fails. A failed
+/// allocation that is not handled ends the module with a bare trap; after it, the page asks
+/// [`allocation_failed`] to tell running out of memory from a bug.
+struct NotingAllocator;
+
+static ALLOCATION_FAILED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn noted(p: *mut u8) -> *mut u8 {
+    if p.is_null() {
+        ALLOCATION_FAILED.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    p
+}
+
+// SAFETY: every call is passed on unchanged to the system allocator, which upholds the contract.
+unsafe impl std::alloc::GlobalAlloc for NotingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        noted(std::alloc::System.alloc(layout))
+    }
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        noted(std::alloc::System.alloc_zeroed(layout))
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        std::alloc::System.dealloc(ptr, layout)
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        noted(std::alloc::System.realloc(ptr, layout, size))
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: NotingAllocator = NotingAllocator;
+
+/// Whether an allocation has failed in this instance of the module since it started. After a
+/// call ends in a `WebAssembly.RuntimeError` (the module is then unusable), it tells running out
+/// of memory (`true`) from a bug; a failure the module handled (an error coded `out_of_memory`)
+/// sets it too. The page's worker asks it to choose its message; then it starts a fresh module.
+#[wasm_bindgen(js_name = allocationFailed)]
+pub fn allocation_failed() -> bool {
+    ALLOCATION_FAILED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Routes a panic (a bug) to the console with its message instead of a bare `unreachable` trap.
 /// Called by every entry point that makes a handle (not a `start` function, which wasm-bindgen
 /// would export as one more name in the API).
@@ -266,7 +308,7 @@ extern "C" {
 }
 
 /// A JS `Error` with the message and a `code` for programs (`invalid_input`, `invalid_query`,
-/// `invalid_argument`), so a page never has to match message text.
+/// `invalid_argument`, `too_large`, `out_of_memory`), so a page never has to match message text.
 fn coded_error(code: &str, message: impl std::fmt::Display) -> JsValue {
     let error = js_sys::Error::new(&message.to_string());
     // Setting a property on a fresh Error cannot fail.
@@ -284,6 +326,8 @@ pub(crate) fn core_error(e: crate::Error) -> JsValue {
     let code = match e.kind() {
         ErrorKind::Query => "invalid_query",
         ErrorKind::Input | ErrorKind::EmptyInput => "invalid_input",
+        ErrorKind::TooLarge => "too_large",
+        ErrorKind::OutOfMemory => "out_of_memory",
     };
     coded_error(code, e)
 }
@@ -428,7 +472,33 @@ impl ReportBuilder {
         if !(total.is_finite() && total >= 0.0) {
             return Err(js_error("expectBytes takes a size in bytes"));
         }
-        self.ingester_mut()?.expect_bytes(total as u64);
+        let ingester = self.ingester_mut()?;
+        ingester.expect_bytes(total as u64);
+        // A size that cannot fit is refused now, before anything is read.
+        ingester.check_expected_size().map_err(core_error)
+    }
+
+    /// The memory the report may take, in bytes (table and room for queries), or `null` for no
+    /// limit of its own. Default: 3 GiB of the 4 GiB a WebAssembly module can address. Reading
+    /// stops with an error coded `too_large` as soon as the export will not fit (see
+    /// `expectBytes`); set it lower to keep a tab's memory smaller.
+    #[wasm_bindgen(getter, js_name = memoryBudget)]
+    pub fn memory_budget(&self) -> Option<f64> {
+        self.ingester
+            .as_ref()
+            .and_then(Ingester::memory_budget)
+            .map(|b| b as f64)
+    }
+
+    /// Sets the memory budget (see the getter); before the first `push`.
+    #[wasm_bindgen(setter, js_name = memoryBudget)]
+    pub fn set_memory_budget(&mut self, bytes: Option<f64>) -> Result<(), JsValue> {
+        let budget = match bytes {
+            None => None,
+            Some(b) if b.is_finite() && b >= 0.0 => Some(b as u64),
+            Some(_) => return Err(js_error("memoryBudget takes a size in bytes, or null")),
+        };
+        self.ingester_mut()?.set_memory_budget(budget);
         Ok(())
     }
 

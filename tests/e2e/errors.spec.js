@@ -77,6 +77,21 @@ test("a body cut short says so and keeps nothing", async ({ page, baseURL }) => 
   await expect(page.locator(".dashboard")).toBeHidden();
 });
 
+test("an export too large for the page is refused before it is read, and the page stays usable", async ({ page, baseURL }) => {
+  // The mock announces Content-Length: 40000000000.
+  await connect(page, { base: mockBase(baseURL, "users=30;days=60;fault=huge"), expectLoaded: false });
+  await expectPanel(page, "too-large", "This export is too large to open in the page");
+  const message = page.locator(".error-message");
+  await expect(message).toContainText("40 GB");
+  await expect(message).toContainText("Nothing was read");
+  await expect(message).toContainText("sg-analytics fetch");
+  await expect(page.locator(".error-hints")).toContainText("coarser granularity");
+  await expect(page.locator(".dashboard")).toBeHidden();
+  // The same page (and worker) loads the next export.
+  await connect(page, { base: mockBase(baseURL, "users=5;days=5") });
+  await expect(panel(page)).toBeHidden();
+});
+
 for (const [fault, says] of [
   ["nodates", "ignored startDate and endDate"],
   ["empty", "came back empty"],

@@ -284,6 +284,48 @@ test.describe("modules in the browser", () => {
     expect(result.hashes).toContain("from=2025-01-07&view=adoption&period=week&idle=7");
   });
 
+  test("a module that traps (out of memory) is a coded error, never its glue's message, and a fresh worker takes over", async ({ page }) => {
+    // A stand-in for the module whose push traps as an allocation that failed does, and whose
+    // objects then throw wasm-bindgen's internal message (as the real glue does after a trap).
+    await page.route("**/trap-module/sg_analytics.js", (route) =>
+      route.fulfill({
+        contentType: "text/javascript",
+        body: `export default async function init() {}
+export function warmUp() {}
+export function allocationFailed() { return true; }
+export class ReportBuilder {
+  expectBytes() {}
+  get rows() { throw new Error("attempted to take ownership of Rust value while it was borrowed"); }
+  push() { throw new WebAssembly.RuntimeError("unreachable"); }
+  free() { throw new Error("attempted to take ownership of Rust value while it was borrowed"); }
+}`,
+      }),
+    );
+    const result = await page.evaluate(async () => {
+      const { AnalyticsClient } = await import("/www/client.js");
+      const { explainError } = await import("/www/errors.js");
+      const client = new AnalyticsClient({ moduleUrl: new URL("/trap-module/sg_analytics.js", location.href) });
+      await client.ready;
+      const first = client.worker;
+      const file = new File(["Instance user ID,Chat Events\n1,2\n"], "export.csv");
+      const failure = (promise) => promise.then(() => null, (e) => ({ code: e.code, reportLost: e.reportLost, message: e.message }));
+      const error = await failure(client.openFile(file));
+      const replaced = client.worker !== first;
+      await client.ready;
+      // The fresh worker answers (the stand-in traps again, as the real module would not).
+      const again = await failure(client.openFile(file));
+      client.terminate();
+      return { error, replaced, again, panel: explainError(error) };
+    });
+    expect(result.error).toMatchObject({ code: "out_of_memory", reportLost: true });
+    expect(result.error.message).toContain("ran out of memory");
+    expect(result.error.message).not.toContain("borrowed");
+    expect(result.replaced).toBe(true);
+    expect(result.again?.code).toBe("out_of_memory");
+    expect(result.panel.kind).toBe("out-of-memory");
+    expect(result.panel.title).toBe("The page ran out of memory");
+  });
+
   test("the controller drives a stub view and a stub client", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { Dashboard } = await import("/www/app.js");

@@ -42,6 +42,9 @@ pub enum Fault {
     /// 302 to the same URL: a client that follows it sends the token a second time (and, with
     /// `times=1`, gets the export), which the hit counter shows.
     Redirect,
+    /// Status 200 announcing `Content-Length: 40000000000` (an export too large for a browser
+    /// tab), then part of the CSV and an aborted connection, like `cut`.
+    Huge,
 }
 
 /// Options parsed from the `/_mock/<opts>` path segment.
@@ -51,7 +54,7 @@ pub struct Opts {
     pub key: String,
     /// `users=N`, `days=D`, `start=YYYY-MM-DD`: the dataset.
     pub dataset: Dataset,
-    /// `fault=429|500|503|cut|slow|html|empty|nodates|redirect|401|403|404|502`.
+    /// `fault=429|500|503|cut|slow|html|empty|nodates|redirect|huge|401|403|404|502`.
     pub fault: Option<Fault>,
     /// `times=N`: the fault applies to the first N requests with this opts string (default: all).
     pub times: Option<u32>,
@@ -131,6 +134,7 @@ impl Opts {
                         "empty" => Fault::Empty,
                         "nodates" => Fault::NoDates,
                         "redirect" => Fault::Redirect,
+                        "huge" => Fault::Huge,
                         "401" | "403" | "404" | "429" | "500" | "502" | "503" => {
                             Fault::Status(num(k, v)?)
                         }
@@ -391,12 +395,14 @@ pub async fn report(
             opts.chunk,
             Duration::from_millis(opts.delay_ms),
         )),
-        Some(Fault::Cut) => Body::from_stream(cut_stream(export, opts.chunk, opts.cut_after)),
+        Some(Fault::Cut | Fault::Huge) => {
+            Body::from_stream(cut_stream(export, opts.chunk, opts.cut_after))
+        }
         _ => Body::from_stream(stream::iter(
             export.map(|c| Ok::<_, Infallible>(Bytes::from(c))),
         )),
     };
-    (
+    let mut response = (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
             (
@@ -406,7 +412,14 @@ pub async fn report(
         ],
         body,
     )
-        .into_response()
+        .into_response();
+    if body_fault == Some(Fault::Huge) {
+        response.headers_mut().insert(
+            header::CONTENT_LENGTH,
+            header::HeaderValue::from_static("40000000000"),
+        );
+    }
+    response
 }
 
 /// Splits the export into pieces of `chunk` bytes.
