@@ -7,6 +7,8 @@
 --   a user is active in a month when a kept row of theirs dated in it has a TRUE
 --   `Active Sourcegraph User`; the range is the kept rows' first to last date, and its months are
 --   every calendar month from the first's to the last's (at most 1000)
+--   partial            the range leaves out some of the month's days (its first or last month
+--                      only; a month-grain export's rows cover their month)
 --   activeUsers        active in the month
 --   newUsers           active in the month and in no earlier month of the range
 --   retainedUsers      active in the month and the month before
@@ -37,6 +39,20 @@ activity AS (
 ),
 span AS (
   SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM activity
+),
+-- Whether the range leaves out days of its first or of its last month (those are partial).
+span_months AS (
+  SELECT
+    first_day,
+    last_day,
+    CASE WHEN m IN (4, 6, 9, 11) THEN 30
+         WHEN m = 2 AND ((MOD(y, 4) = 0 AND MOD(y, 100) <> 0) OR MOD(y, 400) = 0) THEN 29
+         WHEN m = 2 THEN 28
+         ELSE 31 END AS last_month_days
+  FROM (SELECT span.*, EXTRACT(YEAR FROM last_day) AS y, EXTRACT(MONTH FROM last_day) AS m FROM span) AS s
+),
+coverage AS (
+  SELECT EXTRACT(DAY FROM first_day) > 1 AS starts_late, EXTRACT(DAY FROM last_day) < last_month_days AS ends_early FROM span_months -- by_user_month: SELECT FALSE AS starts_late, FALSE AS ends_early
 ),
 bounds AS (
   SELECT
@@ -86,6 +102,8 @@ churn AS (
 SELECT
   CAST(CAST(FLOOR(accounting.p / 12) AS BIGINT) AS STRING) || '-'
     || LPAD(CAST(MOD(accounting.p, 12) + 1 AS STRING), 2, '0') AS "period",
+  COALESCE((accounting.p = bounds.first_p AND coverage.starts_late)
+           OR (accounting.p = bounds.last_p AND coverage.ends_early), FALSE) AS partial,
   accounting.active_users AS "activeUsers",
   accounting.new_users AS "newUsers",
   accounting.retained_users AS "retainedUsers",
@@ -94,5 +112,7 @@ SELECT
   CAST(accounting.new_users + accounting.resurrected_users AS DOUBLE)
     / NULLIF(COALESCE(churn.churned_users, 0), 0) AS "quickRatio"
 FROM accounting
+CROSS JOIN bounds
+CROSS JOIN coverage
 LEFT JOIN churn ON churn.p = accounting.p
 ORDER BY accounting.p

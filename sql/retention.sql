@@ -1,7 +1,8 @@
 -- sql/retention.sql: retention cohorts per month over the table `usage`: for the users first active
 -- in each month (a cohort), how many are active k months later, for k = 0 up to the range's last
 -- month. One row per cohort and k, oldest cohort first: `cohort` (`YYYY-MM`), `users` (the
--- cohort's size), `k`, `period` (the month cohort + k) and `active`, the numbers of
+-- cohort's size), `k`, `period` (the month cohort + k), `partial` (the range leaves out some of
+-- that month's days: the CLI's `partialPeriods`) and `active`, the numbers of
 -- `sg-analytics retention --period month --format json`, whose `active` array is this file's
 -- `active` column in the order of k. Cohorts without users are left out. `usage` is the Parquet
 -- that `sg-analytics convert` writes.
@@ -29,6 +30,20 @@ activity AS (
 ),
 span AS (
   SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM activity
+),
+-- Whether the range leaves out days of its first or of its last month (those are partial).
+span_months AS (
+  SELECT
+    first_day,
+    last_day,
+    CASE WHEN m IN (4, 6, 9, 11) THEN 30
+         WHEN m = 2 AND ((MOD(y, 4) = 0 AND MOD(y, 100) <> 0) OR MOD(y, 400) = 0) THEN 29
+         WHEN m = 2 THEN 28
+         ELSE 31 END AS last_month_days
+  FROM (SELECT span.*, EXTRACT(YEAR FROM last_day) AS y, EXTRACT(MONTH FROM last_day) AS m FROM span) AS s
+),
+coverage AS (
+  SELECT EXTRACT(DAY FROM first_day) > 1 AS starts_late, EXTRACT(DAY FROM last_day) < last_month_days AS ends_early FROM span_months -- by_user_month: SELECT FALSE AS starts_late, FALSE AS ends_early
 ),
 bounds AS (
   SELECT
@@ -69,8 +84,12 @@ SELECT
   periods.p - cohorts.c AS k,
   CAST(CAST(FLOOR(periods.p / 12) AS BIGINT) AS STRING) || '-'
     || LPAD(CAST(MOD(periods.p, 12) + 1 AS STRING), 2, '0') AS "period",
+  COALESCE((periods.p = bounds.first_p AND coverage.starts_late)
+           OR (periods.p = bounds.last_p AND coverage.ends_early), FALSE) AS partial,
   COALESCE(returns.active, 0) AS active
 FROM cohorts
+CROSS JOIN bounds
+CROSS JOIN coverage
 JOIN periods ON periods.p >= cohorts.c
 LEFT JOIN returns ON returns.c = cohorts.c AND returns.p = periods.p
 ORDER BY cohorts.c, periods.p

@@ -167,8 +167,9 @@ def retention_rows(retention):
     rows = []
     for c in retention["cohorts"]:
         for k, active in enumerate(c["active"]):
-            rows.append({"cohort": c["cohort"], "users": c["users"], "k": k,
-                         "period": month_after(c["cohort"], k), "active": active})
+            period = month_after(c["cohort"], k)
+            rows.append({"cohort": c["cohort"], "users": c["users"], "k": k, "period": period,
+                         "partial": period in retention["partialPeriods"], "active": active})
     return rows
 
 
