@@ -417,5 +417,9 @@ fn convert_usage_errors_say_what_to_do() {
         assert!(stderr(&o).contains(message), "{args:?}: {}", stderr(&o));
     }
     assert!(files_under(&dir).is_empty());
+    let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
+    for option in ["convert [FILE|-] -o OUT.parquet", "--out-dir DIR", "--format parquet"] {
+        assert!(help.contains(option), "--help lacks {option}");
+    }
     std::fs::remove_dir_all(dir).unwrap();
 }
