@@ -114,21 +114,21 @@ impl Partition {
 /// Which rows a file holds.
 enum Rows<'a> {
     All(usize),
-    Some(&'a [u32]),
+    Listed(&'a [u32]),
 }
 
 impl Rows<'_> {
     fn len(&self) -> usize {
         match self {
             Rows::All(n) => *n,
-            Rows::Some(rows) => rows.len(),
+            Rows::Listed(rows) => rows.len(),
         }
     }
 
     fn get(&self, i: usize) -> usize {
         match self {
             Rows::All(_) => i,
-            Rows::Some(rows) => rows[i] as usize,
+            Rows::Listed(rows) => rows[i] as usize,
         }
     }
 }
@@ -216,7 +216,7 @@ impl Table {
                 Error::query("an export past 2^32 rows cannot be partitioned: split it first")
             })?);
         }
-        self.write_rows(Rows::Some(&rows), out)
+        self.write_rows(Rows::Listed(&rows), out)
     }
 
     fn write_rows<W: Write + Send>(&self, rows: Rows, out: W) -> Result<(), Error> {

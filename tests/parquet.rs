@@ -382,7 +382,7 @@ fn convert_usage_errors_say_what_to_do() {
     let dir = scratch("usage");
     let out = dir.join("x.parquet");
     let out = out.to_str().unwrap();
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["convert", "by_user.csv"],
             "-o OUT.parquet or --out-dir DIR",
@@ -403,6 +403,17 @@ fn convert_usage_errors_say_what_to_do() {
             "takes no filter",
         ),
         (
+            &[
+                "convert",
+                "by_user_day.csv",
+                "-o",
+                out,
+                "--attributes",
+                "by_user.csv",
+            ],
+            "--attributes is for the answers",
+        ),
+        (
             &["summarize", "by_user_day.csv", "--format", "parquet"],
             "--format parquet is for the convert command",
         ),
@@ -418,7 +429,11 @@ fn convert_usage_errors_say_what_to_do() {
     }
     assert!(files_under(&dir).is_empty());
     let help = String::from_utf8(run(&["--help"]).stdout).unwrap();
-    for option in ["convert [FILE|-] -o OUT.parquet", "--out-dir DIR", "--format parquet"] {
+    for option in [
+        "convert [FILE|-] -o OUT.parquet",
+        "--out-dir DIR",
+        "--format parquet",
+    ] {
         assert!(help.contains(option), "--help lacks {option}");
     }
     std::fs::remove_dir_all(dir).unwrap();

@@ -272,7 +272,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                         }
                         other => {
                             return Err(format!(
-                                "--format: expected table, csv, json or parquet, found {other:?}"
+                                "--format: expected table, csv or json (or parquet for convert), found {other:?}"
                             ))
                         }
                     }
@@ -563,6 +563,13 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         }
         if args.fetch.given() {
             return Err("convert reads a FILE (or - for stdin); fetch it first with -o".into());
+        }
+        if args.attributes.is_some() {
+            return Err(
+                "convert writes the export's own columns; --attributes is for the \
+                        answers (summarize, growth, ...)"
+                    .into(),
+            );
         }
         let target = match (&args.output, &args.out_dir) {
             (Some(file), None) => Target::File(file),
