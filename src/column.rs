@@ -625,6 +625,14 @@ impl NumColumn {
         }
     }
 
+    /// The value of a row of a whole-number column (scale 0, not `F64`), or `None` when empty.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[inline]
+    pub(crate) fn get_whole(&self, row: usize) -> Option<i64> {
+        debug_assert!(self.scale == 0 && !self.is_float());
+        self.get_scaled(row)
+    }
+
     /// The value of a row, or `None` when empty.
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<f64> {

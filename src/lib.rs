@@ -29,6 +29,8 @@ pub mod fetch_policy;
 mod ingest;
 mod number;
 mod order;
+#[cfg(not(target_arch = "wasm32"))]
+mod parquet_out;
 mod query;
 mod registry;
 mod scan;
@@ -50,6 +52,8 @@ pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
+#[cfg(not(target_arch = "wasm32"))]
+pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
 pub use query::{
     Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
     Inactive, InactiveQuery, InactiveUser, MetricKind, Period, PeriodQuery, Query, QueryCache,

@@ -16,6 +16,10 @@ fn main() {
 mod fetch;
 
 #[cfg(not(target_arch = "wasm32"))]
+#[path = "sg-analytics/convert.rs"]
+mod convert;
+
+#[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::fs::File;
     use std::io::{self, BufWriter, Read, Write};
@@ -41,6 +45,7 @@ USAGE:
                                                  k periods later
     sg-analytics inactive [FILE|-] --days N      users with no active day in the last N days
     sg-analytics fetch --instance HOST [OPTIONS] download the export from the Analytics API
+    sg-analytics convert [FILE|-] -o OUT.parquet write the export as Parquet (or --out-dir DIR)
     sg-analytics summarize|filter --instance HOST [OPTIONS]   fetch, then answer
 
 FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
@@ -96,6 +101,18 @@ FETCH OPTIONS (fetch, and summarize or filter instead of a FILE):
 The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
 is an error, never a partial export. The export is buffered in a temporary file, not in memory.
 
+CONVERT OPTIONS:
+    -o, --output FILE     one Parquet file
+    --out-dir DIR         Hive-style month partitions: DIR/month=YYYY-MM/part-0.parquet (rows
+                          without a date in month=__HIVE_DEFAULT_PARTITION__); partitions of
+                          other months already in DIR are left as they are
+    --format parquet      the only format (the default)
+Columns keep the export's names, typed: Timestamp Date/Month DATE, Active Sourcegraph User
+BOOLEAN, counts INT64 (DOUBLE when a cell has decimals), rates and percentages DOUBLE, text STRING
+(an empty Language is NULL), empty cells NULL; the granularity is in the file's key-value
+metadata (sg_analytics.granularity). Each file is written beside its target and renamed over it.
+The sql/ folder of the project holds the metrics as SQL over these files.
+
 GROWTH AND RETENTION OPTIONS:
     --period P            week (Monday start; day-grain exports) or month (default)
     --format FMT          table (default), csv or json
@@ -113,7 +130,7 @@ dates. by_user exports have no dates: growth, retention and inactive say which e
 Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).
 ";
 
-    const COMMANDS: &str = "summarize, filter, fetch, growth, retention or inactive";
+    const COMMANDS: &str = "summarize, filter, fetch, convert, growth, retention or inactive";
 
     /// The metrics shown per group in the table format unless `--columns` says otherwise.
     const TABLE_COLUMNS: &[&str] = &[
@@ -147,6 +164,8 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         registry: Option<PathBuf>,
         attributes: Option<PathBuf>,
         fetch: FetchArgs,
+        out_dir: Option<PathBuf>,
+        parquet: bool,
     }
 
     pub fn main() -> i32 {
@@ -173,6 +192,8 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             registry: None,
             attributes: None,
             fetch: FetchArgs::default(),
+            out_dir: None,
+            parquet: false,
         };
         let list = |v: String| -> Vec<String> {
             v.split(',')
@@ -245,9 +266,13 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                         "table" => Format::Table,
                         "csv" => Format::Csv,
                         "json" => Format::Json,
+                        "parquet" => {
+                            args.parquet = true;
+                            Format::Table
+                        }
                         other => {
                             return Err(format!(
-                                "--format: expected table, csv or json, found {other:?}"
+                                "--format: expected table, csv or json (or parquet for convert), found {other:?}"
                             ))
                         }
                     }
@@ -281,6 +306,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 Short('o') | Long("output") => {
                     args.output = Some(parser.value().map_err(e)?.into())
                 }
+                Long("out-dir") => args.out_dir = Some(parser.value().map_err(e)?.into()),
                 Long("instance") => {
                     args.fetch.instance = Some(parser.value().map_err(e)?.string().map_err(e)?)
                 }
@@ -310,7 +336,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             }
         }
         match args.command.as_str() {
-            "summarize" | "filter" | "growth" | "retention" | "fetch" => Ok(Some(args)),
+            "summarize" | "filter" | "growth" | "retention" | "fetch" | "convert" => Ok(Some(args)),
             "inactive" if args.days.is_some() => Ok(Some(args)),
             "inactive" => Err("inactive: --days N is required (see --help)".into()),
             "" => Err(format!("expected a command: {COMMANDS}\n\n{USAGE}")),
@@ -342,6 +368,15 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         }
         if args.command == "fetch" {
             return fetch(&args);
+        }
+        if args.parquet && args.command != "convert" {
+            return Err("--format parquet is for the convert command".into());
+        }
+        if args.out_dir.is_some() && args.command != "convert" {
+            return Err("--out-dir is for the convert command".into());
+        }
+        if args.command == "convert" {
+            return convert(&args);
         }
         let mut table = if args.fetch.given() {
             if let Some(input) = &args.input {
@@ -514,6 +549,39 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 aligned(&cells, 1)
             }
         })
+    }
+
+    /// `sg-analytics convert`: the export as one Parquet file or as month partitions.
+    fn convert(args: &Args) -> Result<(), String> {
+        use crate::convert::Target;
+        if args.query.filter != Filter::default() {
+            return Err(
+                "convert writes every row of the export and takes no filter; filter \
+                        first: sg-analytics filter FILE [filters] | sg-analytics convert - -o OUT"
+                    .into(),
+            );
+        }
+        if args.fetch.given() {
+            return Err("convert reads a FILE (or - for stdin); fetch it first with -o".into());
+        }
+        if args.attributes.is_some() {
+            return Err(
+                "convert writes the export's own columns; --attributes is for the \
+                        answers (summarize, growth, ...)"
+                    .into(),
+            );
+        }
+        let target = match (&args.output, &args.out_dir) {
+            (Some(file), None) => Target::File(file),
+            (None, Some(dir)) => Target::Dir(dir),
+            _ => return Err("convert needs one of -o OUT.parquet or --out-dir DIR".into()),
+        };
+        let table = read_table(args.input.as_ref())?;
+        let done =
+            crate::convert::convert(&table, target, |path, write| write_atomically(path, write))?;
+        eprintln!("sg-analytics: {done}");
+        report_warnings(&table);
+        Ok(())
     }
 
     /// Writes through `write` into a temporary file beside `path`, then renames it over `path`:

@@ -21,10 +21,14 @@ Commands:
                               instead of the mock
              --dist           build and serve dist/ (what a static host gets)
              --no-build       serve what is already built
-  test     Install what is missing (Chromium, the i686 target), then run the native tests
-           (also on i686: a 32-bit usize, as wasm32 has), the
+  test     Install what is missing (Chromium, the i686 target, DuckDB and pyspark in a virtual
+           environment at target/venv), then run the native tests
+           (also on i686: a 32-bit usize, as wasm32 has), the metrics' SQL (sql/) on DuckDB
+           and Spark against the CLI's answers, the
            wasm-bindgen tests in headless Chromium against the mock, and the Playwright tests
            against the served page. Ends with one summary line; exits non-zero on any failure.
+  sql      Only test's SQL step: the metrics' SQL (sql/) on DuckDB and Spark, over the Parquet
+           the CLI writes from the fixtures, held to the CLI's answers.
   build    Build pkg/ (release wasm, wasm-bindgen --target web, wasm-opt) and www/vendor/.
   dist     build, then copy index.html, www/ and pkg/ to dist/ for any static host, and make
            the npm package in dist-npm/ (package.json, pkg/, www/, types/).
@@ -90,6 +94,10 @@ fn real_main() -> Result<()> {
         "test" => {
             no_more(&mut parser)?;
             tasks::cmd_test(&root)
+        }
+        "sql" => {
+            no_more(&mut parser)?;
+            tasks::cmd_sql(&root)
         }
         "build" => {
             no_more(&mut parser)?;

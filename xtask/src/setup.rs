@@ -268,6 +268,50 @@ pub fn chart_js(root: &Path) -> PathBuf {
     root.join("node_modules/chart.js/dist/chart.umd.js")
 }
 
+/// The engines the metrics' SQL is tested on (`tests/sql/requirements.txt`: DuckDB and pyspark),
+/// in a Python virtual environment at `venv`, and the Java that Spark runs on; returns the
+/// environment's `python`. Installs only what is missing: a second run with the same
+/// requirements finds its stamp and skips pip.
+pub fn ensure_sql_engines(root: &Path, venv: &Path) -> Result<PathBuf> {
+    if output(Command::new("java").arg("-version")).is_none() {
+        eprintln!("setup: installing Java 17 from Debian, for Spark (once)");
+        apt_install(&["openjdk-17-jre-headless"])?;
+    }
+    let requirements = root.join("tests/sql/requirements.txt");
+    let wanted = std::fs::read(&requirements)
+        .map_err(|e| format!("cannot read {}: {e}", requirements.display()))?;
+    let python = venv.join("bin/python");
+    let stamp_path = venv.join(".xtask-sql-stamp");
+    let stamp = format!("{:016x}\n", fnv1a(&wanted));
+    if python.is_file() && std::fs::read_to_string(&stamp_path).is_ok_and(|s| s == stamp) {
+        return Ok(python);
+    }
+    eprintln!(
+        "setup: installing DuckDB and pyspark from PyPI into {} (once)",
+        venv.display()
+    );
+    if !python.is_file() {
+        let make_venv = || run(Command::new("python3").arg("-m").arg("venv").arg(venv));
+        if make_venv().is_err() {
+            // Debian's python3 keeps venv (and its pip) in a package of its own.
+            apt_install(&["python3", "python3-venv"])?;
+            make_venv()?;
+        }
+    }
+    run(Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--requirement",
+        ])
+        .arg(&requirements))?;
+    std::fs::write(&stamp_path, stamp)?;
+    Ok(python)
+}
+
 /// `apt-get update`, then `apt-get install -y PACKAGES` (needs root).
 fn apt_install(packages: &[&str]) -> Result<()> {
     let apt = |args: &[&str]| {

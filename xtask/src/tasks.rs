@@ -323,6 +323,8 @@ pub fn cmd_test(root: &Path) -> Result<()> {
 
     steps.push(("32-bit", tests_32bit(root)));
 
+    steps.push(("sql", sql_tests(root)));
+
     steps.push(("wasm", wasm_tests(root)));
     steps.push(("e2e", e2e_tests(root)));
 
@@ -389,6 +391,72 @@ fn lint(root: &Path) -> Outcome {
         }
     }
     Outcome::Ok
+}
+
+/// `cargo xtask sql`: only the SQL step of `cargo xtask test`.
+pub fn cmd_sql(root: &Path) -> Result<()> {
+    match sql_tests(root) {
+        Outcome::Ok => Ok(()),
+        Outcome::Failed(why) | Outcome::Skipped(why) => Err(why.into()),
+    }
+}
+
+/// The metrics as SQL (`sql/*.sql`) on DuckDB and on Spark in local mode, held to the CLI's
+/// answers (`tests/sql/check.py`) over the Parquet the CLI writes from the test fixtures, the
+/// SQL tests' own edge cases and the demo dataset (day and month grain).
+fn sql_tests(root: &Path) -> Outcome {
+    eprintln!("==> the metrics as SQL on DuckDB and Spark (local mode)");
+    let result = (|| -> Result<()> {
+        let target = target_dir(root)?;
+        let python = setup::ensure_sql_engines(root, &target.join("venv"))?;
+        run(cargo()
+            .current_dir(root)
+            .args(["build", "--quiet", "--bin", "sg-analytics"]))?;
+        let work = target.join("sql-check");
+        if work.exists() {
+            fs::remove_dir_all(&work)?;
+        }
+        fs::create_dir_all(&work)?;
+        let fixture = |f: &str| root.join(f);
+        // On both engines: every granularity, the edge cases, six months of the demo data (churn,
+        // resurrection, inactive rows). On DuckDB alone (Spark takes seconds a query): the rest.
+        let mut both = vec![
+            fixture("tests/fixtures/by_user_day_client_language.csv"),
+            fixture("tests/fixtures/by_user_month.csv"),
+            fixture("tests/fixtures/by_user.csv"),
+            fixture("tests/sql/edge.csv"),
+        ];
+        let mut duckdb_only = vec![fixture("tests/fixtures/by_user_day.csv")];
+        for granularity in [
+            Granularity::ByUserDayClientLanguage,
+            Granularity::ByUserMonth,
+        ] {
+            let path = work.join(format!("demo_{granularity}.csv"));
+            let mut file = std::io::BufWriter::new(fs::File::create(&path)?);
+            for chunk in Dataset::default().export(granularity, DateRange::default()) {
+                file.write_all(&chunk)?;
+            }
+            file.flush()?;
+            if granularity == Granularity::ByUserMonth {
+                duckdb_only.push(path);
+            } else {
+                both.push(path);
+            }
+        }
+        let mut check = Command::new(python);
+        check
+            .arg(root.join("tests/sql/check.py"))
+            .arg("--cli")
+            .arg(target.join("debug/sg-analytics"))
+            .arg("--work")
+            .arg(work.join("parquet"))
+            .args(&both);
+        for path in &duckdb_only {
+            check.arg("--duckdb-only").arg(path);
+        }
+        run(&mut check)
+    })();
+    outcome(result)
 }
 
 /// The core's tests (unit, engine, properties, chunking, hostile corpus, CLI) again on a 32-bit
