@@ -61,6 +61,6 @@ pub use query::{
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
-pub use summary::{Summary, Warning};
+pub use summary::{Cell, Group, Previous, Summary, Warning};
 pub use table::{Choices, Info, Input, MetricInfo, Table};
 pub use write::guard_formula;

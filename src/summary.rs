@@ -19,13 +19,18 @@ pub struct Warning {
     pub message: String,
 }
 
-/// One value of a summary: a metric or a key field.
+/// One value of a summary: a metric or a key field, typed (JSON only at the edge).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Cell {
+pub enum Cell {
+    /// No value: a ratio without a denominator, a people-file attribute a user has no line for.
     Null,
+    /// A count or an integer key (a JSON number, written as the nearest float beyond 2^53).
     Int(i64),
+    /// A rate, an average or a sum of fractions.
     Float(f64),
+    /// A text key: a user, a date, a client.
     Text(String),
+    /// A flag.
     Bool(bool),
 }
 
@@ -37,7 +42,7 @@ impl Cell {
     /// A float; `Null` for a non-finite value (which every ratio's check on its denominator
     /// rules out). A negative zero (the sum of no terms, in Rust) is written as `0.0`: no answer
     /// says "-0".
-    pub fn float(x: f64) -> Cell {
+    pub(crate) fn float(x: f64) -> Cell {
         if x.is_finite() {
             Cell::Float(x + 0.0)
         } else {
@@ -69,10 +74,12 @@ impl Serialize for Cell {
 }
 
 /// One group of a grouped summary: its key fields' values and its metrics' values, in the
-/// summary's order of names.
+/// summary's order of names ([`Summary::key_names`], [`Summary::metrics`]).
 #[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Group {
+pub struct Group {
+    /// The key fields' values.
     pub key: Vec<Cell>,
+    /// The metrics' values.
     pub values: Vec<Cell>,
 }
 
@@ -106,9 +113,12 @@ pub struct Summary {
 
 /// The totals of the same query over the range before the query's.
 #[derive(Clone, Debug)]
-pub(crate) struct Previous {
+pub struct Previous {
+    /// The previous range's first day, `YYYY-MM-DD`.
     pub from: String,
+    /// Its last day.
     pub to: String,
+    /// The totals over it, in the order of [`Summary::metrics`].
     pub totals: Vec<Cell>,
 }
 
@@ -220,6 +230,52 @@ impl Serialize for Summary {
 }
 
 impl Summary {
+    /// What went in.
+    pub fn input(&self) -> &Input {
+        &self.input
+    }
+
+    /// The first warnings of the ingest (empty when the query left them out).
+    pub fn warnings(&self) -> &[Warning] {
+        self.warnings.as_deref().unwrap_or_default()
+    }
+
+    /// How many warnings there were in all.
+    pub fn warnings_total(&self) -> u64 {
+        self.warnings_total
+    }
+
+    /// The names of the metrics, in the order of [`Summary::total_values`] and of each group's
+    /// values.
+    pub fn metrics(&self) -> &[String] {
+        &self.metrics
+    }
+
+    /// The totals, typed, in the order of [`Summary::metrics`].
+    pub fn total_values(&self) -> &[Cell] {
+        &self.totals
+    }
+
+    /// The names of the key fields, in the order of each group's key.
+    pub fn key_names(&self) -> &[String] {
+        &self.key_names
+    }
+
+    /// The groups, typed, after paging.
+    pub fn group_values(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The metrics that cannot be recomputed exactly from the export (labelled approximate).
+    pub fn approximate(&self) -> &[String] {
+        &self.approximate
+    }
+
+    /// With `compare: "previous"`: the range before and its totals.
+    pub fn previous(&self) -> Option<&Previous> {
+        self.previous.as_ref()
+    }
+
     /// The totals over every kept row: `rows`, `users`, `activeUsers`, `avgDau`,
     /// `avgDaysActivePerUser`, `hoursSaved`, then one entry per numeric column (those the query
     /// asked for).

@@ -7,7 +7,7 @@
 //! The token comes from `SG_ANALYTICS_TOKEN` or `--token-file`, never from an argument, and goes
 //! only into the `Authorization` header; every message is scrubbed of it.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -490,62 +490,4 @@ impl Progress {
     fn done(&mut self) {
         self.clear();
     }
-}
-
-/// Writes `path` only once the whole answer is ready: into a temporary file beside it, renamed
-/// over it at the end, so that a failed fetch leaves an existing file as it was.
-pub fn with_output<T>(
-    path: Option<&Path>,
-    make: impl FnOnce(Option<File>) -> Result<T, String>,
-) -> Result<T, String> {
-    let (temp, target) = match path {
-        Some(path) => {
-            let dir = path
-                .parent()
-                .filter(|d| !d.as_os_str().is_empty())
-                .unwrap_or(Path::new("."));
-            let name = path
-                .file_name()
-                .ok_or_else(|| format!("-o {}: not a file name", path.display()))?;
-            let temp = dir.join(format!(
-                ".{}.{}.part",
-                name.to_string_lossy(),
-                std::process::id()
-            ));
-            (temp, Some(path))
-        }
-        None => (
-            std::env::temp_dir().join(format!("sg-analytics-fetch-{}.csv", std::process::id())),
-            None,
-        ),
-    };
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&temp)
-        .map_err(|e| format!("cannot create {}: {e}", temp.display()))?;
-    let result = make(Some(file.try_clone().map_err(|e| e.to_string())?)).and_then(|value| {
-        match target {
-            Some(target) => {
-                file.sync_all()
-                    .and_then(|()| fs::rename(&temp, target))
-                    .map_err(|e| format!("cannot write {}: {e}", target.display()))?;
-            }
-            None => {
-                let mut file = file;
-                file.rewind().map_err(|e| e.to_string())?;
-                let stdout = io::stdout();
-                let mut out = stdout.lock();
-                match io::copy(&mut file, &mut out).and_then(|_| out.flush()) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-                    Err(e) => return Err(format!("writing the output: {e}")),
-                }
-            }
-        }
-        Ok(value)
-    });
-    let _ = fs::remove_file(&temp);
-    result
 }

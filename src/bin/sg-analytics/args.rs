@@ -1,0 +1,299 @@
+//! The options several commands share (the input, the filters, the fetch, `-o`), parsed with
+//! lexopt, and the help text that documents them, written once and included in each command's
+//! usage.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use lexopt::prelude::*;
+use lexopt::Parser;
+use sg_analytics::Filter;
+
+use crate::fetch::{FetchArgs, TOKEN_VARIABLE};
+
+/// What FILE is and what reading it costs.
+macro_rules! input_help {
+    () => {
+        "\
+FILE is an export from /api/reports/by-user-client-date (any granularity); `-` or no FILE reads
+stdin. The file is read in chunks into a columnar table (about 43 bytes a row at the finest
+granularity, a third of the file), so a 500 MB export needs about 160 MB of memory.
+"
+    };
+}
+
+/// The filters every answering command takes.
+macro_rules! filters_help {
+    () => {
+        "\
+FILTERS:
+    --from DATE           first day kept, YYYY-MM-DD (month rows: kept when the month overlaps)
+    --to DATE             last day kept, YYYY-MM-DD
+    --user S              keep this user (ID, e-mail or username; exact, any case); repeatable
+    --user-search TEXT    keep users whose ID, e-mail or username contains TEXT
+    --client C            keep this client (Client Name); repeatable
+    --language L          keep this language; repeatable
+    --active-only         keep rows whose Active Sourcegraph User is true
+    --attributes FILE     a people file: a CSV keyed by Instance user ID, User Email or Username
+                          whose other columns (Team, Department, ...) become group keys (--by
+                          Team) and filters; users without a line are (unmapped). It is read
+                          whole: memory about its size.
+    --where COL=V[,V...]  keep users whose people-file column COL is one of the values (any
+                          case; an empty value keeps the unmapped); repeatable
+"
+    };
+}
+
+/// The options of a fetch, for `fetch` and for every command instead of a FILE.
+macro_rules! fetch_help {
+    () => {
+        "\
+FETCH OPTIONS (instead of a FILE):
+    --instance HOST       your Sourcegraph instance (https://host/... is reduced to the host)
+    --granularity G       by_user, by_user_month, by_user_day or by_user_day_client_language
+                          (the default, the finest)
+    --from D, --to D      the range to fetch, YYYY-MM-DD, inclusive (also the filter's range)
+    --base-url URL        the API (default https://analytics.sourcegraph.com); https:// only,
+                          http:// only for localhost and 127.0.0.1
+    --month-windows       one request per calendar month of --from..--to (each window checked,
+                          a failed one retried alone; a window is held in memory until checked)
+    --max-retries N       retries per request of 429, 5xx and cut bodies (default 3, at most 10),
+                          waiting what Retry-After asks (at most 60 s) or backing off
+    --token-file FILE     read the token from FILE (- for stdin); else from the environment
+                          variable SG_ANALYTICS_TOKEN. Never give the token as an argument: every
+                          process on the machine can read another's arguments.
+The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
+is an error, never a partial export.
+"
+    };
+}
+
+/// Who counts as active, for growth, retention and inactive.
+macro_rules! active_help {
+    () => {
+        "\
+A user is active on a day when a kept row of theirs that day has a true Active Sourcegraph User
+(without that column: any kept row). The range is --from/--to, else the kept rows' first and last
+dates. by_user exports have no dates: growth, retention and inactive say which export to fetch.
+"
+    };
+}
+
+/// The exit status.
+macro_rules! exit_help {
+    () => {
+        "Exit status: 0 on success, 2 on a usage or input error (with a message on stderr).\n"
+    };
+}
+
+/// One command-line argument, owned, so that it can be handed on with the parser.
+pub enum Flag {
+    /// `-c`.
+    Short(char),
+    /// `--name`.
+    Long(String),
+    /// A positional argument.
+    Value(OsString),
+}
+
+impl Flag {
+    /// The argument lexopt gave, owned.
+    pub fn from_arg(arg: lexopt::Arg<'_>) -> Flag {
+        match arg {
+            Short(c) => Flag::Short(c),
+            Long(name) => Flag::Long(name.to_string()),
+            Value(v) => Flag::Value(v),
+        }
+    }
+
+    fn unexpected(&self) -> String {
+        match self {
+            Flag::Long(name) if name == "out-dir" => "--out-dir is for the convert command".into(),
+            Flag::Value(v) => format!("unexpected argument {v:?} (see --help)"),
+            flag => format!("invalid option '{flag}' (see --help)"),
+        }
+    }
+}
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Flag::Short(c) => write!(f, "-{c}"),
+            Flag::Long(name) => write!(f, "--{name}"),
+            Flag::Value(v) => write!(f, "{}", v.to_string_lossy()),
+        }
+    }
+}
+
+/// Which of the shared options a command takes.
+#[derive(Clone, Copy)]
+pub struct Accepts {
+    /// A FILE (`-` for stdin).
+    pub input: bool,
+    /// `-o FILE`.
+    pub output: bool,
+    /// The filters and `--attributes`.
+    pub filters: bool,
+}
+
+/// The shared options as given.
+#[derive(Default)]
+pub struct Common {
+    /// FILE; `None` (or `-`) is stdin.
+    pub input: Option<PathBuf>,
+    /// `-o FILE`; `None` is stdout.
+    pub output: Option<PathBuf>,
+    /// The filters (`--from` and `--to` are also a fetch's range).
+    pub filter: Filter,
+    /// `--attributes FILE`.
+    pub attributes: Option<PathBuf>,
+    /// The fetch options.
+    pub fetch: FetchArgs,
+}
+
+/// The option's value as text.
+pub fn string(parser: &mut Parser) -> Result<String, String> {
+    parser
+        .value()
+        .and_then(|v| v.string())
+        .map_err(|e| e.to_string())
+}
+
+/// The option's value as a path (any bytes).
+pub fn path(parser: &mut Parser) -> Result<PathBuf, String> {
+    parser.value().map(PathBuf::from).map_err(|e| e.to_string())
+}
+
+/// The option's value parsed as a number.
+pub fn number<T>(parser: &mut Parser) -> Result<T, String>
+where
+    T: FromStr,
+    T::Err: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
+    parser
+        .value()
+        .and_then(|v| v.parse())
+        .map_err(|e| e.to_string())
+}
+
+/// A comma-separated list, trimmed, without empty items.
+pub fn list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+/// `--format table|csv|json`.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Format {
+    /// Aligned for reading.
+    Table,
+    /// The core's CSV writer.
+    Csv,
+    /// The documented JSON shape.
+    Json,
+}
+
+impl Format {
+    /// The option's value.
+    pub fn parse(parser: &mut Parser) -> Result<Format, String> {
+        match string(parser)?.as_str() {
+            "table" => Ok(Format::Table),
+            "csv" => Ok(Format::Csv),
+            "json" => Ok(Format::Json),
+            "parquet" => Err("--format parquet is for the convert command".into()),
+            other => Err(format!(
+                "--format: expected table, csv or json, found {other:?}"
+            )),
+        }
+    }
+}
+
+impl Common {
+    /// Takes `flag` if it is a shared option this command `accepts` (the fetch options always),
+    /// else says it is unexpected.
+    pub fn take(
+        &mut self,
+        flag: Flag,
+        parser: &mut Parser,
+        accepts: Accepts,
+    ) -> Result<(), String> {
+        let taken = match &flag {
+            Flag::Value(v) if accepts.input && self.input.is_none() => {
+                self.input = Some(v.into());
+                true
+            }
+            Flag::Value(_) => false,
+            Flag::Short('o') if accepts.output => {
+                self.output = Some(path(parser)?);
+                true
+            }
+            Flag::Short(_) => false,
+            Flag::Long(name) => match name.as_str() {
+                "output" if accepts.output => {
+                    self.output = Some(path(parser)?);
+                    true
+                }
+                name => {
+                    (accepts.filters && self.filter_option(name, parser)?)
+                        || self.fetch_option(name, parser)?
+                }
+            },
+        };
+        if taken {
+            Ok(())
+        } else {
+            Err(flag.unexpected())
+        }
+    }
+
+    /// `--from` and `--to` are a fetch's range, so `fetch` takes them with the fetch options.
+    fn filter_option(&mut self, name: &str, parser: &mut Parser) -> Result<bool, String> {
+        let f = &mut self.filter;
+        match name {
+            "user" => f.users.push(string(parser)?),
+            "user-search" => f.user_search = Some(string(parser)?),
+            "client" => f.clients.push(string(parser)?),
+            "language" => f.languages.push(string(parser)?),
+            "active-only" => f.active_only = true,
+            "attributes" => self.attributes = Some(path(parser)?),
+            "where" => {
+                let v = string(parser)?;
+                let (name, values) = v.split_once('=').ok_or_else(|| {
+                    format!("--where: expected COLUMN=VALUE[,VALUE...], found {v:?}")
+                })?;
+                let kept = f.attributes.entry(name.trim().to_string()).or_default();
+                kept.extend(values.split(',').map(|s| s.trim().to_string()));
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    fn fetch_option(&mut self, name: &str, parser: &mut Parser) -> Result<bool, String> {
+        let (f, fetch) = (&mut self.filter, &mut self.fetch);
+        match name {
+            "from" => f.from = Some(string(parser)?),
+            "to" => f.to = Some(string(parser)?),
+            "instance" => fetch.instance = Some(string(parser)?),
+            "granularity" => fetch.granularity = Some(string(parser)?),
+            "base-url" => fetch.base_url = Some(string(parser)?),
+            "month-windows" => fetch.month_windows = true,
+            "max-retries" => fetch.max_retries = Some(string(parser)?),
+            "token-file" => fetch.token_file = Some(path(parser)?),
+            // Refused without reading its value, so the token is not echoed anywhere.
+            "token" => {
+                return Err(format!(
+                    "--token is not accepted: a command's arguments are visible to every \
+                     process on the machine. Set {TOKEN_VARIABLE} or use --token-file FILE"
+                ))
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}

@@ -1,0 +1,100 @@
+//! `sg-analytics convert`: the export as Parquet, one file or month partitions.
+
+use lexopt::prelude::*;
+use lexopt::Parser;
+use sg_analytics::Filter;
+
+use crate::args::{self, Accepts, Common, Flag};
+use crate::convert::Target;
+use crate::input::{self, report_warnings};
+use crate::output::{refuse_input_as_output, write_atomically};
+
+const USAGE: &str = concat!(
+    "\
+sg-analytics convert: the export as Parquet, for DuckDB, Spark and BigQuery
+
+USAGE:
+    sg-analytics convert [FILE|-] -o OUT.parquet
+    sg-analytics convert [FILE|-] --out-dir DIR
+
+Columns keep the export's names, typed: Timestamp Date/Month DATE, Active Sourcegraph User
+BOOLEAN, counts INT64 (DOUBLE when a cell has decimals), rates and percentages DOUBLE, text STRING
+(an empty Language is NULL), empty cells NULL; the granularity is in the file's key-value
+metadata (sg_analytics.granularity). Each file is written beside its target and renamed over it.
+The sql/ folder of the project holds the metrics as SQL over these files. Every row is written:
+convert takes no filter (filter first: sg-analytics filter FILE [filters] | sg-analytics convert -
+-o OUT). Memory: the table (see FILE below) plus one Parquet row group being written.
+
+",
+    input_help!(),
+    "
+OPTIONS:
+    -o, --output FILE     one Parquet file (a FIFO, a device or a directory is refused)
+    --out-dir DIR         Hive-style month partitions: DIR/month=YYYY-MM/part-0.parquet (rows
+                          without a date in month=__HIVE_DEFAULT_PARTITION__); partitions of
+                          other months already in DIR are left as they are
+    --format parquet      the only format (the default)
+
+",
+    exit_help!(),
+);
+
+const ACCEPTS: Accepts = Accepts {
+    input: true,
+    output: true,
+    // Parsed to say that convert takes none.
+    filters: true,
+};
+
+/// Parses the options after `convert` and writes the Parquet.
+pub fn run(mut parser: Parser) -> Result<(), String> {
+    let mut common = Common::default();
+    let mut out_dir = None;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            Long("out-dir") => out_dir = Some(args::path(&mut parser)?),
+            Long("format") => {
+                let format = args::string(&mut parser)?;
+                if format != "parquet" {
+                    return Err(format!(
+                        "--format: convert writes parquet only, found {format:?}"
+                    ));
+                }
+            }
+            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+        }
+    }
+    if common.filter != Filter::default() {
+        return Err(
+            "convert writes every row of the export and takes no filter; filter first: \
+                    sg-analytics filter FILE [filters] | sg-analytics convert - -o OUT"
+                .into(),
+        );
+    }
+    if common.fetch.given() {
+        return Err("convert reads a FILE (or - for stdin); fetch it first with -o".into());
+    }
+    if common.attributes.is_some() {
+        return Err(
+            "convert writes the export's own columns; --attributes is for the answers \
+                    (summarize, growth, ...)"
+                .into(),
+        );
+    }
+    refuse_input_as_output(common.input.as_deref(), common.output.as_deref())?;
+    let target = match (&common.output, &out_dir) {
+        (Some(file), None) => Target::File(file),
+        (None, Some(dir)) => Target::Dir(dir),
+        _ => return Err("convert needs one of -o OUT.parquet or --out-dir DIR".into()),
+    };
+    let (table, _) = input::table(&common)?;
+    let done =
+        crate::convert::convert(&table, target, |path, write| write_atomically(path, write))?;
+    eprintln!("sg-analytics: {done}");
+    report_warnings(&table);
+    Ok(())
+}

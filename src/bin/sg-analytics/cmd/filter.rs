@@ -1,0 +1,77 @@
+//! `sg-analytics filter`: the kept rows, as they were read.
+
+use std::io::{self, BufWriter};
+
+use lexopt::prelude::*;
+use lexopt::Parser;
+
+use crate::args::{Accepts, Common, Flag};
+use crate::input::{self, report_warnings};
+use crate::output::{refuse_input_as_output, write_atomically};
+
+const USAGE: &str = concat!(
+    "\
+sg-analytics filter: the rows that pass the filters, as CSV
+
+USAGE:
+    sg-analytics filter [FILE|-] [FILTERS] [-o FILE]
+    sg-analytics filter --instance HOST [FILTERS] [-o FILE]
+
+Writes the input's header and each kept record with every cell's text as it was read (after CSV
+unquoting); only a cell that a spreadsheet would take for a formula gets a leading ', and cells
+are quoted where CSV needs it. Invalid UTF-8 is replaced (the one lossy case). Memory: the table
+(see FILE below), which keeps a cell's text only where the parsed value would not give it back.
+
+",
+    input_help!(),
+    "
+OPTIONS:
+    -o, --output FILE     write to FILE instead of stdout: through a temporary file beside FILE,
+                          renamed over it once complete, so a failed run leaves FILE as it was;
+                          FILE must not be the input
+
+",
+    filters_help!(),
+    "
+",
+    fetch_help!(),
+    "
+",
+    exit_help!(),
+);
+
+const ACCEPTS: Accepts = Accepts {
+    input: true,
+    output: true,
+    filters: true,
+};
+
+/// Parses the options after `filter` and writes the kept rows.
+pub fn run(mut parser: Parser) -> Result<(), String> {
+    let mut common = Common::default();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+        }
+    }
+    refuse_input_as_output(common.input.as_deref(), common.output.as_deref())?;
+    let (table, _) = input::table(&common)?;
+    let filter = &common.filter;
+    let written = match &common.output {
+        Some(path) => write_atomically(path, |out| {
+            table
+                .write_filtered_csv(filter, out)
+                .map_err(|e| e.to_string())
+        })?,
+        None => table
+            .write_filtered_csv(filter, BufWriter::new(io::stdout().lock()))
+            .map_err(|e| e.to_string())?,
+    };
+    eprintln!("sg-analytics: {written} of {} rows written", table.rows());
+    report_warnings(&table);
+    Ok(())
+}

@@ -1,0 +1,231 @@
+//! `sg-analytics summarize`: totals and grouped metrics.
+
+use lexopt::prelude::*;
+use lexopt::Parser;
+use sg_analytics::{Query, Sort, Summary};
+
+use crate::args::{self, Accepts, Common, Flag, Format};
+use crate::input::{self, report_warnings};
+use crate::output::write_stdout;
+use crate::render::{aligned, cell, change, printable};
+
+const USAGE: &str = concat!(
+    "\
+sg-analytics summarize: totals and grouped metrics of an export
+
+USAGE:
+    sg-analytics summarize [FILE|-] [OPTIONS]
+    sg-analytics summarize --instance HOST [OPTIONS]
+
+Prints the input (granularity, rows, dates, the first warnings), the totals over the kept rows and,
+with --by, one line per group. Memory: the table (see FILE below) plus the groups.
+
+",
+    input_help!(),
+    "
+OPTIONS:
+    --by KEY,...          group by user, day, week, month, client, language (in that order of
+                          nesting), or a people file's column
+    --minutes F=N,...     minutes saved per use of a feature (completions=2, autoEdits=2, chat=5,
+                          commands=5, searches=5, navigation=1, or the column names)
+    --sort KEY[:desc]     order groups by a key or a metric (default: by the keys)
+    --limit N             at most N groups
+    --offset N            skip the first N groups
+    --format FMT          table (default, aligned for reading), csv (the grouped result, or one
+                          totals row) or json (the full summary)
+    --columns A,B,...     metrics shown per group in the table format
+    --compare previous    also the totals over the equally long range just before (--from/--to,
+                          else the export's dates), with the change in percent
+
+",
+    filters_help!(),
+    "
+",
+    fetch_help!(),
+    "
+",
+    exit_help!(),
+);
+
+const ACCEPTS: Accepts = Accepts {
+    input: true,
+    output: false,
+    filters: true,
+};
+
+/// The metrics shown per group in the table format unless `--columns` says otherwise.
+const TABLE_COLUMNS: &[&str] = &[
+    "users",
+    "activeUsers",
+    "avgDau",
+    "hoursSaved",
+    "Searches",
+    "Chat Events",
+    "Combined Completion Acceptances",
+    "Combined CAR",
+    "Percentage of Code Written by Cody",
+];
+
+/// Parses the options after `summarize` and prints the answer.
+pub fn run(mut parser: Parser) -> Result<(), String> {
+    let mut common = Common::default();
+    let mut query = Query::default();
+    let mut format = Format::Table;
+    let mut columns = None;
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        match arg {
+            Short('h') | Long("help") => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            Long("by") => query
+                .group_by
+                .extend(args::list(&args::string(&mut parser)?)),
+            Long("minutes") => {
+                for pair in args::list(&args::string(&mut parser)?) {
+                    let (name, minutes) = pair.split_once('=').ok_or_else(|| {
+                        format!("--minutes: expected FEATURE=MINUTES, found {pair:?}")
+                    })?;
+                    let minutes: f64 = minutes.trim().parse().map_err(|_| {
+                        format!("--minutes: {minutes:?} is not a number of minutes")
+                    })?;
+                    query.minutes_saved.insert(name.trim().to_string(), minutes);
+                }
+            }
+            Long("sort") => {
+                let v = args::string(&mut parser)?;
+                let (by, desc) = match v.rsplit_once(':') {
+                    Some((by, "desc")) => (by.to_string(), true),
+                    Some((by, "asc")) => (by.to_string(), false),
+                    _ => (v, false),
+                };
+                query.sort = Some(Sort { by, desc });
+            }
+            Long("limit") => query.limit = Some(args::number(&mut parser)?),
+            Long("offset") => query.offset = args::number(&mut parser)?,
+            Long("format") => format = Format::parse(&mut parser)?,
+            Long("columns") => columns = Some(args::list(&args::string(&mut parser)?)),
+            Long("compare") => {
+                let v = args::string(&mut parser)?;
+                query.compare = Some(
+                    serde_json::from_value(serde_json::Value::String(v.clone()))
+                        .map_err(|_| format!("--compare: expected \"previous\", found {v:?}"))?,
+                );
+            }
+            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+        }
+    }
+    let (table, attributes) = input::table(&common)?;
+    query.filter = common.filter;
+    let summary = table.summarize(&query).map_err(|e| e.to_string())?;
+    let text = match format {
+        Format::Json => summary.to_json() + "\n",
+        Format::Csv => summary.to_csv(),
+        Format::Table => render(&summary, columns.as_deref(), &attributes),
+    };
+    write_stdout(&text)?;
+    if format == Format::Csv {
+        report_warnings(&table);
+    }
+    Ok(())
+}
+
+/// The summary as text: the input, the first warnings, the totals (beside the previous range's)
+/// and the groups.
+fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) -> String {
+    let input = summary.input();
+    let mut out = format!(
+        "{} export: {} rows ({} skipped), {} to {}, {} warning(s)\n",
+        input.granularity.as_str(),
+        input.rows,
+        input.skipped_rows,
+        input.first_date.as_deref().unwrap_or("—"),
+        input.last_date.as_deref().unwrap_or("—"),
+        summary.warnings_total()
+    );
+    for w in summary.warnings().iter().take(10) {
+        let column = w
+            .column
+            .as_deref()
+            .map_or(String::new(), |c| format!(", {}", printable(c)));
+        out.push_str(&format!(
+            "  warning: line {}{column}: {}\n",
+            w.line,
+            printable(&w.message)
+        ));
+    }
+    if summary.warnings_total() > 10 {
+        out.push_str(&format!(
+            "  ... and {} more\n",
+            summary.warnings_total() - 10
+        ));
+    }
+    out.push_str("\nTotals\n");
+    let names = summary.metrics();
+    let previous = summary.previous();
+    let mut rows: Vec<Vec<String>> = names
+        .iter()
+        .zip(summary.total_values())
+        .enumerate()
+        .map(|(i, (name, value))| {
+            let label = if summary.approximate().contains(name) {
+                format!("{name} (approximate)")
+            } else {
+                name.clone()
+            };
+            let mut row = vec![format!("  {}", printable(&label)), cell(value)];
+            if let Some(before) = previous.and_then(|p| p.totals.get(i)) {
+                row.push(cell(before));
+                row.push(change(value, before));
+            }
+            row
+        })
+        .collect();
+    if let Some(previous) = previous {
+        let head = format!("previous {} to {}", previous.from, previous.to);
+        rows.insert(0, vec![String::new(), "now".into(), head, "change".into()]);
+    }
+    out.push_str(&aligned(&rows, 1));
+    let groups = summary.group_values();
+    if groups.is_empty() {
+        return out;
+    }
+    let key_names = summary.key_names();
+    let shown: Vec<(usize, &String)> = match columns {
+        Some(columns) => columns
+            .iter()
+            .map(|c| (names.iter().position(|n| n == c).unwrap_or(usize::MAX), c))
+            .collect(),
+        None => TABLE_COLUMNS
+            .iter()
+            .filter_map(|c| names.iter().enumerate().find(|(_, n)| n == c))
+            .collect(),
+    };
+    out.push_str(&format!(
+        "\nGroups by {} ({} of {})\n",
+        key_names.join(", "),
+        groups.len(),
+        summary.groups_total()
+    ));
+    let mut rows = vec![key_names
+        .iter()
+        .chain(shown.iter().map(|(_, name)| *name))
+        .map(|n| printable(n))
+        .collect()];
+    for g in groups {
+        // A people file's attribute is null for the users it has no line for.
+        let keys = key_names
+            .iter()
+            .zip(&g.key)
+            .map(|(name, value)| match value {
+                sg_analytics::Cell::Null if attributes.contains(name) => "(unmapped)".to_string(),
+                value => cell(value),
+            });
+        let metrics = shown
+            .iter()
+            .map(|&(i, _)| g.values.get(i).map_or("?".to_string(), cell));
+        rows.push(keys.chain(metrics).collect());
+    }
+    out.push_str(&aligned(&rows, key_names.len()));
+    out
+}
