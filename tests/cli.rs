@@ -740,3 +740,169 @@ fn inactive_under_a_team_filter_lists_only_the_teams_seats() {
     assert_eq!(users(&["--where", "Team=Cloud"]), ["11", "3"]);
     assert_eq!(users(&[]), ["10", "11", "12", "13", "2", "3", "4", "5"]);
 }
+
+/// Runs the CLI in `dir`, killing it and failing if it has not ended within 30 s (a hang).
+fn run_in_bounded(dir: &std::path::Path, args: &[&str]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("sg-analytics {args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &std::path::Path) {
+    let status = Command::new("mkfifo").arg(path).status().unwrap();
+    assert!(status.success());
+}
+
+/// `-o` onto a FIFO, or a symbolic link to a FIFO or to a character device, was replaced by a
+/// regular world-readable file (as root, a system node clobbered), and `filter FILE -o FIFO` hung
+/// in the same-file check, which opened the FIFO. Now: refused at once, the node left as it was.
+#[cfg(unix)]
+#[test]
+fn output_onto_a_fifo_or_a_device_is_refused_without_hanging() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let export = std::path::Path::new(FIXTURES).join("by_user_day.csv");
+    let export = export.to_str().unwrap();
+    let fifo = dir.path().join("fifo");
+    mkfifo(&fifo);
+    std::os::unix::fs::symlink(&fifo, dir.path().join("to-fifo")).unwrap();
+    std::os::unix::fs::symlink("/dev/null", dir.path().join("to-null")).unwrap();
+    for (target, kind) in [
+        ("fifo", "is a FIFO"),
+        ("to-fifo", "is a symbolic link to a FIFO"),
+        ("to-null", "is a symbolic link to a character device"),
+    ] {
+        for command in ["filter", "summarize", "growth"] {
+            let o = run_in_bounded(dir.path(), &[command, export, "-o", target]);
+            assert_eq!(o.status.code(), Some(2), "{command} -o {target}");
+            assert!(stderr(&o).contains(kind), "{}", stderr(&o));
+        }
+    }
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    for link in ["to-fifo", "to-null"] {
+        let meta = std::fs::symlink_metadata(dir.path().join(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} was replaced");
+    }
+    assert!(std::fs::metadata("/dev/null")
+        .unwrap()
+        .file_type()
+        .is_char_device());
+    assert_eq!(
+        files_in(dir.path()),
+        ["fifo", "to-fifo", "to-null"],
+        "no temporary file is left"
+    );
+}
+
+/// `-o -` and `-o /dev/stdout` are the user's plain wish for stdout: written through, not
+/// refused and not replaced.
+#[test]
+fn output_to_stdout_by_name_writes_through() {
+    let plain = run(&["filter", "by_user_day.csv", "--from", "2025-03-20"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(!plain.stdout.is_empty());
+    for name in ["-", "/dev/stdout"] {
+        let o = run(&[
+            "filter",
+            "by_user_day.csv",
+            "--from",
+            "2025-03-20",
+            "-o",
+            name,
+        ]);
+        assert!(o.status.success(), "-o {name}: {}", stderr(&o));
+        assert_eq!(o.stdout, plain.stdout, "-o {name}");
+    }
+}
+
+/// `-o` replaced an existing 0600 file by one with the temporary file's or the umask's mode; a
+/// new file is created readable by its owner only.
+#[cfg(unix)]
+#[test]
+fn output_keeps_an_existing_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    for (name, before) in [("private.csv", 0o600), ("shared.csv", 0o640)] {
+        let out = dir.path().join(name);
+        std::fs::write(&out, "old\n").unwrap();
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(before)).unwrap();
+        let o = run(&["filter", "by_user_day.csv", "-o", out.to_str().unwrap()]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("Instance user ID"));
+        assert_eq!(mode(&out), before, "{name}");
+    }
+    let new = dir.path().join("new.csv");
+    let o = run(&["growth", "by_user_day.csv", "-o", new.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(mode(&new), 0o600);
+}
+
+/// `-o` through a symbolic link to a regular file replaces that file and keeps the link.
+#[cfg(unix)]
+#[test]
+fn output_through_a_symlink_replaces_the_file_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let real = dir.path().join("real.csv");
+    std::fs::write(&real, "old\n").unwrap();
+    let link = dir.path().join("link.csv");
+    std::os::unix::fs::symlink("real.csv", &link).unwrap();
+    let o = run(&["filter", "by_user_day.csv", "-o", link.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read_to_string(&real)
+        .unwrap()
+        .starts_with("Instance user ID"));
+    assert_eq!(files_in(dir.path()), ["link.csv", "real.csv"]);
+}
+
+/// growth, retention and inactive took `-o` and ignored it (the answer went to stdout); every
+/// answering command now writes its answer to FILE, the same bytes as to stdout.
+#[test]
+fn every_command_honours_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("answer");
+    let out = out.to_str().unwrap();
+    let cases: &[&[&str]] = &[
+        &["growth", "by_user_day.csv"],
+        &["retention", "by_user_day.csv", "--format", "csv"],
+        &[
+            "inactive",
+            "by_user_day.csv",
+            "--days",
+            "7",
+            "--format",
+            "json",
+        ],
+        &["summarize", "by_user_day.csv", "--by", "month"],
+    ];
+    for args in cases {
+        let plain = run(args);
+        assert!(plain.status.success(), "{args:?}: {}", stderr(&plain));
+        let mut with_output = args.to_vec();
+        with_output.extend(["-o", out]);
+        let o = run(&with_output);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        assert!(o.stdout.is_empty(), "{args:?} wrote to stdout");
+        assert_eq!(std::fs::read(out).unwrap(), plain.stdout, "{args:?}");
+    }
+}

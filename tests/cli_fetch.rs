@@ -387,3 +387,85 @@ fn filter_fetches_and_writes_the_rows_as_served() {
     assert_eq!(stdout(&o), direct(&b, "&granularity=by_user_day"));
     assert!(stdout(&o).contains(".0000,"));
 }
+
+/// `fetch -o` over an existing 0600 file left it 0644 (the umask's mode of its `.part` file).
+#[cfg(unix)]
+#[test]
+fn fetch_output_keeps_an_existing_files_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("export.csv");
+    std::fs::write(&path, "old\n").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let b = base("", "mode");
+    let o = fetch(&b, &["-o", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), direct(&b, ""));
+    let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+}
+
+/// An interrupted fetch (SIGINT, SIGTERM) left its `.part` file (0644) beside the target. Now the
+/// temporary file is 0600 while it exists, removed on the signal, and the target is as it was;
+/// the process still ends by the signal.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_fetch_leaves_no_temporary_file() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::ExitStatusExt;
+    for (signal, number) in [("INT", 2), ("TERM", 15)] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("export.csv");
+        std::fs::write(&path, "the previous export\n").unwrap();
+        let b = base(
+            "fault=slow;delayMs=500;chunk=64",
+            &format!("interrupted-{signal}"),
+        );
+        let mut child = cli()
+            .args(["fetch", "--instance", INSTANCE, "--base-url", &b, "-o"])
+            .arg(&path)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        let temp = loop {
+            let others: Vec<PathBuf> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| *p != path)
+                .collect();
+            if let Some(temp) = others.first() {
+                break temp.clone();
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "no temporary file appeared"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mode = std::fs::metadata(&temp).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", temp.display());
+        // Wait for the body to start arriving, so the signal comes mid-transfer.
+        while hits(&b) == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        let killed = Command::new("kill")
+            .args([format!("-{signal}"), child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = child.wait().unwrap();
+        assert_eq!(status.signal(), Some(number), "{status:?}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["export.csv"], "SIG{signal}");
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "the previous export\n"
+        );
+    }
+}

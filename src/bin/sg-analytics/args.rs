@@ -70,6 +70,20 @@ is an error, never a partial export.
     };
 }
 
+/// `-o`, for every command.
+macro_rules! output_help {
+    () => {
+        "\
+    -o, --output FILE     write to FILE instead of stdout, through a temporary file beside FILE
+                          renamed over it once complete: a failed or interrupted run leaves FILE
+                          as it was and no temporary file. An existing FILE keeps its mode, a new
+                          one is readable by you only (0600); a symbolic link keeps pointing to
+                          the file it names. - or /dev/stdout is stdout; a FIFO, a device or a
+                          directory is refused (redirect with > instead)
+"
+    };
+}
+
 /// Who counts as active, for growth, retention and inactive.
 macro_rules! active_help {
     () => {
@@ -127,13 +141,11 @@ impl fmt::Display for Flag {
     }
 }
 
-/// Which of the shared options a command takes.
+/// Which of the shared options a command takes besides `-o` and the fetch options.
 #[derive(Clone, Copy)]
 pub struct Accepts {
     /// A FILE (`-` for stdin).
     pub input: bool,
-    /// `-o FILE`.
-    pub output: bool,
     /// The filters and `--attributes`.
     pub filters: bool,
 }
@@ -214,8 +226,8 @@ impl Format {
 }
 
 impl Common {
-    /// Takes `flag` if it is a shared option this command `accepts` (the fetch options always),
-    /// else says it is unexpected.
+    /// Takes `flag` if it is a shared option this command `accepts` (`-o` and the fetch options
+    /// always), else says it is unexpected.
     pub fn take(
         &mut self,
         flag: Flag,
@@ -228,13 +240,13 @@ impl Common {
                 true
             }
             Flag::Value(_) => false,
-            Flag::Short('o') if accepts.output => {
+            Flag::Short('o') => {
                 self.output = Some(path(parser)?);
                 true
             }
             Flag::Short(_) => false,
             Flag::Long(name) => match name.as_str() {
-                "output" if accepts.output => {
+                "output" => {
                     self.output = Some(path(parser)?);
                     true
                 }

@@ -4,28 +4,149 @@
 use std::fs::File;
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+/// Where `-o` sends an answer.
+pub enum Destination {
+    /// Stdout: no `-o`, `-o -` or `-o /dev/stdout`.
+    Stdout,
+    /// A regular file (after symlinks), written through an [`AtomicFile`].
+    File(PathBuf),
+}
+
+impl Destination {
+    /// Checks `-o`: a new or regular file (through symlinks: the file a link names is replaced,
+    /// the link kept), or stdout by its plain names. Any other node (a FIFO, a device, a socket,
+    /// a directory) is refused: the rename would replace it with a regular file. Nothing is
+    /// opened, so a FIFO cannot block the check.
+    pub fn of(output: Option<&Path>) -> Result<Destination, String> {
+        let Some(path) = output else {
+            return Ok(Destination::Stdout);
+        };
+        if STDOUT_NAMES.iter().any(|n| path.as_os_str() == *n) {
+            return Ok(Destination::Stdout);
+        }
+        let link = match std::fs::symlink_metadata(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Ok(Destination::File(path.to_path_buf()))
+            }
+            Err(e) => return Err(cannot_write(path, &e)),
+            Ok(meta) => meta,
+        };
+        if !link.file_type().is_symlink() {
+            return match node_kind(&link) {
+                None => Ok(Destination::File(path.to_path_buf())),
+                Some(kind) => Err(not_regular(path, kind)),
+            };
+        }
+        let meta = std::fs::metadata(path).map_err(|e| {
+            format!(
+                "-o {}: a symbolic link to nothing that can be written ({e}); give the file itself",
+                path.display()
+            )
+        })?;
+        match node_kind(&meta) {
+            None => std::fs::canonicalize(path)
+                .map(Destination::File)
+                .map_err(|e| cannot_write(path, &e)),
+            Some(kind) => Err(not_regular(path, &format!("a symbolic link to {kind}"))),
+        }
+    }
+
+    /// The file, if it is one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Destination::Stdout => None,
+            Destination::File(path) => Some(path),
+        }
+    }
+}
+
+/// The names of stdout that `-o` writes through rather than replaces.
+const STDOUT_NAMES: &[&str] = &["-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"];
+
+/// What a node other than a regular file is, for the error; `None` for a regular file.
+fn node_kind(meta: &std::fs::Metadata) -> Option<&'static str> {
+    let kind = meta.file_type();
+    if kind.is_file() {
+        return None;
+    }
+    if kind.is_dir() {
+        return Some("a directory");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_fifo() {
+            return Some("a FIFO");
+        }
+        if kind.is_char_device() {
+            return Some("a character device");
+        }
+        if kind.is_block_device() {
+            return Some("a block device");
+        }
+        if kind.is_socket() {
+            return Some("a socket");
+        }
+    }
+    Some("not a regular file")
+}
+
+fn not_regular(path: &Path, kind: &str) -> String {
+    format!(
+        "-o {} is {kind}: -o replaces a regular file whole (through a temporary file renamed over \
+         it), which would put a file in its place. Give a file, - (or /dev/stdout) for stdout, \
+         or redirect: > {}",
+        path.display(),
+        path.display()
+    )
+}
 
 /// A file written beside its target and renamed over it once complete: an existing file is
-/// replaced only by a whole answer, never truncated by a failed one. Dropped without
-/// [`AtomicFile::commit`], it leaves no temporary file behind.
+/// replaced only by a whole answer, never truncated by a failed one. The temporary file is
+/// created 0600; the target keeps the mode it had (a new one stays 0600). Dropped without
+/// [`AtomicFile::commit`], or when the run is interrupted (SIGINT, SIGTERM, SIGHUP), it leaves
+/// no temporary file behind.
 pub struct AtomicFile {
+    // Dropped in this order: the file is removed, then forgotten by the signal handler.
     temp: tempfile::NamedTempFile,
     target: PathBuf,
+    _registered: Registered,
 }
+
+/// A temporary file's path known to the signal handler until this is dropped.
+struct Registered(PathBuf);
+
+impl Drop for Registered {
+    fn drop(&mut self) {
+        let mut temporaries = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+        temporaries.retain(|p| *p != self.0);
+    }
+}
+
+/// The temporary files not yet renamed, for the signal handler to remove.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 impl AtomicFile {
     /// A temporary file in `target`'s directory (so that the rename cannot cross file systems).
     pub fn create(target: &Path) -> Result<AtomicFile, String> {
+        remove_temporaries_on_signal();
         let dir = match target.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
+        // Registered while the lock is held, so an interruption cannot fall between the
+        // creation and the registration.
+        let mut temporaries = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
         let temp = tempfile::Builder::new()
             .prefix(".sg-analytics-")
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| cannot_write(target, &e))?;
+        temporaries.push(temp.path().to_path_buf());
         Ok(AtomicFile {
+            _registered: Registered(temp.path().to_path_buf()),
             temp,
             target: target.to_path_buf(),
         })
@@ -36,26 +157,77 @@ impl AtomicFile {
         self.temp.as_file_mut()
     }
 
-    /// Renames the temporary file over the target, with the permissions of the file it replaces
-    /// (a temporary file is 0600).
+    /// Renames the temporary file over the target, with the permissions of the file it replaces.
     pub fn commit(self) -> Result<(), String> {
-        let target = self.target;
+        let AtomicFile { temp, target, .. } = self;
         if let Ok(meta) = std::fs::metadata(&target) {
-            let _ = self.temp.as_file().set_permissions(meta.permissions());
+            let _ = temp.as_file().set_permissions(meta.permissions());
         }
-        self.temp
+        let result = temp
             .as_file()
             .sync_all()
-            .map_err(|e| cannot_write(&target, &e))?;
-        self.temp
-            .persist(&target)
-            .map_err(|e| cannot_write(&target, &e.error))?;
-        Ok(())
+            .map_err(|e| cannot_write(&target, &e))
+            .and_then(|()| {
+                temp.persist(&target)
+                    .map(drop)
+                    .map_err(|e| cannot_write(&target, &e.error))
+            });
+        result
     }
+}
+
+/// Once: a thread that, on SIGINT, SIGTERM or SIGHUP, removes the temporary files and then ends
+/// the process as the signal would have.
+fn remove_temporaries_on_signal() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let temporaries = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
+                for path in temporaries.iter() {
+                    let _ = std::fs::remove_file(path);
+                }
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    });
 }
 
 fn cannot_write(path: &Path, e: &dyn std::fmt::Display) -> String {
     format!("cannot write {}: {e}", path.display())
+}
+
+/// Writes through `write` to the destination: stdout, or a file atomically ([`AtomicFile`]).
+pub fn write_to<T>(
+    destination: &Destination,
+    write: impl FnOnce(&mut dyn Write) -> Result<T, String>,
+) -> Result<T, String> {
+    match destination {
+        Destination::Stdout => {
+            let mut out = BufWriter::new(io::stdout().lock());
+            let result = write(&mut out)?;
+            out.flush()
+                .map_err(|e| format!("writing the output: {e}"))?;
+            Ok(result)
+        }
+        Destination::File(path) => write_atomically(path, |out| write(out)),
+    }
+}
+
+/// Writes `text` to the destination; a closed pipe (`| head`) is not an error of ours.
+pub fn write_text(destination: &Destination, text: &str) -> Result<(), String> {
+    match destination {
+        Destination::Stdout => write_stdout(text),
+        Destination::File(path) => write_atomically(path, |out| {
+            out.write_all(text.as_bytes())
+                .map_err(|e| cannot_write(path, &e))
+        }),
+    }
 }
 
 /// Writes through `write` into `path` atomically ([`AtomicFile`]).
@@ -77,10 +249,10 @@ pub fn write_atomically<T>(
 /// Gives `make` a file to write into that it may rewind and truncate (a fetch starts again on a
 /// retry), then moves what it wrote to `path` atomically, or to stdout without a path.
 pub fn with_output<T>(
-    path: Option<&Path>,
+    destination: &Destination,
     make: impl FnOnce(Option<File>) -> Result<T, String>,
 ) -> Result<T, String> {
-    match path {
+    match destination.path() {
         Some(path) => {
             let mut file = AtomicFile::create(path)?;
             let handle = file
@@ -111,7 +283,7 @@ pub fn with_output<T>(
 }
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error of ours.
-pub fn write_stdout(text: &str) -> Result<(), String> {
+fn write_stdout(text: &str) -> Result<(), String> {
     let mut out = io::stdout().lock();
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
@@ -126,16 +298,35 @@ pub fn write_stdout(text: &str) -> Result<(), String> {
 }
 
 /// Refuses `-o` naming the input file: the rows would overwrite the export they come from.
-pub fn refuse_input_as_output(input: Option<&Path>, output: Option<&Path>) -> Result<(), String> {
-    if let (Some(output), Some(input)) = (output, input) {
-        // Same file by device and inode: another spelling, a symlink or a hard link too.
-        if input.as_os_str() != "-" && same_file::is_same_file(input, output).unwrap_or(false) {
-            return Err(format!(
-                "-o {} names the input file: the rows would overwrite the export they come \
-                 from; write them to another file",
-                output.display()
-            ));
-        }
+/// Compared by device and inode (another spelling, a symlink or a hard link too) from the file
+/// system's records, without opening either file (a FIFO would block the open).
+pub fn refuse_input_as_output(input: Option<&Path>, output: &Destination) -> Result<(), String> {
+    let (Some(input), Some(output)) = (input, output.path()) else {
+        return Ok(());
+    };
+    if input.as_os_str() == "-" {
+        return Ok(());
+    }
+    if same_file(input, output) {
+        return Err(format!(
+            "-o {} names the input file: the rows would overwrite the export they come \
+             from; write them to another file",
+            output.display()
+        ));
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
+#[cfg(not(unix))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    same_file::is_same_file(a, b).unwrap_or(false)
 }

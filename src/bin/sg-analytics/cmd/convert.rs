@@ -7,7 +7,7 @@ use sg_analytics::Filter;
 use crate::args::{self, Accepts, Common, Flag};
 use crate::convert::Target;
 use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_atomically};
+use crate::output::{refuse_input_as_output, write_atomically, Destination};
 
 const USAGE: &str = concat!(
     "\
@@ -41,7 +41,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: true,
     // Parsed to say that convert takes none.
     filters: true,
 };
@@ -85,10 +84,14 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                 .into(),
         );
     }
-    refuse_input_as_output(common.input.as_deref(), common.output.as_deref())?;
-    let target = match (&common.output, &out_dir) {
-        (Some(file), None) => Target::File(file),
-        (None, Some(dir)) => Target::Dir(dir),
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
+    let target = match (common.output.is_some(), destination.path(), &out_dir) {
+        (true, Some(file), None) => Target::File(file),
+        (true, None, None) => {
+            return Err("convert writes a Parquet file, not stdout: give -o OUT.parquet".into())
+        }
+        (false, _, Some(dir)) => Target::Dir(dir),
         _ => return Err("convert needs one of -o OUT.parquet or --out-dir DIR".into()),
     };
     let (table, _) = input::table(&common)?;

@@ -5,7 +5,7 @@ use lexopt::Parser;
 
 use crate::args::{Accepts, Common, Flag};
 use crate::input::report_warnings;
-use crate::output::with_output;
+use crate::output::{with_output, Destination};
 
 const USAGE: &str = concat!(
     "\
@@ -20,9 +20,9 @@ into a temporary file and into a table that checks it (memory: the table, about 
 CSV; with --month-windows also the window being fetched), never held whole in memory.
 
 OPTIONS:
-    -o, --output FILE     write to FILE instead of stdout, through a temporary file beside FILE,
-                          so a failed fetch leaves FILE as it was
-
+",
+    output_help!(),
+    "
 ",
     fetch_help!(),
     "
@@ -32,7 +32,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: false,
-    output: true,
     filters: false,
 };
 
@@ -57,17 +56,19 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     if !common.fetch.given() {
         return Err("fetch needs --instance HOST (see --help)".into());
     }
+    let destination = Destination::of(common.output.as_deref())?;
     let filter = &common.filter;
     let fetch = common
         .fetch
         .check(filter.from.as_deref(), filter.to.as_deref())?;
-    let output = common.output.as_deref();
-    let table = with_output(output, |raw| fetch.run(raw).map_err(|e| e.message))?;
+    let table = with_output(&destination, |raw| fetch.run(raw).map_err(|e| e.message))?;
     eprintln!(
         "sg-analytics: fetched {} rows ({}){}",
         table.rows(),
         table.granularity().as_str(),
-        output.map_or(String::new(), |p| format!(" into {}", p.display()))
+        destination
+            .path()
+            .map_or(String::new(), |p| format!(" into {}", p.display()))
     );
     report_warnings(&table);
     Ok(())

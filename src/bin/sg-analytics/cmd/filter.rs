@@ -1,13 +1,11 @@
 //! `sg-analytics filter`: the kept rows, as they were read.
 
-use std::io::{self, BufWriter};
-
 use lexopt::prelude::*;
 use lexopt::Parser;
 
 use crate::args::{Accepts, Common, Flag};
 use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_atomically};
+use crate::output::{refuse_input_as_output, write_to, Destination};
 
 const USAGE: &str = concat!(
     "\
@@ -26,10 +24,9 @@ are quoted where CSV needs it. Invalid UTF-8 is replaced (the one lossy case). M
     input_help!(),
     "
 OPTIONS:
-    -o, --output FILE     write to FILE instead of stdout: through a temporary file beside FILE,
-                          renamed over it once complete, so a failed run leaves FILE as it was;
-                          FILE must not be the input
-
+",
+    output_help!(),
+    "
 ",
     filters_help!(),
     "
@@ -42,7 +39,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: true,
     filters: true,
 };
 
@@ -58,19 +54,14 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
         }
     }
-    refuse_input_as_output(common.input.as_deref(), common.output.as_deref())?;
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
     let (table, _) = input::table(&common)?;
-    let filter = &common.filter;
-    let written = match &common.output {
-        Some(path) => write_atomically(path, |out| {
-            table
-                .write_filtered_csv(filter, out)
-                .map_err(|e| e.to_string())
-        })?,
-        None => table
-            .write_filtered_csv(filter, BufWriter::new(io::stdout().lock()))
-            .map_err(|e| e.to_string())?,
-    };
+    let written = write_to(&destination, |out| {
+        table
+            .write_filtered_csv(&common.filter, out)
+            .map_err(|e| e.to_string())
+    })?;
     eprintln!("sg-analytics: {written} of {} rows written", table.rows());
     report_warnings(&table);
     Ok(())

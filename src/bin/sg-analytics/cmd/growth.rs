@@ -6,7 +6,7 @@ use sg_analytics::{Period, PeriodQuery};
 
 use crate::args::{self, Accepts, Common, Flag, Format};
 use crate::input::{self, report_warnings};
-use crate::output::write_stdout;
+use crate::output::{refuse_input_as_output, write_text, Destination};
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -28,7 +28,9 @@ FILE below) plus a set of active users per period.
 OPTIONS:
     --period P            week (Monday start; day-grain exports) or month (default)
     --format FMT          table (default), csv or json
-
+",
+    output_help!(),
+    "
 ",
     filters_help!(),
     "
@@ -44,7 +46,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: false,
     filters: true,
 };
 
@@ -69,6 +70,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
         }
     }
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
     let (table, _) = input::table(&common)?;
     let query = PeriodQuery {
         period: query_period,
@@ -84,7 +87,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             growth.cells(),
         ),
     };
-    write_stdout(&text)?;
+    write_text(&destination, &text)?;
     if format == Format::Csv {
         report_warnings(&table);
     }

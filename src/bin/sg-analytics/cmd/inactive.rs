@@ -6,7 +6,7 @@ use sg_analytics::{InactiveQuery, Registry};
 
 use crate::args::{self, Accepts, Common, Flag, Format};
 use crate::input::{self, report_warnings};
-use crate::output::write_stdout;
+use crate::output::{refuse_input_as_output, write_text, Destination};
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -30,7 +30,9 @@ OPTIONS:
     --registry FILE       a user registry CSV (Instance user ID, Service account, Site admin):
                           its users who never appear are listed too, with their flags
     --format FMT          table (default), csv or json
-
+",
+    output_help!(),
+    "
 ",
     filters_help!(),
     "
@@ -46,7 +48,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: false,
     filters: true,
 };
 
@@ -69,6 +70,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         }
     }
     let days = days.ok_or("inactive: --days N is required (see --help)")?;
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
     let (table, _) = input::table(&common)?;
     let registry = registry
         .map(|path| {
@@ -93,7 +96,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             inactive.cells(),
         ),
     };
-    write_stdout(&text)?;
+    write_text(&destination, &text)?;
     if format == Format::Csv {
         report_warnings(&table);
     }

@@ -7,7 +7,7 @@ use sg_analytics::{Period, PeriodQuery};
 use crate::args::{Accepts, Common, Flag, Format};
 use crate::cmd::growth::period;
 use crate::input::{self, report_warnings};
-use crate::output::write_stdout;
+use crate::output::{refuse_input_as_output, write_text, Destination};
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -28,7 +28,9 @@ table (see FILE below) plus each user's active periods.
 OPTIONS:
     --period P            week (Monday start; day-grain exports) or month (default)
     --format FMT          table (default), csv or json
-
+",
+    output_help!(),
+    "
 ",
     filters_help!(),
     "
@@ -44,7 +46,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: false,
     filters: true,
 };
 
@@ -64,6 +65,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
         }
     }
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
     let (table, _) = input::table(&common)?;
     let query = PeriodQuery {
         period: query_period,
@@ -89,7 +92,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             render::table(retention.header(), rows)
         }
     };
-    write_stdout(&text)?;
+    write_text(&destination, &text)?;
     if format == Format::Csv {
         report_warnings(&table);
     }

@@ -6,7 +6,7 @@ use sg_analytics::{Query, Sort, Summary};
 
 use crate::args::{self, Accepts, Common, Flag, Format};
 use crate::input::{self, report_warnings};
-use crate::output::write_stdout;
+use crate::output::{refuse_input_as_output, write_text, Destination};
 use crate::render::{aligned, cell, change, printable};
 
 const USAGE: &str = concat!(
@@ -36,7 +36,9 @@ OPTIONS:
     --columns A,B,...     metrics shown per group in the table format
     --compare previous    also the totals over the equally long range just before (--from/--to,
                           else the export's dates), with the change in percent
-
+",
+    output_help!(),
+    "
 ",
     filters_help!(),
     "
@@ -49,7 +51,6 @@ OPTIONS:
 
 const ACCEPTS: Accepts = Accepts {
     input: true,
-    output: false,
     filters: true,
 };
 
@@ -115,6 +116,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
         }
     }
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
     let (table, attributes) = input::table(&common)?;
     query.filter = common.filter;
     let summary = table.summarize(&query).map_err(|e| e.to_string())?;
@@ -123,7 +126,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         Format::Csv => summary.to_csv(),
         Format::Table => render(&summary, columns.as_deref(), &attributes),
     };
-    write_stdout(&text)?;
+    write_text(&destination, &text)?;
     if format == Format::Csv {
         report_warnings(&table);
     }
