@@ -51,6 +51,11 @@ pub struct Ingester {
     pending_raw: Vec<u8>,
     /// Field ends of a record split in place (the fast path).
     fast_ends: Vec<usize>,
+    /// Physical lines ended so far: a line ends at LF, CRLF or a bare CR (csv-core's own count
+    /// knows only LF). Counted across parts, as if they were one file.
+    lines: u64,
+    /// The line the record csv-core is reading starts on.
+    record_line: u64,
     /// Plain records of the chunk at hand, queued to be stored a column at a time.
     block: Block,
     last_consumed: u8,
@@ -96,6 +101,8 @@ impl Ingester {
             in_core_record: false,
             pending_raw: Vec::new(),
             fast_ends: Vec::with_capacity(64),
+            lines: 0,
+            record_line: 1,
             block: Block::default(),
             last_consumed: 0,
             bytes: 0,
@@ -326,10 +333,12 @@ impl Ingester {
     /// columns as the first part's.
     pub fn start_part(&mut self) -> Result<(), Error> {
         self.end_input()?;
-        // Line numbers go on counting across parts, as if they were one file.
-        let line = self.reader.line();
+        // Line numbers go on counting across parts, as if they were one file (a part's last line
+        // without its line break ends with the part).
+        if self.bytes > 0 && !is_line_break(self.last_consumed) {
+            self.lines += 1;
+        }
         self.reader.reset();
-        self.reader.set_line(line);
         self.in_core_record = false;
         self.pending_raw.clear();
         self.started = false;
@@ -376,11 +385,26 @@ impl Ingester {
             {
                 input = self.feed_plain(input);
             }
+            if !self.in_core_record {
+                // Line breaks between records (blank lines, before the header too) are counted
+                // and dropped here, so that csv-core is only ever given a record's bytes and
+                // what is held of a record (`pending_raw`) stays within the record limit.
+                let skip = input
+                    .iter()
+                    .position(|&b| !is_line_break(b))
+                    .unwrap_or(input.len());
+                if skip > 0 {
+                    self.lines += count_lines(&input[..skip], self.last_consumed);
+                    self.last_consumed = input[skip - 1];
+                    input = &input[skip..];
+                }
+            }
             if input.is_empty() && !at_end {
                 return Ok(());
             }
             if !self.in_core_record {
                 core_start = whole.len() - input.len();
+                self.record_line = self.lines + 1;
             }
             let (result, nin, nout, nend) = self.reader.read_record(
                 input,
@@ -388,6 +412,7 @@ impl Ingester {
                 &mut self.ends[self.ends_len..],
             );
             if nin > 0 {
+                self.lines += count_lines(&input[..nin], self.last_consumed);
                 self.last_consumed = input[nin - 1];
                 self.in_core_record = true;
             }
@@ -425,6 +450,27 @@ impl Ingester {
                 }
                 ReadRecordResult::Record => {
                     self.in_core_record = false;
+                    if at_end && quote_left_open(&self.pending_raw) {
+                        // The rest of the input was read into one quoted field: the rows in it
+                        // are not rows, and not stored as one either.
+                        self.skipped_rows += 1;
+                        // The last line counts whether or not a line break ends it.
+                        let last = self.lines + u64::from(!is_line_break(self.last_consumed));
+                        self.warnings.add(
+                            self.record_line,
+                            None,
+                            format!(
+                                "a quoted field opened on this line is never closed: lines {} \
+                                 to {} (the end of the input) are inside it; the row is skipped",
+                                self.record_line,
+                                last.max(self.record_line)
+                            ),
+                        );
+                        self.pending_raw.clear();
+                        self.fields_len = 0;
+                        self.ends_len = 0;
+                        continue;
+                    }
                     self.pending_raw.clear();
                     let fields = Fields {
                         data: &self.fields[..self.fields_len],
@@ -439,7 +485,7 @@ impl Ingester {
                         &mut self.skipped_rows,
                         &mut self.warnings,
                         fields,
-                        (self.reader.line(), self.last_consumed),
+                        self.record_line,
                         self.check_only,
                     );
                     self.fields_len = 0;
@@ -455,7 +501,7 @@ impl Ingester {
     /// between them), feeding each to the builder straight from `input`; returns what is left
     /// for csv-core, which starts with a record it must read (or is empty).
     fn feed_plain<'a>(&mut self, whole: &'a [u8]) -> &'a [u8] {
-        let mut lines = self.reader.line();
+        let mut lines = self.lines;
         let mut input = whole;
         // Rows are queued (the block) and stored a column at a time; anything else that a record
         // does (a warning, a skipped row) waits until the rows before it are stored.
@@ -470,7 +516,7 @@ impl Ingester {
                 .position(|&b| b != b'\n' && b != b'\r')
                 .unwrap_or(input.len());
             if skip > 0 {
-                lines += input[..skip].iter().filter(|&&b| b == b'\n').count() as u64;
+                lines += count_lines(&input[..skip], self.last_consumed);
                 self.last_consumed = input[skip - 1];
                 input = &input[skip..];
             }
@@ -478,9 +524,11 @@ impl Ingester {
             else {
                 break;
             };
-            // The line break is taken with the record, as csv-core takes it.
+            // The line break (LF or CR: the record holds neither) is taken with the record, as
+            // csv-core takes it.
             let terminator = input[end];
-            lines += u64::from(terminator == b'\n');
+            let line = lines + 1;
+            lines += 1;
             let fields = Fields {
                 data: &input[..end],
                 ends: &self.fast_ends,
@@ -488,7 +536,6 @@ impl Ingester {
             };
             if fields.len() == width && !is_blank(fields) {
                 let start = whole.len() - input.len();
-                let line = start_line(lines, terminator, &[]);
                 self.block.push(start, &self.fast_ends, line);
                 if self.block.len() == Block::ROWS {
                     flush_block(
@@ -515,7 +562,7 @@ impl Ingester {
                     &mut self.skipped_rows,
                     &mut self.warnings,
                     fields,
-                    (lines, terminator),
+                    line,
                     self.check_only,
                 );
             }
@@ -528,15 +575,14 @@ impl Ingester {
             &mut self.warnings,
             whole,
         );
-        self.reader.set_line(lines);
+        self.lines = lines;
         input
     }
 
     /// Fails the input on the record being read, naming the line it starts on; every later call
     /// fails the same way.
     fn refuse(&mut self, what: String) -> Error {
-        // Mid-record: no line end of its own has been consumed yet.
-        let line = start_line(self.reader.line(), 0, &self.fields[..self.fields_len]);
+        let line = self.record_line;
         let e = Error::new(ErrorKind::Input, format!("line {line}: {what}"));
         self.error = Some(e.clone());
         e
@@ -560,8 +606,7 @@ fn flush_block(
 }
 
 /// One record read: the header (which sets up the builder), a later part's header (checked), or
-/// a row for the builder. `read` is the lines seen once the record was read and the last byte
-/// read, to tell the record's line when it is needed.
+/// a row for the builder, which starts on `line`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn record(
@@ -572,12 +617,9 @@ fn record(
     skipped_rows: &mut u64,
     warnings: &mut Warnings,
     fields: Fields<'_>,
-    read: (u64, u8),
+    line: u64,
     check_only: bool,
 ) -> Result<(), Error> {
-    let (lines_seen, last_consumed) = read;
-    // Only needed for a warning or an error, so only computed then.
-    let line = || start_line(lines_seen, last_consumed, fields.data);
     let n = fields.len();
     // A line of only spaces is as blank as an empty one.
     if is_blank(fields) {
@@ -587,7 +629,7 @@ fn record(
         if !*expect_header {
             if n == builder.width() {
                 if !check_only {
-                    builder.push_row(fields, line, warnings);
+                    builder.push_row(fields, || line, warnings);
                 }
                 return Ok(());
             }
@@ -596,7 +638,7 @@ fn record(
                 "found a row with {n} fields, but the header has {}; the row is skipped",
                 builder.width()
             );
-            warnings.add(line(), None, message);
+            warnings.add(line, None, message);
             return Ok(());
         }
     }
@@ -604,7 +646,7 @@ fn record(
         let written: Vec<String> = (0..n)
             .map(|i| String::from_utf8_lossy(fields.get(i)).into_owned())
             .collect();
-        let built = TableBuilder::new(&written, line(), warnings, check_only)
+        let built = TableBuilder::new(&written, line, warnings, check_only)
             .inspect_err(|e| *error = Some(e.clone()))?;
         *header = Some(written);
         *builder = Some(built);
@@ -619,7 +661,7 @@ fn record(
             format!(
                 "line {}: this part's header differs from the first part's; \
                  parts of one report must have the same columns",
-                line()
+                line
             ),
         );
         *error = Some(e.clone());
@@ -634,12 +676,31 @@ fn is_blank(fields: Fields<'_>) -> bool {
     fields.len() == 1 && fields.get(0).iter().all(u8::is_ascii_whitespace)
 }
 
-/// The line a record started on, from the lines seen once it was read: less the newlines inside
-/// its quoted fields, and less its own line end when that was consumed with it.
-fn start_line(lines_seen: u64, last_consumed: u8, fields: &[u8]) -> u64 {
-    let embedded = fields.iter().filter(|&&b| b == b'\n').count() as u64;
-    let terminator = u64::from(last_consumed == b'\n');
-    lines_seen.saturating_sub(embedded + terminator).max(1)
+fn is_line_break(b: u8) -> bool {
+    b == b'\n' || b == b'\r'
+}
+
+/// The lines that end in `bytes`, which follow the byte `before`: at each CR, and at each LF not
+/// right after a CR (so CRLF is one line end, and a bare CR one too).
+fn count_lines(bytes: &[u8], before: u8) -> u64 {
+    let mut previous = before;
+    let mut lines = 0;
+    for &b in bytes {
+        lines += u64::from(b == b'\r' || (b == b'\n' && previous != b'\r'));
+        previous = b;
+    }
+    lines
+}
+
+/// Whether a record's raw bytes leave a quoted field open: read again with a line break after
+/// them by a fresh csv-core reader, the line break does not end the record.
+fn quote_left_open(raw: &[u8]) -> bool {
+    let mut again = Reader::new();
+    let input = [raw, b"\n"].concat();
+    let mut out = vec![0u8; input.len()];
+    let mut ends = vec![0usize; MAX_FIELDS];
+    let (result, nin, _, _) = again.read_record(&input, &mut out, &mut ends);
+    !(matches!(result, ReadRecordResult::Record) && nin == input.len())
 }
 
 fn same_header(a: &str, b: &str) -> bool {
@@ -684,6 +745,92 @@ mod tests {
             assert_eq!(t.rows, 4);
             assert_eq!(t.skipped_rows, 1);
         }
+    }
+
+    fn warnings_of(
+        csv: &[u8],
+        chunk: usize,
+        fast_path: bool,
+    ) -> (Table, Vec<(u64, Option<String>)>) {
+        let mut i = Ingester::new();
+        i.fast_path = fast_path;
+        for c in csv.chunks(chunk) {
+            i.push(c).unwrap();
+        }
+        let t = i.finish().unwrap();
+        let w = t
+            .warnings
+            .iter()
+            .map(|w| (w.line, w.column.clone()))
+            .collect();
+        (t, w)
+    }
+
+    /// Line numbers counted only LF: a file with bare CR line ends reported every bad cell on
+    /// line 1. Every line end (LF, CRLF, CR, mixed) counts one line, on both paths, in chunks of
+    /// any size.
+    #[test]
+    fn line_numbers_count_every_line_ending() {
+        let lf = "Instance user ID,Chat Events\n1,2\n\n\"x\ny\",3,4\n2,z\n3,\"4\nx\"\n4,5";
+        let chat = Some("Chat Events".to_string());
+        let want = vec![(4, None), (6, chat.clone()), (7, chat)];
+        let mixed = lf.replacen('\n', "\r", 2).replacen('\n', "\r\n", 2);
+        for csv in [
+            lf.to_string(),
+            lf.replace('\n', "\r"),
+            lf.replace('\n', "\r\n"),
+            mixed,
+        ] {
+            for size in 1..csv.len() {
+                for fast_path in [true, false] {
+                    let (t, w) = warnings_of(csv.as_bytes(), size, fast_path);
+                    assert_eq!(w, want, "{csv:?} in chunks of {size}");
+                    assert_eq!(t.rows, 4);
+                }
+            }
+        }
+    }
+
+    /// A quote left open ran to the end of the input and took the rows after it into one field:
+    /// reported a line early, and the next valid row vanished into a stored row without a word.
+    #[test]
+    fn an_unclosed_quote_is_reported_on_its_line_and_its_row_skipped() {
+        let csv = b"Instance user ID,Chat Events\n1,2\n2,\"3\n3,4\n4,5\n";
+        for size in 1..csv.len() {
+            let (t, w) = warnings_of(csv, size, true);
+            assert_eq!(w, vec![(3, None)], "chunks of {size}");
+            assert!(
+                t.warnings[0].message.contains("lines 3 to 5"),
+                "{:?}",
+                t.warnings
+            );
+            assert_eq!(t.rows, 1);
+            assert_eq!(t.skipped_rows, 1);
+        }
+    }
+
+    /// Blank lines before the header, or at the start of a later part, grew the raw bytes kept of
+    /// the record in progress by every chunk: the record limit did not bound them.
+    #[test]
+    fn blank_lines_before_a_header_take_no_memory() {
+        let chunk = vec![b'\n'; 64 << 10];
+        let crs = vec![b'\r'; 64 << 10];
+        let mut i = Ingester::new();
+        for part in 0..2 {
+            if part == 1 {
+                i.start_part().unwrap();
+            }
+            for n in 0..48 {
+                i.push(if n % 2 == 0 { &chunk } else { &crs }).unwrap();
+                assert!(
+                    i.pending_raw.capacity() < 64 << 10,
+                    "part {part}, chunk {n}"
+                );
+            }
+            i.push(b"Instance user ID,Chat Events\n1,2\n").unwrap();
+        }
+        let t = i.finish().unwrap();
+        assert_eq!(t.rows, 2);
     }
 
     fn cut_off(chunks: &[&[u8]]) -> bool {
