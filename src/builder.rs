@@ -11,8 +11,10 @@ use std::collections::{HashMap, HashSet};
 use crate::column::{same_bytes, NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
 use crate::date::{in_date_range, parse_date, parse_plain_day, ParsedDate};
 use crate::error::{Error, ErrorKind};
-use crate::number::parse_num;
-use crate::schema::{self, display_header, is_structural_name, ColumnShape, KnownColumn, Role};
+use crate::number::{parse_num, parse_num_bytes};
+use crate::schema::{
+    self, display_header, is_structural_name, ColumnShape, KnownColumn, Measure, Role,
+};
 use crate::summary::Warning;
 use crate::table::{Column, Data, Table};
 use crate::verbatim::Verbatim;
@@ -113,6 +115,9 @@ pub(crate) struct TableBuilder {
     last_date: (usize, Vec<u8>, i32),
     /// [`TableBuilder::push_block`]'s bad cells (record, column, what was expected), reused.
     bad: Vec<(usize, usize, &'static str)>,
+    /// Per column: the line of the first negative number in an unknown column (typed only at
+    /// the end: warned then, if it is a count).
+    negatives: Vec<Option<u64>>,
 }
 
 impl TableBuilder {
@@ -148,6 +153,14 @@ impl TableBuilder {
             }
             let mut name = known.map_or_else(|| display_header(written), |k| k.name().to_string());
             if known.is_none() {
+                if written.contains('\0') {
+                    warnings.add(
+                        line,
+                        Some(name.clone()),
+                        "a column name with a NUL byte: it is reported with U+FFFD in its place"
+                            .to_string(),
+                    );
+                }
                 let mut base = name.clone();
                 if is_structural_name(&base) {
                     // A column never overwrites a computed figure (the summary's structural
@@ -248,6 +261,7 @@ impl TableBuilder {
             attributes: None,
         };
         Ok(TableBuilder {
+            negatives: vec![None; table.columns.len()],
             table,
             last_date: (usize::MAX, Vec::new(), NULL_DAY),
             bad: Vec::new(),
@@ -319,13 +333,17 @@ impl TableBuilder {
         for (col, column) in table.columns.iter_mut().enumerate() {
             let raw = fields.get(col);
             let verbatim = &mut column.verbatim;
+            let days = column.known == Some(KnownColumn::TimestampDate);
             let problem = match &mut column.data {
                 Data::Text(t) => {
                     text_cell(t, verbatim, row, raw);
+                    if column.known.is_none() {
+                        note_negative(&mut self.negatives[col], raw, &line);
+                    }
                     None
                 }
                 Data::Num(n) => num_cell(n, verbatim, column.known, row, raw),
-                Data::Date(d) => date_cell(d, verbatim, &mut self.last_date, col, row, raw),
+                Data::Date(d) => date_cell(d, verbatim, &mut self.last_date, col, row, raw, days),
                 Data::Bool(b) => bool_cell(b, verbatim, row, raw),
             };
             if let Some(expected) = problem {
@@ -356,8 +374,20 @@ impl TableBuilder {
                 &data[b[0]..b[1] - 1]
             };
             let verbatim = &mut column.verbatim;
+            let days = column.known == Some(KnownColumn::TimestampDate);
             match &mut column.data {
-                Data::Text(t) => t.push_cells(verbatim, row0, n, cell),
+                Data::Text(t) => {
+                    t.push_cells(verbatim, row0, n, cell);
+                    if column.known.is_none() {
+                        let slot = &mut self.negatives[col];
+                        for r in 0..n {
+                            if slot.is_some() {
+                                break;
+                            }
+                            note_negative(slot, cell(r), || block.lines[r]);
+                        }
+                    }
+                }
                 Data::Num(c) => {
                     let mut r = 0;
                     while r < n {
@@ -377,7 +407,7 @@ impl TableBuilder {
                     for r in 0..n {
                         let raw = cell(r);
                         if let Some(p) =
-                            date_cell(d, verbatim, &mut self.last_date, col, row0 + r, raw)
+                            date_cell(d, verbatim, &mut self.last_date, col, row0 + r, raw, days)
                         {
                             bad.push((r, col, p));
                         }
@@ -418,7 +448,7 @@ impl TableBuilder {
 
     /// The table, once the input has ended: unknown columns typed by their content, spare
     /// capacity given back, measures as the schema decides, dates and row order noted.
-    pub fn finish(self, skipped_rows: u64, warnings: Warnings) -> Table {
+    pub fn finish(self, skipped_rows: u64, mut warnings: Warnings) -> Table {
         let mut table = self.table;
         for column in &mut table.columns {
             type_unknown_column(column);
@@ -442,6 +472,13 @@ impl TableBuilder {
         let measures = schema::measures(&shapes);
         for (c, m) in table.columns.iter_mut().zip(measures) {
             c.measure = m;
+        }
+        for (column, first) in table.columns.iter().zip(&self.negatives) {
+            if let (Some(line), Some(Measure::Sum), Data::Num(n)) =
+                (first, column.measure, &column.data)
+            {
+                warn_negatives(&mut warnings, *line, &column.name, n);
+            }
         }
         table.skipped_rows = skipped_rows;
         table.warnings = warnings.list;
@@ -493,6 +530,7 @@ fn date_cell(
     col: usize,
     row: usize,
     raw: &[u8],
+    days: bool,
 ) -> Option<&'static str> {
     let (last_col, bytes, day) = &*last_date;
     if *last_col == col && same_bytes(bytes, raw) {
@@ -500,10 +538,11 @@ fn date_cell(
         verbatim.note_same_date(row, raw);
         return None;
     }
-    new_date_cell(d, verbatim, last_date, col, row, raw)
+    new_date_cell(d, verbatim, last_date, col, row, raw, days)
 }
 
-/// A date cell unlike the last one parsed.
+/// A date cell unlike the last one parsed; `days`: the column holds days (`Timestamp Date`), so a
+/// month (`YYYY-MM`) is a bad cell, not its first day.
 #[inline(never)]
 fn new_date_cell(
     d: &mut Vec<i32>,
@@ -512,6 +551,7 @@ fn new_date_cell(
     col: usize,
     row: usize,
     raw: &[u8],
+    days: bool,
 ) -> Option<&'static str> {
     // The export's form, `YYYY-MM-DD`, straight from the bytes; any other through the text.
     let parsed = match parse_plain_day(raw) {
@@ -523,7 +563,8 @@ fn new_date_cell(
     };
     // Out of range is a bad cell, so that no span of days can explode a computation
     // (docs/security.md, "Hostile input").
-    let parsed = parsed.filter(|p| in_date_range(p.day));
+    let month_in_days = days && parsed.is_some_and(|p| p.month_only);
+    let parsed = parsed.filter(|p| in_date_range(p.day) && !month_in_days);
     let day = parsed.map_or(NULL_DAY, |p| p.day);
     d.push(day);
     verbatim.note_date(row, raw, parsed.is_some());
@@ -533,8 +574,42 @@ fn new_date_cell(
         bytes.clear();
         bytes.extend_from_slice(raw);
     }
+    if month_in_days {
+        return Some("a day, YYYY-MM-DD (this column holds days; a month names none)");
+    }
     (parsed.is_none() && !String::from_utf8_lossy(raw).trim().is_empty())
         .then_some("a date (YYYY-MM-DD or YYYY-MM) from 1970-01-01 to 2100-12-31")
+}
+
+/// Notes the line of an unknown column's first negative number (rare: one byte looked at per
+/// cell until then).
+#[inline(always)]
+fn note_negative(slot: &mut Option<u64>, raw: &[u8], line: impl FnOnce() -> u64) {
+    if slot.is_none()
+        && raw.trim_ascii_start().first() == Some(&b'-')
+        && parse_num_bytes(raw).is_some_and(|x| x.to_f64() < 0.0)
+    {
+        *slot = Some(line());
+    }
+}
+
+/// Warns of the negative values of an unknown column typed as a count (summed): once, with how
+/// many and the line of the first.
+#[cold]
+fn warn_negatives(warnings: &mut Warnings, line: u64, column: &str, n: &NumColumn) {
+    let count = (0..n.len())
+        .filter(|&row| n.get(row).is_some_and(|x| x < 0.0))
+        .count();
+    if count > 0 {
+        warnings.add(
+            line,
+            Some(column.to_string()),
+            format!(
+                "a negative count ({count} in this column, the first on this line): a count \
+                 cannot be below 0; summed as it is"
+            ),
+        );
+    }
 }
 
 /// Types a boolean cell; the problem, if it is a bad one.

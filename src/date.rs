@@ -64,7 +64,8 @@ fn digits(s: &[u8]) -> Option<u32> {
 }
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM`, or a timestamp whose date part is `YYYY-MM-DD` followed by `T` or
-/// a space and a time (the time and any zone are ignored: the export's dates are calendar dates).
+/// a space and a time of day (checked, then ignored with any zone: the export's dates are calendar
+/// dates). A time that is no time of day (`25:61`) makes the cell a bad one.
 pub(crate) fn parse_date(cell: &str) -> Option<ParsedDate> {
     let b = cell.trim().as_bytes();
     if b.len() < 7 || b[4] != b'-' {
@@ -88,13 +89,59 @@ pub(crate) fn parse_date(cell: &str) -> Option<ParsedDate> {
     if day == 0 || day > days_in_month(year, month) {
         return None;
     }
-    if b.len() > 10 && !matches!(b[10], b'T' | b't' | b' ') {
+    if b.len() > 10 && !(matches!(b[10], b'T' | b't' | b' ') && valid_time(&b[11..])) {
         return None;
     }
     Some(ParsedDate {
         day: days_from_civil(year, month, day),
         month_only: false,
     })
+}
+
+/// Whether `b` is a time of day, `HH:MM[:SS[.fraction]]` (hours 0 to 23, minutes 0 to 59, seconds
+/// 0 to 60 for a leap second), then optionally a zone: `Z`, `+HH`, `+HHMM` or `+HH:MM` (or `-`),
+/// and a zone's name (`UTC`), with spaces between.
+fn valid_time(b: &[u8]) -> bool {
+    let two = |i: usize, max: u32| b.get(i..i + 2).and_then(digits).is_some_and(|n| n <= max);
+    if !(two(0, 23) && b.get(2) == Some(&b':') && two(3, 59)) {
+        return false;
+    }
+    let mut rest = &b[5..];
+    if rest.first() == Some(&b':') {
+        if !(rest.len() >= 3 && rest[1..3].iter().all(u8::is_ascii_digit) && two(6, 60)) {
+            return false;
+        }
+        rest = &rest[3..];
+        if rest.first() == Some(&b'.') {
+            let n = rest[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return false;
+            }
+            rest = &rest[1 + n..];
+        }
+    }
+    let rest = rest.trim_ascii_start();
+    let rest = match rest.first() {
+        Some(b'Z' | b'z') => &rest[1..],
+        Some(b'+' | b'-') => {
+            let zone = &rest[1..];
+            let hours = zone.get(..2).and_then(digits).is_some_and(|h| h <= 23);
+            if !hours {
+                return false;
+            }
+            let zone = &zone[2..];
+            let zone = zone.strip_prefix(b":").unwrap_or(zone);
+            match zone.get(..2).and_then(digits) {
+                Some(m) if m <= 59 => &zone[2..],
+                Some(_) => return false,
+                None if zone.first().is_some_and(u8::is_ascii_digit) => return false,
+                None => zone,
+            }
+        }
+        _ => rest,
+    };
+    let name = rest.trim_ascii();
+    name.len() <= 5 && name.iter().all(u8::is_ascii_alphabetic)
 }
 
 /// The day number of a cell that is exactly `YYYY-MM-DD` (a valid date), read from the bytes: what
@@ -257,5 +304,39 @@ mod tests {
             format_month(month_start(days_from_civil(2024, 2, 10))),
             "2024-02"
         );
+    }
+
+    /// A timestamp's time of day was ignored unread: `2025-01-02T25:61` was 2025-01-02.
+    #[test]
+    fn a_timestamp_with_no_time_of_day_is_not_a_date() {
+        let day = days_from_civil(2025, 1, 2);
+        for good in [
+            "2025-01-02T00:00",
+            "2025-01-02T23:59:59",
+            "2025-01-02T23:59:60Z",
+            "2025-01-02 10:30:00.123456+02:00",
+            "2025-01-02T10:30-0500",
+            "2025-01-02T10:30+05",
+            "2025-01-02 00:00:00 +0000 UTC",
+            "2025-01-02t08:00:00z",
+        ] {
+            assert_eq!(parse_date(good).map(|d| d.day), Some(day), "{good}");
+        }
+        for bad in [
+            "2025-01-02T25:61",
+            "2025-01-02T24:00",
+            "2025-01-02T12:60",
+            "2025-01-02T12:00:61",
+            "2025-01-02T",
+            "2025-01-02T1:00",
+            "2025-01-02T12:00:5",
+            "2025-01-02T12:00:00.",
+            "2025-01-02T12:00+25:00",
+            "2025-01-02T12:00+05:99",
+            "2025-01-02T12:00 not a zone name",
+            "2025-01-02 noon",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
     }
 }

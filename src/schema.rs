@@ -132,14 +132,21 @@ pub const STRUCTURAL_NAMES: [&str; 17] = [
     "active",
 ];
 
-/// Whether a column's name is one of [`STRUCTURAL_NAMES`].
+/// Whether a column's name is one of [`STRUCTURAL_NAMES`], in any case (`USERS` and `HoursSaved`
+/// read as `users` and `hoursSaved` to a person, and to any case-blind consumer).
 pub(crate) fn is_structural_name(name: &str) -> bool {
-    STRUCTURAL_NAMES.contains(&name)
+    STRUCTURAL_NAMES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(name))
 }
 
-/// The header as reported for an unknown column: BOM dropped, trimmed.
+/// The header as reported for an unknown column: BOM dropped, trimmed, a NUL byte (which ends the
+/// name for a C string, a terminal or a log) shown as U+FFFD.
 pub(crate) fn display_header(header: &str) -> String {
-    header.trim_start_matches('\u{feff}').trim().to_string()
+    header
+        .trim_start_matches('\u{feff}')
+        .trim()
+        .replace('\0', "\u{fffd}")
 }
 
 /// Whether an unknown column's header says it holds a rate (never summed).

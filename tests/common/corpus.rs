@@ -10,6 +10,22 @@ pub const MANIFEST: &str = include_str!("../fixtures/hostile/expected.json");
 /// The corpus's files, compiled in (the browser has no file system).
 pub const FILES: &[(&str, &[u8])] = &[
     (
+        "bad_times.csv",
+        include_bytes!("../fixtures/hostile/bad_times.csv"),
+    ),
+    (
+        "bare_cr.csv",
+        include_bytes!("../fixtures/hostile/bare_cr.csv"),
+    ),
+    (
+        "nul_header.csv",
+        include_bytes!("../fixtures/hostile/nul_header.csv"),
+    ),
+    (
+        "structural_case.csv",
+        include_bytes!("../fixtures/hostile/structural_case.csv"),
+    ),
+    (
         "extreme_dates.csv",
         include_bytes!("../fixtures/hostile/extreme_dates.csv"),
     ),
