@@ -906,3 +906,58 @@ fn every_command_honours_output() {
         assert_eq!(std::fs::read(out).unwrap(), plain.stdout, "{args:?}");
     }
 }
+
+/// `--attributes` and `--registry` were read whole whatever their size; a file larger than any
+/// people file or registry is refused before a byte is read (a sparse file: no disk used).
+#[test]
+fn side_files_are_read_with_a_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let huge = dir.path().join("huge.csv");
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(300 << 20)
+        .unwrap();
+    let huge = huge.to_str().unwrap();
+    for args in [
+        &["summarize", "by_user_day.csv", "--attributes", huge][..],
+        &[
+            "inactive",
+            "by_user_day.csv",
+            "--days",
+            "7",
+            "--registry",
+            huge,
+        ][..],
+    ] {
+        let o = run(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains("is larger than 268435456 bytes"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// A people file listing its users again and again printed one line per repeat on stderr; now
+/// the first ten and a count of the rest.
+#[test]
+fn a_people_files_warnings_are_capped_on_stderr() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    let mut text = String::from("Instance user ID,Team\n1000,A\n");
+    for _ in 0..500 {
+        text.push_str("1000,B\n");
+    }
+    std::fs::write(&people, text).unwrap();
+    let o = run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        people.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert_eq!(err.matches("is listed again").count(), 10, "{err}");
+    assert!(err.contains("... and 490 more warning(s)"), "{err}");
+}

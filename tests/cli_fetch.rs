@@ -469,3 +469,50 @@ fn an_interrupted_fetch_leaves_no_temporary_file() {
         );
     }
 }
+
+/// `--token-file` read the whole file, whatever it was; a file larger than any token is refused
+/// (and nothing of it is shown).
+#[test]
+fn a_token_file_is_read_with_a_size_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("token");
+    std::fs::write(&path, "sgp_".repeat(20_000)).unwrap();
+    let b = base("", "token-size");
+    let o = fetch(&b, &["--token-file", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is larger than 65536 bytes"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("sgp_sgp_"));
+    assert_eq!(hits(&b), 0, "nothing was sent");
+    let mut child = cli()
+        .args([
+            "fetch",
+            "--instance",
+            INSTANCE,
+            "--base-url",
+            &b,
+            "--token-file",
+            "-",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The CLI stops reading past the limit: the rest may find the pipe closed.
+    let _ = child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("x".repeat(70_000).as_bytes());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is larger than 65536 bytes"),
+        "{}",
+        stderr(&o)
+    );
+}

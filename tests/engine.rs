@@ -671,3 +671,43 @@ fn totals_do_not_depend_on_the_grouping() {
         }
     }
 }
+
+/// A people file that lists its users again and again gave one warning per line, uncapped
+/// (200 000 lines on stderr): the first ones are kept, all are counted, as the report's own.
+#[test]
+fn a_people_files_warnings_are_capped_and_counted() {
+    let mut table = Table::from_bytes(b"Instance user ID,Chat Events\n1,2\n").unwrap();
+    let mut people = String::from("Instance user ID,Team\n1,A\n");
+    for _ in 0..5000 {
+        people.push_str("1,B\n");
+    }
+    let join = table.join_attributes(people.as_bytes()).unwrap();
+    assert_eq!(join.warnings.len(), Table::MAX_WARNINGS);
+    assert_eq!(join.warnings_total, 5000);
+    assert_eq!(join.warnings[0].line, 3);
+    assert_eq!(join.matched, 1);
+}
+
+/// A people file's column names are checked against each other and the export's by hash: the
+/// clash is still found among many columns, whatever its case against the export.
+#[test]
+fn a_people_files_column_clashes_are_found_among_many() {
+    let mut table = Table::from_bytes(b"Instance user ID,Chat Events\n1,2\n").unwrap();
+    let names: Vec<String> = (0..20_000).map(|i| format!("c{i}")).collect();
+    let header = format!("Instance user ID,{},c7\n", names.join(","));
+    let e = table.join_attributes(header.as_bytes()).unwrap_err();
+    assert!(e.to_string().contains("\"c7\" appears twice"), "{e}");
+    let e = table
+        .join_attributes(b"Instance user ID,CHAT EVENTS\n1,x\n")
+        .unwrap_err();
+    assert!(e.to_string().contains("built-in key"), "{e}");
+    let header = format!("Instance user ID,{}\n", names.join(","));
+    assert_eq!(
+        table
+            .join_attributes(header.as_bytes())
+            .unwrap()
+            .attributes
+            .len(),
+        20_000
+    );
+}

@@ -129,7 +129,8 @@ export interface Summary {
 
 /** What `joinAttributes` did: the attributes it adds (group keys and `filter.attributes`), the
  * column it is keyed by, the report's users it matched and those it did not (their attributes are
- * null, "(unmapped)"), and the lines it ignored (a user listed again). */
+ * null, "(unmapped)"), and the lines it ignored (a user listed again: the first 1000 in
+ * `warnings`, all counted in `warningsTotal`). */
 export interface AttributesJoin {
   attributes: string[];
   key: string;
@@ -137,6 +138,7 @@ export interface AttributesJoin {
   unmatched: number;
   people: number;
   warnings: Warning[];
+  warningsTotal: number;
 }
 
 /** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */

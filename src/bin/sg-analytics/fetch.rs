@@ -7,7 +7,7 @@
 //! The token comes from `SG_ANALYTICS_TOKEN` or `--token-file`, never from an argument, and goes
 //! only into the `Authorization` header; every message is scrubbed of it.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, IsTerminal, Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -87,19 +87,19 @@ impl FetchArgs {
     }
 }
 
+/// The most a token file may hold.
+const MAX_TOKEN_FILE_BYTES: u64 = 64 << 10;
+
 /// The token from `--token-file` (`-`: stdin) or else `SG_ANALYTICS_TOKEN`, checked; errors never
 /// show it.
 fn read_token(file: Option<&Path>) -> Result<String, String> {
     let text = match file {
-        Some(path) if path.as_os_str() == "-" => {
-            let mut s = String::new();
-            io::stdin()
-                .read_to_string(&mut s)
-                .map_err(|e| format!("reading the token from stdin: {e}"))?;
-            s
+        // Read with a size limit (a token is tens of bytes): never the whole of a wrong file.
+        Some(path) => {
+            let bytes = crate::input::read_limited(path, MAX_TOKEN_FILE_BYTES, "the token file")?;
+            String::from_utf8(bytes)
+                .map_err(|_| format!("the token file {} is not text (UTF-8)", path.display()))?
         }
-        Some(path) => fs::read_to_string(path)
-            .map_err(|e| format!("reading the token file {}: {e}", path.display()))?,
         None => std::env::var(TOKEN_VARIABLE).map_err(|_| {
             format!(
                 "no token: set {TOKEN_VARIABLE} or pass --token-file FILE (the token is never \

@@ -75,8 +75,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let (table, _) = input::table(&common)?;
     let registry = registry
         .map(|path| {
-            let bytes =
-                std::fs::read(&path).map_err(|e| format!("reading {}: {e}", path.display()))?;
+            let bytes = input::read_limited(&path, input::MAX_SIDE_FILE_BYTES, "the registry")?;
             Registry::from_bytes(&bytes).map_err(|e| e.to_string())
         })
         .transpose()?;
