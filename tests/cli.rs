@@ -961,3 +961,67 @@ fn a_people_files_warnings_are_capped_on_stderr() {
     assert_eq!(err.matches("is listed again").count(), 10, "{err}");
     assert!(err.contains("... and 490 more warning(s)"), "{err}");
 }
+
+/// Runs the CLI with a terminal (a pseudo-terminal by `script`) as its stdout; what the terminal
+/// was sent, and stderr.
+fn run_on_a_terminal(dir: &std::path::Path, args: &[&str]) -> (String, String) {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_sg-analytics"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = Command::new("script")
+        .args(["-qec", &format!("{command} 2>stderr.txt"), "/dev/null"])
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let err = std::fs::read_to_string(dir.join("stderr.txt")).unwrap();
+    (String::from_utf8_lossy(&o.stdout).into_owned(), err)
+}
+
+/// CSV and `filter` sent an export's raw control characters (an escape sequence that retitles or
+/// recolours) to a terminal; there they are written as escapes and stderr says so, while into a
+/// pipe the bytes stay exact.
+#[cfg(unix)]
+#[test]
+fn control_characters_reach_no_terminal() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("no `script` to make a terminal: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "Instance user ID,Client Name,Timestamp Date,Chat Events\n\
+               \u{1b}]0;owned\u{7},\u{1b}[31mred,2025-01-01,3\n\"\u{9b}1m\r\",x,2025-01-02,4\n";
+    std::fs::write(dir.path().join("export.csv"), csv).unwrap();
+    for args in [
+        &["filter", "export.csv"][..],
+        &["summarize", "export.csv", "--by", "user", "--format", "csv"][..],
+        &[
+            "summarize",
+            "export.csv",
+            "--by",
+            "user",
+            "--format",
+            "json",
+        ][..],
+    ] {
+        let (out, err) = run_on_a_terminal(dir.path(), args);
+        let raw: Vec<char> = out
+            .chars()
+            .filter(|&c| c.is_control() && c != '\n' && c != '\r')
+            .collect();
+        assert!(raw.is_empty(), "{args:?}: {raw:?} in {out:?}");
+        assert!(out.contains("owned"), "{args:?}: {out}");
+        assert!(err.contains("shown as \\u{..} escapes"), "{args:?}: {err}");
+    }
+    let (out, _) = run_on_a_terminal(dir.path(), &["filter", "export.csv"]);
+    assert!(out.contains("\\u{1b}[31mred"), "{out}");
+    assert!(out.contains("\\u{9b}1m\\u{d}"), "{out}");
+    // Into a pipe: the exact bytes.
+    let o = run_in_bounded(dir.path(), &["filter", "export.csv"]);
+    assert!(String::from_utf8(o.stdout)
+        .unwrap()
+        .contains("\u{1b}[31mred"));
+}

@@ -87,6 +87,13 @@ pub fn upstream_request(
         return Err("only /api/ is proxied".into());
     }
     let url = format!("{}{}", origin.trim_end_matches('/'), path_and_query);
+    // Checked again as the upstream will read it, dot segments resolved (`/api/../x`,
+    // `/api/%2e%2e/x`, `/api\..\x`): the token goes only to the API's own paths.
+    let url = reqwest::Url::parse(&url).map_err(|e| format!("bad upstream URL: {e}"))?;
+    let same_origin = reqwest::Url::parse(origin).is_ok_and(|o| o.origin() == url.origin());
+    if !url.path().starts_with("/api/") || !same_origin {
+        return Err("only /api/ is proxied".into());
+    }
     let mut builder = client.get(url);
     for name in FORWARDED_REQUEST_HEADERS {
         for value in headers.get_all(&name) {
@@ -190,7 +197,18 @@ mod tests {
     #[test]
     fn only_api_paths_are_forwarded() {
         let client = client(UPSTREAM).unwrap();
-        for p in ["/index.html", "//evil.example/api/x", "/apix"] {
+        for p in [
+            "/index.html",
+            "//evil.example/api/x",
+            "/apix",
+            // Dot segments that leave /api/ once resolved, as the upstream resolves them.
+            "/api/../x",
+            "/api/./../admin",
+            "/api/%2e%2e/x",
+            "/api/%2E%2e/%2e%2e/x",
+            "/api/..",
+            "/api/reports/../../x?instanceURL=a",
+        ] {
             assert!(
                 upstream_request(
                     &client,

@@ -209,9 +209,16 @@ pub fn write_to<T>(
 ) -> Result<T, String> {
     match destination {
         Destination::Stdout => {
-            let mut out = BufWriter::new(io::stdout().lock());
-            let result = write(&mut out)?;
-            out.flush()
+            let mut out = TerminalSafe::stdout();
+            let result = {
+                let mut buffered = BufWriter::new(&mut out);
+                let result = write(&mut buffered)?;
+                buffered
+                    .flush()
+                    .map_err(|e| format!("writing the output: {e}"))?;
+                result
+            };
+            out.finish()
                 .map_err(|e| format!("writing the output: {e}"))?;
             Ok(result)
         }
@@ -270,9 +277,8 @@ pub fn with_output<T>(
             let handle = file.try_clone().map_err(|e| e.to_string())?;
             let value = make(Some(handle))?;
             file.rewind().map_err(|e| e.to_string())?;
-            let stdout = io::stdout();
-            let mut out = stdout.lock();
-            match io::copy(&mut file, &mut out).and_then(|_| out.flush()) {
+            let mut out = TerminalSafe::stdout();
+            match io::copy(&mut file, &mut out).and_then(|_| out.finish()) {
                 Ok(()) => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(format!("writing the output: {e}")),
@@ -284,9 +290,9 @@ pub fn with_output<T>(
 
 /// Writes `text` to stdout; a closed pipe (`| head`) is not an error of ours.
 fn write_stdout(text: &str) -> Result<(), String> {
-    let mut out = io::stdout().lock();
+    let mut out = TerminalSafe::stdout();
     out.write_all(text.as_bytes())
-        .and_then(|()| out.flush())
+        .and_then(|()| out.finish())
         .or_else(|e| {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 Ok(())
@@ -295,6 +301,88 @@ fn write_stdout(text: &str) -> Result<(), String> {
             }
         })
         .map_err(|e| format!("writing the output: {e}"))
+}
+
+/// Stdout for an answer: when it is a terminal, the data's control characters (C0 but tab and
+/// line feed, DEL, C1), which would recolour, move the cursor or retitle the terminal, are written
+/// as escapes (`\u{1b}`) and counted, and a note on stderr says so. Into a pipe or a file the
+/// bytes go as they are.
+pub struct TerminalSafe {
+    out: io::StdoutLock<'static>,
+    terminal: bool,
+    escaped: u64,
+    /// A 0xC2 byte held back: with the next byte it may be a C1 control.
+    after_c2: bool,
+}
+
+impl TerminalSafe {
+    /// Stdout, locked.
+    pub fn stdout() -> TerminalSafe {
+        use std::io::IsTerminal;
+        let out = io::stdout();
+        TerminalSafe {
+            terminal: out.is_terminal(),
+            out: out.lock(),
+            escaped: 0,
+            after_c2: false,
+        }
+    }
+
+    fn escape(&mut self, b: u8) -> io::Result<()> {
+        self.escaped += 1;
+        write!(self.out, "\\u{{{b:x}}}")
+    }
+
+    /// Writes what is held back, flushes, and says on stderr how many characters were escaped.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if std::mem::take(&mut self.after_c2) {
+            self.out.write_all(&[0xC2])?;
+        }
+        self.out.flush()?;
+        if self.escaped > 0 {
+            eprintln!(
+                "sg-analytics: stdout is a terminal: {} control character(s) in the data are \
+                 shown as \\u{{..}} escapes; redirect to a file or a pipe for the exact bytes",
+                std::mem::take(&mut self.escaped)
+            );
+        }
+        Ok(())
+    }
+}
+
+impl Write for TerminalSafe {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if !self.terminal {
+            return self.out.write(buf);
+        }
+        let mut run = 0;
+        for (i, &b) in buf.iter().enumerate() {
+            if std::mem::take(&mut self.after_c2) {
+                if (0x80..=0x9F).contains(&b) {
+                    self.escape(b)?;
+                    run = i + 1;
+                    continue;
+                }
+                self.out.write_all(&[0xC2])?;
+            }
+            let control = (b < 0x20 && b != b'\n' && b != b'\t') || b == 0x7F;
+            if control || b == 0xC2 {
+                self.out.write_all(&buf[run..i])?;
+                run = i + 1;
+                if control {
+                    self.escape(b)?;
+                } else {
+                    self.after_c2 = true;
+                }
+            }
+        }
+        self.out.write_all(&buf[run..])?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
 }
 
 /// Refuses `-o` naming the input file: the rows would overwrite the export they come from.
