@@ -149,9 +149,18 @@ impl Ingester {
     /// until it is checked; the user registry): its records are read, not stored, and its header
     /// may be any CSV header.
     pub fn body_ends_inside_record(body: &[u8]) -> bool {
-        let mut ingester = Ingester::new();
-        ingester.check_only = true;
+        let mut ingester = Ingester::checker();
         ingester.push(body).is_ok() && ingester.ends_inside_record()
+    }
+
+    /// An ingester that reads records without storing them, for
+    /// [`Ingester::ends_inside_record`] on a body streamed through it (a month window, held
+    /// until it is checked); its header may be any CSV header.
+    pub(crate) fn checker() -> Ingester {
+        Ingester {
+            check_only: true,
+            ..Ingester::new()
+        }
     }
 
     /// Tells the ingester how many bytes the whole input has (a file's size, a `Content-Length`).

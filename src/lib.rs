@@ -23,8 +23,7 @@ mod builder;
 mod column;
 mod date;
 mod error;
-pub mod fetch_plan;
-pub mod fetch_policy;
+mod fetch;
 mod ingest;
 mod number;
 mod order;
@@ -41,12 +40,16 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    fetch_credits, fetch_registry, fetch_report, plan_fetch, warm_up, Report, ReportBuilder,
-    UserRegistry,
+    fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch, warm_up, Report,
+    ReportBuilder, UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use error::{Error, ErrorKind};
+pub use fetch::{
+    ExportCopy, Failure, FetchCode, FetchError, FetchOptions, FetchPlan, FetchSession, Fetched,
+    Head, Parts, Progress, Request, Step,
+};
 pub use ingest::Ingester;
 pub use query::{
     Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,

@@ -24,7 +24,8 @@ mod cli {
     use lexopt::prelude::*;
     use serde_json::Value;
     use sg_analytics::{
-        Filter, InactiveQuery, Ingester, Period, PeriodQuery, Query, Registry, Sort, Summary, Table,
+        Filter, InactiveQuery, Ingester, Parts, Period, PeriodQuery, Query, Registry, Sort,
+        Summary, Table,
     };
 
     use crate::fetch::{with_output, FetchArgs, TOKEN_VARIABLE};
@@ -145,6 +146,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         period: Period,
         days: Option<u32>,
         registry: Option<PathBuf>,
+        credits: Option<PathBuf>,
         attributes: Option<PathBuf>,
         fetch: FetchArgs,
     }
@@ -171,6 +173,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             period: Period::Month,
             days: None,
             registry: None,
+            credits: None,
             attributes: None,
             fetch: FetchArgs::default(),
         };
@@ -269,6 +272,10 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 }
                 Long("days") => args.days = Some(parser.value().map_err(e)?.parse().map_err(e)?),
                 Long("registry") => args.registry = Some(parser.value().map_err(e)?.into()),
+                Long("credits") => args.credits = Some(parser.value().map_err(e)?.into()),
+                Long("idle-timeout") => {
+                    args.fetch.idle_timeout = Some(parser.value().map_err(e)?.string().map_err(e)?)
+                }
                 Long("attributes") => args.attributes = Some(parser.value().map_err(e)?.into()),
                 Long("where") => {
                     let v = parser.value().map_err(e)?.string().map_err(e)?;
@@ -337,12 +344,16 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 ));
             }
         }
-        if args.registry.is_some() && args.command != "inactive" {
-            return Err("--registry is for the inactive command".into());
+        if args.registry.is_some() && !matches!(args.command.as_str(), "inactive" | "fetch") {
+            return Err("--registry is for the inactive and fetch commands".into());
+        }
+        if args.credits.is_some() && args.command != "fetch" {
+            return Err("--credits is for the fetch command".into());
         }
         if args.command == "fetch" {
             return fetch(&args);
         }
+        let mut fetched_registry = None;
         let mut table = if args.fetch.given() {
             if let Some(input) = &args.input {
                 return Err(format!(
@@ -354,7 +365,23 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             let fetch = args
                 .fetch
                 .check(filter.from.as_deref(), filter.to.as_deref())?;
-            fetch.run(None).map_err(|e| e.message)?
+            // inactive joins the registry: fetched with the export unless --registry names a file.
+            let registry = args.command == "inactive" && args.registry.is_none();
+            let parts = Parts {
+                registry,
+                ..Parts::REPORT
+            };
+            let fetched = fetch.run(parts, None).map_err(|e| e.message)?;
+            match fetched.registry {
+                Some(Ok((r, _))) => fetched_registry = Some(r),
+                Some(Err(e)) => eprintln!(
+                    "sg-analytics: the user registry could not be fetched, so users are listed \
+                     without it: {}",
+                    e.message
+                ),
+                None => {}
+            }
+            fetched.report.ok_or("the fetch gave no export")?
         } else {
             read_table(args.input.as_ref())?
         };
@@ -383,7 +410,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         let stdout = io::stdout();
         match args.command.as_str() {
             "growth" | "retention" | "inactive" => {
-                let text = adoption(&table, &args)?;
+                let text = adoption(&table, &args, fetched_registry)?;
                 write_stdout(&text)?;
                 if args.format == Format::Csv {
                     report_warnings(&table);
@@ -439,7 +466,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
     }
 
     /// The growth, retention or inactive answer in the asked format.
-    fn adoption(table: &Table, args: &Args) -> Result<String, String> {
+    fn adoption(table: &Table, args: &Args, fetched: Option<Registry>) -> Result<String, String> {
         let period = PeriodQuery {
             period: args.period,
             filter: args.query.filter.clone(),
@@ -486,7 +513,8 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                                 .map_err(|e| format!("reading {}: {e}", path.display()))?;
                             Registry::from_bytes(&bytes).map_err(|e| e.to_string())
                         })
-                        .transpose()?;
+                        .transpose()?
+                        .or(fetched);
                     let query = InactiveQuery {
                         days: args.days.unwrap_or(0),
                         filter: args.query.filter.clone(),
@@ -563,9 +591,54 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
         let fetch = args
             .fetch
             .check(filter.from.as_deref(), filter.to.as_deref())?;
-        let table = with_output(args.output.as_deref(), |raw| {
-            fetch.run(raw).map_err(|e| e.message)
+        let parts = Parts {
+            registry: args.registry.is_some(),
+            credits: args.credits.is_some(),
+            ..Parts::REPORT
+        };
+        let fetched = with_output(args.output.as_deref(), |raw| {
+            let fetched = fetch.run(parts, raw).map_err(|e| e.message)?;
+            // All or nothing: the export is written only when every output asked for came.
+            for (flag, failed) in [
+                (
+                    "--registry",
+                    fetched.registry.as_ref().and_then(|r| r.as_ref().err()),
+                ),
+                (
+                    "--credits",
+                    fetched.credits.as_ref().and_then(|r| r.as_ref().err()),
+                ),
+            ] {
+                if let Some(e) = failed {
+                    return Err(format!("{flag}: {}", e.message));
+                }
+            }
+            // Written before the export, which is renamed into place last.
+            for (path, body) in [
+                (
+                    &args.registry,
+                    fetched
+                        .registry
+                        .as_ref()
+                        .and_then(|r| r.as_ref().ok())
+                        .map(|r| &r.1),
+                ),
+                (
+                    &args.credits,
+                    fetched
+                        .credits
+                        .as_ref()
+                        .and_then(|c| c.as_ref().ok())
+                        .map(|c| &c.1),
+                ),
+            ] {
+                if let (Some(path), Some(body)) = (path, body) {
+                    write_atomically(path, |out| out.write_all(body).map_err(|e| e.to_string()))?;
+                }
+            }
+            Ok(fetched)
         })?;
+        let table = fetched.report.ok_or("the fetch gave no export")?;
         eprintln!(
             "sg-analytics: fetched {} rows ({}){}",
             table.rows(),
