@@ -831,10 +831,11 @@ impl FetchSession {
         let table = ingester
             .finish()
             .map_err(|e| FetchError::from_ingest(&self.plan, e))?;
+        let windows = self.plan.window_spans().len();
         self.progress = Some(Progress {
             bytes: self.bytes_done,
             rows: table.rows(),
-            window: None,
+            window: (windows > 0).then_some((windows, windows)),
         });
         self.fetched.report = Some(table);
         Ok(())
@@ -1030,3 +1031,6 @@ fn parse_credits(bytes: &[u8], content_type: &str) -> Result<serde_json::Value, 
     }
     Ok(serde_json::Value::Array(rows))
 }
+
+#[cfg(test)]
+mod tests;
