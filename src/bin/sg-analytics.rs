@@ -14,21 +14,24 @@ fn main() {
 #[cfg(not(target_arch = "wasm32"))]
 #[path = "sg-analytics/fetch.rs"]
 mod fetch;
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "sg-analytics/fetch_args.rs"]
+mod fetch_args;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli {
     use std::fs::File;
-    use std::io::{self, BufWriter, Read, Write};
+    use std::io::{self, BufWriter, Read, Seek, Write};
     use std::path::{Path, PathBuf};
 
     use lexopt::prelude::*;
     use serde_json::Value;
     use sg_analytics::{
-        Filter, InactiveQuery, Ingester, Parts, Period, PeriodQuery, Query, Registry, Sort,
-        Summary, Table,
+        Fetched, Filter, InactiveQuery, Ingester, Parts, Period, PeriodQuery, Query, Registry,
+        Sort, Summary, Table,
     };
 
-    use crate::fetch::{with_output, FetchArgs, TOKEN_VARIABLE};
+    use crate::fetch_args::{FetchArgs, TOKEN_VARIABLE};
 
     const USAGE: &str = "\
 sg-analytics: summarize Sourcegraph Analytics usage exports (CSV)
@@ -362,7 +365,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 ));
             }
             let filter = &args.query.filter;
-            let fetch = args
+            let options = args
                 .fetch
                 .check(filter.from.as_deref(), filter.to.as_deref())?;
             // inactive joins the registry: fetched with the export unless --registry names a file.
@@ -371,7 +374,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 registry,
                 ..Parts::REPORT
             };
-            let fetched = fetch.run(parts, None).map_err(|e| e.message)?;
+            let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
             match fetched.registry {
                 Some(Ok((r, _))) => fetched_registry = Some(r),
                 Some(Err(e)) => eprintln!(
@@ -588,7 +591,7 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             return Err("fetch needs --instance HOST (see --help)".into());
         }
         let filter = &args.query.filter;
-        let fetch = args
+        let options = args
             .fetch
             .check(filter.from.as_deref(), filter.to.as_deref())?;
         let parts = Parts {
@@ -596,48 +599,47 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
             credits: args.credits.is_some(),
             ..Parts::REPORT
         };
-        let fetched = with_output(args.output.as_deref(), |raw| {
-            let fetched = fetch.run(parts, raw).map_err(|e| e.message)?;
-            // All or nothing: the export is written only when every output asked for came.
-            for (flag, failed) in [
-                (
-                    "--registry",
-                    fetched.registry.as_ref().and_then(|r| r.as_ref().err()),
-                ),
-                (
-                    "--credits",
-                    fetched.credits.as_ref().and_then(|r| r.as_ref().err()),
-                ),
-            ] {
-                if let Some(e) = failed {
-                    return Err(format!("{flag}: {}", e.message));
-                }
-            }
-            // Written before the export, which is renamed into place last.
-            for (path, body) in [
-                (
-                    &args.registry,
-                    fetched
-                        .registry
-                        .as_ref()
-                        .and_then(|r| r.as_ref().ok())
-                        .map(|r| &r.1),
-                ),
-                (
-                    &args.credits,
-                    fetched
-                        .credits
-                        .as_ref()
-                        .and_then(|c| c.as_ref().ok())
-                        .map(|c| &c.1),
-                ),
-            ] {
-                if let (Some(path), Some(body)) = (path, body) {
-                    write_atomically(path, |out| out.write_all(body).map_err(|e| e.to_string()))?;
+        let outputs = [(&args.registry, "--registry"), (&args.credits, "--credits")];
+        // The export goes through a file, never memory: beside -o FILE and renamed over it once
+        // everything came, or an unnamed one copied to stdout.
+        let run = |file: File| -> Result<Fetched, String> {
+            let fetched = crate::fetch::run(&options, parts, Some(file)).map_err(|e| e.message)?;
+            let bodies = [
+                fetched.registry.as_ref().map(|r| r.as_ref().map(|r| &r.1)),
+                fetched.credits.as_ref().map(|c| c.as_ref().map(|c| &c.1)),
+            ];
+            // All or nothing: the export is written only when every output asked for came, and
+            // after them.
+            for ((path, flag), body) in outputs.iter().zip(bodies) {
+                match (path, body) {
+                    (Some(path), Some(Ok(body))) => write_atomically(path, |out| {
+                        out.write_all(body).map_err(|e| e.to_string())
+                    })?,
+                    (_, Some(Err(e))) => return Err(format!("{flag}: {}", e.message)),
+                    _ => {}
                 }
             }
             Ok(fetched)
-        })?;
+        };
+        let clone = |f: &File| f.try_clone().map_err(|e| format!("the output file: {e}"));
+        let fetched = match &args.output {
+            Some(path) => write_atomically(path, |out| run(clone(out.get_mut())?))?,
+            None => {
+                let mut file = tempfile::tempfile()
+                    .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+                let fetched = run(clone(&file)?)?;
+                let copied = file.rewind().and_then(|()| {
+                    let mut out = io::stdout().lock();
+                    io::copy(&mut file, &mut out).and_then(|_| out.flush())
+                });
+                match copied {
+                    Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                        return Err(format!("writing the output: {e}"))
+                    }
+                    _ => fetched,
+                }
+            }
+        };
         let table = fetched.report.ok_or("the fetch gave no export")?;
         eprintln!(
             "sg-analytics: fetched {} rows ({}){}",

@@ -6,8 +6,9 @@
 //! message.
 
 mod fetch;
+mod fetch_api;
 
-pub use fetch::{fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch};
+pub use fetch_api::{fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
