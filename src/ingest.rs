@@ -29,6 +29,9 @@ pub const MAX_FIELDS: usize = 10_000;
 /// exports are tens to hundreds of megabytes; a larger announcement is only a hint for progress.
 pub const MAX_EXPECTED_BYTES: u64 = 512 << 20;
 
+/// How far ahead of the bytes pushed so far an announced size is believed for reserving room.
+pub const EXPECTED_AHEAD: u64 = 8;
+
 /// Builds a [`Table`] from an export pushed in chunks of any size.
 ///
 /// Nothing is dropped silently: a row with the wrong number of fields is skipped and reported with
@@ -65,6 +68,8 @@ pub struct Ingester {
     builder: Option<TableBuilder>,
     /// The whole input's size, when the caller knows it (see [`Ingester::expect_bytes`]).
     expected_bytes: Option<u64>,
+    /// The bytes pushed when room was last reserved for the expected size.
+    reserved_at: u64,
     skipped_rows: u64,
     warnings: Warnings,
     error: Option<Error>,
@@ -101,6 +106,7 @@ impl Ingester {
             expect_header: false,
             builder: None,
             expected_bytes: None,
+            reserved_at: 0,
             skipped_rows: 0,
             warnings: Warnings::default(),
             error: None,
@@ -167,26 +173,33 @@ impl Ingester {
     /// Once the first megabyte has shown how long rows are, every column reserves room for the
     /// rows to come, instead of growing by doubling: less copying, and in wasm, whose memory never
     /// shrinks, a smaller footprint. A wrong figure costs only that benefit.
-    /// Sizes over [`MAX_EXPECTED_BYTES`] are believed only up to it: a server announcing 40 GB
-    /// must not make the module reserve for 40 GB.
+    /// The size is believed only as far as the input bears it out: room is reserved for at most
+    /// [`EXPECTED_AHEAD`] times the bytes pushed so far (more as they come), and never past
+    /// [`MAX_EXPECTED_BYTES`], so a server announcing 40 GB and sending a megabyte makes the
+    /// module reserve for a few megabytes, not for 40 GB.
     pub fn expect_bytes(&mut self, total: u64) {
         self.expected_bytes = Some(total.min(MAX_EXPECTED_BYTES));
     }
 
-    /// Reserves room for the rows the expected size implies, once, after the first megabyte.
+    /// Reserves room for the rows the expected size implies, as far as the bytes pushed so far
+    /// make it plausible: after the first megabyte, then each time they double.
     fn reserve_expected_rows(&mut self) {
         const SAMPLE: u64 = 1 << 20;
         let (Some(total), Some(builder)) = (self.expected_bytes, self.builder.as_mut()) else {
             return;
         };
         let rows = builder.rows();
-        if self.bytes < SAMPLE || rows == 0 || total <= self.bytes {
+        if self.bytes < SAMPLE.max(self.reserved_at * 2) || rows == 0 || total <= self.bytes {
             return;
         }
-        self.expected_bytes = None;
+        self.reserved_at = self.bytes;
+        let plausible = total.min(self.bytes.saturating_mul(EXPECTED_AHEAD));
+        if plausible == total {
+            self.expected_bytes = None;
+        }
         let per_row = self.bytes as f64 / rows as f64;
         // A little over the estimate: the first megabyte's rows may be shorter than the rest.
-        builder.reserve(((total as f64 / per_row) * 1.02) as usize + 64);
+        builder.reserve(((plausible as f64 / per_row) * 1.02) as usize + 64);
     }
 
     /// Feeds the next chunk. Fails only when the input cannot be an Analytics export at all (its
@@ -843,23 +856,33 @@ mod tests {
     }
 
     #[test]
-    fn an_announced_size_is_believed_only_up_to_the_cap() {
+    fn a_lying_content_length_reserves_room_only_as_far_as_the_bytes_bear_it_out() {
         let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
         for i in 0..100_000 {
             csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
         }
-        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES.
-        let mut lied_to = Ingester::new();
-        lied_to.expect_bytes(40_000_000_000);
-        lied_to.push(csv.as_bytes()).unwrap();
-        let builder = lied_to.builder.as_ref().unwrap();
-        let Some(capacity) = builder.date_capacity() else {
-            panic!("no date column");
-        };
-        let per_row = csv.len() as f64 / builder.rows() as f64;
-        let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
-        assert!(capacity <= most, "{capacity} > {most}");
-        assert!(capacity > 1_000_000, "the capped hint is still used");
+        let per_row = csv.len() as f64 / 100_000.0;
+        // A server announcing 40 GB: the columns reserve for EXPECTED_AHEAD times what came.
+        for piece in [csv.len(), 64 * 1024] {
+            let mut lied_to = Ingester::new();
+            lied_to.expect_bytes(40_000_000_000);
+            for chunk in csv.as_bytes().chunks(piece) {
+                lied_to.push(chunk).unwrap();
+            }
+            let builder = lied_to.builder.as_ref().unwrap();
+            let Some(capacity) = builder.date_capacity() else {
+                panic!("no date column");
+            };
+            let most = ((EXPECTED_AHEAD * csv.len() as u64) as f64 / per_row * 1.02) as usize + 64;
+            assert!(capacity <= most, "{capacity} > {most}");
+            assert!(capacity > 400_000, "the hint is still used: {capacity}");
+        }
+        // A true size is believed once the bytes reach an eighth of it.
+        let mut told = Ingester::new();
+        told.expect_bytes(csv.len() as u64 * 3);
+        told.push(csv.as_bytes()).unwrap();
+        let capacity = told.builder.as_ref().unwrap().date_capacity().unwrap();
+        assert!((300_000..320_000).contains(&capacity), "{capacity}");
     }
 
     #[test]

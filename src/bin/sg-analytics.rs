@@ -608,15 +608,16 @@ Exit status: 0 on success, 2 on a usage or input error (with a message on stderr
                 fetched.registry.as_ref().map(|r| r.as_ref().map(|r| &r.1)),
                 fetched.credits.as_ref().map(|c| c.as_ref().map(|c| &c.1)),
             ];
-            // All or nothing: the export is written only when every output asked for came, and
-            // after them.
-            for ((path, flag), body) in outputs.iter().zip(bodies) {
-                match (path, body) {
-                    (Some(path), Some(Ok(body))) => write_atomically(path, |out| {
-                        out.write_all(body).map_err(|e| e.to_string())
-                    })?,
-                    (_, Some(Err(e))) => return Err(format!("{flag}: {}", e.message)),
-                    _ => {}
+            // All or nothing: the files are written only when every output asked for came, the
+            // export last.
+            for ((_, flag), body) in outputs.iter().zip(&bodies) {
+                if let Some(Err(e)) = body {
+                    return Err(format!("{flag}: {}", e.message));
+                }
+            }
+            for ((path, _), body) in outputs.iter().zip(bodies) {
+                if let (Some(path), Some(Ok(body))) = (path, body) {
+                    write_atomically(path, |out| out.write_all(body).map_err(|e| e.to_string()))?;
                 }
             }
             Ok(fetched)
