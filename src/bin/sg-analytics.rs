@@ -83,7 +83,7 @@ FILTER AND FETCH OPTIONS:
                           arrived, through a temporary file beside FILE, so a failed fetch leaves
                           FILE as it was)
 
-FETCH OPTIONS (fetch, and summarize or filter instead of a FILE):
+FETCH OPTIONS (fetch, and summarize, filter, growth, retention or inactive instead of a FILE):
     --instance HOST       your Sourcegraph instance (https://host/... is reduced to the host)
     --granularity G       by_user, by_user_month, by_user_day or by_user_day_client_language
                           (the default, the finest)
@@ -92,13 +92,22 @@ FETCH OPTIONS (fetch, and summarize or filter instead of a FILE):
                           http:// only for localhost and 127.0.0.1
     --month-windows       one request per calendar month of --from..--to (each window checked,
                           a failed one retried alone)
-    --max-retries N       retries per request of 429, 5xx and cut bodies (default 3, at most 10),
-                          waiting what Retry-After asks (at most 60 s) or backing off
+    --max-retries N       retries per request of 429, 5xx, cut or stalled bodies and windows
+                          outside their dates (default 3, at most 10), waiting what Retry-After
+                          asks (at most 60 s) or backing off
+    --idle-timeout SECS   a body that brings less than 16 KiB in SECS seconds (default 60, at most
+                          3600) has stalled: it is given up and retried, never waited on for ever
+    --registry FILE       fetch: also write the user registry (CSV, as served) to FILE
+    --credits FILE        fetch: also write the credits (JSON or CSV, as served) to FILE; with
+                          --registry, every file is written only when all of them came
     --token-file FILE     read the token from FILE (- for stdin); else from the environment
                           variable SG_ANALYTICS_TOKEN. Never give the token as an argument: every
                           process on the machine can read another's arguments.
 The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
-is an error, never a partial export. The export is buffered in a temporary file, not in memory.
+is an error, never a partial export. The export is buffered in a temporary file, not in memory;
+a month window is held in memory (its size) until it is checked. Bodies are bounded after
+decompression: the export 2 GiB, a window 512 MiB, the registry 64 MiB, the credits 16 MiB. An
+API on localhost or 127.0.0.1 is never reached through HTTP_PROXY or ALL_PROXY.
 
 GROWTH AND RETENTION OPTIONS:
     --period P            week (Monday start; day-grain exports) or month (default)
@@ -107,7 +116,8 @@ GROWTH AND RETENTION OPTIONS:
 INACTIVE OPTIONS:
     --days N              inactive: no active day in the N days ending at the range's last day
     --registry FILE       a user registry CSV (Instance user ID, Service account, Site admin):
-                          its users who never appear are listed too, with their flags
+                          its users who never appear are listed too, with their flags; with
+                          --instance and no --registry, the registry is fetched with the export
     --format FMT          table (default), csv or json
 
 A user is active on a day when a kept row of theirs that day has a true Active Sourcegraph User
