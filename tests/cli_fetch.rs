@@ -204,7 +204,9 @@ fn a_cut_body_is_fetched_again_from_the_start_or_never_written() {
     assert_eq!(stdout(&o), direct(&base("", "cut-direct"), ""));
 
     // Cut every time: an error, and the file given with -o is left as it was.
-    let path = temp("kept.csv");
+    // A folder of its own: other tests write their outputs through temporary files too.
+    let path = temp("cut-always").join("kept.csv");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "the previous export\n").unwrap();
     let b = base("fault=cut;cutAfter=1500", "cut-always");
     let o = fetch(&b, &["--max-retries", "1", "-o", path.to_str().unwrap()]);
