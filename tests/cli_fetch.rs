@@ -45,15 +45,10 @@ fn hits(base: &str) -> u64 {
 
 /// The export as the mock serves it, fetched directly (fault-free base URL).
 fn direct(base: &str, query: &str) -> String {
-    ureq::get(&format!(
-        "{base}/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"
-    ))
-    .header("Authorization", &format!("Bearer {DEMO_TOKEN}"))
-    .call()
-    .unwrap()
-    .into_body()
-    .read_to_string()
-    .unwrap()
+    api(
+        base,
+        &format!("/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"),
+    )
 }
 
 fn cli() -> Command {
