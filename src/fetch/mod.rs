@@ -39,20 +39,23 @@
 //! assert_eq!(report.rows(), 1);
 //! ```
 
+mod body;
 mod error;
 mod plan;
 mod retry;
+mod transport;
 mod window;
 
 use std::collections::VecDeque;
 
 use crate::ingest::Ingester;
 use crate::registry::Registry;
-use crate::table::Table;
 
 pub use error::{FetchCode, FetchError};
 pub use plan::{FetchOptions, FetchPlan};
+pub use transport::{ExportCopy, Failure, Fetched, Head, Parts, Progress, Request, Step};
 
+use body::{parse_credits, HeaderSkip};
 use plan::{check_token, STALL_BYTES};
 use retry::Retries;
 use window::{Segments, WindowCheck};
@@ -70,196 +73,6 @@ pub const MAX_CREDITS_BYTES: u64 = 16 << 20;
 const HINT_BYTES: usize = 1024;
 /// The least time between two progress reports while a body streams in.
 const PROGRESS_EVERY_MS: f64 = 100.0;
-
-/// Which answers a session fetches, in this order: the export, the user registry, the credits.
-/// The first one asked for is the main one: its failure fails the session. The registry and the
-/// credits after an export are extras: their failure is reported beside the export
-/// ([`Fetched`]), and the credits are retried once at most, so that a failing endpoint does not
-/// hold the export up.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Parts {
-    /// The export (`/api/reports/by-user-client-date`).
-    pub report: bool,
-    /// The user registry (`/api/reports/user-registry`).
-    pub registry: bool,
-    /// The credits (`/api/credits`).
-    pub credits: bool,
-}
-
-impl Parts {
-    /// The export alone.
-    pub const REPORT: Parts = Parts {
-        report: true,
-        registry: false,
-        credits: false,
-    };
-    /// The registry alone.
-    pub const REGISTRY: Parts = Parts {
-        report: false,
-        registry: true,
-        credits: false,
-    };
-    /// The credits alone.
-    pub const CREDITS: Parts = Parts {
-        report: false,
-        registry: false,
-        credits: true,
-    };
-}
-
-/// A GET to send: the token is in the `Authorization` header, never in the URL.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Request {
-    /// The URL.
-    pub url: String,
-    /// The headers, name and value.
-    pub headers: Vec<(&'static str, String)>,
-}
-
-/// What the transport saw of an answer before its body: the status and the headers the session
-/// reads.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Head {
-    status: u16,
-    content_type: Option<String>,
-    content_length: Option<String>,
-    content_encoding: Option<String>,
-    retry_after: Option<String>,
-}
-
-impl Head {
-    /// An answer with this status and no headers yet.
-    pub fn new(status: u16) -> Head {
-        Head {
-            status,
-            ..Head::default()
-        }
-    }
-
-    /// The answer's headers, read by name (`content-type`, `content-length`,
-    /// `content-encoding`, `retry-after`) through `get`.
-    pub fn with_headers(status: u16, get: impl Fn(&str) -> Option<String>) -> Head {
-        Head {
-            status,
-            content_type: get("content-type"),
-            content_length: get("content-length"),
-            content_encoding: get("content-encoding"),
-            retry_after: get("retry-after"),
-        }
-    }
-
-    /// With a `Content-Type`.
-    pub fn content_type(mut self, value: &str) -> Head {
-        self.content_type = Some(value.into());
-        self
-    }
-
-    /// With a `Content-Length` (a hint, never trusted).
-    pub fn content_length(mut self, value: &str) -> Head {
-        self.content_length = Some(value.into());
-        self
-    }
-
-    /// With a `Content-Encoding` (the body the transport feeds is decoded; the length is then
-    /// the encoded one's).
-    pub fn content_encoding(mut self, value: &str) -> Head {
-        self.content_encoding = Some(value.into());
-        self
-    }
-
-    /// With a `Retry-After`.
-    pub fn retry_after(mut self, value: &str) -> Head {
-        self.retry_after = Some(value.into());
-        self
-    }
-
-    /// The announced length, as a floor of what must arrive: only when the body is not encoded
-    /// (the transport feeds decoded bytes, and a small body may grow when compressed).
-    fn expected(&self) -> Option<u64> {
-        let encoded = self
-            .content_encoding
-            .as_deref()
-            .is_some_and(|e| !e.trim().eq_ignore_ascii_case("identity") && !e.trim().is_empty());
-        if encoded {
-            return None;
-        }
-        self.content_length
-            .as_deref()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-    }
-}
-
-/// How a request failed in the transport.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Failure {
-    /// No answer: the request could not be sent or the connection failed before the status.
-    /// `Some(detail)`: the native client's words; `None`: a browser, which says nothing on
-    /// purpose (a CORS refusal, a refused redirect and a network failure look alike).
-    Unreachable(Option<String>),
-    /// The body's stream failed (the connection was lost).
-    Broken,
-    /// Nothing arrived by the deadline [`Step::Read`] gave.
-    TimedOut,
-}
-
-/// What the transport does next.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Step {
-    /// Send this GET (redirects refused, no cookies, no referrer, no cache), then tell the
-    /// session its [`Head`] or its [`Failure`]. Any answer in flight is dropped first.
-    Send(Request),
-    /// Read the answer: tell the session the next chunk, the end, or a failure. When nothing has
-    /// arrived at `until_ms` (the session's clock), tell it [`Failure::TimedOut`].
-    Read {
-        /// The deadline, in the session's milliseconds.
-        until_ms: f64,
-    },
-    /// Drop any answer in flight, wait `ms` milliseconds, then poll again. `note` says why, for a
-    /// log line (it never holds the token).
-    Wait {
-        /// How long.
-        ms: f64,
-        /// Why, and which retry it is.
-        note: String,
-    },
-    /// Tell the user how far the fetch is, then poll again.
-    Progress(Progress),
-    /// The session is over: [`FetchSession::finish`] gives what it fetched, or why it failed.
-    Done,
-}
-
-/// How far a fetch is: bytes of the main answer so far (they may go down when a body cut short
-/// is fetched again) and the export's rows; with month windows, which window of how many.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Progress {
-    /// Bytes read (decoded).
-    pub bytes: u64,
-    /// Export rows read so far.
-    pub rows: usize,
-    /// The month window being fetched (from 1) and how many there are.
-    pub window: Option<(usize, usize)>,
-}
-
-/// Where the transport keeps a copy of the export as it was served (the CLI's `fetch -o`): the
-/// windows joined under one header. `restart` forgets what an attempt cut short wrote.
-pub trait ExportCopy {
-    /// Forgets everything written so far.
-    fn restart(&mut self) -> Result<(), String>;
-    /// Appends bytes.
-    fn write(&mut self, bytes: &[u8]) -> Result<(), String>;
-}
-
-/// What a session fetched.
-#[derive(Debug, Default)]
-pub struct Fetched {
-    /// The export, when asked for.
-    pub report: Option<Table>,
-    /// The user registry and its body as served, when asked for.
-    pub registry: Option<Result<(Registry, Vec<u8>), FetchError>>,
-    /// The credits (a JSON answer as it is; a CSV one as an array of objects keyed by its
-    /// header), and the body as served, when asked for.
-    pub credits: Option<Result<(serde_json::Value, Vec<u8>), FetchError>>,
-}
 
 /// One request of the session.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -960,76 +773,6 @@ impl FetchSession {
 
 fn copy_error(e: String) -> FetchError {
     FetchError::new(FetchCode::InvalidInput, format!("writing the export: {e}"))
-}
-
-/// Skips a CSV's first record (its header) across the pieces of a body.
-struct HeaderSkip {
-    /// The header is behind (or is kept): every byte from here is passed on.
-    passed: bool,
-    quoted: bool,
-}
-
-impl HeaderSkip {
-    fn new(passed: bool) -> HeaderSkip {
-        HeaderSkip {
-            passed,
-            quoted: false,
-        }
-    }
-
-    fn skip<'a>(&mut self, piece: &'a [u8]) -> &'a [u8] {
-        if self.passed {
-            return piece;
-        }
-        for (i, &b) in piece.iter().enumerate() {
-            match b {
-                b'"' => self.quoted = !self.quoted,
-                b'\n' if !self.quoted => {
-                    self.passed = true;
-                    return &piece[i + 1..];
-                }
-                _ => {}
-            }
-        }
-        &[]
-    }
-}
-
-/// The credits answer: JSON as it is (by its `Content-Type`, or by its first character when
-/// that names neither), CSV as an array of objects keyed by its header (cells as strings).
-fn parse_credits(bytes: &[u8], content_type: &str) -> Result<serde_json::Value, FetchError> {
-    let content_type = content_type.to_ascii_lowercase();
-    let looks_json = bytes
-        .iter()
-        .find(|b| !b.is_ascii_whitespace())
-        .is_some_and(|b| matches!(b, b'{' | b'['));
-    if content_type.contains("json") || (!content_type.contains("csv") && looks_json) {
-        return serde_json::from_slice(bytes).map_err(|e| {
-            FetchError::new(
-                FetchCode::InvalidInput,
-                format!("the credits answer is not valid JSON: {e}"),
-            )
-        });
-    }
-    let not_csv = |e: csv::Error| {
-        FetchError::new(
-            FetchCode::InvalidInput,
-            format!("the credits answer is neither JSON nor CSV: {e}"),
-        )
-    };
-    let mut reader = csv::Reader::from_reader(bytes);
-    let headers = reader.headers().map_err(not_csv)?.clone();
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(not_csv)?;
-        let object: serde_json::Map<String, serde_json::Value> = headers
-            .iter()
-            .zip(record.iter())
-            .map(|(h, v)| (h.trim().to_string(), serde_json::Value::from(v)))
-            .collect();
-        rows.push(serde_json::Value::Object(object));
-    }
-    Ok(serde_json::Value::Array(rows))
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use super::plan::tests::options;
 use super::*;
-use crate::Query;
+use crate::{Query, Table};
 
 const TOKEN: &str = "sgp_test_token_1";
 
