@@ -29,6 +29,9 @@ pub const MAX_FIELDS: usize = 10_000;
 /// exports are tens to hundreds of megabytes; a larger announcement is only a hint for progress.
 pub const MAX_EXPECTED_BYTES: u64 = 512 << 20;
 
+/// How far ahead of the bytes pushed so far an announced size is believed for reserving room.
+pub const EXPECTED_AHEAD: u64 = 8;
+
 /// Builds a [`Table`] from an export pushed in chunks of any size.
 ///
 /// Nothing is dropped silently: a row with the wrong number of fields is skipped and reported with
@@ -74,6 +77,8 @@ pub struct Ingester {
     announced_bytes: Option<u64>,
     /// The memory the report may take (see [`Ingester::set_memory_budget`]).
     budget: Option<u64>,
+    /// The bytes pushed when room was last reserved for the expected size.
+    reserved_at: u64,
     skipped_rows: u64,
     warnings: Warnings,
     error: Option<Error>,
@@ -114,6 +119,7 @@ impl Ingester {
             expected_bytes: None,
             announced_bytes: None,
             budget: crate::budget::default_budget(),
+            reserved_at: 0,
             skipped_rows: 0,
             warnings: Warnings::default(),
             error: None,
@@ -162,17 +168,29 @@ impl Ingester {
     /// until it is checked; the user registry): its records are read, not stored, and its header
     /// may be any CSV header.
     pub fn body_ends_inside_record(body: &[u8]) -> bool {
-        let mut ingester = Ingester::new();
-        ingester.check_only = true;
+        let mut ingester = Ingester::checker();
         ingester.push(body).is_ok() && ingester.ends_inside_record()
+    }
+
+    /// An ingester that reads records without storing them, for
+    /// [`Ingester::ends_inside_record`] on a body streamed through it (a month window, held
+    /// until it is checked); its header may be any CSV header.
+    pub(crate) fn checker() -> Ingester {
+        Ingester {
+            check_only: true,
+            ..Ingester::new()
+        }
     }
 
     /// Tells the ingester how many bytes the whole input has (a file's size, a `Content-Length`).
     /// Once the first megabyte has shown how long rows are, every column reserves room for the
     /// rows to come, instead of growing by doubling: less copying, and in wasm, whose memory never
     /// shrinks, a smaller footprint. A wrong figure costs only that benefit.
-    /// Sizes over [`MAX_EXPECTED_BYTES`] are believed only up to it: a server announcing 40 GB
-    /// must not make the module reserve for 40 GB.
+    /// The size is believed only as far as the input bears it out: room is reserved for at most
+    /// [`EXPECTED_AHEAD`] times the bytes pushed so far (more as they come), so a server
+    /// announcing 40 GB and sending a megabyte makes the module reserve for a few megabytes, not
+    /// for 40 GB. Without a memory budget, sizes over [`MAX_EXPECTED_BYTES`] are believed only up
+    /// to it.
     ///
     /// The size also lets the memory budget (see [`Ingester::set_memory_budget`]) project what
     /// the whole input will need: a size that cannot fit is refused by the next
@@ -268,13 +286,11 @@ impl Ingester {
         e
     }
 
-    /// Reserves room for the rows the expected size implies, once, after the first megabyte.
-    /// Under a memory budget the whole size is believed: the projection has just found that the
-    /// whole input fits the budget, so a size that lies costs at most the budget (and the pages
-    /// a reservation never touches cost nothing); the table then never grows by doubling, which
-    /// would leave the old buffers behind in a wasm module's memory. Without a budget, the size
-    /// is believed up to [`MAX_EXPECTED_BYTES`]. A reservation the memory cannot give is skipped:
-    /// the columns then grow as they go.
+    /// Reserves room for the rows the expected size implies, as far as the bytes pushed so far
+    /// make it plausible: after the first megabyte, then each time they double. Under a memory
+    /// budget the announced size is not capped by [`MAX_EXPECTED_BYTES`] (the projection has
+    /// found that it fits the budget). A reservation the memory cannot give is skipped: the
+    /// columns then grow as they go.
     fn reserve_expected_rows(&mut self) {
         const SAMPLE: u64 = 1 << 20;
         let total = match (self.budget, self.announced_bytes) {
@@ -285,13 +301,17 @@ impl Ingester {
             return;
         };
         let rows = builder.rows();
-        if self.bytes < SAMPLE || rows == 0 || total <= self.bytes {
+        if self.bytes < SAMPLE.max(self.reserved_at * 2) || rows == 0 || total <= self.bytes {
             return;
         }
-        self.expected_bytes = None;
+        self.reserved_at = self.bytes;
+        let plausible = total.min(self.bytes.saturating_mul(EXPECTED_AHEAD));
+        if plausible == total {
+            self.expected_bytes = None;
+        }
         let per_row = self.bytes as f64 / rows as f64;
         // A little over the estimate: the first megabyte's rows may be shorter than the rest.
-        let expected = ((total as f64 / per_row) * 1.02) as usize + 64;
+        let expected = ((plausible as f64 / per_row) * 1.02) as usize + 64;
         let _ = builder.try_grow(expected.saturating_sub(rows));
     }
 
@@ -1094,35 +1114,45 @@ mod tests {
     }
 
     #[test]
-    fn an_announced_size_is_believed_only_up_to_the_cap() {
+    fn a_lying_content_length_reserves_room_only_as_far_as_the_bytes_bear_it_out() {
         let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
         for i in 0..100_000 {
             csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
         }
-        // A server announcing 40 GB: the columns reserve for at most MAX_EXPECTED_BYTES (with no
-        // memory budget; under one, 40 GB would be refused as too large).
-        let mut lied_to = Ingester::new();
-        lied_to.set_memory_budget(None);
-        lied_to.expect_bytes(40_000_000_000);
-        lied_to.push(csv.as_bytes()).unwrap();
-        let builder = lied_to.builder.as_ref().unwrap();
-        let Some(capacity) = builder.date_capacity() else {
-            panic!("no date column");
-        };
-        let per_row = csv.len() as f64 / builder.rows() as f64;
-        let most = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
-        assert!(capacity <= most, "{capacity} > {most}");
-        assert!(capacity > 1_000_000, "the capped hint is still used");
+        let per_row = csv.len() as f64 / 100_000.0;
+        // A server announcing 40 GB: the columns reserve for EXPECTED_AHEAD times what came.
+        for piece in [csv.len(), 64 * 1024] {
+            let mut lied_to = Ingester::new();
+            lied_to.set_memory_budget(None);
+            lied_to.expect_bytes(40_000_000_000);
+            for chunk in csv.as_bytes().chunks(piece) {
+                lied_to.push(chunk).unwrap();
+            }
+            let builder = lied_to.builder.as_ref().unwrap();
+            let Some(capacity) = builder.date_capacity() else {
+                panic!("no date column");
+            };
+            let most = ((EXPECTED_AHEAD * csv.len() as u64) as f64 / per_row * 1.02) as usize + 64;
+            assert!(capacity <= most, "{capacity} > {most}");
+            assert!(capacity > 400_000, "the hint is still used: {capacity}");
+        }
+        // A true size is believed once the bytes reach an eighth of it.
+        let mut told = Ingester::new();
+        told.set_memory_budget(None);
+        told.expect_bytes(csv.len() as u64 * 3);
+        told.push(csv.as_bytes()).unwrap();
+        let capacity = told.builder.as_ref().unwrap().date_capacity().unwrap();
+        assert!((300_000..320_000).contains(&capacity), "{capacity}");
     }
 
     #[test]
-    fn under_a_memory_budget_a_size_that_fits_is_reserved_whole() {
+    fn under_a_memory_budget_a_lying_size_still_reserves_only_what_the_bytes_bear_out() {
         let mut csv = String::from("Instance user ID,Timestamp Date,Chat Events\n");
         for i in 0..100_000 {
             csv += &format!("{},2025-01-{:02},{}\n", i / 50, 1 + i % 28, i % 7);
         }
-        // 2 GB announced, over the cap, within a 3 GiB budget by the rows' size (about 10 table
-        // bytes a row of 23 bytes): the columns reserve for all of it, not for the cap.
+        // 2 GB announced, within a 3 GiB budget by the rows' size (about 10 table bytes a row of
+        // 23 bytes), so not refused; but only the 2.3 MB sent are believed, times EXPECTED_AHEAD.
         let mut ingester = Ingester::new();
         ingester.set_memory_budget(Some(3 << 30));
         ingester.expect_bytes(2_000_000_000);
@@ -1130,12 +1160,9 @@ mod tests {
         let builder = ingester.builder.as_ref().unwrap();
         let capacity = builder.date_capacity().expect("a date column");
         let per_row = csv.len() as f64 / builder.rows() as f64;
-        let capped = (MAX_EXPECTED_BYTES as f64 / per_row * 1.02) as usize + 64;
-        let whole = (2e9 / per_row) as usize;
-        assert!(
-            capacity > capped && capacity >= whole,
-            "{capacity}: {capped} {whole}"
-        );
+        let most = ((EXPECTED_AHEAD * csv.len() as u64) as f64 / per_row * 1.02) as usize + 64;
+        assert!(capacity <= most, "{capacity} > {most}");
+        assert!(capacity > 400_000, "the hint is still used: {capacity}");
     }
 
     #[test]

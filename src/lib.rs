@@ -24,8 +24,7 @@ mod builder;
 mod column;
 mod date;
 mod error;
-pub mod fetch_plan;
-pub mod fetch_policy;
+mod fetch;
 mod ingest;
 mod number;
 mod order;
@@ -44,13 +43,17 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    allocation_failed, fetch_credits, fetch_registry, fetch_report, plan_fetch, warm_up, Report,
-    ReportBuilder, UserRegistry,
+    allocation_failed, fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch,
+    warm_up, Report, ReportBuilder, UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
 pub use error::{Error, ErrorKind};
+pub use fetch::{
+    ExportCopy, Failure, FetchCode, FetchError, FetchOptions, FetchPlan, FetchSession, Fetched,
+    Head, Parts, Progress, Request, Step,
+};
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
 pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};

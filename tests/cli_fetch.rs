@@ -45,15 +45,10 @@ fn hits(base: &str) -> u64 {
 
 /// The export as the mock serves it, fetched directly (fault-free base URL).
 fn direct(base: &str, query: &str) -> String {
-    ureq::get(&format!(
-        "{base}/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"
-    ))
-    .header("Authorization", &format!("Bearer {DEMO_TOKEN}"))
-    .call()
-    .unwrap()
-    .into_body()
-    .read_to_string()
-    .unwrap()
+    api(
+        base,
+        &format!("/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"),
+    )
 }
 
 fn cli() -> Command {
@@ -204,7 +199,9 @@ fn a_cut_body_is_fetched_again_from_the_start_or_never_written() {
     assert_eq!(stdout(&o), direct(&base("", "cut-direct"), ""));
 
     // Cut every time: an error, and the file given with -o is left as it was.
-    let path = temp("kept.csv");
+    // A folder of its own: other tests write their outputs through temporary files too.
+    let path = temp("cut-always").join("kept.csv");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, "the previous export\n").unwrap();
     let b = base("fault=cut;cutAfter=1500", "cut-always");
     let o = fetch(&b, &["--max-retries", "1", "-o", path.to_str().unwrap()]);
@@ -217,7 +214,7 @@ fn a_cut_body_is_fetched_again_from_the_start_or_never_written() {
     let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".part"))
+        .filter(|n| n.ends_with(".part") || n.ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -515,4 +512,264 @@ fn a_token_file_is_read_with_a_size_limit() {
         "{}",
         stderr(&o)
     );
+}
+
+/// An API answer from the mock, fetched directly (`path` with its query).
+fn api(base: &str, path: &str) -> String {
+    ureq::get(&format!("{base}{path}"))
+        .header("Authorization", &format!("Bearer {DEMO_TOKEN}"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap()
+}
+
+#[test]
+fn fetch_writes_the_registry_and_the_credits_beside_the_export() {
+    let b = base("", "extras");
+    let (export, registry, credits) = (
+        temp("extras.csv"),
+        temp("extras-registry.csv"),
+        temp("extras-credits.json"),
+    );
+    let range = ["--from", "2025-01-05", "--to", "2025-01-09"];
+    let mut args = vec![
+        "-o",
+        export.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
+        "--credits",
+        credits.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&range);
+    let o = fetch(&b, &args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 3, "the export, the registry, the credits");
+    let d = base("", "extras-direct");
+    let dates = "&startDate=2025-01-05&endDate=2025-01-09";
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+    assert_eq!(read(&export), direct(&d, dates));
+    let query = format!("?instanceURL={INSTANCE}");
+    assert_eq!(
+        read(&registry),
+        api(&d, &format!("/api/reports/user-registry{query}"))
+    );
+    assert_eq!(
+        read(&credits),
+        api(&d, &format!("/api/credits{query}{dates}"))
+    );
+
+    // The credits failing: nothing is written, the files given keep what they held.
+    for path in [&export, &registry, &credits] {
+        std::fs::write(path, "before\n").unwrap();
+    }
+    let b = base("credits=500", "extras-failing");
+    let o = fetch(&b, &args);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--credits: The Analytics API failed (500)"),
+        "{}",
+        stderr(&o)
+    );
+    for path in [&export, &registry, &credits] {
+        assert_eq!(read(path), "before\n");
+    }
+}
+
+#[test]
+fn inactive_fetches_the_user_registry_and_joins_it() {
+    let b = base("", "inactive");
+    let args = ["--days", "5", "--format", "json"];
+    let mut fetching = vec!["inactive", "--instance", INSTANCE, "--base-url", &b];
+    fetching.extend_from_slice(&args);
+    let o = run(&fetching);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 2, "the export and the registry");
+    // The same answer as from the two files.
+    let d = base("", "inactive-direct");
+    let (export, registry) = (temp("inactive.csv"), temp("inactive-registry.csv"));
+    std::fs::write(&export, direct(&d, "")).unwrap();
+    let query = format!("?instanceURL={INSTANCE}");
+    std::fs::write(
+        &registry,
+        api(&d, &format!("/api/reports/user-registry{query}")),
+    )
+    .unwrap();
+    let mut from_files = vec![
+        "inactive",
+        export.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
+    ];
+    from_files.extend_from_slice(&args);
+    let f = run(&from_files);
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert_eq!(stdout(&o), stdout(&f));
+    assert!(stdout(&o).contains("\"serviceAccount\""), "{}", stdout(&o));
+}
+
+#[test]
+fn loopback_requests_never_go_through_a_proxy_from_the_environment() {
+    // A proxy that counts who comes and what they say.
+    let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = proxy.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let log = seen.clone();
+    std::thread::spawn(move || {
+        for stream in proxy.incoming().flatten() {
+            let mut stream = stream;
+            let mut buffer = [0u8; 4096];
+            let n = std::io::Read::read(&mut stream, &mut buffer).unwrap_or(0);
+            log.lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buffer[..n]).into_owned());
+        }
+    });
+    let b = base("", "proxy");
+    let mut c = cli();
+    for var in [
+        "HTTP_PROXY",
+        "http_proxy",
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ] {
+        c.env(var, format!("http://{address}"));
+    }
+    c.env_remove("NO_PROXY").env_remove("no_proxy");
+    let o = run_with(c, &["fetch", "--instance", INSTANCE, "--base-url", &b], "");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 1);
+    let seen = seen.lock().unwrap();
+    assert!(seen.is_empty(), "the proxy saw: {seen:?}");
+}
+
+/// Runs the CLI, failing the test if it is still running after `limit` (it hung).
+fn run_bounded(args: &[&str], limit: std::time::Duration) -> Output {
+    let mut child = cli()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("sg-analytics {args:?} still ran after {limit:?}: it hangs");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_body_that_trickles_or_stops_is_given_up_after_the_idle_timeout_and_retried() {
+    let limit = std::time::Duration::from_secs(60);
+    // A byte every 400 ms: never silent for the idle time (2 s), but far from 16 KiB in it.
+    let b = base("users=2;days=3;fault=slow;delayMs=400;chunk=1", "trickle");
+    let mut args = vec!["fetch", "--instance", INSTANCE, "--base-url", &b];
+    args.extend(["--idle-timeout", "2", "--max-retries", "1"]);
+    let o = run_bounded(&args, limit);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert_eq!(hits(&b), 2, "one request and one retry");
+    let err = stderr(&o);
+    assert_eq!(
+        err.matches("the export stalled; retrying").count(),
+        1,
+        "{err}"
+    );
+    assert!(err.contains("less than 16 KiB arrived in 2 s"), "{err}");
+    assert!(stdout(&o).is_empty());
+    // Headers, then silence longer than the idle time.
+    let b = base("users=2;days=3;fault=slow;delayMs=5000;chunk=256", "silent");
+    let mut args = vec!["fetch", "--instance", INSTANCE, "--base-url", &b];
+    args.extend(["--idle-timeout", "1", "--max-retries", "0"]);
+    let o = run_bounded(&args, limit);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("stalled"), "{}", stderr(&o));
+    // The idle time is checked like every option.
+    let o = fetch(&base("", "idle-bad"), &["--idle-timeout", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("idle timeout"), "{}", stderr(&o));
+}
+
+/// An HTTP server on 127.0.0.1 for answers the mock does not make: `answer` gives the raw head
+/// and body for a request's first line. Returns its base URL.
+fn raw_server(answer: impl Fn(&str) -> (String, Vec<u8>) + Send + 'static) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut stream = stream;
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match std::io::Read::read(&mut stream, &mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let text = String::from_utf8_lossy(&request);
+            let (head, body) = answer(text.lines().next().unwrap_or(""));
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+#[test]
+fn a_compressed_registry_is_counted_decompressed_against_its_limit() {
+    // 66 MiB of registry lines, a few hundred kilobytes on the wire.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(b"Instance user ID,Service Account,Site Admin\n")
+        .unwrap();
+    let line = b"1234567,false,false\n";
+    for _ in 0..(66 << 20) / line.len() {
+        gz.write_all(line).unwrap();
+    }
+    let bomb = gz.finish().unwrap();
+    assert!(bomb.len() < 1 << 20);
+    let export = direct(&base("", "bomb-export"), "").into_bytes();
+    let url = raw_server(move |request| {
+        let (body, encoding) = if request.contains("/user-registry") {
+            (bomb.clone(), "Content-Encoding: gzip\r\n")
+        } else {
+            (export.clone(), "")
+        };
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n{encoding}Content-Length: {}\r\n\
+             Connection: close\r\n\r\n",
+            body.len()
+        );
+        (head, body)
+    });
+    let (export_file, registry_file) = (temp("bomb.csv"), temp("bomb-registry.csv"));
+    let o = run(&[
+        "fetch",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &url,
+        "-o",
+        export_file.to_str().unwrap(),
+        "--registry",
+        registry_file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains(
+            "--registry: The user registry is larger than 64 MiB (counted after decompression)"
+        ),
+        "{err}"
+    );
+    assert!(!registry_file.exists() && !export_file.exists());
+    // The export alone, from the same server, is read whole.
+    let o = run(&["fetch", "--instance", INSTANCE, "--base-url", &url]);
+    assert!(o.status.success(), "{}", stderr(&o));
 }

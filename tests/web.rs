@@ -3,7 +3,9 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{Object, Reflect, Uint8Array};
-use sg_analytics::{fetch_credits, fetch_registry, fetch_report, Report, ReportBuilder};
+use sg_analytics::{
+    fetch_credits, fetch_dashboard, fetch_registry, fetch_report, Report, ReportBuilder,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -455,4 +457,66 @@ async fn the_registry_joins_and_credits_are_plain_data() {
         .await
         .unwrap();
     assert!(credits.is_object() && !credits.is_instance_of::<js_sys::Map>());
+}
+
+fn code_of(e: &JsValue) -> String {
+    Reflect::get(e, &"code".into())
+        .unwrap()
+        .as_string()
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn a_body_that_stops_coming_is_given_up_after_the_idle_timeout() {
+    // Headers, then nothing for 5 s at a time: with a 1 s idle timeout, no retry, a stall.
+    let e = fetch_err(&[
+        (
+            "baseUrl",
+            base("users=2;days=3;fault=slow;delayMs=5000;chunk=256").into(),
+        ),
+        ("idleTimeout", 1.into()),
+        ("maxRetries", 0.into()),
+    ])
+    .await;
+    assert_eq!(code_of(&e), "stalled", "{}", message(&e));
+    let e = fetch_err(&[("idleTimeout", 0.into())]).await;
+    assert_eq!(code_of(&e), "invalid_options", "{}", message(&e));
+}
+
+#[wasm_bindgen_test]
+async fn the_dashboard_fetch_joins_the_registry_and_reports_a_failing_credits_answer() {
+    let b = base("users=40;days=10;credits=500");
+    let answer = fetch_dashboard(options(&[("baseUrl", b.into())]))
+        .await
+        .unwrap();
+    let get = |o: &JsValue, k: &str| Reflect::get(o, &k.into()).unwrap();
+    let registry = get(&answer, "registry");
+    assert_eq!(get(&registry, "loaded").as_bool(), Some(true));
+    let credits = get(&answer, "credits");
+    assert_eq!(get(&credits, "loaded").as_bool(), Some(false));
+    assert_eq!(
+        get(&credits, "code").as_string().as_deref(),
+        Some("server_error")
+    );
+    assert_eq!(get(&credits, "status").as_f64(), Some(500.0));
+    let report = get(&answer, "report");
+    // The registry is joined: service accounts can be left out.
+    let summarize: js_sys::Function = get(&report, "summarize").dyn_into().unwrap();
+    let users = |query: &str| {
+        let q = js_sys::JSON::parse(query).unwrap();
+        let s = summarize.call1(&report, &q).unwrap();
+        get(&get(&s, "totals"), "users").as_f64().unwrap()
+    };
+    assert!(users(r#"{"filter": {"excludeServiceAccounts": true}}"#) < users("{}"));
+    // Without the extras, one request: neither is loaded nor failed.
+    let answer = fetch_dashboard(options(&[
+        ("baseUrl", base("users=4;days=3").into()),
+        ("withRegistry", false.into()),
+        ("withCredits", false.into()),
+    ]))
+    .await
+    .unwrap();
+    let registry = get(&answer, "registry");
+    assert_eq!(get(&registry, "loaded").as_bool(), Some(false));
+    assert!(get(&registry, "error").is_undefined());
 }

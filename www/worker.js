@@ -6,7 +6,8 @@
 //                "inactiveUsers"|"inactiveUsersCsv"|"adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
-// The token arrives inside one fetchReport message, is handed to fetchReport, and is not kept.
+// The token arrives inside one fetchReport message, is handed to the module's fetchDashboard, and
+// is not kept.
 //
 // A call that ends in a WebAssembly trap (an allocation that failed, or a bug) leaves the module
 // unusable: every request in flight and every later one then fails with a coded error
@@ -158,46 +159,22 @@ const handlers = {
   },
 
   async fetchReport({ id, options }, progress) {
-    const { token, withRegistry = true, withCredits = true, ...rest } = options;
     const controller = new AbortController();
     controllers.set(id, controller);
     try {
-      const next = await api.fetchReport({
-        ...defined(rest),
-        token,
+      // The module's one sequence: the export, then the registry (joined) and the credits, whose
+      // failing does not fail the dashboard.
+      const { report: next, registry, credits } = await api.fetchDashboard({
+        ...defined(options),
         signal: controller.signal,
         onProgress: (p) => progress(p),
       });
-      // The registry and the credits, side by side once the export is in (after it, so that the
-      // export's own retries come first): neither failing fails the dashboard. The credits are
-      // retried once at most, so a failing endpoint does not hold the dashboard up.
-      const registry = { loaded: false, error: null };
-      const registryDone = (async () => {
-        if (!withRegistry || typeof api.fetchRegistry !== "function" || typeof next.joinRegistry !== "function") return;
-        try {
-          const reg = await api.fetchRegistry({ instanceUrl: rest.instanceUrl, token, baseUrl: rest.baseUrl, signal: controller.signal });
-          next.joinRegistry(reg);
-          registry.loaded = true;
-        } catch (error) {
-          registry.error = String(error?.message ?? error);
-        }
-      })();
-      const credits =
-        withCredits && typeof api.fetchCredits === "function"
-          ? api
-              .fetchCredits(defined({ instanceUrl: rest.instanceUrl, token, baseUrl: rest.baseUrl, startDate: rest.startDate, endDate: rest.endDate, signal: controller.signal, maxRetries: 1 }))
-              .then(
-                (data) => ({ loaded: true, data }),
-                (error) => ({ loaded: false, error: String(error?.message ?? error), code: error?.code, status: error?.status }),
-              )
-          : Promise.resolve({ loaded: false, error: null });
-      const [, creditsAnswer] = await Promise.all([registryDone, credits]);
       if (controller.signal.aborted) {
         next.free?.();
         throw abortError();
       }
       keep(next);
-      return describe({ registry, credits: creditsAnswer });
+      return describe({ registry, credits });
     } finally {
       controllers.delete(id);
     }

@@ -6,8 +6,9 @@
 //! message.
 
 mod fetch;
+mod fetch_api;
 
-pub use fetch::{fetch_credits, fetch_registry, fetch_report, plan_fetch};
+pub use fetch_api::{fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -101,7 +102,7 @@ export type Info = Input & {
  * them. Nothing is sent; the token is not needed and never part of the answer. */
 export type FetchPlan =
   | { ok: true; instance: string; baseUrl: string; url: string; curl: string; windows: number }
-  | { ok: false; problem: string; field?: "instanceUrl" | "token" | "baseUrl" | "granularity" | "dates" | "monthWindows" };
+  | { ok: false; problem: string; field?: "instanceUrl" | "token" | "baseUrl" | "granularity" | "dates" | "monthWindows" | "maxRetries" | "idleTimeout" };
 
 /** Metrics: rows, users, activeUsers, avgDau, avgDaysActivePerUser, hoursSaved, then one entry per numeric column of the export, under its own name. Rates are null when their denominator is 0. */
 export type Metrics = Record<string, number | null>;
@@ -208,8 +209,8 @@ export interface Progress {
 /** What went wrong in a fetch, for programs (the message is for people). */
 export type FetchErrorCode =
   | "invalid_options" | "network" | "bad_request" | "unauthorized" | "forbidden" | "not_found"
-  | "rate_limited" | "server_error" | "http_error" | "cut_short" | "not_csv" | "invalid_input"
-  | "aborted" | "too_large" | "out_of_memory";
+  | "rate_limited" | "server_error" | "http_error" | "redirected" | "cut_short" | "stalled"
+  | "too_large" | "out_of_memory" | "not_csv" | "bad_window" | "invalid_input" | "aborted";
 
 /** How `fetchReport`, `fetchRegistry` and `fetchCredits` reject: an `Error` (named `AbortError`
  * when the signal fired) whose message says what to do; it never contains the token. */
@@ -237,6 +238,24 @@ export interface FetchOptions {
    * number from 0 to 10, default 3. Waits back off exponentially with jitter, or as `Retry-After`
    * says (at most 60 s). */
   maxRetries?: number;
+  /** Seconds a body may bring less than 16 KiB before it is given up as stalled (and retried):
+   * more than 0, at most 3600, default 60. */
+  idleTimeout?: number;
+}
+
+/** `fetchDashboard`'s options: `fetchReport`'s, and whether to fetch the registry and the
+ * credits too (both default true). */
+export interface DashboardOptions extends FetchOptions {
+  withRegistry?: boolean;
+  withCredits?: boolean;
+}
+
+/** What `fetchDashboard` gives: the report (with the registry joined when it loaded), and how
+ * the registry and the credits went; their failing does not fail the report. */
+export interface Dashboard {
+  report: Report;
+  registry: { loaded: boolean; error?: string; code?: FetchErrorCode; status?: number };
+  credits: { loaded: boolean; data?: unknown; error?: string; code?: FetchErrorCode; status?: number };
 }
 "#;
 

@@ -11,7 +11,7 @@ use lexopt::prelude::*;
 use lexopt::Parser;
 use sg_analytics::Filter;
 
-use crate::fetch::{FetchArgs, TOKEN_VARIABLE};
+use crate::fetch_args::{FetchArgs, TOKEN_VARIABLE};
 
 /// What FILE is and what reading it costs.
 macro_rules! input_help {
@@ -59,13 +59,18 @@ FETCH OPTIONS (instead of a FILE):
                           http:// only for localhost and 127.0.0.1
     --month-windows       one request per calendar month of --from..--to (each window checked,
                           a failed one retried alone; a window is held in memory until checked)
-    --max-retries N       retries per request of 429, 5xx and cut bodies (default 3, at most 10),
-                          waiting what Retry-After asks (at most 60 s) or backing off
+    --max-retries N       retries per request of 429, 5xx, cut or stalled bodies and windows
+                          outside their dates (default 3, at most 10), waiting what Retry-After
+                          asks (at most 60 s) or backing off
+    --idle-timeout SECS   a body that brings less than 16 KiB in SECS seconds (default 60, at most
+                          3600) has stalled: it is given up and retried, never waited on for ever
     --token-file FILE     read the token from FILE (- for stdin); else from the environment
                           variable SG_ANALYTICS_TOKEN. Never give the token as an argument: every
                           process on the machine can read another's arguments.
 The fetch follows no redirect (the token must not go elsewhere); an HTML page or a body cut short
-is an error, never a partial export.
+is an error, never a partial export. Bodies are bounded after decompression: the export 64 GiB, a
+window 512 MiB, the registry 64 MiB, the credits 16 MiB. An API on localhost or 127.0.0.1 is never
+reached through HTTP_PROXY or ALL_PROXY.
 "
     };
 }
@@ -296,6 +301,7 @@ impl Common {
             "base-url" => fetch.base_url = Some(string(parser)?),
             "month-windows" => fetch.month_windows = true,
             "max-retries" => fetch.max_retries = Some(string(parser)?),
+            "idle-timeout" => fetch.idle_timeout = Some(string(parser)?),
             "token-file" => fetch.token_file = Some(path(parser)?),
             // Refused without reading its value, so the token is not echoed anywhere.
             "token" => {

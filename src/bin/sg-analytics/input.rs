@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use sg_analytics::{Ingester, Table};
+use sg_analytics::{Ingester, Parts, Registry, Table};
 
 use crate::args::Common;
 use crate::render::printable;
@@ -12,6 +12,17 @@ use crate::render::printable;
 /// The table the options name: fetched with `--instance`, else read from FILE or stdin, with
 /// the people file of `--attributes` joined. Returns the table and the people file's columns.
 pub fn table(common: &Common) -> Result<(Table, Vec<String>), String> {
+    table_and_registry(common, false).map(|(table, columns, _)| (table, columns))
+}
+
+/// [`table`], and with `--instance` and `registry`, the user registry fetched in the same
+/// session. A registry that could not be fetched is said on stderr and left out: the answer is
+/// still given, without it.
+pub fn table_and_registry(
+    common: &Common,
+    registry: bool,
+) -> Result<(Table, Vec<String>, Option<Registry>), String> {
+    let mut fetched_registry = None;
     let mut table = if common.fetch.given() {
         if let Some(input) = &common.input {
             return Err(format!(
@@ -20,10 +31,24 @@ pub fn table(common: &Common) -> Result<(Table, Vec<String>), String> {
             ));
         }
         let filter = &common.filter;
-        let fetch = common
+        let options = common
             .fetch
             .check(filter.from.as_deref(), filter.to.as_deref())?;
-        fetch.run(None).map_err(|e| e.message)?
+        let parts = Parts {
+            registry,
+            ..Parts::REPORT
+        };
+        let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
+        match fetched.registry {
+            Some(Ok((r, _))) => fetched_registry = Some(r),
+            Some(Err(e)) => eprintln!(
+                "sg-analytics: the user registry could not be fetched, so users are listed \
+                 without it: {}",
+                printable(&e.message)
+            ),
+            None => {}
+        }
+        fetched.report.ok_or("the fetch gave no export")?
     } else {
         read_table(common.input.as_deref())?
     };
@@ -31,7 +56,7 @@ pub fn table(common: &Common) -> Result<(Table, Vec<String>), String> {
         Some(path) => join_attributes(&mut table, path)?,
         None => Vec::new(),
     };
-    Ok((table, attributes))
+    Ok((table, attributes, fetched_registry))
 }
 
 /// FILE (stdin for `None` or `-`) into a table, 256 KiB at a time.

@@ -28,7 +28,8 @@ OPTIONS:
     --days N              inactive: no active day in the N days ending at the range's last day
                           (required)
     --registry FILE       a user registry CSV (Instance user ID, Service account, Site admin):
-                          its users who never appear are listed too, with their flags
+                          its users who never appear are listed too, with their flags; with
+                          --instance and no --registry, the registry is fetched with the export
     --format FMT          table (default), csv or json
 ",
     output_help!(),
@@ -72,13 +73,15 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let days = days.ok_or("inactive: --days N is required (see --help)")?;
     let destination = Destination::of(common.output.as_deref())?;
     refuse_input_as_output(common.input.as_deref(), &destination)?;
-    let (table, _) = input::table(&common)?;
+    // With --instance and no --registry FILE, the registry is fetched with the export.
+    let (table, _, fetched) = input::table_and_registry(&common, registry.is_none())?;
     let registry = registry
         .map(|path| {
             let bytes = input::read_limited(&path, input::MAX_SIDE_FILE_BYTES, "the registry")?;
             Registry::from_bytes(&bytes).map_err(|e| e.to_string())
         })
-        .transpose()?;
+        .transpose()?
+        .or(fetched);
     let query = InactiveQuery {
         days,
         filter: common.filter,
