@@ -68,10 +68,19 @@ function startWorker(workerUrl) {
 
 export class AnalyticsClient {
   /**
-   * @param {{workerUrl?: string|URL, moduleUrl?: string|URL}} options where the worker and the
-   *   module (pkg/sg_analytics.js) live; both default to their places beside this file.
+   * @param {{workerUrl?: string|URL, moduleUrl?: string|URL, wasmUrl?: string|URL, assetsUrl?: string|URL}} options
+   *   where the worker, the module (pkg/sg_analytics.js) and its .wasm file live. By default, their
+   *   places beside this file, written as `new URL("literal", import.meta.url)` so that a bundler
+   *   that knows the form (Vite, webpack, Rollup) emits them; or under `assetsUrl`, the folder
+   *   where the package's files are served (www/ and pkg/ below it), for one that does not (esbuild).
+   *   `moduleUrl` alone puts the .wasm file beside it.
    */
-  constructor({ workerUrl = new URL("./worker.js", import.meta.url), moduleUrl = new URL("../pkg/sg_analytics.js", import.meta.url) } = {}) {
+  constructor({ workerUrl, moduleUrl, wasmUrl, assetsUrl } = {}) {
+    const base = assetsUrl === undefined ? null : new URL(assetsUrl, globalThis.location?.href);
+    workerUrl ??= base ? new URL("www/worker.js", base) : new URL("./worker.js", import.meta.url);
+    if (moduleUrl !== undefined) wasmUrl ??= new URL("sg_analytics_bg.wasm", new URL(moduleUrl, globalThis.location?.href));
+    moduleUrl ??= base ? new URL("pkg/sg_analytics.js", base) : new URL("../pkg/sg_analytics.js", import.meta.url);
+    wasmUrl ??= base ? new URL("pkg/sg_analytics_bg.wasm", base) : new URL("../pkg/sg_analytics_bg.wasm", import.meta.url);
     this.pending = new Map();
     this.nextId = 1;
     this.failure = null;
@@ -88,7 +97,7 @@ export class AnalyticsClient {
       event.preventDefault?.();
       this.fail(new WorkerError(`The analytics worker could not start${event.message ? `: ${event.message}` : ""}.`));
     });
-    this.ready = this.request("init", { moduleUrl: String(moduleUrl) });
+    this.ready = this.request("init", { moduleUrl: String(moduleUrl), wasmUrl: String(wasmUrl) });
     this.ready.catch(() => {});
   }
 
