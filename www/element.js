@@ -6,7 +6,7 @@
 //
 // Attributes (all optional, read once when the element connects):
 //   base-url      API base URL (default https://analytics.sourcegraph.com; the page's origin when
-//                 served from localhost)
+//                 it is the local server: see local-demo)
 //   instance-url  instance to prefill
 //   granularity   by_user | by_user_month | by_user_day | by_user_day_client_language
 //   start-date, end-date   YYYY-MM-DD to prefill
@@ -15,6 +15,9 @@
 //                 bundler that does not emit them (esbuild); by default the bundler's, or beside
 //                 this file
 //   sync-url      keep the view in the page's URL hash (index.html sets it; portals usually not)
+//   local-demo    ask the page's origin whether it is the project's local server (`cargo xtask
+//                 serve`); if it is, its mock or proxy is the default API and the demo is offered
+//                 (index.html sets it; a static host answers no)
 // Events: `sg-analytics-loaded` (detail: the export's info) bubbles from the element once data is shown.
 
 import { Dashboard, browserStore, browserUrl } from "./app.js";
@@ -52,13 +55,28 @@ function ensureChartJs(src) {
   });
 }
 
+/**
+ * Whether the page's origin is the project's local server (`cargo xtask serve`, with its mock or
+ * its proxy): it answers this path, a static host does not. Asked only with `local-demo`.
+ */
+async function askLocalServer() {
+  try {
+    const answer = await fetch(new URL("/.well-known/sg-analytics-local", location.origin), { cache: "no-store", credentials: "omit", redirect: "error", signal: AbortSignal.timeout(3000) });
+    if (!answer.ok) return false;
+    const { api } = await answer.json();
+    return api === "mock" || api === "proxy";
+  } catch {
+    return false;
+  }
+}
+
 export class SgAnalyticsDashboard extends HTMLElement {
   async connectedCallback() {
     if (this.dashboard) return;
     const root = this.shadowRoot ?? this.attachShadow({ mode: "open" });
     const attr = (name) => this.getAttribute(name) ?? undefined;
     const assetsUrl = attr("assets-url") ? new URL(attr("assets-url"), location.href) : undefined;
-    await ensureChartJs(asset("chart", assetsUrl));
+    const [local] = await Promise.all([this.hasAttribute("local-demo") ? askLocalServer() : false, ensureChartJs(asset("chart", assetsUrl))]);
     if (!this.isConnected || this.dashboard) return;
     const view = new View(root, { stylesheet: asset("styles", assetsUrl) });
     const client = new AnalyticsClient({ assetsUrl, moduleUrl: attr("module-url") ? new URL(attr("module-url"), location.href) : undefined });
@@ -68,7 +86,7 @@ export class SgAnalyticsDashboard extends HTMLElement {
       client,
       store: browserStore(),
       url: this.hasAttribute("sync-url") ? browserUrl() : null,
-      env: { origin: location.origin, hostname: location.hostname },
+      env: { origin: location.origin, local },
       defaults: {
         baseUrl: attr("base-url"),
         instanceUrl: attr("instance-url"),
