@@ -363,7 +363,14 @@ pub fn backoff_ms(attempt: u32, jitter: f64) -> f64 {
 /// The server's own words (`body_hint`) are scrubbed of the token before they are cut to 200
 /// characters: cut first, a token echoed across the cut would leave a piece that no later scrub
 /// of the whole token could find.
-pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str, token: &str) -> String {
+/// `retries`: how many times the request was retried before this answer (for 429 and 5xx).
+pub fn status_message(
+    status: u16,
+    plan: &FetchPlan,
+    body_hint: &str,
+    token: &str,
+    retries: u32,
+) -> String {
     let scrubbed = scrub(body_hint, token);
     let hint = scrubbed.trim();
     let detail = if hint.is_empty() || hint.starts_with('<') {
@@ -386,16 +393,27 @@ pub fn status_message(status: u16, plan: &FetchPlan, body_hint: &str, token: &st
              use a token of a user who can see that instance's analytics.",
             plan.instance
         ),
-        429 => "The Analytics API is rate-limiting requests (429) and kept doing so after \
-                several retries: wait a few minutes and fetch again."
-            .to_string(),
+        429 => format!(
+            "The Analytics API is rate-limiting requests (429){}: wait a few minutes and fetch \
+             again.",
+            still(retries, "kept doing so")
+        ),
         s if s >= 500 => format!(
-            "The Analytics API failed ({s}) and kept failing after several retries: try again \
-             later, or fetch a shorter date range."
+            "The Analytics API failed ({s}){}: try again later, or fetch a shorter date range.",
+            still(retries, "kept failing")
         ),
         s => format!("The Analytics API answered with an unexpected status {s}."),
     };
     what + &detail
+}
+
+/// ` and kept failing after 3 retries`, or nothing when the request was not retried.
+fn still(retries: u32, doing: &str) -> String {
+    match retries {
+        0 => String::new(),
+        1 => format!(" and {doing} after a retry"),
+        n => format!(" and {doing} after {n} retries"),
+    }
 }
 
 /// The message for a request the browser refused to send or complete (network down, or the API
@@ -596,11 +614,22 @@ mod tests {
     }
 
     #[test]
+    fn a_failure_not_retried_does_not_claim_retries() {
+        let p = plan(None, None);
+        for status in [429, 500, 503] {
+            let m = status_message(status, &p, "", "", 0);
+            assert!(!m.contains("retr"), "{m}");
+            assert!(status_message(status, &p, "", "", 1).contains("after a retry"));
+            assert!(status_message(status, &p, "", "", 3).contains("after 3 retries"));
+        }
+    }
+
+    #[test]
     fn messages_say_what_to_do_and_never_carry_the_token() {
         let p = plan(None, None);
-        assert!(status_message(401, &p, "", "").contains("new token"));
-        assert!(status_message(403, &p, "", "").contains("x.example.com"));
-        assert!(status_message(400, &p, "bad granularity", "").contains("bad granularity"));
+        assert!(status_message(401, &p, "", "", 3).contains("new token"));
+        assert!(status_message(403, &p, "", "", 3).contains("x.example.com"));
+        assert!(status_message(400, &p, "bad granularity", "", 0).contains("bad granularity"));
         let dated = FetchPlan::new(
             "x.example.com",
             None,
@@ -609,14 +638,14 @@ mod tests {
             None,
         )
         .unwrap();
-        let m = status_message(400, &dated, "invalid granularity", "");
+        let m = status_message(400, &dated, "invalid granularity", "", 0);
         assert!(
             m.contains("most likely wrong is granularity (by_user)"),
             "{m}"
         );
-        let m = status_message(400, &dated, "startDate is before the data", "");
+        let m = status_message(400, &dated, "startDate is before the data", "", 0);
         assert!(m.contains("startDate (2025-01-01)"), "{m}");
-        let m = status_message(400, &dated, "", "");
+        let m = status_message(400, &dated, "", "", 0);
         assert!(m.contains("instanceURL (x.example.com)"), "{m}");
         let network = network_message(&p);
         assert!(network.contains("--proxy") && network.contains("$SG_ANALYTICS_TOKEN"));
@@ -664,7 +693,7 @@ mod tests {
         let p = plan(None, None);
         // The token starts at character 180: a cut at 200 would keep its first 20 characters.
         let hint = format!("{}{token} is not valid for this instance", "x".repeat(180));
-        let m = status_message(401, &p, &hint, token);
+        let m = status_message(401, &p, &hint, token, 0);
         assert!(!m.contains(&token[..8]), "{m}");
         assert!(m.contains("[token]"), "{m}");
     }

@@ -49,6 +49,25 @@ pub enum FetchCode {
 }
 
 impl FetchCode {
+    /// Every code (the TypeScript declarations list them all: a test checks).
+    pub const ALL: [FetchCode; 15] = [
+        FetchCode::InvalidOptions,
+        FetchCode::Network,
+        FetchCode::BadRequest,
+        FetchCode::Unauthorized,
+        FetchCode::Forbidden,
+        FetchCode::NotFound,
+        FetchCode::RateLimited,
+        FetchCode::ServerError,
+        FetchCode::HttpError,
+        FetchCode::Redirected,
+        FetchCode::CutShort,
+        FetchCode::NotCsv,
+        FetchCode::BadWindow,
+        FetchCode::InvalidInput,
+        FetchCode::Aborted,
+    ];
+
     /// The code as programs see it (`error.code` in JS).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -125,14 +144,20 @@ impl FetchError {
         }
     }
 
-    /// A status that is not a success (after the retries, for retryable ones); `body_hint` is the
-    /// start of the answer's body (the server may name the parameter it refused), scrubbed of
+    /// A status that is not a success, after `retries` retries of the request; `body_hint` is
+    /// the start of the answer's body (the server may name the parameter it refused), scrubbed of
     /// `token` before it is cut short.
-    pub fn from_status(status: u16, plan: &FetchPlan, body_hint: &str, token: &str) -> FetchError {
+    pub fn from_status(
+        status: u16,
+        plan: &FetchPlan,
+        body_hint: &str,
+        token: &str,
+        retries: u32,
+    ) -> FetchError {
         let message = if (300..400).contains(&status) {
             redirect_message(status, plan)
         } else {
-            status_message(status, plan, body_hint, token)
+            status_message(status, plan, body_hint, token, retries)
         };
         FetchError {
             status: Some(status),
@@ -377,6 +402,42 @@ pub fn check_window(window: &FetchPlan, body: &[u8]) -> Result<(), FetchError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_typescript_union_lists_every_code_the_runtime_gives() {
+        // A new variant fails to compile here until it is in ALL (and so checked below).
+        let listed = |c: FetchCode| match c {
+            FetchCode::InvalidOptions
+            | FetchCode::Network
+            | FetchCode::BadRequest
+            | FetchCode::Unauthorized
+            | FetchCode::Forbidden
+            | FetchCode::NotFound
+            | FetchCode::RateLimited
+            | FetchCode::ServerError
+            | FetchCode::HttpError
+            | FetchCode::Redirected
+            | FetchCode::CutShort
+            | FetchCode::NotCsv
+            | FetchCode::BadWindow
+            | FetchCode::InvalidInput
+            | FetchCode::Aborted => FetchCode::ALL.contains(&c),
+        };
+        let declarations = include_str!("wasm/mod.rs");
+        let union = declarations
+            .split("export type FetchErrorCode =")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .expect("FetchErrorCode in the TypeScript declarations");
+        for code in FetchCode::ALL {
+            assert!(listed(code));
+            assert!(
+                union.contains(&format!("\"{}\"", code.as_str())),
+                "{}",
+                code.as_str()
+            );
+        }
+    }
+
     fn plan() -> FetchPlan {
         FetchPlan::new("x.example.com", None, None, None, None).unwrap()
     }
@@ -394,15 +455,15 @@ mod tests {
             (503, "server_error"),
             (418, "http_error"),
         ] {
-            let e = FetchError::from_status(status, &p, "", "");
+            let e = FetchError::from_status(status, &p, "", "", 3);
             assert_eq!(e.code.as_str(), code);
             assert_eq!(e.status, Some(status));
         }
-        let e = FetchError::from_status(301, &p, "", "");
+        let e = FetchError::from_status(301, &p, "", "", 3);
         assert!(e.message.contains("redirect (301)") && e.message.contains("refused"));
         assert!(!e.is_retryable());
-        assert!(FetchError::from_status(502, &p, "", "").is_retryable());
-        assert!(!FetchError::from_status(401, &p, "", "").is_retryable());
+        assert!(FetchError::from_status(502, &p, "", "", 3).is_retryable());
+        assert!(!FetchError::from_status(401, &p, "", "", 3).is_retryable());
         let e =
             FetchError::new(FetchCode::Network, "token sgp_secret_1 in here").scrub("sgp_secret_1");
         assert_eq!(e.message, "token [token] in here");

@@ -29,6 +29,16 @@ export class CspError extends Error {
 // A violation reaches the page as its own task, possibly after the failure it caused.
 const VIOLATION_SETTLE_MS = 150;
 
+/** A rejected call of the client's, for a misuse caught before the worker is asked. */
+function misuse(message) {
+  const error = new Error(message);
+  error.code = "invalid_argument";
+  return Promise.reject(error);
+}
+
+const isBlob = (file) => typeof Blob === "function" && file instanceof Blob;
+const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+
 /** The fields of an error that cross the worker boundary: what a page branches on. */
 export const ERROR_FIELDS = ["name", "message", "code", "status", "field"];
 
@@ -165,11 +175,13 @@ export class AnalyticsClient {
    * this one message and is not kept by the worker. Resolves with `{info, registry}`.
    */
   fetchReport(options, { onProgress, signal } = {}) {
+    if (!isObject(options)) return misuse("fetchReport takes an options object: { instanceUrl, token, ... }.");
     return this.request("fetchReport", { options }, { onProgress, signal });
   }
 
   /** Reads a File in chunks into the worker. Resolves with `{info}`. */
   openFile(file, { onProgress, signal } = {}) {
+    if (!isBlob(file)) return misuse("openFile takes a File or Blob (an export the user picked).");
     return this.request("openFile", { file }, { onProgress, signal });
   }
 
@@ -178,6 +190,7 @@ export class AnalyticsClient {
    * group keys and filters. Resolves with `{join, info}`; the file never leaves the page.
    */
   joinAttributes(file) {
+    if (!isBlob(file)) return misuse("joinAttributes takes a File or Blob (a people file the user picked).");
     return this.request("joinAttributes", { file });
   }
 
@@ -192,6 +205,7 @@ export class AnalyticsClient {
 
   /** What a fetch with these options would request (`planFetch` of the module), or the problem. */
   planFetch(options) {
+    if (!isObject(options)) return misuse("planFetch takes an options object: { instanceUrl, baseUrl?, ... }.");
     return this.request("planFetch", { options });
   }
 
@@ -229,11 +243,13 @@ export class AnalyticsClient {
 
   /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
   inactiveUsers(query) {
+    if (!isObject(query)) return misuse("inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more).");
     return this.request("inactiveUsers", { query });
   }
 
   /** The same users as CSV, written by the module (`report.inactiveUsersCsv`, formula-guarded). */
   inactiveUsersCsv(query) {
+    if (!isObject(query)) return misuse("inactiveUsersCsv takes a query: { days, filter? } (days: a whole number, 1 or more).");
     return this.request("inactiveUsersCsv", { query });
   }
 

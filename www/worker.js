@@ -43,7 +43,7 @@ function keep(next) {
 }
 
 function needReport() {
-  if (!report) throw new Error("No export is loaded yet: fetch one or open a file first.");
+  if (!report) throw Object.assign(new Error("No export is loaded yet: fetch one or open a file first."), { code: "not_loaded" });
   return report;
 }
 

@@ -147,29 +147,30 @@ impl Options {
             check_option_name(&key.as_string().unwrap_or_default())
                 .map_err(|e| invalid(what, e))?;
         }
-        let string = |key: &str| -> Result<Option<String>, FetchError> {
+        let string = |key: &'static str| -> Result<Option<String>, FetchError> {
             match field(options, key) {
                 None => Ok(None),
-                Some(v) => v
-                    .as_string()
-                    .map(Some)
-                    .ok_or_else(|| invalid(what, format!("options.{key} must be a string"))),
+                Some(v) => v.as_string().map(Some).ok_or_else(|| {
+                    invalid_in(what, key, format!("options.{key} must be a string"))
+                }),
             }
         };
         let instance = string("instanceUrl")?.ok_or_else(|| {
-            invalid(
+            invalid_in(
                 what,
+                "instanceUrl",
                 "options.instanceUrl is required (your Sourcegraph instance's address)",
             )
         })?;
         let token = match string("token")? {
             Some(token) => check_token(&token)
-                .map_err(|e| invalid(what, e))?
+                .map_err(|e| invalid_in(what, "token", e))?
                 .to_string(),
             None if !need_token => String::new(),
             None => {
-                return Err(invalid(
+                return Err(invalid_in(
                     what,
+                    "token",
                     "options.token is required (a Sourcegraph Analytics access token)",
                 ))
             }
@@ -195,31 +196,33 @@ impl Options {
         .map_err(|e| invalid_in(what, "dates", e))?;
         let signal = match field(options, "signal") {
             None => None,
-            Some(v) => Some(
-                v.dyn_into::<AbortSignal>()
-                    .map_err(|_| invalid(what, "options.signal must be an AbortSignal"))?,
-            ),
+            Some(v) => Some(v.dyn_into::<AbortSignal>().map_err(|_| {
+                invalid_in(what, "signal", "options.signal must be an AbortSignal")
+            })?),
         };
         let on_progress = match field(options, "onProgress") {
             None => None,
-            Some(v) => Some(
-                v.dyn_into::<Function>()
-                    .map_err(|_| invalid(what, "options.onProgress must be a function"))?,
-            ),
+            Some(v) => Some(v.dyn_into::<Function>().map_err(|_| {
+                invalid_in(what, "onProgress", "options.onProgress must be a function")
+            })?),
         };
         let month_windows = match field(options, "monthWindows") {
             None => false,
-            Some(v) => v
-                .as_bool()
-                .ok_or_else(|| invalid(what, "options.monthWindows must be true or false"))?,
+            Some(v) => v.as_bool().ok_or_else(|| {
+                invalid_in(
+                    what,
+                    "monthWindows",
+                    "options.monthWindows must be true or false",
+                )
+            })?,
         };
         let max_retries = match field(options, "maxRetries") {
             None => DEFAULT_MAX_RETRIES,
             Some(v) => {
-                let n = v
-                    .as_f64()
-                    .ok_or_else(|| invalid(what, "options.maxRetries must be a number"))?;
-                check_max_retries(n).map_err(|e| invalid(what, e))?
+                let n = v.as_f64().ok_or_else(|| {
+                    invalid_in(what, "maxRetries", "options.maxRetries must be a number")
+                })?;
+                check_max_retries(n).map_err(|e| invalid_in(what, "maxRetries", e))?
             }
         };
         if month_windows {
@@ -273,7 +276,9 @@ where
 /// token, a `curl` command with `$SG_ANALYTICS_TOKEN` standing for it, the number of requests), or
 /// `{ok: false, problem}`. The token is optional here and never part of the answer.
 #[wasm_bindgen(js_name = planFetch, unchecked_return_type = "FetchPlan")]
-pub fn plan_fetch(options: JsValue) -> Result<JsValue, JsValue> {
+pub fn plan_fetch(
+    #[wasm_bindgen(unchecked_param_type = "PlanOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Plan {
@@ -363,7 +368,7 @@ pub async fn fetch_registry(
 
 /// Fetches the credit buckets (`/api/credits`, with the dates if given): a JSON answer as plain
 /// data, a CSV answer as an array of objects keyed by its header (cells as strings).
-#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "unknown")]
+#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "JsonValue")]
 pub async fn fetch_credits(
     #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {
@@ -676,6 +681,7 @@ async fn send(options: &Options, url: &str, retries: &mut Retries) -> Result<Res
             &options.plan,
             &hint,
             &options.token,
+            retries.made(),
         ));
     }
 }

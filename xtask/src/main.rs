@@ -23,8 +23,10 @@ Commands:
              --no-build       serve what is already built
   test     Install what is missing (Chromium, the i686 target), then run the native tests
            (also on i686: a 32-bit usize, as wasm32 has), the
-           wasm-bindgen tests in headless Chromium against the mock, and the Playwright tests
-           against the served page. Ends with one summary line; exits non-zero on any failure.
+           wasm-bindgen tests in headless Chromium against the mock, the Playwright tests
+           against the served page and the npm package (also built by Vite, webpack and
+           esbuild), and tsc on typed code against the package (tests/types/). Ends with one
+           summary line; exits non-zero on any failure.
   build    Build pkg/ (release wasm, wasm-bindgen --target web, wasm-opt) and www/vendor/.
   dist     build, then copy index.html, www/ and pkg/ to dist/ for any static host, and make
            the npm package in dist-npm/ (package.json, pkg/, www/, types/).

@@ -264,6 +264,7 @@ impl Fetch {
                 &self.plan,
                 &hint,
                 &self.token,
+                retries.made(),
             ));
         }
     }
