@@ -23,13 +23,12 @@ impl std::error::Error for ArgumentError {}
 
 /// Reads `json` as a `T`; `what` names the argument in messages (`query`, `filter`).
 pub fn from_json<T: DeserializeOwned>(json: &[u8], what: &str) -> Result<T, ArgumentError> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = (path != "." && path != "?").then_some(path);
-        let inner = e.into_inner();
-        let text = inner.to_string();
-        // serde_json adds where in the JSON text it was: the page never wrote that text.
+    serde_json::from_slice(json).map_err(|e| {
+        // Where serde_json stopped, as a path: the page never wrote this JSON text, so a line
+        // and column in it would mean nothing. (Found from the text rather than by wrapping
+        // every deserializer, which would grow the wasm module by a tenth.)
+        let field = (e.line() == 1).then(|| path_at(json, e.column())).flatten();
+        let text = e.to_string();
         let text = text.rfind(" at line ").map_or(&text[..], |at| &text[..at]);
         if let Some(rest) = text.strip_prefix("unknown field ") {
             let message = unknown_field(what, field.as_deref(), rest);
@@ -42,6 +41,79 @@ pub fn from_json<T: DeserializeOwned>(json: &[u8], what: &str) -> Result<T, Argu
         };
         ArgumentError { field, message }
     })
+}
+
+/// The path (`filter.from`, `groupBy[0]`) of what one-line JSON `json` was reading when it had
+/// read its first `end` bytes: the key or index of each object and array still open there.
+fn path_at(json: &[u8], end: usize) -> Option<String> {
+    enum Frame {
+        Object {
+            key: Option<String>,
+            expect_key: bool,
+        },
+        Array {
+            index: usize,
+        },
+    }
+    let json = json.get(..end.min(json.len()))?;
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut i = 0;
+    while i < json.len() {
+        match json[i] {
+            b'{' => stack.push(Frame::Object {
+                key: None,
+                expect_key: true,
+            }),
+            b'[' => stack.push(Frame::Array { index: 0 }),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b',' => match stack.last_mut() {
+                Some(Frame::Object { key, expect_key }) => {
+                    *key = None;
+                    *expect_key = true;
+                }
+                Some(Frame::Array { index }) => *index += 1,
+                None => {}
+            },
+            b':' => {
+                if let Some(Frame::Object { expect_key, .. }) = stack.last_mut() {
+                    *expect_key = false;
+                }
+            }
+            b'"' => {
+                let start = i + 1;
+                i = start;
+                while i < json.len() && json[i] != b'"' {
+                    i += if json[i] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Frame::Object {
+                    key,
+                    expect_key: true,
+                }) = stack.last_mut()
+                {
+                    let end = i.min(json.len());
+                    *key = Some(String::from_utf8_lossy(&json[start..end]).into_owned());
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for frame in &stack {
+        match frame {
+            Frame::Object { key: Some(key), .. } => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Frame::Object { key: None, .. } => break,
+            Frame::Array { index } => path.push_str(&format!("[{index}]")),
+        }
+    }
+    (!path.is_empty()).then_some(path)
 }
 
 /// `unknown field `x`, expected one of `a`, `b`` (serde's words after its prefix) as: the object
@@ -218,6 +290,21 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn the_path_is_that_of_the_value_being_read() {
+        let e = query_error(r#"{"sort":{"by":3}}"#);
+        assert_eq!(e.field.as_deref(), Some("sort.by"));
+        let e = query_error(r#"{"groupBy":["month",1]}"#);
+        assert_eq!(e.field.as_deref(), Some("groupBy[1]"));
+        let e = query_error(r#"{"limit":2,"filter":{"users":["a\"b",3]}}"#);
+        assert_eq!(e.field.as_deref(), Some("filter.users[1]"));
+        let e = query_error(r#"{"minutesSaved":{"chat":"a"}}"#);
+        assert_eq!(e.field.as_deref(), Some("minutesSaved.chat"));
+        // The argument as a whole: no field.
+        let e = from_json::<Query>(br#""month""#, "query").unwrap_err();
+        assert_eq!(e.field, None);
     }
 
     #[test]
