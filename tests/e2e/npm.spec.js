@@ -68,6 +68,15 @@ test("the packed tarball holds every file its entry points need, at the crate's 
     }
   }
   expect(fs.existsSync(path.join(PACKAGE, "package.json"))).toBe(true);
+
+  // Its README says how to install it as it is (the tarball: the name is not on the registry) and
+  // what it weighs, within a tenth of the real figures.
+  const readme = fs.readFileSync(path.join(project, "node_modules/sg-analytics/README.md"), "utf8");
+  expect(readme).not.toMatch(/^\s*npm (install|i) sg-analytics(@\S*)?\s*$/m);
+  expect(readme).toMatch(/^cd \.\.\/portal && npm install \S+\.tgz$/m);
+  const [, packedKb, unpackedMb] = readme.match(/about (\d+) KB \(([\d.]+) MB unpacked\)/) ?? [];
+  expect(Math.abs(Number(packedKb) * 1000 - fs.statSync(tarball).size) / fs.statSync(tarball).size).toBeLessThan(0.1);
+  expect(Math.abs(Number(unpackedMb) * 1e6 - packed.unpackedSize) / packed.unpackedSize).toBeLessThan(0.1);
 });
 
 test("an import map allowed by its hash: the module, the worker helper and the element load from node_modules under a strict policy", async ({ page, baseURL }) => {
