@@ -1,7 +1,7 @@
 // A portal built with webpack 5 from the packed tarball, unchanged and with no option, served by a
 // plain static host under a strict policy. The package's files (worker, module, .wasm, stylesheet,
 // Chart.js) reach the browser because each is named by a `new URL("literal", import.meta.url)`,
-// which webpack emits as an asset and rewrites. About 10 s (a production build).
+// which webpack emits as an asset and rewrites. About 10–45 s (a production build, with terser), the slowest of the bundler specs.
 
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
@@ -30,6 +30,8 @@ function pack(config) {
 }
 
 test("a portal built with webpack 5 loads the module, the worker and the element from its own files", async ({ page, baseURL }) => {
+  // A production build: 10 s on a quiet machine, 46 s seen on a busy one.
+  test.setTimeout(180_000);
   const out = path.join(portal.project, "dist");
   await pack({ mode: "production", context: portal.project, entry: "./main.js", output: { path: out, filename: "main.js" }, performance: { hints: false } });
   const emitted = fs.readdirSync(out);
