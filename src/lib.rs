@@ -18,6 +18,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod argument;
 mod attributes;
 mod budget;
 mod builder;

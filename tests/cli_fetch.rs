@@ -182,11 +182,25 @@ fn server_errors_are_retried_then_reported() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(hits(&b), 2, "one request and one retry");
     assert!(
-        stderr(&o).contains("failed (500) and kept failing"),
+        stderr(&o).contains("failed (500) and kept failing after a retry"),
         "{}",
         stderr(&o)
     );
     assert!(stdout(&o).is_empty());
+}
+
+#[test]
+fn a_server_error_with_max_retries_0_claims_no_retries() {
+    let b = base("fault=500", "500-no-retries");
+    let o = fetch(&b, &["--max-retries", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(hits(&b), 1);
+    assert!(
+        stderr(&o).contains("failed (500): try again later"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!stderr(&o).contains("retries"), "{}", stderr(&o));
 }
 
 #[test]

@@ -802,7 +802,7 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     .unwrap();
     report.join_registry(&registry);
     let inactive = report
-        .inactive_users(Some(inactive_query(r#"{"days": 20}"#)))
+        .inactive_users(inactive_query(r#"{"days": 20}"#))
         .unwrap();
     let users = Array::from(&get(&inactive, "users"));
     let ids: Vec<String> = users
@@ -820,7 +820,7 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     let core_query: sg_analytics::InactiveQuery = serde_json::from_str(r#"{"days": 20}"#).unwrap();
     assert_eq!(
         report
-            .inactive_users_csv(Some(inactive_query(r#"{"days": 20}"#)))
+            .inactive_users_csv(inactive_query(r#"{"days": 20}"#))
             .unwrap(),
         table
             .inactive_users(&core_query, Some(&core_registry))

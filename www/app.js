@@ -84,7 +84,8 @@ export class Dashboard {
    * @param {import("./client.js").AnalyticsClient} deps.client
    * @param {ReturnType<typeof browserStore>} deps.store
    * @param {ReturnType<typeof browserUrl>|null} deps.url
-   * @param {{origin: string, hostname: string}} deps.env where the page is served
+   * @param {{origin: string, local?: boolean}} deps.env where the page is served, and whether that
+   *   is the project's local server (its mock or proxy answered: see element.js)
    * @param {object} [deps.defaults] settings given by the embedder (attributes)
    * @param {(info: object) => void} [deps.onLoaded] told each time an export is shown
    */
@@ -94,7 +95,7 @@ export class Dashboard {
     this.client = client;
     this.store = store;
     this.url = url;
-    this.local = ["127.0.0.1", "localhost", "[::1]"].includes(env.hostname);
+    this.local = env.local === true;
     this.env = env;
     this.settings = this.initialSettings(defaults);
     this.storedInstance = this.settings.instanceUrl;

@@ -29,6 +29,16 @@ export class CspError extends Error {
 // A violation reaches the page as its own task, possibly after the failure it caused.
 const VIOLATION_SETTLE_MS = 150;
 
+/** A rejected call of the client's, for a misuse caught before the worker is asked. */
+function misuse(message) {
+  const error = new Error(message);
+  error.code = "invalid_argument";
+  return Promise.reject(error);
+}
+
+const isBlob = (file) => typeof Blob === "function" && file instanceof Blob;
+const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+
 /** The fields of an error that cross the worker boundary: what a page branches on. */
 export const ERROR_FIELDS = ["name", "message", "code", "status", "field", "reportLost"];
 
@@ -68,10 +78,19 @@ function startWorker(workerUrl) {
 
 export class AnalyticsClient {
   /**
-   * @param {{workerUrl?: string|URL, moduleUrl?: string|URL}} options where the worker and the
-   *   module (pkg/sg_analytics.js) live; both default to their places beside this file.
+   * @param {{workerUrl?: string|URL, moduleUrl?: string|URL, wasmUrl?: string|URL, assetsUrl?: string|URL}} options
+   *   where the worker, the module (pkg/sg_analytics.js) and its .wasm file live. By default, their
+   *   places beside this file, written as `new URL("literal", import.meta.url)` so that a bundler
+   *   that knows the form (Vite, webpack, Rollup) emits them; or under `assetsUrl`, the folder
+   *   where the package's files are served (www/ and pkg/ below it), for one that does not (esbuild).
+   *   `moduleUrl` alone puts the .wasm file beside it.
    */
-  constructor({ workerUrl = new URL("./worker.js", import.meta.url), moduleUrl = new URL("../pkg/sg_analytics.js", import.meta.url) } = {}) {
+  constructor({ workerUrl, moduleUrl, wasmUrl, assetsUrl } = {}) {
+    const base = assetsUrl === undefined ? null : new URL(assetsUrl, globalThis.location?.href);
+    workerUrl ??= base ? new URL("www/worker.js", base) : new URL("./worker.js", import.meta.url);
+    if (moduleUrl !== undefined) wasmUrl ??= new URL("sg_analytics_bg.wasm", new URL(moduleUrl, globalThis.location?.href));
+    moduleUrl ??= base ? new URL("pkg/sg_analytics.js", base) : new URL("../pkg/sg_analytics.js", import.meta.url);
+    wasmUrl ??= base ? new URL("pkg/sg_analytics_bg.wasm", base) : new URL("../pkg/sg_analytics_bg.wasm", import.meta.url);
     this.pending = new Map();
     this.nextId = 1;
     this.failure = null;
@@ -82,7 +101,7 @@ export class AnalyticsClient {
       if (event.effectiveDirective === "worker-src" && /^blob/.test(event.blockedURI)) this.violations.push(violationRecord(event));
     };
     globalThis.document?.addEventListener("securitypolicyviolation", this.watchPolicy);
-    this.urls = { workerUrl, moduleUrl };
+    this.urls = { workerUrl, moduleUrl, wasmUrl };
     this.start();
   }
 
@@ -97,7 +116,7 @@ export class AnalyticsClient {
       event.preventDefault?.();
       if (this.worker === worker) this.fail(new WorkerError(`The analytics worker could not start${event.message ? `: ${event.message}` : ""}.`));
     });
-    this.ready = this.request("init", { moduleUrl: String(this.urls.moduleUrl) });
+    this.ready = this.request("init", { moduleUrl: String(this.urls.moduleUrl), wasmUrl: String(this.urls.wasmUrl) });
     this.ready.catch(() => {});
   }
 
@@ -183,11 +202,13 @@ export class AnalyticsClient {
    * this one message and is not kept by the worker. Resolves with `{info, registry}`.
    */
   fetchReport(options, { onProgress, signal } = {}) {
+    if (!isObject(options)) return misuse("fetchReport takes an options object: { instanceUrl, token, ... }.");
     return this.request("fetchReport", { options }, { onProgress, signal });
   }
 
   /** Reads a File in chunks into the worker. Resolves with `{info}`. */
   openFile(file, { onProgress, signal } = {}) {
+    if (!isBlob(file)) return misuse("openFile takes a File or Blob (an export the user picked).");
     return this.request("openFile", { file }, { onProgress, signal });
   }
 
@@ -196,6 +217,7 @@ export class AnalyticsClient {
    * group keys and filters. Resolves with `{join, info}`; the file never leaves the page.
    */
   joinAttributes(file) {
+    if (!isBlob(file)) return misuse("joinAttributes takes a File or Blob (a people file the user picked).");
     return this.request("joinAttributes", { file });
   }
 
@@ -210,6 +232,7 @@ export class AnalyticsClient {
 
   /** What a fetch with these options would request (`planFetch` of the module), or the problem. */
   planFetch(options) {
+    if (!isObject(options)) return misuse("planFetch takes an options object: { instanceUrl, baseUrl?, ... }.");
     return this.request("planFetch", { options });
   }
 
@@ -247,11 +270,13 @@ export class AnalyticsClient {
 
   /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
   inactiveUsers(query) {
+    if (!isObject(query)) return misuse("inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more).");
     return this.request("inactiveUsers", { query });
   }
 
   /** The same users as CSV, written by the module (`report.inactiveUsersCsv`, formula-guarded). */
   inactiveUsersCsv(query) {
+    if (!isObject(query)) return misuse("inactiveUsersCsv takes a query: { days, filter? } (days: a whole number, 1 or more).");
     return this.request("inactiveUsersCsv", { query });
   }
 

@@ -26,7 +26,7 @@ const PANELS = {
     title: "The analytics module could not start",
     hints: [
       "The page could not load its WebAssembly module (pkg/sg_analytics.js).",
-      "If you serve the page yourself, build it first: `cargo xtask serve` builds pkg/ and serves the page.",
+      "Check that the files of the sg-analytics package are served: a bundler that does not emit them (esbuild) needs the element’s assets-url set to the folder holding www/ and pkg/; a checkout of the project needs `cargo xtask serve`, which builds pkg/.",
     ],
   },
   "base-url": {

@@ -103,7 +103,7 @@ function keep(next) {
 }
 
 function needReport() {
-  if (!report) throw new Error("No export is loaded yet: fetch one or open a file first.");
+  if (!report) throw Object.assign(new Error("No export is loaded yet: fetch one or open a file first."), { code: "not_loaded" });
   return report;
 }
 
@@ -133,12 +133,13 @@ function fileReader(file) {
 }
 
 const handlers = {
-  async init({ moduleUrl }) {
-    const url = new URL(moduleUrl ?? "../pkg/sg_analytics.js", import.meta.url);
+  // The client names both files: a bundler may have emitted them under names of its own.
+  async init({ moduleUrl, wasmUrl }) {
+    const url = new URL(moduleUrl);
     let module;
     try {
-      module = await import(url.href);
-      await module.default({ module_or_path: new URL("sg_analytics_bg.wasm", url) });
+      module = await import(/* webpackIgnore: true */ /* @vite-ignore */ url.href);
+      await module.default({ module_or_path: new URL(wasmUrl ?? "sg_analytics_bg.wasm", url) });
     } catch (error) {
       const failure = new Error(`The WebAssembly module could not be loaded from ${url.pathname} (${error?.message ?? error}).`);
       failure.name = "WorkerError";

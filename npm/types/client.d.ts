@@ -1,70 +1,155 @@
 // The worker helper (`sg-analytics/worker`): the module runs in a Web Worker, and these promises
 // talk to it. The Report stays in the worker; only summaries and strings cross.
-import type { FetchOptions } from "../pkg/sg_analytics.js";
+import type {
+  AttributesJoin,
+  ErrorCode,
+  FetchOptions,
+  FetchPlan,
+  Filter,
+  Growth,
+  Inactive,
+  InactiveQuery,
+  Info,
+  JsonValue,
+  PeriodQuery,
+  PlanOptions,
+  Progress,
+  Query,
+  Retention,
+  Summary,
+} from "../pkg/sg_analytics.js";
 
-/** Raised when the worker (and so the WebAssembly module) cannot start. */
+export type { Progress };
+
+/** Raised when the worker (and so the WebAssembly module) cannot start, or was terminated. */
 export class WorkerError extends Error {
   code: "worker";
+}
+
+/** What a Content-Security-Policy violation means: the directive that decided, the source to add. */
+export interface CspAdvice {
+  /** All of it in a sentence. */
+  message: string;
+  /** The directive of the policy that decided (the blocked kind's own, or its fallback). */
+  directive: string;
+  /** What the browser reported as blocked (a URL, `inline`, `wasm-eval`, ...). */
+  blocked: string;
+  /** The source to add to the directive, when one would allow it. */
+  source: string | null;
+  /** The directive as it would read with the source added. */
+  fix: string | null;
+  /** The blocked thing in words. */
+  what: string;
 }
 
 /** Raised when the page's Content-Security-Policy blocked the worker, the module or a request. */
 export class CspError extends Error {
   code: "csp_blocked";
-  advice: { message: string; directive?: string; source?: string };
+  advice: CspAdvice;
+}
+
+/** Every code a client's promise rejects with: the module's, the worker's, the policy's, and
+ * `not_loaded` (a query before an export was fetched or opened). */
+export type ClientErrorCode = ErrorCode | "worker" | "csp_blocked" | "not_loaded";
+
+/** How the client's promises reject (besides an `AbortError` when the signal fired): an `Error`
+ * with the fields of `ERROR_FIELDS`. */
+export interface ClientError extends Error {
+  code: ClientErrorCode;
+  status?: number;
+  field?: string;
 }
 
 /** The fields of an error that cross the worker boundary. */
-export const ERROR_FIELDS: readonly string[];
-
-export interface Progress {
-  bytes: number;
-  rows: number;
-  window?: number;
-  windows?: number;
-}
+export const ERROR_FIELDS: readonly ["name", "message", "code", "status", "field"];
 
 export interface CallOptions {
   onProgress?: (p: Progress) => void;
   signal?: AbortSignal;
 }
 
+export interface ClientOptions {
+  /** Where www/worker.js is served (default: beside this file, or under `assetsUrl`). */
+  workerUrl?: string | URL;
+  /** Where pkg/sg_analytics.js is served (the .wasm file beside it unless `wasmUrl` says). */
+  moduleUrl?: string | URL;
+  /** Where pkg/sg_analytics_bg.wasm is served. */
+  wasmUrl?: string | URL;
+  /** The folder where the package's files are served (www/ and pkg/ below it): for a bundler
+   * that does not emit them (esbuild). */
+  assetsUrl?: string | URL;
+}
+
+/** The options of `fetchReport` that cross to the worker (not `signal` nor `onProgress`: those
+ * are the call's), and whether to fetch the registry and the credits too. */
+export type ClientFetchOptions = Omit<FetchOptions, "signal" | "onProgress"> & {
+  withRegistry?: boolean;
+  withCredits?: boolean;
+};
+
+/** Whether the user registry was fetched and joined. */
+export interface RegistryAnswer {
+  loaded: boolean;
+  error: string | null;
+}
+
+/** The credits: what `fetchCredits` returned, or why not (`error` null when not asked). */
+export type CreditsAnswer =
+  | { loaded: true; data: JsonValue }
+  | { loaded: false; error: string | null; code?: ErrorCode; status?: number };
+
+export interface FetchAnswer {
+  info: Info;
+  registry: RegistryAnswer;
+  credits: CreditsAnswer;
+}
+
+export interface OpenAnswer {
+  info: Info;
+  registry: { loaded: false; error: null };
+}
+
+export interface AdoptionAsks {
+  growth?: PeriodQuery;
+  retention?: PeriodQuery;
+  inactive?: InactiveQuery;
+}
+
+export interface AdoptionAnswers {
+  growth?: Growth;
+  retention?: Retention;
+  inactive?: Inactive;
+}
+
 export class AnalyticsClient {
-  /** `workerUrl` and `moduleUrl` default to their places in this package. */
-  constructor(options?: { workerUrl?: string | URL; moduleUrl?: string | URL });
+  constructor(options?: ClientOptions);
   /**
    * Fetches the export into the worker; the token travels in this one message. Then, side by
    * side, the user registry (joined) and the credits (`fetchCredits`, one retry at most), unless
    * `withRegistry` / `withCredits` is false; neither failing fails the call.
    */
-  fetchReport(
-    options: Omit<FetchOptions, "signal" | "onProgress"> & { withRegistry?: boolean; withCredits?: boolean },
-    call?: CallOptions,
-  ): Promise<{
-    info: unknown;
-    registry: { loaded: boolean; error: string | null };
-    /** `data`: what `fetchCredits` returned (JSON as it came, or a CSV answer's rows as objects). */
-    credits: { loaded: true; data: unknown } | { loaded: false; error: string | null; code?: string; status?: number };
-  }>;
+  fetchReport(options: ClientFetchOptions, call?: CallOptions): Promise<FetchAnswer>;
   /** Reads a File in chunks into the worker; nothing leaves the browser. */
-  openFile(file: Blob, call?: CallOptions): Promise<{ info: unknown }>;
-  summarize(query?: unknown): Promise<unknown>;
-  summarizeMany(queries: unknown[]): Promise<unknown[]>;
-  planFetch(options: unknown): Promise<unknown>;
-  toCsv(query?: unknown): Promise<string>;
-  toJson(query?: unknown): Promise<string>;
-  filteredCsv(filter?: unknown): Promise<string>;
+  openFile(file: Blob, call?: CallOptions): Promise<OpenAnswer>;
+  summarize(query?: Query): Promise<Summary>;
+  summarizeMany(queries: Query[]): Promise<Summary[]>;
+  planFetch(options: PlanOptions): Promise<FetchPlan>;
+  toCsv(query?: Query): Promise<string>;
+  toJson(query?: Query): Promise<string>;
+  filteredCsv(filter?: Filter): Promise<string>;
   /** Joins a people file in the worker (`report.joinAttributes`); it is never sent anywhere. */
-  joinAttributes(file: Blob): Promise<{ join: unknown; info: unknown }>;
-  growth(query?: unknown): Promise<unknown>;
-  retention(query?: unknown): Promise<unknown>;
+  joinAttributes(file: Blob): Promise<{ join: AttributesJoin; info: Info }>;
+  growth(query?: PeriodQuery): Promise<Growth>;
+  retention(query?: PeriodQuery): Promise<Retention>;
   /** The growth periods as CSV, written by the module (`report.growthCsv`). */
-  growthCsv(query?: unknown): Promise<string>;
+  growthCsv(query?: PeriodQuery): Promise<string>;
   /** The retention cohorts as CSV, written by the module (`report.retentionCsv`). */
-  retentionCsv(query?: unknown): Promise<string>;
-  inactiveUsers(query: unknown): Promise<unknown>;
+  retentionCsv(query?: PeriodQuery): Promise<string>;
+  /** The users with no active day in the last `days` days; the query is required. */
+  inactiveUsers(query: InactiveQuery): Promise<Inactive>;
   /** The inactive users as CSV, written by the module (`report.inactiveUsersCsv`). */
-  inactiveUsersCsv(query: unknown): Promise<string>;
-  /** Several adoption answers in one round trip: `{growth?, retention?, inactive?}`. */
-  adoption(asks: { growth?: unknown; retention?: unknown; inactive?: unknown }): Promise<{ growth?: unknown; retention?: unknown; inactive?: unknown }>;
+  inactiveUsersCsv(query: InactiveQuery): Promise<string>;
+  /** Several adoption answers in one round trip: only the parts asked for are computed. */
+  adoption(asks: AdoptionAsks): Promise<AdoptionAnswers>;
   terminate(): void;
 }

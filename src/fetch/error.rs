@@ -49,6 +49,28 @@ pub enum FetchCode {
 }
 
 impl FetchCode {
+    /// Every code (the TypeScript declarations list them all: a test checks).
+    pub const ALL: [FetchCode; 18] = [
+        FetchCode::InvalidOptions,
+        FetchCode::Network,
+        FetchCode::BadRequest,
+        FetchCode::Unauthorized,
+        FetchCode::Forbidden,
+        FetchCode::NotFound,
+        FetchCode::RateLimited,
+        FetchCode::ServerError,
+        FetchCode::HttpError,
+        FetchCode::Redirected,
+        FetchCode::CutShort,
+        FetchCode::Stalled,
+        FetchCode::TooLarge,
+        FetchCode::OutOfMemory,
+        FetchCode::NotCsv,
+        FetchCode::BadWindow,
+        FetchCode::InvalidInput,
+        FetchCode::Aborted,
+    ];
+
     /// The code as programs see it (`error.code` in JS).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -133,14 +155,15 @@ impl FetchError {
         FetchError::new(FetchCode::Aborted, "The fetch was aborted.")
     }
 
-    /// A status that is not a success (after the retries, for retryable ones); `body_hint` is the
-    /// start of the answer's body (the server may name the parameter it refused), scrubbed of
+    /// A status that is not a success, after `retries` retries of the request; `body_hint` is
+    /// the start of the answer's body (the server may name the parameter it refused), scrubbed of
     /// `token` before it is cut short.
     pub(super) fn from_status(
         status: u16,
         plan: &FetchPlan,
         body_hint: &str,
         token: &str,
+        retries: u32,
     ) -> FetchError {
         let message = if (300..400).contains(&status) {
             format!(
@@ -150,7 +173,7 @@ impl FetchError {
                 plan.base_url()
             )
         } else {
-            status_message(status, plan, body_hint, token)
+            status_message(status, plan, body_hint, token, retries)
         };
         FetchError {
             status: Some(status),
@@ -284,7 +307,13 @@ impl From<Error> for FetchError {
 /// The server's own words (`body_hint`) are scrubbed of the token before they are cut to 200
 /// characters: cut first, a token echoed across the cut would leave a piece that no later scrub
 /// of the whole token could find.
-fn status_message(status: u16, plan: &FetchPlan, body_hint: &str, token: &str) -> String {
+fn status_message(
+    status: u16,
+    plan: &FetchPlan,
+    body_hint: &str,
+    token: &str,
+    retries: u32,
+) -> String {
     let scrubbed = scrub(body_hint, token);
     let hint = scrubbed.trim();
     let detail = if hint.is_empty() || hint.starts_with('<') {
@@ -307,16 +336,27 @@ fn status_message(status: u16, plan: &FetchPlan, body_hint: &str, token: &str) -
              use a token of a user who can see that instance's analytics.",
             plan.instance()
         ),
-        429 => "The Analytics API is rate-limiting requests (429) and kept doing so after \
-                several retries: wait a few minutes and fetch again."
-            .to_string(),
+        429 => format!(
+            "The Analytics API is rate-limiting requests (429){}: wait a few minutes and fetch \
+             again.",
+            still(retries, "kept doing so")
+        ),
         s if s >= 500 => format!(
-            "The Analytics API failed ({s}) and kept failing after several retries: try again \
-             later, or fetch a shorter date range."
+            "The Analytics API failed ({s}){}: try again later, or fetch a shorter date range.",
+            still(retries, "kept failing")
         ),
         s => format!("The Analytics API answered with an unexpected status {s}."),
     };
     what + &detail
+}
+
+/// ` and kept failing after 3 retries`, or nothing when the request was not retried.
+fn still(retries: u32, doing: &str) -> String {
+    match retries {
+        0 => String::new(),
+        1 => format!(" and {doing} after a retry"),
+        n => format!(" and {doing} after {n} retries"),
+    }
 }
 
 /// Which request parameter a 400 most likely refers to: the one the server's message names, else
@@ -364,6 +404,56 @@ mod tests {
     use crate::fetch::FetchOptions;
 
     #[test]
+    fn the_typescript_union_lists_every_code_the_runtime_gives() {
+        // A new variant fails to compile here until it is in ALL (and so checked below).
+        let listed = |c: FetchCode| match c {
+            FetchCode::InvalidOptions
+            | FetchCode::Network
+            | FetchCode::BadRequest
+            | FetchCode::Unauthorized
+            | FetchCode::Forbidden
+            | FetchCode::NotFound
+            | FetchCode::RateLimited
+            | FetchCode::ServerError
+            | FetchCode::HttpError
+            | FetchCode::Redirected
+            | FetchCode::CutShort
+            | FetchCode::Stalled
+            | FetchCode::TooLarge
+            | FetchCode::OutOfMemory
+            | FetchCode::NotCsv
+            | FetchCode::BadWindow
+            | FetchCode::InvalidInput
+            | FetchCode::Aborted => FetchCode::ALL.contains(&c),
+        };
+        let declarations = include_str!("../wasm/mod.rs");
+        let union = declarations
+            .split("export type FetchErrorCode =")
+            .nth(1)
+            .and_then(|rest| rest.split(';').next())
+            .expect("FetchErrorCode in the TypeScript declarations");
+        for code in FetchCode::ALL {
+            assert!(listed(code));
+            assert!(
+                union.contains(&format!("\"{}\"", code.as_str())),
+                "{}",
+                code.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn a_failure_not_retried_does_not_claim_retries() {
+        let p = plan(None, None);
+        for status in [429, 500, 503] {
+            let m = status_message(status, &p, "", "", 0);
+            assert!(!m.contains("retr"), "{m}");
+            assert!(status_message(status, &p, "", "", 1).contains("after a retry"));
+            assert!(status_message(status, &p, "", "", 3).contains("after 3 retries"));
+        }
+    }
+
+    #[test]
     fn statuses_have_codes_and_messages() {
         let p = plan(None, None);
         for (status, code) in [
@@ -376,11 +466,11 @@ mod tests {
             (503, "server_error"),
             (418, "http_error"),
         ] {
-            let e = FetchError::from_status(status, &p, "", "");
+            let e = FetchError::from_status(status, &p, "", "", 0);
             assert_eq!(e.code.as_str(), code);
             assert_eq!(e.status, Some(status));
         }
-        let e = FetchError::from_status(301, &p, "", "");
+        let e = FetchError::from_status(301, &p, "", "", 0);
         assert!(e.message.contains("redirect (301)") && e.message.contains("refused"));
         let e =
             FetchError::new(FetchCode::Network, "token sgp_secret_1 in here").scrub("sgp_secret_1");
@@ -390,7 +480,7 @@ mod tests {
     #[test]
     fn messages_say_what_to_do_and_never_carry_the_token() {
         let p = plan(None, None);
-        let message = |status, hint| FetchError::from_status(status, &p, hint, "").message;
+        let message = |status, hint| FetchError::from_status(status, &p, hint, "", 0).message;
         assert!(message(401, "").contains("new token"));
         assert!(message(403, "").contains("x.example.com"));
         assert!(message(400, "bad granularity").contains("bad granularity"));
@@ -399,14 +489,14 @@ mod tests {
             ..super::super::plan::tests::options(Some("2025-01-01"), None)
         })
         .unwrap();
-        let m = status_message(400, &dated, "invalid granularity", "");
+        let m = status_message(400, &dated, "invalid granularity", "", 0);
         assert!(
             m.contains("most likely wrong is granularity (by_user)"),
             "{m}"
         );
-        let m = status_message(400, &dated, "startDate is before the data", "");
+        let m = status_message(400, &dated, "startDate is before the data", "", 0);
         assert!(m.contains("startDate (2025-01-01)"), "{m}");
-        let m = status_message(400, &dated, "", "");
+        let m = status_message(400, &dated, "", "", 0);
         assert!(m.contains("instanceURL (x.example.com)"), "{m}");
         let network = FetchError::unreachable(&p, None).message;
         assert!(network.contains("--proxy") && network.contains("$SG_ANALYTICS_TOKEN"));
@@ -423,7 +513,7 @@ mod tests {
         let p = plan(None, None);
         // The token starts at character 180: a cut at 200 would keep its first 20 characters.
         let hint = format!("{}{token} is not valid for this instance", "x".repeat(180));
-        let m = status_message(401, &p, &hint, token);
+        let m = status_message(401, &p, &hint, token, 0);
         assert!(!m.contains(&token[..8]), "{m}");
         assert!(m.contains("[token]"), "{m}");
     }

@@ -313,7 +313,8 @@ impl FetchSession {
             );
             self.state = State::Backoff { ms: wait, note };
         } else if (300..400).contains(&status) {
-            let e = FetchError::from_status(status, &self.plan, "", &self.token);
+            let e =
+                FetchError::from_status(status, &self.plan, "", &self.token, self.retries.made());
             self.fail_job(e);
         } else {
             self.state = State::Hint {
@@ -705,7 +706,13 @@ impl FetchSession {
     fn end_hint(&mut self) {
         if let State::Hint { status, text } = std::mem::replace(&mut self.state, State::Finished) {
             let hint = String::from_utf8_lossy(&text);
-            let e = FetchError::from_status(status, &self.plan, &hint, &self.token);
+            let e = FetchError::from_status(
+                status,
+                &self.plan,
+                &hint,
+                &self.token,
+                self.retries.made(),
+            );
             self.fail_job(e);
         }
     }

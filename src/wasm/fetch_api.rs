@@ -53,6 +53,17 @@ impl Options {
     fn read(options: &JsValue, what: &str) -> Result<Options, FetchError> {
         let fail =
             |message: &str| invalid(what, FetchError::new(FetchCode::InvalidOptions, message));
+        // The option at fault, as `error.field` names it (the dates share one name).
+        let fail_in = |key: &'static str, message: &str| {
+            let field = match key {
+                "startDate" | "endDate" => "dates",
+                key => key,
+            };
+            FetchError {
+                field: Some(field),
+                ..fail(message)
+            }
+        };
         if !options.is_object() || options.is_function() {
             return Err(fail("takes an options object: { instanceUrl, token, ... }"));
         }
@@ -66,26 +77,31 @@ impl Options {
                 .filter(|v| !v.is_undefined() && !v.is_null())
         };
         // A value of the type asked for (`must` says which), or absent.
-        let typed = |key: &str, must: &str, read: &dyn Fn(&JsValue) -> Option<JsValue>| {
+        let typed = |key: &'static str, must: &str, read: &dyn Fn(&JsValue) -> Option<JsValue>| {
             field(key)
-                .map(|v| read(&v).ok_or_else(|| fail(&format!("options.{key} must be {must}"))))
+                .map(|v| {
+                    read(&v).ok_or_else(|| fail_in(key, &format!("options.{key} must be {must}")))
+                })
                 .transpose()
         };
-        let string = |key: &str| {
+        let string = |key: &'static str| {
             typed(key, "a string", &|v| v.is_string().then(|| v.clone()))
                 .map(|v| v.and_then(|v| v.as_string()))
         };
-        let boolean = |key: &str| {
+        let boolean = |key: &'static str| {
             typed(key, "true or false", &|v| v.as_bool().map(JsValue::from))
                 .map(|v| v.and_then(|v| v.as_bool()))
         };
-        let number = |key: &str| {
+        let number = |key: &'static str| {
             typed(key, "a number", &|v| v.as_f64().map(JsValue::from))
                 .map(|v| v.and_then(|v| v.as_f64()))
         };
         let fetch = FetchOptions {
             instance_url: string("instanceUrl")?.ok_or_else(|| {
-                fail("options.instanceUrl is required (your Sourcegraph instance's address)")
+                fail_in(
+                    "instanceUrl",
+                    "options.instanceUrl is required (your Sourcegraph instance's address)",
+                )
             })?,
             token: string("token")?.unwrap_or_default(),
             granularity: string("granularity")?,
@@ -100,14 +116,14 @@ impl Options {
             None => None,
             Some(v) => Some(
                 v.dyn_into::<AbortSignal>()
-                    .map_err(|_| fail("options.signal must be an AbortSignal"))?,
+                    .map_err(|_| fail_in("signal", "options.signal must be an AbortSignal"))?,
             ),
         };
         let on_progress = match field("onProgress") {
             None => None,
             Some(v) => Some(
                 v.dyn_into::<Function>()
-                    .map_err(|_| fail("options.onProgress must be a function"))?,
+                    .map_err(|_| fail_in("onProgress", "options.onProgress must be a function"))?,
             ),
         };
         Ok(Options {
@@ -124,10 +140,13 @@ impl Options {
         if self.fetch.token.is_empty() {
             return Err(invalid(
                 what,
-                FetchError::new(
-                    FetchCode::InvalidOptions,
-                    "options.token is required (a Sourcegraph Analytics access token)",
-                ),
+                FetchError {
+                    field: Some("token"),
+                    ..FetchError::new(
+                        FetchCode::InvalidOptions,
+                        "options.token is required (a Sourcegraph Analytics access token)",
+                    )
+                },
             ));
         }
         let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
@@ -167,7 +186,9 @@ async fn run(options: JsValue, what: &str, parts: Parts) -> Result<(Fetched, Opt
 /// token, a `curl` command with `$SG_ANALYTICS_TOKEN` standing for it, the number of requests), or
 /// `{ok: false, problem, field}`. The token is optional here and never part of the answer.
 #[wasm_bindgen(js_name = planFetch, unchecked_return_type = "FetchPlan")]
-pub fn plan_fetch(options: JsValue) -> Result<JsValue, JsValue> {
+pub fn plan_fetch(
+    #[wasm_bindgen(unchecked_param_type = "PlanOptions")] options: JsValue,
+) -> Result<JsValue, JsValue> {
     #[derive(serde::Serialize)]
     #[serde(rename_all = "camelCase")]
     struct Plan {
@@ -258,7 +279,7 @@ pub async fn fetch_registry(
 
 /// Fetches the credit buckets (`/api/credits`, with the dates if given): a JSON answer as plain
 /// data, a CSV answer as an array of objects keyed by its header (cells as strings).
-#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "unknown")]
+#[wasm_bindgen(js_name = fetchCredits, unchecked_return_type = "JsonValue")]
 pub async fn fetch_credits(
     #[wasm_bindgen(unchecked_param_type = "FetchOptions")] options: JsValue,
 ) -> Result<JsValue, JsValue> {

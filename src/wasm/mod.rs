@@ -102,7 +102,7 @@ export type Info = Input & {
  * them. Nothing is sent; the token is not needed and never part of the answer. */
 export type FetchPlan =
   | { ok: true; instance: string; baseUrl: string; url: string; curl: string; windows: number }
-  | { ok: false; problem: string; field?: "instanceUrl" | "token" | "baseUrl" | "granularity" | "dates" | "monthWindows" | "maxRetries" | "idleTimeout" };
+  | { ok: false; problem: string; field?: FetchOptionName };
 
 /** Metrics: rows, users, activeUsers, avgDau, avgDaysActivePerUser, hoursSaved, then one entry per numeric column of the export, under its own name. Rates are null when their denominator is 0. */
 export type Metrics = Record<string, number | null>;
@@ -206,11 +206,25 @@ export interface Progress {
   windows?: number;
 }
 
-/** What went wrong in a fetch, for programs (the message is for people). */
+/** The options `planFetch` checks: those of `fetchReport`, the token optional (it is never needed
+ * to plan, nor part of the answer). */
+export type PlanOptions = Omit<FetchOptions, "token"> & { token?: string };
+
+/** Data as JSON carries it: what `fetchCredits` returns (a JSON answer as it came, or a CSV
+ * answer's rows as objects keyed by its header, cells as strings). */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What went wrong in a fetch, for programs (the message is for people). `redirected` comes
+ * from the CLI only (a browser cannot tell a refused redirect from a network error). */
 export type FetchErrorCode =
   | "invalid_options" | "network" | "bad_request" | "unauthorized" | "forbidden" | "not_found"
   | "rate_limited" | "server_error" | "http_error" | "redirected" | "cut_short" | "stalled"
   | "too_large" | "out_of_memory" | "not_csv" | "bad_window" | "invalid_input" | "aborted";
+
+/** The option of `fetchReport` (and `planFetch`) at fault. */
+export type FetchOptionName =
+  | "instanceUrl" | "token" | "baseUrl" | "granularity" | "dates" | "monthWindows" | "maxRetries"
+  | "idleTimeout" | "signal" | "onProgress" | "withRegistry" | "withCredits";
 
 /** How `fetchReport`, `fetchRegistry` and `fetchCredits` reject: an `Error` (named `AbortError`
  * when the signal fired) whose message says what to do; it never contains the token. */
@@ -218,6 +232,22 @@ export interface FetchError extends Error {
   code: FetchErrorCode;
   /** The HTTP status, when the API answered with an error. */
   status?: number;
+  /** With `invalid_options`: the option at fault, when one is. */
+  field?: FetchOptionName;
+}
+
+/** What went wrong in any call of the module, for programs: a fetch's code, or `invalid_query` (a
+ * query, filter or adoption argument: `field` names the part at fault, e.g. `filter.from`),
+ * `invalid_input` (an export or people file that cannot be read), `invalid_argument` (an argument
+ * of the wrong type, a finished builder), `not_ready` (a call before `init()` finished), `freed`
+ * (a Report, ReportBuilder or Registry used after its `free()`). */
+export type ErrorCode = FetchErrorCode | "invalid_query" | "invalid_argument" | "not_ready" | "freed";
+
+/** Every Error the module throws or rejects with carries a code. */
+export interface AnalyticsError extends Error {
+  code: ErrorCode;
+  status?: number;
+  field?: string;
 }
 
 /** Where and what to fetch. The token goes only into the Authorization header. Unknown keys are
@@ -255,7 +285,7 @@ export interface DashboardOptions extends FetchOptions {
 export interface Dashboard {
   report: Report;
   registry: { loaded: boolean; error?: string; code?: FetchErrorCode; status?: number };
-  credits: { loaded: boolean; data?: unknown; error?: string; code?: FetchErrorCode; status?: number };
+  credits: { loaded: boolean; data?: JsonValue; error?: string; code?: FetchErrorCode; status?: number };
 }
 "#;
 
@@ -366,16 +396,39 @@ fn from_js<T: serde::de::DeserializeOwned + Default>(
     value: Option<impl Into<JsValue>>,
     what: &str,
 ) -> Result<T, JsValue> {
-    let Some(value) = value.map(Into::into).filter(|v: &JsValue| !v.is_null()) else {
+    let Some(value) = value
+        .map(Into::into)
+        .filter(|v: &JsValue| !v.is_null() && !v.is_undefined())
+    else {
         return Ok(T::default());
     };
+    if !value.is_object() || value.is_function() {
+        return Err(js_error(format!("the {what} must be an object")));
+    }
     let json: String = js_sys::JSON::stringify(&value)
-        .map_err(|_| js_error(format!("the {what} cannot be read as JSON")))?
-        .into();
-    // From the bytes (the same answers and messages as `from_str` for a `String`): the module
-    // then holds one JSON reader, the one `fetchCredits` uses, instead of two.
-    serde_json::from_slice(json.as_bytes())
-        .map_err(|e| coded_error("invalid_query", format!("invalid {what}: {e}")))
+        .ok()
+        .and_then(|json| json.as_string())
+        .ok_or_else(|| js_error(format!("the {what} cannot be read as JSON")))?;
+    // From the bytes: the module then holds one JSON reader, the one `fetchCredits` uses. A
+    // wrong field is named (`field`) and told in plain words.
+    crate::argument::from_json(json.as_bytes(), what).map_err(|e| {
+        let error = coded_error("invalid_query", &e.message);
+        if let Some(field) = &e.field {
+            let _ = js_sys::Reflect::set(&error, &"field".into(), &field.into());
+        }
+        error
+    })
+}
+
+/// The query `inactiveUsers` and `inactiveUsersCsv` cannot do without (it says how many days).
+fn inactive_query(query: InactiveQueryArg) -> Result<crate::InactiveQuery, JsValue> {
+    let query: JsValue = query.into();
+    if query.is_undefined() || query.is_null() {
+        return Err(js_error(
+            "inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more)",
+        ));
+    }
+    from_js(Some(query), "query")
 }
 
 /// Runs the ingest and the dashboard's first queries once on a small made-up export (about 1 MB)
@@ -774,8 +827,8 @@ impl Report {
 
     /// The users with no active day in the last `days` days of the range.
     #[wasm_bindgen(js_name = inactiveUsers, unchecked_return_type = "Inactive")]
-    pub fn inactive_users(&self, query: Option<InactiveQueryArg>) -> Result<JsValue, JsValue> {
-        let query: crate::InactiveQuery = from_js(query, "query")?;
+    pub fn inactive_users(&self, query: InactiveQueryArg) -> Result<JsValue, JsValue> {
+        let query = inactive_query(query)?;
         let inactive = self
             .table
             .inactive_users(&query, self.registry.as_ref())
@@ -787,8 +840,8 @@ impl Report {
     /// csv` (`user,email,username,lastActive`, and `serviceAccount,siteAdmin` with a joined
     /// registry; `never` for no active day), formula-guarded.
     #[wasm_bindgen(js_name = inactiveUsersCsv)]
-    pub fn inactive_users_csv(&self, query: Option<InactiveQueryArg>) -> Result<String, JsValue> {
-        let query: crate::InactiveQuery = from_js(query, "query")?;
+    pub fn inactive_users_csv(&self, query: InactiveQueryArg) -> Result<String, JsValue> {
+        let query = inactive_query(query)?;
         let inactive = self
             .table
             .inactive_users(&query, self.registry.as_ref())

@@ -41,3 +41,22 @@ test("dist/ on a plain static host works under the policy of its <meta> tag", as
     await host.close();
   }
 });
+
+test("dist/ on a static host at 127.0.0.1 is not taken for the local demo: no mock answered the page's question", async ({ page }) => {
+  const host = await staticServer({ mounts: { "/": DIST } });
+  try {
+    const asked = page.waitForRequest((request) => request.url() === `${host.url}/.well-known/sg-analytics-local`);
+    await page.goto(`${host.url}/`);
+    await expect(page.getByRole("button", { name: "Load usage" })).toBeVisible();
+    // Nothing of the demo: no instance, no base URL (the module's default API), no demo token.
+    await expect(page.getByLabel("Instance URL")).toHaveValue("");
+    await page.locator("details.advanced > summary").click();
+    await expect(page.getByLabel("API base URL")).toHaveValue("");
+    await expect(page.getByText("Local demo server detected")).toBeHidden();
+    await expect(page.getByRole("button", { name: "Use demo token" })).toBeHidden();
+    // It asked, and the static host's 404 said no.
+    expect((await (await asked).response()).status()).toBe(404);
+  } finally {
+    await host.close();
+  }
+});

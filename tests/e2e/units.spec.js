@@ -242,7 +242,7 @@ test.describe("modules in the browser", () => {
       const store = { loadSettings: () => null, saveSettings: () => {}, loadToken: () => null, saveToken: () => {}, clearToken: () => {} };
       const hashes = [];
       const url = { read: () => "", write: (h) => hashes.push(h), listen: () => {} };
-      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example", hostname: "portal.example" } });
+      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example" } });
       dashboard.start();
       await dashboard.show({ info, registry: { loaded: false } }, { kind: "file", name: "x.csv", settings: {} });
       const step = async (fn) => {
@@ -365,7 +365,7 @@ export class ReportBuilder {
       };
       const hashes = [];
       const url = { read: () => "#group=month", write: (h) => hashes.push(h), listen: () => {} };
-      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example", hostname: "portal.example" } });
+      const dashboard = new Dashboard({ view, client, store, url, env: { origin: "https://portal.example" } });
       dashboard.start();
       // A token pasted into the instance field as URL credentials: typed, then connected.
       const settings = { instanceUrl: "https://me:pasted-s3cret@Example.sourcegraphcloud.com/search?q=1", granularity: "by_user_day", startDate: "", endDate: "", baseUrl: "", monthWindows: false };

@@ -25,8 +25,10 @@ Commands:
            environment at target/venv), then run the native tests
            (also on i686: a 32-bit usize, as wasm32 has), the metrics' SQL (sql/) on DuckDB
            and Spark against the CLI's answers, the
-           wasm-bindgen tests in headless Chromium against the mock, and the Playwright tests
-           against the served page. Ends with one summary line; exits non-zero on any failure.
+           wasm-bindgen tests in headless Chromium against the mock, the Playwright tests
+           against the served page and the npm package (also built by Vite, webpack and
+           esbuild), and tsc on typed code against the package (tests/types/). Ends with one
+           summary line; exits non-zero on any failure.
   sql      Only test's SQL step: the metrics' SQL (sql/) on DuckDB and Spark, over the Parquet
            the CLI writes from the fixtures, held to the CLI's answers.
   build    Build pkg/ (release wasm, wasm-bindgen --target web, wasm-opt) and www/vendor/.

@@ -1,4 +1,5 @@
-//! The npm package `cargo xtask dist` also makes: the module (`pkg/`), the dashboard's scripts
+//! The npm package `cargo xtask dist` also makes: the module (`pkg/`, entered through
+//! `www/module.js`, which codes the misuses the bindings leave to the engine), the dashboard's scripts
 //! (`www/`, with the vendored Chart.js) in the same layout as the page, so that the element finds
 //! `../pkg/` and `vendor/` beside itself, and `package.json` with the crate's name and version.
 
@@ -12,11 +13,7 @@ use crate::tasks::copy_tree;
 
 /// The files every package must hold (a test checks the tarball for them).
 pub const ENTRY_POINTS: [(&str, &str, Option<&str>); 3] = [
-    (
-        ".",
-        "./pkg/sg_analytics.js",
-        Some("./pkg/sg_analytics.d.ts"),
-    ),
+    (".", "./www/module.js", Some("./types/module.d.ts")),
     ("./worker", "./www/client.js", Some("./types/client.d.ts")),
     (
         "./element",
@@ -65,8 +62,8 @@ pub fn package_json(version: &str, description: &str, license: &str) -> serde_js
         "description": description,
         "license": license,
         "type": "module",
-        "main": "./pkg/sg_analytics.js",
-        "types": "./pkg/sg_analytics.d.ts",
+        "main": "./www/module.js",
+        "types": "./types/module.d.ts",
         "exports": exports,
         "files": ["pkg/", "www/", "types/", "README.md"],
         "sideEffects": ["./www/element.js"],
@@ -111,10 +108,10 @@ mod tests {
         let p = package_json("1.2.3", "d", "MIT");
         assert_eq!(p["version"], "1.2.3");
         assert_eq!(p["type"], "module");
-        assert_eq!(p["exports"]["."]["default"], "./pkg/sg_analytics.js");
+        assert_eq!(p["exports"]["."]["default"], "./www/module.js");
         assert_eq!(p["exports"]["./worker"]["default"], "./www/client.js");
         assert_eq!(p["exports"]["./element"]["default"], "./www/element.js");
-        assert_eq!(p["types"], "./pkg/sg_analytics.d.ts");
+        assert_eq!(p["types"], "./types/module.d.ts");
         // Conditions match in order: `types` must come before `default` to be seen at all.
         let conditions: Vec<&String> = p["exports"]["."].as_object().unwrap().keys().collect();
         assert_eq!(conditions, ["types", "default"]);

@@ -63,6 +63,13 @@ impl Config {
     }
 }
 
+/// Where the page asks whether it is served by this server (the element's `local-demo`): a
+/// static host answers 404, this one what stands behind its `/api/`. The page offers the demo, and
+/// its own origin as the API base URL, only on an answer.
+pub const LOCAL_PATH: &str = "/.well-known/sg-analytics-local";
+const LOCAL_MOCK: &str = "{\"api\":\"mock\"}\n";
+const LOCAL_PROXY: &str = "{\"api\":\"proxy\"}\n";
+
 /// Shared state of the handlers.
 #[derive(Debug)]
 pub struct AppState {
@@ -86,7 +93,12 @@ pub fn router(config: &Config) -> io::Result<Router> {
         upstream,
     });
     let root = &config.root;
+    let local = if proxying { LOCAL_PROXY } else { LOCAL_MOCK };
     let mut app = Router::new()
+        .route(
+            LOCAL_PATH,
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], local) }),
+        )
         .route_service("/", ServeFile::new(root.join("index.html")))
         .route_service("/index.html", ServeFile::new(root.join("index.html")))
         .nest_service("/www", ServeDir::new(root.join("www")))
@@ -292,6 +304,27 @@ mod tests {
         );
         let uri: axum::http::Uri = "/www/app.js".parse().unwrap();
         assert_eq!(loggable_target(&uri), "/www/app.js");
+    }
+
+    #[tokio::test]
+    async fn the_local_path_says_whether_the_mock_or_the_proxy_answers_api() {
+        let root = std::env::temp_dir();
+        let proxy = Config {
+            api: Api::Proxy("http://127.0.0.1:9".into()),
+            ..Config::mock(&root)
+        };
+        for (config, api) in [(Config::mock(&root), "mock"), (proxy, "proxy")] {
+            let server = Background::start(([127, 0, 0, 1], 0).into(), &config).unwrap();
+            let answer = reqwest::get(format!("{}{LOCAL_PATH}", server.url()))
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+            assert_eq!(answer.headers()["content-type"], "application/json");
+            let body: serde_json::Value =
+                serde_json::from_str(&answer.text().await.unwrap()).unwrap();
+            assert_eq!(body["api"], api);
+            server.stop();
+        }
     }
 
     #[test]

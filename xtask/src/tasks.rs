@@ -303,7 +303,8 @@ enum Outcome {
 }
 
 /// `cargo xtask test`: setup (with the browser), native tests, wasm tests in headless
-/// Chromium against the mock, then Playwright against the served page.
+/// Chromium against the mock, then Playwright against the served page (and the npm package built
+/// by Vite, webpack and esbuild), then `tsc` on typed code against the package.
 pub fn cmd_test(root: &Path) -> Result<()> {
     let t = Instant::now();
     setup::ensure(
@@ -327,6 +328,7 @@ pub fn cmd_test(root: &Path) -> Result<()> {
 
     steps.push(("wasm", wasm_tests(root)));
     steps.push(("e2e", e2e_tests(root)));
+    steps.push(("types", types_check(root)));
 
     let summary: Vec<String> = steps
         .iter()
@@ -597,6 +599,40 @@ fn e2e_tests(root: &Path) -> Outcome {
         .env("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1"));
     server.stop();
     outcome(result)
+}
+
+/// `tsc --noEmit` of `tests/types/usage.ts`, typed code against the npm package the e2e step
+/// made, installed beside it as `node_modules/sg-analytics` (so the package.json's `exports` and
+/// `types` are what resolves): the declarations must accept what a portal writes and refuse the
+/// misuses the file marks with `@ts-expect-error`.
+fn types_check(root: &Path) -> Outcome {
+    eprintln!("==> TypeScript declarations (tsc --noEmit tests/types/usage.ts)");
+    let package = match target_dir(root) {
+        Ok(target) => target.join("xtask-e2e-npm"),
+        Err(e) => return Outcome::Failed(format!("types: {e}")),
+    };
+    if !package.join("package.json").is_file() {
+        return Outcome::Skipped("no npm package: the e2e step did not make one".into());
+    }
+    let project = package.with_file_name("xtask-types");
+    let made = (|| -> Result<()> {
+        if project.exists() {
+            fs::remove_dir_all(&project)?;
+        }
+        fs::create_dir_all(project.join("node_modules"))?;
+        #[cfg(unix)]
+        std::os::unix::fs::symlink(&package, project.join("node_modules/sg-analytics"))?;
+        #[cfg(not(unix))]
+        copy_tree(&package, &project.join("node_modules/sg-analytics"))?;
+        copy_tree(&root.join("tests/types"), &project)?;
+        Ok(())
+    })();
+    if let Err(e) = made {
+        return Outcome::Failed(format!("types: cannot set up {}: {e}", project.display()));
+    }
+    outcome(run(Command::new(root.join("node_modules/.bin/tsc"))
+        .arg("-p")
+        .arg(project.join("tsconfig.json"))))
 }
 
 #[cfg(test)]
