@@ -8,11 +8,8 @@ use serde::Serialize;
 use crate::column::FxHashMap;
 use crate::error::Error;
 use crate::schema::{KnownColumn, STRUCTURAL_NAMES};
-use crate::summary::Warning;
-use crate::table::Table;
-
-/// The value index of a user without one.
-pub(crate) const UNMAPPED: u32 = u32::MAX;
+use crate::table::{Attributes, Table, UNMAPPED};
+use crate::warning::Warning;
 
 /// Names a people file's column may not take: the built-in group keys and the fields groups by
 /// user carry (any case), besides the structural fields.
@@ -30,41 +27,6 @@ const RESERVED: [&str; 12] = [
     "firstActive",
     "lastActive",
 ];
-
-/// The joined attributes, per user of the report.
-#[derive(Clone, Debug)]
-pub(crate) struct Attributes {
-    /// The attributes' names (the file's headers, as written).
-    pub names: Vec<String>,
-    /// Per attribute: its distinct values, in order of first appearance in the file.
-    pub values: Vec<Vec<String>>,
-    /// Per attribute: per code of the report's identity column, the index of the user's value, or
-    /// [`UNMAPPED`].
-    pub of_user: Vec<Vec<u32>>,
-    /// When the file is keyed by user ID: per ID, each attribute's value index (or
-    /// [`UNMAPPED`]), so that users absent from the export (a registry's) can be looked up.
-    pub by_id: Option<FxHashMap<String, Vec<u32>>>,
-}
-
-impl Attributes {
-    /// The attribute named `name` (as written).
-    pub fn find(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name.trim())
-    }
-
-    /// The value of attribute `a` for the user with identity code `user`.
-    pub fn value(&self, a: usize, user: u32) -> Option<&str> {
-        let v = self.of_user[a][user as usize];
-        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
-    }
-
-    /// The value of attribute `a` for the user with this ID, whether or not the export has them;
-    /// `None` when the file has no value for them or is not keyed by user ID.
-    pub fn value_by_id(&self, a: usize, id: &str) -> Option<&str> {
-        let v = *self.by_id.as_ref()?.get(id.trim())?.get(a)?;
-        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
-    }
-}
 
 /// What joining a people file did.
 #[derive(Clone, Debug, Serialize, PartialEq)]

@@ -15,9 +15,9 @@ use crate::number::{parse_num, parse_num_bytes};
 use crate::schema::{
     self, display_header, is_structural_name, ColumnShape, KnownColumn, Measure, Role,
 };
-use crate::summary::Warning;
 use crate::table::{Column, Data, Table};
 use crate::verbatim::Verbatim;
+use crate::warning::Warning;
 
 /// The problem of a count cell below 0 (kept, unlike the others, which count as empty).
 const NEGATIVE: &str = "a count of 0 or more";

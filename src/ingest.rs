@@ -609,6 +609,18 @@ impl Ingester {
     }
 }
 
+impl Table {
+    /// Parses a whole export held in memory.
+    pub fn from_bytes(data: &[u8]) -> Result<Table, Error> {
+        let mut ingester = Ingester::new();
+        ingester.expect_bytes(data.len() as u64);
+        for chunk in data.chunks(1 << 20) {
+            ingester.push(chunk)?;
+        }
+        ingester.finish()
+    }
+}
+
 /// Stores the queued rows, whose fields lie in `data`.
 fn flush_block(
     block: &mut Block,

@@ -38,6 +38,7 @@ mod schema;
 mod summary;
 mod table;
 mod verbatim;
+mod warning;
 mod write;
 
 #[cfg(target_arch = "wasm32")]
@@ -59,12 +60,13 @@ pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
 pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
 pub use query::{
-    Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
-    Inactive, InactiveQuery, InactiveUser, MetricKind, Period, PeriodQuery, Query, QueryCache,
-    Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
+    Choices, Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
+    Inactive, InactiveQuery, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodQuery,
+    Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
-pub use summary::{Cell, Group, Previous, Summary, Warning};
-pub use table::{Choices, Info, Input, MetricInfo, Table};
+pub use summary::{Cell, Group, Previous, Summary};
+pub use table::{Input, Table};
+pub use warning::Warning;
 pub use write::guard_formula;

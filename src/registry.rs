@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use crate::error::{Error, ErrorKind};
+use crate::table::{Data, Table};
 
 /// The user registry: flags by `Instance user ID`.
 #[derive(Clone, Debug, Default)]
@@ -85,6 +86,31 @@ impl Registry {
 
     pub(crate) fn flags(&self, id: &str) -> Option<u8> {
         self.flags.get(id).copied()
+    }
+}
+
+impl Table {
+    /// Joins a user registry: service accounts can then be excluded by the filter
+    /// (`excludeServiceAccounts`) and site admins are marked in groups by user. Users are matched
+    /// by `Instance user ID`; returns how many of the report's users the registry knows.
+    pub fn join_registry(&mut self, registry: &Registry) -> usize {
+        let Some(Data::Text(ids)) = self.user_id.map(|i| &self.columns[i].data) else {
+            return 0;
+        };
+        let mut known = 0;
+        let flags = ids
+            .values
+            .iter()
+            .map(|id| match registry.flags(id) {
+                Some(f) => {
+                    known += 1;
+                    f
+                }
+                None => 0,
+            })
+            .collect();
+        self.user_flags = Some(flags);
+        known
     }
 }
 

@@ -322,6 +322,12 @@ impl fmt::Display for Granularity {
     }
 }
 
+impl serde::Serialize for Granularity {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 impl FromStr for Granularity {
     type Err = Error;
 

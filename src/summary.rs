@@ -6,18 +6,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::table::Input;
-
-/// Something the ingest noticed: a skipped row, or a cell that did not parse.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Warning {
-    /// The physical line the record starts on (1 is the header).
-    pub line: u64,
-    /// The column of a bad cell (`None` for a skipped row).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<String>,
-    /// What was expected and what was found.
-    pub message: String,
-}
+use crate::warning::Warning;
 
 /// One value of a summary: a metric or a key field, typed (JSON only at the edge).
 #[derive(Clone, Debug, PartialEq)]

@@ -1,16 +1,14 @@
-//! The columnar report an [`Ingester`](crate::Ingester) builds.
+//! The columnar report: an export's columns of typed cells, the roles of its columns, what the
+//! ingest noticed and what joins added. The ingester builds it; the queries, the joins and the
+//! writers read it, each from its own module; this file imports none of them.
 
 use serde::Serialize;
 
-use crate::column::{NumColumn, TextColumn, NULL_DAY};
+use crate::column::{FxHashMap, NumColumn, TextColumn, NULL_DAY};
 use crate::date::format_day;
-use crate::error::Error;
-use crate::ingest::Ingester;
-use crate::query::MetricKind;
-use crate::registry::Registry;
-use crate::schema::{header_says_percent, Granularity, KnownColumn};
-use crate::summary::Warning;
+use crate::schema::{Granularity, KnownColumn};
 use crate::verbatim::Verbatim;
+use crate::warning::Warning;
 
 /// A column's cells.
 #[derive(Clone, Debug)]
@@ -67,8 +65,46 @@ pub struct Table {
     /// ... and within each user's rows, dates never go back.
     pub(crate) dates_sorted_within_users: bool,
     /// A joined people file: attributes per user (group keys and filters).
-    pub(crate) attributes: Option<crate::attributes::Attributes>,
+    pub(crate) attributes: Option<Attributes>,
 }
+
+/// The joined attributes, per user of the report.
+#[derive(Clone, Debug)]
+pub(crate) struct Attributes {
+    /// The attributes' names (the file's headers, as written).
+    pub names: Vec<String>,
+    /// Per attribute: its distinct values, in order of first appearance in the file.
+    pub values: Vec<Vec<String>>,
+    /// Per attribute: per code of the report's identity column, the index of the user's value, or
+    /// [`UNMAPPED`].
+    pub of_user: Vec<Vec<u32>>,
+    /// When the file is keyed by user ID: per ID, each attribute's value index (or
+    /// [`UNMAPPED`]), so that users absent from the export (a registry's) can be looked up.
+    pub by_id: Option<FxHashMap<String, Vec<u32>>>,
+}
+
+impl Attributes {
+    /// The attribute named `name` (as written).
+    pub fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name.trim())
+    }
+
+    /// The value of attribute `a` for the user with identity code `user`.
+    pub fn value(&self, a: usize, user: u32) -> Option<&str> {
+        let v = self.of_user[a][user as usize];
+        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
+    }
+
+    /// The value of attribute `a` for the user with this ID, whether or not the export has them;
+    /// `None` when the file has no value for them or is not keyed by user ID.
+    pub fn value_by_id(&self, a: usize, id: &str) -> Option<&str> {
+        let v = *self.by_id.as_ref()?.get(id.trim())?.get(a)?;
+        (v != UNMAPPED).then(|| self.values[a][v as usize].as_str())
+    }
+}
+
+/// The value index of a user without one.
+pub(crate) const UNMAPPED: u32 = u32::MAX;
 
 /// What went in: the `input` part of every summary.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -88,77 +124,9 @@ pub struct Input {
     pub columns: Vec<String>,
 }
 
-/// What the ingest found, and what this export can answer: everything a page needs to offer
-/// the right controls without keeping a copy of the core's rules.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Info {
-    /// What went in (the same as every summary's `input`).
-    #[serde(flatten)]
-    pub input: Input,
-    /// The first warnings (at most [`Table::MAX_WARNINGS`]).
-    pub warnings: Vec<Warning>,
-    /// How many warnings there were in all.
-    pub warnings_total: u64,
-    /// The group keys this export can provide (`user`, `day`, `week`, `month`, `client`,
-    /// `language`), in that order.
-    pub group_keys: Vec<String>,
-    /// The columns of a joined people file (group keys and `filter.attributes`), in its order.
-    pub attributes: Vec<String>,
-    /// The time keys among them (`day`, `week`, `month`), finest first.
-    pub time_keys: Vec<String>,
-    /// Each numeric column's metric and how it is computed, in the export's order.
-    pub metrics: Vec<MetricInfo>,
-    /// The minutes saved per use of each feature this export has, by default (column name →
-    /// minutes), in the order `hoursSaved` lists them.
-    #[serde(serialize_with = "crate::summary::pairs_as_map")]
-    pub default_minutes: Vec<(String, f64)>,
-    /// The values a filter can choose from, most rows first.
-    pub choices: Choices,
-}
-
-/// A column's metric, as [`Info`] lists it.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct MetricInfo {
-    /// The column's reported name (the key in summaries).
-    pub name: String,
-    /// How it aggregates.
-    pub kind: MetricKind,
-    /// The value is a percentage (0–100) rather than a ratio (0–1) or a count.
-    pub percent: bool,
-}
-
-/// The values a filter can choose from.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-pub struct Choices {
-    /// Every `Client Name`, most rows first (`None` without the column).
-    pub clients: Option<Vec<String>>,
-    /// Every `Language` (`""` for rows without one), most rows first.
-    pub languages: Option<Vec<String>>,
-    /// Per column of a joined people file, in its order: the values its users have (empty
-    /// without a people file).
-    pub attributes: Vec<crate::attributes::AttributeChoices>,
-}
-
-impl Serialize for Granularity {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
 impl Table {
     /// How many warnings are kept with their details; the rest are only counted.
     pub const MAX_WARNINGS: usize = 1000;
-
-    /// Parses a whole export held in memory.
-    pub fn from_bytes(data: &[u8]) -> Result<Table, Error> {
-        let mut ingester = Ingester::new();
-        ingester.expect_bytes(data.len() as u64);
-        for chunk in data.chunks(1 << 20) {
-            ingester.push(chunk)?;
-        }
-        ingester.finish()
-    }
 
     /// Data rows kept.
     pub fn rows(&self) -> usize {
@@ -187,66 +155,6 @@ impl Table {
         }
     }
 
-    /// What the ingest found, and what this export can answer.
-    pub fn info(&self) -> Info {
-        let group_keys = self.group_keys();
-        let by_rows = |index: Option<usize>| {
-            let column = self.text(index)?;
-            let mut rows = vec![0u64; column.values.len()];
-            column.codes.for_each(|_, code| rows[code as usize] += 1);
-            Some(
-                crate::order::most_first(&rows)
-                    .into_iter()
-                    .map(|c| column.values[c].clone())
-                    .collect(),
-            )
-        };
-        Info {
-            input: self.input(),
-            warnings: self.warnings.clone(),
-            warnings_total: self.warnings_total,
-            time_keys: group_keys
-                .iter()
-                .filter(|k| k.is_time())
-                .map(|&k| self.key_name(k).to_string())
-                .collect(),
-            group_keys: group_keys
-                .iter()
-                .map(|&k| self.key_name(k).to_string())
-                .collect(),
-            attributes: self
-                .attributes
-                .as_ref()
-                .map_or_else(Vec::new, |a| a.names.clone()),
-            metrics: self
-                .metrics()
-                .into_iter()
-                .filter_map(|m| {
-                    let kind = self.metric_kind(m)?;
-                    let name = self.metric_name(m).to_string();
-                    let percent = kind != MetricKind::Count
-                        && kind != MetricKind::Unknown
-                        && header_says_percent(&name);
-                    Some(MetricInfo {
-                        name,
-                        kind,
-                        percent,
-                    })
-                })
-                .collect(),
-            default_minutes: self
-                .default_minutes()
-                .into_iter()
-                .map(|(i, m)| (self.columns[i].name.clone(), m))
-                .collect(),
-            choices: Choices {
-                clients: by_rows(self.client),
-                languages: by_rows(self.language),
-                attributes: self.attribute_choices(),
-            },
-        }
-    }
-
     /// Bytes of heap the table's cells take (dictionaries included), for memory measurements.
     pub fn heap_bytes(&self) -> usize {
         self.columns
@@ -261,29 +169,6 @@ impl Table {
                     }
             })
             .sum()
-    }
-
-    /// Joins a user registry: service accounts can then be excluded by the filter
-    /// (`excludeServiceAccounts`) and site admins are marked in groups by user. Users are matched
-    /// by `Instance user ID`; returns how many of the report's users the registry knows.
-    pub fn join_registry(&mut self, registry: &Registry) -> usize {
-        let Some(Data::Text(ids)) = self.user_id.map(|i| &self.columns[i].data) else {
-            return 0;
-        };
-        let mut known = 0;
-        let flags = ids
-            .values
-            .iter()
-            .map(|id| match registry.flags(id) {
-                Some(f) => {
-                    known += 1;
-                    f
-                }
-                None => 0,
-            })
-            .collect();
-        self.user_flags = Some(flags);
-        known
     }
 
     pub(crate) fn column(&self, known: KnownColumn) -> Option<usize> {

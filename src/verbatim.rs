@@ -8,8 +8,13 @@
 //! one string per column. On the sample exports no cell needs that, so the cost is a few bytes per
 //! column; the worst case (every cell an exception) is 8 bytes a cell plus its text.
 
-use crate::column::{same_bytes, NumColumn, PlainShape};
+use crate::column::hash::same_bytes;
+use crate::column::num::NumColumn;
 use crate::date::{format_day, format_month};
+
+/// A number cell written in plain form: its decimal places as written, and whether the last one
+/// is a zero (`0.2500` → `(4, true)`).
+pub(crate) type PlainShape = (u8, bool);
 
 /// One column's format and exceptions.
 #[derive(Clone, Debug, Default)]

@@ -1,10 +1,10 @@
 //! A [`Filter`] resolved against a table into a [`Selection`]: which rows are kept, computed once
 //! per filter and shared by every query that uses it.
 
-use crate::attributes::UNMAPPED;
 use crate::column::{TextColumn, NULL_DAY};
 use crate::date::{format_day, month_end, month_start, parse_day};
 use crate::error::Error;
+use crate::table::UNMAPPED;
 use crate::table::{Data, Table};
 
 use super::spec::Filter;

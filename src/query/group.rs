@@ -1,11 +1,11 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
-use crate::attributes::UNMAPPED;
 use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::Table;
+use crate::table::UNMAPPED;
 
 use super::filter::Selection;
 use super::spec::Key;

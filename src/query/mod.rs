@@ -13,17 +13,18 @@ mod distinct;
 mod engagement;
 mod filter;
 mod group;
+mod info;
 mod spec;
 
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-use crate::attributes::UNMAPPED;
 use crate::column::NULL_DAY;
 use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
 use crate::error::Error;
 use crate::summary::{Cell, Group, Previous, Summary};
 use crate::table::Table;
+use crate::table::UNMAPPED;
 
 pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
@@ -33,6 +34,7 @@ use aggregate::{average_range, Needs, Stats};
 pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
 pub(crate) use filter::Selection;
 use group::Grouping;
+pub use info::{Choices, Info, MetricInfo};
 use spec::{group_keys, minutes_saved};
 pub use spec::{Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
 pub(crate) use spec::{Key, Metric};

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::Error;
-use crate::schema::KnownColumn;
+use crate::schema::{header_says_percent, KnownColumn};
 use crate::table::{Data, Measure, Table};
 
 /// Minutes saved per use of a feature, by default: `hoursSaved` = Σ count × minutes / 60.
@@ -319,6 +319,15 @@ impl Table {
             Measure::Ratio { .. } => MetricKind::Rate,
             Measure::WeightedMean { .. } | Measure::Mean => MetricKind::Approximate,
         })
+    }
+
+    /// Whether a column's metric is a percentage (0–100) rather than a ratio (0–1) or a count:
+    /// a rate (exact or approximate) whose header says so.
+    pub(crate) fn metric_is_percent(&self, metric: Metric) -> bool {
+        matches!(
+            self.metric_kind(metric),
+            Some(MetricKind::Rate | MetricKind::Approximate)
+        ) && header_says_percent(self.metric_name(metric))
     }
 
     /// The metrics a query asks for, in the summary's order; a name this export does not carry is

@@ -1,0 +1,21 @@
+//! Columnar storage: dictionary-encoded text (`text`), day numbers, tri-state booleans, and
+//! numbers stored as scaled integers in the narrowest width that holds them (`num`), read from
+//! their cells by `parse`; the aggregation kernels over them (`kernels`); the dictionaries' hasher
+//! (`hash`).
+
+pub(crate) mod hash;
+pub(crate) mod kernels;
+pub(crate) mod num;
+mod parse;
+pub(crate) mod text;
+
+pub(crate) use hash::{same_bytes, FxHashMap};
+pub(crate) use kernels::{Acc, Layout, Run, WeightedSums, NO_GROUP};
+pub(crate) use num::NumColumn;
+pub(crate) use text::{Codes, TextColumn};
+
+/// Day numbers; `NULL_DAY` for an empty or unparseable cell.
+pub(crate) const NULL_DAY: i32 = i32::MIN;
+
+/// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
+pub(crate) const NULL_BOOL: u8 = 2;

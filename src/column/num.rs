@@ -1,0 +1,361 @@
+//! Numeric columns: numbers stored as integers scaled by `10^scale`, in the narrowest width that
+//! holds them (most cells of an export fit in a byte), widened, rescaled or turned into floats as
+//! cells need; and written back as the shortest exact decimal.
+
+use std::collections::TryReserveError;
+
+use crate::number::{pow10, Num, MAX_SCALE};
+
+/// Numbers as integers scaled by `10^scale`, in the narrowest width that holds them; each width's
+/// largest value (or `i64::MIN`, or NaN) marks an empty cell.
+#[derive(Clone, Debug)]
+pub(crate) enum Ints {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    I64(Vec<i64>),
+    F64(Vec<f64>),
+}
+
+/// A numeric column.
+#[derive(Clone, Debug)]
+pub(crate) struct NumColumn {
+    pub(crate) scale: u8,
+    pub(crate) data: Ints,
+}
+
+impl NumColumn {
+    pub(crate) fn new() -> NumColumn {
+        NumColumn {
+            scale: 0,
+            data: Ints::U8(Vec::new()),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match &self.data {
+            Ints::U8(v) => v.len(),
+            Ints::U16(v) => v.len(),
+            Ints::U32(v) => v.len(),
+            Ints::I64(v) => v.len(),
+            Ints::F64(v) => v.len(),
+        }
+    }
+
+    /// The value of a row as a scaled integer, or `None` when empty. Not for `F64` columns.
+    #[inline]
+    pub(super) fn get_scaled(&self, row: usize) -> Option<i64> {
+        match &self.data {
+            Ints::U8(v) => (v[row] != u8::MAX).then(|| i64::from(v[row])),
+            Ints::U16(v) => (v[row] != u16::MAX).then(|| i64::from(v[row])),
+            Ints::U32(v) => (v[row] != u32::MAX).then(|| i64::from(v[row])),
+            Ints::I64(v) => (v[row] != i64::MIN).then_some(v[row]),
+            Ints::F64(v) => (!v[row].is_nan()).then(|| v[row] as i64),
+        }
+    }
+
+    /// The value of a row of a whole-number column (scale 0, not `F64`), or `None` when empty.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[inline]
+    pub(crate) fn get_whole(&self, row: usize) -> Option<i64> {
+        debug_assert!(self.scale == 0 && !self.is_float());
+        self.get_scaled(row)
+    }
+
+    /// The value of a row, or `None` when empty.
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> Option<f64> {
+        match &self.data {
+            Ints::F64(v) => (!v[row].is_nan()).then_some(v[row]),
+            _ => self
+                .get_scaled(row)
+                .map(|x| x as f64 / pow10(self.scale) as f64),
+        }
+    }
+
+    pub(crate) fn push(&mut self, value: Option<Num>) {
+        // The common case: a small whole number into a column of small whole numbers.
+        if let (Some(Num::Dec { mantissa, scale: 0 }), Ints::U8(v), 0) =
+            (value, &mut self.data, self.scale)
+        {
+            if (0..i64::from(u8::MAX)).contains(&mantissa) {
+                v.push(mantissa as u8);
+                return;
+            }
+        }
+        let Some(value) = value else {
+            self.push_null();
+            return;
+        };
+        if let Ints::F64(v) = &mut self.data {
+            v.push(value.to_f64());
+            return;
+        }
+        let scaled = match value {
+            Num::Dec { mantissa, scale } if scale <= MAX_SCALE => {
+                if scale > self.scale && !self.rescale(scale) {
+                    return self.push(Some(value));
+                }
+                mantissa.checked_mul(pow10(self.scale - scale))
+            }
+            _ => None,
+        };
+        match scaled {
+            Some(x) if x != i64::MIN => self.push_scaled(x),
+            _ => {
+                self.make_floats();
+                self.push(Some(value));
+            }
+        }
+    }
+
+    pub(super) fn push_null(&mut self) {
+        match &mut self.data {
+            Ints::U8(v) => v.push(u8::MAX),
+            Ints::U16(v) => v.push(u16::MAX),
+            Ints::U32(v) => v.push(u32::MAX),
+            Ints::I64(v) => v.push(i64::MIN),
+            Ints::F64(v) => v.push(f64::NAN),
+        }
+    }
+
+    pub(super) fn push_scaled(&mut self, x: i64) {
+        loop {
+            match &mut self.data {
+                Ints::U8(v) if (0..i64::from(u8::MAX)).contains(&x) => return v.push(x as u8),
+                Ints::U16(v) if (0..i64::from(u16::MAX)).contains(&x) => return v.push(x as u16),
+                Ints::U32(v) if (0..i64::from(u32::MAX)).contains(&x) => return v.push(x as u32),
+                Ints::I64(v) => return v.push(x),
+                Ints::F64(v) => return v.push(x as f64 / pow10(self.scale) as f64),
+                _ => self.widen(),
+            }
+        }
+    }
+
+    /// Moves to the next wider representation, keeping every value and empty cell.
+    fn widen(&mut self) {
+        let n = self.len();
+        self.data = match &self.data {
+            Ints::U8(_) => Ints::U16(
+                (0..n)
+                    .map(|i| self.get_scaled(i).map_or(u16::MAX, |x| x as u16))
+                    .collect(),
+            ),
+            Ints::U16(_) => Ints::U32(
+                (0..n)
+                    .map(|i| self.get_scaled(i).map_or(u32::MAX, |x| x as u32))
+                    .collect(),
+            ),
+            Ints::U32(_) => Ints::I64(
+                (0..n)
+                    .map(|i| self.get_scaled(i).unwrap_or(i64::MIN))
+                    .collect(),
+            ),
+            Ints::I64(_) | Ints::F64(_) => {
+                self.make_floats();
+                return;
+            }
+        };
+    }
+
+    /// Raises the scale (more decimal places), re-encoding every value; false when that overflows,
+    /// in which case the column has become floats.
+    fn rescale(&mut self, scale: u8) -> bool {
+        let factor = pow10(scale - self.scale);
+        let values: Option<Vec<Option<i64>>> = (0..self.len())
+            .map(|i| match self.get_scaled(i) {
+                None => Some(None),
+                Some(x) => x.checked_mul(factor).filter(|&x| x != i64::MIN).map(Some),
+            })
+            .collect();
+        match values {
+            Some(values) => {
+                self.scale = scale;
+                self.data = Ints::U8(Vec::with_capacity(values.len()));
+                for v in values {
+                    match v {
+                        Some(x) => self.push_scaled(x),
+                        None => self.push_null(),
+                    }
+                }
+                true
+            }
+            None => {
+                self.make_floats();
+                false
+            }
+        }
+    }
+
+    fn make_floats(&mut self) {
+        if matches!(self.data, Ints::F64(_)) {
+            return;
+        }
+        // Through the decimal text: correctly rounded even past 2^53, where `x as f64 / 10^scale`
+        // rounds twice, so each value stays the float nearest its cell (and is written back as
+        // the cell when that had at most 15 digits).
+        let mut text = String::new();
+        let floats = (0..self.len())
+            .map(|i| match self.get_scaled(i) {
+                Some(x) => {
+                    text.clear();
+                    format_scaled(x, self.scale, &mut text);
+                    text.parse().unwrap_or(f64::NAN)
+                }
+                None => f64::NAN,
+            })
+            .collect();
+        self.data = Ints::F64(floats);
+    }
+
+    /// Whether values are floats (sums then live in `float_sums`).
+    pub(crate) fn is_float(&self) -> bool {
+        matches!(self.data, Ints::F64(_))
+    }
+
+    /// The cell as the export would write it: the shortest exact decimal, or empty.
+    pub(crate) fn format(&self, row: usize, out: &mut String) {
+        use std::fmt::Write;
+        if let Ints::F64(v) = &self.data {
+            if !v[row].is_nan() {
+                let _ = write!(out, "{}", v[row]);
+            }
+            return;
+        }
+        let Some(x) = self.get_scaled(row) else {
+            return;
+        };
+        format_scaled(x, self.scale, out);
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.data {
+            Ints::U8(v) => v.capacity(),
+            Ints::U16(v) => v.capacity() * 2,
+            Ints::U32(v) => v.capacity() * 4,
+            Ints::I64(v) => v.capacity() * 8,
+            Ints::F64(v) => v.capacity() * 8,
+        }
+    }
+
+    /// Makes room for `more` cells after the last, by the vector's usual growth, or fails
+    /// without allocating when the memory is not there.
+    pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
+        match &mut self.data {
+            Ints::U8(v) => v.try_reserve(more),
+            Ints::U16(v) => v.try_reserve(more),
+            Ints::U32(v) => v.try_reserve(more),
+            Ints::I64(v) => v.try_reserve(more),
+            Ints::F64(v) => v.try_reserve(more),
+        }
+    }
+
+    /// Bytes the cells stored take (not the spare capacity).
+    pub(crate) fn used_bytes(&self) -> usize {
+        let width = match &self.data {
+            Ints::U8(_) => 1,
+            Ints::U16(_) => 2,
+            Ints::U32(_) => 4,
+            Ints::I64(_) | Ints::F64(_) => 8,
+        };
+        self.len() * width
+    }
+
+    pub(crate) fn shrink(&mut self) {
+        match &mut self.data {
+            Ints::U8(v) => v.shrink_to_fit(),
+            Ints::U16(v) => v.shrink_to_fit(),
+            Ints::U32(v) => v.shrink_to_fit(),
+            Ints::I64(v) => v.shrink_to_fit(),
+            Ints::F64(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+/// Writes `x / 10^scale` as the shortest exact decimal ("0.25", "3", "-1.5").
+pub(crate) fn format_scaled(x: i64, scale: u8, out: &mut String) {
+    use std::fmt::Write;
+    if scale == 0 {
+        let _ = write!(out, "{x}");
+        return;
+    }
+    let p = pow10(scale).unsigned_abs();
+    let abs = x.unsigned_abs();
+    let (int, mut frac, mut digits) = (abs / p, abs % p, usize::from(scale));
+    if x < 0 {
+        out.push('-');
+    }
+    let _ = write!(out, "{int}");
+    if frac != 0 {
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        let _ = write!(out, ".{frac:0digits$}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::number::parse_num;
+
+    fn column(cells: &[&str]) -> NumColumn {
+        let mut c = NumColumn::new();
+        for cell in cells {
+            c.push(parse_num(cell));
+        }
+        c
+    }
+
+    fn formatted(c: &NumColumn) -> Vec<String> {
+        (0..c.len())
+            .map(|i| {
+                let mut s = String::new();
+                c.format(i, &mut s);
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn numbers_widen_and_rescale_without_losing_values_or_blanks() {
+        let cells = [
+            "3",
+            "",
+            "254",
+            "255",
+            "70000",
+            "0.25",
+            "",
+            "5000000000",
+            "-2",
+            "1.125",
+        ];
+        let c = column(&cells);
+        assert!(matches!(c.data, Ints::I64(_)));
+        assert_eq!(c.scale, 3);
+        let expected: Vec<String> = cells
+            .iter()
+            .map(|s| s.trim_start_matches('+').to_string())
+            .collect();
+        assert_eq!(formatted(&c), expected);
+        assert_eq!(c.get(5), Some(0.25));
+        assert_eq!(c.get(1), None);
+    }
+
+    #[test]
+    fn small_counts_stay_one_byte_wide() {
+        let c = column(&["0", "1", "", "254"]);
+        assert!(matches!(c.data, Ints::U8(_)));
+        assert_eq!(c.get(2), None);
+        assert_eq!(c.get(3), Some(254.0));
+    }
+
+    #[test]
+    fn exponents_turn_the_column_into_floats() {
+        let c = column(&["1", "2.5", "1e3", ""]);
+        assert!(c.is_float());
+        assert_eq!(formatted(&c), vec!["1", "2.5", "1000", ""]);
+    }
+}

@@ -1,0 +1,335 @@
+//! Dictionary-encoded text: each distinct value stored once, rows hold codes in the narrowest
+//! width that holds them; recent cells are matched on their bytes before the dictionary is asked.
+
+use std::collections::TryReserveError;
+
+use super::hash::{same_bytes, FxHashMap};
+use super::kernels::{Layout, NO_GROUP};
+use crate::verbatim::Verbatim;
+
+/// Unsigned codes in the narrowest width that holds the largest one.
+#[derive(Clone, Debug)]
+pub(crate) enum Codes {
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+}
+
+impl Codes {
+    fn new() -> Codes {
+        Codes::U8(Vec::new())
+    }
+
+    fn push(&mut self, code: u32) {
+        loop {
+            match self {
+                Codes::U8(v) if code <= u32::from(u8::MAX) => return v.push(code as u8),
+                Codes::U16(v) if code <= u32::from(u16::MAX) => return v.push(code as u16),
+                Codes::U32(v) => return v.push(code),
+                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
+                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+    }
+
+    /// Appends codes, the largest of which is `max`: one decision on the width for them all.
+    fn extend(&mut self, codes: &[u32], max: u32) {
+        if codes.is_empty() {
+            return;
+        }
+        loop {
+            match self {
+                Codes::U8(v) if max <= u32::from(u8::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u8))
+                }
+                Codes::U16(v) if max <= u32::from(u16::MAX) => {
+                    return v.extend(codes.iter().map(|&c| c as u16))
+                }
+                Codes::U32(v) => return v.extend_from_slice(codes),
+                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
+                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+            }
+        }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, row: usize) -> u32 {
+        match self {
+            Codes::U8(v) => u32::from(v[row]),
+            Codes::U16(v) => u32::from(v[row]),
+            Codes::U32(v) => v[row],
+        }
+    }
+
+    /// Calls `f(row, code)` for every row.
+    #[inline]
+    pub(crate) fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        match self {
+            Codes::U8(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
+            Codes::U16(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
+            Codes::U32(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, c)),
+        }
+    }
+
+    /// Calls `f(row, group, code)` for every laid-out row; one loop per width, so the code read
+    /// is not a match per row.
+    #[inline]
+    pub(crate) fn for_each_in<F: FnMut(usize, usize, u64)>(&self, layout: Layout, f: &mut F) {
+        fn scan<C: Copy + Into<u64>, F: FnMut(usize, usize, u64)>(
+            codes: &[C],
+            layout: Layout,
+            f: &mut F,
+        ) {
+            match layout {
+                Layout::Runs(runs) => {
+                    for run in runs {
+                        for (row, &code) in codes[run.start..run.end].iter().enumerate() {
+                            f(run.start + row, run.group, code.into());
+                        }
+                    }
+                }
+                Layout::Ids(ids) => {
+                    for (row, (&g, &code)) in ids.iter().zip(codes).enumerate() {
+                        if g != NO_GROUP {
+                            f(row, g as usize, code.into());
+                        }
+                    }
+                }
+            }
+        }
+        match self {
+            Codes::U8(v) => scan(v, layout, f),
+            Codes::U16(v) => scan(v, layout, f),
+            Codes::U32(v) => scan(v, layout, f),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.capacity(),
+            Codes::U16(v) => v.capacity() * 2,
+            Codes::U32(v) => v.capacity() * 4,
+        }
+    }
+
+    /// Makes room for `more` codes after the last, by the vector's usual growth, or fails
+    /// without allocating when the memory is not there.
+    fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
+        match self {
+            Codes::U8(v) => v.try_reserve(more),
+            Codes::U16(v) => v.try_reserve(more),
+            Codes::U32(v) => v.try_reserve(more),
+        }
+    }
+
+    /// Bytes the codes stored take (not the spare capacity).
+    fn used_bytes(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len() * 2,
+            Codes::U32(v) => v.len() * 4,
+        }
+    }
+
+    fn shrink(&mut self) {
+        match self {
+            Codes::U8(v) => v.shrink_to_fit(),
+            Codes::U16(v) => v.shrink_to_fit(),
+            Codes::U32(v) => v.shrink_to_fit(),
+        }
+    }
+}
+
+/// Dictionary-encoded text: each distinct value stored once, rows hold codes.
+#[derive(Clone, Debug)]
+pub(crate) struct TextColumn {
+    pub(crate) values: Vec<String>,
+    index: FxHashMap<String, u32>,
+    pub(crate) codes: Codes,
+    /// Recent cells' raw bytes and codes, direct-mapped by a hash of their first and last bytes
+    /// (a code of `u32::MAX`: empty), and the slot of the previous cell. Exports are sorted by
+    /// user, so the same value often repeats on consecutive rows; and the columns whose value
+    /// changes on most rows (client, language) have few values, which stay here: either way the
+    /// cell is matched on its bytes, with no UTF-8 check, trimming or dictionary lookup, which
+    /// only a value not seen recently pays.
+    recent: Vec<(Vec<u8>, u32)>,
+    last: usize,
+    /// [`TextColumn::push_cells`]'s codes, before they are appended (reused).
+    block_codes: Vec<u32>,
+    /// Bytes the dictionary takes (its values and their index entries), kept as it grows.
+    dictionary_bytes: usize,
+}
+
+/// Bytes a dictionary entry takes besides its text (kept twice: the value and its index key):
+/// two `String`s and a hash slot with its code.
+const DICTIONARY_ENTRY: usize = 64;
+
+/// Slots of [`TextColumn`]'s recent cells.
+const RECENT: usize = 64;
+
+/// The slot of a cell among the recent ones.
+#[inline(always)]
+fn recent_slot(raw: &[u8]) -> usize {
+    let word = |b: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..b.len()].copy_from_slice(b);
+        u64::from_le_bytes(w)
+    };
+    let n = raw.len();
+    let key = if n >= 8 {
+        word(&raw[..8]) ^ word(&raw[n - 8..]).rotate_left(29)
+    } else {
+        word(raw)
+    } ^ n as u64;
+    (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % RECENT
+}
+
+impl TextColumn {
+    pub(crate) fn new() -> TextColumn {
+        TextColumn {
+            values: Vec::new(),
+            index: FxHashMap::default(),
+            codes: Codes::new(),
+            recent: vec![(Vec::new(), u32::MAX); RECENT],
+            last: 0,
+            block_codes: Vec::new(),
+            dictionary_bytes: 0,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn push(&mut self, raw: &[u8]) {
+        let code = self.code(raw);
+        self.codes.push(code);
+    }
+
+    /// Appends the cells `cell(r)` for `r` in `0..n`, noting each in `verbatim` (`row0 + r` is its
+    /// row); the codes are appended together.
+    #[inline]
+    pub(crate) fn push_cells<'a>(
+        &mut self,
+        verbatim: &mut Verbatim,
+        row0: usize,
+        n: usize,
+        cell: impl Fn(usize) -> &'a [u8],
+    ) {
+        let mut codes = std::mem::take(&mut self.block_codes);
+        codes.clear();
+        let mut max = 0;
+        for r in 0..n {
+            let raw = cell(r);
+            let code = self.code(raw);
+            max = max.max(code);
+            codes.push(code);
+            verbatim.note_text(row0 + r, raw);
+        }
+        self.codes.extend(&codes, max);
+        self.block_codes = codes;
+    }
+
+    /// The code of a cell: from the recent cells when it is among them.
+    #[inline(always)]
+    fn code(&mut self, raw: &[u8]) -> u32 {
+        let (bytes, code) = &self.recent[self.last];
+        if *code != u32::MAX && same_bytes(bytes, raw) {
+            return *code;
+        }
+        let slot = recent_slot(raw);
+        let (bytes, code) = &self.recent[slot];
+        if *code != u32::MAX && same_bytes(bytes, raw) {
+            self.last = slot;
+            return *code;
+        }
+        self.code_new(raw, slot)
+    }
+
+    /// A cell not among the recent ones: looked up in (or added to) the dictionary by its text.
+    #[inline(never)]
+    fn code_new(&mut self, raw: &[u8], slot: usize) -> u32 {
+        // `from_utf8` is the fast check; only invalid input pays for the lossy decoding.
+        let text = match std::str::from_utf8(raw) {
+            Ok(s) => std::borrow::Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(raw),
+        };
+        let text = text.trim();
+        let code = match self.index.get(text) {
+            Some(&code) => code,
+            None => {
+                let code = self.values.len() as u32;
+                self.values.push(text.to_string());
+                self.index.insert(text.to_string(), code);
+                self.dictionary_bytes += DICTIONARY_ENTRY + 2 * text.len();
+                code
+            }
+        };
+        let (bytes, last) = &mut self.recent[slot];
+        bytes.clear();
+        bytes.extend_from_slice(raw);
+        *last = code;
+        self.last = slot;
+        code
+    }
+
+    pub(crate) fn value(&self, row: usize) -> &str {
+        &self.values[self.codes.get(row) as usize]
+    }
+
+    /// Per value (by code): the first row that holds it (`u32::MAX` for none).
+    pub(crate) fn first_rows(&self) -> Vec<u32> {
+        let mut first = vec![u32::MAX; self.values.len()];
+        self.codes.for_each(|row, code| {
+            let slot = &mut first[code as usize];
+            if *slot == u32::MAX {
+                *slot = row as u32;
+            }
+        });
+        first
+    }
+
+    /// Makes room for `more` rows after the last, or fails without allocating.
+    pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
+        self.codes.try_grow(more)
+    }
+
+    /// Bytes the codes stored and the dictionary take (not the spare capacity).
+    pub(crate) fn used_bytes(&self) -> usize {
+        self.codes.used_bytes() + self.dictionary_bytes
+    }
+
+    /// Ends the input: the codes give back their spare capacity, and the index from value to
+    /// code goes (queries read codes and values only).
+    pub(crate) fn finish(&mut self) {
+        self.codes.shrink();
+        // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
+        self.recent.fill((Vec::new(), u32::MAX));
+        self.last = 0;
+        self.block_codes = Vec::new();
+        self.index = FxHashMap::default();
+        self.values.shrink_to_fit();
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.codes.heap_bytes()
+            + self
+                .values
+                .iter()
+                .map(|v| 2 * v.capacity() + 40)
+                .sum::<usize>()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_interned_and_trimmed() {
+        let mut t = TextColumn::new();
+        for v in [&b"a"[..], b"a", b" b ", b"a", b"\xffz"] {
+            t.push(v);
+        }
+        assert_eq!(t.values, vec!["a", "b", "\u{fffd}z"]);
+        assert_eq!(t.value(2), "b");
+        assert_eq!(t.value(3), "a");
+    }
+}

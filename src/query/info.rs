@@ -1,0 +1,121 @@
+//! What an export can answer, for a page to offer the right controls: [`Info`] (`info()`), the
+//! input, the warnings, the group keys, the metrics and how each is computed, the default minutes
+//! saved and the values a filter can choose from, all taken from the query's own rules.
+
+use serde::Serialize;
+
+use super::MetricKind;
+use crate::attributes::AttributeChoices;
+use crate::order::most_first;
+use crate::summary::pairs_as_map;
+use crate::table::{Input, Table};
+use crate::warning::Warning;
+
+/// What the ingest found, and what this export can answer: everything a page needs to offer
+/// the right controls without keeping a copy of the core's rules.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Info {
+    /// What went in (the same as every summary's `input`).
+    #[serde(flatten)]
+    pub input: Input,
+    /// The first warnings (at most [`Table::MAX_WARNINGS`]).
+    pub warnings: Vec<Warning>,
+    /// How many warnings there were in all.
+    pub warnings_total: u64,
+    /// The group keys this export can provide (`user`, `day`, `week`, `month`, `client`,
+    /// `language`), in that order.
+    pub group_keys: Vec<String>,
+    /// The columns of a joined people file (group keys and `filter.attributes`), in its order.
+    pub attributes: Vec<String>,
+    /// The time keys among them (`day`, `week`, `month`), finest first.
+    pub time_keys: Vec<String>,
+    /// Each numeric column's metric and how it is computed, in the export's order.
+    pub metrics: Vec<MetricInfo>,
+    /// The minutes saved per use of each feature this export has, by default (column name →
+    /// minutes), in the order `hoursSaved` lists them.
+    #[serde(serialize_with = "pairs_as_map")]
+    pub default_minutes: Vec<(String, f64)>,
+    /// The values a filter can choose from, most rows first.
+    pub choices: Choices,
+}
+
+/// A column's metric, as [`Info`] lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct MetricInfo {
+    /// The column's reported name (the key in summaries).
+    pub name: String,
+    /// How it aggregates.
+    pub kind: MetricKind,
+    /// The value is a percentage (0–100) rather than a ratio (0–1) or a count.
+    pub percent: bool,
+}
+
+/// The values a filter can choose from.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Choices {
+    /// Every `Client Name`, most rows first (`None` without the column).
+    pub clients: Option<Vec<String>>,
+    /// Every `Language` (`""` for rows without one), most rows first.
+    pub languages: Option<Vec<String>>,
+    /// Per column of a joined people file, in its order: the values its users have (empty
+    /// without a people file).
+    pub attributes: Vec<AttributeChoices>,
+}
+
+impl Table {
+    /// What the ingest found, and what this export can answer.
+    pub fn info(&self) -> Info {
+        let group_keys = self.group_keys();
+        let by_rows = |index: Option<usize>| {
+            let column = self.text(index)?;
+            let mut rows = vec![0u64; column.values.len()];
+            column.codes.for_each(|_, code| rows[code as usize] += 1);
+            Some(
+                most_first(&rows)
+                    .into_iter()
+                    .map(|c| column.values[c].clone())
+                    .collect(),
+            )
+        };
+        Info {
+            input: self.input(),
+            warnings: self.warnings.clone(),
+            warnings_total: self.warnings_total,
+            time_keys: group_keys
+                .iter()
+                .filter(|k| k.is_time())
+                .map(|&k| self.key_name(k).to_string())
+                .collect(),
+            group_keys: group_keys
+                .iter()
+                .map(|&k| self.key_name(k).to_string())
+                .collect(),
+            attributes: self
+                .attributes
+                .as_ref()
+                .map_or_else(Vec::new, |a| a.names.clone()),
+            metrics: self
+                .metrics()
+                .into_iter()
+                .filter_map(|m| {
+                    Some(MetricInfo {
+                        kind: self.metric_kind(m)?,
+                        percent: self.metric_is_percent(m),
+                        name: self.metric_name(m).to_string(),
+                    })
+                })
+                .collect(),
+            default_minutes: self
+                .default_minutes()
+                .into_iter()
+                .map(|(i, m)| (self.columns[i].name.clone(), m))
+                .collect(),
+            choices: Choices {
+                clients: by_rows(self.client),
+                languages: by_rows(self.language),
+                attributes: self.attribute_choices(),
+            },
+        }
+    }
+}
