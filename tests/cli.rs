@@ -1025,3 +1025,228 @@ fn control_characters_reach_no_terminal() {
         .unwrap()
         .contains("\u{1b}[31mred"));
 }
+
+/// `tests/fixtures/engagement.csv` runs from Wednesday 2025-01-01 to Tuesday 2025-01-14: its first
+/// and last weeks are partial. Worked by hand (see tests/engagement.rs for the rows): A is active
+/// on Jan 1, 2, 6, 7, 8, 13; B on Jan 3, 10, 14 (its Jan 9 row is not active); C never.
+#[test]
+fn stickiness_by_week_with_partial_weeks_at_both_ends() {
+    let o = run(&[
+        "stickiness",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let expected = "\
+period,partial,activeUsers,avgDau,dauOverMau,days1,days2,days3,days4,days5,days6,days7
+2024-12-30,true,2,0.6,0.3,1,1,0,0,0,,
+2025-01-06,false,2,0.5714285714285714,0.2857142857142857,1,0,1,0,0,0,0
+2025-01-13,true,2,1.0,0.5,2,0,,,,,
+";
+    assert_eq!(stdout(&o), expected);
+    // The JSON holds the same numbers, the histogram as long as the period's days in the range.
+    let s = json(&[
+        "stickiness",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(s["period"], "week");
+    let partial: Vec<&Value> = s["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["partial"])
+        .collect();
+    assert_eq!(partial, [true, false, true]);
+    assert_eq!(
+        s["periods"][0]["daysActive"],
+        serde_json::json!([1, 1, 0, 0, 0])
+    );
+    assert_eq!(s["periods"][2]["daysActive"], serde_json::json!([2, 0]));
+    // The table rounds for reading and marks the partial weeks.
+    let table = stdout(&run(&["stickiness", "engagement.csv", "--period", "week"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert!(lines[0].starts_with("period "), "{table}");
+    let cells = |l: &str| l.split_whitespace().map(String::from).collect::<Vec<_>>();
+    assert_eq!(
+        cells(lines[1])[..5],
+        ["2024-12-30", "true", "2", "0.6000", "0.3000"]
+    );
+    assert!(
+        lines[2].contains(" 0.5714 ") && lines[2].contains(" 0.2857 "),
+        "{table}"
+    );
+}
+
+#[test]
+fn features_by_week_count_users_first_users_and_breadth() {
+    let o = run(&[
+        "features",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--format",
+        "csv",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Week 1: A searches (Jan 1) and accepts completions (Jan 2), B uses nothing (Jan 3).
+    // Week 2: A chats (Jan 6, a command Jan 7) and searches again (not new); B's searches on Jan 9
+    // are on a row that is not active. Week 3: A accepts an auto-edit, B a completion (new to B).
+    let expected = "\
+period,partial,activeUsers,search users,completions users,chat users,autoEdit users,search new users,completions new users,chat new users,autoEdit new users,breadth0,breadth1,breadth2,breadth3,breadth4
+2024-12-30,true,2,1,1,0,0,1,1,0,0,1,0,1,0,0
+2025-01-06,false,2,1,0,1,0,0,0,1,0,1,0,1,0,0
+2025-01-13,true,2,0,1,0,1,0,1,0,1,0,2,0,0,0
+";
+    assert_eq!(stdout(&o), expected);
+    let f = json(&["features", "engagement.csv", "--format", "json"]);
+    assert_eq!(
+        f["features"],
+        serde_json::json!(["search", "completions", "chat", "autoEdit"])
+    );
+    // One month, partial (Jan 1-14 of 31 days): A uses all four features, B completions only.
+    let january = &f["periods"][0];
+    assert_eq!(january["partial"], true);
+    assert_eq!(january["users"]["completions"], 2);
+    assert_eq!(january["breadth"], serde_json::json!([0, 1, 0, 0, 1]));
+}
+
+/// An export without the auto-edit columns has three features, and breadth runs 0..=3.
+#[test]
+fn features_of_an_export_without_auto_edit_columns() {
+    let export = String::from_utf8(fixture("engagement.csv")).unwrap();
+    let without: String = export
+        .lines()
+        .map(|l| l.rsplit_once(',').unwrap().0.to_string() + "\n")
+        .collect();
+    assert!(!without.contains("Auto-edit"));
+    let o = run_stdin(
+        &["features", "-", "--period", "week", "--format", "json"],
+        without.as_bytes(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let f: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        f["features"],
+        serde_json::json!(["search", "completions", "chat"])
+    );
+    // Week 3: A's only use was the auto-edit, so A now uses none of the three.
+    let week3 = &f["periods"][2];
+    assert_eq!(
+        week3["users"],
+        serde_json::json!({"search": 0, "completions": 1, "chat": 0})
+    );
+    assert_eq!(week3["breadth"], serde_json::json!([1, 1, 0, 0]));
+    let csv = run_stdin(&["features", "--format", "csv"], without.as_bytes());
+    let header = stdout(&csv).lines().next().unwrap().to_string();
+    assert!(
+        !header.contains("autoEdit") && header.ends_with("breadth2,breadth3"),
+        "{header}"
+    );
+}
+
+#[test]
+fn engagement_answers_refuse_a_month_export_naming_the_granularity_to_fetch() {
+    for command in ["stickiness", "features"] {
+        for format in ["table", "csv", "json"] {
+            let o = run(&[command, "by_user_month.csv", "--format", format]);
+            assert_eq!(o.status.code(), Some(2), "{command}");
+            assert!(o.stdout.is_empty(), "{command}");
+            let err = stderr(&o);
+            assert!(
+                err.contains("by_user_month export") && err.contains("fetch it at the by_user_day"),
+                "{command}: {err}"
+            );
+        }
+    }
+    let o = run(&["stickiness", "by_user.csv"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("by_user_day"), "{}", stderr(&o));
+}
+
+/// The new commands share the answering commands' prologue: the filters, -o, the refusal of -o
+/// naming the input, --help.
+#[test]
+fn engagement_commands_take_the_filters_and_output() {
+    // From Jan 6 the range starts on a Monday: the first week is whole, and A's Jan 1-2 use is
+    // outside it, so A's search on Jan 8 is A's first in the range.
+    let f = json(&[
+        "features",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--from",
+        "2025-01-06",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(f["periods"][0]["partial"], false);
+    assert_eq!(f["periods"][0]["newUsers"]["search"], 1);
+    let s = json(&[
+        "stickiness",
+        "engagement.csv",
+        "--user",
+        "B",
+        "--period",
+        "week",
+        "--format",
+        "json",
+    ]);
+    let active: Vec<&Value> = s["periods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["activeUsers"])
+        .collect();
+    assert_eq!(active, [1, 1, 1]);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("s.csv");
+    let o = run(&[
+        "stickiness",
+        "engagement.csv",
+        "--format",
+        "csv",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success() && o.stdout.is_empty(), "{}", stderr(&o));
+    assert!(std::fs::read_to_string(&out)
+        .unwrap()
+        .starts_with("period,partial,"));
+    let input = dir.path().join("e.csv");
+    std::fs::write(&input, fixture("engagement.csv")).unwrap();
+    let o = run(&[
+        "features",
+        input.to_str().unwrap(),
+        "-o",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("names the input file"),
+        "{}",
+        stderr(&o)
+    );
+    for command in ["stickiness", "features"] {
+        let help = stdout(&run(&[command, "--help"]));
+        for option in [
+            "--period",
+            "--format",
+            "--output",
+            "--from",
+            "--attributes",
+            "--instance",
+        ] {
+            assert!(help.contains(option), "{command} {option}");
+        }
+    }
+    let o = run(&["features", "engagement.csv", "--period", "day"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--period"), "{}", stderr(&o));
+}

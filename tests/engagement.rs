@@ -11,20 +11,7 @@ use sg_analytics::{ErrorKind, PeriodQuery, Table};
 /// 2025-01-01 (Wed) to 2025-01-14 (Tue). A is active on 6 days and uses every feature; B is active
 /// on 3 days (its 01-09 row is not active, so its searches that day do not count, and its 01-03
 /// and 01-10 rows use no feature); C's only row is not active.
-const EXPORT: &str = "\
-Instance user ID,Active Sourcegraph User,Timestamp Date,Searches,Chat Events,Command Events,Combined Completion Acceptances,Auto-edit accepted events
-A,true,2025-01-01,3,0,0,0,0
-A,true,2025-01-02,0,0,0,2,0
-B,true,2025-01-03,0,0,0,0,0
-A,true,2025-01-06,0,1,0,0,0
-A,true,2025-01-07,0,0,2,0,0
-A,true,2025-01-08,1,0,0,0,0
-B,false,2025-01-09,5,0,0,0,0
-B,true,2025-01-10,0,0,0,0,0
-A,true,2025-01-13,0,0,0,0,1
-B,true,2025-01-14,0,0,0,1,0
-C,false,2025-01-02,4,0,0,0,0
-";
+const EXPORT: &str = include_str!("fixtures/engagement.csv");
 
 fn query(v: Value) -> PeriodQuery {
     serde_json::from_value(v).unwrap()

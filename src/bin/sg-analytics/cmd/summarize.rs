@@ -1,12 +1,10 @@
 //! `sg-analytics summarize`: totals and grouped metrics.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
 use sg_analytics::{Query, Sort, Summary};
 
-use crate::args::{self, Accepts, Common, Flag, Format};
-use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_text, Destination};
+use crate::args::{self, Accepts, Format};
+use crate::cmd::{self, Opened};
 use crate::render::{aligned, cell, change, printable};
 
 const USAGE: &str = concat!(
@@ -69,21 +67,14 @@ const TABLE_COLUMNS: &[&str] = &[
 
 /// Parses the options after `summarize` and prints the answer.
 pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
     let mut query = Query::default();
     let mut format = Format::Table;
     let mut columns = None;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            Long("by") => query
-                .group_by
-                .extend(args::list(&args::string(&mut parser)?)),
-            Long("minutes") => {
-                for pair in args::list(&args::string(&mut parser)?) {
+    let own = |name: &str, parser: &mut Parser| {
+        match name {
+            "by" => query.group_by.extend(args::list(&args::string(parser)?)),
+            "minutes" => {
+                for pair in args::list(&args::string(parser)?) {
                     let (name, minutes) = pair.split_once('=').ok_or_else(|| {
                         format!("--minutes: expected FEATURE=MINUTES, found {pair:?}")
                     })?;
@@ -93,8 +84,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                     query.minutes_saved.insert(name.trim().to_string(), minutes);
                 }
             }
-            Long("sort") => {
-                let v = args::string(&mut parser)?;
+            "sort" => {
+                let v = args::string(parser)?;
                 let (by, desc) = match v.rsplit_once(':') {
                     Some((by, "desc")) => (by.to_string(), true),
                     Some((by, "asc")) => (by.to_string(), false),
@@ -102,35 +93,33 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                 };
                 query.sort = Some(Sort { by, desc });
             }
-            Long("limit") => query.limit = Some(args::number(&mut parser)?),
-            Long("offset") => query.offset = args::number(&mut parser)?,
-            Long("format") => format = Format::parse(&mut parser)?,
-            Long("columns") => columns = Some(args::list(&args::string(&mut parser)?)),
-            Long("compare") => {
-                let v = args::string(&mut parser)?;
+            "limit" => query.limit = Some(args::number(parser)?),
+            "offset" => query.offset = args::number(parser)?,
+            "format" => format = Format::parse(parser)?,
+            "columns" => columns = Some(args::list(&args::string(parser)?)),
+            "compare" => {
+                let v = args::string(parser)?;
                 query.compare = Some(
                     serde_json::from_value(serde_json::Value::String(v.clone()))
                         .map_err(|_| format!("--compare: expected \"previous\", found {v:?}"))?,
                 );
             }
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+            _ => return Ok(false),
         }
-    }
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
-    let (table, attributes) = input::table(&common)?;
+        Ok(true)
+    };
+    let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
+        return Ok(());
+    };
+    let opened = Opened::of(&common)?;
     query.filter = common.filter;
-    let summary = table.summarize(&query).map_err(|e| e.to_string())?;
+    let summary = opened.table.summarize(&query).map_err(|e| e.to_string())?;
     let text = match format {
         Format::Json => summary.to_json() + "\n",
         Format::Csv => summary.to_csv(),
-        Format::Table => render(&summary, columns.as_deref(), &attributes),
+        Format::Table => render(&summary, columns.as_deref(), &opened.attributes),
     };
-    write_text(&destination, &text)?;
-    if format == Format::Csv {
-        report_warnings(&table);
-    }
-    Ok(())
+    opened.write(format, &text)
 }
 
 /// The summary as text: the input, the first warnings, the totals (beside the previous range's)
