@@ -537,7 +537,8 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
                 "resurrectedUsers",
                 "churnedUsers",
                 "quickRatio",
-                "partial"
+                "partial",
+                "smallSample"
             ]
         );
         let reference = reference_growth(&sets);
@@ -555,6 +556,7 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
             let ratio = want["quickRatio"].as_f64().map(|q| format!("{q:.2}"));
             assert_eq!(row[6], ratio.unwrap_or_default());
             assert_eq!(row[7], want["partial"].to_string());
+            assert_eq!(row[8], want["smallSample"].to_string());
         }
 
         let o = run(&[&["retention"][..], &args].concat());
@@ -571,6 +573,7 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
             .unwrap();
         let mut header = vec!["cohort".to_string(), "users".to_string()];
         header.extend((0..width).map(|k| format!("+{k}")));
+        header.push("smallSample".to_string());
         assert_eq!(got[0], header);
         assert_eq!(got.len() - 1, reference.len());
         if period == "week" {
@@ -589,6 +592,7 @@ fn growth_and_retention_csv_are_the_core_writers_and_hold_the_answers() {
             ];
             expected.extend(active);
             expected.resize(2 + width, String::new());
+            expected.push(want["smallSample"].to_string());
             assert_eq!(row, &expected, "{period} {from}..{to}");
         }
     }
@@ -1041,10 +1045,10 @@ fn stickiness_by_week_with_partial_weeks_at_both_ends() {
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let expected = "\
-period,partial,activeUsers,avgDau,dauOverMau,days1,days2,days3,days4,days5,days6,days7
-2024-12-30,true,2,0.6,0.3,1,1,0,0,0,,
-2025-01-06,false,2,0.5714285714285714,0.2857142857142857,1,0,1,0,0,0,0
-2025-01-13,true,2,1.0,0.5,2,0,,,,,
+period,partial,activeUsers,avgDau,dauOverMau,smallSample,days1,days2,days3,days4,days5,days6,days7
+2024-12-30,true,2,0.6,0.3,true,1,1,0,0,0,,
+2025-01-06,false,2,0.5714285714285714,0.2857142857142857,true,1,0,1,0,0,0,0
+2025-01-13,true,2,1.0,0.5,true,2,0,,,,,
 ";
     assert_eq!(stdout(&o), expected);
     // The JSON holds the same numbers, the histogram as long as the period's days in the range.
@@ -1099,10 +1103,10 @@ fn features_by_week_count_users_first_users_and_breadth() {
     // Week 2: A chats (Jan 6, a command Jan 7) and searches again (not new); B's searches on Jan 9
     // are on a row that is not active. Week 3: A accepts an auto-edit, B a completion (new to B).
     let expected = "\
-period,partial,activeUsers,search users,completions users,chat users,autoEdit users,search new users,completions new users,chat new users,autoEdit new users,breadth0,breadth1,breadth2,breadth3,breadth4
-2024-12-30,true,2,1,1,0,0,1,1,0,0,1,0,1,0,0
-2025-01-06,false,2,1,0,1,0,0,0,1,0,1,0,1,0,0
-2025-01-13,true,2,0,1,0,1,0,1,0,1,0,2,0,0,0
+period,partial,activeUsers,smallSample,search users,completions users,chat users,autoEdit users,search new users,completions new users,chat new users,autoEdit new users,breadth0,breadth1,breadth2,breadth3,breadth4
+2024-12-30,true,2,true,1,1,0,0,1,1,0,0,1,0,1,0,0
+2025-01-06,false,2,true,1,0,1,0,0,0,1,0,1,0,1,0,0
+2025-01-13,true,2,true,0,1,0,1,0,1,0,1,0,2,0,0,0
 ";
     assert_eq!(stdout(&o), expected);
     let f = json(&["features", "engagement.csv", "--format", "json"]);
@@ -1249,4 +1253,176 @@ fn engagement_commands_take_the_filters_and_output() {
     let o = run(&["features", "engagement.csv", "--period", "day"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--period"), "{}", stderr(&o));
+}
+
+/// Each rate says what it stands on: the summary names every rate's denominator, lists the rates
+/// whose denominator is under the minimum (`smallSample`, in the JSON, the CSV's last column and
+/// the table's `*`), and the minimum is settable.
+#[test]
+fn small_samples_are_flagged_under_a_settable_minimum() {
+    let csv = fixture("by_user_day.csv");
+    let (_, rows) = common::rows(&csv);
+    let month = |m: &str| -> Vec<&Row> {
+        rows.iter()
+            .filter(|r| r.date.as_deref().is_some_and(|d| d.starts_with(m)))
+            .collect()
+    };
+    let (march, april) = (
+        sum(&month("2025-03"), "Combined Completion Suggestions"),
+        sum(&month("2025-04"), "Combined Completion Suggestions"),
+    );
+    assert!(april < march);
+    // A minimum between the two months' suggestions: April's CAR is a small sample, March's not.
+    let minimum = ((march + april) / 2.0).round() as u64;
+    let m = minimum.to_string();
+    let s = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--by",
+        "month",
+        "--min-sample",
+        &m,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(s["minSample"], minimum);
+    assert_eq!(
+        s["denominators"]["Combined CAR"],
+        "Combined Completion Suggestions"
+    );
+    assert_eq!(s["denominators"]["avgDaysActivePerUser"], "users");
+    let groups = s["groups"].as_array().unwrap();
+    assert_eq!(groups[0]["Combined Completion Suggestions"], march);
+    let small = |g: &Value| -> Vec<String> {
+        g["smallSample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!small(&groups[0]).contains(&"Combined CAR".to_string()));
+    assert!(small(&groups[1]).contains(&"Combined CAR".to_string()));
+    // The totals: 25 users is under the default 50, not under 25.
+    let totals = json(&["summarize", "by_user_day.csv", "--format", "json"]);
+    assert_eq!(totals["minSample"], 50);
+    assert_eq!(
+        totals["smallSample"],
+        serde_json::json!(["avgDaysActivePerUser"])
+    );
+    let totals = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--min-sample",
+        "25",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(totals["smallSample"], serde_json::json!([]));
+    // The CSV ends in the flags; the table marks the value and says what * means.
+    let o = run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--by",
+        "month",
+        "--min-sample",
+        &m,
+        "--format",
+        "csv",
+    ]);
+    let text = stdout(&o);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].ends_with(",smallSample"), "{}", lines[0]);
+    assert!(
+        !lines[1].ends_with("Combined CAR") && lines[2].contains("Combined CAR"),
+        "{text}"
+    );
+    let table = stdout(&run(&[
+        "summarize",
+        "by_user_day.csv",
+        "--by",
+        "month",
+        "--min-sample",
+        &m,
+    ]));
+    let april_line = table.lines().find(|l| l.starts_with("2025-04")).unwrap();
+    let march_line = table.lines().find(|l| l.starts_with("2025-03")).unwrap();
+    assert!(
+        april_line.contains("0.2714*") && !march_line.contains('*'),
+        "{table}"
+    );
+    assert!(
+        table.contains(&format!(
+            "* small sample: the rate's denominator is under {minimum}"
+        )),
+        "{table}"
+    );
+}
+
+/// The answers per period flag each period or cohort whose rate stands on fewer than the minimum:
+/// DAU/MAU and feature shares on the period's active users, a cohort's shares on its users, the
+/// quick ratio on the churned users.
+#[test]
+fn period_answers_flag_small_samples() {
+    let flags = |answer: &Value, list: &str| -> Vec<bool> {
+        answer[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["smallSample"].as_bool().unwrap())
+            .collect()
+    };
+    // Every week of engagement.csv has 2 active users: small under 3, not under 2.
+    for (minimum, small) in [("3", true), ("2", false)] {
+        for command in ["stickiness", "features"] {
+            let a = json(&[
+                command,
+                "engagement.csv",
+                "--period",
+                "week",
+                "--min-sample",
+                minimum,
+                "--format",
+                "json",
+            ]);
+            assert_eq!(a["minSample"], minimum.parse::<u64>().unwrap());
+            assert_eq!(flags(&a, "periods"), [small; 3], "{command} {minimum}");
+        }
+    }
+    // Retention by week: A and B both start in the first week (a cohort of 2); growth: no one
+    // churns, so no quick ratio and nothing to flag.
+    let r = json(&[
+        "retention",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--min-sample",
+        "3",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(r["cohorts"][0]["users"], 2);
+    assert_eq!(flags(&r, "cohorts"), [true]);
+    let g = json(&[
+        "growth",
+        "engagement.csv",
+        "--period",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(flags(&g, "periods"), [false; 3]);
+    // by_user_day.csv: one user of 25 churns in April; its quick ratio stands on 1.
+    let g = json(&["growth", "by_user_day.csv", "--format", "json"]);
+    assert_eq!(g["periods"][1]["churnedUsers"], 1);
+    assert_eq!(flags(&g, "periods"), [false, true]);
+    let g = json(&[
+        "growth",
+        "by_user_day.csv",
+        "--min-sample",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(flags(&g, "periods"), [false, false]);
 }

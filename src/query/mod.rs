@@ -34,7 +34,9 @@ pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, Stickin
 pub(crate) use filter::Selection;
 use group::Grouping;
 use spec::{group_keys, minutes_saved};
-pub use spec::{Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub use spec::{
+    Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+};
 pub(crate) use spec::{Key, Metric};
 
 /// Minutes saved per feature, as (column index, minutes).
@@ -288,6 +290,15 @@ impl QueryCache {
                 .map(|&(i, m)| (table.columns[i].name.clone(), m))
                 .collect(),
             previous,
+            min_sample: query.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE),
+            denominators: metrics
+                .iter()
+                .enumerate()
+                .filter_map(|(at, &m)| {
+                    let d = table.denominator(m)?;
+                    Some((at, metrics.iter().position(|&n| n == d)?))
+                })
+                .collect(),
         })
     }
 

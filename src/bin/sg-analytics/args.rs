@@ -101,6 +101,8 @@ macro_rules! period_help {
         "\
     --period P            week (Monday start; day-grain exports) or month (default)
     --format FMT          table (default), csv or json
+    --min-sample N        a rate over fewer than N (churned users, a cohort's users, active
+                          users) is flagged smallSample (default 50)
 "
     };
 }

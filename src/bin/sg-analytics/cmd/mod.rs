@@ -128,6 +128,7 @@ pub fn run_per_period<A: Answer>(
         match name {
             "period" => query.period = period(parser)?,
             "format" => format = Format::parse(parser)?,
+            "min-sample" => query.min_sample = Some(args::number(parser)?),
             _ => return Ok(false),
         }
         Ok(true)

@@ -40,15 +40,19 @@ impl Answer for Retention {
 
     /// The counts, and each one's share of the cohort.
     fn table(&self) -> String {
+        let width = self.header().len();
         let rows = self
             .cohorts
             .iter()
             .map(|c| {
                 let share = |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / c.users as f64);
-                [c.cohort.clone(), c.users.to_string()]
+                let mut row: Vec<String> = [c.cohort.clone(), c.users.to_string()]
                     .into_iter()
                     .chain(c.active.iter().map(|&n| share(n)))
-                    .collect()
+                    .collect();
+                row.resize(width - 1, String::new());
+                row.push(c.small_sample.to_string());
+                row
             })
             .collect();
         render::table(&self.header(), rows)

@@ -34,6 +34,9 @@ OPTIONS:
     --columns A,B,...     metrics shown per group in the table format
     --compare previous    also the totals over the equally long range just before (--from/--to,
                           else the export's dates), with the change in percent
+    --min-sample N        a rate over a denominator under N (completion suggestions, characters
+                          written, users) is a small sample: marked * in the table, listed in
+                          the JSON's smallSample and the CSV's last column (default 50)
 ",
     output_help!(),
     "
@@ -96,6 +99,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             "limit" => query.limit = Some(args::number(parser)?),
             "offset" => query.offset = args::number(parser)?,
             "format" => format = Format::parse(parser)?,
+            "min-sample" => query.min_sample = Some(args::number(parser)?),
             "columns" => columns = Some(args::list(&args::string(parser)?)),
             "compare" => {
                 let v = args::string(parser)?;
@@ -155,6 +159,7 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str("\nTotals\n");
     let names = summary.metrics();
     let previous = summary.previous();
+    let small = summary.small_sample(summary.total_values());
     let mut rows: Vec<Vec<String>> = names
         .iter()
         .zip(summary.total_values())
@@ -165,7 +170,10 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
             } else {
                 name.clone()
             };
-            let mut row = vec![format!("  {}", printable(&label)), cell(value)];
+            let mut row = vec![
+                format!("  {}", printable(&label)),
+                mark(cell(value), small.contains(&name.as_str())),
+            ];
             if let Some(before) = previous.and_then(|p| p.totals.get(i)) {
                 row.push(cell(before));
                 row.push(change(value, before));
@@ -180,6 +188,9 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str(&aligned(&rows, 1));
     let groups = summary.group_values();
     if groups.is_empty() {
+        if !small.is_empty() {
+            out.push_str(&small_sample_note(summary));
+        }
         return out;
     }
     let key_names = summary.key_names();
@@ -213,11 +224,40 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
                 sg_analytics::Cell::Null if attributes.contains(name) => "(unmapped)".to_string(),
                 value => cell(value),
             });
-        let metrics = shown
-            .iter()
-            .map(|&(i, _)| g.values.get(i).map_or("?".to_string(), cell));
+        let small = summary.small_sample(&g.values);
+        let metrics = shown.iter().map(|&(i, name)| {
+            let value = g.values.get(i).map_or("?".to_string(), cell);
+            mark(value, small.contains(&name.as_str()))
+        });
         rows.push(keys.chain(metrics).collect());
     }
     out.push_str(&aligned(&rows, key_names.len()));
+    out.push_str(&small_sample_note(summary));
     out
+}
+
+/// A value marked `*` when it is a small sample.
+fn mark(value: String, small: bool) -> String {
+    if small {
+        value + "*"
+    } else {
+        value
+    }
+}
+
+/// What `*` means, when the summary's rates have denominators.
+fn small_sample_note(summary: &Summary) -> String {
+    let denominators = summary.denominators();
+    if denominators.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = denominators
+        .iter()
+        .map(|(rate, d)| format!("{} over {}", printable(rate), printable(d)))
+        .collect();
+    format!(
+        "\n* small sample: the rate's denominator is under {} ({})\n",
+        summary.min_sample(),
+        each.join("; ")
+    )
 }
