@@ -98,6 +98,11 @@ pub struct Summary {
     pub(crate) minutes_saved: Vec<(String, f64)>,
     /// With `compare: "previous"`: the previous range and the totals over it.
     pub(crate) previous: Option<Previous>,
+    /// The smallest denominator a rate is shown firmly over.
+    pub(crate) min_sample: u64,
+    /// Each rate with a denominator among the metrics: (the rate's, the denominator's position in
+    /// `metrics`).
+    pub(crate) denominators: Vec<(usize, usize)>,
 }
 
 /// The totals of the same query over the range before the query's.
@@ -166,11 +171,15 @@ struct GroupJson<'a> {
 
 impl Serialize for GroupJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let names = &self.summary.metrics;
-        let mut map = s.serialize_map(Some(names.len() + 1))?;
-        map.serialize_entry("key", &Fields(&self.summary.key_names, &self.group.key))?;
+        let summary = self.summary;
+        let names = &summary.metrics;
+        let mut map = s.serialize_map(Some(names.len() + 2))?;
+        map.serialize_entry("key", &Fields(&summary.key_names, &self.group.key))?;
         for (name, value) in names.iter().zip(&self.group.values) {
             map.serialize_entry(name, value)?;
+        }
+        if !summary.denominators.is_empty() {
+            map.serialize_entry("smallSample", &summary.small_sample(&self.group.values))?;
         }
         map.end()
     }
@@ -187,6 +196,15 @@ impl Serialize for Groups<'_> {
     }
 }
 
+/// `(name, value)` pairs as one JSON object.
+struct Pairs<'a, V: Serialize>(&'a [(String, V)]);
+
+impl<V: Serialize> Serialize for Pairs<'_, V> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        pairs_as_map(self.0, s)
+    }
+}
+
 struct Minutes<'a>(&'a [(String, f64)]);
 
 impl Serialize for Minutes<'_> {
@@ -197,7 +215,7 @@ impl Serialize for Minutes<'_> {
 
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Summary", 11)?;
+        let mut out = s.serialize_struct("Summary", 14)?;
         out.serialize_field("input", &self.input)?;
         match &self.warnings {
             Some(warnings) => out.serialize_field("warnings", warnings)?,
@@ -210,6 +228,14 @@ impl Serialize for Summary {
         out.serialize_field("groupBy", &self.group_by)?;
         out.serialize_field("approximate", &self.approximate)?;
         out.serialize_field("minutesSaved", &Minutes(&self.minutes_saved))?;
+        out.serialize_field("minSample", &self.min_sample)?;
+        let denominators: Vec<(String, &String)> = self
+            .denominators
+            .iter()
+            .map(|&(rate, d)| (self.metrics[rate].clone(), &self.metrics[d]))
+            .collect();
+        out.serialize_field("denominators", &Pairs(&denominators))?;
+        out.serialize_field("smallSample", &self.small_sample(&self.totals))?;
         match &self.previous {
             Some(previous) => out.serialize_field("previous", &PreviousJson(self, previous))?,
             None => out.skip_field("previous")?,
@@ -263,6 +289,37 @@ impl Summary {
     /// With `compare: "previous"`: the range before and its totals.
     pub fn previous(&self) -> Option<&Previous> {
         self.previous.as_ref()
+    }
+
+    /// The smallest denominator a rate is shown firmly over (the query's `minSample`).
+    pub fn min_sample(&self) -> u64 {
+        self.min_sample
+    }
+
+    /// Each rate among the metrics that has a denominator, with the denominator's name.
+    pub fn denominators(&self) -> Vec<(&str, &str)> {
+        self.denominators
+            .iter()
+            .map(|&(r, d)| (self.metrics[r].as_str(), self.metrics[d].as_str()))
+            .collect()
+    }
+
+    /// The rates among `values` (the totals or a group's, in the order of
+    /// [`Summary::metrics`]) that have a value over a denominator under the minimum: small
+    /// samples.
+    pub fn small_sample(&self, values: &[Cell]) -> Vec<&str> {
+        self.denominators
+            .iter()
+            .filter(|&&(rate, d)| {
+                let has_value = values.get(rate).is_some_and(|v| v.as_f64().is_some());
+                let under = values
+                    .get(d)
+                    .and_then(Cell::as_f64)
+                    .is_some_and(|n| n < self.min_sample as f64);
+                has_value && under
+            })
+            .map(|&(rate, _)| self.metrics[rate].as_str())
+            .collect()
     }
 
     /// The totals over every kept row: `rows`, `users`, `activeUsers`, `avgDau`,

@@ -39,7 +39,9 @@ fn cell_text(cell: &Cell) -> String {
 
 impl Summary {
     /// The grouped result as CSV: the group keys, then every metric, one row per group; without
-    /// group keys, one row of totals. Text cells are formula-guarded.
+    /// group keys, one row of totals. When a rate has its denominator among the metrics, a last
+    /// column `smallSample` lists the rates of the row whose denominator is under the minimum
+    /// (`; ` between them). Text cells are formula-guarded.
     pub fn to_csv(&self) -> String {
         let rows: Vec<(&[Cell], &[Cell])> = if self.group_by.is_empty() {
             vec![(&[], &self.totals)]
@@ -49,18 +51,26 @@ impl Summary {
                 .map(|g| (&g.key[..], &g.values[..]))
                 .collect()
         };
+        let flagged = !self.denominators.is_empty();
         let header = self
             .key_names
             .iter()
             .chain(&self.metrics)
             .map(|name| guard_formula(name).into_owned())
+            .chain(flagged.then(|| "smallSample".to_string()))
             .collect();
-        let lines: Vec<Vec<String>> = std::iter::once(header)
-            .chain(
-                rows.into_iter()
-                    .map(|(key, values)| key.iter().chain(values).map(cell_text).collect()),
-            )
-            .collect();
+        let lines: Vec<Vec<String>> =
+            std::iter::once(header)
+                .chain(rows.into_iter().map(|(key, values)| {
+                    key.iter()
+                        .chain(values)
+                        .map(cell_text)
+                        .chain(flagged.then(|| {
+                            guard_formula(&self.small_sample(values).join("; ")).into_owned()
+                        }))
+                        .collect()
+                }))
+                .collect();
         csv_text(&lines)
     }
 }
@@ -144,12 +154,14 @@ impl Growth {
             "churnedUsers",
             "quickRatio",
             "partial",
+            "smallSample",
         ]
     }
 
     /// Each period's cells under [`Growth::header`], unguarded: the counts as integers, the quick
-    /// ratio to two decimals, blank when no one churned, and whether the range covers the period
-    /// only in part (`true`/`false`).
+    /// ratio to two decimals, blank when no one churned, whether the range covers the period only
+    /// in part and whether the quick ratio stands on fewer churned users than the minimum
+    /// (`true`/`false`).
     pub fn cells(&self) -> Vec<Vec<String>> {
         self.periods
             .iter()
@@ -164,7 +176,7 @@ impl Growth {
                 std::iter::once(p.period.clone())
                     .chain(counts.iter().map(u64::to_string))
                     .chain([p.quick_ratio.map_or(String::new(), |q| format!("{q:.2}"))])
-                    .chain([p.partial.to_string()])
+                    .chain([p.partial.to_string(), p.small_sample.to_string()])
                     .collect()
             })
             .collect()
@@ -179,16 +191,19 @@ impl Growth {
 
 impl Retention {
     /// The columns of the retention CSV and table: `cohort`, `users`, then `+0`, `+1`, … up to
-    /// the oldest cohort's last period.
+    /// the oldest cohort's last period, then `smallSample` (the cohort has fewer users than the
+    /// minimum).
     pub fn header(&self) -> Vec<String> {
         let widest = self.cohorts.iter().map(|c| c.active.len()).max();
         let mut header = vec!["cohort".to_string(), "users".to_string()];
         header.extend((0..widest.unwrap_or(0)).map(|k| format!("+{k}")));
+        header.push("smallSample".to_string());
         header
     }
 
     /// Each cohort's cells under [`Retention::header`], unguarded: the active counts (not
-    /// shares); a younger cohort has fewer periods after it, and its row ends in blank cells.
+    /// shares); a younger cohort has fewer periods after it, and its row has blank cells before
+    /// the flag.
     pub fn cells(&self) -> Vec<Vec<String>> {
         let width = self.cohorts.iter().map(|c| c.active.len()).max();
         self.cohorts
@@ -199,6 +214,7 @@ impl Retention {
                     .chain(c.active.iter().map(u64::to_string))
                     .collect();
                 row.resize(2 + width.unwrap_or(0), String::new());
+                row.push(c.small_sample.to_string());
                 row
             })
             .collect()
@@ -220,13 +236,22 @@ fn float_text(x: Option<f64>) -> String {
 
 impl Stickiness {
     /// The columns of the stickiness CSV and table: `period`, `partial`, `activeUsers`, `avgDau`,
-    /// `dauOverMau`, then `days1`, `days2`, …: how many users were active on exactly that many
-    /// days of the period (up to the longest period's days).
+    /// `dauOverMau`, `smallSample` (DAU/MAU over fewer active users than the minimum), then
+    /// `days1`, `days2`, …: how many users were active on exactly that many days of the period
+    /// (up to the longest period's days). The flags come before the variable columns, as in the
+    /// growth CSV; retention's come last, after its variable ones, to keep its first columns.
     pub fn header(&self) -> Vec<String> {
         let widest = self.periods.iter().map(|p| p.days_active.len()).max();
-        let mut header: Vec<String> = ["period", "partial", "activeUsers", "avgDau", "dauOverMau"]
-            .map(String::from)
-            .into();
+        let mut header: Vec<String> = [
+            "period",
+            "partial",
+            "activeUsers",
+            "avgDau",
+            "dauOverMau",
+            "smallSample",
+        ]
+        .map(String::from)
+        .into();
         header.extend((1..=widest.unwrap_or(0)).map(|n| format!("days{n}")));
         header
     }
@@ -244,6 +269,7 @@ impl Stickiness {
                     p.active_users.to_string(),
                     float_text(Some(p.avg_dau)),
                     float_text(p.dau_over_mau),
+                    p.small_sample.to_string(),
                 ];
                 row.extend(p.days_active.iter().map(u64::to_string));
                 row.resize(width, String::new());
@@ -261,11 +287,12 @@ impl Stickiness {
 }
 
 impl Features {
-    /// The columns of the feature-depth CSV and table: `period`, `partial`, `activeUsers`, then
-    /// per feature `<feature> users` and `<feature> new users`, then `breadth0` … `breadthN`:
-    /// the active users who used exactly that many of the features.
+    /// The columns of the feature-depth CSV and table: `period`, `partial`, `activeUsers`,
+    /// `smallSample` (fewer active users than the minimum), then per feature `<feature> users` and
+    /// `<feature> new users`, then `breadth0` … `breadthN`: the active users who used exactly
+    /// that many of the features.
     pub fn header(&self) -> Vec<String> {
-        let mut header: Vec<String> = ["period", "partial", "activeUsers"]
+        let mut header: Vec<String> = ["period", "partial", "activeUsers", "smallSample"]
             .map(String::from)
             .into();
         header.extend(self.features.iter().map(|f| format!("{f} users")));
@@ -283,6 +310,7 @@ impl Features {
                     p.period.clone(),
                     p.partial.to_string(),
                     p.active_users.to_string(),
+                    p.small_sample.to_string(),
                 ]
                 .into_iter()
                 .chain(p.users.0.iter().map(|(_, n)| n.to_string()))

@@ -11,20 +11,7 @@ use sg_analytics::{ErrorKind, PeriodQuery, Table};
 /// 2025-01-01 (Wed) to 2025-01-14 (Tue). A is active on 6 days and uses every feature; B is active
 /// on 3 days (its 01-09 row is not active, so its searches that day do not count, and its 01-03
 /// and 01-10 rows use no feature); C's only row is not active.
-const EXPORT: &str = "\
-Instance user ID,Active Sourcegraph User,Timestamp Date,Searches,Chat Events,Command Events,Combined Completion Acceptances,Auto-edit accepted events
-A,true,2025-01-01,3,0,0,0,0
-A,true,2025-01-02,0,0,0,2,0
-B,true,2025-01-03,0,0,0,0,0
-A,true,2025-01-06,0,1,0,0,0
-A,true,2025-01-07,0,0,2,0,0
-A,true,2025-01-08,1,0,0,0,0
-B,false,2025-01-09,5,0,0,0,0
-B,true,2025-01-10,0,0,0,0,0
-A,true,2025-01-13,0,0,0,0,1
-B,true,2025-01-14,0,0,0,1,0
-C,false,2025-01-02,4,0,0,0,0
-";
+const EXPORT: &str = include_str!("fixtures/engagement.csv");
 
 fn query(v: Value) -> PeriodQuery {
     serde_json::from_value(v).unwrap()
@@ -110,7 +97,7 @@ fn feature_depth_by_week_counts_users_first_timers_and_breadth() {
             // A searched and accepted completions; B was active with no feature.
             "users": {"search": 1, "completions": 1, "chat": 0, "autoEdit": 0},
             "newUsers": {"search": 1, "completions": 1, "chat": 0, "autoEdit": 0},
-            "breadth": [1, 0, 1, 0, 0]
+            "breadth": [1, 0, 1, 0, 0], "smallSample": true
         },
         {
             "period": "2025-01-06", "partial": false, "activeUsers": 2,
@@ -118,14 +105,14 @@ fn feature_depth_by_week_counts_users_first_timers_and_breadth() {
             // it was not active.
             "users": {"search": 1, "completions": 0, "chat": 1, "autoEdit": 0},
             "newUsers": {"search": 0, "completions": 0, "chat": 1, "autoEdit": 0},
-            "breadth": [1, 0, 1, 0, 0]
+            "breadth": [1, 0, 1, 0, 0], "smallSample": true
         },
         {
             "period": "2025-01-13", "partial": true, "activeUsers": 2,
             // A: auto-edit for the first time; B: completions for the first time.
             "users": {"search": 0, "completions": 1, "chat": 0, "autoEdit": 1},
             "newUsers": {"search": 0, "completions": 1, "chat": 0, "autoEdit": 1},
-            "breadth": [0, 2, 0, 0, 0]
+            "breadth": [0, 2, 0, 0, 0], "smallSample": true
         }
     ]);
     assert_eq!(got["periods"], expected);
@@ -218,11 +205,18 @@ fn stickiness_and_feature_depth_csv_hold_the_answers() {
     let text = stickiness.to_csv();
     let h = header(&text);
     assert_eq!(
-        &h[..5],
-        ["period", "partial", "activeUsers", "avgDau", "dauOverMau"]
+        &h[..6],
+        [
+            "period",
+            "partial",
+            "activeUsers",
+            "avgDau",
+            "dauOverMau",
+            "smallSample"
+        ]
     );
     assert_eq!(
-        h[5..],
+        h[6..],
         (1..=7).map(|n| format!("days{n}")).collect::<Vec<_>>()
     );
     let rows = parse(&text);
@@ -232,13 +226,14 @@ fn stickiness_and_feature_depth_csv_hold_the_answers() {
         assert_eq!(row[1], p.partial.to_string());
         assert_eq!(row[2].parse::<u64>().unwrap(), p.active_users);
         assert!(approx(row[3].parse().unwrap(), p.avg_dau));
-        let days: Vec<u64> = row[5..]
+        assert_eq!(row[5], p.small_sample.to_string());
+        let days: Vec<u64> = row[6..]
             .iter()
             .take_while(|c| !c.is_empty())
             .map(|c| c.parse().unwrap())
             .collect();
         assert_eq!(days, p.days_active);
-        assert!(row[5 + days.len()..].iter().all(String::is_empty));
+        assert!(row[6 + days.len()..].iter().all(String::is_empty));
     }
 
     let features = t.features(&week).unwrap();
@@ -249,6 +244,7 @@ fn stickiness_and_feature_depth_csv_hold_the_answers() {
         let at = |name: &str| &row[h.iter().position(|c| c == name).unwrap()];
         assert_eq!(at("period"), &p.period);
         assert_eq!(at("activeUsers").parse::<u64>().unwrap(), p.active_users);
+        assert_eq!(at("smallSample"), &p.small_sample.to_string());
         for f in &features.features {
             assert_eq!(
                 at(&format!("{f} users")).parse::<u64>().ok(),

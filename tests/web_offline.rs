@@ -767,8 +767,8 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     assert_eq!(growth_csv, growth.to_csv());
     assert_eq!(
         growth_csv,
-        "period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial\n\
-         2025-01,2,2,0,0,0,,false\n2025-02,1,0,1,0,1,0.00,false\n2025-03,1,0,0,1,1,1.00,true\n"
+        "period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial,smallSample\n\
+         2025-01,2,2,0,0,0,,false,false\n2025-02,1,0,1,0,1,0.00,false,true\n2025-03,1,0,0,1,1,1.00,true,true\n"
     );
     // Stickiness and feature depth, and their CSVs, are the core's too.
     for period in [r#"{"period": "month"}"#, r#"{"period": "week"}"#] {
@@ -794,7 +794,10 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     }
     let retention_csv = report.retention_csv(None).unwrap();
     assert_eq!(retention_csv, retention.to_csv());
-    assert_eq!(retention_csv, "cohort,users,+0,+1,+2\n2025-01,2,2,1,1\n");
+    assert_eq!(
+        retention_csv,
+        "cohort,users,+0,+1,+2,smallSample\n2025-01,2,2,1,1,true\n"
+    );
 
     let registry = UserRegistry::from_csv(
         "Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n".into(),

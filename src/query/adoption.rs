@@ -13,6 +13,7 @@ use crate::date::{
     format_day, format_month, month_end, month_first_day, month_number, month_start, week_start,
 };
 use crate::error::Error;
+use crate::query::DEFAULT_MIN_SAMPLE;
 use crate::registry::Registry;
 use crate::table::{Data, Table};
 
@@ -85,6 +86,22 @@ pub struct PeriodQuery {
     pub period: Period,
     /// The rows to consider.
     pub filter: Filter,
+    /// The smallest denominator a rate is shown firmly over (each period's or cohort's
+    /// `smallSample`). Default: [`DEFAULT_MIN_SAMPLE`].
+    pub min_sample: Option<u64>,
+}
+
+impl PeriodQuery {
+    /// The minimum the query sets, else the default.
+    pub(super) fn min_sample(&self) -> u64 {
+        self.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE)
+    }
+}
+
+/// Whether a rate over `denominator` is a small sample: there is a rate (the denominator is not
+/// 0) and it stands on fewer than `minimum`.
+pub(super) fn small(denominator: u64, minimum: u64) -> bool {
+    denominator > 0 && denominator < minimum
 }
 
 /// What the inactive-users answer asks: how many days without activity, and a filter.
@@ -100,9 +117,12 @@ pub struct InactiveQuery {
 
 /// Growth accounting: per period, who was active, new, retained, resurrected or churned.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Growth {
     /// The period length.
     pub period: Period,
+    /// The smallest denominator a rate is shown firmly over.
+    pub min_sample: u64,
     /// Every period of the range, empty ones included.
     pub periods: Vec<GrowthPeriod>,
 }
@@ -128,6 +148,8 @@ pub struct GrowthPeriod {
     pub churned_users: u64,
     /// (new + resurrected) / churned; `None` when no one churned.
     pub quick_ratio: Option<f64>,
+    /// Whether the quick ratio stands on fewer churned users than the minimum.
+    pub small_sample: bool,
 }
 
 /// Retention cohorts: for the users first active in each period, how many are active k periods
@@ -137,6 +159,8 @@ pub struct GrowthPeriod {
 pub struct Retention {
     /// The period length.
     pub period: Period,
+    /// The smallest denominator a rate is shown firmly over.
+    pub min_sample: u64,
     /// The cohorts with users, oldest first.
     pub cohorts: Vec<Cohort>,
     /// The keys of the periods the range covers only in part (the first, the last, or both).
@@ -152,6 +176,9 @@ pub struct Cohort {
     pub users: u64,
     /// `active[k]`: how many of them are active k periods later, up to the range's last period.
     pub active: Vec<u64>,
+    /// Whether the cohort (the denominator of its shares) has fewer users than the minimum.
+    #[serde(rename = "smallSample")]
+    pub small_sample: bool,
 }
 
 /// The users with no active day in the last `days` days of the range.
@@ -393,10 +420,12 @@ impl Table {
                 churned_users: r[churned],
                 quick_ratio: (r[churned] > 0)
                     .then(|| (r[new] + r[resurrected]) as f64 / r[churned] as f64),
+                small_sample: small(r[churned], query.min_sample()),
             })
             .collect();
         Ok(Growth {
             period: query.period,
+            min_sample: query.min_sample(),
             periods,
         })
     }
@@ -419,15 +448,25 @@ impl Table {
                 cohort: query.period.key(first + c as i64),
                 users: 0,
                 active: vec![0; count - c],
+                small_sample: false,
             });
             cohort.users += 1;
             for &p in periods {
                 cohort.active[p - c] += 1;
             }
         }
+        let minimum = query.min_sample();
         Ok(Retention {
             period: query.period,
-            cohorts: cohorts.into_iter().flatten().collect(),
+            min_sample: minimum,
+            cohorts: cohorts
+                .into_iter()
+                .flatten()
+                .map(|c| Cohort {
+                    small_sample: small(c.users, minimum),
+                    ..c
+                })
+                .collect(),
             partial_periods: activity.partial_keys(query.period, first, count),
         })
     }

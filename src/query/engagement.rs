@@ -13,13 +13,16 @@ use crate::error::Error;
 use crate::schema::KnownColumn;
 use crate::table::{Data, Table};
 
-use super::adoption::{Activity, Period, PeriodQuery};
+use super::adoption::{small, Activity, Period, PeriodQuery};
 
 /// Stickiness per period: how habitual the use is.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Stickiness {
     /// The period length.
     pub period: Period,
+    /// The smallest denominator a rate is shown firmly over.
+    pub min_sample: u64,
     /// Every period of the range, empty ones included.
     pub periods: Vec<StickinessPeriod>,
 }
@@ -41,6 +44,8 @@ pub struct StickinessPeriod {
     pub avg_dau: f64,
     /// `avg_dau / active_users`; `None` when no one was active.
     pub dau_over_mau: Option<f64>,
+    /// Whether DAU/MAU stands on fewer active users than the minimum.
+    pub small_sample: bool,
 }
 
 /// The features feature depth looks at, each with the columns whose sum says a user used it (a
@@ -57,9 +62,12 @@ const FEATURES: [(&str, &[KnownColumn]); 4] = [
 
 /// Feature depth per period: who uses which feature, who started, and how many each uses.
 #[derive(Clone, Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
 pub struct Features {
     /// The period length.
     pub period: Period,
+    /// The smallest denominator a rate is shown firmly over.
+    pub min_sample: u64,
     /// The features the export has the columns of, in this order: `search`, `completions`,
     /// `chat`, `autoEdit`.
     pub features: Vec<String>,
@@ -83,6 +91,8 @@ pub struct FeaturePeriod {
     pub new_users: FeatureCounts,
     /// `breadth[k]`: the period's active users who used exactly `k` of the features.
     pub breadth: Vec<u64>,
+    /// Whether the shares of the period's active users stand on fewer than the minimum.
+    pub small_sample: bool,
 }
 
 /// A count per feature, written as a JSON object in the features' order.
@@ -126,6 +136,7 @@ impl Table {
         let Some((lo, hi)) = activity.range else {
             return Ok(Stickiness {
                 period: query.period,
+                min_sample: query.min_sample(),
                 periods: Vec::new(),
             });
         };
@@ -174,11 +185,13 @@ impl Table {
                     days_active,
                     avg_dau,
                     dau_over_mau: (active_users > 0).then(|| avg_dau / active_users as f64),
+                    small_sample: small(active_users, query.min_sample()),
                 }
             })
             .collect();
         Ok(Stickiness {
             period: query.period,
+            min_sample: query.min_sample(),
             periods,
         })
     }
@@ -264,11 +277,13 @@ impl Table {
                     users: counts(&users[p]),
                     new_users: counts(&new_users[p]),
                     breadth: std::mem::take(&mut breadth[p]),
+                    small_sample: small(active[p], query.min_sample()),
                 }
             })
             .collect();
         Ok(Features {
             period: query.period,
+            min_sample: query.min_sample(),
             features: names,
             periods,
         })

@@ -36,7 +36,9 @@ pub(crate) use filter::Selection;
 use group::Grouping;
 pub use info::{Choices, Info, MetricInfo};
 use spec::{group_keys, minutes_saved};
-pub use spec::{Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED};
+pub use spec::{
+    Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+};
 pub(crate) use spec::{Key, Metric};
 
 /// Minutes saved per feature, as (column index, minutes).
@@ -290,6 +292,15 @@ impl QueryCache {
                 .map(|&(i, m)| (table.columns[i].name.clone(), m))
                 .collect(),
             previous,
+            min_sample: query.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE),
+            denominators: metrics
+                .iter()
+                .enumerate()
+                .filter_map(|(at, &m)| {
+                    let d = table.denominator(m)?;
+                    Some((at, metrics.iter().position(|&n| n == d)?))
+                })
+                .collect(),
         })
     }
 

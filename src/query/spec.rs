@@ -20,6 +20,11 @@ pub const DEFAULT_MINUTES_SAVED: &[(KnownColumn, f64)] = &[
     (KnownColumn::CodeNavigationEvents, 1.0),
 ];
 
+/// The smallest denominator a rate is shown firmly over, by default: a rate over fewer (completion
+/// suggestions, characters written, active users, a cohort's users, ...) is flagged a small
+/// sample. Queries set their own with `minSample`.
+pub const DEFAULT_MIN_SAMPLE: u64 = 50;
+
 /// Short names accepted for the features in `minutesSaved`, beside the column names.
 const FEATURE_ALIASES: &[(&str, KnownColumn)] = &[
     ("completions", KnownColumn::CompletionAcceptances),
@@ -62,6 +67,9 @@ pub struct Query {
     /// `previous`: also the totals over the equally long range just before this one (the
     /// summary's `previous`). Default: none.
     pub compare: Option<Compare>,
+    /// The smallest denominator a rate is shown firmly over (the summary's `smallSample` lists the
+    /// rates under it). Default: [`DEFAULT_MIN_SAMPLE`].
+    pub min_sample: Option<u64>,
 }
 
 /// What a query's totals are compared with.
@@ -85,6 +93,7 @@ impl Default for Query {
             metrics: None,
             include_warnings: true,
             compare: None,
+            min_sample: None,
         }
     }
 }
@@ -354,6 +363,21 @@ impl Table {
             wanted.push(metric);
         }
         Ok(all.into_iter().filter(|m| wanted.contains(m)).collect())
+    }
+
+    /// The metric a rate is a share of: a ratio's summed denominator, the suggestions that weigh
+    /// `Weighted CAR`, the users `avgDaysActivePerUser` is a mean over; `None` for counts and
+    /// for a rate whose parts the export lacks.
+    pub(crate) fn denominator(&self, metric: Metric) -> Option<Metric> {
+        match metric {
+            Metric::AvgDaysActivePerUser => Some(Metric::Users),
+            Metric::Column(i) => match self.columns[i].measure? {
+                Measure::Ratio { denominator, .. } => Some(Metric::Column(denominator)),
+                Measure::WeightedMean { weight } => Some(Metric::Column(weight)),
+                Measure::Sum | Measure::Mean => None,
+            },
+            _ => None,
+        }
     }
 
     /// The default minutes saved per feature, for the features this export has (column index,

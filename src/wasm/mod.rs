@@ -58,6 +58,9 @@ export interface Query {
   includeWarnings?: boolean;
   /** Also the totals over the equally long range just before (the summary's `previous`). */
   compare?: "previous";
+  /** The smallest denominator a rate is shown firmly over (default 50): the summary's
+   * `smallSample` lists the rates under it. */
+  minSample?: number;
 }
 
 /** Something the ingest noticed: a skipped row (no column) or a bad cell. */
@@ -107,8 +110,9 @@ export type FetchPlan =
 /** Metrics: rows, users, activeUsers, avgDau, avgDaysActivePerUser, hoursSaved, then one entry per numeric column of the export, under its own name. Rates are null when their denominator is 0. */
 export type Metrics = Record<string, number | null>;
 
-/** One group: its key values, then its metrics. */
-export type Group = { key: Record<string, string | boolean | null> } & Metrics;
+/** One group: its key values, then its metrics; `smallSample` (when the summary has
+ * `denominators`): the group's rates whose denominator is under `minSample`. */
+export type Group = { key: Record<string, string | boolean | null>; smallSample?: string[] } & Metrics;
 
 /** The one summary shape (the CLI's JSON is the same). */
 export interface Summary {
@@ -126,6 +130,13 @@ export interface Summary {
   minutesSaved: Record<string, number>;
   /** With `compare: "previous"`: the previous range and the same totals over it. */
   previous?: { range: { from: string; to: string }; totals: Metrics };
+  /** The smallest denominator a rate is shown firmly over (the query's `minSample`, default 50). */
+  minSample: number;
+  /** Each rate among the metrics whose denominator is among them too: the denominator's name
+   * (e.g. `"Combined CAR": "Combined Completion Suggestions"`). */
+  denominators: Record<string, string>;
+  /** The totals' rates whose denominator is under `minSample`. */
+  smallSample: string[];
 }
 
 /** What `joinAttributes` did: the attributes it adds (group keys and `filter.attributes`), the
@@ -143,22 +154,28 @@ export interface AttributesJoin {
 }
 
 /** Adoption answers: a period and a filter (`report.growth`, `report.retention`). */
-export interface PeriodQuery { period?: "week" | "month"; filter?: Filter; }
+export interface PeriodQuery { period?: "week" | "month"; filter?: Filter;
+  /** The smallest denominator a rate is shown firmly over (default 50). */
+  minSample?: number; }
 
 /** Growth accounting per period (every period of the range, empty ones included; `partial`
  * when the range covers only some of the period's days). */
 export interface Growth {
   period: "week" | "month";
+  minSample: number;
+  /** `smallSample`: the quick ratio stands on fewer churned users than `minSample`. */
   periods: { period: string; partial: boolean; activeUsers: number; newUsers: number;
     retainedUsers: number; resurrectedUsers: number; churnedUsers: number;
-    quickRatio: number | null }[];
+    quickRatio: number | null; smallSample: boolean }[];
 }
 
 /** Retention cohorts: `active[k]` of each first-active cohort are active k periods later;
  * `partialPeriods` lists the periods the range covers only in part. */
 export interface Retention {
   period: "week" | "month";
-  cohorts: { cohort: string; users: number; active: number[] }[];
+  minSample: number;
+  /** `smallSample`: the cohort has fewer users than `minSample`. */
+  cohorts: { cohort: string; users: number; active: number[]; smallSample: boolean }[];
   partialPeriods: string[];
 }
 
@@ -166,8 +183,10 @@ export interface Retention {
  * i + 1 days of the period; `avgDau` over the period's days in the range; DAU/MAU. */
 export interface Stickiness {
   period: "week" | "month";
+  minSample: number;
+  /** `smallSample`: DAU/MAU stands on fewer active users than `minSample`. */
   periods: { period: string; partial: boolean; activeUsers: number; daysActive: number[];
-    avgDau: number; dauOverMau: number | null }[];
+    avgDau: number; dauOverMau: number | null; smallSample: boolean }[];
 }
 
 /** The features feature depth looks at (those the export has the columns of). */
@@ -177,10 +196,12 @@ export type Feature = "search" | "completions" | "chat" | "autoEdit";
  * feature, and `breadth[k]`, the active users who used exactly k of `features`. */
 export interface Features {
   period: "week" | "month";
+  minSample: number;
   features: Feature[];
+  /** `smallSample`: the period has fewer active users than `minSample`. */
   periods: { period: string; partial: boolean; activeUsers: number;
     users: Partial<Record<Feature, number>>; newUsers: Partial<Record<Feature, number>>;
-    breadth: number[] }[];
+    breadth: number[]; smallSample: boolean }[];
 }
 
 /** The users with no active day in the last `days` days of the range (`report.inactiveUsers`). */

@@ -220,6 +220,7 @@ pub fn reference_growth(periods: &[PeriodSet]) -> Value {
                 "resurrectedUsers": resurrected,
                 "churnedUsers": churned,
                 "quickRatio": if churned == 0 { Value::Null } else { json!((new + resurrected) as f64 / churned as f64) },
+                "smallSample": churned > 0 && churned < 50,
             })
         })
         .collect();
@@ -239,7 +240,10 @@ pub fn reference_retention(periods: &[PeriodSet]) -> Value {
             .iter()
             .map(|(_, set, _)| cohort.iter().filter(|u| set.contains(**u)).count())
             .collect();
-        cohorts.push(json!({"cohort": key, "users": cohort.len(), "active": active}));
+        let small = cohort.len() < 50;
+        cohorts.push(
+            json!({"cohort": key, "users": cohort.len(), "active": active, "smallSample": small}),
+        );
     }
     json!(cohorts)
 }

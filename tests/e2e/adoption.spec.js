@@ -164,7 +164,7 @@ async function expectDownloadsMatchTables(page, reference, period) {
 
   const growth = await downloadFrom(page, "Growth CSV");
   expect(growth.name).toMatch(new RegExp(`^sg-analytics_demo\\.sourcegraph\\.local_by_user_day_.*_growth-by-${period}\\.csv$`));
-  expect(growth.text.split("\n")[0]).toBe("period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial");
+  expect(growth.text.split("\n")[0]).toBe("period,activeUsers,newUsers,retainedUsers,resurrectedUsers,churnedUsers,quickRatio,partial,smallSample");
   const growthRows = parseCsv(growth.text);
   // The table's columns: Period, Active, New, Resurrected, Retained, Churned, Quick ratio.
   expect(growthRows.map((r) => [r.period, count(r.activeUsers), count(r.newUsers), count(r.resurrectedUsers), count(r.retainedUsers), count(r.churnedUsers), r.quickRatio === "" ? "—" : r.quickRatio])).toEqual(shown.growth);
@@ -178,19 +178,22 @@ async function expectDownloadsMatchTables(page, reference, period) {
       churnedUsers: String(g.churnedUsers),
       quickRatio: g.quickRatio === null ? "" : g.quickRatio.toFixed(2),
       partial: String(g.partial),
+      // The quick ratio stands on the churned users: under 50 (the default minimum), a small sample.
+      smallSample: String(g.churnedUsers > 0 && g.churnedUsers < 50),
     })),
   );
 
   const retention = await downloadFrom(page, "Retention CSV");
   expect(retention.name).toMatch(new RegExp(`_retention-by-${period}\\.csv$`));
   const width = Math.max(...reference.retention.map((c) => c.active.length));
-  expect(retention.text.split("\n")[0]).toBe(["cohort", "users", ...Array.from({ length: width }, (_, k) => `+${k}`)].join(","));
+  expect(retention.text.split("\n")[0]).toBe(["cohort", "users", ...Array.from({ length: width }, (_, k) => `+${k}`), "smallSample"].join(","));
   const retentionRows = parseCsv(retention.text);
   // Each shown row: cohort, users, then [count, share] per period; a younger cohort's file row ends blank.
   const columns = (r) => Array.from({ length: width }, (_, k) => r[`+${k}`]);
   expect(retentionRows.map((r) => [r.cohort, count(r.users), ...columns(r).filter((n) => n !== "").map(count)])).toEqual(shown.retention.map(([cohort, users, ...cells]) => [cohort, users, ...cells.map(([n]) => n)]));
   expect(retentionRows.map((r) => columns(r).slice(columns(r).filter((n) => n !== "").length))).toEqual(reference.retention.map((c) => Array(width - c.active.length).fill("")));
   expect(retentionRows.map((r) => [r.cohort, Number(r.users), ...columns(r).filter((n) => n !== "").map(Number)])).toEqual(reference.retention.map((c) => [c.cohort, c.users, ...c.active]));
+  expect(retentionRows.map((r) => r.smallSample)).toEqual(reference.retention.map((c) => String(c.users < 50)));
   for (const file of [growth, retention]) expect(file.text).not.toContain(DEMO_TOKEN);
 }
 

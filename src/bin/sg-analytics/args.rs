@@ -89,14 +89,44 @@ macro_rules! output_help {
     };
 }
 
-/// Who counts as active, for growth, retention and inactive.
+/// Who counts as active, for growth, retention, stickiness, features and inactive.
 macro_rules! active_help {
     () => {
         "\
 A user is active on a day when a kept row of theirs that day has a true Active Sourcegraph User
 (without that column: any kept row). The range is --from/--to, else the kept rows' first and last
-dates. by_user exports have no dates: growth, retention and inactive say which export to fetch.
+dates. An export without the dates an answer needs is an error that says which export to fetch.
 "
+    };
+}
+
+/// The options of the answers per period (growth, retention, stickiness, features).
+macro_rules! period_help {
+    () => {
+        "\
+    --period P            week (Monday start; day-grain exports) or month (default)
+    --format FMT          table (default), csv or json
+    --min-sample N        a rate over fewer than N (churned users, a cohort's users, active
+                          users) is flagged smallSample (default 50)
+"
+    };
+}
+
+/// The end of an answering command's usage: `-o`, the filters, the fetch, who is active, the exit
+/// status.
+macro_rules! answer_help {
+    () => {
+        concat!(
+            output_help!(),
+            "\n",
+            filters_help!(),
+            "\n",
+            fetch_help!(),
+            "\n",
+            active_help!(),
+            "\n",
+            exit_help!(),
+        )
     };
 }
 

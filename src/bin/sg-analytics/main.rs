@@ -53,6 +53,11 @@ USAGE:
     sg-analytics retention [FILE|-] [--period week|month]
                                           how many of each first-active cohort are active
                                           k periods later
+    sg-analytics stickiness [FILE|-] [--period week|month]
+                                          days active per period, average DAU and DAU/MAU
+    sg-analytics features [FILE|-] [--period week|month]
+                                          users of search, completions, chat and auto-edit
+                                          per period, first-time users and breadth
     sg-analytics inactive [FILE|-] --days N [--registry FILE]
                                           users with no active day in the last N days
     sg-analytics fetch --instance HOST [-o FILE]
@@ -78,7 +83,8 @@ USAGE:
 
 /// The commands, as the errors name them.
 #[cfg(not(target_arch = "wasm32"))]
-const COMMANDS: &str = "summarize, filter, fetch, convert, growth, retention or inactive";
+const COMMANDS: &str =
+    "summarize, filter, fetch, convert, growth, retention, stickiness, features or inactive";
 
 #[cfg(not(target_arch = "wasm32"))]
 fn run() -> Result<(), String> {
@@ -107,6 +113,8 @@ fn run() -> Result<(), String> {
         "filter" => cmd::filter::run(parser),
         "growth" => cmd::growth::run(parser),
         "retention" => cmd::retention::run(parser),
+        "stickiness" => cmd::engagement::stickiness(parser),
+        "features" => cmd::engagement::features(parser),
         "inactive" => cmd::inactive::run(parser),
         "fetch" => cmd::fetch::run(parser),
         "convert" => cmd::convert::run(parser),

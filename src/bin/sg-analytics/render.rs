@@ -36,6 +36,11 @@ pub fn cell(value: &Cell) -> String {
     }
 }
 
+/// A rate or an average for reading (see [`cell`]); a dash for none.
+pub fn float(x: Option<f64>) -> String {
+    x.map_or("—".to_string(), decimal)
+}
+
 fn decimal(x: f64) -> String {
     if x.abs() < 1.0 {
         format!("{x:.4}")
@@ -79,7 +84,8 @@ pub fn aligned(rows: &[Vec<String>], right_from: usize) -> String {
 }
 
 /// A header and its rows (text the core wrote) as an aligned table, control characters escaped.
-pub fn table(header: Vec<String>, rows: Vec<Vec<String>>) -> String {
+pub fn table(header: &[impl AsRef<str>], rows: Vec<Vec<String>>) -> String {
+    let header = header.iter().map(|h| h.as_ref().to_string()).collect();
     let cells: Vec<Vec<String>> = std::iter::once(header)
         .chain(rows)
         .map(|r| r.iter().map(|c| printable(c)).collect())

@@ -1,13 +1,13 @@
 //! `sg-analytics convert`: the export as Parquet, one file or month partitions.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
 use sg_analytics::Filter;
 
-use crate::args::{self, Accepts, Common, Flag};
+use crate::args::{self, Accepts};
+use crate::cmd;
 use crate::convert::Target;
 use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_atomically, Destination};
+use crate::output::write_atomically;
 
 const USAGE: &str = concat!(
     "\
@@ -47,26 +47,25 @@ const ACCEPTS: Accepts = Accepts {
 
 /// Parses the options after `convert` and writes the Parquet.
 pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
     let mut out_dir = None;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            Long("out-dir") => out_dir = Some(args::path(&mut parser)?),
-            Long("format") => {
-                let format = args::string(&mut parser)?;
+    let own = |name: &str, parser: &mut Parser| {
+        match name {
+            "out-dir" => out_dir = Some(args::path(parser)?),
+            "format" => {
+                let format = args::string(parser)?;
                 if format != "parquet" {
                     return Err(format!(
                         "--format: convert writes parquet only, found {format:?}"
                     ));
                 }
             }
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    };
+    let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
+        return Ok(());
+    };
     if common.filter != Filter::default() {
         return Err(
             "convert writes every row of the export and takes no filter; filter first: \
@@ -84,8 +83,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                 .into(),
         );
     }
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
+    let destination = cmd::destination(&common)?;
     let target = match (common.output.is_some(), destination.path(), &out_dir) {
         (true, Some(file), None) => Target::File(file),
         (true, None, None) => {

@@ -1,11 +1,11 @@
 //! `sg-analytics filter`: the kept rows, as they were read.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
 
-use crate::args::{Accepts, Common, Flag};
-use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_to, Destination};
+use crate::args::Accepts;
+use crate::cmd::{self, Opened};
+use crate::input::report_warnings;
+use crate::output::write_to;
 
 const USAGE: &str = concat!(
     "\
@@ -44,19 +44,12 @@ const ACCEPTS: Accepts = Accepts {
 
 /// Parses the options after `filter` and writes the kept rows.
 pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
-        }
-    }
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
-    let (table, _) = input::table(&common)?;
+    let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, |_, _| Ok(false))? else {
+        return Ok(());
+    };
+    let Opened {
+        destination, table, ..
+    } = Opened::of(&common)?;
     let written = write_to(&destination, |out| {
         table
             .write_filtered_csv(&common.filter, out)

@@ -1,12 +1,11 @@
 //! `sg-analytics inactive`: users with no active day in the last N days.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
-use sg_analytics::{InactiveQuery, Registry};
+use sg_analytics::{Inactive, InactiveQuery, Registry};
 
-use crate::args::{self, Accepts, Common, Flag, Format};
-use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_text, Destination};
+use crate::args::{self, Accepts, Format};
+use crate::cmd::{self, Answer, Opened};
+use crate::input;
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -32,19 +31,7 @@ OPTIONS:
                           --instance and no --registry, the registry is fetched with the export
     --format FMT          table (default), csv or json
 ",
-    output_help!(),
-    "
-",
-    filters_help!(),
-    "
-",
-    fetch_help!(),
-    "
-",
-    active_help!(),
-    "
-",
-    exit_help!(),
+    answer_help!(),
 );
 
 const ACCEPTS: Accepts = Accepts {
@@ -54,27 +41,24 @@ const ACCEPTS: Accepts = Accepts {
 
 /// Parses the options after `inactive` and prints the answer.
 pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
     let mut days = None;
     let mut registry = None;
     let mut format = Format::Table;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            Long("days") => days = Some(args::number(&mut parser)?),
-            Long("registry") => registry = Some(args::path(&mut parser)?),
-            Long("format") => format = Format::parse(&mut parser)?,
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+    let own = |name: &str, parser: &mut Parser| {
+        match name {
+            "days" => days = Some(args::number(parser)?),
+            "registry" => registry = Some(args::path(parser)?),
+            "format" => format = Format::parse(parser)?,
+            _ => return Ok(false),
         }
-    }
+        Ok(true)
+    };
+    let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
+        return Ok(());
+    };
     let days = days.ok_or("inactive: --days N is required (see --help)")?;
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
     // With --instance and no --registry FILE, the registry is fetched with the export.
-    let (table, _, fetched) = input::table_and_registry(&common, registry.is_none())?;
+    let (opened, fetched) = Opened::with_registry(&common, registry.is_none())?;
     let registry = registry
         .map(|path| {
             let bytes = input::read_limited(&path, input::MAX_SIDE_FILE_BYTES, "the registry")?;
@@ -86,21 +70,19 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         days,
         filter: common.filter,
     };
-    let inactive = table
+    let inactive = opened
+        .table
         .inactive_users(&query, registry.as_ref())
         .map_err(|e| e.to_string())?;
-    let text = match format {
-        // The core's writer: the page's download is the same file.
-        Format::Csv => inactive.to_csv(),
-        Format::Json => serde_json::to_string(&inactive).map_err(|e| e.to_string())? + "\n",
-        Format::Table => render::table(
-            inactive.header().into_iter().map(String::from).collect(),
-            inactive.cells(),
-        ),
-    };
-    write_text(&destination, &text)?;
-    if format == Format::Csv {
-        report_warnings(&table);
+    opened.answer(format, &inactive)
+}
+
+impl Answer for Inactive {
+    fn csv(&self) -> String {
+        self.to_csv()
     }
-    Ok(())
+
+    fn table(&self) -> String {
+        render::table(&self.header(), self.cells())
+    }
 }

@@ -1,10 +1,157 @@
 //! One file per subcommand: its usage text (also its spec, with what it costs in memory), its
-//! options and its run.
+//! options and its run. The answering commands share one prologue here: [`options`] parses the
+//! command line (the command's own options, then the shared ones), [`Opened::of`] checks `-o`
+//! and reads the table, and [`Opened::write`] writes the answer.
+
+use lexopt::prelude::*;
+use lexopt::Parser;
+use sg_analytics::{Error, PeriodQuery, Table};
+
+use crate::args::{self, Accepts, Common, Flag, Format};
+use crate::input::{self, report_warnings};
+use crate::output::{refuse_input_as_output, write_text, Destination};
 
 pub mod convert;
+pub mod engagement;
 pub mod fetch;
 pub mod filter;
 pub mod growth;
 pub mod inactive;
 pub mod retention;
 pub mod summarize;
+
+/// Parses the options after a command's name: `own` is offered each long option first (its name
+/// and the parser, to take its value) and says whether it took it; the rest are the shared
+/// options this command `accepts`. `None` when `--help` printed `usage`.
+pub fn options(
+    parser: &mut Parser,
+    usage: &str,
+    accepts: Accepts,
+    mut own: impl FnMut(&str, &mut Parser) -> Result<bool, String>,
+) -> Result<Option<Common>, String> {
+    let mut common = Common::default();
+    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
+        let flag = match arg {
+            Short('h') | Long("help") => {
+                print!("{usage}");
+                return Ok(None);
+            }
+            arg => Flag::from_arg(arg),
+        };
+        if let Flag::Long(name) = &flag {
+            if own(name, parser)? {
+                continue;
+            }
+        }
+        common.take(flag, parser, accepts)?;
+    }
+    Ok(Some(common))
+}
+
+/// Where `-o` sends the answer, checked before the input is read (a wrong `-o` costs no read,
+/// and `-o` naming the input is refused before either is touched).
+pub fn destination(common: &Common) -> Result<Destination, String> {
+    let destination = Destination::of(common.output.as_deref())?;
+    refuse_input_as_output(common.input.as_deref(), &destination)?;
+    Ok(destination)
+}
+
+/// What an answering command works on: where its answer goes, the table, and the people file's
+/// columns.
+pub struct Opened {
+    /// Where the answer goes.
+    pub destination: Destination,
+    /// The export, with the people file joined.
+    pub table: Table,
+    /// The people file's columns (empty without one).
+    pub attributes: Vec<String>,
+}
+
+impl Opened {
+    /// Checks `-o` ([`destination`]), then reads the table the options name.
+    pub fn of(common: &Common) -> Result<Opened, String> {
+        Opened::with_registry(common, false).map(|(opened, _)| opened)
+    }
+
+    /// [`Opened::of`], and with `--instance` and `registry`, the user registry fetched in the
+    /// same session ([`input::table_and_registry`]).
+    pub fn with_registry(
+        common: &Common,
+        registry: bool,
+    ) -> Result<(Opened, Option<sg_analytics::Registry>), String> {
+        let destination = destination(common)?;
+        let (table, attributes, fetched) = input::table_and_registry(common, registry)?;
+        let opened = Opened {
+            destination,
+            table,
+            attributes,
+        };
+        Ok((opened, fetched))
+    }
+
+    /// Writes an answer given in `format`; after a CSV (read by a program, not a person) the
+    /// ingest's warnings go to stderr, which the table and JSON formats carry or need not.
+    pub fn write(&self, format: Format, text: &str) -> Result<(), String> {
+        write_text(&self.destination, text)?;
+        if format == Format::Csv {
+            report_warnings(&self.table);
+        }
+        Ok(())
+    }
+}
+
+/// `--period week|month`.
+pub fn period(parser: &mut Parser) -> Result<sg_analytics::Period, String> {
+    sg_analytics::Period::parse(&args::string(parser)?).map_err(|e| format!("--{}", e.message()))
+}
+
+/// An answer the commands write in the three formats.
+pub trait Answer: serde::Serialize {
+    /// As CSV: the core's writer (the page's download is the same file).
+    fn csv(&self) -> String;
+    /// As an aligned table, for reading.
+    fn table(&self) -> String;
+}
+
+impl Opened {
+    /// Writes `answer` in `format` (see [`Opened::write`]).
+    pub fn answer(&self, format: Format, answer: &impl Answer) -> Result<(), String> {
+        let text = match format {
+            Format::Csv => answer.csv(),
+            Format::Json => serde_json::to_string(answer).map_err(|e| e.to_string())? + "\n",
+            Format::Table => answer.table(),
+        };
+        self.write(format, &text)
+    }
+}
+
+/// A command answering per period (growth, retention, stickiness, features): takes `--period`,
+/// `--format` and the shared options, then writes what `ask` answers to the query.
+pub fn run_per_period<A: Answer>(
+    mut parser: Parser,
+    usage: &str,
+    ask: impl FnOnce(&Table, &PeriodQuery) -> Result<A, Error>,
+) -> Result<(), String> {
+    let mut query = PeriodQuery::default();
+    let mut format = Format::Table;
+    let own = |name: &str, parser: &mut Parser| {
+        match name {
+            "period" => query.period = period(parser)?,
+            "format" => format = Format::parse(parser)?,
+            "min-sample" => query.min_sample = Some(args::number(parser)?),
+            _ => return Ok(false),
+        }
+        Ok(true)
+    };
+    let accepts = Accepts {
+        input: true,
+        filters: true,
+    };
+    let Some(common) = options(&mut parser, usage, accepts, own)? else {
+        return Ok(());
+    };
+    let opened = Opened::of(&common)?;
+    query.filter = common.filter;
+    let answer = ask(&opened.table, &query).map_err(|e| e.to_string())?;
+    opened.answer(format, &answer)
+}

@@ -1,13 +1,10 @@
 //! `sg-analytics retention`: how each first-active cohort stays.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
-use sg_analytics::{Period, PeriodQuery};
 
-use crate::args::{Accepts, Common, Flag, Format};
-use crate::cmd::growth::period;
-use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_text, Destination};
+use sg_analytics::{Retention, Table};
+
+use crate::cmd::{self, Answer};
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -26,75 +23,38 @@ table (see FILE below) plus each user's active periods.
     input_help!(),
     "
 OPTIONS:
-    --period P            week (Monday start; day-grain exports) or month (default)
-    --format FMT          table (default), csv or json
 ",
-    output_help!(),
-    "
-",
-    filters_help!(),
-    "
-",
-    fetch_help!(),
-    "
-",
-    active_help!(),
-    "
-",
-    exit_help!(),
+    period_help!(),
+    answer_help!(),
 );
 
-const ACCEPTS: Accepts = Accepts {
-    input: true,
-    filters: true,
-};
-
 /// Parses the options after `retention` and prints the answer.
-pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
-    let mut query_period = Period::Month;
-    let mut format = Format::Table;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            Long("period") => query_period = period(&mut parser)?,
-            Long("format") => format = Format::parse(&mut parser)?,
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
-        }
+pub fn run(parser: Parser) -> Result<(), String> {
+    cmd::run_per_period(parser, USAGE, Table::retention)
+}
+
+impl Answer for Retention {
+    fn csv(&self) -> String {
+        self.to_csv()
     }
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
-    let (table, _) = input::table(&common)?;
-    let query = PeriodQuery {
-        period: query_period,
-        filter: common.filter,
-    };
-    let retention = table.retention(&query).map_err(|e| e.to_string())?;
-    let text = match format {
-        // The core's writer: the page's download is the same file.
-        Format::Csv => retention.to_csv(),
-        Format::Json => serde_json::to_string(&retention).map_err(|e| e.to_string())? + "\n",
-        Format::Table => {
-            let rows = retention
-                .cohorts
-                .iter()
-                .map(|c| {
-                    let share = |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / c.users as f64);
-                    [c.cohort.clone(), c.users.to_string()]
-                        .into_iter()
-                        .chain(c.active.iter().map(|&n| share(n)))
-                        .collect()
-                })
-                .collect();
-            render::table(retention.header(), rows)
-        }
-    };
-    write_text(&destination, &text)?;
-    if format == Format::Csv {
-        report_warnings(&table);
+
+    /// The counts, and each one's share of the cohort.
+    fn table(&self) -> String {
+        let width = self.header().len();
+        let rows = self
+            .cohorts
+            .iter()
+            .map(|c| {
+                let share = |n: u64| format!("{n} ({:.0}%)", 100.0 * n as f64 / c.users as f64);
+                let mut row: Vec<String> = [c.cohort.clone(), c.users.to_string()]
+                    .into_iter()
+                    .chain(c.active.iter().map(|&n| share(n)))
+                    .collect();
+                row.resize(width - 1, String::new());
+                row.push(c.small_sample.to_string());
+                row
+            })
+            .collect();
+        render::table(&self.header(), rows)
     }
-    Ok(())
 }

@@ -1,12 +1,10 @@
 //! `sg-analytics summarize`: totals and grouped metrics.
 
-use lexopt::prelude::*;
 use lexopt::Parser;
 use sg_analytics::{Query, Sort, Summary};
 
-use crate::args::{self, Accepts, Common, Flag, Format};
-use crate::input::{self, report_warnings};
-use crate::output::{refuse_input_as_output, write_text, Destination};
+use crate::args::{self, Accepts, Format};
+use crate::cmd::{self, Opened};
 use crate::render::{aligned, cell, change, printable};
 
 const USAGE: &str = concat!(
@@ -36,6 +34,9 @@ OPTIONS:
     --columns A,B,...     metrics shown per group in the table format
     --compare previous    also the totals over the equally long range just before (--from/--to,
                           else the export's dates), with the change in percent
+    --min-sample N        a rate over a denominator under N (completion suggestions, characters
+                          written, users) is a small sample: marked * in the table, listed in
+                          the JSON's smallSample and the CSV's last column (default 50)
 ",
     output_help!(),
     "
@@ -69,21 +70,14 @@ const TABLE_COLUMNS: &[&str] = &[
 
 /// Parses the options after `summarize` and prints the answer.
 pub fn run(mut parser: Parser) -> Result<(), String> {
-    let mut common = Common::default();
     let mut query = Query::default();
     let mut format = Format::Table;
     let mut columns = None;
-    while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
-        match arg {
-            Short('h') | Long("help") => {
-                print!("{USAGE}");
-                return Ok(());
-            }
-            Long("by") => query
-                .group_by
-                .extend(args::list(&args::string(&mut parser)?)),
-            Long("minutes") => {
-                for pair in args::list(&args::string(&mut parser)?) {
+    let own = |name: &str, parser: &mut Parser| {
+        match name {
+            "by" => query.group_by.extend(args::list(&args::string(parser)?)),
+            "minutes" => {
+                for pair in args::list(&args::string(parser)?) {
                     let (name, minutes) = pair.split_once('=').ok_or_else(|| {
                         format!("--minutes: expected FEATURE=MINUTES, found {pair:?}")
                     })?;
@@ -93,8 +87,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                     query.minutes_saved.insert(name.trim().to_string(), minutes);
                 }
             }
-            Long("sort") => {
-                let v = args::string(&mut parser)?;
+            "sort" => {
+                let v = args::string(parser)?;
                 let (by, desc) = match v.rsplit_once(':') {
                     Some((by, "desc")) => (by.to_string(), true),
                     Some((by, "asc")) => (by.to_string(), false),
@@ -102,35 +96,34 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
                 };
                 query.sort = Some(Sort { by, desc });
             }
-            Long("limit") => query.limit = Some(args::number(&mut parser)?),
-            Long("offset") => query.offset = args::number(&mut parser)?,
-            Long("format") => format = Format::parse(&mut parser)?,
-            Long("columns") => columns = Some(args::list(&args::string(&mut parser)?)),
-            Long("compare") => {
-                let v = args::string(&mut parser)?;
+            "limit" => query.limit = Some(args::number(parser)?),
+            "offset" => query.offset = args::number(parser)?,
+            "format" => format = Format::parse(parser)?,
+            "min-sample" => query.min_sample = Some(args::number(parser)?),
+            "columns" => columns = Some(args::list(&args::string(parser)?)),
+            "compare" => {
+                let v = args::string(parser)?;
                 query.compare = Some(
                     serde_json::from_value(serde_json::Value::String(v.clone()))
                         .map_err(|_| format!("--compare: expected \"previous\", found {v:?}"))?,
                 );
             }
-            arg => common.take(Flag::from_arg(arg), &mut parser, ACCEPTS)?,
+            _ => return Ok(false),
         }
-    }
-    let destination = Destination::of(common.output.as_deref())?;
-    refuse_input_as_output(common.input.as_deref(), &destination)?;
-    let (table, attributes) = input::table(&common)?;
+        Ok(true)
+    };
+    let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
+        return Ok(());
+    };
+    let opened = Opened::of(&common)?;
     query.filter = common.filter;
-    let summary = table.summarize(&query).map_err(|e| e.to_string())?;
+    let summary = opened.table.summarize(&query).map_err(|e| e.to_string())?;
     let text = match format {
         Format::Json => summary.to_json() + "\n",
         Format::Csv => summary.to_csv(),
-        Format::Table => render(&summary, columns.as_deref(), &attributes),
+        Format::Table => render(&summary, columns.as_deref(), &opened.attributes),
     };
-    write_text(&destination, &text)?;
-    if format == Format::Csv {
-        report_warnings(&table);
-    }
-    Ok(())
+    opened.write(format, &text)
 }
 
 /// The summary as text: the input, the first warnings, the totals (beside the previous range's)
@@ -166,6 +159,7 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str("\nTotals\n");
     let names = summary.metrics();
     let previous = summary.previous();
+    let small = summary.small_sample(summary.total_values());
     let mut rows: Vec<Vec<String>> = names
         .iter()
         .zip(summary.total_values())
@@ -176,7 +170,10 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
             } else {
                 name.clone()
             };
-            let mut row = vec![format!("  {}", printable(&label)), cell(value)];
+            let mut row = vec![
+                format!("  {}", printable(&label)),
+                mark(cell(value), small.contains(&name.as_str())),
+            ];
             if let Some(before) = previous.and_then(|p| p.totals.get(i)) {
                 row.push(cell(before));
                 row.push(change(value, before));
@@ -191,6 +188,9 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str(&aligned(&rows, 1));
     let groups = summary.group_values();
     if groups.is_empty() {
+        if !small.is_empty() {
+            out.push_str(&small_sample_note(summary));
+        }
         return out;
     }
     let key_names = summary.key_names();
@@ -224,11 +224,40 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
                 sg_analytics::Cell::Null if attributes.contains(name) => "(unmapped)".to_string(),
                 value => cell(value),
             });
-        let metrics = shown
-            .iter()
-            .map(|&(i, _)| g.values.get(i).map_or("?".to_string(), cell));
+        let small = summary.small_sample(&g.values);
+        let metrics = shown.iter().map(|&(i, name)| {
+            let value = g.values.get(i).map_or("?".to_string(), cell);
+            mark(value, small.contains(&name.as_str()))
+        });
         rows.push(keys.chain(metrics).collect());
     }
     out.push_str(&aligned(&rows, key_names.len()));
+    out.push_str(&small_sample_note(summary));
     out
+}
+
+/// A value marked `*` when it is a small sample.
+fn mark(value: String, small: bool) -> String {
+    if small {
+        value + "*"
+    } else {
+        value
+    }
+}
+
+/// What `*` means, when the summary's rates have denominators.
+fn small_sample_note(summary: &Summary) -> String {
+    let denominators = summary.denominators();
+    if denominators.is_empty() {
+        return String::new();
+    }
+    let each: Vec<String> = denominators
+        .iter()
+        .map(|(rate, d)| format!("{} over {}", printable(rate), printable(d)))
+        .collect();
+    format!(
+        "\n* small sample: the rate's denominator is under {} ({})\n",
+        summary.min_sample(),
+        each.join("; ")
+    )
 }
