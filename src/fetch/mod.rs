@@ -41,6 +41,7 @@
 
 mod body;
 mod error;
+mod messages;
 mod plan;
 mod retry;
 mod transport;

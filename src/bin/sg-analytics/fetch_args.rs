@@ -70,7 +70,7 @@ fn read_token(file: Option<&Path>) -> Result<String, String> {
     match file {
         // Read with a size limit (a token is tens of bytes): never the whole of a wrong file.
         Some(path) => {
-            let bytes = crate::input::read_limited(path, MAX_TOKEN_FILE, "the token file")?;
+            let bytes = crate::limited::read(path, MAX_TOKEN_FILE, "the token file")?;
             String::from_utf8(bytes)
                 .map_err(|_| format!("the token file {} is not text (UTF-8)", path.display()))
         }

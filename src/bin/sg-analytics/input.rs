@@ -84,50 +84,13 @@ fn read_table(path: Option<&Path>) -> Result<Table, String> {
     ingester.finish().map_err(|e| format!("{name}: {e}"))
 }
 
-/// The most a people file or a user registry may hold: read whole, so bounded (a registry of a
-/// million users is about 60 MB).
-pub const MAX_SIDE_FILE_BYTES: u64 = 256 << 20;
-
-/// The file at `path` (`-`: stdin), read whole, if it holds at most `limit` bytes; `what` names it
-/// in the errors.
-pub fn read_limited(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, String> {
-    let name = path.display();
-    let cannot = |e: io::Error| format!("reading {what} {name}: {e}");
-    let too_big = || {
-        format!(
-            "{what} {name} is larger than {limit} bytes, more than such a file holds; is it \
-             the right file?"
-        )
-    };
-    let mut source: Box<dyn Read> = if path.as_os_str() == "-" {
-        Box::new(io::stdin().lock())
-    } else {
-        let file = File::open(path).map_err(cannot)?;
-        // A regular file says its size: refused before a byte is read.
-        if file.metadata().map_err(cannot)?.len() > limit {
-            return Err(too_big());
-        }
-        Box::new(file)
-    };
-    let mut bytes = Vec::new();
-    source
-        .by_ref()
-        .take(limit + 1)
-        .read_to_end(&mut bytes)
-        .map_err(cannot)?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big());
-    }
-    Ok(bytes)
-}
-
 /// How many of a people file's warnings are printed; the rest are counted.
 const SHOWN_WARNINGS: usize = 10;
 
 /// Joins the people file at `path`, saying on stderr how many users it matched; returns its
 /// columns.
 fn join_attributes(table: &mut Table, path: &Path) -> Result<Vec<String>, String> {
-    let bytes = read_limited(path, MAX_SIDE_FILE_BYTES, "the people file")?;
+    let bytes = crate::limited::read(path, crate::limited::MAX_SIDE_FILE_BYTES, "the people file")?;
     let join = table.join_attributes(&bytes).map_err(|e| e.to_string())?;
     eprintln!(
         "sg-analytics: people file {}: {} of the export's users matched, {} not (unmapped); \

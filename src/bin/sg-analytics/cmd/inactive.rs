@@ -5,7 +5,6 @@ use sg_analytics::{Inactive, InactiveQuery, Registry};
 
 use crate::args::{self, Accepts, Format};
 use crate::cmd::{self, Answer, Opened};
-use crate::input;
 use crate::render;
 
 const USAGE: &str = concat!(
@@ -61,7 +60,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let (opened, fetched) = Opened::with_registry(&common, registry.is_none())?;
     let registry = registry
         .map(|path| {
-            let bytes = input::read_limited(&path, input::MAX_SIDE_FILE_BYTES, "the registry")?;
+            let bytes =
+                crate::limited::read(&path, crate::limited::MAX_SIDE_FILE_BYTES, "the registry")?;
             Registry::from_bytes(&bytes).map_err(|e| e.to_string())
         })
         .transpose()?
