@@ -11,10 +11,11 @@
 
 use csv_core::{ReadRecordResult, Reader};
 
-use crate::builder::{Block, Fields, TableBuilder, Warnings};
+use crate::builder::{Block, Fields, TableBuilder};
 use crate::error::{Error, ErrorKind};
 use crate::scan::split_record;
 use crate::table::Table;
+use crate::warning::Warnings;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 

@@ -126,7 +126,7 @@ pub struct Input {
 
 impl Table {
     /// How many warnings are kept with their details; the rest are only counted.
-    pub const MAX_WARNINGS: usize = 1000;
+    pub const MAX_WARNINGS: usize = crate::warning::MAX_WARNINGS;
 
     /// Data rows kept.
     pub fn rows(&self) -> usize {

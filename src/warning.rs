@@ -3,6 +3,9 @@
 
 use serde::Serialize;
 
+/// How many warnings are kept with their details; the rest are only counted.
+pub(crate) const MAX_WARNINGS: usize = 1000;
+
 /// Something the ingest noticed: a skipped row, or a cell that did not parse.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Warning {
@@ -13,4 +16,24 @@ pub struct Warning {
     pub column: Option<String>,
     /// What was expected and what was found.
     pub message: String,
+}
+
+/// Warnings as they are gathered: the first [`MAX_WARNINGS`] kept, all counted.
+#[derive(Default)]
+pub(crate) struct Warnings {
+    pub list: Vec<Warning>,
+    pub total: u64,
+}
+
+impl Warnings {
+    pub fn add(&mut self, line: u64, column: Option<String>, message: String) {
+        self.total += 1;
+        if self.list.len() < MAX_WARNINGS {
+            self.list.push(Warning {
+                line,
+                column,
+                message,
+            });
+        }
+    }
 }

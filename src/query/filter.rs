@@ -4,8 +4,7 @@
 use crate::column::{TextColumn, NULL_DAY};
 use crate::date::{format_day, month_end, month_start, parse_day};
 use crate::error::Error;
-use crate::table::UNMAPPED;
-use crate::table::{Data, Table};
+use crate::table::{Data, Table, UNMAPPED};
 
 use super::spec::Filter;
 

@@ -4,8 +4,7 @@
 use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
-use crate::table::Table;
-use crate::table::UNMAPPED;
+use crate::table::{Table, UNMAPPED};
 
 use super::filter::Selection;
 use super::spec::Key;
