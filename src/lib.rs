@@ -22,6 +22,7 @@ mod attributes;
 mod budget;
 mod builder;
 mod column;
+mod cost;
 mod date;
 mod error;
 pub mod fetch_plan;
@@ -50,6 +51,7 @@ pub use wasm::{
 
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
+pub use cost::{Cost, CostLine, CostQuery, Credits};
 pub use error::{Error, ErrorKind};
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
@@ -57,7 +59,7 @@ pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, R
 pub use query::{
     Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
     Inactive, InactiveQuery, InactiveUser, MetricKind, Period, PeriodQuery, Query, QueryCache,
-    Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
+    Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
