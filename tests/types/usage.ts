@@ -30,10 +30,14 @@ function advice(code: FetchErrorCode): string {
     case "http_error":
       return "later";
     case "cut_short":
+    case "stalled":
     case "not_csv":
     case "bad_window":
     case "invalid_input":
       return "fetch again";
+    case "too_large":
+    case "out_of_memory":
+      return "a coarser granularity or a shorter range";
     case "aborted":
       return "";
     default:
