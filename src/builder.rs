@@ -446,12 +446,38 @@ impl TableBuilder {
         self.table.rows += n;
     }
 
+    /// The rows stored so far, as a table of their own, the builder going on with empty columns
+    /// of the same types (a number column keeps its scale, so that a column's scale only grows
+    /// over the chunks, as over the whole input). The chunk's unknown columns are still text and
+    /// it has no measures: what the input as a whole decides is left to whoever reads the
+    /// chunks (see [`crate::query::SummaryStream`]); its dates and row order are noted.
+    pub fn take_rows(&mut self) -> Table {
+        let mut chunk = self.table.without_rows();
+        std::mem::swap(&mut chunk.columns, &mut self.table.columns);
+        chunk.rows = std::mem::take(&mut self.table.rows);
+        for column in &mut chunk.columns {
+            column.verbatim.finish();
+            if let Data::Text(t) = &mut column.data {
+                t.finish();
+            }
+        }
+        chunk.compute_date_range();
+        chunk.compute_order();
+        chunk
+    }
+
+    /// The lines of the first negative number of each unknown column (see
+    /// [`warn_negative_count`]).
+    pub fn first_negatives(&self) -> &[Option<u64>] {
+        &self.negatives
+    }
+
     /// The table, once the input has ended: unknown columns typed by their content, spare
     /// capacity given back, measures as the schema decides, dates and row order noted.
     pub fn finish(self, skipped_rows: u64, mut warnings: Warnings) -> Table {
         let mut table = self.table;
         for column in &mut table.columns {
-            type_unknown_column(column);
+            let _ = type_unknown_column(column);
             column.verbatim.finish();
             match &mut column.data {
                 Data::Text(t) => t.finish(),
@@ -597,9 +623,19 @@ fn note_negative(slot: &mut Option<u64>, raw: &[u8], line: impl FnOnce() -> u64)
 /// many and the line of the first.
 #[cold]
 fn warn_negatives(warnings: &mut Warnings, line: u64, column: &str, n: &NumColumn) {
-    let count = (0..n.len())
+    warn_negative_count(warnings, line, column, negative_cells(n));
+}
+
+/// How many cells of a number column are below 0.
+pub(crate) fn negative_cells(n: &NumColumn) -> u64 {
+    (0..n.len())
         .filter(|&row| n.get(row).is_some_and(|x| x < 0.0))
-        .count();
+        .count() as u64
+}
+
+/// The warning of [`warn_negatives`], for `count` negative cells of which the first is on `line`.
+#[cold]
+pub(crate) fn warn_negative_count(warnings: &mut Warnings, line: u64, column: &str, count: u64) {
     if count > 0 {
         warnings.add(
             line,
@@ -674,14 +710,25 @@ fn parse_bool_other(raw: &[u8]) -> Option<u8> {
     }
 }
 
+/// What [`type_unknown_column`] found in a column's cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// Every non-empty cell is a number, and there is one at least: the column is numbers now.
+    Numbers,
+    /// A cell is not a number: the column stays text.
+    Text,
+    /// No non-empty cell (or not an unknown text column): nothing changed.
+    Empty,
+}
+
 /// An unknown column is a number column when every non-empty cell is a number (and there is at
 /// least one); otherwise it stays text.
-fn type_unknown_column(column: &mut Column) {
+pub(crate) fn type_unknown_column(column: &mut Column) -> Content {
     if column.known.is_some() {
-        return;
+        return Content::Empty;
     }
     let Data::Text(text) = &column.data else {
-        return;
+        return Content::Empty;
     };
     let mut any = false;
     let mut parsed = Vec::with_capacity(text.values.len());
@@ -695,11 +742,11 @@ fn type_unknown_column(column: &mut Column) {
                 any = true;
                 parsed.push(Some(n));
             }
-            None => return,
+            None => return Content::Text,
         }
     }
     if !any {
-        return;
+        return Content::Empty;
     }
     let mut numbers = NumColumn::new();
     text.codes
@@ -716,4 +763,5 @@ fn type_unknown_column(column: &mut Column) {
     let verbatim = Verbatim::for_numbers(&numbers, cells);
     column.verbatim = verbatim;
     column.data = Data::Num(numbers);
+    Content::Numbers
 }
