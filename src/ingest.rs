@@ -33,6 +33,13 @@ pub const MAX_EXPECTED_BYTES: u64 = 512 << 20;
 /// How far ahead of the bytes pushed so far an announced size is believed for reserving room.
 pub const EXPECTED_AHEAD: u64 = 8;
 
+/// What a whole input found, at the end of a stream of chunks ([`Ingester::finish_rows`]).
+pub(crate) struct Ending {
+    pub skipped_rows: u64,
+    pub warnings: Warnings,
+    pub first_negatives: Vec<Option<u64>>,
+}
+
 /// Builds a [`Table`] from an export pushed in chunks of any size.
 ///
 /// Nothing is dropped silently: a row with the wrong number of fields is skipped and reported with
@@ -366,6 +373,41 @@ impl Ingester {
         self.last_consumed = b'\n';
         self.expect_header = self.header.is_some();
         Ok(())
+    }
+
+    /// The rows stored since the last call, as a table of their own (see
+    /// [`TableBuilder::take_rows`]); `None` before the header. Reading goes on with the same
+    /// header, line numbers and warnings: a stream of such chunks holds every row once.
+    pub(crate) fn take_rows(&mut self) -> Option<Table> {
+        if self.error.is_some() {
+            return None;
+        }
+        self.builder.as_mut().map(TableBuilder::take_rows)
+    }
+
+    /// Ends the input of a stream of chunks: the last rows (as [`Ingester::take_rows`] gives
+    /// them), and what the whole input found (skipped rows, warnings, the line of each unknown
+    /// column's first negative number).
+    pub(crate) fn finish_rows(mut self) -> Result<(Table, Ending), Error> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.end_input()?;
+        let Some(mut builder) = self.builder.take() else {
+            return Err(Error::new(
+                ErrorKind::EmptyInput,
+                "the export is empty: there is no header row",
+            ));
+        };
+        let last = builder.take_rows();
+        Ok((
+            last,
+            Ending {
+                skipped_rows: self.skipped_rows,
+                warnings: self.warnings,
+                first_negatives: builder.first_negatives().to_vec(),
+            },
+        ))
     }
 
     /// Ends the input and returns the report.

@@ -62,10 +62,10 @@ pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
 pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
 pub use query::{
-    Choices, Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
-    Inactive, InactiveQuery, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodQuery,
-    Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
-    DEFAULT_MIN_SAMPLE,
+    Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod, Features,
+    Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,
+    MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness,
+    StickinessPeriod, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};

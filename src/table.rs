@@ -128,6 +128,49 @@ impl Table {
     /// How many warnings are kept with their details; the rest are only counted.
     pub const MAX_WARNINGS: usize = crate::warning::MAX_WARNINGS;
 
+    /// The same columns, without their cells (empty columns of the same types, a number
+    /// column at its scale), nor rows, warnings, registry or people file.
+    pub(crate) fn without_rows(&self) -> Table {
+        let columns = self
+            .columns
+            .iter()
+            .map(|c| Column {
+                name: c.name.clone(),
+                header: c.header.clone(),
+                known: c.known,
+                data: match &c.data {
+                    Data::Text(_) => Data::Text(TextColumn::new()),
+                    Data::Bool(_) => Data::Bool(Vec::new()),
+                    Data::Date(_) => Data::Date(Vec::new()),
+                    Data::Num(n) => Data::Num(n.emptied()),
+                },
+                measure: c.measure,
+                verbatim: Verbatim::new(),
+            })
+            .collect();
+        Table {
+            columns,
+            rows: 0,
+            skipped_rows: 0,
+            warnings: Vec::new(),
+            warnings_total: 0,
+            granularity: self.granularity,
+            user_id: self.user_id,
+            email: self.email,
+            username: self.username,
+            active: self.active,
+            client: self.client,
+            language: self.language,
+            date: self.date,
+            first_date: None,
+            last_date: None,
+            user_flags: None,
+            users_contiguous: false,
+            dates_sorted_within_users: false,
+            attributes: None,
+        }
+    }
+
     /// Data rows kept.
     pub fn rows(&self) -> usize {
         self.rows

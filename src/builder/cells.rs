@@ -121,9 +121,19 @@ pub(super) fn note_negative(slot: &mut Option<u64>, raw: &[u8], line: impl FnOnc
 /// many and the line of the first.
 #[cold]
 pub(super) fn warn_negatives(warnings: &mut Warnings, line: u64, column: &str, n: &NumColumn) {
-    let count = (0..n.len())
+    warn_negative_count(warnings, line, column, negative_cells(n));
+}
+
+/// How many cells of a number column are below 0.
+pub(crate) fn negative_cells(n: &NumColumn) -> u64 {
+    (0..n.len())
         .filter(|&row| n.get(row).is_some_and(|x| x < 0.0))
-        .count();
+        .count() as u64
+}
+
+/// The warning of [`warn_negatives`], for `count` negative cells of which the first is on `line`.
+#[cold]
+pub(crate) fn warn_negative_count(warnings: &mut Warnings, line: u64, column: &str, count: u64) {
     if count > 0 {
         warnings.add(
             line,
@@ -204,14 +214,25 @@ fn parse_bool_other(raw: &[u8]) -> Option<u8> {
     }
 }
 
+/// What [`type_unknown_column`] found in a column's cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// Every non-empty cell is a number, and there is one at least: the column is numbers now.
+    Numbers,
+    /// A cell is not a number: the column stays text.
+    Text,
+    /// No non-empty cell (or not an unknown text column): nothing changed.
+    Empty,
+}
+
 /// An unknown column is a number column when every non-empty cell is a number (and there is at
 /// least one); otherwise it stays text.
-pub(super) fn type_unknown_column(column: &mut Column) {
+pub(crate) fn type_unknown_column(column: &mut Column) -> Content {
     if column.known.is_some() {
-        return;
+        return Content::Empty;
     }
     let Data::Text(text) = &column.data else {
-        return;
+        return Content::Empty;
     };
     let mut any = false;
     let mut parsed = Vec::with_capacity(text.values.len());
@@ -225,11 +246,11 @@ pub(super) fn type_unknown_column(column: &mut Column) {
                 any = true;
                 parsed.push(Some(n));
             }
-            None => return,
+            None => return Content::Text,
         }
     }
     if !any {
-        return;
+        return Content::Empty;
     }
     let mut numbers = NumColumn::new();
     text.codes
@@ -246,4 +267,5 @@ pub(super) fn type_unknown_column(column: &mut Column) {
     let verbatim = Verbatim::for_numbers(&numbers, cells);
     column.verbatim = verbatim;
     column.data = Data::Num(numbers);
+    Content::Numbers
 }

@@ -11,9 +11,9 @@ mod cells;
 use std::collections::{HashMap, HashSet};
 
 use cells::{
-    bad_cell, bool_cell, date_cell, note_negative, num_cell, text_cell, truncate,
-    type_unknown_column, warn_negatives,
+    bad_cell, bool_cell, date_cell, note_negative, num_cell, text_cell, truncate, warn_negatives,
 };
+pub(crate) use cells::{negative_cells, type_unknown_column, warn_negative_count, Content};
 
 use crate::column::{NumColumn, TextColumn, NULL_DAY};
 use crate::error::{Error, ErrorKind};
@@ -428,12 +428,38 @@ impl TableBuilder {
         self.table.rows += n;
     }
 
+    /// The rows stored so far, as a table of their own, the builder going on with empty columns
+    /// of the same types (a number column keeps its scale, so that a column's scale only grows
+    /// over the chunks, as over the whole input). The chunk's unknown columns are still text and
+    /// it has no measures: what the input as a whole decides is left to whoever reads the
+    /// chunks (see [`crate::query::SummaryStream`]); its dates and row order are noted.
+    pub fn take_rows(&mut self) -> Table {
+        let mut chunk = self.table.without_rows();
+        std::mem::swap(&mut chunk.columns, &mut self.table.columns);
+        chunk.rows = std::mem::take(&mut self.table.rows);
+        for column in &mut chunk.columns {
+            column.verbatim.finish();
+            if let Data::Text(t) = &mut column.data {
+                t.finish();
+            }
+        }
+        chunk.compute_date_range();
+        chunk.compute_order();
+        chunk
+    }
+
+    /// The lines of the first negative number of each unknown column (see
+    /// [`warn_negative_count`]).
+    pub fn first_negatives(&self) -> &[Option<u64>] {
+        &self.negatives
+    }
+
     /// The table, once the input has ended: unknown columns typed by their content, spare
     /// capacity given back, measures as the schema decides, dates and row order noted.
     pub fn finish(self, skipped_rows: u64, mut warnings: Warnings) -> Table {
         let mut table = self.table;
         for column in &mut table.columns {
-            type_unknown_column(column);
+            let _ = type_unknown_column(column);
             column.verbatim.finish();
             match &mut column.data {
                 Data::Text(t) => t.finish(),

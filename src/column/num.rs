@@ -32,6 +32,24 @@ impl NumColumn {
         }
     }
 
+    /// An empty column of the same scale, of floats if this one is: the same column, going on
+    /// after its cells were taken away.
+    pub(crate) fn emptied(&self) -> NumColumn {
+        NumColumn::of_scale(self.scale, self.is_float())
+    }
+
+    /// An empty column of numbers scaled by `10^scale`, or of floats.
+    pub(crate) fn of_scale(scale: u8, float: bool) -> NumColumn {
+        NumColumn {
+            scale,
+            data: if float {
+                Ints::F64(Vec::new())
+            } else {
+                Ints::U8(Vec::new())
+            },
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         match &self.data {
             Ints::U8(v) => v.len(),

@@ -104,9 +104,9 @@ pub(crate) struct Stats {
     /// Calendar days in each group's part of the range (`None` without daily figures).
     pub days_in_range: Option<Vec<u64>>,
     /// Per column index: sums, counts of non-empty cells, Σ(weight × value) and Σ weight.
-    sums: Vec<Option<Acc>>,
-    counts: Vec<Option<Vec<u32>>>,
-    weighted: Vec<Option<WeightedSums>>,
+    pub sums: Vec<Option<Acc>>,
+    pub counts: Vec<Option<Vec<u32>>>,
+    pub weighted: Vec<Option<WeightedSums>>,
 }
 
 /// The range of days that daily averages are taken over: the filter's from/to where given, else

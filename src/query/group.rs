@@ -397,32 +397,43 @@ impl Grouping {
 
     /// The calendar days of `range` that each group's time keys cover (all of them without time
     /// keys; 0 for groups without a date).
-    pub fn days_in_range(&self, table: &Table, (lo, hi): (i32, i32)) -> Vec<u64> {
+    pub fn days_in_range(&self, table: &Table, range: (i32, i32)) -> Vec<u64> {
         let dates = table.dates();
         self.reps
             .iter()
             .map(|&row| {
-                if !self.keys.iter().any(|k| k.is_time()) {
-                    return (i64::from(hi) - i64::from(lo) + 1).max(0) as u64;
-                }
-                let d = dates.map_or(NULL_DAY, |d| d[row as usize]);
-                let mut span = (lo, hi);
-                for key in &self.keys {
-                    if d == NULL_DAY && key.is_time() {
-                        return 0;
-                    }
-                    let (a, b) = match key {
-                        Key::Day => (d, d),
-                        Key::Week => (week_start(d), week_start(d) + 6),
-                        Key::Month => (month_start(d), month_end(d)),
-                        _ => continue,
-                    };
-                    span = (span.0.max(a), span.1.min(b));
-                }
-                (i64::from(span.1) - i64::from(span.0) + 1).max(0) as u64
+                // (Every kept row's group is a group, but the one group of no rows has none.)
+                let timed = self.keys.iter().any(|k| k.is_time());
+                let d = match dates {
+                    Some(d) if timed => d[row as usize],
+                    _ => NULL_DAY,
+                };
+                days_in_range(&self.keys, d, range)
             })
             .collect()
     }
+}
+
+/// The calendar days of `range` that a group keyed by `keys` covers, the date of its rows being
+/// `d` (all of them without time keys; 0 for a group without a date).
+pub(crate) fn days_in_range(keys: &[Key], d: i32, (lo, hi): (i32, i32)) -> u64 {
+    if !keys.iter().any(|k| k.is_time()) {
+        return (i64::from(hi) - i64::from(lo) + 1).max(0) as u64;
+    }
+    let mut span = (lo, hi);
+    for key in keys {
+        if d == NULL_DAY && key.is_time() {
+            return 0;
+        }
+        let (a, b) = match key {
+            Key::Day => (d, d),
+            Key::Week => (week_start(d), week_start(d) + 6),
+            Key::Month => (month_start(d), month_end(d)),
+            _ => continue,
+        };
+        span = (span.0.max(a), span.1.min(b));
+    }
+    (i64::from(span.1) - i64::from(span.0) + 1).max(0) as u64
 }
 
 /// The runs of rows of one group, from every row's group id.

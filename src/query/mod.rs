@@ -16,6 +16,7 @@ mod filter;
 mod group;
 mod info;
 mod spec;
+mod stream;
 
 use std::cmp::Ordering;
 use std::rc::Rc;
@@ -41,6 +42,7 @@ pub use spec::{
     Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub(crate) use spec::{Key, Metric};
+pub use stream::{Chunk, ChunkEnd, Chunker, SummaryStream, CHUNK_ROWS};
 
 /// Minutes saved per feature, as (column index, minutes).
 type Minutes = Vec<(usize, f64)>;
@@ -263,46 +265,20 @@ impl QueryCache {
             None => None,
         };
 
-        Ok(Summary {
-            input: table.input(),
-            warnings: query.include_warnings.then(|| table.warnings.clone()),
-            warnings_total: table.warnings_total,
-            metrics: metrics
-                .iter()
-                .map(|&m| table.metric_name(m).to_string())
-                .collect(),
-            totals,
-            key_names: key_fields
-                .iter()
-                .map(|f| f.name(table).to_string())
-                .collect(),
-            groups,
-            groups_total,
-            group_by: keys
-                .iter()
-                .map(|&k| table.key_name(k).to_string())
-                .collect(),
-            approximate: table
-                .metrics()
-                .into_iter()
-                .filter(|&m| table.metric_kind(m) == Some(MetricKind::Approximate))
-                .map(|m| table.metric_name(m).to_string())
-                .collect(),
-            minutes_saved: minutes
-                .iter()
-                .map(|&(i, m)| (table.columns[i].name.clone(), m))
-                .collect(),
-            previous,
-            min_sample: query.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE),
-            denominators: metrics
-                .iter()
-                .enumerate()
-                .filter_map(|(at, &m)| {
-                    let d = table.denominator(m)?;
-                    Some((at, metrics.iter().position(|&n| n == d)?))
-                })
-                .collect(),
-        })
+        Ok(assemble(
+            table,
+            query,
+            Answers {
+                keys: &keys,
+                fields: &key_fields,
+                metrics: &metrics,
+                minutes: &minutes,
+                totals,
+                groups,
+                groups_total,
+                previous,
+            },
+        ))
     }
 
     /// Makes `filter` the current one (keeping its state when it already is).
@@ -637,6 +613,64 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
         to: format_day(prev_to),
         totals: summary.totals,
     })
+}
+
+/// What a summary answers, computed (in memory, or chunk by chunk).
+pub(super) struct Answers<'a> {
+    keys: &'a [Key],
+    fields: &'a [KeyField],
+    metrics: &'a [Metric],
+    minutes: &'a [(usize, f64)],
+    totals: Vec<Cell>,
+    groups: Vec<Group>,
+    groups_total: usize,
+    previous: Option<Previous>,
+}
+
+/// The summary of `table` for `query`: the answers with what the table says of them (input,
+/// warnings, names, approximate metrics, minutes, denominators).
+fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
+    Summary {
+        input: table.input(),
+        warnings: query.include_warnings.then(|| table.warnings.clone()),
+        warnings_total: table.warnings_total,
+        metrics: a
+            .metrics
+            .iter()
+            .map(|&m| table.metric_name(m).to_string())
+            .collect(),
+        totals: a.totals,
+        key_names: a.fields.iter().map(|f| f.name(table).to_string()).collect(),
+        groups: a.groups,
+        groups_total: a.groups_total,
+        group_by: a
+            .keys
+            .iter()
+            .map(|&k| table.key_name(k).to_string())
+            .collect(),
+        approximate: table
+            .metrics()
+            .into_iter()
+            .filter(|&m| table.metric_kind(m) == Some(MetricKind::Approximate))
+            .map(|m| table.metric_name(m).to_string())
+            .collect(),
+        minutes_saved: a
+            .minutes
+            .iter()
+            .map(|&(i, m)| (table.columns[i].name.clone(), m))
+            .collect(),
+        previous: a.previous,
+        min_sample: query.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE),
+        denominators: a
+            .metrics
+            .iter()
+            .enumerate()
+            .filter_map(|(at, &m)| {
+                let d = table.denominator(m)?;
+                Some((at, a.metrics.iter().position(|&n| n == d)?))
+            })
+            .collect(),
+    }
 }
 
 /// What a grouped query asks of its grouping's ranking.

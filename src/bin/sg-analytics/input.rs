@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use sg_analytics::{Ingester, Parts, Registry, Table};
+use sg_analytics::{Chunk, ChunkEnd, Chunker, Ingester, Parts, Registry, Table};
 
 use crate::args::Common;
 use crate::render::printable;
@@ -84,6 +84,83 @@ fn read_table(path: Option<&Path>) -> Result<Table, String> {
     ingester.finish().map_err(|e| format!("{name}: {e}"))
 }
 
+/// The threads a streamed answer uses unless `--threads` says: two (one reads and parses, one
+/// aggregates) where the machine has them.
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+}
+
+/// Reads FILE (stdin for `None` or `-`) in chunks of rows, handing each to `each` as it comes
+/// (with 2 `threads` or more, the reading and parsing run on a thread of their own, a chunk
+/// ahead); returns the last chunk and what the whole input found. Memory: a few chunks, never
+/// the whole export. Stops at the first error of either side.
+pub fn chunks(
+    path: Option<&Path>,
+    threads: usize,
+    mut each: impl FnMut(Chunk) -> Result<(), String>,
+) -> Result<(Chunk, ChunkEnd), String> {
+    let name = path.map_or("stdin".to_string(), |p| p.display().to_string());
+    let mut input: Box<dyn Read + Send> = match path {
+        Some(p) if p.as_os_str() != "-" => {
+            Box::new(File::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?)
+        }
+        _ => Box::new(io::stdin()),
+    };
+    let mut read = move |send: &mut dyn FnMut(Chunk) -> bool| -> Result<(Chunk, ChunkEnd), String> {
+        let mut chunker = Chunker::default();
+        let mut buf = vec![0u8; 256 * 1024];
+        loop {
+            let n = match input.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(format!("reading {name}: {e}")),
+            };
+            let chunk = chunker
+                .push(&buf[..n])
+                .map_err(|e| format!("{name}: {e}"))?;
+            if let Some(chunk) = chunk {
+                if !send(chunk) {
+                    // The other side failed: its error is the one told.
+                    return Err(String::new());
+                }
+            }
+        }
+        chunker.finish().map_err(|e| format!("{name}: {e}"))
+    };
+    if threads < 2 {
+        let mut failed = None;
+        let end = read(&mut |chunk| match each(chunk) {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        });
+        return match failed {
+            Some(e) => Err(e),
+            None => end,
+        };
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+    let reader = std::thread::spawn(move || read(&mut |chunk| tx.send(chunk).is_ok()));
+    let mut failed = None;
+    for chunk in rx.iter() {
+        if let Err(e) = each(chunk) {
+            failed = Some(e);
+            break;
+        }
+    }
+    drop(rx);
+    let end = reader
+        .join()
+        .unwrap_or_else(|_| Err("the reading thread failed".to_string()));
+    match failed {
+        Some(e) => Err(e),
+        None => end,
+    }
+}
+
 /// How many of a people file's warnings are printed; the rest are counted.
 const SHOWN_WARNINGS: usize = 10;
 
@@ -119,11 +196,14 @@ fn join_attributes(table: &mut Table, path: &Path) -> Result<Vec<String>, String
 /// The ingest's warnings on stderr: how many, and the first.
 pub fn report_warnings(table: &Table) {
     let info = table.info();
-    if let Some(first) = info.warnings.first() {
+    report_first_warning(&info.warnings, info.warnings_total, info.input.skipped_rows);
+}
+
+/// The warnings on stderr: how many, and the first (`warnings`: the first ones).
+pub fn report_first_warning(warnings: &[sg_analytics::Warning], total: u64, skipped_rows: u64) {
+    if let Some(first) = warnings.first() {
         eprintln!(
-            "sg-analytics: {} warning(s), {} row(s) skipped; the first: line {}: {}",
-            info.warnings_total,
-            info.input.skipped_rows,
+            "sg-analytics: {total} warning(s), {skipped_rows} row(s) skipped; the first: line {}: {}",
             first.line,
             printable(&first.message)
         );

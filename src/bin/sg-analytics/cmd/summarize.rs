@@ -3,10 +3,12 @@
 use std::collections::BTreeMap;
 
 use lexopt::Parser;
-use sg_analytics::{Query, Sort, Summary};
+use sg_analytics::{Query, Sort, Summary, SummaryStream};
 
 use crate::args::{self, Accepts, Format};
 use crate::cmd::{self, Opened};
+use crate::input::{self, report_first_warning};
+use crate::output::write_text;
 use crate::render::{aligned, cell, change, printable};
 
 const USAGE: &str = concat!(
@@ -18,7 +20,10 @@ USAGE:
     sg-analytics summarize --instance HOST [OPTIONS]
 
 Prints the input (granularity, rows, dates, the first warnings), the totals over the kept rows and,
-with --by, one line per group. Memory: the table (see FILE below) plus the groups.
+with --by, one line per group. A FILE or stdin is read in chunks and aggregated as it is read:
+memory holds the groups and the distinct users (and their active days), not the rows, whatever
+the export's size. With --instance, --attributes or --compare the whole table is kept (see FILE
+below).
 
 ",
     input_help!(),
@@ -39,6 +44,8 @@ OPTIONS:
     --min-sample N        a rate over a denominator under N (completion suggestions, characters
                           written, users) is a small sample: marked * in the table, listed in
                           the JSON's smallSample and the CSV's last column (default 50)
+    --threads N           1: read and aggregate on one thread; 2 (default where the machine has
+                          two cores or more): the reading and parsing on a thread of their own
 ",
     output_help!(),
     "
@@ -75,6 +82,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let mut query = Query::default();
     let mut format = Format::Table;
     let mut columns = None;
+    let mut threads = input::default_threads();
     let own = |name: &str, parser: &mut Parser| {
         match name {
             "by" => query.group_by.extend(args::list(&args::string(parser)?)),
@@ -93,6 +101,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             "format" => format = Format::parse(parser)?,
             "min-sample" => query.min_sample = Some(args::number(parser)?),
             "columns" => columns = Some(args::list(&args::string(parser)?)),
+            "threads" => threads = args::number(parser)?,
             "compare" => {
                 let v = args::string(parser)?;
                 query.compare = Some(
@@ -107,15 +116,48 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
         return Ok(());
     };
-    let opened = Opened::of(&common)?;
-    query.filter = common.filter;
-    let summary = opened.table.summarize(&query).map_err(|e| e.to_string())?;
-    let text = match format {
+    query.filter = common.filter.clone();
+    // Read in chunks and aggregated as it comes (memory: the groups and the distinct users),
+    // unless the question needs the whole table: a fetch, a people file, a comparison.
+    if common.fetch.given() || common.attributes.is_some() || !query.streams() {
+        let opened = Opened::of(&common)?;
+        let summary = opened.table.summarize(&query).map_err(|e| e.to_string())?;
+        let text = text(&summary, format, columns.as_deref(), &opened.attributes);
+        return opened.write(format, &text);
+    }
+    let destination = cmd::destination(&common)?;
+    let mut stream = SummaryStream::new(&query);
+    let (last, end) = input::chunks(common.input.as_deref(), threads, |chunk| {
+        stream.add(chunk).map_err(|e| e.to_string())
+    })?;
+    let summary = stream.finish(last, end).map_err(|e| e.to_string())?;
+    write_text(
+        &destination,
+        &text(&summary, format, columns.as_deref(), &[]),
+    )?;
+    if format == Format::Csv {
+        let input = summary.input();
+        report_first_warning(
+            summary.warnings(),
+            summary.warnings_total(),
+            input.skipped_rows,
+        );
+    }
+    Ok(())
+}
+
+/// The summary in `format`.
+fn text(
+    summary: &Summary,
+    format: Format,
+    columns: Option<&[String]>,
+    attributes: &[String],
+) -> String {
+    match format {
         Format::Json => summary.to_json() + "\n",
         Format::Csv => summary.to_csv(),
-        Format::Table => render(&summary, columns.as_deref(), &opened.attributes),
-    };
-    opened.write(format, &text)
+        Format::Table => render(summary, columns, attributes),
+    }
 }
 
 /// The summary as text: the input, the first warnings, the totals (beside the previous range's)

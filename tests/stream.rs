@@ -1,0 +1,378 @@
+//! The summary computed chunk by chunk (`SummaryStream`, what the CLI runs in bounded memory)
+//! is the summary of the whole table: on every fixture, for every kind of query, chunks of any
+//! size; and on random exports and queries.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use sg_analytics::{Chunker, Query, SummaryStream, Table};
+
+/// The whole table's answer (or its error).
+fn in_memory(bytes: &[u8], query: &Query) -> Result<Value, String> {
+    let table = Table::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let summary = table.summarize(query).map_err(|e| e.to_string())?;
+    Ok(summary.to_value())
+}
+
+/// The answer read in chunks of `rows` rows, the bytes pushed `piece` at a time.
+fn streamed(bytes: &[u8], query: &Query, rows: usize, piece: usize) -> Result<Value, String> {
+    let mut chunker = Chunker::new(rows);
+    let mut summary = SummaryStream::new(query);
+    for part in bytes.chunks(piece.max(1)) {
+        if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
+            summary.add(chunk).map_err(|e| e.to_string())?;
+        }
+    }
+    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    let summary = summary.finish(last, end).map_err(|e| e.to_string())?;
+    Ok(summary.to_value())
+}
+
+fn query(value: Value) -> Query {
+    serde_json::from_value(value).unwrap()
+}
+
+/// Queries of every kind the CLI streams: no keys, each key, nested keys, sorts by keys and by
+/// metrics, pages, filters, minutes.
+fn queries() -> Vec<Query> {
+    [
+        json!({}),
+        json!({"groupBy": ["month"]}),
+        json!({"groupBy": ["week"]}),
+        json!({"groupBy": ["day"]}),
+        json!({"groupBy": ["user"]}),
+        json!({"groupBy": ["client"]}),
+        json!({"groupBy": ["language"]}),
+        json!({"groupBy": ["user", "month"]}),
+        json!({"groupBy": ["month", "client", "language"]}),
+        json!({"groupBy": ["user"], "sort": {"by": "firstActive", "desc": true}}),
+        json!({"groupBy": ["user"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 3, "offset": 1}),
+        json!({"groupBy": ["client"], "sort": {"by": "activeUsers"}, "limit": 2}),
+        json!({"groupBy": ["month"], "filter": {"from": "2025-01-15", "to": "2025-02-20"}}),
+        json!({"groupBy": ["day"], "filter": {"activeOnly": true, "clients": ["VSCODE.cody"]}}),
+        json!({"filter": {"users": ["101", "user3"], "userSearch": "user"}}),
+        json!({"groupBy": ["week"], "minutesSaved": {"chat": 7, "completions": 0.5}}),
+        json!({"metrics": ["users", "avgDau", "Chat Events"], "groupBy": ["language"]}),
+        json!({"groupBy": ["nonsense"]}),
+        json!({"filter": {"from": "2025-03-01", "to": "2025-01-01"}}),
+    ]
+    .into_iter()
+    .map(query)
+    .collect()
+}
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for dir in ["tests/fixtures", "tests/fixtures/hostile"] {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_file() {
+                out.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() >= 10, "the fixtures are there");
+    out
+}
+
+#[test]
+fn every_fixture_and_query_streams_to_the_whole_tables_answer() {
+    for (name, bytes) in fixtures() {
+        for q in queries() {
+            let whole = in_memory(&bytes, &q);
+            for (rows, piece) in [
+                (1, 1 << 16),
+                (2, 7),
+                (5, 1 << 16),
+                (64, 300),
+                (1 << 19, 1 << 16),
+            ] {
+                let chunked = streamed(&bytes, &q, rows, piece);
+                assert_eq!(
+                    chunked, whole,
+                    "{name}, {q:?}, chunks of {rows} rows, pushed {piece} bytes at a time"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_column_typed_by_all_its_chunks_and_scales_that_grow_between_chunks() {
+    // `x` is numbers in the first chunks and text in the last: text for the whole input (no
+    // metric); `y` has more decimals in a later chunk; `z` is numbers, one negative.
+    let csv = b"Instance user ID,Timestamp Date,Chat Events,x,y,z,Weighted CAR,Combined Completion Suggestions\n\
+1,2025-01-01,1,5,1,-2,0.5,10\n2,2025-01-02,2,6,2,3,0.25,4\n3,2025-01-03,3,oops,0.125,4,0.125,8\n\
+1,2025-01-04,,7,10.5,,1,0\n";
+    for q in queries() {
+        let whole = in_memory(csv, &q);
+        for rows in 1..5 {
+            assert_eq!(
+                streamed(csv, &q, rows, 1 << 10),
+                whole,
+                "{q:?}, {rows} rows"
+            );
+        }
+    }
+    let whole = in_memory(csv, &Query::default()).unwrap();
+    assert!(whole["totals"].get("x").is_none(), "x is text: {whole}");
+    assert_eq!(whole["totals"]["y"], json!(13.625));
+    assert_eq!(
+        whole["warningsTotal"],
+        json!(1),
+        "the negative count in z: {whole}"
+    );
+}
+
+// A random export in the shape of the export (users, days across months, clients, languages,
+// counts, rates with varying decimals), in any row order.
+#[derive(Clone, Debug)]
+struct GenRow {
+    user: u8,
+    day: u8,
+    client: usize,
+    language: usize,
+    active: Option<bool>,
+    chats: Option<u8>,
+    suggestions: u16,
+    accepted_share: u8,
+    decimals: usize,
+}
+
+const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "VSCODE.cody"];
+const LANGUAGES: [&str; 3] = ["go", "", "Go"];
+
+fn row() -> impl Strategy<Value = GenRow> {
+    (
+        (0u8..12, 0u8..70, 0usize..3, 0usize..3),
+        proptest::option::of(any::<bool>()),
+        proptest::option::of(0u8..50),
+        (0u16..400, 0u8..=100, 0usize..6),
+    )
+        .prop_map(
+            |(
+                (user, day, client, language),
+                active,
+                chats,
+                (suggestions, accepted_share, decimals),
+            )| {
+                GenRow {
+                    user,
+                    day,
+                    client,
+                    language,
+                    active,
+                    chats,
+                    suggestions,
+                    accepted_share,
+                    decimals,
+                }
+            },
+        )
+}
+
+fn to_csv(rows: &[GenRow]) -> Vec<u8> {
+    let days = common::days("2025-01-20", "2025-03-30");
+    let mut out = String::from("Instance user ID,User Email,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR,Weighted CAR,Agent rate\n");
+    for r in rows {
+        let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
+        let share = f64::from(r.accepted_share) / 100.0;
+        out += &format!(
+            "{},u{}@example.com,{},{},{},{},{},{},{},{:.*},{:.*},{}\n",
+            100 + u32::from(r.user),
+            r.user,
+            r.active.map_or(String::new(), |a| a.to_string()),
+            CLIENTS[r.client],
+            days[usize::from(r.day)],
+            LANGUAGES[r.language],
+            r.chats.map_or(String::new(), |c| c.to_string()),
+            r.suggestions,
+            accepted,
+            r.decimals,
+            share,
+            r.decimals,
+            share,
+            r.chats
+                .map_or(String::new(), |c| format!("{}.{}", c / 10, c % 10)),
+        );
+    }
+    out.into_bytes()
+}
+
+fn random_query() -> impl Strategy<Value = Query> {
+    let keys = prop::sample::subsequence(
+        vec!["user", "day", "week", "month", "client", "language"],
+        0..3,
+    );
+    let sort = prop::sample::select(vec![
+        None,
+        Some("users"),
+        Some("avgDau"),
+        Some("avgDaysActivePerUser"),
+        Some("Combined CAR"),
+        Some("Weighted CAR"),
+        Some("Agent rate"),
+        Some("email"),
+        Some("lastActive"),
+        Some("month"),
+    ]);
+    (
+        keys,
+        sort,
+        any::<bool>(),
+        0u8..70,
+        0u8..40,
+        any::<bool>(),
+        proptest::option::of(0usize..6),
+        0usize..3,
+    )
+        .prop_map(|(keys, sort, desc, from, len, active, limit, offset)| {
+            let days = common::days("2025-01-20", "2025-03-30");
+            let mut q = json!({"groupBy": keys});
+            if let Some(by) = sort {
+                q["sort"] = json!({"by": by, "desc": desc});
+            }
+            if len < 30 {
+                let to = (usize::from(from) + usize::from(len)).min(days.len() - 1);
+                q["filter"] =
+                    json!({"from": days[usize::from(from)], "to": days[to], "activeOnly": active});
+            }
+            if let Some(limit) = limit {
+                q["limit"] = json!(limit);
+                q["offset"] = json!(offset);
+            }
+            query(q)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_exports_stream_to_the_whole_tables_answer(
+        rows in proptest::collection::vec(row(), 0..150),
+        q in random_query(),
+        chunk in 1usize..60,
+        piece in 1usize..400,
+    ) {
+        let csv = to_csv(&rows);
+        prop_assert_eq!(streamed(&csv, &q, chunk, piece), in_memory(&csv, &q));
+    }
+}
+
+/// Bytes that make hostile CSV: quotes, separators, numbers past every width, bad dates.
+fn hostile_input() -> impl Strategy<Value = Vec<u8>> {
+    let header = prop::sample::select(vec![
+        "Instance user ID,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined CAR,Combined Completion Suggestions,Combined Completion Acceptances,Weighted CAR,x\n",
+        "User Email,Timestamp Month,Searches,Agent rate\n",
+        "Username,Timestamp Date,Searches\r\n",
+    ]);
+    let piece = prop::sample::select(vec![
+        ",",
+        "\n",
+        "\r\n",
+        "\"",
+        "1",
+        "-7",
+        "0.5",
+        "2.25",
+        "99999999999999999999",
+        "2025-01-31",
+        "2025-02",
+        "2025-02-30",
+        "true",
+        "no",
+        "x",
+        " ",
+        "4294967295",
+        "255",
+        "65535",
+        "9223372036854775807",
+        ".000000001",
+        "1",
+    ]);
+    (header, proptest::collection::vec(piece, 0..300)).prop_map(|(h, pieces)| {
+        let mut bytes = h.as_bytes().to_vec();
+        for p in pieces {
+            bytes.extend_from_slice(p.as_bytes());
+        }
+        bytes
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn hostile_exports_stream_to_the_whole_tables_answer(
+        bytes in hostile_input(),
+        q in random_query(),
+        chunk in 1usize..8,
+    ) {
+        prop_assert_eq!(streamed(&bytes, &q, chunk, 13), in_memory(&bytes, &q));
+    }
+}
+
+/// The CLI's `summarize --format json` of `bytes` (through stdin) with `threads`.
+fn cli_summarize(bytes: &[u8], args: &[&str], threads: &str) -> Value {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+        .args(["summarize", "-", "--format", "json", "--threads", threads])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = bytes.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn the_cli_streams_the_whole_tables_answer_on_one_thread_and_two() {
+    // Rows enough for several chunks of the CLI's size.
+    let rows: Vec<GenRow> = (0..1_100_000u32)
+        .map(|i| GenRow {
+            user: (i / 9000 % 12) as u8,
+            day: (i / 7 % 70) as u8,
+            client: (i % 3) as usize,
+            language: (i / 3 % 3) as usize,
+            active: (i % 11 != 0).then_some(i % 5 != 0),
+            chats: (i % 13 != 0).then_some((i % 50) as u8),
+            suggestions: (i % 400) as u16,
+            accepted_share: (i % 101) as u8,
+            decimals: (i / 100_000 % 6) as usize,
+        })
+        .collect();
+    let csv = to_csv(&rows);
+    let q = query(json!({"groupBy": ["month", "client"], "filter": {"activeOnly": true}}));
+    // Through the JSON text, as the CLI's answer comes (serde_json's reading of a float may be
+    // off by its last bit: both sides are read alike).
+    let whole = Table::from_bytes(&csv)
+        .unwrap()
+        .summarize(&q)
+        .unwrap()
+        .to_json();
+    let whole: Value = serde_json::from_str(&whole).unwrap();
+    assert!(whole["input"]["rows"].as_u64().unwrap() > 2 * sg_analytics::CHUNK_ROWS as u64);
+    for threads in ["1", "2"] {
+        let cli = cli_summarize(&csv, &["--by", "month,client", "--active-only"], threads);
+        assert_eq!(cli, whole, "--threads {threads}");
+    }
+}
