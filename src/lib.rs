@@ -23,6 +23,7 @@ mod attributes;
 mod budget;
 mod builder;
 mod column;
+mod cost;
 mod date;
 mod error;
 mod fetch;
@@ -51,6 +52,7 @@ pub use wasm::{
 
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
+pub use cost::{Cost, CostLine, CostQuery, Credits};
 pub use error::{Error, ErrorKind};
 pub use fetch::{
     ExportCopy, Failure, FetchCode, FetchError, FetchOptions, FetchPlan, FetchSession, Fetched,
@@ -63,6 +65,7 @@ pub use query::{
     Choices, Cohort, Compare, FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod,
     Inactive, InactiveQuery, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodQuery,
     Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, DEFAULT_MINUTES_SAVED,
+    DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::io::Write;
 
 use crate::column::NULL_DAY;
+use crate::cost::Cost;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
 use crate::query::{Features, Filter, Growth, Inactive, Retention, Stickiness};
@@ -326,6 +327,32 @@ impl Features {
         let header = self.header();
         let header: Vec<&str> = header.iter().map(String::as_str).collect();
         guarded_csv(&header, &self.cells())
+    }
+}
+
+impl Cost {
+    /// Each line's cells under [`Cost::header`] (the months, the range, the groups), unguarded:
+    /// numbers as the JSON writes them, blank for none.
+    pub fn cells(&self) -> Vec<Vec<String>> {
+        self.lines()
+            .into_iter()
+            .map(|l| {
+                vec![
+                    l.key.clone(),
+                    float_text(l.credits_used),
+                    l.active_users.to_string(),
+                    float_text(Some(l.hours_saved)),
+                    float_text(l.credits_per_active_user),
+                    float_text(l.credits_per_hour_saved),
+                ]
+            })
+            .collect()
+    }
+
+    /// The cost as CSV (the CLI's `cost --format csv`): the months, then a `range` line, then the
+    /// groups; text cells formula-guarded.
+    pub fn to_csv(&self) -> String {
+        guarded_csv(&self.header(), &self.cells())
     }
 }
 

@@ -1030,6 +1030,12 @@ fn control_characters_reach_no_terminal() {
         .contains("\u{1b}[31mred"));
 }
 
+/// The run failed with exit 2, saying `what` on stderr.
+fn refused(o: &Output, what: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    assert!(stderr(o).contains(what), "{}", stderr(o));
+}
+
 /// `tests/fixtures/engagement.csv` runs from Wednesday 2025-01-01 to Tuesday 2025-01-14: its first
 /// and last weeks are partial. Worked by hand (see tests/engagement.rs for the rows): A is active
 /// on Jan 1, 2, 6, 7, 8, 13; B on Jan 3, 10, 14 (its Jan 9 row is not active); C never.
@@ -1231,12 +1237,7 @@ fn engagement_commands_take_the_filters_and_output() {
         "-o",
         input.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("names the input file"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "names the input file");
     for command in ["stickiness", "features"] {
         let help = stdout(&run(&[command, "--help"]));
         for option in [
@@ -1425,4 +1426,257 @@ fn period_answers_flag_small_samples() {
         "json",
     ]);
     assert_eq!(flags(&g, "periods"), [false, false]);
+}
+
+/// The credits beside the usage: per month, credits ÷ the month's active users and ÷ its hours
+/// saved (the usage from summarize's own answer by month); the range divides all the credits by
+/// the range's distinct active users and hours.
+#[test]
+fn cost_sets_the_credits_against_each_months_usage_and_the_ranges() {
+    let dir = tempfile::tempdir().unwrap();
+    let credits = dir.path().join("credits.json");
+    std::fs::write(
+        &credits,
+        r#"{"instanceURL": "x", "unit": "credits", "buckets": [
+            {"month": "2025-03", "creditsUsed": 1000, "chatCredits": 600, "creditsIncluded": 50000},
+            {"month": "2025-04", "creditsUsed": 480}]}"#,
+    )
+    .unwrap();
+    let credits = credits.to_str().unwrap();
+    let cost = json(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        credits,
+        "--format",
+        "json",
+    ]);
+    let usage = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--by",
+        "month",
+        "--format",
+        "json",
+    ]);
+    let totals = json(&["summarize", "by_user_day.csv", "--format", "json"]);
+    assert_eq!(cost["unit"], "credits");
+    let months = cost["months"].as_array().unwrap();
+    assert_eq!(months.len(), 2);
+    for ((line, group), used) in months
+        .iter()
+        .zip(usage["groups"].as_array().unwrap())
+        .zip([1000.0, 480.0])
+    {
+        assert_eq!(line["key"], group["key"]["month"]);
+        assert_eq!(line["creditsUsed"], used);
+        assert_eq!(line["activeUsers"], group["activeUsers"]);
+        let (active, hours) = (
+            group["activeUsers"].as_f64().unwrap(),
+            group["hoursSaved"].as_f64().unwrap(),
+        );
+        assert!(approx(
+            line["creditsPerActiveUser"].as_f64().unwrap(),
+            used / active
+        ));
+        assert!(approx(
+            line["creditsPerHourSaved"].as_f64().unwrap(),
+            used / hours
+        ));
+    }
+    // March: 25 active users, 1000 credits: 40 a user.
+    assert_eq!(months[0]["activeUsers"], 25);
+    assert!(approx(
+        months[0]["creditsPerActiveUser"].as_f64().unwrap(),
+        40.0
+    ));
+    let range = &cost["range"];
+    assert_eq!(range["creditsUsed"], 1480.0);
+    assert_eq!(range["activeUsers"], totals["totals"]["activeUsers"]);
+    let hours = totals["totals"]["hoursSaved"].as_f64().unwrap();
+    assert!(approx(
+        range["creditsPerHourSaved"].as_f64().unwrap(),
+        1480.0 / hours
+    ));
+    assert_eq!(cost["groups"], Value::Null);
+    assert_eq!(cost["notes"], serde_json::json!([]));
+    // The CSV: the months, then the range.
+    let csv = stdout(&run(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        credits,
+        "--format",
+        "csv",
+    ]));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "key,creditsUsed,activeUsers,hoursSaved,creditsPerActiveUser,creditsPerHourSaved"
+    );
+    assert!(
+        lines[1].starts_with("2025-03,1000.0,25,") && lines[1].contains(",40.0,"),
+        "{csv}"
+    );
+    assert!(lines[3].starts_with("range,1480.0,25,"), "{csv}");
+    let table = stdout(&run(&["cost", "by_user_day.csv", "--credits", credits]));
+    assert!(table.lines().any(|l| l.starts_with("range")), "{table}");
+}
+
+/// A credits answer in CSV, with dates for months and a month missing: the month says so and
+/// the range has no figure; a filter of users says the credits are the instance's; a people
+/// file's teams get no cost when the credits are not per user, and say why.
+#[test]
+fn cost_says_what_the_credits_cannot_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let credits = dir.path().join("credits.csv");
+    std::fs::write(
+        &credits,
+        "startDate,endDate,used\n2025-03-01,2025-03-31,900\n",
+    )
+    .unwrap();
+    let credits = credits.to_str().unwrap();
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "Instance user ID,Team\n1000,Search\n1007,Search\n1014,Code Intel\n",
+    )
+    .unwrap();
+    let people = people.to_str().unwrap();
+    let cost = json(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        credits,
+        "--attributes",
+        people,
+        "--by",
+        "Team",
+        "--user",
+        "1000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(cost["months"][0]["creditsUsed"], 900.0);
+    // One user kept: 900 credits over 1 active user (the instance's credits, as the note says).
+    assert_eq!(cost["months"][0]["creditsPerActiveUser"], 900.0);
+    assert_eq!(cost["months"][1]["creditsUsed"], Value::Null);
+    assert_eq!(cost["months"][1]["creditsPerActiveUser"], Value::Null);
+    assert_eq!(cost["range"]["creditsUsed"], Value::Null);
+    assert_eq!(cost["groups"], Value::Null);
+    let notes: Vec<&str> = cost["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(notes.iter().any(|n| n.contains("startDate")), "{notes:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("no credits for 2025-04")),
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("whole instance's")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("no cost per Team") && n.contains("not per user")),
+        "{notes:?}"
+    );
+    // An answer with no buckets, or buckets with no credits used, is an error naming its fields.
+    let odd = dir.path().join("odd.json");
+    std::fs::write(
+        &odd,
+        r#"{"status":"ok","total":12.5,"detail":"see the portal"}"#,
+    )
+    .unwrap();
+    let o = run(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        odd.to_str().unwrap(),
+    ]);
+    refused(&o, "no list of buckets");
+    refused(&o, "status, total, detail");
+    std::fs::write(&odd, r#"[{"month":"2025-03","seats":4}]"#).unwrap();
+    let o = run(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        odd.to_str().unwrap(),
+    ]);
+    refused(&o, "no credits used");
+    refused(&o, "month, seats");
+    let o = run(&["cost", "by_user_day.csv"]);
+    refused(&o, "--credits FILE is required");
+}
+
+/// Credits per user split by a people file's team: each team's credits are its users'.
+#[test]
+fn cost_per_team_where_the_credits_are_per_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let credits = dir.path().join("credits.json");
+    std::fs::write(
+        &credits,
+        r#"{"data": [
+            {"month": "2025-03", "userId": "1000", "creditsUsed": 10},
+            {"month": "2025-03", "userId": "1007", "creditsUsed": 20},
+            {"month": "2025-04", "userId": "1007", "creditsUsed": 5},
+            {"month": "2025-04", "userId": "1014", "creditsUsed": 7},
+            {"month": "2025-04", "userId": "1021", "creditsUsed": 1}]}"#,
+    )
+    .unwrap();
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "Instance user ID,Team\n1000,Search\n1007,Search\n1014,Code Intel\n",
+    )
+    .unwrap();
+    let cost = json(&[
+        "cost",
+        "by_user_day.csv",
+        "--credits",
+        credits.to_str().unwrap(),
+        "--attributes",
+        people.to_str().unwrap(),
+        "--by",
+        "Team",
+        "--format",
+        "json",
+    ]);
+    let teams = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--attributes",
+        people.to_str().unwrap(),
+        "--by",
+        "Team",
+        "--format",
+        "json",
+    ]);
+    let groups = cost["groups"].as_array().unwrap();
+    let used = |team: &str| -> f64 {
+        groups.iter().find(|g| g["key"] == team).unwrap()["creditsUsed"]
+            .as_f64()
+            .unwrap()
+    };
+    // Search: 1000 and 1007 (10 + 20 + 5); Code Intel: 1014 (7); the unmapped: 1021 (1).
+    assert_eq!(used("Search"), 35.0);
+    assert_eq!(used("Code Intel"), 7.0);
+    assert_eq!(used(""), 1.0);
+    let search = groups.iter().find(|g| g["key"] == "Search").unwrap();
+    let summary = teams["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"]["Team"] == "Search")
+        .unwrap();
+    assert_eq!(search["activeUsers"], summary["activeUsers"]);
+    assert!(approx(
+        search["creditsPerActiveUser"].as_f64().unwrap(),
+        35.0 / 2.0
+    ));
+    assert_eq!(cost["range"]["creditsUsed"], 43.0);
 }

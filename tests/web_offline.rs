@@ -839,6 +839,43 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
 
 /// `filteredCsv` gives back the rows as they were read: padding, leading zeros, timestamps, bad
 /// cells and spaces included; only a formula gets its guard.
+/// `report.cost` reads what `fetchCredits` returns (here a CSV answer's objects, cells as text)
+/// and answers as the core does; an answer without buckets is an error that names its fields.
+#[wasm_bindgen_test]
+fn cost_through_the_js_api_is_the_cores() {
+    let csv = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\r\n\
+               1,true,2025-01-01,3\r\n2,true,2025-01-02,4\r\n1,true,2025-02-03,1\r\n";
+    let table = sg_analytics::Table::from_bytes(csv.as_bytes()).unwrap();
+    let report = Report::from_csv(csv.into()).unwrap();
+    let credits =
+        r#"[{"month": "2025-01", "creditsUsed": "30"}, {"month": "2025-02", "creditsUsed": "12"}]"#;
+    let core = table
+        .cost(
+            &sg_analytics::Credits::from_bytes(credits.as_bytes()).unwrap(),
+            &Default::default(),
+        )
+        .unwrap();
+    // January: 2 active users, 30 credits; February: 1 user, 12 credits.
+    assert_eq!(core.months[0].credits_per_active_user, Some(15.0));
+    assert_eq!(core.range.credits_used, Some(42.0));
+    let js = report
+        .cost(js_sys::JSON::parse(credits).unwrap(), JsValue::UNDEFINED)
+        .unwrap();
+    // Both as JS writes them (15.0 and 15 are one number there).
+    let core = js_sys::JSON::parse(&serde_json::to_string(&core).unwrap()).unwrap();
+    assert_eq!(
+        String::from(js_sys::JSON::stringify(&js).unwrap()),
+        String::from(js_sys::JSON::stringify(&core).unwrap())
+    );
+    let odd = js_sys::JSON::parse(r#"{"status": "ok", "total": 12.5}"#).unwrap();
+    let err = report.cost(odd, JsValue::UNDEFINED).unwrap_err();
+    let message = String::from(js_sys::Error::from(err).message());
+    assert!(
+        message.contains("no list of buckets") && message.contains("status, total"),
+        "{message}"
+    );
+}
+
 #[wasm_bindgen_test]
 fn filtered_rows_are_the_rows_read() {
     let input = "Instance user ID,Active Sourcegraph User,Timestamp Date,Combined CAR,Zip,Team\r\n\

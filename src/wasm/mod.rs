@@ -204,6 +204,19 @@ export interface Features {
     breadth: number[]; smallSample: boolean }[];
 }
 
+/** `report.cost(credits, query)`: the usage's filter, minutes saved per use, and a people
+ * file's column to split the cost by (where the credits are per user). */
+export interface CostQuery { filter?: Filter; minutesSaved?: Record<string, number>; by?: string; }
+
+/** Credits and usage over a month (`key`: `YYYY-MM`), the range (`range`) or a group. */
+export interface CostLine { key: string; creditsUsed: number | null; activeUsers: number;
+  hoursSaved: number; creditsPerActiveUser: number | null; creditsPerHourSaved: number | null; }
+
+/** Credits set against the usage; `groups` is null unless `by` was asked and the credits are per
+ * user; `notes` says, in words, what the figures cannot say. */
+export interface Cost { unit: string; months: CostLine[]; range: CostLine;
+  groups: CostLine[] | null; notes: string[]; }
+
 /** The users with no active day in the last `days` days of the range (`report.inactiveUsers`). */
 export interface InactiveQuery { days: number; filter?: Filter; }
 
@@ -809,6 +822,21 @@ impl Report {
     pub fn features(&self, query: Option<PeriodQueryArg>) -> Result<JsValue, JsValue> {
         let query: crate::PeriodQuery = from_js(query, "query")?;
         to_js(&self.table.features(&query).map_err(core_error)?)
+    }
+
+    /// Credits set against the usage: per month and for the range, credits per active user and
+    /// per hour saved (and per value of `query.by`, a people file's column, where the credits
+    /// are per user). `credits` is what `fetchCredits` returned.
+    #[wasm_bindgen(unchecked_return_type = "Cost")]
+    pub fn cost(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "unknown")] credits: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "CostQuery | undefined")] query: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let credits: serde_json::Value = from_js(Some(credits), "credits")?;
+        let credits = crate::Credits::from_value(&credits).map_err(core_error)?;
+        let query: crate::CostQuery = from_js((!query.is_undefined()).then_some(query), "query")?;
+        to_js(&self.table.cost(&credits, &query).map_err(core_error)?)
     }
 
     /// The same periods as `stickiness`, as CSV: the columns of `sg-analytics stickiness

@@ -58,6 +58,9 @@ USAGE:
     sg-analytics features [FILE|-] [--period week|month]
                                           users of search, completions, chat and auto-edit
                                           per period, first-time users and breadth
+    sg-analytics cost [FILE|-] --credits FILE [--by COLUMN]
+                                          credits per active user and per hour saved, per
+                                          month and for the range
     sg-analytics inactive [FILE|-] --days N [--registry FILE]
                                           users with no active day in the last N days
     sg-analytics fetch --instance HOST [-o FILE]
@@ -84,7 +87,7 @@ USAGE:
 /// The commands, as the errors name them.
 #[cfg(not(target_arch = "wasm32"))]
 const COMMANDS: &str =
-    "summarize, filter, fetch, convert, growth, retention, stickiness, features or inactive";
+    "summarize, filter, fetch, convert, growth, retention, stickiness, features, cost or inactive";
 
 #[cfg(not(target_arch = "wasm32"))]
 fn run() -> Result<(), String> {
@@ -115,6 +118,7 @@ fn run() -> Result<(), String> {
         "retention" => cmd::retention::run(parser),
         "stickiness" => cmd::engagement::stickiness(parser),
         "features" => cmd::engagement::features(parser),
+        "cost" => cmd::cost::run(parser),
         "inactive" => cmd::inactive::run(parser),
         "fetch" => cmd::fetch::run(parser),
         "convert" => cmd::convert::run(parser),

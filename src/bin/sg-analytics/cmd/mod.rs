@@ -12,6 +12,7 @@ use crate::input::{self, report_warnings};
 use crate::output::{refuse_input_as_output, write_text, Destination};
 
 pub mod convert;
+pub mod cost;
 pub mod engagement;
 pub mod fetch;
 pub mod filter;

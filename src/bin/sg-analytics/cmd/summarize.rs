@@ -1,5 +1,7 @@
 //! `sg-analytics summarize`: totals and grouped metrics.
 
+use std::collections::BTreeMap;
+
 use lexopt::Parser;
 use sg_analytics::{Query, Sort, Summary};
 
@@ -76,17 +78,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let own = |name: &str, parser: &mut Parser| {
         match name {
             "by" => query.group_by.extend(args::list(&args::string(parser)?)),
-            "minutes" => {
-                for pair in args::list(&args::string(parser)?) {
-                    let (name, minutes) = pair.split_once('=').ok_or_else(|| {
-                        format!("--minutes: expected FEATURE=MINUTES, found {pair:?}")
-                    })?;
-                    let minutes: f64 = minutes.trim().parse().map_err(|_| {
-                        format!("--minutes: {minutes:?} is not a number of minutes")
-                    })?;
-                    query.minutes_saved.insert(name.trim().to_string(), minutes);
-                }
-            }
+            "minutes" => query.minutes_saved.extend(minutes(&args::string(parser)?)?),
             "sort" => {
                 let v = args::string(parser)?;
                 let (by, desc) = match v.rsplit_once(':') {
@@ -234,6 +226,22 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str(&aligned(&rows, key_names.len()));
     out.push_str(&small_sample_note(summary));
     out
+}
+
+/// `--minutes F=N,...`: minutes saved per use, by feature.
+pub fn minutes(value: &str) -> Result<BTreeMap<String, f64>, String> {
+    let mut out = BTreeMap::new();
+    for pair in args::list(value) {
+        let (name, minutes) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--minutes: expected FEATURE=MINUTES, found {pair:?}"))?;
+        let minutes: f64 = minutes
+            .trim()
+            .parse()
+            .map_err(|_| format!("--minutes: {minutes:?} is not a number of minutes"))?;
+        out.insert(name.trim().to_string(), minutes);
+    }
+    Ok(out)
 }
 
 /// A value marked `*` when it is a small sample.
