@@ -34,6 +34,10 @@ mod order;
 mod parquet_out;
 mod query;
 mod registry;
+// Native always (the CLI's `report`); in the wasm module only with the `html-report` feature, so
+// the page's module does not carry it until its "Download report" asks for it.
+#[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]
+mod report_html;
 mod scan;
 mod schema;
 mod summary;
@@ -68,6 +72,8 @@ pub use query::{
     StickinessPeriod, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
+#[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]
+pub use report_html::ReportOptions;
 pub use schema::{Granularity, KnownColumn};
 pub use summary::{Cell, Group, Previous, Summary};
 pub use table::{Input, Table};

@@ -1680,3 +1680,120 @@ fn cost_per_team_where_the_credits_are_per_user() {
     ));
     assert_eq!(cost["range"]["creditsUsed"], 43.0);
 }
+
+/// `report` writes one self-contained HTML file: no script, nothing fetched, a print stylesheet
+/// for A4, the input stated, and the core's numbers (the e2e spec checks them in Chromium).
+#[test]
+fn report_is_one_self_contained_html_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.html");
+    let out_str = out.to_str().unwrap();
+    let o = run(&[
+        "report",
+        "by_user_day.csv",
+        "-o",
+        out_str,
+        "--instance-name",
+        "demo.example",
+        "--period",
+        "week",
+        "--active-only",
+        "--from",
+        "2025-03-05",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for absent in [
+        "<script", "src=", "href=", "http://", "https://", "@import", "url(http",
+    ] {
+        assert!(!html.contains(absent), "{absent}");
+    }
+    for present in [
+        "@page{size:A4",
+        "@media print",
+        "<svg",
+        "default-src 'none'",
+    ] {
+        assert!(html.contains(present), "{present}");
+    }
+    assert!(html.contains(r#"data-field="instance">demo.example<"#));
+    assert!(html.contains(r#"data-field="range">2025-03-05 to 2025-04-14<"#));
+    assert!(html.contains(r#"data-field="granularity">by_user_day<"#));
+    assert!(html.contains(r#"data-field="filters">active rows only<"#));
+    for section in [
+        "Headlines",
+        "Usage trend by week",
+        "Growth",
+        "Retention",
+        "Stickiness",
+        "Feature depth",
+        "Top user",
+        "Definitions",
+    ] {
+        assert!(html.contains(&format!("<h2>{section}")), "{section}");
+    }
+    // The cards' values are summarize's.
+    let totals = json(&[
+        "summarize",
+        "by_user_day.csv",
+        "--active-only",
+        "--from",
+        "2025-03-05",
+        "--format",
+        "json",
+    ]);
+    let card = |name: &str| -> f64 {
+        let at = html.find(&format!(r#"data-metric="{name}""#)).unwrap();
+        let rest = &html[at..];
+        let v = &rest[rest.find("data-value=\"").unwrap() + 12..];
+        v[..v.find('"').unwrap()].parse().unwrap()
+    };
+    for name in ["activeUsers", "avgDau", "hoursSaved", "Combined CAR"] {
+        assert!(
+            approx(card(name), totals["totals"][name].as_f64().unwrap()),
+            "{name}"
+        );
+    }
+}
+
+/// Text from the export (here a people file's team) is text in the report, never markup; an
+/// answer the export cannot give is a sentence naming the granularity to fetch.
+#[test]
+fn report_escapes_the_data_and_says_what_it_cannot_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let people = dir.path().join("people.csv");
+    std::fs::write(
+        &people,
+        "Instance user ID,Team\n1000,<img src=x onerror=alert(1)>\n1007,\"A&B \"\"q\"\"\"\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "report",
+        "by_user_day.csv",
+        "-o",
+        "-",
+        "--attributes",
+        people.to_str().unwrap(),
+        "--by",
+        "Team",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = stdout(&o);
+    assert!(!html.contains("<img"), "markup from the data");
+    assert!(html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(html.contains("A&amp;B &quot;q&quot;"));
+    assert!(html.contains("(unmapped)"));
+    let o = run(&["report", "by_user_month.csv", "-o", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = stdout(&o);
+    assert!(html.contains("<h2>Growth"), "month exports have growth");
+    assert!(html.contains("Not in this report: stickiness counts active days, and this by_user_month export has none: fetch it at the by_user_day"));
+    let o = run(&["report", "by_user.csv", "-o", "-"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Not in this report: growth needs dates"),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -63,6 +63,9 @@ USAGE:
     sg-analytics cost [FILE|-] --credits FILE [--by COLUMN]
                                           credits per active user and per hour saved, per
                                           month and for the range
+    sg-analytics report [FILE|-] -o report.html [--credits FILE]
+                                          one self-contained HTML report to share (prints
+                                          on A4)
     sg-analytics inactive [FILE|-] --days N [--registry FILE]
                                           users with no active day in the last N days
     sg-analytics fetch --instance HOST [-o FILE]
@@ -89,7 +92,8 @@ USAGE:
 /// The commands, as the errors name them.
 #[cfg(not(target_arch = "wasm32"))]
 const COMMANDS: &str =
-    "summarize, filter, fetch, convert, growth, retention, stickiness, features, cost or inactive";
+    "summarize, filter, fetch, convert, growth, retention, stickiness, features, cost, report or \
+     inactive";
 
 #[cfg(not(target_arch = "wasm32"))]
 fn run() -> Result<(), String> {
@@ -121,6 +125,7 @@ fn run() -> Result<(), String> {
         "stickiness" => cmd::engagement::stickiness(parser),
         "features" => cmd::engagement::features(parser),
         "cost" => cmd::cost::run(parser),
+        "report" => cmd::report::run(parser),
         "inactive" => cmd::inactive::run(parser),
         "fetch" => cmd::fetch::run(parser),
         "convert" => cmd::convert::run(parser),

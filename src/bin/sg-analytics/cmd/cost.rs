@@ -44,7 +44,7 @@ const ACCEPTS: Accepts = Accepts {
 
 /// The most a credits file may hold (a year of daily buckets per user of a large instance is a
 /// few megabytes).
-const MAX_CREDITS_BYTES: u64 = 64 << 20;
+pub const MAX_CREDITS_BYTES: u64 = 64 << 20;
 
 /// Parses the options after `cost` and prints the answer.
 pub fn run(mut parser: Parser) -> Result<(), String> {

@@ -18,6 +18,7 @@ pub mod fetch;
 pub mod filter;
 pub mod growth;
 pub mod inactive;
+pub mod report;
 pub mod retention;
 pub mod summarize;
 
