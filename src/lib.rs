@@ -66,7 +66,7 @@ pub use query::{
 };
 pub use registry::Registry;
 pub use schema::{Granularity, KnownColumn};
-pub use summary::{Cell, Group, Previous, Summary};
+pub use summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 pub use table::{Input, Table};
 pub use warning::Warning;
 pub use write::guard_formula;

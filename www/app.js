@@ -6,7 +6,7 @@
 import { creditsTable } from "./credits.js";
 import { explainError, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -252,7 +252,9 @@ export class Dashboard {
 
     const options = { ...wanted, instanceUrl: instance, token, baseUrl: plan.baseUrl };
     for (const key of ["granularity", "startDate", "endDate"]) if (options[key] === undefined) delete options[key];
-    const source = { kind: "api", name: instance, settings: { ...settings, instanceUrl: instance, baseUrl: plan.baseUrl } };
+    // The range asked for is the range the dashboard is about, even where the data is sparser.
+    const range = { from: options.startDate ?? "", to: options.endDate ?? "" };
+    const source = { kind: "api", name: instance, range, settings: { ...settings, instanceUrl: instance, baseUrl: plan.baseUrl } };
     await this.load(`Fetching usage for ${instance}…`, source, (callbacks) => this.client.fetchReport(options, callbacks));
   }
 
@@ -353,7 +355,8 @@ export class Dashboard {
     // …unless the Open panel has one to join: before the first drawing.
     const people = this.peopleForExports ? await this.joinPeople(this.peopleForExports) : null;
     this.viewState = this.fit(this.viewState);
-    const range = formatRange(info.firstDate, info.lastDate);
+    const fetched = shownRange({}, source, info);
+    const range = formatRange(fetched.from, fetched.to);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;
     const meta = [granularityLabel(info.granularity), range, `${formatCount(info.rows)} rows`];
     if (this.loaded.registry.loaded) meta.push("user registry joined");
@@ -509,7 +512,9 @@ export class Dashboard {
     const view = this.viewState;
     this.view.renderTab("usage");
     this.view.renderControls(view, this.controlChoices());
-    this.view.renderCards(summary.totals, summary.previous);
+    const { info, source } = this.loaded;
+    const range = shownRange(view, source, info);
+    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "" });
     this.view.renderTable({
       groupBy: view.groupBy,
       columns: columnsOf(summary.totals),
@@ -623,12 +628,7 @@ export class Dashboard {
     const view = this.viewState;
     const ctx = this.context();
     const { info, source } = this.loaded;
-    const names = {
-      source: source.name,
-      granularity: info.granularity,
-      from: view.from || info.firstDate || "",
-      to: view.to || info.lastDate || "",
-    };
+    const names = { source: source.name, granularity: info.granularity, ...shownRange(view, source, info) };
     const by = `by-${view.groupBy.join("-")}`;
     try {
       let file;

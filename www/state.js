@@ -28,7 +28,8 @@ export function defaultView() {
     /** Per people-file column, the values kept ("" keeps the unmapped): `filter.attributes`. */
     attributes: {},
     activeOnly: false,
-    excludeServiceAccounts: false,
+    /** Count the service accounts a joined registry marks (the module leaves them out by default). */
+    includeServiceAccounts: false,
     sort: { by: "hoursSaved", desc: true },
     page: 0,
     pageSize: 25,
@@ -80,7 +81,8 @@ export function filterOf(view, { registryLoaded = false, attributes = [] } = {})
     filter.attributes = { ...filter.attributes, [name]: [...values] };
   }
   if (view.activeOnly) filter.activeOnly = true;
-  if (view.excludeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = true;
+  // Left out is the module's default once a registry is joined: only counting them is asked.
+  if (view.includeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = false;
   return filter;
 }
 
@@ -164,6 +166,19 @@ export function inactiveQuery(view, context) {
   return { days: view.idleDays, filter: filterOf(view, context) };
 }
 
+/**
+ * The range a view is about, as every label and file name states it: the filter's dates where set,
+ * else the range fetched (`source.range`, the fetch's startDate/endDate), else the data's first and
+ * last dates (`info`). Either end may be "" (an export without dates fetched with no range).
+ */
+export function shownRange(view, source = {}, info = {}) {
+  const fetched = source.range ?? {};
+  return {
+    from: view.from || fetched.from || info.firstDate || "",
+    to: view.to || fetched.to || info.lastDate || "",
+  };
+}
+
 // --- The URL hash ---------------------------------------------------------------------------------
 // Short, readable parameters so a shared link says what it shows. The token is never part of it.
 
@@ -183,7 +198,7 @@ export function encodeHash(view, source = {}) {
   for (const language of view.languages) p.append("language", language);
   for (const [name, values] of Object.entries(view.attributes ?? {})) for (const value of values) p.append(`attr.${name}`, value);
   if (view.activeOnly) p.set("active", "1");
-  if (view.excludeServiceAccounts) p.set("humans", "1");
+  if (view.includeServiceAccounts) p.set("service", "1");
   if (view.sort.by !== d.sort.by || view.sort.desc !== d.sort.desc) p.set("sort", `${view.sort.desc ? "-" : ""}${view.sort.by}`);
   if (view.page) p.set("page", String(view.page + 1));
   if (view.pageSize !== d.pageSize) p.set("size", String(view.pageSize));
@@ -218,7 +233,7 @@ export function decodeHash(hash) {
   view.clients = unique(p.getAll("client"));
   view.languages = unique(p.getAll("language"));
   view.activeOnly = p.get("active") === "1";
-  view.excludeServiceAccounts = p.get("humans") === "1";
+  view.includeServiceAccounts = p.get("service") === "1";
   const sort = p.get("sort");
   if (sort && sort.replace(/^-/, "")) view.sort = { by: sort.replace(/^-/, ""), desc: sort.startsWith("-") };
   const page = Number.parseInt(p.get("page") ?? "", 10);

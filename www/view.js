@@ -285,6 +285,14 @@ export class View {
       (r.usage = h(
         "div",
         { class: "usage-view", id: "sga-usage-view" },
+        (r.viewRange = h("p", { class: "view-range" })),
+        (r.serviceNote = h(
+          "p",
+          { class: "service-note", hidden: true },
+          (r.serviceText = h("span", {})),
+          " ",
+          (r.serviceToggle = h("button", { type: "button", class: "button small link", onclick: () => this.emit("changeFilter", { includeServiceAccounts: r.serviceToggle.dataset.include === "1" }) })),
+        )),
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
         this.buildCharts(),
         this.buildTable(),
@@ -411,7 +419,7 @@ export class View {
     r.pendingFilters = h("p", { class: "note pending-filters", role: "status", hidden: true });
     r.droppedFilters = h("p", { class: "note dropped-filters", role: "status", hidden: true });
     r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
-    r.humans = h("input", { type: "checkbox", onchange: () => filter({ excludeServiceAccounts: r.humans.checked }) });
+    r.humans = h("input", { type: "checkbox", onchange: () => filter({ includeServiceAccounts: !r.humans.checked }) });
     r.filters = h(
       "form",
       { class: "filter-bar", role: "search", "aria-label": "Group and filter", onsubmit: (event) => event.preventDefault() },
@@ -889,7 +897,7 @@ export class View {
     r.chartBy.replaceChildren(...attributes.map(({ name }) => option(name, `by ${name}`)));
     r.chartBy.value = view.chartBy;
     r.activeOnly.checked = view.activeOnly;
-    r.humans.checked = view.excludeServiceAccounts && registryLoaded;
+    r.humans.checked = !view.includeServiceAccounts && registryLoaded;
     r.humans.disabled = !registryLoaded;
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
     r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
@@ -918,7 +926,19 @@ export class View {
    * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
    * it changed from the equally long range before: in percent for counts, from what for rates.
    */
-  renderCards(totals, previous) {
+  renderCards(totals, previous, { serviceAccounts, range } = {}) {
+    const r = this.refs;
+    r.viewRange.textContent = range ? `Showing ${range}` : "";
+    // What the figures do with the registry's service accounts, and the one click that flips it.
+    r.serviceNote.hidden = !serviceAccounts;
+    if (serviceAccounts) {
+      const { excluded, users } = serviceAccounts;
+      const accounts = `${formatCount(users)} service account${users === 1 ? "" : "s"}`;
+      r.serviceText.textContent = excluded ? `Excludes ${accounts} (marked in the user registry).` : `Includes ${accounts} (marked in the user registry).`;
+      r.serviceToggle.textContent = excluded ? "Include them" : "Exclude them";
+      r.serviceToggle.dataset.include = excluded ? "1" : "0";
+      r.serviceToggle.hidden = users === 0 && excluded;
+    }
     for (const [key, , note] of CARDS) {
       const el = this.refs[`card:${key}`];
       const value = totals[key];

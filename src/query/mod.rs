@@ -22,7 +22,7 @@ use std::rc::Rc;
 use crate::column::NULL_DAY;
 use crate::date::{format_day, format_month, month_first_day, month_number, week_start};
 use crate::error::Error;
-use crate::summary::{Cell, Group, Previous, Summary};
+use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 use crate::table::UNMAPPED;
 
@@ -105,6 +105,15 @@ impl Table {
     /// between those that have them in common (the queries of one view).
     pub fn summarize_many(&self, queries: &[Query]) -> Result<Vec<Summary>, Error> {
         QueryCache::default().summarize_many(self, queries)
+    }
+
+    /// With a joined user registry: what `filter` does with its service accounts (left out by
+    /// default) and how many its other conditions keep; `None` without a registry.
+    pub fn service_accounts(&self, filter: &Filter) -> Result<Option<ServiceAccounts>, Error> {
+        if self.user_flags.is_none() {
+            return Ok(None);
+        }
+        Ok(filter.select(self)?.service_accounts)
     }
 
     /// The rows a filter keeps.
@@ -301,6 +310,10 @@ impl QueryCache {
                     Some((at, metrics.iter().position(|&n| n == d)?))
                 })
                 .collect(),
+            service_accounts: self
+                .state
+                .as_ref()
+                .and_then(|s| s.selection.service_accounts),
         })
     }
 

@@ -64,6 +64,31 @@ export async function fetchRegistryRows(request, base) {
   return parseCsv(await response.text());
 }
 
+/** The registry's service accounts, by Instance user ID. */
+export function serviceAccountIds(registry) {
+  return new Set(registry.filter((r) => truthy(r["Service Account"])).map((r) => r["Instance user ID"]));
+}
+
+/** `rows` (export or registry rows) without the users `registry` marks as service accounts. */
+export function withoutServiceAccounts(rows, registry) {
+  const bots = serviceAccountIds(registry);
+  return rows.filter((r) => !bots.has(r["Instance user ID"]));
+}
+
+/**
+ * What the page counts after a fetch, which joins the registry: the export's rows and the
+ * registry's users, both without the service accounts (left out by default).
+ */
+export async function fetchCounted(request, base, options) {
+  const [rows, registry] = await Promise.all([fetchExportRows(request, base, options), fetchRegistryRows(request, base)]);
+  return { rows: withoutServiceAccounts(rows, registry), registry: withoutServiceAccounts(registry, registry), all: rows, bots: serviceAccountIds(registry) };
+}
+
+/** The export's rows the page counts after a fetch (see fetchCounted). */
+export async function fetchCountedRows(request, base, options) {
+  return (await fetchCounted(request, base, options)).rows;
+}
+
 const truthy = (v) => /^(true|yes|y|t|1)$/i.test(String(v ?? "").trim());
 const num = (v) => (v === undefined || v === "" ? 0 : Number(v));
 
@@ -165,7 +190,7 @@ export async function tableRows(page) {
  * the `problems` `watchConsole` collects.
  */
 export async function expectFetchedThenOffline(page, base, problems) {
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
 

@@ -5,7 +5,7 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, fetchRegistryRows, inactiveRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
+import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchCounted, fetchExportRows, inactiveRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
@@ -42,8 +42,8 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow, registry: countedRegistry } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));
 
@@ -76,7 +76,7 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   // The Adoption view answers for the same users. The registry's seats are idle only when their
   // users pass the filter too: its users absent from the export have no line in the people file,
   // so they count under "(unmapped)" and under no team.
-  const registry = await fetchRegistryRows(page.request, base);
+  const registry = countedRegistry;
   expect(registry.some((r) => !people.users.includes(r["Instance user ID"]))).toBe(true);
   await page.getByRole("button", { name: "Adoption", exact: true }).click();
   const adoption = (keep) => expectedAdoptionTables(adoptionReference(rows.filter(keep), { period: "month", days: 30, registry: registry.filter(keep) }));
@@ -140,8 +140,8 @@ test("a chart of the chosen metric by a people-file column, in the view's one re
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   const chart = page.locator('[data-chart="people"]');
   await expect(chart).toBeHidden();
 
@@ -213,8 +213,8 @@ test("opening another people file drops the filter values it does not have, says
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const a = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const a = peopleFile(everyRow);
   // File B: every user mapped, to "Search" or "Infra" (no "Cloud", no one unmapped), and no Site column.
   const teamB = new Map(a.users.map((u, i) => [u, i % 2 ? "Search" : "Infra"]));
   const csvB = "Instance user ID,Team\n" + a.users.map((u) => `${u},${teamB.get(u)}`).join("\n") + "\n";
@@ -306,8 +306,8 @@ test("downloads grouped by a people-file column and filtered by it hold what the
   const base = mockBase(baseURL, "users=30;days=40");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   await page.getByLabel("People file").setInputFiles(people.file);
   await page.getByLabel("Group by").selectOption("Team");
   await multi(page, "Team").locator("summary").click();

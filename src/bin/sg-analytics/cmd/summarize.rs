@@ -123,7 +123,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         Format::Csv => summary.to_csv(),
         Format::Table => render(&summary, columns.as_deref(), &opened.attributes),
     };
-    opened.write(format, &text)
+    opened.write_noting(format, &text, summary.service_accounts())
 }
 
 /// The summary as text: the input, the first warnings, the totals (beside the previous range's)
