@@ -234,6 +234,14 @@ fn comparing_with_the_previous_range() {
     assert_eq!(got["previous"]["totals"], direct["totals"]);
     assert_ne!(got["previous"]["totals"], got["totals"]);
     assert!(ask(&day, json!({})).get("previous").is_none());
+    // Regression: a filter starting after the data ends failed the whole view ("from is after
+    // to" for a range it computed itself); it answers, empty, with nothing to compare.
+    let after = ask(
+        &day,
+        json!({"filter": {"from": "2030-01-01"}, "compare": "previous"}),
+    );
+    assert_eq!(after["totals"]["rows"], 0);
+    assert!(after.get("previous").is_none());
 
     let month = Table::from_bytes(&fixture("by_user_month.csv")).unwrap();
     let got = ask(
@@ -429,21 +437,26 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .contains("people file"));
 }
 
-/// A people file opened where an export is expected is said, with its line, and a people file's
-/// key column is matched as an export's header is (any case, spacing, a BOM).
+/// Regression: a people file opened where an export is expected gave a dashboard of zeros with a
+/// small warning. It is refused, with a kind of its own (the page offers to join it), its line and
+/// the way to join it; and a people file's key column is matched as an export's header is (any
+/// case, spacing, a BOM).
 #[test]
-fn a_people_file_opened_as_an_export_is_said_and_keys_match_like_headers() {
-    for people in [
-        "User Email,Team\na@example.com,Search\n",
-        "\u{feff}  instance   USER id ,Team,Site\n1,Search,EU\n",
+fn a_people_file_opened_as_an_export_is_refused_with_the_way_to_join_it() {
+    for (people, key) in [
+        ("User Email,Team\na@example.com,Search\n", "User Email"),
+        (
+            "\u{feff}  instance   USER id ,Team,Site\n1,Search,EU\n",
+            "Instance user ID",
+        ),
     ] {
-        let table = Table::from_bytes(people.as_bytes()).unwrap();
-        let s = table.summarize(&Default::default()).unwrap().to_value();
-        let warnings = s["warnings"].as_array().unwrap();
-        assert_eq!(warnings.len(), 1, "{people:?}: {warnings:?}");
-        assert_eq!(warnings[0]["line"], 1);
-        let message = warnings[0]["message"].as_str().unwrap();
-        assert!(message.contains("looks like a people file"), "{message}");
+        let e = Table::from_bytes(people.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeopleFile, "{people:?}: {e}");
+        let message = e.message();
+        assert!(message.contains("people file, not an export"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains("--attributes FILE"), "{message}");
     }
     // An export that lacks only its usage columns' values is not a people file.
     let csv = fixture("by_user.csv");

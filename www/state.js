@@ -179,6 +179,42 @@ export function shownRange(view, source = {}, info = {}) {
   };
 }
 
+/**
+ * The view's filters in words (`["dates 2025-05-01 to 2025-05-31", "Team Search or (unmapped)"]`),
+ * for the sentence that explains an empty view and for what a download records. Only the
+ * people-file columns a joined file has (`context.attributes`) apply.
+ */
+export function filterPhrases(view, { attributes = [] } = {}) {
+  const either = (values, none) => values.map((value) => value || none).join(" or ");
+  const out = [];
+  if (view.from && view.to) out.push(`dates ${view.from} to ${view.to}`);
+  else if (view.from) out.push(`dates from ${view.from}`);
+  else if (view.to) out.push(`dates until ${view.to}`);
+  if (view.userSearch.trim()) out.push(`users matching “${view.userSearch.trim()}”`);
+  if (view.clients.length) out.push(`client ${either(view.clients, "(none)")}`);
+  if (view.languages.length) out.push(`language ${either(view.languages, "(none)")}`);
+  for (const [name, values] of Object.entries(view.attributes ?? {})) {
+    if (attributes.includes(name) && values.length) out.push(`${name} ${either(values, "(unmapped)")}`);
+  }
+  if (view.activeOnly) out.push("active users only");
+  return out;
+}
+
+/**
+ * Why a view keeps no row, in a sentence with the way out: the export is empty, the dates fall
+ * outside the data (`info.firstDate`..`info.lastDate`), or the filters keep no one.
+ */
+export function emptyExplanation(view, info = {}, context = {}) {
+  const { rows = 0, firstDate, lastDate } = info;
+  if (rows === 0) return "This export has no rows: Sourcegraph Analytics recorded no usage for this instance and range. Fetch a longer range, or check the instance.";
+  if (firstDate && lastDate && ((view.from && view.from > lastDate) || (view.to && view.to < firstDate))) {
+    return `No usage between ${view.from || firstDate} and ${view.to || lastDate}: this export has data from ${firstDate} to ${lastDate}. Pick dates inside it, or fetch that range.`;
+  }
+  const phrases = filterPhrases(view, context);
+  if (phrases.length === 0) return "Every user in this export is a service account, which the dashboard leaves out: include them above the cards.";
+  return `None of this export’s ${rows.toLocaleString("en-US")} rows match ${phrases.join(", ")}. Remove a filter, or press “Reset view”.`;
+}
+
 // --- The URL hash ---------------------------------------------------------------------------------
 // Short, readable parameters so a shared link says what it shows. The token is never part of it.
 

@@ -140,11 +140,24 @@ export class View {
       (r.error = h(
         "div",
         { class: "error-panel panel", role: "alert", hidden: true },
-        (r.errorTitle = h("h2", { class: "error-title" })),
+        (r.errorTitle = h("h2", { class: "error-title", tabindex: "-1" })),
         (r.errorMessage = h("p", { class: "error-message" })),
-        (r.errorHints = h("ul", { class: "error-hints" })),
+        (r.errorNext = h("p", { class: "error-next" })),
         (r.errorCommand = h("pre", { class: "error-command", hidden: true, tabindex: "0" })),
-        h("button", { type: "button", class: "button", onclick: () => this.emit("dismissError") }, "Dismiss"),
+        // The engineer's detail, folded away: the module's own message and the technical ways out.
+        (r.errorDetail = h(
+          "details",
+          { class: "error-detail" },
+          h("summary", {}, "Details"),
+          (r.errorTechnical = h("p", { class: "error-technical" })),
+          (r.errorHints = h("ul", { class: "error-hints" })),
+        )),
+        h(
+          "div",
+          { class: "error-actions" },
+          (r.errorAction = h("button", { type: "button", class: "button primary", hidden: true, onclick: () => this.errorAction?.() })),
+          h("button", { type: "button", class: "button", onclick: () => this.emit("dismissError") }, "Dismiss"),
+        ),
       )),
       (r.status = h("p", { class: "status", role: "status", "aria-live": "polite" })),
       this.buildDashboard(),
@@ -274,7 +287,7 @@ export class View {
       h(
         "div",
         { class: "source-bar" },
-        h("div", {}, (r.sourceTitle = h("h2", { class: "source-title" })), (r.sourceMeta = h("p", { class: "source-meta" }))),
+        h("div", {}, (r.sourceTitle = h("h2", { class: "source-title", tabindex: "-1" })), (r.sourceMeta = h("p", { class: "source-meta" }))),
         (r.warningsBadge = h(
           "button",
           { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
@@ -286,6 +299,7 @@ export class View {
         "div",
         { class: "usage-view", id: "sga-usage-view" },
         (r.viewRange = h("p", { class: "view-range" })),
+        (r.emptyNote = h("p", { class: "empty-note panel", role: "status", hidden: true })),
         (r.serviceNote = h(
           "p",
           { class: "service-note", hidden: true },
@@ -565,7 +579,7 @@ export class View {
         h("h2", { class: "section-title", id: "sga-table-title" }, "Grouped result"),
         h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
       ),
-      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table),
+      (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
     );
   }
@@ -682,6 +696,17 @@ export class View {
     this.refs.form.elements.token.focus();
   }
 
+  /**
+   * Moves keyboard focus to what just appeared, so that it does not fall to the page's body when
+   * the control that was used goes away or is disabled: `dashboard` (after loading: its title),
+   * `table` (after paging: the rows), `error` (the panel's title).
+   */
+  focusOn(what) {
+    const r = this.refs;
+    const target = { dashboard: r.sourceTitle, table: r.tableScroll, error: r.errorTitle }[what];
+    target?.focus();
+  }
+
   /** Shows the progress bar. `total` (bytes) makes it determinate. */
   renderBusy({ label, bytes = 0, rows = 0, total, window, windows } = {}) {
     const r = this.refs;
@@ -714,9 +739,26 @@ export class View {
     r.error.dataset.kind = panel.kind ?? "unknown";
     r.errorTitle.textContent = panel.title;
     r.errorMessage.textContent = panel.message;
-    r.errorHints.replaceChildren(...(panel.hints ?? []).map((hint) => h("li", {}, hint)));
+    r.errorNext.hidden = !panel.next;
+    r.errorNext.replaceChildren(...(panel.next ? [h("strong", {}, "Next: "), panel.next] : []));
     r.errorCommand.hidden = !panel.command;
     r.errorCommand.textContent = panel.command ?? "";
+    const hints = panel.hints ?? [];
+    r.errorTechnical.hidden = !panel.detail;
+    r.errorTechnical.textContent = panel.detail ?? "";
+    r.errorHints.hidden = hints.length === 0;
+    r.errorHints.replaceChildren(...hints.map((hint) => h("li", {}, hint)));
+    r.errorDetail.hidden = !panel.detail && hints.length === 0;
+    r.errorDetail.open = false;
+    const action = panel.action;
+    r.errorAction.hidden = !action;
+    r.errorAction.textContent = action?.label ?? "";
+    this.errorAction = action
+      ? () => {
+          this.renderError(null);
+          this.emit(action.event, action.detail ?? {});
+        }
+      : null;
     r.error.scrollIntoView?.({ block: "nearest" });
   }
 
@@ -926,9 +968,13 @@ export class View {
    * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
    * it changed from the equally long range before: in percent for counts, from what for rates.
    */
-  renderCards(totals, previous, { serviceAccounts, range } = {}) {
+  renderCards(totals, previous, { serviceAccounts, range, empty } = {}) {
     const r = this.refs;
     r.viewRange.textContent = range ? `Showing ${range}` : "";
+    // A view that keeps nothing says why, and what to do, in one sentence.
+    r.emptyNote.hidden = !empty;
+    r.emptyNote.textContent = empty ?? "";
+    this.emptyText = empty || "No rows match this view.";
     // What the figures do with the registry's service accounts, and the one click that flips it.
     r.serviceNote.hidden = !serviceAccounts;
     if (serviceAccounts) {
@@ -1011,7 +1057,7 @@ export class View {
         ),
       ),
     );
-    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, "No rows match this view.")));
+    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
     if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
     r.caption.textContent = `Grouped by ${groupBy.map(keyLabel).join(", then ")}`;
     const pages = Math.max(1, Math.ceil(total / pageSize));

@@ -279,7 +279,10 @@ impl FetchError {
                     plan.base_url()
                 ),
             ),
-            ErrorKind::Query | ErrorKind::TooLarge | ErrorKind::OutOfMemory => e.into(),
+            ErrorKind::Query
+            | ErrorKind::TooLarge
+            | ErrorKind::OutOfMemory
+            | ErrorKind::PeopleFile => e.into(),
         }
     }
 
@@ -294,7 +297,9 @@ impl From<Error> for FetchError {
     fn from(e: Error) -> FetchError {
         let code = match e.kind() {
             ErrorKind::Query => FetchCode::InvalidOptions,
-            ErrorKind::Input | ErrorKind::EmptyInput => FetchCode::InvalidInput,
+            ErrorKind::Input | ErrorKind::EmptyInput | ErrorKind::PeopleFile => {
+                FetchCode::InvalidInput
+            }
             ErrorKind::TooLarge => FetchCode::TooLarge,
             ErrorKind::OutOfMemory => FetchCode::OutOfMemory,
         };

@@ -263,8 +263,11 @@ impl QueryCache {
                     None => {
                         let previous = previous_totals(table, query)?;
                         let state = self.state.as_mut().expect("use_filter sets the state");
-                        state.previous = Some((metrics.clone(), minutes.clone(), previous.clone()));
-                        Some(previous)
+                        if let Some(previous) = &previous {
+                            state.previous =
+                                Some((metrics.clone(), minutes.clone(), previous.clone()));
+                        }
+                        previous
                     }
                 }
             }
@@ -606,7 +609,8 @@ fn totals(
 /// The totals of `query` over the equally long range that ends the day before its range starts
 /// (the filter's from/to, else the data's first and last day); for month-grain exports, the same
 /// number of whole months before. Computed apart from the cache, which keeps the view's filter.
-fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
+/// `None` when the range is empty (a filter that starts after the data ends): nothing to compare.
+fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Error> {
     let selection = table.select(&query.filter)?;
     let (Some(from), Some(to)) = (
         selection.from.or(table.first_date),
@@ -617,6 +621,9 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
             table.granularity
         )));
     };
+    if from > to {
+        return Ok(None);
+    }
     let (prev_from, prev_to) = if table.granularity.has_days() {
         let days = i64::from(to) - i64::from(from) + 1;
         let prev_to = i64::from(from) - 1;
@@ -644,11 +651,11 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
     previous.filter.from = Some(format_day(prev_from));
     previous.filter.to = Some(format_day(prev_to));
     let summary = QueryCache::new().summarize(table, &previous)?;
-    Ok(Previous {
+    Ok(Some(Previous {
         from: format_day(prev_from),
         to: format_day(prev_to),
         totals: summary.totals,
-    })
+    }))
 }
 
 /// What a grouped query asks of its grouping's ranking.

@@ -404,6 +404,7 @@ pub(crate) fn core_error(e: crate::Error) -> JsValue {
         ErrorKind::Input | ErrorKind::EmptyInput => "invalid_input",
         ErrorKind::TooLarge => "too_large",
         ErrorKind::OutOfMemory => "out_of_memory",
+        ErrorKind::PeopleFile => "people_file",
     };
     coded_error(code, e)
 }

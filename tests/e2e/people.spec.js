@@ -411,18 +411,28 @@ test("a people file chosen beside Open an export is joined when the export opens
   expect(problems).toEqual([]);
 });
 
-test("a people file opened as an export opens with a warning that says to join it instead", async ({ page }) => {
+// Regression: a people file opened as an export showed a dashboard of zeros with a small warning
+// badge. It is refused, in the user's words, with the one click that joins it where it belongs.
+test("a people file opened as an export is refused, and one click joins it onto the export", async ({ page }) => {
   const problems = watchConsole(page);
   await page.goto("/");
-  const people = peopleFile(parseCsv(fs.readFileSync(path.join(FIXTURES, "by_user_day.csv"), "utf8")));
+  const exportPath = path.join(FIXTURES, "by_user_day.csv");
+  const people = peopleFile(parseCsv(fs.readFileSync(exportPath, "utf8")));
   await page.getByLabel("Open a CSV export").setInputFiles(people.file);
+  const panel = page.locator(".error-panel");
+  await expect(panel).toHaveAttribute("data-kind", "people-file");
+  await expect(page.locator(".error-title")).toHaveText("This is a people file, not a usage export");
+  await expect(page.locator(".error-title")).toBeFocused();
+  await expect(page.locator(".dashboard")).toBeHidden();
+  // The module's own words (what and where) are in the details.
+  await page.locator(".error-detail > summary").click();
+  await expect(page.locator(".error-technical")).toContainText("line 1");
+  await expect(page.locator(".error-technical")).toContainText("Instance user ID");
+  await page.getByRole("button", { name: "Join it onto the next export opened" }).click();
+  await expect(panel).toBeHidden();
+  await expect(page.locator(".open-people-name")).toHaveText("people.csv");
+  await page.getByLabel("Open a CSV export").setInputFiles(exportPath);
   await waitForDashboard(page);
-  const warnings = page.locator(".warnings");
-  await expect(warnings).toBeVisible();
-  await warnings.locator("summary").click();
-  const first = warnings.locator("tbody tr").first();
-  await expect(first.locator("td").nth(0)).toHaveText("1");
-  await expect(first).toContainText("looks like a people file");
-  await expect(first).toContainText("People CSV");
+  await expect(page.locator("details.multi[data-attribute=\"Team\"]")).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -39,3 +39,62 @@ test("the range fetched is the range stated: title, status, the cards and the fi
   expect(rows.name).toBe("sg-analytics_demo.sourcegraph.local_by_user_day_2025-05-01_to_2025-07-31_rows.csv");
   expect(problems).toEqual([]);
 });
+
+// Regression: "planFetch: startDate … is after endDate" named an internal function.
+test("dates the fetch cannot use are said in the user's words, with the next step; the detail is folded", async ({ page, baseURL }) => {
+  await page.goto("/");
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+  await connect(page, { base: mockBase(baseURL, "users=5;days=5"), startDate: "2025-06-30", endDate: "2025-04-01", expectLoaded: false });
+  const panel = page.locator(".error-panel");
+  await expect(page.locator(".error-title")).toHaveText("Check the dates");
+  await expect(page.locator(".error-next")).toHaveText("Next: Pick a start date on or before the end date.");
+  expect(await panel.innerText()).not.toMatch(/planFetch|startDate|endDate/);
+  await page.locator(".error-detail > summary").click();
+  await expect(page.locator(".error-technical")).toContainText("after");
+  expect(requests.filter((url) => url.includes("/api/"))).toEqual([]);
+});
+
+test("a view that keeps no row says why in a sentence, and how to get out of it", async ({ page, baseURL }) => {
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=8;days=20"), granularity: "by_user_day" });
+  await expect(page.locator(".empty-note")).toBeHidden();
+  await page.getByLabel("User", { exact: true }).fill("nobody-at-all");
+  await page.getByLabel("User", { exact: true }).press("Enter");
+  const note = page.locator(".empty-note");
+  await expect(note).toBeVisible();
+  await expect(note).toContainText("match users matching “nobody-at-all”");
+  await expect(note).toContainText("Reset view");
+  // The table's empty row says the same.
+  await expect(page.locator("table.grid:not(.compact) tbody td.empty-row")).toHaveText(await note.textContent());
+  // Dates outside the data: said with the data's own range.
+  await page.getByRole("button", { name: "Reset view" }).click();
+  await expect(note).toBeHidden();
+  await page.getByLabel("From", { exact: true }).fill("2026-01-01");
+  await expect(note).toContainText("this export has data from 2025-01-01 to 2025-01-20");
+});
+
+test("keyboard focus follows the new content: after Load usage, after paging, to the last page", async ({ page, baseURL }) => {
+  await page.goto("/");
+  await page.getByLabel("Instance URL").fill("demo.sourcegraph.local");
+  await page.getByLabel("Access token").fill("sgdemo-local-token");
+  await page.getByLabel("Granularity").selectOption("by_user_day");
+  await page.locator("details.advanced > summary").click();
+  await page.getByLabel("API base URL").fill(mockBase(baseURL, "users=60;days=10"));
+  await page.getByRole("button", { name: "Load usage" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".status")).toContainText("Loaded");
+  await expect(page.locator(".source-title")).toBeFocused();
+  // More than a page of users: Next (from the keyboard) takes focus to the new rows, and on the
+  // last page, where the button it was on is disabled, not to the page's body.
+  const next = page.getByRole("button", { name: "Next →" });
+  let pages = 0;
+  while (await next.isEnabled()) {
+    await next.focus();
+    await page.keyboard.press("Enter");
+    await expect(page.locator(".page-info")).toContainText(`page ${++pages + 1} of`);
+    await expect(page.locator(".table-card .table-scroll")).toBeFocused();
+  }
+  expect(pages).toBeGreaterThan(0);
+  expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
+});

@@ -215,7 +215,7 @@ test.describe("modules in the browser", () => {
     expect(result.wasm).toMatchObject({ directive: "script-src", source: "'wasm-unsafe-eval'", fix: "script-src 'self' 'wasm-unsafe-eval'" });
     expect(result.reportOnly).toBeNull();
     expect(result.panel.kind).toBe("csp");
-    expect(result.panel.hints[0]).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
+    expect(result.panel.next).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
   });
 
   test("each Adoption view change is one round trip, asking only for what it shows", async ({ page }) => {
