@@ -6,7 +6,7 @@
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, shownRange, tableQuery } from "./state.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -134,6 +134,10 @@ export class Dashboard {
     on("chooseChartBy", ({ column }) => this.changeView({ chartBy: column }, { people: true }));
     on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }, { table: true }));
     on("sortBy", this.sortBy);
+    on("choosePreset", ({ preset }) => {
+      const range = presetRange(preset, this.loaded?.info);
+      if (range) return this.changeView({ ...range, page: 0 });
+    });
     on("turnPage", async ({ page }) => {
       await this.changeView({ page }, { table: true });
       this.view.focusOn("table");

@@ -179,6 +179,50 @@ export function shownRange(view, source = {}, info = {}) {
   };
 }
 
+/** The date range presets of the filter bar: name and label. */
+export const DATE_PRESETS = [
+  ["all", "All dates"],
+  ["last30", "Last 30 days"],
+  ["last90", "Last 90 days"],
+  ["month", "Last complete month"],
+  ["quarter", "Last complete quarter"],
+];
+
+const DAY_MS = 86_400_000;
+const dayOf = (date) => Date.parse(`${date}T00:00:00Z`);
+const dateOf = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The filter dates of a preset, counted back from the data's last date (`info.lastDate`, the
+ * export's "today"): the last 30 or 90 days up to it, or the last calendar month or quarter that
+ * it completes (the one before when it ends mid-period). `null` for an unknown preset or no dates.
+ */
+export function presetRange(preset, { lastDate } = {}) {
+  if (preset === "all") return { from: "", to: "" };
+  if (!lastDate || !/^\d{4}-\d{2}-\d{2}$/.test(lastDate)) return null;
+  const last = dayOf(lastDate);
+  const days = { last30: 30, last90: 90 }[preset];
+  if (days) return { from: dateOf(last - (days - 1) * DAY_MS), to: lastDate };
+  const months = { month: 1, quarter: 3 }[preset];
+  if (!months) return null;
+  // The period holding the day after the data ends starts where the last complete one ends.
+  const next = new Date(last + DAY_MS);
+  const startMonth = Math.floor(next.getUTCMonth() / months) * months;
+  const end = Date.UTC(next.getUTCFullYear(), startMonth, 1) - DAY_MS;
+  const endDate = new Date(end);
+  const from = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - months + 1, 1);
+  return { from: dateOf(from), to: dateOf(end) };
+}
+
+/** The preset the view's dates are (`"custom"` when none is). */
+export function presetOf(view, info = {}) {
+  for (const [name] of DATE_PRESETS) {
+    const range = presetRange(name, info);
+    if (range && range.from === view.from && range.to === view.to) return name;
+  }
+  return "custom";
+}
+
 /**
  * The view's filters in words (`["dates 2025-05-01 to 2025-05-31", "Team Search or (unmapped)"]`),
  * for the sentence that explains an empty view and for what a download records. Only the

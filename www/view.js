@@ -13,7 +13,7 @@ import {
   keyLabel,
   metricLabel,
 } from "./format.js";
-import { GRANULARITIES, PAGE_SIZES } from "./state.js";
+import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
 
 /** The headline cards: metric key, label, and a one-line explanation. */
@@ -410,6 +410,7 @@ export class View {
     r.peopleName = people.name;
     r.groupBy = h("select", { id: "sga-group", onchange: () => this.emitGroup() });
     r.thenBy = h("select", { id: "sga-then", onchange: () => this.emitGroup() });
+    r.preset = h("select", { id: "sga-preset", onchange: () => this.emit("choosePreset", { preset: r.preset.value }) });
     r.from = h("input", { type: "date", id: "sga-from", onchange: () => filter({ from: r.from.value }) });
     r.to = h("input", { type: "date", id: "sga-to", onchange: () => filter({ to: r.to.value }) });
     r.userSearch = h("input", {
@@ -439,6 +440,7 @@ export class View {
       { class: "filter-bar", role: "search", "aria-label": "Group and filter", onsubmit: (event) => event.preventDefault() },
       (r.groupField = field("Group by", r.groupBy)),
       (r.thenField = field("Then by", r.thenBy)),
+      (r.presetField = field("Range", r.preset)),
       (r.fromField = field("From", r.from)),
       (r.toField = field("To", r.to)),
       field("User", r.userSearch),
@@ -925,7 +927,11 @@ export class View {
     r.thenBy.value = view.groupBy[1] ?? "";
     r.groupField.hidden = Boolean(r.groupingHidden);
     r.thenField.hidden = groupKeys.length < 2 || Boolean(r.groupingHidden);
-    r.fromField.hidden = r.toField.hidden = !hasDates;
+    r.fromField.hidden = r.toField.hidden = r.presetField.hidden = !hasDates;
+    // The presets count back from the data's last day; dates that match none read "Custom".
+    const preset = presetOf(view, { lastDate });
+    r.preset.replaceChildren(...DATE_PRESETS.map(([name, label]) => option(name, label)), ...(preset === "custom" ? [option("custom", "Custom")] : []));
+    r.preset.value = preset;
     for (const input of [r.from, r.to]) {
       input.min = firstDate ?? "";
       input.max = lastDate ?? "";

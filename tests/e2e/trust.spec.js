@@ -98,3 +98,31 @@ test("keyboard focus follows the new content: after Load usage, after paging, to
   expect(pages).toBeGreaterThan(0);
   expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
 });
+
+test("date presets count back from the data's last day, and the picker says which one the dates are", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=10;days=180"), granularity: "by_user_day" });
+  const range = page.getByLabel("Range", { exact: true });
+  await expect(range).toHaveValue("all");
+  // The demo data runs 2025-01-01 → 2025-06-29.
+  for (const [label, from, to] of [
+    ["Last 30 days", "2025-05-31", "2025-06-29"],
+    ["Last 90 days", "2025-04-01", "2025-06-29"],
+    ["Last complete month", "2025-05-01", "2025-05-31"],
+    ["Last complete quarter", "2025-01-01", "2025-03-31"],
+  ]) {
+    await range.selectOption({ label });
+    await expect(page.getByLabel("From", { exact: true })).toHaveValue(from);
+    await expect(page.getByLabel("To", { exact: true })).toHaveValue(to);
+    await expect(page.locator(".view-range")).toHaveText(`Showing ${from} → ${to}`);
+    await expect(page).toHaveURL(new RegExp(`from=${from}&to=${to}`));
+  }
+  // Dates of one's own read "Custom"; "All dates" clears them.
+  await page.getByLabel("From", { exact: true }).fill("2025-01-10");
+  await expect(range).toHaveValue("custom");
+  await range.selectOption({ label: "All dates" });
+  await expect(page.getByLabel("From", { exact: true })).toHaveValue("");
+  await expect(page.locator(".view-range")).toHaveText("Showing 2025-01-01 → 2025-06-29");
+  expect(problems).toEqual([]);
+});
