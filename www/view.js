@@ -358,7 +358,7 @@ export class View {
           h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
           h("div", { class: "chart-box growth-box" }, r.growthCanvas),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Growth accounting numbers" }, r.growthTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Growth accounting numbers" }, r.growthTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
         h(
@@ -366,7 +366,7 @@ export class View {
           { class: "retention-card panel", "aria-labelledby": "sga-retention-title" },
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
         h(
@@ -380,7 +380,7 @@ export class View {
             h("div", { class: "downloads", role: "group", "aria-label": "Inactive users download" }, h("button", { type: "button", class: "button small", "data-download": "inactive-csv", onclick: () => this.emit("download", { what: "inactive-csv" }) }, "Inactive users CSV")),
           ),
           (r.inactiveSummary = h("p", { class: "inactive-summary", "aria-live": "polite" })),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Inactive users table" }, r.inactiveTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Inactive users table" }, r.inactiveTable),
           (r.inactiveMore = h("p", { class: "note", hidden: true })),
         ),
       )),
@@ -581,7 +581,7 @@ export class View {
         h("h2", { class: "section-title", id: "sga-table-title" }, "Grouped result"),
         h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
       ),
-      (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
+      (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
     );
   }
@@ -595,7 +595,7 @@ export class View {
       { class: "credits-card panel", "aria-labelledby": "sga-credits-title" },
       h("h2", { class: "section-title", id: "sga-credits-title" }, "Credits"),
       (r.creditsNote = h("p", { class: "note credits-note", role: "status" })),
-      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Credits table" }, r.creditsTable),
+      h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Credits table" }, r.creditsTable),
     );
     return r.credits;
   }

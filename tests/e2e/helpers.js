@@ -2,8 +2,26 @@
 // show independently, from the API's own CSV parsed here with a few lines of code.
 
 import { expect } from "@playwright/test";
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+/** axe-core's engine (a dev dependency), injected into a page by `axeViolations`. */
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * The accessibility violations axe-core finds in the page as it is now (shadow roots included),
+ * each as `{id, impact, help, nodes}`; `[]` when there are none. Injected through the test
+ * driver, so the page's Content-Security-Policy stays as it ships.
+ */
+export async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+  });
+}
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const INSTANCE = "demo.sourcegraph.local";
