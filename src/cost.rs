@@ -392,7 +392,7 @@ impl Table {
             || !f.clients.is_empty()
             || !f.languages.is_empty()
             || !f.attributes.is_empty()
-            || f.exclude_service_accounts;
+            || f.excludes_service_accounts(self);
         if narrowed {
             notes.push(
                 "the credits are the whole instance's: the filter narrows the usage (users, \

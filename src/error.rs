@@ -15,6 +15,9 @@ pub enum ErrorKind {
     TooLarge,
     /// An allocation failed: the memory available here ran out before the budget did.
     OutOfMemory,
+    /// The input is a people file (a user key column and attributes, no usage column), opened
+    /// where an export was expected: it is to be joined to an export, not read as one.
+    PeopleFile,
 }
 
 /// The one error type of the core. Its message says what and where.

@@ -1084,7 +1084,13 @@ mod tests {
 
     #[test]
     fn bom_split_across_chunks_is_dropped() {
-        let t = ingest(&[b"\xEF", b"\xBB", b"\xBFInstance user ID\n", b"7\n"]).unwrap();
+        let t = ingest(&[
+            b"\xEF",
+            b"\xBB",
+            b"\xBFInstance user ID,Searches\n",
+            b"7,1\n",
+        ])
+        .unwrap();
         assert_eq!(t.columns[0].name, "Instance user ID");
         assert_eq!(t.rows, 1);
     }
@@ -1123,7 +1129,7 @@ mod tests {
     #[test]
     fn unknown_columns_are_typed_by_content() {
         let t = ingest(&[
-            b"Instance user ID,Agent runs,Team,Agent success rate\n1,3,a,0.5\n2,,b,\n3,4,7,1\n",
+            b"Instance user ID,Agent runs,Team,Agent success rate,Searches\n1,3,a,0.5,1\n2,,b,,1\n3,4,7,1,1\n",
         ])
         .unwrap();
         assert!(matches!(t.columns[1].data, Data::Num(_)));

@@ -430,7 +430,7 @@ impl Table {
         if f.active_only {
             filters.push("active rows only".into());
         }
-        if f.exclude_service_accounts {
+        if f.excludes_service_accounts(self) {
             filters.push("service accounts left out".into());
         }
         for (column, values) in &f.attributes {

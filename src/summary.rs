@@ -103,6 +103,19 @@ pub struct Summary {
     /// Each rate with a denominator among the metrics: (the rate's, the denominator's position in
     /// `metrics`).
     pub(crate) denominators: Vec<(usize, usize)>,
+    /// With a joined user registry: what the filter did with its service accounts.
+    pub(crate) service_accounts: Option<ServiceAccounts>,
+}
+
+/// What a filter did with the service accounts of a joined user registry: the summary's
+/// `serviceAccounts`, present only when a registry is joined.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceAccounts {
+    /// Whether they were left out (the default with a registry) or counted.
+    pub excluded: bool,
+    /// How many distinct service accounts have a row the filter's other conditions keep: the
+    /// users left out, or counted.
+    pub users: usize,
 }
 
 /// The totals of the same query over the range before the query's.
@@ -215,7 +228,7 @@ impl Serialize for Minutes<'_> {
 
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Summary", 14)?;
+        let mut out = s.serialize_struct("Summary", 15)?;
         out.serialize_field("input", &self.input)?;
         match &self.warnings {
             Some(warnings) => out.serialize_field("warnings", warnings)?,
@@ -239,6 +252,10 @@ impl Serialize for Summary {
         match &self.previous {
             Some(previous) => out.serialize_field("previous", &PreviousJson(self, previous))?,
             None => out.skip_field("previous")?,
+        }
+        match &self.service_accounts {
+            Some(service) => out.serialize_field("serviceAccounts", service)?,
+            None => out.skip_field("serviceAccounts")?,
         }
         out.end()
     }
@@ -320,6 +337,11 @@ impl Summary {
             })
             .map(|&(rate, _)| self.metrics[rate].as_str())
             .collect()
+    }
+
+    /// With a joined user registry: whether its service accounts were left out, and how many.
+    pub fn service_accounts(&self) -> Option<ServiceAccounts> {
+        self.service_accounts
     }
 
     /// The totals over every kept row: `rows`, `users`, `activeUsers`, `avgDau`,

@@ -234,6 +234,14 @@ fn comparing_with_the_previous_range() {
     assert_eq!(got["previous"]["totals"], direct["totals"]);
     assert_ne!(got["previous"]["totals"], got["totals"]);
     assert!(ask(&day, json!({})).get("previous").is_none());
+    // Regression: a filter starting after the data ends failed the whole view ("from is after
+    // to" for a range it computed itself); it answers, empty, with nothing to compare.
+    let after = ask(
+        &day,
+        json!({"filter": {"from": "2030-01-01"}, "compare": "previous"}),
+    );
+    assert_eq!(after["totals"]["rows"], 0);
+    assert!(after.get("previous").is_none());
 
     let month = Table::from_bytes(&fixture("by_user_month.csv")).unwrap();
     let got = ask(
@@ -429,21 +437,26 @@ fn a_people_file_groups_and_filters_by_its_columns() {
         .contains("people file"));
 }
 
-/// A people file opened where an export is expected is said, with its line, and a people file's
-/// key column is matched as an export's header is (any case, spacing, a BOM).
+/// Regression: a people file opened where an export is expected gave a dashboard of zeros with a
+/// small warning. It is refused, with a kind of its own (the page offers to join it), its line and
+/// the way to join it; and a people file's key column is matched as an export's header is (any
+/// case, spacing, a BOM).
 #[test]
-fn a_people_file_opened_as_an_export_is_said_and_keys_match_like_headers() {
-    for people in [
-        "User Email,Team\na@example.com,Search\n",
-        "\u{feff}  instance   USER id ,Team,Site\n1,Search,EU\n",
+fn a_people_file_opened_as_an_export_is_refused_with_the_way_to_join_it() {
+    for (people, key) in [
+        ("User Email,Team\na@example.com,Search\n", "User Email"),
+        (
+            "\u{feff}  instance   USER id ,Team,Site\n1,Search,EU\n",
+            "Instance user ID",
+        ),
     ] {
-        let table = Table::from_bytes(people.as_bytes()).unwrap();
-        let s = table.summarize(&Default::default()).unwrap().to_value();
-        let warnings = s["warnings"].as_array().unwrap();
-        assert_eq!(warnings.len(), 1, "{people:?}: {warnings:?}");
-        assert_eq!(warnings[0]["line"], 1);
-        let message = warnings[0]["message"].as_str().unwrap();
-        assert!(message.contains("looks like a people file"), "{message}");
+        let e = Table::from_bytes(people.as_bytes()).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::PeopleFile, "{people:?}: {e}");
+        let message = e.message();
+        assert!(message.contains("people file, not an export"), "{message}");
+        assert!(message.contains("line 1"), "{message}");
+        assert!(message.contains(key), "{message}");
+        assert!(message.contains("--attributes FILE"), "{message}");
     }
     // An export that lacks only its usage columns' values is not a people file.
     let csv = fixture("by_user.csv");
@@ -574,9 +587,11 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
     let never = |u: &str| (u.to_string(), None);
     let since = |u: &str, d: &str| (u.to_string(), Some(d.to_string()));
 
-    // No filter: every registry seat is a candidate (never active first, then oldest first).
+    // Service accounts counted: every registry seat is a candidate (never active first, then
+    // oldest first).
+    let all = json!({"excludeServiceAccounts": false});
     assert_eq!(
-        idle(json!({})),
+        idle(all.clone()),
         [
             never("10"),
             never("11"),
@@ -590,7 +605,7 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
     );
     // The team's seats only: not Cloud's 3 and 11, not the unmapped 4 and 12.
     assert_eq!(
-        idle(json!({"attributes": {"Team": ["Search"]}})),
+        idle(json!({"attributes": {"Team": ["Search"]}, "excludeServiceAccounts": false})),
         [
             never("10"),
             never("13"),
@@ -603,14 +618,20 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
         idle(json!({"attributes": {"Team": [""]}})),
         [never("12"), since("4", "2025-03-03")]
     );
-    // Without service accounts: not the bots 5 and 13.
+    // Without service accounts, asked for or by default: not the bots 5 and 13.
     assert_eq!(
         idle(json!({"attributes": {"Team": ["Search"]}, "excludeServiceAccounts": true})),
         [never("10"), since("2", "2025-03-01")]
     );
+    assert_eq!(
+        idle(json!({"attributes": {"Team": ["Search"]}})),
+        [never("10"), since("2", "2025-03-01")]
+    );
     // A user search matches the registry's IDs too: "1" is in 1, 10, 11 and 13; 1 is active.
     assert_eq!(
-        idle(json!({"userSearch": "1", "attributes": {"Team": ["Search"]}})),
+        idle(
+            json!({"userSearch": "1", "attributes": {"Team": ["Search"]}, "excludeServiceAccounts": false})
+        ),
         [never("10"), never("13")]
     );
     // A search on an e-mail matches the export's users by their e-mail.
@@ -621,7 +642,7 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
     // A client filter: the seats of the users with a row of that client; a seat with no row
     // has used no client.
     assert_eq!(
-        idle(json!({"clients": ["JetBrains"]})),
+        idle(json!({"clients": ["JetBrains"], "excludeServiceAccounts": false})),
         [
             since("3", "2025-03-02"),
             since("4", "2025-03-03"),
@@ -632,7 +653,8 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
     // range, and he is listed as never active in it, with his e-mail from the export.
     let q: InactiveQuery = serde_json::from_value(json!({
         "days": 7,
-        "filter": {"from": "2025-03-20", "to": "2025-03-31", "attributes": {"Team": ["Search"]}}
+        "filter": {"from": "2025-03-20", "to": "2025-03-31", "attributes": {"Team": ["Search"]},
+                   "excludeServiceAccounts": false}
     }))
     .unwrap();
     let got = table.inactive_users(&q, Some(&registry)).unwrap();
@@ -641,4 +663,71 @@ fn inactive_users_under_a_filter_list_only_the_filtered_users_seats() {
     assert_eq!(bob.email.as_deref(), Some("b@x.io"));
     let listed: Vec<&str> = got.users.iter().map(|u| u.user.as_str()).collect();
     assert_eq!(listed, ["10", "13", "2", "5"]);
+}
+
+/// Service accounts make most of a headline when counted (CI bots): with a registry joined, every
+/// answer leaves them out unless the filter says `excludeServiceAccounts: false`, and the summary
+/// says which it did and how many service accounts that concerned.
+#[test]
+fn service_accounts_are_left_out_by_default_once_a_registry_is_joined() {
+    let registry = Registry::from_bytes(SEATS_REGISTRY.as_bytes()).unwrap();
+    let mut table = Table::from_bytes(SEATS_EXPORT.as_bytes()).unwrap();
+    let summarize = |table: &Table, filter: Value| {
+        let q: sg_analytics::Query = serde_json::from_value(json!({"filter": filter})).unwrap();
+        table.summarize(&q).unwrap().to_value()
+    };
+    // No registry: nothing is known of service accounts, and nothing said.
+    let before = summarize(&table, json!({}));
+    assert_eq!(before["totals"]["users"], 5);
+    assert!(before.get("serviceAccounts").is_none());
+    let err = table
+        .summarize(
+            &serde_json::from_value(json!({"filter": {"excludeServiceAccounts": true}})).unwrap(),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("user registry"), "{err}");
+
+    table.join_registry(&registry);
+    // The default: the bot 5 (the registry's 13 has no row) is left out of every figure.
+    let default = summarize(&table, json!({}));
+    assert_eq!(default["totals"]["users"], 4);
+    assert_eq!(default["totals"]["Searches"], 4);
+    assert_eq!(
+        default["serviceAccounts"],
+        json!({"excluded": true, "users": 1})
+    );
+    // Counted on request, and said so.
+    let counted = summarize(&table, json!({"excludeServiceAccounts": false}));
+    assert_eq!(counted["totals"]["users"], 5);
+    assert_eq!(counted["totals"]["Searches"], 5);
+    assert_eq!(
+        counted["serviceAccounts"],
+        json!({"excluded": false, "users": 1})
+    );
+    // The count follows the filter's other conditions: VS Code rows have no bot.
+    let vscode = summarize(&table, json!({"clients": ["VS Code"]}));
+    assert_eq!(
+        vscode["serviceAccounts"],
+        json!({"excluded": true, "users": 0})
+    );
+    let filter: sg_analytics::Filter =
+        serde_json::from_value(json!({"clients": ["JetBrains"]})).unwrap();
+    assert_eq!(
+        table.service_accounts(&filter).unwrap(),
+        Some(sg_analytics::ServiceAccounts {
+            excluded: true,
+            users: 1
+        })
+    );
+    // Growth counts the same users as the summary.
+    let growth = table
+        .growth(&period_query(json!({"period": "month"})))
+        .unwrap();
+    assert_eq!(growth.periods[0].active_users, 4);
+    let growth = table
+        .growth(&period_query(
+            json!({"period": "month", "filter": {"excludeServiceAccounts": false}}),
+        ))
+        .unwrap();
+    assert_eq!(growth.periods[0].active_users, 5);
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use common::*;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn run(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
@@ -408,7 +408,7 @@ fn growth_retention_and_inactive_commands() {
     let registry = dir.path().join("registry.csv");
     std::fs::write(
         &registry,
-        "Instance user ID,Service account,Site admin\nnobody-7,true,false\n",
+        "Instance user ID,Service account,Site admin\nnobody-7,false,true\n",
     )
     .unwrap();
     let inactive = json(&[
@@ -424,7 +424,8 @@ fn growth_retention_and_inactive_commands() {
     assert_eq!(inactive["days"], 3);
     assert_eq!(inactive["users"][0]["user"], "nobody-7");
     assert_eq!(inactive["users"][0]["lastActive"], Value::Null);
-    assert_eq!(inactive["users"][0]["serviceAccount"], true);
+    assert_eq!(inactive["users"][0]["serviceAccount"], false);
+    assert_eq!(inactive["users"][0]["siteAdmin"], true);
     let csv_out = stdout(&run(&[
         "inactive",
         "by_user_day.csv",
@@ -462,6 +463,8 @@ fn growth_retention_and_inactive_commands() {
         "csv",
     ]));
     let registry = sg_analytics::Registry::from_bytes(&std::fs::read(&registry).unwrap()).unwrap();
+    let mut table = table;
+    table.join_registry(&registry);
     assert_eq!(
         with_registry,
         table
@@ -740,9 +743,104 @@ fn inactive_under_a_team_filter_lists_only_the_teams_seats() {
             .map(|u| u["user"].as_str().unwrap().to_string())
             .collect()
     };
-    assert_eq!(users(&["--where", "Team=Search"]), ["10", "13", "2", "5"]);
+    // The registry's service accounts 5 and 13 are left out by default.
+    assert_eq!(users(&["--where", "Team=Search"]), ["10", "2"]);
+    assert_eq!(
+        users(&["--where", "Team=Search", "--include-service-accounts"]),
+        ["10", "13", "2", "5"]
+    );
     assert_eq!(users(&["--where", "Team=Cloud"]), ["11", "3"]);
-    assert_eq!(users(&[]), ["10", "11", "12", "13", "2", "3", "4", "5"]);
+    assert_eq!(
+        users(&["--include-service-accounts"]),
+        ["10", "11", "12", "13", "2", "3", "4", "5"]
+    );
+}
+
+/// Service accounts (CI bots) made most of a headline: with `--registry`, every command leaves
+/// them out unless `--include-service-accounts`, and says which it did and how many: in the
+/// table's text, in the JSON summary, on stderr for CSV.
+#[test]
+fn service_accounts_are_left_out_with_a_registry_and_the_output_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let export = write("export.csv", SEATS_EXPORT);
+    let registry = write("registry.csv", SEATS_REGISTRY);
+    let summary = |extra: &[&str]| {
+        let mut args = vec![
+            "summarize",
+            &export,
+            "--registry",
+            &registry,
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json(&args)
+    };
+    let left_out = summary(&[]);
+    assert_eq!(left_out["totals"]["users"], 4);
+    assert_eq!(
+        left_out["serviceAccounts"],
+        json!({"excluded": true, "users": 1})
+    );
+    let counted = summary(&["--include-service-accounts"]);
+    assert_eq!(counted["totals"]["users"], 5);
+    assert_eq!(
+        counted["serviceAccounts"],
+        json!({"excluded": false, "users": 1})
+    );
+
+    let o = run(&["summarize", &export, "--registry", &registry]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("Excludes 1 service account (marked in the registry); --include-service-accounts counts them."),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&[
+        "growth",
+        &export,
+        "--registry",
+        &registry,
+        "--include-service-accounts",
+    ]);
+    assert!(
+        stdout(&o).contains("Includes 1 service account (marked in the registry)."),
+        "{}",
+        stdout(&o)
+    );
+    // CSV stays the core's file; the note goes to stderr.
+    let o = run(&[
+        "summarize",
+        &export,
+        "--registry",
+        &registry,
+        "--format",
+        "csv",
+    ]);
+    assert!(!stdout(&o).contains("service account"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("Excludes 1 service account"),
+        "{}",
+        stderr(&o)
+    );
+    // The rows written leave the bot out too.
+    let o = run(&["filter", &export, "--registry", &registry]);
+    assert!(!stdout(&o).contains("ci-bot"), "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("Excludes 1 service account"),
+        "{}",
+        stderr(&o)
+    );
+    // Without a registry nothing is said, and asking to include them says what is missing.
+    assert!(!stdout(&run(&["summarize", &export])).contains("service account"));
+    let o = run(&["summarize", &export, "--include-service-accounts"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--registry FILE"), "{}", stderr(&o));
 }
 
 /// Runs the CLI in `dir`, killing it and failing if it has not ended within 30 s (a hang).

@@ -438,14 +438,22 @@ async fn the_registry_joins_and_credits_are_plain_data() {
         .unwrap();
     assert!(registry.service_accounts() > 0);
     assert!(report.join_registry(&registry) > 0);
-    let all = report.summarize(None).unwrap();
-    let humans = report
-        .summarize(Some(
-            js_sys::JSON::parse(r#"{"filter": {"excludeServiceAccounts": true}}"#)
-                .unwrap()
-                .unchecked_into(),
-        ))
-        .unwrap();
+    let ask = |json: &str| {
+        report
+            .summarize(Some(js_sys::JSON::parse(json).unwrap().unchecked_into()))
+            .unwrap()
+    };
+    let all = ask(r#"{"filter": {"excludeServiceAccounts": false}}"#);
+    let humans = ask(r#"{"filter": {"excludeServiceAccounts": true}}"#);
+    // Left out by default once the registry is joined, and the summary says so.
+    let default = report.summarize(None).unwrap();
+    let service = Reflect::get(&default, &"serviceAccounts".into()).unwrap();
+    assert_eq!(
+        Reflect::get(&service, &"excluded".into())
+            .unwrap()
+            .as_bool(),
+        Some(true)
+    );
     let users = |s: &JsValue| {
         Reflect::get(&Reflect::get(s, &"totals".into()).unwrap(), &"users".into())
             .unwrap()
@@ -453,6 +461,11 @@ async fn the_registry_joins_and_credits_are_plain_data() {
             .unwrap()
     };
     assert!(users(&humans) < users(&all));
+    assert_eq!(users(&default), users(&humans));
+    assert_eq!(
+        Reflect::get(&service, &"users".into()).unwrap().as_f64(),
+        Some(users(&all) - users(&humans))
+    );
     let credits = fetch_credits(options(&[("baseUrl", b.into())]))
         .await
         .unwrap();

@@ -804,9 +804,9 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
     )
     .unwrap();
     report.join_registry(&registry);
-    let inactive = report
-        .inactive_users(inactive_query(r#"{"days": 20}"#))
-        .unwrap();
+    // Service accounts counted (the default leaves them out once the registry is joined).
+    let counted = r#"{"days": 20, "filter": {"excludeServiceAccounts": false}}"#;
+    let inactive = report.inactive_users(inactive_query(counted)).unwrap();
     let users = Array::from(&get(&inactive, "users"));
     let ids: Vec<String> = users
         .iter()
@@ -820,11 +820,9 @@ fn growth_retention_and_inactive_users_through_the_js_api() {
         b"Instance user ID,Service Account,Site Admin\n9,true,false\n1,false,true\n",
     )
     .unwrap();
-    let core_query: sg_analytics::InactiveQuery = serde_json::from_str(r#"{"days": 20}"#).unwrap();
+    let core_query: sg_analytics::InactiveQuery = serde_json::from_str(counted).unwrap();
     assert_eq!(
-        report
-            .inactive_users_csv(inactive_query(r#"{"days": 20}"#))
-            .unwrap(),
+        report.inactive_users_csv(inactive_query(counted)).unwrap(),
         table
             .inactive_users(&core_query, Some(&core_registry))
             .unwrap()

@@ -4,9 +4,9 @@
 // against stubs in tests.
 
 import { creditsTable } from "./credits.js";
-import { explainError, isCancel } from "./errors.js";
+import { explainError, explainOptions, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, tableQuery } from "./state.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -33,15 +33,6 @@ const BARS = [
   ["languages", "language", 12],
   ["users", "user", TOP_N],
 ];
-
-/** Panel titles for the option `planFetch` finds at fault. */
-const OPTION_TITLES = {
-  instanceUrl: "Which instance?",
-  baseUrl: "The API base URL is not allowed",
-  granularity: "Check the granularity",
-  dates: "Check the dates",
-  monthWindows: "Month by month needs a date range",
-};
 
 /** Storage the controller uses: non-secret settings in localStorage, the token only in sessionStorage. */
 export function browserStore(local = globalThis.localStorage, session = globalThis.sessionStorage) {
@@ -143,7 +134,14 @@ export class Dashboard {
     on("chooseChartBy", ({ column }) => this.changeView({ chartBy: column }, { people: true }));
     on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }, { table: true }));
     on("sortBy", this.sortBy);
-    on("turnPage", ({ page }) => this.changeView({ page }, { table: true }));
+    on("choosePreset", ({ preset }) => {
+      const range = presetRange(preset, this.loaded?.info);
+      if (range) return this.changeView({ ...range, page: 0 });
+    });
+    on("turnPage", async ({ page }) => {
+      await this.changeView({ page }, { table: true });
+      this.view.focusOn("table");
+    });
     on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }, { table: true }));
     on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true, people: true }));
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
@@ -222,9 +220,9 @@ export class Dashboard {
     const { token = "", remember = false, ...settings } = form;
     const baseUrl = settings.baseUrl || (this.local ? this.env.origin : undefined);
     const problem = !String(settings.instanceUrl ?? "").trim()
-      ? { title: "Which instance?", message: "Enter the instance URL, for example example.sourcegraphcloud.com.", hints: [] }
+      ? { title: "Which instance?", message: "The dashboard needs to know which Sourcegraph instance to show.", next: "Enter the instance URL, for example example.sourcegraphcloud.com." }
       : !token
-        ? { title: "A token is needed", message: "Paste an access token for Sourcegraph Analytics.", hints: this.local ? ["This is the local demo server: press “Use demo token”."] : [] }
+        ? { title: "A token is needed", message: "Sourcegraph Analytics answers only with an access token.", next: this.local ? "This is the local demo server: press “Use demo token”." : "Paste an access token for Sourcegraph Analytics." }
         : null;
     if (problem) {
       this.view.renderError({ kind: "input", ...problem });
@@ -241,7 +239,7 @@ export class Dashboard {
       return;
     }
     if (!plan.ok) {
-      this.view.renderError({ kind: "input", title: OPTION_TITLES[plan.field] ?? "Check the connection settings", message: plan.problem, hints: [] });
+      this.view.renderError(explainOptions(plan));
       return;
     }
     this.plan = plan;
@@ -252,12 +250,14 @@ export class Dashboard {
 
     const options = { ...wanted, instanceUrl: instance, token, baseUrl: plan.baseUrl };
     for (const key of ["granularity", "startDate", "endDate"]) if (options[key] === undefined) delete options[key];
-    const source = { kind: "api", name: instance, settings: { ...settings, instanceUrl: instance, baseUrl: plan.baseUrl } };
+    // The range asked for is the range the dashboard is about, even where the data is sparser.
+    const range = { from: options.startDate ?? "", to: options.endDate ?? "" };
+    const source = { kind: "api", name: instance, range, settings: { ...settings, instanceUrl: instance, baseUrl: plan.baseUrl } };
     await this.load(`Fetching usage for ${instance}…`, source, (callbacks) => this.client.fetchReport(options, callbacks));
   }
 
   async openFile(file) {
-    const source = { kind: "file", name: file.name, settings: {} };
+    const source = { kind: "file", name: file.name, file, settings: {} };
     await this.load(`Reading ${file.name}…`, source, (callbacks) => this.client.openFile(file, callbacks), file.size);
   }
 
@@ -328,8 +328,13 @@ export class Dashboard {
       if (error?.reportLost) this.forget();
       if (isCancel(error)) this.view.announce("Cancelled. Nothing new was loaded.");
       else {
-        this.view.renderError(explainError(error, { curl: source.kind === "api" ? this.plan?.curl : undefined }));
-        this.view.announce(`Could not load: ${error.message}`);
+        const panel = explainError(error, { curl: source.kind === "api" ? this.plan?.curl : undefined });
+        // A people file opened as an export: one click joins it where it belongs.
+        if (panel.action && source.file) panel.action = { ...panel.action, label: this.loaded ? "Join it onto the export shown" : panel.action.label, detail: { file: source.file } };
+        else delete panel.action;
+        this.view.renderError(panel);
+        this.view.focusOn("error");
+        this.view.announce(`Could not load: ${panel.title}. ${panel.message}`);
       }
     } finally {
       if (this.loading === loading) {
@@ -353,7 +358,8 @@ export class Dashboard {
     // …unless the Open panel has one to join: before the first drawing.
     const people = this.peopleForExports ? await this.joinPeople(this.peopleForExports) : null;
     this.viewState = this.fit(this.viewState);
-    const range = formatRange(info.firstDate, info.lastDate);
+    const fetched = shownRange({}, source, info);
+    const range = formatRange(fetched.from, fetched.to);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;
     const meta = [granularityLabel(info.granularity), range, `${formatCount(info.rows)} rows`];
     if (this.loaded.registry.loaded) meta.push("user registry joined");
@@ -361,6 +367,7 @@ export class Dashboard {
     this.view.renderSource({ title, meta: meta.join(" · "), warningsTotal: info.warningsTotal, skippedRows: info.skippedRows });
     this.view.renderWarnings(info);
     await this.refresh();
+    this.view.focusOn("dashboard");
     this.view.announce(`Loaded ${formatCount(info.rows)} rows for ${title} (${range}).${people ? ` ${people}` : ""}`);
     this.onLoaded?.(info);
   }
@@ -509,7 +516,10 @@ export class Dashboard {
     const view = this.viewState;
     this.view.renderTab("usage");
     this.view.renderControls(view, this.controlChoices());
-    this.view.renderCards(summary.totals, summary.previous);
+    const { info, source } = this.loaded;
+    const range = shownRange(view, source, info);
+    const empty = summary.totals.rows === 0 ? emptyExplanation(view, info, this.context()) : "";
+    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty });
     this.view.renderTable({
       groupBy: view.groupBy,
       columns: columnsOf(summary.totals),
@@ -623,12 +633,7 @@ export class Dashboard {
     const view = this.viewState;
     const ctx = this.context();
     const { info, source } = this.loaded;
-    const names = {
-      source: source.name,
-      granularity: info.granularity,
-      from: view.from || info.firstDate || "",
-      to: view.to || info.lastDate || "",
-    };
+    const names = { source: source.name, granularity: info.granularity, ...shownRange(view, source, info) };
     const by = `by-${view.groupBy.join("-")}`;
     try {
       let file;

@@ -28,7 +28,8 @@ export function defaultView() {
     /** Per people-file column, the values kept ("" keeps the unmapped): `filter.attributes`. */
     attributes: {},
     activeOnly: false,
-    excludeServiceAccounts: false,
+    /** Count the service accounts a joined registry marks (the module leaves them out by default). */
+    includeServiceAccounts: false,
     sort: { by: "hoursSaved", desc: true },
     page: 0,
     pageSize: 25,
@@ -80,7 +81,8 @@ export function filterOf(view, { registryLoaded = false, attributes = [] } = {})
     filter.attributes = { ...filter.attributes, [name]: [...values] };
   }
   if (view.activeOnly) filter.activeOnly = true;
-  if (view.excludeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = true;
+  // Left out is the module's default once a registry is joined: only counting them is asked.
+  if (view.includeServiceAccounts && registryLoaded) filter.excludeServiceAccounts = false;
   return filter;
 }
 
@@ -164,6 +166,99 @@ export function inactiveQuery(view, context) {
   return { days: view.idleDays, filter: filterOf(view, context) };
 }
 
+/**
+ * The range a view is about, as every label and file name states it: the filter's dates where set,
+ * else the range fetched (`source.range`, the fetch's startDate/endDate), else the data's first and
+ * last dates (`info`). Either end may be "" (an export without dates fetched with no range).
+ */
+export function shownRange(view, source = {}, info = {}) {
+  const fetched = source.range ?? {};
+  return {
+    from: view.from || fetched.from || info.firstDate || "",
+    to: view.to || fetched.to || info.lastDate || "",
+  };
+}
+
+/** The date range presets of the filter bar: name and label. */
+export const DATE_PRESETS = [
+  ["all", "All dates"],
+  ["last30", "Last 30 days"],
+  ["last90", "Last 90 days"],
+  ["month", "Last complete month"],
+  ["quarter", "Last complete quarter"],
+];
+
+const DAY_MS = 86_400_000;
+const dayOf = (date) => Date.parse(`${date}T00:00:00Z`);
+const dateOf = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/**
+ * The filter dates of a preset, counted back from the data's last date (`info.lastDate`, the
+ * export's "today"): the last 30 or 90 days up to it, or the last calendar month or quarter that
+ * it completes (the one before when it ends mid-period). `null` for an unknown preset or no dates.
+ */
+export function presetRange(preset, { lastDate } = {}) {
+  if (preset === "all") return { from: "", to: "" };
+  if (!lastDate || !/^\d{4}-\d{2}-\d{2}$/.test(lastDate)) return null;
+  const last = dayOf(lastDate);
+  const days = { last30: 30, last90: 90 }[preset];
+  if (days) return { from: dateOf(last - (days - 1) * DAY_MS), to: lastDate };
+  const months = { month: 1, quarter: 3 }[preset];
+  if (!months) return null;
+  // The period holding the day after the data ends starts where the last complete one ends.
+  const next = new Date(last + DAY_MS);
+  const startMonth = Math.floor(next.getUTCMonth() / months) * months;
+  const end = Date.UTC(next.getUTCFullYear(), startMonth, 1) - DAY_MS;
+  const endDate = new Date(end);
+  const from = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - months + 1, 1);
+  return { from: dateOf(from), to: dateOf(end) };
+}
+
+/** The preset the view's dates are (`"custom"` when none is). */
+export function presetOf(view, info = {}) {
+  for (const [name] of DATE_PRESETS) {
+    const range = presetRange(name, info);
+    if (range && range.from === view.from && range.to === view.to) return name;
+  }
+  return "custom";
+}
+
+/**
+ * The view's filters in words (`["dates 2025-05-01 to 2025-05-31", "Team Search or (unmapped)"]`),
+ * for the sentence that explains an empty view and for what a download records. Only the
+ * people-file columns a joined file has (`context.attributes`) apply.
+ */
+export function filterPhrases(view, { attributes = [] } = {}) {
+  const either = (values, none) => values.map((value) => value || none).join(" or ");
+  const out = [];
+  if (view.from && view.to) out.push(`dates ${view.from} to ${view.to}`);
+  else if (view.from) out.push(`dates from ${view.from}`);
+  else if (view.to) out.push(`dates until ${view.to}`);
+  if (view.userSearch.trim()) out.push(`users matching “${view.userSearch.trim()}”`);
+  if (view.clients.length) out.push(`client ${either(view.clients, "(none)")}`);
+  if (view.languages.length) out.push(`language ${either(view.languages, "(none)")}`);
+  for (const [name, values] of Object.entries(view.attributes ?? {})) {
+    if (attributes.includes(name) && values.length) out.push(`${name} ${either(values, "(unmapped)")}`);
+  }
+  if (view.activeOnly) out.push("active users only");
+  return out;
+}
+
+/**
+ * Why a view keeps no row, in a sentence with the way out: the export is empty, the dates fall
+ * outside the data (`info.firstDate`..`info.lastDate`), or the filters keep no one.
+ */
+export function emptyExplanation(view, info = {}, context = {}) {
+  const { rows = 0, firstDate, lastDate } = info;
+  if (rows === 0) return "This export has no rows: Sourcegraph Analytics recorded no usage for this instance and range. Fetch a longer range, or check the instance.";
+  if (firstDate && lastDate && ((view.from && view.from > lastDate) || (view.to && view.to < firstDate))) {
+    return `No usage between ${view.from || firstDate} and ${view.to || lastDate}: this export has data from ${firstDate} to ${lastDate}. Pick dates inside it, or fetch that range.`;
+  }
+  const phrases = filterPhrases(view, context);
+  if (phrases.length === 0) return "Every user in this export is a service account, which the dashboard leaves out: include them above the cards.";
+  return `None of this export’s ${rows.toLocaleString("en-US")} rows match ${phrases.join(", ")}. Remove a filter, or press “Reset view”.`;
+}
+
 // --- The URL hash ---------------------------------------------------------------------------------
 // Short, readable parameters so a shared link says what it shows. The token is never part of it.
 
@@ -183,7 +278,7 @@ export function encodeHash(view, source = {}) {
   for (const language of view.languages) p.append("language", language);
   for (const [name, values] of Object.entries(view.attributes ?? {})) for (const value of values) p.append(`attr.${name}`, value);
   if (view.activeOnly) p.set("active", "1");
-  if (view.excludeServiceAccounts) p.set("humans", "1");
+  if (view.includeServiceAccounts) p.set("service", "1");
   if (view.sort.by !== d.sort.by || view.sort.desc !== d.sort.desc) p.set("sort", `${view.sort.desc ? "-" : ""}${view.sort.by}`);
   if (view.page) p.set("page", String(view.page + 1));
   if (view.pageSize !== d.pageSize) p.set("size", String(view.pageSize));
@@ -218,7 +313,7 @@ export function decodeHash(hash) {
   view.clients = unique(p.getAll("client"));
   view.languages = unique(p.getAll("language"));
   view.activeOnly = p.get("active") === "1";
-  view.excludeServiceAccounts = p.get("humans") === "1";
+  view.includeServiceAccounts = p.get("service") === "1";
   const sort = p.get("sort");
   if (sort && sort.replace(/^-/, "")) view.sort = { by: sort.replace(/^-/, ""), desc: sort.startsWith("-") };
   const page = Number.parseInt(p.get("page") ?? "", 10);

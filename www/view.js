@@ -13,7 +13,7 @@ import {
   keyLabel,
   metricLabel,
 } from "./format.js";
-import { GRANULARITIES, PAGE_SIZES } from "./state.js";
+import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
 
 /** The headline cards: metric key, label, and a one-line explanation. */
@@ -140,11 +140,24 @@ export class View {
       (r.error = h(
         "div",
         { class: "error-panel panel", role: "alert", hidden: true },
-        (r.errorTitle = h("h2", { class: "error-title" })),
+        (r.errorTitle = h("h2", { class: "error-title", tabindex: "-1" })),
         (r.errorMessage = h("p", { class: "error-message" })),
-        (r.errorHints = h("ul", { class: "error-hints" })),
+        (r.errorNext = h("p", { class: "error-next" })),
         (r.errorCommand = h("pre", { class: "error-command", hidden: true, tabindex: "0" })),
-        h("button", { type: "button", class: "button", onclick: () => this.emit("dismissError") }, "Dismiss"),
+        // The engineer's detail, folded away: the module's own message and the technical ways out.
+        (r.errorDetail = h(
+          "details",
+          { class: "error-detail" },
+          h("summary", {}, "Details"),
+          (r.errorTechnical = h("p", { class: "error-technical" })),
+          (r.errorHints = h("ul", { class: "error-hints" })),
+        )),
+        h(
+          "div",
+          { class: "error-actions" },
+          (r.errorAction = h("button", { type: "button", class: "button primary", hidden: true, onclick: () => this.errorAction?.() })),
+          h("button", { type: "button", class: "button", onclick: () => this.emit("dismissError") }, "Dismiss"),
+        ),
       )),
       (r.status = h("p", { class: "status", role: "status", "aria-live": "polite" })),
       this.buildDashboard(),
@@ -274,7 +287,7 @@ export class View {
       h(
         "div",
         { class: "source-bar" },
-        h("div", {}, (r.sourceTitle = h("h2", { class: "source-title" })), (r.sourceMeta = h("p", { class: "source-meta" }))),
+        h("div", {}, (r.sourceTitle = h("h2", { class: "source-title", tabindex: "-1" })), (r.sourceMeta = h("p", { class: "source-meta" }))),
         (r.warningsBadge = h(
           "button",
           { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
@@ -285,6 +298,15 @@ export class View {
       (r.usage = h(
         "div",
         { class: "usage-view", id: "sga-usage-view" },
+        (r.viewRange = h("p", { class: "view-range" })),
+        (r.emptyNote = h("p", { class: "empty-note panel", role: "status", hidden: true })),
+        (r.serviceNote = h(
+          "p",
+          { class: "service-note", hidden: true },
+          (r.serviceText = h("span", {})),
+          " ",
+          (r.serviceToggle = h("button", { type: "button", class: "button small link", onclick: () => this.emit("changeFilter", { includeServiceAccounts: r.serviceToggle.dataset.include === "1" }) })),
+        )),
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
         this.buildCharts(),
         this.buildTable(),
@@ -336,7 +358,7 @@ export class View {
           h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
           h("div", { class: "chart-box growth-box" }, r.growthCanvas),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Growth accounting numbers" }, r.growthTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Growth accounting numbers" }, r.growthTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
         h(
@@ -344,7 +366,7 @@ export class View {
           { class: "retention-card panel", "aria-labelledby": "sga-retention-title" },
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
         h(
@@ -358,7 +380,7 @@ export class View {
             h("div", { class: "downloads", role: "group", "aria-label": "Inactive users download" }, h("button", { type: "button", class: "button small", "data-download": "inactive-csv", onclick: () => this.emit("download", { what: "inactive-csv" }) }, "Inactive users CSV")),
           ),
           (r.inactiveSummary = h("p", { class: "inactive-summary", "aria-live": "polite" })),
-          h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Inactive users table" }, r.inactiveTable),
+          h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Inactive users table" }, r.inactiveTable),
           (r.inactiveMore = h("p", { class: "note", hidden: true })),
         ),
       )),
@@ -388,6 +410,7 @@ export class View {
     r.peopleName = people.name;
     r.groupBy = h("select", { id: "sga-group", onchange: () => this.emitGroup() });
     r.thenBy = h("select", { id: "sga-then", onchange: () => this.emitGroup() });
+    r.preset = h("select", { id: "sga-preset", onchange: () => this.emit("choosePreset", { preset: r.preset.value }) });
     r.from = h("input", { type: "date", id: "sga-from", onchange: () => filter({ from: r.from.value }) });
     r.to = h("input", { type: "date", id: "sga-to", onchange: () => filter({ to: r.to.value }) });
     r.userSearch = h("input", {
@@ -411,12 +434,13 @@ export class View {
     r.pendingFilters = h("p", { class: "note pending-filters", role: "status", hidden: true });
     r.droppedFilters = h("p", { class: "note dropped-filters", role: "status", hidden: true });
     r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
-    r.humans = h("input", { type: "checkbox", onchange: () => filter({ excludeServiceAccounts: r.humans.checked }) });
+    r.humans = h("input", { type: "checkbox", onchange: () => filter({ includeServiceAccounts: !r.humans.checked }) });
     r.filters = h(
       "form",
       { class: "filter-bar", role: "search", "aria-label": "Group and filter", onsubmit: (event) => event.preventDefault() },
       (r.groupField = field("Group by", r.groupBy)),
       (r.thenField = field("Then by", r.thenBy)),
+      (r.presetField = field("Range", r.preset)),
       (r.fromField = field("From", r.from)),
       (r.toField = field("To", r.to)),
       field("User", r.userSearch),
@@ -557,7 +581,7 @@ export class View {
         h("h2", { class: "section-title", id: "sga-table-title" }, "Grouped result"),
         h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
       ),
-      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Grouped result table (scrolls sideways)" }, r.table),
+      (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
     );
   }
@@ -571,7 +595,7 @@ export class View {
       { class: "credits-card panel", "aria-labelledby": "sga-credits-title" },
       h("h2", { class: "section-title", id: "sga-credits-title" }, "Credits"),
       (r.creditsNote = h("p", { class: "note credits-note", role: "status" })),
-      h("div", { class: "table-scroll", tabindex: "0", "aria-label": "Credits table" }, r.creditsTable),
+      h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Credits table" }, r.creditsTable),
     );
     return r.credits;
   }
@@ -674,6 +698,17 @@ export class View {
     this.refs.form.elements.token.focus();
   }
 
+  /**
+   * Moves keyboard focus to what just appeared, so that it does not fall to the page's body when
+   * the control that was used goes away or is disabled: `dashboard` (after loading: its title),
+   * `table` (after paging: the rows), `error` (the panel's title).
+   */
+  focusOn(what) {
+    const r = this.refs;
+    const target = { dashboard: r.sourceTitle, table: r.tableScroll, error: r.errorTitle }[what];
+    target?.focus();
+  }
+
   /** Shows the progress bar. `total` (bytes) makes it determinate. */
   renderBusy({ label, bytes = 0, rows = 0, total, window, windows } = {}) {
     const r = this.refs;
@@ -706,9 +741,26 @@ export class View {
     r.error.dataset.kind = panel.kind ?? "unknown";
     r.errorTitle.textContent = panel.title;
     r.errorMessage.textContent = panel.message;
-    r.errorHints.replaceChildren(...(panel.hints ?? []).map((hint) => h("li", {}, hint)));
+    r.errorNext.hidden = !panel.next;
+    r.errorNext.replaceChildren(...(panel.next ? [h("strong", {}, "Next: "), panel.next] : []));
     r.errorCommand.hidden = !panel.command;
     r.errorCommand.textContent = panel.command ?? "";
+    const hints = panel.hints ?? [];
+    r.errorTechnical.hidden = !panel.detail;
+    r.errorTechnical.textContent = panel.detail ?? "";
+    r.errorHints.hidden = hints.length === 0;
+    r.errorHints.replaceChildren(...hints.map((hint) => h("li", {}, hint)));
+    r.errorDetail.hidden = !panel.detail && hints.length === 0;
+    r.errorDetail.open = false;
+    const action = panel.action;
+    r.errorAction.hidden = !action;
+    r.errorAction.textContent = action?.label ?? "";
+    this.errorAction = action
+      ? () => {
+          this.renderError(null);
+          this.emit(action.event, action.detail ?? {});
+        }
+      : null;
     r.error.scrollIntoView?.({ block: "nearest" });
   }
 
@@ -875,7 +927,11 @@ export class View {
     r.thenBy.value = view.groupBy[1] ?? "";
     r.groupField.hidden = Boolean(r.groupingHidden);
     r.thenField.hidden = groupKeys.length < 2 || Boolean(r.groupingHidden);
-    r.fromField.hidden = r.toField.hidden = !hasDates;
+    r.fromField.hidden = r.toField.hidden = r.presetField.hidden = !hasDates;
+    // The presets count back from the data's last day; dates that match none read "Custom".
+    const preset = presetOf(view, { lastDate });
+    r.preset.replaceChildren(...DATE_PRESETS.map(([name, label]) => option(name, label)), ...(preset === "custom" ? [option("custom", "Custom")] : []));
+    r.preset.value = preset;
     for (const input of [r.from, r.to]) {
       input.min = firstDate ?? "";
       input.max = lastDate ?? "";
@@ -889,7 +945,7 @@ export class View {
     r.chartBy.replaceChildren(...attributes.map(({ name }) => option(name, `by ${name}`)));
     r.chartBy.value = view.chartBy;
     r.activeOnly.checked = view.activeOnly;
-    r.humans.checked = view.excludeServiceAccounts && registryLoaded;
+    r.humans.checked = !view.includeServiceAccounts && registryLoaded;
     r.humans.disabled = !registryLoaded;
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
     r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
@@ -918,7 +974,23 @@ export class View {
    * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
    * it changed from the equally long range before: in percent for counts, from what for rates.
    */
-  renderCards(totals, previous) {
+  renderCards(totals, previous, { serviceAccounts, range, empty } = {}) {
+    const r = this.refs;
+    r.viewRange.textContent = range ? `Showing ${range}` : "";
+    // A view that keeps nothing says why, and what to do, in one sentence.
+    r.emptyNote.hidden = !empty;
+    r.emptyNote.textContent = empty ?? "";
+    this.emptyText = empty || "No rows match this view.";
+    // What the figures do with the registry's service accounts, and the one click that flips it.
+    r.serviceNote.hidden = !serviceAccounts;
+    if (serviceAccounts) {
+      const { excluded, users } = serviceAccounts;
+      const accounts = `${formatCount(users)} service account${users === 1 ? "" : "s"}`;
+      r.serviceText.textContent = excluded ? `Excludes ${accounts} (marked in the user registry).` : `Includes ${accounts} (marked in the user registry).`;
+      r.serviceToggle.textContent = excluded ? "Include them" : "Exclude them";
+      r.serviceToggle.dataset.include = excluded ? "1" : "0";
+      r.serviceToggle.hidden = users === 0 && excluded;
+    }
     for (const [key, , note] of CARDS) {
       const el = this.refs[`card:${key}`];
       const value = totals[key];
@@ -991,7 +1063,7 @@ export class View {
         ),
       ),
     );
-    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, "No rows match this view.")));
+    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
     if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
     r.caption.textContent = `Grouped by ${groupBy.map(keyLabel).join(", then ")}`;
     const pages = Math.max(1, Math.ceil(total / pageSize));

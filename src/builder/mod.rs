@@ -202,22 +202,21 @@ impl TableBuilder {
                 .iter()
                 .all(|c| c.known.is_none_or(KnownColumn::is_user_key))
         {
-            // Opened in place of the export it was meant to be joined to: said, not silently
-            // summed as an export of users with no usage.
+            // Opened in place of the export it was meant to be joined to: refused, not summed
+            // into a dashboard of zeros.
             let users: Vec<&str> = columns
                 .iter()
                 .filter_map(|c| c.known.map(KnownColumn::name))
                 .collect();
-            warnings.add(
-                line,
-                None,
+            return Err(Error::new(
+                ErrorKind::PeopleFile,
                 format!(
-                    "this file names no usage column, only {}: it looks like a people file, to be \
-                     joined to an export (the page's People CSV, or the CLI's --attributes FILE), \
-                     not opened as one",
+                    "this is a people file, not an export: its header (line {line}) names {} and \
+                     no usage column. Open the usage export first, then join this file to it (the \
+                     page's People file, or the CLI's --attributes FILE)",
                     users.join(", ")
                 ),
-            );
+            ));
         }
         let known: Vec<Option<KnownColumn>> = columns.iter().map(|c| c.known).collect();
         let find = |k: KnownColumn| known.iter().position(|&c| c == Some(k));

@@ -204,7 +204,9 @@ impl From<Error> for FetchError {
     fn from(e: Error) -> FetchError {
         let code = match e.kind() {
             ErrorKind::Query => FetchCode::InvalidOptions,
-            ErrorKind::Input | ErrorKind::EmptyInput => FetchCode::InvalidInput,
+            ErrorKind::Input | ErrorKind::EmptyInput | ErrorKind::PeopleFile => {
+                FetchCode::InvalidInput
+            }
             ErrorKind::TooLarge => FetchCode::TooLarge,
             ErrorKind::OutOfMemory => FetchCode::OutOfMemory,
         };

@@ -91,7 +91,10 @@ impl FetchError {
                     plan.base_url()
                 ),
             ),
-            ErrorKind::Query | ErrorKind::TooLarge | ErrorKind::OutOfMemory => e.into(),
+            ErrorKind::Query
+            | ErrorKind::TooLarge
+            | ErrorKind::OutOfMemory
+            | ErrorKind::PeopleFile => e.into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::column::{TextColumn, NULL_DAY};
 use crate::date::{format_day, month_end, month_start, parse_day};
 use crate::error::Error;
+use crate::summary::ServiceAccounts;
 use crate::table::{Data, Table, UNMAPPED};
 
 use super::spec::Filter;
@@ -16,6 +17,9 @@ pub(crate) struct Selection {
     /// The filter's first and last day, when given.
     pub from: Option<i32>,
     pub to: Option<i32>,
+    /// With a joined registry: whether service accounts were dropped, and how many of them the
+    /// filter's other conditions keep.
+    pub service_accounts: Option<ServiceAccounts>,
 }
 
 impl Selection {
@@ -85,6 +89,13 @@ struct Resolved<'t> {
 }
 
 impl Filter {
+    /// Whether this filter leaves the service accounts out on `table`: as it says, else (the
+    /// default, said once here) whenever a registry that marks them is joined.
+    pub fn excludes_service_accounts(&self, table: &Table) -> bool {
+        let joined = table.user_flags.is_some() && table.text(table.user_id).is_some();
+        self.exclude_service_accounts.unwrap_or(joined)
+    }
+
     /// Checks each of the filter's conditions against the table.
     fn resolve<'t>(&self, table: &'t Table) -> Result<Resolved<'t>, Error> {
         let from = parse_filter_day("from", &self.from)?;
@@ -165,12 +176,11 @@ impl Filter {
                 ))
             }
         };
-        let service = match (self.exclude_service_accounts, &table.user_flags) {
+        let registry = table.user_flags.as_deref().zip(table.text(table.user_id));
+        let service = match (self.excludes_service_accounts(table), registry) {
             (false, _) => None,
-            (true, Some(flags)) if table.text(table.user_id).is_some() => {
-                table.text(table.user_id).map(|ids| (ids, flags.as_slice()))
-            }
-            (true, _) => {
+            (true, Some((flags, ids))) => Some((ids, flags)),
+            (true, None) => {
                 return Err(Error::query(
                     "cannot exclude service accounts: load the user registry first",
                 ))
@@ -226,13 +236,17 @@ impl Filter {
             || r.user_hits.is_some()
             || r.clients.is_some()
             || r.languages.is_some()
-            || r.active.is_some()
-            || r.service.is_some();
-        if !filtered {
+            || r.active.is_some();
+        let registry = table.user_flags.as_deref().zip(table.text(table.user_id));
+        if !filtered && r.service.is_none() {
             return Ok(Selection {
                 keep: None,
                 from,
                 to,
+                service_accounts: registry.map(|(flags, ids)| ServiceAccounts {
+                    excluded: false,
+                    users: service_users(ids, flags, None),
+                }),
             });
         }
         let mut keep = vec![true; table.rows];
@@ -282,6 +296,12 @@ impl Filter {
                 keep_codes(&mut keep, users, keep_user);
             }
         }
+        // How many service accounts the other conditions keep: what excluding them leaves out,
+        // or what including them adds.
+        let service_accounts = registry.map(|(flags, ids)| ServiceAccounts {
+            excluded: r.service.is_some(),
+            users: service_users(ids, flags, filtered.then_some(&keep[..])),
+        });
         if let Some((ids, flags)) = r.service {
             let human: Vec<bool> = flags.iter().map(|f| f & 1 == 0).collect();
             keep_codes(&mut keep, ids, &human);
@@ -290,6 +310,7 @@ impl Filter {
             keep: Some(keep),
             from,
             to,
+            service_accounts,
         })
     }
 
@@ -349,6 +370,18 @@ impl Filter {
             table,
         })
     }
+}
+
+/// How many distinct users with a kept row (`keep`: `None` keeps every row) the registry marks as
+/// service accounts.
+fn service_users(ids: &TextColumn, flags: &[u8], keep: Option<&[bool]>) -> usize {
+    let mut seen = vec![false; ids.values.len()];
+    ids.codes.for_each(|row, code| {
+        if flags[code as usize] & 1 != 0 && keep.is_none_or(|k| k[row]) {
+            seen[code as usize] = true;
+        }
+    });
+    seen.into_iter().filter(|&s| s).count()
 }
 
 /// The users a filter is about (see [`Filter::select_users`]).

@@ -24,7 +24,7 @@ use std::rc::Rc;
 use crate::column::NULL_DAY;
 use crate::date::{format_day, month_first_day, month_number, week_start};
 use crate::error::Error;
-use crate::summary::{Cell, Group, Previous, Summary};
+use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 use crate::table::{Table, UNMAPPED};
 
 pub use adoption::{
@@ -108,6 +108,15 @@ impl Table {
     /// between those that have them in common (the queries of one view).
     pub fn summarize_many(&self, queries: &[Query]) -> Result<Vec<Summary>, Error> {
         QueryCache::default().summarize_many(self, queries)
+    }
+
+    /// With a joined user registry: what `filter` does with its service accounts (left out by
+    /// default) and how many its other conditions keep; `None` without a registry.
+    pub fn service_accounts(&self, filter: &Filter) -> Result<Option<ServiceAccounts>, Error> {
+        if self.user_flags.is_none() {
+            return Ok(None);
+        }
+        Ok(filter.select(self)?.service_accounts)
     }
 
     /// The rows a filter keeps.
@@ -257,8 +266,11 @@ impl QueryCache {
                     None => {
                         let previous = previous_totals(table, query)?;
                         let state = self.state.as_mut().expect("use_filter sets the state");
-                        state.previous = Some((metrics.clone(), minutes.clone(), previous.clone()));
-                        Some(previous)
+                        if let Some(previous) = &previous {
+                            state.previous =
+                                Some((metrics.clone(), minutes.clone(), previous.clone()));
+                        }
+                        previous
                     }
                 }
             }
@@ -277,6 +289,10 @@ impl QueryCache {
                 groups,
                 groups_total,
                 previous,
+                service_accounts: self
+                    .state
+                    .as_ref()
+                    .and_then(|s| s.selection.service_accounts),
             },
         ))
     }
@@ -570,7 +586,8 @@ fn totals(
 /// The totals of `query` over the equally long range that ends the day before its range starts
 /// (the filter's from/to, else the data's first and last day); for month-grain exports, the same
 /// number of whole months before. Computed apart from the cache, which keeps the view's filter.
-fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
+/// `None` when the range is empty (a filter that starts after the data ends): nothing to compare.
+fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Error> {
     let selection = table.select(&query.filter)?;
     let (Some(from), Some(to)) = (
         selection.from.or(table.first_date),
@@ -581,6 +598,9 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
             table.granularity
         )));
     };
+    if from > to {
+        return Ok(None);
+    }
     let (prev_from, prev_to) = if table.granularity.has_days() {
         let days = i64::from(to) - i64::from(from) + 1;
         let prev_to = i64::from(from) - 1;
@@ -608,11 +628,11 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Previous, Error> {
     previous.filter.from = Some(format_day(prev_from));
     previous.filter.to = Some(format_day(prev_to));
     let summary = QueryCache::new().summarize(table, &previous)?;
-    Ok(Previous {
+    Ok(Some(Previous {
         from: format_day(prev_from),
         to: format_day(prev_to),
         totals: summary.totals,
-    })
+    }))
 }
 
 /// What a summary answers, computed (in memory, or chunk by chunk).
@@ -625,6 +645,7 @@ pub(super) struct Answers<'a> {
     groups: Vec<Group>,
     groups_total: usize,
     previous: Option<Previous>,
+    service_accounts: Option<ServiceAccounts>,
 }
 
 /// The summary of `table` for `query`: the answers with what the table says of them (input,
@@ -670,6 +691,7 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
                 Some((at, a.metrics.iter().position(|&n| n == d)?))
             })
             .collect(),
+        service_accounts: a.service_accounts,
     }
 }
 

@@ -116,8 +116,11 @@ pub struct Filter {
     pub languages: Vec<String>,
     /// Keep only rows whose `Active Sourcegraph User` is true.
     pub active_only: bool,
-    /// Drop service accounts (needs a joined user registry).
-    pub exclude_service_accounts: bool,
+    /// Whether to drop the users a joined user registry marks as service accounts. Default
+    /// (`None`): dropped when a registry is joined, so bots do not make the headline; `false`
+    /// counts them, `true` without a joined registry is an error. The summary's
+    /// `serviceAccounts` says which was done and how many users it concerned.
+    pub exclude_service_accounts: Option<bool>,
     /// Per attribute of a joined people file, the values to keep (exact, any case; `""` keeps
     /// the users without a value).
     pub attributes: BTreeMap<String, Vec<String>>,

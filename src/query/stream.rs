@@ -442,6 +442,7 @@ impl State {
                 groups,
                 groups_total,
                 previous: None,
+                service_accounts: None,
             },
         ))
     }

@@ -36,7 +36,8 @@ export interface Filter {
   languages?: string[];
   /** Only rows whose Active Sourcegraph User is true. */
   activeOnly?: boolean;
-  /** Drop service accounts (needs `joinRegistry`). */
+  /** Leave out the users a joined registry (`joinRegistry`) marks as service accounts. Default:
+   * left out when a registry is joined; `false` counts them; `true` without a registry is an error. */
   excludeServiceAccounts?: boolean;
   /** Per people-file column (`joinAttributes`), the values kept (any case; "" keeps the unmapped). */
   attributes?: Record<string, string[]>;
@@ -137,6 +138,9 @@ export interface Summary {
   denominators: Record<string, string>;
   /** The totals' rates whose denominator is under `minSample`. */
   smallSample: string[];
+  /** With a joined registry: whether its service accounts were left out (the default) or counted,
+   * and how many distinct ones have a row the filter's other conditions keep. */
+  serviceAccounts?: { excluded: boolean; users: number };
 }
 
 /** What `joinAttributes` did: the attributes it adds (group keys and `filter.attributes`), the
@@ -413,6 +417,7 @@ pub(crate) fn core_error(e: crate::Error) -> JsValue {
         ErrorKind::Input | ErrorKind::EmptyInput => "invalid_input",
         ErrorKind::TooLarge => "too_large",
         ErrorKind::OutOfMemory => "out_of_memory",
+        ErrorKind::PeopleFile => "people_file",
     };
     coded_error(code, e)
 }

@@ -13,8 +13,8 @@ import {
   adoptionTables,
   connect,
   expectedAdoptionTables,
+  fetchCounted,
   fetchExportRows,
-  fetchRegistryRows,
   inactiveRows,
   mockBase,
   parseCsv,
@@ -37,8 +37,7 @@ test("the Adoption view shows the growth, retention and inactive users the expor
   const base = mockBase(baseURL, "users=60;days=120");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const registry = await fetchRegistryRows(page.request, base);
+  const { rows, registry } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
 
   await page.getByRole("button", { name: "Adoption", exact: true }).click();
   await expect(page.getByRole("button", { name: "Adoption", exact: true })).toHaveAttribute("aria-pressed", "true");
@@ -86,8 +85,7 @@ test("the view round-trips through the URL hash", async ({ page, baseURL }) => {
   await expect(page.getByRole("button", { name: "Adoption", exact: true })).toHaveAttribute("aria-pressed", "true");
   await expect(page.getByLabel("Period")).toHaveValue("week");
   await expect(page.getByLabel("No active day in the last")).toHaveValue("60");
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const registry = await fetchRegistryRows(page.request, base);
+  const { rows, registry } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
   await expectAdoption(page, adoptionReference(rows, { period: "week", days: 60, registry }));
 
   // Changing the hash (a pasted link in the same tab) changes the view.
@@ -202,8 +200,7 @@ test("the growth and retention CSVs hold what the tables show, for the view's pe
   const base = mockBase(baseURL, "users=60;days=120");
   await page.goto("/#view=adoption&period=week");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const registry = await fetchRegistryRows(page.request, base);
+  const { rows, registry } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
   await expectAdoption(page, adoptionReference(rows, { period: "week", days: 30, registry }));
   await expectDownloadsMatchTables(page, adoptionReference(rows, { period: "week", days: 30, registry }), "week");
   await expect(page.locator(".status")).toContainText("Downloaded");
@@ -274,8 +271,7 @@ test("the demo data's Adoption view at the finest granularity (the README's pict
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto("/#view=adoption");
   await connect(page, { granularity: "by_user_day_client_language" });
-  const rows = await fetchExportRows(page.request, baseURL);
-  const registry = await fetchRegistryRows(page.request, baseURL);
+  const { rows, registry } = await fetchCounted(page.request, baseURL);
   await expectAdoption(page, adoptionReference(rows, { period: "month", days: 30, registry }));
   await expect(page.getByLabel("Period").locator("option")).toHaveText(["by month", "by week"]);
   // A test artifact; with SG_UPDATE_SCREENSHOT=1 also the README's picture of the Adoption view.
@@ -297,8 +293,7 @@ test("a long range by week: every retention column is in the table, and the coho
   await page.setViewportSize({ width: 1280, height: 900 });
   await page.goto("/#view=adoption&period=week");
   await connect(page, { granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, baseURL, { granularity: "by_user_day" });
-  const registry = await fetchRegistryRows(page.request, baseURL);
+  const { rows, registry } = await fetchCounted(page.request, baseURL, { granularity: "by_user_day" });
   const reference = adoptionReference(rows, { period: "week", days: 30, registry });
   await expectAdoption(page, reference);
   const width = Math.max(...reference.retention.map((c) => c.active.length));

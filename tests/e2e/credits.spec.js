@@ -4,7 +4,7 @@
 
 import { test, expect } from "@playwright/test";
 import path from "node:path";
-import { DEMO_TOKEN, FIXTURES, INSTANCE, cardNumber, connect, expectedTotals, fetchExportRows, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
+import { DEMO_TOKEN, FIXTURES, INSTANCE, cardNumber, connect, expectedTotals, fetchCountedRows, mockBase, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US" });
 
@@ -61,7 +61,7 @@ test("a failed credits request leaves the dashboard whole and says so in the pan
   const base = mockBase(baseURL, "users=15;days=40;credits=403");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   await expect(page.locator(".error-panel")).toBeHidden();
   await expect(page.locator(".credits-card")).toHaveAttribute("data-state", "failed");

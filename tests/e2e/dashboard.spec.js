@@ -5,9 +5,11 @@ import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { cardNumber, cardText, connect, expectedTotals, fetchExportRows, fetchRegistryRows, mockBase, oneDecimal, tableRows, watchConsole } from "./helpers.js";
+import { cardNumber, cardText, connect, expectedTotals, fetchCounted, fetchCountedRows, mockBase, oneDecimal, tableRows, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+
+const accounts = (n) => `${n} service account${n === 1 ? "" : "s"}`;
 
 test("the demo fetch shows the numbers the export implies", async ({ page, baseURL }, testInfo) => {
   const problems = watchConsole(page);
@@ -20,7 +22,10 @@ test("the demo fetch shows the numbers the export implies", async ({ page, baseU
   await page.getByRole("button", { name: "Load usage" }).click();
   await expect(page.locator(".status")).toContainText("Loaded", { timeout: 30_000 });
 
-  const rows = await fetchExportRows(page.request, baseURL);
+  // The registry is fetched with the export: its service accounts are left out, and the page says so.
+  const { rows, all, bots } = await fetchCounted(page.request, baseURL);
+  expect(bots.size).toBeGreaterThan(0);
+  await expect(page.locator(".service-note")).toHaveText(`Excludes ${accounts(bots.size)} (marked in the user registry). Include them`);
   const expected = expectedTotals(rows);
   expect(await cardNumber(page, "users")).toBe(expected.users);
   expect(await cardNumber(page, "activeUsers")).toBe(expected.activeUsers);
@@ -30,7 +35,7 @@ test("the demo fetch shows the numbers the export implies", async ({ page, baseU
   expect(await cardText(page, "Combined CAR")).toBe(oneDecimal(expected.car * 100, "%"));
   expect(await cardText(page, "Percentage of Code Written by Cody")).toBe(oneDecimal(expected.percentByCody, "%"));
   expect(await cardText(page, "Auto-edit acceptance rate")).toBe(oneDecimal(expected.autoEditRate * 100, "%"));
-  await expect(page.locator(".source-meta")).toContainText(`${rows.length.toLocaleString("en-US")} rows`);
+  await expect(page.locator(".source-meta")).toContainText(`${all.length.toLocaleString("en-US")} rows`);
 
   // The connect panel folds away; charts are drawn (Chart.js sized the canvases).
   await expect(page.locator("details.connect")).not.toHaveAttribute("open", "");
@@ -58,7 +63,7 @@ test("group, filter, sort and page the grouped result", async ({ page, baseURL }
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
 
   // Grouped by user, 25 a page: the pager counts every user.
   const users = new Set(rows.map((r) => r["Instance user ID"]));
@@ -120,11 +125,10 @@ test("clients, languages and service accounts filter the client-level export", a
   const base = mockBase(baseURL, "users=20;days=20");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day_client_language" });
-  const rows = await fetchExportRows(page.request, base);
-  const registry = await fetchRegistryRows(page.request, base);
+  const { rows, all, bots } = await fetchCounted(page.request, base);
 
   // The client choices are the clients present in the export.
-  const clients = [...new Set(rows.map((r) => r["Client Name"]))].sort();
+  const clients = [...new Set(all.map((r) => r["Client Name"]))].sort();
   await page.locator('details[data-filter="clients"] > summary').click();
   const offered = await page.locator('details[data-filter="clients"] input[type="checkbox"]').evaluateAll((inputs) => inputs.map((i) => i.value));
   expect([...offered].sort()).toEqual(clients);
@@ -140,21 +144,28 @@ test("clients, languages and service accounts filter the client-level export", a
   await page.getByLabel("Group by").selectOption("client");
   expect((await tableRows(page)).map((r) => r[0])).toEqual([client]);
 
-  // Excluding service accounts (the registry was joined) drops exactly those users.
+  // Service accounts (the registry was joined) are left out by default; one click counts them,
+  // and the note and the filter bar's box follow.
   await page.getByRole("button", { name: "Reset view" }).click();
   await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(rows).users);
-  const bots = new Set(registry.filter((r) => r["Service Account"] === "true").map((r) => r["Instance user ID"]));
-  const humans = rows.filter((r) => !bots.has(r["Instance user ID"]));
   expect(bots.size).toBeGreaterThan(0);
+  expect(expectedTotals(all).users).toBe(expectedTotals(rows).users + bots.size);
+  await expect(page.getByLabel("Exclude service accounts")).toBeChecked();
+  await page.locator(".service-note").getByRole("button", { name: "Include them" }).click();
+  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(all).users);
+  await expect(page.locator(".service-note")).toHaveText(`Includes ${accounts(bots.size)} (marked in the user registry). Exclude them`);
+  await expect(page.getByLabel("Exclude service accounts")).not.toBeChecked();
+  await expect(page).toHaveURL(/service=1/);
   await page.getByLabel("Exclude service accounts").check();
-  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(humans).users);
+  await expect.poll(() => cardNumber(page, "users")).toBe(expectedTotals(rows).users);
+  await expect(page.locator(".service-note")).toContainText(`Excludes ${accounts(bots.size)}`);
 });
 
 test("minutes saved per feature change hours saved", async ({ page, baseURL }) => {
   const base = mockBase(baseURL, "users=10;days=15");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   const before = expectedTotals(rows).hoursSaved;
   expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(before));
 
@@ -208,9 +219,9 @@ test("month-by-month fetching loads the same numbers as one request", async ({ p
   // credits).
   const { hits } = await (await page.request.get(`${base}/_hits`)).json();
   expect(hits).toBe(5);
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day", ...range });
+  const { rows, all } = await fetchCounted(page.request, base, { granularity: "by_user_day", ...range });
   const expected = expectedTotals(rows);
   expect(await cardNumber(page, "users")).toBe(expected.users);
   expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expected.hoursSaved));
-  await expect(page.locator(".source-meta")).toContainText(`${rows.length.toLocaleString("en-US")} rows`);
+  await expect(page.locator(".source-meta")).toContainText(`${all.length.toLocaleString("en-US")} rows`);
 });

@@ -3,7 +3,7 @@
 
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
-import { DEMO_TOKEN, connect, expectedTotals, fetchExportRows, mockBase, parseCsv } from "./helpers.js";
+import { DEMO_TOKEN, connect, expectedTotals, fetchCountedRows, mockBase, parseCsv } from "./helpers.js";
 
 test.use({ locale: "en-US" });
 
@@ -17,7 +17,7 @@ test("grouped CSV, grouped JSON and filtered rows hold what the view shows", asy
   const base = mockBase(baseURL, "users=15;days=30");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   const days = [...new Set(rows.map((r) => r["Timestamp Date"]))].sort();
   const [from, to] = [days[5], days[14]];
   await page.getByLabel("Group by").selectOption("week");

@@ -1,7 +1,7 @@
 // <sg-analytics-dashboard> dropped into a portal page with one script tag and one element.
 
 import { test, expect } from "@playwright/test";
-import { DEMO_TOKEN, cardNumber, expectedTotals, fetchExportRows, mockBase, periodKey, waitForDashboard, watchConsole } from "./helpers.js";
+import { DEMO_TOKEN, cardNumber, expectedTotals, fetchCountedRows, mockBase, periodKey, waitForDashboard, watchConsole } from "./helpers.js";
 import { portalPolicies } from "./servers.js";
 
 test.use({ locale: "en-US" });
@@ -35,7 +35,7 @@ test("a portal embeds the dashboard with one script and one element", async ({ p
   await page.getByRole("button", { name: "Load usage" }).click();
   await waitForDashboard(page);
 
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   // The element brought Chart.js itself and drew; the portal's URL is left alone.
   expect(await page.evaluate(() => typeof window.Chart)).toBe("function");

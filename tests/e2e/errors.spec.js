@@ -15,7 +15,10 @@ async function expectPanel(page, kind, title) {
   await expect(panel(page)).toHaveAttribute("data-kind", kind);
   await expect(page.locator(".error-title")).toHaveText(title);
   await expect(page.locator(".error-message")).not.toBeEmpty();
-  await expect(page.locator(".error-hints li").first()).toBeVisible();
+  // One next step, visible; the engineer's detail folded away.
+  await expect(page.locator(".error-next")).toBeVisible();
+  await expect(page.locator(".error-next")).toContainText(/^Next: ./);
+  await expect(page.locator(".error-detail")).not.toHaveAttribute("open", "");
   // The secret never shows up in what the page tells the user.
   expect(await panel(page).textContent()).not.toContain(DEMO_TOKEN);
   await expect(page.locator(".progress")).toBeHidden();
@@ -49,7 +52,7 @@ for (const status of [403, 404]) {
   test(`no access to the instance (${status}) says so`, async ({ page, baseURL }) => {
     await connect(page, { base: mockBase(baseURL, `fault=${status}`), expectLoaded: false });
     await expectPanel(page, "forbidden", "No access to this instance");
-    await expect(page.locator(".error-hints")).toContainText("instance URL");
+    await expect(page.locator(".error-next")).toContainText("instance URL");
   });
 }
 
@@ -66,7 +69,7 @@ test("a server error that persists (500) ends in a panel after retries", async (
   test.setTimeout(90_000);
   const base = mockBase(baseURL, "fault=500");
   await connect(page, { base, expectLoaded: false });
-  await expectPanel(page, "server", "The Analytics API is failing");
+  await expectPanel(page, "server", "Sourcegraph Analytics is not answering properly");
   const { hits } = await (await page.request.get(`${base}/_hits`)).json();
   expect(hits).toBeGreaterThan(1);
 });
@@ -85,7 +88,7 @@ test("an export too large for the page is refused before it is read, and the pag
   await expect(message).toContainText("40 GB");
   await expect(message).toContainText("Nothing was read");
   await expect(message).toContainText("sg-analytics fetch");
-  await expect(page.locator(".error-hints")).toContainText("coarser granularity");
+  await expect(page.locator(".error-next")).toContainText("coarser granularity");
   await expect(page.locator(".dashboard")).toBeHidden();
   // The same page (and worker) loads the next export.
   await connect(page, { base: mockBase(baseURL, "users=5;days=5") });
@@ -110,14 +113,21 @@ for (const [fault, says] of [
 
 test("an HTML login page instead of CSV says so", async ({ page, baseURL }) => {
   await connect(page, { base: mockBase(baseURL, "fault=html"), expectLoaded: false });
-  await expectPanel(page, "not-csv", "The answer was not a CSV export");
+  await expectPanel(page, "not-csv", "The answer was not a usage export");
 });
 
 test("a refused connection explains the ways out, with a curl command", async ({ page }) => {
   const port = await closedPort();
   await connect(page, { base: `http://127.0.0.1:${port}`, expectLoaded: false });
-  await expectPanel(page, "network", "The browser could not reach the API");
-  await expect(page.locator(".error-hints")).toContainText("proxy");
+  await expectPanel(page, "network", "The page could not reach Sourcegraph Analytics");
+  // Regression: the panel said the same thing four times and told a manager to run `cargo xtask
+  // serve --proxy`. Now: one sentence, one step (the command to download), the proxy folded away.
+  await expect(page.locator(".error-message")).toHaveText("Your browser could not connect to the Analytics API from this page.");
+  await expect(page.locator(".error-next")).toContainText("Download the export with the command below");
+  await expect(page.locator(".error-hints")).toBeHidden();
+  expect(await panel(page).innerText()).not.toContain("cargo xtask");
+  await page.locator(".error-detail > summary").click();
+  await expect(page.locator(".error-hints")).toContainText("cargo xtask serve --proxy");
   const command = page.locator(".error-command");
   await expect(command).toBeVisible();
   await expect(command).toContainText("curl");

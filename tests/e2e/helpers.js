@@ -2,8 +2,26 @@
 // show independently, from the API's own CSV parsed here with a few lines of code.
 
 import { expect } from "@playwright/test";
+import fs from "node:fs";
+import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+
+/** axe-core's engine (a dev dependency), injected into a page by `axeViolations`. */
+const AXE_SOURCE = fs.readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * The accessibility violations axe-core finds in the page as it is now (shadow roots included),
+ * each as `{id, impact, help, nodes}`; `[]` when there are none. Injected through the test
+ * driver, so the page's Content-Security-Policy stays as it ships.
+ */
+export async function axeViolations(page) {
+  await page.evaluate(AXE_SOURCE);
+  return page.evaluate(async () => {
+    const result = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+  });
+}
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const INSTANCE = "demo.sourcegraph.local";
@@ -62,6 +80,31 @@ export async function fetchRegistryRows(request, base) {
   const response = await request.get(`${base}/api/reports/user-registry?instanceURL=${INSTANCE}`, { headers: { Authorization: `Bearer ${DEMO_TOKEN}` } });
   expect(response.ok()).toBeTruthy();
   return parseCsv(await response.text());
+}
+
+/** The registry's service accounts, by Instance user ID. */
+export function serviceAccountIds(registry) {
+  return new Set(registry.filter((r) => truthy(r["Service Account"])).map((r) => r["Instance user ID"]));
+}
+
+/** `rows` (export or registry rows) without the users `registry` marks as service accounts. */
+export function withoutServiceAccounts(rows, registry) {
+  const bots = serviceAccountIds(registry);
+  return rows.filter((r) => !bots.has(r["Instance user ID"]));
+}
+
+/**
+ * What the page counts after a fetch, which joins the registry: the export's rows and the
+ * registry's users, both without the service accounts (left out by default).
+ */
+export async function fetchCounted(request, base, options) {
+  const [rows, registry] = await Promise.all([fetchExportRows(request, base, options), fetchRegistryRows(request, base)]);
+  return { rows: withoutServiceAccounts(rows, registry), registry: withoutServiceAccounts(registry, registry), all: rows, bots: serviceAccountIds(registry) };
+}
+
+/** The export's rows the page counts after a fetch (see fetchCounted). */
+export async function fetchCountedRows(request, base, options) {
+  return (await fetchCounted(request, base, options)).rows;
 }
 
 const truthy = (v) => /^(true|yes|y|t|1)$/i.test(String(v ?? "").trim());
@@ -165,7 +208,7 @@ export async function tableRows(page) {
  * the `problems` `watchConsole` collects.
  */
 export async function expectFetchedThenOffline(page, base, problems) {
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
 

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { connect, expectedTotals, cardNumber, fetchExportRows, mockBase, parseCsv, watchConsole } from "./helpers.js";
+import { connect, expectedTotals, cardNumber, fetchCountedRows, mockBase, parseCsv, watchConsole } from "./helpers.js";
 import { ROOT } from "./servers.js";
 
 // `cargo xtask test` makes a fresh package and passes it in SG_NPM_DIR.
@@ -116,7 +116,7 @@ export async function checkPortal(page, url, baseURL) {
   // The element fetches from the mock (another origin) and shows the export.
   const base = mockBase(baseURL, "users=7;days=9");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
   expect(await cardNumber(page, "users")).toBe(expectedTotals(rows).users);
   await expect(page.locator('[data-chart="time"] canvas')).toBeVisible();
   // Its stylesheet applied inside the shadow root (the dashboard's grid is not a plain block).

@@ -5,7 +5,7 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchExportRows, fetchRegistryRows, inactiveRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
+import { FIXTURES, adoptionReference, adoptionTables, cardNumber, cardText, connect, expectedAdoptionTables, expectedTotals, fetchCounted, fetchExportRows, inactiveRows, mockBase, oneDecimal, parseCsv, tableRows, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
@@ -42,8 +42,8 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow, registry: countedRegistry } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   const requests = [];
   page.on("request", (request) => requests.push(request.url()));
 
@@ -76,7 +76,7 @@ test("a people file's columns filter the dashboard and the Adoption view, kept i
   // The Adoption view answers for the same users. The registry's seats are idle only when their
   // users pass the filter too: its users absent from the export have no line in the people file,
   // so they count under "(unmapped)" and under no team.
-  const registry = await fetchRegistryRows(page.request, base);
+  const registry = countedRegistry;
   expect(registry.some((r) => !people.users.includes(r["Instance user ID"]))).toBe(true);
   await page.getByRole("button", { name: "Adoption", exact: true }).click();
   const adoption = (keep) => expectedAdoptionTables(adoptionReference(rows.filter(keep), { period: "month", days: 30, registry: registry.filter(keep) }));
@@ -140,8 +140,8 @@ test("a chart of the chosen metric by a people-file column, in the view's one re
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   const chart = page.locator('[data-chart="people"]');
   await expect(chart).toBeHidden();
 
@@ -213,8 +213,8 @@ test("opening another people file drops the filter values it does not have, says
   const base = mockBase(baseURL, "users=40;days=60");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const a = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const a = peopleFile(everyRow);
   // File B: every user mapped, to "Search" or "Infra" (no "Cloud", no one unmapped), and no Site column.
   const teamB = new Map(a.users.map((u, i) => [u, i % 2 ? "Search" : "Infra"]));
   const csvB = "Instance user ID,Team\n" + a.users.map((u) => `${u},${teamB.get(u)}`).join("\n") + "\n";
@@ -306,8 +306,8 @@ test("downloads grouped by a people-file column and filtered by it hold what the
   const base = mockBase(baseURL, "users=30;days=40");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
-  const people = peopleFile(rows);
+  const { rows, all: everyRow } = await fetchCounted(page.request, base, { granularity: "by_user_day" });
+  const people = peopleFile(everyRow);
   await page.getByLabel("People file").setInputFiles(people.file);
   await page.getByLabel("Group by").selectOption("Team");
   await multi(page, "Team").locator("summary").click();
@@ -411,18 +411,28 @@ test("a people file chosen beside Open an export is joined when the export opens
   expect(problems).toEqual([]);
 });
 
-test("a people file opened as an export opens with a warning that says to join it instead", async ({ page }) => {
+// Regression: a people file opened as an export showed a dashboard of zeros with a small warning
+// badge. It is refused, in the user's words, with the one click that joins it where it belongs.
+test("a people file opened as an export is refused, and one click joins it onto the export", async ({ page }) => {
   const problems = watchConsole(page);
   await page.goto("/");
-  const people = peopleFile(parseCsv(fs.readFileSync(path.join(FIXTURES, "by_user_day.csv"), "utf8")));
+  const exportPath = path.join(FIXTURES, "by_user_day.csv");
+  const people = peopleFile(parseCsv(fs.readFileSync(exportPath, "utf8")));
   await page.getByLabel("Open a CSV export").setInputFiles(people.file);
+  const panel = page.locator(".error-panel");
+  await expect(panel).toHaveAttribute("data-kind", "people-file");
+  await expect(page.locator(".error-title")).toHaveText("This is a people file, not a usage export");
+  await expect(page.locator(".error-title")).toBeFocused();
+  await expect(page.locator(".dashboard")).toBeHidden();
+  // The module's own words (what and where) are in the details.
+  await page.locator(".error-detail > summary").click();
+  await expect(page.locator(".error-technical")).toContainText("line 1");
+  await expect(page.locator(".error-technical")).toContainText("Instance user ID");
+  await page.getByRole("button", { name: "Join it onto the next export opened" }).click();
+  await expect(panel).toBeHidden();
+  await expect(page.locator(".open-people-name")).toHaveText("people.csv");
+  await page.getByLabel("Open a CSV export").setInputFiles(exportPath);
   await waitForDashboard(page);
-  const warnings = page.locator(".warnings");
-  await expect(warnings).toBeVisible();
-  await warnings.locator("summary").click();
-  const first = warnings.locator("tbody tr").first();
-  await expect(first.locator("td").nth(0)).toHaveText("1");
-  await expect(first).toContainText("looks like a people file");
-  await expect(first).toContainText("People CSV");
+  await expect(page.locator("details.multi[data-attribute=\"Team\"]")).toBeVisible();
   expect(problems).toEqual([]);
 });

@@ -114,8 +114,8 @@ for (const { directive, source, what } of NEEDED) {
       await expect(page.locator(".error-message")).toContainText(what);
       await expect(page.locator(".error-message")).toContainText(`its ${directive} directive does not allow ${removed}`);
       const current = setup.policy.split("; ").find((d) => d.split(" ")[0] === directive);
-      await expect(page.locator(".error-hints li").first()).toHaveText(
-        `Add ${removed} to the page’s ${directive} directive, so that it reads: ${current} ${removed}`,
+      await expect(page.locator(".error-next")).toHaveText(
+        `Next: Add ${removed} to the page’s ${directive} directive, so that it reads: ${current} ${removed}`,
       );
       expect(await panel.textContent()).not.toMatch(/build it first/);
       expect(await panel.textContent()).not.toContain(DEMO_TOKEN);

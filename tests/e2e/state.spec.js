@@ -2,7 +2,7 @@
 // the token is never in the URL or localStorage, and in sessionStorage only when asked.
 
 import { test, expect } from "@playwright/test";
-import { DEMO_TOKEN, cardNumber, connect, expectedTotals, fetchExportRows, mockBase, tableRows, waitForDashboard } from "./helpers.js";
+import { DEMO_TOKEN, cardNumber, connect, expectedTotals, fetchCountedRows, mockBase, tableRows, waitForDashboard } from "./helpers.js";
 
 test.use({ locale: "en-US" });
 
@@ -18,7 +18,7 @@ test("reload restores the view from the hash; the token is in neither URL nor st
   const base = mockBase(baseURL, "users=30;days=40");
   await page.goto("/");
   await connect(page, { base, granularity: "by_user_day" });
-  const rows = await fetchExportRows(page.request, base, { granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
 
   await page.getByLabel("Group by").selectOption("week");
   await page.getByLabel("Active only").check();

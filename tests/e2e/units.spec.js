@@ -58,7 +58,7 @@ test.describe("modules in the browser", () => {
         clients: ["vscode.cody", "a,b"],
         languages: [""],
         activeOnly: true,
-        excludeServiceAccounts: true,
+        includeServiceAccounts: true,
         sort: { by: "Chat Events", desc: false },
         page: 3,
         pageSize: 50,
@@ -79,6 +79,9 @@ test.describe("modules in the browser", () => {
         fitted: fitView(view, globalThis.dayInfo),
         filterWithout: filterOf(view, {}),
         filterWithTeam: filterOf(view, { attributes: ["Team"] }),
+        // Service accounts: left out by the module's default; the view only ever asks to count them.
+        filterWithRegistry: filterOf(view, { registryLoaded: true }),
+        filterDefault: filterOf(defaultView(), { registryLoaded: true }),
         pending: pendingAttributes(view, { attributes: ["Team"] }),
         // A file whose users are all on a team (no unmapped), and without the other column.
         toFile: fitAttributesToFile(view, [{ name: "Team", values: ["Cloud", "Search"] }]),
@@ -101,6 +104,10 @@ test.describe("modules in the browser", () => {
     expect(result.fitted.attributes).toEqual({ Team: ["Search", ""], "R&D, West": ["a=b&c", "#1"] });
     expect(result.filterWithout.attributes).toBeUndefined();
     expect(result.filterWithTeam.attributes).toEqual({ Team: ["Search", ""] });
+    expect(result.filterWithout.excludeServiceAccounts).toBeUndefined();
+    expect(result.filterWithRegistry.excludeServiceAccounts).toBe(false);
+    expect(result.filterDefault).toEqual({});
+    expect(result.hash).toContain("service=1");
     expect(result.pending).toEqual(["R&D, West"]);
     // Joining a file keeps the chosen values its users have and drops the rest, saying which.
     expect(result.toFile.view.attributes).toEqual({ Team: ["Search"] });
@@ -208,7 +215,7 @@ test.describe("modules in the browser", () => {
     expect(result.wasm).toMatchObject({ directive: "script-src", source: "'wasm-unsafe-eval'", fix: "script-src 'self' 'wasm-unsafe-eval'" });
     expect(result.reportOnly).toBeNull();
     expect(result.panel.kind).toBe("csp");
-    expect(result.panel.hints[0]).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
+    expect(result.panel.next).toBe("Add https://analytics.sourcegraph.com to the page’s connect-src directive, so that it reads: connect-src 'self' https://analytics.sourcegraph.com");
   });
 
   test("each Adoption view change is one round trip, asking only for what it shows", async ({ page }) => {

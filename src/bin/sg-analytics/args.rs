@@ -42,6 +42,11 @@ FILTERS:
                           whole: memory about its size.
     --where COL=V[,V...]  keep users whose people-file column COL is one of the values (any
                           case; an empty value keeps the unmapped); repeatable
+    --registry FILE       a user registry CSV (Instance user ID, Service Account, Site Admin):
+                          the users it marks as service accounts are left out of every figure,
+                          and the output says how many; read whole (memory about its size)
+    --include-service-accounts
+                          count the registry's service accounts like any user
 "
     };
 }
@@ -196,6 +201,8 @@ pub struct Common {
     pub filter: Filter,
     /// `--attributes FILE`.
     pub attributes: Option<PathBuf>,
+    /// `--registry FILE`.
+    pub registry: Option<PathBuf>,
     /// The fetch options.
     pub fetch: FetchArgs,
 }
@@ -308,6 +315,9 @@ impl Common {
             "language" => f.languages.push(string(parser)?),
             "active-only" => f.active_only = true,
             "attributes" => self.attributes = Some(path(parser)?),
+            "registry" => self.registry = Some(path(parser)?),
+            // Left out is the core's default with a registry; only counting them is said.
+            "include-service-accounts" => f.exclude_service_accounts = Some(false),
             "where" => {
                 let v = string(parser)?;
                 let (name, values) = v.split_once('=').ok_or_else(|| {

@@ -4,20 +4,24 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-use sg_analytics::{Chunk, ChunkEnd, Chunker, Ingester, Parts, Registry, Table};
+use sg_analytics::{
+    Chunk, ChunkEnd, Chunker, Filter, Ingester, Parts, Registry, ServiceAccounts, Table,
+};
 
 use crate::args::Common;
 use crate::render::printable;
 
 /// The table the options name: fetched with `--instance`, else read from FILE or stdin, with
-/// the people file of `--attributes` joined. Returns the table and the people file's columns.
+/// the people file of `--attributes` and the registry of `--registry` joined. Returns the table
+/// and the people file's columns.
 pub fn table(common: &Common) -> Result<(Table, Vec<String>), String> {
     table_and_registry(common, false).map(|(table, columns, _)| (table, columns))
 }
 
-/// [`table`], and with `--instance` and `registry`, the user registry fetched in the same
-/// session. A registry that could not be fetched is said on stderr and left out: the answer is
-/// still given, without it.
+/// [`table`], and the user registry: `--registry FILE`, else, with `--instance` and `registry`,
+/// the one fetched in the same session (a registry that could not be fetched is said on stderr
+/// and left out: the answer is still given, without it). The registry is joined, so its service
+/// accounts are left out unless `--include-service-accounts`.
 pub fn table_and_registry(
     common: &Common,
     registry: bool,
@@ -35,7 +39,7 @@ pub fn table_and_registry(
             .fetch
             .check(filter.from.as_deref(), filter.to.as_deref())?;
         let parts = Parts {
-            registry,
+            registry: registry && common.registry.is_none(),
             ..Parts::REPORT
         };
         let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
@@ -56,7 +60,68 @@ pub fn table_and_registry(
         Some(path) => join_attributes(&mut table, path)?,
         None => Vec::new(),
     };
-    Ok((table, attributes, fetched_registry))
+    let registry = match &common.registry {
+        Some(path) => {
+            let bytes =
+                crate::limited::read(path, crate::limited::MAX_SIDE_FILE_BYTES, "the registry")?;
+            let registry = Registry::from_bytes(&bytes)
+                .map_err(|e| format!("the registry {}: {e}", path.display()))?;
+            Some(registry)
+        }
+        None => fetched_registry,
+    };
+    match &registry {
+        Some(registry) => {
+            table.join_registry(registry);
+        }
+        None if common.filter.exclude_service_accounts == Some(false) => {
+            return Err(
+                "--include-service-accounts: service accounts are known from a user registry; \
+                 give it with --registry FILE"
+                    .into(),
+            )
+        }
+        None => {}
+    }
+    Ok((table, attributes, registry))
+}
+
+/// What an answer did with a registry's service accounts, in a sentence.
+fn service_accounts_note(service: ServiceAccounts) -> String {
+    let n = service.users;
+    let accounts = if n == 1 { "account" } else { "accounts" };
+    if service.excluded {
+        format!(
+            "Excludes {n} service {accounts} (marked in the registry); \
+             --include-service-accounts counts them."
+        )
+    } else {
+        format!("Includes {n} service {accounts} (marked in the registry).")
+    }
+}
+
+/// Says what the answer did with the service accounts (`service`: the summary's, or `None` to
+/// ask the table): after the text for a table, on stderr for CSV and JSON (whose files stay as
+/// the core writes them). Without a registry, nothing.
+pub fn with_service_accounts_note(
+    text: String,
+    table_format: bool,
+    table: &Table,
+    filter: &Filter,
+    service: Option<ServiceAccounts>,
+) -> Result<String, String> {
+    let service = match service {
+        Some(s) => Some(s),
+        None => table.service_accounts(filter).map_err(|e| e.to_string())?,
+    };
+    Ok(match service.map(service_accounts_note) {
+        Some(note) if table_format => format!("{text}\n{note}\n"),
+        Some(note) => {
+            eprintln!("sg-analytics: {note}");
+            text
+        }
+        None => text,
+    })
 }
 
 /// FILE (stdin for `None` or `-`) into a table, 256 KiB at a time.

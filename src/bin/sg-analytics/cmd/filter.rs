@@ -4,7 +4,7 @@ use lexopt::Parser;
 
 use crate::args::Accepts;
 use crate::cmd::{self, Opened};
-use crate::input::report_warnings;
+use crate::input::{self, report_warnings};
 use crate::output::write_to;
 
 const USAGE: &str = concat!(
@@ -56,6 +56,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             .map_err(|e| e.to_string())
     })?;
     eprintln!("sg-analytics: {written} of {} rows written", table.rows());
+    input::with_service_accounts_note(String::new(), false, &table, &common.filter, None)?;
     report_warnings(&table);
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `sg-analytics inactive`: users with no active day in the last N days.
 
 use lexopt::Parser;
-use sg_analytics::{Inactive, InactiveQuery, Registry};
+use sg_analytics::{Inactive, InactiveQuery};
 
 use crate::args::{self, Accepts, Format};
 use crate::cmd::{self, Answer, Opened};
@@ -16,8 +16,9 @@ USAGE:
     sg-analytics inactive --instance HOST --days N [OPTIONS]
 
 One line per user of the kept rows with no active day in the N days ending at the range's last
-day: their last active day and how long ago it was; with --registry also the registry's users who
-never appear, with their flags. Memory: the table (see FILE below) plus the registry, read whole.
+day: their last active day and how long ago it was; with a registry also the registry's users who
+never appear and whom the filter is about, with their flags (service accounts left out unless
+--include-service-accounts). Memory: the table (see FILE below) plus the registry, read whole.
 
 ",
     input_help!(),
@@ -25,9 +26,8 @@ never appear, with their flags. Memory: the table (see FILE below) plus the regi
 OPTIONS:
     --days N              inactive: no active day in the N days ending at the range's last day
                           (required)
-    --registry FILE       a user registry CSV (Instance user ID, Service account, Site admin):
-                          its users who never appear are listed too, with their flags; with
-                          --instance and no --registry, the registry is fetched with the export
+                          With --instance and no --registry FILE, the user registry is fetched
+                          with the export.
     --format FMT          table (default), csv or json
 ",
     answer_help!(),
@@ -41,12 +41,10 @@ const ACCEPTS: Accepts = Accepts {
 /// Parses the options after `inactive` and prints the answer.
 pub fn run(mut parser: Parser) -> Result<(), String> {
     let mut days = None;
-    let mut registry = None;
     let mut format = Format::Table;
     let own = |name: &str, parser: &mut Parser| {
         match name {
             "days" => days = Some(args::number(parser)?),
-            "registry" => registry = Some(args::path(parser)?),
             "format" => format = Format::parse(parser)?,
             _ => return Ok(false),
         }
@@ -57,15 +55,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     };
     let days = days.ok_or("inactive: --days N is required (see --help)")?;
     // With --instance and no --registry FILE, the registry is fetched with the export.
-    let (opened, fetched) = Opened::with_registry(&common, registry.is_none())?;
-    let registry = registry
-        .map(|path| {
-            let bytes =
-                crate::limited::read(&path, crate::limited::MAX_SIDE_FILE_BYTES, "the registry")?;
-            Registry::from_bytes(&bytes).map_err(|e| e.to_string())
-        })
-        .transpose()?
-        .or(fetched);
+    let (opened, registry) = Opened::with_registry(&common, true)?;
     let query = InactiveQuery {
         days,
         filter: common.filter,

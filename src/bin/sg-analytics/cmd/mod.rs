@@ -5,7 +5,7 @@
 
 use lexopt::prelude::*;
 use lexopt::Parser;
-use sg_analytics::{Error, PeriodQuery, Table};
+use sg_analytics::{Error, Filter, PeriodQuery, ServiceAccounts, Table};
 
 use crate::args::{self, Accepts, Common, Flag, Format};
 use crate::input::{self, report_warnings};
@@ -58,15 +58,17 @@ pub fn destination(common: &Common) -> Result<Destination, String> {
     Ok(destination)
 }
 
-/// What an answering command works on: where its answer goes, the table, and the people file's
-/// columns.
+/// What an answering command works on: where its answer goes, the table, the people file's
+/// columns, and the filter (for what the answer says of the service accounts).
 pub struct Opened {
     /// Where the answer goes.
     pub destination: Destination,
-    /// The export, with the people file joined.
+    /// The export, with the people file and the registry joined.
     pub table: Table,
     /// The people file's columns (empty without one).
     pub attributes: Vec<String>,
+    /// The filters given.
+    pub filter: Filter,
 }
 
 impl Opened {
@@ -87,14 +89,35 @@ impl Opened {
             destination,
             table,
             attributes,
+            filter: common.filter.clone(),
         };
         Ok((opened, fetched))
     }
 
     /// Writes an answer given in `format`; after a CSV (read by a program, not a person) the
     /// ingest's warnings go to stderr, which the table and JSON formats carry or need not.
+    /// With a registry joined, the answer also says what it did with the service accounts
+    /// (after a table; on stderr for CSV and JSON).
     pub fn write(&self, format: Format, text: &str) -> Result<(), String> {
-        write_text(&self.destination, text)?;
+        self.write_noting(format, text, None)
+    }
+
+    /// [`Opened::write`], given what the answer did with the service accounts when it says so
+    /// itself (a summary), else asking the table.
+    pub fn write_noting(
+        &self,
+        format: Format,
+        text: &str,
+        service: Option<ServiceAccounts>,
+    ) -> Result<(), String> {
+        let text = input::with_service_accounts_note(
+            text.to_string(),
+            format == Format::Table,
+            &self.table,
+            &self.filter,
+            service,
+        )?;
+        write_text(&self.destination, &text)?;
         if format == Format::Csv {
             report_warnings(&self.table);
         }

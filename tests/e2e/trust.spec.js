@@ -1,0 +1,128 @@
+// What a manager reads first must mean what they will say it means: the range stated is the range
+// fetched or filtered, errors speak the user's words, an empty view says why, focus follows the
+// new content (issue "Trusted at first sight").
+
+import { test, expect } from "@playwright/test";
+import fs from "node:fs";
+import { connect, mockBase, watchConsole } from "./helpers.js";
+
+test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
+
+/** Clicks a download button; returns the file's name and text. */
+async function download(page, label) {
+  const [file] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: label, exact: true }).click()]);
+  return { name: file.suggestedFilename(), text: fs.readFileSync(await file.path(), "utf8") };
+}
+
+// Regression: a fetch for 2025-04-01..2025-06-30 at a granularity without dates was titled "all
+// dates", and its files named "all-dates".
+test("the range fetched is the range stated: title, status, the cards and the file names", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=12;days=180");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user", startDate: "2025-04-01", endDate: "2025-06-30" });
+  await expect(page.locator(".source-meta")).toContainText("2025-04-01 → 2025-06-30");
+  await expect(page.locator(".source-meta")).not.toContainText("all dates");
+  await expect(page.locator(".status")).toContainText("(2025-04-01 → 2025-06-30)");
+  await expect(page.locator(".view-range")).toHaveText("Showing 2025-04-01 → 2025-06-30");
+  const grouped = await download(page, "Grouped CSV");
+  expect(grouped.name).toBe("sg-analytics_demo.sourcegraph.local_by_user_2025-04-01_to_2025-06-30_by-user.csv");
+
+  // With days: the range asked for, not the first and last day that happen to have rows; a
+  // filter's dates then name what is shown.
+  await page.locator("details.connect > summary").click();
+  await connect(page, { base, granularity: "by_user_day", startDate: "2025-04-01", endDate: "2025-07-31" });
+  await expect(page.locator(".source-meta")).toContainText("2025-04-01 → 2025-07-31");
+  await page.getByLabel("From", { exact: true }).fill("2025-05-01");
+  await expect(page.locator(".view-range")).toHaveText("Showing 2025-05-01 → 2025-07-31");
+  const rows = await download(page, "Filtered rows CSV");
+  expect(rows.name).toBe("sg-analytics_demo.sourcegraph.local_by_user_day_2025-05-01_to_2025-07-31_rows.csv");
+  expect(problems).toEqual([]);
+});
+
+// Regression: "planFetch: startDate … is after endDate" named an internal function.
+test("dates the fetch cannot use are said in the user's words, with the next step; the detail is folded", async ({ page, baseURL }) => {
+  await page.goto("/");
+  const requests = [];
+  page.on("request", (request) => requests.push(request.url()));
+  await connect(page, { base: mockBase(baseURL, "users=5;days=5"), startDate: "2025-06-30", endDate: "2025-04-01", expectLoaded: false });
+  const panel = page.locator(".error-panel");
+  await expect(page.locator(".error-title")).toHaveText("Check the dates");
+  await expect(page.locator(".error-next")).toHaveText("Next: Pick a start date on or before the end date.");
+  expect(await panel.innerText()).not.toMatch(/planFetch|startDate|endDate/);
+  await page.locator(".error-detail > summary").click();
+  await expect(page.locator(".error-technical")).toContainText("after");
+  expect(requests.filter((url) => url.includes("/api/"))).toEqual([]);
+});
+
+test("a view that keeps no row says why in a sentence, and how to get out of it", async ({ page, baseURL }) => {
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=8;days=20"), granularity: "by_user_day" });
+  await expect(page.locator(".empty-note")).toBeHidden();
+  await page.getByLabel("User", { exact: true }).fill("nobody-at-all");
+  await page.getByLabel("User", { exact: true }).press("Enter");
+  const note = page.locator(".empty-note");
+  await expect(note).toBeVisible();
+  await expect(note).toContainText("match users matching “nobody-at-all”");
+  await expect(note).toContainText("Reset view");
+  // The table's empty row says the same.
+  await expect(page.locator("table.grid:not(.compact) tbody td.empty-row")).toHaveText(await note.textContent());
+  // Dates outside the data: said with the data's own range.
+  await page.getByRole("button", { name: "Reset view" }).click();
+  await expect(note).toBeHidden();
+  await page.getByLabel("From", { exact: true }).fill("2026-01-01");
+  await expect(note).toContainText("this export has data from 2025-01-01 to 2025-01-20");
+});
+
+test("keyboard focus follows the new content: after Load usage, after paging, to the last page", async ({ page, baseURL }) => {
+  await page.goto("/");
+  await page.getByLabel("Instance URL").fill("demo.sourcegraph.local");
+  await page.getByLabel("Access token").fill("sgdemo-local-token");
+  await page.getByLabel("Granularity").selectOption("by_user_day");
+  await page.locator("details.advanced > summary").click();
+  await page.getByLabel("API base URL").fill(mockBase(baseURL, "users=60;days=10"));
+  await page.getByRole("button", { name: "Load usage" }).focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".status")).toContainText("Loaded");
+  await expect(page.locator(".source-title")).toBeFocused();
+  // More than a page of users: Next (from the keyboard) takes focus to the new rows, and on the
+  // last page, where the button it was on is disabled, not to the page's body.
+  const next = page.getByRole("button", { name: "Next →" });
+  let pages = 0;
+  while (await next.isEnabled()) {
+    await next.focus();
+    await page.keyboard.press("Enter");
+    await expect(page.locator(".page-info")).toContainText(`page ${++pages + 1} of`);
+    await expect(page.locator(".table-card .table-scroll")).toBeFocused();
+  }
+  expect(pages).toBeGreaterThan(0);
+  expect(await page.evaluate(() => document.activeElement === document.body)).toBe(false);
+});
+
+test("date presets count back from the data's last day, and the picker says which one the dates are", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=10;days=180"), granularity: "by_user_day" });
+  const range = page.getByLabel("Range", { exact: true });
+  await expect(range).toHaveValue("all");
+  // The demo data runs 2025-01-01 → 2025-06-29.
+  for (const [label, from, to] of [
+    ["Last 30 days", "2025-05-31", "2025-06-29"],
+    ["Last 90 days", "2025-04-01", "2025-06-29"],
+    ["Last complete month", "2025-05-01", "2025-05-31"],
+    ["Last complete quarter", "2025-01-01", "2025-03-31"],
+  ]) {
+    await range.selectOption({ label });
+    await expect(page.getByLabel("From", { exact: true })).toHaveValue(from);
+    await expect(page.getByLabel("To", { exact: true })).toHaveValue(to);
+    await expect(page.locator(".view-range")).toHaveText(`Showing ${from} → ${to}`);
+    await expect(page).toHaveURL(new RegExp(`from=${from}&to=${to}`));
+  }
+  // Dates of one's own read "Custom"; "All dates" clears them.
+  await page.getByLabel("From", { exact: true }).fill("2025-01-10");
+  await expect(range).toHaveValue("custom");
+  await range.selectOption({ label: "All dates" });
+  await expect(page.getByLabel("From", { exact: true })).toHaveValue("");
+  await expect(page.locator(".view-range")).toHaveText("Showing 2025-01-01 → 2025-06-29");
+  expect(problems).toEqual([]);
+});
