@@ -520,7 +520,12 @@ async fn the_dashboard_fetch_joins_the_registry_and_reports_a_failing_credits_an
         let s = summarize.call1(&report, &q).unwrap();
         get(&get(&s, "totals"), "users").as_f64().unwrap()
     };
-    assert!(users(r#"{"filter": {"excludeServiceAccounts": true}}"#) < users("{}"));
+    // Left out by default once the registry is joined; counted when asked.
+    assert!(users("{}") < users(r#"{"filter": {"excludeServiceAccounts": false}}"#));
+    assert_eq!(
+        users("{}"),
+        users(r#"{"filter": {"excludeServiceAccounts": true}}"#)
+    );
     // Without the extras, one request: neither is loaded nor failed.
     let answer = fetch_dashboard(options(&[
         ("baseUrl", base("users=4;days=3").into()),

@@ -132,6 +132,8 @@ test("a large file streams in chunks with progress while the page stays responsi
   const users = new Set(parts.slice(1).map((line) => line.slice(0, line.indexOf(",")))).size;
 
   await page.goto("/");
+  // The element renders its view once it has started: wait for the progress line to exist.
+  await page.locator(".progress-detail").waitFor({ state: "attached" });
   // Record every progress text with how many times, by then, a timer on the page's main thread
   // had run: a parse that held the main thread would let no timer run between its updates.
   await page.evaluate(() => {
