@@ -69,8 +69,8 @@ fn fold(name: &str) -> String {
 pub struct Credits {
     /// Credits used per month (`YYYY-MM`), summed over the month's buckets, in month order.
     pub months: Vec<(String, f64)>,
-    /// Per month and user (`(month, user, credits)`), when the buckets name a user; `None` when
-    /// the credits are the instance's only.
+    /// Per bucket (`(month, user, credits)`, as the answer lists them), when the buckets name a
+    /// user; `None` when the credits are the instance's only.
     pub per_user: Option<Vec<(String, String, f64)>>,
     /// The unit the answer names (`credits` when it names none).
     pub unit: String,
@@ -81,7 +81,9 @@ pub struct Credits {
 
 impl Credits {
     /// Reads a credits answer: JSON (an object holding a list of buckets, or the list itself), or
-    /// CSV (a header, then one bucket a line).
+    /// CSV (a header, then one bucket a line). Native only: in the browser, `fetchCredits` has
+    /// already parsed the answer, and a CSV reader here would be a second copy in the module.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_bytes(bytes: &[u8]) -> Result<Credits, Error> {
         let json = bytes
             .iter()
@@ -166,8 +168,10 @@ impl Credits {
             ))
         })?;
         let user = find(&USER_FIELDS);
-        let mut months: BTreeMap<String, f64> = BTreeMap::new();
-        let mut per_user: BTreeMap<(String, String), f64> = BTreeMap::new();
+        // Plain lists rather than maps: each map type is one more copy of its code in the wasm
+        // module, and an answer has a few months.
+        let mut months: Vec<(String, f64)> = Vec::new();
+        let mut per_user: Vec<(String, String, f64)> = Vec::new();
         let (mut no_month, mut no_number) = (0usize, 0usize);
         for b in &buckets {
             let Some(key) = b.get(&month).and_then(month_of) else {
@@ -178,10 +182,12 @@ impl Credits {
                 no_number += 1;
                 continue;
             };
-            *months.entry(key.clone()).or_default() += n;
+            match months.iter_mut().find(|(m, _)| *m == key) {
+                Some(month) => month.1 += n,
+                None => months.push((key.clone(), n)),
+            }
             if let Some(user) = &user {
-                let who = b.get(user).map_or(String::new(), text);
-                *per_user.entry((key, who)).or_default() += n;
+                per_user.push((key, b.get(user).map_or(String::new(), text), n));
             }
         }
         let mut notes = Vec::new();
@@ -198,9 +204,13 @@ impl Credits {
                 "{no_number} bucket(s) without a number in {used:?} are left out"
             ));
         }
+        let mut order: Vec<u32> = (0..months.len() as u32).collect();
+        crate::order::sort_indices(&mut order, &|a, b| {
+            months[a as usize].0.cmp(&months[b as usize].0)
+        });
         Ok(Credits {
-            months: months.into_iter().collect(),
-            per_user: user.map(|_| per_user.into_iter().map(|((m, u), n)| (m, u, n)).collect()),
+            months: order.iter().map(|&i| months[i as usize].clone()).collect(),
+            per_user: user.map(|_| per_user),
             unit,
             notes,
         })
@@ -438,7 +448,8 @@ fn cost_by(
 ) -> Vec<CostLine> {
     // Groups by user carry more keys (first and last active day): `by`'s is found by its name.
     let at = users.key_names().iter().position(|n| n == by).unwrap_or(1);
-    let value_of: BTreeMap<String, String> = users
+    // Each user (lower case) with their value of `by`, sorted by user for a binary search.
+    let value_of: Vec<(String, String)> = users
         .group_values()
         .iter()
         .map(|g| {
@@ -446,18 +457,39 @@ fn cost_by(
             (key_text(&g.key).to_lowercase(), value)
         })
         .collect();
-    let mut credits: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut order: Vec<u32> = (0..value_of.len() as u32).collect();
+    crate::order::sort_indices(&mut order, &|a, b| {
+        value_of[a as usize].0.cmp(&value_of[b as usize].0)
+    });
+    let values: Vec<String> = groups
+        .group_values()
+        .iter()
+        .map(|g| key_text(&g.key))
+        .collect();
+    let mut credits = vec![0.0; values.len()];
     let mut unmatched = 0.0;
     for (month, user, n) in per_user {
         if !months.iter().any(|m| &m.key == month) {
             continue;
         }
-        match value_of.get(&user.to_lowercase()) {
-            Some(value) => *credits.entry(value.as_str()).or_default() += n,
+        let user = user.to_lowercase();
+        let found = order
+            .binary_search_by(|&i| value_of[i as usize].0.cmp(&user))
+            .ok()
+            .and_then(|at| {
+                values
+                    .iter()
+                    .position(|v| *v == value_of[order[at] as usize].1)
+            });
+        match found {
+            Some(group) => credits[group] += n,
             None => unmatched += n,
         }
     }
     if unmatched > 0.0 {
+        // Written as the JSON writes numbers: `{}` of an f64 would be one more float printer
+        // in the wasm module.
+        let unmatched = serde_json::to_string(&unmatched).unwrap_or_default();
         notes.push(format!(
             "{unmatched} credits are of users with no usage under the filter, so in no {by}"
         ));
@@ -465,10 +497,10 @@ fn cost_by(
     groups
         .group_values()
         .iter()
-        .map(|g| {
-            let value = key_text(&g.key);
+        .zip(values)
+        .zip(credits)
+        .map(|((g, value), used)| {
             let (active, hours) = usage(&g.values);
-            let used = credits.get(value.as_str()).copied().unwrap_or(0.0);
             CostLine::new(value, Some(used), active, hours)
         })
         .collect()

@@ -849,7 +849,7 @@ fn cost_through_the_js_api_is_the_cores() {
         r#"[{"month": "2025-01", "creditsUsed": "30"}, {"month": "2025-02", "creditsUsed": "12"}]"#;
     let core = table
         .cost(
-            &sg_analytics::Credits::from_bytes(credits.as_bytes()).unwrap(),
+            &sg_analytics::Credits::from_value(&serde_json::from_str(credits).unwrap()).unwrap(),
             &Default::default(),
         )
         .unwrap();
