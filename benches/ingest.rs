@@ -268,7 +268,68 @@ mod native {
         group.finish();
     }
 
-    criterion_group!(benches, bench_ingest, bench_query);
+    /// The page's view changes answered from the roll-ups (`QueryCache::with_rollups`) beside the
+    /// same changes scanned (`QueryCache::new`), in one run: without a date filter (the page's
+    /// default, every grouping from the roll-ups) and with one (groupings by user scanned).
+    fn bench_rollup(c: &mut Criterion) {
+        let rows = 2 * rows_from_env();
+        let table = ingest(&generate(rows));
+        let mut group = c.benchmark_group("rollup");
+        group.sample_size(10);
+        group.bench_function(BenchmarkId::new("build", rows), |b| {
+            b.iter(|| QueryCache::with_rollups(black_box(&table)).rollup_bytes())
+        });
+        let built = QueryCache::with_rollups(&table);
+        eprintln!(
+            "roll-ups: {} bytes ({:.1} bytes/row)",
+            built.rollup_bytes(),
+            built.rollup_bytes() as f64 / rows as f64
+        );
+        let view = |active: bool, dated: bool| -> Vec<Query> {
+            let mut filter = serde_json::json!({"activeOnly": active});
+            if dated {
+                filter["from"] = "2025-01-06".into();
+            }
+            let chart = |key: &str, metric: &str, limit: Option<usize>| {
+                let mut q = serde_json::json!({"groupBy": [key], "filter": filter, "metrics": [metric], "includeWarnings": false});
+                if let Some(limit) = limit {
+                    q["sort"] = serde_json::json!({"by": metric, "desc": true});
+                    q["limit"] = limit.into();
+                }
+                q
+            };
+            serde_json::from_value(serde_json::json!([
+                {"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true},
+                 "limit": 25, "offset": 0, "includeWarnings": false, "compare": "previous"},
+                chart("week", "activeUsers", None),
+                chart("client", "hoursSaved", Some(12)),
+                chart("language", "hoursSaved", Some(12)),
+                chart("user", "hoursSaved", Some(10)),
+            ]))
+            .unwrap()
+        };
+        for dated in [false, true] {
+            let (a, b) = (view(true, dated), view(false, dated));
+            for (name, mut cache) in [
+                ("scan", QueryCache::new()),
+                ("rollups", QueryCache::with_rollups(&table)),
+            ] {
+                let mut flip = false;
+                let id = format!("page_view_{name}{}", if dated { "_dated" } else { "" });
+                group.bench_function(BenchmarkId::new(id, rows), |bench| {
+                    bench.iter(|| {
+                        flip = !flip;
+                        cache
+                            .summarize_many(&table, black_box(if flip { &a } else { &b }))
+                            .unwrap()
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+
+    criterion_group!(benches, bench_ingest, bench_query, bench_rollup);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

@@ -668,9 +668,10 @@ pub struct Report {
 
 impl From<Table> for Report {
     fn from(table: Table) -> Report {
+        let cache = QueryCache::with_rollups(&table);
         Report {
             table,
-            cache: std::cell::RefCell::new(QueryCache::new()),
+            cache: std::cell::RefCell::new(cache),
             registry: None,
         }
     }
@@ -774,7 +775,7 @@ impl Report {
     /// users it knows.
     #[wasm_bindgen(js_name = joinRegistry)]
     pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
-        self.cache.borrow_mut().clear();
+        self.cache.borrow_mut().clear_answers();
         self.registry = Some(registry.inner.clone());
         self.table.join_registry(&registry.inner)
     }
@@ -794,7 +795,7 @@ impl Report {
             }
             None => return Err(js_error("joinAttributes takes a Uint8Array or a string")),
         };
-        self.cache.borrow_mut().clear();
+        self.cache.borrow_mut().clear_answers();
         to_js(&self.table.join_attributes(&bytes).map_err(core_error)?)
     }
 

@@ -1,0 +1,291 @@
+//! The roll-ups (`src/query/rollup.rs`) held to the plain scan: on random exports in the order
+//! exports are written (each user's rows together, by date), any filter the page offers and any
+//! grouping, sort and page, a cache with roll-ups answers exactly what a query over the rows
+//! answers, to the bit.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use sg_analytics::{Query, QueryCache, Table};
+
+const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
+const LANGUAGES: [&str; 3] = ["go", "", "rust"];
+const ACTIVE: [&str; 3] = ["true", "false", ""];
+
+/// One row of a user: a day (`None`: no date), a client, a language, activity and counts.
+#[derive(Clone, Debug)]
+struct GenRow {
+    day: Option<u8>,
+    client: usize,
+    language: usize,
+    active: usize,
+    chats: Option<u8>,
+    suggestions: u16,
+    accepted_share: u8,
+    helpful: Option<u8>,
+}
+
+fn row() -> impl Strategy<Value = GenRow> {
+    (
+        proptest::option::weighted(0.95, 0u8..45),
+        0usize..3,
+        0usize..3,
+        prop_oneof![6 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize)],
+        proptest::option::of(0u8..50),
+        0u16..400,
+        0u8..=100,
+        proptest::option::of(0u8..=100),
+    )
+        .prop_map(
+            |(day, client, language, active, chats, suggestions, accepted_share, helpful)| GenRow {
+                day,
+                client,
+                language,
+                active,
+                chats,
+                suggestions,
+                accepted_share,
+                helpful,
+            },
+        )
+}
+
+fn date(day: u8) -> String {
+    // 45 days from 2025-01-20 cross a month end and several week starts.
+    common::days("2025-01-20", "2025-03-10")[usize::from(day)].clone()
+}
+
+/// Each user's rows together and by date, as exports are written (rows without a date where
+/// they fall: between days, or last).
+fn to_csv(users: &[Vec<GenRow>]) -> Vec<u8> {
+    let mut out = String::from(
+        "Instance user ID,User Email,Active Sourcegraph User,Client Name,Timestamp Date,Language,\
+         Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Weighted CAR,\
+         Helpfulness rate\n",
+    );
+    for (u, rows) in users.iter().enumerate() {
+        let mut rows = rows.clone();
+        rows.sort_by_key(|r| r.day.map_or(255, i32::from));
+        for r in rows {
+            let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
+            let car = if r.suggestions == 0 {
+                String::new()
+            } else {
+                format!("{:.3}", f64::from(accepted) / f64::from(r.suggestions))
+            };
+            out += &format!(
+                "{},user{}@example.com,{},{},{},{},{},{},{},{},{}\n",
+                100 + u,
+                u,
+                ACTIVE[r.active],
+                CLIENTS[r.client],
+                r.day.map_or(String::new(), date),
+                LANGUAGES[r.language],
+                r.chats.map_or(String::new(), |c| c.to_string()),
+                r.suggestions,
+                accepted,
+                car,
+                r.helpful
+                    .map_or(String::new(), |h| format!("{}.{}", h / 10, h % 10)),
+            );
+        }
+    }
+    out.into_bytes()
+}
+
+const GROUPINGS: [&[&str]; 11] = [
+    &[],
+    &["user"],
+    &["day"],
+    &["week"],
+    &["month"],
+    &["client"],
+    &["language"],
+    &["client", "language"],
+    &["week", "client"],
+    &["language", "month"],
+    &["user", "month"],
+];
+
+const SORTS: [Option<&str>; 7] = [
+    None,
+    Some("hoursSaved"),
+    Some("users"),
+    Some("avgDau"),
+    Some("Chat Events"),
+    Some("Weighted CAR"),
+    Some("rows"),
+];
+
+/// A filter the page could send.
+#[derive(Clone, Debug)]
+struct GenFilter {
+    from: Option<u8>,
+    span: u8,
+    clients: Vec<usize>,
+    languages: Vec<usize>,
+    active_only: bool,
+    search: Option<u8>,
+}
+
+fn filter() -> impl Strategy<Value = GenFilter> {
+    (
+        proptest::option::weighted(0.3, 0u8..45),
+        0u8..45,
+        proptest::collection::vec(0usize..3, 0..3),
+        proptest::collection::vec(0usize..3, 0..3),
+        any::<bool>(),
+        proptest::option::weighted(0.2, 0u8..6),
+    )
+        .prop_map(
+            |(from, span, clients, languages, active_only, search)| GenFilter {
+                from,
+                span,
+                clients,
+                languages,
+                active_only,
+                search,
+            },
+        )
+}
+
+impl GenFilter {
+    fn json(&self) -> Value {
+        let mut f = json!({});
+        if let Some(from) = self.from {
+            f["from"] = json!(date(from));
+            f["to"] = json!(date(from.saturating_add(self.span).min(44)));
+        }
+        if !self.clients.is_empty() {
+            f["clients"] = json!(self.clients.iter().map(|&c| CLIENTS[c]).collect::<Vec<_>>());
+        }
+        if !self.languages.is_empty() {
+            f["languages"] = json!(self
+                .languages
+                .iter()
+                .map(|&l| LANGUAGES[l])
+                .collect::<Vec<_>>());
+        }
+        if self.active_only {
+            f["activeOnly"] = json!(true);
+        }
+        if let Some(s) = self.search {
+            f["userSearch"] = json!(format!("user{s}@"));
+        }
+        f
+    }
+}
+
+fn query(
+    keys: &[&str],
+    filter: &GenFilter,
+    sort: Option<&str>,
+    desc: bool,
+    page: (usize, usize),
+    compare: bool,
+) -> Query {
+    let mut q = json!({"groupBy": keys, "filter": filter.json(), "includeWarnings": false});
+    if let Some(by) = sort {
+        q["sort"] = json!({"by": by, "desc": desc});
+    }
+    if page.1 > 0 {
+        q["offset"] = json!(page.0);
+        q["limit"] = json!(page.1);
+    }
+    if compare {
+        q["compare"] = json!("previous");
+    }
+    serde_json::from_value(q).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Any sequence of the page's queries, through one cache with roll-ups, answers what each
+    /// query answers alone over the rows.
+    #[test]
+    fn rollups_answer_what_the_scan_answers(
+        users in proptest::collection::vec(proptest::collection::vec(row(), 0..30), 1..8),
+        asks in proptest::collection::vec(
+            (filter(), 0usize..11, 0usize..7, any::<bool>(), (0usize..4, 0usize..6), any::<bool>()),
+            1..8,
+        ),
+    ) {
+        let table = Table::from_bytes(&to_csv(&users)).unwrap();
+        prop_assume!(table.rows() > 0);
+        let mut cache = QueryCache::with_rollups(&table);
+        prop_assert!(cache.rollup_bytes() > 0, "the roll-ups are built for an export in order");
+        for (filter, keys, sort, desc, page, compare) in &asks {
+            let keys = GROUPINGS[*keys];
+            // A key can only sort its own grouping; others sort by a metric.
+            let q = query(keys, filter, SORTS[*sort], *desc, *page, *compare);
+            let rolled = cache.summarize(&table, &q).map(|s| s.to_value()).map_err(|e| e.to_string());
+            let scanned = table.summarize(&q).map(|s| s.to_value()).map_err(|e| e.to_string());
+            prop_assert_eq!(rolled, scanned, "{:?}", q);
+        }
+    }
+}
+
+/// The roll-ups answer the page's own queries (a filter on clients and activity, groupings by
+/// user, week, client and language, the totals), rather than leaving them to the scan: the fast
+/// path is taken, not only correct.
+#[test]
+fn the_pages_view_is_answered_by_the_rollups() {
+    let users: Vec<Vec<GenRow>> = (0..5)
+        .map(|u| {
+            (0..20u8)
+                .map(|i| GenRow {
+                    day: Some(i * 2),
+                    client: (u + usize::from(i)) % 3,
+                    language: usize::from(i) % 3,
+                    active: usize::from(i % 4 == 3),
+                    chats: Some(i),
+                    suggestions: u16::from(i) * 3,
+                    accepted_share: 40,
+                    helpful: None,
+                })
+                .collect()
+        })
+        .collect();
+    let table = Table::from_bytes(&to_csv(&users)).unwrap();
+    let mut cache = QueryCache::with_rollups(&table);
+    let filter = json!({"clients": ["vscode.cody", "server.web"], "activeOnly": true});
+    let queries: Vec<Query> = [
+        json!({"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true}, "limit": 2, "compare": "previous"}),
+        json!({"groupBy": ["week"], "filter": filter, "metrics": ["activeUsers"]}),
+        json!({"groupBy": ["client"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12}),
+        json!({"groupBy": ["language"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12}),
+    ]
+    .into_iter()
+    .map(|q| serde_json::from_value(q).unwrap())
+    .collect();
+    let rolled = cache.summarize_many(&table, &queries).unwrap();
+    assert_eq!(
+        cache.rolled_groupings(),
+        4,
+        "every grouping of the view from the roll-ups"
+    );
+    for (q, s) in queries.iter().zip(rolled) {
+        assert_eq!(s.to_value(), table.summarize(q).unwrap().to_value());
+    }
+}
+
+/// An export whose users' rows are not together gets no roll-ups, and its answers are the scan's.
+#[test]
+fn an_export_out_of_order_is_answered_by_the_scan() {
+    let csv = b"Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n\
+                1,true,2025-01-01,3\n2,true,2025-01-01,4\n1,false,2025-01-02,5\n";
+    let table = Table::from_bytes(csv).unwrap();
+    let mut cache = QueryCache::with_rollups(&table);
+    assert_eq!(cache.rollup_bytes(), 0);
+    let q: Query =
+        serde_json::from_value(json!({"groupBy": ["user"], "filter": {"activeOnly": true}}))
+            .unwrap();
+    assert_eq!(
+        cache.summarize(&table, &q).unwrap().to_value(),
+        table.summarize(&q).unwrap().to_value()
+    );
+    assert_eq!(cache.rolled_groupings(), 0);
+}
