@@ -121,6 +121,26 @@ mod native {
         out.into_bytes()
     }
 
+    /// The export in `n` parts cut at line ends (the generated rows have no quoted line ends),
+    /// each starting with the header.
+    fn split_at_lines(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let (header, body) = bytes.split_at(header_end);
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for i in 1..=n {
+            let mut end = (body.len() * i / n).max(start);
+            while end < body.len() && body[end - 1] != b'\n' {
+                end += 1;
+            }
+            let mut part = header.to_vec();
+            part.extend_from_slice(&body[start..end]);
+            parts.push(part);
+            start = end;
+        }
+        parts
+    }
+
     fn ingest(bytes: &[u8]) -> Table {
         let mut ingester = Ingester::new();
         for chunk in bytes.chunks(64 * 1024) {
@@ -166,6 +186,30 @@ mod native {
         group.bench_function(BenchmarkId::new("sg_analytics_ingester", rows), |b| {
             b.iter(|| ingest(black_box(&bytes)).rows())
         });
+        // Reading split across threads: the export cut at line ends into N parts, each with the
+        // header, each read by its own ingester on its own thread. An upper bound of what workers
+        // could give: the tables are not merged (a merge adds a pass over the columns and the
+        // dictionaries' codes).
+        for parts in [1usize, 2, 4] {
+            let split = split_at_lines(&bytes, parts);
+            group.bench_function(
+                BenchmarkId::new(format!("ingest_split_{parts}"), rows),
+                |b| {
+                    b.iter(|| {
+                        std::thread::scope(|s| {
+                            let handles: Vec<_> = split
+                                .iter()
+                                .map(|part| s.spawn(move || ingest(black_box(part)).rows()))
+                                .collect();
+                            handles
+                                .into_iter()
+                                .map(|h| h.join().unwrap())
+                                .sum::<usize>()
+                        })
+                    })
+                },
+            );
+        }
         group.finish();
     }
 

@@ -289,3 +289,77 @@ fn an_export_out_of_order_is_answered_by_the_scan() {
     );
     assert_eq!(cache.rolled_groupings(), 0);
 }
+
+/// Times the page's queries on an export, from the roll-ups and scanned, each query of a view
+/// change alone (`SG_MEASURE_CSV=FILE cargo test --release --test rollup -- --ignored measure`).
+#[test]
+#[ignore]
+fn measure() {
+    let Ok(path) = std::env::var("SG_MEASURE_CSV") else {
+        return;
+    };
+    let t = std::time::Instant::now();
+    let table = Table::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    eprintln!("{} rows, read in {:.2?}", table.rows(), t.elapsed());
+    let t = std::time::Instant::now();
+    let rolled = QueryCache::with_rollups(&table);
+    eprintln!(
+        "roll-ups built in {:.2?}: {:.1} bytes/row (table {:.1})",
+        t.elapsed(),
+        rolled.rollup_bytes() as f64 / table.rows() as f64,
+        table.heap_bytes() as f64 / table.rows() as f64
+    );
+    eprintln!("{}", rolled.rollup_shape().unwrap_or_default());
+    let view = |filter: Value| -> Vec<(&str, Query)> {
+        let chart = |key: &str, metric: &str, limit: Option<usize>| {
+            let mut q = json!({"groupBy": [key], "filter": filter, "metrics": [metric], "includeWarnings": false});
+            if let Some(limit) = limit {
+                q["sort"] = json!({"by": metric, "desc": true});
+                q["limit"] = limit.into();
+            }
+            serde_json::from_value(q).unwrap()
+        };
+        vec![
+            ("table", serde_json::from_value(json!({"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true}, "limit": 25, "includeWarnings": false, "compare": "previous"})).unwrap()),
+            ("week", chart("week", "activeUsers", None)),
+            ("client", chart("client", "hoursSaved", Some(12))),
+            ("language", chart("language", "hoursSaved", Some(12))),
+            ("users", chart("user", "hoursSaved", Some(10))),
+        ]
+    };
+    let filters = [
+        json!({}),
+        json!({"activeOnly": true}),
+        json!({"clients": ["vscode.cody"], "activeOnly": true}),
+        json!({"from": "2025-03-01"}),
+    ];
+    for (name, mut cache) in [("scan", QueryCache::new()), ("rollups", rolled)] {
+        for filter in &filters {
+            // The fastest of 5 views, each after another filter, so every view is a change the
+            // cache has not seen.
+            let mut best = [f64::MAX; 5];
+            for _ in 0..5 {
+                cache
+                    .summarize(
+                        &table,
+                        &serde_json::from_value(json!({"filter": {"to": "2025-01-02"}})).unwrap(),
+                    )
+                    .unwrap();
+                for (i, (_, q)) in view(filter.clone()).into_iter().enumerate() {
+                    let t = std::time::Instant::now();
+                    cache.summarize(&table, &q).unwrap();
+                    best[i] = best[i].min(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            let mut line = format!("{name} {filter}:");
+            for ((what, _), ms) in view(filter.clone()).iter().zip(best) {
+                line += &format!(" {what} {ms:.1}");
+            }
+            let total: f64 = best.iter().sum();
+            eprintln!(
+                "{line} = {total:.1} ms (rolled groupings {})",
+                cache.rolled_groupings()
+            );
+        }
+    }
+}

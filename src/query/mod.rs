@@ -154,6 +154,11 @@ impl QueryCache {
         }
     }
 
+    /// What the roll-ups hold, for measurements (`None` without them).
+    pub fn rollup_shape(&self) -> Option<String> {
+        self.rollup.as_ref().map(|r| format!("{r:?}"))
+    }
+
     /// Bytes the roll-ups hold (0 without them).
     pub fn rollup_bytes(&self) -> usize {
         self.rollup.as_ref().map_or(0, |r| r.heap_bytes())

@@ -216,7 +216,7 @@ pub(crate) struct Rollup {
     /// Per user: the first of its user-days (one more at the end); per user-day, its day index
     /// and its set of slices.
     user_days: Vec<u32>,
-    day_of: Vec<u32>,
+    day_of: Vec<u16>,
     set_of: Vec<u32>,
     /// Per set of slices: where its slices start in `set_slices` (one more at the end).
     set_start: Vec<u32>,
@@ -257,7 +257,11 @@ impl Rollup {
             }
         }
         let grid = Days::of(table);
+        // Day indexes (rows without a date last) are kept in 16 bits: 179 years of days.
         let days = u32::try_from(grid.days).ok()?.checked_add(1)?;
+        if days > u32::from(u16::MAX) {
+            return None;
+        }
         let dates = table.dates();
         let day_index = |row: usize| -> u32 {
             dates
@@ -400,8 +404,9 @@ impl Rollup {
         let mut sets: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
         let mut current: Vec<u32> = Vec::new();
         let (mut user, mut day) = (NONE, NONE);
-        // Per user: the last dated day, and whether rows without a date were seen: a day seen
-        // again after another (rows without a date between) would be counted twice.
+        // Per user: the last dated day, and whether rows without a date were seen: each user's
+        // days must come in order, rows without a date last (as exports write them), so that a
+        // user-day is one entry and a filter's days are one stretch of each user's.
         let (mut last_dated, mut undated) = (None::<u32>, false);
         let finish = |rollup: &mut Rollup,
                       sets: &mut FxHashMap<Vec<u32>, u32>,
@@ -415,7 +420,7 @@ impl Rollup {
                 rollup.set_start.push(rollup.set_slices.len() as u32);
                 next
             });
-            rollup.day_of.push(day);
+            rollup.day_of.push(day as u16);
             rollup.set_of.push(set);
             current.clear();
         };
@@ -435,7 +440,8 @@ impl Rollup {
                         return None;
                     }
                 } else {
-                    if last_dated.is_some_and(|l| l >= d) {
+                    // Dates in order, rows without one after them.
+                    if undated || last_dated.is_some_and(|l| l >= d) {
                         return None;
                     }
                     last_dated = Some(d);
@@ -460,7 +466,8 @@ impl Rollup {
             + self.cube.heap_bytes()
             + v(self.user_tuples.len() + self.tuple_slice.len() + self.user_rep.len())
             + self.users.heap_bytes()
-            + v(self.user_days.len() + self.day_of.len() + self.set_of.len())
+            + v(self.user_days.len() + self.set_of.len())
+            + self.day_of.len() * 2
             + v(self.set_start.len() + self.set_slices.len())
     }
 
@@ -528,12 +535,16 @@ impl Rollup {
                 })
             })
             .collect();
+        let first = day.iter().position(|&k| k).unwrap_or(day.len()) as u32;
+        let last = day.iter().rposition(|&k| k).map_or(0, |i| i as u32);
         Some(Pass {
             slice,
             day,
             dated,
             user,
             set_bits,
+            first,
+            last,
         })
     }
 
@@ -697,6 +708,10 @@ pub(crate) struct Pass {
     user: Option<Vec<bool>>,
     /// Per set of slices: bit 0, one of them is kept; bit 1, one of them is kept and active.
     set_bits: Vec<u8>,
+    /// The day indexes kept are `first..=last` (the last index, rows without a date, only
+    /// without dates in the filter).
+    first: u32,
+    last: u32,
 }
 
 /// A grouping answered from the roll-ups: how their entries map to groups.
@@ -858,7 +873,7 @@ impl Rolled {
                     out.users[g] = 1;
                     for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
                         let bits = p.set_bits[r.set_of[k] as usize];
-                        let dated = daily && r.day_of[k] != undated;
+                        let dated = daily && u32::from(r.day_of[k]) != undated;
                         out.active_users[g] |= u64::from(bits >> 1);
                         out.user_days[g] += u64::from(dated && bits & 1 != 0);
                         out.active_user_days[g] += u64::from(dated && bits & 2 != 0);
@@ -871,6 +886,51 @@ impl Rolled {
                 parts,
                 map,
             } => {
+                // Each user's days are in order, the day without a date last: the user-days a
+                // filter keeps are one stretch of them, found by bisection.
+                let kept = |u: usize| {
+                    let all = r.user_days[u] as usize..r.user_days[u + 1] as usize;
+                    let days = &r.day_of[all.clone()];
+                    let start = all.start + days.partition_point(|&d| u32::from(d) < p.first);
+                    let end = all.start + days.partition_point(|&d| u32::from(d) <= p.last);
+                    start..end.max(start)
+                };
+                let by_slice = slice_part.iter().any(|&x| x != NONE && x != 0);
+                if !by_slice {
+                    // One group per day (or none): groups follow one another with the days, so
+                    // a user is new to a group exactly when the group changes.
+                    let day_group: Vec<u32> = (0..day_part.len())
+                        .map(|d| {
+                            if p.day[d] {
+                                map[(u64::from(day_part[d]) * parts) as usize]
+                            } else {
+                                NONE
+                            }
+                        })
+                        .collect();
+                    for u in 0..users {
+                        let (mut last, mut last_active) = (NONE, NONE);
+                        for k in kept(u) {
+                            let d = u32::from(r.day_of[k]);
+                            let bits = p.set_bits[r.set_of[k] as usize];
+                            let g = day_group[d as usize];
+                            if bits == 0 || g == NONE {
+                                continue;
+                            }
+                            let dated = u64::from(daily && d != undated);
+                            let gi = g as usize;
+                            out.users[gi] += u64::from(g != last);
+                            out.user_days[gi] += dated;
+                            last = g;
+                            if bits & 2 != 0 {
+                                out.active_users[gi] += u64::from(g != last_active);
+                                out.active_user_days[gi] += dated;
+                                last_active = g;
+                            }
+                        }
+                    }
+                    return out;
+                }
                 // Stamps: 1 + the last user (user-day) each group counted.
                 let (mut user_seen, mut active_seen) = (vec![0u32; n], vec![0u32; n]);
                 let (mut day_seen, mut active_day_seen) = (vec![0u32; n], vec![0u32; n]);
@@ -894,25 +954,15 @@ impl Rolled {
                         }
                     }
                 };
-                let by_slice = slice_part.iter().any(|&x| x != NONE && x != 0);
                 for u in 0..users {
-                    for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
+                    for k in kept(u) {
                         let d = r.day_of[k] as usize;
                         let set = r.set_of[k] as usize;
-                        let bits = p.set_bits[set];
-                        if bits == 0 || !p.day[d] {
+                        if p.set_bits[set] == 0 || !p.day[d] {
                             continue;
                         }
                         let dated = daily && d as u32 != undated;
                         let row = u64::from(day_part[d]) * parts;
-                        if !by_slice {
-                            // A page of groups leaves the others out.
-                            let g = map[row as usize];
-                            if g != NONE {
-                                count(g as usize, u as u32, k as u32, dated, bits & 2 != 0);
-                            }
-                            continue;
-                        }
                         let members =
                             &r.set_slices[r.set_start[set] as usize..r.set_start[set + 1] as usize];
                         for &s in members {
@@ -920,6 +970,7 @@ impl Rolled {
                             if part == NONE {
                                 continue;
                             }
+                            // A page of groups leaves the others out.
                             let g = map[(row + u64::from(part)) as usize];
                             if g != NONE {
                                 count(
@@ -952,10 +1003,10 @@ impl Rolled {
             }
             for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
                 let bits = self.pass.set_bits[r.set_of[k] as usize];
-                if bits & 2 == 0 || r.day_of[k] == undated {
+                if bits & 2 == 0 || u32::from(r.day_of[k]) == undated {
                     continue;
                 }
-                let d = r.grid.base + r.day_of[k] as i32;
+                let d = r.grid.base + i32::from(r.day_of[k]);
                 let span: &mut Option<(i32, i32)> = &mut spans[g as usize];
                 let s = span.get_or_insert((d, d));
                 *s = (s.0.min(d), s.1.max(d));
