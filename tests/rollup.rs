@@ -128,6 +128,7 @@ struct GenFilter {
     languages: Vec<usize>,
     active_only: bool,
     search: Option<u8>,
+    no_service: bool,
 }
 
 fn filter() -> impl Strategy<Value = GenFilter> {
@@ -138,21 +139,23 @@ fn filter() -> impl Strategy<Value = GenFilter> {
         proptest::collection::vec(0usize..3, 0..3),
         any::<bool>(),
         proptest::option::weighted(0.2, 0u8..6),
+        any::<bool>(),
     )
         .prop_map(
-            |(from, span, clients, languages, active_only, search)| GenFilter {
+            |(from, span, clients, languages, active_only, search, no_service)| GenFilter {
                 from,
                 span,
                 clients,
                 languages,
                 active_only,
                 search,
+                no_service,
             },
         )
 }
 
 impl GenFilter {
-    fn json(&self) -> Value {
+    fn json(&self, registry: bool) -> Value {
         let mut f = json!({});
         if let Some(from) = self.from {
             f["from"] = json!(date(from));
@@ -171,6 +174,9 @@ impl GenFilter {
         if self.active_only {
             f["activeOnly"] = json!(true);
         }
+        if registry && self.no_service {
+            f["excludeServiceAccounts"] = json!(true);
+        }
         if let Some(s) = self.search {
             f["userSearch"] = json!(format!("user{s}@"));
         }
@@ -181,12 +187,13 @@ impl GenFilter {
 fn query(
     keys: &[&str],
     filter: &GenFilter,
+    registry: bool,
     sort: Option<&str>,
     desc: bool,
     page: (usize, usize),
     compare: bool,
 ) -> Query {
-    let mut q = json!({"groupBy": keys, "filter": filter.json(), "includeWarnings": false});
+    let mut q = json!({"groupBy": keys, "filter": filter.json(registry), "includeWarnings": false});
     if let Some(by) = sort {
         q["sort"] = json!({"by": by, "desc": desc});
     }
@@ -212,15 +219,25 @@ proptest! {
             (filter(), 0usize..11, 0usize..7, any::<bool>(), (0usize..4, 0usize..6), any::<bool>()),
             1..8,
         ),
+        service in proptest::option::of(proptest::collection::vec(any::<bool>(), 8)),
     ) {
-        let table = Table::from_bytes(&to_csv(&users)).unwrap();
+        let mut table = Table::from_bytes(&to_csv(&users)).unwrap();
         prop_assume!(table.rows() > 0);
+        // A registry marking some users as service accounts, joined before the roll-ups.
+        let registry = service.is_some();
+        if let Some(service) = &service {
+            let mut csv = String::from("Instance user ID,Service Account,Site Admin\n");
+            for (u, s) in service.iter().enumerate() {
+                csv += &format!("{},{s},false\n", 100 + u);
+            }
+            table.join_registry(&sg_analytics::Registry::from_bytes(csv.as_bytes()).unwrap());
+        }
         let mut cache = QueryCache::with_rollups(&table);
         prop_assert!(cache.rollup_bytes() > 0, "the roll-ups are built for an export in order");
         for (filter, keys, sort, desc, page, compare) in &asks {
             let keys = GROUPINGS[*keys];
             // A key can only sort its own grouping; others sort by a metric.
-            let q = query(keys, filter, SORTS[*sort], *desc, *page, *compare);
+            let q = query(keys, filter, registry, SORTS[*sort], *desc, *page, *compare);
             let rolled = cache.summarize(&table, &q).map(|s| s.to_value()).map_err(|e| e.to_string());
             let scanned = table.summarize(&q).map(|s| s.to_value()).map_err(|e| e.to_string());
             prop_assert_eq!(rolled, scanned, "{:?}", q);
@@ -361,5 +378,31 @@ fn measure() {
                 cache.rolled_groupings()
             );
         }
+    }
+}
+
+/// With a registry joined before the roll-ups are built, leaving service accounts out is a
+/// filter the roll-ups answer for every grouping, not only by user.
+#[test]
+fn leaving_service_accounts_out_is_answered_by_the_rollups() {
+    let csv = b"Instance user ID,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events\n\
+                1,true,vscode.cody,2025-01-01,go,3\n1,true,vscode.cody,2025-01-08,go,1\n\
+                2,true,server.web,2025-01-01,,4\n2,false,cli,2025-01-02,,5\n3,true,cli,2025-01-03,,7\n";
+    let mut table = Table::from_bytes(csv).unwrap();
+    let registry = sg_analytics::Registry::from_bytes(
+        b"Instance user ID,Service Account,Site Admin\n2,true,false\n3,false,true\n",
+    )
+    .unwrap();
+    table.join_registry(&registry);
+    for key in ["week", "client", "language", "user"] {
+        let mut cache = QueryCache::with_rollups(&table);
+        let q: Query = serde_json::from_value(
+            json!({"groupBy": [key], "filter": {"excludeServiceAccounts": true}}),
+        )
+        .unwrap();
+        let rolled = cache.summarize(&table, &q).unwrap().to_value();
+        assert_eq!(rolled, table.summarize(&q).unwrap().to_value(), "by {key}");
+        // The grouping and the totals' grouping.
+        assert_eq!(cache.rolled_groupings(), 2, "by {key} from the roll-ups");
     }
 }

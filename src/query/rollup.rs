@@ -202,6 +202,10 @@ pub(crate) struct Rollup {
     slice_active: Vec<bool>,
     /// Per slice: its `Active Sourcegraph User` is true (what "active only" keeps).
     slice_true: Vec<bool>,
+    /// Per slice: its rows are a service account's, by the registry joined when the roll-ups
+    /// were built (`service_flags`, per code of the user ID column).
+    slice_service: Vec<bool>,
+    service_flags: Option<Vec<u8>>,
     /// Per cube cell: day index (`grid.days` for rows without a date), slice, first row.
     cell_day: Vec<u32>,
     cell_slice: Vec<u32>,
@@ -278,7 +282,9 @@ impl Rollup {
         // Slices.
         let nc = client.map_or(1, |c| c.values.len().max(1)) as u64;
         let nl = language.map_or(1, |c| c.values.len().max(1)) as u64;
-        let combos = nc.checked_mul(nl)?.checked_mul(3)?;
+        let combos = nc.checked_mul(nl)?.checked_mul(6)?;
+        let ids = table.text(table.user_id);
+        let flags = table.user_flags.as_ref().filter(|_| ids.is_some());
         let mut dense = if combos <= DENSE_SLICES {
             Some(try_filled(combos as usize, NONE)?)
         } else {
@@ -291,6 +297,8 @@ impl Rollup {
             slice_language: Vec::new(),
             slice_active: Vec::new(),
             slice_true: Vec::new(),
+            slice_service: Vec::new(),
+            service_flags: flags.cloned(),
             cell_day: Vec::new(),
             cell_slice: Vec::new(),
             cell_rep: Vec::new(),
@@ -311,7 +319,12 @@ impl Rollup {
             let c = client.map_or(0, |t| t.codes.get(row));
             let l = language.map_or(0, |t| t.codes.get(row));
             let a = active.map_or(1, |a| a[row].min(2));
-            let key = (u64::from(c) * nl + u64::from(l)) * 3 + u64::from(a);
+            let service = match (flags, ids) {
+                (Some(f), Some(ids)) => f[ids.codes.get(row) as usize] & 1,
+                _ => 0,
+            };
+            let key =
+                ((u64::from(c) * nl + u64::from(l)) * 3 + u64::from(a)) * 2 + u64::from(service);
             let next = rollup.slice_client.len() as u32;
             let id = match &mut dense {
                 Some(table) => &mut table[key as usize],
@@ -323,6 +336,7 @@ impl Rollup {
                 rollup.slice_language.push(l);
                 rollup.slice_active.push(active.is_none() || a == 1);
                 rollup.slice_true.push(a == 1);
+                rollup.slice_service.push(service == 1);
             }
             *slot = *id;
         }
@@ -461,7 +475,8 @@ impl Rollup {
     pub(crate) fn heap_bytes(&self) -> usize {
         let v = |n: usize| n * 4;
         v(self.slice_client.len() + self.slice_language.len())
-            + self.slice_active.len() * 2
+            + self.slice_active.len() * 3
+            + self.service_flags.as_ref().map_or(0, Vec::len)
             + v(self.cell_day.len() + self.cell_slice.len() + self.cell_rep.len())
             + self.cube.heap_bytes()
             + v(self.user_tuples.len() + self.tuple_slice.len() + self.user_rep.len())
@@ -475,6 +490,10 @@ impl Rollup {
     /// exactly (a filter on user names whose columns hold several values for one user).
     pub(crate) fn pass(&self, table: &Table, parts: &Parts) -> Option<Pass> {
         let slices = self.slice_client.len();
+        // Service accounts left out by slice when the registry is the one the roll-ups know.
+        let by_slice = parts.human.is_some()
+            && self.service_flags.is_some()
+            && self.service_flags.as_ref() == table.user_flags.as_ref();
         let slice = (0..slices)
             .map(|s| {
                 let c = self.slice_client[s] as usize;
@@ -482,6 +501,7 @@ impl Rollup {
                 parts.clients.as_ref().is_none_or(|k| k[c])
                     && parts.languages.as_ref().is_none_or(|k| k[l])
                     && (!parts.active_only || self.slice_true[s])
+                    && !(by_slice && self.slice_service[s])
             })
             .collect::<Vec<bool>>();
         let dated = parts.from.is_some() || parts.to.is_some();
@@ -493,8 +513,8 @@ impl Rollup {
             .collect();
         day.push(!dated);
         let users = self.user_rep.len();
-        let filtered =
-            parts.user_hits.is_some() || !parts.attributes.is_empty() || parts.human.is_some();
+        let human = parts.human.as_ref().filter(|_| !by_slice);
+        let filtered = parts.user_hits.is_some() || !parts.attributes.is_empty() || human.is_some();
         let user = if filtered {
             if parts.user_hits.is_some() && !self.functional {
                 return None;
@@ -512,7 +532,7 @@ impl Rollup {
                 for by in &parts.attributes {
                     *k &= by[u];
                 }
-                if let (Some(human), Some(ids)) = (&parts.human, table.text(table.user_id)) {
+                if let (Some(human), Some(ids)) = (human, table.text(table.user_id)) {
                     *k &= human[ids.codes.get(row) as usize];
                 }
             }

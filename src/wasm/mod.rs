@@ -775,9 +775,13 @@ impl Report {
     /// users it knows.
     #[wasm_bindgen(js_name = joinRegistry)]
     pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
-        self.cache.borrow_mut().clear_answers();
+        // The roll-ups are built again with the service accounts as a dimension of their own,
+        // so that leaving them out stays a view the roll-ups answer.
+        self.cache.borrow_mut().clear();
         self.registry = Some(registry.inner.clone());
-        self.table.join_registry(&registry.inner)
+        let known = self.table.join_registry(&registry.inner);
+        *self.cache.borrow_mut() = QueryCache::with_rollups(&self.table);
+        known
     }
 
     /// Joins a people file (CSV keyed by `Instance user ID`, `User Email` or `Username`): its
