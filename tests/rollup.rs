@@ -174,8 +174,9 @@ impl GenFilter {
         if self.active_only {
             f["activeOnly"] = json!(true);
         }
-        if registry && self.no_service {
-            f["excludeServiceAccounts"] = json!(true);
+        if registry {
+            // Left out by default with a registry; counted when asked.
+            f["excludeServiceAccounts"] = json!(self.no_service);
         }
         if let Some(s) = self.search {
             f["userSearch"] = json!(format!("user{s}@"));

@@ -344,12 +344,15 @@ impl QueryCache {
         ))
     }
 
-    /// What the current filter did with the service accounts of a joined registry, from its
-    /// selection of rows.
+    /// What the current filter did with the service accounts of a joined registry: from the
+    /// roll-ups' view of the filter, else from its selection of rows.
     fn service_accounts(&mut self, table: &Table) -> Result<Option<ServiceAccounts>, Error> {
         let state = self.state.as_mut().expect("use_filter sets the state");
         if table.user_flags.is_none() {
             return Ok(None);
+        }
+        if let Some((_, pass)) = &state.rolled {
+            return Ok(pass.service_accounts);
         }
         if state.selection.is_none() {
             state.selection = Some(Rc::new(table.select(&state.filter)?));

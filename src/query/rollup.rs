@@ -29,6 +29,7 @@ use std::rc::Rc;
 use crate::column::num::Ints;
 use crate::column::{Acc, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP};
 use crate::date::{month_number, week_start};
+use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
 
 use super::aggregate::{Needs, Stats};
@@ -494,15 +495,18 @@ impl Rollup {
         let by_slice = parts.human.is_some()
             && self.service_flags.is_some()
             && self.service_flags.as_ref() == table.user_flags.as_ref();
-        let slice = (0..slices)
+        // The filter's conditions but service accounts, and all of them.
+        let others = (0..slices)
             .map(|s| {
                 let c = self.slice_client[s] as usize;
                 let l = self.slice_language[s] as usize;
                 parts.clients.as_ref().is_none_or(|k| k[c])
                     && parts.languages.as_ref().is_none_or(|k| k[l])
                     && (!parts.active_only || self.slice_true[s])
-                    && !(by_slice && self.slice_service[s])
             })
+            .collect::<Vec<bool>>();
+        let slice = (0..slices)
+            .map(|s| others[s] && !(by_slice && self.slice_service[s]))
             .collect::<Vec<bool>>();
         let dated = parts.from.is_some() || parts.to.is_some();
         let month_rows = !table.granularity.has_days();
@@ -514,32 +518,34 @@ impl Rollup {
         day.push(!dated);
         let users = self.user_rep.len();
         let human = parts.human.as_ref().filter(|_| !by_slice);
+        if parts.user_hits.is_some() && !self.functional {
+            return None;
+        }
+        // Per user: kept by the conditions on who they are, service accounts aside.
+        let mut others_keep = vec![true; users];
+        for (u, k) in others_keep.iter_mut().enumerate() {
+            let row = self.user_rep[u] as usize;
+            if let Some(hits) = &parts.user_hits {
+                *k &= hits.iter().any(|(i, hits)| {
+                    table
+                        .text(Some(*i))
+                        .is_some_and(|c| hits[c.codes.get(row) as usize])
+                });
+            }
+            for by in &parts.attributes {
+                *k &= by[u];
+            }
+        }
         let filtered = parts.user_hits.is_some() || !parts.attributes.is_empty() || human.is_some();
-        let user = if filtered {
-            if parts.user_hits.is_some() && !self.functional {
-                return None;
-            }
-            let mut keep = vec![true; users];
-            for (u, k) in keep.iter_mut().enumerate() {
-                let row = self.user_rep[u] as usize;
-                if let Some(hits) = &parts.user_hits {
-                    *k &= hits.iter().any(|(i, hits)| {
-                        table
-                            .text(Some(*i))
-                            .is_some_and(|c| hits[c.codes.get(row) as usize])
-                    });
-                }
-                for by in &parts.attributes {
-                    *k &= by[u];
-                }
-                if let (Some(human), Some(ids)) = (human, table.text(table.user_id)) {
-                    *k &= human[ids.codes.get(row) as usize];
+        let user = filtered.then(|| {
+            let mut keep = others_keep.clone();
+            if let (Some(human), Some(ids)) = (human, table.text(table.user_id)) {
+                for (u, k) in keep.iter_mut().enumerate() {
+                    *k &= human[ids.codes.get(self.user_rep[u] as usize) as usize];
                 }
             }
-            Some(keep)
-        } else {
-            None
-        };
+            keep
+        });
         let sets = self.set_start.len() - 1;
         let set_bits = (0..sets)
             .map(|k| {
@@ -557,6 +563,33 @@ impl Rollup {
             .collect();
         let first = day.iter().position(|&k| k).unwrap_or(day.len()) as u32;
         let last = day.iter().rposition(|&k| k).map_or(0, |i| i as u32);
+        // With a joined registry: how many service accounts have a row the other conditions
+        // keep (what leaving them out leaves out, or what counting them adds).
+        let registry = table.user_flags.as_deref().zip(table.text(table.user_id));
+        let service_accounts = registry.map(|(flags, ids)| {
+            let sets = self.set_start.len() - 1;
+            let others_set: Vec<bool> = (0..sets)
+                .map(|k| {
+                    self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize]
+                        .iter()
+                        .any(|&s| others[s as usize])
+                })
+                .collect();
+            let users = (0..users)
+                .filter(|&u| {
+                    let code = ids.codes.get(self.user_rep[u] as usize) as usize;
+                    flags[code] & 1 != 0
+                        && others_keep[u]
+                        && (self.user_days[u] as usize..self.user_days[u + 1] as usize).any(|k| {
+                            day[usize::from(self.day_of[k])] && others_set[self.set_of[k] as usize]
+                        })
+                })
+                .count();
+            ServiceAccounts {
+                excluded: parts.human.is_some(),
+                users,
+            }
+        });
         Some(Pass {
             slice,
             day,
@@ -565,6 +598,7 @@ impl Rollup {
             set_bits,
             first,
             last,
+            service_accounts,
         })
     }
 
@@ -732,6 +766,8 @@ pub(crate) struct Pass {
     /// without dates in the filter).
     first: u32,
     last: u32,
+    /// With a joined registry, what the filter did with its service accounts.
+    pub(crate) service_accounts: Option<ServiceAccounts>,
 }
 
 /// A grouping answered from the roll-ups: how their entries map to groups.
