@@ -121,6 +121,26 @@ mod native {
         out.into_bytes()
     }
 
+    /// The export in `n` parts cut at line ends (the generated rows have no quoted line ends),
+    /// each starting with the header.
+    fn split_at_lines(bytes: &[u8], n: usize) -> Vec<Vec<u8>> {
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let (header, body) = bytes.split_at(header_end);
+        let mut parts = Vec::new();
+        let mut start = 0;
+        for i in 1..=n {
+            let mut end = (body.len() * i / n).max(start);
+            while end < body.len() && body[end - 1] != b'\n' {
+                end += 1;
+            }
+            let mut part = header.to_vec();
+            part.extend_from_slice(&body[start..end]);
+            parts.push(part);
+            start = end;
+        }
+        parts
+    }
+
     fn ingest(bytes: &[u8]) -> Table {
         let mut ingester = Ingester::new();
         for chunk in bytes.chunks(64 * 1024) {
@@ -166,6 +186,30 @@ mod native {
         group.bench_function(BenchmarkId::new("sg_analytics_ingester", rows), |b| {
             b.iter(|| ingest(black_box(&bytes)).rows())
         });
+        // Reading split across threads: the export cut at line ends into N parts, each with the
+        // header, each read by its own ingester on its own thread. An upper bound of what workers
+        // could give: the tables are not merged (a merge adds a pass over the columns and the
+        // dictionaries' codes).
+        for parts in [1usize, 2, 4] {
+            let split = split_at_lines(&bytes, parts);
+            group.bench_function(
+                BenchmarkId::new(format!("ingest_split_{parts}"), rows),
+                |b| {
+                    b.iter(|| {
+                        std::thread::scope(|s| {
+                            let handles: Vec<_> = split
+                                .iter()
+                                .map(|part| s.spawn(move || ingest(black_box(part)).rows()))
+                                .collect();
+                            handles
+                                .into_iter()
+                                .map(|h| h.join().unwrap())
+                                .sum::<usize>()
+                        })
+                    })
+                },
+            );
+        }
         group.finish();
     }
 
@@ -268,7 +312,68 @@ mod native {
         group.finish();
     }
 
-    criterion_group!(benches, bench_ingest, bench_query);
+    /// The page's view changes answered from the roll-ups (`QueryCache::with_rollups`) beside the
+    /// same changes scanned (`QueryCache::new`), in one run: without a date filter (the page's
+    /// default, every grouping from the roll-ups) and with one (groupings by user scanned).
+    fn bench_rollup(c: &mut Criterion) {
+        let rows = 2 * rows_from_env();
+        let table = ingest(&generate(rows));
+        let mut group = c.benchmark_group("rollup");
+        group.sample_size(10);
+        group.bench_function(BenchmarkId::new("build", rows), |b| {
+            b.iter(|| QueryCache::with_rollups(black_box(&table)).rollup_bytes())
+        });
+        let built = QueryCache::with_rollups(&table);
+        eprintln!(
+            "roll-ups: {} bytes ({:.1} bytes/row)",
+            built.rollup_bytes(),
+            built.rollup_bytes() as f64 / rows as f64
+        );
+        let view = |active: bool, dated: bool| -> Vec<Query> {
+            let mut filter = serde_json::json!({"activeOnly": active});
+            if dated {
+                filter["from"] = "2025-01-06".into();
+            }
+            let chart = |key: &str, metric: &str, limit: Option<usize>| {
+                let mut q = serde_json::json!({"groupBy": [key], "filter": filter, "metrics": [metric], "includeWarnings": false});
+                if let Some(limit) = limit {
+                    q["sort"] = serde_json::json!({"by": metric, "desc": true});
+                    q["limit"] = limit.into();
+                }
+                q
+            };
+            serde_json::from_value(serde_json::json!([
+                {"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true},
+                 "limit": 25, "offset": 0, "includeWarnings": false, "compare": "previous"},
+                chart("week", "activeUsers", None),
+                chart("client", "hoursSaved", Some(12)),
+                chart("language", "hoursSaved", Some(12)),
+                chart("user", "hoursSaved", Some(10)),
+            ]))
+            .unwrap()
+        };
+        for dated in [false, true] {
+            let (a, b) = (view(true, dated), view(false, dated));
+            for (name, mut cache) in [
+                ("scan", QueryCache::new()),
+                ("rollups", QueryCache::with_rollups(&table)),
+            ] {
+                let mut flip = false;
+                let id = format!("page_view_{name}{}", if dated { "_dated" } else { "" });
+                group.bench_function(BenchmarkId::new(id, rows), |bench| {
+                    bench.iter(|| {
+                        flip = !flip;
+                        cache
+                            .summarize_many(&table, black_box(if flip { &a } else { &b }))
+                            .unwrap()
+                    })
+                });
+            }
+        }
+        group.finish();
+    }
+
+    criterion_group!(benches, bench_ingest, bench_query, bench_rollup);
 }
 
 #[cfg(not(target_arch = "wasm32"))]

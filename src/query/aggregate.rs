@@ -130,6 +130,9 @@ impl Stats {
         needs: &Needs,
         range: Option<(i32, i32)>,
     ) -> Stats {
+        if let Some(rolled) = &grouping.rolled {
+            return rolled.stats(table, grouping, needs, range);
+        }
         let n = grouping.len();
         let columns = table.columns.len();
         let mut stats = Stats {

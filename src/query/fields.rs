@@ -26,6 +26,13 @@ pub(super) enum KeyField {
 /// Each group's first and last active day over its kept rows (a row is active when its `Active
 /// Sourcegraph User` is true, or always without that column); `None` for a group never active.
 pub(super) fn active_spans(table: &Table, grouping: &Grouping) -> Vec<Option<(i32, i32)>> {
+    if let Some(spans) = grouping
+        .rolled
+        .as_ref()
+        .and_then(|r| r.active_spans(grouping.len()))
+    {
+        return spans;
+    }
     let mut spans: Vec<Option<(i32, i32)>> = vec![None; grouping.len()];
     let Some(dates) = table.dates() else {
         return spans;

@@ -50,6 +50,39 @@ fn parse_filter_day(field: &str, value: &Option<String>) -> Result<Option<i32>, 
     }
 }
 
+/// Whether a row dated `d` is kept by a filter from `from` to `to` (either may be open): a day
+/// within them, or, for month rows (`month_rows`), a month that overlaps them; never a row
+/// without a date.
+pub(crate) fn date_kept(month_rows: bool, from: Option<i32>, to: Option<i32>, d: i32) -> bool {
+    if d == NULL_DAY {
+        return false;
+    }
+    let (lo, hi) = if month_rows {
+        (month_start(d), month_end(d))
+    } else {
+        (d, d)
+    };
+    !(from.is_some_and(|f| hi < f) || to.is_some_and(|t| lo > t))
+}
+
+/// A filter's conditions, each as a mask over the values it tests, for the roll-ups
+/// (`rollup.rs`): what [`Filter::select`] applies row by row.
+pub(crate) struct Parts {
+    pub from: Option<i32>,
+    pub to: Option<i32>,
+    /// Per client code / language code: kept; `None` when the filter names none.
+    pub clients: Option<Vec<bool>>,
+    pub languages: Option<Vec<bool>>,
+    pub active_only: bool,
+    /// Per user column (its index) the filter matches users against: whether each value
+    /// matches; `None` when the filter names no user.
+    pub user_hits: Option<Vec<(usize, Vec<bool>)>>,
+    /// Per attribute filtered on: whether each user (by identity code) is kept.
+    pub attributes: Vec<Vec<bool>>,
+    /// With service accounts excluded: per code of the user ID column, whether it is kept.
+    pub human: Option<Vec<bool>>,
+}
+
 /// For each dictionary entry: whether it is one of `wanted` (exact, any case).
 fn matches_list(column: &TextColumn, wanted: &[String]) -> Vec<bool> {
     let wanted: Vec<String> = wanted.iter().map(|w| w.trim().to_lowercase()).collect();
@@ -226,6 +259,37 @@ impl Filter {
         })
     }
 
+    /// Checks the filter against the table (the same checks and errors as [`Filter::select`]) and
+    /// gives its conditions as masks over the values they test.
+    pub(crate) fn parts(&self, table: &Table) -> Result<Parts, Error> {
+        let r = self.resolve(table)?;
+        let user_columns = [table.user_id, table.email, table.username]
+            .into_iter()
+            .flatten()
+            .filter(|&i| table.text(Some(i)).is_some());
+        Ok(Parts {
+            from: r.from,
+            to: r.to,
+            user_hits: r.user_hits.map(|hits| {
+                user_columns
+                    .zip(hits)
+                    .map(|(i, (_, hits))| (i, hits))
+                    .collect()
+            }),
+            clients: r.clients.map(|(_, wanted)| wanted),
+            languages: r.languages.map(|(_, wanted)| wanted),
+            active_only: r.active.is_some(),
+            attributes: r
+                .by_attribute
+                .into_iter()
+                .map(|(_, keep, _)| keep)
+                .collect(),
+            human: r
+                .service
+                .map(|(_, flags)| flags.iter().map(|f| f & 1 == 0).collect()),
+        })
+    }
+
     /// Checks the filter against the table and finds the rows it keeps.
     pub(crate) fn select(&self, table: &Table) -> Result<Selection, Error> {
         let r = self.resolve(table)?;
@@ -252,17 +316,7 @@ impl Filter {
         let mut keep = vec![true; table.rows];
         if let (true, Some(dates)) = (dated, table.dates()) {
             let month_rows = !table.granularity.has_days();
-            let kept = |d: i32| {
-                if d == NULL_DAY {
-                    return false;
-                }
-                let (lo, hi) = if month_rows {
-                    (month_start(d), month_end(d))
-                } else {
-                    (d, d)
-                };
-                !(from.is_some_and(|f| hi < f) || to.is_some_and(|t| lo > t))
-            };
+            let kept = |d: i32| date_kept(month_rows, from, to, d);
             // Exports repeat dates in long runs: decide once per run of equal dates.
             let (mut last, mut last_kept) = (NULL_DAY, false);
             for (k, &d) in keep.iter_mut().zip(dates) {

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::table::{Table, UNMAPPED};
 
 use super::filter::Selection;
+use super::rollup::Rolled;
 use super::spec::Key;
 
 /// The id of a row the filter dropped.
@@ -209,6 +210,9 @@ pub(crate) struct Grouping {
     pub reps: Vec<u32>,
     /// The number of rows of each group.
     pub sizes: Vec<u64>,
+    /// Set when the roll-ups answer this grouping: its metrics come from them, and it has
+    /// neither runs nor ids.
+    pub rolled: Option<Rolled>,
 }
 
 impl Grouping {
@@ -277,6 +281,7 @@ impl Grouping {
             runs,
             reps,
             sizes,
+            rolled: None,
         })
     }
 
@@ -289,6 +294,7 @@ impl Grouping {
             ids,
             reps: vec![0],
             sizes: vec![kept],
+            rolled: None,
         };
         let Some(mask) = selection.mask() else {
             let run = Run {
@@ -328,9 +334,11 @@ impl Grouping {
     }
 
     pub fn heap_bytes(&self) -> usize {
-        self.runs
-            .as_ref()
-            .map_or(0, |r| r.capacity() * std::mem::size_of::<Run>())
+        self.rolled.as_ref().map_or(0, Rolled::heap_bytes)
+            + self
+                .runs
+                .as_ref()
+                .map_or(0, |r| r.capacity() * std::mem::size_of::<Run>())
             + self.ids.capacity() * 4
             + self.reps.capacity() * 4
             + self.sizes.capacity() * 8
@@ -353,6 +361,14 @@ impl Grouping {
     /// sorted table needs computed. By group id, a page holding a small part of the rows becomes
     /// runs (however short), so that its metrics are computed over its own rows, not every row.
     pub fn restrict(&self, groups: &[u32]) -> Grouping {
+        if let Some(rolled) = &self.rolled {
+            return Grouping::rolled(
+                self.keys.clone(),
+                groups.iter().map(|&g| self.reps[g as usize]).collect(),
+                groups.iter().map(|&g| self.sizes[g as usize]).collect(),
+                rolled.restrict(groups, self.len()),
+            );
+        }
         let mut new_id = vec![DROPPED; self.len()];
         for (i, &g) in groups.iter().enumerate() {
             new_id[g as usize] = i as u32;
@@ -392,6 +408,25 @@ impl Grouping {
             ids,
             reps: groups.iter().map(|&g| self.reps[g as usize]).collect(),
             sizes: groups.iter().map(|&g| self.sizes[g as usize]).collect(),
+            rolled: None,
+        }
+    }
+
+    /// A grouping the roll-ups answer: a row of each group (where its key values are read), the
+    /// rows of each, and how the roll-ups' entries map to the groups.
+    pub(crate) fn rolled(
+        keys: Vec<Key>,
+        reps: Vec<u32>,
+        sizes: Vec<u64>,
+        rolled: Rolled,
+    ) -> Grouping {
+        Grouping {
+            keys,
+            runs: None,
+            ids: Vec::new(),
+            reps,
+            sizes,
+            rolled: Some(rolled),
         }
     }
 

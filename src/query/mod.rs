@@ -15,6 +15,7 @@ mod fields;
 mod filter;
 mod group;
 mod info;
+mod rollup;
 mod spec;
 mod stream;
 
@@ -37,6 +38,7 @@ use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy
 pub(crate) use filter::Selection;
 use group::Grouping;
 pub use info::{Choices, Info, MetricInfo};
+use rollup::{Pass, Rollup};
 use spec::{group_keys, minutes_saved};
 pub use spec::{
     Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
@@ -55,7 +57,13 @@ const MAX_GROUPINGS: usize = 4;
 /// totals, and the order of the last sorted table.
 struct FilterState {
     filter: Filter,
-    selection: Rc<Selection>,
+    /// The filter's first and last day, when given.
+    from: Option<i32>,
+    to: Option<i32>,
+    /// The rows it keeps, found when a grouping needs them (not when the roll-ups answer).
+    selection: Option<Rc<Selection>>,
+    /// The roll-ups and the filter over their dimensions, when they can say it.
+    rolled: Option<(Rc<Rollup>, Rc<Pass>)>,
     groupings: Vec<Rc<Grouping>>,
     /// Totals known so far, with the minutes they were computed with.
     totals: Vec<(Metric, Minutes, Cell)>,
@@ -88,6 +96,8 @@ pub struct QueryCache {
     state: Option<FilterState>,
     /// Per text column: each dictionary entry's rank in case-insensitive order.
     ranks: Vec<(usize, Rc<Vec<u32>>)>,
+    /// The table's roll-ups, when built ([`QueryCache::with_rollups`]).
+    rollup: Option<Rc<Rollup>>,
 }
 
 impl std::fmt::Debug for QueryCache {
@@ -131,9 +141,49 @@ impl QueryCache {
         QueryCache::default()
     }
 
+    /// A cache that first sums the table at coarser grains (per day, client, language and
+    /// activity; per user; per user and day), once, so that the queries they answer exactly
+    /// (those of the page's views) cost what they hold instead of a pass over every row. Without
+    /// them (tables whose users' rows are not contiguous and in date order, or numbers that are
+    /// not exact integers, or memory short) it is [`QueryCache::new`]. For a table queried many
+    /// times, as the page's is; a single query is cheaper without.
+    pub fn with_rollups(table: &Table) -> QueryCache {
+        QueryCache {
+            rollup: Rollup::build(table).map(Rc::new),
+            ..QueryCache::default()
+        }
+    }
+
+    /// What the roll-ups hold, for measurements (`None` without them).
+    pub fn rollup_shape(&self) -> Option<String> {
+        self.rollup.as_ref().map(|r| format!("{r:?}"))
+    }
+
+    /// Bytes the roll-ups hold (0 without them).
+    pub fn rollup_bytes(&self) -> usize {
+        self.rollup.as_ref().map_or(0, |r| r.heap_bytes())
+    }
+
+    /// How many of the current filter's kept groupings the roll-ups answer (for tests and
+    /// benchmarks: whether a view took the fast path).
+    pub fn rolled_groupings(&self) -> usize {
+        self.state.as_ref().map_or(0, |s| {
+            s.groupings.iter().filter(|g| g.rolled.is_some()).count()
+        })
+    }
+
     /// Forgets everything (the table changed).
     pub fn clear(&mut self) {
         *self = QueryCache::default();
+    }
+
+    /// Forgets the answers kept, not the roll-ups: for a table whose rows did not change (a
+    /// registry or a people file joined).
+    pub fn clear_answers(&mut self) {
+        *self = QueryCache {
+            rollup: self.rollup.take(),
+            ..QueryCache::default()
+        };
     }
 
     /// Bytes the cache holds on the heap (the row mask, the groupings, the rankings with their
@@ -144,7 +194,7 @@ impl QueryCache {
             return ranks;
         };
         ranks
-            + state.selection.heap_bytes()
+            + state.selection.as_ref().map_or(0, |s| s.heap_bytes())
             + state
                 .groupings
                 .iter()
@@ -193,7 +243,7 @@ impl QueryCache {
             .transpose()?;
         self.use_filter(table, &query.filter)?;
         let state = self.state.as_mut().expect("use_filter sets the state");
-        let range = average_range(table, state.selection.from, state.selection.to);
+        let range = average_range(table, state.from, state.to);
 
         let mut ranked = None;
         let (groups, groups_total) = if keys.is_empty() {
@@ -264,7 +314,7 @@ impl QueryCache {
                 match known {
                     Some((_, _, previous)) => Some(previous.clone()),
                     None => {
-                        let previous = previous_totals(table, query)?;
+                        let previous = previous_totals(table, query, self.rollup.clone())?;
                         let state = self.state.as_mut().expect("use_filter sets the state");
                         if let Some(previous) = &previous {
                             state.previous =
@@ -289,12 +339,25 @@ impl QueryCache {
                 groups,
                 groups_total,
                 previous,
-                service_accounts: self
-                    .state
-                    .as_ref()
-                    .and_then(|s| s.selection.service_accounts),
+                service_accounts: self.service_accounts(table)?,
             },
         ))
+    }
+
+    /// What the current filter did with the service accounts of a joined registry: from the
+    /// roll-ups' view of the filter, else from its selection of rows.
+    fn service_accounts(&mut self, table: &Table) -> Result<Option<ServiceAccounts>, Error> {
+        let state = self.state.as_mut().expect("use_filter sets the state");
+        if table.user_flags.is_none() {
+            return Ok(None);
+        }
+        if let Some((_, pass)) = &state.rolled {
+            return Ok(pass.service_accounts);
+        }
+        if state.selection.is_none() {
+            state.selection = Some(Rc::new(table.select(&state.filter)?));
+        }
+        Ok(state.selection.as_ref().and_then(|s| s.service_accounts))
     }
 
     /// Makes `filter` the current one (keeping its state when it already is).
@@ -302,10 +365,24 @@ impl QueryCache {
         if self.state.as_ref().is_some_and(|s| &s.filter == filter) {
             return Ok(());
         }
-        let selection = Rc::new(table.select(filter)?);
+        let (from, to, selection, rolled) = match &self.rollup {
+            Some(rollup) => {
+                let parts = filter.parts(table)?;
+                let pass = rollup.pass(table, &parts).map(Rc::new);
+                let rolled = pass.map(|p| (Rc::clone(rollup), p));
+                (parts.from, parts.to, None, rolled)
+            }
+            None => {
+                let selection = table.select(filter)?;
+                (selection.from, selection.to, Some(Rc::new(selection)), None)
+            }
+        };
         self.state = Some(FilterState {
             filter: filter.clone(),
+            from,
+            to,
             selection,
+            rolled,
             groupings: Vec::new(),
             totals: Vec::new(),
             rankings: Vec::new(),
@@ -525,7 +602,24 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
         state.groupings.push(Rc::clone(&found));
         return Ok(found);
     }
-    let made = Rc::new(Grouping::new(table, keys, &state.selection)?);
+    let rolled = state
+        .rolled
+        .as_ref()
+        .and_then(|(rollup, pass)| rollup.grouping(keys, pass));
+    let made = match rolled {
+        Some(grouping) => Rc::new(grouping),
+        None => {
+            let selection = match &state.selection {
+                Some(selection) => Rc::clone(selection),
+                None => {
+                    let selection = Rc::new(table.select(&state.filter)?);
+                    state.selection = Some(Rc::clone(&selection));
+                    selection
+                }
+            };
+            Rc::new(Grouping::new(table, keys, &selection)?)
+        }
+    };
     if state.groupings.len() >= MAX_GROUPINGS {
         state.groupings.remove(0);
     }
@@ -587,11 +681,15 @@ fn totals(
 /// (the filter's from/to, else the data's first and last day); for month-grain exports, the same
 /// number of whole months before. Computed apart from the cache, which keeps the view's filter.
 /// `None` when the range is empty (a filter that starts after the data ends): nothing to compare.
-fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Error> {
-    let selection = table.select(&query.filter)?;
+fn previous_totals(
+    table: &Table,
+    query: &Query,
+    rollup: Option<Rc<Rollup>>,
+) -> Result<Option<Previous>, Error> {
+    let parts = query.filter.parts(table)?;
     let (Some(from), Some(to)) = (
-        selection.from.or(table.first_date),
-        selection.to.or(table.last_date),
+        parts.from.or(table.first_date),
+        parts.to.or(table.last_date),
     ) else {
         return Err(Error::query(format!(
             "compare: \"previous\" needs dates, and this {} export has none",
@@ -627,7 +725,11 @@ fn previous_totals(table: &Table, query: &Query) -> Result<Option<Previous>, Err
     };
     previous.filter.from = Some(format_day(prev_from));
     previous.filter.to = Some(format_day(prev_to));
-    let summary = QueryCache::new().summarize(table, &previous)?;
+    let mut cache = QueryCache {
+        rollup,
+        ..QueryCache::default()
+    };
+    let summary = cache.summarize(table, &previous)?;
     Ok(Some(Previous {
         from: format_day(prev_from),
         to: format_day(prev_to),

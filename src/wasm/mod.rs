@@ -668,9 +668,10 @@ pub struct Report {
 
 impl From<Table> for Report {
     fn from(table: Table) -> Report {
+        let cache = QueryCache::with_rollups(&table);
         Report {
             table,
-            cache: std::cell::RefCell::new(QueryCache::new()),
+            cache: std::cell::RefCell::new(cache),
             registry: None,
         }
     }
@@ -774,9 +775,13 @@ impl Report {
     /// users it knows.
     #[wasm_bindgen(js_name = joinRegistry)]
     pub fn join_registry(&mut self, registry: &UserRegistry) -> usize {
+        // The roll-ups are built again with the service accounts as a dimension of their own,
+        // so that leaving them out stays a view the roll-ups answer.
         self.cache.borrow_mut().clear();
         self.registry = Some(registry.inner.clone());
-        self.table.join_registry(&registry.inner)
+        let known = self.table.join_registry(&registry.inner);
+        *self.cache.borrow_mut() = QueryCache::with_rollups(&self.table);
+        known
     }
 
     /// Joins a people file (CSV keyed by `Instance user ID`, `User Email` or `Username`): its
@@ -794,7 +799,7 @@ impl Report {
             }
             None => return Err(js_error("joinAttributes takes a Uint8Array or a string")),
         };
-        self.cache.borrow_mut().clear();
+        self.cache.borrow_mut().clear_answers();
         to_js(&self.table.join_attributes(&bytes).map_err(core_error)?)
     }
 

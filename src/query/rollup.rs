@@ -1,0 +1,1098 @@
+//! Roll-ups: the export summed once, after it is read, at coarser grains, so that a view change
+//! costs what the roll-ups hold rather than a pass over every row.
+//!
+//! A row's *slice* is its client, language and `Active Sourcegraph User` value: every filter the
+//! page offers but dates and users keeps or drops whole slices. Three structures are built:
+//!
+//! - the **cube**: per day and slice, the row count and every numeric column's sum (exact, in the
+//!   column's scaled integers), non-empty counts (row means) and weighted sums: the sums of any
+//!   grouping by day, week, month, client and language, under any filter on dates, clients,
+//!   languages and activity;
+//! - the **users' sums**: the same per user and slice: the sums of a grouping by user, under any
+//!   filter but dates;
+//! - the **user-days**: per user and day, which slices the user's rows of that day have (as an id
+//!   of that set of slices, shared by the many user-days with the same set): the exact distinct
+//!   users, active users, user-days and active user-days of any of these groupings, dates
+//!   included, and each user's first and last active day.
+//!
+//! A query uses them when they answer it exactly ([`Rollup::grouping`] says so), else the query
+//! scans the rows as before. The sums are added with the same kernels as the scan's, over the
+//! roll-ups' entries instead of rows: integer sums are exact in any order, so the answers are the
+//! scan's to the bit (`tests/rollup.rs` holds them to it on random exports and filters).
+//!
+//! Built only for exports whose users' rows are contiguous and dated in order (as exports are
+//! written), with integer numeric columns; sizes are checked so that no input can wrap them on a
+//! 32-bit target, and any allocation that fails leaves the table without roll-ups.
+
+use std::rc::Rc;
+
+use crate::column::num::Ints;
+use crate::column::{Acc, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP};
+use crate::date::{month_number, week_start};
+use crate::summary::ServiceAccounts;
+use crate::table::{Data, Measure, Table};
+
+use super::aggregate::{Needs, Stats};
+use super::distinct::DistinctCounts;
+use super::filter::{date_kept, Parts};
+use super::group::{Days, Grouping};
+use super::spec::Key;
+
+/// No entry, no group.
+const NONE: u32 = NO_GROUP;
+
+/// Slices kept in a dense table of (client, language, activity) up to this many combinations.
+const DENSE_SLICES: u64 = 1 << 22;
+
+/// Cube cells found through a dense table of (day, slice) up to this many combinations.
+const DENSE_CELLS: u64 = 1 << 24;
+
+/// Groups of a cube grouping: (time bucket, client/language part) up to this many combinations.
+const MAX_GROUP_TABLE: u64 = 1 << 24;
+
+/// Partial sums per entry of one roll-up (a cube cell, a user's slice).
+struct Level {
+    /// Rows per entry.
+    rows: NumColumn,
+    /// Per column index: the sums of numeric columns.
+    sums: Vec<Option<NumColumn>>,
+    /// Per column index: non-empty cells, for the row means.
+    counts: Vec<Option<NumColumn>>,
+    /// Per column index: Σ(value × weight) and Σ weight, for the weighted means.
+    weighted: Vec<Option<WeightedSums>>,
+}
+
+/// `values` in the narrowest column that holds them (all are ≥ 0 but for unknown columns).
+fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
+    let (lo, hi) = values
+        .iter()
+        .fold((0i64, 0i64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let data = if lo < 0 {
+        if lo == i64::MIN {
+            return None;
+        }
+        Ints::I64(values)
+    } else if hi < i64::from(u8::MAX) {
+        Ints::U8(values.iter().map(|&x| x as u8).collect())
+    } else if hi < i64::from(u16::MAX) {
+        Ints::U16(values.iter().map(|&x| x as u16).collect())
+    } else if hi < i64::from(u32::MAX) {
+        Ints::U32(values.iter().map(|&x| x as u32).collect())
+    } else {
+        Ints::I64(values)
+    };
+    Some(NumColumn { scale, data })
+}
+
+fn heap(column: &NumColumn) -> usize {
+    column.heap_bytes()
+}
+
+impl Level {
+    /// Sums every row into entry `ids[row]` (`NONE`: nowhere). `None` when a sum is not an exact
+    /// integer (a float column, or past i64).
+    fn build(table: &Table, ids: &[u32], n: usize) -> Option<Level> {
+        let layout = Layout::Ids(ids);
+        let mut rows = vec![0i64; n];
+        for &g in ids {
+            if g != NONE {
+                rows[g as usize] += 1;
+            }
+        }
+        let columns = table.columns.len();
+        let mut level = Level {
+            rows: narrow(rows, 0)?,
+            sums: (0..columns).map(|_| None).collect(),
+            counts: (0..columns).map(|_| None).collect(),
+            weighted: vec![None; columns],
+        };
+        for (i, column) in table.columns.iter().enumerate() {
+            let Data::Num(values) = &column.data else {
+                continue;
+            };
+            if values.is_float() {
+                continue;
+            }
+            let mut acc = values.accumulator(n);
+            let mean = matches!(column.measure, Some(Measure::Mean));
+            let mut counts = mean.then(|| vec![0u32; n]);
+            values.accumulate(layout, &mut acc, counts.as_deref_mut());
+            let Acc::Int(sums) = acc else {
+                // Past i64: the scan answers.
+                return None;
+            };
+            level.sums[i] = Some(narrow(sums, values.scale)?);
+            if let Some(counts) = counts {
+                level.counts[i] = narrow(counts.into_iter().map(i64::from).collect(), 0);
+            }
+            if let Some(Measure::WeightedMean { weight }) = column.measure {
+                if let Data::Num(weights) = &table.columns[weight].data {
+                    if !weights.is_float() {
+                        level.weighted[i] = Some(values.weighted_sums(weights, layout, n));
+                    }
+                }
+            }
+        }
+        Some(level)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        heap(&self.rows)
+            + self.sums.iter().flatten().map(heap).sum::<usize>()
+            + self.counts.iter().flatten().map(heap).sum::<usize>()
+            + self
+                .weighted
+                .iter()
+                .flatten()
+                .map(|(a, b, _)| (a.capacity() + b.capacity()) * 8)
+                .sum::<usize>()
+    }
+
+    /// The sums, counts and weighted sums `needs` asks, per group, over entries in group
+    /// `groups[entry]` (`NONE`: none).
+    fn stats(&self, table: &Table, groups: &[u32], n: usize, needs: &Needs, stats: &mut Stats) {
+        let layout = Layout::Ids(groups);
+        for &i in &needs.sums {
+            let (Some(column), Data::Num(values)) = (&self.sums[i], &table.columns[i].data) else {
+                continue;
+            };
+            let mut acc = values.accumulator(n);
+            column.accumulate(layout, &mut acc, None);
+            stats.sums[i] = Some(acc);
+        }
+        for &i in &needs.counts {
+            let Some(column) = &self.counts[i] else {
+                continue;
+            };
+            let mut acc = Acc::Int(vec![0; n]);
+            column.accumulate(layout, &mut acc, None);
+            if let Acc::Int(c) = acc {
+                stats.counts[i] = Some(c.into_iter().map(|x| x as u32).collect());
+            }
+        }
+        for &i in &needs.weighted {
+            let Some((num, den, scale)) = &self.weighted[i] else {
+                continue;
+            };
+            let (mut gn, mut gd) = (vec![0.0; n], vec![0.0; n]);
+            for ((&g, &x), &w) in groups.iter().zip(num).zip(den) {
+                if g != NONE {
+                    gn[g as usize] += x;
+                    gd[g as usize] += w;
+                }
+            }
+            stats.weighted[i] = Some((gn, gd, *scale));
+        }
+    }
+}
+
+/// A vector of `n` copies of `x`, or `None` when the memory is not there.
+fn try_filled<T: Clone>(n: usize, x: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, x);
+    Some(v)
+}
+
+/// The roll-ups of one table (see the module's description).
+pub(crate) struct Rollup {
+    grid: Days,
+    /// Per slice: client code, language code, and whether its rows count as active.
+    slice_client: Vec<u32>,
+    slice_language: Vec<u32>,
+    slice_active: Vec<bool>,
+    /// Per slice: its `Active Sourcegraph User` is true (what "active only" keeps).
+    slice_true: Vec<bool>,
+    /// Per slice: its rows are a service account's, by the registry joined when the roll-ups
+    /// were built (`service_flags`, per code of the user ID column).
+    slice_service: Vec<bool>,
+    service_flags: Option<Vec<u8>>,
+    /// Per cube cell: day index (`grid.days` for rows without a date), slice, first row.
+    cell_day: Vec<u32>,
+    cell_slice: Vec<u32>,
+    cell_rep: Vec<u32>,
+    cube: Level,
+    /// Per user (identity code): the first of its entries in `tuple_slice` (one more at the end).
+    user_tuples: Vec<u32>,
+    tuple_slice: Vec<u32>,
+    users: Level,
+    /// Per user: its first row.
+    user_rep: Vec<u32>,
+    /// Per user: the first of its user-days (one more at the end); per user-day, its day index
+    /// and its set of slices.
+    user_days: Vec<u32>,
+    day_of: Vec<u16>,
+    set_of: Vec<u32>,
+    /// Per set of slices: where its slices start in `set_slices` (one more at the end).
+    set_start: Vec<u32>,
+    set_slices: Vec<u32>,
+    /// The user ID, e-mail and username hold one value per user, so a filter on them keeps or
+    /// drops whole users.
+    functional: bool,
+}
+
+impl std::fmt::Debug for Rollup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rollup")
+            .field("slices", &self.slice_client.len())
+            .field("cells", &self.cell_day.len())
+            .field("user_slices", &self.tuple_slice.len())
+            .field("user_days", &self.day_of.len())
+            .field("sets", &(self.set_start.len() - 1))
+            .finish()
+    }
+}
+
+impl Rollup {
+    /// Builds the roll-ups, or `None` when the table does not qualify (no users, rows not in
+    /// user and date order, more rows than 32-bit ids, a float or overflowing measure) or the
+    /// memory is not there.
+    pub(crate) fn build(table: &Table) -> Option<Rollup> {
+        let identity = table.identity()?;
+        if !table.dates_sorted_within_users {
+            return None;
+        }
+        let n = table.rows;
+        u32::try_from(n).ok()?;
+        for column in &table.columns {
+            if let (Data::Num(values), Some(_)) = (&column.data, column.measure) {
+                if values.is_float() {
+                    return None;
+                }
+            }
+        }
+        let grid = Days::of(table);
+        // Day indexes (rows without a date last) are kept in 16 bits: 179 years of days.
+        let days = u32::try_from(grid.days).ok()?.checked_add(1)?;
+        if days > u32::from(u16::MAX) {
+            return None;
+        }
+        let dates = table.dates();
+        let day_index = |row: usize| -> u32 {
+            dates
+                .and_then(|d| grid.index(d[row]))
+                .map_or(days - 1, |i| i as u32)
+        };
+        let client = table.text(table.client);
+        let language = table.text(table.language);
+        let active = match table.active.map(|i| &table.columns[i].data) {
+            Some(Data::Bool(b)) => Some(b.as_slice()),
+            _ => None,
+        };
+
+        // Slices.
+        let nc = client.map_or(1, |c| c.values.len().max(1)) as u64;
+        let nl = language.map_or(1, |c| c.values.len().max(1)) as u64;
+        let combos = nc.checked_mul(nl)?.checked_mul(6)?;
+        let ids = table.text(table.user_id);
+        let flags = table.user_flags.as_ref().filter(|_| ids.is_some());
+        let mut dense = if combos <= DENSE_SLICES {
+            Some(try_filled(combos as usize, NONE)?)
+        } else {
+            None
+        };
+        let mut hashed: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut rollup = Rollup {
+            grid,
+            slice_client: Vec::new(),
+            slice_language: Vec::new(),
+            slice_active: Vec::new(),
+            slice_true: Vec::new(),
+            slice_service: Vec::new(),
+            service_flags: flags.cloned(),
+            cell_day: Vec::new(),
+            cell_slice: Vec::new(),
+            cell_rep: Vec::new(),
+            cube: Level::build(table, &[], 0)?,
+            user_tuples: Vec::new(),
+            tuple_slice: Vec::new(),
+            users: Level::build(table, &[], 0)?,
+            user_rep: Vec::new(),
+            user_days: Vec::new(),
+            day_of: Vec::new(),
+            set_of: Vec::new(),
+            set_start: vec![0],
+            set_slices: Vec::new(),
+            functional: true,
+        };
+        let mut slice_of: Vec<u32> = try_filled(n, 0u32)?;
+        for (row, slot) in slice_of.iter_mut().enumerate() {
+            let c = client.map_or(0, |t| t.codes.get(row));
+            let l = language.map_or(0, |t| t.codes.get(row));
+            let a = active.map_or(1, |a| a[row].min(2));
+            let service = match (flags, ids) {
+                (Some(f), Some(ids)) => f[ids.codes.get(row) as usize] & 1,
+                _ => 0,
+            };
+            let key =
+                ((u64::from(c) * nl + u64::from(l)) * 3 + u64::from(a)) * 2 + u64::from(service);
+            let next = rollup.slice_client.len() as u32;
+            let id = match &mut dense {
+                Some(table) => &mut table[key as usize],
+                None => hashed.entry(key).or_insert(NONE),
+            };
+            if *id == NONE {
+                *id = next;
+                rollup.slice_client.push(c);
+                rollup.slice_language.push(l);
+                rollup.slice_active.push(active.is_none() || a == 1);
+                rollup.slice_true.push(a == 1);
+                rollup.slice_service.push(service == 1);
+            }
+            *slot = *id;
+        }
+        drop(dense);
+        drop(hashed);
+        let slices = rollup.slice_client.len() as u64;
+
+        // The cube.
+        let mut ids: Vec<u32> = try_filled(n, NONE)?;
+        let cells = u64::from(days).checked_mul(slices.max(1))?;
+        let mut dense = if cells <= DENSE_CELLS {
+            Some(try_filled(cells as usize, NONE)?)
+        } else {
+            None
+        };
+        let mut hashed: FxHashMap<u64, u32> = FxHashMap::default();
+        for (row, id) in ids.iter_mut().enumerate() {
+            let day = day_index(row);
+            let slice = slice_of[row];
+            let key = u64::from(day) * slices + u64::from(slice);
+            let next = rollup.cell_day.len() as u32;
+            let cell = match &mut dense {
+                Some(table) => &mut table[key as usize],
+                None => hashed.entry(key).or_insert(NONE),
+            };
+            if *cell == NONE {
+                *cell = next;
+                rollup.cell_day.push(day);
+                rollup.cell_slice.push(slice);
+                rollup.cell_rep.push(row as u32);
+            }
+            *id = *cell;
+        }
+        drop(dense);
+        drop(hashed);
+        rollup.cube = Level::build(table, &ids, rollup.cell_day.len())?;
+
+        // Per user and slice; users' rows are contiguous, and codes follow the rows' order.
+        let users = identity.values.len();
+        let mut tuple_of: Vec<u32> = try_filled(slices as usize, NONE)?;
+        let mut tuple_user: Vec<u32> = try_filled(slices as usize, NONE)?;
+        let mut previous = NONE;
+        let user_columns: Vec<_> = [table.user_id, table.email, table.username]
+            .into_iter()
+            .filter_map(|i| table.text(i))
+            .collect();
+        for (row, id) in ids.iter_mut().enumerate() {
+            let u = identity.codes.get(row);
+            if u != previous {
+                if u as usize != rollup.user_tuples.len() {
+                    return None;
+                }
+                rollup.user_tuples.push(rollup.tuple_slice.len() as u32);
+                rollup.user_rep.push(row as u32);
+                previous = u;
+            } else {
+                rollup.functional &= user_columns
+                    .iter()
+                    .all(|c| c.codes.get(row) == c.codes.get(row - 1));
+            }
+            let slice = slice_of[row] as usize;
+            if tuple_user[slice] != u {
+                tuple_user[slice] = u;
+                tuple_of[slice] = rollup.tuple_slice.len() as u32;
+                rollup.tuple_slice.push(slice as u32);
+            }
+            *id = tuple_of[slice];
+        }
+        if rollup.user_tuples.len() != users {
+            return None;
+        }
+        rollup.user_tuples.push(rollup.tuple_slice.len() as u32);
+        drop(tuple_of);
+        drop(tuple_user);
+        rollup.users = Level::build(table, &ids, rollup.tuple_slice.len())?;
+        drop(ids);
+
+        // User-days, each with its set of slices.
+        let mut sets: FxHashMap<Vec<u32>, u32> = FxHashMap::default();
+        let mut current: Vec<u32> = Vec::new();
+        let (mut user, mut day) = (NONE, NONE);
+        // Per user: the last dated day, and whether rows without a date were seen: each user's
+        // days must come in order, rows without a date last (as exports write them), so that a
+        // user-day is one entry and a filter's days are one stretch of each user's.
+        let (mut last_dated, mut undated) = (None::<u32>, false);
+        let finish = |rollup: &mut Rollup,
+                      sets: &mut FxHashMap<Vec<u32>, u32>,
+                      current: &mut Vec<u32>,
+                      day: u32| {
+            current.sort_unstable();
+            current.dedup();
+            let next = sets.len() as u32;
+            let set = *sets.entry(current.clone()).or_insert_with(|| {
+                rollup.set_slices.extend_from_slice(current);
+                rollup.set_start.push(rollup.set_slices.len() as u32);
+                next
+            });
+            rollup.day_of.push(day as u16);
+            rollup.set_of.push(set);
+            current.clear();
+        };
+        for (row, &slice) in slice_of.iter().enumerate() {
+            let u = identity.codes.get(row);
+            let d = day_index(row);
+            if u != user || d != day {
+                if user != NONE {
+                    finish(&mut rollup, &mut sets, &mut current, day);
+                }
+                if u != user {
+                    rollup.user_days.push(rollup.day_of.len() as u32);
+                    (last_dated, undated) = (None, false);
+                }
+                if d == days - 1 {
+                    if std::mem::replace(&mut undated, true) {
+                        return None;
+                    }
+                } else {
+                    // Dates in order, rows without one after them.
+                    if undated || last_dated.is_some_and(|l| l >= d) {
+                        return None;
+                    }
+                    last_dated = Some(d);
+                }
+                (user, day) = (u, d);
+            }
+            current.push(slice);
+        }
+        if user != NONE {
+            finish(&mut rollup, &mut sets, &mut current, day);
+        }
+        rollup.user_days.push(rollup.day_of.len() as u32);
+        Some(rollup)
+    }
+
+    /// Bytes the roll-ups hold on the heap.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let v = |n: usize| n * 4;
+        v(self.slice_client.len() + self.slice_language.len())
+            + self.slice_active.len() * 3
+            + self.service_flags.as_ref().map_or(0, Vec::len)
+            + v(self.cell_day.len() + self.cell_slice.len() + self.cell_rep.len())
+            + self.cube.heap_bytes()
+            + v(self.user_tuples.len() + self.tuple_slice.len() + self.user_rep.len())
+            + self.users.heap_bytes()
+            + v(self.user_days.len() + self.set_of.len())
+            + self.day_of.len() * 2
+            + v(self.set_start.len() + self.set_slices.len())
+    }
+
+    /// A filter's conditions over the roll-ups' dimensions, or `None` when they cannot say it
+    /// exactly (a filter on user names whose columns hold several values for one user).
+    pub(crate) fn pass(&self, table: &Table, parts: &Parts) -> Option<Pass> {
+        let slices = self.slice_client.len();
+        // Service accounts left out by slice when the registry is the one the roll-ups know.
+        let by_slice = parts.human.is_some()
+            && self.service_flags.is_some()
+            && self.service_flags.as_ref() == table.user_flags.as_ref();
+        // The filter's conditions but service accounts, and all of them.
+        let others = (0..slices)
+            .map(|s| {
+                let c = self.slice_client[s] as usize;
+                let l = self.slice_language[s] as usize;
+                parts.clients.as_ref().is_none_or(|k| k[c])
+                    && parts.languages.as_ref().is_none_or(|k| k[l])
+                    && (!parts.active_only || self.slice_true[s])
+            })
+            .collect::<Vec<bool>>();
+        let slice = (0..slices)
+            .map(|s| others[s] && !(by_slice && self.slice_service[s]))
+            .collect::<Vec<bool>>();
+        let dated = parts.from.is_some() || parts.to.is_some();
+        let month_rows = !table.granularity.has_days();
+        let mut day: Vec<bool> = (0..self.grid.days)
+            .map(|i| {
+                !dated || date_kept(month_rows, parts.from, parts.to, self.grid.base + i as i32)
+            })
+            .collect();
+        day.push(!dated);
+        let users = self.user_rep.len();
+        let human = parts.human.as_ref().filter(|_| !by_slice);
+        if parts.user_hits.is_some() && !self.functional {
+            return None;
+        }
+        // Per user: kept by the conditions on who they are, service accounts aside.
+        let mut others_keep = vec![true; users];
+        for (u, k) in others_keep.iter_mut().enumerate() {
+            let row = self.user_rep[u] as usize;
+            if let Some(hits) = &parts.user_hits {
+                *k &= hits.iter().any(|(i, hits)| {
+                    table
+                        .text(Some(*i))
+                        .is_some_and(|c| hits[c.codes.get(row) as usize])
+                });
+            }
+            for by in &parts.attributes {
+                *k &= by[u];
+            }
+        }
+        let filtered = parts.user_hits.is_some() || !parts.attributes.is_empty() || human.is_some();
+        let user = filtered.then(|| {
+            let mut keep = others_keep.clone();
+            if let (Some(human), Some(ids)) = (human, table.text(table.user_id)) {
+                for (u, k) in keep.iter_mut().enumerate() {
+                    *k &= human[ids.codes.get(self.user_rep[u] as usize) as usize];
+                }
+            }
+            keep
+        });
+        let sets = self.set_start.len() - 1;
+        let set_bits = (0..sets)
+            .map(|k| {
+                let members =
+                    &self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize];
+                members.iter().fold(0u8, |bits, &s| {
+                    let s = s as usize;
+                    bits | if slice[s] {
+                        1 | (u8::from(self.slice_active[s]) << 1)
+                    } else {
+                        0
+                    }
+                })
+            })
+            .collect();
+        let first = day.iter().position(|&k| k).unwrap_or(day.len()) as u32;
+        let last = day.iter().rposition(|&k| k).map_or(0, |i| i as u32);
+        // With a joined registry: how many service accounts have a row the other conditions
+        // keep (what leaving them out leaves out, or what counting them adds).
+        let registry = table.user_flags.as_deref().zip(table.text(table.user_id));
+        let service_accounts = registry.map(|(flags, ids)| {
+            let sets = self.set_start.len() - 1;
+            let others_set: Vec<bool> = (0..sets)
+                .map(|k| {
+                    self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize]
+                        .iter()
+                        .any(|&s| others[s as usize])
+                })
+                .collect();
+            let users = (0..users)
+                .filter(|&u| {
+                    let code = ids.codes.get(self.user_rep[u] as usize) as usize;
+                    flags[code] & 1 != 0
+                        && others_keep[u]
+                        && (self.user_days[u] as usize..self.user_days[u + 1] as usize).any(|k| {
+                            day[usize::from(self.day_of[k])] && others_set[self.set_of[k] as usize]
+                        })
+                })
+                .count();
+            ServiceAccounts {
+                excluded: parts.human.is_some(),
+                users,
+            }
+        });
+        Some(Pass {
+            slice,
+            day,
+            dated,
+            user,
+            set_bits,
+            first,
+            last,
+            service_accounts,
+        })
+    }
+
+    /// The groups of `keys` under `pass`, when the roll-ups answer them exactly: keys of time,
+    /// client and language without a filter on users; or by user without a filter on dates.
+    pub(crate) fn grouping(self: &Rc<Self>, keys: &[Key], pass: &Rc<Pass>) -> Option<Grouping> {
+        if keys == [Key::User] {
+            return self.by_user(pass);
+        }
+        let cube_key = |k: &Key| {
+            matches!(
+                k,
+                Key::Day | Key::Week | Key::Month | Key::Client | Key::Language
+            )
+        };
+        if pass.user.is_some() || !keys.iter().all(cube_key) {
+            return None;
+        }
+        // Each day's time bucket (its tuple of the time keys' values), the null bucket last.
+        let base = self.grid.base;
+        let first = base;
+        let bucket = |key: Key, i: usize| -> i64 {
+            let d = base + i as i32;
+            match key {
+                Key::Day => i as i64,
+                Key::Week => i64::from((week_start(d) - week_start(first)) / 7),
+                _ => month_number(d) - month_number(first),
+            }
+        };
+        let time: Vec<Key> = keys.iter().copied().filter(|k| k.is_time()).collect();
+        let (day_part, day_parts) = if time.is_empty() {
+            (vec![0; self.grid.days + 1], 1)
+        } else {
+            let mut day_part = Vec::with_capacity(self.grid.days + 1);
+            let mut seen: FxHashMap<Vec<i64>, u32> = FxHashMap::default();
+            for i in 0..self.grid.days {
+                let tuple: Vec<i64> = time.iter().map(|&k| bucket(k, i)).collect();
+                let next = seen.len() as u32;
+                day_part.push(*seen.entry(tuple).or_insert(next));
+            }
+            day_part.push(seen.len() as u32);
+            (day_part, seen.len() as u64 + 1)
+        };
+        // Each kept slice's part: its client and language, as far as the keys name them.
+        let (by_client, by_language) = (keys.contains(&Key::Client), keys.contains(&Key::Language));
+        let mut parts_seen: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+        let slice_part: Vec<u32> = (0..self.slice_client.len())
+            .map(|s| {
+                if !pass.slice[s] {
+                    return NONE;
+                }
+                let key = (
+                    if by_client { self.slice_client[s] } else { 0 },
+                    if by_language {
+                        self.slice_language[s]
+                    } else {
+                        0
+                    },
+                );
+                let next = parts_seen.len() as u32;
+                *parts_seen.entry(key).or_insert(next)
+            })
+            .collect();
+        let parts = parts_seen.len().max(1) as u64;
+        let size = day_parts.checked_mul(parts)?;
+        if size > MAX_GROUP_TABLE {
+            return None;
+        }
+        let mut map = vec![NONE; size as usize];
+        let (mut reps, mut sizes) = (Vec::new(), Vec::new());
+        let rows = level_rows(&self.cube.rows);
+        for c in 0..self.cell_day.len() {
+            let (d, s) = (self.cell_day[c] as usize, self.cell_slice[c] as usize);
+            if !pass.day[d] || slice_part[s] == NONE {
+                continue;
+            }
+            let slot =
+                &mut map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize];
+            if *slot == NONE {
+                *slot = reps.len() as u32;
+                reps.push(self.cell_rep[c]);
+                sizes.push(0u64);
+            }
+            sizes[*slot as usize] += rows(c);
+        }
+        if keys.is_empty() && reps.is_empty() {
+            // Totals over nothing: one empty group, as the scan gives.
+            reps.push(0);
+            sizes.push(0);
+        }
+        let rolled = Rolled {
+            rollup: Rc::clone(self),
+            pass: Rc::clone(pass),
+            kind: Kind::Cube {
+                day_part,
+                slice_part,
+                parts,
+                map,
+            },
+        };
+        Some(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+    }
+
+    fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<Grouping> {
+        if pass.dated {
+            return None;
+        }
+        let rows = level_rows(&self.users.rows);
+        let users = self.user_rep.len();
+        let mut user_group = vec![NONE; users];
+        let (mut reps, mut sizes) = (Vec::new(), Vec::new());
+        for u in 0..users {
+            if pass.user.as_ref().is_some_and(|k| !k[u]) {
+                continue;
+            }
+            let (from, to) = (
+                self.user_tuples[u] as usize,
+                self.user_tuples[u + 1] as usize,
+            );
+            let kept: u64 = (from..to)
+                .filter(|&t| pass.slice[self.tuple_slice[t] as usize])
+                .map(&rows)
+                .sum();
+            let any = (from..to).any(|t| pass.slice[self.tuple_slice[t] as usize]);
+            if any {
+                user_group[u] = reps.len() as u32;
+                reps.push(self.user_rep[u]);
+                sizes.push(kept);
+            }
+        }
+        let rolled = Rolled {
+            rollup: Rc::clone(self),
+            pass: Rc::clone(pass),
+            kind: Kind::Users { user_group },
+        };
+        Some(Grouping::rolled(vec![Key::User], reps, sizes, rolled))
+    }
+}
+
+/// The row count of entry `i` of a level.
+fn level_rows(rows: &NumColumn) -> impl Fn(usize) -> u64 + '_ {
+    move |i| match &rows.data {
+        Ints::U8(v) => u64::from(v[i]),
+        Ints::U16(v) => u64::from(v[i]),
+        Ints::U32(v) => u64::from(v[i]),
+        Ints::I64(v) => v[i] as u64,
+        Ints::F64(v) => v[i] as u64,
+    }
+}
+
+/// A filter over the roll-ups' dimensions.
+#[derive(Debug)]
+pub(crate) struct Pass {
+    /// Per slice: kept.
+    slice: Vec<bool>,
+    /// Per day index (the last for rows without a date): kept.
+    day: Vec<bool>,
+    /// The filter has dates.
+    dated: bool,
+    /// Per user: kept (`None`: every user).
+    user: Option<Vec<bool>>,
+    /// Per set of slices: bit 0, one of them is kept; bit 1, one of them is kept and active.
+    set_bits: Vec<u8>,
+    /// The day indexes kept are `first..=last` (the last index, rows without a date, only
+    /// without dates in the filter).
+    first: u32,
+    last: u32,
+    /// With a joined registry, what the filter did with its service accounts.
+    pub(crate) service_accounts: Option<ServiceAccounts>,
+}
+
+/// A grouping answered from the roll-ups: how their entries map to groups.
+#[derive(Debug)]
+pub(crate) struct Rolled {
+    rollup: Rc<Rollup>,
+    pass: Rc<Pass>,
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    /// Groups of time, client and language: a cell of day `d` and slice `s` is in group
+    /// `map[day_part[d] × parts + slice_part[s]]` (`slice_part` is `NONE` for slices dropped).
+    Cube {
+        day_part: Vec<u32>,
+        slice_part: Vec<u32>,
+        parts: u64,
+        map: Vec<u32>,
+    },
+    /// Groups of users: user `u` is in `user_group[u]`.
+    Users { user_group: Vec<u32> },
+}
+
+impl Rolled {
+    /// The same grouping restricted to `groups` (old ids), renumbered in that order.
+    pub(crate) fn restrict(&self, groups: &[u32], old: usize) -> Rolled {
+        let mut new_id = vec![NONE; old];
+        for (i, &g) in groups.iter().enumerate() {
+            new_id[g as usize] = i as u32;
+        }
+        let renumber = |ids: &[u32]| -> Vec<u32> {
+            ids.iter()
+                .map(|&g| if g == NONE { NONE } else { new_id[g as usize] })
+                .collect()
+        };
+        let kind = match &self.kind {
+            Kind::Cube {
+                day_part,
+                slice_part,
+                parts,
+                map,
+            } => Kind::Cube {
+                day_part: day_part.clone(),
+                slice_part: slice_part.clone(),
+                parts: *parts,
+                map: renumber(map),
+            },
+            Kind::Users { user_group } => Kind::Users {
+                user_group: renumber(user_group),
+            },
+        };
+        Rolled {
+            rollup: Rc::clone(&self.rollup),
+            pass: Rc::clone(&self.pass),
+            kind,
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match &self.kind {
+            Kind::Cube {
+                day_part,
+                slice_part,
+                map,
+                ..
+            } => (day_part.len() + slice_part.len() + map.len()) * 4,
+            Kind::Users { user_group } => user_group.len() * 4,
+        }
+    }
+
+    /// The metrics `needs` asks, for every group.
+    pub(crate) fn stats(
+        &self,
+        table: &Table,
+        grouping: &Grouping,
+        needs: &Needs,
+        range: Option<(i32, i32)>,
+    ) -> Stats {
+        let n = grouping.len();
+        let columns = table.columns.len();
+        let mut stats = Stats {
+            rows: grouping.sizes.clone(),
+            distinct: DistinctCounts::default(),
+            days_in_range: None,
+            sums: vec![None; columns],
+            counts: vec![None; columns],
+            weighted: vec![None; columns],
+        };
+        let r = &self.rollup;
+        let p = &self.pass;
+        match &self.kind {
+            Kind::Cube {
+                day_part,
+                slice_part,
+                parts,
+                map,
+            } => {
+                let groups: Vec<u32> = (0..r.cell_day.len())
+                    .map(|c| {
+                        let (d, s) = (r.cell_day[c] as usize, r.cell_slice[c] as usize);
+                        if !p.day[d] || slice_part[s] == NONE {
+                            return NONE;
+                        }
+                        map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize]
+                    })
+                    .collect();
+                r.cube.stats(table, &groups, n, needs, &mut stats);
+            }
+            Kind::Users { user_group } => {
+                let mut groups = vec![NONE; r.tuple_slice.len()];
+                for (u, &g) in user_group.iter().enumerate() {
+                    if g == NONE {
+                        continue;
+                    }
+                    let tuples = r.user_tuples[u] as usize..r.user_tuples[u + 1] as usize;
+                    for (slot, &s) in groups[tuples.clone()]
+                        .iter_mut()
+                        .zip(&r.tuple_slice[tuples])
+                    {
+                        if p.slice[s as usize] {
+                            *slot = g;
+                        }
+                    }
+                }
+                r.users.stats(table, &groups, n, needs, &mut stats);
+            }
+        }
+        if needs.distinct.any() && table.identity().is_some() {
+            stats.distinct = self.distinct(n, range.is_some() && table.dates().is_some());
+        }
+        if let (Some(range), Some(_)) = (range, table.dates()) {
+            stats.days_in_range = Some(grouping.days_in_range(table, range));
+        }
+        stats
+    }
+
+    /// Distinct users, active users, user-days and active user-days per group, from the
+    /// user-days: users come one after another, and each user's days in order, so a group has
+    /// seen a user (a user-day) before exactly when it was the last it saw.
+    fn distinct(&self, n: usize, daily: bool) -> DistinctCounts {
+        let r = &self.rollup;
+        let p = &self.pass;
+        let mut out = DistinctCounts {
+            users: vec![0; n],
+            active_users: vec![0; n],
+            user_days: vec![0; n],
+            active_user_days: vec![0; n],
+        };
+        let undated = r.grid.days as u32;
+        let users = r.user_rep.len();
+        match &self.kind {
+            Kind::Users { user_group } => {
+                for (u, &g) in user_group.iter().enumerate().take(users) {
+                    if g == NONE {
+                        continue;
+                    }
+                    let g = g as usize;
+                    out.users[g] = 1;
+                    for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
+                        let bits = p.set_bits[r.set_of[k] as usize];
+                        let dated = daily && u32::from(r.day_of[k]) != undated;
+                        out.active_users[g] |= u64::from(bits >> 1);
+                        out.user_days[g] += u64::from(dated && bits & 1 != 0);
+                        out.active_user_days[g] += u64::from(dated && bits & 2 != 0);
+                    }
+                }
+            }
+            Kind::Cube {
+                day_part,
+                slice_part,
+                parts,
+                map,
+            } => {
+                // Each user's days are in order, the day without a date last: the user-days a
+                // filter keeps are one stretch of them, found by bisection.
+                let kept = |u: usize| {
+                    let all = r.user_days[u] as usize..r.user_days[u + 1] as usize;
+                    let days = &r.day_of[all.clone()];
+                    let start = all.start + days.partition_point(|&d| u32::from(d) < p.first);
+                    let end = all.start + days.partition_point(|&d| u32::from(d) <= p.last);
+                    start..end.max(start)
+                };
+                let by_slice = slice_part.iter().any(|&x| x != NONE && x != 0);
+                if !by_slice {
+                    // One group per day (or none): groups follow one another with the days, so
+                    // a user is new to a group exactly when the group changes.
+                    let day_group: Vec<u32> = (0..day_part.len())
+                        .map(|d| {
+                            if p.day[d] {
+                                map[(u64::from(day_part[d]) * parts) as usize]
+                            } else {
+                                NONE
+                            }
+                        })
+                        .collect();
+                    for u in 0..users {
+                        let (mut last, mut last_active) = (NONE, NONE);
+                        for k in kept(u) {
+                            let d = u32::from(r.day_of[k]);
+                            let bits = p.set_bits[r.set_of[k] as usize];
+                            let g = day_group[d as usize];
+                            if bits == 0 || g == NONE {
+                                continue;
+                            }
+                            let dated = u64::from(daily && d != undated);
+                            let gi = g as usize;
+                            out.users[gi] += u64::from(g != last);
+                            out.user_days[gi] += dated;
+                            last = g;
+                            if bits & 2 != 0 {
+                                out.active_users[gi] += u64::from(g != last_active);
+                                out.active_user_days[gi] += dated;
+                                last_active = g;
+                            }
+                        }
+                    }
+                    return out;
+                }
+                // Stamps: 1 + the last user (user-day) each group counted.
+                let (mut user_seen, mut active_seen) = (vec![0u32; n], vec![0u32; n]);
+                let (mut day_seen, mut active_day_seen) = (vec![0u32; n], vec![0u32; n]);
+                let mut count = |g: usize, u: u32, k: u32, dated: bool, act: bool| {
+                    if user_seen[g] != u + 1 {
+                        user_seen[g] = u + 1;
+                        out.users[g] += 1;
+                    }
+                    if dated && day_seen[g] != k + 1 {
+                        day_seen[g] = k + 1;
+                        out.user_days[g] += 1;
+                    }
+                    if act {
+                        if active_seen[g] != u + 1 {
+                            active_seen[g] = u + 1;
+                            out.active_users[g] += 1;
+                        }
+                        if dated && active_day_seen[g] != k + 1 {
+                            active_day_seen[g] = k + 1;
+                            out.active_user_days[g] += 1;
+                        }
+                    }
+                };
+                for u in 0..users {
+                    for k in kept(u) {
+                        let d = r.day_of[k] as usize;
+                        let set = r.set_of[k] as usize;
+                        if p.set_bits[set] == 0 || !p.day[d] {
+                            continue;
+                        }
+                        let dated = daily && d as u32 != undated;
+                        let row = u64::from(day_part[d]) * parts;
+                        let members =
+                            &r.set_slices[r.set_start[set] as usize..r.set_start[set + 1] as usize];
+                        for &s in members {
+                            let part = slice_part[s as usize];
+                            if part == NONE {
+                                continue;
+                            }
+                            // A page of groups leaves the others out.
+                            let g = map[(row + u64::from(part)) as usize];
+                            if g != NONE {
+                                count(
+                                    g as usize,
+                                    u as u32,
+                                    k as u32,
+                                    dated,
+                                    r.slice_active[s as usize],
+                                );
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Each group's first and last active day (groups by user).
+    pub(crate) fn active_spans(&self, n: usize) -> Option<Vec<Option<(i32, i32)>>> {
+        let Kind::Users { user_group } = &self.kind else {
+            return None;
+        };
+        let r = &self.rollup;
+        let undated = r.grid.days as u32;
+        let mut spans = vec![None; n];
+        for (u, &g) in user_group.iter().enumerate() {
+            if g == NONE {
+                continue;
+            }
+            for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
+                let bits = self.pass.set_bits[r.set_of[k] as usize];
+                if bits & 2 == 0 || u32::from(r.day_of[k]) == undated {
+                    continue;
+                }
+                let d = r.grid.base + i32::from(r.day_of[k]);
+                let span: &mut Option<(i32, i32)> = &mut spans[g as usize];
+                let s = span.get_or_insert((d, d));
+                *s = (s.0.min(d), s.1.max(d));
+            }
+        }
+        Some(spans)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::narrow;
+    use crate::column::num::Ints;
+
+    #[test]
+    fn narrow_keeps_each_sum_in_a_width_that_holds_it() {
+        assert!(matches!(narrow(vec![0, 254], 0).unwrap().data, Ints::U8(_)));
+        assert!(matches!(
+            narrow(vec![0, 255], 0).unwrap().data,
+            Ints::U16(_)
+        ));
+        assert!(matches!(
+            narrow(vec![70_000], 0).unwrap().data,
+            Ints::U32(_)
+        ));
+        assert!(matches!(
+            narrow(vec![1 << 40], 0).unwrap().data,
+            Ints::I64(_)
+        ));
+        assert!(matches!(narrow(vec![-1, 3], 0).unwrap().data, Ints::I64(_)));
+        assert!(narrow(vec![i64::MIN], 0).is_none());
+    }
+}

@@ -1,0 +1,409 @@
+//! The roll-ups (`src/query/rollup.rs`) held to the plain scan: on random exports in the order
+//! exports are written (each user's rows together, by date), any filter the page offers and any
+//! grouping, sort and page, a cache with roll-ups answers exactly what a query over the rows
+//! answers, to the bit.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use sg_analytics::{Query, QueryCache, Table};
+
+const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
+const LANGUAGES: [&str; 3] = ["go", "", "rust"];
+const ACTIVE: [&str; 3] = ["true", "false", ""];
+
+/// One row of a user: a day (`None`: no date), a client, a language, activity and counts.
+#[derive(Clone, Debug)]
+struct GenRow {
+    day: Option<u8>,
+    client: usize,
+    language: usize,
+    active: usize,
+    chats: Option<u8>,
+    suggestions: u16,
+    accepted_share: u8,
+    helpful: Option<u8>,
+}
+
+fn row() -> impl Strategy<Value = GenRow> {
+    (
+        proptest::option::weighted(0.95, 0u8..45),
+        0usize..3,
+        0usize..3,
+        prop_oneof![6 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize)],
+        proptest::option::of(0u8..50),
+        0u16..400,
+        0u8..=100,
+        proptest::option::of(0u8..=100),
+    )
+        .prop_map(
+            |(day, client, language, active, chats, suggestions, accepted_share, helpful)| GenRow {
+                day,
+                client,
+                language,
+                active,
+                chats,
+                suggestions,
+                accepted_share,
+                helpful,
+            },
+        )
+}
+
+fn date(day: u8) -> String {
+    // 45 days from 2025-01-20 cross a month end and several week starts.
+    common::days("2025-01-20", "2025-03-10")[usize::from(day)].clone()
+}
+
+/// Each user's rows together and by date, as exports are written (rows without a date where
+/// they fall: between days, or last).
+fn to_csv(users: &[Vec<GenRow>]) -> Vec<u8> {
+    let mut out = String::from(
+        "Instance user ID,User Email,Active Sourcegraph User,Client Name,Timestamp Date,Language,\
+         Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Weighted CAR,\
+         Helpfulness rate\n",
+    );
+    for (u, rows) in users.iter().enumerate() {
+        let mut rows = rows.clone();
+        rows.sort_by_key(|r| r.day.map_or(255, i32::from));
+        for r in rows {
+            let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
+            let car = if r.suggestions == 0 {
+                String::new()
+            } else {
+                format!("{:.3}", f64::from(accepted) / f64::from(r.suggestions))
+            };
+            out += &format!(
+                "{},user{}@example.com,{},{},{},{},{},{},{},{},{}\n",
+                100 + u,
+                u,
+                ACTIVE[r.active],
+                CLIENTS[r.client],
+                r.day.map_or(String::new(), date),
+                LANGUAGES[r.language],
+                r.chats.map_or(String::new(), |c| c.to_string()),
+                r.suggestions,
+                accepted,
+                car,
+                r.helpful
+                    .map_or(String::new(), |h| format!("{}.{}", h / 10, h % 10)),
+            );
+        }
+    }
+    out.into_bytes()
+}
+
+const GROUPINGS: [&[&str]; 11] = [
+    &[],
+    &["user"],
+    &["day"],
+    &["week"],
+    &["month"],
+    &["client"],
+    &["language"],
+    &["client", "language"],
+    &["week", "client"],
+    &["language", "month"],
+    &["user", "month"],
+];
+
+const SORTS: [Option<&str>; 7] = [
+    None,
+    Some("hoursSaved"),
+    Some("users"),
+    Some("avgDau"),
+    Some("Chat Events"),
+    Some("Weighted CAR"),
+    Some("rows"),
+];
+
+/// A filter the page could send.
+#[derive(Clone, Debug)]
+struct GenFilter {
+    from: Option<u8>,
+    span: u8,
+    clients: Vec<usize>,
+    languages: Vec<usize>,
+    active_only: bool,
+    search: Option<u8>,
+    no_service: bool,
+}
+
+fn filter() -> impl Strategy<Value = GenFilter> {
+    (
+        proptest::option::weighted(0.3, 0u8..45),
+        0u8..45,
+        proptest::collection::vec(0usize..3, 0..3),
+        proptest::collection::vec(0usize..3, 0..3),
+        any::<bool>(),
+        proptest::option::weighted(0.2, 0u8..6),
+        any::<bool>(),
+    )
+        .prop_map(
+            |(from, span, clients, languages, active_only, search, no_service)| GenFilter {
+                from,
+                span,
+                clients,
+                languages,
+                active_only,
+                search,
+                no_service,
+            },
+        )
+}
+
+impl GenFilter {
+    fn json(&self, registry: bool) -> Value {
+        let mut f = json!({});
+        if let Some(from) = self.from {
+            f["from"] = json!(date(from));
+            f["to"] = json!(date(from.saturating_add(self.span).min(44)));
+        }
+        if !self.clients.is_empty() {
+            f["clients"] = json!(self.clients.iter().map(|&c| CLIENTS[c]).collect::<Vec<_>>());
+        }
+        if !self.languages.is_empty() {
+            f["languages"] = json!(self
+                .languages
+                .iter()
+                .map(|&l| LANGUAGES[l])
+                .collect::<Vec<_>>());
+        }
+        if self.active_only {
+            f["activeOnly"] = json!(true);
+        }
+        if registry {
+            // Left out by default with a registry; counted when asked.
+            f["excludeServiceAccounts"] = json!(self.no_service);
+        }
+        if let Some(s) = self.search {
+            f["userSearch"] = json!(format!("user{s}@"));
+        }
+        f
+    }
+}
+
+fn query(
+    keys: &[&str],
+    filter: &GenFilter,
+    registry: bool,
+    sort: Option<&str>,
+    desc: bool,
+    page: (usize, usize),
+    compare: bool,
+) -> Query {
+    let mut q = json!({"groupBy": keys, "filter": filter.json(registry), "includeWarnings": false});
+    if let Some(by) = sort {
+        q["sort"] = json!({"by": by, "desc": desc});
+    }
+    if page.1 > 0 {
+        q["offset"] = json!(page.0);
+        q["limit"] = json!(page.1);
+    }
+    if compare {
+        q["compare"] = json!("previous");
+    }
+    serde_json::from_value(q).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    /// Any sequence of the page's queries, through one cache with roll-ups, answers what each
+    /// query answers alone over the rows.
+    #[test]
+    fn rollups_answer_what_the_scan_answers(
+        users in proptest::collection::vec(proptest::collection::vec(row(), 0..30), 1..8),
+        asks in proptest::collection::vec(
+            (filter(), 0usize..11, 0usize..7, any::<bool>(), (0usize..4, 0usize..6), any::<bool>()),
+            1..8,
+        ),
+        service in proptest::option::of(proptest::collection::vec(any::<bool>(), 8)),
+    ) {
+        let mut table = Table::from_bytes(&to_csv(&users)).unwrap();
+        prop_assume!(table.rows() > 0);
+        // A registry marking some users as service accounts, joined before the roll-ups.
+        let registry = service.is_some();
+        if let Some(service) = &service {
+            let mut csv = String::from("Instance user ID,Service Account,Site Admin\n");
+            for (u, s) in service.iter().enumerate() {
+                csv += &format!("{},{s},false\n", 100 + u);
+            }
+            table.join_registry(&sg_analytics::Registry::from_bytes(csv.as_bytes()).unwrap());
+        }
+        let mut cache = QueryCache::with_rollups(&table);
+        prop_assert!(cache.rollup_bytes() > 0, "the roll-ups are built for an export in order");
+        for (filter, keys, sort, desc, page, compare) in &asks {
+            let keys = GROUPINGS[*keys];
+            // A key can only sort its own grouping; others sort by a metric.
+            let q = query(keys, filter, registry, SORTS[*sort], *desc, *page, *compare);
+            let rolled = cache.summarize(&table, &q).map(|s| s.to_value()).map_err(|e| e.to_string());
+            let scanned = table.summarize(&q).map(|s| s.to_value()).map_err(|e| e.to_string());
+            prop_assert_eq!(rolled, scanned, "{:?}", q);
+        }
+    }
+}
+
+/// The roll-ups answer the page's own queries (a filter on clients and activity, groupings by
+/// user, week, client and language, the totals), rather than leaving them to the scan: the fast
+/// path is taken, not only correct.
+#[test]
+fn the_pages_view_is_answered_by_the_rollups() {
+    let users: Vec<Vec<GenRow>> = (0..5)
+        .map(|u| {
+            (0..20u8)
+                .map(|i| GenRow {
+                    day: Some(i * 2),
+                    client: (u + usize::from(i)) % 3,
+                    language: usize::from(i) % 3,
+                    active: usize::from(i % 4 == 3),
+                    chats: Some(i),
+                    suggestions: u16::from(i) * 3,
+                    accepted_share: 40,
+                    helpful: None,
+                })
+                .collect()
+        })
+        .collect();
+    let table = Table::from_bytes(&to_csv(&users)).unwrap();
+    let mut cache = QueryCache::with_rollups(&table);
+    let filter = json!({"clients": ["vscode.cody", "server.web"], "activeOnly": true});
+    let queries: Vec<Query> = [
+        json!({"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true}, "limit": 2, "compare": "previous"}),
+        json!({"groupBy": ["week"], "filter": filter, "metrics": ["activeUsers"]}),
+        json!({"groupBy": ["client"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12}),
+        json!({"groupBy": ["language"], "filter": filter, "metrics": ["hoursSaved"], "sort": {"by": "hoursSaved", "desc": true}, "limit": 12}),
+    ]
+    .into_iter()
+    .map(|q| serde_json::from_value(q).unwrap())
+    .collect();
+    let rolled = cache.summarize_many(&table, &queries).unwrap();
+    assert_eq!(
+        cache.rolled_groupings(),
+        4,
+        "every grouping of the view from the roll-ups"
+    );
+    for (q, s) in queries.iter().zip(rolled) {
+        assert_eq!(s.to_value(), table.summarize(q).unwrap().to_value());
+    }
+}
+
+/// An export whose users' rows are not together gets no roll-ups, and its answers are the scan's.
+#[test]
+fn an_export_out_of_order_is_answered_by_the_scan() {
+    let csv = b"Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n\
+                1,true,2025-01-01,3\n2,true,2025-01-01,4\n1,false,2025-01-02,5\n";
+    let table = Table::from_bytes(csv).unwrap();
+    let mut cache = QueryCache::with_rollups(&table);
+    assert_eq!(cache.rollup_bytes(), 0);
+    let q: Query =
+        serde_json::from_value(json!({"groupBy": ["user"], "filter": {"activeOnly": true}}))
+            .unwrap();
+    assert_eq!(
+        cache.summarize(&table, &q).unwrap().to_value(),
+        table.summarize(&q).unwrap().to_value()
+    );
+    assert_eq!(cache.rolled_groupings(), 0);
+}
+
+/// Times the page's queries on an export, from the roll-ups and scanned, each query of a view
+/// change alone (`SG_MEASURE_CSV=FILE cargo test --release --test rollup -- --ignored measure`).
+#[test]
+#[ignore]
+fn measure() {
+    let Ok(path) = std::env::var("SG_MEASURE_CSV") else {
+        return;
+    };
+    let t = std::time::Instant::now();
+    let table = Table::from_bytes(&std::fs::read(path).unwrap()).unwrap();
+    eprintln!("{} rows, read in {:.2?}", table.rows(), t.elapsed());
+    let t = std::time::Instant::now();
+    let rolled = QueryCache::with_rollups(&table);
+    eprintln!(
+        "roll-ups built in {:.2?}: {:.1} bytes/row (table {:.1})",
+        t.elapsed(),
+        rolled.rollup_bytes() as f64 / table.rows() as f64,
+        table.heap_bytes() as f64 / table.rows() as f64
+    );
+    eprintln!("{}", rolled.rollup_shape().unwrap_or_default());
+    let view = |filter: Value| -> Vec<(&str, Query)> {
+        let chart = |key: &str, metric: &str, limit: Option<usize>| {
+            let mut q = json!({"groupBy": [key], "filter": filter, "metrics": [metric], "includeWarnings": false});
+            if let Some(limit) = limit {
+                q["sort"] = json!({"by": metric, "desc": true});
+                q["limit"] = limit.into();
+            }
+            serde_json::from_value(q).unwrap()
+        };
+        vec![
+            ("table", serde_json::from_value(json!({"groupBy": ["user"], "filter": filter, "sort": {"by": "hoursSaved", "desc": true}, "limit": 25, "includeWarnings": false, "compare": "previous"})).unwrap()),
+            ("week", chart("week", "activeUsers", None)),
+            ("client", chart("client", "hoursSaved", Some(12))),
+            ("language", chart("language", "hoursSaved", Some(12))),
+            ("users", chart("user", "hoursSaved", Some(10))),
+        ]
+    };
+    let filters = [
+        json!({}),
+        json!({"activeOnly": true}),
+        json!({"clients": ["vscode.cody"], "activeOnly": true}),
+        json!({"from": "2025-03-01"}),
+    ];
+    for (name, mut cache) in [("scan", QueryCache::new()), ("rollups", rolled)] {
+        for filter in &filters {
+            // The fastest of 5 views, each after another filter, so every view is a change the
+            // cache has not seen.
+            let mut best = [f64::MAX; 5];
+            for _ in 0..5 {
+                cache
+                    .summarize(
+                        &table,
+                        &serde_json::from_value(json!({"filter": {"to": "2025-01-02"}})).unwrap(),
+                    )
+                    .unwrap();
+                for (i, (_, q)) in view(filter.clone()).into_iter().enumerate() {
+                    let t = std::time::Instant::now();
+                    cache.summarize(&table, &q).unwrap();
+                    best[i] = best[i].min(t.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            let mut line = format!("{name} {filter}:");
+            for ((what, _), ms) in view(filter.clone()).iter().zip(best) {
+                line += &format!(" {what} {ms:.1}");
+            }
+            let total: f64 = best.iter().sum();
+            eprintln!(
+                "{line} = {total:.1} ms (rolled groupings {})",
+                cache.rolled_groupings()
+            );
+        }
+    }
+}
+
+/// With a registry joined before the roll-ups are built, leaving service accounts out is a
+/// filter the roll-ups answer for every grouping, not only by user.
+#[test]
+fn leaving_service_accounts_out_is_answered_by_the_rollups() {
+    let csv = b"Instance user ID,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events\n\
+                1,true,vscode.cody,2025-01-01,go,3\n1,true,vscode.cody,2025-01-08,go,1\n\
+                2,true,server.web,2025-01-01,,4\n2,false,cli,2025-01-02,,5\n3,true,cli,2025-01-03,,7\n";
+    let mut table = Table::from_bytes(csv).unwrap();
+    let registry = sg_analytics::Registry::from_bytes(
+        b"Instance user ID,Service Account,Site Admin\n2,true,false\n3,false,true\n",
+    )
+    .unwrap();
+    table.join_registry(&registry);
+    for key in ["week", "client", "language", "user"] {
+        let mut cache = QueryCache::with_rollups(&table);
+        let q: Query = serde_json::from_value(
+            json!({"groupBy": [key], "filter": {"excludeServiceAccounts": true}}),
+        )
+        .unwrap();
+        let rolled = cache.summarize(&table, &q).unwrap().to_value();
+        assert_eq!(rolled, table.summarize(&q).unwrap().to_value(), "by {key}");
+        // The grouping and the totals' grouping.
+        assert_eq!(cache.rolled_groupings(), 2, "by {key} from the roll-ups");
+    }
+}
