@@ -799,10 +799,14 @@ export class View {
     this.refs.peopleName.classList.toggle("none", !name);
   }
 
-  /** How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`). */
-  setMetricInfo(metrics = [], attributes = []) {
+  /**
+   * How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`), and
+   * the headings of the structural and key fields (`info().labels`).
+   */
+  setMetricInfo(metrics = [], attributes = [], labels = {}) {
     this.metricMeta = new Map(metrics.map((m) => [m.name, m]));
     this.attributes = attributes;
+    this.labels = labels;
   }
 
   /** The formatting facts of a metric (undefined for structural keys). */
@@ -920,7 +924,7 @@ export class View {
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
   renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate }) {
     const r = this.refs;
-    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key)));
+    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key, this.labels)));
     r.groupBy.replaceChildren(...keyOptions(groupKeys));
     r.groupBy.value = view.groupBy[0];
     r.thenBy.replaceChildren(option("", "(nothing)"), ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0])));
@@ -950,7 +954,7 @@ export class View {
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
     r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
     r.timeKey.value = view.timeKey;
-    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key)))));
+    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key), this.labels))));
     r.metric.value = view.metric;
   }
 
@@ -1049,7 +1053,7 @@ export class View {
         h("button", { type: "button", class: "sort", "data-sort": key, onclick: () => this.emit("sortBy", { by: key }) }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
       );
     };
-    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key)), true))));
+    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key), this.labels), true))));
     r.tbody.replaceChildren(
       ...groups.map((group) =>
         h(
@@ -1065,7 +1069,7 @@ export class View {
     );
     if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
     if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
-    r.caption.textContent = `Grouped by ${groupBy.map(keyLabel).join(", then ")}`;
+    r.caption.textContent = `Grouped by ${groupBy.map((key) => keyLabel(key, this.labels)).join(", then ")}`;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     const first = total ? page * pageSize + 1 : 0;
     r.pageInfo.textContent = `${formatCount(first)}–${formatCount(Math.min(total, (page + 1) * pageSize))} of ${formatCount(total)} groups · page ${page + 1} of ${pages}`;
