@@ -102,6 +102,14 @@ export class View {
     this.attributeMultis = [];
     if (stylesheet) root.append(h("link", { rel: "stylesheet", href: stylesheet }));
     root.append(this.build());
+    // The sticky filter bar's height, for what must stay below it (the table's title and
+    // downloads, the places focus moves to): kept in --sga-filter-height.
+    this.filterHeight = new ResizeObserver(() => {
+      const bar = this.refs.filters;
+      const sticky = getComputedStyle(bar).position === "sticky";
+      this.refs.dashboard.style.setProperty("--sga-filter-height", `${sticky ? bar.offsetHeight : 0}px`);
+    });
+    this.filterHeight.observe(this.refs.filters);
     // A click anywhere else closes an open multi-select, as a native <select> would.
     this.closeMultis = (event) => {
       const path = event.composedPath();
@@ -1062,7 +1070,8 @@ export class View {
           groupBy.map((key) => this.keyCell(key, group.key)),
           columns.map((key) => {
             const value = group[key];
-            return h("td", { class: value === null || value === undefined ? "num none" : "num" }, formatMetric(key, value ?? null, this.meta(key)));
+            // The column's name beside each value, for the phone layout (one card per group).
+            return h("td", { class: value === null || value === undefined ? "num none" : "num", "data-label": metricLabel(key, this.meta(key), this.labels) }, formatMetric(key, value ?? null, this.meta(key)));
           }),
         ),
       ),
@@ -1165,6 +1174,7 @@ export class View {
 
   destroy() {
     document.removeEventListener("click", this.closeMultis);
+    this.filterHeight.disconnect();
     this.charts.removeAll();
   }
 }
