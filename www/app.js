@@ -681,12 +681,33 @@ function growthChart(growth) {
   const description = last
     ? `${title}: ${labels.length} ${growth.period}s; in ${last.period}, ${formatCount(last.activeUsers)} active, ${formatCount(last.newUsers)} new, ${formatCount(last.resurrectedUsers)} resurrected, ${formatCount(last.retainedUsers)} retained, ${formatCount(last.churnedUsers)} churned.`
     : `${title}: no data.`;
+  // Small multiples, each on its own scale: tens of new or churned users stay visible beside
+  // thousands retained. The quick ratio has its line at 1 (as many gained as lost).
+  const series = (name, label, key, color) => {
+    const values = pick(key);
+    const chartTitle = `${label} by ${growth.period}`;
+    return { name, type: "bar", title: label, label, labels, values, color, description: describeSeries(chartTitle, labels, values) };
+  };
+  const quickRatio = pick("quickRatio");
   return {
-    type: "growth",
     title,
-    labels,
-    values: labels,
-    series: { new: pick("newUsers"), resurrected: pick("resurrectedUsers"), retained: pick("retainedUsers"), churned: pick("churnedUsers"), quickRatio: pick("quickRatio") },
+    multiples: [
+      series("growth-new", "New users", "newUsers", 0),
+      series("growth-resurrected", "Resurrected users", "resurrectedUsers", 2),
+      series("growth-retained", "Retained users", "retainedUsers", 1),
+      series("growth-churned", "Churned users", "churnedUsers", "negative"),
+      {
+        name: "growth-quick",
+        type: "line",
+        title: "Quick ratio",
+        label: "Quick ratio",
+        labels,
+        values: quickRatio,
+        format: (value) => (typeof value === "number" ? value.toFixed(2) : "—"),
+        reference: { value: 1, label: "1: as many gained as lost" },
+        description: `${describeSeries(`Quick ratio by ${growth.period}`, labels, quickRatio)} Above 1, adoption grows.`,
+      },
+    ],
     rows: growth.periods,
     period: growth.period,
     description,

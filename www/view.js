@@ -343,7 +343,8 @@ export class View {
     const r = this.refs;
     r.period = h("select", { id: "sga-period", onchange: () => this.emit("choosePeriod", { period: r.period.value }) });
     r.idleDays = h("select", { id: "sga-idle-days", onchange: () => this.emit("chooseIdleDays", { days: Number(r.idleDays.value) }) });
-    r.growthCanvas = h("canvas", { role: "img", "aria-label": "Growth accounting" });
+    // Growth as small multiples, one canvas per series (see renderAdoption).
+    r.growthMultiples = h("div", { class: "growth-multiples" });
     r.growthTable = h("table", { class: "grid compact growth-table" }, h("caption", { class: "visually-hidden" }, "Growth accounting per period"), (r.growthHead = h("thead")), (r.growthBody = h("tbody")));
     r.retentionTable = h("table", { class: "grid compact retention-table" }, (r.retentionCaption = h("caption", { class: "visually-hidden" })), (r.retentionHead = h("thead")), (r.retentionBody = h("tbody")));
     r.inactiveTable = h(
@@ -365,7 +366,7 @@ export class View {
           { class: "growth-card panel", "aria-labelledby": "sga-growth-title" },
           h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
-          h("div", { class: "chart-box growth-box" }, r.growthCanvas),
+          r.growthMultiples,
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Growth accounting numbers" }, r.growthTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
@@ -848,7 +849,7 @@ export class View {
     if (problem) {
       r.adoptionProblemTitle.textContent = problem.title;
       r.adoptionProblemText.textContent = problem.message;
-      this.charts.remove("growth");
+      for (const name of this.growthNames ?? []) this.charts.remove(name);
       return;
     }
     if (growth) this.renderGrowthTable(growth);
@@ -856,8 +857,21 @@ export class View {
     if (inactive) this.renderInactive(inactive);
     if (growth) {
       r.growthTitle.textContent = growth.title;
-      r.growthCanvas.setAttribute("aria-label", growth.description);
-      this.charts.draw("growth", r.growthCanvas, growth, theme(r.growthCanvas));
+      const names = growth.multiples.map((m) => m.name);
+      if (names.join() !== (this.growthNames ?? []).join()) {
+        for (const name of this.growthNames ?? []) this.charts.remove(name);
+        this.growthCanvases = new Map(names.map((name) => [name, h("canvas", { role: "img" })]));
+        r.growthMultiples.replaceChildren(
+          ...growth.multiples.map((m) => h("figure", { class: "growth-multiple", "data-chart": m.name }, h("figcaption", { class: "chart-title" }, m.title), h("div", { class: "chart-box growth-box" }, this.growthCanvases.get(m.name)))),
+        );
+        this.growthNames = names;
+      }
+      const colors = theme(r.growthMultiples);
+      for (const m of growth.multiples) {
+        const canvas = this.growthCanvases.get(m.name);
+        canvas.setAttribute("aria-label", m.description);
+        this.charts.draw(m.name, canvas, m, colors);
+      }
     }
   }
 

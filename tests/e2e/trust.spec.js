@@ -184,3 +184,33 @@ test("on a phone each group is a card with every column named, nothing wider tha
   await expect(page.locator(".page-info")).toContainText("page 2 of");
   await expect(page.locator(".table-card .table-scroll")).toBeFocused();
 });
+
+// Regression: with thousands of users the new, churned and resurrected bars (tens of users)
+// vanished next to the retained ones on a shared scale, and the quick ratio had no line at 1.
+test("growth as small multiples: each series on its own scale, the quick ratio read against a line at 1", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/#view=adoption");
+  await connect(page, { base: mockBase(baseURL, "users=80;days=180"), granularity: "by_user_day" });
+  const chart = (name) =>
+    page.locator(`[data-chart="${name}"] canvas`).evaluate((canvas) => {
+      const drawn = window.Chart.getChart(canvas);
+      return { data: drawn.data.datasets.map((d) => d.data), labels: drawn.data.datasets.map((d) => d.label), max: drawn.scales.y.max };
+    });
+  const rows = (await page.locator("table.growth-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()))));
+  const column = (i) => rows.map((r) => Number(r[i].replace(/,/g, "")));
+  // The growth table's columns: period, active, new, resurrected, retained, churned, quick ratio.
+  const [retained, churned] = [column(4), column(5)];
+  const churnChart = await chart("growth-churned");
+  expect(churnChart.data[0]).toEqual(churned);
+  const retainedChart = await chart("growth-retained");
+  expect(retainedChart.data[0]).toEqual(retained);
+  // Churn's own scale: its tallest bar fills the chart, not a sliver of the retained scale.
+  expect(Math.max(...churned)).toBeGreaterThan(0);
+  expect(churnChart.max).toBeLessThan(Math.max(...retained));
+  expect(churnChart.max).toBeLessThanOrEqual(2 * Math.max(...churned));
+  const quick = await chart("growth-quick");
+  expect(quick.labels).toEqual(["Quick ratio", "1: as many gained as lost"]);
+  expect(quick.data[1].every((v) => v === 1)).toBe(true);
+  await expect(page.locator('[data-chart="growth-quick"] canvas')).toHaveAttribute("aria-label", /Above 1, adoption grows/);
+  expect(problems).toEqual([]);
+});
