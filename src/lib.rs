@@ -67,7 +67,7 @@ pub use ingest::Ingester;
 pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
 pub use query::{
     Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod, Features,
-    Filter, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,
+    Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,
     MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness,
     StickinessPeriod, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };

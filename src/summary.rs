@@ -5,6 +5,7 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
+use crate::query::{Filter, Headers};
 use crate::table::Input;
 use crate::warning::Warning;
 
@@ -105,6 +106,16 @@ pub struct Summary {
     pub(crate) denominators: Vec<(usize, usize)>,
     /// With a joined user registry: what the filter did with its service accounts.
     pub(crate) service_accounts: Option<ServiceAccounts>,
+    /// The filter asked for, as given (a download records what it shows).
+    pub(crate) filter: Filter,
+    /// The first and last day the figures cover (`YYYY-MM-DD`): the filter's dates, else the
+    /// data's; `None` for an export without dates.
+    pub(crate) range: Option<(String, String)>,
+    /// The heading the page shows for each key field, then each metric (in the order of
+    /// [`Summary::key_names`] and [`Summary::metrics`]), with a rate's scale.
+    pub(crate) labels: Vec<String>,
+    /// Whether the CSV's header is the names or the labels.
+    pub(crate) headers: Headers,
 }
 
 /// What a filter did with the service accounts of a joined user registry: the summary's
@@ -129,15 +140,17 @@ pub struct Previous {
     pub totals: Vec<Cell>,
 }
 
+/// A range of days, as JSON.
+#[derive(Serialize)]
+struct Range<'a> {
+    from: &'a str,
+    to: &'a str,
+}
+
 struct PreviousJson<'a>(&'a Summary, &'a Previous);
 
 impl Serialize for PreviousJson<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Range<'a> {
-            from: &'a str,
-            to: &'a str,
-        }
         let mut out = s.serialize_struct("Previous", 2)?;
         out.serialize_field(
             "range",
@@ -228,7 +241,7 @@ impl Serialize for Minutes<'_> {
 
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Summary", 15)?;
+        let mut out = s.serialize_struct("Summary", 18)?;
         out.serialize_field("input", &self.input)?;
         match &self.warnings {
             Some(warnings) => out.serialize_field("warnings", warnings)?,
@@ -257,6 +270,18 @@ impl Serialize for Summary {
             Some(service) => out.serialize_field("serviceAccounts", service)?,
             None => out.skip_field("serviceAccounts")?,
         }
+        out.serialize_field("filter", &self.filter)?;
+        match &self.range {
+            Some((from, to)) => out.serialize_field("range", &Range { from, to })?,
+            None => out.skip_field("range")?,
+        }
+        let names: Vec<String> = self
+            .key_names
+            .iter()
+            .chain(&self.metrics)
+            .cloned()
+            .collect();
+        out.serialize_field("labels", &Fields(&names, &self.labels))?;
         out.end()
     }
 }

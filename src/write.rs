@@ -7,7 +7,7 @@ use crate::column::NULL_DAY;
 use crate::cost::Cost;
 use crate::error::{Error, ErrorKind};
 use crate::number::parse_num;
-use crate::query::{Features, Filter, Growth, Inactive, Retention, Stickiness};
+use crate::query::{Features, Filter, Growth, Headers, Inactive, Retention, Stickiness};
 use crate::summary::{Cell, Summary};
 use crate::table::{Column, Data, Table};
 
@@ -53,12 +53,18 @@ impl Summary {
                 .collect()
         };
         let flagged = !self.denominators.is_empty();
-        let header = self
-            .key_names
-            .iter()
-            .chain(&self.metrics)
+        let names: Vec<&String> = match self.headers {
+            Headers::Names => self.key_names.iter().chain(&self.metrics).collect(),
+            Headers::Labels => self.labels.iter().collect(),
+        };
+        let small = match self.headers {
+            Headers::Names => "smallSample",
+            Headers::Labels => "Small sample",
+        };
+        let header = names
+            .into_iter()
             .map(|name| guard_formula(name).into_owned())
-            .chain(flagged.then(|| "smallSample".to_string()))
+            .chain(flagged.then(|| small.to_string()))
             .collect();
         let lines: Vec<Vec<String>> =
             std::iter::once(header)

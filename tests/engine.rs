@@ -711,3 +711,61 @@ fn a_people_files_column_clashes_are_found_among_many() {
         20_000
     );
 }
+
+/// Regression: a download named its columns otherwise than the screen (`avgDau`), mixed a fraction
+/// (CAR 0.222) with a percent (13.47) without saying so, and recorded neither the filters nor the
+/// range. The summary carries the filter asked, the range its figures cover and each field's
+/// heading with a rate's scale; `headers: "labels"` writes those headings as the CSV's header.
+#[test]
+fn a_summary_records_its_filter_range_and_headings_and_its_csv_can_use_the_headings() {
+    let csv = fixture("by_user_day.csv");
+    let query = json!({"groupBy": ["week"], "filter": {"from": "2025-03-03", "clients": []}});
+    let s = summarize(&csv, query.clone());
+    assert_eq!(s["filter"], json!({"from": "2025-03-03"}));
+    let last = Table::from_bytes(&csv)
+        .unwrap()
+        .info()
+        .input
+        .last_date
+        .unwrap();
+    assert_eq!(s["range"], json!({"from": "2025-03-03", "to": last}));
+    let labels = &s["labels"];
+    assert_eq!(labels["week"], "Week of");
+    assert_eq!(labels["avgDau"], "Average DAU");
+    assert_eq!(labels["Chat Events"], "Chat Events");
+    assert_eq!(labels["Combined CAR"], "Combined CAR (ratio 0–1)");
+    assert_eq!(
+        labels["Percentage of Code Written by Cody"],
+        "Percentage of Code Written by Cody (%)"
+    );
+    // Every key and metric has one.
+    let named = s["totals"].as_object().unwrap().len() + 1;
+    assert_eq!(labels.as_object().unwrap().len(), named);
+
+    let table = Table::from_bytes(&csv).unwrap();
+    let mut q: Query = serde_json::from_value(query).unwrap();
+    let names = table.summarize(&q).unwrap().to_csv();
+    q.headers = sg_analytics::Headers::Labels;
+    let labelled = table.summarize(&q).unwrap().to_csv();
+    let header = |text: &str| text.lines().next().unwrap().to_string();
+    assert!(header(&names).starts_with("week,rows,users,activeUsers,avgDau,"));
+    assert!(header(&labelled).starts_with("Week of,Rows,Users,Active users,Average DAU,"));
+    assert!(header(&labelled).contains("Combined CAR (ratio 0–1)"));
+    // Only the header differs.
+    assert_eq!(
+        names.lines().skip(1).collect::<Vec<_>>(),
+        labelled.lines().skip(1).collect::<Vec<_>>()
+    );
+    // The metrics' headings are info()'s too, for the page.
+    let info = table.info();
+    let car = info
+        .metrics
+        .iter()
+        .find(|m| m.name == "Combined CAR")
+        .unwrap();
+    assert_eq!(car.label, "Combined CAR (ratio 0–1)");
+    assert!(info
+        .labels
+        .iter()
+        .any(|(n, l)| n == "avgDau" && l == "Average DAU"));
+}

@@ -5,8 +5,8 @@
 
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, presetRange, shownRange, tableQuery } from "./state.js";
+import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel, metricLabel } from "./format.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -294,7 +294,7 @@ export class Dashboard {
     try {
       const { join, info } = await this.client.joinAttributes(file);
       this.loaded = { ...this.loaded, info };
-      this.view.setMetricInfo(info.metrics, info.attributes);
+      this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
       // Values chosen from an earlier file (or a shared link) that this file's users do not have
       // would empty the view: they go, and the note says which.
       const { view, dropped } = fitAttributesToFile(this.viewState, info.choices.attributes ?? []);
@@ -352,7 +352,7 @@ export class Dashboard {
   async show({ info, registry, credits }, source) {
     this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
-    this.view.setMetricInfo(info.metrics, info.attributes);
+    this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
     this.view.renderPeopleFile(null); // a new report starts without one…
     this.view.renderDroppedFilters(null);
     // …unless the Open panel has one to join: before the first drawing.
@@ -415,7 +415,7 @@ export class Dashboard {
   }
 
   context() {
-    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate), attributes: this.loaded?.info.attributes ?? [] };
+    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate), attributes: this.loaded?.info.attributes ?? [], range: this.loaded?.info.firstDate ? this.loaded?.source.range : undefined };
   }
 
   /** The queries that draw `parts` of the view, each with the name of what it draws. */
@@ -547,9 +547,14 @@ export class Dashboard {
     return { type: "line", title, label: "Active users", labels, values, description: describeSeries(title, labels, values) };
   }
 
+  /** The module's facts about an export metric (`info().metrics`), undefined for structural keys. */
+  metaOf(metric) {
+    return this.loaded?.info.metrics.find((m) => m.name === metric);
+  }
+
   barChart(key, summary) {
     const metric = this.viewState.metric;
-    const metricName = metricLabelFor(metric);
+    const metricName = metricLabel(metric, this.metaOf(metric), this.loaded.info.labels);
     const top = this.loaded.info.attributes?.includes(key) && (summary.groupsTotal ?? 0) > summary.groups.length ? ` (top ${summary.groups.length} of ${summary.groupsTotal})` : "";
     const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}${top}`;
     const groups = summary.groups.filter((g) => typeof g[metric] === "number");
@@ -633,11 +638,14 @@ export class Dashboard {
     const view = this.viewState;
     const ctx = this.context();
     const { info, source } = this.loaded;
-    const names = { source: source.name, granularity: info.granularity, ...shownRange(view, source, info) };
+    // The range and the other filters, so that a file says what it holds.
+    const filters = filterPhrases({ ...view, from: "", to: "" }, ctx);
+    if (view.includeServiceAccounts && ctx.registryLoaded) filters.push("with service accounts");
+    const names = { source: source.name, granularity: info.granularity, filters, ...shownRange(view, source, info) };
     const by = `by-${view.groupBy.join("-")}`;
     try {
       let file;
-      if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv(groupedQuery(view, ctx)) };
+      if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv({ ...groupedQuery(view, ctx), headers: "labels" }) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
@@ -673,12 +681,33 @@ function growthChart(growth) {
   const description = last
     ? `${title}: ${labels.length} ${growth.period}s; in ${last.period}, ${formatCount(last.activeUsers)} active, ${formatCount(last.newUsers)} new, ${formatCount(last.resurrectedUsers)} resurrected, ${formatCount(last.retainedUsers)} retained, ${formatCount(last.churnedUsers)} churned.`
     : `${title}: no data.`;
+  // Small multiples, each on its own scale: tens of new or churned users stay visible beside
+  // thousands retained. The quick ratio has its line at 1 (as many gained as lost).
+  const series = (name, label, key, color) => {
+    const values = pick(key);
+    const chartTitle = `${label} by ${growth.period}`;
+    return { name, type: "bar", title: label, label, labels, values, color, description: describeSeries(chartTitle, labels, values) };
+  };
+  const quickRatio = pick("quickRatio");
   return {
-    type: "growth",
     title,
-    labels,
-    values: labels,
-    series: { new: pick("newUsers"), resurrected: pick("resurrectedUsers"), retained: pick("retainedUsers"), churned: pick("churnedUsers"), quickRatio: pick("quickRatio") },
+    multiples: [
+      series("growth-new", "New users", "newUsers", 0),
+      series("growth-resurrected", "Resurrected users", "resurrectedUsers", 2),
+      series("growth-retained", "Retained users", "retainedUsers", 1),
+      series("growth-churned", "Churned users", "churnedUsers", "negative"),
+      {
+        name: "growth-quick",
+        type: "line",
+        title: "Quick ratio",
+        label: "Quick ratio",
+        labels,
+        values: quickRatio,
+        format: (value) => (typeof value === "number" ? value.toFixed(2) : "—"),
+        reference: { value: 1, label: "1: as many gained as lost" },
+        description: `${describeSeries(`Quick ratio by ${growth.period}`, labels, quickRatio)} Above 1, adoption grows.`,
+      },
+    ],
     rows: growth.periods,
     period: growth.period,
     description,
@@ -733,9 +762,7 @@ function chartMetrics(info) {
   return [...structural, ...info.metrics.filter((m) => m.kind === "count" || m.kind === "unknown").map((m) => m.name)];
 }
 
-function metricLabelFor(metric) {
-  return { hoursSaved: "Hours saved", activeUsers: "Active users", users: "Users" }[metric] ?? metric;
-}
+
 
 function chartLabel(key, groupKey) {
   const value = key === "user" ? groupKey.username || groupKey.email || groupKey.user : groupKey[key];

@@ -19,65 +19,14 @@ export function theme(canvas) {
   };
 }
 
-/**
- * Growth accounting as one chart: new, resurrected and retained users stacked above the axis,
- * churned users below it (as negative bars), and the quick ratio as a line on its own axis.
- * `spec.series` is `{new, resurrected, retained, churned, quickRatio}`, arrays over `spec.labels`.
- */
-function growthConfig(spec, colors) {
-  const bar = (label, data, color) => ({ type: "bar", label, data, backgroundColor: color, borderWidth: 0, stack: "users", maxBarThickness: 36, yAxisID: "y", pointStyle: "rect" });
-  const count = (value) => formatCompact(Math.abs(value));
-  return {
-    type: "bar",
-    data: {
-      labels: spec.labels,
-      datasets: [
-        bar("New", spec.series.new, colors.series[0]),
-        bar("Resurrected", spec.series.resurrected, colors.series[2]),
-        bar("Retained", spec.series.retained, colors.series[1]),
-        bar("Churned", spec.series.churned.map((v) => -v), colors.negative),
-        {
-          type: "line",
-          label: "Quick ratio",
-          data: spec.series.quickRatio,
-          borderColor: colors.line,
-          backgroundColor: colors.line,
-          borderWidth: 2,
-          borderDash: [6, 4],
-          pointRadius: 3,
-          pointStyle: "line",
-          spanGaps: false,
-          yAxisID: "ratio",
-        },
-      ],
-    },
-    options: {
-      responsive: true,
-      maintainAspectRatio: false,
-      animation: reducedMotion() ? false : { duration: 250 },
-      font: { family: colors.font },
-      plugins: {
-        legend: { display: true, labels: { color: colors.text, usePointStyle: true } },
-        tooltip: {
-          callbacks: {
-            label: (item) => (item.dataset.yAxisID === "ratio" ? `Quick ratio: ${item.raw === null ? "—" : item.raw.toFixed(2)}` : `${item.dataset.label}: ${count(item.raw)}`),
-          },
-        },
-      },
-      scales: {
-        x: { stacked: true, grid: { display: false }, ticks: { color: colors.text, autoSkip: true, maxRotation: 0 } },
-        y: { stacked: true, grid: { color: colors.grid }, ticks: { color: colors.text, callback: (value) => count(value) }, title: { display: true, text: "Users", color: colors.text } },
-        ratio: { position: "right", beginAtZero: true, grid: { display: false }, ticks: { color: colors.text }, title: { display: true, text: "Quick ratio", color: colors.text } },
-      },
-    },
-  };
-}
-
 /** How each spec type maps onto a Chart.js config. */
 function config(spec, colors) {
-  if (spec.type === "growth") return growthConfig(spec, colors);
   const horizontal = Boolean(spec.horizontal);
-  const color = colors.series[spec.color ?? 0] ?? colors.series[0];
+  const color = spec.color === "negative" ? colors.negative : (colors.series[spec.color ?? 0] ?? colors.series[0]);
+  // A constant line to read the series against (the quick ratio's 1), named in the legend.
+  const reference = spec.reference
+    ? [{ type: "line", label: spec.reference.label, data: spec.labels.map(() => spec.reference.value), borderColor: colors.text, borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false, tension: 0 }]
+    : [];
   const format = spec.format ?? formatCompact;
   const valueAxis = {
     beginAtZero: true,
@@ -102,10 +51,11 @@ function config(spec, colors) {
           borderRadius: spec.type === "line" ? 0 : 4,
           maxBarThickness: 28,
           pointRadius: spec.values.length > 60 ? 0 : 2,
-          fill: spec.type === "line",
+          fill: spec.type === "line" && !spec.reference,
           tension: 0.25,
           spanGaps: false,
         },
+        ...reference,
       ],
     },
     options: {
@@ -115,7 +65,7 @@ function config(spec, colors) {
       animation: reducedMotion() ? false : { duration: 250 },
       font: { family: colors.font },
       plugins: {
-        legend: { display: false },
+        legend: { display: Boolean(spec.reference), labels: { color: colors.text } },
         tooltip: { callbacks: { label: (item) => `${spec.label}: ${format(item.raw)}` } },
       },
       scales: horizontal ? { x: valueAxis, y: labelAxis } : { x: labelAxis, y: valueAxis },

@@ -48,14 +48,15 @@ export function formatBytes(bytes) {
   return `${mb < 10 ? mb.toFixed(1) : integer.format(mb)} MB`;
 }
 
-/** Structural metric keys of the summary, with how to show them. */
+/** Structural metric keys of the summary, with how to show their values (their headings are the
+ * module's: `info().labels`). */
 const STRUCTURAL = {
-  rows: { label: "Rows", format: formatCount },
-  users: { label: "Users", format: formatCount },
-  activeUsers: { label: "Active users", format: formatCount },
-  avgDau: { label: "Average DAU", format: formatDecimal },
-  avgDaysActivePerUser: { label: "Avg. days active per user", format: formatDecimal },
-  hoursSaved: { label: "Hours saved", format: formatDecimal },
+  rows: { format: formatCount },
+  users: { format: formatCount },
+  activeUsers: { format: formatCount },
+  avgDau: { format: formatDecimal },
+  avgDaysActivePerUser: { format: formatDecimal },
+  hoursSaved: { format: formatDecimal },
 };
 
 /**
@@ -67,9 +68,12 @@ export function isRate(meta) {
   return meta?.kind === "rate" || meta?.kind === "approximate";
 }
 
-/** A human label for a metric key: structural keys get words, export columns keep their names. */
-export function metricLabel(key, meta) {
-  if (STRUCTURAL[key]) return STRUCTURAL[key].label;
+/**
+ * A metric's heading on screen: the module's (`labels`: `info().labels`) for a structural key;
+ * a column keeps its name (its values show their scale, `27.0%`), marked when approximate.
+ */
+export function metricLabel(key, meta, labels = {}) {
+  if (Object.hasOwn(labels, key) && !meta) return labels[key];
   return meta?.kind === "approximate" ? `${key} (approx.)` : key;
 }
 
@@ -81,12 +85,9 @@ export function formatMetric(key, value, meta) {
   return meta.percent ? formatPercent(value) : formatRatio(value);
 }
 
-/** Labels of group keys as table headings. */
-const KEY_LABELS = { user: "User", day: "Day", week: "Week of", month: "Month", client: "Client", language: "Language" };
-
-/** A heading for a group key. */
-export function keyLabel(key) {
-  return KEY_LABELS[key] ?? key;
+/** A heading for a group key: the module's (`labels`: `info().labels`); a people-file column keeps its name. */
+export function keyLabel(key, labels = {}) {
+  return Object.hasOwn(labels, key) ? labels[key] : key;
 }
 
 /** A group key's value as shown: blank values say so rather than vanish. */
@@ -107,12 +108,14 @@ export function slug(text) {
 }
 
 /**
- * A descriptive download name: `sg-analytics_<source>_<granularity>_<from>_to_<to>_<what>.<ext>`.
- * Parts that are unknown are left out, so the name never says "undefined".
+ * A descriptive download name:
+ * `sg-analytics_<source>_<granularity>_<from>_to_<to>[_<filters>]_<what>.<ext>`, where `filters`
+ * are the view's other filters in words (`client vscode.cody`, `Team Search`). Parts that are
+ * unknown are left out, so the name never says "undefined".
  */
-export function downloadName({ source, granularity, from, to, what, ext }) {
+export function downloadName({ source, granularity, from, to, filters = [], what, ext }) {
   const range = from || to ? `${from || "start"}_to_${to || "end"}` : "all-dates";
-  const parts = ["sg-analytics", slug(source) || "export", slug(granularity), range, slug(what)].filter(Boolean);
+  const parts = ["sg-analytics", slug(source) || "export", slug(granularity), range, slug(filters.join(" ")), slug(what)].filter(Boolean);
   return `${parts.join("_")}.${ext}`;
 }
 

@@ -67,12 +67,15 @@ export function fitView(view, { groupKeys = [], timeKeys = [], attributes = [] }
 
 /**
  * The Filter the view asks for (only the parts that are set). `context.attributes` are the
- * columns of the joined people file (info().attributes): filters on other columns wait.
+ * columns of the joined people file (info().attributes): filters on other columns wait;
+ * `context.range` is the range fetched (`{from, to}`), the dates of a view without its own.
  */
-export function filterOf(view, { registryLoaded = false, attributes = [] } = {}) {
+export function filterOf(view, { registryLoaded = false, attributes = [], range = {} } = {}) {
   const filter = {};
-  if (view.from) filter.from = view.from;
-  if (view.to) filter.to = view.to;
+  // Without dates of its own, a view is about the range fetched (`context.range`), so that every
+  // figure (average DAU, periods, the previous range) covers the range the page states.
+  if (view.from || range.from) filter.from = view.from || range.from;
+  if (view.to || range.to) filter.to = view.to || range.to;
   if (view.userSearch.trim()) filter.userSearch = view.userSearch.trim();
   if (view.clients.length) filter.clients = [...view.clients];
   if (view.languages.length) filter.languages = [...view.languages];

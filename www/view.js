@@ -102,6 +102,14 @@ export class View {
     this.attributeMultis = [];
     if (stylesheet) root.append(h("link", { rel: "stylesheet", href: stylesheet }));
     root.append(this.build());
+    // The sticky filter bar's height, for what must stay below it (the table's title and
+    // downloads, the places focus moves to): kept in --sga-filter-height.
+    this.filterHeight = new ResizeObserver(() => {
+      const bar = this.refs.filters;
+      const sticky = getComputedStyle(bar).position === "sticky";
+      this.refs.dashboard.style.setProperty("--sga-filter-height", `${sticky ? bar.offsetHeight : 0}px`);
+    });
+    this.filterHeight.observe(this.refs.filters);
     // A click anywhere else closes an open multi-select, as a native <select> would.
     this.closeMultis = (event) => {
       const path = event.composedPath();
@@ -335,7 +343,8 @@ export class View {
     const r = this.refs;
     r.period = h("select", { id: "sga-period", onchange: () => this.emit("choosePeriod", { period: r.period.value }) });
     r.idleDays = h("select", { id: "sga-idle-days", onchange: () => this.emit("chooseIdleDays", { days: Number(r.idleDays.value) }) });
-    r.growthCanvas = h("canvas", { role: "img", "aria-label": "Growth accounting" });
+    // Growth as small multiples, one canvas per series (see renderAdoption).
+    r.growthMultiples = h("div", { class: "growth-multiples" });
     r.growthTable = h("table", { class: "grid compact growth-table" }, h("caption", { class: "visually-hidden" }, "Growth accounting per period"), (r.growthHead = h("thead")), (r.growthBody = h("tbody")));
     r.retentionTable = h("table", { class: "grid compact retention-table" }, (r.retentionCaption = h("caption", { class: "visually-hidden" })), (r.retentionHead = h("thead")), (r.retentionBody = h("tbody")));
     r.inactiveTable = h(
@@ -357,7 +366,7 @@ export class View {
           { class: "growth-card panel", "aria-labelledby": "sga-growth-title" },
           h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
-          h("div", { class: "chart-box growth-box" }, r.growthCanvas),
+          r.growthMultiples,
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Growth accounting numbers" }, r.growthTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
         ),
@@ -799,10 +808,14 @@ export class View {
     this.refs.peopleName.classList.toggle("none", !name);
   }
 
-  /** How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`). */
-  setMetricInfo(metrics = [], attributes = []) {
+  /**
+   * How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`), and
+   * the headings of the structural and key fields (`info().labels`).
+   */
+  setMetricInfo(metrics = [], attributes = [], labels = {}) {
     this.metricMeta = new Map(metrics.map((m) => [m.name, m]));
     this.attributes = attributes;
+    this.labels = labels;
   }
 
   /** The formatting facts of a metric (undefined for structural keys). */
@@ -836,7 +849,7 @@ export class View {
     if (problem) {
       r.adoptionProblemTitle.textContent = problem.title;
       r.adoptionProblemText.textContent = problem.message;
-      this.charts.remove("growth");
+      for (const name of this.growthNames ?? []) this.charts.remove(name);
       return;
     }
     if (growth) this.renderGrowthTable(growth);
@@ -844,8 +857,21 @@ export class View {
     if (inactive) this.renderInactive(inactive);
     if (growth) {
       r.growthTitle.textContent = growth.title;
-      r.growthCanvas.setAttribute("aria-label", growth.description);
-      this.charts.draw("growth", r.growthCanvas, growth, theme(r.growthCanvas));
+      const names = growth.multiples.map((m) => m.name);
+      if (names.join() !== (this.growthNames ?? []).join()) {
+        for (const name of this.growthNames ?? []) this.charts.remove(name);
+        this.growthCanvases = new Map(names.map((name) => [name, h("canvas", { role: "img" })]));
+        r.growthMultiples.replaceChildren(
+          ...growth.multiples.map((m) => h("figure", { class: "growth-multiple", "data-chart": m.name }, h("figcaption", { class: "chart-title" }, m.title), h("div", { class: "chart-box growth-box" }, this.growthCanvases.get(m.name)))),
+        );
+        this.growthNames = names;
+      }
+      const colors = theme(r.growthMultiples);
+      for (const m of growth.multiples) {
+        const canvas = this.growthCanvases.get(m.name);
+        canvas.setAttribute("aria-label", m.description);
+        this.charts.draw(m.name, canvas, m, colors);
+      }
     }
   }
 
@@ -920,7 +946,7 @@ export class View {
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
   renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate }) {
     const r = this.refs;
-    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key)));
+    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key, this.labels)));
     r.groupBy.replaceChildren(...keyOptions(groupKeys));
     r.groupBy.value = view.groupBy[0];
     r.thenBy.replaceChildren(option("", "(nothing)"), ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0])));
@@ -950,7 +976,7 @@ export class View {
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
     r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
     r.timeKey.value = view.timeKey;
-    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key)))));
+    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key), this.labels))));
     r.metric.value = view.metric;
   }
 
@@ -1049,7 +1075,7 @@ export class View {
         h("button", { type: "button", class: "sort", "data-sort": key, onclick: () => this.emit("sortBy", { by: key }) }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
       );
     };
-    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key)), true))));
+    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key), this.labels), true))));
     r.tbody.replaceChildren(
       ...groups.map((group) =>
         h(
@@ -1058,14 +1084,15 @@ export class View {
           groupBy.map((key) => this.keyCell(key, group.key)),
           columns.map((key) => {
             const value = group[key];
-            return h("td", { class: value === null || value === undefined ? "num none" : "num" }, formatMetric(key, value ?? null, this.meta(key)));
+            // The column's name beside each value, for the phone layout (one card per group).
+            return h("td", { class: value === null || value === undefined ? "num none" : "num", "data-label": metricLabel(key, this.meta(key), this.labels) }, formatMetric(key, value ?? null, this.meta(key)));
           }),
         ),
       ),
     );
     if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
     if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
-    r.caption.textContent = `Grouped by ${groupBy.map(keyLabel).join(", then ")}`;
+    r.caption.textContent = `Grouped by ${groupBy.map((key) => keyLabel(key, this.labels)).join(", then ")}`;
     const pages = Math.max(1, Math.ceil(total / pageSize));
     const first = total ? page * pageSize + 1 : 0;
     r.pageInfo.textContent = `${formatCount(first)}–${formatCount(Math.min(total, (page + 1) * pageSize))} of ${formatCount(total)} groups · page ${page + 1} of ${pages}`;
@@ -1161,6 +1188,7 @@ export class View {
 
   destroy() {
     document.removeEventListener("click", this.closeMultis);
+    this.filterHeight.disconnect();
     this.charts.removeAll();
   }
 }

@@ -38,6 +38,10 @@ pub struct Info {
     pub default_minutes: Vec<(String, f64)>,
     /// The values a filter can choose from, most rows first.
     pub choices: Choices,
+    /// The heading the page shows for each structural field (`avgDau` → `Average DAU`) and
+    /// group or key field (`week` → `Week of`); a column is headed by its metric's `label`.
+    #[serde(serialize_with = "pairs_as_map")]
+    pub labels: Vec<(String, String)>,
 }
 
 /// A column's metric, as [`Info`] lists it.
@@ -49,6 +53,9 @@ pub struct MetricInfo {
     pub kind: MetricKind,
     /// The value is a percentage (0–100) rather than a ratio (0–1) or a count.
     pub percent: bool,
+    /// The heading the page and labelled CSVs show: the name, with a rate's scale
+    /// (`Combined CAR (ratio 0–1)`).
+    pub label: String,
 }
 
 /// The values a filter can choose from.
@@ -100,6 +107,7 @@ impl Table {
                 .into_iter()
                 .filter_map(|m| {
                     Some(MetricInfo {
+                        label: self.metric_label(m),
                         kind: self.metric_kind(m)?,
                         percent: self.metric_is_percent(m),
                         name: self.metric_name(m).to_string(),
@@ -116,6 +124,9 @@ impl Table {
                 languages: by_rows(self.language),
                 attributes: self.attribute_choices(),
             },
+            labels: super::spec::field_labels()
+                .map(|(name, label)| (name.to_string(), label.to_string()))
+                .collect(),
         }
     }
 }

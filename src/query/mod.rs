@@ -41,7 +41,7 @@ pub use info::{Choices, Info, MetricInfo};
 use rollup::{Pass, Rollup};
 use spec::{group_keys, minutes_saved};
 pub use spec::{
-    Compare, Filter, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+    Compare, Filter, Headers, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub(crate) use spec::{Key, Metric};
 pub use stream::{Chunk, ChunkEnd, Chunker, SummaryStream, CHUNK_ROWS};
@@ -794,6 +794,28 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             })
             .collect(),
         service_accounts: a.service_accounts,
+        filter: query.filter.clone(),
+        range: {
+            // The filter's dates (checked when it was resolved), else the data's.
+            let day =
+                |d: &Option<String>| d.as_deref().and_then(|d| crate::date::parse_day(d.trim()));
+            day(&query.filter.from)
+                .or(table.first_date)
+                .zip(day(&query.filter.to).or(table.last_date))
+                .map(|(from, to)| (format_day(from), format_day(to)))
+        },
+        labels: a
+            .fields
+            .iter()
+            .map(|f| {
+                let name = f.name(table);
+                spec::field_label(name)
+                    .filter(|_| !matches!(f, KeyField::Key(Key::Attribute(_))))
+                    .map_or_else(|| name.to_string(), str::to_string)
+            })
+            .chain(a.metrics.iter().map(|&m| table.metric_label(m)))
+            .collect(),
+        headers: query.headers,
     }
 }
 

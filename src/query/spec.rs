@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::schema::{header_says_percent, KnownColumn};
@@ -67,9 +67,58 @@ pub struct Query {
     /// `previous`: also the totals over the equally long range just before this one (the
     /// summary's `previous`). Default: none.
     pub compare: Option<Compare>,
+    /// The CSV's header: `names` (the summary's keys, `avgDau`, `Combined CAR`) or `labels`
+    /// (the page's headings with each rate's scale, `Average DAU`, `Combined CAR (ratio 0–1)`).
+    /// Default: `names`.
+    pub headers: Headers,
     /// The smallest denominator a rate is shown firmly over (the summary's `smallSample` lists the
     /// rates under it). Default: [`DEFAULT_MIN_SAMPLE`].
     pub min_sample: Option<u64>,
+}
+
+/// The header of a summary's CSV.
+#[derive(Clone, Copy, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Headers {
+    /// The summary's own keys: structural fields in camelCase, columns under their names.
+    #[default]
+    Names,
+    /// The headings the page shows, with each rate's scale (the summary's `labels`).
+    Labels,
+}
+
+/// The headings the page shows for the structural fields and the key fields (a column keeps its
+/// name; a people-file attribute keeps its header).
+const LABELS: [(&str, &str); 19] = [
+    ("rows", "Rows"),
+    ("users", "Users"),
+    ("activeUsers", "Active users"),
+    ("avgDau", "Average DAU"),
+    ("avgDaysActivePerUser", "Days active per user"),
+    ("hoursSaved", "Hours saved"),
+    ("user", "User"),
+    ("day", "Day"),
+    ("week", "Week of"),
+    ("month", "Month"),
+    ("client", "Client"),
+    ("language", "Language"),
+    ("email", "E-mail"),
+    ("username", "Username"),
+    ("serviceAccount", "Service account"),
+    ("siteAdmin", "Site admin"),
+    ("firstActive", "First active"),
+    ("lastActive", "Last active"),
+    ("smallSample", "Small sample"),
+];
+
+/// Every structural and key field with its heading.
+pub(crate) fn field_labels() -> impl Iterator<Item = (&'static str, &'static str)> {
+    LABELS.into_iter()
+}
+
+/// The heading of a structural or key field (`None` for a column or an attribute).
+pub(crate) fn field_label(name: &str) -> Option<&'static str> {
+    LABELS.iter().find(|(n, _)| *n == name).map(|(_, l)| *l)
 }
 
 /// What a query's totals are compared with.
@@ -94,35 +143,45 @@ impl Default for Query {
             include_warnings: true,
             compare: None,
             min_sample: None,
+            headers: Headers::Names,
         }
     }
 }
 
 /// Which rows to keep. Every field is optional in JSON (camelCase); all given conditions must hold.
-#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq, Eq, Hash)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Filter {
     /// First day kept, `YYYY-MM-DD`, inclusive. Month rows are kept when their month overlaps.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<String>,
     /// Last day kept, `YYYY-MM-DD`, inclusive.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<String>,
     /// Users to keep, each matched exactly (any case) against user ID, e-mail or username.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub users: Vec<String>,
     /// Keep users whose ID, e-mail or username contains this text (any case).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_search: Option<String>,
     /// Clients to keep (`Client Name`, exact, any case).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<String>,
     /// Languages to keep (`Language`, exact, any case; `""` keeps rows without one).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub languages: Vec<String>,
     /// Keep only rows whose `Active Sourcegraph User` is true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub active_only: bool,
     /// Whether to drop the users a joined user registry marks as service accounts. Default
     /// (`None`): dropped when a registry is joined, so bots do not make the headline; `false`
     /// counts them, `true` without a joined registry is an error. The summary's
     /// `serviceAccounts` says which was done and how many users it concerned.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub exclude_service_accounts: Option<bool>,
     /// Per attribute of a joined people file, the values to keep (exact, any case; `""` keeps
     /// the users without a value).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub attributes: BTreeMap<String, Vec<String>>,
 }
 
@@ -331,6 +390,26 @@ impl Table {
             Measure::Ratio { .. } => MetricKind::Rate,
             Measure::WeightedMean { .. } | Measure::Mean => MetricKind::Approximate,
         })
+    }
+
+    /// The heading the page shows for a metric, with a rate's scale: `Average DAU`,
+    /// `Combined CAR (ratio 0–1)`, `Percentage of Code Written by Cody (%)`, and
+    /// `(approximate, ...)` for a rate the export cannot give exactly.
+    pub(crate) fn metric_label(&self, metric: Metric) -> String {
+        let name = self.metric_name(metric);
+        if let Some(label) = field_label(name).filter(|_| !matches!(metric, Metric::Column(_))) {
+            return label.to_string();
+        }
+        let scale = if self.metric_is_percent(metric) {
+            "%"
+        } else {
+            "ratio 0–1"
+        };
+        match self.metric_kind(metric) {
+            Some(MetricKind::Rate) => format!("{name} ({scale})"),
+            Some(MetricKind::Approximate) => format!("{name} (approximate, {scale})"),
+            _ => name.to_string(),
+        }
     }
 
     /// Whether a column's metric is a percentage (0–100) rather than a ratio (0–1) or a count:

@@ -59,6 +59,8 @@ export interface Query {
   includeWarnings?: boolean;
   /** Also the totals over the equally long range just before (the summary's `previous`). */
   compare?: "previous";
+  /** The CSV's header: "names" (the summary's keys, default) or "labels" (the headings, with each rate's scale). */
+  headers?: "names" | "labels";
   /** The smallest denominator a rate is shown firmly over (default 50): the summary's
    * `smallSample` lists the rates under it. */
   minSample?: number;
@@ -92,7 +94,10 @@ export type Info = Input & {
   /** The time keys among them, finest first. */
   timeKeys: ("day" | "week" | "month")[];
   /** Each numeric column's metric; `percent`: a 0–100 value rather than a 0–1 ratio. */
-  metrics: { name: string; kind: MetricKind; percent: boolean }[];
+  /** Each numeric column's metric; `label` is its heading, with a rate's scale. */
+  metrics: { name: string; kind: MetricKind; percent: boolean; label: string }[];
+  /** The heading of each structural field and key field (`avgDau` → "Average DAU"). */
+  labels: Record<string, string>;
   /** Default minutes saved per use, by column name, for the features this export has. */
   defaultMinutes: Record<string, number>;
   /** Filter choices, most rows first (null without the column); `attributes`: per column of a
@@ -141,6 +146,12 @@ export interface Summary {
   /** With a joined registry: whether its service accounts were left out (the default) or counted,
    * and how many distinct ones have a row the filter's other conditions keep. */
   serviceAccounts?: { excluded: boolean; users: number };
+  /** The filter asked for (only the conditions given). */
+  filter: Filter;
+  /** The first and last day the figures cover: the filter's dates, else the data's. */
+  range?: { from: string; to: string };
+  /** The heading of each key field and metric, with a rate's scale (the labelled CSV's header). */
+  labels: Record<string, string>;
 }
 
 /** What `joinAttributes` did: the attributes it adds (group keys and `filter.attributes`), the

@@ -54,7 +54,8 @@ test("the Adoption view shows the growth, retention and inactive users the expor
   expect(monthly.inactive.some((u) => u.lastActive === null)).toBe(true);
   await expectAdoption(page, monthly);
   await expect(page.locator(".inactive-summary")).toHaveText(`${monthly.inactive.length} users with no active day in the 30 days up to ${monthly.asOf}.`);
-  await expect(page.locator(".growth-box canvas")).toBeVisible();
+  await expect(page.locator(".growth-box canvas")).toHaveCount(5);
+  for (const canvas of await page.locator(".growth-box canvas").all()) await expect(canvas).toBeVisible();
 
   // Weeks: the period picker offers them for a day-grain export.
   await page.getByLabel("Period").selectOption("week");

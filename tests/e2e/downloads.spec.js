@@ -29,6 +29,12 @@ test("grouped CSV, grouped JSON and filtered rows hold what the view shows", asy
 
   const grouped = await download(page, "Grouped CSV");
   expect(grouped.name).toBe(`sg-analytics_demo.sourcegraph.local_by_user_day_${from}_to_${to}_by-week.csv`);
+  // The screen's headings, each rate with its scale (the values are the module's: CAR 0–1).
+  const header = grouped.text.split("\n")[0];
+  expect(header.startsWith("Week of,Rows,Users,Active users,Average DAU,")).toBe(true);
+  expect(header).toContain("Combined CAR (ratio 0–1)");
+  expect(header).toContain("Percentage of Code Written by Cody (%)");
+  expect(header).not.toContain("avgDau");
   const groups = parseCsv(grouped.text);
   const weeks = new Set(
     kept.map((r) => {
@@ -44,6 +50,11 @@ test("grouped CSV, grouped JSON and filtered rows hold what the view shows", asy
   const json = await download(page, "Grouped JSON");
   expect(json.name).toBe(`sg-analytics_demo.sourcegraph.local_by_user_day_${from}_to_${to}_by-week.json`);
   const summary = JSON.parse(json.text);
+  // The JSON records what it holds: the filter, the range, and the screen's heading of each field.
+  expect(summary.filter).toEqual({ from, to });
+  expect(summary.range).toEqual({ from, to });
+  expect(summary.labels.avgDau).toBe("Average DAU");
+  expect(summary.labels["Combined CAR"]).toBe("Combined CAR (ratio 0–1)");
   expect(summary.totals.users).toBe(expected.users);
   expect(summary.totals["Chat Events"]).toBe(expected.chatEvents);
   expect(summary.groups.length).toBe(weeks.size);
@@ -56,5 +67,11 @@ test("grouped CSV, grouped JSON and filtered rows hold what the view shows", asy
   expect(original.every((r) => r["Timestamp Date"] >= from && r["Timestamp Date"] <= to)).toBe(true);
 
   for (const file of [grouped, json, filtered]) expect(file.text).not.toContain(DEMO_TOKEN);
+  // The other filters are in the file's name too.
+  await page.getByLabel("Active only").check();
+  await expect(page).toHaveURL(/active=1/);
+  const active = await download(page, "Grouped JSON");
+  expect(active.name).toBe(`sg-analytics_demo.sourcegraph.local_by_user_day_${from}_to_${to}_active-users-only_by-week.json`);
+  expect(JSON.parse(active.text).filter).toEqual({ from, to, activeOnly: true });
   await expect(page.locator(".status")).toContainText("Downloaded");
 });

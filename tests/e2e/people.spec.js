@@ -333,7 +333,7 @@ test("downloads grouped by a people-file column and filtered by it hold what the
   expect(groups.map((g) => g.Team).sort()).toEqual(["", "Search"]);
   for (const g of groups) {
     const expected = expectedTotals(byTeam(g.Team));
-    expect(Number(g.users)).toBe(expected.users);
+    expect(Number(g.Users)).toBe(expected.users);
     expect(Number(g["Chat Events"])).toBe(expected.chatEvents);
   }
   expect(problems).toEqual([]);

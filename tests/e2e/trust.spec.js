@@ -126,3 +126,91 @@ test("date presets count back from the data's last day, and the picker says whic
   await expect(page.locator(".view-range")).toHaveText("Showing 2025-01-01 → 2025-06-29");
   expect(problems).toEqual([]);
 });
+
+test("the table reads: the key column stays while the metrics scroll, and the sticky filter bar covers neither its title nor its downloads", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=40;days=30"), granularity: "by_user_day_client_language" });
+  const scroller = page.locator(".table-card .table-scroll");
+  await scroller.evaluate((el) => el.scrollIntoView({ block: "center" }));
+  expect(await scroller.evaluate((el) => el.scrollWidth > el.clientWidth)).toBe(true);
+  await scroller.evaluate((el) => (el.scrollLeft = el.scrollWidth));
+  await expect.poll(() => scroller.evaluate((el) => el.scrollLeft)).toBeGreaterThan(0);
+  const key = scroller.locator("tbody tr").first().locator("th");
+  const box = await scroller.boundingBox();
+  const keyBox = await key.boundingBox();
+  expect(keyBox.x).toBeGreaterThanOrEqual(box.x - 1);
+  // Drawn on top of the cells scrolled under it (the page is inside a shadow root: ask it).
+  const onTop = await scroller.evaluate((el, [x, y]) => el.getRootNode().elementFromPoint(x, y)?.closest("th") !== null, [keyBox.x + 5, keyBox.y + keyBox.height / 2]);
+  expect(onTop).toBe(true);
+
+  // Scrolled down to the table's rows: its title and downloads stay in view, below the bar.
+  await scroller.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 40));
+  const bar = await page.locator(".filter-bar").boundingBox();
+  expect(bar.y).toBeLessThanOrEqual(1); // the bar is stuck at the top
+  for (const target of [page.locator("#sga-table-title"), page.getByRole("button", { name: "Grouped CSV" })]) {
+    const b = await target.boundingBox();
+    expect(b.y).toBeGreaterThanOrEqual(bar.y + bar.height - 1);
+    const hit = await target.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      const at = el.getRootNode().elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+      return el === at || el.contains(at);
+    });
+    expect(hit).toBe(true);
+  }
+  expect(problems).toEqual([]);
+});
+
+test("on a phone each group is a card with every column named, nothing wider than the screen, and the keyboard reaches paging", async ({ page, baseURL }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.goto("/");
+  await connect(page, { base: mockBase(baseURL, "users=40;days=10"), granularity: "by_user_day" });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  const row = page.locator(".table-card tbody tr").first();
+  const cells = row.locator("td[data-label]");
+  const count = await cells.count();
+  expect(count).toBeGreaterThan(2);
+  // Every value is on screen, beside its column's name.
+  for (let i = 0; i < count; i++) {
+    const b = await cells.nth(i).boundingBox();
+    expect(b.x).toBeGreaterThanOrEqual(0);
+    expect(b.x + b.width).toBeLessThanOrEqual(390 + 1);
+    expect(await cells.nth(i).getAttribute("data-label")).not.toBe("");
+  }
+  const next = page.getByRole("button", { name: "Next →" });
+  await next.focus();
+  await page.keyboard.press("Enter");
+  await expect(page.locator(".page-info")).toContainText("page 2 of");
+  await expect(page.locator(".table-card .table-scroll")).toBeFocused();
+});
+
+// Regression: with thousands of users the new, churned and resurrected bars (tens of users)
+// vanished next to the retained ones on a shared scale, and the quick ratio had no line at 1.
+test("growth as small multiples: each series on its own scale, the quick ratio read against a line at 1", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  await page.goto("/#view=adoption");
+  await connect(page, { base: mockBase(baseURL, "users=80;days=180"), granularity: "by_user_day" });
+  const chart = (name) =>
+    page.locator(`[data-chart="${name}"] canvas`).evaluate((canvas) => {
+      const drawn = window.Chart.getChart(canvas);
+      return { data: drawn.data.datasets.map((d) => d.data), labels: drawn.data.datasets.map((d) => d.label), max: drawn.scales.y.max };
+    });
+  const rows = (await page.locator("table.growth-table tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.textContent.trim()))));
+  const column = (i) => rows.map((r) => Number(r[i].replace(/,/g, "")));
+  // The growth table's columns: period, active, new, resurrected, retained, churned, quick ratio.
+  const [retained, churned] = [column(4), column(5)];
+  const churnChart = await chart("growth-churned");
+  expect(churnChart.data[0]).toEqual(churned);
+  const retainedChart = await chart("growth-retained");
+  expect(retainedChart.data[0]).toEqual(retained);
+  // Churn's own scale: its tallest bar fills the chart, not a sliver of the retained scale.
+  expect(Math.max(...churned)).toBeGreaterThan(0);
+  expect(churnChart.max).toBeLessThan(Math.max(...retained));
+  expect(churnChart.max).toBeLessThanOrEqual(2 * Math.max(...churned));
+  const quick = await chart("growth-quick");
+  expect(quick.labels).toEqual(["Quick ratio", "1: as many gained as lost"]);
+  expect(quick.data[1].every((v) => v === 1)).toBe(true);
+  await expect(page.locator('[data-chart="growth-quick"] canvas')).toHaveAttribute("aria-label", /Above 1, adoption grows/);
+  expect(problems).toEqual([]);
+});

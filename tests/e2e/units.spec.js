@@ -272,8 +272,17 @@ test.describe("modules in the browser", () => {
     expect(result.toAdoption).toEqual([["adoption", ["growth", "inactive", "retention"], { growth: { period: "month", filter: {} }, retention: { period: "month", filter: {} }, inactive: { days: 30, filter: {} } }]]);
     // What the view was handed: the module's growth as a chart spec (churn below the axis is the
     // chart's business), the cohorts with shares, the inactive users with "never" for no active day.
-    expect(result.afterTab.growth.labels).toEqual(["2025-01", "2025-02"]);
-    expect(result.afterTab.growth.series).toEqual({ new: [2, 0], resurrected: [0, 0], retained: [0, 1], churned: [0, 1], quickRatio: [null, 0] });
+    // Small multiples, one per series, each on its own scale; the quick ratio against a line at 1.
+    const multiples = Object.fromEntries(result.afterTab.growth.multiples.map((m) => [m.name, m]));
+    for (const m of Object.values(multiples)) expect(m.labels).toEqual(["2025-01", "2025-02"]);
+    expect(Object.fromEntries(Object.entries(multiples).map(([name, m]) => [name, m.values]))).toEqual({
+      "growth-new": [2, 0],
+      "growth-resurrected": [0, 0],
+      "growth-retained": [0, 1],
+      "growth-churned": [0, 1],
+      "growth-quick": [null, 0],
+    });
+    expect(multiples["growth-quick"].reference.value).toBe(1);
     expect(result.afterTab.retention.cohorts.map((c) => [c.cohort, c.users, c.cells.map((cell) => cell.count)])).toEqual([["2025-01", 2, [2, 1]]]);
     expect(result.afterTab.inactive.users.map((u) => [u.user, u.lastActive])).toEqual([["3", "never"], ["2", "2025-01-07"]]);
     expect(result.period).toEqual([["adoption", ["growth", "retention"], { growth: { period: "week", filter: {} }, retention: { period: "week", filter: {} } }]]);
