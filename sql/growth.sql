@@ -21,10 +21,10 @@
 --   by_user_month export  each line marked `by_user_month:` becomes the text after the mark
 --   no Instance user ID   the user is `User Email`, else `Username`
 --   no Active column      every kept row makes its user active: `TRUE AS active`
---   weeks                 periods are month numbers (year × 12 + month − 1); for Monday weeks use
---                         the week's Monday: DuckDB date_trunc('week', d), Spark
---                         date_trunc('WEEK', d), BigQuery DATE_TRUNC(d, ISOWEEK), numbered by
---                         days / 7 (not tested by the project; the CLI's --period week is)
+--   weeks (--period week) each line marked `week:` becomes the text after the mark: periods are
+--                         Monday weeks, numbered by day number (days since 1970-01-01, computed
+--                         from the date's year, month and day) + 3, over 7; each is named by its
+--                         Monday, `YYYY-MM-DD`, as the CLI names them (day-grain exports only)
 --
 -- Dialects: standard SQL, run as is by DuckDB.
 --   Spark SQL  set spark.sql.ansi.enabled=true and spark.sql.ansi.doubleQuotedIdentifiers=true
@@ -37,8 +37,19 @@ WITH kept AS (
 activity AS (
   SELECT "Instance user ID" AS user_key, "Timestamp Date" AS day, "Active Sourcegraph User" AS active FROM kept -- by_user_month: SELECT "Instance user ID" AS user_key, "Timestamp Month" AS day, "Active Sourcegraph User" AS active FROM kept
 ),
+numbered AS (
+  SELECT user_key, day, active,
+    CAST(365 * y + FLOOR(y / 4) - FLOOR(y / 100) + FLOOR(y / 400) + FLOOR((153 * m + 2) / 5) + dd - 1 - 719468 AS BIGINT) AS dn
+  FROM (
+    SELECT activity.*,
+      EXTRACT(YEAR FROM day) - CASE WHEN EXTRACT(MONTH FROM day) <= 2 THEN 1 ELSE 0 END AS y,
+      EXTRACT(MONTH FROM day) + CASE WHEN EXTRACT(MONTH FROM day) <= 2 THEN 9 ELSE -3 END AS m,
+      EXTRACT(DAY FROM day) AS dd
+    FROM activity
+  ) AS a
+),
 span AS (
-  SELECT MIN(day) AS first_day, MAX(day) AS last_day FROM activity
+  SELECT MIN(day) AS first_day, MAX(day) AS last_day, MIN(dn) AS first_dn, MAX(dn) AS last_dn FROM numbered
 ),
 -- Whether the range leaves out days of its first or of its last month (those are partial).
 span_months AS (
@@ -54,17 +65,20 @@ span_months AS (
 coverage AS (
   SELECT EXTRACT(DAY FROM first_day) > 1 AS starts_late, EXTRACT(DAY FROM last_day) < last_month_days AS ends_early FROM span_months -- by_user_month: SELECT FALSE AS starts_late, FALSE AS ends_early
 ),
+covered AS (
+  SELECT * FROM coverage -- week: SELECT MOD(first_dn + 3, 7) <> 0 AS starts_late, MOD(last_dn + 3, 7) <> 6 AS ends_early FROM span
+),
 bounds AS (
   SELECT
-    EXTRACT(YEAR FROM first_day) * 12 + EXTRACT(MONTH FROM first_day) - 1 AS first_p,
-    EXTRACT(YEAR FROM last_day) * 12 + EXTRACT(MONTH FROM last_day) - 1 AS last_p
+    EXTRACT(YEAR FROM first_day) * 12 + EXTRACT(MONTH FROM first_day) - 1 AS first_p, -- week: CAST(FLOOR((first_dn + 3) / 7) AS BIGINT) AS first_p,
+    EXTRACT(YEAR FROM last_day) * 12 + EXTRACT(MONTH FROM last_day) - 1 AS last_p -- week: CAST(FLOOR((last_dn + 3) / 7) AS BIGINT) AS last_p
   FROM span
 ),
 -- Each user's active months, as month numbers.
 user_periods AS (
-  SELECT DISTINCT activity.user_key, EXTRACT(YEAR FROM activity.day) * 12 + EXTRACT(MONTH FROM activity.day) - 1 AS p
-  FROM activity CROSS JOIN span
-  WHERE activity.active AND activity.day BETWEEN span.first_day AND span.last_day
+  SELECT DISTINCT numbered.user_key, EXTRACT(YEAR FROM numbered.day) * 12 + EXTRACT(MONTH FROM numbered.day) - 1 AS p -- week: SELECT DISTINCT numbered.user_key, CAST(FLOOR((numbered.dn + 3) / 7) AS BIGINT) AS p
+  FROM numbered CROSS JOIN span
+  WHERE numbered.active AND numbered.day BETWEEN span.first_day AND span.last_day
 ),
 firsts AS (
   SELECT user_key, MIN(p) AS first_p FROM user_periods GROUP BY user_key
@@ -91,6 +105,10 @@ accounting AS (
   LEFT JOIN firsts ON firsts.user_key = cur.user_key
   GROUP BY periods.p
 ),
+-- Each period's name: `YYYY-MM`, or a week's Monday, `YYYY-MM-DD`.
+labels AS (
+  SELECT p, CAST(CAST(FLOOR(p / 12) AS BIGINT) AS STRING) || '-' || LPAD(CAST(MOD(p, 12) + 1 AS STRING), 2, '0') AS label FROM periods -- week: SELECT p, CAST(y + CASE WHEN mm <= 2 THEN 1 ELSE 0 END AS STRING) || '-' || LPAD(CAST(mm AS STRING), 2, '0') || '-' || LPAD(CAST(dd AS STRING), 2, '0') AS label FROM (SELECT p, y, CAST(doy - FLOOR((153 * mp + 2) / 5) + 1 AS BIGINT) AS dd, CAST(CASE WHEN mp < 10 THEN mp + 3 ELSE mp - 9 END AS BIGINT) AS mm FROM (SELECT p, y, doy, FLOOR((5 * doy + 2) / 153) AS mp FROM (SELECT p, CAST(yoe + era * 400 AS BIGINT) AS y, doe - (365 * yoe + FLOOR(yoe / 4) - FLOOR(yoe / 100)) AS doy FROM (SELECT p, era, doe, FLOOR((doe - FLOOR(doe / 1460) + FLOOR(doe / 36524) - FLOOR(doe / 146096)) / 365) AS yoe FROM (SELECT p, era, z - era * 146097 AS doe FROM (SELECT p, z, FLOOR(z / 146097) AS era FROM (SELECT p, p * 7 - 3 + 719468 AS z FROM periods) AS a) AS b) AS c) AS d) AS e) AS f) AS g
+),
 churn AS (
   SELECT periods.p, COUNT(*) AS churned_users
   FROM periods
@@ -100,10 +118,9 @@ churn AS (
   GROUP BY periods.p
 )
 SELECT
-  CAST(CAST(FLOOR(accounting.p / 12) AS BIGINT) AS STRING) || '-'
-    || LPAD(CAST(MOD(accounting.p, 12) + 1 AS STRING), 2, '0') AS "period",
-  COALESCE((accounting.p = bounds.first_p AND coverage.starts_late)
-           OR (accounting.p = bounds.last_p AND coverage.ends_early), FALSE) AS partial,
+  labels.label AS "period",
+  COALESCE((accounting.p = bounds.first_p AND covered.starts_late)
+           OR (accounting.p = bounds.last_p AND covered.ends_early), FALSE) AS partial,
   accounting.active_users AS "activeUsers",
   accounting.new_users AS "newUsers",
   accounting.retained_users AS "retainedUsers",
@@ -113,6 +130,7 @@ SELECT
     / NULLIF(COALESCE(churn.churned_users, 0), 0) AS "quickRatio"
 FROM accounting
 CROSS JOIN bounds
-CROSS JOIN coverage
+CROSS JOIN covered
+JOIN labels ON labels.p = accounting.p
 LEFT JOIN churn ON churn.p = accounting.p
 ORDER BY accounting.p

@@ -65,6 +65,8 @@ pub use fetch::{
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
 pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
+#[cfg(not(target_arch = "wasm32"))]
+pub use query::{read_chunks, read_pieces};
 pub use query::{
     Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod, Features,
     Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,

@@ -345,11 +345,11 @@ fn cli_summarize(bytes: &[u8], args: &[&str], threads: &str) -> Value {
 }
 
 #[test]
-fn the_cli_streams_the_whole_tables_answer_on_one_thread_and_two() {
-    // Rows enough for several chunks of the CLI's size.
-    let rows: Vec<GenRow> = (0..1_100_000u32)
+fn the_cli_streams_the_whole_tables_answer_on_one_two_and_three_threads() {
+    // Bytes enough for several of the pieces the CLI cuts the input into (16 MiB).
+    let rows: Vec<GenRow> = (0..500_000u32)
         .map(|i| GenRow {
-            user: (i / 9000 % 12) as u8,
+            user: (i / 4000 % 12) as u8,
             day: (i / 7 % 70) as u8,
             client: (i % 3) as usize,
             language: (i / 3 % 3) as usize,
@@ -357,7 +357,7 @@ fn the_cli_streams_the_whole_tables_answer_on_one_thread_and_two() {
             chats: (i % 13 != 0).then_some((i % 50) as u8),
             suggestions: (i % 400) as u16,
             accepted_share: (i % 101) as u8,
-            decimals: (i / 100_000 % 6) as usize,
+            decimals: (i / 40_000 % 6) as usize,
         })
         .collect();
     let csv = to_csv(&rows);
@@ -370,9 +370,90 @@ fn the_cli_streams_the_whole_tables_answer_on_one_thread_and_two() {
         .unwrap()
         .to_json();
     let whole: Value = serde_json::from_str(&whole).unwrap();
-    assert!(whole["input"]["rows"].as_u64().unwrap() > 2 * sg_analytics::CHUNK_ROWS as u64);
-    for threads in ["1", "2"] {
+    assert!(csv.len() > 2 * (16 << 20), "{} bytes", csv.len());
+    for threads in ["1", "2", "3"] {
         let cli = cli_summarize(&csv, &["--by", "month,client", "--active-only"], threads);
         assert_eq!(cli, whole, "--threads {threads}");
+    }
+}
+
+/// The answer read on `threads` threads, the input cut into pieces of about `piece` bytes.
+fn threaded(bytes: &[u8], query: &Query, threads: usize, piece: usize) -> Result<Value, String> {
+    let mut summary = SummaryStream::new(query);
+    let (last, end) = sg_analytics::read_pieces(bytes, threads, piece, |chunk| summary.add(chunk))
+        .map_err(|e| e.to_string())?;
+    let summary = summary.finish(last, end).map_err(|e| e.to_string())?;
+    Ok(summary.to_value())
+}
+
+#[test]
+fn every_fixture_read_on_several_threads_cut_anywhere_gives_the_whole_tables_answer() {
+    let queries = queries();
+    for (name, bytes) in fixtures() {
+        for q in [&queries[0], &queries[8], &queries[10], &queries[13]] {
+            let whole = in_memory(&bytes, q);
+            for (threads, piece) in [(1, 1), (2, 1), (2, 7), (3, 64), (2, 1000), (4, 1 << 20)] {
+                assert_eq!(
+                    threaded(&bytes, q, threads, piece),
+                    whole,
+                    "{name}, {q:?}, {threads} threads, pieces of {piece} bytes"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn quoted_line_breaks_across_the_cuts_are_read_in_order() {
+    // Quoted fields with line breaks (LF, CRLF, CR), rows skipped, blank lines, a negative count
+    // in an unknown column: wherever the cuts fall, one ingester's rows, warnings and lines.
+    let mut csv = String::from("Instance user ID,Timestamp Date,Language,Chat Events,x\r\n");
+    for i in 0..300 {
+        match i % 7 {
+            0 => {
+                csv += &format!(
+                    "{i},2025-01-{:02},\"multi\nline\",{},-1\n",
+                    i % 28 + 1,
+                    i % 5
+                )
+            }
+            1 => csv += &format!("{i},2025-02-{:02},\"a\r\nb\",{},2\r\n", i % 28 + 1, i % 3),
+            2 => csv += "\n\n",
+            3 => csv += &format!("{i},2025-03-01,go\n"),
+            4 => csv += &format!("{i},bad,go,{},3\r", i % 9),
+            _ => csv += &format!("{i},2025-01-{:02},\"q\"\"uote\",{},4\n", i % 28 + 1, i % 4),
+        }
+    }
+    csv += "7,2025-01-02,\"open to the end\n,1,2\n";
+    let bytes = csv.as_bytes();
+    for q in [
+        query(json!({"groupBy": ["language"]})),
+        query(json!({"groupBy": ["user", "day"]})),
+    ] {
+        let whole = in_memory(bytes, &q).unwrap();
+        assert!(whole["warningsTotal"].as_u64().unwrap() > 50, "{whole}");
+        for piece in (1..200).step_by(3).chain([500, 1000, 5000]) {
+            for threads in [1, 2, 3] {
+                assert_eq!(
+                    threaded(bytes, &q, threads, piece),
+                    Ok(whole.clone()),
+                    "{threads} threads, pieces of {piece} bytes"
+                );
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn hostile_exports_read_on_several_threads_give_the_whole_tables_answer(
+        bytes in hostile_input(),
+        q in random_query(),
+        threads in 1usize..4,
+        piece in 1usize..200,
+    ) {
+        prop_assert_eq!(threaded(&bytes, &q, threads, piece), in_memory(&bytes, &q));
     }
 }

@@ -375,6 +375,47 @@ impl Ingester {
         Ok(())
     }
 
+    #[cfg(not(target_arch = "wasm32"))]
+    /// An ingester that goes on reading an export whose header was `header`, from the start of
+    /// a record on line `lines + 1` (the bytes after a record's line break): what
+    /// [`Ingester::at_record_start`] and [`Ingester::lines`] of the ingester that read the bytes
+    /// before would say. Its rows, warnings and line numbers are those that ingester would have
+    /// gone on with; the header's own warnings were that ingester's.
+    pub(crate) fn continuing(header: &[String], lines: u64) -> Result<Ingester, Error> {
+        let mut ingester = Ingester::new();
+        let mut header_warnings = Warnings::default();
+        ingester.builder = Some(TableBuilder::new(header, 1, &mut header_warnings, false)?);
+        ingester.header = Some(header.to_vec());
+        ingester.started = true;
+        ingester.lines = lines;
+        ingester.last_consumed = b'\n';
+        Ok(ingester)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    /// The header read (as written), once it is.
+    pub(crate) fn header(&self) -> Option<&[String]> {
+        self.header.as_deref()
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    /// Whether the bytes pushed so far end between two records (after the header), with no
+    /// error: what follows starts a record.
+    pub(crate) fn at_record_start(&self) -> bool {
+        self.started
+            && self.builder.is_some()
+            && self.error.is_none()
+            && !self.in_core_record
+            && !self.expect_header
+            && self.fields_len == 0
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    /// The lines ended so far (LF, CRLF and bare CR each end one).
+    pub(crate) fn lines(&self) -> u64 {
+        self.lines
+    }
+
     /// The rows stored since the last call, as a table of their own (see
     /// [`TableBuilder::take_rows`]); `None` before the header. Reading goes on with the same
     /// header, line numbers and warnings: a stream of such chunks holds every row once.

@@ -15,6 +15,8 @@ mod fields;
 mod filter;
 mod group;
 mod info;
+#[cfg(not(target_arch = "wasm32"))]
+mod parallel;
 mod rollup;
 mod spec;
 mod stream;
@@ -38,6 +40,8 @@ use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy
 pub(crate) use filter::Selection;
 use group::Grouping;
 pub use info::{Choices, Info, MetricInfo};
+#[cfg(not(target_arch = "wasm32"))]
+pub use parallel::{read_chunks, read_pieces};
 use rollup::{Pass, Rollup};
 use spec::{group_keys, minutes_saved};
 pub use spec::{

@@ -39,10 +39,10 @@ pub struct Chunker {
 }
 
 /// Rows of an export, from a [`Chunker`]: every row of the export is in exactly one chunk.
-pub struct Chunk(Table);
+pub struct Chunk(pub(super) Table);
 
 /// What the whole input found, given with its last chunk by [`Chunker::finish`].
-pub struct ChunkEnd(Ending);
+pub struct ChunkEnd(pub(super) Ending);
 
 impl Default for Chunker {
     fn default() -> Self {

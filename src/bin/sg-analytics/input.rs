@@ -5,7 +5,7 @@ use std::io::{self, Read};
 use std::path::Path;
 
 use sg_analytics::{
-    Chunk, ChunkEnd, Chunker, Filter, Ingester, Parts, Registry, ServiceAccounts, Table,
+    Chunk, ChunkEnd, Error, ErrorKind, Filter, Ingester, Parts, Registry, ServiceAccounts, Table,
 };
 
 use crate::args::Common;
@@ -149,81 +149,32 @@ fn read_table(path: Option<&Path>) -> Result<Table, String> {
     ingester.finish().map_err(|e| format!("{name}: {e}"))
 }
 
-/// The threads a streamed answer uses unless `--threads` says: two (one reads and parses, one
-/// aggregates) where the machine has them.
+/// The threads a streamed answer reads and parses with unless `--threads` says: as many as
+/// the machine has cores.
 pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(2))
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
-/// Reads FILE (stdin for `None` or `-`) in chunks of rows, handing each to `each` as it comes
-/// (with 2 `threads` or more, the reading and parsing run on a thread of their own, a chunk
-/// ahead); returns the last chunk and what the whole input found. Memory: a few chunks, never
-/// the whole export. Stops at the first error of either side.
+/// Reads FILE (stdin for `None` or `-`) in chunks of rows on `threads` threads
+/// ([`sg_analytics::read_chunks`]), handing each to `each` in order; returns the last chunk and
+/// what the whole input found. Memory: a few chunks per thread, never the whole export.
 pub fn chunks(
     path: Option<&Path>,
     threads: usize,
-    mut each: impl FnMut(Chunk) -> Result<(), String>,
+    each: impl FnMut(Chunk) -> Result<(), Error>,
 ) -> Result<(Chunk, ChunkEnd), String> {
     let name = path.map_or("stdin".to_string(), |p| p.display().to_string());
-    let mut input: Box<dyn Read + Send> = match path {
+    let input: Box<dyn Read + Send> = match path {
         Some(p) if p.as_os_str() != "-" => {
             Box::new(File::open(p).map_err(|e| format!("cannot open {}: {e}", p.display()))?)
         }
         _ => Box::new(io::stdin()),
     };
-    let mut read = move |send: &mut dyn FnMut(Chunk) -> bool| -> Result<(Chunk, ChunkEnd), String> {
-        let mut chunker = Chunker::default();
-        let mut buf = vec![0u8; 256 * 1024];
-        loop {
-            let n = match input.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(format!("reading {name}: {e}")),
-            };
-            let chunk = chunker
-                .push(&buf[..n])
-                .map_err(|e| format!("{name}: {e}"))?;
-            if let Some(chunk) = chunk {
-                if !send(chunk) {
-                    // The other side failed: its error is the one told.
-                    return Err(String::new());
-                }
-            }
-        }
-        chunker.finish().map_err(|e| format!("{name}: {e}"))
-    };
-    if threads < 2 {
-        let mut failed = None;
-        let end = read(&mut |chunk| match each(chunk) {
-            Ok(()) => true,
-            Err(e) => {
-                failed = Some(e);
-                false
-            }
-        });
-        return match failed {
-            Some(e) => Err(e),
-            None => end,
-        };
-    }
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
-    let reader = std::thread::spawn(move || read(&mut |chunk| tx.send(chunk).is_ok()));
-    let mut failed = None;
-    for chunk in rx.iter() {
-        if let Err(e) = each(chunk) {
-            failed = Some(e);
-            break;
-        }
-    }
-    drop(rx);
-    let end = reader
-        .join()
-        .unwrap_or_else(|_| Err("the reading thread failed".to_string()));
-    match failed {
-        Some(e) => Err(e),
-        None => end,
-    }
+    sg_analytics::read_chunks(input, threads, each).map_err(|e| match e.kind() {
+        // The question's errors are the question's, not the file's.
+        ErrorKind::Query => e.to_string(),
+        _ => format!("{name}: {e}"),
+    })
 }
 
 /// How many of a people file's warnings are printed; the rest are counted.

@@ -44,8 +44,8 @@ OPTIONS:
     --min-sample N        a rate over a denominator under N (completion suggestions, characters
                           written, users) is a small sample: marked * in the table, listed in
                           the JSON's smallSample and the CSV's last column (default 50)
-    --threads N           1: read and aggregate on one thread; 2 (default where the machine has
-                          two cores or more): the reading and parsing on a thread of their own
+    --threads N           threads that parse the export (default: one per core; 1: all on one
+                          thread); the answer is the same whatever N
 ",
     output_help!(),
     "
@@ -134,9 +134,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     }
     let destination = cmd::destination(&common)?;
     let mut stream = SummaryStream::new(&query);
-    let (last, end) = input::chunks(common.input.as_deref(), threads, |chunk| {
-        stream.add(chunk).map_err(|e| e.to_string())
-    })?;
+    let (last, end) = input::chunks(common.input.as_deref(), threads, |chunk| stream.add(chunk))?;
     let summary = stream.finish(last, end).map_err(|e| e.to_string())?;
     write_text(
         &destination,
