@@ -19,7 +19,7 @@ const TOP_N = 10;
  * Adoption view, the growth chart, the retention table, the inactive users. Only the parts of the
  * view on show are asked for.
  */
-const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true };
+const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true, stickiness: true, features: true };
 
 /** The bars of the chart by a people-file column (largest first). */
 const PEOPLE_BARS = 20;
@@ -154,7 +154,7 @@ export class Dashboard {
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
-    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true }));
+    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true, stickiness: true, features: true }));
     on("chooseIdleDays", ({ days }) => this.changeView({ idleDays: Number(days) }, { inactive: true }));
 
     const token = this.store.loadToken();
@@ -574,7 +574,8 @@ export class Dashboard {
 
   // --- The Adoption view --------------------------------------------------------------------------
 
-  /** The Adoption view's questions for `parts` (growth, retention, inactive), as one request. */
+  /** The Adoption view's questions for `parts` (growth, retention, inactive, stickiness, features),
+   * as one request. */
   adoptionAsks(parts) {
     const view = this.viewState;
     const ctx = this.context();
@@ -582,6 +583,8 @@ export class Dashboard {
     if (parts.growth) asks.growth = periodQuery(view, ctx);
     if (parts.retention) asks.retention = periodQuery(view, ctx);
     if (parts.inactive) asks.inactive = inactiveQuery(view, ctx);
+    if (parts.stickiness) asks.stickiness = periodQuery(view, ctx);
+    if (parts.features) asks.features = periodQuery(view, ctx);
     return asks;
   }
 
@@ -610,12 +613,16 @@ export class Dashboard {
       if (answers.growth) this.adoptionShown = { ...this.adoptionShown, growth: true };
       if (answers.retention) this.adoptionShown = { ...this.adoptionShown, retention: true };
       if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
+      // Stickiness and feature depth need days: a month export gets the module's message instead.
+      for (const part of ["stickiness", "features"]) if (answers[part]) this.adoptionShown = { ...this.adoptionShown, [part]: !answers[part].problem };
       this.view.renderAdoption({
         controls,
         problem: null,
         growth: answers.growth ? growthChart(answers.growth) : undefined,
         retention: answers.retention ? retentionTable(answers.retention) : undefined,
         inactive: answers.inactive ? inactiveList(answers.inactive, this.loaded.registry.loaded) : undefined,
+        stickiness: answers.stickiness,
+        features: answers.features,
       });
     } catch (error) {
       if (generation !== this.generation) return;
@@ -653,6 +660,12 @@ export class Dashboard {
         const query = periodQuery(view, ctx);
         const part = what.slice(0, -4);
         const text = await (part === "growth" ? this.client.growthCsv(query) : this.client.retentionCsv(query));
+        file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
+      } else if ((what === "stickiness-csv" || what === "features-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
+        // The section's own query, written by the module (the CLI's `stickiness`/`features --format csv`).
+        const query = periodQuery(view, ctx);
+        const part = what.slice(0, -4);
+        const text = await (part === "stickiness" ? this.client.stickinessCsv(query) : this.client.featuresCsv(query));
         file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
       } else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
         // The list's own query: the module writes it (the CLI's `inactive --format csv`).

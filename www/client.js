@@ -268,6 +268,16 @@ export class AnalyticsClient {
     return this.request("retentionCsv", { query });
   }
 
+  /** The stickiness periods as CSV, written by the module (`report.stickinessCsv`). */
+  stickinessCsv(query) {
+    return this.request("stickinessCsv", { query });
+  }
+
+  /** The feature depth periods as CSV, written by the module (`report.featuresCsv`). */
+  featuresCsv(query) {
+    return this.request("featuresCsv", { query });
+  }
+
   /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
   inactiveUsers(query) {
     if (!isObject(query)) return misuse("inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more).");
@@ -282,8 +292,10 @@ export class AnalyticsClient {
 
   /**
    * Several adoption answers in one round trip (one view change of the Adoption view):
-   * `{growth?: PeriodQuery, retention?: PeriodQuery, inactive?: InactiveQuery}` → the same keys
-   * with the module's answers. One failing part fails the request, with its code and status.
+   * `{growth?, retention?, stickiness?, features?: PeriodQuery, inactive?: InactiveQuery}` → the
+   * same keys with the module's answers. One failing part fails the request, with its code and
+   * status; except that stickiness and features, which need days, answer `{problem: message}`
+   * where the export has none (a month export still has growth and retention).
    */
   adoption(asks) {
     return this.request("adoption", { asks });

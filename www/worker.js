@@ -3,7 +3,7 @@
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
 //                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"growthCsv"|"retentionCsv"|
-//                "inactiveUsers"|"inactiveUsersCsv"|"adoption", ...}
+//                "inactiveUsers"|"inactiveUsersCsv"|"stickinessCsv"|"featuresCsv"|"adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to the module's fetchDashboard, and
@@ -229,6 +229,8 @@ const handlers = {
   retention: ({ query }) => needReport().retention(query ?? {}),
   growthCsv: ({ query }) => needReport().growthCsv(query ?? {}),
   retentionCsv: ({ query }) => needReport().retentionCsv(query ?? {}),
+  stickinessCsv: ({ query }) => needReport().stickinessCsv(query ?? {}),
+  featuresCsv: ({ query }) => needReport().featuresCsv(query ?? {}),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
   inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
   // A people file the user picked: read here, joined, never sent anywhere.
@@ -243,6 +245,17 @@ const handlers = {
     if (asks?.growth) result.growth = r.growth(asks.growth);
     if (asks?.retention) result.retention = r.retention(asks.retention);
     if (asks?.inactive) result.inactive = r.inactiveUsers(asks.inactive);
+    // These need days: where the export has none, the module's message takes the answer's place.
+    const orProblem = (answer) => {
+      try {
+        return answer();
+      } catch (error) {
+        if (error?.code === "invalid_query") return { problem: String(error.message) };
+        throw error;
+      }
+    };
+    if (asks?.stickiness) result.stickiness = orProblem(() => r.stickiness(asks.stickiness));
+    if (asks?.features) result.features = orProblem(() => r.features(asks.features));
     return result;
   },
 };

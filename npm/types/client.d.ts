@@ -3,6 +3,7 @@
 import type {
   AttributesJoin,
   ErrorCode,
+  Features,
   FetchOptions,
   FetchPlan,
   Filter,
@@ -16,6 +17,7 @@ import type {
   Progress,
   Query,
   Retention,
+  Stickiness,
   Summary,
 } from "../pkg/sg_analytics.js";
 
@@ -113,12 +115,17 @@ export interface AdoptionAsks {
   growth?: PeriodQuery;
   retention?: PeriodQuery;
   inactive?: InactiveQuery;
+  stickiness?: PeriodQuery;
+  features?: PeriodQuery;
 }
 
 export interface AdoptionAnswers {
   growth?: Growth;
   retention?: Retention;
   inactive?: Inactive;
+  /** `{problem}`: the module's message where the export has no days (a month export). */
+  stickiness?: Stickiness | { problem: string };
+  features?: Features | { problem: string };
 }
 
 export class AnalyticsClient {
@@ -145,6 +152,10 @@ export class AnalyticsClient {
   growthCsv(query?: PeriodQuery): Promise<string>;
   /** The retention cohorts as CSV, written by the module (`report.retentionCsv`). */
   retentionCsv(query?: PeriodQuery): Promise<string>;
+  /** The stickiness periods as CSV, written by the module (`report.stickinessCsv`). */
+  stickinessCsv(query?: PeriodQuery): Promise<string>;
+  /** The feature depth periods as CSV, written by the module (`report.featuresCsv`). */
+  featuresCsv(query?: PeriodQuery): Promise<string>;
   /** The users with no active day in the last `days` days; the query is required. */
   inactiveUsers(query: InactiveQuery): Promise<Inactive>;
   /** The inactive users as CSV, written by the module (`report.inactiveUsersCsv`). */

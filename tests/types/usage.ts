@@ -122,7 +122,10 @@ export async function clientUsage(file: File, token: string): Promise<string> {
   const inactive = await client.inactiveUsers({ days: 14 });
   // @ts-expect-error: the query is required.
   await client.inactiveUsers();
-  const adoption = await client.adoption({ growth: { period: "week" }, inactive: { days: 7 } });
+  const adoption = await client.adoption({ growth: { period: "week" }, inactive: { days: 7 }, stickiness: { period: "week" }, features: {} });
+  // Stickiness and features answer a problem instead where the export has no days.
+  const sticky = adoption.stickiness && "problem" in adoption.stickiness ? adoption.stickiness.problem : adoption.stickiness?.periods[0]?.dauOverMau;
+  const stickinessCsv: string = await client.stickinessCsv({ period: "week" });
   const join = await client.joinAttributes(file);
   const csv: string = await client.filteredCsv({ clients: ["vscode"] });
   try {
@@ -133,7 +136,7 @@ export async function clientUsage(file: File, token: string): Promise<string> {
     if (code === "not_loaded" || code === "worker") return code;
   }
   client.terminate();
-  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, join.join.matched, csv].join();
+  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, sticky, stickinessCsv, join.join.matched, csv].join();
 }
 
 export function elementUsage(): void {
