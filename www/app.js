@@ -350,7 +350,7 @@ export class Dashboard {
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry, credits }, source) {
-    this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
+    this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: chartMetrics(info) };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
     this.view.renderPeopleFile(null); // a new report starts without one…
@@ -654,6 +654,7 @@ export class Dashboard {
       let file;
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv({ ...groupedQuery(view, ctx), headers: "labels" }) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
+      else if (what === "report-html") file = { name: downloadName({ ...names, what: "report", ext: "html" }), type: "text/html;charset=utf-8", text: await this.reportHtml() };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
         // The table's own query: the module writes it (the CLI's `growth`/`retention --format csv`).
@@ -679,10 +680,37 @@ export class Dashboard {
     }
   }
 
+  /**
+   * The report to share for the loaded data and the view's filter (`report.reportHtml`): the
+   * instance (or file), the view's period, the grouping's first key for the top groups (unless it
+   * is a time key), the minutes, the fetched credits, and today's date as the day it was made.
+   */
+  reportHtml() {
+    const view = this.viewState;
+    const ctx = this.context();
+    const { source, info, credits } = this.loaded;
+    const by = view.groupBy[0];
+    const options = {
+      instance: source.name,
+      filter: filterOf(view, ctx),
+      period: view.period,
+      minutesSaved: groupedQuery(view, ctx).minutesSaved,
+      generated: localDay(new Date()),
+    };
+    if (by && !info.timeKeys.includes(by)) options.by = by;
+    return this.client.reportHtml(options, credits?.loaded ? credits.data : undefined);
+  }
+
   stop() {
     this.loading?.abort();
     this.generation++;
   }
+}
+
+/** A date as `YYYY-MM-DD`, in the browser's time zone (the day the user sees). */
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 /** The growth chart's spec (and a text description) from `report.growth`. */

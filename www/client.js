@@ -278,6 +278,14 @@ export class AnalyticsClient {
     return this.request("featuresCsv", { query });
   }
 
+  /**
+   * The report to share, one self-contained HTML file written by the module (`report.reportHtml`,
+   * the CLI's `report`): `options` as `ReportOptions`, `credits` what `fetchCredits` returned.
+   */
+  reportHtml(options, credits) {
+    return this.request("reportHtml", { options, credits });
+  }
+
   /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
   inactiveUsers(query) {
     if (!isObject(query)) return misuse("inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more).");

@@ -266,6 +266,8 @@ export class View {
           "button",
           { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
         )),
+        // The report to share: one HTML file of the whole dashboard for the view's filter.
+        h("button", { type: "button", class: "button small report-button", "data-download": "report-html", onclick: () => this.emit("download", { what: "report-html" }) }, "Download report"),
       ),
       this.buildTabs(),
       this.buildFilters(),

@@ -3,7 +3,8 @@
 //
 // Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
 //                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"growthCsv"|"retentionCsv"|
-//                "inactiveUsers"|"inactiveUsersCsv"|"stickinessCsv"|"featuresCsv"|"adoption", ...}
+//                "inactiveUsers"|"inactiveUsersCsv"|"stickinessCsv"|"featuresCsv"|"reportHtml"|
+//                "adoption", ...}
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to the module's fetchDashboard, and
@@ -231,6 +232,8 @@ const handlers = {
   retentionCsv: ({ query }) => needReport().retentionCsv(query ?? {}),
   stickinessCsv: ({ query }) => needReport().stickinessCsv(query ?? {}),
   featuresCsv: ({ query }) => needReport().featuresCsv(query ?? {}),
+  // The report to share: the module writes the whole HTML file (the CLI's `report`).
+  reportHtml: ({ options, credits }) => needReport().reportHtml(options ?? {}, credits ?? undefined),
   inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
   inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
   // A people file the user picked: read here, joined, never sent anywhere.

@@ -16,6 +16,7 @@ import type {
   PlanOptions,
   Progress,
   Query,
+  ReportOptions,
   Retention,
   Stickiness,
   Summary,
@@ -156,6 +157,8 @@ export class AnalyticsClient {
   stickinessCsv(query?: PeriodQuery): Promise<string>;
   /** The feature depth periods as CSV, written by the module (`report.featuresCsv`). */
   featuresCsv(query?: PeriodQuery): Promise<string>;
+  /** The report to share: one self-contained HTML file (`report.reportHtml`, the CLI's `report`). */
+  reportHtml(options?: ReportOptions, credits?: unknown): Promise<string>;
   /** The users with no active day in the last `days` days; the query is required. */
   inactiveUsers(query: InactiveQuery): Promise<Inactive>;
   /** The inactive users as CSV, written by the module (`report.inactiveUsersCsv`). */

@@ -7,6 +7,8 @@
 
 mod fetch;
 mod fetch_api;
+#[cfg(feature = "html-report")]
+mod report_html;
 
 pub use fetch_api::{fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch};
 use serde::Serialize;

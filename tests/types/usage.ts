@@ -126,6 +126,9 @@ export async function clientUsage(file: File, token: string): Promise<string> {
   // Stickiness and features answer a problem instead where the export has no days.
   const sticky = adoption.stickiness && "problem" in adoption.stickiness ? adoption.stickiness.problem : adoption.stickiness?.periods[0]?.dauOverMau;
   const stickinessCsv: string = await client.stickinessCsv({ period: "week" });
+  const html: string = await client.reportHtml({ period: "week", generated: "2025-07-01" });
+  // @ts-expect-error: a report's period is a week or a month.
+  await client.reportHtml({ period: "day" });
   const join = await client.joinAttributes(file);
   const csv: string = await client.filteredCsv({ clients: ["vscode"] });
   try {
@@ -136,7 +139,7 @@ export async function clientUsage(file: File, token: string): Promise<string> {
     if (code === "not_loaded" || code === "worker") return code;
   }
   client.terminate();
-  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, sticky, stickinessCsv, join.join.matched, csv].join();
+  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, sticky, stickinessCsv, html, join.join.matched, csv].join();
 }
 
 export function elementUsage(): void {
