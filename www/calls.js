@@ -24,6 +24,7 @@ export const REPORT_CALLS = Object.freeze([
   "featuresCsv",
   "inactiveUsers",
   "inactiveUsersCsv",
+  "reportHtml",
 ]);
 
 /**

@@ -243,8 +243,10 @@ export class AnalyticsClient {
 
   /**
    * Several adoption answers in one round trip (one view change of the Adoption view):
-   * `{growth?: PeriodQuery, retention?: PeriodQuery, inactive?: InactiveQuery}` → the same keys
-   * with the module's answers. One failing part fails the request, with its code and status.
+   * `{growth?, retention?, stickiness?, features?: PeriodQuery, inactive?: InactiveQuery}` → the
+   * same keys with the module's answers. One failing part fails the request, with its code and
+   * status; except that stickiness and features, which need days, answer `{problem: message}`
+   * where the export has none (a month export still has growth and retention).
    */
   adoption(asks) {
     return this.request("adoption", { asks });

@@ -240,6 +240,17 @@ const handlers = {
     if (asks?.growth) result.growth = r.growth(asks.growth);
     if (asks?.retention) result.retention = r.retention(asks.retention);
     if (asks?.inactive) result.inactive = r.inactiveUsers(asks.inactive);
+    // These need days: where the export has none, the module's message takes the answer's place.
+    const orProblem = (answer) => {
+      try {
+        return answer();
+      } catch (error) {
+        if (error?.code === "invalid_query") return { problem: String(error.message) };
+        throw error;
+      }
+    };
+    if (asks?.stickiness) result.stickiness = orProblem(() => r.stickiness(asks.stickiness));
+    if (asks?.features) result.features = orProblem(() => r.features(asks.features));
     return result;
   },
 };

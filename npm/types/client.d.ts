@@ -3,6 +3,7 @@
 import type {
   AttributesJoin,
   ErrorCode,
+  Features,
   FetchOptions,
   FetchPlan,
   Growth,
@@ -15,6 +16,7 @@ import type {
   Progress,
   Report,
   Retention,
+  Stickiness,
 } from "../pkg/sg_analytics.js";
 
 export type { Progress };
@@ -111,12 +113,17 @@ export interface AdoptionAsks {
   growth?: PeriodQuery;
   retention?: PeriodQuery;
   inactive?: InactiveQuery;
+  stickiness?: PeriodQuery;
+  features?: PeriodQuery;
 }
 
 export interface AdoptionAnswers {
   growth?: Growth;
   retention?: Retention;
   inactive?: Inactive;
+  /** `{problem}`: the module's message where the export has no days (a month export). */
+  stickiness?: Stickiness | { problem: string };
+  features?: Features | { problem: string };
 }
 
 /** The Report's methods the worker does not answer by name (`NOT_CALLED` in www/calls.js): `free`

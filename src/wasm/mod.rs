@@ -10,6 +10,8 @@ mod fetch;
 mod fetch_api;
 mod load;
 mod report;
+#[cfg(feature = "html-report")]
+mod report_html;
 mod types;
 mod warm;
 

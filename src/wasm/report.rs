@@ -14,7 +14,7 @@ use crate::{Filter, Ingester, Query, QueryCache, Table};
 /// groups, totals and table order) for the next queries, one filter at a time.
 #[wasm_bindgen]
 pub struct Report {
-    table: Table,
+    pub(super) table: Table,
     /// Interior mutability keeps the queries `&self` for JS; each call borrows it alone.
     cache: std::cell::RefCell<QueryCache>,
     /// The joined user registry: its users who never appear are inactive too.

@@ -29,6 +29,7 @@ const ARGS = {
   featuresCsv: [{ period: "week" }],
   inactiveUsers: [{ days: 7 }],
   inactiveUsersCsv: [{ days: 3 }],
+  reportHtml: [{ period: "week", generated: "2025-07-01" }],
 };
 
 test("www/calls.js names every method of the module's Report once: a call, or not called and why", async ({ page }) => {
