@@ -22,10 +22,11 @@ use crate::table::{Data, Table};
 use super::aggregate::{average_range, Needs, Stats};
 use super::distinct::DistinctCounts;
 use super::group::{days_in_range, Grouping};
+use super::rank::{case_insensitive_ranks, compare, compare_f64};
 use super::spec::{group_keys, minutes_saved};
 use super::{
-    active_spans, assemble, case_insensitive_ranks, compare, compare_f64, key_fields, resolve_sort,
-    span_cell, Answers, Key, KeyField, Query, SortBy,
+    active_spans, assemble, key_fields, resolve_sort, span_cell, Answers, Key, KeyField, Query,
+    SortBy,
 };
 
 /// Rows in a chunk: tens of megabytes of table, few enough that two or three chunks in flight

@@ -4,7 +4,8 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::{core_error, from_js, Report};
+use super::convert::{core_error, from_js};
+use super::Report;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_REPORT: &'static str = r#"

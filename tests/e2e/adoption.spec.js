@@ -332,7 +332,8 @@ test("each Adoption view change sends the real worker one message, for what it s
     window.__sent = [];
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (data, ...rest) {
-      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.type, parts: data.asks ? Object.keys(data.asks).sort() : undefined });
+      // A Report method goes as {type: "call", method, args}: it is counted by its method.
+      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.method ?? data.type, parts: data.asks ? Object.keys(data.asks).sort() : undefined });
       return post.call(this, data, ...rest);
     };
   });
