@@ -64,7 +64,10 @@ pub use fetch::{
 };
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
-pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
+pub use parquet_out::{
+    append_start, parquet_granularity, ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION,
+    ROW_GROUP_ROWS,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use query::{read_chunks, read_pieces};
 pub use query::{

@@ -164,7 +164,9 @@ impl Flag {
 
     fn unexpected(&self) -> String {
         match self {
-            Flag::Long(name) if name == "out-dir" => "--out-dir is for the convert command".into(),
+            Flag::Long(name) if name == "out-dir" => {
+                "--out-dir is for the convert and fetch commands".into()
+            }
             Flag::Value(v) => format!("unexpected argument {v:?} (see --help)"),
             flag => format!("invalid option '{flag}' (see --help)"),
         }
@@ -259,7 +261,7 @@ impl Format {
             "table" => Ok(Format::Table),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            "parquet" => Err("--format parquet is for the convert command".into()),
+            "parquet" => Err("--format parquet is for the convert and fetch commands".into()),
             other => Err(format!(
                 "--format: expected table, csv or json, found {other:?}"
             )),
