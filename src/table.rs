@@ -38,6 +38,35 @@ pub(crate) struct Column {
     pub verbatim: Verbatim,
 }
 
+impl Column {
+    /// Bytes of heap the column's cells take (its dictionary and kept text included).
+    fn heap_bytes(&self) -> usize {
+        self.verbatim.heap_bytes()
+            + match &self.data {
+                Data::Text(t) => t.heap_bytes(),
+                Data::Bool(v) => v.capacity(),
+                Data::Date(v) => v.capacity() * 4,
+                Data::Num(n) => n.heap_bytes(),
+            }
+    }
+}
+
+impl Data {
+    /// How the cells are stored, in a few words (for memory measurements).
+    fn storage(&self) -> String {
+        match self {
+            Data::Text(t) => format!(
+                "text, {} values, codes {}",
+                t.values.len(),
+                t.codes.storage()
+            ),
+            Data::Bool(_) => "booleans, u8".into(),
+            Data::Date(_) => "days, i32".into(),
+            Data::Num(n) => format!("numbers, {}", n.storage()),
+        }
+    }
+}
+
 /// A parsed export: columns of typed cells, plus what the ingest noticed.
 #[derive(Clone, Debug)]
 pub struct Table {
@@ -200,18 +229,17 @@ impl Table {
 
     /// Bytes of heap the table's cells take (dictionaries included), for memory measurements.
     pub fn heap_bytes(&self) -> usize {
+        self.columns.iter().map(Column::heap_bytes).sum()
+    }
+
+    /// Where [`Table::heap_bytes`] goes: per column, its name, how its cells are stored and its
+    /// bytes, for memory measurements.
+    #[doc(hidden)]
+    pub fn heap_bytes_by_column(&self) -> Vec<(String, String, usize)> {
         self.columns
             .iter()
-            .map(|c| {
-                c.verbatim.heap_bytes()
-                    + match &c.data {
-                        Data::Text(t) => t.heap_bytes(),
-                        Data::Bool(v) => v.capacity(),
-                        Data::Date(v) => v.capacity() * 4,
-                        Data::Num(n) => n.heap_bytes(),
-                    }
-            })
-            .sum()
+            .map(|c| (c.name.clone(), c.data.storage(), c.heap_bytes()))
+            .collect()
     }
 
     pub(crate) fn column(&self, known: KnownColumn) -> Option<usize> {

@@ -104,12 +104,16 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
     ids: &[u32],
     sums: &mut [i64],
     counts: Option<&mut [u32]>,
+    scratch: Scratch,
 ) {
     let n = sums.len();
     let slot = |g: u32| (g as usize).min(n);
     let cell = |x: T| if x != null { x.into() } else { 0 };
-    let mut even = vec![0i64; n + 1];
-    let mut odd = vec![0i64; n + 1];
+    let Scratch {
+        mut even,
+        mut odd,
+        mut seen,
+    } = scratch;
     let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
     let tail = ids.len().min(values.len()) & !1;
     match counts {
@@ -123,7 +127,6 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
             }
         }
         Some(counts) => {
-            let mut seen = vec![0u32; n + 1];
             for (g, x) in pairs {
                 even[slot(g[0])] += cell(x[0]);
                 odd[slot(g[1])] += cell(x[1]);
@@ -141,6 +144,41 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
     }
     for ((s, a), b) in sums.iter_mut().zip(even).zip(odd) {
         *s = s.saturating_add(a.saturating_add(b));
+    }
+}
+
+/// [`sum_ids`]' partial sums, zeroed, one more than the groups: for the even rows, the odd rows and
+/// (when cells are counted) the cells seen.
+#[derive(Default)]
+struct Scratch {
+    even: Vec<i64>,
+    odd: Vec<i64>,
+    seen: Vec<u32>,
+}
+
+impl Scratch {
+    /// For `groups` groups, or `None` when the memory is not there.
+    fn try_new(groups: usize, counted: bool) -> Option<Scratch> {
+        let n = groups.checked_add(1)?;
+        Some(Scratch {
+            even: super::try_filled(n, 0)?,
+            odd: super::try_filled(n, 0)?,
+            seen: if counted {
+                super::try_filled(n, 0)?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// For `groups` groups; ends the process when the memory is not there, as any allocation.
+    fn new(groups: usize, counted: bool) -> Scratch {
+        let n = groups + 1;
+        Scratch {
+            even: vec![0; n],
+            odd: vec![0; n],
+            seen: if counted { vec![0; n] } else { Vec::new() },
+        }
     }
 }
 
@@ -193,6 +231,49 @@ impl NumColumn {
     /// integers (exact) into `Acc::Int`, float columns into `Acc::Float`; `counts` (when given)
     /// counts the cells added.
     pub(crate) fn accumulate(&self, layout: Layout, acc: &mut Acc, counts: Option<&mut [u32]>) {
+        let scratch = match (&self.data, layout) {
+            (Ints::U8(_) | Ints::U16(_) | Ints::U32(_), Layout::Ids(_)) => {
+                Scratch::new(acc.len(), counts.is_some())
+            }
+            _ => Scratch::default(),
+        };
+        self.accumulate_in(layout, acc, counts, scratch);
+    }
+
+    /// [`NumColumn::accumulate`] into an integer accumulator, failing instead of ending the
+    /// process when the memory is not there, and when a sum passes i64 (the sums are then
+    /// partial).
+    pub(crate) fn try_accumulate(
+        &self,
+        layout: Layout,
+        acc: &mut Acc,
+        counts: Option<&mut [u32]>,
+    ) -> Option<()> {
+        match (&self.data, layout) {
+            (Ints::U8(_) | Ints::U16(_) | Ints::U32(_), _) if matches!(acc, Acc::Int(_)) => {
+                let scratch = match layout {
+                    Layout::Ids(_) => Scratch::try_new(acc.len(), counts.is_some())?,
+                    Layout::Runs(_) => Scratch::default(),
+                };
+                self.accumulate_in(layout, acc, counts, scratch);
+                Some(())
+            }
+            // Wide cells, summed cell by cell, allocate nothing.
+            (Ints::I64(_), _) if matches!(acc, Acc::Int(_)) => {
+                self.accumulate_wide(layout, acc, counts).then_some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// [`NumColumn::accumulate`], with [`sum_ids`]' partial sums.
+    fn accumulate_in(
+        &self,
+        layout: Layout,
+        acc: &mut Acc,
+        counts: Option<&mut [u32]>,
+        scratch: Scratch,
+    ) {
         match (&self.data, acc, layout) {
             (Ints::U8(v), Acc::Int(s), Layout::Runs(runs)) => {
                 sum_runs::<_, u32>(v, u8::MAX, runs, s, counts)
@@ -203,9 +284,15 @@ impl NumColumn {
             (Ints::U32(v), Acc::Int(s), Layout::Runs(runs)) => {
                 sum_runs::<_, i64>(v, u32::MAX, runs, s, counts)
             }
-            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u8::MAX, ids, s, counts),
-            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u16::MAX, ids, s, counts),
-            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u32::MAX, ids, s, counts),
+            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u8::MAX, ids, s, counts, scratch)
+            }
+            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u16::MAX, ids, s, counts, scratch)
+            }
+            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u32::MAX, ids, s, counts, scratch)
+            }
             (_, acc, layout) => self.accumulate_cells(layout, acc, counts),
         }
     }
@@ -278,8 +365,17 @@ impl NumColumn {
         layout: Layout,
         n: usize,
     ) -> WeightedSums {
-        let mut num = vec![0.0; n];
-        let mut den = vec![0.0; n];
+        self.weighted_sums_into(weights, layout, vec![0.0; n], vec![0.0; n])
+    }
+
+    /// [`NumColumn::weighted_sums`] into zeroed sums of the groups' size, allocated by the caller.
+    pub(crate) fn weighted_sums_into(
+        &self,
+        weights: &NumColumn,
+        layout: Layout,
+        mut num: Vec<f64>,
+        mut den: Vec<f64>,
+    ) -> WeightedSums {
         if self.is_float() || weights.is_float() {
             layout.for_each_row(|row, group| {
                 if let (Some(v), Some(w)) = (self.get(row), weights.get(row)) {

@@ -19,3 +19,11 @@ pub(crate) const NULL_DAY: i32 = i32::MIN;
 
 /// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
 pub(crate) const NULL_BOOL: u8 = 2;
+
+/// A vector of `n` copies of `x`, or `None` when the memory is not there.
+pub(crate) fn try_filled<T: Clone>(n: usize, x: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, x);
+    Some(v)
+}

@@ -246,6 +246,18 @@ impl NumColumn {
         format_scaled(x, self.scale, out);
     }
 
+    /// The width the cells are stored in, and their scale.
+    pub(crate) fn storage(&self) -> String {
+        let width = match &self.data {
+            Ints::U8(_) => "u8",
+            Ints::U16(_) => "u16",
+            Ints::U32(_) => "u32",
+            Ints::I64(_) => "i64",
+            Ints::F64(_) => "f64",
+        };
+        format!("{width}, scale {}", self.scale)
+    }
+
     pub(crate) fn heap_bytes(&self) -> usize {
         match &self.data {
             Ints::U8(v) => v.capacity(),

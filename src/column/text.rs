@@ -104,6 +104,15 @@ impl Codes {
         }
     }
 
+    /// The width the codes are stored in.
+    pub(crate) fn storage(&self) -> &'static str {
+        match self {
+            Codes::U8(_) => "u8",
+            Codes::U16(_) => "u16",
+            Codes::U32(_) => "u32",
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
             Codes::U8(v) => v.capacity(),
