@@ -2,6 +2,7 @@
 //! add a numeric column's cells into per-group sums, counts and weighted sums, one per cell width
 //! (narrow cells in branch-free loops the compiler vectorizes).
 
+use super::chunked::Chunked;
 use super::num::{Ints, NumColumn};
 use crate::number::pow10;
 
@@ -70,25 +71,30 @@ impl Acc {
 /// Sums runs of unsigned cells (`null` marks an empty one) into their groups: a branch-free
 /// inner loop the compiler vectorizes, adding in lanes of `L` (`u32` for cells of at most 16 bits,
 /// over blocks short enough that they cannot overflow; `i64` for wider cells).
-fn sum_runs<T, L>(values: &[T], null: T, runs: &[Run], sums: &mut [i64], counts: Option<&mut [u32]>)
-where
+fn sum_runs<T, L>(
+    values: &Chunked<T>,
+    null: T,
+    runs: &[Run],
+    sums: &mut [i64],
+    counts: Option<&mut [u32]>,
+) where
     T: Copy + PartialEq + Into<L>,
     L: Copy + Default + std::iter::Sum + Into<i64>,
 {
-    const BLOCK: usize = 1 << 16;
+    // A piece is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
     let cell = |x: T| if x != null { x.into() } else { L::default() };
     for run in runs {
-        let sum: i64 = values[run.start..run.end]
-            .chunks(BLOCK)
-            .map(|b| b.iter().map(|&x| cell(x)).sum::<L>().into())
+        let sum: i64 = values
+            .slices_of(run.start, run.end)
+            .map(|(_, b)| b.iter().map(|&x| cell(x)).sum::<L>().into())
             .sum();
         sums[run.group] = sums[run.group].saturating_add(sum);
     }
     if let Some(counts) = counts {
         for run in runs {
-            let n = values[run.start..run.end]
-                .iter()
-                .map(|&x| u32::from(x != null))
+            let n = values
+                .slices_of(run.start, run.end)
+                .map(|(_, b)| b.iter().map(|&x| u32::from(x != null)).sum::<u32>())
                 .sum::<u32>();
             counts[run.group] += n;
         }
@@ -99,7 +105,7 @@ where
 /// rows) keep consecutive rows of one group from waiting on each other, and rows without a group
 /// add into a spare slot instead of branching.
 fn sum_ids<T: Copy + PartialEq + Into<i64>>(
-    values: &[T],
+    values: &Chunked<T>,
     null: T,
     ids: &[u32],
     sums: &mut [i64],
@@ -114,19 +120,12 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
         mut odd,
         mut seen,
     } = scratch;
-    let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
-    let tail = ids.len().min(values.len()) & !1;
-    match counts {
-        None => {
-            for (g, x) in pairs {
-                even[slot(g[0])] += cell(x[0]);
-                odd[slot(g[1])] += cell(x[1]);
-            }
-            for (&g, &x) in ids[tail..].iter().zip(&values[tail..]) {
-                even[slot(g)] += cell(x);
-            }
-        }
-        Some(counts) => {
+    let counted = counts.is_some();
+    for (start, values) in values.slices() {
+        let ids = ids.get(start..).unwrap_or(&[]);
+        let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
+        let tail = ids.len().min(values.len()) & !1;
+        if counted {
             for (g, x) in pairs {
                 even[slot(g[0])] += cell(x[0]);
                 odd[slot(g[1])] += cell(x[1]);
@@ -137,9 +136,19 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
                 even[slot(g)] += cell(x);
                 seen[slot(g)] += u32::from(x != null);
             }
-            for (c, s) in counts.iter_mut().zip(seen) {
-                *c += s;
+        } else {
+            for (g, x) in pairs {
+                even[slot(g[0])] += cell(x[0]);
+                odd[slot(g[1])] += cell(x[1]);
             }
+            for (&g, &x) in ids[tail..].iter().zip(&values[tail..]) {
+                even[slot(g)] += cell(x);
+            }
+        }
+    }
+    if let Some(counts) = counts {
+        for (c, s) in counts.iter_mut().zip(seen) {
+            *c += s;
         }
     }
     for ((s, a), b) in sums.iter_mut().zip(even).zip(odd) {
@@ -185,9 +194,9 @@ impl Scratch {
 /// Σ(value × weight) and Σ weight per group for cells of at most 16 bits (`vnull` and `wnull`
 /// mark empty ones): exact in `u64` within a run (a product is below 2^32), added as floats per run.
 fn weighted_narrow<V: Copy + PartialEq + Into<u64>, W: Copy + PartialEq + Into<u64>>(
-    values: &[V],
+    values: &Chunked<V>,
     vnull: V,
-    weights: &[W],
+    weights: &Chunked<W>,
     wnull: W,
     layout: Layout,
     num: &mut [f64],
@@ -200,26 +209,32 @@ fn weighted_narrow<V: Copy + PartialEq + Into<u64>, W: Copy + PartialEq + Into<u
     };
     match layout {
         Layout::Runs(runs) => {
+            // The two columns' chunks cover the same rows.
             for run in runs {
                 let (mut vw, mut ww) = (0u64, 0u64);
-                for (&v, &w) in values[run.start..run.end]
-                    .iter()
-                    .zip(&weights[run.start..run.end])
-                {
-                    let (x, y) = pair(v, w);
-                    vw += x;
-                    ww += y;
+                let pieces = values
+                    .slices_of(run.start, run.end)
+                    .zip(weights.slices_of(run.start, run.end));
+                for ((_, values), (_, weights)) in pieces {
+                    for (&v, &w) in values.iter().zip(weights) {
+                        let (x, y) = pair(v, w);
+                        vw += x;
+                        ww += y;
+                    }
                 }
                 num[run.group] += vw as f64;
                 den[run.group] += ww as f64;
             }
         }
         Layout::Ids(ids) => {
-            for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
-                if g != NO_GROUP {
-                    let (x, y) = pair(v, w);
-                    num[g as usize] += x as f64;
-                    den[g as usize] += y as f64;
+            for ((start, values), (_, weights)) in values.slices().zip(weights.slices()) {
+                let ids = ids.get(start..).unwrap_or(&[]);
+                for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
+                    if g != NO_GROUP {
+                        let (x, y) = pair(v, w);
+                        num[g as usize] += x as f64;
+                        den[g as usize] += y as f64;
+                    }
                 }
             }
         }
@@ -325,7 +340,7 @@ impl NumColumn {
                 return;
             }
             let (value, scaled) = match &self.data {
-                Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
+                Ints::I64(v) => (None, Some(v.get(row)).filter(|&x| x != i64::MIN)),
                 _ => (self.get(row), None),
             };
             if value.is_none() && scaled.is_none() {

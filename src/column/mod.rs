@@ -3,12 +3,16 @@
 //! their cells by `parse`; the aggregation kernels over them (`kernels`); the dictionaries' hasher
 //! (`hash`).
 
+pub(crate) mod chunked;
+pub(crate) mod days;
 pub(crate) mod hash;
 pub(crate) mod kernels;
 pub(crate) mod num;
 mod parse;
 pub(crate) mod text;
 
+pub(crate) use chunked::Chunked;
+pub(crate) use days::DayColumn;
 pub(crate) use hash::{same_bytes, FxHashMap};
 pub(crate) use kernels::{Acc, Layout, Run, WeightedSums, NO_GROUP};
 pub(crate) use num::NumColumn;

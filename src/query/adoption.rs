@@ -260,16 +260,19 @@ impl Activity {
         };
         let selection: Selection = table.select(filter)?;
         let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
+            Some(Data::Bool(b)) => Some(b),
             _ => None,
         };
         let kept_days = || {
-            (0..table.rows).filter(|&r| selection.keeps(r) && dates[r] != crate::column::NULL_DAY)
+            (0..table.rows)
+                .filter(|&r| selection.keeps(r) && dates.get(r) != crate::column::NULL_DAY)
         };
         let lo = selection
             .from
-            .or_else(|| kept_days().map(|r| dates[r]).min());
-        let hi = selection.to.or_else(|| kept_days().map(|r| dates[r]).max());
+            .or_else(|| kept_days().map(|r| dates.get(r)).min());
+        let hi = selection
+            .to
+            .or_else(|| kept_days().map(|r| dates.get(r)).max());
         let range = lo.zip(hi).filter(|(lo, hi)| lo <= hi);
         let mut days: Vec<Option<Vec<i32>>> = vec![None; users.values.len()];
         let mut first_rows = vec![0u32; users.values.len()];
@@ -279,7 +282,7 @@ impl Activity {
                 first_rows[code] = row as u32;
                 Vec::new()
             });
-            let d = dates[row];
+            let d = dates.get(row);
             let in_range = range.is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
             if in_range && active.is_none_or(|a| a[row] == 1) {
                 visit(row, code, d);

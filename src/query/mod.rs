@@ -497,7 +497,7 @@ impl QueryCache {
         field: KeyField,
     ) -> Vec<Option<u64>> {
         let dates = table.dates();
-        let day = |row: u32| dates.map_or(NULL_DAY, |d| d[row as usize]);
+        let day = |row: u32| dates.map_or(NULL_DAY, |d| d.get(row as usize));
         let text = |i: Option<usize>, cache: &mut Self| {
             let column = table.text(i)?;
             let ranks = cache.text_ranks(table, i?);

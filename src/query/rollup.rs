@@ -27,7 +27,9 @@
 use std::rc::Rc;
 
 use crate::column::num::Ints;
-use crate::column::{try_filled, Acc, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP};
+use crate::column::{
+    try_filled, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP,
+};
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
@@ -67,19 +69,20 @@ fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
     let (lo, hi) = values
         .iter()
         .fold((0i64, 0i64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let cells = values.iter().copied();
     let data = if lo < 0 {
         if lo == i64::MIN {
             return None;
         }
-        Ints::I64(values)
+        Ints::I64(Chunked::try_from_iter(cells).ok()?)
     } else if hi < i64::from(u8::MAX) {
-        Ints::U8(try_collect(values.iter().map(|&x| x as u8))?)
+        Ints::U8(Chunked::try_from_iter(cells.map(|x| x as u8)).ok()?)
     } else if hi < i64::from(u16::MAX) {
-        Ints::U16(try_collect(values.iter().map(|&x| x as u16))?)
+        Ints::U16(Chunked::try_from_iter(cells.map(|x| x as u16)).ok()?)
     } else if hi < i64::from(u32::MAX) {
-        Ints::U32(try_collect(values.iter().map(|&x| x as u32))?)
+        Ints::U32(Chunked::try_from_iter(cells.map(|x| x as u32)).ok()?)
     } else {
-        Ints::I64(values)
+        Ints::I64(Chunked::try_from_iter(cells).ok()?)
     };
     Some(NumColumn { scale, data })
 }
@@ -287,13 +290,13 @@ impl Rollup {
         let dates = table.dates();
         let day_index = |row: usize| -> u32 {
             dates
-                .and_then(|d| grid.index(d[row]))
+                .and_then(|d| grid.index(d.get(row)))
                 .map_or(days - 1, |i| i as u32)
         };
         let client = table.text(table.client);
         let language = table.text(table.language);
         let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
+            Some(Data::Bool(b)) => Some(b),
             _ => None,
         };
 
