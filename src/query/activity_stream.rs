@@ -156,7 +156,7 @@ impl State {
         let (from, to) = self.bounds;
         let mut last: Option<(i32, i64)> = None;
         for row in (0..table.rows).filter(|&r| selection.keeps(r)) {
-            let d = dates[row];
+            let d = dates.get(row);
             if d == NULL_DAY {
                 continue;
             }
