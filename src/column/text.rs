@@ -2,18 +2,29 @@
 //! width that holds them; recent cells are matched on their bytes before the dictionary is asked.
 
 use std::collections::TryReserveError;
+use std::sync::Arc;
 
 use super::chunked::Chunked;
 use super::hash::{same_bytes, FxHashMap};
 use super::kernels::{Layout, NO_GROUP};
 use crate::verbatim::Verbatim;
 
-/// Unsigned codes in the narrowest width that holds the largest one.
+/// Unsigned codes in the narrowest width that holds the largest one; or, once the input ended, a
+/// column's codes shared with the columns that follow it, or a column that holds one value per
+/// user, as its code for each user.
 #[derive(Clone, Debug)]
 pub(crate) enum Codes {
     U8(Chunked<u8>),
     U16(Chunked<u16>),
     U32(Chunked<u32>),
+    /// The identity column's codes, which [`Codes::PerUser`] columns read too.
+    Shared(Arc<Codes>),
+    /// A column with one value per user (an e-mail, a username): the code of each user (by the
+    /// identity column's code, `users`), so that the column keeps no code per row.
+    PerUser {
+        users: Arc<Codes>,
+        map: Vec<u32>,
+    },
 }
 
 impl Codes {
@@ -22,6 +33,7 @@ impl Codes {
     }
 
     fn push(&mut self, code: u32) {
+        self.own();
         loop {
             match self {
                 Codes::U8(v) if code <= u32::from(u8::MAX) => return v.push(code as u8),
@@ -37,6 +49,7 @@ impl Codes {
         if codes.is_empty() {
             return;
         }
+        self.own();
         loop {
             match self {
                 Codes::U8(v) if max <= u32::from(u8::MAX) => {
@@ -57,8 +70,17 @@ impl Codes {
         *self = match std::mem::replace(self, Codes::new()) {
             Codes::U8(v) => Codes::U16(v.into_map(u16::from)),
             Codes::U16(v) => Codes::U32(v.into_map(u32::from)),
-            Codes::U32(v) => Codes::U32(v),
+            other => other,
         };
+    }
+
+    /// Codes of its own, to append to (a shared or per-user column written to again).
+    fn own(&mut self) {
+        if matches!(self, Codes::Shared(_) | Codes::PerUser { .. }) {
+            let mut own = Codes::new();
+            self.for_each(|_, code| own.push(code));
+            *self = own;
+        }
     }
 
     #[inline]
@@ -67,23 +89,52 @@ impl Codes {
             Codes::U8(v) => u32::from(v.get(row)),
             Codes::U16(v) => u32::from(v.get(row)),
             Codes::U32(v) => v.get(row),
+            Codes::Shared(codes) => codes.get(row),
+            Codes::PerUser { users, map } => map[users.get(row) as usize],
+        }
+    }
+
+    /// Rows.
+    fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+            Codes::Shared(codes) => codes.len(),
+            Codes::PerUser { users, .. } => users.len(),
         }
     }
 
     /// Calls `f(row, code)` for every row.
     #[inline]
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, u32)) {
-        fn each<C: Copy + Into<u32>>(codes: &Chunked<C>, f: &mut impl FnMut(usize, u32)) {
+        match self {
+            Codes::Shared(codes) => codes.each(|c| c, &mut f),
+            Codes::PerUser { users, map } => users.each(|u| map[u as usize], &mut f),
+            codes => codes.each(|c| c, &mut f),
+        }
+    }
+
+    /// Calls `f(row, look(code))` for every row, one loop per width.
+    #[inline]
+    fn each(&self, look: impl Fn(u32) -> u32 + Copy, f: &mut impl FnMut(usize, u32)) {
+        fn each<C: Copy + Into<u32>>(
+            codes: &Chunked<C>,
+            look: impl Fn(u32) -> u32,
+            f: &mut impl FnMut(usize, u32),
+        ) {
             for (start, piece) in codes.slices() {
                 for (i, &c) in piece.iter().enumerate() {
-                    f(start + i, c.into());
+                    f(start + i, look(c.into()));
                 }
             }
         }
         match self {
-            Codes::U8(v) => each(v, &mut f),
-            Codes::U16(v) => each(v, &mut f),
-            Codes::U32(v) => each(v, &mut f),
+            Codes::U8(v) => each(v, look, f),
+            Codes::U16(v) => each(v, look, f),
+            Codes::U32(v) => each(v, look, f),
+            // (Shared codes are plain ones.)
+            codes => (0..codes.len()).for_each(|row| f(row, look(codes.get(row)))),
         }
     }
 
@@ -91,17 +142,34 @@ impl Codes {
     /// is not a match per row.
     #[inline]
     pub(crate) fn for_each_in<F: FnMut(usize, usize, u64)>(&self, layout: Layout, f: &mut F) {
-        fn scan<C: Copy + Into<u64>, F: FnMut(usize, usize, u64)>(
+        match self {
+            Codes::Shared(codes) => codes.each_in(layout, |c| c, f),
+            Codes::PerUser { users, map } => users.each_in(layout, |u| map[u as usize], f),
+            codes => codes.each_in(layout, |c| c, f),
+        }
+    }
+
+    /// [`Codes::for_each_in`] with `look(code)` for each code.
+    #[inline]
+    fn each_in<F: FnMut(usize, usize, u64)>(
+        &self,
+        layout: Layout,
+        look: impl Fn(u32) -> u32 + Copy,
+        f: &mut F,
+    ) {
+        fn scan<C: Copy + Into<u32>, F: FnMut(usize, usize, u64)>(
             codes: &Chunked<C>,
             layout: Layout,
+            look: impl Fn(u32) -> u32,
             f: &mut F,
         ) {
+            let code = |c: C| u64::from(look(c.into()));
             match layout {
                 Layout::Runs(runs) => {
                     for run in runs {
                         for (start, piece) in codes.slices_of(run.start, run.end) {
-                            for (row, &code) in piece.iter().enumerate() {
-                                f(start + row, run.group, code.into());
+                            for (row, &c) in piece.iter().enumerate() {
+                                f(start + row, run.group, code(c));
                             }
                         }
                     }
@@ -109,9 +177,9 @@ impl Codes {
                 Layout::Ids(ids) => {
                     for (start, piece) in codes.slices() {
                         let ids = ids.get(start..).unwrap_or(&[]);
-                        for (row, (&g, &code)) in ids.iter().zip(piece).enumerate() {
+                        for (row, (&g, &c)) in ids.iter().zip(piece).enumerate() {
                             if g != NO_GROUP {
-                                f(start + row, g as usize, code.into());
+                                f(start + row, g as usize, code(c));
                             }
                         }
                     }
@@ -119,9 +187,11 @@ impl Codes {
             }
         }
         match self {
-            Codes::U8(v) => scan(v, layout, f),
-            Codes::U16(v) => scan(v, layout, f),
-            Codes::U32(v) => scan(v, layout, f),
+            Codes::U8(v) => scan(v, layout, look, f),
+            Codes::U16(v) => scan(v, layout, look, f),
+            Codes::U32(v) => scan(v, layout, look, f),
+            // (Shared codes are plain ones.)
+            codes => layout.for_each_row(|row, g| f(row, g, u64::from(look(codes.get(row))))),
         }
     }
 
@@ -131,6 +201,8 @@ impl Codes {
             Codes::U8(_) => "u8",
             Codes::U16(_) => "u16",
             Codes::U32(_) => "u32",
+            Codes::Shared(codes) => codes.storage(),
+            Codes::PerUser { .. } => "one per user",
         }
     }
 
@@ -139,6 +211,9 @@ impl Codes {
             Codes::U8(v) => v.heap_bytes(),
             Codes::U16(v) => v.heap_bytes(),
             Codes::U32(v) => v.heap_bytes(),
+            // Counted once, by the column that shares them.
+            Codes::Shared(codes) => codes.heap_bytes(),
+            Codes::PerUser { map, .. } => map.capacity() * 4,
         }
     }
 
@@ -149,6 +224,7 @@ impl Codes {
             Codes::U8(v) => v.try_grow(more),
             Codes::U16(v) => v.try_grow(more),
             Codes::U32(v) => v.try_grow(more),
+            Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
         }
     }
 
@@ -158,6 +234,8 @@ impl Codes {
             Codes::U8(v) => v.used_bytes(),
             Codes::U16(v) => v.used_bytes(),
             Codes::U32(v) => v.used_bytes(),
+            Codes::Shared(codes) => codes.used_bytes(),
+            Codes::PerUser { map, .. } => map.len() * 4,
         }
     }
 
@@ -166,6 +244,7 @@ impl Codes {
             Codes::U8(v) => v.shrink_to_fit(),
             Codes::U16(v) => v.shrink_to_fit(),
             Codes::U32(v) => v.shrink_to_fit(),
+            Codes::Shared(_) | Codes::PerUser { .. } => {}
         }
     }
 }
