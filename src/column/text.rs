@@ -4,7 +4,7 @@
 use std::collections::TryReserveError;
 use std::sync::Arc;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, CHUNK};
 use super::hash::{same_bytes, FxHashMap};
 use super::kernels::{Layout, NO_GROUP};
 use crate::verbatim::Verbatim;
@@ -17,6 +17,12 @@ pub(crate) enum Codes {
     U8(Chunked<u8>),
     U16(Chunked<u16>),
     U32(Chunked<u32>),
+    /// Per chunk, its smallest code, and each row's code less that: codes of rows in order of
+    /// their users (a user ID's, an e-mail's) fit a byte this way, whatever the dictionary's size.
+    Based {
+        bases: Vec<u32>,
+        offsets: Chunked<u8>,
+    },
     /// The identity column's codes, which [`Codes::PerUser`] columns read too.
     Shared(Arc<Codes>),
     /// A column with one value per user (an e-mail, a username): the code of each user (by the
@@ -74,9 +80,43 @@ impl Codes {
         };
     }
 
+    /// Codes wider than a byte as [`Codes::Based`], when every chunk's codes span less than a
+    /// byte (the rows come in order of their users, as exports are written).
+    fn rebase(&mut self) {
+        fn based<C: Copy + Into<u32>>(codes: &Chunked<C>) -> Option<Codes> {
+            let mut bases = Vec::new();
+            for (_, piece) in codes.slices() {
+                let lo = piece.iter().map(|&c| c.into()).min()?;
+                let hi = piece.iter().map(|&c| c.into()).max()?;
+                if hi - lo > u32::from(u8::MAX) {
+                    return None;
+                }
+                bases.push(lo);
+            }
+            let mut offsets = Chunked::new();
+            offsets.try_grow(codes.len()).ok()?;
+            for (start, piece) in codes.slices() {
+                let base = bases[start / CHUNK];
+                offsets.extend(piece.iter().map(|&c| (c.into() - base) as u8));
+            }
+            Some(Codes::Based { bases, offsets })
+        }
+        let rebased = match self {
+            Codes::U16(v) => based(v),
+            Codes::U32(v) => based(v),
+            _ => None,
+        };
+        if let Some(rebased) = rebased {
+            *self = rebased;
+        }
+    }
+
     /// Codes of its own, to append to (a shared or per-user column written to again).
     fn own(&mut self) {
-        if matches!(self, Codes::Shared(_) | Codes::PerUser { .. }) {
+        if matches!(
+            self,
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. }
+        ) {
             let mut own = Codes::new();
             self.for_each(|_, code| own.push(code));
             *self = own;
@@ -89,6 +129,7 @@ impl Codes {
             Codes::U8(v) => u32::from(v.get(row)),
             Codes::U16(v) => u32::from(v.get(row)),
             Codes::U32(v) => v.get(row),
+            Codes::Based { bases, offsets } => bases[row / CHUNK] + u32::from(offsets.get(row)),
             Codes::Shared(codes) => codes.get(row),
             Codes::PerUser { users, map } => map[users.get(row) as usize],
         }
@@ -100,6 +141,7 @@ impl Codes {
             Codes::U8(v) => v.len(),
             Codes::U16(v) => v.len(),
             Codes::U32(v) => v.len(),
+            Codes::Based { offsets, .. } => offsets.len(),
             Codes::Shared(codes) => codes.len(),
             Codes::PerUser { users, .. } => users.len(),
         }
@@ -133,6 +175,14 @@ impl Codes {
             Codes::U8(v) => each(v, look, f),
             Codes::U16(v) => each(v, look, f),
             Codes::U32(v) => each(v, look, f),
+            Codes::Based { bases, offsets } => {
+                for (start, piece) in offsets.slices() {
+                    let base = bases[start / CHUNK];
+                    for (i, &c) in piece.iter().enumerate() {
+                        f(start + i, look(base + u32::from(c)));
+                    }
+                }
+            }
             // (Shared codes are plain ones.)
             codes => (0..codes.len()).for_each(|row| f(row, look(codes.get(row)))),
         }
@@ -190,6 +240,9 @@ impl Codes {
             Codes::U8(v) => scan(v, layout, look, f),
             Codes::U16(v) => scan(v, layout, look, f),
             Codes::U32(v) => scan(v, layout, look, f),
+            Codes::Based { bases, offsets } => scan(offsets, layout, |c| c, &mut |row, g, c| {
+                f(row, g, u64::from(look(bases[row / CHUNK] + c as u32)))
+            }),
             // (Shared codes are plain ones.)
             codes => layout.for_each_row(|row, g| f(row, g, u64::from(look(codes.get(row))))),
         }
@@ -201,6 +254,7 @@ impl Codes {
             Codes::U8(_) => "u8",
             Codes::U16(_) => "u16",
             Codes::U32(_) => "u32",
+            Codes::Based { .. } => "u8 from a base per chunk",
             Codes::Shared(codes) => codes.storage(),
             Codes::PerUser { .. } => "one per user",
         }
@@ -212,6 +266,7 @@ impl Codes {
             Codes::U16(v) => v.heap_bytes(),
             Codes::U32(v) => v.heap_bytes(),
             // Counted once, by the column that shares them.
+            Codes::Based { bases, offsets } => offsets.heap_bytes() + bases.capacity() * 4,
             Codes::Shared(codes) => codes.heap_bytes(),
             Codes::PerUser { map, .. } => map.capacity() * 4,
         }
@@ -224,7 +279,7 @@ impl Codes {
             Codes::U8(v) => v.try_grow(more),
             Codes::U16(v) => v.try_grow(more),
             Codes::U32(v) => v.try_grow(more),
-            Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
         }
     }
 
@@ -234,6 +289,7 @@ impl Codes {
             Codes::U8(v) => v.used_bytes(),
             Codes::U16(v) => v.used_bytes(),
             Codes::U32(v) => v.used_bytes(),
+            Codes::Based { bases, offsets } => offsets.used_bytes() + bases.len() * 4,
             Codes::Shared(codes) => codes.used_bytes(),
             Codes::PerUser { map, .. } => map.len() * 4,
         }
@@ -244,7 +300,7 @@ impl Codes {
             Codes::U8(v) => v.shrink_to_fit(),
             Codes::U16(v) => v.shrink_to_fit(),
             Codes::U32(v) => v.shrink_to_fit(),
-            Codes::Shared(_) | Codes::PerUser { .. } => {}
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => {}
         }
     }
 }
@@ -409,6 +465,7 @@ impl TextColumn {
     /// code goes (queries read codes and values only).
     pub(crate) fn finish(&mut self) {
         self.codes.shrink();
+        self.codes.rebase();
         // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
         self.recent.fill((Vec::new(), u32::MAX));
         self.last = 0;
@@ -430,6 +487,60 @@ impl TextColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_of_rows_in_order_take_a_byte_from_a_base_per_chunk() {
+        use crate::column::Run;
+        let rows = 3 * CHUNK + 100;
+        let value = |row: usize| format!("user{}", row / 100);
+        let mut t = TextColumn::new();
+        for row in 0..rows {
+            t.push(value(row).as_bytes());
+        }
+        t.finish();
+        assert!(
+            matches!(t.codes, Codes::Based { .. }),
+            "{}",
+            t.codes.storage()
+        );
+        assert!((0..rows).all(|row| t.value(row) == value(row)));
+        let mut each = Vec::new();
+        t.codes.for_each(|row, code| each.push((row, code)));
+        let got: Vec<(usize, u32)> = (0..rows).map(|r| (r, t.codes.get(r))).collect();
+        assert_eq!(each, got);
+        // Laid out by runs across chunk ends, and by group ids.
+        let runs = [
+            Run {
+                start: 5,
+                end: CHUNK + 7,
+                group: 1,
+            },
+            Run {
+                start: 2 * CHUNK - 3,
+                end: rows,
+                group: 0,
+            },
+        ];
+        let ids: Vec<u32> = (0..rows as u32)
+            .map(|r| if r % 3 == 0 { NO_GROUP } else { r % 2 })
+            .collect();
+        for layout in [Layout::Runs(&runs), Layout::Ids(&ids)] {
+            let mut seen = Vec::new();
+            t.codes
+                .for_each_in(layout, &mut |row, g, code| seen.push((row, g, code)));
+            let mut expected = Vec::new();
+            layout.for_each_row(|row, g| expected.push((row, g, u64::from(t.codes.get(row)))));
+            assert_eq!(seen, expected);
+            assert!(!seen.is_empty());
+        }
+        // Codes spanning more than a byte within a chunk stay as they are.
+        let mut wide = TextColumn::new();
+        for row in 0..CHUNK + 1 {
+            wide.push(format!("v{}", row % 300).as_bytes());
+        }
+        wide.finish();
+        assert!(matches!(wide.codes, Codes::U16(_)));
+    }
 
     #[test]
     fn text_is_interned_and_trimmed() {
