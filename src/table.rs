@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::column::{Chunked, DayColumn, FxHashMap, NumColumn, TextColumn, NULL_DAY};
+use crate::column::{Chunked, Codes, DayColumn, FxHashMap, NumColumn, TextColumn, NULL_DAY};
 use crate::date::format_day;
 use crate::schema::{Granularity, KnownColumn};
 use crate::verbatim::Verbatim;
@@ -300,6 +300,58 @@ impl Table {
         }
         self.users_contiguous = contiguous;
         self.dates_sorted_within_users = contiguous && sorted;
+    }
+
+    /// Keeps the e-mail and username columns as one value per user when each user has one (as
+    /// exports are written): their codes per row go, and they read the user ID column's codes
+    /// through a map. Left as they are otherwise.
+    pub(crate) fn share_user_codes(&mut self) {
+        let Some(id) = self.user_id.filter(|_| self.text(self.user_id).is_some()) else {
+            return;
+        };
+        let users = match &self.columns[id].data {
+            Data::Text(t) => t.values.len(),
+            _ => return,
+        };
+        let mut shared: Option<std::sync::Arc<Codes>> = None;
+        for column in [self.email, self.username].into_iter().flatten() {
+            let (Data::Text(ids), Data::Text(c)) =
+                (&self.columns[id].data, &self.columns[column].data)
+            else {
+                continue;
+            };
+            let mut map = vec![u32::MAX; users];
+            let mut functional = true;
+            for row in 0..self.rows {
+                let (u, code) = (ids.codes.get(row) as usize, c.codes.get(row));
+                if map[u] == u32::MAX {
+                    map[u] = code;
+                } else if map[u] != code {
+                    functional = false;
+                    break;
+                }
+            }
+            if !functional {
+                continue;
+            }
+            let users = match &mut shared {
+                Some(codes) => codes.clone(),
+                None => {
+                    let Data::Text(ids) = &mut self.columns[id].data else {
+                        continue;
+                    };
+                    let codes = std::sync::Arc::new(std::mem::replace(
+                        &mut ids.codes,
+                        Codes::U8(Chunked::new()),
+                    ));
+                    ids.codes = Codes::Shared(codes.clone());
+                    shared.insert(codes).clone()
+                }
+            };
+            if let Data::Text(c) = &mut self.columns[column].data {
+                c.codes = Codes::PerUser { users, map };
+            }
+        }
     }
 
     /// Recomputes the first and last date.

@@ -496,6 +496,7 @@ impl TableBuilder {
         table.warnings_total = warnings.total;
         table.compute_date_range();
         table.compute_order();
+        table.share_user_codes();
         table
     }
 }

@@ -2,18 +2,35 @@
 //! width that holds them; recent cells are matched on their bytes before the dictionary is asked.
 
 use std::collections::TryReserveError;
+use std::sync::Arc;
 
-use super::chunked::Chunked;
+use super::chunked::{Chunked, CHUNK};
 use super::hash::{same_bytes, FxHashMap};
 use super::kernels::{Layout, NO_GROUP};
 use crate::verbatim::Verbatim;
 
-/// Unsigned codes in the narrowest width that holds the largest one.
+/// Unsigned codes in the narrowest width that holds the largest one; or, once the input ended, a
+/// column's codes shared with the columns that follow it, or a column that holds one value per
+/// user, as its code for each user.
 #[derive(Clone, Debug)]
 pub(crate) enum Codes {
     U8(Chunked<u8>),
     U16(Chunked<u16>),
     U32(Chunked<u32>),
+    /// Per chunk, its smallest code, and each row's code less that: codes of rows in order of
+    /// their users (a user ID's, an e-mail's) fit a byte this way, whatever the dictionary's size.
+    Based {
+        bases: Vec<u32>,
+        offsets: Chunked<u8>,
+    },
+    /// The identity column's codes, which [`Codes::PerUser`] columns read too.
+    Shared(Arc<Codes>),
+    /// A column with one value per user (an e-mail, a username): the code of each user (by the
+    /// identity column's code, `users`), so that the column keeps no code per row.
+    PerUser {
+        users: Arc<Codes>,
+        map: Vec<u32>,
+    },
 }
 
 impl Codes {
@@ -22,6 +39,7 @@ impl Codes {
     }
 
     fn push(&mut self, code: u32) {
+        self.own();
         loop {
             match self {
                 Codes::U8(v) if code <= u32::from(u8::MAX) => return v.push(code as u8),
@@ -37,6 +55,7 @@ impl Codes {
         if codes.is_empty() {
             return;
         }
+        self.own();
         loop {
             match self {
                 Codes::U8(v) if max <= u32::from(u8::MAX) => {
@@ -57,8 +76,51 @@ impl Codes {
         *self = match std::mem::replace(self, Codes::new()) {
             Codes::U8(v) => Codes::U16(v.into_map(u16::from)),
             Codes::U16(v) => Codes::U32(v.into_map(u32::from)),
-            Codes::U32(v) => Codes::U32(v),
+            other => other,
         };
+    }
+
+    /// Codes wider than a byte as [`Codes::Based`], when every chunk's codes span less than a
+    /// byte (the rows come in order of their users, as exports are written).
+    fn rebase(&mut self) {
+        fn based<C: Copy + Into<u32>>(codes: &Chunked<C>) -> Option<Codes> {
+            let mut bases = Vec::new();
+            for (_, piece) in codes.slices() {
+                let lo = piece.iter().map(|&c| c.into()).min()?;
+                let hi = piece.iter().map(|&c| c.into()).max()?;
+                if hi - lo > u32::from(u8::MAX) {
+                    return None;
+                }
+                bases.push(lo);
+            }
+            let mut offsets = Chunked::new();
+            offsets.try_grow(codes.len()).ok()?;
+            for (start, piece) in codes.slices() {
+                let base = bases[start / CHUNK];
+                offsets.extend(piece.iter().map(|&c| (c.into() - base) as u8));
+            }
+            Some(Codes::Based { bases, offsets })
+        }
+        let rebased = match self {
+            Codes::U16(v) => based(v),
+            Codes::U32(v) => based(v),
+            _ => None,
+        };
+        if let Some(rebased) = rebased {
+            *self = rebased;
+        }
+    }
+
+    /// Codes of its own, to append to (a shared or per-user column written to again).
+    fn own(&mut self) {
+        if matches!(
+            self,
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. }
+        ) {
+            let mut own = Codes::new();
+            self.for_each(|_, code| own.push(code));
+            *self = own;
+        }
     }
 
     #[inline]
@@ -67,23 +129,62 @@ impl Codes {
             Codes::U8(v) => u32::from(v.get(row)),
             Codes::U16(v) => u32::from(v.get(row)),
             Codes::U32(v) => v.get(row),
+            Codes::Based { bases, offsets } => bases[row / CHUNK] + u32::from(offsets.get(row)),
+            Codes::Shared(codes) => codes.get(row),
+            Codes::PerUser { users, map } => map[users.get(row) as usize],
+        }
+    }
+
+    /// Rows.
+    fn len(&self) -> usize {
+        match self {
+            Codes::U8(v) => v.len(),
+            Codes::U16(v) => v.len(),
+            Codes::U32(v) => v.len(),
+            Codes::Based { offsets, .. } => offsets.len(),
+            Codes::Shared(codes) => codes.len(),
+            Codes::PerUser { users, .. } => users.len(),
         }
     }
 
     /// Calls `f(row, code)` for every row.
     #[inline]
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, u32)) {
-        fn each<C: Copy + Into<u32>>(codes: &Chunked<C>, f: &mut impl FnMut(usize, u32)) {
+        match self {
+            Codes::Shared(codes) => codes.each(|c| c, &mut f),
+            Codes::PerUser { users, map } => users.each(|u| map[u as usize], &mut f),
+            codes => codes.each(|c| c, &mut f),
+        }
+    }
+
+    /// Calls `f(row, look(code))` for every row, one loop per width.
+    #[inline]
+    fn each(&self, look: impl Fn(u32) -> u32 + Copy, f: &mut impl FnMut(usize, u32)) {
+        fn each<C: Copy + Into<u32>>(
+            codes: &Chunked<C>,
+            look: impl Fn(u32) -> u32,
+            f: &mut impl FnMut(usize, u32),
+        ) {
             for (start, piece) in codes.slices() {
                 for (i, &c) in piece.iter().enumerate() {
-                    f(start + i, c.into());
+                    f(start + i, look(c.into()));
                 }
             }
         }
         match self {
-            Codes::U8(v) => each(v, &mut f),
-            Codes::U16(v) => each(v, &mut f),
-            Codes::U32(v) => each(v, &mut f),
+            Codes::U8(v) => each(v, look, f),
+            Codes::U16(v) => each(v, look, f),
+            Codes::U32(v) => each(v, look, f),
+            Codes::Based { bases, offsets } => {
+                for (start, piece) in offsets.slices() {
+                    let base = bases[start / CHUNK];
+                    for (i, &c) in piece.iter().enumerate() {
+                        f(start + i, look(base + u32::from(c)));
+                    }
+                }
+            }
+            // (Shared codes are plain ones.)
+            codes => (0..codes.len()).for_each(|row| f(row, look(codes.get(row)))),
         }
     }
 
@@ -91,17 +192,34 @@ impl Codes {
     /// is not a match per row.
     #[inline]
     pub(crate) fn for_each_in<F: FnMut(usize, usize, u64)>(&self, layout: Layout, f: &mut F) {
-        fn scan<C: Copy + Into<u64>, F: FnMut(usize, usize, u64)>(
+        match self {
+            Codes::Shared(codes) => codes.each_in(layout, |c| c, f),
+            Codes::PerUser { users, map } => users.each_in(layout, |u| map[u as usize], f),
+            codes => codes.each_in(layout, |c| c, f),
+        }
+    }
+
+    /// [`Codes::for_each_in`] with `look(code)` for each code.
+    #[inline]
+    fn each_in<F: FnMut(usize, usize, u64)>(
+        &self,
+        layout: Layout,
+        look: impl Fn(u32) -> u32 + Copy,
+        f: &mut F,
+    ) {
+        fn scan<C: Copy + Into<u32>, F: FnMut(usize, usize, u64)>(
             codes: &Chunked<C>,
             layout: Layout,
+            look: impl Fn(u32) -> u32,
             f: &mut F,
         ) {
+            let code = |c: C| u64::from(look(c.into()));
             match layout {
                 Layout::Runs(runs) => {
                     for run in runs {
                         for (start, piece) in codes.slices_of(run.start, run.end) {
-                            for (row, &code) in piece.iter().enumerate() {
-                                f(start + row, run.group, code.into());
+                            for (row, &c) in piece.iter().enumerate() {
+                                f(start + row, run.group, code(c));
                             }
                         }
                     }
@@ -109,9 +227,9 @@ impl Codes {
                 Layout::Ids(ids) => {
                     for (start, piece) in codes.slices() {
                         let ids = ids.get(start..).unwrap_or(&[]);
-                        for (row, (&g, &code)) in ids.iter().zip(piece).enumerate() {
+                        for (row, (&g, &c)) in ids.iter().zip(piece).enumerate() {
                             if g != NO_GROUP {
-                                f(start + row, g as usize, code.into());
+                                f(start + row, g as usize, code(c));
                             }
                         }
                     }
@@ -119,9 +237,14 @@ impl Codes {
             }
         }
         match self {
-            Codes::U8(v) => scan(v, layout, f),
-            Codes::U16(v) => scan(v, layout, f),
-            Codes::U32(v) => scan(v, layout, f),
+            Codes::U8(v) => scan(v, layout, look, f),
+            Codes::U16(v) => scan(v, layout, look, f),
+            Codes::U32(v) => scan(v, layout, look, f),
+            Codes::Based { bases, offsets } => scan(offsets, layout, |c| c, &mut |row, g, c| {
+                f(row, g, u64::from(look(bases[row / CHUNK] + c as u32)))
+            }),
+            // (Shared codes are plain ones.)
+            codes => layout.for_each_row(|row, g| f(row, g, u64::from(look(codes.get(row))))),
         }
     }
 
@@ -131,6 +254,9 @@ impl Codes {
             Codes::U8(_) => "u8",
             Codes::U16(_) => "u16",
             Codes::U32(_) => "u32",
+            Codes::Based { .. } => "u8 from a base per chunk",
+            Codes::Shared(codes) => codes.storage(),
+            Codes::PerUser { .. } => "one per user",
         }
     }
 
@@ -139,6 +265,10 @@ impl Codes {
             Codes::U8(v) => v.heap_bytes(),
             Codes::U16(v) => v.heap_bytes(),
             Codes::U32(v) => v.heap_bytes(),
+            // Counted once, by the column that shares them.
+            Codes::Based { bases, offsets } => offsets.heap_bytes() + bases.capacity() * 4,
+            Codes::Shared(codes) => codes.heap_bytes(),
+            Codes::PerUser { map, .. } => map.capacity() * 4,
         }
     }
 
@@ -149,6 +279,7 @@ impl Codes {
             Codes::U8(v) => v.try_grow(more),
             Codes::U16(v) => v.try_grow(more),
             Codes::U32(v) => v.try_grow(more),
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
         }
     }
 
@@ -158,6 +289,9 @@ impl Codes {
             Codes::U8(v) => v.used_bytes(),
             Codes::U16(v) => v.used_bytes(),
             Codes::U32(v) => v.used_bytes(),
+            Codes::Based { bases, offsets } => offsets.used_bytes() + bases.len() * 4,
+            Codes::Shared(codes) => codes.used_bytes(),
+            Codes::PerUser { map, .. } => map.len() * 4,
         }
     }
 
@@ -166,6 +300,7 @@ impl Codes {
             Codes::U8(v) => v.shrink_to_fit(),
             Codes::U16(v) => v.shrink_to_fit(),
             Codes::U32(v) => v.shrink_to_fit(),
+            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => {}
         }
     }
 }
@@ -330,6 +465,7 @@ impl TextColumn {
     /// code goes (queries read codes and values only).
     pub(crate) fn finish(&mut self) {
         self.codes.shrink();
+        self.codes.rebase();
         // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
         self.recent.fill((Vec::new(), u32::MAX));
         self.last = 0;
@@ -351,6 +487,60 @@ impl TextColumn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_of_rows_in_order_take_a_byte_from_a_base_per_chunk() {
+        use crate::column::Run;
+        let rows = 3 * CHUNK + 100;
+        let value = |row: usize| format!("user{}", row / 100);
+        let mut t = TextColumn::new();
+        for row in 0..rows {
+            t.push(value(row).as_bytes());
+        }
+        t.finish();
+        assert!(
+            matches!(t.codes, Codes::Based { .. }),
+            "{}",
+            t.codes.storage()
+        );
+        assert!((0..rows).all(|row| t.value(row) == value(row)));
+        let mut each = Vec::new();
+        t.codes.for_each(|row, code| each.push((row, code)));
+        let got: Vec<(usize, u32)> = (0..rows).map(|r| (r, t.codes.get(r))).collect();
+        assert_eq!(each, got);
+        // Laid out by runs across chunk ends, and by group ids.
+        let runs = [
+            Run {
+                start: 5,
+                end: CHUNK + 7,
+                group: 1,
+            },
+            Run {
+                start: 2 * CHUNK - 3,
+                end: rows,
+                group: 0,
+            },
+        ];
+        let ids: Vec<u32> = (0..rows as u32)
+            .map(|r| if r % 3 == 0 { NO_GROUP } else { r % 2 })
+            .collect();
+        for layout in [Layout::Runs(&runs), Layout::Ids(&ids)] {
+            let mut seen = Vec::new();
+            t.codes
+                .for_each_in(layout, &mut |row, g, code| seen.push((row, g, code)));
+            let mut expected = Vec::new();
+            layout.for_each_row(|row, g| expected.push((row, g, u64::from(t.codes.get(row)))));
+            assert_eq!(seen, expected);
+            assert!(!seen.is_empty());
+        }
+        // Codes spanning more than a byte within a chunk stay as they are.
+        let mut wide = TextColumn::new();
+        for row in 0..CHUNK + 1 {
+            wide.push(format!("v{}", row % 300).as_bytes());
+        }
+        wide.finish();
+        assert!(matches!(wide.codes, Codes::U16(_)));
+    }
 
     #[test]
     fn text_is_interned_and_trimmed() {

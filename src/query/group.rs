@@ -117,6 +117,7 @@ impl Component<'_> {
                 Codes::U8(v) => codes(packed, v, size),
                 Codes::U16(v) => codes(packed, v, size),
                 Codes::U32(v) => codes(packed, v, size),
+                other => other.for_each(|row, c| packed[row] = packed[row] * size + c),
             },
             Component::Mapped(users, map, _) => {
                 let unmapped = size - 1;
