@@ -57,6 +57,7 @@ pub use wasm::{
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
 pub use cost::{Cost, CostLine, CostQuery, Credits};
+pub use date::utc_day;
 pub use error::{Error, ErrorKind};
 pub use fetch::{
     ExportCopy, Failure, FetchCode, FetchError, FetchOptions, FetchPlan, FetchSession, Fetched,

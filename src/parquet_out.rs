@@ -16,7 +16,7 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{Type, TypePtr};
 
-use crate::column::{NULL_BOOL, NULL_DAY};
+use crate::column::{DayColumn, NULL_BOOL, NULL_DAY};
 use crate::date::{format_day, format_month, month_first_day, month_number, parse_day};
 use crate::error::{Error, ErrorKind};
 use crate::schema::{Granularity, KnownColumn};
@@ -237,7 +237,7 @@ impl Table {
         let mut undated = 0;
         // Rows come in runs of a month (an export is by user, then date): one lookup a run.
         let mut last: Option<(i32, i64)> = None;
-        for &d in dates {
+        for d in dates.iter() {
             if d == NULL_DAY {
                 undated += 1;
                 continue;
@@ -277,13 +277,14 @@ impl Table {
         partition: &Partition,
         out: W,
     ) -> Result<(), Error> {
-        let dates = self.dates().unwrap_or(&[]);
+        let no_dates = DayColumn::new();
+        let dates = self.dates().unwrap_or(&no_dates);
         let within = |d: i32| match partition.days {
             Some((first, next)) => d != NULL_DAY && first <= d && d < next,
             None => d == NULL_DAY,
         };
         let mut rows: Vec<u32> = Vec::with_capacity(partition.rows);
-        for (r, _) in dates.iter().enumerate().filter(|(_, &d)| within(d)) {
+        for (r, _) in dates.iter().enumerate().filter(|&(_, d)| within(d)) {
             rows.push(u32::try_from(r).map_err(|_| {
                 Error::query("an export past 2^32 rows cannot be partitioned: split it first")
             })?);
@@ -356,7 +357,7 @@ fn write_column(
     match (&column.data, t) {
         (Data::Date(days), _) => {
             let values: Vec<i32> = rows
-                .map(|r| days[r])
+                .map(|r| days.get(r))
                 .filter(|&d| {
                     present(d != NULL_DAY);
                     d != NULL_DAY

@@ -5,7 +5,7 @@
 
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel, metricLabel } from "./format.js";
+import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel } from "./format.js";
 import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
@@ -19,7 +19,7 @@ const TOP_N = 10;
  * Adoption view, the growth chart, the retention table, the inactive users. Only the parts of the
  * view on show are asked for.
  */
-const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true };
+const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true, stickiness: true, features: true };
 
 /** The bars of the chart by a people-file column (largest first). */
 const PEOPLE_BARS = 20;
@@ -143,7 +143,7 @@ export class Dashboard {
       this.view.focusOn("table");
     });
     on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }, { table: true }));
-    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true, people: true }));
+    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { time: true, bars: true, people: true }));
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
@@ -154,7 +154,7 @@ export class Dashboard {
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
-    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true }));
+    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true, stickiness: true, features: true }));
     on("chooseIdleDays", ({ days }) => this.changeView({ idleDays: Number(days) }, { inactive: true }));
 
     const token = this.store.loadToken();
@@ -350,7 +350,7 @@ export class Dashboard {
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry, credits }, source) {
-    this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: chartMetrics(info) };
+    this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: info.chartMetrics };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
     this.view.renderPeopleFile(null); // a new report starts without one…
@@ -425,14 +425,17 @@ export class Dashboard {
     const ctx = this.context();
     const asks = [];
     if (parts.table) asks.push(["table", tableQuery(view, ctx)]);
-    if (parts.time && info.firstDate && info.timeKeys.length) asks.push(["time", chartQuery(view, ctx, view.timeKey, { metric: "activeUsers" })]);
+    // A rate comes with its denominator (the module names it), so each group says whether it
+    // stands on a small sample.
+    const metric = { metric: view.metric, denominator: this.metaOf(view.metric)?.denominator };
+    if (parts.time && info.firstDate && info.timeKeys.length) asks.push(["time", chartQuery(view, ctx, view.timeKey, metric)]);
     if (parts.bars) {
       for (const [name, key, limit] of BARS) {
-        if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { metric: view.metric, sortBy: view.metric, limit })]);
+        if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { ...metric, sortBy: view.metric, limit })]);
       }
     }
     if ((parts.bars || parts.people) && info.attributes?.includes(view.chartBy)) {
-      asks.push(["people", chartQuery(view, ctx, view.chartBy, { metric: view.metric, sortBy: view.metric, limit: PEOPLE_BARS })]);
+      asks.push(["people", chartQuery(view, ctx, view.chartBy, { ...metric, sortBy: view.metric, limit: PEOPLE_BARS })]);
     }
     return asks;
   }
@@ -538,13 +541,24 @@ export class Dashboard {
     return Object.keys(info.defaultMinutes).map((feature) => ({ feature, minutes: minutes[feature], isDefault: minutes[feature] === info.defaultMinutes[feature] }));
   }
 
+  /** The chart metric's heading and how its values read (a rate as a percentage or a ratio). */
+  chartMetric() {
+    const metric = this.viewState.metric;
+    const meta = this.metaOf(metric);
+    // Counts keep the charts' compact axis (12K); a rate reads as the table shows it (27.0%).
+    const format = isRate(meta) ? (value) => formatMetric(metric, value ?? null, meta) : undefined;
+    return { metric, meta, name: metricLabel(metric, meta, this.loaded.info.labels), format };
+  }
+
+  /** The chart metric over time, one point per period: a rate is each period's ratio of sums. */
   timeChart(summary) {
     const key = this.viewState.timeKey;
+    const { metric, meta, name, format } = this.chartMetric();
     const groups = [...summary.groups].sort((a, b) => String(a.key[key]).localeCompare(String(b.key[key])));
-    const labels = groups.map((g) => g.key[key] ?? "(no date)");
-    const values = groups.map((g) => g.activeUsers);
-    const title = `Active users by ${key}`;
-    return { type: "line", title, label: "Active users", labels, values, description: describeSeries(title, labels, values) };
+    const title = `${name} by ${key}`;
+    const { labels, note } = smallSampleMarks(groups.map((g) => g.key[key] ?? "(no date)"), groups, metric, summary, meta);
+    const values = groups.map((g) => g[metric] ?? null);
+    return { type: "line", title, label: name, labels, values, format, note, description: `${describeSeries(title, labels, values, format)}${note ? ` ${note}` : ""}` };
   }
 
   /** The module's facts about an export metric (`info().metrics`), undefined for structural keys. */
@@ -553,12 +567,12 @@ export class Dashboard {
   }
 
   barChart(key, summary) {
-    const metric = this.viewState.metric;
-    const metricName = metricLabel(metric, this.metaOf(metric), this.loaded.info.labels);
+    const { metric, meta, name: metricName, format } = this.chartMetric();
     const top = this.loaded.info.attributes?.includes(key) && (summary.groupsTotal ?? 0) > summary.groups.length ? ` (top ${summary.groups.length} of ${summary.groupsTotal})` : "";
-    const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}${top}`;
+    const title = key === "user" ? `Top ${TOP_N} users: ${metricName}` : `${metricName} by ${key}${top}`;
     const groups = summary.groups.filter((g) => typeof g[metric] === "number");
-    const labels = groups.map((g) => (g.key[key] === null && this.loaded.info.attributes?.includes(key) ? "(unmapped)" : chartLabel(key, g.key)));
+    const named = groups.map((g) => (g.key[key] === null && this.loaded.info.attributes?.includes(key) ? "(unmapped)" : chartLabel(key, g.key)));
+    const { labels, note } = smallSampleMarks(named, groups, metric, summary, meta);
     const values = groups.map((g) => g[metric]);
     return {
       type: "bar",
@@ -567,14 +581,17 @@ export class Dashboard {
       label: metricName,
       labels,
       values,
-      description: describeSeries(title, labels, values),
+      format,
+      note,
+      description: `${describeSeries(title, labels, values, format)}${note ? ` ${note}` : ""}`,
       color: key === "language" ? 1 : key === "user" ? 2 : 0,
     };
   }
 
   // --- The Adoption view --------------------------------------------------------------------------
 
-  /** The Adoption view's questions for `parts` (growth, retention, inactive), as one request. */
+  /** The Adoption view's questions for `parts` (growth, retention, inactive, stickiness, features),
+   * as one request. */
   adoptionAsks(parts) {
     const view = this.viewState;
     const ctx = this.context();
@@ -582,6 +599,8 @@ export class Dashboard {
     if (parts.growth) asks.growth = periodQuery(view, ctx);
     if (parts.retention) asks.retention = periodQuery(view, ctx);
     if (parts.inactive) asks.inactive = inactiveQuery(view, ctx);
+    if (parts.stickiness) asks.stickiness = periodQuery(view, ctx);
+    if (parts.features) asks.features = periodQuery(view, ctx);
     return asks;
   }
 
@@ -610,12 +629,16 @@ export class Dashboard {
       if (answers.growth) this.adoptionShown = { ...this.adoptionShown, growth: true };
       if (answers.retention) this.adoptionShown = { ...this.adoptionShown, retention: true };
       if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
+      // Stickiness and feature depth need days: a month export gets the module's message instead.
+      for (const part of ["stickiness", "features"]) if (answers[part]) this.adoptionShown = { ...this.adoptionShown, [part]: !answers[part].problem };
       this.view.renderAdoption({
         controls,
         problem: null,
         growth: answers.growth ? growthChart(answers.growth) : undefined,
         retention: answers.retention ? retentionTable(answers.retention) : undefined,
         inactive: answers.inactive ? inactiveList(answers.inactive, this.loaded.registry.loaded) : undefined,
+        stickiness: answers.stickiness,
+        features: answers.features,
       });
     } catch (error) {
       if (generation !== this.generation) return;
@@ -647,12 +670,19 @@ export class Dashboard {
       let file;
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv({ ...groupedQuery(view, ctx), headers: "labels" }) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
+      else if (what === "report-html") file = { name: downloadName({ ...names, what: "report", ext: "html" }), type: "text/html;charset=utf-8", text: await this.reportHtml() };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
         // The table's own query: the module writes it (the CLI's `growth`/`retention --format csv`).
         const query = periodQuery(view, ctx);
         const part = what.slice(0, -4);
         const text = await (part === "growth" ? this.client.growthCsv(query) : this.client.retentionCsv(query));
+        file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
+      } else if ((what === "stickiness-csv" || what === "features-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
+        // The section's own query, written by the module (the CLI's `stickiness`/`features --format csv`).
+        const query = periodQuery(view, ctx);
+        const part = what.slice(0, -4);
+        const text = await (part === "stickiness" ? this.client.stickinessCsv(query) : this.client.featuresCsv(query));
         file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
       } else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
         // The list's own query: the module writes it (the CLI's `inactive --format csv`).
@@ -666,10 +696,37 @@ export class Dashboard {
     }
   }
 
+  /**
+   * The report to share for the loaded data and the view's filter (`report.reportHtml`): the
+   * instance (or file), the view's period, the grouping's first key for the top groups (unless it
+   * is a time key), the minutes, the fetched credits, and today's date as the day it was made.
+   */
+  reportHtml() {
+    const view = this.viewState;
+    const ctx = this.context();
+    const { source, info, credits } = this.loaded;
+    const by = view.groupBy[0];
+    const options = {
+      instance: source.name,
+      filter: filterOf(view, ctx),
+      period: view.period,
+      minutesSaved: groupedQuery(view, ctx).minutesSaved,
+      generated: localDay(new Date()),
+    };
+    if (by && !info.timeKeys.includes(by)) options.by = by;
+    return this.client.reportHtml(options, credits?.loaded ? credits.data : undefined);
+  }
+
   stop() {
     this.loading?.abort();
     this.generation++;
   }
+}
+
+/** A date as `YYYY-MM-DD`, in the browser's time zone (the day the user sees). */
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 /** The growth chart's spec (and a text description) from `report.growth`. */
@@ -756,10 +813,19 @@ function columnsOf(totals) {
   return Object.keys(totals).filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
 }
 
-/** Metrics a chart can show: the additive ones (the module's `count` and `unknown` kinds). */
-function chartMetrics(info) {
-  const structural = info.groupKeys.includes("user") ? ["hoursSaved", "activeUsers", "users"] : ["hoursSaved"];
-  return [...structural, ...info.metrics.filter((m) => m.kind === "count" || m.kind === "unknown").map((m) => m.name)];
+/**
+ * A chart's labels with each group whose rate stands on fewer than the summary's `minSample`
+ * (the module's `smallSample`) marked "*", and the note that says what the mark means.
+ */
+function smallSampleMarks(labels, groups, metric, summary, meta) {
+  const small = groups.map((g) => Array.isArray(g.smallSample) && g.smallSample.includes(metric));
+  const count = small.filter(Boolean).length;
+  if (!count) return { labels, note: "" };
+  const denominator = summary.denominators?.[metric] ?? meta?.denominator ?? "";
+  return {
+    labels: labels.map((label, i) => (small[i] ? `${label} *` : label)),
+    note: `* Small sample (${formatCount(count)} marked): ${metric} there rests on fewer than ${formatCount(summary.minSample)} ${denominator}; read ${count === 1 ? "it" : "them"} with care.`,
+  };
 }
 
 
@@ -770,11 +836,11 @@ function chartLabel(key, groupKey) {
   return String(value);
 }
 
-function describeSeries(title, labels, values) {
+function describeSeries(title, labels, values, format = formatCount) {
   if (!values.length) return `${title}: no data.`;
   let best = 0;
   values.forEach((value, i) => {
     if ((value ?? -Infinity) > (values[best] ?? -Infinity)) best = i;
   });
-  return `${title}: ${values.length} points; highest ${formatCount(values[best])} (${labels[best]}).`;
+  return `${title}: ${values.length} points; highest ${format(values[best])} (${labels[best]}).`;
 }

@@ -243,7 +243,7 @@ fn visit(
     let active = active_flags(table);
     let (from, to) = bounds;
     for row in (0..table.rows).filter(|&r| selection.keeps(r)) {
-        let d = dates[row];
+        let d = dates.get(row);
         if d == NULL_DAY {
             each(row, None);
             continue;

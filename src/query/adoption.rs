@@ -249,12 +249,15 @@ impl Activity {
         let selection: Selection = table.select(filter)?;
         let active = active_flags(table);
         let kept_days = || {
-            (0..table.rows).filter(|&r| selection.keeps(r) && dates[r] != crate::column::NULL_DAY)
+            (0..table.rows)
+                .filter(|&r| selection.keeps(r) && dates.get(r) != crate::column::NULL_DAY)
         };
         let lo = selection
             .from
-            .or_else(|| kept_days().map(|r| dates[r]).min());
-        let hi = selection.to.or_else(|| kept_days().map(|r| dates[r]).max());
+            .or_else(|| kept_days().map(|r| dates.get(r)).min());
+        let hi = selection
+            .to
+            .or_else(|| kept_days().map(|r| dates.get(r)).max());
         let range = lo.zip(hi).filter(|(lo, hi)| lo <= hi);
         let mut days: Vec<Option<Vec<i32>>> = vec![None; users.values.len()];
         let mut first_rows = vec![0u32; users.values.len()];
@@ -264,7 +267,7 @@ impl Activity {
                 first_rows[code] = row as u32;
                 Vec::new()
             });
-            let d = dates[row];
+            let d = dates.get(row);
             let in_range = range.is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
             if in_range && active.is_none_or(|a| a[row] == 1) {
                 visit(row, code, d);
@@ -343,7 +346,7 @@ impl Activity {
 pub(super) fn activity_columns<'t>(
     table: &'t Table,
     what: &str,
-) -> Result<(&'t [i32], &'t crate::column::TextColumn), Error> {
+) -> Result<(&'t crate::column::DayColumn, &'t crate::column::TextColumn), Error> {
     let Some(dates) = table.dates() else {
         return Err(Error::query(format!(
             "{what} needs dates, and this {} export has none: fetch it at the by_user_day \
@@ -361,9 +364,9 @@ pub(super) fn activity_columns<'t>(
 
 /// Per row, whether it says its user was active (`Active Sourcegraph User`: 1 true); `None`
 /// without that column (every kept row counts).
-pub(super) fn active_flags(table: &Table) -> Option<&[u8]> {
+pub(super) fn active_flags(table: &Table) -> Option<&crate::column::Chunked<u8>> {
     match table.active.map(|i| &table.columns[i].data) {
-        Some(Data::Bool(b)) => Some(b.as_slice()),
+        Some(Data::Bool(b)) => Some(b),
         _ => None,
     }
 }

@@ -22,10 +22,11 @@ use crate::table::{Data, Table};
 use super::aggregate::{average_range, Needs, Stats};
 use super::distinct::DistinctCounts;
 use super::group::{days_in_range, Grouping};
+use super::rank::{case_insensitive_ranks, compare, compare_f64};
 use super::spec::{group_keys, minutes_saved};
 use super::{
-    active_spans, assemble, case_insensitive_ranks, compare, compare_f64, key_fields, resolve_sort,
-    span_cell, Answers, Key, KeyField, Query, SortBy,
+    active_spans, assemble, key_fields, resolve_sort, span_cell, Answers, Key, KeyField, Query,
+    SortBy,
 };
 
 /// Rows in a chunk: tens of megabytes of table, few enough that two or three chunks in flight
@@ -477,8 +478,8 @@ impl Typing {
                     Data::Num(NumColumn::of_scale(self.scales[i].0, self.scales[i].1))
                 }
                 (Data::Text(_), _) => Data::Text(TextColumn::new()),
-                (Data::Bool(_), _) => Data::Bool(Vec::new()),
-                (Data::Date(_), _) => Data::Date(Vec::new()),
+                (Data::Bool(_), _) => Data::Bool(Default::default()),
+                (Data::Date(_), _) => Data::Date(Default::default()),
             };
         }
         let measures = measures(&table, |_, c| matches!(c.data, Data::Num(_)));
@@ -585,7 +586,7 @@ impl Part {
             .iter()
             .map(|&rep| {
                 let row = rep as usize;
-                let date = dates.map_or(NULL_DAY, |d| d[row]);
+                let date = dates.map_or(NULL_DAY, |d| d.get(row));
                 let key: Vec<KeyValue> = self
                     .keys
                     .iter()
@@ -657,7 +658,7 @@ impl Part {
             return;
         };
         let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
+            Some(Data::Bool(b)) => Some(b),
             _ => None,
         };
         let dates = table.dates().filter(|_| table.granularity.has_days());
@@ -675,7 +676,7 @@ impl Part {
             if act && sets.active_users.insert(u, 0, i64::from(g)) {
                 d.active_users[gi] += 1;
             }
-            let Some(day) = dates.map(|d| d[row]).filter(|&d| d != NULL_DAY) else {
+            let Some(day) = dates.map(|d| d.get(row)).filter(|&d| d != NULL_DAY) else {
                 return;
             };
             // A user-day of the group: the day decides the group when the keys are all times;

@@ -86,15 +86,33 @@ impl Opened {
         common: &Common,
         registry: bool,
     ) -> Result<(Opened, Option<sg_analytics::Registry>), String> {
+        Opened::with_sides(common, registry, false).map(|(opened, i)| (opened, i.registry))
+    }
+
+    /// [`Opened::of`], and with `--instance` and `credits`, the credits fetched in the same session
+    /// ([`input::table_and_sides`]; `None` without `--instance`).
+    pub fn with_credits(
+        common: &Common,
+        credits: bool,
+    ) -> Result<(Opened, Option<input::FetchedCredits>), String> {
+        Opened::with_sides(common, false, credits).map(|(opened, i)| (opened, i.credits))
+    }
+
+    /// The table, and what the fetch brought beside it.
+    fn with_sides(
+        common: &Common,
+        registry: bool,
+        credits: bool,
+    ) -> Result<(Opened, input::Sides), String> {
         let destination = destination(common)?;
-        let (table, attributes, fetched) = input::table_and_registry(common, registry)?;
+        let (table, attributes, sides) = input::table_and_sides(common, registry, credits)?;
         let opened = Opened {
             destination,
             table,
             attributes,
             filter: common.filter.clone(),
         };
-        Ok((opened, fetched))
+        Ok((opened, sides))
     }
 
     /// Writes an answer given in `format`; after a CSV (read by a program, not a person) the
