@@ -1,15 +1,17 @@
-//! Growth and retention in bounded memory: the export read in chunks of rows ([`Chunk`]), each
-//! chunk's kept rows turned into its users' active periods and dropped, so that memory holds each
-//! user's active periods (periods × distinct users), never the rows.
+//! Growth, retention and the inactive users in bounded memory: the export read in chunks of rows
+//! ([`Chunk`]), each chunk's kept rows turned into its users' active periods (or their last active
+//! day and line, for the inactive list) and dropped, so that memory holds periods × distinct
+//! users, never the rows.
 //!
-//! Nothing here restates a rule of the answers. Each chunk is a [`Table`] of its own, filtered by
-//! [`Table::select`]; who is active on which day is read as [`Table::growth`] reads it (a kept
-//! row with a true `Active Sourcegraph User`, or any kept row without that column, on a day of
-//! the range); the range, the periods, their partial flags and the counts are computed at the end
-//! by the same functions as the whole table's (`adoption::growth`, `adoption::retention`). The
-//! one thing the stream decides otherwise is the range's bounds not given by the filter: the kept
-//! rows' first and last dates, which a chunk cannot know, so every active day is kept and the
-//! range applied at the end (a day outside the filter's own bounds is never kept).
+//! Each chunk is a [`Table`] of its own, filtered by [`Table::select`]. The range, the periods,
+//! their partial flags, the counts and the inactive list's cut and order are computed at the end by
+//! the same functions as the whole table's (`adoption::growth`, `adoption::retention`,
+//! `adoption::inactive_answer`, ...). The one test written again here ([`visit`]) is whether a
+//! kept row makes its user active on its day (a true `Active Sourcegraph User`, or any row
+//! without that column, on a day of the range): the whole table's `Activity` knows the range
+//! before it reads the rows, a chunk does not (the bounds not given by the filter are the kept
+//! rows' first and last dates), so here every active day within the filter's own bounds is kept
+//! and the range applied at the end. The tests hold both to the same answers.
 
 use crate::column::NULL_DAY;
 use crate::error::Error;
