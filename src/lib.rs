@@ -74,9 +74,9 @@ pub use query::{read_chunks, read_pieces};
 pub use query::{
     ActivityStream, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts,
     FeaturePeriod, Features, Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery,
-    InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodAnswer, PeriodQuery, Query,
-    QueryCache, Retention, Sort, Stickiness, StickinessPeriod, Streamed, SummaryStream, CHUNK_ROWS,
-    DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+    InactiveStream, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodAnswer, PeriodQuery,
+    Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, Streamed, SummaryStream,
+    CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
 #[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]

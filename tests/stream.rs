@@ -711,3 +711,143 @@ fn the_cli_answers_growth_and_retention_read_in_chunks_as_the_whole_table() {
         }
     }
 }
+
+// The inactive users list chunk by chunk (`InactiveStream`): the whole table's answer without a
+// registry, with its warnings, or its error.
+
+use sg_analytics::{InactiveQuery, InactiveStream};
+
+fn inactive_in_memory(bytes: &[u8], q: &InactiveQuery) -> Result<Value, String> {
+    let table = Table::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let answer = table.inactive_users(q, None).map_err(|e| e.to_string())?;
+    let info = table.info();
+    Ok(json!({
+        "answer": serde_json::to_value(answer).unwrap(),
+        "warnings": serde_json::to_value(&info.warnings).unwrap(),
+        "warningsTotal": info.warnings_total,
+        "skippedRows": info.input.skipped_rows,
+    }))
+}
+
+fn inactive_streamed(
+    bytes: &[u8],
+    q: &InactiveQuery,
+    rows: usize,
+    piece: usize,
+) -> Result<Value, String> {
+    let mut chunker = Chunker::new(rows);
+    let mut stream = InactiveStream::new(q);
+    for part in bytes.chunks(piece.max(1)) {
+        if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
+            stream.add(chunk).map_err(|e| e.to_string())?;
+        }
+    }
+    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    let s = stream.finish(last, end).map_err(|e| e.to_string())?;
+    Ok(json!({
+        "answer": serde_json::to_value(&s.answer).unwrap(),
+        "warnings": serde_json::to_value(&s.warnings).unwrap(),
+        "warningsTotal": s.warnings_total,
+        "skippedRows": s.skipped_rows,
+    }))
+}
+
+fn inactive_query(value: Value) -> InactiveQuery {
+    serde_json::from_value(value).unwrap()
+}
+
+#[test]
+fn the_inactive_list_streams_to_the_whole_tables_answer_on_every_fixture() {
+    let queries = [
+        json!({"days": 7}),
+        json!({"days": 1}),
+        json!({"days": 0}),
+        json!({"days": 30, "filter": {"from": "2025-01-15", "to": "2025-02-20"}}),
+        json!({"days": 14, "filter": {"activeOnly": true, "clients": ["VSCODE.cody"]}}),
+        json!({"days": 3, "filter": {"users": ["101", "user3"], "userSearch": "user"}}),
+        json!({"days": 10, "filter": {"from": "2025-03-15"}}),
+        json!({"days": 5, "filter": {"from": "2025-03-01", "to": "2025-01-01"}}),
+    ]
+    .map(inactive_query);
+    let mut listed = 0;
+    for (name, bytes) in fixtures() {
+        for q in &queries {
+            let whole = inactive_in_memory(&bytes, q);
+            if let Ok(w) = &whole {
+                listed += w["answer"]["users"].as_array().unwrap().len();
+            }
+            for (rows, piece) in CUTS {
+                assert_eq!(
+                    inactive_streamed(&bytes, q, rows, piece),
+                    whole,
+                    "{name}, {q:?}, chunks of {rows} rows, pushed {piece} bytes"
+                );
+            }
+        }
+    }
+    assert!(listed > 50, "{listed}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_exports_stream_to_the_whole_tables_inactive_list(
+        rows in proptest::collection::vec(row(), 0..150),
+        q in random_period_query(),
+        days in 1u32..40,
+        chunk in 1usize..60,
+        piece in 1usize..400,
+    ) {
+        let csv = to_csv(&rows);
+        let q = InactiveQuery { days, filter: q.filter };
+        prop_assert_eq!(inactive_streamed(&csv, &q, chunk, piece), inactive_in_memory(&csv, &q));
+    }
+
+    #[test]
+    fn hostile_exports_stream_to_the_whole_tables_inactive_list(
+        bytes in hostile_input(),
+        q in random_period_query(),
+        days in 1u32..40,
+        chunk in 1usize..8,
+    ) {
+        let q = InactiveQuery { days, filter: q.filter };
+        prop_assert_eq!(inactive_streamed(&bytes, &q, chunk, 13), inactive_in_memory(&bytes, &q));
+    }
+}
+
+#[test]
+fn the_cli_answers_inactive_read_in_chunks_as_the_whole_table() {
+    use std::process::Command;
+    let path = format!("{}/by_user_day.csv", common::FIXTURES);
+    let table = Table::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let q = inactive_query(json!({"days": 5}));
+    let whole = table.inactive_users(&q, None).unwrap();
+    assert!(!whole.users.is_empty());
+    let whole = whole.to_csv();
+    for threads in ["1", "2"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+            .args([
+                "inactive",
+                &path,
+                "--days",
+                "5",
+                "--format",
+                "csv",
+                "--threads",
+                threads,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            whole,
+            "--threads {threads}"
+        );
+    }
+}

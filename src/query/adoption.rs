@@ -568,20 +568,18 @@ impl Table {
         query: &InactiveQuery,
         registry: Option<&Registry>,
     ) -> Result<Inactive, Error> {
-        if query.days == 0 {
-            return Err(Error::query("days: expected at least 1"));
-        }
+        check_inactive(query)?;
         if registry.is_some() && self.user_id.is_none() {
             return Err(Error::query(
                 "a user registry matches users by Instance user ID, and this export has no such \
                  column",
             ));
         }
-        let activity = Activity::of(self, &query.filter, "the inactive users list")?;
+        let activity = Activity::of(self, &query.filter, INACTIVE)?;
         // Whose seats the filter is about: a registry adds only the users that pass it too.
         let candidates = query.filter.select_users(self)?;
         let as_of = activity.range.map(|(_, hi)| hi);
-        let since = as_of.map(|d| i64::from(d) - i64::from(query.days) + 1);
+        let since = inactive_since(query, as_of);
         let users = self.identity().expect("Activity::of checks the users");
         // The e-mail and username beside a user ID, read from the user's first kept row, or, for
         // a registry's user with no kept row, from their first row in the export.
@@ -607,7 +605,7 @@ impl Table {
                 continue;
             }
             let last = days.as_ref().and_then(|d| d.last().copied());
-            if last.is_some_and(|d| since.is_some_and(|s| i64::from(d) >= s)) {
+            if !inactive(last, since) {
                 continue;
             }
             let f = flags(&user);
@@ -642,20 +640,52 @@ impl Table {
                 ));
             }
         }
-        let mut order: Vec<u32> = (0..out.len() as u32).collect();
-        crate::order::sort_indices(&mut order, &|a, b| {
-            let ((a, ua), (b, ub)) = (&out[a as usize], &out[b as usize]);
-            a.cmp(b).then_with(|| ua.user.cmp(&ub.user))
-        });
-        let mut out: Vec<Option<InactiveUser>> = out.into_iter().map(|(_, u)| Some(u)).collect();
-        Ok(Inactive {
-            days: query.days,
-            as_of: as_of.map(format_day),
-            users: order
-                .into_iter()
-                .filter_map(|i| out[i as usize].take())
-                .collect(),
-            registry: registry.is_some(),
-        })
+        Ok(inactive_answer(query, as_of, out, registry.is_some()))
+    }
+}
+
+/// How the inactive users list names itself in errors.
+pub(super) const INACTIVE: &str = "the inactive users list";
+
+/// Checks the inactive users query.
+pub(super) fn check_inactive(query: &InactiveQuery) -> Result<(), Error> {
+    if query.days == 0 {
+        return Err(Error::query("days: expected at least 1"));
+    }
+    Ok(())
+}
+
+/// The first day of the last `query.days` days of the range (which ends `as_of`).
+pub(super) fn inactive_since(query: &InactiveQuery, as_of: Option<i32>) -> Option<i64> {
+    as_of.map(|d| i64::from(d) - i64::from(query.days) + 1)
+}
+
+/// Whether a user last active on `last` (`None`: never) has no active day since `since`.
+pub(super) fn inactive(last: Option<i32>, since: Option<i64>) -> bool {
+    last.is_none_or(|d| since.is_none_or(|s| i64::from(d) < s))
+}
+
+/// The answer from its inactive users and their last active days: never active first, then the
+/// longest inactive, then by user.
+pub(super) fn inactive_answer(
+    query: &InactiveQuery,
+    as_of: Option<i32>,
+    out: Vec<(Option<i32>, InactiveUser)>,
+    registry: bool,
+) -> Inactive {
+    let mut order: Vec<u32> = (0..out.len() as u32).collect();
+    crate::order::sort_indices(&mut order, &|a, b| {
+        let ((a, ua), (b, ub)) = (&out[a as usize], &out[b as usize]);
+        a.cmp(b).then_with(|| ua.user.cmp(&ub.user))
+    });
+    let mut out: Vec<Option<InactiveUser>> = out.into_iter().map(|(_, u)| Some(u)).collect();
+    Inactive {
+        days: query.days,
+        as_of: as_of.map(format_day),
+        users: order
+            .into_iter()
+            .filter_map(|i| out[i as usize].take())
+            .collect(),
+        registry,
     }
 }

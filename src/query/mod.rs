@@ -30,7 +30,7 @@ use crate::error::Error;
 use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 
-pub use activity_stream::{ActivityStream, PeriodAnswer, Streamed};
+pub use activity_stream::{ActivityStream, InactiveStream, PeriodAnswer, Streamed};
 pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
     Retention,

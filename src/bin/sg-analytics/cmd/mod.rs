@@ -186,6 +186,21 @@ pub fn reads_in_chunks(common: &Common) -> bool {
         && common.filter.attributes.is_empty()
 }
 
+/// Writes an answer read in chunks in `format`; after a CSV, the input's warnings go to stderr
+/// (as [`Opened::write`] does).
+pub fn write_streamed<A: Answer>(
+    destination: &Destination,
+    format: Format,
+    streamed: &Streamed<A>,
+) -> Result<(), String> {
+    write_text(destination, &answer_text(format, &streamed.answer)?)?;
+    if format == Format::Csv {
+        let total = streamed.warnings_total;
+        report_first_warning(&streamed.warnings, total, streamed.skipped_rows);
+    }
+    Ok(())
+}
+
 /// How a per-period command answers from the input read in chunks: which answer, and the
 /// stream's end that gives it (`ActivityStream::growth`, `ActivityStream::retention`).
 pub type PeriodStream<A> = (
@@ -230,16 +245,7 @@ pub fn run_per_period<A: Answer>(
         let (last, end) =
             input::chunks(common.input.as_deref(), threads, |chunk| stream.add(chunk))?;
         let streamed = finish(stream, last, end).map_err(|e| e.to_string())?;
-        write_text(&destination, &answer_text(format, &streamed.answer)?)?;
-        if format == Format::Csv {
-            let (w, total, skipped) = (
-                &streamed.warnings,
-                streamed.warnings_total,
-                streamed.skipped_rows,
-            );
-            report_first_warning(w, total, skipped);
-        }
-        return Ok(());
+        return write_streamed(&destination, format, &streamed);
     }
     let opened = Opened::of(&common)?;
     query.filter = common.filter;
