@@ -50,8 +50,8 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    allocation_failed, fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch,
-    warm_up, Report, ReportBuilder, UserRegistry,
+    allocation_failed, credit_buckets, fetch_credits, fetch_dashboard, fetch_registry,
+    fetch_report, plan_fetch, warm_up, Report, ReportBuilder, UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};
@@ -68,9 +68,9 @@ pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, R
 #[cfg(not(target_arch = "wasm32"))]
 pub use query::{read_chunks, read_pieces};
 pub use query::{
-    Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod, Features,
-    Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,
-    MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness,
+    Card, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod,
+    Features, Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery, InactiveUser, Info,
+    MetricInfo, MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness,
     StickinessPeriod, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
