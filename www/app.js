@@ -5,7 +5,7 @@
 
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatRange, formatRatio, granularityLabel, metricLabel, userName } from "./format.js";
+import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel, userName } from "./format.js";
 import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
@@ -143,7 +143,7 @@ export class Dashboard {
       this.view.focusOn("table");
     });
     on("resizePage", ({ pageSize }) => this.changeView({ pageSize, page: 0 }, { table: true }));
-    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { bars: true, people: true }));
+    on("chooseMetric", ({ metric }) => this.changeView({ metric }, { time: true, bars: true, people: true }));
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
@@ -350,7 +350,7 @@ export class Dashboard {
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry, credits }, source) {
-    this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: chartMetrics(info) };
+    this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: info.chartMetrics };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
     this.view.setCards(info.cards);
@@ -426,14 +426,17 @@ export class Dashboard {
     const ctx = this.context();
     const asks = [];
     if (parts.table) asks.push(["table", tableQuery(view, ctx)]);
-    if (parts.time && info.firstDate && info.timeKeys.length) asks.push(["time", chartQuery(view, ctx, view.timeKey, { metric: "activeUsers" })]);
+    // A rate comes with its denominator (the module names it), so each group says whether it
+    // stands on a small sample.
+    const metric = { metric: view.metric, denominator: this.metaOf(view.metric)?.denominator };
+    if (parts.time && info.firstDate && info.timeKeys.length) asks.push(["time", chartQuery(view, ctx, view.timeKey, metric)]);
     if (parts.bars) {
       for (const [name, key, limit] of BARS) {
-        if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { metric: view.metric, sortBy: view.metric, limit })]);
+        if (info.groupKeys.includes(key)) asks.push([name, chartQuery(view, ctx, key, { ...metric, sortBy: view.metric, limit })]);
       }
     }
     if ((parts.bars || parts.people) && info.attributes?.includes(view.chartBy)) {
-      asks.push(["people", chartQuery(view, ctx, view.chartBy, { metric: view.metric, sortBy: view.metric, limit: PEOPLE_BARS })]);
+      asks.push(["people", chartQuery(view, ctx, view.chartBy, { ...metric, sortBy: view.metric, limit: PEOPLE_BARS })]);
     }
     return asks;
   }
@@ -539,13 +542,24 @@ export class Dashboard {
     return Object.keys(info.defaultMinutes).map((feature) => ({ feature, minutes: minutes[feature], isDefault: minutes[feature] === info.defaultMinutes[feature] }));
   }
 
+  /** The chart metric's heading and how its values read (a rate as a percentage or a ratio). */
+  chartMetric() {
+    const metric = this.viewState.metric;
+    const meta = this.metaOf(metric);
+    // Counts keep the charts' compact axis (12K); a rate reads as the table shows it (27.0%).
+    const format = isRate(meta) ? (value) => formatMetric(metric, value ?? null, meta) : undefined;
+    return { metric, meta, name: metricLabel(metric, meta, this.loaded.info.labels), format };
+  }
+
+  /** The chart metric over time, one point per period: a rate is each period's ratio of sums. */
   timeChart(summary) {
     const key = this.viewState.timeKey;
+    const { metric, meta, name, format } = this.chartMetric();
     const groups = [...summary.groups].sort((a, b) => String(a.key[key]).localeCompare(String(b.key[key])));
-    const labels = groups.map((g) => g.key[key] ?? "(no date)");
-    const values = groups.map((g) => g.activeUsers);
-    const title = `Active users by ${key}`;
-    return { type: "line", title, label: "Active users", labels, values, description: describeSeries(title, labels, values) };
+    const title = `${name} by ${key}`;
+    const { labels, note } = smallSampleMarks(groups.map((g) => g.key[key] ?? "(no date)"), groups, metric, summary, meta);
+    const values = groups.map((g) => g[metric] ?? null);
+    return { type: "line", title, label: name, labels, values, format, note, description: `${describeSeries(title, labels, values, format)}${note ? ` ${note}` : ""}` };
   }
 
   /** The module's facts about an export metric (`info().metrics`), undefined for structural keys. */
@@ -554,12 +568,12 @@ export class Dashboard {
   }
 
   barChart(key, summary) {
-    const metric = this.viewState.metric;
-    const metricName = metricLabel(metric, this.metaOf(metric), this.loaded.info.labels);
+    const { metric, meta, name: metricName, format } = this.chartMetric();
     const top = this.loaded.info.attributes?.includes(key) && (summary.groupsTotal ?? 0) > summary.groups.length ? ` (top ${summary.groups.length} of ${summary.groupsTotal})` : "";
-    const title = key === "user" ? `Top ${TOP_N} users by ${metricName.toLowerCase()}` : `${metricName} by ${key}${top}`;
+    const title = key === "user" ? `Top ${TOP_N} users: ${metricName}` : `${metricName} by ${key}${top}`;
     const groups = summary.groups.filter((g) => typeof g[metric] === "number");
-    const labels = groups.map((g) => (g.key[key] === null && this.loaded.info.attributes?.includes(key) ? "(unmapped)" : chartLabel(key, g.key)));
+    const named = groups.map((g) => (g.key[key] === null && this.loaded.info.attributes?.includes(key) ? "(unmapped)" : chartLabel(key, g.key)));
+    const { labels, note } = smallSampleMarks(named, groups, metric, summary, meta);
     const values = groups.map((g) => g[metric]);
     return {
       type: "bar",
@@ -568,7 +582,9 @@ export class Dashboard {
       label: metricName,
       labels,
       values,
-      description: describeSeries(title, labels, values),
+      format,
+      note,
+      description: `${describeSeries(title, labels, values, format)}${note ? ` ${note}` : ""}`,
       color: key === "language" ? 1 : key === "user" ? 2 : 0,
     };
   }
@@ -798,10 +814,19 @@ function columnsOf(totals) {
   return Object.keys(totals).filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
 }
 
-/** Metrics a chart can show: the additive ones (the module's `count` and `unknown` kinds). */
-function chartMetrics(info) {
-  const structural = info.groupKeys.includes("user") ? ["hoursSaved", "activeUsers", "users"] : ["hoursSaved"];
-  return [...structural, ...info.metrics.filter((m) => m.kind === "count" || m.kind === "unknown").map((m) => m.name)];
+/**
+ * A chart's labels with each group whose rate stands on fewer than the summary's `minSample`
+ * (the module's `smallSample`) marked "*", and the note that says what the mark means.
+ */
+function smallSampleMarks(labels, groups, metric, summary, meta) {
+  const small = groups.map((g) => Array.isArray(g.smallSample) && g.smallSample.includes(metric));
+  const count = small.filter(Boolean).length;
+  if (!count) return { labels, note: "" };
+  const denominator = summary.denominators?.[metric] ?? meta?.denominator ?? "";
+  return {
+    labels: labels.map((label, i) => (small[i] ? `${label} *` : label)),
+    note: `* Small sample (${formatCount(count)} marked): ${metric} there rests on fewer than ${formatCount(summary.minSample)} ${denominator}; read ${count === 1 ? "it" : "them"} with care.`,
+  };
 }
 
 
@@ -812,11 +837,11 @@ function chartLabel(key, groupKey) {
   return String(value);
 }
 
-function describeSeries(title, labels, values) {
+function describeSeries(title, labels, values, format = formatCount) {
   if (!values.length) return `${title}: no data.`;
   let best = 0;
   values.forEach((value, i) => {
     if ((value ?? -Infinity) > (values[best] ?? -Infinity)) best = i;
   });
-  return `${title}: ${values.length} points; highest ${formatCount(values[best])} (${labels[best]}).`;
+  return `${title}: ${values.length} points; highest ${format(values[best])} (${labels[best]}).`;
 }

@@ -151,9 +151,13 @@ export function groupedQuery(view, context) {
   };
 }
 
-/** The query behind a chart: one key, the view's filter, one metric, optionally the top few. */
-export function chartQuery(view, context, key, { metric, sortBy, limit } = {}) {
-  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesAsked(view), metrics: [metric], includeWarnings: false };
+/**
+ * The query behind a chart: one key, the view's filter, one metric (with a rate's `denominator`,
+ * `info().metrics[].denominator`, so each group's `smallSample` can mark it), optionally the top few.
+ */
+export function chartQuery(view, context, key, { metric, denominator, sortBy, limit } = {}) {
+  const metrics = denominator && denominator !== metric ? [metric, denominator] : [metric];
+  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesAsked(view), metrics, includeWarnings: false };
   if (sortBy) query.sort = { by: sortBy, desc: true };
   if (limit) query.limit = limit;
   return query;

@@ -512,8 +512,9 @@ export class View {
       const canvas = h("canvas", { role: "img", "aria-label": title });
       const caption = h("h3", { class: "chart-title" }, title);
       const empty = h("p", { class: "chart-empty", hidden: true });
-      const card = h("figure", { class: "chart-card panel", "data-chart": name }, h("figcaption", { class: "chart-head" }, caption, control ?? null), h("div", { class: "chart-box" }, canvas), empty);
-      r[`chart:${name}`] = { card, canvas, caption, empty };
+      const note = h("p", { class: "chart-note", hidden: true });
+      const card = h("figure", { class: "chart-card panel", "data-chart": name }, h("figcaption", { class: "chart-head" }, caption, control ?? null), h("div", { class: "chart-box" }, canvas), empty, note);
+      r[`chart:${name}`] = { card, canvas, caption, empty, note };
       return card;
     };
     return h(
@@ -523,7 +524,7 @@ export class View {
       h(
         "div",
         { class: "charts" },
-        chart("time", "Active users over time", r.timeKey),
+        chart("time", "Usage over time", r.timeKey),
         chart("clients", "Usage by client"),
         chart("languages", "Usage by language"),
         chart("users", "Top users"),
@@ -1015,6 +1016,11 @@ export class View {
       chart.empty.hidden = !empty;
       chart.empty.textContent = empty || "";
       chart.canvas.parentElement.hidden = Boolean(empty);
+      // What a mark on the chart means (a rate over a small sample).
+      if (chart.note) {
+        chart.note.hidden = !spec.note || Boolean(empty);
+        chart.note.textContent = spec.note ?? "";
+      }
       if (empty) {
         this.charts.remove(name);
         continue;

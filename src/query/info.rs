@@ -32,6 +32,10 @@ pub struct Info {
     pub time_keys: Vec<String>,
     /// Each numeric column's metric and how it is computed, in the export's order.
     pub metrics: Vec<MetricInfo>,
+    /// The metrics a chart can show per group (a picker's choices), in order: `hoursSaved`,
+    /// `activeUsers` and `users` (with a user column), then each column's metric, rates
+    /// included (a group's rate is the ratio of its sums).
+    pub chart_metrics: Vec<String>,
     /// The minutes saved per use of each feature this export has, by default (column name →
     /// minutes), in the order `hoursSaved` lists them.
     #[serde(serialize_with = "pairs_as_map")]
@@ -98,6 +102,10 @@ pub struct MetricInfo {
     /// The heading the page and labelled CSVs show: the name, with a rate's scale
     /// (`Combined CAR (ratio 0–1)`).
     pub label: String,
+    /// For a rate, the column it is a share of (`Combined Completion Suggestions` for
+    /// `Combined CAR`): ask for it beside the rate and each group's `smallSample` says where it
+    /// is under the minimum sample. `None` for a count, or a rate whose parts the export lacks.
+    pub denominator: Option<String>,
 }
 
 /// The values a filter can choose from.
@@ -152,9 +160,15 @@ impl Table {
                         label: self.metric_label(m),
                         kind: self.metric_kind(m)?,
                         percent: self.metric_is_percent(m),
+                        denominator: self.denominator(m).map(|d| self.metric_name(d).to_string()),
                         name: self.metric_name(m).to_string(),
                     })
                 })
+                .collect(),
+            chart_metrics: self
+                .chart_metrics()
+                .into_iter()
+                .map(|m| self.metric_name(m).to_string())
                 .collect(),
             default_minutes: self
                 .default_minutes()

@@ -7,6 +7,7 @@
 //! computes its sort metric for every group and everything else for the returned page alone.
 //! Values stay typed until the [`Summary`] is serialized.
 
+mod activity_stream;
 mod adoption;
 mod aggregate;
 mod distinct;
@@ -29,6 +30,7 @@ use crate::error::Error;
 use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 
+pub use activity_stream::{ActivityStream, PeriodAnswer, Streamed};
 pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
     Retention,

@@ -144,7 +144,7 @@ fn key_ranks(
     text_ranks: &mut TextRanks,
 ) -> Vec<Option<u64>> {
     let dates = table.dates();
-    let day = |row: u32| dates.map_or(NULL_DAY, |d| d[row as usize]);
+    let day = |row: u32| dates.map_or(NULL_DAY, |d| d.get(row as usize));
     let text = |i: Option<usize>, cache: &mut TextRanks| {
         let column = table.text(i)?;
         let ranks = cache.get(table, i?);

@@ -367,6 +367,27 @@ impl Table {
         STRUCTURAL.iter().map(|&(_, m)| m).chain(columns).collect()
     }
 
+    /// The metrics a chart can show per group, in the picker's order: hours saved, active users
+    /// and users (with a user column), then every numeric column's metric, rates included (a
+    /// group's rate is the ratio of the group's sums, never a mean of the rows' rates).
+    pub(crate) fn chart_metrics(&self) -> Vec<Metric> {
+        let users: &[Metric] = if self.identity().is_some() {
+            &[Metric::ActiveUsers, Metric::Users]
+        } else {
+            &[]
+        };
+        [Metric::HoursSaved]
+            .iter()
+            .chain(users)
+            .copied()
+            .chain(
+                self.metrics()
+                    .into_iter()
+                    .filter(|m| matches!(m, Metric::Column(_))),
+            )
+            .collect()
+    }
+
     /// The name a metric is reported under.
     pub(crate) fn metric_name(&self, metric: Metric) -> &str {
         match metric {

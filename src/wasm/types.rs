@@ -84,7 +84,12 @@ export type Info = Input & {
   timeKeys: ("day" | "week" | "month")[];
   /** Each numeric column's metric; `percent`: a 0–100 value rather than a 0–1 ratio. */
   /** Each numeric column's metric; `label` is its heading, with a rate's scale. */
-  metrics: { name: string; kind: MetricKind; percent: boolean; label: string }[];
+  metrics: { name: string; kind: MetricKind; percent: boolean; label: string;
+    /** A rate's denominator column (ask for it too: each group's `smallSample` marks it under `minSample`). */
+    denominator: string | null }[];
+  /** The metrics a chart can show per group, in order: hoursSaved, activeUsers and users (with a
+   * user column), then each column's metric, rates included (a group's rate is the ratio of its sums). */
+  chartMetrics: string[];
   /** The heading of each structural field and key field (`avgDau` → "Average DAU"). */
   labels: Record<string, string>;
   /** The headline numbers a page shows first, in order: the metric (a key of the summary's

@@ -6,7 +6,8 @@
 import { test, expect } from "@playwright/test";
 import fs from "node:fs";
 import path from "node:path";
-import { FIXTURES, parseCsv, waitForDashboard, watchConsole } from "./helpers.js";
+import { fileURLToPath } from "node:url";
+import { FIXTURES, adoptionReference, connect, fetchCounted, parseCsv, waitForDashboard, watchConsole } from "./helpers.js";
 
 test.use({ locale: "en-US" });
 
@@ -193,4 +194,37 @@ test("an export without auto-edit columns has three features; a month export say
     await expect(page.locator(`${section} .engagement-answer`)).toBeHidden();
   }
   await expect(page.getByRole("button", { name: "Stickiness CSV" })).toBeHidden();
+});
+
+test("the demo data's stickiness and feature depth by week (the README's pictures)", async ({ page, baseURL }, testInfo) => {
+  const problems = watchConsole(page);
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.goto("/#view=adoption&period=week");
+  await connect(page, { granularity: "by_user_day_client_language" });
+  const { rows, registry } = await fetchCounted(page.request, baseURL);
+  // Each week's active users are growth accounting's (worked out here from the export's rows).
+  const weeks = adoptionReference(rows, { period: "week", days: 30, registry }).growth;
+  const count = (n) => new Intl.NumberFormat("en-US").format(n);
+  await expect(page.locator("table.stickiness-table tbody tr")).toHaveCount(weeks.length);
+  for (const table of ["stickiness-table", "features-table"]) {
+    expect((await periodRows(page, table)).map((r) => [r.period, r.cells[0]])).toEqual(weeks.map((g) => [g.period, count(g.activeUsers)]));
+  }
+  // A whole page cut to each section (the filter bar is sticky: an element screenshot, which
+  // scrolls, would draw it over the charts).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  for (const [section, name] of [
+    [".stickiness-card", "stickiness.png"],
+    [".features-card", "features.png"],
+  ]) {
+    const box = await page.locator(section).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { x: r.left + window.scrollX, y: r.top + window.scrollY, width: r.width, height: r.height };
+    });
+    const shot = path.join(testInfo.project.outputDir, name);
+    await page.screenshot({ path: shot, fullPage: true, clip: { x: box.x - 8, y: box.y - 8, width: box.width + 16, height: Math.min(1400, box.height + 16) } });
+    if (process.env.SG_UPDATE_SCREENSHOT === "1") {
+      fs.copyFileSync(shot, path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", name));
+    }
+  }
+  expect(problems).toEqual([]);
 });

@@ -180,12 +180,13 @@ test("a chart of the chosen metric by a people-file column, in the view's one re
     await settled();
     return page.evaluate(() => window.__sent);
   };
-  // Another metric: the bar charts (a by_user_day export: top users, and this one) in one round trip.
+  // Another metric: the time chart and the bar charts (a by_user_day export: top users, and this
+  // one) in one round trip.
   const metricTrips = await sent(
     () => page.getByLabel("Chart metric").selectOption("Chat Events"),
     () => expect(chart.locator(".chart-title")).toHaveText("Chat Events by Team"),
   );
-  expect(metricTrips).toEqual([{ type: "summarizeMany", groupBys: ["user", "Team"] }]);
+  expect(metricTrips).toEqual([{ type: "summarizeMany", groupBys: ["week", "user", "Team"] }]);
   close(await bars(), expectedBars(people.teamOf, (r) => Number(r["Chat Events"] || 0)));
 
   // Another column: this chart alone, one round trip, and the hash says which column.

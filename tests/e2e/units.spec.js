@@ -422,11 +422,11 @@ export class ReportBuilder {
     expect(views).toHaveLength(1);
     expect(views[0][1][0]).toEqual(["month"]);
     // Sorting and paging ask for the table alone; a filter for everything; the chart metric for the
-    // bar charts; the time key for the time chart: one message each.
+    // time chart and the bar charts; the time key for the time chart: one message each.
     expect(result.sortTrips).toEqual([["summarizeMany", ["month"]]]);
     expect(result.pageTrips).toEqual([["summarizeMany", ["month"]]]);
     expect(result.filterTrips).toEqual([["summarizeMany", ["month", "week", "user"]]]);
-    expect(result.metricTrips).toEqual([["summarizeMany", ["user"]]]);
+    expect(result.metricTrips).toEqual([["summarizeMany", ["week", "user"]]]);
     expect(result.timeTrips).toEqual([["summarizeMany", ["day"]]]);
     expect(result.refused).toMatchObject({ kind: "input", title: "The API base URL is not allowed" });
     // The panel follows the code, whatever the message says ("aborted" here is not a cancel).
