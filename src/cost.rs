@@ -225,7 +225,7 @@ impl Credits {
 }
 
 /// The answer's list of buckets (objects), if it has one.
-fn buckets(value: &Value) -> Option<Vec<&Map<String, Value>>> {
+pub(crate) fn buckets(value: &Value) -> Option<Vec<&Map<String, Value>>> {
     fn objects(v: &Value) -> Option<Vec<&Map<String, Value>>> {
         v.as_array()?.iter().map(Value::as_object).collect()
     }

@@ -50,8 +50,8 @@ mod write;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{
-    allocation_failed, fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch,
-    warm_up, Report, ReportBuilder, UserRegistry,
+    allocation_failed, credit_buckets, fetch_credits, fetch_dashboard, fetch_registry,
+    fetch_report, plan_fetch, warm_up, Report, ReportBuilder, UserRegistry,
 };
 
 pub use attributes::{AttributeChoices, AttributesJoin};
@@ -72,7 +72,7 @@ pub use parquet_out::{
 #[cfg(not(target_arch = "wasm32"))]
 pub use query::{read_chunks, read_pieces};
 pub use query::{
-    ActivityStream, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts,
+    ActivityStream, Card, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts,
     FeaturePeriod, Features, Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery,
     InactiveStream, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodAnswer, PeriodQuery,
     Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, Streamed, SummaryStream,

@@ -5,7 +5,7 @@
 
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
-import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel } from "./format.js";
+import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel, userName } from "./format.js";
 import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
@@ -353,6 +353,7 @@ export class Dashboard {
     this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: info.chartMetrics };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
+    this.view.setCards(info.cards);
     this.view.renderPeopleFile(null); // a new report starts without one…
     this.view.renderDroppedFilters(null);
     // …unless the Open panel has one to join: before the first drawing.
@@ -789,7 +790,7 @@ function retentionTable(retention) {
 function inactiveList(inactive, registryLoaded) {
   const users = inactive.users.slice(0, INACTIVE_SHOWN).map((u) => ({
     user: u.user,
-    name: u.username || u.email || u.user,
+    name: userName(u),
     email: u.email ?? "",
     username: u.username ?? "",
     lastActive: u.lastActive ?? "never",
@@ -831,7 +832,7 @@ function smallSampleMarks(labels, groups, metric, summary, meta) {
 
 
 function chartLabel(key, groupKey) {
-  const value = key === "user" ? groupKey.username || groupKey.email || groupKey.user : groupKey[key];
+  const value = key === "user" ? userName(groupKey) : groupKey[key];
   if (value === null || value === undefined || value === "") return key === "language" ? "(no language)" : "(blank)";
   return String(value);
 }

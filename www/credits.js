@@ -1,25 +1,12 @@
 // The credits panel's content, from what `fetchCredits` returned. The API's credits format is not
 // documented: the module hands over the JSON as it came (or a CSV answer as objects keyed by its
-// header, cells as text), and this reads it defensively. Pure functions: no DOM, no state.
+// header, cells as text) and the list of buckets in it (`buckets`, found by the rule the module's
+// cost reads them with: `creditBuckets`); this lays them out defensively. Pure functions: no DOM,
+// no state.
 
 import { formatCount } from "./format.js";
 
-/** Where a JSON answer may keep its list of buckets, most likely first. */
-const LIST_KEYS = ["buckets", "credits", "months", "data", "items", "rows", "results"];
-
 const isRecord = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
-
-/** The answer's list of buckets (objects), or null when there is none to be found. */
-function bucketsOf(data) {
-  if (Array.isArray(data)) return data.every(isRecord) ? data : null;
-  if (!isRecord(data)) return null;
-  const lists = [...LIST_KEYS.filter((key) => key in data), ...Object.keys(data).filter((key) => !LIST_KEYS.includes(key))];
-  for (const key of lists) {
-    const value = data[key];
-    if (Array.isArray(value) && value.every(isRecord) && (value.length > 0 || LIST_KEYS.includes(key))) return value;
-  }
-  return null;
-}
 
 /** A field name as words: `creditsUsed` and `credits_used` → "Credits used"; a header that is
  * already words (`Credits Used`) stays as written. */
@@ -48,8 +35,8 @@ function cellText(value) {
 }
 
 /**
- * The credits panel's state from the worker's `credits` (`{loaded, data}` or `{loaded: false,
- * error}`) and the source the export came from:
+ * The credits panel's state from the worker's `credits` (`{loaded, data, buckets}` or `{loaded:
+ * false, error}`) and the source the export came from:
  * `{state: "table", unit, columns: [{key, label, numeric}], rows: [[text, ...]]}`,
  * `{state: "empty"}` (no buckets in the range), `{state: "unrecognised"}`, `{state: "failed",
  * message}` or `{state: "absent", reason}`. Never throws, whatever the answer holds.
@@ -58,12 +45,7 @@ export function creditsTable(credits, { offline = false } = {}) {
   if (offline) return { state: "absent", reason: "offline" };
   if (!credits || (!credits.loaded && !credits.error)) return { state: "absent", reason: "not-fetched" };
   if (!credits.loaded) return { state: "failed", message: String(credits.error) };
-  let buckets;
-  try {
-    buckets = bucketsOf(credits.data);
-  } catch {
-    buckets = null;
-  }
+  const buckets = Array.isArray(credits.buckets) && credits.buckets.every(isRecord) ? credits.buckets : null;
   if (buckets === null) return { state: "unrecognised" };
   if (buckets.length === 0) return { state: "empty" };
   const keys = [];

@@ -91,6 +91,11 @@ export function keyLabel(key, labels = {}) {
 }
 
 /** A group key's value as shown: blank values say so rather than vanish. */
+/** The name a user goes by on the page: the username, else the e-mail, else the user ID. */
+export function userName({ username, email, user }) {
+  return username || email || user;
+}
+
 export function formatKeyValue(key, value) {
   if (value === null || value === undefined || value === "") return key === "language" ? "(no language)" : "(blank)";
   return String(value);

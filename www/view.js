@@ -12,13 +12,13 @@ import {
   isRate,
   keyLabel,
   metricLabel,
+  userName,
 } from "./format.js";
 import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
 import { field, h, option } from "./dom.js";
 import { EngagementView } from "./engagement.js";
 
-/** The headline cards: metric key, label, and a one-line explanation. */
 /** "▲ 12% vs 2025-05-02 – 2025-05-31" for a count; "▼ from 27.1% (…)" for a rate. */
 function changeNote(key, value, previous, meta) {
   const { from, to } = previous.range;
@@ -31,17 +31,6 @@ function changeNote(key, value, previous, meta) {
   if (before === 0) return value === 0 ? `= vs ${range}` : `▲ from 0 (${range})`;
   return `${arrow} ${Math.abs(Math.round((100 * (value - before)) / before))}% vs ${range}`;
 }
-
-const CARDS = [
-  ["users", "Users", "distinct users in the kept rows"],
-  ["activeUsers", "Active users", "users marked active"],
-  ["avgDau", "Average DAU", "mean daily active users"],
-  ["avgDaysActivePerUser", "Days active per user", "mean distinct days per user"],
-  ["hoursSaved", "Hours saved", "estimated, from minutes per feature"],
-  ["Combined CAR", "Completion acceptance", "Combined CAR"],
-  ["Percentage of Code Written by Cody", "Code written by Cody", "share of characters written"],
-  ["Auto-edit acceptance rate", "Auto-edit acceptance", "accepted ÷ suggested"],
-];
 
 function check(label, control) {
   return h("label", { class: "check" }, control, h("span", {}, label));
@@ -283,7 +272,7 @@ export class View {
           " ",
           (r.serviceToggle = h("button", { type: "button", class: "button small link", onclick: () => this.emit("changeFilter", { includeServiceAccounts: r.serviceToggle.dataset.include === "1" }) })),
         )),
-        (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" }, CARDS.map(([key, label, note]) => this.buildCard(key, label, note)))),
+        (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" })),
         this.buildCharts(),
         this.buildTable(),
         this.buildCredits(),
@@ -778,6 +767,12 @@ export class View {
     this.refs.peopleName.classList.toggle("none", !name);
   }
 
+  /** The headline cards, as the module's info() lists them (`{metric, label, note}`, in order). */
+  setCards(cards = []) {
+    this.cards = cards;
+    this.refs.cards.replaceChildren(...cards.map(({ metric, label, note }) => this.buildCard(metric, label, note)));
+  }
+
   /**
    * How each export metric is shown: the module's `info().metrics` (`{name, kind, percent}`), and
    * the headings of the structural and key fields (`info().labels`).
@@ -989,7 +984,7 @@ export class View {
       r.serviceToggle.dataset.include = excluded ? "1" : "0";
       r.serviceToggle.hidden = users === 0 && excluded;
     }
-    for (const [key, , note] of CARDS) {
+    for (const { metric: key, note } of this.cards ?? []) {
       const el = this.refs[`card:${key}`];
       const value = totals[key];
       const meta = this.meta(key);
@@ -1084,7 +1079,7 @@ export class View {
     // A people file's column: users it has no line for are "(unmapped)".
     if (this.attributes.includes(key) && value === null) return h("th", { scope: "row", class: "key none" }, "(unmapped)");
     if (key !== "user") return h("th", { scope: "row", class: "key" }, formatKeyValue(key, value));
-    const name = groupKey.username || groupKey.email || value;
+    const name = userName(groupKey);
     const details = [groupKey.username && groupKey.email, value !== name ? value : null].filter(Boolean).join(" · ");
     return h(
       "th",

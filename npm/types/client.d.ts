@@ -93,9 +93,10 @@ export interface RegistryAnswer {
   error: string | null;
 }
 
-/** The credits: what `fetchCredits` returned, or why not (`error` null when not asked). */
+/** The credits: what `fetchCredits` returned and the list of buckets in it (`creditBuckets`), or
+ * why not (`error` null when not asked). */
 export type CreditsAnswer =
-  | { loaded: true; data: JsonValue }
+  | { loaded: true; data: JsonValue; buckets: Record<string, JsonValue>[] | null }
   | { loaded: false; error: string | null; code?: ErrorCode; status?: number };
 
 export interface FetchAnswer {

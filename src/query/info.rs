@@ -46,6 +46,48 @@ pub struct Info {
     /// group or key field (`week` → `Week of`); a column is headed by its metric's `label`.
     #[serde(serialize_with = "pairs_as_map")]
     pub labels: Vec<(String, String)>,
+    /// The headline numbers a page shows first, in order.
+    pub cards: Vec<Card>,
+}
+
+/// The headline numbers a page shows first: the metric, its short heading, and what it is in a
+/// few words. A metric the export lacks shows as empty.
+const CARDS: [(&str, &str, &str); 8] = [
+    ("users", "Users", "distinct users in the kept rows"),
+    ("activeUsers", "Active users", "users marked active"),
+    ("avgDau", "Average DAU", "mean daily active users"),
+    (
+        "avgDaysActivePerUser",
+        "Days active per user",
+        "mean distinct days per user",
+    ),
+    (
+        "hoursSaved",
+        "Hours saved",
+        "estimated, from minutes per feature",
+    ),
+    ("Combined CAR", "Completion acceptance", "Combined CAR"),
+    (
+        "Percentage of Code Written by Cody",
+        "Code written by Cody",
+        "share of characters written",
+    ),
+    (
+        "Auto-edit acceptance rate",
+        "Auto-edit acceptance",
+        "accepted ÷ suggested",
+    ),
+];
+
+/// A headline number, as [`Info`] lists it.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Card {
+    /// The metric (a structural field or a column name: the key in summaries).
+    pub metric: String,
+    /// Its short heading on the card.
+    pub label: String,
+    /// What it is, in a few words.
+    pub note: String,
 }
 
 /// A column's metric, as [`Info`] lists it.
@@ -141,6 +183,42 @@ impl Table {
             labels: super::spec::field_labels()
                 .map(|(name, label)| (name.to_string(), label.to_string()))
                 .collect(),
+            cards: CARDS
+                .iter()
+                .map(|&(metric, label, note)| Card {
+                    metric: metric.to_string(),
+                    label: label.to_string(),
+                    note: note.to_string(),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::Query;
+
+    #[test]
+    fn each_card_is_a_metric_the_core_computes_and_is_shown_once() {
+        let table =
+            Table::from_bytes(include_bytes!("../../tests/e2e/fixtures/by_user_day.csv")).unwrap();
+        let cards = table.info().cards;
+        assert_eq!(cards.len(), CARDS.len());
+        for (i, card) in cards.iter().enumerate() {
+            assert!(
+                cards[..i].iter().all(|c| c.metric != card.metric),
+                "{} twice",
+                card.metric
+            );
+            let query = Query {
+                metrics: Some(vec![card.metric.clone()]),
+                ..Query::default()
+            };
+            let summary = table.summarize(&query);
+            assert!(summary.is_ok(), "{}: {:?}", card.metric, summary.err());
+            assert!(!card.label.is_empty() && !card.note.is_empty());
         }
     }
 }

@@ -40,7 +40,7 @@ pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, Stickin
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;
-pub use info::{Choices, Info, MetricInfo};
+pub use info::{Card, Choices, Info, MetricInfo};
 #[cfg(not(target_arch = "wasm32"))]
 pub use parallel::{read_chunks, read_pieces};
 use rank::{rank, Asked, Ranking, TextRanks};

@@ -291,10 +291,27 @@ pub async fn fetch_credits(
     }
 }
 
+/// The credits answer's list of buckets (what `fetchCredits` returned), found by the rule
+/// `report.cost` reads it with: the answer itself when it is a list of objects, else the first of
+/// its fields `buckets`, `credits`, `months`, `data`, `items`, `rows`, `results`, then any other
+/// non-empty list, that holds objects only. `null` when there is none; never throws.
+#[wasm_bindgen(js_name = creditBuckets, unchecked_return_type = "Record<string, JsonValue>[] | null")]
+pub fn credit_buckets(
+    #[wasm_bindgen(unchecked_param_type = "unknown")] data: JsValue,
+) -> Result<JsValue, JsValue> {
+    let value: serde_json::Value = js_sys::JSON::stringify(&data)
+        .ok()
+        .and_then(|json| json.as_string())
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
+    to_js(&crate::cost::buckets(&value))
+}
+
 /// The dashboard's fetch: the export, then the user registry (joined to the report) and the
 /// credits, unless `withRegistry`/`withCredits` is false. The export failing rejects; the
 /// registry or the credits failing is said in the answer, beside the report:
-/// `{report, registry: {loaded, error?}, credits: {loaded, data?, error?, code?, status?}}`.
+/// `{report, registry: {loaded, error?}, credits: {loaded, data?, buckets?, error?, code?,
+/// status?}}` (`buckets`: as `creditBuckets` finds them in `data`).
 #[wasm_bindgen(js_name = fetchDashboard, unchecked_return_type = "Dashboard")]
 pub async fn fetch_dashboard(
     #[wasm_bindgen(unchecked_param_type = "DashboardOptions")] options: JsValue,
@@ -325,6 +342,7 @@ pub async fn fetch_dashboard(
     match fetched.credits.take() {
         Some(Ok((data, _))) => {
             set(&credits, "loaded", &true.into());
+            set(&credits, "buckets", &to_js(&crate::cost::buckets(&data))?);
             set(&credits, "data", &to_js(&data)?);
         }
         Some(Err(e)) => failed(&credits, e),

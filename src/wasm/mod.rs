@@ -16,7 +16,9 @@ mod types;
 mod warm;
 
 use convert::{js_error, to_js};
-pub use fetch_api::{fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch};
+pub use fetch_api::{
+    credit_buckets, fetch_credits, fetch_dashboard, fetch_registry, fetch_report, plan_fetch,
+};
 pub use load::{ReportBuilder, UserRegistry};
 pub use report::Report;
 pub use warm::warm_up;

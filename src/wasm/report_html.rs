@@ -29,22 +29,33 @@ export interface ReportOptions {
 "#;
 
 #[wasm_bindgen]
+extern "C" {
+    /// A `ReportOptions` object from JS, read through serde; optional in TypeScript.
+    #[wasm_bindgen(typescript_type = "ReportOptions")]
+    pub type ReportOptionsArg;
+
+    /// What `fetchCredits` returned; optional in TypeScript.
+    #[wasm_bindgen(typescript_type = "JsonValue")]
+    pub type CreditsArg;
+}
+
+#[wasm_bindgen]
 impl Report {
     /// The report to share: one self-contained HTML document (no script, no request), the same
     /// as `sg-analytics report` writes. `credits` (what `fetchCredits` returned) adds the cost.
     #[wasm_bindgen(js_name = reportHtml)]
     pub fn report_html(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ReportOptions | undefined")] options: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "unknown")] credits: JsValue,
+        options: Option<ReportOptionsArg>,
+        credits: Option<CreditsArg>,
     ) -> Result<String, JsValue> {
-        let options: crate::ReportOptions =
-            from_js((!options.is_undefined()).then_some(options), "options")?;
-        let credits = if credits.is_undefined() || credits.is_null() {
-            None
-        } else {
-            let value: serde_json::Value = from_js(Some(credits), "credits")?;
-            Some(crate::Credits::from_value(&value).map_err(core_error)?)
+        let options: crate::ReportOptions = from_js(options, "options")?;
+        let credits = match credits.map(JsValue::from) {
+            Some(credits) if !credits.is_undefined() && !credits.is_null() => {
+                let value: serde_json::Value = from_js(Some(credits), "credits")?;
+                Some(crate::Credits::from_value(&value).map_err(core_error)?)
+            }
+            _ => None,
         };
         self.table
             .report_html(&options, credits.as_ref())

@@ -92,6 +92,9 @@ export type Info = Input & {
   chartMetrics: string[];
   /** The heading of each structural field and key field (`avgDau` → "Average DAU"). */
   labels: Record<string, string>;
+  /** The headline numbers a page shows first, in order: the metric (a key of the summary's
+   * totals), its short heading and what it is in a few words. */
+  cards: { metric: string; label: string; note: string }[];
   /** Default minutes saved per use, by column name, for the features this export has. */
   defaultMinutes: Record<string, number>;
   /** Filter choices, most rows first (null without the column); `attributes`: per column of a
@@ -328,6 +331,8 @@ export interface DashboardOptions extends FetchOptions {
 export interface Dashboard {
   report: Report;
   registry: { loaded: boolean; error?: string; code?: FetchErrorCode; status?: number };
-  credits: { loaded: boolean; data?: JsonValue; error?: string; code?: FetchErrorCode; status?: number };
+  /** `buckets`: the list of buckets in `data`, as `creditBuckets` finds it (null: none). */
+  credits: { loaded: boolean; data?: JsonValue; buckets?: Record<string, JsonValue>[] | null;
+    error?: string; code?: FetchErrorCode; status?: number };
 }
 "#;

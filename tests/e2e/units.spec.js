@@ -146,7 +146,10 @@ test.describe("modules in the browser", () => {
   test("the credits panel reads any answer without throwing, and names what it cannot read", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { creditsTable } = await import("/www/credits.js");
-      const loaded = (data) => creditsTable({ loaded: true, data });
+      // The buckets as the module finds them in the answer (fetchDashboard hands them over so).
+      const m = await import("/www/module.js");
+      await m.default();
+      const loaded = (data) => creditsTable({ loaded: true, data, buckets: m.creditBuckets(data) });
       const odd = [null, undefined, 5, "text", true, [1, 2], {}, { status: "ok", total: 3 }, { buckets: [1, 2] }, [[1], [2]], { buckets: "none" }];
       return {
         odd: odd.map((data) => loaded(data).state),
