@@ -304,7 +304,7 @@ export class EngagementView {
 
   renderFeatures(f) {
     const r = this.refs;
-    r.featuresNote.textContent = `Who uses what, each ${f.period}: users per feature (${list(f.features)}), and first-time users (their first use of that feature in the range). People moving from completions to chat and auto-edit show as those lines rising and as their first-time bars. Breadth: how many of the ${plural(f.features.length, "feature")} each active user used.`;
+    r.featuresNote.textContent = f.features.length === 0 ? "This export has the columns of none of the features, so there is no use per feature to show." : `Who uses what, each ${f.period}: users per feature (${list(f.features)}), and first-time users (their first use of that feature in the range). People moving from completions to chat and auto-edit show as those lines rising and as their first-time bars. Breadth: how many of the ${plural(f.features.length, "feature")} each active user used.`;
     setNote(r.featuresBaseline, f.baselineNote);
     setNote(r.featuresPartial, f.partialNote);
     setNote(r.featuresSmall, f.smallNote);

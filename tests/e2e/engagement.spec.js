@@ -182,6 +182,13 @@ test("an export without auto-edit columns has three features; a month export say
   expect((await periodRows(page, "features-table"))[2].cells).toEqual(["2", "0", "1", "0", "0", "1", "0", "1", "1", "0", "0"]);
   expect((await chartData(page, "features-users")).series.map((s) => s.label)).toEqual(["search", "completions", "chat"]);
 
+  // Chat needs Chat Events and Command Events: with only the first, no feature can be told.
+  const chatOnly = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n1,true,2025-01-06,1\n";
+  await page.getByLabel("Open a CSV export").setInputFiles({ name: "chat-only.csv", mimeType: "text/csv", buffer: Buffer.from(chatOnly) });
+  await expect(page.locator(".source-title")).toHaveText("chat-only.csv (offline)");
+  await expect(card.locator(".engagement-answer > .note").first()).toHaveText("This export has the columns of none of the features, so there is no use per feature to show.");
+  await expect(card.locator("table.features-table thead th")).toHaveText(["Period", "Active users", "0 features"]);
+
   const months =
     "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Month,Chat Events\n" +
     "1,a@x.io,ann,true,2025-01-01,1\n2,b@x.io,bob,true,2025-01-01,1\n1,a@x.io,ann,true,2025-03-01,2\n";

@@ -245,6 +245,8 @@ test.describe("modules in the browser", () => {
           if (asks.growth) answer.growth = report.growth(asks.growth);
           if (asks.retention) answer.retention = report.retention(asks.retention);
           if (asks.inactive) answer.inactive = report.inactiveUsers(asks.inactive);
+          if (asks.stickiness) answer.stickiness = report.stickiness(asks.stickiness);
+          if (asks.features) answer.features = report.features(asks.features);
           return answer;
         },
         inactiveUsersCsv: async (query) => (trips.push(["inactiveUsersCsv", JSON.parse(JSON.stringify(query))]), report.inactiveUsersCsv(query)),
@@ -272,7 +274,18 @@ test.describe("modules in the browser", () => {
       const toUsage = await step(() => handlers.chooseTab({ tab: "usage" }));
       return { toAdoption, afterTab, period, idle, filter, download, file, shown, toUsage, hashes };
     });
-    expect(result.toAdoption).toEqual([["adoption", ["growth", "inactive", "retention"], { growth: { period: "month", filter: {} }, retention: { period: "month", filter: {} }, inactive: { days: 30, filter: {} } }]]);
+    const month = { period: "month", filter: {} };
+    expect(result.toAdoption).toEqual([["adoption", ["features", "growth", "inactive", "retention", "stickiness"], { growth: month, retention: month, inactive: { days: 30, filter: {} }, stickiness: month, features: month }]]);
+    // Stickiness and feature depth reach the view as the module gave them (engagement.js words
+    // them): Jan, ann and bob on one day each; Feb, ann (cy's row is not active).
+    expect(result.afterTab.stickiness.periods.map((p) => [p.period, p.activeUsers, p.daysActive.slice(0, 2)])).toEqual([
+      ["2025-01", 2, [2, 0]],
+      ["2025-02", 1, [1, 0]],
+    ]);
+    // Chat needs both its columns (Chat Events and Command Events): this export has no feature,
+    // so every active user uses 0 of them.
+    expect(result.afterTab.features.features).toEqual([]);
+    expect(result.afterTab.features.periods.map((p) => p.breadth)).toEqual([[2], [1]]);
     // What the view was handed: the module's growth as a chart spec (churn below the axis is the
     // chart's business), the cohorts with shares, the inactive users with "never" for no active day.
     // Small multiples, one per series, each on its own scale; the quick ratio against a line at 1.
@@ -288,9 +301,10 @@ test.describe("modules in the browser", () => {
     expect(multiples["growth-quick"].reference.value).toBe(1);
     expect(result.afterTab.retention.cohorts.map((c) => [c.cohort, c.users, c.cells.map((cell) => cell.count)])).toEqual([["2025-01", 2, [2, 1]]]);
     expect(result.afterTab.inactive.users.map((u) => [u.user, u.lastActive])).toEqual([["3", "never"], ["2", "2025-01-07"]]);
-    expect(result.period).toEqual([["adoption", ["growth", "retention"], { growth: { period: "week", filter: {} }, retention: { period: "week", filter: {} } }]]);
+    const week = { period: "week", filter: {} };
+    expect(result.period).toEqual([["adoption", ["features", "growth", "retention", "stickiness"], { growth: week, retention: week, stickiness: week, features: week }]]);
     expect(result.idle).toEqual([["adoption", ["inactive"], { inactive: { days: 7, filter: {} } }]]);
-    expect(result.filter.map(([kind, parts]) => [kind, parts])).toEqual([["adoption", ["growth", "inactive", "retention"]]]);
+    expect(result.filter.map(([kind, parts]) => [kind, parts])).toEqual([["adoption", ["features", "growth", "inactive", "retention", "stickiness"]]]);
     expect(result.filter[0][2].growth.filter).toEqual({ from: "2025-01-07" });
     // The download is the list shown, written by the module: one round trip with the list's own
     // query (the CLI's columns, formula-guarded cells).
