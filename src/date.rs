@@ -179,6 +179,13 @@ pub(crate) fn format_day(days: i32) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The UTC calendar day, `YYYY-MM-DD`, of a time in seconds since 1970-01-01 00:00 UTC (what
+/// `SOURCE_DATE_EPOCH` holds); `None` outside 1970-01-01 ..= 2100-12-31.
+pub fn utc_day(unix_seconds: i64) -> Option<String> {
+    let days = i32::try_from(unix_seconds.div_euclid(86_400)).ok()?;
+    in_date_range(days).then(|| format_day(days))
+}
+
 /// `YYYY-MM`.
 pub(crate) fn format_month(days: i32) -> String {
     let (y, m, _) = civil_from_days(days);
@@ -218,6 +225,16 @@ pub(crate) fn month_end(days: i32) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utc_day_of_seconds_since_1970() {
+        // 2025-01-01T00:00:00Z is 20 089 days after 1970-01-01; one second before is Dec 31.
+        assert_eq!(utc_day(1_735_689_600).as_deref(), Some("2025-01-01"));
+        assert_eq!(utc_day(1_735_689_599).as_deref(), Some("2024-12-31"));
+        assert_eq!(utc_day(0).as_deref(), Some("1970-01-01"));
+        assert_eq!(utc_day(-1), None);
+        assert_eq!(utc_day(i64::MAX), None);
+    }
 
     #[test]
     fn civil_round_trip_over_four_centuries() {

@@ -57,6 +57,7 @@ pub use wasm::{
 pub use attributes::{AttributeChoices, AttributesJoin};
 pub use budget::{default_budget, MEMORY_BUDGET_32, MIN_TABLE_PER_CSV_BYTE, QUERY_ROOM};
 pub use cost::{Cost, CostLine, CostQuery, Credits};
+pub use date::utc_day;
 pub use error::{Error, ErrorKind};
 pub use fetch::{
     ExportCopy, Failure, FetchCode, FetchError, FetchOptions, FetchPlan, FetchSession, Fetched,
@@ -64,14 +65,18 @@ pub use fetch::{
 };
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
-pub use parquet_out::{ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS};
+pub use parquet_out::{
+    append_start, parquet_granularity, ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION,
+    ROW_GROUP_ROWS,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use query::{read_chunks, read_pieces};
 pub use query::{
-    Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts, FeaturePeriod, Features,
-    Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery, InactiveUser, Info, MetricInfo,
-    MetricKind, Period, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness,
-    StickinessPeriod, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+    ActivityStream, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts,
+    FeaturePeriod, Features, Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery,
+    InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodAnswer, PeriodQuery, Query,
+    QueryCache, Retention, Sort, Stickiness, StickinessPeriod, Streamed, SummaryStream, CHUNK_ROWS,
+    DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub use registry::Registry;
 #[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]

@@ -16,10 +16,10 @@ use parquet::file::properties::WriterProperties;
 use parquet::file::writer::SerializedFileWriter;
 use parquet::schema::types::{Type, TypePtr};
 
-use crate::column::{NULL_BOOL, NULL_DAY};
-use crate::date::{format_month, month_first_day, month_number};
+use crate::column::{DayColumn, NULL_BOOL, NULL_DAY};
+use crate::date::{format_day, format_month, month_first_day, month_number, parse_day};
 use crate::error::{Error, ErrorKind};
-use crate::schema::KnownColumn;
+use crate::schema::{Granularity, KnownColumn};
 use crate::table::{Column, Data, Measure, Table};
 
 /// The key of the file's key-value metadata that holds the export's granularity
@@ -109,6 +109,78 @@ impl Partition {
     pub fn dir_name(&self) -> String {
         format!("month={}", self.month.as_deref().unwrap_or(NULL_PARTITION))
     }
+
+    /// What a folder's name stands for, the inverse of [`Partition::dir_name`]: `month=2025-01`
+    /// is `Some(Some("2025-01"))`, the rows without a date `Some(None)`; a name that is no
+    /// partition's (`month=2025-1`, `notes`) is `None`.
+    pub fn month_of_dir_name(name: &str) -> Option<Option<String>> {
+        let value = name.strip_prefix("month=")?;
+        if value == NULL_PARTITION {
+            return Some(None);
+        }
+        let first = parse_day(&format!("{value}-01"))?;
+        (format_month(first) == value).then(|| Some(value.to_string()))
+    }
+}
+
+/// The granularity a Parquet file states in its key-value metadata ([`GRANULARITY_KEY`]), as
+/// [`Table::write_parquet`] writes it; `Ok(None)` for a Parquet file without it (not written by
+/// sg-analytics); an error for a file that is not Parquet or states an unknown granularity.
+pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, Error> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))?;
+    let metadata = reader.metadata().file_metadata().key_value_metadata();
+    let Some(value) = metadata
+        .into_iter()
+        .flatten()
+        .find(|kv| kv.key == GRANULARITY_KEY)
+        .and_then(|kv| kv.value.as_deref())
+    else {
+        return Ok(None);
+    };
+    value.parse().map(Some)
+}
+
+/// The first day an incremental fetch into a dataset asks for (`--append`): the first day of the
+/// newest month present (which may have been partial when it was fetched, so it is fetched again
+/// and replaced; later months are added, older ones left as they are). Without a month present,
+/// `from` (a full fetch). `from` and `to` are the dates given (`YYYY-MM-DD`): a `from` after that
+/// first day would replace the newest month with part of it, and a `to` before it would fetch
+/// nothing, so either is an error that says so.
+pub fn append_start(
+    newest: Option<&str>,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<Option<String>, Error> {
+    let Some(month) = newest else {
+        return Ok(from.map(str::to_string));
+    };
+    let first = parse_day(&format!("{month}-01"))
+        .ok_or_else(|| Error::query(format!("{month:?} is not a month (YYYY-MM)")))?;
+    let start = format_day(first);
+    let day = |flag: &str, v: &str| {
+        parse_day(v).ok_or_else(|| {
+            Error::query(format!("{flag} must be a date as YYYY-MM-DD, found {v:?}"))
+        })
+    };
+    if let Some(from) = from {
+        if day("--from", from)? > first {
+            return Err(Error::query(format!(
+                "--from {from} is after the first day of the newest month present ({month}): \
+                 an incremental fetch fetches that month whole ({start} on) and replaces it"
+            )));
+        }
+    }
+    if let Some(to) = to {
+        if day("--to", to)? < first {
+            return Err(Error::query(format!(
+                "--to {to} is before the newest month present ({month}): an incremental fetch \
+                 fetches from {start}; give a later --to, or another folder"
+            )));
+        }
+    }
+    Ok(Some(start))
 }
 
 /// Which rows a file holds.
@@ -165,7 +237,7 @@ impl Table {
         let mut undated = 0;
         // Rows come in runs of a month (an export is by user, then date): one lookup a run.
         let mut last: Option<(i32, i64)> = None;
-        for &d in dates {
+        for d in dates.iter() {
             if d == NULL_DAY {
                 undated += 1;
                 continue;
@@ -205,13 +277,14 @@ impl Table {
         partition: &Partition,
         out: W,
     ) -> Result<(), Error> {
-        let dates = self.dates().unwrap_or(&[]);
+        let no_dates = DayColumn::new();
+        let dates = self.dates().unwrap_or(&no_dates);
         let within = |d: i32| match partition.days {
             Some((first, next)) => d != NULL_DAY && first <= d && d < next,
             None => d == NULL_DAY,
         };
         let mut rows: Vec<u32> = Vec::with_capacity(partition.rows);
-        for (r, _) in dates.iter().enumerate().filter(|(_, &d)| within(d)) {
+        for (r, _) in dates.iter().enumerate().filter(|&(_, d)| within(d)) {
             rows.push(u32::try_from(r).map_err(|_| {
                 Error::query("an export past 2^32 rows cannot be partitioned: split it first")
             })?);
@@ -284,7 +357,7 @@ fn write_column(
     match (&column.data, t) {
         (Data::Date(days), _) => {
             let values: Vec<i32> = rows
-                .map(|r| days[r])
+                .map(|r| days.get(r))
                 .filter(|&d| {
                     present(d != NULL_DAY);
                     d != NULL_DAY
@@ -344,4 +417,65 @@ fn write_column(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partition_folder_names_read_back_as_their_months() {
+        for month in ["2025-01", "1999-12"] {
+            let p = Partition {
+                month: Some(month.into()),
+                rows: 1,
+                days: None,
+            };
+            assert_eq!(
+                Partition::month_of_dir_name(&p.dir_name()),
+                Some(Some(month.into()))
+            );
+        }
+        let undated = Partition {
+            month: None,
+            rows: 1,
+            days: None,
+        };
+        assert_eq!(
+            Partition::month_of_dir_name(&undated.dir_name()),
+            Some(None)
+        );
+        for name in [
+            "month=2025-13",
+            "month=2025-1",
+            "month=2025-01-01",
+            "2025-01",
+            "month=",
+        ] {
+            assert_eq!(Partition::month_of_dir_name(name), None, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_incremental_fetch_starts_on_the_newest_months_first_day() {
+        let start = |newest, from, to| append_start(newest, from, to);
+        assert_eq!(start(None, None, None), Ok(None));
+        assert_eq!(
+            start(None, Some("2024-06-03"), None),
+            Ok(Some("2024-06-03".into()))
+        );
+        assert_eq!(
+            start(Some("2025-03"), None, None),
+            Ok(Some("2025-03-01".into()))
+        );
+        // A --from before the newest month (the same cron line every day) does not move it.
+        assert_eq!(
+            start(Some("2025-03"), Some("2024-01-01"), Some("2025-03-01")),
+            Ok(Some("2025-03-01".into()))
+        );
+        let e = start(Some("2025-03"), Some("2025-03-02"), None).unwrap_err();
+        assert!(e.message().contains("--from 2025-03-02 is after"), "{e}");
+        let e = start(Some("2025-03"), None, Some("2025-02-28")).unwrap_err();
+        assert!(e.message().contains("--to 2025-02-28 is before"), "{e}");
+    }
 }

@@ -454,7 +454,11 @@ impl Table {
             esc(&filters)
         );
         if let Some(day) = &options.generated {
-            let _ = write!(head, "<p class=\"meta\">Made on <b>{}</b></p>", esc(day));
+            let _ = write!(
+                head,
+                "<p class=\"meta\">Made on <b data-field=\"generated\">{}</b></p>",
+                esc(day)
+            );
         }
         head.push_str("</header>");
         head

@@ -5,7 +5,7 @@ use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
-use crate::query::{Filter, Headers};
+use crate::query::spec::{Filter, Headers};
 use crate::table::Input;
 use crate::warning::Warning;
 

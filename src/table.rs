@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::column::{FxHashMap, NumColumn, TextColumn, NULL_DAY};
+use crate::column::{Chunked, DayColumn, FxHashMap, NumColumn, TextColumn, NULL_DAY};
 use crate::date::format_day;
 use crate::schema::{Granularity, KnownColumn};
 use crate::verbatim::Verbatim;
@@ -15,9 +15,9 @@ use crate::warning::Warning;
 pub(crate) enum Data {
     Text(TextColumn),
     /// `0` false, `1` true, `NULL_BOOL` empty.
-    Bool(Vec<u8>),
+    Bool(Chunked<u8>),
     /// Day numbers, `NULL_DAY` empty.
-    Date(Vec<i32>),
+    Date(DayColumn),
     Num(NumColumn),
 }
 
@@ -36,6 +36,35 @@ pub(crate) struct Column {
     pub measure: Option<Measure>,
     /// How its cells were written, to write kept rows back as they were read.
     pub verbatim: Verbatim,
+}
+
+impl Column {
+    /// Bytes of heap the column's cells take (its dictionary and kept text included).
+    fn heap_bytes(&self) -> usize {
+        self.verbatim.heap_bytes()
+            + match &self.data {
+                Data::Text(t) => t.heap_bytes(),
+                Data::Bool(v) => v.heap_bytes(),
+                Data::Date(v) => v.heap_bytes(),
+                Data::Num(n) => n.heap_bytes(),
+            }
+    }
+}
+
+impl Data {
+    /// How the cells are stored, in a few words (for memory measurements).
+    fn storage(&self) -> String {
+        match self {
+            Data::Text(t) => format!(
+                "text, {} values, codes {}",
+                t.values.len(),
+                t.codes.storage()
+            ),
+            Data::Bool(_) => "booleans, u8".into(),
+            Data::Date(d) => d.storage().into(),
+            Data::Num(n) => format!("numbers, {}", n.storage()),
+        }
+    }
 }
 
 /// A parsed export: columns of typed cells, plus what the ingest noticed.
@@ -140,8 +169,8 @@ impl Table {
                 known: c.known,
                 data: match &c.data {
                     Data::Text(_) => Data::Text(TextColumn::new()),
-                    Data::Bool(_) => Data::Bool(Vec::new()),
-                    Data::Date(_) => Data::Date(Vec::new()),
+                    Data::Bool(_) => Data::Bool(Chunked::new()),
+                    Data::Date(_) => Data::Date(DayColumn::new()),
                     Data::Num(n) => Data::Num(n.emptied()),
                 },
                 measure: c.measure,
@@ -200,18 +229,17 @@ impl Table {
 
     /// Bytes of heap the table's cells take (dictionaries included), for memory measurements.
     pub fn heap_bytes(&self) -> usize {
+        self.columns.iter().map(Column::heap_bytes).sum()
+    }
+
+    /// Where [`Table::heap_bytes`] goes: per column, its name, how its cells are stored and its
+    /// bytes, for memory measurements.
+    #[doc(hidden)]
+    pub fn heap_bytes_by_column(&self) -> Vec<(String, String, usize)> {
         self.columns
             .iter()
-            .map(|c| {
-                c.verbatim.heap_bytes()
-                    + match &c.data {
-                        Data::Text(t) => t.heap_bytes(),
-                        Data::Bool(v) => v.capacity(),
-                        Data::Date(v) => v.capacity() * 4,
-                        Data::Num(n) => n.heap_bytes(),
-                    }
-            })
-            .sum()
+            .map(|c| (c.name.clone(), c.data.storage(), c.heap_bytes()))
+            .collect()
     }
 
     pub(crate) fn column(&self, known: KnownColumn) -> Option<usize> {
@@ -225,7 +253,7 @@ impl Table {
         }
     }
 
-    pub(crate) fn dates(&self) -> Option<&[i32]> {
+    pub(crate) fn dates(&self) -> Option<&DayColumn> {
         match self.date.map(|i| &self.columns[i].data) {
             Some(Data::Date(d)) => Some(d),
             _ => None,
@@ -263,7 +291,7 @@ impl Table {
                     }
                     (previous, last_day) = (u, i32::MIN);
                 }
-                let d = dates.map_or(NULL_DAY, |d| d[row]);
+                let d = dates.map_or(NULL_DAY, |d| d.get(row));
                 if d != NULL_DAY {
                     sorted &= d >= last_day;
                     last_day = d;
@@ -277,7 +305,7 @@ impl Table {
     /// Recomputes the first and last date.
     pub(crate) fn compute_date_range(&mut self) {
         let range = self.dates().and_then(|d| {
-            let mut it = d.iter().copied().filter(|&x| x != NULL_DAY);
+            let mut it = d.iter().filter(|&x| x != NULL_DAY);
             let first = it.next()?;
             Some(it.fold((first, first), |(lo, hi), x| (lo.min(x), hi.max(x))))
         });

@@ -448,8 +448,8 @@ fn render(column: &Column, row: usize, out: &mut String) {
     match &column.data {
         Data::Text(t) => out.push_str(t.value(row)),
         Data::Num(n) => format.render_num(n, row, out),
-        Data::Date(d) if d[row] == NULL_DAY => {}
-        Data::Date(d) => format.render_date(d[row], out),
+        Data::Date(d) if d.get(row) == NULL_DAY => {}
+        Data::Date(d) => format.render_date(d.get(row), out),
         Data::Bool(b) => format.render_bool(b[row], out),
     }
 }

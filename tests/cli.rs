@@ -1708,7 +1708,10 @@ fn cost_says_what_the_credits_cannot_answer() {
     refused(&o, "no credits used");
     refused(&o, "month, seats");
     let o = run(&["cost", "by_user_day.csv"]);
-    refused(&o, "--credits FILE is required");
+    refused(
+        &o,
+        "--credits FILE is required, or --instance HOST to fetch them",
+    );
 }
 
 /// Credits per user split by a people file's team: each team's credits are its users'.
@@ -1894,4 +1897,50 @@ fn report_escapes_the_data_and_says_what_it_cannot_answer() {
         "{}",
         stdout(&o)
     );
+}
+
+/// The report states the day it was made: SOURCE_DATE_EPOCH's (UTC) when set, so that two runs
+/// make the same file; today's otherwise. A SOURCE_DATE_EPOCH that is not seconds is refused.
+#[test]
+fn report_states_the_day_it_was_made_reproducibly() {
+    let report = |epoch: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sg-analytics"));
+        command
+            .args(["report", "by_user_day.csv", "-o", "-"])
+            .current_dir(FIXTURES);
+        match epoch {
+            Some(epoch) => command.env("SOURCE_DATE_EPOCH", epoch),
+            None => command.env_remove("SOURCE_DATE_EPOCH"),
+        };
+        command.output().unwrap()
+    };
+    // 1735689600 is 2025-01-01T00:00:00Z; a second less is still Dec 31 in UTC.
+    let first = report(Some("1735689600"));
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stdout(&first).contains(r#"Made on <b data-field="generated">2025-01-01</b>"#));
+    assert_eq!(first.stdout, report(Some("1735689600")).stdout);
+    assert!(stdout(&report(Some("1735689599"))).contains(r#"data-field="generated">2024-12-31<"#));
+    // Without it, today (UTC): the day before the run or after it, should midnight pass between.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let before = sg_analytics::utc_day(now()).unwrap();
+    let today = report(None);
+    let after = sg_analytics::utc_day(now()).unwrap();
+    let html = stdout(&today);
+    assert!(
+        [before, after]
+            .iter()
+            .any(|day| html.contains(&format!(r#"data-field="generated">{day}<"#))),
+        "{}",
+        &html[..html.find("</header>").unwrap()]
+    );
+    for bad in ["yesterday", "1.5e9"] {
+        let o = report(Some(bad));
+        refused(&o, "SOURCE_DATE_EPOCH");
+        assert!(o.stdout.is_empty());
+    }
 }

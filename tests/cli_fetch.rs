@@ -787,3 +787,107 @@ fn a_compressed_registry_is_counted_decompressed_against_its_limit() {
     let o = run(&["fetch", "--instance", INSTANCE, "--base-url", &url]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// `cost --instance` and `report --instance` fetch the credits in the same session: the same
+/// answer as from the credits saved by hand. Credits that cannot be had fail `cost` (it has no
+/// other answer) and leave the report without its cost section, said on stderr.
+#[test]
+fn cost_and_report_fetch_the_credits_themselves() {
+    let range = ["--from", "2025-01-05", "--to", "2025-01-18"];
+    let b = base("", "cost-fetch");
+    let mut args = vec![
+        "cost",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(&range);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 2, "the export and the credits");
+    // The same answer from the two files the API serves.
+    let d = base("", "cost-fetch-direct");
+    let dates = "&startDate=2025-01-05&endDate=2025-01-18";
+    let (export, credits) = (temp("cost-fetch.csv"), temp("cost-fetch-credits.json"));
+    std::fs::write(&export, direct(&d, dates)).unwrap();
+    let query = format!("?instanceURL={INSTANCE}{dates}");
+    std::fs::write(&credits, api(&d, &format!("/api/credits{query}"))).unwrap();
+    let mut from_files = vec![
+        "cost",
+        export.to_str().unwrap(),
+        "--credits",
+        credits.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    from_files.extend_from_slice(&range);
+    let f = run(&from_files);
+    assert!(f.status.success(), "{}", stderr(&f));
+    assert_eq!(stdout(&o), stdout(&f));
+    let cost: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        cost["range"]["creditsUsed"].as_f64().unwrap() > 0.0,
+        "{cost}"
+    );
+
+    // A credits file given with --instance is used instead: no credits request.
+    let b = base("", "cost-fetch-file");
+    let o = run(&[
+        "cost",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "--credits",
+        credits.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 1, "the export only");
+
+    // The report: its cost section from the fetched credits.
+    let b = base("", "report-fetch");
+    let o = run(&[
+        "report",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(hits(&b), 2, "the export and the credits");
+    assert!(stdout(&o).contains("<h2>Cost ("), "no cost section");
+
+    // Credits failing.
+    let b = base("credits=500", "cost-fetch-failing");
+    let o = run(&["cost", "--instance", INSTANCE, "--base-url", &b]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the credits could not be fetched: The Analytics API failed (500)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(o.stdout.is_empty());
+    let b = base("credits=500", "report-fetch-failing");
+    let o = run(&[
+        "report",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "-o",
+        "-",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the report has no cost section: the credits could not be fetched"),
+        "{}",
+        stderr(&o)
+    );
+    let html = stdout(&o);
+    assert!(html.contains("<h2>Stickiness") && !html.contains("<h2>Cost ("));
+}

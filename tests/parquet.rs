@@ -415,11 +415,11 @@ fn convert_usage_errors_say_what_to_do() {
         ),
         (
             &["summarize", "by_user_day.csv", "--format", "parquet"],
-            "--format parquet is for the convert command",
+            "--format parquet is for the convert and fetch commands",
         ),
         (
             &["filter", "by_user_day.csv", "--out-dir", out],
-            "--out-dir is for the convert command",
+            "--out-dir is for the convert and fetch commands",
         ),
     ];
     for (args, message) in cases {

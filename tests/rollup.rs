@@ -327,6 +327,12 @@ fn measure() {
         rolled.rollup_bytes() as f64 / table.rows() as f64,
         table.heap_bytes() as f64 / table.rows() as f64
     );
+    for (name, storage, bytes) in table.heap_bytes_by_column() {
+        eprintln!(
+            "  {name}: {storage}: {:.2} bytes/row",
+            bytes as f64 / table.rows() as f64
+        );
+    }
     eprintln!("{}", rolled.rollup_shape().unwrap_or_default());
     let view = |filter: Value| -> Vec<(&str, Query)> {
         let chart = |key: &str, metric: &str, limit: Option<usize>| {

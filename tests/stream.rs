@@ -63,6 +63,15 @@ fn queries() -> Vec<Query> {
     .collect()
 }
 
+/// Chunks of so many rows, the bytes pushed so many at a time.
+const CUTS: [(usize, usize); 5] = [
+    (1, 1 << 16),
+    (2, 7),
+    (5, 1 << 16),
+    (64, 300),
+    (1 << 19, 1 << 16),
+];
+
 fn fixtures() -> Vec<(String, Vec<u8>)> {
     let mut out = Vec::new();
     for dir in ["tests/fixtures", "tests/fixtures/hostile"] {
@@ -86,13 +95,7 @@ fn every_fixture_and_query_streams_to_the_whole_tables_answer() {
     for (name, bytes) in fixtures() {
         for q in queries() {
             let whole = in_memory(&bytes, &q);
-            for (rows, piece) in [
-                (1, 1 << 16),
-                (2, 7),
-                (5, 1 << 16),
-                (64, 300),
-                (1 << 19, 1 << 16),
-            ] {
+            for (rows, piece) in CUTS {
                 let chunked = streamed(&bytes, &q, rows, piece);
                 assert_eq!(
                     chunked, whole,
@@ -455,5 +458,256 @@ proptest! {
         piece in 1usize..200,
     ) {
         prop_assert_eq!(threaded(&bytes, &q, threads, piece), in_memory(&bytes, &q));
+    }
+}
+
+// Growth and retention chunk by chunk (`ActivityStream`, what the CLI's `growth` and `retention`
+// run in bounded memory): the whole table's answers, with its warnings, or its error.
+
+use sg_analytics::{ActivityStream, PeriodAnswer, PeriodQuery};
+
+/// The whole table's growth or retention, its warnings and skipped rows (or its error).
+fn period_in_memory(bytes: &[u8], q: &PeriodQuery, answer: PeriodAnswer) -> Result<Value, String> {
+    let table = Table::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let value = match answer {
+        PeriodAnswer::Growth => table.growth(q).map(|a| serde_json::to_value(a).unwrap()),
+        PeriodAnswer::Retention => table.retention(q).map(|a| serde_json::to_value(a).unwrap()),
+    }
+    .map_err(|e| e.to_string())?;
+    let info = table.info();
+    Ok(json!({
+        "answer": value,
+        "warnings": serde_json::to_value(&info.warnings).unwrap(),
+        "warningsTotal": info.warnings_total,
+        "skippedRows": info.input.skipped_rows,
+    }))
+}
+
+/// The same read on `threads` threads in pieces of `piece` bytes, in chunks of `rows` rows.
+fn period_streamed(
+    bytes: &[u8],
+    q: &PeriodQuery,
+    answer: PeriodAnswer,
+    rows: usize,
+    piece: usize,
+) -> Result<Value, String> {
+    let mut chunker = Chunker::new(rows);
+    let mut stream = ActivityStream::new(q, answer);
+    for part in bytes.chunks(piece.max(1)) {
+        if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
+            stream.add(chunk).map_err(|e| e.to_string())?;
+        }
+    }
+    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    period_value(stream, answer, last, end)
+}
+
+fn period_value(
+    stream: ActivityStream,
+    answer: PeriodAnswer,
+    last: sg_analytics::Chunk,
+    end: sg_analytics::ChunkEnd,
+) -> Result<Value, String> {
+    let (value, warnings, total, skipped) = match answer {
+        PeriodAnswer::Growth => stream.growth(last, end).map(|s| {
+            let v = serde_json::to_value(&s.answer).unwrap();
+            (v, s.warnings, s.warnings_total, s.skipped_rows)
+        }),
+        PeriodAnswer::Retention => stream.retention(last, end).map(|s| {
+            let v = serde_json::to_value(&s.answer).unwrap();
+            (v, s.warnings, s.warnings_total, s.skipped_rows)
+        }),
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(json!({
+        "answer": value,
+        "warnings": serde_json::to_value(&warnings).unwrap(),
+        "warningsTotal": total,
+        "skippedRows": skipped,
+    }))
+}
+
+fn period_threaded(
+    bytes: &[u8],
+    q: &PeriodQuery,
+    answer: PeriodAnswer,
+    threads: usize,
+    piece: usize,
+) -> Result<Value, String> {
+    let mut stream = ActivityStream::new(q, answer);
+    let (last, end) = sg_analytics::read_pieces(bytes, threads, piece, |chunk| stream.add(chunk))
+        .map_err(|e| e.to_string())?;
+    period_value(stream, answer, last, end)
+}
+
+fn period_query(value: Value) -> PeriodQuery {
+    serde_json::from_value(value).unwrap()
+}
+
+/// Period queries of every kind the CLI streams: weeks and months, the filter's dates (one
+/// bound, both, inside a month, reversed), activity, clients, users, the sample minimum.
+fn period_queries() -> Vec<PeriodQuery> {
+    [
+        json!({}),
+        json!({"period": "week"}),
+        json!({"period": "month", "filter": {"from": "2025-01-15", "to": "2025-02-20"}}),
+        json!({"period": "week", "filter": {"from": "2025-01-15"}}),
+        json!({"period": "month", "filter": {"to": "2025-02-03"}}),
+        json!({"period": "week", "filter": {"activeOnly": true, "clients": ["VSCODE.cody"]}}),
+        json!({"filter": {"users": ["101", "user3"], "userSearch": "user"}, "minSample": 2}),
+        json!({"filter": {"languages": ["go"]}}),
+        json!({"filter": {"from": "2025-03-01", "to": "2025-01-01"}}),
+        json!({"filter": {"from": "2031-01-01"}}),
+        // Inside the month fixture's months: a month row dated before the filter's first day
+        // is kept (its month overlaps) but makes no one active.
+        json!({"filter": {"from": "2025-03-15", "to": "2025-05-10"}}),
+        json!({"filter": {"from": "2025-04-02"}}),
+    ]
+    .into_iter()
+    .map(period_query)
+    .collect()
+}
+
+#[test]
+fn a_month_row_before_the_filters_first_day_makes_no_one_active_in_chunks_either() {
+    let csv = b"Instance user ID,Timestamp Month,Searches\n1,2025-01,3\n2,2025-02,4\n1,2025-03,1\n";
+    let q = period_query(json!({"filter": {"from": "2025-01-15"}}));
+    for answer in ANSWERS {
+        let whole = period_in_memory(csv, &q, answer).unwrap();
+        for rows in 1..4 {
+            assert_eq!(
+                period_streamed(csv, &q, answer, rows, 5),
+                Ok(whole.clone()),
+                "{answer:?}"
+            );
+        }
+    }
+    let growth = period_in_memory(csv, &q, PeriodAnswer::Growth).unwrap();
+    assert_eq!(growth["answer"]["periods"][0]["activeUsers"], 0, "{growth}");
+}
+
+const ANSWERS: [PeriodAnswer; 2] = [PeriodAnswer::Growth, PeriodAnswer::Retention];
+
+#[test]
+fn growth_and_retention_stream_to_the_whole_tables_answers_on_every_fixture() {
+    let mut answered = 0;
+    for (name, bytes) in fixtures() {
+        for q in period_queries() {
+            for answer in ANSWERS {
+                let whole = period_in_memory(&bytes, &q, answer);
+                answered += usize::from(whole.is_ok());
+                for (rows, piece) in CUTS {
+                    assert_eq!(
+                        period_streamed(&bytes, &q, answer, rows, piece),
+                        whole,
+                        "{name}, {answer:?} {q:?}, chunks of {rows} rows, pushed {piece} bytes"
+                    );
+                }
+                for (threads, piece) in [(2, 1), (3, 64), (2, 1000)] {
+                    assert_eq!(
+                        period_threaded(&bytes, &q, answer, threads, piece),
+                        whole,
+                        "{name}, {answer:?} {q:?}, {threads} threads, pieces of {piece} bytes"
+                    );
+                }
+            }
+        }
+    }
+    // Most answer: the comparisons are of answers, not only of errors.
+    assert!(answered > 100, "{answered}");
+}
+
+fn random_period_query() -> impl Strategy<Value = PeriodQuery> {
+    (
+        any::<bool>(),
+        0u8..70,
+        0u8..60,
+        0usize..3,
+        any::<bool>(),
+        prop::sample::select(vec![None, Some(0usize), Some(1), Some(2)]),
+    )
+        .prop_map(|(week, from, len, bounds, active, client)| {
+            let days = common::days("2025-01-20", "2025-03-30");
+            let mut filter = json!({"activeOnly": active});
+            let to = (usize::from(from) + usize::from(len)).min(days.len() - 1);
+            match bounds {
+                0 => {}
+                1 => filter["from"] = json!(days[usize::from(from)]),
+                _ => {
+                    filter["from"] = json!(days[usize::from(from)]);
+                    filter["to"] = json!(days[to]);
+                }
+            }
+            if let Some(c) = client {
+                filter["clients"] = json!([CLIENTS[c]]);
+            }
+            period_query(json!({
+                "period": if week { "week" } else { "month" },
+                "filter": filter,
+                "minSample": 3,
+            }))
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn random_exports_stream_to_the_whole_tables_growth_and_retention(
+        rows in proptest::collection::vec(row(), 0..150),
+        q in random_period_query(),
+        retention in any::<bool>(),
+        chunk in 1usize..60,
+        piece in 1usize..400,
+    ) {
+        let csv = to_csv(&rows);
+        let answer = if retention { PeriodAnswer::Retention } else { PeriodAnswer::Growth };
+        prop_assert_eq!(
+            period_streamed(&csv, &q, answer, chunk, piece),
+            period_in_memory(&csv, &q, answer)
+        );
+    }
+
+    #[test]
+    fn hostile_exports_stream_to_the_whole_tables_growth_and_retention(
+        bytes in hostile_input(),
+        q in random_period_query(),
+        retention in any::<bool>(),
+        chunk in 1usize..8,
+    ) {
+        let answer = if retention { PeriodAnswer::Retention } else { PeriodAnswer::Growth };
+        prop_assert_eq!(
+            period_streamed(&bytes, &q, answer, chunk, 13),
+            period_in_memory(&bytes, &q, answer)
+        );
+    }
+}
+
+#[test]
+fn the_cli_answers_growth_and_retention_read_in_chunks_as_the_whole_table() {
+    use std::process::Command;
+    let path = format!("{}/by_user_day_client_language.csv", common::FIXTURES);
+    let table = Table::from_bytes(&std::fs::read(&path).unwrap()).unwrap();
+    let q = period_query(json!({"period": "week", "filter": {"from": "2025-01-08"}}));
+    let whole = [
+        serde_json::to_value(table.growth(&q).unwrap()).unwrap(),
+        serde_json::to_value(table.retention(&q).unwrap()).unwrap(),
+    ];
+    for (command, whole) in ["growth", "retention"].into_iter().zip(whole) {
+        assert!(!whole.to_string().contains("\"periods\":[]"), "{whole}");
+        for threads in ["1", "2"] {
+            let out = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+                .args([command, &path, "--period", "week", "--from", "2025-01-08"])
+                .args(["--format", "json", "--threads", threads])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(cli, whole, "{command} --threads {threads}");
+        }
     }
 }

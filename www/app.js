@@ -19,7 +19,7 @@ const TOP_N = 10;
  * Adoption view, the growth chart, the retention table, the inactive users. Only the parts of the
  * view on show are asked for.
  */
-const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true };
+const EVERYTHING = { table: true, time: true, bars: true, people: true, growth: true, retention: true, inactive: true, stickiness: true, features: true };
 
 /** The bars of the chart by a people-file column (largest first). */
 const PEOPLE_BARS = 20;
@@ -154,7 +154,7 @@ export class Dashboard {
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
-    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true }));
+    on("choosePeriod", ({ period }) => this.changeView({ period }, { growth: true, retention: true, stickiness: true, features: true }));
     on("chooseIdleDays", ({ days }) => this.changeView({ idleDays: Number(days) }, { inactive: true }));
 
     const token = this.store.loadToken();
@@ -350,7 +350,7 @@ export class Dashboard {
 
   /** A report is in the worker: learn what it offers (from its info) and draw everything. */
   async show({ info, registry, credits }, source) {
-    this.loaded = { info, registry: registry ?? { loaded: false }, source, metrics: info.chartMetrics };
+    this.loaded = { info, registry: registry ?? { loaded: false }, credits, source, metrics: info.chartMetrics };
     this.view.renderCredits(creditsTable(credits, { offline: source.kind === "file" }));
     this.view.setMetricInfo(info.metrics, info.attributes, info.labels);
     this.view.renderPeopleFile(null); // a new report starts without one…
@@ -590,7 +590,8 @@ export class Dashboard {
 
   // --- The Adoption view --------------------------------------------------------------------------
 
-  /** The Adoption view's questions for `parts` (growth, retention, inactive), as one request. */
+  /** The Adoption view's questions for `parts` (growth, retention, inactive, stickiness, features),
+   * as one request. */
   adoptionAsks(parts) {
     const view = this.viewState;
     const ctx = this.context();
@@ -598,6 +599,8 @@ export class Dashboard {
     if (parts.growth) asks.growth = periodQuery(view, ctx);
     if (parts.retention) asks.retention = periodQuery(view, ctx);
     if (parts.inactive) asks.inactive = inactiveQuery(view, ctx);
+    if (parts.stickiness) asks.stickiness = periodQuery(view, ctx);
+    if (parts.features) asks.features = periodQuery(view, ctx);
     return asks;
   }
 
@@ -626,12 +629,16 @@ export class Dashboard {
       if (answers.growth) this.adoptionShown = { ...this.adoptionShown, growth: true };
       if (answers.retention) this.adoptionShown = { ...this.adoptionShown, retention: true };
       if (answers.inactive) this.adoptionShown = { ...this.adoptionShown, inactive: answers.inactive };
+      // Stickiness and feature depth need days: a month export gets the module's message instead.
+      for (const part of ["stickiness", "features"]) if (answers[part]) this.adoptionShown = { ...this.adoptionShown, [part]: !answers[part].problem };
       this.view.renderAdoption({
         controls,
         problem: null,
         growth: answers.growth ? growthChart(answers.growth) : undefined,
         retention: answers.retention ? retentionTable(answers.retention) : undefined,
         inactive: answers.inactive ? inactiveList(answers.inactive, this.loaded.registry.loaded) : undefined,
+        stickiness: answers.stickiness,
+        features: answers.features,
       });
     } catch (error) {
       if (generation !== this.generation) return;
@@ -663,12 +670,19 @@ export class Dashboard {
       let file;
       if (what === "grouped-csv") file = { name: downloadName({ ...names, what: by, ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.toCsv({ ...groupedQuery(view, ctx), headers: "labels" }) };
       else if (what === "grouped-json") file = { name: downloadName({ ...names, what: by, ext: "json" }), type: "application/json", text: await this.client.toJson(groupedQuery(view, ctx)) };
+      else if (what === "report-html") file = { name: downloadName({ ...names, what: "report", ext: "html" }), type: "text/html;charset=utf-8", text: await this.reportHtml() };
       else if (what === "rows-csv") file = { name: downloadName({ ...names, what: "rows", ext: "csv" }), type: "text/csv;charset=utf-8", text: await this.client.filteredCsv(filterOf(view, ctx)) };
       else if ((what === "growth-csv" || what === "retention-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
         // The table's own query: the module writes it (the CLI's `growth`/`retention --format csv`).
         const query = periodQuery(view, ctx);
         const part = what.slice(0, -4);
         const text = await (part === "growth" ? this.client.growthCsv(query) : this.client.retentionCsv(query));
+        file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
+      } else if ((what === "stickiness-csv" || what === "features-csv") && this.adoptionShown?.[what.slice(0, -4)]) {
+        // The section's own query, written by the module (the CLI's `stickiness`/`features --format csv`).
+        const query = periodQuery(view, ctx);
+        const part = what.slice(0, -4);
+        const text = await (part === "stickiness" ? this.client.stickinessCsv(query) : this.client.featuresCsv(query));
         file = { name: downloadName({ ...names, what: `${part}-by-${query.period}`, ext: "csv" }), type: "text/csv;charset=utf-8", text };
       } else if (what === "inactive-csv" && this.adoptionShown?.inactive) {
         // The list's own query: the module writes it (the CLI's `inactive --format csv`).
@@ -682,10 +696,37 @@ export class Dashboard {
     }
   }
 
+  /**
+   * The report to share for the loaded data and the view's filter (`report.reportHtml`): the
+   * instance (or file), the view's period, the grouping's first key for the top groups (unless it
+   * is a time key), the minutes, the fetched credits, and today's date as the day it was made.
+   */
+  reportHtml() {
+    const view = this.viewState;
+    const ctx = this.context();
+    const { source, info, credits } = this.loaded;
+    const by = view.groupBy[0];
+    const options = {
+      instance: source.name,
+      filter: filterOf(view, ctx),
+      period: view.period,
+      minutesSaved: groupedQuery(view, ctx).minutesSaved,
+      generated: localDay(new Date()),
+    };
+    if (by && !info.timeKeys.includes(by)) options.by = by;
+    return this.client.reportHtml(options, credits?.loaded ? credits.data : undefined);
+  }
+
   stop() {
     this.loading?.abort();
     this.generation++;
   }
+}
+
+/** A date as `YYYY-MM-DD`, in the browser's time zone (the day the user sees). */
+function localDay(date) {
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
 /** The growth chart's spec (and a text description) from `report.growth`. */

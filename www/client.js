@@ -2,6 +2,7 @@
 // between, cancel through an AbortSignal. The worker holds the Report; the page only ever sees
 // plain summaries and strings.
 
+import { NOT_CALLED, REPORT_CALLS, REQUIRED } from "./calls.js";
 import { explainViolation, violationRecord } from "./csp.js";
 
 /** Raised when the worker (and so the WebAssembly module) cannot start. */
@@ -116,7 +117,7 @@ export class AnalyticsClient {
       event.preventDefault?.();
       if (this.worker === worker) this.fail(new WorkerError(`The analytics worker could not start${event.message ? `: ${event.message}` : ""}.`));
     });
-    this.ready = this.request("init", { moduleUrl: String(this.urls.moduleUrl), wasmUrl: String(this.urls.wasmUrl) });
+    this.ready = this.request("init", { moduleUrl: String(this.urls.moduleUrl), wasmUrl: String(this.urls.wasmUrl), calls: REPORT_CALLS });
     this.ready.catch(() => {});
   }
 
@@ -221,69 +222,31 @@ export class AnalyticsClient {
     return this.request("joinAttributes", { file });
   }
 
-  summarize(query) {
-    return this.request("summarize", { query });
-  }
-
-  /** The summaries of several queries in one round trip (one view of the page). */
-  summarizeMany(queries) {
-    return this.request("summarizeMany", { queries });
-  }
-
   /** What a fetch with these options would request (`planFetch` of the module), or the problem. */
   planFetch(options) {
     if (!isObject(options)) return misuse("planFetch takes an options object: { instanceUrl, baseUrl?, ... }.");
     return this.request("planFetch", { options });
   }
 
-  toCsv(query) {
-    return this.request("toCsv", { query });
-  }
-
-  toJson(query) {
-    return this.request("toJson", { query });
-  }
-
-  filteredCsv(filter) {
-    return this.request("filteredCsv", { filter });
-  }
-
-  /** Growth accounting (`report.growth`): `{period, filter}`. */
-  growth(query) {
-    return this.request("growth", { query });
-  }
-
-  /** Retention cohorts (`report.retention`): `{period, filter}`. */
-  retention(query) {
-    return this.request("retention", { query });
-  }
-
-  /** The growth periods as CSV, written by the module (`report.growthCsv`, formula-guarded). */
-  growthCsv(query) {
-    return this.request("growthCsv", { query });
-  }
-
-  /** The retention cohorts as CSV, written by the module (`report.retentionCsv`, formula-guarded). */
-  retentionCsv(query) {
-    return this.request("retentionCsv", { query });
-  }
-
-  /** Users with no active day in the last `days` days (`report.inactiveUsers`): `{days, filter}`. */
-  inactiveUsers(query) {
-    if (!isObject(query)) return misuse("inactiveUsers takes a query: { days, filter? } (days: a whole number, 1 or more).");
-    return this.request("inactiveUsers", { query });
-  }
-
-  /** The same users as CSV, written by the module (`report.inactiveUsersCsv`, formula-guarded). */
-  inactiveUsersCsv(query) {
-    if (!isObject(query)) return misuse("inactiveUsersCsv takes a query: { days, filter? } (days: a whole number, 1 or more).");
-    return this.request("inactiveUsersCsv", { query });
+  /**
+   * Calls a method of the Report the worker holds (one of `REPORT_CALLS`), with these arguments;
+   * resolves with its answer. `client.summarize(query)` is `client.call("summarize", query)`.
+   */
+  call(method, ...args) {
+    if (!REPORT_CALLS.includes(method)) {
+      const why = Object.hasOwn(NOT_CALLED, method) ? `: ${NOT_CALLED[method]}` : `; it answers ${REPORT_CALLS.join(", ")}`;
+      return misuse(`${JSON.stringify(method)} is not a call the worker answers${why}.`);
+    }
+    if (Object.hasOwn(REQUIRED, method) && !isObject(args[0])) return misuse(`${method} takes ${REQUIRED[method]}.`);
+    return this.request("call", { method, args });
   }
 
   /**
    * Several adoption answers in one round trip (one view change of the Adoption view):
-   * `{growth?: PeriodQuery, retention?: PeriodQuery, inactive?: InactiveQuery}` → the same keys
-   * with the module's answers. One failing part fails the request, with its code and status.
+   * `{growth?, retention?, stickiness?, features?: PeriodQuery, inactive?: InactiveQuery}` → the
+   * same keys with the module's answers. One failing part fails the request, with its code and
+   * status; except that stickiness and features, which need days, answer `{problem: message}`
+   * where the export has none (a month export still has growth and retention).
    */
   adoption(asks) {
     return this.request("adoption", { asks });
@@ -294,4 +257,15 @@ export class AnalyticsClient {
     this.worker.terminate();
     this.fail(new WorkerError("The analytics worker was stopped."));
   }
+}
+
+// `client.summarize(query)`, `client.growthCsv(query)`, …: one method per call, each `call` by name.
+for (const method of REPORT_CALLS) {
+  Object.defineProperty(AnalyticsClient.prototype, method, {
+    value: function (...args) {
+      return this.call(method, ...args);
+    },
+    writable: true,
+    configurable: true,
+  });
 }

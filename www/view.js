@@ -15,6 +15,8 @@ import {
 } from "./format.js";
 import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
+import { field, h, option } from "./dom.js";
+import { EngagementView } from "./engagement.js";
 
 /** The headline cards: metric key, label, and a one-line explanation. */
 /** "▲ 12% vs 2025-05-02 – 2025-05-31" for a count; "▼ from 27.1% (…)" for a rate. */
@@ -41,49 +43,12 @@ const CARDS = [
   ["Auto-edit acceptance rate", "Auto-edit acceptance", "accepted ÷ suggested"],
 ];
 
-/** Builds an element: `h("button", {type: "button", onclick}, "Text")`. Strings become text nodes. */
-function h(tag, props = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "class") el.className = value;
-    else if (name === "text") el.textContent = value;
-    else if (name.startsWith("on") && typeof value === "function") el.addEventListener(name.slice(2), value);
-    else if (PROPERTIES.has(name)) el[name] = value;
-    else el.setAttribute(name, value === true ? "" : String(value));
-  }
-  append(el, children);
-  return el;
-}
-const PROPERTIES = new Set(["value", "checked", "hidden", "disabled", "open", "multiple", "selected", "min", "max", "step"]);
-
-function append(el, children) {
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
-}
-
-let fieldCount = 0;
-
-/** A labelled control; the hint is the control's description, not part of its name. */
-function field(label, control, { hint, className = "field" } = {}) {
-  if (!control.id) control.id = `sga-field-${++fieldCount}`;
-  const hintEl = hint ? h("span", { class: "field-hint", id: `${control.id}-hint` }, hint) : null;
-  if (hintEl) control.setAttribute("aria-describedby", hintEl.id);
-  return h("div", { class: className }, h("label", { class: "field-label", for: control.id }, label), control, hintEl);
-}
-
 function check(label, control) {
   return h("label", { class: "check" }, control, h("span", {}, label));
 }
 
 function capitalize(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-function option(value, label, selected = false) {
-  return h("option", { value, selected }, label);
 }
 
 export class View {
@@ -95,6 +60,7 @@ export class View {
     this.root = root;
     this.handlers = new Map();
     this.charts = new Charts();
+    this.engagement = new EngagementView(this.charts, (name, detail) => this.emit(name, detail));
     this.refs = {};
     /** The columns of a joined people file (their null values read "(unmapped)"). */
     this.attributes = [];
@@ -300,6 +266,8 @@ export class View {
           "button",
           { type: "button", class: "badge warn", hidden: true, onclick: () => this.revealWarnings() },
         )),
+        // The report to share: one HTML file of the whole dashboard for the view's filter.
+        h("button", { type: "button", class: "button small report-button", "data-download": "report-html", onclick: () => this.emit("download", { what: "report-html" }) }, "Download report"),
       ),
       this.buildTabs(),
       this.buildFilters(),
@@ -378,6 +346,7 @@ export class View {
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
+        this.engagement.build(),
         h(
           "section",
           { class: "inactive-card panel", "aria-labelledby": "sga-inactive-title" },
@@ -835,11 +804,11 @@ export class View {
   }
 
   /**
-   * The Adoption view. Each part (`growth`, `retention`, `inactive`) is redrawn when given and left
-   * as drawn when undefined; `problem` ({title, message}) replaces them all when the export cannot
+   * The Adoption view. Each part (`growth`, `retention`, `inactive`, `stickiness`, `features`: the
+   * last two drawn by engagement.js) is redrawn when given and left as drawn when undefined; `problem` ({title, message}) replaces them all when the export cannot
    * answer. As in renderCharts: every DOM write first, then one theme read, then the draw.
    */
-  renderAdoption({ controls, problem, growth, retention, inactive }) {
+  renderAdoption({ controls, problem, growth, retention, inactive, stickiness, features }) {
     const r = this.refs;
     r.period.replaceChildren(...controls.periods.map((p) => option(p, `by ${p}`)));
     r.period.value = controls.period;
@@ -851,6 +820,7 @@ export class View {
       r.adoptionProblemTitle.textContent = problem.title;
       r.adoptionProblemText.textContent = problem.message;
       for (const name of this.growthNames ?? []) this.charts.remove(name);
+      this.engagement.clear();
       return;
     }
     if (growth) this.renderGrowthTable(growth);
@@ -874,6 +844,7 @@ export class View {
         this.charts.draw(m.name, canvas, m, colors);
       }
     }
+    this.engagement.render({ stickiness, features });
   }
 
   renderGrowthTable({ rows }) {

@@ -1,9 +1,9 @@
 // The analytics worker: loads the WebAssembly module, ingests an export (from the API or from a
 // File) off the main thread, keeps the one Report, and answers queries by message.
 //
-// Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"summarize"|"summarizeMany"|
-//                "toCsv"|"toJson"|"filteredCsv"|"growth"|"retention"|"growthCsv"|"retentionCsv"|
-//                "inactiveUsers"|"inactiveUsersCsv"|"adoption", ...}
+// Messages in:  {id, type: "init"|"planFetch"|"fetchReport"|"openFile"|"joinAttributes"|"adoption", ...}
+//               {id, type: "call", method, args}: a method of the Report, one of the names the
+//                 init message listed (the client's www/calls.js); any other name is refused
 //               {type: "cancel", target: id}
 // Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
 // The token arrives inside one fetchReport message, is handed to the module's fetchDashboard, and
@@ -17,6 +17,8 @@
 
 let api = null;
 let report = null;
+/** The Report's methods a `call` message may name (the init message's `calls`). */
+let calls = new Set();
 const controllers = new Map();
 /** The requests being answered: id → their reply, for a trap that ends them all. */
 const inflight = new Map();
@@ -134,7 +136,8 @@ function fileReader(file) {
 
 const handlers = {
   // The client names both files: a bundler may have emitted them under names of its own.
-  async init({ moduleUrl, wasmUrl }) {
+  async init({ moduleUrl, wasmUrl, calls: names }) {
+    calls = new Set(names ?? []);
     const url = new URL(moduleUrl);
     let module;
     try {
@@ -220,17 +223,11 @@ const handlers = {
 
   // The token is not needed to plan; the options object may carry it, and it is dropped below.
   planFetch: ({ options }) => api.planFetch(defined({ ...options, token: undefined })),
-  summarize: ({ query }) => needReport().summarize(query ?? {}),
-  summarizeMany: ({ queries }) => needReport().summarizeMany(queries ?? []),
-  toCsv: ({ query }) => needReport().toCsv(query ?? {}),
-  toJson: ({ query }) => needReport().toJson(query ?? {}),
-  filteredCsv: ({ filter }) => needReport().filteredCsv(filter ?? {}),
-  growth: ({ query }) => needReport().growth(query ?? {}),
-  retention: ({ query }) => needReport().retention(query ?? {}),
-  growthCsv: ({ query }) => needReport().growthCsv(query ?? {}),
-  retentionCsv: ({ query }) => needReport().retentionCsv(query ?? {}),
-  inactiveUsers: ({ query }) => needReport().inactiveUsers(query),
-  inactiveUsersCsv: ({ query }) => needReport().inactiveUsersCsv(query),
+  // A method of the Report by name, with the arguments as they came.
+  call: ({ method, args }) => {
+    if (!calls.has(method)) throw Object.assign(new Error(`${JSON.stringify(method)} is not a call the worker answers.`), { code: "invalid_argument" });
+    return needReport()[method](...(Array.isArray(args) ? args : []));
+  },
   // A people file the user picked: read here, joined, never sent anywhere.
   joinAttributes: async ({ file }) => {
     const join = needReport().joinAttributes(new Uint8Array(await file.arrayBuffer()));
@@ -243,6 +240,17 @@ const handlers = {
     if (asks?.growth) result.growth = r.growth(asks.growth);
     if (asks?.retention) result.retention = r.retention(asks.retention);
     if (asks?.inactive) result.inactive = r.inactiveUsers(asks.inactive);
+    // These need days: where the export has none, the module's message takes the answer's place.
+    const orProblem = (answer) => {
+      try {
+        return answer();
+      } catch (error) {
+        if (error?.code === "invalid_query") return { problem: String(error.message) };
+        throw error;
+      }
+    };
+    if (asks?.stickiness) result.stickiness = orProblem(() => r.stickiness(asks.stickiness));
+    if (asks?.features) result.features = orProblem(() => r.features(asks.features));
     return result;
   },
 };

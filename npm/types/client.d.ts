@@ -3,9 +3,9 @@
 import type {
   AttributesJoin,
   ErrorCode,
+  Features,
   FetchOptions,
   FetchPlan,
-  Filter,
   Growth,
   Inactive,
   InactiveQuery,
@@ -14,9 +14,9 @@ import type {
   PeriodQuery,
   PlanOptions,
   Progress,
-  Query,
+  Report,
   Retention,
-  Summary,
+  Stickiness,
 } from "../pkg/sg_analytics.js";
 
 export type { Progress };
@@ -113,13 +113,35 @@ export interface AdoptionAsks {
   growth?: PeriodQuery;
   retention?: PeriodQuery;
   inactive?: InactiveQuery;
+  stickiness?: PeriodQuery;
+  features?: PeriodQuery;
 }
 
 export interface AdoptionAnswers {
   growth?: Growth;
   retention?: Retention;
   inactive?: Inactive;
+  /** `{problem}`: the module's message where the export has no days (a month export). */
+  stickiness?: Stickiness | { problem: string };
+  features?: Features | { problem: string };
 }
+
+/** The Report's methods the worker does not answer by name (`NOT_CALLED` in www/calls.js): `free`
+ * (the worker frees its Report itself), `joinRegistry` (a Registry cannot cross to the worker),
+ * `joinAttributes` (the client's own takes the file). */
+export type NotCalled = "free" | "joinRegistry" | "joinAttributes";
+
+/** The Report's methods the worker answers by name: every other method of `Report`. */
+export type ReportCall = Exclude<
+  { [K in keyof Report]: Report[K] extends (...args: never[]) => unknown ? K : never }[keyof Report] & string,
+  NotCalled
+>;
+
+/** Each Report method the worker answers, as the client has it: the same arguments, the same
+ * answer as a promise (`client.summarize(query)`, `client.growthCsv(query)`, …). */
+export type ReportCalls = { [M in ReportCall]: (...args: Parameters<Report[M]>) => Promise<ReturnType<Report[M]>> };
+
+export interface AnalyticsClient extends ReportCalls {}
 
 export class AnalyticsClient {
   constructor(options?: ClientOptions);
@@ -131,24 +153,11 @@ export class AnalyticsClient {
   fetchReport(options: ClientFetchOptions, call?: CallOptions): Promise<FetchAnswer>;
   /** Reads a File in chunks into the worker; nothing leaves the browser. */
   openFile(file: Blob, call?: CallOptions): Promise<OpenAnswer>;
-  summarize(query?: Query): Promise<Summary>;
-  summarizeMany(queries: Query[]): Promise<Summary[]>;
   planFetch(options: PlanOptions): Promise<FetchPlan>;
-  toCsv(query?: Query): Promise<string>;
-  toJson(query?: Query): Promise<string>;
-  filteredCsv(filter?: Filter): Promise<string>;
   /** Joins a people file in the worker (`report.joinAttributes`); it is never sent anywhere. */
   joinAttributes(file: Blob): Promise<{ join: AttributesJoin; info: Info }>;
-  growth(query?: PeriodQuery): Promise<Growth>;
-  retention(query?: PeriodQuery): Promise<Retention>;
-  /** The growth periods as CSV, written by the module (`report.growthCsv`). */
-  growthCsv(query?: PeriodQuery): Promise<string>;
-  /** The retention cohorts as CSV, written by the module (`report.retentionCsv`). */
-  retentionCsv(query?: PeriodQuery): Promise<string>;
-  /** The users with no active day in the last `days` days; the query is required. */
-  inactiveUsers(query: InactiveQuery): Promise<Inactive>;
-  /** The inactive users as CSV, written by the module (`report.inactiveUsersCsv`). */
-  inactiveUsersCsv(query: InactiveQuery): Promise<string>;
+  /** A method of the Report the worker holds, by name: `call("summarize", query)` is `summarize(query)`. */
+  call<M extends ReportCall>(method: M, ...args: Parameters<Report[M]>): Promise<ReturnType<Report[M]>>;
   /** Several adoption answers in one round trip: only the parts asked for are computed. */
   adoption(asks: AdoptionAsks): Promise<AdoptionAnswers>;
   terminate(): void;

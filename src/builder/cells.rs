@@ -2,7 +2,7 @@
 //! was written, the problem of a bad one and its warning; at the end, an unknown column's type
 //! from its cells.
 
-use crate::column::{same_bytes, NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
+use crate::column::{same_bytes, Chunked, DayColumn, NumColumn, TextColumn, NULL_BOOL, NULL_DAY};
 use crate::date::{in_date_range, parse_date, parse_plain_day, ParsedDate};
 use crate::number::{parse_num, parse_num_bytes};
 use crate::schema::{KnownColumn, Role};
@@ -48,7 +48,7 @@ pub(super) fn num_cell(
 /// Types a date cell of column `col`; the problem, if it is a bad one.
 #[inline(always)]
 pub(super) fn date_cell(
-    d: &mut Vec<i32>,
+    d: &mut DayColumn,
     verbatim: &mut Verbatim,
     last_date: &mut (usize, Vec<u8>, i32),
     col: usize,
@@ -69,7 +69,7 @@ pub(super) fn date_cell(
 /// month (`YYYY-MM`) is a bad cell, not its first day.
 #[inline(never)]
 fn new_date_cell(
-    d: &mut Vec<i32>,
+    d: &mut DayColumn,
     verbatim: &mut Verbatim,
     last_date: &mut (usize, Vec<u8>, i32),
     col: usize,
@@ -149,7 +149,7 @@ pub(crate) fn warn_negative_count(warnings: &mut Warnings, line: u64, column: &s
 /// Types a boolean cell; the problem, if it is a bad one.
 #[inline(always)]
 pub(super) fn bool_cell(
-    b: &mut Vec<u8>,
+    b: &mut Chunked<u8>,
     verbatim: &mut Verbatim,
     row: usize,
     raw: &[u8],

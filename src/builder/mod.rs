@@ -15,7 +15,7 @@ use cells::{
 };
 pub(crate) use cells::{negative_cells, type_unknown_column, warn_negative_count, Content};
 
-use crate::column::{NumColumn, TextColumn, NULL_DAY};
+use crate::column::{Chunked, DayColumn, NumColumn, TextColumn, NULL_DAY};
 use crate::error::{Error, ErrorKind};
 use crate::schema::{
     self, display_header, is_structural_name, ColumnShape, KnownColumn, Measure, Role,
@@ -171,8 +171,8 @@ impl TableBuilder {
             }
             taken.insert(name.clone());
             let data = match schema::role_of(known) {
-                Role::Bool => Data::Bool(Vec::new()),
-                Role::Date => Data::Date(Vec::new()),
+                Role::Bool => Data::Bool(Chunked::new()),
+                Role::Date => Data::Date(DayColumn::new()),
                 Role::Count | Role::Rate => Data::Num(NumColumn::new()),
                 Role::Text => Data::Text(TextColumn::new()),
             };
@@ -267,8 +267,8 @@ impl TableBuilder {
             match &mut column.data {
                 Data::Text(t) => t.try_grow(more)?,
                 Data::Num(n) => n.try_grow(more)?,
-                Data::Date(d) => d.try_reserve(more)?,
-                Data::Bool(b) => b.try_reserve(more)?,
+                Data::Date(d) => d.try_grow(more)?,
+                Data::Bool(b) => b.try_grow(more)?,
             }
         }
         Ok(())
@@ -285,11 +285,17 @@ impl TableBuilder {
                     + match &c.data {
                         Data::Text(t) => t.used_bytes(),
                         Data::Num(n) => n.used_bytes(),
-                        Data::Date(d) => d.len() * 4,
-                        Data::Bool(b) => b.len(),
+                        Data::Date(d) => d.used_bytes(),
+                        Data::Bool(b) => b.used_bytes(),
                     }
             })
             .sum()
+    }
+
+    /// Bytes the table holds on the heap so far, its room reserved ahead included.
+    #[cfg(test)]
+    pub fn heap_bytes(&self) -> usize {
+        self.table.heap_bytes()
     }
 
     /// The capacity of the first date column, for tests of the reservation.
@@ -384,7 +390,6 @@ impl TableBuilder {
                     }
                 }
                 Data::Date(d) => {
-                    d.reserve(n);
                     for r in 0..n {
                         let raw = cell(r);
                         if let Some(p) =
@@ -395,7 +400,6 @@ impl TableBuilder {
                     }
                 }
                 Data::Bool(b) => {
-                    b.reserve(n);
                     for r in 0..n {
                         if let Some(p) = bool_cell(b, verbatim, row0 + r, cell(r)) {
                             bad.push((r, col, p));

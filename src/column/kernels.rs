@@ -2,6 +2,7 @@
 //! add a numeric column's cells into per-group sums, counts and weighted sums, one per cell width
 //! (narrow cells in branch-free loops the compiler vectorizes).
 
+use super::chunked::Chunked;
 use super::num::{Ints, NumColumn};
 use crate::number::pow10;
 
@@ -70,25 +71,30 @@ impl Acc {
 /// Sums runs of unsigned cells (`null` marks an empty one) into their groups: a branch-free
 /// inner loop the compiler vectorizes, adding in lanes of `L` (`u32` for cells of at most 16 bits,
 /// over blocks short enough that they cannot overflow; `i64` for wider cells).
-fn sum_runs<T, L>(values: &[T], null: T, runs: &[Run], sums: &mut [i64], counts: Option<&mut [u32]>)
-where
+fn sum_runs<T, L>(
+    values: &Chunked<T>,
+    null: T,
+    runs: &[Run],
+    sums: &mut [i64],
+    counts: Option<&mut [u32]>,
+) where
     T: Copy + PartialEq + Into<L>,
     L: Copy + Default + std::iter::Sum + Into<i64>,
 {
-    const BLOCK: usize = 1 << 16;
+    // A piece is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
     let cell = |x: T| if x != null { x.into() } else { L::default() };
     for run in runs {
-        let sum: i64 = values[run.start..run.end]
-            .chunks(BLOCK)
-            .map(|b| b.iter().map(|&x| cell(x)).sum::<L>().into())
+        let sum: i64 = values
+            .slices_of(run.start, run.end)
+            .map(|(_, b)| b.iter().map(|&x| cell(x)).sum::<L>().into())
             .sum();
         sums[run.group] = sums[run.group].saturating_add(sum);
     }
     if let Some(counts) = counts {
         for run in runs {
-            let n = values[run.start..run.end]
-                .iter()
-                .map(|&x| u32::from(x != null))
+            let n = values
+                .slices_of(run.start, run.end)
+                .map(|(_, b)| b.iter().map(|&x| u32::from(x != null)).sum::<u32>())
                 .sum::<u32>();
             counts[run.group] += n;
         }
@@ -99,31 +105,27 @@ where
 /// rows) keep consecutive rows of one group from waiting on each other, and rows without a group
 /// add into a spare slot instead of branching.
 fn sum_ids<T: Copy + PartialEq + Into<i64>>(
-    values: &[T],
+    values: &Chunked<T>,
     null: T,
     ids: &[u32],
     sums: &mut [i64],
     counts: Option<&mut [u32]>,
+    scratch: Scratch,
 ) {
     let n = sums.len();
     let slot = |g: u32| (g as usize).min(n);
     let cell = |x: T| if x != null { x.into() } else { 0 };
-    let mut even = vec![0i64; n + 1];
-    let mut odd = vec![0i64; n + 1];
-    let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
-    let tail = ids.len().min(values.len()) & !1;
-    match counts {
-        None => {
-            for (g, x) in pairs {
-                even[slot(g[0])] += cell(x[0]);
-                odd[slot(g[1])] += cell(x[1]);
-            }
-            for (&g, &x) in ids[tail..].iter().zip(&values[tail..]) {
-                even[slot(g)] += cell(x);
-            }
-        }
-        Some(counts) => {
-            let mut seen = vec![0u32; n + 1];
+    let Scratch {
+        mut even,
+        mut odd,
+        mut seen,
+    } = scratch;
+    let counted = counts.is_some();
+    for (start, values) in values.slices() {
+        let ids = ids.get(start..).unwrap_or(&[]);
+        let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
+        let tail = ids.len().min(values.len()) & !1;
+        if counted {
             for (g, x) in pairs {
                 even[slot(g[0])] += cell(x[0]);
                 odd[slot(g[1])] += cell(x[1]);
@@ -134,9 +136,19 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
                 even[slot(g)] += cell(x);
                 seen[slot(g)] += u32::from(x != null);
             }
-            for (c, s) in counts.iter_mut().zip(seen) {
-                *c += s;
+        } else {
+            for (g, x) in pairs {
+                even[slot(g[0])] += cell(x[0]);
+                odd[slot(g[1])] += cell(x[1]);
             }
+            for (&g, &x) in ids[tail..].iter().zip(&values[tail..]) {
+                even[slot(g)] += cell(x);
+            }
+        }
+    }
+    if let Some(counts) = counts {
+        for (c, s) in counts.iter_mut().zip(seen) {
+            *c += s;
         }
     }
     for ((s, a), b) in sums.iter_mut().zip(even).zip(odd) {
@@ -144,12 +156,47 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
     }
 }
 
+/// [`sum_ids`]' partial sums, zeroed, one more than the groups: for the even rows, the odd rows and
+/// (when cells are counted) the cells seen.
+#[derive(Default)]
+struct Scratch {
+    even: Vec<i64>,
+    odd: Vec<i64>,
+    seen: Vec<u32>,
+}
+
+impl Scratch {
+    /// For `groups` groups, or `None` when the memory is not there.
+    fn try_new(groups: usize, counted: bool) -> Option<Scratch> {
+        let n = groups.checked_add(1)?;
+        Some(Scratch {
+            even: super::try_filled(n, 0)?,
+            odd: super::try_filled(n, 0)?,
+            seen: if counted {
+                super::try_filled(n, 0)?
+            } else {
+                Vec::new()
+            },
+        })
+    }
+
+    /// For `groups` groups; ends the process when the memory is not there, as any allocation.
+    fn new(groups: usize, counted: bool) -> Scratch {
+        let n = groups + 1;
+        Scratch {
+            even: vec![0; n],
+            odd: vec![0; n],
+            seen: if counted { vec![0; n] } else { Vec::new() },
+        }
+    }
+}
+
 /// Σ(value × weight) and Σ weight per group for cells of at most 16 bits (`vnull` and `wnull`
 /// mark empty ones): exact in `u64` within a run (a product is below 2^32), added as floats per run.
 fn weighted_narrow<V: Copy + PartialEq + Into<u64>, W: Copy + PartialEq + Into<u64>>(
-    values: &[V],
+    values: &Chunked<V>,
     vnull: V,
-    weights: &[W],
+    weights: &Chunked<W>,
     wnull: W,
     layout: Layout,
     num: &mut [f64],
@@ -162,26 +209,32 @@ fn weighted_narrow<V: Copy + PartialEq + Into<u64>, W: Copy + PartialEq + Into<u
     };
     match layout {
         Layout::Runs(runs) => {
+            // The two columns' chunks cover the same rows.
             for run in runs {
                 let (mut vw, mut ww) = (0u64, 0u64);
-                for (&v, &w) in values[run.start..run.end]
-                    .iter()
-                    .zip(&weights[run.start..run.end])
-                {
-                    let (x, y) = pair(v, w);
-                    vw += x;
-                    ww += y;
+                let pieces = values
+                    .slices_of(run.start, run.end)
+                    .zip(weights.slices_of(run.start, run.end));
+                for ((_, values), (_, weights)) in pieces {
+                    for (&v, &w) in values.iter().zip(weights) {
+                        let (x, y) = pair(v, w);
+                        vw += x;
+                        ww += y;
+                    }
                 }
                 num[run.group] += vw as f64;
                 den[run.group] += ww as f64;
             }
         }
         Layout::Ids(ids) => {
-            for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
-                if g != NO_GROUP {
-                    let (x, y) = pair(v, w);
-                    num[g as usize] += x as f64;
-                    den[g as usize] += y as f64;
+            for ((start, values), (_, weights)) in values.slices().zip(weights.slices()) {
+                let ids = ids.get(start..).unwrap_or(&[]);
+                for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
+                    if g != NO_GROUP {
+                        let (x, y) = pair(v, w);
+                        num[g as usize] += x as f64;
+                        den[g as usize] += y as f64;
+                    }
                 }
             }
         }
@@ -193,6 +246,49 @@ impl NumColumn {
     /// integers (exact) into `Acc::Int`, float columns into `Acc::Float`; `counts` (when given)
     /// counts the cells added.
     pub(crate) fn accumulate(&self, layout: Layout, acc: &mut Acc, counts: Option<&mut [u32]>) {
+        let scratch = match (&self.data, layout) {
+            (Ints::U8(_) | Ints::U16(_) | Ints::U32(_), Layout::Ids(_)) => {
+                Scratch::new(acc.len(), counts.is_some())
+            }
+            _ => Scratch::default(),
+        };
+        self.accumulate_in(layout, acc, counts, scratch);
+    }
+
+    /// [`NumColumn::accumulate`] into an integer accumulator, failing instead of ending the
+    /// process when the memory is not there, and when a sum passes i64 (the sums are then
+    /// partial).
+    pub(crate) fn try_accumulate(
+        &self,
+        layout: Layout,
+        acc: &mut Acc,
+        counts: Option<&mut [u32]>,
+    ) -> Option<()> {
+        match (&self.data, layout) {
+            (Ints::U8(_) | Ints::U16(_) | Ints::U32(_), _) if matches!(acc, Acc::Int(_)) => {
+                let scratch = match layout {
+                    Layout::Ids(_) => Scratch::try_new(acc.len(), counts.is_some())?,
+                    Layout::Runs(_) => Scratch::default(),
+                };
+                self.accumulate_in(layout, acc, counts, scratch);
+                Some(())
+            }
+            // Wide cells, summed cell by cell, allocate nothing.
+            (Ints::I64(_), _) if matches!(acc, Acc::Int(_)) => {
+                self.accumulate_wide(layout, acc, counts).then_some(())
+            }
+            _ => None,
+        }
+    }
+
+    /// [`NumColumn::accumulate`], with [`sum_ids`]' partial sums.
+    fn accumulate_in(
+        &self,
+        layout: Layout,
+        acc: &mut Acc,
+        counts: Option<&mut [u32]>,
+        scratch: Scratch,
+    ) {
         match (&self.data, acc, layout) {
             (Ints::U8(v), Acc::Int(s), Layout::Runs(runs)) => {
                 sum_runs::<_, u32>(v, u8::MAX, runs, s, counts)
@@ -203,9 +299,15 @@ impl NumColumn {
             (Ints::U32(v), Acc::Int(s), Layout::Runs(runs)) => {
                 sum_runs::<_, i64>(v, u32::MAX, runs, s, counts)
             }
-            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u8::MAX, ids, s, counts),
-            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u16::MAX, ids, s, counts),
-            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, u32::MAX, ids, s, counts),
+            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u8::MAX, ids, s, counts, scratch)
+            }
+            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u16::MAX, ids, s, counts, scratch)
+            }
+            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => {
+                sum_ids(v, u32::MAX, ids, s, counts, scratch)
+            }
             (_, acc, layout) => self.accumulate_cells(layout, acc, counts),
         }
     }
@@ -238,7 +340,7 @@ impl NumColumn {
                 return;
             }
             let (value, scaled) = match &self.data {
-                Ints::I64(v) => (None, (v[row] != i64::MIN).then_some(v[row])),
+                Ints::I64(v) => (None, Some(v.get(row)).filter(|&x| x != i64::MIN)),
                 _ => (self.get(row), None),
             };
             if value.is_none() && scaled.is_none() {
@@ -278,8 +380,17 @@ impl NumColumn {
         layout: Layout,
         n: usize,
     ) -> WeightedSums {
-        let mut num = vec![0.0; n];
-        let mut den = vec![0.0; n];
+        self.weighted_sums_into(weights, layout, vec![0.0; n], vec![0.0; n])
+    }
+
+    /// [`NumColumn::weighted_sums`] into zeroed sums of the groups' size, allocated by the caller.
+    pub(crate) fn weighted_sums_into(
+        &self,
+        weights: &NumColumn,
+        layout: Layout,
+        mut num: Vec<f64>,
+        mut den: Vec<f64>,
+    ) -> WeightedSums {
         if self.is_float() || weights.is_float() {
             layout.for_each_row(|row, group| {
                 if let (Some(v), Some(w)) = (self.get(row), weights.get(row)) {

@@ -3,12 +3,16 @@
 //! their cells by `parse`; the aggregation kernels over them (`kernels`); the dictionaries' hasher
 //! (`hash`).
 
+pub(crate) mod chunked;
+pub(crate) mod days;
 pub(crate) mod hash;
 pub(crate) mod kernels;
 pub(crate) mod num;
 mod parse;
 pub(crate) mod text;
 
+pub(crate) use chunked::Chunked;
+pub(crate) use days::DayColumn;
 pub(crate) use hash::{same_bytes, FxHashMap};
 pub(crate) use kernels::{Acc, Layout, Run, WeightedSums, NO_GROUP};
 pub(crate) use num::NumColumn;
@@ -19,3 +23,11 @@ pub(crate) const NULL_DAY: i32 = i32::MIN;
 
 /// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
 pub(crate) const NULL_BOOL: u8 = 2;
+
+/// A vector of `n` copies of `x`, or `None` when the memory is not there.
+pub(crate) fn try_filled<T: Clone>(n: usize, x: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, x);
+    Some(v)
+}

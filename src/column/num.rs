@@ -4,17 +4,18 @@
 
 use std::collections::TryReserveError;
 
+use super::chunked::Chunked;
 use crate::number::{pow10, Num, MAX_SCALE};
 
 /// Numbers as integers scaled by `10^scale`, in the narrowest width that holds them; each width's
 /// largest value (or `i64::MIN`, or NaN) marks an empty cell.
 #[derive(Clone, Debug)]
 pub(crate) enum Ints {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
-    I64(Vec<i64>),
-    F64(Vec<f64>),
+    U8(Chunked<u8>),
+    U16(Chunked<u16>),
+    U32(Chunked<u32>),
+    I64(Chunked<i64>),
+    F64(Chunked<f64>),
 }
 
 /// A numeric column.
@@ -28,7 +29,7 @@ impl NumColumn {
     pub(crate) fn new() -> NumColumn {
         NumColumn {
             scale: 0,
-            data: Ints::U8(Vec::new()),
+            data: Ints::U8(Chunked::new()),
         }
     }
 
@@ -43,9 +44,9 @@ impl NumColumn {
         NumColumn {
             scale,
             data: if float {
-                Ints::F64(Vec::new())
+                Ints::F64(Chunked::new())
             } else {
-                Ints::U8(Vec::new())
+                Ints::U8(Chunked::new())
             },
         }
     }
@@ -64,11 +65,11 @@ impl NumColumn {
     #[inline]
     pub(super) fn get_scaled(&self, row: usize) -> Option<i64> {
         match &self.data {
-            Ints::U8(v) => (v[row] != u8::MAX).then(|| i64::from(v[row])),
-            Ints::U16(v) => (v[row] != u16::MAX).then(|| i64::from(v[row])),
-            Ints::U32(v) => (v[row] != u32::MAX).then(|| i64::from(v[row])),
-            Ints::I64(v) => (v[row] != i64::MIN).then_some(v[row]),
-            Ints::F64(v) => (!v[row].is_nan()).then(|| v[row] as i64),
+            Ints::U8(v) => Some(v.get(row)).filter(|&x| x != u8::MAX).map(i64::from),
+            Ints::U16(v) => Some(v.get(row)).filter(|&x| x != u16::MAX).map(i64::from),
+            Ints::U32(v) => Some(v.get(row)).filter(|&x| x != u32::MAX).map(i64::from),
+            Ints::I64(v) => Some(v.get(row)).filter(|&x| x != i64::MIN),
+            Ints::F64(v) => Some(v.get(row)).filter(|x| !x.is_nan()).map(|x| x as i64),
         }
     }
 
@@ -84,7 +85,7 @@ impl NumColumn {
     #[inline]
     pub(crate) fn get(&self, row: usize) -> Option<f64> {
         match &self.data {
-            Ints::F64(v) => (!v[row].is_nan()).then_some(v[row]),
+            Ints::F64(v) => Some(v.get(row)).filter(|x| !x.is_nan()),
             _ => self
                 .get_scaled(row)
                 .map(|x| x as f64 / pow10(self.scale) as f64),
@@ -152,27 +153,25 @@ impl NumColumn {
 
     /// Moves to the next wider representation, keeping every value and empty cell.
     fn widen(&mut self) {
-        let n = self.len();
-        self.data = match &self.data {
-            Ints::U8(_) => Ints::U16(
-                (0..n)
-                    .map(|i| self.get_scaled(i).map_or(u16::MAX, |x| x as u16))
-                    .collect(),
-            ),
-            Ints::U16(_) => Ints::U32(
-                (0..n)
-                    .map(|i| self.get_scaled(i).map_or(u32::MAX, |x| x as u32))
-                    .collect(),
-            ),
-            Ints::U32(_) => Ints::I64(
-                (0..n)
-                    .map(|i| self.get_scaled(i).unwrap_or(i64::MIN))
-                    .collect(),
-            ),
-            Ints::I64(_) | Ints::F64(_) => {
-                self.make_floats();
-                return;
-            }
+        if matches!(self.data, Ints::I64(_) | Ints::F64(_)) {
+            self.make_floats();
+            return;
+        }
+        // A chunk at a time: memory holds at most one chunk in both widths.
+        self.data = match std::mem::replace(&mut self.data, Ints::U8(Chunked::new())) {
+            Ints::U8(v) => Ints::U16(v.into_map(|x| match x {
+                u8::MAX => u16::MAX,
+                x => u16::from(x),
+            })),
+            Ints::U16(v) => Ints::U32(v.into_map(|x| match x {
+                u16::MAX => u32::MAX,
+                x => u32::from(x),
+            })),
+            Ints::U32(v) => Ints::I64(v.into_map(|x| match x {
+                u32::MAX => i64::MIN,
+                x => i64::from(x),
+            })),
+            wide => wide,
         };
     }
 
@@ -180,29 +179,22 @@ impl NumColumn {
     /// in which case the column has become floats.
     fn rescale(&mut self, scale: u8) -> bool {
         let factor = pow10(scale - self.scale);
-        let values: Option<Vec<Option<i64>>> = (0..self.len())
-            .map(|i| match self.get_scaled(i) {
-                None => Some(None),
-                Some(x) => x.checked_mul(factor).filter(|&x| x != i64::MIN).map(Some),
-            })
-            .collect();
-        match values {
-            Some(values) => {
-                self.scale = scale;
-                self.data = Ints::U8(Vec::with_capacity(values.len()));
-                for v in values {
-                    match v {
-                        Some(x) => self.push_scaled(x),
-                        None => self.push_null(),
-                    }
-                }
-                true
-            }
-            None => {
-                self.make_floats();
-                false
+        let scaled = |x: i64| x.checked_mul(factor).filter(|&x| x != i64::MIN);
+        let fits = (0..self.len()).all(|i| self.get_scaled(i).is_none_or(|x| scaled(x).is_some()));
+        if !fits {
+            self.make_floats();
+            return false;
+        }
+        // The column again at the new scale: memory holds this column twice, not the table.
+        let mut out = NumColumn::of_scale(scale, false);
+        for i in 0..self.len() {
+            match self.get_scaled(i).and_then(scaled) {
+                Some(x) => out.push_scaled(x),
+                None => out.push_null(),
             }
         }
+        *self = out;
+        true
     }
 
     fn make_floats(&mut self) {
@@ -235,8 +227,8 @@ impl NumColumn {
     pub(crate) fn format(&self, row: usize, out: &mut String) {
         use std::fmt::Write;
         if let Ints::F64(v) = &self.data {
-            if !v[row].is_nan() {
-                let _ = write!(out, "{}", v[row]);
+            if !v.get(row).is_nan() {
+                let _ = write!(out, "{}", v.get(row));
             }
             return;
         }
@@ -246,13 +238,25 @@ impl NumColumn {
         format_scaled(x, self.scale, out);
     }
 
+    /// The width the cells are stored in, and their scale.
+    pub(crate) fn storage(&self) -> String {
+        let width = match &self.data {
+            Ints::U8(_) => "u8",
+            Ints::U16(_) => "u16",
+            Ints::U32(_) => "u32",
+            Ints::I64(_) => "i64",
+            Ints::F64(_) => "f64",
+        };
+        format!("{width}, scale {}", self.scale)
+    }
+
     pub(crate) fn heap_bytes(&self) -> usize {
         match &self.data {
-            Ints::U8(v) => v.capacity(),
-            Ints::U16(v) => v.capacity() * 2,
-            Ints::U32(v) => v.capacity() * 4,
-            Ints::I64(v) => v.capacity() * 8,
-            Ints::F64(v) => v.capacity() * 8,
+            Ints::U8(v) => v.heap_bytes(),
+            Ints::U16(v) => v.heap_bytes(),
+            Ints::U32(v) => v.heap_bytes(),
+            Ints::I64(v) => v.heap_bytes(),
+            Ints::F64(v) => v.heap_bytes(),
         }
     }
 
@@ -260,11 +264,11 @@ impl NumColumn {
     /// without allocating when the memory is not there.
     pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
         match &mut self.data {
-            Ints::U8(v) => v.try_reserve(more),
-            Ints::U16(v) => v.try_reserve(more),
-            Ints::U32(v) => v.try_reserve(more),
-            Ints::I64(v) => v.try_reserve(more),
-            Ints::F64(v) => v.try_reserve(more),
+            Ints::U8(v) => v.try_grow(more),
+            Ints::U16(v) => v.try_grow(more),
+            Ints::U32(v) => v.try_grow(more),
+            Ints::I64(v) => v.try_grow(more),
+            Ints::F64(v) => v.try_grow(more),
         }
     }
 

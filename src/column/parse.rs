@@ -2,6 +2,7 @@
 //! a time with one decision on the column's width, and every other cell through the full number
 //! parser.
 
+use super::chunked::Chunked;
 use super::num::{Ints, NumColumn};
 use crate::number::{parse_num_bytes, pow10};
 use crate::verbatim::{PlainShape, Verbatim};
@@ -60,7 +61,7 @@ impl NumColumn {
 /// [`NumColumn::push_plain_cells`] for one width (`null`, its largest value, marks an empty cell).
 #[inline(always)]
 fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
-    v: &mut Vec<T>,
+    v: &mut Chunked<T>,
     null: T,
     scale: u8,
     verbatim: &mut Verbatim,

@@ -3,6 +3,7 @@
 
 use std::collections::TryReserveError;
 
+use super::chunked::Chunked;
 use super::hash::{same_bytes, FxHashMap};
 use super::kernels::{Layout, NO_GROUP};
 use crate::verbatim::Verbatim;
@@ -10,14 +11,14 @@ use crate::verbatim::Verbatim;
 /// Unsigned codes in the narrowest width that holds the largest one.
 #[derive(Clone, Debug)]
 pub(crate) enum Codes {
-    U8(Vec<u8>),
-    U16(Vec<u16>),
-    U32(Vec<u32>),
+    U8(Chunked<u8>),
+    U16(Chunked<u16>),
+    U32(Chunked<u32>),
 }
 
 impl Codes {
     fn new() -> Codes {
-        Codes::U8(Vec::new())
+        Codes::U8(Chunked::new())
     }
 
     fn push(&mut self, code: u32) {
@@ -26,8 +27,7 @@ impl Codes {
                 Codes::U8(v) if code <= u32::from(u8::MAX) => return v.push(code as u8),
                 Codes::U16(v) if code <= u32::from(u16::MAX) => return v.push(code as u16),
                 Codes::U32(v) => return v.push(code),
-                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
-                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+                _ => self.widen(),
             }
         }
     }
@@ -46,28 +46,44 @@ impl Codes {
                     return v.extend(codes.iter().map(|&c| c as u16))
                 }
                 Codes::U32(v) => return v.extend_from_slice(codes),
-                Codes::U8(v) => *self = Codes::U16(v.iter().map(|&c| u16::from(c)).collect()),
-                Codes::U16(v) => *self = Codes::U32(v.iter().map(|&c| u32::from(c)).collect()),
+                _ => self.widen(),
             }
         }
+    }
+
+    /// Moves to the next wider codes, a chunk at a time.
+    #[cold]
+    fn widen(&mut self) {
+        *self = match std::mem::replace(self, Codes::new()) {
+            Codes::U8(v) => Codes::U16(v.into_map(u16::from)),
+            Codes::U16(v) => Codes::U32(v.into_map(u32::from)),
+            Codes::U32(v) => Codes::U32(v),
+        };
     }
 
     #[inline]
     pub(crate) fn get(&self, row: usize) -> u32 {
         match self {
-            Codes::U8(v) => u32::from(v[row]),
-            Codes::U16(v) => u32::from(v[row]),
-            Codes::U32(v) => v[row],
+            Codes::U8(v) => u32::from(v.get(row)),
+            Codes::U16(v) => u32::from(v.get(row)),
+            Codes::U32(v) => v.get(row),
         }
     }
 
     /// Calls `f(row, code)` for every row.
     #[inline]
     pub(crate) fn for_each(&self, mut f: impl FnMut(usize, u32)) {
+        fn each<C: Copy + Into<u32>>(codes: &Chunked<C>, f: &mut impl FnMut(usize, u32)) {
+            for (start, piece) in codes.slices() {
+                for (i, &c) in piece.iter().enumerate() {
+                    f(start + i, c.into());
+                }
+            }
+        }
         match self {
-            Codes::U8(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
-            Codes::U16(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, u32::from(c))),
-            Codes::U32(v) => v.iter().enumerate().for_each(|(i, &c)| f(i, c)),
+            Codes::U8(v) => each(v, &mut f),
+            Codes::U16(v) => each(v, &mut f),
+            Codes::U32(v) => each(v, &mut f),
         }
     }
 
@@ -76,22 +92,27 @@ impl Codes {
     #[inline]
     pub(crate) fn for_each_in<F: FnMut(usize, usize, u64)>(&self, layout: Layout, f: &mut F) {
         fn scan<C: Copy + Into<u64>, F: FnMut(usize, usize, u64)>(
-            codes: &[C],
+            codes: &Chunked<C>,
             layout: Layout,
             f: &mut F,
         ) {
             match layout {
                 Layout::Runs(runs) => {
                     for run in runs {
-                        for (row, &code) in codes[run.start..run.end].iter().enumerate() {
-                            f(run.start + row, run.group, code.into());
+                        for (start, piece) in codes.slices_of(run.start, run.end) {
+                            for (row, &code) in piece.iter().enumerate() {
+                                f(start + row, run.group, code.into());
+                            }
                         }
                     }
                 }
                 Layout::Ids(ids) => {
-                    for (row, (&g, &code)) in ids.iter().zip(codes).enumerate() {
-                        if g != NO_GROUP {
-                            f(row, g as usize, code.into());
+                    for (start, piece) in codes.slices() {
+                        let ids = ids.get(start..).unwrap_or(&[]);
+                        for (row, (&g, &code)) in ids.iter().zip(piece).enumerate() {
+                            if g != NO_GROUP {
+                                f(start + row, g as usize, code.into());
+                            }
                         }
                     }
                 }
@@ -104,11 +125,20 @@ impl Codes {
         }
     }
 
+    /// The width the codes are stored in.
+    pub(crate) fn storage(&self) -> &'static str {
+        match self {
+            Codes::U8(_) => "u8",
+            Codes::U16(_) => "u16",
+            Codes::U32(_) => "u32",
+        }
+    }
+
     fn heap_bytes(&self) -> usize {
         match self {
-            Codes::U8(v) => v.capacity(),
-            Codes::U16(v) => v.capacity() * 2,
-            Codes::U32(v) => v.capacity() * 4,
+            Codes::U8(v) => v.heap_bytes(),
+            Codes::U16(v) => v.heap_bytes(),
+            Codes::U32(v) => v.heap_bytes(),
         }
     }
 
@@ -116,18 +146,18 @@ impl Codes {
     /// without allocating when the memory is not there.
     fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
         match self {
-            Codes::U8(v) => v.try_reserve(more),
-            Codes::U16(v) => v.try_reserve(more),
-            Codes::U32(v) => v.try_reserve(more),
+            Codes::U8(v) => v.try_grow(more),
+            Codes::U16(v) => v.try_grow(more),
+            Codes::U32(v) => v.try_grow(more),
         }
     }
 
     /// Bytes the codes stored take (not the spare capacity).
     fn used_bytes(&self) -> usize {
         match self {
-            Codes::U8(v) => v.len(),
-            Codes::U16(v) => v.len() * 2,
-            Codes::U32(v) => v.len() * 4,
+            Codes::U8(v) => v.used_bytes(),
+            Codes::U16(v) => v.used_bytes(),
+            Codes::U32(v) => v.used_bytes(),
         }
     }
 

@@ -251,7 +251,7 @@ mod tests {
             | FetchCode::InvalidInput
             | FetchCode::Aborted => FetchCode::ALL.contains(&c),
         };
-        let declarations = include_str!("../wasm/mod.rs");
+        let declarations = include_str!("../wasm/types.rs");
         let union = declarations
             .split("export type FetchErrorCode =")
             .nth(1)

@@ -476,3 +476,41 @@ fn granularity_comes_from_the_header() {
         assert_eq!(t.rows, 0);
     }
 }
+
+#[test]
+fn memory_while_reading_stays_within_a_tenth_of_the_table_read() {
+    // A finest-grain export, its size not announced: the columns grow as rows come, a chunk at a
+    // time, never by doubling a whole column (which holds up to twice the table for a moment).
+    let mut csv = String::from(
+        "Instance user ID,User Email,Client Name,Timestamp Date,Language,Chat Events,\
+         Total Characters Written,Combined CAR\n",
+    );
+    let rows = 300_000;
+    for i in 0..rows {
+        let user = i / 120;
+        csv += &format!(
+            "{user},u{user}@example.com,{},2025-{:02}-{:02},{},{},{},0.{:04}\n",
+            ["vscode.cody", "jetbrains.cody", "server.web"][i % 3],
+            1 + (i / 3) % 12,
+            1 + (i / 36) % 28,
+            ["go", "", "rust", "python"][i % 4],
+            i % 40,
+            (i * 7919) % 20_000,
+            (i * 31) % 10_000,
+        );
+    }
+    let mut ingester = Ingester::new();
+    ingester.set_memory_budget(None);
+    let mut peak = 0;
+    for chunk in csv.as_bytes().chunks(64 * 1024) {
+        ingester.push(chunk).unwrap();
+        peak = peak.max(ingester.builder.as_ref().unwrap().heap_bytes());
+    }
+    let table = ingester.finish().unwrap();
+    assert_eq!(table.rows(), rows);
+    let held = table.heap_bytes();
+    assert!(
+        peak as f64 <= 1.1 * held as f64,
+        "{peak} bytes reserved while reading, {held} held after"
+    );
+}

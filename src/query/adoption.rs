@@ -223,9 +223,8 @@ pub struct InactiveUser {
 pub(super) struct Activity {
     /// The range's first and last day (`None` when nothing is kept and no dates are given).
     pub range: Option<(i32, i32)>,
-    /// The days the range covers: the range, except that a month-grain export's rows cover their
-    /// whole month, so a bound read from its rows reaches the month's edge.
-    covered: Option<(i32, i32)>,
+    /// The days the range covers.
+    coverage: Coverage,
     /// For each user (by dictionary code) with a kept row: their active days in the range,
     /// ascending and distinct; users with a kept row but no active day have an empty list.
     pub days: Vec<Option<Vec<i32>>>,
@@ -246,30 +245,19 @@ impl Activity {
         what: &str,
         visit: &mut dyn FnMut(usize, usize, i32),
     ) -> Result<Activity, Error> {
-        let Some(dates) = table.dates() else {
-            return Err(Error::query(format!(
-                "{what} needs dates, and this {} export has none: fetch it at the by_user_day \
-                 (or finer) granularity",
-                table.granularity
-            )));
-        };
-        let Some(users) = table.identity() else {
-            return Err(Error::query(format!(
-                "{what} needs users: the export has no user ID, e-mail or username column"
-            )));
-        };
+        let (dates, users) = activity_columns(table, what)?;
         let selection: Selection = table.select(filter)?;
-        let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
-            _ => None,
-        };
+        let active = active_flags(table);
         let kept_days = || {
-            (0..table.rows).filter(|&r| selection.keeps(r) && dates[r] != crate::column::NULL_DAY)
+            (0..table.rows)
+                .filter(|&r| selection.keeps(r) && dates.get(r) != crate::column::NULL_DAY)
         };
         let lo = selection
             .from
-            .or_else(|| kept_days().map(|r| dates[r]).min());
-        let hi = selection.to.or_else(|| kept_days().map(|r| dates[r]).max());
+            .or_else(|| kept_days().map(|r| dates.get(r)).min());
+        let hi = selection
+            .to
+            .or_else(|| kept_days().map(|r| dates.get(r)).max());
         let range = lo.zip(hi).filter(|(lo, hi)| lo <= hi);
         let mut days: Vec<Option<Vec<i32>>> = vec![None; users.values.len()];
         let mut first_rows = vec![0u32; users.values.len()];
@@ -279,7 +267,7 @@ impl Activity {
                 first_rows[code] = row as u32;
                 Vec::new()
             });
-            let d = dates[row];
+            let d = dates.get(row);
             let in_range = range.is_some_and(|(lo, hi)| (lo..=hi).contains(&d));
             if in_range && active.is_none_or(|a| a[row] == 1) {
                 visit(row, code, d);
@@ -299,25 +287,10 @@ impl Activity {
                 list.dedup();
             }
         }
-        let months = !table.granularity.has_days();
-        let covered = range.map(|(lo, hi)| match months {
-            true => (
-                if selection.from.is_some() {
-                    lo
-                } else {
-                    month_start(lo)
-                },
-                if selection.to.is_some() {
-                    hi
-                } else {
-                    month_end(hi)
-                },
-            ),
-            false => (lo, hi),
-        });
+        let coverage = Coverage::of(table, (selection.from, selection.to), range);
         Ok(Activity {
             range,
-            covered,
+            coverage,
             days,
             first_rows,
         })
@@ -325,19 +298,18 @@ impl Activity {
 
     /// Whether the range leaves out some of the days of the period with number `number`.
     pub(super) fn partial(&self, period: Period, number: i64) -> bool {
-        let (start, end) = period.days(number);
-        self.covered.is_some_and(|(lo, hi)| start < lo || end > hi)
+        self.coverage.partial(period, number)
     }
 
-    /// The keys of the range's partial periods (the first and the last at most).
-    fn partial_keys(&self, period: Period, first: i64, count: usize) -> Vec<String> {
-        let mut keys = Vec::new();
-        for n in [first, first + count as i64 - 1] {
-            if count > 0 && self.partial(period, n) && keys.last() != Some(&period.key(n)) {
-                keys.push(period.key(n));
-            }
+    /// What growth and retention are computed from.
+    fn facts(&self, period: Period) -> PeriodFacts {
+        let (first, count, users) = self.periods(period);
+        PeriodFacts {
+            first,
+            count,
+            users,
+            coverage: self.coverage,
         }
-        keys
     }
 
     /// The period numbers of the range (first, count), and each user's active periods (ascending,
@@ -346,8 +318,7 @@ impl Activity {
         let Some((lo, hi)) = self.range else {
             return (0, 0, Vec::new());
         };
-        let first = period.number(lo);
-        let count = (period.number(hi) - first + 1) as usize;
+        let (first, count) = range_periods(period, lo, hi);
         // Each day of the range's period, computed once.
         let of_day: Vec<u32> = (lo..=hi)
             .map(|d| (period.number(d) - first) as u32)
@@ -370,6 +341,197 @@ impl Activity {
     }
 }
 
+/// The dates and the users an activity is read from, or an error that says which the export lacks
+/// (`what`: the answer asking).
+pub(super) fn activity_columns<'t>(
+    table: &'t Table,
+    what: &str,
+) -> Result<(&'t crate::column::DayColumn, &'t crate::column::TextColumn), Error> {
+    let Some(dates) = table.dates() else {
+        return Err(Error::query(format!(
+            "{what} needs dates, and this {} export has none: fetch it at the by_user_day \
+             (or finer) granularity",
+            table.granularity
+        )));
+    };
+    let Some(users) = table.identity() else {
+        return Err(Error::query(format!(
+            "{what} needs users: the export has no user ID, e-mail or username column"
+        )));
+    };
+    Ok((dates, users))
+}
+
+/// Per row, whether it says its user was active (`Active Sourcegraph User`: 1 true); `None`
+/// without that column (every kept row counts).
+pub(super) fn active_flags(table: &Table) -> Option<&crate::column::Chunked<u8>> {
+    match table.active.map(|i| &table.columns[i].data) {
+        Some(Data::Bool(b)) => Some(b),
+        _ => None,
+    }
+}
+
+/// The first period number of the range `lo..=hi` and how many periods it spans.
+pub(super) fn range_periods(period: Period, lo: i32, hi: i32) -> (i64, usize) {
+    let first = period.number(lo);
+    (first, (period.number(hi) - first + 1) as usize)
+}
+
+/// The days a range covers: the range, except that a month-grain export's rows cover their whole
+/// month, so a bound read from its rows (not given by the filter) reaches the month's edge.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Coverage(Option<(i32, i32)>);
+
+impl Coverage {
+    /// The coverage of `range` (the filter's dates `bounds`, else the kept rows' first and
+    /// last) in `table`'s granularity.
+    pub(super) fn of(
+        table: &Table,
+        bounds: (Option<i32>, Option<i32>),
+        range: Option<(i32, i32)>,
+    ) -> Coverage {
+        let months = !table.granularity.has_days();
+        Coverage(range.map(|(lo, hi)| match months {
+            true => (
+                if bounds.0.is_some() {
+                    lo
+                } else {
+                    month_start(lo)
+                },
+                if bounds.1.is_some() {
+                    hi
+                } else {
+                    month_end(hi)
+                },
+            ),
+            false => (lo, hi),
+        }))
+    }
+
+    /// Whether the range leaves out some of the days of the period with number `number`.
+    pub(super) fn partial(&self, period: Period, number: i64) -> bool {
+        let (start, end) = period.days(number);
+        self.0.is_some_and(|(lo, hi)| start < lo || end > hi)
+    }
+
+    /// The keys of the range's partial periods (the first and the last at most).
+    fn partial_keys(&self, period: Period, first: i64, count: usize) -> Vec<String> {
+        let mut keys = Vec::new();
+        for n in [first, first + count as i64 - 1] {
+            if count > 0 && self.partial(period, n) && keys.last() != Some(&period.key(n)) {
+                keys.push(period.key(n));
+            }
+        }
+        keys
+    }
+}
+
+/// What growth and retention are computed from, by the whole table ([`Activity::periods`]) or
+/// chunk by chunk (`super::activity_stream`): the range's first period number and how many
+/// periods it spans, each user's active periods (indices from the first, ascending, distinct;
+/// users with none left out), and the days the range covers.
+pub(super) struct PeriodFacts {
+    pub first: i64,
+    pub count: usize,
+    pub users: Vec<Vec<usize>>,
+    pub coverage: Coverage,
+}
+
+/// Growth accounting from the facts of its periods.
+pub(super) fn growth(query: &PeriodQuery, facts: &PeriodFacts) -> Growth {
+    let PeriodFacts {
+        first,
+        count,
+        ref users,
+        coverage,
+    } = *facts;
+    let mut rows = vec![[0u64; 5]; count];
+    let [active, new, retained, resurrected, churned] = [0, 1, 2, 3, 4];
+    for periods in users {
+        rows[periods[0]][new] += 1;
+        for (i, &p) in periods.iter().enumerate() {
+            rows[p][active] += 1;
+            if i > 0 {
+                let kind = if periods[i - 1] + 1 == p {
+                    retained
+                } else {
+                    resurrected
+                };
+                rows[p][kind] += 1;
+            }
+            let next = periods.get(i + 1).copied();
+            if next != Some(p + 1) && p + 1 < count {
+                rows[p + 1][churned] += 1;
+            }
+        }
+    }
+    let periods = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| GrowthPeriod {
+            period: query.period.key(first + i as i64),
+            partial: coverage.partial(query.period, first + i as i64),
+            active_users: r[active],
+            new_users: r[new],
+            retained_users: r[retained],
+            resurrected_users: r[resurrected],
+            churned_users: r[churned],
+            quick_ratio: (r[churned] > 0)
+                .then(|| (r[new] + r[resurrected]) as f64 / r[churned] as f64),
+            small_sample: small(r[churned], query.min_sample()),
+        })
+        .collect();
+    Growth {
+        period: query.period,
+        min_sample: query.min_sample(),
+        periods,
+    }
+}
+
+/// Retention cohorts from the facts of their periods.
+pub(super) fn retention(query: &PeriodQuery, facts: &PeriodFacts) -> Result<Retention, Error> {
+    let PeriodFacts {
+        first,
+        count,
+        ref users,
+        coverage,
+    } = *facts;
+    if count > MAX_RETENTION_PERIODS {
+        return Err(Error::query(format!(
+            "retention over {count} periods is more than the {MAX_RETENTION_PERIODS} a table \
+             can show: narrow the date range or use month periods"
+        )));
+    }
+    let mut cohorts: Vec<Option<Cohort>> = vec![None; count];
+    for periods in users {
+        let c = periods[0];
+        let cohort = cohorts[c].get_or_insert_with(|| Cohort {
+            cohort: query.period.key(first + c as i64),
+            users: 0,
+            active: vec![0; count - c],
+            small_sample: false,
+        });
+        cohort.users += 1;
+        for &p in periods {
+            cohort.active[p - c] += 1;
+        }
+    }
+    let minimum = query.min_sample();
+    Ok(Retention {
+        period: query.period,
+        min_sample: minimum,
+        cohorts: cohorts
+            .into_iter()
+            .flatten()
+            .map(|c| Cohort {
+                small_sample: small(c.users, minimum),
+                ..c
+            })
+            .collect(),
+        partial_periods: coverage.partial_keys(query.period, first, count),
+    })
+}
+
 pub(super) fn check_grain(table: &Table, period: Period, what: &str) -> Result<(), Error> {
     if period == Period::Week && !table.granularity.has_days() {
         return Err(Error::query(format!(
@@ -386,89 +548,14 @@ impl Table {
     pub fn growth(&self, query: &PeriodQuery) -> Result<Growth, Error> {
         check_grain(self, query.period, "growth")?;
         let activity = Activity::of(self, &query.filter, "growth")?;
-        let (first, count, users) = activity.periods(query.period);
-        let mut rows = vec![[0u64; 5]; count];
-        let [active, new, retained, resurrected, churned] = [0, 1, 2, 3, 4];
-        for periods in &users {
-            rows[periods[0]][new] += 1;
-            for (i, &p) in periods.iter().enumerate() {
-                rows[p][active] += 1;
-                if i > 0 {
-                    let kind = if periods[i - 1] + 1 == p {
-                        retained
-                    } else {
-                        resurrected
-                    };
-                    rows[p][kind] += 1;
-                }
-                let next = periods.get(i + 1).copied();
-                if next != Some(p + 1) && p + 1 < count {
-                    rows[p + 1][churned] += 1;
-                }
-            }
-        }
-        let periods = rows
-            .iter()
-            .enumerate()
-            .map(|(i, r)| GrowthPeriod {
-                period: query.period.key(first + i as i64),
-                partial: activity.partial(query.period, first + i as i64),
-                active_users: r[active],
-                new_users: r[new],
-                retained_users: r[retained],
-                resurrected_users: r[resurrected],
-                churned_users: r[churned],
-                quick_ratio: (r[churned] > 0)
-                    .then(|| (r[new] + r[resurrected]) as f64 / r[churned] as f64),
-                small_sample: small(r[churned], query.min_sample()),
-            })
-            .collect();
-        Ok(Growth {
-            period: query.period,
-            min_sample: query.min_sample(),
-            periods,
-        })
+        Ok(growth(query, &activity.facts(query.period)))
     }
 
     /// Retention cohorts per period over the rows `query.filter` keeps.
     pub fn retention(&self, query: &PeriodQuery) -> Result<Retention, Error> {
         check_grain(self, query.period, "retention")?;
         let activity = Activity::of(self, &query.filter, "retention")?;
-        let (first, count, users) = activity.periods(query.period);
-        if count > MAX_RETENTION_PERIODS {
-            return Err(Error::query(format!(
-                "retention over {count} periods is more than the {MAX_RETENTION_PERIODS} a \
-                 table can show: narrow the date range or use month periods"
-            )));
-        }
-        let mut cohorts: Vec<Option<Cohort>> = vec![None; count];
-        for periods in &users {
-            let c = periods[0];
-            let cohort = cohorts[c].get_or_insert_with(|| Cohort {
-                cohort: query.period.key(first + c as i64),
-                users: 0,
-                active: vec![0; count - c],
-                small_sample: false,
-            });
-            cohort.users += 1;
-            for &p in periods {
-                cohort.active[p - c] += 1;
-            }
-        }
-        let minimum = query.min_sample();
-        Ok(Retention {
-            period: query.period,
-            min_sample: minimum,
-            cohorts: cohorts
-                .into_iter()
-                .flatten()
-                .map(|c| Cohort {
-                    small_sample: small(c.users, minimum),
-                    ..c
-                })
-                .collect(),
-            partial_periods: activity.partial_keys(query.period, first, count),
-        })
+        retention(query, &activity.facts(query.period))
     }
 
     /// The users with no active day in the last `query.days` days of the range: the users of the

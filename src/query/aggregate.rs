@@ -123,6 +123,18 @@ pub(crate) fn average_range(
 }
 
 impl Stats {
+    /// Rows per group and nothing else yet, for a table of `columns` columns.
+    pub fn empty(rows: Vec<u64>, columns: usize) -> Stats {
+        Stats {
+            rows,
+            distinct: DistinctCounts::default(),
+            days_in_range: None,
+            sums: vec![None; columns],
+            counts: vec![None; columns],
+            weighted: vec![None; columns],
+        }
+    }
+
     /// Fills what `needs` asks for over the grouping.
     pub fn compute(
         table: &Table,
@@ -134,15 +146,7 @@ impl Stats {
             return rolled.stats(table, grouping, needs, range);
         }
         let n = grouping.len();
-        let columns = table.columns.len();
-        let mut stats = Stats {
-            rows: grouping.sizes.clone(),
-            distinct: DistinctCounts::default(),
-            days_in_range: None,
-            sums: vec![None; columns],
-            counts: vec![None; columns],
-            weighted: vec![None; columns],
-        };
+        let mut stats = Stats::empty(grouping.sizes.clone(), table.columns.len());
         let layout = grouping.layout();
         let num = |i: usize| match &table.columns[i].data {
             Data::Num(values) => Some(values),

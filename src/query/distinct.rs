@@ -1,7 +1,7 @@
 //! Distinct counts: users and active users per group, and (day grain) the distinct user-days and
 //! active user-days behind `avgDaysActivePerUser` and `avgDau`, in one pass over the kept rows.
 
-use crate::column::{FxHashMap, Layout, TextColumn};
+use crate::column::{Chunked, DayColumn, FxHashMap, Layout, TextColumn};
 use crate::table::{Data, Table};
 
 use super::group::{Days, Grouping};
@@ -144,7 +144,7 @@ pub(crate) fn count(
         return out;
     };
     let active = match table.active.map(|i| &table.columns[i].data) {
-        Some(Data::Bool(b)) => Some(b.as_slice()),
+        Some(Data::Bool(b)) => Some(b),
         _ => None,
     };
     let rows = Rows {
@@ -212,7 +212,7 @@ pub(crate) fn count(
 struct Rows<'a> {
     identity: &'a TextColumn,
     layout: Layout<'a>,
-    active: Option<&'a [u8]>,
+    active: Option<&'a Chunked<u8>>,
 }
 
 impl Rows<'_> {
@@ -273,7 +273,7 @@ enum DayPairs {
 struct DayPass<'a> {
     rows: &'a Rows<'a>,
     needs: DistinctNeeds,
-    dates: &'a [i32],
+    dates: &'a DayColumn,
     grid: Days,
     mode: DayPairs,
     user_days: &'a mut [u64],
@@ -286,7 +286,7 @@ impl SetPass for DayPass<'_> {
         let (dates, grid, mode) = (self.dates, self.grid, self.mode);
         let (need_all, need_active) = (self.needs.user_days, self.needs.active_user_days);
         self.rows.for_each(|row, g, u, act| {
-            let Some(day) = grid.index(dates[row]) else {
+            let Some(day) = grid.index(dates.get(row)) else {
                 return;
             };
             let day = day as u64;

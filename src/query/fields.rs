@@ -38,11 +38,11 @@ pub(super) fn active_spans(table: &Table, grouping: &Grouping) -> Vec<Option<(i3
         return spans;
     };
     let active = match table.active.map(|i| &table.columns[i].data) {
-        Some(Data::Bool(b)) => Some(b.as_slice()),
+        Some(Data::Bool(b)) => Some(b),
         _ => None,
     };
     grouping.layout().for_each_row(|row, g| {
-        let d = dates[row];
+        let d = dates.get(row);
         if d == NULL_DAY || active.is_some_and(|a| a[row] != 1) {
             return;
         }
@@ -93,7 +93,7 @@ impl KeyField {
                 .text(i)
                 .map_or(Cell::Null, |t| Cell::Text(t.value(row).to_string()))
         };
-        let date = table.dates().map_or(NULL_DAY, |d| d[row]);
+        let date = table.dates().map_or(NULL_DAY, |d| d.get(row));
         let day = |f: fn(i32) -> String| {
             if date == NULL_DAY {
                 Cell::Null

@@ -1,7 +1,7 @@
 //! A [`Filter`] resolved against a table into a [`Selection`]: which rows are kept, computed once
 //! per filter and shared by every query that uses it.
 
-use crate::column::{TextColumn, NULL_DAY};
+use crate::column::{Chunked, TextColumn, NULL_DAY};
 use crate::date::{format_day, month_end, month_start, parse_day};
 use crate::error::Error;
 use crate::summary::ServiceAccounts;
@@ -113,7 +113,7 @@ struct Resolved<'t> {
     search: Option<String>,
     clients: Option<(&'t TextColumn, Vec<bool>)>,
     languages: Option<(&'t TextColumn, Vec<bool>)>,
-    active: Option<&'t [u8]>,
+    active: Option<&'t Chunked<u8>>,
     /// With service accounts excluded: the user ID column and its values' registry flags.
     service: Option<(&'t TextColumn, &'t [u8])>,
     /// Per attribute filtered on: which users keep (by identity code), and the wanted values
@@ -201,7 +201,7 @@ impl Filter {
             table.active.map(|i| &table.columns[i].data),
         ) {
             (false, _) => None,
-            (true, Some(Data::Bool(b))) => Some(b.as_slice()),
+            (true, Some(Data::Bool(b))) => Some(b),
             (true, _) => {
                 return Err(Error::query(
                     "cannot keep active users only: the export has no Active Sourcegraph User \
@@ -319,7 +319,7 @@ impl Filter {
             let kept = |d: i32| date_kept(month_rows, from, to, d);
             // Exports repeat dates in long runs: decide once per run of equal dates.
             let (mut last, mut last_kept) = (NULL_DAY, false);
-            for (k, &d) in keep.iter_mut().zip(dates) {
+            for (k, d) in keep.iter_mut().zip(dates.iter()) {
                 if d != last {
                     (last, last_kept) = (d, kept(d));
                 }
@@ -341,7 +341,7 @@ impl Filter {
             keep_codes(&mut keep, column, wanted);
         }
         if let Some(active) = r.active {
-            for (k, &a) in keep.iter_mut().zip(active) {
+            for (k, a) in keep.iter_mut().zip(active.iter()) {
                 *k &= a == 1;
             }
         }

@@ -1,7 +1,9 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
-use crate::column::{Codes, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
+use crate::column::{
+    Chunked, Codes, DayColumn, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY,
+};
 use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::{Table, UNMAPPED};
@@ -100,10 +102,13 @@ impl Component<'_> {
     }
 
     /// `packed[row] = packed[row] × size + index(row)` for every row, one loop per kind.
-    fn pack(&self, packed: &mut [u32], dates: Option<&[i32]>, grid: Days) {
-        fn codes<C: Copy + Into<u32>>(packed: &mut [u32], codes: &[C], size: u32) {
-            for (p, &c) in packed.iter_mut().zip(codes) {
-                *p = *p * size + c.into();
+    fn pack(&self, packed: &mut [u32], dates: Option<&DayColumn>, grid: Days) {
+        fn codes<C: Copy + Into<u32>>(packed: &mut [u32], codes: &Chunked<C>, size: u32) {
+            for (start, codes) in codes.slices() {
+                let packed = packed.get_mut(start..).unwrap_or(&mut []);
+                for (p, &c) in packed.iter_mut().zip(codes) {
+                    *p = *p * size + c.into();
+                }
             }
         }
         let size = self.size() as u32;
@@ -126,7 +131,7 @@ impl Component<'_> {
                     return;
                 };
                 // Day numbers outside the grid (and the empty date) wrap to large offsets.
-                for (p, &d) in packed.iter_mut().zip(dates) {
+                for (p, d) in packed.iter_mut().zip(dates.iter()) {
                     let offset = d.wrapping_sub(grid.base) as u32 as usize;
                     *p = *p * size + index.get(offset).copied().unwrap_or(size - 1);
                 }
@@ -141,7 +146,7 @@ impl Component<'_> {
     }
 
     #[inline]
-    fn index(&self, row: usize, dates: Option<&[i32]>, grid: Days) -> u64 {
+    fn index(&self, row: usize, dates: Option<&DayColumn>, grid: Days) -> u64 {
         match self {
             Component::Codes(c, _) => u64::from(c.codes.get(row)),
             Component::Mapped(users, map, size) => match map[users.codes.get(row) as usize] {
@@ -149,7 +154,7 @@ impl Component<'_> {
                 v => u64::from(v),
             },
             Component::Days(index, size) => dates
-                .and_then(|d| grid.index(d[row]))
+                .and_then(|d| grid.index(d.get(row)))
                 .map_or(size - 1, |i| u64::from(index[i])),
         }
     }
@@ -440,7 +445,7 @@ impl Grouping {
                 // (Every kept row's group is a group, but the one group of no rows has none.)
                 let timed = self.keys.iter().any(|k| k.is_time());
                 let d = match dates {
-                    Some(d) if timed => d[row as usize],
+                    Some(d) if timed => d.get(row as usize),
                     _ => NULL_DAY,
                 };
                 days_in_range(&self.keys, d, range)

@@ -7,6 +7,7 @@
 //! computes its sort metric for every group and everything else for the returned page alone.
 //! Values stay typed until the [`Summary`] is serialized.
 
+mod activity_stream;
 mod adoption;
 mod aggregate;
 mod distinct;
@@ -17,19 +18,19 @@ mod group;
 mod info;
 #[cfg(not(target_arch = "wasm32"))]
 mod parallel;
+mod rank;
 mod rollup;
-mod spec;
+pub(crate) mod spec;
 mod stream;
 
-use std::cmp::Ordering;
 use std::rc::Rc;
 
-use crate::column::NULL_DAY;
-use crate::date::{format_day, month_first_day, month_number, week_start};
+use crate::date::{format_day, month_first_day, month_number};
 use crate::error::Error;
 use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
-use crate::table::{Table, UNMAPPED};
+use crate::table::Table;
 
+pub use activity_stream::{ActivityStream, PeriodAnswer, Streamed};
 pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
     Retention,
@@ -42,6 +43,7 @@ use group::Grouping;
 pub use info::{Choices, Info, MetricInfo};
 #[cfg(not(target_arch = "wasm32"))]
 pub use parallel::{read_chunks, read_pieces};
+use rank::{rank, Asked, Ranking, TextRanks};
 use rollup::{Pass, Rollup};
 use spec::{group_keys, minutes_saved};
 pub use spec::{
@@ -78,17 +80,6 @@ struct FilterState {
     previous: Option<(Vec<Metric>, Minutes, Previous)>,
 }
 
-/// The groups of a grouping in a query's order, with the metrics computed for every group on
-/// the way (when they were).
-struct Ranking {
-    keys: Vec<Key>,
-    sort: Option<Sort>,
-    minutes: Minutes,
-    order: Vec<u32>,
-    /// Metrics of every group (by group id), and what they cover.
-    stats: Option<(Needs, Stats)>,
-}
-
 /// Keeps the work of one filter (the rows it keeps, the groups, the totals, the order of a sorted
 /// table) between queries, so that the queries of one view, and paging or sorting the table
 /// later, do not scan the table again. It holds one filter at a time: a query with another filter
@@ -99,7 +90,7 @@ struct Ranking {
 pub struct QueryCache {
     state: Option<FilterState>,
     /// Per text column: each dictionary entry's rank in case-insensitive order.
-    ranks: Vec<(usize, Rc<Vec<u32>>)>,
+    ranks: TextRanks,
     /// The table's roll-ups, when built ([`QueryCache::with_rollups`]).
     rollup: Option<Rc<Rollup>>,
 }
@@ -193,7 +184,7 @@ impl QueryCache {
     /// Bytes the cache holds on the heap (the row mask, the groupings, the rankings with their
     /// metrics, and the dictionaries' sort ranks).
     pub fn heap_bytes(&self) -> usize {
-        let ranks: usize = self.ranks.iter().map(|(_, r)| r.capacity() * 4).sum();
+        let ranks: usize = self.ranks.heap_bytes();
         let Some(state) = &self.state else {
             return ranks;
         };
@@ -418,7 +409,7 @@ impl QueryCache {
                 return ranking;
             }
         }
-        let ranking = Rc::new(self.rank(table, grouping, asked));
+        let ranking = Rc::new(rank(table, grouping, asked, &mut self.ranks));
         let state = self.state.as_mut().expect("use_filter sets the state");
         if state.rankings.len() >= MAX_GROUPINGS {
             state.rankings.remove(0);
@@ -426,176 +417,6 @@ impl QueryCache {
         state.rankings.push(Rc::clone(&ranking));
         ranking
     }
-
-    fn rank(&mut self, table: &Table, grouping: &Grouping, asked: &Asked) -> Ranking {
-        let ranks: Vec<Vec<Option<u64>>> = grouping
-            .keys
-            .iter()
-            .map(|&k| self.key_ranks(table, grouping, KeyField::Key(k)))
-            .collect();
-        let by_keys = |a: u32, b: u32| {
-            ranks
-                .iter()
-                .map(|r| compare(r[a as usize], r[b as usize], false))
-                .find(|o| o.is_ne())
-                .unwrap_or(Ordering::Equal)
-        };
-        let minutes = asked.minutes;
-        let mut needs = if asked.wants_all(grouping) {
-            asked.needs.clone()
-        } else {
-            Needs::default()
-        };
-        if let Some(SortBy::Metric(metric, _)) = asked.by {
-            needs.add(&Needs::of(table, &[*metric], minutes));
-        }
-        let stats = (needs != Needs::default())
-            .then(|| Stats::compute(table, grouping, &needs, asked.range));
-        // What orders the groups first, the group keys breaking ties. One `sort_by` for the three
-        // cases: each closure would be its own copy of the standard library's sort in the wasm.
-        enum First {
-            Key(Vec<Option<u64>>, bool),
-            Metric(Vec<Option<f64>>, bool),
-            Keys,
-        }
-        let first = match (asked.by, &stats) {
-            (Some(SortBy::Key(field, desc)), _) => {
-                First::Key(self.key_ranks(table, grouping, *field), *desc)
-            }
-            (Some(SortBy::Metric(metric, desc)), Some(stats)) => First::Metric(
-                (0..grouping.len())
-                    .map(|g| stats.value(table, *metric, g, minutes).as_f64())
-                    .collect(),
-                *desc,
-            ),
-            _ => First::Keys,
-        };
-        let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
-        order.sort_by(|&a, &b| {
-            let (i, j) = (a as usize, b as usize);
-            match &first {
-                First::Key(r, desc) => compare(r[i], r[j], *desc),
-                First::Metric(v, desc) => compare_f64(v[i], v[j], *desc),
-                First::Keys => Ordering::Equal,
-            }
-            .then_with(|| by_keys(a, b))
-        });
-        Ranking {
-            keys: grouping.keys.clone(),
-            sort: asked.sort.cloned(),
-            minutes: minutes.to_vec(),
-            order,
-            stats: stats.map(|s| (needs, s)),
-        }
-    }
-
-    /// Each group's rank by one key field (`None` for an empty value, which sorts last).
-    fn key_ranks(
-        &mut self,
-        table: &Table,
-        grouping: &Grouping,
-        field: KeyField,
-    ) -> Vec<Option<u64>> {
-        let dates = table.dates();
-        let day = |row: u32| dates.map_or(NULL_DAY, |d| d[row as usize]);
-        let text = |i: Option<usize>, cache: &mut Self| {
-            let column = table.text(i)?;
-            let ranks = cache.text_ranks(table, i?);
-            Some((column, ranks))
-        };
-        match field {
-            KeyField::Key(k) if k.is_time() => grouping
-                .reps
-                .iter()
-                .map(|&row| {
-                    let d = day(row);
-                    (d != NULL_DAY).then(|| {
-                        let start = match k {
-                            Key::Week => week_start(d),
-                            Key::Month => crate::date::month_start(d),
-                            _ => d,
-                        };
-                        (i64::from(start) - i64::from(i32::MIN)) as u64
-                    })
-                })
-                .collect(),
-            KeyField::FirstActive | KeyField::LastActive => active_spans(table, grouping)
-                .into_iter()
-                .map(|span| {
-                    let day = span.map(|(first, last)| {
-                        if field == KeyField::FirstActive {
-                            first
-                        } else {
-                            last
-                        }
-                    })?;
-                    Some((i64::from(day) - i64::from(i32::MIN)) as u64)
-                })
-                .collect(),
-            KeyField::Key(Key::Attribute(a)) => {
-                let (Some(users), Some(attributes)) = (table.identity(), &table.attributes) else {
-                    return vec![None; grouping.len()];
-                };
-                let a = usize::from(a);
-                let ranks = case_insensitive_ranks(&attributes.values[a]);
-                grouping
-                    .reps
-                    .iter()
-                    .map(|&row| {
-                        let v = attributes.of_user[a][users.codes.get(row as usize) as usize];
-                        (v != UNMAPPED).then(|| u64::from(ranks[v as usize]))
-                    })
-                    .collect()
-            }
-            KeyField::ServiceAccount | KeyField::SiteAdmin => grouping
-                .reps
-                .iter()
-                .map(|&row| match field.cell(table, row as usize) {
-                    Cell::Bool(b) => Some(u64::from(b)),
-                    _ => None,
-                })
-                .collect(),
-            _ => match text(field.text_column(table), self) {
-                Some((column, ranks)) => grouping
-                    .reps
-                    .iter()
-                    .map(|&row| Some(u64::from(ranks[column.codes.get(row as usize) as usize])))
-                    .collect(),
-                None => vec![None; grouping.len()],
-            },
-        }
-    }
-
-    /// The case-insensitive rank of each entry of a text column's dictionary (equal when the
-    /// texts differ only in case).
-    fn text_ranks(&mut self, table: &Table, index: usize) -> Rc<Vec<u32>> {
-        if let Some((_, ranks)) = self.ranks.iter().find(|(i, _)| *i == index) {
-            return Rc::clone(ranks);
-        }
-        let values = &table.text(Some(index)).map_or(&[][..], |t| &t.values[..]);
-        let ranks = case_insensitive_ranks(values);
-        let ranks = Rc::new(ranks);
-        self.ranks.push((index, Rc::clone(&ranks)));
-        ranks
-    }
-}
-
-/// The rank of each text in case-insensitive order (equal when the texts differ only in case).
-fn case_insensitive_ranks(values: &[String]) -> Vec<u32> {
-    let folded: Vec<String> = values.iter().map(|v| v.to_lowercase()).collect();
-    let mut sorted: Vec<u32> = (0..values.len() as u32).collect();
-    crate::order::sort_indices(&mut sorted, &|a, b| {
-        folded[a as usize].cmp(&folded[b as usize])
-    });
-    let mut ranks = vec![0u32; values.len()];
-    let mut rank = 0u32;
-    for (i, &code) in sorted.iter().enumerate() {
-        if i > 0 && folded[code as usize] != folded[sorted[i - 1] as usize] {
-            rank = i as u32;
-        }
-        ranks[code as usize] = rank;
-    }
-    ranks
 }
 
 /// The cached grouping of the current filter by `keys`, or a new one (dropping the least
@@ -821,54 +642,5 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             .chain(a.metrics.iter().map(|&m| table.metric_label(m)))
             .collect(),
         headers: query.headers,
-    }
-}
-
-/// What a grouped query asks of its grouping's ranking.
-struct Asked<'a> {
-    sort: Option<&'a Sort>,
-    by: Option<&'a SortBy>,
-    minutes: &'a [(usize, f64)],
-    needs: &'a Needs,
-    limit: usize,
-    range: Option<(i32, i32)>,
-}
-
-impl Asked<'_> {
-    /// Whether the page is a large enough part of the groups that computing the metrics of every
-    /// group at once (and keeping them for the next page) costs about as much as the page alone.
-    fn wants_all(&self, grouping: &Grouping) -> bool {
-        self.limit.saturating_mul(4) >= grouping.len()
-    }
-}
-
-/// Orders two optional sort values: empty values last, either way.
-fn compare<T: PartialOrd + Copy>(a: Option<T>, b: Option<T>, desc: bool) -> Ordering {
-    match (a, b) {
-        (None, None) => Ordering::Equal,
-        (None, Some(_)) => Ordering::Greater,
-        (Some(_), None) => Ordering::Less,
-        (Some(x), Some(y)) => {
-            let o = x.partial_cmp(&y).unwrap_or(Ordering::Equal);
-            if desc {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-    }
-}
-
-fn compare_f64(a: Option<f64>, b: Option<f64>, desc: bool) -> Ordering {
-    match (a, b) {
-        (Some(x), Some(y)) => {
-            let o = x.total_cmp(&y);
-            if desc {
-                o.reverse()
-            } else {
-                o
-            }
-        }
-        _ => compare(a, b, desc),
     }
 }

@@ -27,7 +27,9 @@
 use std::rc::Rc;
 
 use crate::column::num::Ints;
-use crate::column::{Acc, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP};
+use crate::column::{
+    try_filled, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP,
+};
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
@@ -67,19 +69,20 @@ fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
     let (lo, hi) = values
         .iter()
         .fold((0i64, 0i64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
+    let cells = values.iter().copied();
     let data = if lo < 0 {
         if lo == i64::MIN {
             return None;
         }
-        Ints::I64(values)
+        Ints::I64(Chunked::try_from_iter(cells).ok()?)
     } else if hi < i64::from(u8::MAX) {
-        Ints::U8(values.iter().map(|&x| x as u8).collect())
+        Ints::U8(Chunked::try_from_iter(cells.map(|x| x as u8)).ok()?)
     } else if hi < i64::from(u16::MAX) {
-        Ints::U16(values.iter().map(|&x| x as u16).collect())
+        Ints::U16(Chunked::try_from_iter(cells.map(|x| x as u16)).ok()?)
     } else if hi < i64::from(u32::MAX) {
-        Ints::U32(values.iter().map(|&x| x as u32).collect())
+        Ints::U32(Chunked::try_from_iter(cells.map(|x| x as u32)).ok()?)
     } else {
-        Ints::I64(values)
+        Ints::I64(Chunked::try_from_iter(cells).ok()?)
     };
     Some(NumColumn { scale, data })
 }
@@ -93,7 +96,7 @@ impl Level {
     /// integer (a float column, or past i64).
     fn build(table: &Table, ids: &[u32], n: usize) -> Option<Level> {
         let layout = Layout::Ids(ids);
-        let mut rows = vec![0i64; n];
+        let mut rows = try_filled(n, 0i64)?;
         for &g in ids {
             if g != NONE {
                 rows[g as usize] += 1;
@@ -102,9 +105,9 @@ impl Level {
         let columns = table.columns.len();
         let mut level = Level {
             rows: narrow(rows, 0)?,
-            sums: (0..columns).map(|_| None).collect(),
-            counts: (0..columns).map(|_| None).collect(),
-            weighted: vec![None; columns],
+            sums: try_collect((0..columns).map(|_| None))?,
+            counts: try_collect((0..columns).map(|_| None))?,
+            weighted: try_filled(columns, None)?,
         };
         for (i, column) in table.columns.iter().enumerate() {
             let Data::Num(values) = &column.data else {
@@ -113,22 +116,26 @@ impl Level {
             if values.is_float() {
                 continue;
             }
-            let mut acc = values.accumulator(n);
-            let mean = matches!(column.measure, Some(Measure::Mean));
-            let mut counts = mean.then(|| vec![0u32; n]);
-            values.accumulate(layout, &mut acc, counts.as_deref_mut());
+            let mut acc = Acc::Int(try_filled(n, 0)?);
+            let mut counts = match column.measure {
+                Some(Measure::Mean) => Some(try_filled(n, 0u32)?),
+                _ => None,
+            };
+            // Past i64, or the memory short: the scan answers.
+            values.try_accumulate(layout, &mut acc, counts.as_deref_mut())?;
             let Acc::Int(sums) = acc else {
-                // Past i64: the scan answers.
                 return None;
             };
             level.sums[i] = Some(narrow(sums, values.scale)?);
             if let Some(counts) = counts {
-                level.counts[i] = narrow(counts.into_iter().map(i64::from).collect(), 0);
+                level.counts[i] = narrow(try_collect(counts.into_iter().map(i64::from))?, 0);
             }
             if let Some(Measure::WeightedMean { weight }) = column.measure {
                 if let Data::Num(weights) = &table.columns[weight].data {
                     if !weights.is_float() {
-                        level.weighted[i] = Some(values.weighted_sums(weights, layout, n));
+                        let (num, den) = (try_filled(n, 0.0)?, try_filled(n, 0.0)?);
+                        level.weighted[i] =
+                            Some(values.weighted_sums_into(weights, layout, num, den));
                     }
                 }
             }
@@ -186,12 +193,25 @@ impl Level {
     }
 }
 
-/// A vector of `n` copies of `x`, or `None` when the memory is not there.
-fn try_filled<T: Clone>(n: usize, x: T) -> Option<Vec<T>> {
+/// The items in a vector, or `None` when the memory is not there.
+fn try_collect<T>(items: impl ExactSizeIterator<Item = T>) -> Option<Vec<T>> {
     let mut v = Vec::new();
-    v.try_reserve_exact(n).ok()?;
-    v.resize(n, x);
+    v.try_reserve_exact(items.len()).ok()?;
+    v.extend(items);
     Some(v)
+}
+
+/// Appends `x`, or `None` when the memory for it is not there.
+fn try_push<T>(v: &mut Vec<T>, x: T) -> Option<()> {
+    v.try_reserve(1).ok()?;
+    v.push(x);
+    Some(())
+}
+
+/// The entry of `key`, made room for first, or `None` when the memory for it is not there.
+fn try_entry(map: &mut FxHashMap<u64, u32>, key: u64) -> Option<&mut u32> {
+    map.try_reserve(1).ok()?;
+    Some(map.entry(key).or_insert(NONE))
 }
 
 /// The roll-ups of one table (see the module's description).
@@ -270,13 +290,13 @@ impl Rollup {
         let dates = table.dates();
         let day_index = |row: usize| -> u32 {
             dates
-                .and_then(|d| grid.index(d[row]))
+                .and_then(|d| grid.index(d.get(row)))
                 .map_or(days - 1, |i| i as u32)
         };
         let client = table.text(table.client);
         let language = table.text(table.language);
         let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
+            Some(Data::Bool(b)) => Some(b),
             _ => None,
         };
 
@@ -299,7 +319,10 @@ impl Rollup {
             slice_active: Vec::new(),
             slice_true: Vec::new(),
             slice_service: Vec::new(),
-            service_flags: flags.cloned(),
+            service_flags: match flags {
+                Some(f) => Some(try_collect(f.iter().copied())?),
+                None => None,
+            },
             cell_day: Vec::new(),
             cell_slice: Vec::new(),
             cell_rep: Vec::new(),
@@ -311,7 +334,7 @@ impl Rollup {
             user_days: Vec::new(),
             day_of: Vec::new(),
             set_of: Vec::new(),
-            set_start: vec![0],
+            set_start: try_filled(1, 0)?,
             set_slices: Vec::new(),
             functional: true,
         };
@@ -329,15 +352,15 @@ impl Rollup {
             let next = rollup.slice_client.len() as u32;
             let id = match &mut dense {
                 Some(table) => &mut table[key as usize],
-                None => hashed.entry(key).or_insert(NONE),
+                None => try_entry(&mut hashed, key)?,
             };
             if *id == NONE {
                 *id = next;
-                rollup.slice_client.push(c);
-                rollup.slice_language.push(l);
-                rollup.slice_active.push(active.is_none() || a == 1);
-                rollup.slice_true.push(a == 1);
-                rollup.slice_service.push(service == 1);
+                try_push(&mut rollup.slice_client, c)?;
+                try_push(&mut rollup.slice_language, l)?;
+                try_push(&mut rollup.slice_active, active.is_none() || a == 1)?;
+                try_push(&mut rollup.slice_true, a == 1)?;
+                try_push(&mut rollup.slice_service, service == 1)?;
             }
             *slot = *id;
         }
@@ -361,13 +384,13 @@ impl Rollup {
             let next = rollup.cell_day.len() as u32;
             let cell = match &mut dense {
                 Some(table) => &mut table[key as usize],
-                None => hashed.entry(key).or_insert(NONE),
+                None => try_entry(&mut hashed, key)?,
             };
             if *cell == NONE {
                 *cell = next;
-                rollup.cell_day.push(day);
-                rollup.cell_slice.push(slice);
-                rollup.cell_rep.push(row as u32);
+                try_push(&mut rollup.cell_day, day)?;
+                try_push(&mut rollup.cell_slice, slice)?;
+                try_push(&mut rollup.cell_rep, row as u32)?;
             }
             *id = *cell;
         }
@@ -380,36 +403,34 @@ impl Rollup {
         let mut tuple_of: Vec<u32> = try_filled(slices as usize, NONE)?;
         let mut tuple_user: Vec<u32> = try_filled(slices as usize, NONE)?;
         let mut previous = NONE;
-        let user_columns: Vec<_> = [table.user_id, table.email, table.username]
-            .into_iter()
-            .filter_map(|i| table.text(i))
-            .collect();
+        let user_columns = [table.user_id, table.email, table.username].map(|i| table.text(i));
+        let user_columns = user_columns.iter().flatten();
         for (row, id) in ids.iter_mut().enumerate() {
             let u = identity.codes.get(row);
             if u != previous {
                 if u as usize != rollup.user_tuples.len() {
                     return None;
                 }
-                rollup.user_tuples.push(rollup.tuple_slice.len() as u32);
-                rollup.user_rep.push(row as u32);
+                try_push(&mut rollup.user_tuples, rollup.tuple_slice.len() as u32)?;
+                try_push(&mut rollup.user_rep, row as u32)?;
                 previous = u;
             } else {
                 rollup.functional &= user_columns
-                    .iter()
+                    .clone()
                     .all(|c| c.codes.get(row) == c.codes.get(row - 1));
             }
             let slice = slice_of[row] as usize;
             if tuple_user[slice] != u {
                 tuple_user[slice] = u;
                 tuple_of[slice] = rollup.tuple_slice.len() as u32;
-                rollup.tuple_slice.push(slice as u32);
+                try_push(&mut rollup.tuple_slice, slice as u32)?;
             }
             *id = tuple_of[slice];
         }
         if rollup.user_tuples.len() != users {
             return None;
         }
-        rollup.user_tuples.push(rollup.tuple_slice.len() as u32);
+        try_push(&mut rollup.user_tuples, rollup.tuple_slice.len() as u32)?;
         drop(tuple_of);
         drop(tuple_user);
         rollup.users = Level::build(table, &ids, rollup.tuple_slice.len())?;
@@ -426,28 +447,36 @@ impl Rollup {
         let finish = |rollup: &mut Rollup,
                       sets: &mut FxHashMap<Vec<u32>, u32>,
                       current: &mut Vec<u32>,
-                      day: u32| {
+                      day: u32|
+         -> Option<()> {
             current.sort_unstable();
             current.dedup();
-            let next = sets.len() as u32;
-            let set = *sets.entry(current.clone()).or_insert_with(|| {
-                rollup.set_slices.extend_from_slice(current);
-                rollup.set_start.push(rollup.set_slices.len() as u32);
-                next
-            });
-            rollup.day_of.push(day as u16);
-            rollup.set_of.push(set);
+            let set = match sets.get(current.as_slice()) {
+                Some(&set) => set,
+                None => {
+                    let set = sets.len() as u32;
+                    rollup.set_slices.try_reserve(current.len()).ok()?;
+                    rollup.set_slices.extend_from_slice(current);
+                    try_push(&mut rollup.set_start, rollup.set_slices.len() as u32)?;
+                    sets.try_reserve(1).ok()?;
+                    sets.insert(try_collect(current.iter().copied())?, set);
+                    set
+                }
+            };
+            try_push(&mut rollup.day_of, day as u16)?;
+            try_push(&mut rollup.set_of, set)?;
             current.clear();
+            Some(())
         };
         for (row, &slice) in slice_of.iter().enumerate() {
             let u = identity.codes.get(row);
             let d = day_index(row);
             if u != user || d != day {
                 if user != NONE {
-                    finish(&mut rollup, &mut sets, &mut current, day);
+                    finish(&mut rollup, &mut sets, &mut current, day)?;
                 }
                 if u != user {
-                    rollup.user_days.push(rollup.day_of.len() as u32);
+                    try_push(&mut rollup.user_days, rollup.day_of.len() as u32)?;
                     (last_dated, undated) = (None, false);
                 }
                 if d == days - 1 {
@@ -463,12 +492,12 @@ impl Rollup {
                 }
                 (user, day) = (u, d);
             }
-            current.push(slice);
+            try_push(&mut current, slice)?;
         }
         if user != NONE {
-            finish(&mut rollup, &mut sets, &mut current, day);
+            finish(&mut rollup, &mut sets, &mut current, day)?;
         }
-        rollup.user_days.push(rollup.day_of.len() as u32);
+        try_push(&mut rollup.user_days, rollup.day_of.len() as u32)?;
         Some(rollup)
     }
 
@@ -848,15 +877,7 @@ impl Rolled {
         range: Option<(i32, i32)>,
     ) -> Stats {
         let n = grouping.len();
-        let columns = table.columns.len();
-        let mut stats = Stats {
-            rows: grouping.sizes.clone(),
-            distinct: DistinctCounts::default(),
-            days_in_range: None,
-            sums: vec![None; columns],
-            counts: vec![None; columns],
-            weighted: vec![None; columns],
-        };
+        let mut stats = Stats::empty(grouping.sizes.clone(), table.columns.len());
         let r = &self.rollup;
         let p = &self.pass;
         match &self.kind {

@@ -22,10 +22,11 @@ use crate::table::{Data, Table};
 use super::aggregate::{average_range, Needs, Stats};
 use super::distinct::DistinctCounts;
 use super::group::{days_in_range, Grouping};
+use super::rank::{case_insensitive_ranks, compare, compare_f64};
 use super::spec::{group_keys, minutes_saved};
 use super::{
-    active_spans, assemble, case_insensitive_ranks, compare, compare_f64, key_fields, resolve_sort,
-    span_cell, Answers, Key, KeyField, Query, SortBy,
+    active_spans, assemble, key_fields, resolve_sort, span_cell, Answers, Key, KeyField, Query,
+    SortBy,
 };
 
 /// Rows in a chunk: tens of megabytes of table, few enough that two or three chunks in flight
@@ -104,22 +105,13 @@ pub struct SummaryStream {
 /// What is known of the export so far.
 struct State {
     fields: Vec<KeyField>,
-    /// Per column: what its cells were, for an unknown column (`Empty` until a chunk says).
-    content: Vec<Content>,
-    /// Per column: the largest scale of its numbers so far, and whether it turned to floats.
-    scales: Vec<(u8, bool)>,
-    /// Per unknown column: how many negative numbers it held.
-    negatives: Vec<u64>,
+    /// The columns' types, the rows and the dates, as the whole input will have them.
+    typing: Typing,
     /// Every user seen, numbered.
-    users: FxHashMap<String, u32>,
-    rows: usize,
-    first_date: Option<i32>,
-    last_date: Option<i32>,
+    users: UserNumbers,
     /// The groups asked for (`None` without group keys), and the one group of the totals.
     grouped: Option<Part>,
     total: Part,
-    /// The columns, without cells (from the first chunk).
-    schema: Table,
     /// The query cannot be answered (a metric or sort the export cannot have, a filter that does
     /// not fit it): the chunks are only typed, and the end says why, in the whole table's order
     /// of checks (this error, if the end's checks pass).
@@ -270,29 +262,16 @@ impl State {
             fields: key_fields(table, &keys),
             grouped: (!keys.is_empty()).then(|| Part::new(&keys, columns)),
             total: Part::new(&[], columns),
-            content: vec![Content::Empty; columns],
-            scales: vec![(0, false); columns],
-            negatives: vec![0; columns],
-            users: FxHashMap::default(),
-            rows: 0,
-            first_date: None,
-            last_date: None,
-            schema: table.without_rows(),
+            typing: Typing::new(table),
+            users: UserNumbers::default(),
             doomed,
         })
     }
 
     fn add(&mut self, table: &mut Table, query: &Query) -> Result<(), Error> {
-        self.type_columns(table);
+        self.typing.add(table);
         if self.doomed.is_some() {
             return Ok(());
-        }
-        self.rows += table.rows;
-        if let Some(first) = table.first_date {
-            self.first_date = Some(self.first_date.map_or(first, |d| d.min(first)));
-        }
-        if let Some(last) = table.last_date {
-            self.last_date = Some(self.last_date.map_or(last, |d| d.max(last)));
         }
         // A filter that does not fit the export fails at the end, after the checks of the
         // metrics and the sort (which the whole input's columns decide), as the whole table's.
@@ -306,7 +285,7 @@ impl State {
         let minutes = minutes_saved(table, &query.minutes_saved)?;
         let mut needs = Needs::of(table, &table.metrics(), &minutes);
         needs.distinct = Default::default();
-        let users = self.user_numbers(table);
+        let users = self.users.of(table);
         let spans = self.fields.contains(&KeyField::FirstActive);
         for part in self.grouped.iter_mut().chain([&mut self.total]) {
             let grouping = Grouping::new(table, &part.keys, &selection)?;
@@ -326,67 +305,8 @@ impl State {
         Ok(())
     }
 
-    /// Types the chunk's unknown columns by their content, as the whole input's typing would
-    /// (a column is text for good once a cell is not a number), sets the measures that the
-    /// whole input will have if the columns still undecided turn out numbers, and notes the
-    /// scales and negative numbers.
-    fn type_columns(&mut self, table: &mut Table) {
-        for (i, column) in table.columns.iter_mut().enumerate() {
-            if column.known.is_none() && self.content[i] != Content::Text {
-                match type_unknown_column(column) {
-                    Content::Numbers => {
-                        self.content[i] = Content::Numbers;
-                        if let Data::Num(n) = &column.data {
-                            self.negatives[i] += negative_cells(n);
-                        }
-                    }
-                    Content::Text => self.content[i] = Content::Text,
-                    Content::Empty => {}
-                }
-            }
-            if let Data::Num(n) = &column.data {
-                let (scale, float) = &mut self.scales[i];
-                *scale = (*scale).max(n.scale);
-                *float |= n.is_float();
-            }
-        }
-        let measures = measures(table, |i, c| {
-            matches!(c.data, Data::Num(_))
-                || (c.known.is_none() && self.content[i] != Content::Text)
-        });
-        for (column, measure) in table.columns.iter_mut().zip(measures) {
-            column.measure = measure;
-        }
-    }
-
-    /// The number of each of the chunk's users (by dictionary code), numbering the new ones.
-    fn user_numbers(&mut self, table: &Table) -> Vec<u32> {
-        let Some(identity) = table.identity() else {
-            return Vec::new();
-        };
-        identity
-            .values
-            .iter()
-            .map(|v| {
-                let next = self.users.len() as u32;
-                *self.users.entry(v.clone()).or_insert(next)
-            })
-            .collect()
-    }
-
     fn finish(mut self, query: &Query, ending: Ending) -> Result<Summary, Error> {
-        // The whole input's table, without its rows: the columns as the whole input types them.
-        let mut table = self.schema(ending.skipped_rows);
-        let mut warnings = ending.warnings;
-        for (i, column) in table.columns.iter().enumerate() {
-            if let (Some(line), Some(Measure::Sum), Data::Num(_)) =
-                (ending.first_negatives[i], column.measure, &column.data)
-            {
-                warn_negative_count(&mut warnings, line, &column.name, self.negatives[i]);
-            }
-        }
-        table.warnings = warnings.list;
-        table.warnings_total = warnings.total;
+        let table = self.typing.finish(ending);
 
         let keys = group_keys(&table, &query.group_by)?;
         let minutes = minutes_saved(&table, &query.minutes_saved)?;
@@ -446,6 +366,102 @@ impl State {
             },
         ))
     }
+}
+
+/// The whole input's column types, rows and dates, learned chunk by chunk: what the whole
+/// table's builder decides from all the rows at once (the type of an unknown column, the scale of
+/// a number column, the measures, the warnings of negative counts).
+pub(super) struct Typing {
+    /// Per column: what its cells were, for an unknown column (`Empty` until a chunk says).
+    content: Vec<Content>,
+    /// Per column: the largest scale of its numbers so far, and whether it turned to floats.
+    scales: Vec<(u8, bool)>,
+    /// Per unknown column: how many negative numbers it held.
+    negatives: Vec<u64>,
+    rows: usize,
+    first_date: Option<i32>,
+    last_date: Option<i32>,
+    /// The columns, without cells (from the first chunk).
+    schema: Table,
+}
+
+impl Typing {
+    /// Typing from the first chunk's columns.
+    pub(super) fn new(table: &Table) -> Typing {
+        let columns = table.columns.len();
+        Typing {
+            content: vec![Content::Empty; columns],
+            scales: vec![(0, false); columns],
+            negatives: vec![0; columns],
+            rows: 0,
+            first_date: None,
+            last_date: None,
+            schema: table.without_rows(),
+        }
+    }
+
+    /// Learns from a chunk, and types its columns as the whole input's typing would (see
+    /// [`Typing::type_columns`]).
+    pub(super) fn add(&mut self, table: &mut Table) {
+        self.type_columns(table);
+        self.rows += table.rows;
+        if let Some(first) = table.first_date {
+            self.first_date = Some(self.first_date.map_or(first, |d| d.min(first)));
+        }
+        if let Some(last) = table.last_date {
+            self.last_date = Some(self.last_date.map_or(last, |d| d.max(last)));
+        }
+    }
+
+    /// The whole input's table without its rows: the columns as the whole input types them,
+    /// its rows counted, its dates spanned and its warnings.
+    pub(super) fn finish(&mut self, ending: Ending) -> Table {
+        let mut table = self.schema(ending.skipped_rows);
+        let mut warnings = ending.warnings;
+        for (i, column) in table.columns.iter().enumerate() {
+            if let (Some(line), Some(Measure::Sum), Data::Num(_)) =
+                (ending.first_negatives[i], column.measure, &column.data)
+            {
+                warn_negative_count(&mut warnings, line, &column.name, self.negatives[i]);
+            }
+        }
+        table.warnings = warnings.list;
+        table.warnings_total = warnings.total;
+        table
+    }
+
+    /// Types the chunk's unknown columns by their content, as the whole input's typing would
+    /// (a column is text for good once a cell is not a number), sets the measures that the
+    /// whole input will have if the columns still undecided turn out numbers, and notes the
+    /// scales and negative numbers.
+    fn type_columns(&mut self, table: &mut Table) {
+        for (i, column) in table.columns.iter_mut().enumerate() {
+            if column.known.is_none() && self.content[i] != Content::Text {
+                match type_unknown_column(column) {
+                    Content::Numbers => {
+                        self.content[i] = Content::Numbers;
+                        if let Data::Num(n) = &column.data {
+                            self.negatives[i] += negative_cells(n);
+                        }
+                    }
+                    Content::Text => self.content[i] = Content::Text,
+                    Content::Empty => {}
+                }
+            }
+            if let Data::Num(n) = &column.data {
+                let (scale, float) = &mut self.scales[i];
+                *scale = (*scale).max(n.scale);
+                *float |= n.is_float();
+            }
+        }
+        let measures = measures(table, |i, c| {
+            matches!(c.data, Data::Num(_))
+                || (c.known.is_none() && self.content[i] != Content::Text)
+        });
+        for (column, measure) in table.columns.iter_mut().zip(measures) {
+            column.measure = measure;
+        }
+    }
 
     /// The whole input's table without its rows (kept from the last chunk's columns, emptied):
     /// each number column at the largest scale it had, unknown columns typed by all their
@@ -462,8 +478,8 @@ impl State {
                     Data::Num(NumColumn::of_scale(self.scales[i].0, self.scales[i].1))
                 }
                 (Data::Text(_), _) => Data::Text(TextColumn::new()),
-                (Data::Bool(_), _) => Data::Bool(Vec::new()),
-                (Data::Date(_), _) => Data::Date(Vec::new()),
+                (Data::Bool(_), _) => Data::Bool(Default::default()),
+                (Data::Date(_), _) => Data::Date(Default::default()),
             };
         }
         let measures = measures(&table, |_, c| matches!(c.data, Data::Num(_)));
@@ -475,6 +491,27 @@ impl State {
         table.first_date = self.first_date;
         table.last_date = self.last_date;
         table
+    }
+}
+
+/// Every user seen so far, numbered in the order they came.
+#[derive(Default)]
+pub(super) struct UserNumbers(FxHashMap<String, u32>);
+
+impl UserNumbers {
+    /// The number of each of the chunk's users (by dictionary code), numbering the new ones.
+    pub(super) fn of(&mut self, table: &Table) -> Vec<u32> {
+        let Some(identity) = table.identity() else {
+            return Vec::new();
+        };
+        identity
+            .values
+            .iter()
+            .map(|v| {
+                let next = self.0.len() as u32;
+                *self.0.entry(v.clone()).or_insert(next)
+            })
+            .collect()
     }
 }
 
@@ -549,7 +586,7 @@ impl Part {
             .iter()
             .map(|&rep| {
                 let row = rep as usize;
-                let date = dates.map_or(NULL_DAY, |d| d[row]);
+                let date = dates.map_or(NULL_DAY, |d| d.get(row));
                 let key: Vec<KeyValue> = self
                     .keys
                     .iter()
@@ -621,7 +658,7 @@ impl Part {
             return;
         };
         let active = match table.active.map(|i| &table.columns[i].data) {
-            Some(Data::Bool(b)) => Some(b.as_slice()),
+            Some(Data::Bool(b)) => Some(b),
             _ => None,
         };
         let dates = table.dates().filter(|_| table.granularity.has_days());
@@ -639,7 +676,7 @@ impl Part {
             if act && sets.active_users.insert(u, 0, i64::from(g)) {
                 d.active_users[gi] += 1;
             }
-            let Some(day) = dates.map(|d| d[row]).filter(|&d| d != NULL_DAY) else {
+            let Some(day) = dates.map(|d| d.get(row)).filter(|&d| d != NULL_DAY) else {
                 return;
             };
             // A user-day of the group: the day decides the group when the keys are all times;

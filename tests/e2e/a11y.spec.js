@@ -1,6 +1,7 @@
 // axe-core (a dev dependency) over every view a manager meets: the connect form, the dashboard with
-// its notes, the Adoption view, an error panel with its details open, a people file refused, an
-// empty view, and the dashboard on a phone. Each must have no violation axe can find.
+// its notes, the Adoption view (stickiness and feature depth included), an error panel with its
+// details open, a people file refused, an empty view, and the dashboard on a phone. Each must have
+// no violation axe can find.
 
 import { test, expect } from "@playwright/test";
 import net from "node:net";
@@ -27,7 +28,25 @@ test("the connect form, the dashboard, its notes and the Adoption view", async (
   await page.getByRole("button", { name: "Reset view" }).click();
   await page.getByRole("button", { name: "Adoption", exact: true }).click();
   await expect(page.locator(".adoption-view table.growth-table tbody tr").first()).toBeVisible();
+  // Stickiness and feature depth, with their partial, baseline and small-sample marks.
+  await expect(page.locator(".adoption-view table.stickiness-table tbody tr").first()).toBeVisible();
+  await expect(page.locator(".adoption-view table.features-table tbody tr .tag.baseline")).toBeVisible();
   await expectNoViolations(page, "Adoption view");
+});
+
+test("stickiness and feature depth with partial weeks, the baseline and small samples marked", async ({ page }) => {
+  await page.goto("/#view=adoption&period=week");
+  await page.getByLabel("Open a CSV export").setInputFiles(path.join(FIXTURES, "..", "..", "fixtures", "engagement.csv"));
+  for (const note of [".stickiness-card .partial-note", ".stickiness-card .small-note", ".features-card .baseline-note", ".features-card .small-note"]) {
+    await expect(page.locator(note)).toBeVisible();
+  }
+  await expect(page.locator("table.stickiness-table tr.partial .tag.partial").first()).toBeVisible();
+  await expectNoViolations(page, "stickiness and feature depth");
+  // A month export: the sections say which export to fetch instead.
+  const months = "Instance user ID,Active Sourcegraph User,Timestamp Month,Chat Events\n1,true,2025-01-01,1\n";
+  await page.getByLabel("Open a CSV export").setInputFiles({ name: "months.csv", mimeType: "text/csv", buffer: Buffer.from(months) });
+  await expect(page.locator(".stickiness-card .engagement-problem")).toBeVisible();
+  await expectNoViolations(page, "stickiness and feature depth of a month export");
 });
 
 test("error panels, with their details open", async ({ page }) => {

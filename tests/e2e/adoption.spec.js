@@ -332,7 +332,8 @@ test("each Adoption view change sends the real worker one message, for what it s
     window.__sent = [];
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (data, ...rest) {
-      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.type, parts: data.asks ? Object.keys(data.asks).sort() : undefined });
+      // A Report method goes as {type: "call", method, args}: it is counted by its method.
+      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.method ?? data.type, parts: data.asks ? Object.keys(data.asks).sort() : undefined });
       return post.call(this, data, ...rest);
     };
   });
@@ -351,13 +352,13 @@ test("each Adoption view change sends the real worker one message, for what it s
       () => page.getByRole("button", { name: "Adoption", exact: true }).click(),
       () => expect(page.locator("table.growth-table tbody tr").first()).toBeVisible(),
     ),
-  ).toEqual([{ type: "adoption", parts: ["growth", "inactive", "retention"] }]);
+  ).toEqual([{ type: "adoption", parts: ["features", "growth", "inactive", "retention", "stickiness"] }]);
   expect(
     await sent(
       () => page.getByLabel("Period").selectOption("week"),
       () => expect.poll(growthFirst).toMatch(/^\d{4}-\d{2}-\d{2}$/),
     ),
-  ).toEqual([{ type: "adoption", parts: ["growth", "retention"] }]);
+  ).toEqual([{ type: "adoption", parts: ["features", "growth", "retention", "stickiness"] }]);
   expect(
     await sent(
       () => page.getByLabel("No active day in the last").selectOption("7"),
@@ -369,16 +370,18 @@ test("each Adoption view change sends the real worker one message, for what it s
       () => page.getByLabel("Active only").check(),
       () => expect(page).toHaveURL(/active=1/),
     ),
-  ).toEqual([{ type: "adoption", parts: ["growth", "inactive", "retention"] }]);
+  ).toEqual([{ type: "adoption", parts: ["features", "growth", "inactive", "retention", "stickiness"] }]);
   // Each download is one message, for its own file.
   for (const [button, type] of [
     ["Growth CSV", "growthCsv"],
     ["Retention CSV", "retentionCsv"],
+    ["Stickiness CSV", "stickinessCsv"],
+    ["Feature depth CSV", "featuresCsv"],
   ]) {
     expect(
       await sent(
         () => Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: button }).click()]),
-        () => expect(page.locator(".status")).toContainText(`_${type === "growthCsv" ? "growth" : "retention"}-by-week.csv`),
+        () => expect(page.locator(".status")).toContainText(`_${type.slice(0, -3)}-by-week.csv`),
       ),
     ).toEqual([{ type, parts: undefined }]);
   }

@@ -133,7 +133,8 @@ test("a chart of the chosen metric by a people-file column, in the view's one re
     window.__sent = [];
     const post = Worker.prototype.postMessage;
     Worker.prototype.postMessage = function (data, ...rest) {
-      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.type, groupBys: data.queries?.map((q) => q.groupBy.join(",")) });
+      // A Report method goes as {type: "call", method, args}: it is counted by its method.
+      if (data?.type && data.type !== "cancel") window.__sent.push({ type: data.method ?? data.type, groupBys: data.args?.[0]?.map?.((q) => q.groupBy.join(",")) });
       return post.call(this, data, ...rest);
     };
   });

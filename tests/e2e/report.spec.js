@@ -1,7 +1,7 @@
 // The report to share, as a manager opens it: the file `sg-analytics report` writes, opened from
 // disk in Chromium with JavaScript disabled. It must load nothing but itself, state what it is
 // of, hold the numbers `sg-analytics summarize --format json` gives for the same filter, and print
-// on A4.
+// on A4. The page's "Download report" is the same file, for the loaded data and the view's filter.
 
 import { test, expect } from "@playwright/test";
 import { execFileSync } from "node:child_process";
@@ -9,6 +9,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { INSTANCE, cardText, connect, fetchExportRows, mockBase, waitForDashboard } from "./helpers.js";
 import { ROOT } from "./servers.js";
 
 /** The CLI, built by cargo if it is not yet (the gate's native tests have built it). */
@@ -71,6 +72,78 @@ test("the report opens offline without JavaScript, holds summarize's numbers and
   expect(pdf.subarray(0, 5).toString("latin1")).toBe("%PDF-");
   const pages = (pdf.toString("latin1").match(/\/Type\s*\/Page[^s]/g) ?? []).length;
   expect(pages).toBeGreaterThan(1);
+  await context.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens a report file from disk with JavaScript disabled; fails if it asks for anything else. */
+async function openOffline(browser, file) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const url = pathToFileURL(file).href;
+  const requests = [];
+  page.on("request", (r) => requests.push(r.url()));
+  await page.goto(url);
+  expect(requests).toEqual([url]);
+  expect(await page.locator("script, link, iframe, img, object, embed").count()).toBe(0);
+  return { page, context };
+}
+
+test("the page's Download report: the loaded data under the view's filter, opened without JavaScript, its cards the page's", async ({ page, browser, baseURL }) => {
+  const base = mockBase(baseURL, "users=40;days=60");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day" });
+  const days = [...new Set((await fetchExportRows(page.request, base, { granularity: "by_user_day" })).map((r) => r["Timestamp Date"]))].sort();
+  const [from, to] = [days[9], days[45]];
+  await page.getByLabel("From", { exact: true }).fill(from);
+  await page.getByLabel("To", { exact: true }).fill(to);
+  await expect(page).toHaveURL(new RegExp(`to=${to}`));
+  await expect(page.locator(".view-range")).toContainText(from);
+  const shown = {};
+  for (const metric of ["activeUsers", "avgDau", "hoursSaved", "Combined CAR"]) shown[metric] = await cardText(page, metric);
+
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download report" }).click()]);
+  expect(download.suggestedFilename()).toMatch(new RegExp(`^sg-analytics_${INSTANCE.replaceAll(".", "\\.")}_by_user_day_${from}_to_${to}.*_report\\.html$`));
+  await expect(page.locator(".status")).toContainText("_report.html");
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sg-page-report-"));
+  const file = path.join(dir, "report.html");
+  fs.copyFileSync(await download.path(), file);
+
+  const { page: report, context } = await openOffline(browser, file);
+  await expect(report.locator('[data-field="instance"]')).toHaveText(INSTANCE);
+  await expect(report.locator('[data-field="range"]')).toHaveText(`${from} to ${to}`);
+  await expect(report.locator('[data-field="granularity"]')).toHaveText("by_user_day");
+  // The mock's registry marks service accounts: the page leaves them out by default, and so does
+  // its report.
+  await expect(report.locator('[data-field="filters"]')).toHaveText("service accounts left out");
+  // Each card: the report's own number, shown as the page shows it, is the page's card.
+  const value = async (metric) => Number(await report.locator(`.card[data-metric="${metric}"] .value`).getAttribute("data-value"));
+  const en = (digits) => new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  expect(en(0).format(await value("activeUsers"))).toBe(shown.activeUsers);
+  expect(en(1).format(await value("avgDau"))).toBe(shown.avgDau);
+  expect(en(1).format(await value("hoursSaved"))).toBe(shown.hoursSaved);
+  expect(`${en(1).format(100 * (await value("Combined CAR")))}%`).toBe(shown["Combined CAR"]);
+  await context.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("a report of an opened file names the file, and a month export's report says which sections need days", async ({ page, browser }) => {
+  await page.goto("/");
+  const months =
+    "Instance user ID,User Email,Username,Active Sourcegraph User,Timestamp Month,Chat Events\n" +
+    "1,a@x.io,ann,true,2025-01-01,1\n2,b@x.io,bob,true,2025-01-01,1\n1,a@x.io,ann,true,2025-03-01,2\n";
+  await page.getByLabel("Open a CSV export").setInputFiles({ name: "months.csv", mimeType: "text/csv", buffer: Buffer.from(months) });
+  await waitForDashboard(page);
+  const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download report" }).click()]);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sg-page-report-"));
+  const file = path.join(dir, "report.html");
+  fs.copyFileSync(await download.path(), file);
+  const { page: report, context } = await openOffline(browser, file);
+  await expect(report.locator('[data-field="instance"]')).toHaveText("months.csv");
+  await expect(report.locator('[data-field="granularity"]')).toHaveText("by_user_month");
+  // Jan: ann and bob; Mar: ann. Two users active in the range.
+  expect(Number(await report.locator('.card[data-metric="activeUsers"] .value').getAttribute("data-value"))).toBe(2);
+  await expect(report.locator("section", { has: report.locator("h2", { hasText: /^Stickiness$/ }) })).toContainText("fetch it at the by_user_day");
   await context.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });

@@ -122,9 +122,26 @@ export async function clientUsage(file: File, token: string): Promise<string> {
   const inactive = await client.inactiveUsers({ days: 14 });
   // @ts-expect-error: the query is required.
   await client.inactiveUsers();
-  const adoption = await client.adoption({ growth: { period: "week" }, inactive: { days: 7 } });
+  const adoption = await client.adoption({ growth: { period: "week" }, inactive: { days: 7 }, stickiness: { period: "week" }, features: {} });
+  // Stickiness and features answer a problem instead where the export has no days.
+  const sticky = adoption.stickiness && "problem" in adoption.stickiness ? adoption.stickiness.problem : adoption.stickiness?.periods[0]?.dauOverMau;
+  const stickinessCsv: string = await client.stickinessCsv({ period: "week" });
+  const html: string = await client.reportHtml({ period: "week", generated: "2025-07-01" });
+  // @ts-expect-error: a report's period is a week or a month.
+  await client.reportHtml({ period: "day" });
   const join = await client.joinAttributes(file);
   const csv: string = await client.filteredCsv({ clients: ["vscode"] });
+  // Any Report method the worker answers, by name or as a method: typed as the Report's own.
+  const weeks = await client.call("summarize", { groupBy: ["week"] });
+  const stickiness = await client.stickiness({ period: "week" });
+  const info = await client.call("info");
+  const growthCsv: string = await client.call("growthCsv", { period: "month" });
+  // @ts-expect-error: free is not a call the worker answers.
+  await client.call("free");
+  // @ts-expect-error: nor joinRegistry (a Registry cannot cross to the worker).
+  await client.call("joinRegistry", Registry.fromCsv(""));
+  // @ts-expect-error: the query of inactiveUsersCsv is required, by name too.
+  await client.call("inactiveUsersCsv");
   try {
     await client.summarize();
   } catch (e) {
@@ -133,7 +150,7 @@ export async function clientUsage(file: File, token: string): Promise<string> {
     if (code === "not_loaded" || code === "worker") return code;
   }
   client.terminate();
-  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, join.join.matched, csv].join();
+  return [granularity, opened.info.rows, summary.groupsTotal, many.length, plan.ok, growth.periods.length, inactive.days, adoption.growth?.period, sticky, stickinessCsv, html, join.join.matched, csv, weeks.groupsTotal, stickiness.periods.length, info.rows, growthCsv].join();
 }
 
 export function elementUsage(): void {

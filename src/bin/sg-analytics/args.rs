@@ -83,8 +83,7 @@ reached through HTTP_PROXY or ALL_PROXY.
 /// `-o`, for every command.
 macro_rules! output_help {
     () => {
-        "\
-    -o, --output FILE     write to FILE instead of stdout, through a temporary file beside FILE
+        "    -o, --output FILE     write to FILE instead of stdout, through a temporary file beside FILE
                           renamed over it once complete: a failed or interrupted run leaves FILE
                           as it was and no temporary file. An existing FILE keeps its mode, a new
                           one is readable by you only (0600); a symbolic link keeps pointing to
@@ -108,8 +107,7 @@ dates. An export without the dates an answer needs is an error that says which e
 /// The options of the answers per period (growth, retention, stickiness, features).
 macro_rules! period_help {
     () => {
-        "\
-    --period P            week (Monday start; day-grain exports) or month (default)
+        "    --period P            week (Monday start; day-grain exports) or month (default)
     --format FMT          table (default), csv or json
     --min-sample N        a rate over fewer than N (churned users, a cohort's users, active
                           users) is flagged smallSample (default 50)
@@ -164,7 +162,9 @@ impl Flag {
 
     fn unexpected(&self) -> String {
         match self {
-            Flag::Long(name) if name == "out-dir" => "--out-dir is for the convert command".into(),
+            Flag::Long(name) if name == "out-dir" => {
+                "--out-dir is for the convert and fetch commands".into()
+            }
             Flag::Value(v) => format!("unexpected argument {v:?} (see --help)"),
             flag => format!("invalid option '{flag}' (see --help)"),
         }
@@ -259,7 +259,7 @@ impl Format {
             "table" => Ok(Format::Table),
             "csv" => Ok(Format::Csv),
             "json" => Ok(Format::Json),
-            "parquet" => Err("--format parquet is for the convert command".into()),
+            "parquet" => Err("--format parquet is for the convert and fetch commands".into()),
             other => Err(format!(
                 "--format: expected table, csv or json, found {other:?}"
             )),

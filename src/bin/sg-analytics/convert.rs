@@ -1,7 +1,8 @@
 //! `sg-analytics convert`: the export as Parquet, one file (`-o OUT.parquet`) or Hive-style month
 //! partitions (`--out-dir DIR`: `DIR/month=YYYY-MM/part-0.parquet`). The typing and the layout
 //! are the library's (`Table::write_parquet`, `Table::partitions`); this file only places the
-//! files, each written beside its target under a temporary name and renamed over it.
+//! files, each written beside its target under a temporary name and renamed over it (the
+//! partitions all written before any is renamed: `crate::dataset::write`).
 
 use std::fs::File;
 use std::io::BufWriter;
@@ -45,16 +46,7 @@ pub fn convert(
         }
         Target::Dir(dir) => {
             let partitions = table.partitions().map_err(|e| e.to_string())?;
-            for partition in &partitions {
-                let folder = dir.join(partition.dir_name());
-                std::fs::create_dir_all(&folder)
-                    .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-                write_atomically(&folder.join(PART_FILE), &mut |out| {
-                    table
-                        .write_parquet_partition(partition, &mut *out)
-                        .map_err(|e| e.to_string())
-                })?;
-            }
+            crate::dataset::write(table, dir, &partitions)?;
             let undated =
                 partitions
                     .iter()

@@ -26,7 +26,30 @@ pub fn table_and_registry(
     common: &Common,
     registry: bool,
 ) -> Result<(Table, Vec<String>, Option<Registry>), String> {
+    table_and_sides(common, registry, false)
+        .map(|(table, attributes, sides)| (table, attributes, sides.registry))
+}
+
+/// The credits body as the API served it, or why it could not be fetched.
+pub type FetchedCredits = Result<Vec<u8>, String>;
+
+/// What was fetched or read beside the table.
+pub struct Sides {
+    /// The user registry (`--registry FILE`, or fetched).
+    pub registry: Option<Registry>,
+    /// The credits fetched: `None` without `--instance` or when not asked for.
+    pub credits: Option<FetchedCredits>,
+}
+
+/// [`table_and_registry`], and with `--instance` and `credits`, the credits fetched in the same
+/// session.
+pub fn table_and_sides(
+    common: &Common,
+    registry: bool,
+    credits: bool,
+) -> Result<(Table, Vec<String>, Sides), String> {
     let mut fetched_registry = None;
+    let mut fetched_credits = None;
     let mut table = if common.fetch.given() {
         if let Some(input) = &common.input {
             return Err(format!(
@@ -40,9 +63,13 @@ pub fn table_and_registry(
             .check(filter.from.as_deref(), filter.to.as_deref())?;
         let parts = Parts {
             registry: registry && common.registry.is_none(),
+            credits,
             ..Parts::REPORT
         };
         let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
+        fetched_credits = fetched
+            .credits
+            .map(|c| c.map(|(_, body)| body).map_err(|e| e.message));
         match fetched.registry {
             Some(Ok((r, _))) => fetched_registry = Some(r),
             Some(Err(e)) => eprintln!(
@@ -83,7 +110,11 @@ pub fn table_and_registry(
         }
         None => {}
     }
-    Ok((table, attributes, registry))
+    let sides = Sides {
+        registry,
+        credits: fetched_credits,
+    };
+    Ok((table, attributes, sides))
 }
 
 /// What an answer did with a registry's service accounts, in a sentence.

@@ -13,7 +13,7 @@ sg-analytics cost: credits per active user and per hour saved, per month and for
 
 USAGE:
     sg-analytics cost [FILE|-] --credits CREDITS [OPTIONS]
-    sg-analytics cost --instance HOST --credits CREDITS [OPTIONS]
+    sg-analytics cost --instance HOST [--credits CREDITS] [OPTIONS]
 
 One line per month of the usage, then the range (every month, when each has credits), then with
 --by one line per value of a people file's column: the credits used, the active users, the hours
@@ -26,9 +26,11 @@ plus the credits file, read whole.
     input_help!(),
     "
 OPTIONS:
-    --credits FILE        the credits answer of /api/credits, saved as JSON or CSV (required):
-                          buckets with a month (month, period, startDate, ...) and the credits
-                          used (creditsUsed, used, credits, ...); with a user field, per user
+    --credits FILE        the credits answer of /api/credits, saved as JSON or CSV (required
+                          with a FILE; with --instance, fetched in the same session unless
+                          given): buckets with a month (month, period, startDate, ...) and the
+                          credits used (creditsUsed, used, credits, ...); with a user field,
+                          per user
     --by COL              also the cost per value of a people file's column (--attributes),
                           where the credits are per user
     --minutes F=N,...     minutes saved per use of a feature (as summarize's)
@@ -64,17 +66,37 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     let Some(common) = cmd::options(&mut parser, USAGE, ACCEPTS, own)? else {
         return Ok(());
     };
-    let credits = credits.ok_or("cost: --credits FILE is required (see --help)")?;
-    let bytes = crate::limited::read(&credits, MAX_CREDITS_BYTES, "the credits file")?;
-    let credits = Credits::from_bytes(&bytes)
-        .map_err(|e| format!("{}: {}", credits.display(), e.message()))?;
-    let opened = Opened::of(&common)?;
+    if credits.is_none() && !common.fetch.given() {
+        return Err(
+            "cost: --credits FILE is required, or --instance HOST to fetch them (see --help)"
+                .into(),
+        );
+    }
+    let from_file = credits.as_deref().map(read_credits).transpose()?;
+    let (opened, fetched) = Opened::with_credits(&common, from_file.is_none())?;
+    let credits = match (from_file, fetched) {
+        (Some(credits), _) => credits,
+        (None, Some(fetched)) => fetched_credits(fetched)?,
+        (None, None) => return Err("cost: no credits were fetched".into()),
+    };
     query.filter = common.filter;
     let cost = opened
         .table
         .cost(&credits, &query)
         .map_err(|e| e.to_string())?;
     opened.answer(format, &cost)
+}
+
+/// A credits file (`--credits FILE`), read whole within [`MAX_CREDITS_BYTES`].
+pub fn read_credits(path: &std::path::Path) -> Result<Credits, String> {
+    let bytes = crate::limited::read(path, MAX_CREDITS_BYTES, "the credits file")?;
+    Credits::from_bytes(&bytes).map_err(|e| format!("{}: {}", path.display(), e.message()))
+}
+
+/// The credits fetched with `--instance`, read as a credits file is.
+pub fn fetched_credits(fetched: crate::input::FetchedCredits) -> Result<Credits, String> {
+    let body = fetched.map_err(|e| format!("the credits could not be fetched: {e}"))?;
+    Credits::from_bytes(&body).map_err(|e| format!("the credits fetched: {}", e.message()))
 }
 
 impl Answer for Cost {

@@ -57,12 +57,12 @@ OPTIONS:
 
 /// Parses the options after `stickiness` and prints the answer.
 pub fn stickiness(parser: Parser) -> Result<(), String> {
-    cmd::run_per_period(parser, STICKINESS_USAGE, Table::stickiness)
+    cmd::run_per_period(parser, STICKINESS_USAGE, Table::stickiness, None)
 }
 
 /// Parses the options after `features` and prints the answer.
 pub fn features(parser: Parser) -> Result<(), String> {
-    cmd::run_per_period(parser, FEATURES_USAGE, Table::features)
+    cmd::run_per_period(parser, FEATURES_USAGE, Table::features, None)
 }
 
 impl Answer for Stickiness {

@@ -5,10 +5,13 @@
 
 use lexopt::prelude::*;
 use lexopt::Parser;
-use sg_analytics::{Error, Filter, PeriodQuery, ServiceAccounts, Table};
+use sg_analytics::{
+    ActivityStream, Chunk, ChunkEnd, Error, Filter, PeriodAnswer, PeriodQuery, ServiceAccounts,
+    Streamed, Table,
+};
 
 use crate::args::{self, Accepts, Common, Flag, Format};
-use crate::input::{self, report_warnings};
+use crate::input::{self, report_first_warning, report_warnings};
 use crate::output::{refuse_input_as_output, write_text, Destination};
 
 pub mod convert;
@@ -83,15 +86,33 @@ impl Opened {
         common: &Common,
         registry: bool,
     ) -> Result<(Opened, Option<sg_analytics::Registry>), String> {
+        Opened::with_sides(common, registry, false).map(|(opened, i)| (opened, i.registry))
+    }
+
+    /// [`Opened::of`], and with `--instance` and `credits`, the credits fetched in the same session
+    /// ([`input::table_and_sides`]; `None` without `--instance`).
+    pub fn with_credits(
+        common: &Common,
+        credits: bool,
+    ) -> Result<(Opened, Option<input::FetchedCredits>), String> {
+        Opened::with_sides(common, false, credits).map(|(opened, i)| (opened, i.credits))
+    }
+
+    /// The table, and what the fetch brought beside it.
+    fn with_sides(
+        common: &Common,
+        registry: bool,
+        credits: bool,
+    ) -> Result<(Opened, input::Sides), String> {
         let destination = destination(common)?;
-        let (table, attributes, fetched) = input::table_and_registry(common, registry)?;
+        let (table, attributes, sides) = input::table_and_sides(common, registry, credits)?;
         let opened = Opened {
             destination,
             table,
             attributes,
             filter: common.filter.clone(),
         };
-        Ok((opened, fetched))
+        Ok((opened, sides))
     }
 
     /// Writes an answer given in `format`; after a CSV (read by a program, not a person) the
@@ -138,32 +159,59 @@ pub trait Answer: serde::Serialize {
     fn table(&self) -> String;
 }
 
+/// `answer` in `format`.
+fn answer_text(format: Format, answer: &impl Answer) -> Result<String, String> {
+    Ok(match format {
+        Format::Csv => answer.csv(),
+        Format::Json => serde_json::to_string(answer).map_err(|e| e.to_string())? + "\n",
+        Format::Table => answer.table(),
+    })
+}
+
 impl Opened {
     /// Writes `answer` in `format` (see [`Opened::write`]).
     pub fn answer(&self, format: Format, answer: &impl Answer) -> Result<(), String> {
-        let text = match format {
-            Format::Csv => answer.csv(),
-            Format::Json => serde_json::to_string(answer).map_err(|e| e.to_string())? + "\n",
-            Format::Table => answer.table(),
-        };
-        self.write(format, &text)
+        self.write(format, &answer_text(format, answer)?)
     }
 }
 
+/// Whether a question known before reading can be answered from the input read in chunks
+/// (memory: the groups and the distinct users, not the rows): not when it needs the whole
+/// table — a fetch, a people file, a registry (or a choice about its service accounts).
+pub fn reads_in_chunks(common: &Common) -> bool {
+    !common.fetch.given()
+        && common.attributes.is_none()
+        && common.registry.is_none()
+        && common.filter.exclude_service_accounts.is_none()
+        && common.filter.attributes.is_empty()
+}
+
+/// How a per-period command answers from the input read in chunks: which answer, and the
+/// stream's end that gives it (`ActivityStream::growth`, `ActivityStream::retention`).
+pub type PeriodStream<A> = (
+    PeriodAnswer,
+    fn(ActivityStream, Chunk, ChunkEnd) -> Result<Streamed<A>, Error>,
+);
+
 /// A command answering per period (growth, retention, stickiness, features): takes `--period`,
-/// `--format` and the shared options, then writes what `ask` answers to the query.
+/// `--format` and the shared options, then writes what `ask` answers to the query. With
+/// `stream`, the command also takes `--threads` and, when [`reads_in_chunks`], answers from
+/// the input read in chunks instead of the whole table (the same answer).
 pub fn run_per_period<A: Answer>(
     mut parser: Parser,
     usage: &str,
     ask: impl FnOnce(&Table, &PeriodQuery) -> Result<A, Error>,
+    stream: Option<PeriodStream<A>>,
 ) -> Result<(), String> {
     let mut query = PeriodQuery::default();
     let mut format = Format::Table;
+    let mut threads = input::default_threads();
     let own = |name: &str, parser: &mut Parser| {
         match name {
             "period" => query.period = period(parser)?,
             "format" => format = Format::parse(parser)?,
             "min-sample" => query.min_sample = Some(args::number(parser)?),
+            "threads" if stream.is_some() => threads = args::number(parser)?,
             _ => return Ok(false),
         }
         Ok(true)
@@ -175,6 +223,24 @@ pub fn run_per_period<A: Answer>(
     let Some(common) = options(&mut parser, usage, accepts, own)? else {
         return Ok(());
     };
+    if let Some((answer, finish)) = stream.filter(|_| reads_in_chunks(&common)) {
+        let destination = destination(&common)?;
+        query.filter = common.filter.clone();
+        let mut stream = ActivityStream::new(&query, answer);
+        let (last, end) =
+            input::chunks(common.input.as_deref(), threads, |chunk| stream.add(chunk))?;
+        let streamed = finish(stream, last, end).map_err(|e| e.to_string())?;
+        write_text(&destination, &answer_text(format, &streamed.answer)?)?;
+        if format == Format::Csv {
+            let (w, total, skipped) = (
+                &streamed.warnings,
+                streamed.warnings_total,
+                streamed.skipped_rows,
+            );
+            report_first_warning(w, total, skipped);
+        }
+        return Ok(());
+    }
     let opened = Opened::of(&common)?;
     query.filter = common.filter;
     let answer = ask(&opened.table, &query).map_err(|e| e.to_string())?;

@@ -2,7 +2,7 @@
 
 use lexopt::Parser;
 
-use sg_analytics::{Retention, Table};
+use sg_analytics::{ActivityStream, PeriodAnswer, Retention, Table};
 
 use crate::cmd::{self, Answer};
 use crate::render;
@@ -16,8 +16,10 @@ USAGE:
     sg-analytics retention --instance HOST [OPTIONS]
 
 One line per cohort (the users first active in a period): its size, then how many of them are
-active 0, 1, 2, ... periods later (and the share of the cohort in the table format). Memory: the
-table (see FILE below) plus each user's active periods.
+active 0, 1, 2, ... periods later (and the share of the cohort in the table format). Memory: from
+a FILE or stdin without a people file or registry, the export is read in chunks and dropped,
+keeping each user's active periods (periods × distinct users, not rows); else the table (see FILE
+below) plus each user's active periods.
 
 ",
     input_help!(),
@@ -25,12 +27,16 @@ table (see FILE below) plus each user's active periods.
 OPTIONS:
 ",
     period_help!(),
+    "    --threads N           threads that parse the export (default: one per core; 1: all on one
+                          thread); the answer is the same whatever N
+",
     answer_help!(),
 );
 
 /// Parses the options after `retention` and prints the answer.
 pub fn run(parser: Parser) -> Result<(), String> {
-    cmd::run_per_period(parser, USAGE, Table::retention)
+    let stream: cmd::PeriodStream<Retention> = (PeriodAnswer::Retention, ActivityStream::retention);
+    cmd::run_per_period(parser, USAGE, Table::retention, Some(stream))
 }
 
 impl Answer for Retention {

@@ -118,15 +118,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     };
     query.filter = common.filter.clone();
     // Read in chunks and aggregated as it comes (memory: the groups and the distinct users),
-    // unless the question needs the whole table: a fetch, a people file, a registry (or a
-    // choice about its service accounts), a comparison.
-    // A registry, too: its service accounts are left out by the table's join.
-    if common.fetch.given()
-        || common.attributes.is_some()
-        || common.registry.is_some()
-        || common.filter.exclude_service_accounts.is_some()
-        || !query.streams()
-    {
+    // unless the question needs the whole table (`cmd::reads_in_chunks`, or a comparison).
+    if !cmd::reads_in_chunks(&common) || !query.streams() {
         let opened = Opened::of(&common)?;
         let summary = opened.table.summarize(&query).map_err(|e| e.to_string())?;
         let text = text(&summary, format, columns.as_deref(), &opened.attributes);

@@ -1,0 +1,97 @@
+//! Building the roll-ups when the memory runs out: each allocation the build makes is refused in
+//! turn (one per run), and every time the table is left without roll-ups, the module goes on, and
+//! the scan gives every answer. An allocation the build did not reserve fallibly would end this
+//! test's process instead.
+#![cfg(not(target_arch = "wasm32"))]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde_json::json;
+use sg_analytics::{Query, QueryCache, Table};
+
+/// The system's allocator, but for one allocation (counted while armed) that it refuses.
+struct RefusingOne;
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+static REFUSE: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+impl RefusingOne {
+    fn refuses(&self) -> bool {
+        ARMED.load(Ordering::SeqCst)
+            && COUNT.fetch_add(1, Ordering::SeqCst) == REFUSE.load(Ordering::SeqCst)
+    }
+}
+
+unsafe impl GlobalAlloc for RefusingOne {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if self.refuses() {
+            return std::ptr::null_mut();
+        }
+        System.alloc(layout)
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        if self.refuses() {
+            return std::ptr::null_mut();
+        }
+        System.alloc_zeroed(layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if self.refuses() {
+            return std::ptr::null_mut();
+        }
+        System.realloc(ptr, layout, new_size)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        System.dealloc(ptr, layout)
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: RefusingOne = RefusingOne;
+
+/// Builds the roll-ups with allocation `refuse` (counted from the start of the build) refused,
+/// and how many allocations the build made.
+fn build(table: &Table, refuse: usize) -> (QueryCache, usize) {
+    COUNT.store(0, Ordering::SeqCst);
+    REFUSE.store(refuse, Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    let cache = QueryCache::with_rollups(table);
+    ARMED.store(false, Ordering::SeqCst);
+    (cache, COUNT.load(Ordering::SeqCst))
+}
+
+#[test]
+fn a_refused_allocation_while_building_the_roll_ups_leaves_the_scan_to_answer() {
+    let csv = std::fs::read("tests/fixtures/by_user_day_client_language.csv").unwrap();
+    let table = Table::from_bytes(&csv).unwrap();
+    let queries: Vec<Query> = [
+        json!({"groupBy": ["client"]}),
+        json!({"groupBy": ["week"], "filter": {"activeOnly": true}}),
+        json!({"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 3}),
+    ]
+    .into_iter()
+    .map(|q| serde_json::from_value(q).unwrap())
+    .collect();
+    let scanned: Vec<_> = queries
+        .iter()
+        .map(|q| table.summarize(q).unwrap().to_value())
+        .collect();
+
+    let (whole, allocations) = build(&table, usize::MAX);
+    assert!(whole.rollup_bytes() > 0, "the fixture gets roll-ups");
+    // The last allocation is the cache's hold on the roll-ups, after they are built.
+    assert!(allocations > 20, "{allocations} allocations");
+    for refuse in 0..allocations - 1 {
+        let (mut cache, _) = build(&table, refuse);
+        assert_eq!(cache.rollup_bytes(), 0, "allocation {refuse} refused");
+        for (q, expected) in queries.iter().zip(&scanned) {
+            assert_eq!(&cache.summarize(&table, q).unwrap().to_value(), expected);
+        }
+        assert_eq!(cache.rolled_groupings(), 0);
+    }
+}
