@@ -86,6 +86,9 @@ pub struct Summary {
     /// The names of the metrics, in the order of `totals` and of each group's values.
     pub(crate) metrics: Vec<String>,
     pub(crate) totals: Vec<Cell>,
+    /// Per metric (in the order of `metrics`): whether it means something for each group of
+    /// this grouping (`users` does not per user). Groups carry only those.
+    pub(crate) per_group: Vec<bool>,
     /// The names of the key fields, in the order of each group's key.
     pub(crate) key_names: Vec<String>,
     pub(crate) groups: Vec<Group>,
@@ -201,11 +204,19 @@ impl Serialize for GroupJson<'_> {
         let names = &summary.metrics;
         let mut map = s.serialize_map(Some(names.len() + 2))?;
         map.serialize_entry("key", &Fields(&summary.key_names, &self.group.key))?;
-        for (name, value) in names.iter().zip(&self.group.values) {
+        for ((name, value), _) in names
+            .iter()
+            .zip(&self.group.values)
+            .zip(&summary.per_group)
+            .filter(|(_, &shown)| shown)
+        {
             map.serialize_entry(name, value)?;
         }
         if !summary.denominators.is_empty() {
-            map.serialize_entry("smallSample", &summary.small_sample(&self.group.values))?;
+            map.serialize_entry(
+                "smallSample",
+                &summary.group_small_sample(&self.group.values),
+            )?;
         }
         map.end()
     }
@@ -252,6 +263,7 @@ impl Serialize for Summary {
         out.serialize_field("groups", &Groups(self))?;
         out.serialize_field("groupsTotal", &self.groups_total)?;
         out.serialize_field("groupBy", &self.group_by)?;
+        out.serialize_field("groupMetrics", &self.group_metrics())?;
         out.serialize_field("approximate", &self.approximate)?;
         out.serialize_field("minutesSaved", &Minutes(&self.minutes_saved))?;
         out.serialize_field("minSample", &self.min_sample)?;
@@ -333,6 +345,24 @@ impl Summary {
         self.previous.as_ref()
     }
 
+    /// The metrics each group carries, in the order of [`Summary::metrics`]: those that mean
+    /// something for this grouping (not `users`, `activeUsers` or `avgDau` per user, not
+    /// `avgDaysActivePerUser` per day). A table of the groups shows these.
+    pub fn group_metrics(&self) -> Vec<&str> {
+        self.metrics
+            .iter()
+            .zip(&self.per_group)
+            .filter(|(_, &shown)| shown)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+
+    /// Whether the metric at `index` (in [`Summary::metrics`]) is among
+    /// [`Summary::group_metrics`].
+    pub fn is_group_metric(&self, index: usize) -> bool {
+        self.per_group.get(index).copied().unwrap_or(false)
+    }
+
     /// The smallest denominator a rate is shown firmly over (the query's `minSample`).
     pub fn min_sample(&self) -> u64 {
         self.min_sample
@@ -350,8 +380,19 @@ impl Summary {
     /// [`Summary::metrics`]) that have a value over a denominator under the minimum: small
     /// samples.
     pub fn small_sample(&self, values: &[Cell]) -> Vec<&str> {
+        self.small_sample_where(values, |_| true)
+    }
+
+    /// [`Summary::small_sample`] of a group's values: only the rates whose denominator is among
+    /// [`Summary::group_metrics`] (a user's days active are over one user, which is no sample).
+    pub fn group_small_sample(&self, values: &[Cell]) -> Vec<&str> {
+        self.small_sample_where(values, |d| self.is_group_metric(d))
+    }
+
+    fn small_sample_where(&self, values: &[Cell], counts: impl Fn(usize) -> bool) -> Vec<&str> {
         self.denominators
             .iter()
+            .filter(|&&(_, d)| counts(d))
             .filter(|&&(rate, d)| {
                 let has_value = values.get(rate).is_some_and(|v| v.as_f64().is_some());
                 let under = values

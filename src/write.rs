@@ -39,8 +39,9 @@ fn cell_text(cell: &Cell) -> String {
 }
 
 impl Summary {
-    /// The grouped result as CSV: the group keys, then every metric, one row per group; without
-    /// group keys, one row of totals. When a rate has its denominator among the metrics, a last
+    /// The grouped result as CSV: the group keys, then the metrics that mean something per group
+    /// ([`Summary::group_metrics`]), one row per group; without group keys, one row of totals with
+    /// every metric. When a rate has its denominator among the metrics, a last
     /// column `smallSample` lists the rates of the row whose denominator is under the minimum
     /// (`; ` between them). Text cells are formula-guarded.
     pub fn to_csv(&self) -> String {
@@ -53,10 +54,27 @@ impl Summary {
                 .collect()
         };
         let flagged = !self.denominators.is_empty();
-        let names: Vec<&String> = match self.headers {
-            Headers::Names => self.key_names.iter().chain(&self.metrics).collect(),
-            Headers::Labels => self.labels.iter().collect(),
+        let grouped = !self.group_by.is_empty();
+        let shown = |i: usize| !grouped || self.is_group_metric(i);
+        let keys = self.key_names.len();
+        let metric_names = match self.headers {
+            Headers::Names => &self.metrics[..],
+            Headers::Labels => &self.labels[keys..],
         };
+        let key_names = match self.headers {
+            Headers::Names => &self.key_names[..],
+            Headers::Labels => &self.labels[..keys],
+        };
+        let names: Vec<&String> = key_names
+            .iter()
+            .chain(
+                metric_names
+                    .iter()
+                    .enumerate()
+                    .filter(|&(i, _)| shown(i))
+                    .map(|(_, n)| n),
+            )
+            .collect();
         let small = match self.headers {
             Headers::Names => "smallSample",
             Headers::Labels => "Small sample",
@@ -66,18 +84,28 @@ impl Summary {
             .map(|name| guard_formula(name).into_owned())
             .chain(flagged.then(|| small.to_string()))
             .collect();
-        let lines: Vec<Vec<String>> =
-            std::iter::once(header)
-                .chain(rows.into_iter().map(|(key, values)| {
-                    key.iter()
-                        .chain(values)
-                        .map(cell_text)
-                        .chain(flagged.then(|| {
-                            guard_formula(&self.small_sample(values).join("; ")).into_owned()
-                        }))
-                        .collect()
-                }))
-                .collect();
+        let lines: Vec<Vec<String>> = std::iter::once(header)
+            .chain(rows.into_iter().map(|(key, values)| {
+                key.iter()
+                    .chain(
+                        values
+                            .iter()
+                            .enumerate()
+                            .filter(|&(i, _)| shown(i))
+                            .map(|(_, v)| v),
+                    )
+                    .map(cell_text)
+                    .chain(flagged.then(|| {
+                        let small = if grouped {
+                            self.group_small_sample(values)
+                        } else {
+                            self.small_sample(values)
+                        };
+                        guard_formula(&small.join("; ")).into_owned()
+                    }))
+                    .collect()
+            }))
+            .collect();
         csv_text(&lines)
     }
 }

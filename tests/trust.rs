@@ -99,3 +99,112 @@ fn every_metric_can_be_charted_rates_included_and_a_weeks_rate_is_the_ratio_of_i
         sum(rows, "Combined Completion Acceptances") / sum(rows, "Combined Completion Suggestions")
     )));
 }
+
+#[test]
+fn each_group_carries_only_the_metrics_that_mean_something_for_its_grouping() {
+    let csv = fixture("by_user_day.csv");
+    let table = Table::from_bytes(&csv).unwrap();
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .collect()
+    };
+    let per_user = ["users", "activeUsers", "avgDau"];
+    // By user: a user's group has one user, so no "Users 1 / Active users 1 / Average DAU 0.6".
+    let s = summarize(&table, json!({"groupBy": ["user"]}));
+    let shown = names(&s["groupMetrics"]);
+    for name in per_user {
+        assert!(!shown.contains(&name.to_string()), "{name}");
+        assert!(s["groups"][0].get(name).is_none(), "{name}");
+        assert!(s["totals"][name].is_number(), "the totals keep {name}");
+    }
+    assert!(shown.contains(&"hoursSaved".to_string()));
+    assert!(shown.contains(&"avgDaysActivePerUser".to_string()));
+    // A user's days active are over one user: a count, not a small sample.
+    for g in s["groups"].as_array().unwrap() {
+        assert!(!g["smallSample"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("avgDaysActivePerUser")));
+    }
+    assert!(shown.contains(&"Combined CAR".to_string()));
+    // Each group carries exactly the group metrics.
+    let group = s["groups"][0].as_object().unwrap();
+    let carried: Vec<&String> = group
+        .keys()
+        .filter(|k| *k != "key" && *k != "smallSample")
+        .collect();
+    assert_eq!(carried.len(), shown.len());
+    // The CSV's header, names and labels: the keys, then the group metrics.
+    let query: Query = serde_json::from_value(json!({"groupBy": ["user"]})).unwrap();
+    let text = table.summarize(&query).unwrap().to_csv();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+    for name in per_user {
+        assert!(!header.contains(&name), "{name} in {header:?}");
+    }
+    assert!(header.contains(&"hoursSaved"));
+    let mut labelled = query.clone();
+    labelled.headers = sg_analytics::Headers::Labels;
+    let text = table.summarize(&labelled).unwrap().to_csv();
+    let header = text.lines().next().unwrap();
+    assert!(!header.contains("Average DAU") && !header.contains("Active users"));
+    assert!(header.contains("Hours saved"));
+    // Every row has as many cells as the header.
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let width = reader.headers().unwrap().len();
+    assert!(reader.records().all(|r| r.unwrap().len() == width));
+
+    // By day: everyone in a day's group was active one day.
+    let s = summarize(&table, json!({"groupBy": ["day"]}));
+    let shown = names(&s["groupMetrics"]);
+    assert!(!shown.contains(&"avgDaysActivePerUser".to_string()));
+    assert!(shown.contains(&"users".to_string()));
+    assert!(s["groups"][0].get("avgDaysActivePerUser").is_none());
+    // By month: every metric means something.
+    let s = summarize(&table, json!({"groupBy": ["month"]}));
+    assert_eq!(
+        names(&s["groupMetrics"]),
+        s["totals"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    );
+    assert!(s["groups"][0]["users"].as_u64().unwrap() > 1);
+}
+
+#[test]
+fn the_clis_table_per_user_shows_no_user_counts() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/by_user_day.csv");
+    let run = |by: &str| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+            .args(["summarize", path.to_str().unwrap(), "--by", by])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let header = |text: &str| {
+        let at = text.find("\nGroups by").unwrap();
+        text[at..]
+            .lines()
+            .nth(2)
+            .unwrap()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let by_user = header(&run("user"));
+    assert_eq!(by_user[0], "user");
+    assert!(!by_user.contains(&"users".to_string()), "{by_user:?}");
+    assert!(!by_user.contains(&"activeUsers".to_string()));
+    assert!(!by_user.contains(&"avgDau".to_string()));
+    assert!(by_user.contains(&"hoursSaved".to_string()));
+    // Per month the user counts mean something, and are shown.
+    let by_month = header(&run("month"));
+    assert!(by_month.contains(&"users".to_string()) && by_month.contains(&"avgDau".to_string()));
+}

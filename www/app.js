@@ -526,7 +526,7 @@ export class Dashboard {
     this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty });
     this.view.renderTable({
       groupBy: view.groupBy,
-      columns: columnsOf(summary.totals),
+      columns: columnsOf(summary),
       groups: summary.groups,
       sort: view.sort,
       page: view.page,
@@ -809,9 +809,12 @@ function stripEmpty(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null && value !== ""));
 }
 
-/** Table columns: the structural metrics, then every export metric the totals carry. */
-function columnsOf(totals) {
-  return Object.keys(totals).filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
+/**
+ * Table columns: the metrics the module says mean something for this grouping (`groupMetrics`: no
+ * users per user), rows only where the export has no users to count.
+ */
+function columnsOf({ totals, groupMetrics }) {
+  return groupMetrics.filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
 }
 
 /**

@@ -588,6 +588,7 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             .map(|&m| table.metric_name(m).to_string())
             .collect(),
         totals: a.totals,
+        per_group: a.metrics.iter().map(|m| m.per_group(a.keys)).collect(),
         key_names: a.fields.iter().map(|f| f.name(table).to_string()).collect(),
         groups: a.groups,
         groups_total: a.groups_total,

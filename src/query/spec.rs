@@ -330,6 +330,20 @@ pub(crate) enum Metric {
     Column(usize),
 }
 
+impl Metric {
+    /// Whether the metric means something for each group of a grouping by `keys`. A user's group
+    /// holds one user: its users and active users are 1 and its average DAU a share of one user,
+    /// so none is shown per user. A day's group holds one day: every user in it was active on
+    /// one day, so days active per user is 1. The totals carry every metric either way.
+    pub(crate) fn per_group(self, keys: &[Key]) -> bool {
+        match self {
+            Metric::Users | Metric::ActiveUsers | Metric::AvgDau => !keys.contains(&Key::User),
+            Metric::AvgDaysActivePerUser => !keys.contains(&Key::Day),
+            _ => true,
+        }
+    }
+}
+
 /// The structural fields, in the summary's order.
 const STRUCTURAL: [(&str, Metric); 6] = [
     ("rows", Metric::Rows),

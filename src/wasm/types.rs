@@ -128,6 +128,9 @@ export interface Summary {
   /** Groups before offset and limit. */
   groupsTotal: number;
   groupBy: GroupKey[];
+  /** The metrics each group carries: those that mean something for this grouping (not users,
+   * activeUsers or avgDau per user; not avgDaysActivePerUser per day). The totals carry all. */
+  groupMetrics: string[];
   /** Metrics that cannot be recomputed exactly from the export. */
   approximate: string[];
   minutesSaved: Record<string, number>;

@@ -374,6 +374,7 @@ export class ReportBuilder {
         totals: { rows: 3, users: 2, activeUsers: 2, avgDau: 1.5, avgDaysActivePerUser: 1.5, hoursSaved: 1, "Chat Events": 12, "Combined CAR": null },
         groups: (query.groupBy ?? []).length ? [{ key: { [query.groupBy[0]]: "k" }, users: 2, activeUsers: 2, hoursSaved: 1, "Chat Events": 12 }] : [],
         groupsTotal: 1,
+        groupMetrics: ["users", "activeUsers", "hoursSaved", "Chat Events"],
       });
       const requests = [];
       // One entry per round trip to the worker; the options are checked by the real module.

@@ -231,9 +231,11 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
             .iter()
             .map(|c| (names.iter().position(|n| n == c).unwrap_or(usize::MAX), c))
             .collect(),
+        // Those that mean something for this grouping (no users per user).
         None => TABLE_COLUMNS
             .iter()
             .filter_map(|c| names.iter().enumerate().find(|(_, n)| n == c))
+            .filter(|&(i, _)| summary.is_group_metric(i))
             .collect(),
     };
     out.push_str(&format!(
@@ -256,7 +258,7 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
                 sg_analytics::Cell::Null if attributes.contains(name) => "(unmapped)".to_string(),
                 value => cell(value),
             });
-        let small = summary.small_sample(&g.values);
+        let small = summary.group_small_sample(&g.values);
         let metrics = shown.iter().map(|&(i, name)| {
             let value = g.values.get(i).map_or("?".to_string(), cell);
             mark(value, small.contains(&name.as_str()))
