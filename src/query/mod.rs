@@ -21,6 +21,7 @@ mod parallel;
 mod rank;
 mod rollup;
 pub(crate) mod spec;
+mod stats;
 mod stream;
 
 use std::rc::Rc;
@@ -35,7 +36,6 @@ pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
     Retention,
 };
-use aggregate::{average_range, Needs, Stats};
 pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
@@ -50,6 +50,7 @@ pub use spec::{
     Compare, Filter, Headers, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub(crate) use spec::{Key, Metric};
+use stats::{average_range, Needs, Stats};
 pub use stream::{Chunk, ChunkEnd, Chunker, SummaryStream, CHUNK_ROWS};
 
 /// Minutes saved per feature, as (column index, minutes).

@@ -34,11 +34,10 @@ use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
 
-use super::aggregate::{Needs, Stats};
-use super::distinct::DistinctCounts;
 use super::filter::{date_kept, Parts};
 use super::group::{Days, Grouping};
 use super::spec::Key;
+use super::stats::{DistinctCounts, Needs, Stats};
 
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;

@@ -19,11 +19,10 @@ use crate::schema::{self, ColumnShape, Measure};
 use crate::summary::{Cell, Group, Summary};
 use crate::table::{Data, Table};
 
-use super::aggregate::{average_range, Needs, Stats};
-use super::distinct::DistinctCounts;
 use super::group::{days_in_range, Grouping};
 use super::rank::{case_insensitive_ranks, compare, compare_f64};
 use super::spec::{group_keys, minutes_saved};
+use super::stats::{average_range, DistinctCounts, Needs, Stats};
 use super::{
     active_spans, assemble, key_fields, resolve_sort, span_cell, Answers, Key, KeyField, Query,
     SortBy,
