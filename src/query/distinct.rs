@@ -4,7 +4,8 @@
 use crate::column::{Chunked, DayColumn, FxHashMap, Layout, TextColumn};
 use crate::table::{Data, Table};
 
-use super::group::{Days, Grouping};
+use super::days::Days;
+use super::group::Grouping;
 use super::spec::Key;
 use super::stats::{DistinctCounts, DistinctNeeds};
 

@@ -8,6 +8,7 @@ use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::{Table, UNMAPPED};
 
+use super::days::Days;
 use super::filter::Selection;
 use super::rollup::Rolled;
 use super::spec::Key;
@@ -22,36 +23,6 @@ const MIN_RUN_LENGTH: u64 = 8;
 /// A page of groups holding at most 1/this of the rows is laid out as runs whatever their length:
 /// one pass over its runs costs less than one over every row's group id.
 const SMALL_PAGE: u64 = 16;
-
-/// The day grid: every calendar day of the data, from `base` to `base + days - 1`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Days {
-    pub base: i32,
-    pub days: usize,
-}
-
-impl Days {
-    pub fn of(table: &Table) -> Days {
-        match (table.first_date, table.last_date) {
-            (Some(lo), Some(hi)) => Days {
-                base: lo,
-                days: usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0),
-            },
-            _ => Days { base: 0, days: 0 },
-        }
-    }
-
-    /// The index of a day in the grid; `None` for an empty date.
-    #[inline]
-    pub fn index(self, d: i32) -> Option<usize> {
-        if d == NULL_DAY {
-            return None;
-        }
-        usize::try_from(i64::from(d) - i64::from(self.base))
-            .ok()
-            .filter(|&i| i < self.days)
-    }
-}
 
 /// One component of a group key, mapped to a dense index below its size.
 enum Component<'a> {

@@ -10,6 +10,7 @@
 mod activity_stream;
 mod adoption;
 mod aggregate;
+mod days;
 mod distinct;
 mod engagement;
 mod fields;

@@ -34,8 +34,9 @@ use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
 
+use super::days::Days;
 use super::filter::{date_kept, Parts};
-use super::group::{Days, Grouping};
+use super::group::Grouping;
 use super::spec::Key;
 use super::stats::{DistinctCounts, Needs, Stats};
 
