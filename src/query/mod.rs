@@ -434,7 +434,9 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
         .as_ref()
         .and_then(|(rollup, pass)| rollup.grouping(keys, pass));
     let made = match rolled {
-        Some(grouping) => Rc::new(grouping),
+        Some((reps, sizes, rolled)) => {
+            Rc::new(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+        }
         None => {
             let selection = match &state.selection {
                 Some(selection) => Rc::clone(selection),

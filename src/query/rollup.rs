@@ -36,7 +36,6 @@ use crate::table::{Data, Measure, Table};
 
 use super::days::Days;
 use super::filter::{date_kept, Parts};
-use super::group::Grouping;
 use super::spec::Key;
 use super::stats::{DistinctCounts, Needs, Stats};
 
@@ -632,8 +631,14 @@ impl Rollup {
     }
 
     /// The groups of `keys` under `pass`, when the roll-ups answer them exactly: keys of time,
-    /// client and language without a filter on users; or by user without a filter on dates.
-    pub(crate) fn grouping(self: &Rc<Self>, keys: &[Key], pass: &Rc<Pass>) -> Option<Grouping> {
+    /// client and language without a filter on users; or by user without a filter on dates. Gives
+    /// a row of each group (where its key values are read), the rows of each, and how the
+    /// roll-ups' entries map to the groups.
+    pub(crate) fn grouping(
+        self: &Rc<Self>,
+        keys: &[Key],
+        pass: &Rc<Pass>,
+    ) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
         if keys == [Key::User] {
             return self.by_user(pass);
         }
@@ -728,10 +733,10 @@ impl Rollup {
                 map,
             },
         };
-        Some(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+        Some((reps, sizes, rolled))
     }
 
-    fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<Grouping> {
+    fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
         if pass.dated {
             return None;
         }
@@ -763,7 +768,7 @@ impl Rollup {
             pass: Rc::clone(pass),
             kind: Kind::Users { user_group },
         };
-        Some(Grouping::rolled(vec![Key::User], reps, sizes, rolled))
+        Some((reps, sizes, rolled))
     }
 }
 
@@ -868,16 +873,17 @@ impl Rolled {
         }
     }
 
-    /// The metrics `needs` asks, for every group.
+    /// The metrics `needs` asks (but the days in range), for every group: `sizes` are the groups'
+    /// rows.
     pub(crate) fn stats(
         &self,
         table: &Table,
-        grouping: &Grouping,
+        sizes: &[u64],
         needs: &Needs,
         range: Option<(i32, i32)>,
     ) -> Stats {
-        let n = grouping.len();
-        let mut stats = Stats::empty(grouping.sizes.clone(), table.columns.len());
+        let n = sizes.len();
+        let mut stats = Stats::empty(sizes.to_vec(), table.columns.len());
         let r = &self.rollup;
         let p = &self.pass;
         match &self.kind {
@@ -919,9 +925,6 @@ impl Rolled {
         }
         if needs.distinct.any() && table.identity().is_some() {
             stats.distinct = self.distinct(n, range.is_some() && table.dates().is_some());
-        }
-        if let (Some(range), Some(_)) = (range, table.dates()) {
-            stats.days_in_range = Some(grouping.days_in_range(table, range));
         }
         stats
     }
