@@ -42,6 +42,7 @@
 mod body;
 mod error;
 mod messages;
+mod options;
 mod plan;
 mod retry;
 mod transport;
@@ -53,11 +54,12 @@ use crate::ingest::Ingester;
 use crate::registry::Registry;
 
 pub use error::{FetchCode, FetchError};
-pub use plan::{FetchOptions, FetchPlan};
+pub use options::FetchOptions;
+pub use plan::FetchPlan;
 pub use transport::{ExportCopy, Failure, Fetched, Head, Parts, Progress, Request, Step};
 
 use body::{parse_credits, HeaderSkip};
-use plan::{check_token, STALL_BYTES};
+use options::{check_token, STALL_BYTES};
 use retry::Retries;
 use window::{Segments, WindowCheck};
 
