@@ -541,13 +541,14 @@ impl Table {
             "Percentage of Code Written by Cody",
         ]
         .into_iter()
-        .filter(|c| summary.metrics().iter().any(|m| m == c))
+        // Only what means something per group (no active users per user).
+        .filter(|c| summary.group_metrics().contains(c))
         .collect();
         let rows: Vec<(bool, Vec<String>)> = summary
             .group_values()
             .iter()
             .map(|g| {
-                let small = summary.small_sample(&g.values);
+                let small = summary.group_small_sample(&g.values);
                 let key = match g.key.first() {
                     Some(Cell::Text(t)) => esc(t),
                     Some(Cell::Null) | None => "(unmapped)".into(),

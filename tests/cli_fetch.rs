@@ -807,17 +807,23 @@ fn cost_and_report_fetch_the_credits_themselves() {
     args.extend_from_slice(&range);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 2, "the export and the credits");
+    assert_eq!(hits(&b), 3, "the export, the user registry and the credits");
     // The same answer from the two files the API serves.
     let d = base("", "cost-fetch-direct");
     let dates = "&startDate=2025-01-05&endDate=2025-01-18";
     let (export, credits) = (temp("cost-fetch.csv"), temp("cost-fetch-credits.json"));
+    let registry = temp("cost-fetch-registry.csv");
     std::fs::write(&export, direct(&d, dates)).unwrap();
     let query = format!("?instanceURL={INSTANCE}{dates}");
     std::fs::write(&credits, api(&d, &format!("/api/credits{query}"))).unwrap();
+    let registry_query = format!("?instanceURL={INSTANCE}");
+    let listed = api(&d, &format!("/api/reports/user-registry{registry_query}"));
+    std::fs::write(&registry, listed).unwrap();
     let mut from_files = vec![
         "cost",
         export.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
         "--credits",
         credits.to_str().unwrap(),
         "--format",
@@ -845,7 +851,7 @@ fn cost_and_report_fetch_the_credits_themselves() {
         credits.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 1, "the export only");
+    assert_eq!(hits(&b), 2, "the export and the user registry");
 
     // The report: its cost section from the fetched credits.
     let b = base("", "report-fetch");
@@ -859,7 +865,7 @@ fn cost_and_report_fetch_the_credits_themselves() {
         "-",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 2, "the export and the credits");
+    assert_eq!(hits(&b), 3, "the export, the user registry and the credits");
     assert!(stdout(&o).contains("<h2>Cost ("), "no cost section");
 
     // Credits failing.
@@ -890,4 +896,128 @@ fn cost_and_report_fetch_the_credits_themselves() {
     );
     let html = stdout(&o);
     assert!(html.contains("<h2>Stickiness") && !html.contains("<h2>Cost ("));
+}
+
+/// Every answer about users from `--instance` joins the user registry fetched in the same
+/// session: its service accounts are left out by default, as with `--registry FILE`, and the
+/// answer says so (after a table, on stderr for CSV, JSON and the report).
+#[test]
+fn every_answer_fetched_joins_the_registry_and_says_what_it_did_with_service_accounts() {
+    // Twelve users: the demo's tenth is a CI bot the registry marks.
+    let d = base("users=12", "registry-direct");
+    let (export, registry) = (temp("everywhere.csv"), temp("everywhere-registry.csv"));
+    std::fs::write(&export, direct(&d, "")).unwrap();
+    let listed = api(
+        &d,
+        &format!("/api/reports/user-registry?instanceURL={INSTANCE}"),
+    );
+    std::fs::write(&registry, &listed).unwrap();
+    let bots: Vec<&str> = listed
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("true"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(!bots.is_empty());
+    let excludes = format!(
+        "Excludes {} service account{}",
+        bots.len(),
+        if bots.len() == 1 { "" } else { "s" }
+    );
+    let (export, registry) = (export.to_str().unwrap(), registry.to_str().unwrap());
+
+    let json = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    for (command, extra) in [
+        ("summarize", &["--by", "user"][..]),
+        ("growth", &[][..]),
+        ("retention", &[][..]),
+        ("stickiness", &[][..]),
+        ("features", &[][..]),
+        ("inactive", &["--days", "5"][..]),
+    ] {
+        let b = base("users=12", &format!("registry-{command}"));
+        let mut args = vec![command, "--instance", INSTANCE, "--base-url", &b];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--format", "json"]);
+        let fetched = run(&args);
+        assert!(fetched.status.success(), "{command}: {}", stderr(&fetched));
+        assert_eq!(hits(&b), 2, "{command}: the export and the registry");
+        assert!(
+            stderr(&fetched).contains(&excludes),
+            "{command}: {}",
+            stderr(&fetched)
+        );
+        // The same answer as from the two files.
+        let mut args = vec![command, export, "--registry", registry];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--format", "json"]);
+        let from_files = run(&args);
+        assert!(from_files.status.success(), "{}", stderr(&from_files));
+        assert_eq!(json(&fetched), json(&from_files), "{command}");
+    }
+
+    // The bots are out of the figures; --include-service-accounts counts them, and says so.
+    let users = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (json(&o)["totals"]["users"].as_u64().unwrap(), stderr(&o))
+    };
+    let b = base("users=12", "registry-summarize-counts");
+    let fetched = ["summarize", "--instance", INSTANCE, "--base-url", &b];
+    let (without, _) = users(&[&fetched[..], &["--format", "json"]].concat());
+    let (all, _) = users(&["summarize", export, "--format", "json"]);
+    assert_eq!(all - without, bots.len() as u64);
+    let (with, said) = users(
+        &[
+            &fetched[..],
+            &["--include-service-accounts", "--format", "json"],
+        ]
+        .concat(),
+    );
+    assert_eq!(with, all);
+    assert!(said.contains("Includes"), "{said}");
+    // The table says it under itself.
+    let o = run(&fetched);
+    assert!(stdout(&o).trim_end().ends_with(&format!(
+        "{excludes} (marked in the registry); --include-service-accounts counts them."
+    )));
+
+    // The rows written leave the bots out too.
+    let b = base("users=12", "registry-filter");
+    let o = run(&["filter", "--instance", INSTANCE, "--base-url", &b]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains(&excludes), "{}", stderr(&o));
+    let written = stdout(&o);
+    let ids: Vec<&str> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| !bots.contains(id)));
+
+    // The report and the cost: the registry beside the credits; the note never in the file.
+    for command in ["report", "cost"] {
+        let b = base("users=12", &format!("registry-{command}"));
+        let o = run(&[command, "--instance", INSTANCE, "--base-url", &b, "-o", "-"]);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        assert_eq!(
+            hits(&b),
+            3,
+            "{command}: the export, the registry and the credits"
+        );
+        let said = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(said.contains(&excludes), "{command}: {said}");
+    }
+    let b = base("users=12", "registry-report-file");
+    let o = run(&[
+        "report",
+        "--instance",
+        INSTANCE,
+        "--base-url",
+        &b,
+        "-o",
+        "-",
+    ]);
+    assert!(stdout(&o).trim_end().ends_with("</html>"));
+    assert!(stderr(&o).contains(&excludes));
 }

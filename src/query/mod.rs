@@ -232,6 +232,7 @@ impl QueryCache {
         let keys = group_keys(table, &query.group_by)?;
         let minutes = minutes_saved(table, &query.minutes_saved)?;
         let metrics = table.requested_metrics(query.metrics.as_deref())?;
+        let columns = table.requested_columns(query.columns.as_deref(), &metrics)?;
         let key_fields = key_fields(table, &keys);
         let sort = query
             .sort
@@ -331,6 +332,7 @@ impl QueryCache {
                 keys: &keys,
                 fields: &key_fields,
                 metrics: &metrics,
+                columns,
                 minutes: &minutes,
                 totals,
                 groups,
@@ -571,6 +573,8 @@ pub(super) struct Answers<'a> {
     keys: &'a [Key],
     fields: &'a [KeyField],
     metrics: &'a [Metric],
+    /// The query's `columns` ([`Table::requested_columns`]).
+    columns: Option<Vec<Metric>>,
     minutes: &'a [(usize, f64)],
     totals: Vec<Cell>,
     groups: Vec<Group>,
@@ -582,6 +586,26 @@ pub(super) struct Answers<'a> {
 /// The summary of `table` for `query`: the answers with what the table says of them (input,
 /// warnings, names, approximate metrics, minutes, denominators).
 fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
+    let per_group: Vec<bool> = a.metrics.iter().map(|m| m.per_group(a.keys)).collect();
+    // The columns asked for that mean something per group; none of them, the default ones.
+    let among = |wanted: &[Metric]| -> Vec<bool> {
+        a.metrics
+            .iter()
+            .zip(&per_group)
+            .map(|(m, &meant)| meant && wanted.contains(m))
+            .collect()
+    };
+    let carried = match &a.columns {
+        None => per_group.clone(),
+        Some(wanted) => {
+            let chosen = among(wanted);
+            if chosen.contains(&true) {
+                chosen
+            } else {
+                among(&table.default_columns())
+            }
+        }
+    };
     Summary {
         input: table.input(),
         warnings: query.include_warnings.then(|| table.warnings.clone()),
@@ -592,7 +616,8 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             .map(|&m| table.metric_name(m).to_string())
             .collect(),
         totals: a.totals,
-        per_group: a.metrics.iter().map(|m| m.per_group(a.keys)).collect(),
+        per_group,
+        carried,
         key_names: a.fields.iter().map(|f| f.name(table).to_string()).collect(),
         groups: a.groups,
         groups_total: a.groups_total,

@@ -251,6 +251,7 @@ impl State {
         // A name missing then fails at the end, with the list of the whole input's metrics.
         let doomed = assumed
             .requested_metrics(query.metrics.as_deref())
+            .and_then(|m| assumed.requested_columns(query.columns.as_deref(), &m))
             .and_then(|_| match &query.sort {
                 Some(sort) => resolve_sort(&assumed, &key_fields(&assumed, &keys), sort).map(drop),
                 None => Ok(()),
@@ -310,6 +311,7 @@ impl State {
         let keys = group_keys(&table, &query.group_by)?;
         let minutes = minutes_saved(&table, &query.minutes_saved)?;
         let metrics = table.requested_metrics(query.metrics.as_deref())?;
+        let columns = table.requested_columns(query.columns.as_deref(), &metrics)?;
         let fields = key_fields(&table, &keys);
         let sort = query
             .sort
@@ -356,6 +358,7 @@ impl State {
                 keys: &keys,
                 fields: &fields,
                 metrics: &metrics,
+                columns,
                 minutes: &minutes,
                 totals,
                 groups,

@@ -73,8 +73,8 @@ pub fn table_and_sides(
         match fetched.registry {
             Some(Ok((r, _))) => fetched_registry = Some(r),
             Some(Err(e)) => eprintln!(
-                "sg-analytics: the user registry could not be fetched, so users are listed \
-                 without it: {}",
+                "sg-analytics: the user registry could not be fetched, so service accounts \
+                 cannot be told apart and are counted like any user: {}",
                 printable(&e.message)
             ),
             None => {}
