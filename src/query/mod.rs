@@ -36,7 +36,9 @@ pub use adoption::{
     Retention,
 };
 use aggregate::{average_range, Needs, Stats};
-pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
+pub use engagement::{
+    feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod,
+};
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;
