@@ -299,7 +299,7 @@ test("a long range by week: every retention column is in the table, and the coho
   await expectAdoption(page, reference);
   const width = Math.max(...reference.retention.map((c) => c.active.length));
   expect(width).toBeGreaterThan(20);
-  await expect(page.locator(".retention-card .note")).toContainText(`${width} columns (+0 to +${width - 1})`);
+  await expect(page.locator(".retention-card .note").first()).toContainText(`${width} columns (+0 to +${width - 1})`);
   await expect(page.locator("table.retention-table thead th").last()).toHaveText(`+${width - 1}`);
 
   // Scrolled to the far end: the last period is in view, and so are each row's cohort and size.

@@ -133,15 +133,19 @@ test("the small-sample minimum set in the filter bar marks the cards, the groupe
   const marked = await page.locator(".table-card tbody tr").evaluateAll((trs, i) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[i].classList.contains("small-sample")])), column);
   expect(marked).toEqual(Object.fromEntries(weeks.map(([week], i) => [week, small[i]])));
   await expect(page.locator(".table-small")).toContainText(`Auto-edit acceptance rate over fewer than ${minimum.toLocaleString("en-US")} Auto-edit suggested events`);
-  // The cards: the range's suggestions are not under it.
+  // The cards: the range's suggestions are not under it; days active per user stands on the
+  // users (3 here), which are.
+  const users = new Set(rows.map((r) => r["Instance user ID"])).size;
+  expect(users).toBeLessThan(minimum);
   await expect(page.locator('.card[data-metric="Auto-edit acceptance rate"]')).not.toHaveClass(/small-sample/);
-  await expect(page.locator(".cards-small")).toBeHidden();
+  await expect(page.locator('.card[data-metric="avgDaysActivePerUser"]')).toHaveClass(/small-sample/);
+  await expect(page.locator(".cards-small")).toHaveText(`* Small sample: avgDaysActivePerUser over fewer than ${minimum.toLocaleString("en-US")} users, a hint rather than a figure.`);
 
   // Above the range's suggestions: the card is marked too, and every week with any.
   await field.fill(String(total + 1));
   await field.press("Enter");
   await expect(page.locator('.card[data-metric="Auto-edit acceptance rate"]')).toHaveClass(/small-sample/);
-  await expect(page.locator(".cards-small")).toContainText(`fewer than ${(total + 1).toLocaleString("en-US")}`);
+  await expect(page.locator(".cards-small")).toContainText(`Auto-edit acceptance rate over fewer than ${(total + 1).toLocaleString("en-US")} Auto-edit suggested events`);
   await expect.poll(async () => (await drawn(page, "time")).labels).toEqual(weeks.map(([week, { d }]) => (d > 0 ? `${week} *` : week)));
   // 0: nothing is under it.
   await field.fill("0");
