@@ -69,15 +69,15 @@ pub use parquet_out::{
     append_start, parquet_granularity, ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION,
     ROW_GROUP_ROWS,
 };
+pub use query::{
+    feature_label, ActivityStream, Card, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare,
+    FeatureCounts, FeaturePeriod, Features, Filter, Growth, GrowthPeriod, Headers, Inactive,
+    InactiveQuery, InactiveStream, InactiveUser, Info, MetricInfo, MetricKind, Period,
+    PeriodAnswer, PeriodQuery, Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod,
+    Streamed, SummaryStream, CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
+};
 #[cfg(not(target_arch = "wasm32"))]
 pub use query::{read_chunks, read_pieces};
-pub use query::{
-    ActivityStream, Card, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare, FeatureCounts,
-    FeaturePeriod, Features, Filter, Growth, GrowthPeriod, Headers, Inactive, InactiveQuery,
-    InactiveStream, InactiveUser, Info, MetricInfo, MetricKind, Period, PeriodAnswer, PeriodQuery,
-    Query, QueryCache, Retention, Sort, Stickiness, StickinessPeriod, Streamed, SummaryStream,
-    CHUNK_ROWS, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
-};
 pub use registry::Registry;
 #[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]
 pub use report_html::ReportOptions;

@@ -10,7 +10,8 @@ use serde::Deserialize;
 use crate::cost::{Cost, CostQuery, Credits};
 use crate::error::Error;
 use crate::query::{
-    Features, Filter, Growth, Period, PeriodQuery, Query, Retention, Sort, Stickiness,
+    feature_label, Features, Filter, Growth, Period, PeriodQuery, Query, Retention, Sort,
+    Stickiness,
 };
 use crate::summary::{Cell, Summary};
 use crate::table::Table;
@@ -34,7 +35,7 @@ pub struct ReportOptions {
     pub minutes_saved: BTreeMap<String, f64>,
     /// The smallest denominator a rate is shown firmly over (50 by default).
     pub min_sample: Option<u64>,
-    /// The day the report was made, `YYYY-MM-DD`, stated in its head (none: not stated).
+    /// The day the report was made, `YYYY-MM-DD` in UTC, stated in its head (none: not stated).
     pub generated: Option<String>,
 }
 
@@ -456,7 +457,7 @@ impl Table {
         if let Some(day) = &options.generated {
             let _ = write!(
                 head,
-                "<p class=\"meta\">Made on <b data-field=\"generated\">{}</b></p>",
+                "<p class=\"meta\">Made on <b data-field=\"generated\">{}</b> (UTC)</p>",
                 esc(day)
             );
         }
@@ -765,10 +766,9 @@ fn stickiness_section(s: &Stickiness) -> String {
         values: s.periods.iter().map(|p| p.dau_over_mau).collect(),
     }];
     let latest = s
-        .periods
-        .iter()
-        .rev()
-        .find(|p| !p.partial && p.active_users > 0);
+        .latest_complete
+        .as_ref()
+        .and_then(|key| s.periods.iter().find(|p| &p.period == key));
     let histogram = latest.map_or(String::new(), |p| {
         let labels: Vec<String> = (1..=p.days_active.len()).map(|d| d.to_string()).collect();
         let bars = [Series {
@@ -825,7 +825,7 @@ fn features_section(f: &Features) -> String {
         .features
         .iter()
         .map(|name| Series {
-            name,
+            name: feature_label(name).unwrap_or(name),
             values: f
                 .periods
                 .iter()
@@ -837,7 +837,11 @@ fn features_section(f: &Features) -> String {
         })
         .collect();
     let mut header = vec!["period", "active users"];
-    header.extend(f.features.iter().map(String::as_str));
+    header.extend(
+        f.features
+            .iter()
+            .map(|name| feature_label(name).unwrap_or(name)),
+    );
     let rows: Vec<(bool, Vec<String>)> = f
         .periods
         .iter()

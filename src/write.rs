@@ -336,6 +336,18 @@ impl Features {
         header
     }
 
+    /// [`Features::header`] for reading (the CLI's table): each feature under its heading
+    /// (`Auto-edit users`, `Auto-edit new users`).
+    pub fn labelled_header(&self) -> Vec<String> {
+        let label = |f: &str| crate::query::feature_label(f).unwrap_or(f).to_string();
+        let mut header = self.header();
+        for (i, f) in self.features.iter().enumerate() {
+            header[4 + i] = format!("{} users", label(f));
+            header[4 + self.features.len() + i] = format!("{} new users", label(f));
+        }
+        header
+    }
+
     /// Each period's cells under [`Features::header`], unguarded.
     pub fn cells(&self) -> Vec<Vec<String>> {
         self.periods

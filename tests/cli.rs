@@ -1177,6 +1177,8 @@ period,partial,activeUsers,avgDau,dauOverMau,smallSample,days1,days2,days3,days4
         serde_json::json!([1, 1, 0, 0, 0])
     );
     assert_eq!(s["periods"][2]["daysActive"], serde_json::json!([2, 0]));
+    // The latest week the range covers whole with someone active: the middle one.
+    assert_eq!(s["latestComplete"], "2025-01-06");
     // The table rounds for reading and marks the partial weeks.
     let table = stdout(&run(&["stickiness", "engagement.csv", "--period", "week"]));
     let lines: Vec<&str> = table.lines().collect();
@@ -1223,6 +1225,15 @@ period,partial,activeUsers,smallSample,search users,completions users,chat users
     assert_eq!(january["partial"], true);
     assert_eq!(january["users"]["completions"], 2);
     assert_eq!(january["breadth"], serde_json::json!([0, 1, 0, 0, 1]));
+    assert_eq!(f["labels"]["autoEdit"], "Auto-edit");
+    // The table heads each feature by its heading; the CSV keeps the keys.
+    let table = stdout(&run(&["features", "engagement.csv", "--period", "week"]));
+    let head = table.lines().next().unwrap();
+    assert!(
+        head.contains("Auto-edit users") && head.contains("Auto-edit new users"),
+        "{table}"
+    );
+    assert!(!head.contains("autoEdit"), "{table}");
 }
 
 /// An export without the auto-edit columns has three features, and breadth runs 0..=3.
@@ -1917,7 +1928,7 @@ fn report_states_the_day_it_was_made_reproducibly() {
     // 1735689600 is 2025-01-01T00:00:00Z; a second less is still Dec 31 in UTC.
     let first = report(Some("1735689600"));
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(stdout(&first).contains(r#"Made on <b data-field="generated">2025-01-01</b>"#));
+    assert!(stdout(&first).contains(r#"Made on <b data-field="generated">2025-01-01</b> (UTC)"#));
     assert_eq!(first.stdout, report(Some("1735689600")).stdout);
     assert!(stdout(&report(Some("1735689599"))).contains(r#"data-field="generated">2024-12-31<"#));
     // Without it, today (UTC): the day before the run or after it, should midnight pass between.

@@ -260,3 +260,68 @@ fn stickiness_and_feature_depth_csv_hold_the_answers() {
         }
     }
 }
+
+/// The latest complete period is the core's one rule (the page's histogram and the report's ask
+/// for it): the last period the range covers whole with someone active in it.
+#[test]
+fn the_latest_complete_period_is_whole_and_has_active_users() {
+    let t = table();
+    let latest = |v: Value| t.stickiness(&query(v)).unwrap().latest_complete;
+    // Weeks of Dec 30 (partial), Jan 6 (whole), Jan 13 (partial): Jan 6.
+    assert_eq!(
+        latest(json!({"period": "week"})).as_deref(),
+        Some("2025-01-06")
+    );
+    // Jan 6 to 26: three whole weeks, the last with no one active: Jan 13.
+    assert_eq!(
+        latest(json!({"period": "week", "filter": {"from": "2025-01-06", "to": "2025-01-26"}}))
+            .as_deref(),
+        Some("2025-01-13")
+    );
+    // One month, covered for 14 of its 31 days: none.
+    assert_eq!(latest(json!({"period": "month"})), None);
+    let json =
+        serde_json::to_value(t.stickiness(&query(json!({"period": "month"}))).unwrap()).unwrap();
+    assert_eq!(json["latestComplete"], Value::Null);
+}
+
+/// Each feature's heading comes from the core with the answer, for the page, the report and the
+/// CLI's table; an export without a feature's columns has no heading for it.
+#[test]
+fn feature_depth_carries_each_features_heading() {
+    let got =
+        serde_json::to_value(table().features(&query(json!({"period": "week"}))).unwrap()).unwrap();
+    assert_eq!(
+        got["labels"],
+        json!({"search": "Search", "completions": "Completions", "chat": "Chat", "autoEdit": "Auto-edit"})
+    );
+    let csv: String = EXPORT
+        .lines()
+        .map(|line| format!("{}\n", line.rsplit_once(',').unwrap().0))
+        .collect();
+    let t = Table::from_bytes(csv.as_bytes()).unwrap();
+    let f = t.features(&query(json!({"period": "week"}))).unwrap();
+    assert_eq!(f.features, ["search", "completions", "chat"]);
+    assert_eq!(
+        f.labels.iter().map(|(_, l)| l.as_str()).collect::<Vec<_>>(),
+        ["Search", "Completions", "Chat"]
+    );
+}
+
+/// A page's starting minimum is the module's default (`info().defaultMinSample`), the one a
+/// period query without `minSample` uses: 2 active users are under it, and not under 2.
+#[test]
+fn the_default_minimum_is_the_one_info_states() {
+    let t = table();
+    let info = serde_json::to_value(t.info()).unwrap();
+    assert_eq!(info["defaultMinSample"], 50);
+    let small = |v: Value| -> Vec<bool> {
+        let s = t.stickiness(&query(v)).unwrap();
+        s.periods.iter().map(|p| p.small_sample).collect()
+    };
+    assert_eq!(small(json!({"period": "week"})), [true, true, true]);
+    assert_eq!(
+        small(json!({"period": "week", "minSample": 2})),
+        [false, false, false]
+    );
+}

@@ -6,7 +6,8 @@
 import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel, userName } from "./format.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
+import { BASELINE, baselineLabels, baselineSentence, describe, partialSentence, periodNotes } from "./engagement.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minSampleOf, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -147,11 +148,12 @@ export class Dashboard {
     on("chooseMetric", ({ metric }) => this.changeView({ metric }, { time: true, bars: true, people: true }));
     on("chooseTimeKey", ({ timeKey }) => this.changeView({ timeKey }, { time: true }));
     on("setMinutes", this.setMinutes);
+    on("setMinSample", this.setMinSample);
     on("resetMinutes", () => this.changeView({ minutes: {} }));
     // Resetting clears the filters and the grouping; which view is shown, and how, stays.
     on("resetView", () => {
-      const { metric, tab, period, idleDays, chartBy, columns } = this.viewState;
-      return this.changeView({ ...defaultView(), metric, tab, period, idleDays, chartBy, columns });
+      const { metric, tab, period, idleDays, chartBy, columns, minSample } = this.viewState;
+      return this.changeView({ ...defaultView(), metric, tab, period, idleDays, chartBy, columns, minSample });
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
@@ -428,6 +430,19 @@ export class Dashboard {
     return this.changeView({ minutes: next });
   }
 
+  /**
+   * The small-sample minimum typed in the filter bar: a whole number; the module's default is
+   * kept as "not set" (no `small=` in the link, no `minSample` in a query).
+   */
+  setMinSample({ minSample }) {
+    const value = minSampleOf(minSample);
+    if (value === null) {
+      this.view.announce("The small-sample minimum must be a whole number of zero or more.");
+      return this.changeView({});
+    }
+    return this.changeView({ minSample: value === this.loaded?.info.defaultMinSample ? null : value });
+  }
+
   context() {
     const info = this.loaded?.info;
     return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(info?.firstDate), attributes: info?.attributes ?? [], range: info?.firstDate ? this.loaded?.source.range : undefined, defaultColumns: info?.defaultColumns };
@@ -526,6 +541,8 @@ export class Dashboard {
       firstDate: info.firstDate,
       lastDate: info.lastDate,
       metrics: this.loaded.metrics,
+      // The minimum the view uses: its own, else the module's default.
+      minSample: this.viewState.minSample ?? info.defaultMinSample,
     };
   }
 
@@ -537,7 +554,9 @@ export class Dashboard {
     const { info, source } = this.loaded;
     const range = shownRange(view, source, info);
     const empty = summary.totals.rows === 0 ? emptyExplanation(view, info, this.context()) : "";
-    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty });
+    // The cards' rates over a small sample (the module's `smallSample`, under the view's minimum).
+    const smallRates = (summary.smallSample ?? []).filter((rate) => info.cards.some((card) => card.metric === rate));
+    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty, smallRates, small: smallSampleNote(summary, smallRates) });
     this.tableChoices = summary.columnChoices;
     this.view.renderTable({
       groupBy: view.groupBy,
@@ -549,6 +568,7 @@ export class Dashboard {
       page: view.page,
       pageSize: view.pageSize,
       total: summary.groupsTotal ?? summary.groups.length,
+      small: smallSampleNote(summary, [...new Set(summary.groups.flatMap((g) => g.smallSample ?? []))]),
     });
     this.view.renderMinutes(this.minuteRows());
   }
@@ -729,7 +749,9 @@ export class Dashboard {
       filter: filterOf(view, ctx),
       period: view.period,
       minutesSaved: groupedQuery(view, ctx).minutesSaved,
-      generated: localDay(new Date()),
+      ...(view.minSample === null ? {} : { minSample: view.minSample }),
+      // The day it was made in UTC, as the CLI's report states it (and says so).
+      generated: new Date().toISOString().slice(0, 10),
     };
     if (by && !info.timeKeys.includes(by)) options.by = by;
     return this.client.reportHtml(options, credits?.loaded ? credits.data : undefined);
@@ -741,16 +763,17 @@ export class Dashboard {
   }
 }
 
-/** A date as `YYYY-MM-DD`, in the browser's time zone (the day the user sees). */
-function localDay(date) {
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-/** The growth chart's spec (and a text description) from `report.growth`. */
+/**
+ * The growth chart's spec (and a text description) from `report.growth`: the partial periods
+ * hatched and the first one named the baseline, on every multiple and in the table, with the
+ * sentences that say why (the same as the engagement sections').
+ */
 function growthChart(growth) {
-  const labels = growth.periods.map((p) => p.period);
+  const labels = baselineLabels(growth.periods);
   const pick = (key) => growth.periods.map((p) => p[key]);
+  const partial = pick("partial");
+  const notes = periodNotes(growth.periods, { baseline: true, small: () => false });
+  const ratioNotes = periodNotes(growth.periods, { baseline: true });
   const last = growth.periods.at(-1);
   const title = `Growth accounting by ${growth.period}`;
   const description = last
@@ -761,7 +784,7 @@ function growthChart(growth) {
   const series = (name, label, key, color) => {
     const values = pick(key);
     const chartTitle = `${label} by ${growth.period}`;
-    return { name, type: "bar", title: label, label, labels, values, color, description: describeSeries(chartTitle, labels, values) };
+    return { name, type: "bar", title: label, label, labels, values, color, partial, notes, description: describe(chartTitle, growth.periods, (p) => formatCount(p[key]), notes) };
   };
   const quickRatio = pick("quickRatio");
   return {
@@ -778,25 +801,62 @@ function growthChart(growth) {
         label: "Quick ratio",
         labels,
         values: quickRatio,
-        format: (value) => (typeof value === "number" ? value.toFixed(2) : "—"),
+        partial,
+        small: pick("smallSample"),
+        notes: ratioNotes,
+        format: ratioText,
         reference: { value: 1, label: "1: as many gained as lost" },
-        description: `${describeSeries(`Quick ratio by ${growth.period}`, labels, quickRatio)} Above 1, adoption grows.`,
+        description: `${describe(`Quick ratio by ${growth.period}`, growth.periods, (p) => ratioText(p.quickRatio), ratioNotes)} Above 1, adoption grows.`,
       },
     ],
-    rows: growth.periods,
+    table: {
+      columns: [
+        ["activeUsers", "Active"],
+        ["newUsers", "New"],
+        ["resurrectedUsers", "Resurrected"],
+        ["retainedUsers", "Retained"],
+        ["churnedUsers", "Churned"],
+        ["quickRatio", "Quick ratio"],
+      ],
+      rows: growth.periods.map((p, i) => ({
+        period: p.period,
+        partial: p.partial,
+        baseline: i === 0,
+        cells: [
+          ...["activeUsers", "newUsers", "resurrectedUsers", "retainedUsers", "churnedUsers"].map((key) => [key, formatCount(p[key])]),
+          ["quickRatio", ratioText(p.quickRatio), p.smallSample],
+        ],
+      })),
+    },
+    partialNote: partialSentence(growth.period, growth.periods),
+    baselineNote: baselineSentence(growth.period, growth.periods, BASELINE.growth),
+    smallNote: growth.periods.some((p) => p.smallSample) ? `Triangles and “small sample”: a quick ratio over fewer than ${formatCount(growth.minSample)} churned users, a hint rather than a figure.` : "",
     period: growth.period,
     description,
   };
 }
 
-/** The retention table: each cohort's count and share still active k periods later. */
+/** A quick ratio as the growth table shows it: two decimals, "—" without churned users. */
+function ratioText(value) {
+  return typeof value === "number" ? value.toFixed(2) : "—";
+}
+
+/**
+ * The retention table: each cohort's count and share still active k periods later; a cohort of a
+ * partial period (`partialPeriods`) or of the baseline is marked, a small one too.
+ */
 function retentionTable(retention) {
   const width = Math.max(0, ...retention.cohorts.map((c) => c.active.length));
+  const partial = retention.partialPeriods.map((period) => ({ period, partial: true }));
   return {
     period: retention.period,
     width,
+    partialNote: partialSentence(retention.period, partial, { how: "Hatched" }),
+    minSample: retention.minSample,
     cohorts: retention.cohorts.map((c) => ({
       cohort: c.cohort,
+      partial: retention.partialPeriods.includes(c.cohort),
+      small: c.smallSample,
       users: c.users,
       cells: c.active.map((count) => ({ count, share: c.users ? count / c.users : 0, text: formatRatio(c.users ? count / c.users : 0) })),
     })),
@@ -824,6 +884,16 @@ function droppedNote(dropped) {
 
 function stripEmpty(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null && value !== ""));
+}
+
+/**
+ * What the table's or the cards' small-sample marks mean (`rates`: the rates marked), naming each
+ * rate's denominator; "" when none is marked.
+ */
+function smallSampleNote(summary, rates = []) {
+  if (!rates.length) return "";
+  const over = rates.map((rate) => `${rate} over fewer than ${formatCount(summary.minSample)} ${summary.denominators?.[rate] ?? "of its denominator"}`);
+  return `* Small sample: ${over.join("; ")}, a hint rather than a figure.`;
 }
 
 /**

@@ -3,6 +3,7 @@
 // breadth). Every number is the module's (`report.stickiness`, `report.features`), shown as given:
 // this file picks and words them, it computes none. Partial periods are hatched on the charts and
 // said in words; the range's first period is the baseline; rates on a small sample are marked.
+// The period tables and the sentences serve the growth and retention tables too (view.js).
 // It builds its own elements (dom.js) and draws on the view's Charts; view.js imports it, never the
 // other way round.
 
@@ -19,24 +20,41 @@ function plural(n, word) {
   return `${formatCount(n)} ${word}${n === 1 ? "" : "s"}`;
 }
 
-/** The sentence under a chart that says which periods are partial, and why they look low. */
-export function partialSentence(period, periods, days) {
+/**
+ * The sentence under a chart or table that says which periods are partial, and why they look low;
+ * `days(p)`: a period's days in the range, when known; `how`: how they are drawn.
+ */
+export function partialSentence(period, periods, { days, how = "Hatched (dashed on a line)" } = {}) {
   const partial = periods.filter((p) => p.partial);
   if (partial.length === 0) return "";
   const one = partial.length === 1;
   const named = list(partial.map((p) => (days ? `${p.period} (${plural(days(p), "day")} in the range)` : p.period)));
-  return `Hatched (dashed on a line): ${named} ${one ? "is a partial" : "are partial"} ${period}${one ? "" : "s"}. The range covers only part of ${one ? "it" : "them"}, so ${one ? "its" : "their"} counts are lower than a whole ${period}'s would be: not a drop in use.`;
+  return `${how}: ${named} ${one ? "is a partial" : "are partial"} ${period}${one ? "" : "s"}. The range covers only part of ${one ? "it" : "them"}, so ${one ? "its" : "their"} counts are lower than a whole ${period}'s would be: not a drop in use.`;
 }
 
-/** The sentence that names the range's first period as the baseline. */
-export function baselineSentence(period, periods) {
+/**
+ * The sentence that names the range's first period as the baseline, and what that does to the
+ * answer (`what`: `BASELINE.features`, `BASELINE.growth`).
+ */
+export function baselineSentence(period, periods, what) {
   if (periods.length === 0) return "";
-  return `${periods[0].period} is the range's first ${period}, the baseline: people who used a feature before the range cannot be told from first-time users there, so all of its users count as first-time.`;
+  return `${periods[0].period} is the range's first ${period}, the baseline: ${what}`;
 }
 
-/** The latest period the range covers whole and someone was active in (the report's choice too). */
-export function latestComplete(periods) {
-  return periods.findLast((p) => !p.partial && p.activeUsers > 0);
+/** What the baseline does to each answer: the end of `baselineSentence`. */
+export const BASELINE = {
+  features: "people who used a feature before the range cannot be told from first-time users there, so all of its users count as first-time.",
+  growth: "people active before the range cannot be told from new ones there, so all of its active users count as new (none as retained or resurrected).",
+};
+
+/** Each period's marks in words ("baseline, partial, small sample"), for tooltips and descriptions. */
+export function periodNotes(periods, { baseline = false, small = (p) => p.smallSample } = {}) {
+  return periods.map((p, i) => [baseline && i === 0 ? "baseline" : "", p.partial ? "partial" : "", small(p) ? "small sample" : ""].filter(Boolean).join(", "));
+}
+
+/** Chart labels, the first period called the baseline. */
+export function baselineLabels(periods) {
+  return periods.map((p, i) => (i === 0 ? `${p.period} (baseline)` : p.period));
 }
 
 /** Chart and table specs from `report.stickiness`. */
@@ -44,12 +62,13 @@ export function stickinessSpecs(s) {
   const labels = s.periods.map((p) => p.period);
   const partial = s.periods.map((p) => p.partial);
   const small = s.periods.map((p) => p.smallSample);
-  const notes = s.periods.map((p) => [p.partial ? "partial" : "", p.smallSample ? "small sample" : ""].filter(Boolean).join(", "));
-  const latest = latestComplete(s.periods);
+  const notes = periodNotes(s.periods);
+  // Which period is "the latest complete" is the module's rule (`latestComplete`), as in the report.
+  const latest = s.periods.find((p) => p.period === s.latestComplete);
   return {
     period: s.period,
     minSample: s.minSample,
-    partialNote: partialSentence(s.period, s.periods, (p) => p.daysActive.length),
+    partialNote: partialSentence(s.period, s.periods, { days: (p) => p.daysActive.length }),
     smallNote: small.some(Boolean) ? `Triangles and “small sample”: DAU/MAU over fewer than ${formatCount(s.minSample)} active users, a hint rather than a figure.` : "",
     dauOverMau: {
       name: "stickiness-ratio",
@@ -109,17 +128,19 @@ export function stickinessSpecs(s) {
 
 /** Chart and table specs from `report.features`. */
 export function featuresSpecs(f) {
-  const labels = f.periods.map((p, i) => (i === 0 ? `${p.period} (baseline)` : p.period));
+  const labels = baselineLabels(f.periods);
   const partial = f.periods.map((p) => p.partial);
-  const notes = f.periods.map((p, i) => [i === 0 ? "baseline" : "", p.partial ? "partial" : ""].filter(Boolean).join(", "));
-  const series = (key) => f.features.map((name, i) => ({ label: name, values: f.periods.map((p) => p[key][name]), color: i }));
+  const notes = periodNotes(f.periods, { baseline: true, small: () => false });
+  // Each feature under the module's heading (`autoEdit` → "Auto-edit").
+  const label = (name) => f.labels?.[name] ?? name;
+  const series = (key) => f.features.map((name, i) => ({ label: label(name), values: f.periods.map((p) => p[key][name]), color: i }));
   const breadthWidth = f.features.length + 1;
   return {
     period: f.period,
     minSample: f.minSample,
-    features: f.features,
+    features: f.features.map(label),
     partialNote: partialSentence(f.period, f.periods),
-    baselineNote: baselineSentence(f.period, f.periods),
+    baselineNote: baselineSentence(f.period, f.periods, BASELINE.features),
     smallNote: f.periods.some((p) => p.smallSample) ? `“Small sample”: a ${f.period} with fewer than ${formatCount(f.minSample)} active users; its spread over the features is a hint rather than a figure.` : "",
     users: {
       name: "features-users",
@@ -129,7 +150,7 @@ export function featuresSpecs(f) {
       series: series("users"),
       partial,
       notes,
-      description: `Users per feature by ${f.period}: ${describeFeatures(f, "users")}`,
+      description: `Users per feature by ${f.period}: ${describeFeatures(f, "users", label)}`,
     },
     newUsers: {
       name: "features-new",
@@ -139,12 +160,12 @@ export function featuresSpecs(f) {
       series: series("newUsers"),
       partial,
       notes,
-      description: `First-time users per feature by ${f.period} (the first, ${f.periods[0]?.period ?? NONE}, is the baseline): ${describeFeatures(f, "newUsers")}`,
+      description: `First-time users per feature by ${f.period} (the first, ${f.periods[0]?.period ?? NONE}, is the baseline): ${describeFeatures(f, "newUsers", label)}`,
     },
     columns: [
       ["activeUsers", "Active users"],
-      ...f.features.map((name) => [`users-${name}`, `${name} users`]),
-      ...f.features.map((name) => [`new-${name}`, `${name} first-time`]),
+      ...f.features.map((name) => [`users-${name}`, `${label(name)} users`]),
+      ...f.features.map((name) => [`new-${name}`, `${label(name)} first-time`]),
       ...Array.from({ length: breadthWidth }, (_, k) => [`breadth-${k}`, `${plural(k, "feature")}`]),
     ],
     rows: f.periods.map((p, i) => ({
@@ -162,18 +183,48 @@ export function featuresSpecs(f) {
 }
 
 /** "DAU/MAU by week: 2024-12-30 30.0% (partial), 2025-01-06 28.6%, …" (the last 12 periods). */
-function describe(title, periods, format, notes) {
+export function describe(title, periods, format, notes) {
   if (periods.length === 0) return `${title}: no data.`;
   const from = Math.max(0, periods.length - 12);
   const shown = periods.slice(from).map((p, i) => `${p.period} ${format(p)}${notes[from + i] ? ` (${notes[from + i]})` : ""}`);
   return `${title}${from ? `, the last 12 of ${periods.length}` : ""}: ${shown.join(", ")}.`;
 }
 
-/** The latest period's count per feature, in words. */
-function describeFeatures(f, key) {
+/** The latest period's count per feature (each under its heading, `label`), in words. */
+function describeFeatures(f, key, label) {
   const last = f.periods.at(-1);
   if (!last) return "no data.";
-  return `${plural(f.periods.length, f.period)}; in ${last.period}${last.partial ? " (partial)" : ""}, ${f.features.map((name) => `${name} ${formatCount(last[key][name])}`).join(", ")}.`;
+  return `${plural(f.periods.length, f.period)}; in ${last.period}${last.partial ? " (partial)" : ""}, ${f.features.map((name) => `${label(name)} ${formatCount(last[key][name])}`).join(", ")}.`;
+}
+
+/** A period's row header: the period, then its marks (baseline, partial) as tags. */
+export function periodHeader(row) {
+  return h("th", { scope: "row" }, row.period, row.baseline ? h("span", { class: "tag baseline" }, "baseline") : null, row.partial ? h("span", { class: "tag partial" }, "partial") : null);
+}
+
+/**
+ * A table of periods (`spec.columns`: [key, label]; `spec.rows`: {period, partial, baseline,
+ * cells: [key, text, small]}): the period with its marks, then the cells, a small sample tagged.
+ */
+export function periodTable(head, body, spec, width) {
+  head.replaceChildren(h("tr", {}, h("th", { scope: "col" }, "Period"), spec.columns.map(([key, label]) => h("th", { scope: "col", class: "num", "data-col": key }, label))));
+  body.replaceChildren(
+    ...spec.rows.map((row) =>
+      h(
+        "tr",
+        { "data-period": row.period, class: row.partial ? "partial" : null },
+        periodHeader(row),
+        row.cells.map(([key, text, small]) => h("td", { class: "num", "data-col": key }, text, small ? h("span", { class: "tag small-sample" }, "small sample") : null)),
+      ),
+    ),
+  );
+  if (spec.rows.length === 0) body.append(h("tr", {}, h("td", { colspan: String(width), class: "empty-row" }, "No active users in this view.")));
+}
+
+/** A note paragraph, hidden while it has no text. */
+export function setNote(el, text) {
+  el.textContent = text;
+  el.hidden = !text;
 }
 
 /**
@@ -205,39 +256,32 @@ export class EngagementView {
     r.stickinessTable = h("table", { class: "grid compact stickiness-table" }, (r.stickinessCaption = h("caption", { class: "visually-hidden" })), (r.stickinessHead = h("thead")), (r.stickinessBody = h("tbody")));
     r.featuresTable = h("table", { class: "grid compact features-table" }, (r.featuresCaption = h("caption", { class: "visually-hidden" })), (r.featuresHead = h("thead")), (r.featuresBody = h("tbody")));
     const note = (cls) => h("p", { class: `note ${cls}`, hidden: true });
-    r.stickiness = h(
-      "section",
-      { class: "stickiness-card panel", "aria-labelledby": "sga-stickiness-title" },
-      h("h2", { class: "section-title", id: "sga-stickiness-title" }, "Stickiness"),
-      (r.stickinessProblem = h("p", { class: "engagement-problem", role: "status", hidden: true })),
-      (r.stickinessAnswer = h(
-        "div",
-        { class: "engagement-answer" },
-        (r.stickinessNote = h("p", { class: "note" })),
-        (r.stickinessPartial = note("partial-note")),
-        (r.stickinessSmall = note("small-note")),
-        h("div", { class: "growth-multiples" }, r.ratio.el, r.dau.el, r.days.el),
-        (r.noHistogram = note("histogram-note")),
-        h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Stickiness numbers" }, r.stickinessTable),
-        downloadButton("stickiness-csv", "Stickiness CSV"),
-      )),
+    // A section: its title, the module's problem (hidden until there is one), and the answer:
+    // its note (`r[name + "Note"]`), then `parts`.
+    const section = (name, title, ...parts) => {
+      r[`${name}Problem`] = h("p", { class: "engagement-problem", role: "status", hidden: true });
+      r[`${name}Answer`] = h("div", { class: "engagement-answer" }, (r[`${name}Note`] = h("p", { class: "note" })), ...parts);
+      return h("section", { class: `${name}-card panel`, "aria-labelledby": `sga-${name}-title` }, h("h2", { class: "section-title", id: `sga-${name}-title` }, title), r[`${name}Problem`], r[`${name}Answer`]);
+    };
+    r.stickiness = section(
+      "stickiness",
+      "Stickiness",
+      (r.stickinessPartial = note("partial-note")),
+      (r.stickinessSmall = note("small-note")),
+      h("div", { class: "growth-multiples" }, r.ratio.el, r.dau.el, r.days.el),
+      (r.noHistogram = note("histogram-note")),
+      h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Stickiness numbers" }, r.stickinessTable),
+      downloadButton("stickiness-csv", "Stickiness CSV"),
     );
-    r.features = h(
-      "section",
-      { class: "features-card panel", "aria-labelledby": "sga-features-title" },
-      h("h2", { class: "section-title", id: "sga-features-title" }, "Feature depth"),
-      (r.featuresProblem = h("p", { class: "engagement-problem", role: "status", hidden: true })),
-      (r.featuresAnswer = h(
-        "div",
-        { class: "engagement-answer" },
-        (r.featuresNote = h("p", { class: "note" })),
-        (r.featuresBaseline = note("baseline-note")),
-        (r.featuresPartial = note("partial-note")),
-        (r.featuresSmall = note("small-note")),
-        h("div", { class: "engagement-pair" }, r.users.el, r.newUsers.el),
-        h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Feature depth numbers (scrolls sideways)" }, r.featuresTable),
-        downloadButton("features-csv", "Feature depth CSV"),
-      )),
+    r.features = section(
+      "features",
+      "Feature depth",
+      (r.featuresBaseline = note("baseline-note")),
+      (r.featuresPartial = note("partial-note")),
+      (r.featuresSmall = note("small-note")),
+      h("div", { class: "engagement-pair" }, r.users.el, r.newUsers.el),
+      h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Feature depth numbers (scrolls sideways)" }, r.featuresTable),
+      downloadButton("features-csv", "Feature depth CSV"),
     );
     return [r.stickiness, r.features];
   }
@@ -287,7 +331,7 @@ export class EngagementView {
     setNote(r.stickinessSmall, s.smallNote);
     setNote(r.noHistogram, s.noHistogram);
     r.stickinessCaption.textContent = `Stickiness by ${s.period}`;
-    this.table(r.stickinessHead, r.stickinessBody, s, 4);
+    periodTable(r.stickinessHead, r.stickinessBody, s, 4);
     const draws = [
       [r.ratio, s.dauOverMau],
       [r.dau, s.avgDau],
@@ -309,7 +353,7 @@ export class EngagementView {
     setNote(r.featuresPartial, f.partialNote);
     setNote(r.featuresSmall, f.smallNote);
     r.featuresCaption.textContent = `Feature depth by ${f.period}: users and first-time users per feature, and breadth`;
-    this.table(r.featuresHead, r.featuresBody, f, f.columns.length + 1);
+    periodTable(r.featuresHead, r.featuresBody, f, f.columns.length + 1);
     r.users.title.textContent = f.users.title;
     r.newUsers.title.textContent = f.newUsers.title;
     return [
@@ -317,25 +361,4 @@ export class EngagementView {
       [r.newUsers, f.newUsers],
     ];
   }
-
-  /** A table of periods: the period with its marks (partial, baseline), then the cells. */
-  table(head, body, spec, width) {
-    head.replaceChildren(h("tr", {}, h("th", { scope: "col" }, "Period"), spec.columns.map(([key, label]) => h("th", { scope: "col", class: "num", "data-col": key }, label))));
-    body.replaceChildren(
-      ...spec.rows.map((row) =>
-        h(
-          "tr",
-          { "data-period": row.period, class: row.partial ? "partial" : null },
-          h("th", { scope: "row" }, row.period, row.baseline ? h("span", { class: "tag baseline" }, "baseline") : null, row.partial ? h("span", { class: "tag partial" }, "partial") : null),
-          row.cells.map(([key, text, small]) => h("td", { class: "num", "data-col": key }, text, small ? h("span", { class: "tag small-sample" }, "small sample") : null)),
-        ),
-      ),
-    );
-    if (spec.rows.length === 0) body.append(h("tr", {}, h("td", { colspan: String(width), class: "empty-row" }, "No active users in this view.")));
-  }
-}
-
-function setNote(el, text) {
-  el.textContent = text;
-  el.hidden = !text;
 }

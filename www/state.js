@@ -43,6 +43,9 @@ export function defaultView() {
     tab: "usage",
     period: "month",
     idleDays: 30,
+    /** The smallest denominator a rate is shown firmly over; null: the module's default
+     * (info().defaultMinSample), so the page keeps no copy of it. */
+    minSample: null,
   };
 }
 
@@ -132,6 +135,11 @@ function minutesAsked(view) {
   return { ...view.minutes };
 }
 
+/** The view's small-sample minimum as a query part: nothing while it is the module's default. */
+function sampleAsked(view) {
+  return view.minSample === null ? {} : { minSample: view.minSample };
+}
+
 /**
  * The query for one page of the grouped table; its totals feed the cards, and with dates
  * (`context.hasDates`) the totals of the equally long range before, for the cards' change.
@@ -158,6 +166,7 @@ export function groupedQuery(view, context) {
     filter: filterOf(view, context),
     sort: { by: view.sort.by, desc: view.sort.desc },
     minutesSaved: minutesAsked(view),
+    ...sampleAsked(view),
   };
 }
 
@@ -167,7 +176,7 @@ export function groupedQuery(view, context) {
  */
 export function chartQuery(view, context, key, { metric, denominator, sortBy, limit } = {}) {
   const metrics = denominator && denominator !== metric ? [metric, denominator] : [metric];
-  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesAsked(view), metrics, includeWarnings: false };
+  const query = { groupBy: [key], filter: filterOf(view, context), minutesSaved: minutesAsked(view), metrics, includeWarnings: false, ...sampleAsked(view) };
   if (sortBy) query.sort = { by: sortBy, desc: true };
   if (limit) query.limit = limit;
   return query;
@@ -175,7 +184,7 @@ export function chartQuery(view, context, key, { metric, denominator, sortBy, li
 
 /** The Adoption view's growth and retention query (`report.growth`, `report.retention`). */
 export function periodQuery(view, context) {
-  return { period: view.period, filter: filterOf(view, context) };
+  return { period: view.period, filter: filterOf(view, context), ...sampleAsked(view) };
 }
 
 /** The Adoption view's inactive-users query (`report.inactiveUsers`). */
@@ -307,6 +316,7 @@ export function encodeHash(view, source = {}) {
   if (view.tab !== d.tab) p.set("view", view.tab);
   if (view.period !== d.period) p.set("period", view.period);
   if (view.idleDays !== d.idleDays) p.set("idle", String(view.idleDays));
+  if (view.minSample !== null) p.set("small", String(view.minSample));
   return p.toString();
 }
 
@@ -349,6 +359,7 @@ export function decodeHash(hash) {
   if (PERIODS.includes(p.get("period"))) view.period = p.get("period"); // fitView checks week against the export
   const idle = Number(p.get("idle"));
   if (IDLE_DAYS.includes(idle)) view.idleDays = idle;
+  view.minSample = minSampleOf(p.get("small"));
   for (const [name, value] of p) {
     const minutes = Number(value);
     if (name.startsWith("min.") && name.length > 4 && Number.isFinite(minutes) && minutes >= 0) view.minutes[name.slice(4)] = minutes;
@@ -358,6 +369,12 @@ export function decodeHash(hash) {
     }
   }
   return { view, source };
+}
+
+/** A small-sample minimum as typed or linked: a whole number from 0 to 1,000,000,000, else null. */
+export function minSampleOf(text) {
+  const value = Number(String(text ?? "").trim());
+  return /^\s*\d+\s*$/.test(String(text ?? "")) && value <= 1e9 ? value : null;
 }
 
 function unique(values) {

@@ -17,7 +17,7 @@ import {
 import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
 import { field, h, option } from "./dom.js";
-import { EngagementView } from "./engagement.js";
+import { EngagementView, periodHeader, periodTable, setNote } from "./engagement.js";
 
 /** "▲ 12% vs 2025-05-02 – 2025-05-31" for a count; "▼ from 27.1% (…)" for a rate. */
 function changeNote(key, value, previous, meta) {
@@ -273,6 +273,7 @@ export class View {
           (r.serviceToggle = h("button", { type: "button", class: "button small link", onclick: () => this.emit("changeFilter", { includeServiceAccounts: r.serviceToggle.dataset.include === "1" }) })),
         )),
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" })),
+        (r.cardsSmall = h("p", { class: "note small-note cards-small", hidden: true })),
         this.buildCharts(),
         this.buildTable(),
         this.buildCredits(),
@@ -323,6 +324,9 @@ export class View {
           { class: "growth-card panel", "aria-labelledby": "sga-growth-title" },
           h("div", { class: "charts-head" }, (r.growthTitle = h("h2", { class: "section-title", id: "sga-growth-title" }, "Growth accounting")), field("Period", r.period, { className: "field inline" })),
           h("p", { class: "note" }, "Each period: new users (first active in the range), resurrected (back after a break), retained (active in the period before too) above the axis; churned (active in the period before, not in this one) below it. Quick ratio = (new + resurrected) ÷ churned; above 1, adoption grows."),
+          (r.growthBaseline = h("p", { class: "note baseline-note", hidden: true })),
+          (r.growthPartial = h("p", { class: "note partial-note", hidden: true })),
+          (r.growthSmall = h("p", { class: "note small-note", hidden: true })),
           r.growthMultiples,
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Growth accounting numbers" }, r.growthTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Growth accounting download" }, h("button", { type: "button", class: "button small", "data-download": "growth-csv", onclick: () => this.emit("download", { what: "growth-csv" }) }, "Growth CSV")),
@@ -332,6 +336,7 @@ export class View {
           { class: "retention-card panel", "aria-labelledby": "sga-retention-title" },
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
+          (r.retentionPartial = h("p", { class: "note partial-note", hidden: true })),
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
@@ -402,6 +407,9 @@ export class View {
     r.droppedFilters = h("p", { class: "note dropped-filters", role: "status", hidden: true });
     r.activeOnly = h("input", { type: "checkbox", onchange: () => filter({ activeOnly: r.activeOnly.checked }) });
     r.humans = h("input", { type: "checkbox", onchange: () => filter({ includeServiceAccounts: !r.humans.checked }) });
+    // The smallest denominator a rate is shown firmly over: rates under it are marked as small
+    // samples in the cards, the table and the charts of both views.
+    r.minSample = h("input", { type: "number", id: "sga-min-sample", min: "0", step: "1", inputmode: "numeric", class: "min-sample", title: "A rate whose denominator (active users, suggestions, a cohort…) is under this is marked as a small sample", onchange: () => this.emit("setMinSample", { minSample: r.minSample.value }) });
     r.filters = h(
       "form",
       { class: "filter-bar", role: "search", "aria-label": "Group and filter", onsubmit: (event) => event.preventDefault() },
@@ -415,6 +423,7 @@ export class View {
       r.languages.root,
       r.attributeFilters,
       h("div", { class: "filter-checks" }, check("Active only", r.activeOnly), (r.humansLabel = check("Exclude service accounts", r.humans))),
+      field("Small sample under", r.minSample),
       people.field,
       h("button", { type: "button", class: "button", onclick: () => this.emit("resetView") }, "Reset view"),
       r.pendingFilters,
@@ -555,6 +564,7 @@ export class View {
         h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
       ),
       (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
+      (r.tableSmall = h("p", { class: "note small-note table-small", hidden: true })),
       h("div", { class: "pager" }, r.prev, (r.pageInfo = h("span", { class: "page-info", "aria-live": "polite" })), r.next, r.pageSize),
     );
   }
@@ -847,31 +857,18 @@ export class View {
     this.engagement.render({ stickiness, features });
   }
 
-  renderGrowthTable({ rows }) {
+  /** The growth table (the baseline and partial periods tagged) and the notes that say why. */
+  renderGrowthTable({ table, baselineNote, partialNote, smallNote }) {
     const r = this.refs;
-    const columns = [
-      ["activeUsers", "Active"],
-      ["newUsers", "New"],
-      ["resurrectedUsers", "Resurrected"],
-      ["retainedUsers", "Retained"],
-      ["churnedUsers", "Churned"],
-      ["quickRatio", "Quick ratio"],
-    ];
-    r.growthHead.replaceChildren(h("tr", {}, h("th", { scope: "col" }, "Period"), columns.map(([key, label]) => h("th", { scope: "col", class: "num", "data-col": key }, label))));
-    r.growthBody.replaceChildren(
-      ...rows.map((row) =>
-        h(
-          "tr",
-          { "data-period": row.period },
-          h("th", { scope: "row" }, row.period),
-          columns.map(([key]) => h("td", { class: "num", "data-col": key }, key === "quickRatio" ? (row.quickRatio === null ? NONE : row.quickRatio.toFixed(2)) : formatCount(row[key]))),
-        ),
-      ),
-    );
+    setNote(r.growthBaseline, baselineNote);
+    setNote(r.growthPartial, partialNote);
+    setNote(r.growthSmall, smallNote);
+    periodTable(r.growthHead, r.growthBody, table, table.columns.length + 1);
   }
 
-  renderRetention({ period, width, cohorts }) {
+  renderRetention({ period, width, cohorts, partialNote, minSample }) {
     const r = this.refs;
+    setNote(r.retentionPartial, partialNote);
     r.retentionCaption.textContent = `Retention by ${period}: of each cohort (users first active that ${period}), how many were active k ${period}s later`;
     r.retentionNote.textContent = `Each row is a cohort: the users first active in that ${period}. Column +k: how many of them were active k ${period}s later, and their share of the cohort. Darker cells hold larger shares.${width > 12 ? ` ${width} columns (+0 to +${width - 1}): later ${period}s scroll sideways; the cohort and its size stay in view.` : ""}`;
     r.retentionHead.replaceChildren(
@@ -881,9 +878,9 @@ export class View {
       ...cohorts.map((c) =>
         h(
           "tr",
-          { "data-cohort": c.cohort },
-          h("th", { scope: "row" }, c.cohort),
-          h("td", { class: "num" }, formatCount(c.users)),
+          { "data-cohort": c.cohort, class: c.partial ? "partial" : null },
+          periodHeader({ period: c.cohort, partial: c.partial }),
+          h("td", { class: c.small ? "num small-sample" : "num", title: c.small ? `small sample: fewer than ${formatCount(minSample)} users` : null }, formatCount(c.users)),
           c.cells.map((cell, k) =>
             h("td", { class: `num heat heat-${Math.min(9, Math.floor(cell.share * 10))}`, "data-k": String(k) }, h("span", { class: "heat-count" }, formatCount(cell.count)), h("span", { class: "heat-share" }, cell.text)),
           ),
@@ -916,8 +913,9 @@ export class View {
   }
 
   /** Sets every control of the filter bar to the view, with the choices the data offers. */
-  renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate }) {
+  renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate, minSample }) {
     const r = this.refs;
+    r.minSample.value = String(minSample);
     const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key, this.labels)));
     r.groupBy.replaceChildren(...keyOptions(groupKeys));
     r.groupBy.value = view.groupBy[0];
@@ -972,8 +970,11 @@ export class View {
    * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
    * it changed from the equally long range before: in percent for counts, from what for rates.
    */
-  renderCards(totals, previous, { serviceAccounts, range, empty } = {}) {
+  renderCards(totals, previous, { serviceAccounts, range, empty, smallRates = [], small = "" } = {}) {
     const r = this.refs;
+    // A rate over a small sample (`smallRates`): its card is marked "*", and `small` says why.
+    const marked = new Set(smallRates);
+    setNote(r.cardsSmall, small);
     r.viewRange.textContent = range ? `Showing ${range}` : "";
     // A view that keeps nothing says why, and what to do, in one sentence.
     r.emptyNote.hidden = !empty;
@@ -996,6 +997,8 @@ export class View {
       el.textContent = formatMetric(key, value ?? null, meta);
       const card = el.closest(".card");
       card.classList.toggle("empty", value === null || value === undefined);
+      card.classList.toggle("small-sample", marked.has(key));
+      el.title = marked.has(key) ? "small sample" : "";
       card.querySelector(".card-note").textContent = previous ? changeNote(key, value, previous, meta) : note;
     }
   }
@@ -1042,8 +1045,9 @@ export class View {
    * The grouped table: headers that sort, one row per group, the pager; the column chooser
    * offers `choices` with `columns` ticked, and the way back to the default set when `chosen`.
    */
-  renderTable({ groupBy, columns, choices = columns, chosen = false, groups, sort, page, pageSize, total }) {
+  renderTable({ groupBy, columns, choices = columns, chosen = false, groups, sort, page, pageSize, total, small = "" }) {
     const r = this.refs;
+    setNote(r.tableSmall, small);
     this.page = page;
     this.renderMulti(r.columns, choices, columns);
     r.defaultColumns.hidden = !chosen;
@@ -1066,8 +1070,11 @@ export class View {
           groupBy.map((key) => this.keyCell(key, group.key)),
           columns.map((key) => {
             const value = group[key];
+            // A rate over a small sample is marked "*" (the note under the table says so).
+            const small = group.smallSample?.includes(key);
+            const cls = `num${value === null || value === undefined ? " none" : ""}${small ? " small-sample" : ""}`;
             // The column's name beside each value, for the phone layout (one card per group).
-            return h("td", { class: value === null || value === undefined ? "num none" : "num", "data-label": metricLabel(key, this.meta(key), this.labels) }, formatMetric(key, value ?? null, this.meta(key)));
+            return h("td", { class: cls, title: small ? "small sample" : null, "data-label": metricLabel(key, this.meta(key), this.labels) }, formatMetric(key, value ?? null, this.meta(key)));
           }),
         ),
       ),

@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use crate::column::FxHashMap;
 use crate::error::Error;
 use crate::schema::KnownColumn;
+use crate::summary::pairs_as_map;
 use crate::table::{Data, Table};
 
 use super::adoption::{small, Activity, Period, PeriodQuery};
@@ -25,6 +26,9 @@ pub struct Stickiness {
     pub min_sample: u64,
     /// Every period of the range, empty ones included.
     pub periods: Vec<StickinessPeriod>,
+    /// The latest period the range covers whole and someone was active in (the one whose
+    /// days-active histogram the page and the report show); `None` when there is none.
+    pub latest_complete: Option<String>,
 }
 
 /// One period of [`Stickiness`].
@@ -48,17 +52,31 @@ pub struct StickinessPeriod {
     pub small_sample: bool,
 }
 
-/// The features feature depth looks at, each with the columns whose sum says a user used it (a
-/// feature is left out when the export lacks one of its columns).
-const FEATURES: [(&str, &[KnownColumn]); 4] = [
-    ("search", &[KnownColumn::Searches]),
-    ("completions", &[KnownColumn::CompletionAcceptances]),
+/// The features feature depth looks at, each with its heading and the columns whose sum says a
+/// user used it (a feature is left out when the export lacks one of its columns).
+const FEATURES: [(&str, &str, &[KnownColumn]); 4] = [
+    ("search", "Search", &[KnownColumn::Searches]),
+    (
+        "completions",
+        "Completions",
+        &[KnownColumn::CompletionAcceptances],
+    ),
     (
         "chat",
+        "Chat",
         &[KnownColumn::ChatEvents, KnownColumn::CommandEvents],
     ),
-    ("autoEdit", &[KnownColumn::AutoEditAccepted]),
+    ("autoEdit", "Auto-edit", &[KnownColumn::AutoEditAccepted]),
 ];
+
+/// The heading of a feature (`autoEdit` → `Auto-edit`), as the page, the report and the CLI's
+/// table show it; `None` for a name that is not a feature.
+pub fn feature_label(feature: &str) -> Option<&'static str> {
+    FEATURES
+        .iter()
+        .find(|(name, ..)| *name == feature)
+        .map(|&(_, label, _)| label)
+}
 
 /// Feature depth per period: who uses which feature, who started, and how many each uses.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -71,6 +89,10 @@ pub struct Features {
     /// The features the export has the columns of, in this order: `search`, `completions`,
     /// `chat`, `autoEdit`.
     pub features: Vec<String>,
+    /// Each of [`Features::features`] with its heading (`autoEdit` → `Auto-edit`), written as a
+    /// JSON object.
+    #[serde(serialize_with = "pairs_as_map")]
+    pub labels: Vec<(String, String)>,
     /// Every period of the range, empty ones included.
     pub periods: Vec<FeaturePeriod>,
 }
@@ -138,6 +160,7 @@ impl Table {
                 period: query.period,
                 min_sample: query.min_sample(),
                 periods: Vec::new(),
+                latest_complete: None,
             });
         };
         let (first, count, _) = activity.periods(query.period);
@@ -188,10 +211,11 @@ impl Table {
                     small_sample: small(active_users, query.min_sample()),
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
         Ok(Stickiness {
             period: query.period,
             min_sample: query.min_sample(),
+            latest_complete: latest_complete(&periods),
             periods,
         })
     }
@@ -202,7 +226,7 @@ impl Table {
         check_days(self, "feature depth")?;
         let features: Vec<(&str, Vec<usize>)> = FEATURES
             .iter()
-            .filter_map(|&(name, known)| {
+            .filter_map(|&(name, _, known)| {
                 let columns: Option<Vec<usize>> = known
                     .iter()
                     .map(|&k| {
@@ -265,6 +289,10 @@ impl Table {
             breadth[p][k] += 1;
         }
         let names: Vec<String> = features.iter().map(|(f, _)| f.to_string()).collect();
+        let labels = features
+            .iter()
+            .filter_map(|&(f, _)| Some((f.to_string(), feature_label(f)?.to_string())))
+            .collect();
         let counts =
             |row: &[u64]| FeatureCounts(names.iter().cloned().zip(row.iter().copied()).collect());
         let periods = (0..count)
@@ -285,9 +313,19 @@ impl Table {
             period: query.period,
             min_sample: query.min_sample(),
             features: names,
+            labels,
             periods,
         })
     }
+}
+
+/// The rule for "the latest complete period": the last one the range covers whole (not
+/// `partial`) with at least one active user.
+fn latest_complete(periods: &[StickinessPeriod]) -> Option<String> {
+    periods
+        .iter()
+        .rfind(|p| !p.partial && p.active_users > 0)
+        .map(|p| p.period.clone())
 }
 
 /// Counts one more user active on `n` days (`n >= 1`) in a period's histogram.

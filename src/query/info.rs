@@ -56,6 +56,9 @@ pub struct Info {
     pub labels: Vec<(String, String)>,
     /// The headline numbers a page shows first, in order.
     pub cards: Vec<Card>,
+    /// The smallest denominator a rate is shown firmly over when a query sets no `minSample`
+    /// ([`super::DEFAULT_MIN_SAMPLE`]): a page's starting value for its minimum.
+    pub default_min_sample: u64,
 }
 
 /// The headline numbers a page shows first: the metric, its short heading, and what it is in a
@@ -209,6 +212,7 @@ impl Table {
                     note: note.to_string(),
                 })
                 .collect(),
+            default_min_sample: super::DEFAULT_MIN_SAMPLE,
         }
     }
 }

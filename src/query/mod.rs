@@ -37,7 +37,9 @@ pub use adoption::{
     Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
     Retention,
 };
-pub use engagement::{FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
+pub use engagement::{
+    feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod,
+};
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;

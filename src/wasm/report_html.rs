@@ -23,7 +23,7 @@ export interface ReportOptions {
   minutesSaved?: Record<string, number>;
   /** The smallest denominator a rate is shown firmly over (50 by default). */
   minSample?: number;
-  /** The day the report was made, `YYYY-MM-DD` (none: not stated). */
+  /** The day the report was made, `YYYY-MM-DD` in UTC (none: not stated). */
   generated?: string;
 }
 "#;

@@ -103,6 +103,9 @@ export type Info = Input & {
   /** The headline numbers a page shows first, in order: the metric (a key of the summary's
    * totals), its short heading and what it is in a few words. */
   cards: { metric: string; label: string; note: string }[];
+  /** The minimum a rate's denominator needs to be shown firmly when a query sets no `minSample`
+   * (50): a page's starting value for its own setting. */
+  defaultMinSample: number;
   /** Default minutes saved per use, by column name, for the features this export has. */
   defaultMinutes: Record<string, number>;
   /** Filter choices, most rows first (null without the column); `attributes`: per column of a
@@ -213,6 +216,9 @@ export interface Stickiness {
   /** `smallSample`: DAU/MAU stands on fewer active users than `minSample`. */
   periods: { period: string; partial: boolean; activeUsers: number; daysActive: number[];
     avgDau: number; dauOverMau: number | null; smallSample: boolean }[];
+  /** The latest period the range covers whole with someone active (whose `daysActive` the page
+   * and the report show as a histogram); null when there is none. */
+  latestComplete: string | null;
 }
 
 /** The features feature depth looks at (those the export has the columns of). */
@@ -224,6 +230,8 @@ export interface Features {
   period: "week" | "month";
   minSample: number;
   features: Feature[];
+  /** Each feature's heading (`autoEdit` → "Auto-edit"). */
+  labels: Partial<Record<Feature, string>>;
   /** `smallSample`: the period has fewer active users than `minSample`. */
   periods: { period: string; partial: boolean; activeUsers: number;
     users: Partial<Record<Feature, number>>; newUsers: Partial<Record<Feature, number>>;

@@ -121,8 +121,9 @@ test("feature depth by week: users and first-time users per feature, breadth, th
   const header = await card.locator("table.features-table thead th").allTextContents();
   expect(header).toEqual([
     "Period", "Active users",
-    "search users", "completions users", "chat users", "autoEdit users",
-    "search first-time", "completions first-time", "chat first-time", "autoEdit first-time",
+    // Each feature under the module's heading (the CSV keeps the keys).
+    "Search users", "Completions users", "Chat users", "Auto-edit users",
+    "Search first-time", "Completions first-time", "Chat first-time", "Auto-edit first-time",
     "0 features", "1 feature", "2 features", "3 features", "4 features",
   ]);
   const none = Array(14).fill(false);
@@ -139,18 +140,18 @@ test("feature depth by week: users and first-time users per feature, breadth, th
   const users = await chartData(page, "features-users");
   expect(users.labels).toEqual(["2024-12-30 (baseline)", "2025-01-06", "2025-01-13"]);
   expect(users.series.map((s) => [s.label, s.data])).toEqual([
-    ["search", [1, 1, 0]],
-    ["completions", [1, 0, 1]],
-    ["chat", [0, 1, 0]],
-    ["autoEdit", [0, 0, 1]],
+    ["Search", [1, 1, 0]],
+    ["Completions", [1, 0, 1]],
+    ["Chat", [0, 1, 0]],
+    ["Auto-edit", [0, 0, 1]],
   ]);
   const first = await chartData(page, "features-new");
   expect(first.labels[0]).toBe("2024-12-30 (baseline)");
   expect(first.series.map((s) => [s.label, s.data])).toEqual([
-    ["search", [1, 0, 0]],
-    ["completions", [1, 0, 1]],
-    ["chat", [0, 1, 0]],
-    ["autoEdit", [0, 0, 1]],
+    ["Search", [1, 0, 0]],
+    ["Completions", [1, 0, 1]],
+    ["Chat", [0, 1, 0]],
+    ["Auto-edit", [0, 0, 1]],
   ]);
   for (const s of first.series) expect(s.hatched).toEqual([true, false, true]);
 
@@ -180,7 +181,7 @@ test("an export without auto-edit columns has three features; a month export say
   await expect(card.locator("table.features-table thead th").last()).toHaveText("3 features");
   // Week 3: A's only use was the auto-edit, so A now uses none of the three; B uses completions.
   expect((await periodRows(page, "features-table"))[2].cells).toEqual(["2", "0", "1", "0", "0", "1", "0", "1", "1", "0", "0"]);
-  expect((await chartData(page, "features-users")).series.map((s) => s.label)).toEqual(["search", "completions", "chat"]);
+  expect((await chartData(page, "features-users")).series.map((s) => s.label)).toEqual(["Search", "Completions", "Chat"]);
 
   // Chat needs Chat Events and Command Events: with only the first, no feature can be told.
   const chatOnly = "Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n1,true,2025-01-06,1\n";
@@ -233,5 +234,95 @@ test("the demo data's stickiness and feature depth by week (the README's picture
       fs.copyFileSync(shot, path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "docs", name));
     }
   }
+  expect(problems).toEqual([]);
+});
+
+test("growth and retention by week: the partial weeks hatched and tagged, the first week the baseline, in words as the engagement sections say it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openAdoption(page, ENGAGEMENT);
+  const card = page.locator(".growth-card");
+  await expect(card.locator("table.growth-table tbody tr")).toHaveCount(3);
+  // Week of Dec 30: A (Jan 1, 2) and B (Jan 3), both new. Weeks of Jan 6 and 13: both again,
+  // retained. No one churns, so there is no quick ratio.
+  expect(await periodRows(page, "growth-table")).toEqual([
+    { period: "2024-12-30", tags: ["baseline", "partial"], cells: ["2", "2", "0", "0", "0", "—"], small: Array(6).fill(false) },
+    { period: "2025-01-06", tags: [], cells: ["2", "0", "0", "2", "0", "—"], small: Array(6).fill(false) },
+    { period: "2025-01-13", tags: ["partial"], cells: ["2", "0", "0", "2", "0", "—"], small: Array(6).fill(false) },
+  ]);
+  await expect(card.locator(".baseline-note")).toHaveText(
+    "2024-12-30 is the range's first week, the baseline: people active before the range cannot be told from new ones there, so all of its active users count as new (none as retained or resurrected).",
+  );
+  await expect(card.locator(".partial-note")).toHaveText(
+    "Hatched (dashed on a line): 2024-12-30 and 2025-01-13 are partial weeks. The range covers only part of them, so their counts are lower than a whole week's would be: not a drop in use.",
+  );
+  await expect(card.locator("table.growth-table tr.partial")).toHaveCount(2);
+  for (const name of ["growth-new", "growth-retained", "growth-churned", "growth-resurrected"]) {
+    const chart = await chartData(page, name);
+    expect(chart.labels).toEqual(["2024-12-30 (baseline)", "2025-01-06", "2025-01-13"]);
+    expect(chart.series[0].hatched).toEqual([true, false, true]);
+  }
+  expect((await chartData(page, "growth-new")).description).toBe("New users by week: 2024-12-30 2 (baseline, partial), 2025-01-06 0, 2025-01-13 0 (partial).");
+  expect((await chartData(page, "growth-quick")).labels[0]).toBe("2024-12-30 (baseline)");
+
+  // Retention: one cohort (A and B, first active the week of Dec 30), a partial week.
+  const retention = page.locator(".retention-card");
+  await expect(retention.locator("table.retention-table tbody tr")).toHaveCount(1);
+  await expect(retention.locator("tbody tr.partial th .tag.partial")).toHaveText("partial");
+  await expect(retention.locator(".partial-note")).toHaveText(
+    "Hatched: 2024-12-30 and 2025-01-13 are partial weeks. The range covers only part of them, so their counts are lower than a whole week's would be: not a drop in use.",
+  );
+
+  // From Monday Jan 6 to Sunday Jan 12: one whole week, the baseline, nothing partial.
+  await page.getByLabel("From", { exact: true }).fill("2025-01-06");
+  await page.getByLabel("To", { exact: true }).fill("2025-01-12");
+  await expect(page).toHaveURL(/to=2025-01-12/);
+  await expect.poll(() => periodRows(page, "growth-table")).toEqual([{ period: "2025-01-06", tags: ["baseline"], cells: ["2", "2", "0", "0", "0", "—"], small: Array(6).fill(false) }]);
+  await expect(card.locator(".partial-note")).toBeHidden();
+  await expect(retention.locator(".partial-note")).toBeHidden();
+  expect((await chartData(page, "growth-new")).series[0].hatched).toEqual([false]);
+  expect(problems).toEqual([]);
+});
+
+test("the small-sample minimum: the module's default until set, kept in the link, and the marks on the Adoption tables follow it", async ({ page }) => {
+  const problems = watchConsole(page);
+  await openAdoption(page, ENGAGEMENT);
+  const minimum = page.getByLabel("Small sample under");
+  // The module's default, not a copy in the page: 50. Every week has 2 active users (under it),
+  // and the one cohort 2 users.
+  await expect(minimum).toHaveValue("50");
+  expect((await periodRows(page, "stickiness-table")).map((r) => r.small[2])).toEqual([true, true, true]);
+  expect((await periodRows(page, "features-table")).map((r) => r.small[0])).toEqual([true, true, true]);
+  await expect(page.locator("table.retention-table td.small-sample")).toHaveCount(1);
+  expect(page.url()).not.toContain("small=");
+
+  // 2: a sample of 2 is no longer under it.
+  await minimum.fill("2");
+  await minimum.press("Enter");
+  await expect(page).toHaveURL(/small=2/);
+  await expect.poll(async () => (await periodRows(page, "stickiness-table")).map((r) => r.small[2])).toEqual([false, false, false]);
+  expect((await periodRows(page, "features-table")).map((r) => r.small[0])).toEqual([false, false, false]);
+  await expect(page.locator("table.retention-table td.small-sample")).toHaveCount(0);
+  await expect(page.locator(".stickiness-card .small-note")).toBeHidden();
+  expect((await chartData(page, "stickiness-ratio")).series[0].pointStyle).toEqual(["circle", "circle", "circle"]);
+  // 3: under it again, and the notes say the minimum.
+  await minimum.fill("3");
+  await minimum.press("Enter");
+  await expect(page).toHaveURL(/small=3/);
+  await expect(page.locator(".stickiness-card .small-note")).toContainText("fewer than 3 active users");
+  expect((await chartData(page, "stickiness-ratio")).series[0].pointStyle).toEqual(["triangle", "triangle", "triangle"]);
+
+  // A link with its own minimum opens with it; typing the default back drops it from the link.
+  await openAdoption(page, ENGAGEMENT, "#view=adoption&period=week&small=1");
+  await expect(minimum).toHaveValue("1");
+  expect((await periodRows(page, "stickiness-table")).map((r) => r.small[2])).toEqual([false, false, false]);
+  await minimum.fill("50");
+  await minimum.press("Enter");
+  await expect.poll(() => page.url()).not.toContain("small=");
+  await expect.poll(async () => (await periodRows(page, "stickiness-table")).map((r) => r.small[2])).toEqual([true, true, true]);
+  // Not a whole number: said, and the minimum stays.
+  await minimum.fill("-4");
+  await minimum.press("Enter");
+  await expect(page.locator(".status")).toHaveText("The small-sample minimum must be a whole number of zero or more.");
+  await expect(minimum).toHaveValue("50");
   expect(problems).toEqual([]);
 });

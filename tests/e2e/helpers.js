@@ -315,13 +315,17 @@ export function adoptionReference(rows, { period = "month", days = 30, from, to,
 /** The inactive list's rows in `adoptionTables(page).inactive` as [user ID, last active]. */
 export const inactiveRows = (tables) => tables.inactive.filter((row) => row.length === 4).map((row) => [row[2], row[3]]);
 
-/** The Adoption view's tables as cell texts: growth rows, retention rows, inactive rows. */
+/**
+ * The Adoption view's tables as cell texts: growth rows, retention rows, inactive rows. A growth
+ * or retention cell's text is its own, without the tags that mark it (baseline, partial, small
+ * sample).
+ */
 export async function adoptionTables(page) {
   const cells = (selector) => page.locator(selector).evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => cell.textContent.trim())));
   return {
-    growth: await cells("table.growth-table tbody tr"),
+    growth: await page.locator("table.growth-table tbody tr").evaluateAll((rows) => rows.map((row) => [...row.cells].map((cell) => (cell.firstChild ?? cell).textContent.trim()))),
     retention: await page.locator("table.retention-table tbody tr").evaluateAll((rows) =>
-      rows.map((row) => [...row.cells].map((cell) => (cell.classList.contains("heat") ? [cell.querySelector(".heat-count").textContent, cell.querySelector(".heat-share").textContent] : cell.textContent.trim()))),
+      rows.map((row) => [...row.cells].map((cell) => (cell.classList.contains("heat") ? [cell.querySelector(".heat-count").textContent, cell.querySelector(".heat-share").textContent] : (cell.firstChild ?? cell).textContent.trim()))),
     ),
     inactive: await cells("table.inactive-table tbody tr"),
   };

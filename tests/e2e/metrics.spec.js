@@ -102,3 +102,55 @@ test("a rate over fewer than the minimum sample is marked on the chart, where an
   await expect(note).toBeHidden();
   expect((await drawn(page, "time")).labels.some((label) => label.endsWith("*"))).toBe(false);
 });
+
+test("the small-sample minimum set in the filter bar marks the cards, the grouped table and the chart, where and only where a denominator is under it", async ({ page, baseURL }) => {
+  const problems = watchConsole(page);
+  const base = mockBase(baseURL, "users=3;days=90");
+  await page.goto("/#group=week&metric=Auto-edit+acceptance+rate");
+  await connect(page, { base, granularity: "by_user_day" });
+  const rows = await fetchCountedRows(page.request, base, { granularity: "by_user_day" });
+  const weeks = weeklySums(rows, "Auto-edit accepted events", "Auto-edit suggested events");
+  const total = weeks.reduce((sum, [, { d }]) => sum + d, 0);
+  // A minimum between the weeks' suggestions: some weeks under it, some not; the whole range not.
+  const counts = weeks.map(([, { d }]) => d).filter((d) => d > 0).sort((a, b) => a - b);
+  const minimum = counts[Math.floor(counts.length / 2)];
+  const small = weeks.map(([, { d }]) => d > 0 && d < minimum);
+  expect(small).toContain(true);
+  expect(small).toContain(false);
+  expect(total).toBeGreaterThanOrEqual(minimum);
+
+  const field = page.getByLabel("Small sample under");
+  await expect(field).toHaveValue("50");
+  await field.fill(String(minimum));
+  await field.press("Enter");
+  await expect(page).toHaveURL(new RegExp(`small=${minimum}`));
+  // The chart: each week under it marked.
+  await expect.poll(async () => (await drawn(page, "time")).labels).toEqual(weeks.map(([week], i) => (small[i] ? `${week} *` : week)));
+  await expect(page.locator('[data-chart="time"] .chart-note')).toContainText(`fewer than ${minimum.toLocaleString("en-US")} Auto-edit suggested events`);
+  // The table by week: the same weeks' acceptance cells marked, and the note says what it means.
+  const column = await page.locator(".table-card thead th").evaluateAll((ths) => ths.findIndex((th) => th.querySelector('[data-sort="Auto-edit acceptance rate"]')));
+  expect(column).toBeGreaterThan(0);
+  const marked = await page.locator(".table-card tbody tr").evaluateAll((trs, i) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[i].classList.contains("small-sample")])), column);
+  expect(marked).toEqual(Object.fromEntries(weeks.map(([week], i) => [week, small[i]])));
+  await expect(page.locator(".table-small")).toContainText(`Auto-edit acceptance rate over fewer than ${minimum.toLocaleString("en-US")} Auto-edit suggested events`);
+  // The cards: the range's suggestions are not under it; days active per user stands on the
+  // users (3 here), which are.
+  const users = new Set(rows.map((r) => r["Instance user ID"])).size;
+  expect(users).toBeLessThan(minimum);
+  await expect(page.locator('.card[data-metric="Auto-edit acceptance rate"]')).not.toHaveClass(/small-sample/);
+  await expect(page.locator('.card[data-metric="avgDaysActivePerUser"]')).toHaveClass(/small-sample/);
+  await expect(page.locator(".cards-small")).toHaveText(`* Small sample: avgDaysActivePerUser over fewer than ${minimum.toLocaleString("en-US")} users, a hint rather than a figure.`);
+
+  // Above the range's suggestions: the card is marked too, and every week with any.
+  await field.fill(String(total + 1));
+  await field.press("Enter");
+  await expect(page.locator('.card[data-metric="Auto-edit acceptance rate"]')).toHaveClass(/small-sample/);
+  await expect(page.locator(".cards-small")).toContainText(`Auto-edit acceptance rate over fewer than ${(total + 1).toLocaleString("en-US")} Auto-edit suggested events`);
+  await expect.poll(async () => (await drawn(page, "time")).labels).toEqual(weeks.map(([week, { d }]) => (d > 0 ? `${week} *` : week)));
+  // 0: nothing is under it.
+  await field.fill("0");
+  await field.press("Enter");
+  await expect(page.locator(".table-card td.small-sample")).toHaveCount(0);
+  await expect(page.locator(".card.small-sample")).toHaveCount(0);
+  expect(problems).toEqual([]);
+});

@@ -12,6 +12,10 @@ import { pathToFileURL } from "node:url";
 import { INSTANCE, cardText, connect, fetchExportRows, mockBase, waitForDashboard } from "./helpers.js";
 import { ROOT } from "./servers.js";
 
+// The page runs 14 hours ahead of UTC, so a report dated by the browser's own day would show
+// another date than the CLI's for most of each day.
+test.use({ timezoneId: "Pacific/Kiritimati" });
+
 /** The CLI, built by cargo if it is not yet (the gate's native tests have built it). */
 const cli = (args) => execFileSync("cargo", ["run", "--quiet", "--bin", "sg-analytics", "--", ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
 
@@ -25,16 +29,7 @@ test("the report opens offline without JavaScript, holds summarize's numbers and
   const summary = JSON.parse(cli(["summarize", fixture, ...filter, "--format", "json"]));
   const growth = JSON.parse(cli(["growth", fixture, ...filter, "--period", "week", "--format", "json"]));
 
-  const context = await browser.newContext({ javaScriptEnabled: false });
-  const page = await context.newPage();
-  const url = pathToFileURL(file).href;
-  const requests = [];
-  page.on("request", (r) => requests.push(r.url()));
-  await page.goto(url);
-  // Nothing but the file itself: no script, style, font, image or beacon from anywhere.
-  expect(requests).toEqual([url]);
-  expect(await page.locator("script, link, iframe, img, object, embed").count()).toBe(0);
-
+  const { page, context } = await openOffline(browser, file);
   await expect(page.locator('[data-field="instance"]')).toHaveText("demo.sourcegraph.example");
   await expect(page.locator('[data-field="range"]')).toHaveText("2025-03-05 to 2025-04-10");
   await expect(page.locator('[data-field="granularity"]')).toHaveText(summary.input.granularity);
@@ -76,7 +71,10 @@ test("the report opens offline without JavaScript, holds summarize's numbers and
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Opens a report file from disk with JavaScript disabled; fails if it asks for anything else. */
+/**
+ * Opens a report file from disk with JavaScript disabled; fails if it asks for anything but the
+ * file itself (no script, style, font, image or beacon from anywhere).
+ */
 async function openOffline(browser, file) {
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
@@ -102,7 +100,9 @@ test("the page's Download report: the loaded data under the view's filter, opene
   const shown = {};
   for (const metric of ["activeUsers", "avgDau", "hoursSaved", "Combined CAR"]) shown[metric] = await cardText(page, metric);
 
+  const before = new Date().toISOString().slice(0, 10);
   const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download report" }).click()]);
+  const after = new Date().toISOString().slice(0, 10);
   expect(download.suggestedFilename()).toMatch(new RegExp(`^sg-analytics_${INSTANCE.replaceAll(".", "\\.")}_by_user_day_${from}_to_${to}.*_report\\.html$`));
   await expect(page.locator(".status")).toContainText("_report.html");
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sg-page-report-"));
@@ -116,6 +116,9 @@ test("the page's Download report: the loaded data under the view's filter, opene
   // The mock's registry marks service accounts: the page leaves them out by default, and so does
   // its report.
   await expect(report.locator('[data-field="filters"]')).toHaveText("service accounts left out");
+  // The day it was made in UTC, as the CLI states it (whatever the browser's time zone).
+  expect([before, after]).toContain(await report.locator('[data-field="generated"]').textContent());
+  await expect(report.locator(".meta", { has: report.locator('[data-field="generated"]') })).toContainText("(UTC)");
   // Each card: the report's own number, shown as the page shows it, is the page's card.
   const value = async (metric) => Number(await report.locator(`.card[data-metric="${metric}"] .value`).getAttribute("data-value"));
   const en = (digits) => new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });

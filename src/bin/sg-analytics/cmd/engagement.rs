@@ -91,7 +91,8 @@ impl Answer for Features {
         self.to_csv()
     }
 
+    /// The core's cells, each feature under its heading.
     fn table(&self) -> String {
-        render::table(&self.header(), self.cells())
+        render::table(&self.labelled_header(), self.cells())
     }
 }
