@@ -81,7 +81,7 @@ impl Opened {
     }
 
     /// [`Opened::of`], and with `--instance` and `registry`, the user registry fetched in the
-    /// same session ([`input::table_and_registry`]).
+    /// same session ([`input::table_and_sides`]).
     pub fn with_registry(
         common: &Common,
         registry: bool,
