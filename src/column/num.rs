@@ -73,12 +73,20 @@ impl NumColumn {
         }
     }
 
-    /// The value of a row of a whole-number column (scale 0, not `F64`), or `None` when empty.
+    /// The value of a row as a whole number: `None` when empty, `Some(Err(()))` when it has a
+    /// fraction (or is past the range of `i64`).
     #[cfg(not(target_arch = "wasm32"))]
     #[inline]
-    pub(crate) fn get_whole(&self, row: usize) -> Option<i64> {
-        debug_assert!(self.scale == 0 && !self.is_float());
+    pub(crate) fn get_whole(&self, row: usize) -> Option<Result<i64, ()>> {
+        if let Ints::F64(v) = &self.data {
+            let x = v.get(row);
+            // 2^63 is exact as a float; every whole float below it in size fits.
+            let fits = x.fract() == 0.0 && x.abs() < 9_223_372_036_854_775_808.0;
+            return (!x.is_nan()).then_some(if fits { Ok(x as i64) } else { Err(()) });
+        }
+        let unit = pow10(self.scale);
         self.get_scaled(row)
+            .map(|x| if x % unit == 0 { Ok(x / unit) } else { Err(()) })
     }
 
     /// The value of a row, or `None` when empty.

@@ -81,6 +81,34 @@ impl Chunk {
     pub fn rows(&self) -> usize {
         self.0.rows
     }
+
+    /// The chunk's rows as a table: unknown columns not typed yet (text), as read.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn into_table(self) -> Table {
+        self.0
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn table(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl ChunkEnd {
+    /// The warnings kept (as [`Table::warnings`] of the whole input).
+    pub fn warnings(&self) -> &[crate::warning::Warning] {
+        &self.0.warnings.list
+    }
+
+    /// All the warnings, those kept and those only counted.
+    pub fn warnings_total(&self) -> u64 {
+        self.0.warnings.total
+    }
+
+    /// Rows skipped (wrong number of fields), each reported in the warnings.
+    pub fn skipped_rows(&self) -> u64 {
+        self.0.skipped_rows
+    }
 }
 
 /// What the query can be answered from in chunks: everything but a people file, a registry
