@@ -3,44 +3,19 @@
 //! Each run also checks that the token appears in no output, message or argument.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/mock_api.rs"]
+mod mock_api;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
+use mock_api::{cli, hits, mock, stderr, stdout, INSTANCE};
 use xtask::data::DEMO_TOKEN;
-use xtask::server::{Background, Config};
-
-const INSTANCE: &str = "demo.sourcegraph.example";
-
-/// One mock for the whole file (a fault's counter is per `<opts>` string, so tests don't mix).
-fn mock() -> &'static str {
-    static URL: OnceLock<(String, Background)> = OnceLock::new();
-    &URL.get_or_init(|| {
-        let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fetch-site");
-        std::fs::create_dir_all(&site).unwrap();
-        let server = Background::start(([127, 0, 0, 1], 0).into(), &Config::mock(&site)).unwrap();
-        (server.url(), server)
-    })
-    .0
-}
 
 /// A base URL selecting the mock's dataset and fault; unique per test.
 fn base(opts: &str, id: &str) -> String {
     format!("{}/_mock/users=6;days=20;{opts};id={id}", mock())
-}
-
-/// How many API requests the mock saw for a base URL.
-fn hits(base: &str) -> u64 {
-    let body = ureq::get(&format!("{base}/_hits"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    serde_json::from_str::<serde_json::Value>(&body).unwrap()["hits"]
-        .as_u64()
-        .unwrap()
 }
 
 /// The export as the mock serves it, fetched directly (fault-free base URL).
@@ -49,23 +24,6 @@ fn direct(base: &str, query: &str) -> String {
         base,
         &format!("/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"),
     )
-}
-
-fn cli() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sg-analytics"));
-    // Only 127.0.0.1 is ever asked: no proxy from the environment in between.
-    for var in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("SG_ANALYTICS_TOKEN", DEMO_TOKEN);
-    c
 }
 
 /// Runs the CLI with `args` (and `stdin`), checking that the token is in none of the arguments,
@@ -100,14 +58,6 @@ fn run_with(mut command: Command, args: &[&str], stdin: &str) -> Output {
 
 fn run(args: &[&str]) -> Output {
     run_with(cli(), args, "")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -839,63 +789,92 @@ fn cost_and_report_fetch_the_credits_themselves() {
         "{cost}"
     );
 
-    // A credits file given with --instance is used instead: no credits request.
-    let b = base("", "cost-fetch-file");
-    let o = run(&[
-        "cost",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "--credits",
-        credits.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 2, "the export and the user registry");
-
-    // The report: its cost section from the fetched credits.
-    let b = base("", "report-fetch");
-    let o = run(&[
-        "report",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 3, "the export, the user registry and the credits");
-    assert!(stdout(&o).contains("<h2>Cost ("), "no cost section");
-
-    // Credits failing.
-    let b = base("credits=500", "cost-fetch-failing");
-    let o = run(&["cost", "--instance", INSTANCE, "--base-url", &b]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the credits could not be fetched: The Analytics API failed (500)"),
-        "{}",
-        stderr(&o)
-    );
-    assert!(o.stdout.is_empty());
-    let b = base("credits=500", "report-fetch-failing");
-    let o = run(&[
-        "report",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("the report has no cost section: the credits could not be fetched"),
-        "{}",
-        stderr(&o)
-    );
-    let html = stdout(&o);
-    assert!(html.contains("<h2>Stickiness") && !html.contains("<h2>Cost ("));
+    // A credits file given with --instance is used instead (no credits request); the report
+    // fetches the credits for its cost section; credits that fail fail `cost` (it writes
+    // nothing) and leave the report without its cost section.
+    struct Case<'a> {
+        /// The mock's options, and the base URL's id.
+        opts: &'a str,
+        id: &'a str,
+        /// The subcommand, then what follows `--instance ... --base-url ...`.
+        command: &'a [&'a str],
+        succeeds: bool,
+        /// The API requests made (the export, the user registry, the credits), where the case
+        /// counts them.
+        requests: Option<u64>,
+        /// What stderr says, and what stdout holds and lacks.
+        says: &'a str,
+        holds: &'a str,
+        lacks: Option<&'a str>,
+    }
+    let credits = credits.to_str().unwrap();
+    let cases = [
+        Case {
+            opts: "",
+            id: "cost-fetch-file",
+            command: &["cost", "--credits", credits],
+            succeeds: true,
+            requests: Some(2),
+            says: "",
+            holds: "",
+            lacks: None,
+        },
+        Case {
+            opts: "",
+            id: "report-fetch",
+            command: &["report", "-o", "-"],
+            succeeds: true,
+            requests: Some(3),
+            says: "",
+            holds: "<h2>Cost (",
+            lacks: None,
+        },
+        Case {
+            opts: "credits=500",
+            id: "cost-fetch-failing",
+            command: &["cost"],
+            succeeds: false,
+            requests: None,
+            says: "the credits could not be fetched: The Analytics API failed (500)",
+            holds: "",
+            lacks: None,
+        },
+        Case {
+            opts: "credits=500",
+            id: "report-fetch-failing",
+            command: &["report", "-o", "-"],
+            succeeds: true,
+            requests: None,
+            says: "the report has no cost section: the credits could not be fetched",
+            holds: "<h2>Stickiness",
+            lacks: Some("<h2>Cost ("),
+        },
+    ];
+    for case in cases {
+        let (id, b) = (case.id, base(case.opts, case.id));
+        let mut args = vec![case.command[0], "--instance", INSTANCE, "--base-url", &b];
+        args.extend_from_slice(&case.command[1..]);
+        let o = run(&args);
+        let (out, err) = (stdout(&o), stderr(&o));
+        if case.succeeds {
+            assert!(o.status.success(), "{id}: {err}");
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{id}: {err}");
+            assert!(out.is_empty(), "{id}: a failed command wrote {out}");
+        }
+        if let Some(n) = case.requests {
+            assert_eq!(hits(&b), n, "{id}: API requests");
+        }
+        assert!(err.contains(case.says), "{id}: {err}");
+        assert!(
+            out.contains(case.holds),
+            "{id}: stdout lacks {:?}",
+            case.holds
+        );
+        if let Some(lacks) = case.lacks {
+            assert!(!out.contains(lacks), "{id}: stdout has {lacks:?}");
+        }
+    }
 }
 
 /// Every answer about users from `--instance` joins the user registry fetched in the same

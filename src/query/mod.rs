@@ -16,6 +16,7 @@ mod engagement;
 mod fields;
 mod filter;
 mod group;
+mod inactive;
 mod info;
 #[cfg(not(target_arch = "wasm32"))]
 mod parallel;
@@ -33,16 +34,12 @@ use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 
 pub use activity_stream::{ActivityStream, InactiveStream, PeriodAnswer, Streamed};
-pub use adoption::{
-    Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
-    Retention,
-};
-pub use engagement::{
-    feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod,
-};
+pub use adoption::{Cohort, Growth, GrowthPeriod, Period, PeriodQuery, Retention};
+pub use engagement::{feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;
+pub use inactive::{Inactive, InactiveQuery, InactiveUser};
 pub use info::{Card, Choices, Info, MetricInfo};
 #[cfg(not(target_arch = "wasm32"))]
 pub use parallel::{read_chunks, read_pieces};
