@@ -1,9 +1,8 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
-use crate::column::{
-    Chunked, Codes, DayColumn, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY,
-};
+use crate::column::packed::{Cell, Cells};
+use crate::column::{Codes, DayColumn, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::{Table, UNMAPPED};
@@ -74,13 +73,13 @@ impl Component<'_> {
 
     /// `packed[row] = packed[row] × size + index(row)` for every row, one loop per kind.
     fn pack(&self, packed: &mut [u32], dates: Option<&DayColumn>, grid: Days) {
-        fn codes<C: Copy + Into<u32>>(packed: &mut [u32], codes: &Chunked<C>, size: u32) {
-            for (start, codes) in codes.slices() {
+        fn codes<C: Cell>(packed: &mut [u32], codes: &Cells<C>, size: u32) {
+            codes.for_slices(0, codes.len(), |start, codes| {
                 let packed = packed.get_mut(start..).unwrap_or(&mut []);
                 for (p, &c) in packed.iter_mut().zip(codes) {
-                    *p = *p * size + c.into();
+                    *p = *p * size + Into::<u32>::into(c);
                 }
-            }
+            });
         }
         let size = self.size() as u32;
         match self {

@@ -27,6 +27,7 @@
 use std::rc::Rc;
 
 use crate::column::num::Ints;
+use crate::column::packed::Cells;
 use crate::column::{
     try_filled, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP,
 };
@@ -75,11 +76,11 @@ fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
         }
         Ints::I64(Chunked::try_from_iter(cells).ok()?)
     } else if hi < i64::from(u8::MAX) {
-        Ints::U8(Chunked::try_from_iter(cells.map(|x| x as u8)).ok()?)
+        Ints::U8(Cells::try_from_iter(cells.map(|x| x as u8)).ok()?)
     } else if hi < i64::from(u16::MAX) {
-        Ints::U16(Chunked::try_from_iter(cells.map(|x| x as u16)).ok()?)
+        Ints::U16(Cells::try_from_iter(cells.map(|x| x as u16)).ok()?)
     } else if hi < i64::from(u32::MAX) {
-        Ints::U32(Chunked::try_from_iter(cells.map(|x| x as u32)).ok()?)
+        Ints::U32(Cells::try_from_iter(cells.map(|x| x as u32)).ok()?)
     } else {
         Ints::I64(Chunked::try_from_iter(cells).ok()?)
     };
@@ -775,9 +776,9 @@ impl Rollup {
 /// The row count of entry `i` of a level.
 fn level_rows(rows: &NumColumn) -> impl Fn(usize) -> u64 + '_ {
     move |i| match &rows.data {
-        Ints::U8(v) => u64::from(v[i]),
-        Ints::U16(v) => u64::from(v[i]),
-        Ints::U32(v) => u64::from(v[i]),
+        Ints::U8(v) => u64::from(v.get(i)),
+        Ints::U16(v) => u64::from(v.get(i)),
+        Ints::U32(v) => u64::from(v.get(i)),
         Ints::I64(v) => v[i] as u64,
         Ints::F64(v) => v[i] as u64,
     }
