@@ -368,15 +368,23 @@ fn the_reports_top_groups_show_only_what_means_something_per_group_and_mark_by_t
         };
         (cells("<th scope=\"col\">", "</th>"), cells("<td>", "</td>"))
     };
-    // Per user, active users would read 1: not a column. Per month it is one.
+    // The headings are the page's (the summary's labels, each rate with its scale). Per user,
+    // active users would read 1: not a column. Per month it is one.
+    let labels = summarize(&table, json!({"groupBy": ["user"]}))["labels"].clone();
+    let label = |name: &str| labels[name].as_str().unwrap().to_string();
     let (header, _) = top("user", 50);
-    assert!(!header.contains(&"activeUsers".to_string()), "{header:?}");
-    assert!(header.contains(&"hoursSaved".to_string()), "{header:?}");
-    assert!(top("month", 50).0.contains(&"activeUsers".to_string()));
+    assert_eq!(header[0], label("user"));
+    assert!(!header.contains(&label("activeUsers")), "{header:?}");
+    assert!(header.contains(&label("hoursSaved")), "{header:?}");
+    assert!(top("month", 50).0.contains(&label("activeUsers")));
     // A minimum above every user's suggestions: each user's acceptance rate is marked, as the
     // summary's group_small_sample says; with a minimum of 0, none is.
     let (header, cells) = top("user", u64::MAX);
-    let car = header.iter().position(|h| h == "Combined CAR").unwrap();
+    let car = header
+        .iter()
+        .position(|h| *h == label("Combined CAR"))
+        .unwrap();
+    assert!(header[car].contains("ratio 0–1"));
     let marked: Vec<bool> = cells
         .chunks(header.len())
         .map(|row| row[car].contains("small sample"))
