@@ -11,6 +11,15 @@ use common::*;
 use serde_json::{json, Value};
 use sg_analytics::{Query, Table};
 
+/// A JSON list of strings.
+fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn summarize(table: &Table, query: Value) -> Value {
     let query: Query = serde_json::from_value(query).unwrap();
     table.summarize(&query).unwrap().to_value()
@@ -104,13 +113,6 @@ fn every_metric_can_be_charted_rates_included_and_a_weeks_rate_is_the_ratio_of_i
 fn each_group_carries_only_the_metrics_that_mean_something_for_its_grouping() {
     let csv = fixture("by_user_day.csv");
     let table = Table::from_bytes(&csv).unwrap();
-    let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_str().unwrap().to_string())
-            .collect()
-    };
     let per_user = ["users", "activeUsers", "avgDau"];
     // By user: a user's group has one user, so no "Users 1 / Active users 1 / Average DAU 0.6".
     let s = summarize(&table, json!({"groupBy": ["user"]}));
@@ -247,13 +249,6 @@ fn a_tables_columns_default_to_a_few_from_the_core_and_a_choice_narrows_groups_a
     assert!(info.table_columns.len() > info.default_columns.len() + 10);
 
     // Grouped by user with the defaults: the user counts mean nothing per user and go.
-    let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_str().unwrap().to_string())
-            .collect()
-    };
     let plain = summarize(&table, json!({"groupBy": ["user"]}));
     let s = summarize(
         &table,
@@ -368,15 +363,23 @@ fn the_reports_top_groups_show_only_what_means_something_per_group_and_mark_by_t
         };
         (cells("<th scope=\"col\">", "</th>"), cells("<td>", "</td>"))
     };
-    // Per user, active users would read 1: not a column. Per month it is one.
+    // The headings are the page's (the summary's labels, each rate with its scale). Per user,
+    // active users would read 1: not a column. Per month it is one.
+    let labels = summarize(&table, json!({"groupBy": ["user"]}))["labels"].clone();
+    let label = |name: &str| labels[name].as_str().unwrap().to_string();
     let (header, _) = top("user", 50);
-    assert!(!header.contains(&"activeUsers".to_string()), "{header:?}");
-    assert!(header.contains(&"hoursSaved".to_string()), "{header:?}");
-    assert!(top("month", 50).0.contains(&"activeUsers".to_string()));
+    assert_eq!(header[0], label("user"));
+    assert!(!header.contains(&label("activeUsers")), "{header:?}");
+    assert!(header.contains(&label("hoursSaved")), "{header:?}");
+    assert!(top("month", 50).0.contains(&label("activeUsers")));
     // A minimum above every user's suggestions: each user's acceptance rate is marked, as the
     // summary's group_small_sample says; with a minimum of 0, none is.
     let (header, cells) = top("user", u64::MAX);
-    let car = header.iter().position(|h| h == "Combined CAR").unwrap();
+    let car = header
+        .iter()
+        .position(|h| *h == label("Combined CAR"))
+        .unwrap();
+    assert!(header[car].contains("ratio 0–1"));
     let marked: Vec<bool> = cells
         .chunks(header.len())
         .map(|row| row[car].contains("small sample"))

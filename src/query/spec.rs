@@ -352,17 +352,16 @@ impl Metric {
     }
 }
 
-/// The structural fields a grouped table shows by default (with a user column: counts of users
-/// are blank without one, and `rows` is shown instead).
-const DEFAULT_FIELDS: [Metric; 5] = [
+/// The users' figures a grouped table shows by default beside hours saved, with a user column
+/// (without one they are blank, and `rows` is shown instead).
+const DEFAULT_USER_FIELDS: [Metric; 4] = [
     Metric::Users,
     Metric::ActiveUsers,
     Metric::AvgDau,
     Metric::AvgDaysActivePerUser,
-    Metric::HoursSaved,
 ];
 
-/// The export columns a grouped table shows by default, beside [`DEFAULT_FIELDS`]: the headline
+/// The export columns a grouped table shows by default, beside [`DEFAULT_USER_FIELDS`]: the headline
 /// rates (as the cards) and the most used features' counts. Every other metric is a choice away.
 const DEFAULT_COLUMNS: [KnownColumn; 6] = [
     KnownColumn::ChatEvents,
@@ -444,7 +443,7 @@ impl Table {
                 Metric::Column(i) => self.columns[i]
                     .known
                     .is_some_and(|k| DEFAULT_COLUMNS.contains(&k)),
-                m => users && DEFAULT_FIELDS.contains(&m),
+                m => users && DEFAULT_USER_FIELDS.contains(&m),
             })
             .collect()
     }
