@@ -35,7 +35,9 @@ use crate::table::Table;
 
 pub use activity_stream::{ActivityStream, InactiveStream, PeriodAnswer, Streamed};
 pub use adoption::{Cohort, Growth, GrowthPeriod, Period, PeriodQuery, Retention};
-pub use engagement::{feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod};
+pub use engagement::{
+    feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod,
+};
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;
