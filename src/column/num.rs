@@ -333,7 +333,8 @@ pub(crate) fn format_scaled(x: i64, scale: u8, out: &mut String) {
     }
 }
 
-#[cfg(test)]
+// proptest does not build for wasm32, where `cargo clippy --all-targets` also looks.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::column::chunked::CHUNK;
