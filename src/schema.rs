@@ -283,6 +283,16 @@ impl Granularity {
         }
     }
 
+    /// The granularity as a reader says it: `per user and day`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Granularity::ByUser => "per user",
+            Granularity::ByUserMonth => "per user and month",
+            Granularity::ByUserDay => "per user and day",
+            Granularity::ByUserDayClientLanguage => "per user, day, client and language",
+        }
+    }
+
     /// Whether rows carry a calendar day (so day, week, DAU and days-active are defined).
     pub fn has_days(self) -> bool {
         matches!(

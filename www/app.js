@@ -94,6 +94,7 @@ export class Dashboard {
     this.viewState = defaultView();
     this.loaded = null; // {info, registry, source, metrics}
     this.plan = null; // the last planFetch answer: its curl command is a way out of network errors
+    this.granularities = []; // the module's, once the worker is ready: [{name, label}], finest first
     this.generation = 0;
     this.loading = null;
     this.listeners = [];
@@ -102,7 +103,7 @@ export class Dashboard {
   initialSettings(defaults) {
     const base = {
       instanceUrl: this.local ? DEMO_INSTANCE : "",
-      granularity: "by_user_day_client_language",
+      granularity: "", // the API's default: the first the module offers
       startDate: "",
       endDate: "",
       baseUrl: this.local ? this.env.origin : "", // empty: the module's default API
@@ -163,6 +164,10 @@ export class Dashboard {
     const token = this.store.loadToken();
     if (this.url) this.applyHash(this.url.read(), { refresh: false });
     v.renderSettings(this.settings, { demo: this.local, token: token ?? "" });
+    this.client.ready?.then((ready) => {
+      this.granularities = ready?.granularities ?? [];
+      v.setGranularities(this.granularities);
+    }, () => {});
     if (this.url) this.url.listen(() => this.applyHash(this.url.read(), { refresh: true }));
     if (token && this.settings.instanceUrl) this.connect({ ...this.settings, token, remember: true });
     else v.announce(this.local ? "Local demo: press “Use demo token”, then “Load usage”." : "Connect with a token, or open an export file.");
@@ -365,7 +370,7 @@ export class Dashboard {
     const fetched = shownRange({}, source, info);
     const range = formatRange(fetched.from, fetched.to);
     const title = source.kind === "api" ? source.name : `${source.name} (offline)`;
-    const meta = [granularityLabel(info.granularity), range, `${formatCount(info.rows)} rows`];
+    const meta = [granularityLabel(info.granularity, this.granularities), range, `${formatCount(info.rows)} rows`];
     if (this.loaded.registry.loaded) meta.push("user registry joined");
     else if (this.loaded.registry.error) meta.push(`no user registry (${this.loaded.registry.error})`);
     this.view.renderSource({ title, meta: meta.join(" · "), warningsTotal: info.warningsTotal, skippedRows: info.skippedRows });

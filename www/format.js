@@ -132,15 +132,7 @@ export function formatRange(from, to) {
   return "all dates";
 }
 
-/** Granularity names as a manager reads them. */
-const GRANULARITY_LABELS = {
-  by_user: "per user",
-  by_user_month: "per user and month",
-  by_user_day: "per user and day",
-  by_user_day_client_language: "per user, day, client and language",
-};
-
-/** A readable granularity. */
-export function granularityLabel(granularity) {
-  return GRANULARITY_LABELS[granularity] ?? String(granularity ?? "unknown granularity");
+/** A readable granularity: its label among `granularities` (the module's, `[{name, label}]`). */
+export function granularityLabel(granularity, granularities = []) {
+  return granularities.find((g) => g.name === granularity)?.label ?? String(granularity ?? "unknown granularity");
 }

@@ -8,13 +8,12 @@ import {
   formatCount,
   formatKeyValue,
   formatMetric,
-  granularityLabel,
   isRate,
   keyLabel,
   metricLabel,
   userName,
 } from "./format.js";
-import { DATE_PRESETS, GRANULARITIES, PAGE_SIZES, presetOf } from "./state.js";
+import { DATE_PRESETS, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
 import { field, h, option } from "./dom.js";
 import { EngagementView, periodHeader, periodTable, setNote } from "./engagement.js";
@@ -157,7 +156,8 @@ export class View {
         field("Access token", input("token", { type: "password", autocomplete: "off", spellcheck: "false", required: true }), {
           hint: "Sent only to the API, in the Authorization header.",
         }),
-        field("Granularity", h("select", { name: "granularity" }, GRANULARITIES.map((g) => option(g, capitalize(granularityLabel(g))))), {
+        // Its options are the module's (setGranularities), once the worker has loaded it.
+        field("Granularity", h("select", { name: "granularity" }), {
           hint: "Finer exports are larger; clients and languages need the finest.",
         }),
         field("Start date", input("startDate", { type: "date" }), { hint: "Blank: from the beginning." }),
@@ -659,11 +659,25 @@ export class View {
 
   // --- Rendering -------------------------------------------------------------------------------------
 
+  /** The granularities the API offers, finest first (the module's `[{name, label}]`): the connect form's choices. */
+  setGranularities(granularities) {
+    this.refs.form.elements.granularity.replaceChildren(...granularities.map((g) => option(g.name, capitalize(g.label))));
+    this.showGranularity();
+  }
+
+  /** Selects the settings' granularity, else the first offered (the API's default). */
+  showGranularity() {
+    const select = this.refs.form.elements.granularity;
+    select.value = this.settingsGranularity ?? "";
+    if (select.selectedIndex < 0 && select.options.length) select.selectedIndex = 0;
+  }
+
   /** Fills the connect form (never the token unless given). */
   renderSettings(settings, { demo = false, token } = {}) {
     const f = this.refs.form.elements;
     f.instanceUrl.value = settings.instanceUrl ?? "";
-    f.granularity.value = settings.granularity ?? GRANULARITIES[0];
+    this.settingsGranularity = settings.granularity ?? "";
+    this.showGranularity();
     f.startDate.value = settings.startDate ?? "";
     f.endDate.value = settings.endDate ?? "";
     f.baseUrl.value = settings.baseUrl ?? "";

@@ -159,7 +159,8 @@ const handlers = {
         // Only a head start; the export is read the same without it.
       }
     }, 0);
-    return { ready: true };
+    // The rules the page shows before any export is open, from the module.
+    return { ready: true, granularities: api.granularities?.() ?? [] };
   },
 
   async fetchReport({ id, options }, progress) {

@@ -181,6 +181,27 @@ async fn run(options: JsValue, what: &str, parts: Parts) -> Result<(Fetched, Opt
         .map_err(|e| into_js(e, &token))
 }
 
+/// The granularities the API offers, finest first (the first is the API's default, what a fetch
+/// without `granularity` gets): `[{name, label}]`, `name` as the API and `granularity` take it,
+/// `label` as a reader says it (`per user and day`).
+#[wasm_bindgen(unchecked_return_type = "{ name: string; label: string }[]")]
+pub fn granularities() -> Result<JsValue, JsValue> {
+    #[derive(serde::Serialize)]
+    struct Offered {
+        name: &'static str,
+        label: &'static str,
+    }
+    let offered: Vec<Offered> = crate::Granularity::ALL
+        .iter()
+        .rev()
+        .map(|g| Offered {
+            name: g.as_str(),
+            label: g.label(),
+        })
+        .collect();
+    to_js(&offered)
+}
+
 /// What `fetchReport` would request with these options, checked by the same rules, without
 /// sending anything: `{ok: true, instance, baseUrl, url, curl, windows}` (the URL without the
 /// token, a `curl` command with `$SG_ANALYTICS_TOKEN` standing for it, the number of requests), or

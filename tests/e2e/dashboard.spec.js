@@ -195,6 +195,22 @@ test("a granularity without days hides the time chart and shows — for day-base
   await expect(page.getByLabel("From", { exact: true })).toBeHidden();
 });
 
+test("the connect form offers the granularities the module names, finest (the API's default) selected", async ({ page }) => {
+  await page.goto("/");
+  const select = page.getByLabel("Granularity");
+  await expect(select.locator("option")).not.toHaveCount(0);
+  const offered = await select.locator("option").evaluateAll((options) => options.map((o) => [o.value, o.textContent]));
+  const named = await page.evaluate(async () => {
+    const m = await import("/www/module.js");
+    await m.default();
+    return m.granularities();
+  });
+  // As many as the API has, each once, the label as the module says it (capitalized).
+  expect(named.map((g) => g.name).sort()).toEqual(["by_user", "by_user_day", "by_user_day_client_language", "by_user_month"]);
+  expect(offered).toEqual(named.map((g) => [g.name, g.label[0].toUpperCase() + g.label.slice(1)]));
+  await expect(select).toHaveValue("by_user_day_client_language");
+});
+
 test("the dashboard is usable on a narrow screen", async ({ page, baseURL }) => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.goto("/");
