@@ -131,6 +131,39 @@ pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, E
     value.parse().map(Some)
 }
 
+/// The columns of a Parquet file as sg-analytics types them (its name and [`ParquetType`] each),
+/// or an error for a file that is not Parquet or has a column of another type.
+pub fn parquet_columns(file: std::fs::File) -> Result<Vec<(String, ParquetType)>, Error> {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let reader = SerializedFileReader::new(file)
+        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))?;
+    let metadata = reader.metadata().file_metadata();
+    metadata
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| {
+            let t = match (c.physical_type(), c.logical_type_ref()) {
+                (Physical::INT32, Some(LogicalType::Date)) => ParquetType::Date,
+                (Physical::BOOLEAN, None) => ParquetType::Boolean,
+                (Physical::INT64, None) => ParquetType::Int64,
+                (Physical::DOUBLE, None) => ParquetType::Double,
+                (Physical::BYTE_ARRAY, Some(LogicalType::String)) => ParquetType::String,
+                (physical, _) => {
+                    return Err(Error::new(
+                        ErrorKind::Input,
+                        format!(
+                            "column {:?} is {physical}, not a type sg-analytics writes",
+                            c.name()
+                        ),
+                    ))
+                }
+            };
+            Ok((c.name().to_string(), t))
+        })
+        .collect()
+}
+
 /// The first day an incremental fetch into a dataset asks for (`--append`): the first day of the
 /// newest month present (which may have been partial when it was fetched, so it is fetched again
 /// and replaced; later months are added, older ones left as they are). Without a month present,
@@ -188,6 +221,8 @@ fn parquet_error(e: parquet::errors::ParquetError) -> Error {
 pub struct ParquetLayout {
     columns: Vec<(String, ParquetType)>,
     granularity: Granularity,
+    /// Per column: whether it is unknown, and then whether a cell of it had a value.
+    unknown: Vec<Option<bool>>,
 }
 
 impl ParquetLayout {
@@ -206,6 +241,42 @@ impl ParquetLayout {
         let mut learner = LayoutLearner::default();
         learner.learn(table);
         learner.layout_of(table)
+    }
+
+    /// Types the unknown columns as `held` (the columns of a file already in the dataset these
+    /// rows join) types them, so that the dataset keeps one schema: a column without a value
+    /// here takes the held type, whole numbers go into a held `DOUBLE`. Any other difference
+    /// is an error that names the column and both types. Known columns are typed alike in
+    /// every file already (by the layout), and columns `held` does not have are left as they
+    /// are.
+    pub fn keep(&mut self, held: &[(String, ParquetType)]) -> Result<(), Error> {
+        for ((name, t), unknown) in self.columns.iter_mut().zip(&self.unknown) {
+            let (Some(valued), Some((_, h))) = (unknown, held.iter().find(|(n, _)| n == name))
+            else {
+                continue;
+            };
+            let h = *h;
+            let fits = !valued || (*t == ParquetType::Int64 && h == ParquetType::Double);
+            let kept = matches!(
+                h,
+                ParquetType::String | ParquetType::Int64 | ParquetType::Double
+            );
+            if *t != h && fits && kept {
+                *t = h;
+            } else if *t != h {
+                return Err(Error::new(
+                    ErrorKind::Input,
+                    format!(
+                        "column {name:?} is {} in these rows but {} in the dataset: one dataset \
+                         keeps one type per column; write these rows to another folder, or \
+                         rewrite the dataset",
+                        t.as_str(),
+                        h.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn schema(&self) -> Result<TypePtr, Error> {
@@ -356,6 +427,11 @@ impl LayoutLearner {
         ParquetLayout {
             columns,
             granularity: table.granularity,
+            unknown: self
+                .seen
+                .iter()
+                .map(|seen| seen.map(|s| s.numbers || s.text))
+                .collect(),
         }
     }
 }

@@ -306,6 +306,58 @@ fn a_count_is_int64_in_every_month_and_a_fraction_in_it_is_an_error_that_says_wh
 }
 
 #[test]
+fn rows_added_to_a_dataset_keep_its_types_of_unknown_columns() {
+    let dir = scratch("keep");
+    let out = dir.join("usage");
+    let header = "Instance user ID,Timestamp Date,Searches,Team Size,Region\n";
+    let month = |name: &str, rows: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("{header}{rows}")).unwrap();
+        run(&[
+            "convert",
+            path.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ])
+    };
+    // January: "Team Size" whole numbers (INT64), "Region" numbers with decimals (DOUBLE).
+    let o = month("january.csv", "1,2025-01-02,4,5,1.5\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // February alone would type "Team Size" as text (no value) and "Region" as INT64: they keep
+    // January's types instead, and the two files have one schema.
+    let o = month("february.csv", "1,2025-02-03,3,,2\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let [jan, feb] =
+        ["2025-01", "2025-02"].map(|m| read(&out.join(format!("month={m}/part-0.parquet"))));
+    assert_eq!(jan.columns, feb.columns);
+    assert_eq!(type_of(&feb, "Team Size"), (Physical::INT64, None));
+    assert_eq!(type_of(&feb, "Region"), (Physical::DOUBLE, None));
+    assert_eq!(feb.rows[0]["Team Size"], Field::Null);
+    assert_eq!(feb.rows[0]["Region"], Field::Double(2.0));
+    // March's "Team Size" is text: it does not fit, an error that names the column, the types
+    // and the file holding the dataset's; nothing is written.
+    let o = month("march.csv", "1,2025-03-03,3,big,2\n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let message = stderr(&o);
+    for part in [
+        "\"Team Size\"",
+        "STRING",
+        "INT64",
+        "month=2025-02/part-0.parquet",
+    ] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    assert_eq!(
+        files_under(&out),
+        [
+            "month=2025-01/part-0.parquet",
+            "month=2025-02/part-0.parquet"
+        ]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn unknown_columns_are_typed_by_every_cell_from_a_file_or_from_stdin() {
     let dir = scratch("unknown-late");
     // "Agent Runs" is numbers until its last row, far past the first chunk of rows: text.

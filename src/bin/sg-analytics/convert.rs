@@ -63,7 +63,7 @@ pub fn convert(
     let whole: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(reader));
     // Kept until the end: the copy of stdin (removed when dropped).
     let mut spool = None;
-    let (layout, second) = if LayoutLearner::needs_every_row(&columns) {
+    let (mut layout, second) = if LayoutLearner::needs_every_row(&columns) {
         let mut learner = LayoutLearner::default();
         let first: Box<dyn Read + Send> = match path {
             Some(_) => whole,
@@ -96,6 +96,9 @@ pub fn convert(
     } else {
         (LayoutLearner::default().finish(&columns), whole)
     };
+    if let Target::Dir(dir) = target {
+        crate::dataset::keep_schema(dir, &mut layout)?;
+    }
     let what = format!(
         "{}, {} columns",
         layout.granularity(),
