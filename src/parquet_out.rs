@@ -116,9 +116,8 @@ impl Partition {
 /// [`Table::write_parquet`] writes it; `Ok(None)` for a Parquet file without it (not written by
 /// sg-analytics); an error for a file that is not Parquet or states an unknown granularity.
 pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, Error> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader = SerializedFileReader::new(file)
-        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))?;
+    use parquet::file::reader::FileReader;
+    let reader = open_parquet(file)?;
     let metadata = reader.metadata().file_metadata().key_value_metadata();
     let Some(value) = metadata
         .into_iter()
@@ -131,12 +130,19 @@ pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, E
     value.parse().map(Some)
 }
 
+/// A Parquet file's reader (its footer read), or an error that says it is not Parquet.
+fn open_parquet(
+    file: std::fs::File,
+) -> Result<parquet::file::reader::SerializedFileReader<std::fs::File>, Error> {
+    parquet::file::reader::SerializedFileReader::new(file)
+        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))
+}
+
 /// The columns of a Parquet file as sg-analytics types them (its name and [`ParquetType`] each),
 /// or an error for a file that is not Parquet or has a column of another type.
 pub fn parquet_columns(file: std::fs::File) -> Result<Vec<(String, ParquetType)>, Error> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader = SerializedFileReader::new(file)
-        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))?;
+    use parquet::file::reader::FileReader;
+    let reader = open_parquet(file)?;
     let metadata = reader.metadata().file_metadata();
     metadata
         .schema_descr()

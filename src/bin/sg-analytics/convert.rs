@@ -68,6 +68,10 @@ pub fn convert(
         let first: Box<dyn Read + Send> = match path {
             Some(_) => whole,
             None => {
+                if let Target::Dir(dir) = target {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
                 let copy = spool.insert(AtomicFile::create(&target.beside())?);
                 let file = copy.file().try_clone().map_err(|e| e.to_string())?;
                 Box::new(Tee {
