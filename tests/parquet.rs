@@ -229,23 +229,28 @@ fn unknown_columns_keep_their_detected_type() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Writes `csv` to `input` and converts it into the dataset folder `out`.
+fn convert_into(input: &Path, csv: &str, out: &Path) -> Output {
+    std::fs::write(input, csv).unwrap();
+    run(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn a_count_is_int64_in_every_month_and_a_fraction_in_it_is_an_error_that_says_where() {
     let dir = scratch("counts");
     let out = dir.join("usage");
     let header = "Instance user ID,Timestamp Date,Searches,Chat Events,Team Size\n";
     // January's counts are written plainly; February's with a decimal point ("3.0" is 3).
-    let january = dir.join("january.csv");
-    std::fs::write(&january, format!("{header}1,2025-01-02,4,2,5\n")).unwrap();
-    let february = dir.join("february.csv");
-    std::fs::write(&february, format!("{header}1,2025-02-03,3.0,,7\n")).unwrap();
-    for input in [&january, &february] {
-        let o = run(&[
-            "convert",
-            input.to_str().unwrap(),
-            "--out-dir",
-            out.to_str().unwrap(),
-        ]);
+    for (name, rows) in [
+        ("january.csv", "1,2025-01-02,4,2,5\n"),
+        ("february.csv", "1,2025-02-03,3.0,,7\n"),
+    ] {
+        let o = convert_into(&dir.join(name), &format!("{header}{rows}"), &out);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     // Each month converted on its own, the two files have one schema: counts are INT64 by the
@@ -310,16 +315,8 @@ fn rows_added_to_a_dataset_keep_its_types_of_unknown_columns() {
     let dir = scratch("keep");
     let out = dir.join("usage");
     let header = "Instance user ID,Timestamp Date,Searches,Team Size,Region\n";
-    let month = |name: &str, rows: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, format!("{header}{rows}")).unwrap();
-        run(&[
-            "convert",
-            path.to_str().unwrap(),
-            "--out-dir",
-            out.to_str().unwrap(),
-        ])
-    };
+    let month =
+        |name: &str, rows: &str| convert_into(&dir.join(name), &format!("{header}{rows}"), &out);
     // January: "Team Size" whole numbers (INT64), "Region" numbers with decimals (DOUBLE).
     let o = month("january.csv", "1,2025-01-02,4,5,1.5\n");
     assert!(o.status.success(), "{}", stderr(&o));
