@@ -525,6 +525,11 @@ impl<W: Write + Send, F: FnMut(&Partition) -> std::io::Result<W>> ParquetSink<W,
                 self.layout.columns.len()
             )));
         }
+        if u32::try_from(table.rows).is_err() {
+            return Err(Error::query(
+                "a table past 2^32 rows cannot be written at once: write it in chunks",
+            ));
+        }
         let base = self.rows;
         let no_dates = DayColumn::new();
         let dates = table.dates().unwrap_or(&no_dates);
