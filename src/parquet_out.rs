@@ -116,9 +116,8 @@ impl Partition {
 /// [`Table::write_parquet`] writes it; `Ok(None)` for a Parquet file without it (not written by
 /// sg-analytics); an error for a file that is not Parquet or states an unknown granularity.
 pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, Error> {
-    use parquet::file::reader::{FileReader, SerializedFileReader};
-    let reader = SerializedFileReader::new(file)
-        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))?;
+    use parquet::file::reader::FileReader;
+    let reader = open_parquet(file)?;
     let metadata = reader.metadata().file_metadata().key_value_metadata();
     let Some(value) = metadata
         .into_iter()
@@ -129,6 +128,46 @@ pub fn parquet_granularity(file: std::fs::File) -> Result<Option<Granularity>, E
         return Ok(None);
     };
     value.parse().map(Some)
+}
+
+/// A Parquet file's reader (its footer read), or an error that says it is not Parquet.
+fn open_parquet(
+    file: std::fs::File,
+) -> Result<parquet::file::reader::SerializedFileReader<std::fs::File>, Error> {
+    parquet::file::reader::SerializedFileReader::new(file)
+        .map_err(|e| Error::new(ErrorKind::Input, format!("not a Parquet file ({e})")))
+}
+
+/// The columns of a Parquet file as sg-analytics types them (its name and [`ParquetType`] each),
+/// or an error for a file that is not Parquet or has a column of another type.
+pub fn parquet_columns(file: std::fs::File) -> Result<Vec<(String, ParquetType)>, Error> {
+    use parquet::file::reader::FileReader;
+    let reader = open_parquet(file)?;
+    let metadata = reader.metadata().file_metadata();
+    metadata
+        .schema_descr()
+        .columns()
+        .iter()
+        .map(|c| {
+            let t = match (c.physical_type(), c.logical_type_ref()) {
+                (Physical::INT32, Some(LogicalType::Date)) => ParquetType::Date,
+                (Physical::BOOLEAN, None) => ParquetType::Boolean,
+                (Physical::INT64, None) => ParquetType::Int64,
+                (Physical::DOUBLE, None) => ParquetType::Double,
+                (Physical::BYTE_ARRAY, Some(LogicalType::String)) => ParquetType::String,
+                (physical, _) => {
+                    return Err(Error::new(
+                        ErrorKind::Input,
+                        format!(
+                            "column {:?} is {physical}, not a type sg-analytics writes",
+                            c.name()
+                        ),
+                    ))
+                }
+            };
+            Ok((c.name().to_string(), t))
+        })
+        .collect()
 }
 
 /// The first day an incremental fetch into a dataset asks for (`--append`): the first day of the
@@ -188,6 +227,8 @@ fn parquet_error(e: parquet::errors::ParquetError) -> Error {
 pub struct ParquetLayout {
     columns: Vec<(String, ParquetType)>,
     granularity: Granularity,
+    /// Per column: whether it is unknown, and then whether a cell of it had a value.
+    unknown: Vec<Option<bool>>,
 }
 
 impl ParquetLayout {
@@ -206,6 +247,42 @@ impl ParquetLayout {
         let mut learner = LayoutLearner::default();
         learner.learn(table);
         learner.layout_of(table)
+    }
+
+    /// Types the unknown columns as `held` (the columns of a file already in the dataset these
+    /// rows join) types them, so that the dataset keeps one schema: a column without a value
+    /// here takes the held type, whole numbers go into a held `DOUBLE`. Any other difference
+    /// is an error that names the column and both types. Known columns are typed alike in
+    /// every file already (by the layout), and columns `held` does not have are left as they
+    /// are.
+    pub fn keep(&mut self, held: &[(String, ParquetType)]) -> Result<(), Error> {
+        for ((name, t), unknown) in self.columns.iter_mut().zip(&self.unknown) {
+            let (Some(valued), Some((_, h))) = (unknown, held.iter().find(|(n, _)| n == name))
+            else {
+                continue;
+            };
+            let h = *h;
+            let fits = !valued || (*t == ParquetType::Int64 && h == ParquetType::Double);
+            let kept = matches!(
+                h,
+                ParquetType::String | ParquetType::Int64 | ParquetType::Double
+            );
+            if *t != h && fits && kept {
+                *t = h;
+            } else if *t != h {
+                return Err(Error::new(
+                    ErrorKind::Input,
+                    format!(
+                        "column {name:?} is {} in these rows but {} in the dataset: one dataset \
+                         keeps one type per column; write these rows to another folder, or \
+                         rewrite the dataset",
+                        t.as_str(),
+                        h.as_str()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn schema(&self) -> Result<TypePtr, Error> {
@@ -356,6 +433,11 @@ impl LayoutLearner {
         ParquetLayout {
             columns,
             granularity: table.granularity,
+            unknown: self
+                .seen
+                .iter()
+                .map(|seen| seen.map(|s| s.numbers || s.text))
+                .collect(),
         }
     }
 }
@@ -442,6 +524,11 @@ impl<W: Write + Send, F: FnMut(&Partition) -> std::io::Result<W>> ParquetSink<W,
                 table.columns.len(),
                 self.layout.columns.len()
             )));
+        }
+        if u32::try_from(table.rows).is_err() {
+            return Err(Error::query(
+                "a table past 2^32 rows cannot be written at once: write it in chunks",
+            ));
         }
         let base = self.rows;
         let no_dates = DayColumn::new();

@@ -229,23 +229,28 @@ fn unknown_columns_keep_their_detected_type() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// Writes `csv` to `input` and converts it into the dataset folder `out`.
+fn convert_into(input: &Path, csv: &str, out: &Path) -> Output {
+    std::fs::write(input, csv).unwrap();
+    run(&[
+        "convert",
+        input.to_str().unwrap(),
+        "--out-dir",
+        out.to_str().unwrap(),
+    ])
+}
+
 #[test]
 fn a_count_is_int64_in_every_month_and_a_fraction_in_it_is_an_error_that_says_where() {
     let dir = scratch("counts");
     let out = dir.join("usage");
     let header = "Instance user ID,Timestamp Date,Searches,Chat Events,Team Size\n";
     // January's counts are written plainly; February's with a decimal point ("3.0" is 3).
-    let january = dir.join("january.csv");
-    std::fs::write(&january, format!("{header}1,2025-01-02,4,2,5\n")).unwrap();
-    let february = dir.join("february.csv");
-    std::fs::write(&february, format!("{header}1,2025-02-03,3.0,,7\n")).unwrap();
-    for input in [&january, &february] {
-        let o = run(&[
-            "convert",
-            input.to_str().unwrap(),
-            "--out-dir",
-            out.to_str().unwrap(),
-        ]);
+    for (name, rows) in [
+        ("january.csv", "1,2025-01-02,4,2,5\n"),
+        ("february.csv", "1,2025-02-03,3.0,,7\n"),
+    ] {
+        let o = convert_into(&dir.join(name), &format!("{header}{rows}"), &out);
         assert!(o.status.success(), "{}", stderr(&o));
     }
     // Each month converted on its own, the two files have one schema: counts are INT64 by the
@@ -306,6 +311,50 @@ fn a_count_is_int64_in_every_month_and_a_fraction_in_it_is_an_error_that_says_wh
 }
 
 #[test]
+fn rows_added_to_a_dataset_keep_its_types_of_unknown_columns() {
+    let dir = scratch("keep");
+    let out = dir.join("usage");
+    let header = "Instance user ID,Timestamp Date,Searches,Team Size,Region\n";
+    let month =
+        |name: &str, rows: &str| convert_into(&dir.join(name), &format!("{header}{rows}"), &out);
+    // January: "Team Size" whole numbers (INT64), "Region" numbers with decimals (DOUBLE).
+    let o = month("january.csv", "1,2025-01-02,4,5,1.5\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // February alone would type "Team Size" as text (no value) and "Region" as INT64: they keep
+    // January's types instead, and the two files have one schema.
+    let o = month("february.csv", "1,2025-02-03,3,,2\n");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let [jan, feb] =
+        ["2025-01", "2025-02"].map(|m| read(&out.join(format!("month={m}/part-0.parquet"))));
+    assert_eq!(jan.columns, feb.columns);
+    assert_eq!(type_of(&feb, "Team Size"), (Physical::INT64, None));
+    assert_eq!(type_of(&feb, "Region"), (Physical::DOUBLE, None));
+    assert_eq!(feb.rows[0]["Team Size"], Field::Null);
+    assert_eq!(feb.rows[0]["Region"], Field::Double(2.0));
+    // March's "Team Size" is text: it does not fit, an error that names the column, the types
+    // and the file holding the dataset's; nothing is written.
+    let o = month("march.csv", "1,2025-03-03,3,big,2\n");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let message = stderr(&o);
+    for part in [
+        "\"Team Size\"",
+        "STRING",
+        "INT64",
+        "month=2025-02/part-0.parquet",
+    ] {
+        assert!(message.contains(part), "{part:?} in {message}");
+    }
+    assert_eq!(
+        files_under(&out),
+        [
+            "month=2025-01/part-0.parquet",
+            "month=2025-02/part-0.parquet"
+        ]
+    );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn unknown_columns_are_typed_by_every_cell_from_a_file_or_from_stdin() {
     let dir = scratch("unknown-late");
     // "Agent Runs" is numbers until its last row, far past the first chunk of rows: text.
@@ -327,20 +376,12 @@ fn unknown_columns_are_typed_by_every_cell_from_a_file_or_from_stdin() {
     let from_file = dir.join("file.parquet");
     convert(input.to_str().unwrap(), &from_file);
     let from_stdin = dir.join("stdin.parquet");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+    // Stdin (here a file: what matters is that convert cannot read it twice).
+    let o = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
         .args(["convert", "-", "-o", from_stdin.to_str().unwrap()])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
+        .stdin(File::open(&input).unwrap())
+        .output()
         .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(csv.as_bytes())
-        .unwrap();
-    let o = child.wait_with_output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         std::fs::read(&from_file).unwrap(),

@@ -63,11 +63,15 @@ pub fn convert(
     let whole: Box<dyn Read + Send> = Box::new(Cursor::new(head).chain(reader));
     // Kept until the end: the copy of stdin (removed when dropped).
     let mut spool = None;
-    let (layout, second) = if LayoutLearner::needs_every_row(&columns) {
+    let (mut layout, second) = if LayoutLearner::needs_every_row(&columns) {
         let mut learner = LayoutLearner::default();
         let first: Box<dyn Read + Send> = match path {
             Some(_) => whole,
             None => {
+                if let Target::Dir(dir) = target {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+                }
                 let copy = spool.insert(AtomicFile::create(&target.beside())?);
                 let file = copy.file().try_clone().map_err(|e| e.to_string())?;
                 Box::new(Tee {
@@ -96,6 +100,9 @@ pub fn convert(
     } else {
         (LayoutLearner::default().finish(&columns), whole)
     };
+    if let Target::Dir(dir) = target {
+        crate::dataset::keep_schema(dir, &mut layout)?;
+    }
     let what = format!(
         "{}, {} columns",
         layout.granularity(),

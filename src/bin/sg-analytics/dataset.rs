@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sg_analytics::{Granularity, Partition};
+use sg_analytics::{Granularity, ParquetLayout, Partition};
 
 use crate::parts::PART_FILE;
 
@@ -138,4 +138,35 @@ fn granularity_of(dir: &Path, part: &Path) -> Result<Granularity, String> {
             part.display()
         )),
     }
+}
+
+/// Types the unknown columns of rows to be written into `dir` as its newest month's file types
+/// them ([`ParquetLayout::keep`]), so that the folder keeps one schema; the known columns are
+/// typed alike in every file already. A folder without a month's file changes nothing.
+pub fn keep_schema(dir: &Path, layout: &mut ParquetLayout) -> Result<(), String> {
+    let Some(part) = newest_part(dir) else {
+        return Ok(());
+    };
+    let file =
+        std::fs::File::open(&part).map_err(|e| format!("cannot read {}: {e}", part.display()))?;
+    let held = sg_analytics::parquet_columns(file)
+        .map_err(|e| format!("--out-dir {}: {}: {e}", dir.display(), part.display()))?;
+    layout
+        .keep(&held)
+        .map_err(|e| format!("--out-dir {}: {e} ({})", dir.display(), part.display()))
+}
+
+/// The part file of the newest `month=YYYY-MM` folder in `dir` that has one.
+fn newest_part(dir: &Path) -> Option<PathBuf> {
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter_map(|entry| {
+            let name = entry.file_name().into_string().ok()?;
+            Partition::month_of_dir_name(&name)??;
+            let part = entry.path().join(PART_FILE);
+            part.is_file().then_some((name, part))
+        })
+        .max()
+        .map(|(_, part)| part)
 }

@@ -226,10 +226,12 @@ fn into_dataset(
     };
     let mut fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
     let table = Arc::new(fetched.report.take().ok_or("the fetch gave no export")?);
+    let mut layout = ParquetLayout::of_table(&table);
+    crate::dataset::keep_schema(dir, &mut layout)?;
     let partitions = crate::parts::write(
         dir,
         FETCHED,
-        ParquetLayout::of_table(&table),
+        layout,
         |sink| {
             sink.add_table(Arc::clone(&table))
                 .map_err(|e| crate::parts::said(FETCHED, e))
