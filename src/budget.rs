@@ -28,6 +28,10 @@ pub const MIN_TABLE_PER_CSV_BYTE: f64 = 0.125;
 /// Input read before the projection is believed: the first rows show how long rows are.
 const SAMPLE_BYTES: u64 = 1 << 20;
 
+/// Rows read before the projection is believed: columns are packed a chunk at a time, so until
+/// the first chunk is sealed a row's cells take their plain width, not the width they will take.
+const SAMPLE_ROWS: usize = crate::column::chunked::CHUNK;
+
 /// The budget an ingester starts with: [`MEMORY_BUDGET_32`] where addresses are 32 bits wide,
 /// none (the machine's memory is the limit) where they are 64.
 pub fn default_budget() -> Option<u64> {
@@ -52,7 +56,7 @@ pub(crate) struct Reading {
 /// what is stored now).
 pub(crate) fn projected_need(r: Reading) -> u64 {
     let table = match r.total {
-        Some(total) if r.bytes >= SAMPLE_BYTES && r.rows > 0 && total > r.bytes => {
+        Some(total) if r.bytes >= SAMPLE_BYTES && r.rows >= SAMPLE_ROWS && total > r.bytes => {
             r.table_bytes as f64 / r.bytes as f64 * total as f64
         }
         _ => r.table_bytes as f64,
@@ -189,7 +193,7 @@ mod tests {
     #[test]
     fn the_projection_scales_the_table_by_the_input_still_to_come() {
         // 2 MiB read, a third of it in table, 12 MiB in all: 4 MiB of table, 6 MiB with queries.
-        let r = reading(16_000, 2 << 20, (2 << 20) / 3, Some(12 << 20));
+        let r = reading(20_000, 2 << 20, (2 << 20) / 3, Some(12 << 20));
         let need = projected_need(r);
         assert!(
             (need as f64 - 6.0 * (1 << 20) as f64).abs() < 16.0,
@@ -200,7 +204,7 @@ mod tests {
         assert_eq!(e.kind(), ErrorKind::TooLarge);
         // What it read, what the whole would need, and the ways out.
         for part in [
-            "16 000 rows",
+            "20 000 rows",
             "2.1 MB of 13 MB",
             "about 6.3 MB",
             "sg-analytics summarize",
@@ -214,6 +218,12 @@ mod tests {
         // A header and a few rows of a huge file: no projection from so little.
         let r = reading(3, 500, 300, Some(40 << 30));
         assert_eq!(projected_need(r), 450);
+        // Nor from a megabyte of long rows that have not filled a chunk (their cells not packed
+        // yet): what is stored counts until then.
+        let r = reading(SAMPLE_ROWS - 1, 2 << 20, 1 << 20, Some(40 << 30));
+        assert_eq!(projected_need(r), 3 << 19);
+        let r = reading(SAMPLE_ROWS, 2 << 20, 1 << 20, Some(40 << 30));
+        assert_eq!(projected_need(r), 30 << 30);
         // Without a size, what is stored (with room for queries) is the need.
         let r = reading(10_000, 100 << 20, 40 << 20, None);
         assert_eq!(projected_need(r), 60 << 20);

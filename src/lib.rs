@@ -66,8 +66,8 @@ pub use fetch::{
 pub use ingest::Ingester;
 #[cfg(not(target_arch = "wasm32"))]
 pub use parquet_out::{
-    append_start, parquet_granularity, ParquetType, Partition, GRANULARITY_KEY, NULL_PARTITION,
-    ROW_GROUP_ROWS,
+    append_start, parquet_granularity, LayoutLearner, ParquetLayout, ParquetSink, ParquetType,
+    Partition, Split, GRANULARITY_KEY, NULL_PARTITION, ROW_GROUP_ROWS,
 };
 pub use query::{
     feature_label, ActivityStream, Card, Choices, Chunk, ChunkEnd, Chunker, Cohort, Compare,

@@ -542,13 +542,14 @@ impl Table {
             "Percentage of Code Written by Cody",
         ]
         .into_iter()
-        .filter(|c| summary.metrics().iter().any(|m| m == c))
+        // Only what means something per group (no active users per user).
+        .filter(|c| summary.group_metrics().contains(c))
         .collect();
         let rows: Vec<(bool, Vec<String>)> = summary
             .group_values()
             .iter()
             .map(|g| {
-                let small = summary.small_sample(&g.values);
+                let small = summary.group_small_sample(&g.values);
                 let key = match g.key.first() {
                     Some(Cell::Text(t)) => esc(t),
                     Some(Cell::Null) | None => "(unmapped)".into(),
@@ -561,8 +562,19 @@ impl Table {
                 (false, std::iter::once(key).chain(cells).collect())
             })
             .collect();
-        let mut header = vec![by.as_str()];
-        header.extend(&columns);
+        // The page's headings (each rate with its scale), as the grouped downloads have them.
+        let label = |name: &str| -> String {
+            let names = summary.key_names().iter().chain(summary.metrics());
+            names
+                .zip(&summary.labels)
+                .find(|(n, _)| *n == name)
+                .map_or_else(|| name.to_string(), |(_, l)| l.clone())
+        };
+        let labels: Vec<String> = std::iter::once(by.as_str())
+            .chain(columns.iter().copied())
+            .map(label)
+            .collect();
+        let header: Vec<&str> = labels.iter().map(String::as_str).collect();
         Ok(format!(
             "<section><h2>Top {} by {}</h2>{}<p class=\"note\">{} of {} shown, by {} (most first).</p></section>",
             esc(&by),
@@ -570,7 +582,7 @@ impl Table {
             table(&header, &rows),
             summary.group_values().len(),
             summary.groups_total(),
-            sort
+            esc(&label(sort))
         ))
     }
 }

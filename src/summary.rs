@@ -87,8 +87,11 @@ pub struct Summary {
     pub(crate) metrics: Vec<String>,
     pub(crate) totals: Vec<Cell>,
     /// Per metric (in the order of `metrics`): whether it means something for each group of
-    /// this grouping (`users` does not per user). Groups carry only those.
+    /// this grouping (`users` does not per user).
     pub(crate) per_group: Vec<bool>,
+    /// Per metric: whether the groups carry it (it means something per group, and the query's
+    /// `columns` choose it).
+    pub(crate) carried: Vec<bool>,
     /// The names of the key fields, in the order of each group's key.
     pub(crate) key_names: Vec<String>,
     pub(crate) groups: Vec<Group>,
@@ -263,7 +266,7 @@ impl Serialize for GroupJson<'_> {
         for ((name, value), _) in names
             .iter()
             .zip(&self.group.values)
-            .zip(&summary.per_group)
+            .zip(&summary.carried)
             .filter(|(_, &shown)| shown)
         {
             map.serialize_entry(name, value)?;
@@ -308,7 +311,7 @@ impl Serialize for Minutes<'_> {
 
 impl Serialize for Summary {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut out = s.serialize_struct("Summary", 18)?;
+        let mut out = s.serialize_struct("Summary", 19)?;
         out.serialize_field("input", &self.input)?;
         match &self.warnings {
             Some(warnings) => out.serialize_field("warnings", warnings)?,
@@ -320,6 +323,7 @@ impl Serialize for Summary {
         out.serialize_field("groupsTotal", &self.groups_total)?;
         out.serialize_field("groupBy", &self.group_by)?;
         out.serialize_field("groupMetrics", &self.group_metrics())?;
+        out.serialize_field("columnChoices", &self.column_choices())?;
         out.serialize_field("approximate", &self.approximate)?;
         out.serialize_field("minutesSaved", &Minutes(&self.minutes_saved))?;
         out.serialize_field("minSample", &self.min_sample)?;
@@ -411,14 +415,25 @@ impl Summary {
         self.last_periods.as_ref()
     }
 
-    /// The metrics each group carries, in the order of [`Summary::metrics`]: those that mean
-    /// something for this grouping (not `users`, `activeUsers` or `avgDau` per user, not
-    /// `avgDaysActivePerUser` per day). A table of the groups shows these.
+    /// The metrics each group carries, in the order of [`Summary::metrics`]: of the
+    /// [`Summary::column_choices`], those the query's `columns` chose (all of them by default).
+    /// A table of the groups shows these.
     pub fn group_metrics(&self) -> Vec<&str> {
+        self.names_where(&self.carried)
+    }
+
+    /// The metrics that mean something for each group of this grouping, in the order of
+    /// [`Summary::metrics`] (not `users`, `activeUsers` or `avgDau` per user, not
+    /// `avgDaysActivePerUser` per day): what a table's columns may be chosen from.
+    pub fn column_choices(&self) -> Vec<&str> {
+        self.names_where(&self.per_group)
+    }
+
+    fn names_where(&self, flags: &[bool]) -> Vec<&str> {
         self.metrics
             .iter()
-            .zip(&self.per_group)
-            .filter(|(_, &shown)| shown)
+            .zip(flags)
+            .filter(|(_, &flag)| flag)
             .map(|(name, _)| name.as_str())
             .collect()
     }
@@ -426,7 +441,7 @@ impl Summary {
     /// Whether the metric at `index` (in [`Summary::metrics`]) is among
     /// [`Summary::group_metrics`].
     pub fn is_group_metric(&self, index: usize) -> bool {
-        self.per_group.get(index).copied().unwrap_or(false)
+        self.carried.get(index).copied().unwrap_or(false)
     }
 
     /// The smallest denominator a rate is shown firmly over (the query's `minSample`).
@@ -446,19 +461,25 @@ impl Summary {
     /// [`Summary::metrics`]) that have a value over a denominator under the minimum: small
     /// samples.
     pub fn small_sample(&self, values: &[Cell]) -> Vec<&str> {
-        self.small_sample_where(values, |_| true)
+        self.small_sample_where(values, |_, _| true)
     }
 
-    /// [`Summary::small_sample`] of a group's values: only the rates whose denominator is among
-    /// [`Summary::group_metrics`] (a user's days active are over one user, which is no sample).
+    /// [`Summary::small_sample`] of a group's values: only the rates the groups carry
+    /// ([`Summary::group_metrics`]) whose denominator means something per group (a user's days
+    /// active are over one user, which is no sample). The one rule for every table of groups.
     pub fn group_small_sample(&self, values: &[Cell]) -> Vec<&str> {
-        self.small_sample_where(values, |d| self.is_group_metric(d))
+        let meant = |i: usize| self.per_group.get(i).copied().unwrap_or(false);
+        self.small_sample_where(values, |rate, d| self.is_group_metric(rate) && meant(d))
     }
 
-    fn small_sample_where(&self, values: &[Cell], counts: impl Fn(usize) -> bool) -> Vec<&str> {
+    fn small_sample_where(
+        &self,
+        values: &[Cell],
+        counts: impl Fn(usize, usize) -> bool,
+    ) -> Vec<&str> {
         self.denominators
             .iter()
-            .filter(|&&(_, d)| counts(d))
+            .filter(|&&(rate, d)| counts(rate, d))
             .filter(|&&(rate, d)| {
                 let has_value = values.get(rate).is_some_and(|v| v.as_f64().is_some());
                 let under = values

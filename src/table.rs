@@ -342,7 +342,7 @@ impl Table {
                     };
                     let codes = std::sync::Arc::new(std::mem::replace(
                         &mut ids.codes,
-                        Codes::U8(Chunked::new()),
+                        Codes::U8(crate::column::packed::Cells::new()),
                     ));
                     ids.codes = Codes::Shared(codes.clone());
                     shared.insert(codes).clone()

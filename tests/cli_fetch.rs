@@ -3,44 +3,19 @@
 //! Each run also checks that the token appears in no output, message or argument.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/mock_api.rs"]
+mod mock_api;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
+use mock_api::{cli, hits, mock, stderr, stdout, INSTANCE};
 use xtask::data::DEMO_TOKEN;
-use xtask::server::{Background, Config};
-
-const INSTANCE: &str = "demo.sourcegraph.example";
-
-/// One mock for the whole file (a fault's counter is per `<opts>` string, so tests don't mix).
-fn mock() -> &'static str {
-    static URL: OnceLock<(String, Background)> = OnceLock::new();
-    &URL.get_or_init(|| {
-        let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cli-fetch-site");
-        std::fs::create_dir_all(&site).unwrap();
-        let server = Background::start(([127, 0, 0, 1], 0).into(), &Config::mock(&site)).unwrap();
-        (server.url(), server)
-    })
-    .0
-}
 
 /// A base URL selecting the mock's dataset and fault; unique per test.
 fn base(opts: &str, id: &str) -> String {
     format!("{}/_mock/users=6;days=20;{opts};id={id}", mock())
-}
-
-/// How many API requests the mock saw for a base URL.
-fn hits(base: &str) -> u64 {
-    let body = ureq::get(&format!("{base}/_hits"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    serde_json::from_str::<serde_json::Value>(&body).unwrap()["hits"]
-        .as_u64()
-        .unwrap()
 }
 
 /// The export as the mock serves it, fetched directly (fault-free base URL).
@@ -49,23 +24,6 @@ fn direct(base: &str, query: &str) -> String {
         base,
         &format!("/api/reports/by-user-client-date?instanceURL={INSTANCE}{query}"),
     )
-}
-
-fn cli() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sg-analytics"));
-    // Only 127.0.0.1 is ever asked: no proxy from the environment in between.
-    for var in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("SG_ANALYTICS_TOKEN", DEMO_TOKEN);
-    c
 }
 
 /// Runs the CLI with `args` (and `stdin`), checking that the token is in none of the arguments,
@@ -100,14 +58,6 @@ fn run_with(mut command: Command, args: &[&str], stdin: &str) -> Output {
 
 fn run(args: &[&str]) -> Output {
     run_with(cli(), args, "")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn temp(name: &str) -> PathBuf {
@@ -807,17 +757,23 @@ fn cost_and_report_fetch_the_credits_themselves() {
     args.extend_from_slice(&range);
     let o = run(&args);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 2, "the export and the credits");
+    assert_eq!(hits(&b), 3, "the export, the user registry and the credits");
     // The same answer from the two files the API serves.
     let d = base("", "cost-fetch-direct");
     let dates = "&startDate=2025-01-05&endDate=2025-01-18";
     let (export, credits) = (temp("cost-fetch.csv"), temp("cost-fetch-credits.json"));
+    let registry = temp("cost-fetch-registry.csv");
     std::fs::write(&export, direct(&d, dates)).unwrap();
     let query = format!("?instanceURL={INSTANCE}{dates}");
     std::fs::write(&credits, api(&d, &format!("/api/credits{query}"))).unwrap();
+    let registry_query = format!("?instanceURL={INSTANCE}");
+    let listed = api(&d, &format!("/api/reports/user-registry{registry_query}"));
+    std::fs::write(&registry, listed).unwrap();
     let mut from_files = vec![
         "cost",
         export.to_str().unwrap(),
+        "--registry",
+        registry.to_str().unwrap(),
         "--credits",
         credits.to_str().unwrap(),
         "--format",
@@ -833,61 +789,206 @@ fn cost_and_report_fetch_the_credits_themselves() {
         "{cost}"
     );
 
-    // A credits file given with --instance is used instead: no credits request.
-    let b = base("", "cost-fetch-file");
-    let o = run(&[
-        "cost",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "--credits",
-        credits.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 1, "the export only");
+    // A credits file given with --instance is used instead (no credits request); the report
+    // fetches the credits for its cost section; credits that fail fail `cost` (it writes
+    // nothing) and leave the report without its cost section.
+    struct Case<'a> {
+        /// The mock's options, and the base URL's id.
+        opts: &'a str,
+        id: &'a str,
+        /// The subcommand, then what follows `--instance ... --base-url ...`.
+        command: &'a [&'a str],
+        succeeds: bool,
+        /// The API requests made (the export, the user registry, the credits), where the case
+        /// counts them.
+        requests: Option<u64>,
+        /// What stderr says, and what stdout holds and lacks.
+        says: &'a str,
+        holds: &'a str,
+        lacks: Option<&'a str>,
+    }
+    let credits = credits.to_str().unwrap();
+    let cases = [
+        Case {
+            opts: "",
+            id: "cost-fetch-file",
+            command: &["cost", "--credits", credits],
+            succeeds: true,
+            requests: Some(2),
+            says: "",
+            holds: "",
+            lacks: None,
+        },
+        Case {
+            opts: "",
+            id: "report-fetch",
+            command: &["report", "-o", "-"],
+            succeeds: true,
+            requests: Some(3),
+            says: "",
+            holds: "<h2>Cost (",
+            lacks: None,
+        },
+        Case {
+            opts: "credits=500",
+            id: "cost-fetch-failing",
+            command: &["cost"],
+            succeeds: false,
+            requests: None,
+            says: "the credits could not be fetched: The Analytics API failed (500)",
+            holds: "",
+            lacks: None,
+        },
+        Case {
+            opts: "credits=500",
+            id: "report-fetch-failing",
+            command: &["report", "-o", "-"],
+            succeeds: true,
+            requests: None,
+            says: "the report has no cost section: the credits could not be fetched",
+            holds: "<h2>Stickiness",
+            lacks: Some("<h2>Cost ("),
+        },
+    ];
+    for case in cases {
+        let (id, b) = (case.id, base(case.opts, case.id));
+        let mut args = vec![case.command[0], "--instance", INSTANCE, "--base-url", &b];
+        args.extend_from_slice(&case.command[1..]);
+        let o = run(&args);
+        let (out, err) = (stdout(&o), stderr(&o));
+        if case.succeeds {
+            assert!(o.status.success(), "{id}: {err}");
+        } else {
+            assert_eq!(o.status.code(), Some(2), "{id}: {err}");
+            assert!(out.is_empty(), "{id}: a failed command wrote {out}");
+        }
+        if let Some(n) = case.requests {
+            assert_eq!(hits(&b), n, "{id}: API requests");
+        }
+        assert!(err.contains(case.says), "{id}: {err}");
+        assert!(
+            out.contains(case.holds),
+            "{id}: stdout lacks {:?}",
+            case.holds
+        );
+        if let Some(lacks) = case.lacks {
+            assert!(!out.contains(lacks), "{id}: stdout has {lacks:?}");
+        }
+    }
+}
 
-    // The report: its cost section from the fetched credits.
-    let b = base("", "report-fetch");
-    let o = run(&[
-        "report",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "-o",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(hits(&b), 2, "the export and the credits");
-    assert!(stdout(&o).contains("<h2>Cost ("), "no cost section");
+/// Every answer about users from `--instance` joins the user registry fetched in the same
+/// session: its service accounts are left out by default, as with `--registry FILE`, and the
+/// answer says so (after a table, on stderr for CSV, JSON and the report).
+#[test]
+fn every_answer_fetched_joins_the_registry_and_says_what_it_did_with_service_accounts() {
+    // Twelve users: the demo's tenth is a CI bot the registry marks.
+    let d = base("users=12", "registry-direct");
+    let (export, registry) = (temp("everywhere.csv"), temp("everywhere-registry.csv"));
+    std::fs::write(&export, direct(&d, "")).unwrap();
+    let listed = api(
+        &d,
+        &format!("/api/reports/user-registry?instanceURL={INSTANCE}"),
+    );
+    std::fs::write(&registry, &listed).unwrap();
+    let bots: Vec<&str> = listed
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(1) == Some("true"))
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(!bots.is_empty());
+    let excludes = format!(
+        "Excludes {} service account{}",
+        bots.len(),
+        if bots.len() == 1 { "" } else { "s" }
+    );
+    let (export, registry) = (export.to_str().unwrap(), registry.to_str().unwrap());
 
-    // Credits failing.
-    let b = base("credits=500", "cost-fetch-failing");
-    let o = run(&["cost", "--instance", INSTANCE, "--base-url", &b]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the credits could not be fetched: The Analytics API failed (500)"),
-        "{}",
-        stderr(&o)
+    let json = |o: &Output| serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap();
+    for (command, extra) in [
+        ("summarize", &["--by", "user"][..]),
+        ("growth", &[][..]),
+        ("retention", &[][..]),
+        ("stickiness", &[][..]),
+        ("features", &[][..]),
+        ("inactive", &["--days", "5"][..]),
+    ] {
+        let b = base("users=12", &format!("registry-{command}"));
+        let mut args = vec![command, "--instance", INSTANCE, "--base-url", &b];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--format", "json"]);
+        let fetched = run(&args);
+        assert!(fetched.status.success(), "{command}: {}", stderr(&fetched));
+        assert_eq!(hits(&b), 2, "{command}: the export and the registry");
+        assert!(
+            stderr(&fetched).contains(&excludes),
+            "{command}: {}",
+            stderr(&fetched)
+        );
+        // The same answer as from the two files.
+        let mut args = vec![command, export, "--registry", registry];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--format", "json"]);
+        let from_files = run(&args);
+        assert!(from_files.status.success(), "{}", stderr(&from_files));
+        assert_eq!(json(&fetched), json(&from_files), "{command}");
+    }
+
+    // The bots are out of the figures; --include-service-accounts counts them, and says so.
+    let users = |args: &[&str]| {
+        let o = run(args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (json(&o)["totals"]["users"].as_u64().unwrap(), stderr(&o))
+    };
+    let b = base("users=12", "registry-summarize-counts");
+    let fetched = ["summarize", "--instance", INSTANCE, "--base-url", &b];
+    let (without, _) = users(&[&fetched[..], &["--format", "json"]].concat());
+    let (all, _) = users(&["summarize", export, "--format", "json"]);
+    assert_eq!(all - without, bots.len() as u64);
+    let (with, said) = users(
+        &[
+            &fetched[..],
+            &["--include-service-accounts", "--format", "json"],
+        ]
+        .concat(),
     );
-    assert!(o.stdout.is_empty());
-    let b = base("credits=500", "report-fetch-failing");
-    let o = run(&[
-        "report",
-        "--instance",
-        INSTANCE,
-        "--base-url",
-        &b,
-        "-o",
-        "-",
-    ]);
+    assert_eq!(with, all);
+    assert!(said.contains("Includes"), "{said}");
+    // The table says it under itself.
+    let o = run(&fetched);
+    assert!(stdout(&o).trim_end().ends_with(&format!(
+        "{excludes} (marked in the registry); --include-service-accounts counts them."
+    )));
+
+    // The rows written leave the bots out too.
+    let b = base("users=12", "registry-filter");
+    let o = run(&["filter", "--instance", INSTANCE, "--base-url", &b]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("the report has no cost section: the credits could not be fetched"),
-        "{}",
-        stderr(&o)
-    );
-    let html = stdout(&o);
-    assert!(html.contains("<h2>Stickiness") && !html.contains("<h2>Cost ("));
+    assert!(stderr(&o).contains(&excludes), "{}", stderr(&o));
+    let written = stdout(&o);
+    let ids: Vec<&str> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(!ids.is_empty() && ids.iter().all(|id| !bots.contains(id)));
+
+    // The report and the cost: the registry beside the credits; the note never in the file.
+    for command in ["report", "cost"] {
+        let b = base("users=12", &format!("registry-{command}"));
+        let o = run(&[command, "--instance", INSTANCE, "--base-url", &b, "-o", "-"]);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+        assert_eq!(
+            hits(&b),
+            3,
+            "{command}: the export, the registry and the credits"
+        );
+        let said = format!("{}{}", stdout(&o), stderr(&o));
+        assert!(said.contains(&excludes), "{command}: {said}");
+        if command == "report" {
+            assert!(stdout(&o).trim_end().ends_with("</html>"));
+            assert!(stderr(&o).contains(&excludes));
+        }
+    }
 }

@@ -5,27 +5,14 @@
 //! refused before anything is fetched.
 #![cfg(not(target_arch = "wasm32"))]
 
+#[path = "common/mock_api.rs"]
+mod mock_api;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
-use xtask::data::DEMO_TOKEN;
-use xtask::server::{Background, Config};
-
-const INSTANCE: &str = "demo.sourcegraph.example";
-
-/// One mock for the whole file.
-fn mock() -> &'static str {
-    static URL: OnceLock<(String, Background)> = OnceLock::new();
-    &URL.get_or_init(|| {
-        let site = Path::new(env!("CARGO_TARGET_TMPDIR")).join("fetch-dataset-site");
-        std::fs::create_dir_all(&site).unwrap();
-        let server = Background::start(([127, 0, 0, 1], 0).into(), &Config::mock(&site)).unwrap();
-        (server.url(), server)
-    })
-    .0
-}
+use mock_api::{cli, hits, mock, stderr, INSTANCE};
 
 /// A base URL: 8 users over 100 days from 2025-01-01 (to 2025-04-10), with `opts`; `id` keeps
 /// each test's request counter apart.
@@ -34,35 +21,6 @@ fn base(opts: &str, id: &str) -> String {
         "{}/_mock/users=8;days=100;start=2025-01-01;{opts};id={id}",
         mock()
     )
-}
-
-/// How many API requests the mock saw for a base URL.
-fn hits(base: &str) -> u64 {
-    let body = ureq::get(&format!("{base}/_hits"))
-        .call()
-        .unwrap()
-        .into_body()
-        .read_to_string()
-        .unwrap();
-    serde_json::from_str::<serde_json::Value>(&body).unwrap()["hits"]
-        .as_u64()
-        .unwrap()
-}
-
-fn cli() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_sg-analytics"));
-    for var in [
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        c.env_remove(var);
-    }
-    c.env("SG_ANALYTICS_TOKEN", DEMO_TOKEN);
-    c
 }
 
 /// `fetch --instance ... --base-url BASE --out-dir DIR EXTRA...`.
@@ -84,7 +42,7 @@ fn fetch(base: &str, dir: &Path, extra: &[&str]) -> Output {
 }
 
 fn ok(o: Output) -> String {
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     assert!(
         o.stdout.is_empty(),
@@ -94,7 +52,7 @@ fn ok(o: Output) -> String {
 }
 
 fn failed(o: Output) -> String {
-    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     err
 }

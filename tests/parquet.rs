@@ -230,22 +230,137 @@ fn unknown_columns_keep_their_detected_type() {
 }
 
 #[test]
-fn a_count_with_decimals_is_written_as_double_not_rounded() {
-    let dir = scratch("decimals");
-    let input = dir.join("in.csv");
+fn a_count_is_int64_in_every_month_and_a_fraction_in_it_is_an_error_that_says_where() {
+    let dir = scratch("counts");
+    let out = dir.join("usage");
+    let header = "Instance user ID,Timestamp Date,Searches,Chat Events,Team Size\n";
+    // January's counts are written plainly; February's with a decimal point ("3.0" is 3).
+    let january = dir.join("january.csv");
+    std::fs::write(&january, format!("{header}1,2025-01-02,4,2,5\n")).unwrap();
+    let february = dir.join("february.csv");
+    std::fs::write(&february, format!("{header}1,2025-02-03,3.0,,7\n")).unwrap();
+    for input in [&january, &february] {
+        let o = run(&[
+            "convert",
+            input.to_str().unwrap(),
+            "--out-dir",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    // Each month converted on its own, the two files have one schema: counts are INT64 by the
+    // export's layout, whatever the cells of a month look like.
+    let [jan, feb] =
+        ["2025-01", "2025-02"].map(|m| read(&out.join(format!("month={m}/part-0.parquet"))));
+    assert_eq!(jan.columns, feb.columns);
+    for count in ["Searches", "Chat Events"] {
+        assert_eq!(type_of(&feb, count), (Physical::INT64, None), "{count}");
+    }
+    assert_eq!(feb.rows[0]["Searches"], Field::Long(3));
+    assert_eq!(feb.rows[0]["Chat Events"], Field::Null);
+    assert_eq!(jan.rows[0]["Searches"], Field::Long(4));
+
+    // A count with a fraction does not fit: an error naming the file, the row and the column,
+    // and nothing is written (the months already there stay as they were).
+    let before: Vec<Vec<u8>> = files_under(&out)
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    let march = dir.join("march.csv");
     std::fs::write(
-        &input,
-        "Instance user ID,Timestamp Date,Searches,Chat Events\n1,2025-01-01,1.5,2\n2,2025-01-02,2,\n",
+        &march,
+        format!("{header}1,2025-03-01,1,1,1\n2,2025-03-02,2,1,1\n3,2025-03-03,2,2.5,1\n"),
     )
     .unwrap();
-    let out = dir.join("out.parquet");
-    convert(input.to_str().unwrap(), &out);
-    let read = read(&out);
-    assert_eq!(type_of(&read, "Searches"), (Physical::DOUBLE, None));
-    assert_eq!(type_of(&read, "Chat Events"), (Physical::INT64, None));
-    let searches: Vec<&Field> = read.rows.iter().map(|r| &r["Searches"]).collect();
-    assert_eq!(searches, [&Field::Double(1.5), &Field::Double(2.0)]);
-    assert_eq!(read.rows[1]["Chat Events"], Field::Null);
+    for target in [
+        ["--out-dir", out.to_str().unwrap()],
+        ["-o", dir.join("one.parquet").to_str().unwrap()],
+    ] {
+        let o = run(&["convert", march.to_str().unwrap(), target[0], target[1]]);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let message = stderr(&o);
+        for part in [
+            march.to_str().unwrap(),
+            "row 3",
+            "\"Chat Events\"",
+            "\"2.5\"",
+            "INT64",
+        ] {
+            assert!(message.contains(part), "{part:?} in {message}");
+        }
+    }
+    let after: Vec<Vec<u8>> = files_under(&out)
+        .iter()
+        .map(|f| std::fs::read(out.join(f)).unwrap())
+        .collect();
+    assert_eq!(
+        files_under(&out),
+        [
+            "month=2025-01/part-0.parquet",
+            "month=2025-02/part-0.parquet"
+        ]
+    );
+    assert_eq!(after, before);
+    assert!(!dir.join("one.parquet").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn unknown_columns_are_typed_by_every_cell_from_a_file_or_from_stdin() {
+    let dir = scratch("unknown-late");
+    // "Agent Runs" is numbers until its last row, far past the first chunk of rows: text.
+    // "Tokens" is whole numbers until a fraction in its last row: DOUBLE.
+    let mut csv = String::from("Instance user ID,Timestamp Date,Agent Runs,Tokens\n");
+    let rows = 700_000;
+    for i in 0..rows - 1 {
+        csv.push_str(&format!(
+            "u{},2025-01-{:02},{},{}\n",
+            i % 50,
+            i % 28 + 1,
+            i % 7,
+            i % 11
+        ));
+    }
+    csv.push_str("u1,2025-01-05,many,0.5\n");
+    let input = dir.join("in.csv");
+    std::fs::write(&input, &csv).unwrap();
+    let from_file = dir.join("file.parquet");
+    convert(input.to_str().unwrap(), &from_file);
+    let from_stdin = dir.join("stdin.parquet");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-analytics"))
+        .args(["convert", "-", "-o", from_stdin.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(csv.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&from_file).unwrap(),
+        std::fs::read(&from_stdin).unwrap()
+    );
+    let read = read(&from_file);
+    assert_eq!(
+        type_of(&read, "Agent Runs"),
+        (Physical::BYTE_ARRAY, Some(LogicalType::String))
+    );
+    assert_eq!(type_of(&read, "Tokens"), (Physical::DOUBLE, None));
+    assert_eq!(read.rows.len(), rows);
+    assert_eq!(read.rows[3]["Agent Runs"], Field::Str("3".into()));
+    assert_eq!(read.rows[3]["Tokens"], Field::Double(3.0));
+    assert_eq!(read.rows[rows - 1]["Agent Runs"], Field::Str("many".into()));
+    // The temporary copy of stdin is gone with the run.
+    assert_eq!(
+        files_under(&dir),
+        ["file.parquet", "in.csv", "stdin.parquet"]
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -3,10 +3,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/row_cells.rs"]
+mod row_cells;
 
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use row_cells::{cells, Cells};
 use serde_json::{json, Value};
 use sg_analytics::{PeriodQuery, Query, QueryCache, Table};
 
@@ -17,37 +20,15 @@ const LANGUAGES: [&str; 3] = ["go", "", "rust"];
 struct GenRow {
     user: u8,
     day: u8,
-    client: usize,
-    language: usize,
-    active: bool,
-    chats: Option<u8>,
-    suggestions: u16,
-    accepted_share: u8,
+    cells: Cells<bool>,
 }
 
 fn row() -> impl Strategy<Value = GenRow> {
-    (
-        0u8..8,
-        0u8..45,
-        0usize..3,
-        0usize..3,
-        any::<bool>(),
-        proptest::option::of(0u8..50),
-        0u16..400,
-        0u8..=100,
-    )
-        .prop_map(
-            |(user, day, client, language, active, chats, suggestions, accepted_share)| GenRow {
-                user,
-                day,
-                client,
-                language,
-                active,
-                chats,
-                suggestions,
-                accepted_share,
-            },
-        )
+    (0u8..8, 0u8..45, cells(any::<bool>())).prop_map(|(user, day, cells)| GenRow {
+        user,
+        day,
+        cells,
+    })
 }
 
 fn date(day: u8) -> String {
@@ -58,22 +39,22 @@ fn date(day: u8) -> String {
 fn to_csv(rows: &[GenRow]) -> Vec<u8> {
     let mut out = String::from("Instance user ID,Username,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR\n");
     for r in rows {
-        let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
-        let car = if r.suggestions == 0 {
+        let (u, accepted) = (&r.cells, r.cells.accepted());
+        let car = if u.suggestions == 0 {
             String::new()
         } else {
-            format!("{:.4}", f64::from(accepted) / f64::from(r.suggestions))
+            format!("{:.4}", f64::from(accepted) / f64::from(u.suggestions))
         };
         out += &format!(
             "{},user{},{},{},{},{},{},{},{},{}\n",
             100 + u32::from(r.user),
             r.user,
-            r.active,
-            CLIENTS[r.client],
+            u.active,
+            CLIENTS[u.client],
             date(r.day),
-            LANGUAGES[r.language],
-            r.chats.map_or(String::new(), |c| c.to_string()),
-            r.suggestions,
+            LANGUAGES[u.language],
+            u.chats.map_or(String::new(), |c| c.to_string()),
+            u.suggestions,
             accepted,
             car
         );

@@ -5,8 +5,11 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/row_cells.rs"]
+mod row_cells;
 
 use proptest::prelude::*;
+use row_cells::{cells, Cells};
 use serde_json::{json, Value};
 use sg_analytics::{Query, QueryCache, Table};
 
@@ -14,42 +17,26 @@ const CLIENTS: [&str; 3] = ["vscode.cody", "jetbrains.cody", "server.web"];
 const LANGUAGES: [&str; 3] = ["go", "", "rust"];
 const ACTIVE: [&str; 3] = ["true", "false", ""];
 
-/// One row of a user: a day (`None`: no date), a client, a language, activity and counts.
+/// One row of a user: a day (`None`: no date), the cells (activity: an index into `ACTIVE`) and a
+/// helpfulness rate.
 #[derive(Clone, Debug)]
 struct GenRow {
     day: Option<u8>,
-    client: usize,
-    language: usize,
-    active: usize,
-    chats: Option<u8>,
-    suggestions: u16,
-    accepted_share: u8,
+    cells: Cells<usize>,
     helpful: Option<u8>,
 }
 
 fn row() -> impl Strategy<Value = GenRow> {
     (
         proptest::option::weighted(0.95, 0u8..45),
-        0usize..3,
-        0usize..3,
-        prop_oneof![6 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize)],
-        proptest::option::of(0u8..50),
-        0u16..400,
-        0u8..=100,
+        cells(prop_oneof![6 => Just(0usize), 3 => Just(1usize), 1 => Just(2usize)]),
         proptest::option::of(0u8..=100),
     )
-        .prop_map(
-            |(day, client, language, active, chats, suggestions, accepted_share, helpful)| GenRow {
-                day,
-                client,
-                language,
-                active,
-                chats,
-                suggestions,
-                accepted_share,
-                helpful,
-            },
-        )
+        .prop_map(|(day, cells, helpful)| GenRow {
+            day,
+            cells,
+            helpful,
+        })
 }
 
 fn date(day: u8) -> String {
@@ -69,22 +56,22 @@ fn to_csv(users: &[Vec<GenRow>]) -> Vec<u8> {
         let mut rows = rows.clone();
         rows.sort_by_key(|r| r.day.map_or(255, i32::from));
         for r in rows {
-            let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
-            let car = if r.suggestions == 0 {
+            let (usage, accepted) = (&r.cells, r.cells.accepted());
+            let car = if usage.suggestions == 0 {
                 String::new()
             } else {
-                format!("{:.3}", f64::from(accepted) / f64::from(r.suggestions))
+                format!("{:.3}", f64::from(accepted) / f64::from(usage.suggestions))
             };
             out += &format!(
                 "{},user{}@example.com,{},{},{},{},{},{},{},{},{}\n",
                 100 + u,
                 u,
-                ACTIVE[r.active],
-                CLIENTS[r.client],
+                ACTIVE[usage.active],
+                CLIENTS[usage.client],
                 r.day.map_or(String::new(), date),
-                LANGUAGES[r.language],
-                r.chats.map_or(String::new(), |c| c.to_string()),
-                r.suggestions,
+                LANGUAGES[usage.language],
+                usage.chats.map_or(String::new(), |c| c.to_string()),
+                usage.suggestions,
                 accepted,
                 car,
                 r.helpful
@@ -256,12 +243,14 @@ fn the_pages_view_is_answered_by_the_rollups() {
             (0..20u8)
                 .map(|i| GenRow {
                     day: Some(i * 2),
-                    client: (u + usize::from(i)) % 3,
-                    language: usize::from(i) % 3,
-                    active: usize::from(i % 4 == 3),
-                    chats: Some(i),
-                    suggestions: u16::from(i) * 3,
-                    accepted_share: 40,
+                    cells: Cells {
+                        client: (u + usize::from(i)) % 3,
+                        language: usize::from(i) % 3,
+                        active: usize::from(i % 4 == 3),
+                        chats: Some(i),
+                        suggestions: u16::from(i) * 3,
+                        accepted_share: 40,
+                    },
                     helpful: None,
                 })
                 .collect()

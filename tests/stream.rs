@@ -4,10 +4,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/row_cells.rs"]
+mod row_cells;
 
 use proptest::prelude::*;
+use row_cells::{cells, Cells};
 use serde_json::{json, Value};
-use sg_analytics::{Chunker, Query, SummaryStream, Table};
+use sg_analytics::{Chunk, ChunkEnd, Chunker, Error, Query, SummaryStream, Table};
 
 /// The whole table's answer (or its error).
 fn in_memory(bytes: &[u8], query: &Query) -> Result<Value, String> {
@@ -16,16 +19,27 @@ fn in_memory(bytes: &[u8], query: &Query) -> Result<Value, String> {
     Ok(summary.to_value())
 }
 
-/// The answer read in chunks of `rows` rows, the bytes pushed `piece` at a time.
-fn streamed(bytes: &[u8], query: &Query, rows: usize, piece: usize) -> Result<Value, String> {
+/// `bytes` read into chunks of `rows` rows, pushed `piece` bytes at a time, each full chunk
+/// handed to `add`: gives the last chunk and how the input ended.
+fn chunked(
+    bytes: &[u8],
+    rows: usize,
+    piece: usize,
+    mut add: impl FnMut(Chunk) -> Result<(), Error>,
+) -> Result<(Chunk, ChunkEnd), String> {
     let mut chunker = Chunker::new(rows);
-    let mut summary = SummaryStream::new(query);
     for part in bytes.chunks(piece.max(1)) {
         if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
-            summary.add(chunk).map_err(|e| e.to_string())?;
+            add(chunk).map_err(|e| e.to_string())?;
         }
     }
-    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    chunker.finish().map_err(|e| e.to_string())
+}
+
+/// The answer read in chunks of `rows` rows, the bytes pushed `piece` at a time.
+fn streamed(bytes: &[u8], query: &Query, rows: usize, piece: usize) -> Result<Value, String> {
+    let mut summary = SummaryStream::new(query);
+    let (last, end) = chunked(bytes, rows, piece, |chunk| summary.add(chunk))?;
     let summary = summary.finish(last, end).map_err(|e| e.to_string())?;
     Ok(summary.to_value())
 }
@@ -139,12 +153,7 @@ fn a_column_typed_by_all_its_chunks_and_scales_that_grow_between_chunks() {
 struct GenRow {
     user: u8,
     day: u8,
-    client: usize,
-    language: usize,
-    active: Option<bool>,
-    chats: Option<u8>,
-    suggestions: u16,
-    accepted_share: u8,
+    cells: Cells<Option<bool>>,
     decimals: usize,
 }
 
@@ -153,55 +162,41 @@ const LANGUAGES: [&str; 3] = ["go", "", "Go"];
 
 fn row() -> impl Strategy<Value = GenRow> {
     (
-        (0u8..12, 0u8..70, 0usize..3, 0usize..3),
-        proptest::option::of(any::<bool>()),
-        proptest::option::of(0u8..50),
-        (0u16..400, 0u8..=100, 0usize..6),
+        0u8..12,
+        0u8..70,
+        cells(proptest::option::of(any::<bool>())),
+        0usize..6,
     )
-        .prop_map(
-            |(
-                (user, day, client, language),
-                active,
-                chats,
-                (suggestions, accepted_share, decimals),
-            )| {
-                GenRow {
-                    user,
-                    day,
-                    client,
-                    language,
-                    active,
-                    chats,
-                    suggestions,
-                    accepted_share,
-                    decimals,
-                }
-            },
-        )
+        .prop_map(|(user, day, cells, decimals)| GenRow {
+            user,
+            day,
+            cells,
+            decimals,
+        })
 }
 
 fn to_csv(rows: &[GenRow]) -> Vec<u8> {
     let days = common::days("2025-01-20", "2025-03-30");
     let mut out = String::from("Instance user ID,User Email,Active Sourcegraph User,Client Name,Timestamp Date,Language,Chat Events,Combined Completion Suggestions,Combined Completion Acceptances,Combined CAR,Weighted CAR,Agent rate\n");
     for r in rows {
-        let accepted = u32::from(r.suggestions) * u32::from(r.accepted_share) / 100;
-        let share = f64::from(r.accepted_share) / 100.0;
+        let (u, accepted) = (&r.cells, r.cells.accepted());
+        let share = f64::from(u.accepted_share) / 100.0;
         out += &format!(
             "{},u{}@example.com,{},{},{},{},{},{},{},{:.*},{:.*},{}\n",
             100 + u32::from(r.user),
             r.user,
-            r.active.map_or(String::new(), |a| a.to_string()),
-            CLIENTS[r.client],
+            u.active.map_or(String::new(), |a| a.to_string()),
+            CLIENTS[u.client],
             days[usize::from(r.day)],
-            LANGUAGES[r.language],
-            r.chats.map_or(String::new(), |c| c.to_string()),
-            r.suggestions,
+            LANGUAGES[u.language],
+            u.chats.map_or(String::new(), |c| c.to_string()),
+            u.suggestions,
             accepted,
             r.decimals,
             share,
             r.decimals,
             share,
-            r.chats
+            u.chats
                 .map_or(String::new(), |c| format!("{}.{}", c / 10, c % 10)),
         );
     }
@@ -354,12 +349,14 @@ fn the_cli_streams_the_whole_tables_answer_on_one_two_and_three_threads() {
         .map(|i| GenRow {
             user: (i / 4000 % 12) as u8,
             day: (i / 7 % 70) as u8,
-            client: (i % 3) as usize,
-            language: (i / 3 % 3) as usize,
-            active: (i % 11 != 0).then_some(i % 5 != 0),
-            chats: (i % 13 != 0).then_some((i % 50) as u8),
-            suggestions: (i % 400) as u16,
-            accepted_share: (i % 101) as u8,
+            cells: Cells {
+                client: (i % 3) as usize,
+                language: (i / 3 % 3) as usize,
+                active: (i % 11 != 0).then_some(i % 5 != 0),
+                chats: (i % 13 != 0).then_some((i % 50) as u8),
+                suggestions: (i % 400) as u16,
+                accepted_share: (i % 101) as u8,
+            },
             decimals: (i / 40_000 % 6) as usize,
         })
         .collect();
@@ -491,14 +488,8 @@ fn period_streamed(
     rows: usize,
     piece: usize,
 ) -> Result<Value, String> {
-    let mut chunker = Chunker::new(rows);
     let mut stream = ActivityStream::new(q, answer);
-    for part in bytes.chunks(piece.max(1)) {
-        if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
-            stream.add(chunk).map_err(|e| e.to_string())?;
-        }
-    }
-    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    let (last, end) = chunked(bytes, rows, piece, |chunk| stream.add(chunk))?;
     period_value(stream, answer, last, end)
 }
 
@@ -735,14 +726,8 @@ fn inactive_streamed(
     rows: usize,
     piece: usize,
 ) -> Result<Value, String> {
-    let mut chunker = Chunker::new(rows);
     let mut stream = InactiveStream::new(q);
-    for part in bytes.chunks(piece.max(1)) {
-        if let Some(chunk) = chunker.push(part).map_err(|e| e.to_string())? {
-            stream.add(chunk).map_err(|e| e.to_string())?;
-        }
-    }
-    let (last, end) = chunker.finish().map_err(|e| e.to_string())?;
+    let (last, end) = chunked(bytes, rows, piece, |chunk| stream.add(chunk))?;
     let s = stream.finish(last, end).map_err(|e| e.to_string())?;
     Ok(json!({
         "answer": serde_json::to_value(&s.answer).unwrap(),

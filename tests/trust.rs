@@ -11,6 +11,15 @@ use common::*;
 use serde_json::{json, Value};
 use sg_analytics::{Query, Table};
 
+/// A JSON list of strings.
+fn names(v: &Value) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect()
+}
+
 fn summarize(table: &Table, query: Value) -> Value {
     let query: Query = serde_json::from_value(query).unwrap();
     table.summarize(&query).unwrap().to_value()
@@ -104,13 +113,6 @@ fn every_metric_can_be_charted_rates_included_and_a_weeks_rate_is_the_ratio_of_i
 fn each_group_carries_only_the_metrics_that_mean_something_for_its_grouping() {
     let csv = fixture("by_user_day.csv");
     let table = Table::from_bytes(&csv).unwrap();
-    let names = |v: &Value| -> Vec<String> {
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|n| n.as_str().unwrap().to_string())
-            .collect()
-    };
     let per_user = ["users", "activeUsers", "avgDau"];
     // By user: a user's group has one user, so no "Users 1 / Active users 1 / Average DAU 0.6".
     let s = summarize(&table, json!({"groupBy": ["user"]}));
@@ -207,4 +209,182 @@ fn the_clis_table_per_user_shows_no_user_counts() {
     // Per month the user counts mean something, and are shown.
     let by_month = header(&run("month"));
     assert!(by_month.contains(&"users".to_string()) && by_month.contains(&"avgDau".to_string()));
+}
+
+#[test]
+fn a_tables_columns_default_to_a_few_from_the_core_and_a_choice_narrows_groups_and_csv() {
+    let csv = fixture("by_user_day_client_language.csv");
+    let table = Table::from_bytes(&csv).unwrap();
+    let info = table.info();
+    // Every metric can be a column; by default, the users' figures and hours saved, then the
+    // headline rates and the most used features' counts, in the export's order.
+    let (header, _) = rows(&csv);
+    let chosen = [
+        "Searches",
+        "Chat Events",
+        "Combined Completion Acceptances",
+        "Combined CAR",
+        "Percentage of Code Written by Cody",
+        "Auto-edit acceptance rate",
+    ];
+    let mut expected: Vec<String> = [
+        "users",
+        "activeUsers",
+        "avgDau",
+        "avgDaysActivePerUser",
+        "hoursSaved",
+    ]
+    .map(String::from)
+    .to_vec();
+    expected.extend(
+        header
+            .iter()
+            .filter(|h| chosen.contains(&h.as_str()))
+            .cloned(),
+    );
+    assert_eq!(info.default_columns, expected);
+    let all = summarize(&table, json!({}));
+    let every: Vec<&String> = all["totals"].as_object().unwrap().keys().collect();
+    assert_eq!(info.table_columns.iter().collect::<Vec<_>>(), every);
+    assert!(info.table_columns.len() > info.default_columns.len() + 10);
+
+    // Grouped by user with the defaults: the user counts mean nothing per user and go.
+    let plain = summarize(&table, json!({"groupBy": ["user"]}));
+    let s = summarize(
+        &table,
+        json!({"groupBy": ["user"], "columns": info.default_columns}),
+    );
+    let shown = names(&s["groupMetrics"]);
+    let meant = names(&plain["groupMetrics"]);
+    assert_eq!(names(&s["columnChoices"]), meant);
+    let defaults: Vec<String> = expected
+        .iter()
+        .filter(|c| meant.contains(c))
+        .cloned()
+        .collect();
+    assert_eq!(shown, defaults);
+    assert!(!shown.contains(&"users".to_string()));
+    // The totals keep every metric; the groups carry the columns and their small samples only.
+    assert_eq!(s["totals"], plain["totals"]);
+    for (g, p) in s["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(plain["groups"].as_array().unwrap())
+    {
+        let carried: Vec<&String> = g
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| *k != "key" && *k != "smallSample")
+            .collect();
+        assert_eq!(carried, shown.iter().collect::<Vec<_>>());
+        assert_eq!(g["key"], p["key"]);
+        let small: Vec<Value> = p["smallSample"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| shown.contains(&r.as_str().unwrap().to_string()))
+            .cloned()
+            .collect();
+        assert_eq!(g["smallSample"], json!(small));
+    }
+
+    // A choice of one's own: in the summary's order, whatever order it was given in; what means
+    // nothing per user is left out.
+    let query = json!({"groupBy": ["user"], "columns": ["Combined CAR", "users", "Chat Events"], "headers": "labels"});
+    let s = summarize(&table, query.clone());
+    assert_eq!(names(&s["groupMetrics"]), ["Chat Events", "Combined CAR"]);
+    let query: Query = serde_json::from_value(query).unwrap();
+    let text = table.summarize(&query).unwrap().to_csv();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let head: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let car = &s["labels"]["Combined CAR"];
+    // The key fields (the user, their e-mail, ...), then the two columns chosen.
+    let keys = s["groups"][0]["key"].as_object().unwrap().len();
+    assert_eq!(head[0], "User");
+    assert_eq!(
+        head[keys..],
+        ["Chat Events", car.as_str().unwrap(), "Small sample"]
+    );
+    assert!(car.as_str().unwrap().contains("ratio 0–1"), "{car}");
+    assert!(reader.records().all(|r| r.unwrap().len() == head.len()));
+
+    // A choice of which nothing means something per user: the defaults that do.
+    let s = summarize(&table, json!({"groupBy": ["user"], "columns": ["users"]}));
+    assert_eq!(names(&s["groupMetrics"]), defaults);
+    // Per month, users are a column like any.
+    let s = summarize(&table, json!({"groupBy": ["month"], "columns": ["users"]}));
+    assert_eq!(names(&s["groupMetrics"]), ["users"]);
+
+    // Names the export lacks, or that the query's metrics leave out, are refused, with the name.
+    let refused = |q: Value| {
+        let q: Query = serde_json::from_value(q).unwrap();
+        table.summarize(&q).unwrap_err().to_string()
+    };
+    let e = refused(json!({"groupBy": ["user"], "columns": ["Chat Evnets"]}));
+    assert!(e.contains("columns") && e.contains("Chat Evnets"), "{e}");
+    let e = refused(
+        json!({"groupBy": ["user"], "metrics": ["hoursSaved"], "columns": ["Chat Events"]}),
+    );
+    assert!(e.contains("columns") && e.contains("Chat Events"), "{e}");
+}
+
+#[test]
+fn without_a_user_column_the_default_columns_count_rows_not_users() {
+    let table =
+        Table::from_bytes(b"Timestamp Date,Chat Events,Code Insight Views\n2025-01-01,3,1\n")
+            .unwrap();
+    assert_eq!(
+        table.info().default_columns,
+        ["rows", "hoursSaved", "Chat Events"]
+    );
+}
+
+#[test]
+fn the_reports_top_groups_show_only_what_means_something_per_group_and_mark_by_the_one_rule() {
+    let table = Table::from_bytes(&fixture("by_user_day.csv")).unwrap();
+    // The top groups' table: its header row follows its heading.
+    let top = |by: &str, min_sample: u64| -> (Vec<String>, Vec<String>) {
+        let options = sg_analytics::ReportOptions {
+            by: Some(by.into()),
+            min_sample: Some(min_sample),
+            ..Default::default()
+        };
+        let html = table.report_html(&options, None).unwrap();
+        let at = html.find(&format!("<h2>Top {by}")).unwrap();
+        let section = &html[at..at + html[at..].find("</section>").unwrap()];
+        let cells = |open: &str, close: &str| -> Vec<String> {
+            section
+                .split(open)
+                .skip(1)
+                .map(|c| c[..c.find(close).unwrap()].to_string())
+                .collect()
+        };
+        (cells("<th scope=\"col\">", "</th>"), cells("<td>", "</td>"))
+    };
+    // The headings are the page's (the summary's labels, each rate with its scale). Per user,
+    // active users would read 1: not a column. Per month it is one.
+    let labels = summarize(&table, json!({"groupBy": ["user"]}))["labels"].clone();
+    let label = |name: &str| labels[name].as_str().unwrap().to_string();
+    let (header, _) = top("user", 50);
+    assert_eq!(header[0], label("user"));
+    assert!(!header.contains(&label("activeUsers")), "{header:?}");
+    assert!(header.contains(&label("hoursSaved")), "{header:?}");
+    assert!(top("month", 50).0.contains(&label("activeUsers")));
+    // A minimum above every user's suggestions: each user's acceptance rate is marked, as the
+    // summary's group_small_sample says; with a minimum of 0, none is.
+    let (header, cells) = top("user", u64::MAX);
+    let car = header
+        .iter()
+        .position(|h| *h == label("Combined CAR"))
+        .unwrap();
+    assert!(header[car].contains("ratio 0–1"));
+    let marked: Vec<bool> = cells
+        .chunks(header.len())
+        .map(|row| row[car].contains("small sample"))
+        .collect();
+    assert!(!marked.is_empty() && marked.iter().all(|&m| m), "{cells:?}");
+    let (_, cells) = top("user", 0);
+    assert!(cells.iter().all(|c| !c.contains("small sample")));
 }

@@ -135,6 +135,7 @@ export class Dashboard {
     on("chooseChartBy", ({ column }) => this.changeView({ chartBy: column }, { people: true }));
     on("groupBy", ({ groupBy }) => this.changeView({ groupBy, page: 0 }, { table: true }));
     on("sortBy", this.sortBy);
+    on("chooseColumns", ({ columns }) => this.chooseColumns(columns));
     on("choosePreset", ({ preset }) => {
       const range = presetRange(preset, this.loaded?.info);
       if (range) return this.changeView({ ...range, page: 0 });
@@ -151,8 +152,8 @@ export class Dashboard {
     on("resetMinutes", () => this.changeView({ minutes: {} }));
     // Resetting clears the filters and the grouping; which view is shown, and how, stays.
     on("resetView", () => {
-      const { metric, tab, period, idleDays, chartBy, minSample } = this.viewState;
-      return this.changeView({ ...defaultView(), metric, tab, period, idleDays, chartBy, minSample });
+      const { metric, tab, period, idleDays, chartBy, columns, minSample } = this.viewState;
+      return this.changeView({ ...defaultView(), metric, tab, period, idleDays, chartBy, columns, minSample });
     });
     on("download", ({ what }) => this.download(what));
     on("chooseTab", ({ tab }) => this.changeView({ tab }));
@@ -398,6 +399,18 @@ export class Dashboard {
     return Promise.resolve();
   }
 
+  /**
+   * The table's columns: those ticked (`ticked`, among the shown table's choices), with the
+   * chosen ones this grouping cannot show kept for the groupings that can; null is the default.
+   */
+  chooseColumns(ticked) {
+    if (ticked === null) return this.changeView({ columns: null }, { table: true });
+    const offered = this.tableChoices ?? [];
+    const before = this.viewState.columns ?? this.loaded?.info.defaultColumns ?? [];
+    const columns = [...before.filter((name) => !offered.includes(name)), ...ticked];
+    return this.changeView({ columns: columns.length ? columns : null }, { table: true });
+  }
+
   sortBy({ by }) {
     const current = this.viewState.sort;
     // A new metric column starts largest first; a key column starts A→Z; a second click flips.
@@ -431,7 +444,8 @@ export class Dashboard {
   }
 
   context() {
-    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(this.loaded?.info.firstDate), attributes: this.loaded?.info.attributes ?? [], range: this.loaded?.info.firstDate ? this.loaded?.source.range : undefined };
+    const info = this.loaded?.info;
+    return { registryLoaded: Boolean(this.loaded?.registry.loaded), hasDates: Boolean(info?.firstDate), attributes: info?.attributes ?? [], range: info?.firstDate ? this.loaded?.source.range : undefined, defaultColumns: info?.defaultColumns };
   }
 
   /** The queries that draw `parts` of the view, each with the name of what it draws. */
@@ -549,9 +563,12 @@ export class Dashboard {
     // The cards' rates over a small sample (the module's `smallSample`, under the view's minimum).
     const smallRates = (summary.smallSample ?? []).filter((rate) => info.cards.some((card) => card.metric === rate));
     this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty, smallRates, small: smallSampleNote(summary, smallRates), lastPeriods });
+    this.tableChoices = summary.columnChoices;
     this.view.renderTable({
       groupBy: view.groupBy,
-      columns: columnsOf(summary),
+      columns: summary.groupMetrics,
+      choices: summary.columnChoices,
+      chosen: view.columns !== null,
       groups: summary.groups,
       sort: view.sort,
       page: view.page,
@@ -873,14 +890,6 @@ function droppedNote(dropped) {
 
 function stripEmpty(object) {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== null && value !== ""));
-}
-
-/**
- * Table columns: the metrics the module says mean something for this grouping (`groupMetrics`: no
- * users per user), rows only where the export has no users to count.
- */
-function columnsOf({ totals, groupMetrics }) {
-  return groupMetrics.filter((key) => key !== "rows" || !("users" in totals) || totals.users === null);
 }
 
 /**

@@ -31,6 +31,8 @@ export function defaultView() {
     /** Count the service accounts a joined registry marks (the module leaves them out by default). */
     includeServiceAccounts: false,
     sort: { by: "hoursSaved", desc: true },
+    /** The grouped table's columns as chosen; null: the module's default set (info().defaultColumns). */
+    columns: null,
     page: 0,
     pageSize: 25,
     metric: "hoursSaved",
@@ -51,7 +53,7 @@ export function defaultView() {
  * A copy of `view` with everything this export cannot answer dropped, so no query fails on it.
  * `info` is the module's `info()`: its `groupKeys` and `timeKeys` decide, not a copy of the rule.
  */
-export function fitView(view, { groupKeys = [], timeKeys = [], attributes = [] } = {}) {
+export function fitView(view, { groupKeys = [], timeKeys = [], attributes = [], tableColumns = [] } = {}) {
   const next = { ...view, sort: { ...view.sort }, minutes: { ...view.minutes }, attributes: { ...view.attributes } };
   // A filter on a people-file column stays while no file has that column (a shared link names it;
   // the page says it waits for the file); filterOf applies only the columns info() lists.
@@ -64,6 +66,9 @@ export function fitView(view, { groupKeys = [], timeKeys = [], attributes = [] }
   if (groupKeys.includes(next.sort.by) && !next.groupBy.includes(next.sort.by)) next.sort = defaultView().sort;
   // A month-grain export has one day per month: weeks would be misleading, and the core refuses them.
   if (!PERIODS.includes(next.period) || (next.period === "week" && !timeKeys.includes("week"))) next.period = "month";
+  // Chosen columns this export lacks go; none left is the default set.
+  if (next.columns) next.columns = next.columns.filter((name) => tableColumns.includes(name));
+  if (!next.columns?.length) next.columns = null;
   if (!timeKeys.includes(next.timeKey)) next.timeKey = timeKeys.includes("week") ? "week" : (timeKeys[timeKeys.length - 1] ?? "month");
   return next;
 }
@@ -149,10 +154,15 @@ export function tableQuery(view, context) {
   };
 }
 
-/** The whole grouped result, for downloads. */
+/**
+ * The whole grouped result, for downloads: the table's columns, as chosen or by default
+ * (`context.defaultColumns`, info()'s).
+ */
 export function groupedQuery(view, context) {
+  const columns = view.columns ?? context.defaultColumns;
   return {
     groupBy: [...view.groupBy],
+    ...(columns?.length ? { columns: [...columns] } : {}),
     filter: filterOf(view, context),
     sort: { by: view.sort.by, desc: view.sort.desc },
     minutesSaved: minutesAsked(view),
@@ -304,6 +314,7 @@ export function encodeHash(view, source = {}) {
   if (view.activeOnly) p.set("active", "1");
   if (view.includeServiceAccounts) p.set("service", "1");
   if (view.sort.by !== d.sort.by || view.sort.desc !== d.sort.desc) p.set("sort", `${view.sort.desc ? "-" : ""}${view.sort.by}`);
+  for (const column of view.columns ?? []) p.append("col", column);
   if (view.page) p.set("page", String(view.page + 1));
   if (view.pageSize !== d.pageSize) p.set("size", String(view.pageSize));
   if (view.metric !== d.metric) p.set("metric", view.metric);
@@ -341,6 +352,9 @@ export function decodeHash(hash) {
   view.includeServiceAccounts = p.get("service") === "1";
   const sort = p.get("sort");
   if (sort && sort.replace(/^-/, "")) view.sort = { by: sort.replace(/^-/, ""), desc: sort.startsWith("-") };
+  // Any names; which this export has is info().tableColumns's say (fitView).
+  const columns = unique(p.getAll("col").map((name) => name.slice(0, 200)).filter(Boolean)).slice(0, 200);
+  if (columns.length) view.columns = columns;
   const page = Number.parseInt(p.get("page") ?? "", 10);
   if (page > 0) view.page = page - 1;
   const size = Number.parseInt(p.get("size") ?? "", 10);

@@ -82,7 +82,7 @@ export class View {
     // A click anywhere else closes an open multi-select, as a native <select> would.
     this.closeMultis = (event) => {
       const path = event.composedPath();
-      for (const multi of [this.refs.clients, this.refs.languages, ...this.attributeMultis]) if (multi.root.open && !path.includes(multi.root)) multi.root.open = false;
+      for (const multi of [this.refs.clients, this.refs.languages, this.refs.columns, ...this.attributeMultis]) if (multi.root.open && !path.includes(multi.root)) multi.root.open = false;
     };
     document.addEventListener("click", this.closeMultis);
   }
@@ -565,6 +565,10 @@ export class View {
     r.table = h("table", { class: "grid" }, (r.caption = h("caption", { class: "visually-hidden" })), (r.thead = h("thead")), (r.tbody = h("tbody")));
     r.prev = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page - 1 }) }, "← Previous");
     r.next = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page + 1 }) }, "Next →");
+    // The column chooser: the choices and the default set are the module's (each summary's
+    // columnChoices, info().defaultColumns); the choice is the view's (`col=` in the URL).
+    r.columns = this.buildMulti("Columns", (columns) => this.emit("chooseColumns", { columns }), { name: "columns", format: (key) => metricLabel(key, this.meta(key), this.labels) });
+    r.defaultColumns = h("button", { type: "button", class: "button small", hidden: true, onclick: () => this.emit("chooseColumns", { columns: null }) }, "Default columns");
     return h(
       "section",
       { class: "table-card panel", "aria-labelledby": "sga-table-title" },
@@ -572,6 +576,7 @@ export class View {
         "div",
         { class: "table-head" },
         h("h2", { class: "section-title", id: "sga-table-title" }, "Grouped result"),
+        h("div", { class: "column-choice" }, r.columns.root, r.defaultColumns),
         h("div", { class: "downloads", role: "group", "aria-label": "Downloads" }, h("span", { class: "field-label" }, "Download"), download("grouped-csv", "Grouped CSV"), download("grouped-json", "Grouped JSON"), download("rows-csv", "Filtered rows CSV")),
       ),
       (r.tableScroll = h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Grouped result table (scrolls sideways)" }, r.table)),
@@ -1065,11 +1070,16 @@ export class View {
     for (const [name, canvas, spec] of draws) this.charts.draw(name, canvas, spec, colors);
   }
 
-  /** The grouped table: headers that sort, one row per group, the pager. */
-  renderTable({ groupBy, columns, groups, sort, page, pageSize, total, small = "" }) {
+  /**
+   * The grouped table: headers that sort, one row per group, the pager; the column chooser
+   * offers `choices` with `columns` ticked, and the way back to the default set when `chosen`.
+   */
+  renderTable({ groupBy, columns, choices = columns, chosen = false, groups, sort, page, pageSize, total, small = "" }) {
     const r = this.refs;
     setNote(r.tableSmall, small);
     this.page = page;
+    this.renderMulti(r.columns, choices, columns);
+    r.defaultColumns.hidden = !chosen;
     const focusedSort = this.focused()?.dataset?.sort;
     const header = (key, label, numeric) => {
       const active = sort.by === key;

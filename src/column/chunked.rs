@@ -62,44 +62,9 @@ impl<T: Copy> Chunked<T> {
         self.len += 1;
     }
 
-    /// Appends the cells of `xs`.
-    pub(crate) fn extend_from_slice(&mut self, mut xs: &[T]) {
-        while !xs.is_empty() {
-            let chunk = self.last_with_room();
-            let n = xs.len().min(chunk.capacity() - chunk.len());
-            chunk.extend_from_slice(&xs[..n]);
-            self.len += n;
-            xs = &xs[n..];
-        }
-    }
-
     /// The cells in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = T> + '_ {
         self.chunks.iter().flat_map(|c| c.iter().copied())
-    }
-
-    /// The cells as slices, each with the row of its first cell.
-    pub(crate) fn slices(&self) -> impl Iterator<Item = (usize, &[T])> + '_ {
-        self.chunks
-            .iter()
-            .take_while(|c| !c.is_empty())
-            .enumerate()
-            .map(|(k, c)| (k * CHUNK, c.as_slice()))
-    }
-
-    /// The cells of the rows `start..end` as slices, each with the row of its first cell.
-    pub(crate) fn slices_of(
-        &self,
-        start: usize,
-        end: usize,
-    ) -> impl Iterator<Item = (usize, &[T])> {
-        let chunks = &self.chunks;
-        let first = start / CHUNK;
-        let last = end.div_ceil(CHUNK);
-        (first..last.max(first)).map(move |k| {
-            let (lo, hi) = (start.max(k * CHUNK), end.min((k + 1) * CHUNK));
-            (lo, &chunks[k][lo - k * CHUNK..hi - k * CHUNK])
-        })
     }
 
     /// The same cells, each turned by `f`, chunk by chunk: each chunk of `self` is freed as soon
@@ -216,7 +181,7 @@ mod tests {
     fn cells_cross_chunks_in_order() {
         let mut c = Chunked::new();
         let n = 3 * CHUNK + 5;
-        c.extend_from_slice(&(0..CHUNK as u32 - 3).collect::<Vec<_>>());
+        c.extend(0..CHUNK as u32 - 3);
         for x in CHUNK as u32 - 3..n as u32 {
             c.push(x);
         }
@@ -224,13 +189,6 @@ mod tests {
         assert!(c.iter().eq(0..n as u32));
         assert_eq!(c.get(CHUNK), CHUNK as u32);
         assert_eq!(c[n - 1], n as u32 - 1);
-        let pieces: Vec<(usize, usize)> = c
-            .slices_of(CHUNK - 2, 2 * CHUNK + 1)
-            .map(|(row, s)| (row, s.len()))
-            .collect();
-        assert_eq!(pieces, vec![(CHUNK - 2, 2), (CHUNK, CHUNK), (2 * CHUNK, 1)]);
-        let starts: Vec<usize> = c.slices().map(|(row, _)| row).collect();
-        assert_eq!(starts, vec![0, CHUNK, 2 * CHUNK, 3 * CHUNK]);
         let wide = c.into_map(u64::from);
         assert!(wide.iter().eq(0..n as u64));
     }

@@ -2,8 +2,8 @@
 //! add a numeric column's cells into per-group sums, counts and weighted sums, one per cell width
 //! (narrow cells in branch-free loops the compiler vectorizes).
 
-use super::chunked::Chunked;
 use super::num::{Ints, NumColumn};
+use super::packed::{Cell, Cells, BLOCK};
 use crate::number::pow10;
 
 /// A run of consecutive rows that all add into one slot (`group`) of an accumulator.
@@ -68,34 +68,27 @@ impl Acc {
     }
 }
 
-/// Sums runs of unsigned cells (`null` marks an empty one) into their groups: a branch-free
-/// inner loop the compiler vectorizes, adding in lanes of `L` (`u32` for cells of at most 16 bits,
-/// over blocks short enough that they cannot overflow; `i64` for wider cells).
-fn sum_runs<T, L>(
-    values: &Chunked<T>,
-    null: T,
-    runs: &[Run],
-    sums: &mut [i64],
-    counts: Option<&mut [u32]>,
-) where
-    T: Copy + PartialEq + Into<L>,
+/// Sums runs of unsigned cells into their groups: a branch-free inner loop the compiler
+/// vectorizes, adding in lanes of `L` (`u32` for cells of at most 16 bits, over slices short
+/// enough that they cannot overflow; `i64` for wider cells).
+fn sum_runs<T, L>(values: &Cells<T>, runs: &[Run], sums: &mut [i64], counts: Option<&mut [u32]>)
+where
+    T: Cell + Into<L>,
     L: Copy + Default + std::iter::Sum + Into<i64>,
 {
-    // A piece is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
-    let cell = |x: T| if x != null { x.into() } else { L::default() };
+    // A slice is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
+    let cell = |x: T| if x != T::NULL { x.into() } else { L::default() };
+    let mut counts = counts;
     for run in runs {
-        let sum: i64 = values
-            .slices_of(run.start, run.end)
-            .map(|(_, b)| b.iter().map(|&x| cell(x)).sum::<L>().into())
-            .sum();
+        let (mut sum, mut n) = (0i64, 0u32);
+        values.for_slices(run.start, run.end, |_, b| {
+            sum += b.iter().map(|&x| cell(x)).sum::<L>().into();
+            if counts.is_some() {
+                n += b.iter().map(|&x| u32::from(x != T::NULL)).sum::<u32>();
+            }
+        });
         sums[run.group] = sums[run.group].saturating_add(sum);
-    }
-    if let Some(counts) = counts {
-        for run in runs {
-            let n = values
-                .slices_of(run.start, run.end)
-                .map(|(_, b)| b.iter().map(|&x| u32::from(x != null)).sum::<u32>())
-                .sum::<u32>();
+        if let Some(counts) = counts.as_deref_mut() {
             counts[run.group] += n;
         }
     }
@@ -104,15 +97,15 @@ fn sum_runs<T, L>(
 /// Sums narrow unsigned cells into the group of each row. Two sets of partial sums (even and odd
 /// rows) keep consecutive rows of one group from waiting on each other, and rows without a group
 /// add into a spare slot instead of branching.
-fn sum_ids<T: Copy + PartialEq + Into<i64>>(
-    values: &Chunked<T>,
-    null: T,
+fn sum_ids<T: Cell>(
+    values: &Cells<T>,
     ids: &[u32],
     sums: &mut [i64],
     counts: Option<&mut [u32]>,
     scratch: Scratch,
 ) {
     let n = sums.len();
+    let null = T::NULL;
     let slot = |g: u32| (g as usize).min(n);
     let cell = |x: T| if x != null { x.into() } else { 0 };
     let Scratch {
@@ -121,7 +114,7 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
         mut seen,
     } = scratch;
     let counted = counts.is_some();
-    for (start, values) in values.slices() {
+    values.for_slices(0, values.len(), |start, values| {
         let ids = ids.get(start..).unwrap_or(&[]);
         let pairs = ids.chunks_exact(2).zip(values.chunks_exact(2));
         let tail = ids.len().min(values.len()) & !1;
@@ -145,7 +138,7 @@ fn sum_ids<T: Copy + PartialEq + Into<i64>>(
                 even[slot(g)] += cell(x);
             }
         }
-    }
+    });
     if let Some(counts) = counts {
         for (c, s) in counts.iter_mut().zip(seen) {
             *c += s;
@@ -191,53 +184,75 @@ impl Scratch {
     }
 }
 
-/// Σ(value × weight) and Σ weight per group for cells of at most 16 bits (`vnull` and `wnull`
-/// mark empty ones): exact in `u64` within a run (a product is below 2^32), added as floats per run.
-fn weighted_narrow<V: Copy + PartialEq + Into<u64>, W: Copy + PartialEq + Into<u64>>(
-    values: &Chunked<V>,
-    vnull: V,
-    weights: &Chunked<W>,
-    wnull: W,
+/// Σ(value × weight) and Σ weight per group for cells of at most 16 bits (each width's largest
+/// value marks an empty one): exact in `u64` within a run (a product is below 2^32), added as
+/// floats per run.
+fn weighted_narrow<V: Cell, W: Cell>(
+    values: &Cells<V>,
+    weights: &Cells<W>,
     layout: Layout,
     num: &mut [f64],
     den: &mut [f64],
 ) {
     let pair = |v: V, w: W| {
-        let keep = v != vnull && w != wnull;
-        let w = if keep { w.into() } else { 0 };
-        (v.into() * w, w)
+        let keep = v != V::NULL && w != W::NULL;
+        let w: u64 = if keep { w.into() } else { 0 };
+        (Into::<u64>::into(v) * w, w)
     };
     match layout {
         Layout::Runs(runs) => {
-            // The two columns' chunks cover the same rows.
             for run in runs {
                 let (mut vw, mut ww) = (0u64, 0u64);
-                let pieces = values
-                    .slices_of(run.start, run.end)
-                    .zip(weights.slices_of(run.start, run.end));
-                for ((_, values), (_, weights)) in pieces {
+                both(values, weights, run.start, run.end, |_, values, weights| {
                     for (&v, &w) in values.iter().zip(weights) {
                         let (x, y) = pair(v, w);
                         vw += x;
                         ww += y;
                     }
-                }
+                });
                 num[run.group] += vw as f64;
                 den[run.group] += ww as f64;
             }
         }
         Layout::Ids(ids) => {
-            for ((start, values), (_, weights)) in values.slices().zip(weights.slices()) {
-                let ids = ids.get(start..).unwrap_or(&[]);
-                for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
-                    if g != NO_GROUP {
-                        let (x, y) = pair(v, w);
-                        num[g as usize] += x as f64;
-                        den[g as usize] += y as f64;
+            both(
+                values,
+                weights,
+                0,
+                values.len(),
+                |start, values, weights| {
+                    let ids = ids.get(start..).unwrap_or(&[]);
+                    for ((&g, &v), &w) in ids.iter().zip(values).zip(weights) {
+                        if g != NO_GROUP {
+                            let (x, y) = pair(v, w);
+                            num[g as usize] += x as f64;
+                            den[g as usize] += y as f64;
+                        }
                     }
-                }
-            }
+                },
+            );
         }
+    }
+}
+
+/// Calls `f(row, values, weights)` for the cells of the rows `start..end` of two columns, slice
+/// by slice (their slices cover the same rows: both are sealed at the same rows).
+#[inline]
+fn both<V: Cell, W: Cell>(
+    values: &Cells<V>,
+    weights: &Cells<W>,
+    start: usize,
+    end: usize,
+    mut f: impl FnMut(usize, &[V], &[W]),
+) {
+    let (mut vbuf, mut wbuf) = ([V::NULL; BLOCK], [W::NULL; BLOCK]);
+    let mut row = start;
+    while row < end {
+        let v = values.slice_at(row, end, &mut vbuf);
+        let w = weights.slice_at(row, end, &mut wbuf);
+        let n = v.len().min(w.len());
+        f(row, &v[..n], &w[..n]);
+        row += n;
     }
 }
 
@@ -291,23 +306,17 @@ impl NumColumn {
     ) {
         match (&self.data, acc, layout) {
             (Ints::U8(v), Acc::Int(s), Layout::Runs(runs)) => {
-                sum_runs::<_, u32>(v, u8::MAX, runs, s, counts)
+                sum_runs::<_, u32>(v, runs, s, counts)
             }
             (Ints::U16(v), Acc::Int(s), Layout::Runs(runs)) => {
-                sum_runs::<_, u32>(v, u16::MAX, runs, s, counts)
+                sum_runs::<_, u32>(v, runs, s, counts)
             }
             (Ints::U32(v), Acc::Int(s), Layout::Runs(runs)) => {
-                sum_runs::<_, i64>(v, u32::MAX, runs, s, counts)
+                sum_runs::<_, i64>(v, runs, s, counts)
             }
-            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => {
-                sum_ids(v, u8::MAX, ids, s, counts, scratch)
-            }
-            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => {
-                sum_ids(v, u16::MAX, ids, s, counts, scratch)
-            }
-            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => {
-                sum_ids(v, u32::MAX, ids, s, counts, scratch)
-            }
+            (Ints::U8(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, ids, s, counts, scratch),
+            (Ints::U16(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, ids, s, counts, scratch),
+            (Ints::U32(v), Acc::Int(s), Layout::Ids(ids)) => sum_ids(v, ids, s, counts, scratch),
             (_, acc, layout) => self.accumulate_cells(layout, acc, counts),
         }
     }
@@ -403,16 +412,12 @@ impl NumColumn {
             return (num, den, 1.0);
         }
         // Scaled integers, unscaled once per group at the end.
-        macro_rules! narrow {
-            ($v:expr, $vn:expr, $w:expr, $wn:expr) => {
-                weighted_narrow($v, $vn, $w, $wn, layout, &mut num, &mut den)
-            };
-        }
+        let (n, d) = (&mut num, &mut den);
         match (&self.data, &weights.data) {
-            (Ints::U8(v), Ints::U8(w)) => narrow!(v, u8::MAX, w, u8::MAX),
-            (Ints::U8(v), Ints::U16(w)) => narrow!(v, u8::MAX, w, u16::MAX),
-            (Ints::U16(v), Ints::U8(w)) => narrow!(v, u16::MAX, w, u8::MAX),
-            (Ints::U16(v), Ints::U16(w)) => narrow!(v, u16::MAX, w, u16::MAX),
+            (Ints::U8(v), Ints::U8(w)) => weighted_narrow(v, w, layout, n, d),
+            (Ints::U8(v), Ints::U16(w)) => weighted_narrow(v, w, layout, n, d),
+            (Ints::U16(v), Ints::U8(w)) => weighted_narrow(v, w, layout, n, d),
+            (Ints::U16(v), Ints::U16(w)) => weighted_narrow(v, w, layout, n, d),
             _ => layout.for_each_row(|row, group| {
                 if let (Some(v), Some(w)) = (self.get_scaled(row), weights.get_scaled(row)) {
                     if w > 0 {
@@ -490,8 +495,9 @@ mod tests {
     /// whatever the cells' width (the narrow vectorized loops, the 32-bit and float ones).
     #[test]
     fn runs_and_ids_layouts_agree_for_every_width() {
-        // Row `r` is in group `r / 3 % 4`, except every seventh row, which no group keeps.
-        let rows = 200;
+        // Row `r` is in group `r / 3 % 4`, except every seventh row, which no group keeps; over
+        // two chunks, so that sealed (packed) chunks and the plain cells after them are read.
+        let rows = 2 * super::super::chunked::CHUNK + 200;
         let group = |r: usize| (r % 7 != 3).then_some(r / 3 % 4);
         let ids: Vec<u32> = (0..rows)
             .map(|r| group(r).map_or(NO_GROUP, |g| g as u32))

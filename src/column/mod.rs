@@ -8,6 +8,7 @@ pub(crate) mod days;
 pub(crate) mod hash;
 pub(crate) mod kernels;
 pub(crate) mod num;
+pub(crate) mod packed;
 mod parse;
 pub(crate) mod text;
 

@@ -2,8 +2,8 @@
 //! a time with one decision on the column's width, and every other cell through the full number
 //! parser.
 
-use super::chunked::Chunked;
 use super::num::{Ints, NumColumn};
+use super::packed::{Cell, Cells};
 use crate::number::{parse_num_bytes, pow10};
 use crate::verbatim::{PlainShape, Verbatim};
 
@@ -60,8 +60,8 @@ impl NumColumn {
 
 /// [`NumColumn::push_plain_cells`] for one width (`null`, its largest value, marks an empty cell).
 #[inline(always)]
-fn plain_run<'a, T: Copy + Into<u64> + TryFrom<u64>>(
-    v: &mut Chunked<T>,
+fn plain_run<'a, T: Cell + TryFrom<u64>>(
+    v: &mut Cells<T>,
     null: T,
     scale: u8,
     verbatim: &mut Verbatim,

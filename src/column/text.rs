@@ -4,25 +4,21 @@
 use std::collections::TryReserveError;
 use std::sync::Arc;
 
-use super::chunked::{Chunked, CHUNK};
 use super::hash::{same_bytes, FxHashMap};
 use super::kernels::{Layout, NO_GROUP};
+use super::packed::{Cell, Cells};
 use crate::verbatim::Verbatim;
 
-/// Unsigned codes in the narrowest width that holds the largest one; or, once the input ended, a
-/// column's codes shared with the columns that follow it, or a column that holds one value per
-/// user, as its code for each user.
+/// Unsigned codes in the narrowest width that holds the largest one, packed a chunk at a time
+/// as they fill (codes of rows in order of their users, a user ID's or an e-mail's, take a byte
+/// or less from a base per chunk, whatever the dictionary's size; a client's a few bits); or,
+/// once the input ended, a column's codes shared with the columns that follow it, or a column
+/// that holds one value per user, as its code for each user.
 #[derive(Clone, Debug)]
 pub(crate) enum Codes {
-    U8(Chunked<u8>),
-    U16(Chunked<u16>),
-    U32(Chunked<u32>),
-    /// Per chunk, its smallest code, and each row's code less that: codes of rows in order of
-    /// their users (a user ID's, an e-mail's) fit a byte this way, whatever the dictionary's size.
-    Based {
-        bases: Vec<u32>,
-        offsets: Chunked<u8>,
-    },
+    U8(Cells<u8>),
+    U16(Cells<u16>),
+    U32(Cells<u32>),
     /// The identity column's codes, which [`Codes::PerUser`] columns read too.
     Shared(Arc<Codes>),
     /// A column with one value per user (an e-mail, a username): the code of each user (by the
@@ -35,7 +31,7 @@ pub(crate) enum Codes {
 
 impl Codes {
     fn new() -> Codes {
-        Codes::U8(Chunked::new())
+        Codes::U8(Cells::new())
     }
 
     fn push(&mut self, code: u32) {
@@ -59,10 +55,10 @@ impl Codes {
         loop {
             match self {
                 Codes::U8(v) if max <= u32::from(u8::MAX) => {
-                    return v.extend(codes.iter().map(|&c| c as u8))
+                    return codes.iter().for_each(|&c| v.push(c as u8))
                 }
                 Codes::U16(v) if max <= u32::from(u16::MAX) => {
-                    return v.extend(codes.iter().map(|&c| c as u16))
+                    return codes.iter().for_each(|&c| v.push(c as u16))
                 }
                 Codes::U32(v) => return v.extend_from_slice(codes),
                 _ => self.widen(),
@@ -80,43 +76,9 @@ impl Codes {
         };
     }
 
-    /// Codes wider than a byte as [`Codes::Based`], when every chunk's codes span less than a
-    /// byte (the rows come in order of their users, as exports are written).
-    fn rebase(&mut self) {
-        fn based<C: Copy + Into<u32>>(codes: &Chunked<C>) -> Option<Codes> {
-            let mut bases = Vec::new();
-            for (_, piece) in codes.slices() {
-                let lo = piece.iter().map(|&c| c.into()).min()?;
-                let hi = piece.iter().map(|&c| c.into()).max()?;
-                if hi - lo > u32::from(u8::MAX) {
-                    return None;
-                }
-                bases.push(lo);
-            }
-            let mut offsets = Chunked::new();
-            offsets.try_grow(codes.len()).ok()?;
-            for (start, piece) in codes.slices() {
-                let base = bases[start / CHUNK];
-                offsets.extend(piece.iter().map(|&c| (c.into() - base) as u8));
-            }
-            Some(Codes::Based { bases, offsets })
-        }
-        let rebased = match self {
-            Codes::U16(v) => based(v),
-            Codes::U32(v) => based(v),
-            _ => None,
-        };
-        if let Some(rebased) = rebased {
-            *self = rebased;
-        }
-    }
-
     /// Codes of its own, to append to (a shared or per-user column written to again).
     fn own(&mut self) {
-        if matches!(
-            self,
-            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. }
-        ) {
+        if matches!(self, Codes::Shared(_) | Codes::PerUser { .. }) {
             let mut own = Codes::new();
             self.for_each(|_, code| own.push(code));
             *self = own;
@@ -129,7 +91,6 @@ impl Codes {
             Codes::U8(v) => u32::from(v.get(row)),
             Codes::U16(v) => u32::from(v.get(row)),
             Codes::U32(v) => v.get(row),
-            Codes::Based { bases, offsets } => bases[row / CHUNK] + u32::from(offsets.get(row)),
             Codes::Shared(codes) => codes.get(row),
             Codes::PerUser { users, map } => map[users.get(row) as usize],
         }
@@ -141,7 +102,6 @@ impl Codes {
             Codes::U8(v) => v.len(),
             Codes::U16(v) => v.len(),
             Codes::U32(v) => v.len(),
-            Codes::Based { offsets, .. } => offsets.len(),
             Codes::Shared(codes) => codes.len(),
             Codes::PerUser { users, .. } => users.len(),
         }
@@ -160,29 +120,21 @@ impl Codes {
     /// Calls `f(row, look(code))` for every row, one loop per width.
     #[inline]
     fn each(&self, look: impl Fn(u32) -> u32 + Copy, f: &mut impl FnMut(usize, u32)) {
-        fn each<C: Copy + Into<u32>>(
-            codes: &Chunked<C>,
+        fn each<C: Cell>(
+            codes: &Cells<C>,
             look: impl Fn(u32) -> u32,
             f: &mut impl FnMut(usize, u32),
         ) {
-            for (start, piece) in codes.slices() {
+            codes.for_slices(0, codes.len(), |start, piece| {
                 for (i, &c) in piece.iter().enumerate() {
                     f(start + i, look(c.into()));
                 }
-            }
+            });
         }
         match self {
             Codes::U8(v) => each(v, look, f),
             Codes::U16(v) => each(v, look, f),
             Codes::U32(v) => each(v, look, f),
-            Codes::Based { bases, offsets } => {
-                for (start, piece) in offsets.slices() {
-                    let base = bases[start / CHUNK];
-                    for (i, &c) in piece.iter().enumerate() {
-                        f(start + i, look(base + u32::from(c)));
-                    }
-                }
-            }
             // (Shared codes are plain ones.)
             codes => (0..codes.len()).for_each(|row| f(row, look(codes.get(row)))),
         }
@@ -207,8 +159,8 @@ impl Codes {
         look: impl Fn(u32) -> u32 + Copy,
         f: &mut F,
     ) {
-        fn scan<C: Copy + Into<u32>, F: FnMut(usize, usize, u64)>(
-            codes: &Chunked<C>,
+        fn scan<C: Cell, F: FnMut(usize, usize, u64)>(
+            codes: &Cells<C>,
             layout: Layout,
             look: impl Fn(u32) -> u32,
             f: &mut F,
@@ -217,22 +169,22 @@ impl Codes {
             match layout {
                 Layout::Runs(runs) => {
                     for run in runs {
-                        for (start, piece) in codes.slices_of(run.start, run.end) {
+                        codes.for_slices(run.start, run.end, |start, piece| {
                             for (row, &c) in piece.iter().enumerate() {
                                 f(start + row, run.group, code(c));
                             }
-                        }
+                        });
                     }
                 }
                 Layout::Ids(ids) => {
-                    for (start, piece) in codes.slices() {
+                    codes.for_slices(0, codes.len(), |start, piece| {
                         let ids = ids.get(start..).unwrap_or(&[]);
                         for (row, (&g, &c)) in ids.iter().zip(piece).enumerate() {
                             if g != NO_GROUP {
                                 f(start + row, g as usize, code(c));
                             }
                         }
-                    }
+                    });
                 }
             }
         }
@@ -240,23 +192,19 @@ impl Codes {
             Codes::U8(v) => scan(v, layout, look, f),
             Codes::U16(v) => scan(v, layout, look, f),
             Codes::U32(v) => scan(v, layout, look, f),
-            Codes::Based { bases, offsets } => scan(offsets, layout, |c| c, &mut |row, g, c| {
-                f(row, g, u64::from(look(bases[row / CHUNK] + c as u32)))
-            }),
             // (Shared codes are plain ones.)
             codes => layout.for_each_row(|row, g| f(row, g, u64::from(look(codes.get(row))))),
         }
     }
 
-    /// The width the codes are stored in.
-    pub(crate) fn storage(&self) -> &'static str {
+    /// The width the codes are stored in, and their chunks' packing.
+    pub(crate) fn storage(&self) -> String {
         match self {
-            Codes::U8(_) => "u8",
-            Codes::U16(_) => "u16",
-            Codes::U32(_) => "u32",
-            Codes::Based { .. } => "u8 from a base per chunk",
+            Codes::U8(v) => format!("u8{}", v.packing()),
+            Codes::U16(v) => format!("u16{}", v.packing()),
+            Codes::U32(v) => format!("u32{}", v.packing()),
             Codes::Shared(codes) => codes.storage(),
-            Codes::PerUser { .. } => "one per user",
+            Codes::PerUser { .. } => "one per user".into(),
         }
     }
 
@@ -266,7 +214,6 @@ impl Codes {
             Codes::U16(v) => v.heap_bytes(),
             Codes::U32(v) => v.heap_bytes(),
             // Counted once, by the column that shares them.
-            Codes::Based { bases, offsets } => offsets.heap_bytes() + bases.capacity() * 4,
             Codes::Shared(codes) => codes.heap_bytes(),
             Codes::PerUser { map, .. } => map.capacity() * 4,
         }
@@ -279,7 +226,7 @@ impl Codes {
             Codes::U8(v) => v.try_grow(more),
             Codes::U16(v) => v.try_grow(more),
             Codes::U32(v) => v.try_grow(more),
-            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
+            Codes::Shared(_) | Codes::PerUser { .. } => Ok(()),
         }
     }
 
@@ -289,7 +236,6 @@ impl Codes {
             Codes::U8(v) => v.used_bytes(),
             Codes::U16(v) => v.used_bytes(),
             Codes::U32(v) => v.used_bytes(),
-            Codes::Based { bases, offsets } => offsets.used_bytes() + bases.len() * 4,
             Codes::Shared(codes) => codes.used_bytes(),
             Codes::PerUser { map, .. } => map.len() * 4,
         }
@@ -300,7 +246,7 @@ impl Codes {
             Codes::U8(v) => v.shrink_to_fit(),
             Codes::U16(v) => v.shrink_to_fit(),
             Codes::U32(v) => v.shrink_to_fit(),
-            Codes::Based { .. } | Codes::Shared(_) | Codes::PerUser { .. } => {}
+            Codes::Shared(_) | Codes::PerUser { .. } => {}
         }
     }
 }
@@ -465,7 +411,6 @@ impl TextColumn {
     /// code goes (queries read codes and values only).
     pub(crate) fn finish(&mut self) {
         self.codes.shrink();
-        self.codes.rebase();
         // The recent cells' bytes go; the empty slots stay, so that the column stays usable.
         self.recent.fill((Vec::new(), u32::MAX));
         self.last = 0;
@@ -490,6 +435,7 @@ mod tests {
 
     #[test]
     fn codes_of_rows_in_order_take_a_byte_from_a_base_per_chunk() {
+        use crate::column::chunked::CHUNK;
         use crate::column::Run;
         let rows = 3 * CHUNK + 100;
         let value = |row: usize| format!("user{}", row / 100);
@@ -498,11 +444,9 @@ mod tests {
             t.push(value(row).as_bytes());
         }
         t.finish();
-        assert!(
-            matches!(t.codes, Codes::Based { .. }),
-            "{}",
-            t.codes.storage()
-        );
+        // 492 values: 16-bit codes, but each sealed chunk's span 164 codes, in 8 bits.
+        assert!(matches!(t.codes, Codes::U16(_)), "{}", t.codes.storage());
+        assert!(t.codes.used_bytes() < rows + 1000, "{}", t.codes.storage());
         assert!((0..rows).all(|row| t.value(row) == value(row)));
         let mut each = Vec::new();
         t.codes.for_each(|row, code| each.push((row, code)));
@@ -533,13 +477,15 @@ mod tests {
             assert_eq!(seen, expected);
             assert!(!seen.is_empty());
         }
-        // Codes spanning more than a byte within a chunk stay as they are.
+        // Codes spanning more than a byte within a chunk take the bits they need.
         let mut wide = TextColumn::new();
         for row in 0..CHUNK + 1 {
             wide.push(format!("v{}", row % 300).as_bytes());
         }
         wide.finish();
         assert!(matches!(wide.codes, Codes::U16(_)));
+        assert_eq!(wide.codes.storage(), "u16, chunks by bits: 9×1");
+        assert!((0..CHUNK + 1).all(|row| wide.value(row) == format!("v{}", row % 300)));
     }
 
     #[test]

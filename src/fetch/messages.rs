@@ -4,7 +4,8 @@
 use crate::error::{Error, ErrorKind};
 
 use super::error::{scrub, FetchCode, FetchError};
-use super::plan::{FetchPlan, DEFAULT_BASE_URL};
+use super::options::DEFAULT_BASE_URL;
+use super::plan::FetchPlan;
 
 impl FetchError {
     /// A status that is not a success, after `retries` retries of the request; `body_hint` is

@@ -19,11 +19,14 @@ use crate::table::Table;
 use crate::warning::Warning;
 
 use super::adoption::{
-    active_flags, activity_columns, check_grain, check_inactive, growth, inactive, inactive_answer,
-    inactive_since, range_periods, retention, Coverage, Growth, Inactive, InactiveQuery,
-    InactiveUser, Period, PeriodFacts, PeriodQuery, Retention, INACTIVE,
+    active_flags, activity_columns, check_grain, growth, range_periods, retention, Coverage,
+    Growth, Period, PeriodFacts, PeriodQuery, Retention,
 };
 use super::filter::Selection;
+use super::inactive::{
+    check_inactive, inactive, inactive_answer, inactive_since, Inactive, InactiveQuery,
+    InactiveUser, INACTIVE,
+};
 use super::stream::{Chunk, ChunkEnd, Typing, UserNumbers};
 
 /// Which answer a stream computes (its checks and messages name it).

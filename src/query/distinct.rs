@@ -4,8 +4,10 @@
 use crate::column::{Chunked, DayColumn, FxHashMap, Layout, TextColumn};
 use crate::table::{Data, Table};
 
-use super::group::{Days, Grouping};
+use super::days::Days;
+use super::group::Grouping;
 use super::spec::Key;
+use super::stats::{DistinctCounts, DistinctNeeds};
 
 /// A set of pairs of small integers.
 trait PairSet {
@@ -99,30 +101,6 @@ impl Shape {
 /// A pass over the rows with two sets (all rows, active rows).
 trait SetPass {
     fn run<S: PairSet>(self, all: S, active: S);
-}
-
-/// Which distinct counts to compute.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct DistinctNeeds {
-    pub users: bool,
-    pub active_users: bool,
-    pub user_days: bool,
-    pub active_user_days: bool,
-}
-
-impl DistinctNeeds {
-    pub fn any(self) -> bool {
-        self.users || self.active_users || self.user_days || self.active_user_days
-    }
-}
-
-/// Per group: distinct users, active users, user-days and active user-days (those asked for).
-#[derive(Debug, Default)]
-pub(crate) struct DistinctCounts {
-    pub users: Vec<u64>,
-    pub active_users: Vec<u64>,
-    pub user_days: Vec<u64>,
-    pub active_user_days: Vec<u64>,
 }
 
 /// Counts what `needs` asks for over the grouping's rows. `daily`: the export has days and a

@@ -1,13 +1,13 @@
 //! Grouping: every kept row gets the dense id of its group (the packed key values index a dense
 //! array when it is small, a hash map otherwise), and the kept rows are cut into runs of one group.
 
-use crate::column::{
-    Chunked, Codes, DayColumn, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY,
-};
+use crate::column::packed::{Cell, Cells};
+use crate::column::{Codes, DayColumn, FxHashMap, Layout, Run, TextColumn, NO_GROUP, NULL_DAY};
 use crate::date::{month_end, month_number, month_start, week_start};
 use crate::error::Error;
 use crate::table::{Table, UNMAPPED};
 
+use super::days::Days;
 use super::filter::Selection;
 use super::rollup::Rolled;
 use super::spec::Key;
@@ -22,36 +22,6 @@ const MIN_RUN_LENGTH: u64 = 8;
 /// A page of groups holding at most 1/this of the rows is laid out as runs whatever their length:
 /// one pass over its runs costs less than one over every row's group id.
 const SMALL_PAGE: u64 = 16;
-
-/// The day grid: every calendar day of the data, from `base` to `base + days - 1`.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Days {
-    pub base: i32,
-    pub days: usize,
-}
-
-impl Days {
-    pub fn of(table: &Table) -> Days {
-        match (table.first_date, table.last_date) {
-            (Some(lo), Some(hi)) => Days {
-                base: lo,
-                days: usize::try_from(i64::from(hi) - i64::from(lo) + 1).unwrap_or(0),
-            },
-            _ => Days { base: 0, days: 0 },
-        }
-    }
-
-    /// The index of a day in the grid; `None` for an empty date.
-    #[inline]
-    pub fn index(self, d: i32) -> Option<usize> {
-        if d == NULL_DAY {
-            return None;
-        }
-        usize::try_from(i64::from(d) - i64::from(self.base))
-            .ok()
-            .filter(|&i| i < self.days)
-    }
-}
 
 /// One component of a group key, mapped to a dense index below its size.
 enum Component<'a> {
@@ -103,13 +73,13 @@ impl Component<'_> {
 
     /// `packed[row] = packed[row] × size + index(row)` for every row, one loop per kind.
     fn pack(&self, packed: &mut [u32], dates: Option<&DayColumn>, grid: Days) {
-        fn codes<C: Copy + Into<u32>>(packed: &mut [u32], codes: &Chunked<C>, size: u32) {
-            for (start, codes) in codes.slices() {
+        fn codes<C: Cell>(packed: &mut [u32], codes: &Cells<C>, size: u32) {
+            codes.for_slices(0, codes.len(), |start, codes| {
                 let packed = packed.get_mut(start..).unwrap_or(&mut []);
                 for (p, &c) in packed.iter_mut().zip(codes) {
-                    *p = *p * size + c.into();
+                    *p = *p * size + Into::<u32>::into(c);
                 }
-            }
+            });
         }
         let size = self.size() as u32;
         match self {

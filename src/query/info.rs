@@ -36,6 +36,14 @@ pub struct Info {
     /// `activeUsers` and `users` (with a user column), then each column's metric, rates
     /// included (a group's rate is the ratio of its sums).
     pub chart_metrics: Vec<String>,
+    /// Every metric a grouped table can show as a column, in the summary's order (a query's
+    /// `columns` choose among them; each grouping's `columnChoices` are those that mean
+    /// something for it).
+    pub table_columns: Vec<String>,
+    /// The columns a grouped table shows by default, in order: users, active users, average
+    /// DAU, days active per user (with a user column; `rows` without one), hours saved, then the
+    /// headline rates and the most used features' counts this export has.
+    pub default_columns: Vec<String>,
     /// The minutes saved per use of each feature this export has, by default (column name →
     /// minutes), in the order `hoursSaved` lists them.
     #[serde(serialize_with = "pairs_as_map")]
@@ -170,6 +178,16 @@ impl Table {
                 .collect(),
             chart_metrics: self
                 .chart_metrics()
+                .into_iter()
+                .map(|m| self.metric_name(m).to_string())
+                .collect(),
+            table_columns: self
+                .metrics()
+                .into_iter()
+                .map(|m| self.metric_name(m).to_string())
+                .collect(),
+            default_columns: self
+                .default_columns()
                 .into_iter()
                 .map(|m| self.metric_name(m).to_string())
                 .collect(),

@@ -10,17 +10,20 @@
 mod activity_stream;
 mod adoption;
 mod aggregate;
+mod days;
 mod distinct;
 mod engagement;
 mod fields;
 mod filter;
 mod group;
+mod inactive;
 mod info;
 #[cfg(not(target_arch = "wasm32"))]
 mod parallel;
 mod rank;
 mod rollup;
 pub(crate) mod spec;
+mod stats;
 mod stream;
 
 use std::rc::Rc;
@@ -31,17 +34,14 @@ use crate::summary::{Cell, Group, LastPeriods, PeriodTotals, Previous, ServiceAc
 use crate::table::Table;
 
 pub use activity_stream::{ActivityStream, InactiveStream, PeriodAnswer, Streamed};
-pub use adoption::{
-    Cohort, Growth, GrowthPeriod, Inactive, InactiveQuery, InactiveUser, Period, PeriodQuery,
-    Retention,
-};
-use aggregate::{average_range, Needs, Stats};
+pub use adoption::{Cohort, Growth, GrowthPeriod, Period, PeriodQuery, Retention};
 pub use engagement::{
     feature_label, FeatureCounts, FeaturePeriod, Features, Stickiness, StickinessPeriod,
 };
 use fields::{active_spans, key_fields, resolve_sort, span_cell, KeyField, SortBy};
 pub(crate) use filter::Selection;
 use group::Grouping;
+pub use inactive::{Inactive, InactiveQuery, InactiveUser};
 pub use info::{Card, Choices, Info, MetricInfo};
 #[cfg(not(target_arch = "wasm32"))]
 pub use parallel::{read_chunks, read_pieces};
@@ -52,6 +52,7 @@ pub use spec::{
     Compare, Filter, Headers, MetricKind, Query, Sort, DEFAULT_MINUTES_SAVED, DEFAULT_MIN_SAMPLE,
 };
 pub(crate) use spec::{Key, Metric};
+use stats::{average_range, Needs, Stats};
 pub use stream::{Chunk, ChunkEnd, Chunker, SummaryStream, CHUNK_ROWS};
 
 /// Minutes saved per feature, as (column index, minutes).
@@ -232,6 +233,7 @@ impl QueryCache {
         let keys = group_keys(table, &query.group_by)?;
         let minutes = minutes_saved(table, &query.minutes_saved)?;
         let metrics = table.requested_metrics(query.metrics.as_deref())?;
+        let columns = table.requested_columns(query.columns.as_deref(), &metrics)?;
         let key_fields = key_fields(table, &keys);
         let sort = query
             .sort
@@ -341,6 +343,7 @@ impl QueryCache {
                 keys: &keys,
                 fields: &key_fields,
                 metrics: &metrics,
+                columns,
                 minutes: &minutes,
                 totals,
                 groups,
@@ -445,7 +448,9 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
         .as_ref()
         .and_then(|(rollup, pass)| rollup.grouping(keys, pass));
     let made = match rolled {
-        Some(grouping) => Rc::new(grouping),
+        Some((reps, sizes, rolled)) => {
+            Rc::new(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+        }
         None => {
             let selection = match &state.selection {
                 Some(selection) => Rc::clone(selection),
@@ -632,6 +637,8 @@ pub(super) struct Answers<'a> {
     keys: &'a [Key],
     fields: &'a [KeyField],
     metrics: &'a [Metric],
+    /// The query's `columns` ([`Table::requested_columns`]).
+    columns: Option<Vec<Metric>>,
     minutes: &'a [(usize, f64)],
     totals: Vec<Cell>,
     groups: Vec<Group>,
@@ -644,6 +651,26 @@ pub(super) struct Answers<'a> {
 /// The summary of `table` for `query`: the answers with what the table says of them (input,
 /// warnings, names, approximate metrics, minutes, denominators).
 fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
+    let per_group: Vec<bool> = a.metrics.iter().map(|m| m.per_group(a.keys)).collect();
+    // The columns asked for that mean something per group; none of them, the default ones.
+    let among = |wanted: &[Metric]| -> Vec<bool> {
+        a.metrics
+            .iter()
+            .zip(&per_group)
+            .map(|(m, &meant)| meant && wanted.contains(m))
+            .collect()
+    };
+    let carried = match &a.columns {
+        None => per_group.clone(),
+        Some(wanted) => {
+            let chosen = among(wanted);
+            if chosen.contains(&true) {
+                chosen
+            } else {
+                among(&table.default_columns())
+            }
+        }
+    };
     Summary {
         input: table.input(),
         warnings: query.include_warnings.then(|| table.warnings.clone()),
@@ -654,7 +681,8 @@ fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             .map(|&m| table.metric_name(m).to_string())
             .collect(),
         totals: a.totals,
-        per_group: a.metrics.iter().map(|m| m.per_group(a.keys)).collect(),
+        per_group,
+        carried,
         key_names: a.fields.iter().map(|f| f.name(table).to_string()).collect(),
         groups: a.groups,
         groups_total: a.groups_total,

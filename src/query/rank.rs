@@ -5,10 +5,10 @@
 use std::cmp::Ordering;
 use std::rc::Rc;
 
-use super::aggregate::{Needs, Stats};
 use super::fields::{active_spans, KeyField, SortBy};
 use super::group::Grouping;
 use super::spec::{Key, Sort};
+use super::stats::{Needs, Stats};
 use crate::column::NULL_DAY;
 use crate::date::week_start;
 use crate::summary::Cell;

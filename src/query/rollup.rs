@@ -27,6 +27,7 @@
 use std::rc::Rc;
 
 use crate::column::num::Ints;
+use crate::column::packed::Cells;
 use crate::column::{
     try_filled, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP,
 };
@@ -34,11 +35,10 @@ use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
 use crate::table::{Data, Measure, Table};
 
-use super::aggregate::{Needs, Stats};
-use super::distinct::DistinctCounts;
+use super::days::Days;
 use super::filter::{date_kept, Parts};
-use super::group::{Days, Grouping};
 use super::spec::Key;
+use super::stats::{DistinctCounts, Needs, Stats};
 
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;
@@ -76,11 +76,11 @@ fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
         }
         Ints::I64(Chunked::try_from_iter(cells).ok()?)
     } else if hi < i64::from(u8::MAX) {
-        Ints::U8(Chunked::try_from_iter(cells.map(|x| x as u8)).ok()?)
+        Ints::U8(Cells::try_from_iter(cells.map(|x| x as u8)).ok()?)
     } else if hi < i64::from(u16::MAX) {
-        Ints::U16(Chunked::try_from_iter(cells.map(|x| x as u16)).ok()?)
+        Ints::U16(Cells::try_from_iter(cells.map(|x| x as u16)).ok()?)
     } else if hi < i64::from(u32::MAX) {
-        Ints::U32(Chunked::try_from_iter(cells.map(|x| x as u32)).ok()?)
+        Ints::U32(Cells::try_from_iter(cells.map(|x| x as u32)).ok()?)
     } else {
         Ints::I64(Chunked::try_from_iter(cells).ok()?)
     };
@@ -632,8 +632,14 @@ impl Rollup {
     }
 
     /// The groups of `keys` under `pass`, when the roll-ups answer them exactly: keys of time,
-    /// client and language without a filter on users; or by user without a filter on dates.
-    pub(crate) fn grouping(self: &Rc<Self>, keys: &[Key], pass: &Rc<Pass>) -> Option<Grouping> {
+    /// client and language without a filter on users; or by user without a filter on dates. Gives
+    /// a row of each group (where its key values are read), the rows of each, and how the
+    /// roll-ups' entries map to the groups.
+    pub(crate) fn grouping(
+        self: &Rc<Self>,
+        keys: &[Key],
+        pass: &Rc<Pass>,
+    ) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
         if keys == [Key::User] {
             return self.by_user(pass);
         }
@@ -728,10 +734,10 @@ impl Rollup {
                 map,
             },
         };
-        Some(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+        Some((reps, sizes, rolled))
     }
 
-    fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<Grouping> {
+    fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
         if pass.dated {
             return None;
         }
@@ -763,16 +769,16 @@ impl Rollup {
             pass: Rc::clone(pass),
             kind: Kind::Users { user_group },
         };
-        Some(Grouping::rolled(vec![Key::User], reps, sizes, rolled))
+        Some((reps, sizes, rolled))
     }
 }
 
 /// The row count of entry `i` of a level.
 fn level_rows(rows: &NumColumn) -> impl Fn(usize) -> u64 + '_ {
     move |i| match &rows.data {
-        Ints::U8(v) => u64::from(v[i]),
-        Ints::U16(v) => u64::from(v[i]),
-        Ints::U32(v) => u64::from(v[i]),
+        Ints::U8(v) => u64::from(v.get(i)),
+        Ints::U16(v) => u64::from(v.get(i)),
+        Ints::U32(v) => u64::from(v.get(i)),
         Ints::I64(v) => v[i] as u64,
         Ints::F64(v) => v[i] as u64,
     }
@@ -868,16 +874,17 @@ impl Rolled {
         }
     }
 
-    /// The metrics `needs` asks, for every group.
+    /// The metrics `needs` asks (but the days in range), for every group: `sizes` are the groups'
+    /// rows.
     pub(crate) fn stats(
         &self,
         table: &Table,
-        grouping: &Grouping,
+        sizes: &[u64],
         needs: &Needs,
         range: Option<(i32, i32)>,
     ) -> Stats {
-        let n = grouping.len();
-        let mut stats = Stats::empty(grouping.sizes.clone(), table.columns.len());
+        let n = sizes.len();
+        let mut stats = Stats::empty(sizes.to_vec(), table.columns.len());
         let r = &self.rollup;
         let p = &self.pass;
         match &self.kind {
@@ -919,9 +926,6 @@ impl Rolled {
         }
         if needs.distinct.any() && table.identity().is_some() {
             stats.distinct = self.distinct(n, range.is_some() && table.dates().is_some());
-        }
-        if let (Some(range), Some(_)) = (range, table.dates()) {
-            stats.days_in_range = Some(grouping.days_in_range(table, range));
         }
         stats
     }

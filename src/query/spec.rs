@@ -62,6 +62,13 @@ pub struct Query {
     /// the summary's usual order; the others are neither computed nor reported. Default: every
     /// metric.
     pub metrics: Option<Vec<String>>,
+    /// The metrics each group carries (a grouped table's columns after its keys, and a grouped
+    /// CSV's), in the summary's usual order: those named here that mean something for the
+    /// grouping (the summary's `columnChoices`); when none of them does, the export's default
+    /// columns that do ([`crate::Info::default_columns`]). Each must be a metric of the export
+    /// and, with `metrics`, one of those. The totals carry every metric either way. Default:
+    /// every metric that means something for the grouping.
+    pub columns: Option<Vec<String>>,
     /// Whether the summary carries the ingest warnings. Default: true.
     pub include_warnings: bool,
     /// `previous`: also the totals over the equally long range just before this one (the
@@ -145,6 +152,7 @@ impl Default for Query {
             offset: 0,
             minutes_saved: BTreeMap::new(),
             metrics: None,
+            columns: None,
             include_warnings: true,
             compare: None,
             min_sample: None,
@@ -349,6 +357,26 @@ impl Metric {
     }
 }
 
+/// The users' figures a grouped table shows by default beside hours saved, with a user column
+/// (without one they are blank, and `rows` is shown instead).
+const DEFAULT_USER_FIELDS: [Metric; 4] = [
+    Metric::Users,
+    Metric::ActiveUsers,
+    Metric::AvgDau,
+    Metric::AvgDaysActivePerUser,
+];
+
+/// The export columns a grouped table shows by default, beside [`DEFAULT_USER_FIELDS`]: the headline
+/// rates (as the cards) and the most used features' counts. Every other metric is a choice away.
+const DEFAULT_COLUMNS: [KnownColumn; 6] = [
+    KnownColumn::ChatEvents,
+    KnownColumn::CompletionAcceptances,
+    KnownColumn::CombinedCar,
+    KnownColumn::PercentWrittenByCody,
+    KnownColumn::AutoEditRate,
+    KnownColumn::Searches,
+];
+
 /// The structural fields, in the summary's order.
 const STRUCTURAL: [(&str, Metric); 6] = [
     ("rows", Metric::Rows),
@@ -405,6 +433,46 @@ impl Table {
                     .filter(|m| matches!(m, Metric::Column(_))),
             )
             .collect()
+    }
+
+    /// The metrics a grouped table shows by default, in the summary's order: users, active users,
+    /// average DAU, days active per user and hours saved (`rows` instead of the users' counts
+    /// when the export has no user column), then the columns of [`DEFAULT_COLUMNS`] it has.
+    pub(crate) fn default_columns(&self) -> Vec<Metric> {
+        let users = self.identity().is_some();
+        self.metrics()
+            .into_iter()
+            .filter(|&m| match m {
+                Metric::Rows => !users,
+                Metric::HoursSaved => true,
+                Metric::Column(i) => self.columns[i]
+                    .known
+                    .is_some_and(|k| DEFAULT_COLUMNS.contains(&k)),
+                m => users && DEFAULT_USER_FIELDS.contains(&m),
+            })
+            .collect()
+    }
+
+    /// The query's `columns` among `metrics` (the metrics it asks for): `None` when it names
+    /// none. An unknown name, or one outside `metrics`, is an error.
+    pub(crate) fn requested_columns(
+        &self,
+        names: Option<&[String]>,
+        metrics: &[Metric],
+    ) -> Result<Option<Vec<Metric>>, Error> {
+        let Some(names) = names else {
+            return Ok(None);
+        };
+        let columns = self
+            .requested_metrics(Some(names))
+            .map_err(|e| Error::query(format!("columns: {}", e.message())))?;
+        if let Some(&outside) = columns.iter().find(|m| !metrics.contains(m)) {
+            return Err(Error::query(format!(
+                "columns: {:?} is not among the query's metrics",
+                self.metric_name(outside)
+            )));
+        }
+        Ok(Some(columns))
     }
 
     /// The name a metric is reported under.

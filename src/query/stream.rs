@@ -19,11 +19,10 @@ use crate::schema::{self, ColumnShape, Measure};
 use crate::summary::{Cell, Group, Summary};
 use crate::table::{Data, Table};
 
-use super::aggregate::{average_range, Needs, Stats};
-use super::distinct::DistinctCounts;
 use super::group::{days_in_range, Grouping};
 use super::rank::{case_insensitive_ranks, compare, compare_f64};
 use super::spec::{group_keys, minutes_saved};
+use super::stats::{average_range, DistinctCounts, Needs, Stats};
 use super::{
     active_spans, assemble, key_fields, resolve_sort, span_cell, Answers, Key, KeyField, Query,
     SortBy,
@@ -81,6 +80,34 @@ impl Chunk {
     /// Rows in the chunk.
     pub fn rows(&self) -> usize {
         self.0.rows
+    }
+
+    /// The chunk's rows as a table: unknown columns not typed yet (text), as read.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn into_table(self) -> Table {
+        self.0
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn table(&self) -> &Table {
+        &self.0
+    }
+}
+
+impl ChunkEnd {
+    /// The warnings kept (as [`Table::warnings`] of the whole input).
+    pub fn warnings(&self) -> &[crate::warning::Warning] {
+        &self.0.warnings.list
+    }
+
+    /// All the warnings, those kept and those only counted.
+    pub fn warnings_total(&self) -> u64 {
+        self.0.warnings.total
+    }
+
+    /// Rows skipped (wrong number of fields), each reported in the warnings.
+    pub fn skipped_rows(&self) -> u64 {
+        self.0.skipped_rows
     }
 }
 
@@ -252,6 +279,7 @@ impl State {
         // A name missing then fails at the end, with the list of the whole input's metrics.
         let doomed = assumed
             .requested_metrics(query.metrics.as_deref())
+            .and_then(|m| assumed.requested_columns(query.columns.as_deref(), &m))
             .and_then(|_| match &query.sort {
                 Some(sort) => resolve_sort(&assumed, &key_fields(&assumed, &keys), sort).map(drop),
                 None => Ok(()),
@@ -311,6 +339,7 @@ impl State {
         let keys = group_keys(&table, &query.group_by)?;
         let minutes = minutes_saved(&table, &query.minutes_saved)?;
         let metrics = table.requested_metrics(query.metrics.as_deref())?;
+        let columns = table.requested_columns(query.columns.as_deref(), &metrics)?;
         let fields = key_fields(&table, &keys);
         let sort = query
             .sort
@@ -357,6 +386,7 @@ impl State {
                 keys: &keys,
                 fields: &fields,
                 metrics: &metrics,
+                columns,
                 minutes: &minutes,
                 totals,
                 groups,

@@ -44,6 +44,10 @@ export interface Query {
   minutesSaved?: Record<string, number>;
   /** Only these metrics (structural fields or column names); the others are not computed. */
   metrics?: string[];
+  /** The metrics each group carries (a table's columns; a grouped CSV's): of these, those that
+   * mean something for the grouping (the summary's `columnChoices`); when none does, the
+   * default columns that do (`info().defaultColumns`). Default: every one that means something. */
+  columns?: string[];
   /** Whether the summary carries the ingest warnings (default true). */
   includeWarnings?: boolean;
   /** Also the totals over the equally long range just before (the summary's `previous`), or over
@@ -91,6 +95,10 @@ export type Info = Input & {
   /** The metrics a chart can show per group, in order: hoursSaved, activeUsers and users (with a
    * user column), then each column's metric, rates included (a group's rate is the ratio of its sums). */
   chartMetrics: string[];
+  /** Every metric a grouped table can show as a column, in the summary's order. */
+  tableColumns: string[];
+  /** The columns a grouped table shows by default (a query's `columns`), in order. */
+  defaultColumns: string[];
   /** The heading of each structural field and key field (`avgDau` → "Average DAU"). */
   labels: Record<string, string>;
   /** The headline numbers a page shows first, in order: the metric (a key of the summary's
@@ -133,8 +141,11 @@ export interface Summary {
   groupsTotal: number;
   groupBy: GroupKey[];
   /** The metrics each group carries: those that mean something for this grouping (not users,
-   * activeUsers or avgDau per user; not avgDaysActivePerUser per day). The totals carry all. */
+   * activeUsers or avgDau per user; not avgDaysActivePerUser per day) that the query's `columns`
+   * chose (all of them by default). The totals carry all. */
   groupMetrics: string[];
+  /** The metrics that mean something for each group of this grouping (a table's column choices). */
+  columnChoices: string[];
   /** Metrics that cannot be recomputed exactly from the export. */
   approximate: string[];
   minutesSaved: Record<string, number>;

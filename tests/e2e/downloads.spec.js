@@ -31,7 +31,7 @@ test("grouped CSV, grouped JSON and filtered rows hold what the view shows", asy
   expect(grouped.name).toBe(`sg-analytics_demo.sourcegraph.local_by_user_day_${from}_to_${to}_by-week.csv`);
   // The screen's headings, each rate with its scale (the values are the module's: CAR 0–1).
   const header = grouped.text.split("\n")[0];
-  expect(header.startsWith("Week of,Rows,Users,Active users,Average DAU,")).toBe(true);
+  expect(header.startsWith("Week of,Users,Active users,Average DAU,")).toBe(true);
   expect(header).toContain("Combined CAR (ratio 0–1)");
   expect(header).toContain("Percentage of Code Written by Cody (%)");
   expect(header).not.toContain("avgDau");

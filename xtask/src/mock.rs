@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::data::{parse_date, Dataset, DateRange, Granularity, DEMO_TOKEN};
-use crate::server::AppState;
 
 /// An injected fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -214,7 +213,7 @@ fn text(status: StatusCode, body: impl Into<String>) -> Response {
 /// What every mocked endpoint does first: read the `/_mock/<opts>/` prefix, then [`gate`]. Returns
 /// the options and the fault left for the body to carry out.
 fn admit(
-    state: &AppState,
+    state: &MockState,
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<(Opts, Option<Fault>), Response> {
@@ -227,7 +226,7 @@ fn admit(
 /// token check, as from a gateway in front of the API), else checks the token. `Ok` carries the
 /// fault that still applies to the body (`cut`, `slow`), if any.
 fn gate(
-    state: &AppState,
+    state: &MockState,
     opts: &Opts,
     headers: &HeaderMap,
     uri: &Uri,
@@ -354,13 +353,13 @@ fn date_range(q: &Params) -> Result<DateRange, Response> {
     Ok(range)
 }
 
-fn parse_opts(state: &AppState, uri: &Uri) -> Result<Opts, Response> {
+fn parse_opts(state: &MockState, uri: &Uri) -> Result<Opts, Response> {
     Opts::parse(&opts_segment(uri), &state.dataset).map_err(|e| text(StatusCode::BAD_REQUEST, e))
 }
 
 /// `GET /api/reports/by-user-client-date`: the CSV export, generated and streamed on the fly.
 pub async fn report(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<MockState>>,
     uri: Uri,
     headers: HeaderMap,
     q: Params,
@@ -471,7 +470,7 @@ fn cut_stream(
 
 /// `GET /api/reports/user-registry`.
 pub async fn registry(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<MockState>>,
     uri: Uri,
     headers: HeaderMap,
     q: Params,
@@ -493,7 +492,7 @@ pub async fn registry(
 /// `GET /demo/people.csv`: the demo people file ([`Dataset::people_csv`]) for the same users as
 /// the export, to open in the page's People file picker. No token: it stands for a file of the
 /// user's own, and the page never sends it anywhere.
-pub async fn people(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+pub async fn people(State(state): State<Arc<MockState>>, uri: Uri) -> Response {
     let opts = match parse_opts(&state, &uri) {
         Ok(opts) => opts,
         Err(r) => return r,
@@ -541,7 +540,7 @@ fn credits_csv(json: &serde_json::Value) -> String {
 /// `GET /api/credits`: monthly credit buckets as JSON (or, as a test asks, CSV, an unknown shape
 /// or an error).
 pub async fn credits(
-    State(state): State<Arc<AppState>>,
+    State(state): State<Arc<MockState>>,
     uri: Uri,
     headers: HeaderMap,
     q: Params,
@@ -586,7 +585,7 @@ pub async fn credits(
 
 /// `GET /_mock/<opts>/_hits`: how many API requests this opts string has seen, as
 /// `{"hits": N}` (lets a test assert how often its client retried).
-pub async fn hits(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
+pub async fn hits(State(state): State<Arc<MockState>>, uri: Uri) -> Response {
     let key = opts_segment(&uri);
     let n = state.counters.get(&key);
     (
@@ -594,6 +593,15 @@ pub async fn hits(State(state): State<Arc<AppState>>, uri: Uri) -> Response {
         serde_json::json!({ "hits": n }).to_string(),
     )
         .into_response()
+}
+
+/// What the mocked endpoints share.
+#[derive(Debug)]
+pub struct MockState {
+    /// Default mock dataset.
+    pub dataset: Dataset,
+    /// Fault counters per `/_mock/<opts>` string.
+    pub counters: Counters,
 }
 
 /// Per-opts-string request counters, at most [`MAX_COUNTERS`] of them: a new string past that

@@ -8,8 +8,7 @@ use std::path::Path;
 
 use serde_json::json;
 
-use crate::setup::{cargo, output, Result};
-use crate::tasks::copy_tree;
+use crate::setup::{cargo, copy_tree, output, Result};
 
 /// The files every package must hold (a test checks the tarball for them).
 pub const ENTRY_POINTS: [(&str, &str, Option<&str>); 3] = [

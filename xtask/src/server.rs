@@ -17,7 +17,7 @@ use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 
 use crate::data::Dataset;
-use crate::mock::{self, Counters};
+use crate::mock::{self, Counters, MockState};
 
 /// The page's Content-Security-Policy, sent with every response. `index.html` carries the same
 /// policy in a meta tag for static hosts that cannot set headers.
@@ -70,15 +70,8 @@ pub const LOCAL_PATH: &str = "/.well-known/sg-analytics-local";
 const LOCAL_MOCK: &str = "{\"api\":\"mock\"}\n";
 const LOCAL_PROXY: &str = "{\"api\":\"proxy\"}\n";
 
-/// Shared state of the handlers.
-#[derive(Debug)]
-pub struct AppState {
-    /// Default mock dataset.
-    pub dataset: Dataset,
-    /// Fault counters per `/_mock/<opts>` string.
-    pub counters: Counters,
-    upstream: Option<(String, reqwest::Client)>,
-}
+/// The proxy's upstream: its origin and the client that reaches it.
+type Upstream = (String, reqwest::Client);
 
 /// Builds the application.
 pub fn router(config: &Config) -> io::Result<Router> {
@@ -87,11 +80,6 @@ pub fn router(config: &Config) -> io::Result<Router> {
         Api::Proxy(origin) => Some((origin.clone(), crate::proxy::client(origin)?)),
     };
     let proxying = upstream.is_some();
-    let state = Arc::new(AppState {
-        dataset: config.dataset.clone(),
-        counters: Counters::default(),
-        upstream,
-    });
     let root = &config.root;
     let local = if proxying { LOCAL_PROXY } else { LOCAL_MOCK };
     let mut app = Router::new()
@@ -103,11 +91,15 @@ pub fn router(config: &Config) -> io::Result<Router> {
         .route_service("/index.html", ServeFile::new(root.join("index.html")))
         .nest_service("/www", ServeDir::new(root.join("www")))
         .nest_service("/pkg", ServeDir::new(root.join("pkg")));
-    if proxying {
-        app = app.route("/api/{*rest}", get(proxy_handler));
+    if let Some(upstream) = upstream {
+        app = app.route(
+            "/api/{*rest}",
+            get(proxy_handler).with_state(Arc::new(upstream)),
+        );
     } else {
+        let mut mocked = Router::new();
         for prefix in ["", "/_mock/{opts}"] {
-            app = app
+            mocked = mocked
                 .route(
                     &format!("{prefix}/api/reports/by-user-client-date"),
                     get(mock::report),
@@ -119,11 +111,14 @@ pub fn router(config: &Config) -> io::Result<Router> {
                 .route(&format!("{prefix}/api/credits"), get(mock::credits))
                 .route(&format!("{prefix}/demo/people.csv"), get(mock::people));
         }
-        app = app.route("/_mock/{opts}/_hits", get(mock::hits));
+        mocked = mocked.route("/_mock/{opts}/_hits", get(mock::hits));
+        app = app.merge(mocked.with_state(Arc::new(MockState {
+            dataset: config.dataset.clone(),
+            counters: Counters::default(),
+        })));
     }
     let app = app
         .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
-        .with_state(state)
         .layer(middleware::from_fn(common_headers));
     Ok(if config.log {
         app.layer(middleware::from_fn(log_request))
@@ -132,10 +127,8 @@ pub fn router(config: &Config) -> io::Result<Router> {
     })
 }
 
-async fn proxy_handler(State(state): State<Arc<AppState>>, req: Request) -> Response {
-    let Some((origin, client)) = &state.upstream else {
-        return (StatusCode::NOT_FOUND, "not found\n").into_response();
-    };
+async fn proxy_handler(State(upstream): State<Arc<Upstream>>, req: Request) -> Response {
+    let (origin, client) = &*upstream;
     crate::proxy::forward(client, origin, req).await
 }
 

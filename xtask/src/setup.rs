@@ -1,9 +1,11 @@
 //! Installs what a fresh machine lacks, and nothing twice: the wasm32 target, wasm-bindgen-cli
 //! at exactly Cargo.lock's wasm-bindgen version, the npm dev dependencies (wasm-opt from
 //! `binaryen`, Chart.js, Playwright) and, for the browser tests, Debian's Chromium and
-//! chromedriver.
+//! chromedriver; and the helpers every task uses (the repository root, running a command, copying
+//! a tree).
 
 use std::error::Error;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -48,6 +50,28 @@ pub fn output(cmd: &mut Command) -> Option<String> {
     out.status
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Copies a directory recursively, leaving out dot files (stamps, `.gitignore`); returns the
+/// number of files copied.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
+    fs::create_dir_all(to)?;
+    let mut n = 0;
+    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            n += copy_tree(&src, &dst)?;
+        } else {
+            fs::copy(&src, &dst)?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 fn describe(cmd: &Command) -> String {
@@ -339,6 +363,20 @@ pub fn ensure_browser() -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copy_tree_copies_files_and_skips_dot_files() {
+        let base = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
+        let (src, dst) = (base.join("src"), base.join("dst"));
+        fs::create_dir_all(src.join("sub")).unwrap();
+        fs::write(src.join("a.js"), "a").unwrap();
+        fs::write(src.join("sub/b.wasm"), "b").unwrap();
+        fs::write(src.join(".xtask-stamp"), "s").unwrap();
+        assert_eq!(copy_tree(&src, &dst).unwrap(), 2);
+        assert_eq!(fs::read_to_string(dst.join("sub/b.wasm")).unwrap(), "b");
+        assert!(!dst.join(".xtask-stamp").exists());
+        fs::remove_dir_all(&base).unwrap();
+    }
 
     #[test]
     fn reads_the_locked_version() {

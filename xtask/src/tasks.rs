@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 
 use crate::data::{Dataset, DateRange, Granularity, DEMO_TOKEN};
 use crate::server::{Api, Background, Config};
-use crate::setup::{self, cargo, run, Needs, Result};
+use crate::setup::{self, cargo, copy_tree, run, Needs, Result};
 
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -165,28 +165,6 @@ pub fn copy_dist(root: &Path, dist: &Path) -> Result<usize> {
     files += copy_tree(&root.join("www"), &dist.join("www"))?;
     files += copy_tree(&root.join("pkg"), &dist.join("pkg"))?;
     Ok(files)
-}
-
-/// Copies a directory recursively, leaving out dot files (stamps, `.gitignore`); returns the
-/// number of files copied.
-pub fn copy_tree(from: &Path, to: &Path) -> Result<usize> {
-    fs::create_dir_all(to)?;
-    let mut n = 0;
-    for entry in fs::read_dir(from).map_err(|e| format!("{}: {e}", from.display()))? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if name.to_string_lossy().starts_with('.') {
-            continue;
-        }
-        let (src, dst) = (entry.path(), to.join(&name));
-        if entry.file_type()?.is_dir() {
-            n += copy_tree(&src, &dst)?;
-        } else {
-            fs::copy(&src, &dst)?;
-            n += 1;
-        }
-    }
-    Ok(n)
 }
 
 /// Options of `cargo xtask serve`.
@@ -633,23 +611,4 @@ fn types_check(root: &Path) -> Outcome {
     outcome(run(Command::new(root.join("node_modules/.bin/tsc"))
         .arg("-p")
         .arg(project.join("tsconfig.json"))))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn copy_tree_copies_files_and_skips_dot_files() {
-        let base = std::env::temp_dir().join(format!("xtask-copy-{}", std::process::id()));
-        let (src, dst) = (base.join("src"), base.join("dst"));
-        fs::create_dir_all(src.join("sub")).unwrap();
-        fs::write(src.join("a.js"), "a").unwrap();
-        fs::write(src.join("sub/b.wasm"), "b").unwrap();
-        fs::write(src.join(".xtask-stamp"), "s").unwrap();
-        assert_eq!(copy_tree(&src, &dst).unwrap(), 2);
-        assert_eq!(fs::read_to_string(dst.join("sub/b.wasm")).unwrap(), "b");
-        assert!(!dst.join(".xtask-stamp").exists());
-        fs::remove_dir_all(&base).unwrap();
-    }
 }

@@ -44,7 +44,8 @@ FILTERS:
                           case; an empty value keeps the unmapped); repeatable
     --registry FILE       a user registry CSV (Instance user ID, Service Account, Site Admin):
                           the users it marks as service accounts are left out of every figure,
-                          and the output says how many; read whole (memory about its size)
+                          and the output says how many; read whole (memory about its size).
+                          With --instance, the registry is fetched with the export instead
     --include-service-accounts
                           count the registry's service accounts like any user
 "

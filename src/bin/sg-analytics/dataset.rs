@@ -1,15 +1,12 @@
 //! A folder of Hive-style month partitions (`DIR/month=YYYY-MM/part-0.parquet`) as one dataset:
-//! what it holds ([`Dataset::open`], for `fetch --out-dir DIR --append`) and how partitions are
-//! written into it ([`write`], for `fetch` and `convert --out-dir`): every file first under a
-//! temporary name beside its target, then all renamed, oldest month first.
+//! what it holds ([`Dataset::open`], for `fetch --out-dir DIR --append`). How partitions are
+//! written into it is `crate::parts`.
 
-use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sg_analytics::{Granularity, Partition, Table};
+use sg_analytics::{Granularity, Partition};
 
-use crate::convert::PART_FILE;
-use crate::output::AtomicFile;
+use crate::parts::PART_FILE;
 
 /// What a dataset folder holds.
 pub struct Dataset {
@@ -105,7 +102,7 @@ fn entries(dir: &Path) -> Result<Vec<std::fs::DirEntry>, String> {
         .collect()
 }
 
-/// Whether a name is one of [`AtomicFile`]'s temporary files (left behind only when the
+/// Whether a name is one of `AtomicFile`'s temporary files (left behind only when the
 /// process was killed outright).
 fn is_temporary(name: &std::ffi::OsStr) -> bool {
     name.to_str()
@@ -141,59 +138,4 @@ fn granularity_of(dir: &Path, part: &Path) -> Result<Granularity, String> {
             part.display()
         )),
     }
-}
-
-/// Writes `partitions` of `table` into `dir` (created if missing), replacing those present:
-/// every file is written under a temporary name in its month folder first, and only when all
-/// are complete are they renamed over their targets, oldest month first, so that a run that
-/// fails or is interrupted before the renames leaves the folder as it was (and removes the
-/// month folders it made), and one stopped between two renames leaves whole files whose newest
-/// month is still fetched again by the next incremental run.
-pub fn write(table: &Table, dir: &Path, partitions: &[Partition]) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut made: Vec<PathBuf> = Vec::new();
-    let written = write_all(table, dir, partitions, &mut made);
-    let files = match written {
-        Ok(files) => files,
-        Err(e) => {
-            // The temporary files are gone with `write_all`'s; the folders it made are empty.
-            for folder in made.iter().rev() {
-                let _ = std::fs::remove_dir(folder);
-            }
-            return Err(e);
-        }
-    };
-    for file in files {
-        file.commit()?;
-    }
-    Ok(())
-}
-
-fn write_all(
-    table: &Table,
-    dir: &Path,
-    partitions: &[Partition],
-    made: &mut Vec<PathBuf>,
-) -> Result<Vec<AtomicFile>, String> {
-    let mut files = Vec::with_capacity(partitions.len());
-    for partition in partitions {
-        let folder = dir.join(partition.dir_name());
-        if !folder.is_dir() {
-            std::fs::create_dir(&folder)
-                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
-            made.push(folder.clone());
-        }
-        let target = folder.join(PART_FILE);
-        let mut file = AtomicFile::create(&target)?;
-        let cannot = |e: &dyn std::fmt::Display| format!("cannot write {}: {e}", target.display());
-        {
-            let mut out = BufWriter::new(file.file());
-            table
-                .write_parquet_partition(partition, &mut out)
-                .map_err(|e| cannot(&e))?;
-            out.flush().map_err(|e| cannot(&e))?;
-        }
-        files.push(file);
-    }
-    Ok(files)
 }

@@ -11,25 +11,6 @@ use sg_analytics::{
 use crate::args::Common;
 use crate::render::printable;
 
-/// The table the options name: fetched with `--instance`, else read from FILE or stdin, with
-/// the people file of `--attributes` and the registry of `--registry` joined. Returns the table
-/// and the people file's columns.
-pub fn table(common: &Common) -> Result<(Table, Vec<String>), String> {
-    table_and_registry(common, false).map(|(table, columns, _)| (table, columns))
-}
-
-/// [`table`], and the user registry: `--registry FILE`, else, with `--instance` and `registry`,
-/// the one fetched in the same session (a registry that could not be fetched is said on stderr
-/// and left out: the answer is still given, without it). The registry is joined, so its service
-/// accounts are left out unless `--include-service-accounts`.
-pub fn table_and_registry(
-    common: &Common,
-    registry: bool,
-) -> Result<(Table, Vec<String>, Option<Registry>), String> {
-    table_and_sides(common, registry, false)
-        .map(|(table, attributes, sides)| (table, attributes, sides.registry))
-}
-
 /// The credits body as the API served it, or why it could not be fetched.
 pub type FetchedCredits = Result<Vec<u8>, String>;
 
@@ -41,8 +22,11 @@ pub struct Sides {
     pub credits: Option<FetchedCredits>,
 }
 
-/// [`table_and_registry`], and with `--instance` and `credits`, the credits fetched in the same
-/// session.
+/// The table the options name: fetched with `--instance`, else read from FILE or stdin, with
+/// the people file of `--attributes` and the registry of `--registry` joined (its service
+/// accounts left out unless `--include-service-accounts`); the people file's columns; and with
+/// `--instance`, the user registry (when `registry`: one that could not be fetched is said on
+/// stderr and left out) and the credits (when `credits`) fetched in the same session.
 pub fn table_and_sides(
     common: &Common,
     registry: bool,
@@ -73,8 +57,8 @@ pub fn table_and_sides(
         match fetched.registry {
             Some(Ok((r, _))) => fetched_registry = Some(r),
             Some(Err(e)) => eprintln!(
-                "sg-analytics: the user registry could not be fetched, so users are listed \
-                 without it: {}",
+                "sg-analytics: the user registry could not be fetched, so service accounts \
+                 cannot be told apart and are counted like any user: {}",
                 printable(&e.message)
             ),
             None => {}
@@ -201,6 +185,16 @@ pub fn chunks(
         }
         _ => Box::new(io::stdin()),
     };
+    chunks_from(&name, input, threads, each)
+}
+
+/// [`chunks`] of an input already open, called `name` in the errors.
+pub fn chunks_from(
+    name: &str,
+    input: Box<dyn Read + Send>,
+    threads: usize,
+    each: impl FnMut(Chunk) -> Result<(), Error>,
+) -> Result<(Chunk, ChunkEnd), String> {
     sg_analytics::read_chunks(input, threads, each).map_err(|e| match e.kind() {
         // The question's errors are the question's, not the file's.
         ErrorKind::Query => e.to_string(),

@@ -6,8 +6,7 @@ use sg_analytics::Filter;
 use crate::args::{self, Accepts};
 use crate::cmd;
 use crate::convert::Target;
-use crate::input::{self, report_warnings};
-use crate::output::write_atomically;
+use crate::input::{self, report_first_warning};
 
 const USAGE: &str = concat!(
     "\
@@ -18,12 +17,15 @@ USAGE:
     sg-analytics convert [FILE|-] --out-dir DIR
 
 Columns keep the export's names, typed: Timestamp Date/Month DATE, Active Sourcegraph User
-BOOLEAN, counts INT64 (DOUBLE when a cell has decimals), rates and percentages DOUBLE, text STRING
-(an empty Language is NULL), empty cells NULL; the granularity is in the file's key-value
-metadata (sg_analytics.granularity). Each file is written beside its target and renamed over it.
-The sql/ folder of the project holds the metrics as SQL over these files. Every row is written:
-convert takes no filter (filter first: sg-analytics filter FILE [filters] | sg-analytics convert -
--o OUT). Memory: the table (see FILE below) plus one Parquet row group being written.
+BOOLEAN, counts INT64 (a count's cell that is not a whole number is an error that says where),
+rates and percentages DOUBLE, text STRING (an empty Language is NULL), columns the export's
+layout does not know by all their cells; empty cells NULL; the granularity is in the file's
+key-value metadata (sg_analytics.granularity). Each file is written beside its target and
+renamed over it. The sql/ folder of the project holds the metrics as SQL over these files. Every
+row is written: convert takes no filter (filter first: sg-analytics filter FILE [filters] |
+sg-analytics convert - -o OUT). Memory: the rows are written as they are read, 2^20 rows at a
+time, never the whole export; an export with columns the layout does not know is read twice
+(from stdin, through a temporary copy beside the output).
 
 ",
     input_help!(),
@@ -34,6 +36,7 @@ OPTIONS:
                           without a date in month=__HIVE_DEFAULT_PARTITION__); partitions of
                           other months already in DIR are left as they are
     --format parquet      the only format (the default)
+    --threads N           threads reading and parsing the input (default: one per core)
 
 ",
     exit_help!(),
@@ -48,9 +51,11 @@ const ACCEPTS: Accepts = Accepts {
 /// Parses the options after `convert` and writes the Parquet.
 pub fn run(mut parser: Parser) -> Result<(), String> {
     let mut out_dir = None;
+    let mut threads = input::default_threads();
     let own = |name: &str, parser: &mut Parser| {
         match name {
             "out-dir" => out_dir = Some(args::path(parser)?),
+            "threads" => threads = args::number(parser)?,
             "format" => {
                 let format = args::string(parser)?;
                 if format != "parquet" {
@@ -92,10 +97,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         (false, _, Some(dir)) => Target::Dir(dir),
         _ => return Err("convert needs one of -o OUT.parquet or --out-dir DIR".into()),
     };
-    let (table, _) = input::table(&common)?;
-    let done =
-        crate::convert::convert(&table, target, |path, write| write_atomically(path, write))?;
+    let (done, end) = crate::convert::convert(common.input.as_deref(), threads, target)?;
     eprintln!("sg-analytics: {done}");
-    report_warnings(&table);
+    report_first_warning(end.warnings(), end.warnings_total(), end.skipped_rows());
     Ok(())
 }

@@ -5,10 +5,11 @@
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lexopt::prelude::*;
 use lexopt::Parser;
-use sg_analytics::{FetchOptions, Fetched, Granularity, Parts, Table};
+use sg_analytics::{FetchOptions, Fetched, Granularity, ParquetLayout, Parts, Table};
 
 use crate::args::{self, Accepts, Common, Flag};
 use crate::dataset::Dataset;
@@ -145,9 +146,11 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         };
         let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
         write_side_files(&fetched, side)?;
-        let table = fetched.report.ok_or("the fetch gave no export")?;
-        crate::convert::convert(&table, crate::convert::Target::File(path), |path, write| {
-            write_atomically(path, write)
+        let table = Arc::new(fetched.report.ok_or("the fetch gave no export")?);
+        let layout = ParquetLayout::of_table(&table);
+        crate::parts::write_file(path, FETCHED, layout, |sink| {
+            sink.add_table(Arc::clone(&table))
+                .map_err(|e| crate::parts::said(FETCHED, e))
         })?;
         table
     } else {
@@ -156,7 +159,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             write_side_files(&fetched, side)?;
             Ok(fetched)
         })?;
-        fetched.report.ok_or("the fetch gave no export")?
+        Arc::new(fetched.report.ok_or("the fetch gave no export")?)
     };
     eprintln!(
         "sg-analytics: fetched {} rows ({}){}",
@@ -169,6 +172,9 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
     report_warnings(&table);
     Ok(())
 }
+
+/// The input of `fetch --format parquet`, in the errors of its cells.
+const FETCHED: &str = "the export fetched";
 
 /// `fetch --out-dir DIR [--append]`: checks DIR, fetches (from the newest month present with
 /// `--append`), then writes the months fetched.
@@ -218,12 +224,21 @@ fn into_dataset(
         credits: credits.is_some(),
         ..Parts::REPORT
     };
-    let fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
-    let table = fetched.report.as_ref().ok_or("the fetch gave no export")?;
-    let partitions = table.partitions().map_err(|e| e.to_string())?;
-    check_partitions(table, &partitions, start.as_deref().filter(|_| append))?;
-    write_side_files(&fetched, side)?;
-    crate::dataset::write(table, dir, &partitions)?;
+    let mut fetched = crate::fetch::run(&options, parts, None).map_err(|e| e.message)?;
+    let table = Arc::new(fetched.report.take().ok_or("the fetch gave no export")?);
+    let partitions = crate::parts::write(
+        dir,
+        FETCHED,
+        ParquetLayout::of_table(&table),
+        |sink| {
+            sink.add_table(Arc::clone(&table))
+                .map_err(|e| crate::parts::said(FETCHED, e))
+        },
+        |partitions| {
+            check_partitions(&table, partitions, start.as_deref().filter(|_| append))?;
+            write_side_files(&fetched, side)
+        },
+    )?;
     let months: Vec<&str> = partitions
         .iter()
         .filter_map(|p| p.month.as_deref())
@@ -249,7 +264,7 @@ fn into_dataset(
             String::new()
         }
     );
-    report_warnings(table);
+    report_warnings(&table);
     Ok(())
 }
 

@@ -29,8 +29,6 @@ day (distinct users, not rows); else the table (see FILE below) plus the registr
 OPTIONS:
     --days N              inactive: no active day in the N days ending at the range's last day
                           (required)
-                          With --instance and no --registry FILE, the user registry is fetched
-                          with the export.
     --format FMT          table (default), csv or json
     --threads N           threads that parse the export (default: one per core; 1: all on one
                           thread); the answer is the same whatever N
@@ -74,7 +72,7 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         return cmd::write_streamed(&destination, format, &streamed);
     }
     // With --instance and no --registry FILE, the registry is fetched with the export.
-    let (opened, registry) = Opened::with_registry(&common, true)?;
+    let (opened, registry) = Opened::with_registry(&common)?;
     let query = InactiveQuery {
         days,
         filter: common.filter,

@@ -75,18 +75,19 @@ pub struct Opened {
 }
 
 impl Opened {
-    /// Checks `-o` ([`destination`]), then reads the table the options name.
+    /// Checks `-o` ([`destination`]), then reads the table the options name. Every answer is
+    /// about users: with `--instance` (and no `--registry FILE`) the user registry is fetched in
+    /// the same session and joined, so its service accounts are left out by default, as with a
+    /// registry file, and the answer says so.
     pub fn of(common: &Common) -> Result<Opened, String> {
-        Opened::with_registry(common, false).map(|(opened, _)| opened)
+        Opened::with_registry(common).map(|(opened, _)| opened)
     }
 
-    /// [`Opened::of`], and with `--instance` and `registry`, the user registry fetched in the
-    /// same session ([`input::table_and_registry`]).
+    /// [`Opened::of`], and the user registry joined (`--registry FILE` or fetched).
     pub fn with_registry(
         common: &Common,
-        registry: bool,
     ) -> Result<(Opened, Option<sg_analytics::Registry>), String> {
-        Opened::with_sides(common, registry, false).map(|(opened, i)| (opened, i.registry))
+        Opened::with_sides(common, false).map(|(opened, i)| (opened, i.registry))
     }
 
     /// [`Opened::of`], and with `--instance` and `credits`, the credits fetched in the same session
@@ -95,17 +96,13 @@ impl Opened {
         common: &Common,
         credits: bool,
     ) -> Result<(Opened, Option<input::FetchedCredits>), String> {
-        Opened::with_sides(common, false, credits).map(|(opened, i)| (opened, i.credits))
+        Opened::with_sides(common, credits).map(|(opened, i)| (opened, i.credits))
     }
 
-    /// The table, and what the fetch brought beside it.
-    fn with_sides(
-        common: &Common,
-        registry: bool,
-        credits: bool,
-    ) -> Result<(Opened, input::Sides), String> {
+    /// The table, and what the fetch brought beside it (the registry always).
+    fn with_sides(common: &Common, credits: bool) -> Result<(Opened, input::Sides), String> {
         let destination = destination(common)?;
-        let (table, attributes, sides) = input::table_and_sides(common, registry, credits)?;
+        let (table, attributes, sides) = input::table_and_sides(common, true, credits)?;
         let opened = Opened {
             destination,
             table,
@@ -121,6 +118,14 @@ impl Opened {
     /// (after a table; on stderr for CSV and JSON).
     pub fn write(&self, format: Format, text: &str) -> Result<(), String> {
         self.write_noting(format, text, None)
+    }
+
+    /// Writes a document (the report) as it is: what it did with a registry's service accounts
+    /// goes to stderr, never into the document.
+    pub fn write_document(&self, text: &str) -> Result<(), String> {
+        write_text(&self.destination, text)?;
+        input::with_service_accounts_note(String::new(), false, &self.table, &self.filter, None)
+            .map(drop)
     }
 
     /// [`Opened::write`], given what the answer did with the service accounts when it says so

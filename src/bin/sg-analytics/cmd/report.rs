@@ -3,7 +3,7 @@
 use lexopt::Parser;
 use sg_analytics::{utc_day, ReportOptions};
 
-use crate::args::{self, Accepts, Format};
+use crate::args::{self, Accepts};
 use crate::cmd::{self, Opened};
 
 const USAGE: &str = concat!(
@@ -110,8 +110,8 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
         .table
         .report_html(&options, credits.as_ref())
         .map_err(|e| e.to_string())?;
-    // Written as the table format is: the ingest's warnings are not repeated on stderr.
-    opened.write(Format::Table, &html)?;
+    // The ingest's warnings are not repeated on stderr; the service accounts' note goes there.
+    opened.write_document(&html)?;
     if let Some(path) = opened.destination.path() {
         eprintln!("sg-analytics: report written to {}", path.display());
     }
