@@ -82,7 +82,7 @@ pub use registry::Registry;
 #[cfg(any(not(target_arch = "wasm32"), feature = "html-report"))]
 pub use report_html::ReportOptions;
 pub use schema::{Granularity, KnownColumn};
-pub use summary::{Cell, Group, Previous, ServiceAccounts, Summary};
+pub use summary::{Cell, Group, LastPeriods, PeriodTotals, Previous, ServiceAccounts, Summary};
 pub use table::{Input, Table};
 pub use warning::Warning;
 pub use write::guard_formula;

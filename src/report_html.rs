@@ -363,7 +363,7 @@ impl Table {
             esc(instance)
         );
         out.push_str(&self.report_head(options, &totals, instance));
-        out.push_str(&cards(&totals, &growth, self, &query, unit));
+        out.push_str(&cards(&totals, self, &query, period, unit));
         match &growth {
             Ok(growth) => {
                 let (labels, partial) = periods(growth);
@@ -590,34 +590,17 @@ impl Table {
 /// The headline cards, each with its change from the complete period before the last.
 fn cards(
     totals: &Summary,
-    growth: &Result<Growth, Error>,
     table: &Table,
     query: &dyn Fn(Vec<String>) -> Query,
+    period: Period,
     unit: &str,
 ) -> String {
-    // The last complete period and the one before, when the range holds two.
-    let complete: Vec<String> = match growth {
-        Ok(g) => g
-            .periods
-            .iter()
-            .filter(|p| !p.partial)
-            .map(|p| p.period.clone())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    let compared = match complete.as_slice() {
-        [.., before, last] => table
-            .summarize(&query(vec![unit.to_string()]))
-            .ok()
-            .map(|s| (s, before.clone(), last.clone())),
-        _ => None,
-    };
-    let group_value = |s: &Summary, key: &str, name: &str| {
-        s.group_values()
-            .iter()
-            .find(|g| matches!(g.key.first(), Some(Cell::Text(k)) if k == key))
-            .and_then(|g| value(s, &g.values, name))
-    };
+    // The last complete period and the one before, when the range holds two: the core's rule,
+    // which the page's cards ask too (`compare: "lastPeriods"`).
+    let compared = crate::query::last_periods(table, &query(Vec::new()), None, &[period])
+        .ok()
+        .flatten()
+        .map(|c| (c.before, c.latest));
     let small: Vec<&str> = totals
         .small_sample(totals.total_values())
         .into_iter()
@@ -628,8 +611,10 @@ fn cards(
         let Some(v) = value(totals, totals.total_values(), name) else {
             continue;
         };
-        let delta = compared.as_ref().and_then(|(s, before, last)| {
-            let (b, l) = (group_value(s, before, name)?, group_value(s, last, name)?);
+        let delta = compared.as_ref().and_then(|(before, last)| {
+            let b = value(totals, &before.totals.totals, name)?;
+            let l = value(totals, &last.totals.totals, name)?;
+            let (before, last) = (&before.period, &last.period);
             (b != 0.0).then(|| format!("{:+.0}% ({last} vs {before})", 100.0 * (l - b) / b))
         });
         let _ = write!(
@@ -644,9 +629,10 @@ fn cards(
     }
     out.push_str("</div>");
     let note = match &compared {
-        Some((_, before, last)) => format!(
-            "Changes compare the last complete {unit} ({last}) with the one before ({before}); \
-             partial {unit}s at the range's edges are not compared."
+        Some((before, last)) => format!(
+            "Changes compare the last complete {unit} ({}) with the one before ({}); \
+             partial {unit}s at the range's edges are not compared.",
+            last.period, before.period
         ),
         None => {
             format!("No changes shown: the range holds fewer than two complete {unit}s to compare.")

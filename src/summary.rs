@@ -105,6 +105,9 @@ pub struct Summary {
     pub(crate) minutes_saved: Vec<(String, f64)>,
     /// With `compare: "previous"`: the previous range and the totals over it.
     pub(crate) previous: Option<Previous>,
+    /// With `compare: "lastPeriods"`: the totals over the last two periods the range covers
+    /// whole.
+    pub(crate) last_periods: Option<LastPeriods>,
     /// The smallest denominator a rate is shown firmly over.
     pub(crate) min_sample: u64,
     /// Each rate with a denominator among the metrics: (the rate's, the denominator's position in
@@ -144,6 +147,59 @@ pub struct Previous {
     pub to: String,
     /// The totals over it, in the order of [`Summary::metrics`].
     pub totals: Vec<Cell>,
+}
+
+/// The totals of the same query over the last two periods its range covers whole (the last
+/// complete period and the one before), each as [`PeriodTotals`].
+#[derive(Clone, Debug)]
+pub struct LastPeriods {
+    /// Whether the periods are months or weeks.
+    pub period: crate::query::Period,
+    /// The period before the last complete one.
+    pub before: PeriodTotals,
+    /// The last complete period.
+    pub latest: PeriodTotals,
+}
+
+/// One period of [`LastPeriods`]: its key (`YYYY-MM` or the Monday's `YYYY-MM-DD`), its days
+/// and the totals over them.
+#[derive(Clone, Debug)]
+pub struct PeriodTotals {
+    /// The period's key.
+    pub period: String,
+    /// Its first and last day and the totals over them.
+    pub totals: Previous,
+}
+
+struct LastPeriodsJson<'a>(&'a Summary, &'a LastPeriods);
+
+impl Serialize for LastPeriodsJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("LastPeriods", 3)?;
+        out.serialize_field("period", &self.1.period)?;
+        out.serialize_field("before", &PeriodJson(self.0, &self.1.before))?;
+        out.serialize_field("latest", &PeriodJson(self.0, &self.1.latest))?;
+        out.end()
+    }
+}
+
+struct PeriodJson<'a>(&'a Summary, &'a PeriodTotals);
+
+impl Serialize for PeriodJson<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut out = s.serialize_struct("PeriodTotals", 3)?;
+        out.serialize_field("period", &self.1.period)?;
+        let p = &self.1.totals;
+        out.serialize_field(
+            "range",
+            &Range {
+                from: &p.from,
+                to: &p.to,
+            },
+        )?;
+        out.serialize_field("totals", &Fields(&self.0.metrics, &p.totals))?;
+        out.end()
+    }
 }
 
 /// A range of days, as JSON.
@@ -282,6 +338,10 @@ impl Serialize for Summary {
             Some(previous) => out.serialize_field("previous", &PreviousJson(self, previous))?,
             None => out.skip_field("previous")?,
         }
+        match &self.last_periods {
+            Some(last) => out.serialize_field("lastPeriods", &LastPeriodsJson(self, last))?,
+            None => out.skip_field("lastPeriods")?,
+        }
         match &self.service_accounts {
             Some(service) => out.serialize_field("serviceAccounts", service)?,
             None => out.skip_field("serviceAccounts")?,
@@ -347,6 +407,12 @@ impl Summary {
     /// With `compare: "previous"`: the range before and its totals.
     pub fn previous(&self) -> Option<&Previous> {
         self.previous.as_ref()
+    }
+
+    /// With `compare: "lastPeriods"`: the last two periods the range covers whole and their
+    /// totals (`None` when it covers fewer than two).
+    pub fn last_periods(&self) -> Option<&LastPeriods> {
+        self.last_periods.as_ref()
     }
 
     /// The metrics each group carries, in the order of [`Summary::metrics`]: of the

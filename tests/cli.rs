@@ -1270,6 +1270,43 @@ fn features_of_an_export_without_auto_edit_columns() {
     );
 }
 
+/// `--compare lastPeriods`: the last two weeks the range covers whole (no whole month in it),
+/// Jan 6-12 and Jan 13-19, beside the range's totals, in the JSON and the table.
+#[test]
+fn summarize_compares_the_last_two_whole_periods() {
+    let args = [
+        "summarize",
+        "engagement.csv",
+        "--from",
+        "2024-12-30",
+        "--to",
+        "2025-01-19",
+        "--compare",
+        "lastPeriods",
+    ];
+    let s = json(&[&args[..], &["--format", "json"]].concat());
+    let last = &s["lastPeriods"];
+    assert_eq!(last["period"], "week");
+    assert_eq!(last["before"]["period"], "2025-01-06");
+    assert_eq!(last["latest"]["period"], "2025-01-13");
+    // Jan 6-12: A's 1 search and B's 5 (a kept row, though not active); Jan 13-19: none.
+    assert_eq!(last["before"]["totals"]["Searches"], 6.0);
+    assert_eq!(last["latest"]["totals"]["Searches"], 0.0);
+    let table = stdout(&run(&args));
+    assert!(table.contains("change 2025-01-13 vs 2025-01-06"), "{table}");
+    let searches: Vec<&str> = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("Searches "))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    // The range's 13 searches (3 + 1 + 5 + 4), then the two weeks'.
+    assert_eq!(searches[..4], ["Searches", "13", "6", "0"], "{table}");
+    let o = run(&["summarize", "engagement.csv", "--compare", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("\"lastPeriods\""), "{}", stderr(&o));
+}
+
 #[test]
 fn engagement_answers_refuse_a_month_export_naming_the_granularity_to_fetch() {
     for command in ["stickiness", "features"] {
@@ -1912,6 +1949,47 @@ fn report_escapes_the_data_and_says_what_it_cannot_answer() {
 
 /// The report states the day it was made: SOURCE_DATE_EPOCH's (UTC) when set, so that two runs
 /// make the same file; today's otherwise. A SOURCE_DATE_EPOCH that is not seconds is refused.
+/// The report's cards compare the last complete period with the one before, by the core's rule
+/// (the same as `summarize --compare lastPeriods`): Dec 30 to Jan 19 by week holds three whole
+/// weeks, so Jan 13-19 against Jan 6-12; Jan 1-14 alone holds one, so nothing is compared.
+#[test]
+fn report_cards_compare_the_last_two_complete_periods() {
+    let report = |extra: &[&str]| {
+        let args = [
+            &["report", "engagement.csv", "-o", "-", "--period", "week"],
+            extra,
+        ]
+        .concat();
+        let o = run(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o)
+    };
+    let html = report(&["--from", "2024-12-30", "--to", "2025-01-19"]);
+    // Searches: 6 in Jan 6-12 (A's 1, B's 5), none in Jan 13-19; chat events: A's 1, then none;
+    // active users: A and B in both.
+    for (metric, delta) in [
+        ("Searches", "-100% (2025-01-13 vs 2025-01-06)"),
+        ("Chat Events", "-100% (2025-01-13 vs 2025-01-06)"),
+        ("activeUsers", "+0% (2025-01-13 vs 2025-01-06)"),
+    ] {
+        let card = html
+            .split(&format!(r#"data-metric="{metric}""#))
+            .nth(1)
+            .and_then(|rest| rest.split("</div>").next())
+            .unwrap_or_default();
+        assert!(
+            card.contains(&format!(r#"<span class="delta">{delta}</span>"#)),
+            "{metric}: {card}"
+        );
+    }
+    assert!(html.contains(
+        "Changes compare the last complete week (2025-01-13) with the one before (2025-01-06)"
+    ));
+    let alone = report(&[]);
+    assert!(alone.contains("No changes shown: the range holds fewer than two complete weeks"));
+    assert!(!alone.contains(r#"class="delta""#));
+}
+
 #[test]
 fn report_states_the_day_it_was_made_reproducibly() {
     let report = |epoch: Option<&str>| {

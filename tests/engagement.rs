@@ -325,3 +325,89 @@ fn the_default_minimum_is_the_one_info_states() {
         [false, false, false]
     );
 }
+
+/// `compare: "lastPeriods"`: the totals over the last two periods the range covers whole (months,
+/// else weeks), the cards' comparison when the range before holds no data; absent when the range
+/// holds fewer than two whole periods.
+#[test]
+fn the_last_two_whole_periods_of_the_range_are_compared() {
+    let t = table();
+    // Jan 1 (Wed) to Jan 14 (Tue): no whole month, one whole week (Jan 6-12): nothing to compare.
+    let none = summary(&t, json!({"compare": "lastPeriods"}));
+    assert!(none.get("lastPeriods").is_none(), "{none}");
+    assert!(none.get("previous").is_none());
+    // Dec 30 to Jan 19: three whole weeks; the last two are Jan 6-12 and Jan 13-19. Jan 6-12
+    // holds 5 rows (A on 6, 7, 8; B on 9, 10) and 6 searches (A's 1, B's 5 on a row that is
+    // not active but is kept); Jan 13-19 holds 2 rows and none. Both weeks: A and B active.
+    let weeks = summary(
+        &t,
+        json!({"compare": "lastPeriods",
+        "filter": {"from": "2024-12-30", "to": "2025-01-19"}}),
+    )["lastPeriods"]
+        .clone();
+    assert_eq!(weeks["period"], "week");
+    assert_eq!(weeks["before"]["period"], "2025-01-06");
+    assert_eq!(
+        weeks["before"]["range"],
+        json!({"from": "2025-01-06", "to": "2025-01-12"})
+    );
+    assert_eq!(weeks["latest"]["period"], "2025-01-13");
+    assert_eq!(
+        weeks["latest"]["range"],
+        json!({"from": "2025-01-13", "to": "2025-01-19"})
+    );
+    let total = |which: &str, name: &str| weeks[which]["totals"][name].as_f64().unwrap();
+    assert_eq!(
+        (total("before", "rows"), total("latest", "rows")),
+        (5.0, 2.0)
+    );
+    assert_eq!(
+        (total("before", "Searches"), total("latest", "Searches")),
+        (6.0, 0.0)
+    );
+    assert_eq!(
+        (
+            total("before", "activeUsers"),
+            total("latest", "activeUsers")
+        ),
+        (2.0, 2.0)
+    );
+    // Dec 1 to Feb 28: three whole months; months come before weeks. February has no rows.
+    let months = summary(
+        &t,
+        json!({"compare": "lastPeriods",
+        "filter": {"from": "2024-12-01", "to": "2025-02-28"}}),
+    )["lastPeriods"]
+        .clone();
+    assert_eq!(months["period"], "month");
+    assert_eq!(
+        (&months["before"]["period"], &months["latest"]["period"]),
+        (&json!("2025-01"), &json!("2025-02"))
+    );
+    assert_eq!(months["before"]["totals"]["rows"], 11);
+    assert_eq!(months["latest"]["totals"]["rows"], 0);
+}
+
+/// A month-grain export's rows cover their whole month: March and April are whole, and there are
+/// no weeks to fall back on.
+#[test]
+fn a_month_export_compares_its_last_two_months() {
+    let t = Table::from_bytes(include_bytes!("fixtures/by_user_month.csv")).unwrap();
+    let got = summary(&t, json!({"compare": "lastPeriods"}));
+    let last = &got["lastPeriods"];
+    assert_eq!(last["period"], "month");
+    assert_eq!(
+        (&last["before"]["period"], &last["latest"]["period"]),
+        (&json!("2025-03"), &json!("2025-04"))
+    );
+    // The fixture's Searches column: 1062 in March, 500 in April (summed by hand with awk).
+    assert_eq!(last["before"]["totals"]["Searches"], 1062.0);
+    assert_eq!(last["latest"]["totals"]["Searches"], 500.0);
+    assert_eq!(last["before"]["totals"]["rows"], 25);
+}
+
+/// The summary of a query given as JSON, as JSON.
+fn summary(t: &Table, query: Value) -> Value {
+    let q: sg_analytics::Query = serde_json::from_value(query).unwrap();
+    serde_json::to_value(t.summarize(&q).unwrap()).unwrap()
+}

@@ -7,7 +7,7 @@ import { creditsTable } from "./credits.js";
 import { explainError, explainOptions, isCancel } from "./errors.js";
 import { downloadName, formatBytes, formatCount, formatMetric, formatRange, formatRatio, granularityLabel, isRate, metricLabel, userName } from "./format.js";
 import { BASELINE, baselineLabels, baselineSentence, describe, partialSentence, periodNotes } from "./engagement.js";
-import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, minSampleOf, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
+import { IDLE_DAYS, chartQuery, decodeHash, defaultView, emptyExplanation, encodeHash, filterOf, fitAttributesToFile, fitView, groupedQuery, inactiveQuery, lastPeriodsQuery, minSampleOf, minutesOf, pendingAttributes, periodQuery, filterPhrases, presetRange, shownRange, tableQuery } from "./state.js";
 
 export const DEMO_TOKEN = "sgdemo-local-token";
 export const DEMO_INSTANCE = "demo.sourcegraph.local";
@@ -460,6 +460,9 @@ export class Dashboard {
     const ctx = this.context();
     const asks = [];
     if (parts.table) asks.push(["table", tableQuery(view, ctx)]);
+    // A view from the data's first day has nothing before it to compare with: the cards compare
+    // the last two whole months or weeks inside it instead, asked in the same round trip.
+    if (parts.table && info.firstDate && !(filterOf(view, ctx).from > info.firstDate)) asks.push(["lastPeriods", lastPeriodsQuery(view, ctx)]);
     // A rate comes with its denominator (the module names it), so each group says whether it
     // stands on a small sample.
     const metric = { metric: view.metric, denominator: this.metaOf(view.metric)?.denominator };
@@ -499,7 +502,7 @@ export class Dashboard {
         this.viewState = { ...view, page: Math.max(0, Math.ceil(table.groupsTotal / view.pageSize) - 1) };
         return this.refresh({ table: true });
       }
-      if (table) this.renderTable(table);
+      if (table) this.renderTable(table, by.lastPeriods?.lastPeriods ?? null);
       const charts = {};
       if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
       for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
@@ -551,8 +554,11 @@ export class Dashboard {
     };
   }
 
-  /** The controls, the cards, the table and the minutes, from the table's summary. */
-  renderTable(summary) {
+  /**
+   * The controls, the cards, the table and the minutes, from the table's summary (and, when the
+   * range before is outside the data, the last two whole periods: `lastPeriods`).
+   */
+  renderTable(summary, lastPeriods = null) {
     const view = this.viewState;
     this.view.renderTab("usage");
     this.view.renderControls(view, this.controlChoices());
@@ -561,7 +567,7 @@ export class Dashboard {
     const empty = summary.totals.rows === 0 ? emptyExplanation(view, info, this.context()) : "";
     // The cards' rates over a small sample (the module's `smallSample`, under the view's minimum).
     const smallRates = (summary.smallSample ?? []).filter((rate) => info.cards.some((card) => card.metric === rate));
-    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty, smallRates, small: smallSampleNote(summary, smallRates) });
+    this.view.renderCards(summary.totals, summary.previous, { serviceAccounts: summary.serviceAccounts, range: range.from || range.to ? formatRange(range.from, range.to) : "", empty, smallRates, small: smallSampleNote(summary, smallRates), lastPeriods });
     this.tableChoices = summary.columnChoices;
     this.view.renderTable({
       groupBy: view.groupBy,
@@ -848,7 +854,7 @@ function ratioText(value) {
 
 /**
  * The retention table: each cohort's count and share still active k periods later; a cohort of a
- * partial period (`partialPeriods`) or of the baseline is marked, a small one too.
+ * partial period (`partialPeriods`) is marked, and so is a small one.
  */
 function retentionTable(retention) {
   const width = Math.max(0, ...retention.cohorts.map((c) => c.active.length));

@@ -179,6 +179,14 @@ export function chartQuery(view, context, key, { metric, denominator, sortBy, li
   return query;
 }
 
+/**
+ * The cards' comparison when the range before the view's is outside the data: the view's totals
+ * over the last two periods its range covers whole (`compare: "lastPeriods"`, the module's rule).
+ */
+export function lastPeriodsQuery(view, context) {
+  return { groupBy: [], filter: filterOf(view, context), minutesSaved: minutesAsked(view), includeWarnings: false, compare: "lastPeriods", ...sampleAsked(view) };
+}
+
 /** The Adoption view's growth and retention query (`report.growth`, `report.retention`). */
 export function periodQuery(view, context) {
   return { period: view.period, filter: filterOf(view, context), ...sampleAsked(view) };

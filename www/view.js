@@ -18,6 +18,20 @@ import { Charts, theme } from "./charts.js";
 import { field, h, option } from "./dom.js";
 import { EngagementView, periodHeader, periodTable, setNote } from "./engagement.js";
 
+/**
+ * A card's change between the last two whole periods (`last`: the summary's `lastPeriods`):
+ * "▲ 12% 2025-04-07 vs 2025-03-31"; a rate says what it was in each.
+ */
+function periodChangeNote(key, last, meta) {
+  const [before, latest] = [last.before.totals[key], last.latest.totals[key]];
+  const what = `${last.latest.period} vs ${last.before.period}`;
+  if (typeof latest !== "number" || typeof before !== "number") return `no figure to compare for ${what}`;
+  const arrow = latest > before ? "▲" : latest < before ? "▼" : "=";
+  if (isRate(meta)) return `${arrow} ${formatMetric(key, latest, meta)} in ${last.latest.period}, from ${formatMetric(key, before, meta)}`;
+  if (before === 0) return latest === 0 ? `= ${what}` : `▲ from 0, ${what}`;
+  return `${arrow} ${Math.abs(Math.round((100 * (latest - before)) / before))}% ${what}`;
+}
+
 /** "▲ 12% vs 2025-05-02 – 2025-05-31" for a count; "▼ from 27.1% (…)" for a rate. */
 function changeNote(key, value, previous, meta) {
   const { from, to } = previous.range;
@@ -273,6 +287,7 @@ export class View {
           (r.serviceToggle = h("button", { type: "button", class: "button small link", onclick: () => this.emit("changeFilter", { includeServiceAccounts: r.serviceToggle.dataset.include === "1" }) })),
         )),
         (r.cards = h("div", { class: "cards", role: "list", "aria-label": "Headline numbers" })),
+        (r.cardsCompare = h("p", { class: "note cards-compare", hidden: true })),
         (r.cardsSmall = h("p", { class: "note small-note cards-small", hidden: true })),
         this.buildCharts(),
         this.buildTable(),
@@ -337,6 +352,7 @@ export class View {
           h("h2", { class: "section-title", id: "sga-retention-title" }, "Retention cohorts"),
           (r.retentionNote = h("p", { class: "note" })),
           (r.retentionPartial = h("p", { class: "note partial-note", hidden: true })),
+          (r.retentionSmall = h("p", { class: "note small-note", hidden: true })),
           h("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Retention cohorts (scrolls sideways)" }, r.retentionTable),
           h("div", { class: "downloads", role: "group", "aria-label": "Retention cohorts download" }, h("button", { type: "button", class: "button small", "data-download": "retention-csv", onclick: () => this.emit("download", { what: "retention-csv" }) }, "Retention CSV")),
         ),
@@ -883,6 +899,7 @@ export class View {
   renderRetention({ period, width, cohorts, partialNote, minSample }) {
     const r = this.refs;
     setNote(r.retentionPartial, partialNote);
+    setNote(r.retentionSmall, cohorts.some((c) => c.small) ? `* Small sample: a cohort of fewer than ${formatCount(minSample)} users; its shares are a hint rather than a figure.` : "");
     r.retentionCaption.textContent = `Retention by ${period}: of each cohort (users first active that ${period}), how many were active k ${period}s later`;
     r.retentionNote.textContent = `Each row is a cohort: the users first active in that ${period}. Column +k: how many of them were active k ${period}s later, and their share of the cohort. Darker cells hold larger shares.${width > 12 ? ` ${width} columns (+0 to +${width - 1}): later ${period}s scroll sideways; the cohort and its size stay in view.` : ""}`;
     r.retentionHead.replaceChildren(
@@ -984,8 +1001,20 @@ export class View {
    * The headline numbers; with `previous` (`{range: {from, to}, totals}`), each card also says how
    * it changed from the equally long range before: in percent for counts, from what for rates.
    */
-  renderCards(totals, previous, { serviceAccounts, range, empty, smallRates = [], small = "" } = {}) {
+  renderCards(totals, previous, { serviceAccounts, range, empty, smallRates = [], small = "", lastPeriods = null } = {}) {
     const r = this.refs;
+    // The range before is outside the data: one line says so, and the cards compare the last two
+    // whole periods inside the range instead (when it holds two).
+    const outside = previous?.totals.rows === 0 ? `${previous.range.from} – ${previous.range.to}` : "";
+    const period = lastPeriods?.period;
+    setNote(
+      r.cardsCompare,
+      !outside
+        ? ""
+        : lastPeriods
+          ? `Changes compare the last whole ${period} (${lastPeriods.latest.period}) with the one before (${lastPeriods.before.period}): the range before this one (${outside}) has no data to compare with.`
+          : `No changes shown: the range before this one (${outside}) has no data to compare with, and this one holds fewer than two whole weeks to compare.`,
+    );
     // A rate over a small sample (`smallRates`): its card is marked "*", and `small` says why.
     const marked = new Set(smallRates);
     setNote(r.cardsSmall, small);
@@ -1013,7 +1042,7 @@ export class View {
       card.classList.toggle("empty", value === null || value === undefined);
       card.classList.toggle("small-sample", marked.has(key));
       el.title = marked.has(key) ? "small sample" : "";
-      card.querySelector(".card-note").textContent = previous ? changeNote(key, value, previous, meta) : note;
+      card.querySelector(".card-note").textContent = lastPeriods && outside ? periodChangeNote(key, lastPeriods, meta) : previous && !outside ? changeNote(key, value, previous, meta) : note;
     }
   }
 

@@ -363,6 +363,15 @@ impl Coverage {
         self.0.is_some_and(|(lo, hi)| start < lo || end > hi)
     }
 
+    /// The numbers of the last two periods the range covers whole, oldest first ("the last
+    /// complete period and the one before"); `None` when it covers fewer than two.
+    pub(super) fn last_two_whole(&self, period: Period) -> Option<[i64; 2]> {
+        let (_, hi) = self.0?;
+        let n = period.number(hi);
+        let last = if self.partial(period, n) { n - 1 } else { n };
+        (!self.partial(period, last) && !self.partial(period, last - 1)).then_some([last - 1, last])
+    }
+
     /// The keys of the range's partial periods (the first and the last at most).
     fn partial_keys(&self, period: Period, first: i64, count: usize) -> Vec<String> {
         let mut keys = Vec::new();

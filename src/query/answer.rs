@@ -3,7 +3,7 @@
 //! by chunk.
 
 use crate::date::format_day;
-use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
+use crate::summary::{Cell, Group, LastPeriods, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 
 use super::fields::KeyField;
@@ -21,6 +21,7 @@ pub(super) struct Answers<'a> {
     pub(super) groups: Vec<Group>,
     pub(super) groups_total: usize,
     pub(super) previous: Option<Previous>,
+    pub(super) last_periods: Option<LastPeriods>,
     pub(super) service_accounts: Option<ServiceAccounts>,
 }
 
@@ -79,6 +80,7 @@ pub(super) fn assemble(table: &Table, query: &Query, a: Answers) -> Summary {
             .map(|&(i, m)| (table.columns[i].name.clone(), m))
             .collect(),
         previous: a.previous,
+        last_periods: a.last_periods,
         min_sample: query.min_sample.unwrap_or(DEFAULT_MIN_SAMPLE),
         denominators: a
             .metrics

@@ -31,7 +31,7 @@ use std::rc::Rc;
 
 use crate::date::{format_day, month_first_day, month_number};
 use crate::error::Error;
-use crate::summary::{Cell, Group, Previous, ServiceAccounts, Summary};
+use crate::summary::{Cell, Group, LastPeriods, PeriodTotals, Previous, ServiceAccounts, Summary};
 use crate::table::Table;
 
 pub use activity_stream::{ActivityStream, InactiveStream, PeriodAnswer, Streamed};
@@ -307,6 +307,16 @@ impl QueryCache {
         let state = self.state.as_mut().expect("use_filter sets the state");
         let grouped = ranked.as_ref().and_then(|r| r.stats.as_ref());
         let totals = totals(table, state, &metrics, &minutes, range, grouped)?;
+        let last_periods = match query.compare {
+            Some(Compare::LastPeriods) => last_periods(
+                table,
+                query,
+                self.rollup.clone(),
+                &[Period::Month, Period::Week],
+            )?,
+            _ => None,
+        };
+        let state = self.state.as_mut().expect("use_filter sets the state");
         let previous = match query.compare {
             Some(Compare::Previous) => {
                 let known = state.previous.as_ref().filter(|(m, mins, _)| {
@@ -325,7 +335,7 @@ impl QueryCache {
                     }
                 }
             }
-            None => None,
+            _ => None,
         };
 
         Ok(assemble(
@@ -341,6 +351,7 @@ impl QueryCache {
                 groups,
                 groups_total,
                 previous,
+                last_periods,
                 service_accounts: self.service_accounts(table)?,
             },
         ))
@@ -548,7 +559,19 @@ fn previous_totals(
             "compare: the previous range is out of the calendar",
         ));
     };
-    let mut previous = Query {
+    totals_over(table, query, rollup, prev_from, prev_to).map(Some)
+}
+
+/// The totals of `query` (its filter, metrics and minutes) over the days `from..=to` instead of
+/// its range: a compared range. Computed apart from the cache, which keeps the view's filter.
+fn totals_over(
+    table: &Table,
+    query: &Query,
+    rollup: Option<Rc<Rollup>>,
+    from: i32,
+    to: i32,
+) -> Result<Previous, Error> {
+    let mut asked = Query {
         group_by: Vec::new(),
         sort: None,
         limit: None,
@@ -557,16 +580,56 @@ fn previous_totals(
         include_warnings: false,
         ..query.clone()
     };
-    previous.filter.from = Some(format_day(prev_from));
-    previous.filter.to = Some(format_day(prev_to));
+    asked.filter.from = Some(format_day(from));
+    asked.filter.to = Some(format_day(to));
     let mut cache = QueryCache {
         rollup,
         ..QueryCache::default()
     };
-    let summary = cache.summarize(table, &previous)?;
-    Ok(Some(Previous {
-        from: format_day(prev_from),
-        to: format_day(prev_to),
-        totals: summary.totals,
-    }))
+    Ok(Previous {
+        from: format_day(from),
+        to: format_day(to),
+        totals: cache.summarize(table, &asked)?.totals,
+    })
+}
+
+/// The totals of `query` over the last two periods its range covers whole (the last complete
+/// period and the one before, both inside the range: the filter's dates, else the data's), with
+/// the first of `periods` that has two; `None` when none has (weeks need a day-grain export).
+/// The summary's `compare: "lastPeriods"` asks it with months then weeks; the report with its
+/// period, for its cards.
+pub(crate) fn last_periods(
+    table: &Table,
+    query: &Query,
+    rollup: Option<Rc<Rollup>>,
+    periods: &[Period],
+) -> Result<Option<LastPeriods>, Error> {
+    let parts = query.filter.parts(table)?;
+    let range = parts
+        .from
+        .or(table.first_date)
+        .zip(parts.to.or(table.last_date))
+        .filter(|(lo, hi)| lo <= hi);
+    let coverage = adoption::Coverage::of(table, (parts.from, parts.to), range);
+    for &period in periods {
+        if period == Period::Week && !table.granularity.has_days() {
+            continue;
+        }
+        let Some([before, latest]) = coverage.last_two_whole(period) else {
+            continue;
+        };
+        let totals = |number: i64| -> Result<PeriodTotals, Error> {
+            let (from, to) = period.days(number);
+            Ok(PeriodTotals {
+                period: period.key(number),
+                totals: totals_over(table, query, rollup.clone(), from, to)?,
+            })
+        };
+        return Ok(Some(LastPeriods {
+            period,
+            before: totals(before)?,
+            latest: totals(latest)?,
+        }));
+    }
+    Ok(None)
 }

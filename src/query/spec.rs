@@ -135,6 +135,11 @@ pub enum Compare {
     /// The equally long range that ends the day before the range starts (for month-grain
     /// exports, the same number of months before).
     Previous,
+    /// The last two periods the range covers whole, inside it: the last complete month and the
+    /// one before, else (day grain) the last complete week and the one before. What can be
+    /// compared when the range before lies outside the data.
+    #[serde(rename = "lastPeriods")]
+    LastPeriods,
 }
 
 impl Default for Query {

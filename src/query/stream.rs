@@ -392,6 +392,7 @@ impl State {
                 groups,
                 groups_total,
                 previous: None,
+                last_periods: None,
                 service_accounts: None,
             },
         ))

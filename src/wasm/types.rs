@@ -50,8 +50,9 @@ export interface Query {
   columns?: string[];
   /** Whether the summary carries the ingest warnings (default true). */
   includeWarnings?: boolean;
-  /** Also the totals over the equally long range just before (the summary's `previous`). */
-  compare?: "previous";
+  /** Also the totals over the equally long range just before (the summary's `previous`), or over
+   * the last two periods the range covers whole (its `lastPeriods`). */
+  compare?: "previous" | "lastPeriods";
   /** The CSV's header: "names" (the summary's keys, default) or "labels" (the headings, with each rate's scale). */
   headers?: "names" | "labels";
   /** The smallest denominator a rate is shown firmly over (default 50): the summary's
@@ -150,6 +151,12 @@ export interface Summary {
   minutesSaved: Record<string, number>;
   /** With `compare: "previous"`: the previous range and the same totals over it. */
   previous?: { range: { from: string; to: string }; totals: Metrics };
+  /** With `compare: "lastPeriods"`: the same totals over the last two months (else weeks) the
+   * range covers whole, the last complete one (`latest`) and the one before; absent when the
+   * range holds fewer than two. */
+  lastPeriods?: { period: "week" | "month";
+    before: { period: string; range: { from: string; to: string }; totals: Metrics };
+    latest: { period: string; range: { from: string; to: string }; totals: Metrics } };
   /** The smallest denominator a rate is shown firmly over (the query's `minSample`, default 50). */
   minSample: number;
   /** Each rate among the metrics whose denominator is among them too: the denominator's name

@@ -191,11 +191,23 @@ test("the cards say how each figure changed from the equally long range before",
   await expect(note("activeUsers")).toHaveText(change(now.activeUsers, before.activeUsers));
   // A rate says what it was.
   await expect(note("Combined CAR")).toHaveText(new RegExp(`^[▲▼=] from ${oneDecimal(before.car * 100, "%").replace(".", "\\.")} \\(2025-03-10 – 2025-03-19\\)$`));
-  // Before the data starts there is nothing to compare with, and the card says so.
+  // The whole export (Mar 1 to Apr 14) has nothing before it: the cards compare what it holds,
+  // its last whole week (Apr 7-13; April is not whole, so there are no two whole months) with
+  // the one before (Mar 31 - Apr 6), and one line says so instead of every card.
   await page.getByLabel("From", { exact: true }).fill("");
   await page.getByLabel("To", { exact: true }).fill("");
   await page.getByLabel("To", { exact: true }).press("Enter");
-  await expect(note("users")).toContainText("no data for");
+  const latest = expectedTotals(inRange("2025-04-07", "2025-04-13"));
+  const prior = expectedTotals(inRange("2025-03-31", "2025-04-06"));
+  const weekly = (a, b) => `${a > b ? "▲" : a < b ? "▼" : "="} ${Math.abs(Math.round((100 * (a - b)) / b))}% 2025-04-07 vs 2025-03-31`;
+  await expect(note("activeUsers")).toHaveText(weekly(latest.activeUsers, prior.activeUsers));
+  await expect(note("hoursSaved")).toHaveText(weekly(latest.hoursSaved, prior.hoursSaved));
+  const car = (x) => oneDecimal(x * 100, "%");
+  await expect(note("Combined CAR")).toHaveText(`${latest.car > prior.car ? "▲" : latest.car < prior.car ? "▼" : "="} ${car(latest.car)} in 2025-04-07, from ${car(prior.car)}`);
+  await expect(page.locator(".cards-compare")).toHaveText(
+    "Changes compare the last whole week (2025-04-07) with the one before (2025-03-31): the range before this one (2025-01-15 – 2025-02-28) has no data to compare with.",
+  );
+  await expect(page.locator(".card-note", { hasText: "no data for" })).toHaveCount(0);
 });
 
 test("a people file groups the dashboard by team and never leaves the page", async ({ page }) => {

@@ -41,6 +41,8 @@ OPTIONS:
     --columns A,B,...     metrics shown per group in the table format
     --compare previous    also the totals over the equally long range just before (--from/--to,
                           else the export's dates), with the change in percent
+    --compare lastPeriods also the totals over the last two months (else weeks) the range covers
+                          whole, the last complete one and the one before, with the change
     --min-sample N        a rate over a denominator under N (completion suggestions, characters
                           written, users) is a small sample: marked * in the table, listed in
                           the JSON's smallSample and the CSV's last column (default 50)
@@ -105,8 +107,9 @@ pub fn run(mut parser: Parser) -> Result<(), String> {
             "compare" => {
                 let v = args::string(parser)?;
                 query.compare = Some(
-                    serde_json::from_value(serde_json::Value::String(v.clone()))
-                        .map_err(|_| format!("--compare: expected \"previous\", found {v:?}"))?,
+                    serde_json::from_value(serde_json::Value::String(v.clone())).map_err(|_| {
+                        format!("--compare: expected \"previous\" or \"lastPeriods\", found {v:?}")
+                    })?,
                 );
             }
             _ => return Ok(false),
@@ -191,6 +194,7 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
     out.push_str("\nTotals\n");
     let names = summary.metrics();
     let previous = summary.previous();
+    let last = summary.last_periods();
     let small = summary.small_sample(summary.total_values());
     let mut rows: Vec<Vec<String>> = names
         .iter()
@@ -210,12 +214,30 @@ fn render(summary: &Summary, columns: Option<&[String]>, attributes: &[String]) 
                 row.push(cell(before));
                 row.push(change(value, before));
             }
+            if let Some(last) = last {
+                let (before, latest) =
+                    (&last.before.totals.totals[i], &last.latest.totals.totals[i]);
+                row.extend([cell(before), cell(latest), change(latest, before)]);
+            }
             row
         })
         .collect();
     if let Some(previous) = previous {
         let head = format!("previous {} to {}", previous.from, previous.to);
         rows.insert(0, vec![String::new(), "now".into(), head, "change".into()]);
+    }
+    if let Some(last) = last {
+        let (before, latest) = (&last.before.period, &last.latest.period);
+        rows.insert(
+            0,
+            vec![
+                String::new(),
+                "now".into(),
+                before.clone(),
+                latest.clone(),
+                format!("change {latest} vs {before}"),
+            ],
+        );
     }
     out.push_str(&aligned(&rows, 1));
     let groups = summary.group_values();
