@@ -83,6 +83,14 @@ struct Sparse {
     ranks: Box<[u16]>,
 }
 
+/// `n` zeros, or the error when the memory for them is not there.
+fn zeroed<T: Copy + Default>(n: usize) -> Result<Box<[T]>, TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, T::default());
+    Ok(v.into_boxed_slice())
+}
+
 /// Writes `code` as the `width`-bit code number `i` of `words`.
 #[inline]
 fn put(words: &mut [u64], i: usize, width: usize, code: u32) {
@@ -110,8 +118,9 @@ fn take(words: &[u64], i: usize, width: usize) -> u32 {
 }
 
 impl Packed {
-    /// The chunk `cells` (of [`CHUNK`] cells), packed.
-    fn pack<T: Cell>(cells: &[T]) -> Packed {
+    /// The chunk `cells` (of [`CHUNK`] cells), packed; or the error when the memory for it is
+    /// not there.
+    fn pack<T: Cell>(cells: &[T]) -> Result<Packed, TryReserveError> {
         debug_assert_eq!(cells.len(), CHUNK);
         let (mut lo, mut hi) = (u32::MAX, 0u32);
         let mut nulls = false;
@@ -159,19 +168,19 @@ impl Packed {
             sparse: None,
         };
         if w == 0 {
-            return packed;
+            return Ok(packed);
         }
         if sparse >= dense {
-            let mut words = vec![0u64; CHUNK / 64 * w].into_boxed_slice();
+            let mut words = zeroed(CHUNK / 64 * w)?;
             for (i, &c) in cells.iter().enumerate() {
                 put(&mut words, i, w, code(c));
             }
             packed.words = words;
-            return packed;
+            return Ok(packed);
         }
-        let mut words = vec![0u64; (marked * w).div_ceil(64) + 1].into_boxed_slice();
-        let mut marks = vec![0u64; CHUNK / 64].into_boxed_slice();
-        let mut ranks = vec![0u16; CHUNK / 64].into_boxed_slice();
+        let mut words = zeroed((marked * w).div_ceil(64) + 1)?;
+        let mut marks = zeroed(CHUNK / 64)?;
+        let mut ranks = zeroed(CHUNK / 64)?;
         let mut k = 0;
         for (g, group) in cells.chunks_exact(64).enumerate() {
             ranks[g] = k as u16;
@@ -190,7 +199,7 @@ impl Packed {
             marks,
             ranks,
         }));
-        packed
+        Ok(packed)
     }
 
     /// What a `null` code reads as in cells of type `T`.
@@ -345,9 +354,20 @@ impl<T: Cell> Cells<T> {
     #[cold]
     #[inline(never)]
     fn seal(&mut self) {
-        let packed = Packed::pack(&self.tail);
+        if self.try_seal().is_err() {
+            // As any allocation that fails while reading (a few kilobytes).
+            std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u64; CHUNK / 64]>());
+        }
+    }
+
+    /// Seals the full plain chunk, or fails without changing anything when the memory for its
+    /// packed cells is not there.
+    fn try_seal(&mut self) -> Result<(), TryReserveError> {
+        let packed = Packed::pack(&self.tail)?;
+        self.sealed.try_reserve(1)?;
         self.sealed.push(packed);
         self.tail.clear();
+        Ok(())
     }
 
     #[inline]
@@ -509,10 +529,14 @@ impl<T: Cell> Cells<T> {
     pub(crate) fn try_from_iter(
         items: impl ExactSizeIterator<Item = T>,
     ) -> Result<Cells<T>, TryReserveError> {
+        // The plain chunk is reserved whole, so that only sealing allocates, fallibly.
         let mut c = Cells::new();
         c.try_grow(items.len())?;
         for x in items {
-            c.push(x);
+            c.tail.push(x);
+            if c.tail.len() == CHUNK {
+                c.try_seal()?;
+            }
         }
         Ok(c)
     }
