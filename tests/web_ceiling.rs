@@ -48,9 +48,10 @@ fn an_export_over_the_budget_is_a_too_large_error_and_the_module_goes_on() {
     let data = export(200_000);
     let mut builder = ReportBuilder::new();
     assert_eq!(builder.memory_budget(), Some(f64::from(3u32 << 30)));
-    // 2.5 MB for the report: the export (9 MB of CSV) needs about 4 with room for queries,
-    // while its size alone could fit (so it is read until the rows show it will not).
-    builder.set_memory_budget(Some(2.5e6)).unwrap();
+    // 1.8 MB for the report: the export (7.9 MB of CSV) needs about 2.3 with room for queries
+    // (about 7.5 bytes a row as it is read, its cells packed), while its size alone could fit
+    // (1.5 MB at the least a CSV byte can take), so it is read until the rows show it will not.
+    builder.set_memory_budget(Some(1.8e6)).unwrap();
     builder.expect_bytes(data.len() as f64).unwrap();
     let mut failure = None;
     for chunk in data.chunks(1 << 16) {
@@ -59,7 +60,7 @@ fn an_export_over_the_budget_is_a_too_large_error_and_the_module_goes_on() {
             break;
         }
     }
-    let e = failure.expect("2.5 MB cannot hold 200 000 rows");
+    let e = failure.expect("1.8 MB cannot hold 200 000 rows");
     assert_eq!(code(&e), "too_large", "{}", message(&e));
     let m = message(&e);
     assert!(m.contains("rows") && m.contains("would need about"), "{m}");

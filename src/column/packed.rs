@@ -2,7 +2,9 @@
 //! chunk of [`CHUNK`] cells, and as soon as that chunk is full it is sealed: its cells become
 //! offsets from the chunk's smallest value, in the fewest bits that hold the chunk's range (and a
 //! code for an empty cell when it has one). Export counters are mostly small and often zero, so a
-//! chunk of a byte-wide column often takes 2 or 3 bits a cell, and one of only zeros none.
+//! chunk of a byte-wide column often takes 2 or 3 bits a cell, and one of only zeros none. When
+//! many cells of a chunk are its smallest value or empty (a counter's zeros, a rate's empty
+//! cells), a bit a cell marks the others, and only theirs are packed.
 //!
 //! Queries read a sealed chunk a block at a time ([`Cells::slice_at`]): the block's cells are
 //! unpacked into a small buffer, in a loop compiled for each width, and summed from there; no
@@ -65,12 +67,60 @@ struct Packed {
     /// narrower type, widened (a text code of 255, once codes are 16 bits wide).
     null_value: Option<u32>,
     width: u8,
+    /// The codes: of every cell, or with `sparse`, of the cells it marks, in order.
     words: Box<[u64]>,
+    sparse: Option<Box<Sparse>>,
+}
+
+/// The cells of a chunk that are not its common cell (its smallest value, or an empty cell).
+#[derive(Clone, Debug)]
+struct Sparse {
+    /// The code of every other cell.
+    common: u32,
+    /// A bit a cell: set for the cells whose code is packed.
+    marks: Box<[u64]>,
+    /// Per group of 64 cells, the marked cells before it.
+    ranks: Box<[u16]>,
+}
+
+/// `n` zeros, or the error when the memory for them is not there.
+fn zeroed<T: Copy + Default>(n: usize) -> Result<Box<[T]>, TryReserveError> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n)?;
+    v.resize(n, T::default());
+    Ok(v.into_boxed_slice())
+}
+
+/// Writes `code` as the `width`-bit code number `i` of `words`.
+#[inline]
+fn put(words: &mut [u64], i: usize, width: usize, code: u32) {
+    let bit = i * width;
+    let (k, s) = (bit / 64, bit % 64);
+    words[k] |= u64::from(code) << s;
+    if s + width > 64 {
+        words[k + 1] |= u64::from(code) >> (64 - s);
+    }
+}
+
+/// The `width`-bit code number `i` of `words` (`width` at most 32).
+#[inline(always)]
+fn take(words: &[u64], i: usize, width: usize) -> u32 {
+    if width == 0 {
+        return 0;
+    }
+    let bit = i * width;
+    let (k, s) = (bit / 64, bit % 64);
+    let mut x = words[k] >> s;
+    if s + width > 64 {
+        x |= words[k + 1] << (64 - s);
+    }
+    (x & ((1u64 << width) - 1)) as u32
 }
 
 impl Packed {
-    /// The chunk `cells` (of [`CHUNK`] cells), packed.
-    fn pack<T: Cell>(cells: &[T]) -> Packed {
+    /// The chunk `cells` (of [`CHUNK`] cells), packed; or the error when the memory for it is
+    /// not there.
+    fn pack<T: Cell>(cells: &[T]) -> Result<Packed, TryReserveError> {
         debug_assert_eq!(cells.len(), CHUNK);
         let (mut lo, mut hi) = (u32::MAX, 0u32);
         let mut nulls = false;
@@ -87,29 +137,69 @@ impl Packed {
         let (base, null) = if lo > hi { (0, 0) } else { (lo, hi - lo + 1) };
         let largest = if nulls { null } else { null.saturating_sub(1) };
         let width = (32 - largest.leading_zeros()) as u8;
-        let mut words = vec![0u64; CHUNK / 64 * usize::from(width)].into_boxed_slice();
-        if width > 0 {
-            for (i, &c) in cells.iter().enumerate() {
-                let code = if c == T::NULL {
-                    null
-                } else {
-                    Into::<u32>::into(c) - base
-                };
-                let bit = i * usize::from(width);
-                let (k, s) = (bit / 64, bit % 64);
-                words[k] |= u64::from(code) << s;
-                if s + usize::from(width) > 64 {
-                    words[k + 1] |= u64::from(code) >> (64 - s);
-                }
+        let w = usize::from(width);
+        let code = |c: T| {
+            if c == T::NULL {
+                null
+            } else {
+                Into::<u32>::into(c) - base
             }
+        };
+        // The common cell: the smallest value or the empty cell, whichever is more frequent.
+        let (mut lows, mut empties) = (0usize, 0usize);
+        for &c in cells {
+            lows += usize::from(c != T::NULL && Into::<u32>::into(c) == lo);
+            empties += usize::from(c == T::NULL);
         }
-        Packed {
+        let (common, marked) = if lows >= empties {
+            (0, CHUNK - lows)
+        } else {
+            (null, CHUNK - empties)
+        };
+        // Marks and ranks take a bit and a quarter a cell, plus a word of slack.
+        let dense = CHUNK * w;
+        let sparse = CHUNK + CHUNK / 4 + marked * w + 64;
+        let mut packed = Packed {
             base,
             null,
             null_value: None,
             width,
-            words,
+            words: Box::new([]),
+            sparse: None,
+        };
+        if w == 0 {
+            return Ok(packed);
         }
+        if sparse >= dense {
+            let mut words = zeroed(CHUNK / 64 * w)?;
+            for (i, &c) in cells.iter().enumerate() {
+                put(&mut words, i, w, code(c));
+            }
+            packed.words = words;
+            return Ok(packed);
+        }
+        let mut words = zeroed((marked * w).div_ceil(64) + 1)?;
+        let mut marks = zeroed(CHUNK / 64)?;
+        let mut ranks = zeroed(CHUNK / 64)?;
+        let mut k = 0;
+        for (g, group) in cells.chunks_exact(64).enumerate() {
+            ranks[g] = k as u16;
+            for (i, &c) in group.iter().enumerate() {
+                let code = code(c);
+                if code != common {
+                    marks[g] |= 1 << i;
+                    put(&mut words, k, w, code);
+                    k += 1;
+                }
+            }
+        }
+        packed.words = words;
+        packed.sparse = Some(Box::new(Sparse {
+            common,
+            marks,
+            ranks,
+        }));
+        Ok(packed)
     }
 
     /// What a `null` code reads as in cells of type `T`.
@@ -129,16 +219,18 @@ impl Packed {
     #[inline]
     fn get<T: Cell>(&self, i: usize) -> T {
         let w = usize::from(self.width);
-        let code = if w == 0 {
-            0
-        } else {
-            let bit = i * w;
-            let (k, s) = (bit / 64, bit % 64);
-            let mut x = self.words[k] >> s;
-            if s + w > 64 {
-                x |= self.words[k + 1] << (64 - s);
+        let code = match &self.sparse {
+            None => take(&self.words, i, w),
+            Some(sp) => {
+                let (g, b) = (i / 64, i % 64);
+                let m = sp.marks[g];
+                if m >> b & 1 == 0 {
+                    sp.common
+                } else {
+                    let before = (m & ((1u64 << b) - 1)).count_ones() as usize;
+                    take(&self.words, usize::from(sp.ranks[g]) + before, w)
+                }
             }
-            (x & ((1u64 << w) - 1)) as u32
         };
         self.cell(code)
     }
@@ -168,6 +260,9 @@ impl Packed {
 
     fn heap_bytes(&self) -> usize {
         self.words.len() * 8
+            + self.sparse.as_ref().map_or(0, |sp| {
+                std::mem::size_of::<Sparse>() + sp.marks.len() * 8 + sp.ranks.len() * 2
+            })
     }
 }
 
@@ -187,21 +282,29 @@ fn unpack_groups<const W: usize, T: Cell>(
             T::from_u32(base.wrapping_add(code))
         }
     };
+    if let Some(sp) = &p.sparse {
+        // The common cell everywhere, then the marked cells' codes in order.
+        let common = cell(sp.common);
+        for (g, out) in groups.zip(out.chunks_exact_mut(GROUP)) {
+            out.fill(common);
+            let (mut m, mut k) = (sp.marks[g], usize::from(sp.ranks[g]));
+            while m != 0 {
+                let i = m.trailing_zeros() as usize;
+                out[i] = cell(take(&p.words, k, W));
+                k += 1;
+                m &= m - 1;
+            }
+        }
+        return;
+    }
     for (g, out) in groups.zip(out.chunks_exact_mut(GROUP)) {
         if W == 0 {
             out.fill(cell(0));
             continue;
         }
         let words = &p.words[g * W..(g + 1) * W];
-        let mask = if W == 64 { u64::MAX } else { (1u64 << W) - 1 };
         for (i, o) in out.iter_mut().enumerate() {
-            let bit = i * W;
-            let (k, s) = (bit / 64, bit % 64);
-            let mut x = words[k] >> s;
-            if s + W > 64 {
-                x |= words[k + 1] << (64 - s);
-            }
-            *o = cell((x & mask) as u32);
+            *o = cell(take(words, i, W));
         }
     }
 }
@@ -251,9 +354,20 @@ impl<T: Cell> Cells<T> {
     #[cold]
     #[inline(never)]
     fn seal(&mut self) {
-        let packed = Packed::pack(&self.tail);
+        if self.try_seal().is_err() {
+            // As any allocation that fails while reading (a few kilobytes).
+            std::alloc::handle_alloc_error(std::alloc::Layout::new::<[u64; CHUNK / 64]>());
+        }
+    }
+
+    /// Seals the full plain chunk, or fails without changing anything when the memory for its
+    /// packed cells is not there.
+    fn try_seal(&mut self) -> Result<(), TryReserveError> {
+        let packed = Packed::pack(&self.tail)?;
+        self.sealed.try_reserve(1)?;
         self.sealed.push(packed);
         self.tail.clear();
+        Ok(())
     }
 
     #[inline]
@@ -415,10 +529,14 @@ impl<T: Cell> Cells<T> {
     pub(crate) fn try_from_iter(
         items: impl ExactSizeIterator<Item = T>,
     ) -> Result<Cells<T>, TryReserveError> {
+        // The plain chunk is reserved whole, so that only sealing allocates, fallibly.
         let mut c = Cells::new();
         c.try_grow(items.len())?;
         for x in items {
-            c.push(x);
+            c.tail.push(x);
+            if c.tail.len() == CHUNK {
+                c.try_seal()?;
+            }
         }
         Ok(c)
     }
@@ -432,9 +550,11 @@ impl<T: Cell> Cells<T> {
             .filter(|&(_, &n)| n > 0)
             .map(|(bits, n)| format!(" {bits}×{n}"))
             .collect();
-        match by_bits.is_empty() {
-            true => by_bits,
-            false => format!(", chunks by bits:{by_bits}"),
+        let sparse = self.sealed.iter().filter(|p| p.sparse.is_some()).count();
+        match (by_bits.is_empty(), sparse) {
+            (true, _) => by_bits,
+            (false, 0) => format!(", chunks by bits:{by_bits}"),
+            (false, n) => format!(", chunks by bits:{by_bits} ({n} with the common cell marked)"),
         }
     }
 
@@ -525,6 +645,32 @@ mod tests {
     }
 
     #[test]
+    fn a_chunk_of_mostly_one_cell_packs_only_the_others() {
+        // Zeros but every 20th cell (a count up to 199), then empty but every 20th cell.
+        let mostly = |common: u16| -> Vec<u16> {
+            (0..CHUNK)
+                .map(|i| match i % 20 {
+                    3 => (i % 199) as u16 + 1,
+                    _ => common,
+                })
+                .collect()
+        };
+        for common in [0, u16::MAX] {
+            let cells = mostly(common);
+            let c: Cells<u16> = cells.iter().copied().collect();
+            // 8 bits a cell densely; a bit and a quarter, and 8 bits for 1 cell in 20, marked.
+            assert!(
+                c.packing().contains("1 with the common cell marked"),
+                "{}",
+                c.packing()
+            );
+            assert!(c.used_bytes() < CHUNK * 17 / 80 + 200, "{}", c.used_bytes());
+            reads_back(&c, &cells, 0, CHUNK);
+            reads_back(&c, &cells, 70, 200);
+        }
+    }
+
+    #[test]
     fn widening_keeps_the_sealed_chunks_and_their_empty_cells() {
         let mut cells: Vec<u8> = (0..CHUNK + 10).map(|i| [0, 3, u8::MAX][i % 3]).collect();
         let c: Cells<u8> = cells.iter().copied().collect();
@@ -544,12 +690,15 @@ mod tests {
         /// and from any row to any row.
         #[test]
         fn packed_cells_read_back(
-            parts in prop::collection::vec((0u32..=32, any::<u32>(), 0u32..4, 1usize..2 * CHUNK), 1..4),
+            parts in prop::collection::vec(
+                (0u32..=32, any::<u32>(), 0u32..8, 0u32..8, 1usize..2 * CHUNK),
+                1..4,
+            ),
             pieces in prop::collection::vec(1usize..5000, 1..8),
             cut in (0.0f64..1.0, 0.0f64..1.0),
         ) {
             let mut cells: Vec<u32> = Vec::new();
-            for (bits, seed, nulls, n) in parts {
+            for (bits, seed, nulls, lows, n) in parts {
                 let span = if bits == 0 { 0 } else { (u64::MAX >> (64 - bits)).min(u64::from(u32::MAX - 1)) };
                 let base = u64::from(seed) % (u64::from(u32::MAX) - span);
                 let mut x = u64::from(seed) | 1;
@@ -557,8 +706,11 @@ mod tests {
                     x ^= x << 13;
                     x ^= x >> 7;
                     x ^= x << 17;
-                    if nulls > 0 && x % 8 < u64::from(nulls) {
+                    // Out of 8 cells, `nulls` empty, then `lows` at the base.
+                    if x % 8 < u64::from(nulls) {
                         u32::MAX
+                    } else if x % 8 < u64::from(nulls + lows) {
+                        base as u32
                     } else {
                         (base + (x >> 8) % (span + 1)) as u32
                     }
