@@ -154,7 +154,7 @@ pub struct Previous {
 #[derive(Clone, Debug)]
 pub struct LastPeriods {
     /// Whether the periods are months or weeks.
-    pub period: crate::query::Period,
+    pub period: crate::query::period::Period,
     /// The period before the last complete one.
     pub before: PeriodTotals,
     /// The last complete period.

@@ -8,73 +8,17 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::date::{
-    format_day, format_month, month_end, month_first_day, month_number, month_start, week_start,
-};
+use crate::date::{month_end, month_start};
 use crate::error::Error;
-use crate::query::DEFAULT_MIN_SAMPLE;
 use crate::table::{Data, Table};
 
 use super::filter::Selection;
+pub use super::period::Period;
 use super::spec::Filter;
+use super::spec::DEFAULT_MIN_SAMPLE;
 
 /// Most periods a retention table spans (its size grows with the square of the periods).
 const MAX_RETENTION_PERIODS: usize = 1000;
-
-/// The length of a period: a week (starting on Monday) or a calendar month.
-#[derive(Clone, Copy, Debug, Default, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum Period {
-    /// Monday to Sunday; keyed by the Monday, `YYYY-MM-DD`.
-    Week,
-    /// A calendar month; keyed `YYYY-MM`.
-    #[default]
-    Month,
-}
-
-impl Period {
-    /// Parses `week` or `month`.
-    pub fn parse(s: &str) -> Result<Period, Error> {
-        match s.trim() {
-            "week" => Ok(Period::Week),
-            "month" => Ok(Period::Month),
-            other => Err(Error::query(format!(
-                "period: expected \"week\" or \"month\", found {other:?}"
-            ))),
-        }
-    }
-
-    /// The period's number, counted from an arbitrary origin (consecutive periods differ by 1).
-    pub(super) fn number(self, day: i32) -> i64 {
-        match self {
-            // Day 4 (1970-01-05) is a Monday: every Monday is 4 more than a multiple of 7.
-            Period::Week => (i64::from(week_start(day)) - 4).div_euclid(7),
-            Period::Month => month_number(day),
-        }
-    }
-
-    /// The first and last day of the period with this number.
-    pub(super) fn days(self, number: i64) -> (i32, i32) {
-        match self {
-            Period::Week => {
-                let monday = (number * 7 + 4) as i32;
-                (monday, monday + 6)
-            }
-            Period::Month => {
-                let first = month_first_day(number).unwrap_or(i32::MAX);
-                (first, month_end(first))
-            }
-        }
-    }
-
-    /// The key of the period with this number.
-    pub(super) fn key(self, number: i64) -> String {
-        match self {
-            Period::Week => format_day((number * 7 + 4) as i32),
-            Period::Month => month_first_day(number).map_or_else(String::new, format_month),
-        }
-    }
-}
 
 /// What growth accounting and retention cohorts ask: a period and a filter.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq)]

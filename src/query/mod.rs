@@ -21,6 +21,7 @@ mod inactive;
 mod info;
 #[cfg(not(target_arch = "wasm32"))]
 mod parallel;
+pub(crate) mod period;
 mod rank;
 mod rollup;
 pub(crate) mod spec;
