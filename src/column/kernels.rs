@@ -50,6 +50,15 @@ impl Layout<'_> {
 /// Per group Σ(value × weight) and Σ weight, and what their ratio is to be divided by.
 pub(crate) type WeightedSums = (Vec<f64>, Vec<f64>, f64);
 
+/// The heap bytes of per-column weighted sums (`None` where a column has none).
+pub(crate) fn weighted_heap_bytes(weighted: &[Option<WeightedSums>]) -> usize {
+    weighted
+        .iter()
+        .flatten()
+        .map(|(num, den, _)| (num.capacity() + den.capacity()) * 8)
+        .sum()
+}
+
 /// Per-group sums of one numeric column.
 #[derive(Clone, Debug)]
 pub(crate) enum Acc {

@@ -15,7 +15,7 @@ pub(crate) mod text;
 pub(crate) use chunked::Chunked;
 pub(crate) use days::DayColumn;
 pub(crate) use hash::{same_bytes, FxHashMap};
-pub(crate) use kernels::{Acc, Layout, Run, WeightedSums, NO_GROUP};
+pub(crate) use kernels::{weighted_heap_bytes, Acc, Layout, Run, WeightedSums, NO_GROUP};
 pub(crate) use num::NumColumn;
 pub(crate) use text::{Codes, TextColumn};
 

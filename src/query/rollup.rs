@@ -29,7 +29,8 @@ use std::rc::Rc;
 use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
-    try_filled, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums, NO_GROUP,
+    try_filled, weighted_heap_bytes, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums,
+    NO_GROUP,
 };
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
@@ -147,12 +148,7 @@ impl Level {
         heap(&self.rows)
             + self.sums.iter().flatten().map(heap).sum::<usize>()
             + self.counts.iter().flatten().map(heap).sum::<usize>()
-            + self
-                .weighted
-                .iter()
-                .flatten()
-                .map(|(a, b, _)| (a.capacity() + b.capacity()) * 8)
-                .sum::<usize>()
+            + weighted_heap_bytes(&self.weighted)
     }
 
     /// The sums, counts and weighted sums `needs` asks, per group, over entries in group

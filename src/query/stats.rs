@@ -2,7 +2,7 @@
 //! each metric's value from it: counts summed, rates recomputed from their summed parts
 //! (docs/numbers.md). Filled over a grouping's rows by `aggregate`, or from the roll-ups.
 
-use crate::column::{Acc, NumColumn, WeightedSums};
+use crate::column::{weighted_heap_bytes, Acc, NumColumn, WeightedSums};
 use crate::summary::Cell;
 use crate::table::{Data, Measure, Table};
 
@@ -177,12 +177,7 @@ impl Stats {
                 .flatten()
                 .map(|c| c.capacity() * 4)
                 .sum::<usize>()
-            + self
-                .weighted
-                .iter()
-                .flatten()
-                .map(|(a, b, _)| (a.capacity() + b.capacity()) * 8)
-                .sum::<usize>()
+            + weighted_heap_bytes(&self.weighted)
     }
 
     /// The additive state of every group merged into one group (sums, counts, weighted sums and
