@@ -18,6 +18,8 @@ use crate::error::{Error, ErrorKind};
 use crate::table::Table;
 use crate::warning::Warnings;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use read::count_lines;
 use read::is_line_break;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";

@@ -322,7 +322,12 @@ pub(super) fn is_line_break(b: u8) -> bool {
 
 /// The lines that end in `bytes`, which follow the byte `before`: at each CR, and at each LF not
 /// right after a CR (so CRLF is one line end, and a bare CR one too).
-fn count_lines(bytes: &[u8], before: u8) -> u64 {
+pub(crate) fn count_lines(bytes: &[u8], before: u8) -> u64 {
+    if memchr::memchr(b'\r', bytes).is_none() {
+        // Line feeds alone (the usual case): counted many bytes at a time.
+        let feeds = memchr::memchr_iter(b'\n', bytes).count() as u64;
+        return feeds - u64::from(before == b'\r' && bytes.first() == Some(&b'\n'));
+    }
     let mut previous = before;
     let mut lines = 0;
     for &b in bytes {
@@ -345,4 +350,40 @@ fn quote_left_open(raw: &[u8]) -> bool {
 
 fn same_header(a: &str, b: &str) -> bool {
     crate::schema::normalize_header(a) == crate::schema::normalize_header(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_lines;
+
+    /// Every input of up to 7 bytes of `a`, CR and LF, after every kind of byte: the count
+    /// many bytes at a time (no CR) and the byte-by-byte one (a CR) both count line ends as the
+    /// reader does.
+    #[test]
+    fn count_lines_counts_lf_crlf_and_bare_cr_whatever_came_before() {
+        fn by_hand(bytes: &[u8], before: u8) -> u64 {
+            let mut lines = 0;
+            for (i, &b) in bytes.iter().enumerate() {
+                let previous = if i == 0 { before } else { bytes[i - 1] };
+                if b == b'\r' || (b == b'\n' && previous != b'\r') {
+                    lines += 1;
+                }
+            }
+            lines
+        }
+        let alphabet = [b'a', b'\r', b'\n'];
+        for len in 0..=7u32 {
+            for n in 0..3usize.pow(len) {
+                let bytes: Vec<u8> = (0..len).map(|i| alphabet[n / 3usize.pow(i) % 3]).collect();
+                for before in [0, b'a', b'\r', b'\n'] {
+                    assert_eq!(
+                        count_lines(&bytes, before),
+                        by_hand(&bytes, before),
+                        "{bytes:?} after {before}"
+                    );
+                }
+            }
+        }
+        assert_eq!(count_lines(b"\n\n", b'\r'), 1);
+    }
 }

@@ -17,7 +17,7 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, ErrorKind};
-use crate::ingest::{Ending, Ingester};
+use crate::ingest::{count_lines, Ending, Ingester};
 use crate::table::Table;
 use crate::warning::Warning;
 
@@ -53,30 +53,34 @@ pub fn read_pieces(
 ) -> Result<(Chunk, ChunkEnd), Error> {
     let threads = threads.max(1);
     let piece_bytes = piece_bytes.max(1);
+    if threads == 1 {
+        // All on this thread: cut, read and handed on in turn.
+        let mut pieces = Splitter::new(input, piece_bytes, None);
+        let mut order = Order::new();
+        while let Some(piece) = pieces.next_piece() {
+            order.read_here(&piece, &mut each)?;
+        }
+        return order.finish(&mut each);
+    }
     let stop = AtomicBool::new(false);
     let stop = &stop;
     std::thread::scope(|scope| {
         let (piece_tx, piece_rx) = mpsc::sync_channel::<Piece>(threads);
-        scope.spawn(move || split(input, piece_bytes, &piece_tx, stop));
+        let (spare_tx, spare_rx) = mpsc::sync_channel::<Vec<u8>>(2 * threads);
+        scope.spawn(move || split(input, piece_bytes, spare_rx, &piece_tx, stop));
         // However this ends, the reading stops (not waiting for the rest of a pipe).
         let _stop = StopOnDrop(stop);
         let mut pieces = piece_rx.into_iter();
         let mut order = Order::new();
-        // The first piece (and every piece when alone) is read here, in order.
+        // The first piece is read here: its header tells the workers the columns.
         let Some(first) = pieces.next() else {
             return order.finish(&mut each);
         };
-        order.read_here(first, &mut each)?;
-        if threads == 1 {
-            for piece in pieces {
-                order.read_here(piece, &mut each)?;
-            }
-            return order.finish(&mut each);
-        }
+        order.read_here(&first, &mut each)?;
         let Some(header) = order.header() else {
             // No header yet (blank lines, or a header longer than a piece): in order, here.
             for piece in pieces {
-                order.read_here(piece, &mut each)?;
+                order.read_here(&piece, &mut each)?;
             }
             return order.finish(&mut each);
         };
@@ -103,7 +107,9 @@ pub fn read_pieces(
             waiting.insert(parsed.piece.index, parsed);
             while let Some(parsed) = waiting.remove(&order.next) {
                 // On an error the channels close as this returns: the threads stop.
-                order.take(parsed, &mut each)?;
+                let bytes = order.take(parsed, &mut each)?;
+                // Its buffer is filled again (or freed, when enough are waiting).
+                let _ = spare_tx.try_send(bytes);
             }
         }
         order.finish(&mut each)
@@ -133,84 +139,118 @@ struct Parsed {
     read: Result<(Table, Ingester), Error>,
 }
 
-/// Cuts `input` into pieces after a line feed, counting the lines before each; a read error
+/// Cuts an input into pieces after a line feed, counting the lines before each; a read error
 /// ends the input with a piece that fails.
-fn split(mut input: impl Read, size: usize, out: &SyncSender<Piece>, stop: &AtomicBool) {
-    let mut buf: Vec<u8> = Vec::with_capacity(size + (1 << 18));
-    let mut index = 0;
-    let mut lines = 0u64;
-    let mut last = 0u8;
-    let mut ended = false;
-    let mut want = size;
-    while !ended {
-        // Fill to a piece's size (or the end).
-        while buf.len() < want {
-            if stop.load(Ordering::Relaxed) {
-                return;
-            }
-            let at = buf.len();
-            buf.resize(at + (want - at).clamp(1, 256 << 10), 0);
-            match input.read(&mut buf[at..]) {
-                Ok(0) => {
-                    buf.truncate(at);
-                    ended = true;
-                    break;
-                }
-                Ok(n) => buf.truncate(at + n),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => buf.truncate(at),
-                Err(e) => {
-                    let _ = out.send(Piece {
-                        index,
-                        bytes: format!("cannot read the input: {e}").into_bytes(),
-                        lines_before: FAILED,
-                    });
-                    return;
-                }
-            }
+struct Splitter<R> {
+    input: R,
+    size: usize,
+    buf: Vec<u8>,
+    /// Buffers of pieces read, handed back to be filled again: a buffer new from the allocator
+    /// costs a page fault a page.
+    spare: Option<Receiver<Vec<u8>>>,
+    index: u64,
+    lines: u64,
+    last: u8,
+    ended: bool,
+}
+
+impl<R: Read> Splitter<R> {
+    fn new(input: R, size: usize, spare: Option<Receiver<Vec<u8>>>) -> Splitter<R> {
+        Splitter {
+            input,
+            size,
+            buf: Vec::with_capacity(size + (1 << 18)),
+            spare,
+            index: 0,
+            lines: 0,
+            last: 0,
+            ended: false,
         }
-        let cut = if ended {
-            buf.len()
-        } else {
-            match buf.iter().rposition(|&b| b == b'\n') {
-                Some(i) => i + 1,
-                // No line feed in a whole piece: it grows by another.
-                None => {
-                    want = buf.len() + size;
-                    continue;
+    }
+
+    /// The next piece, or `None` at the end (after a failed piece too).
+    fn next_piece(&mut self) -> Option<Piece> {
+        let mut want = self.size;
+        loop {
+            // Fill to a piece's size (or the end).
+            while !self.ended && self.buf.len() < want {
+                let at = self.buf.len();
+                self.buf.resize(at + (want - at).clamp(1, 256 << 10), 0);
+                match self.input.read(&mut self.buf[at..]) {
+                    Ok(0) => {
+                        self.buf.truncate(at);
+                        self.ended = true;
+                    }
+                    Ok(n) => self.buf.truncate(at + n),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => self.buf.truncate(at),
+                    Err(e) => {
+                        self.ended = true;
+                        self.buf = Vec::new();
+                        return Some(Piece {
+                            index: self.index,
+                            bytes: format!("cannot read the input: {e}").into_bytes(),
+                            lines_before: FAILED,
+                        });
+                    }
                 }
             }
-        };
-        if cut == 0 {
-            break;
-        }
-        let rest = buf.split_off(cut);
-        let piece = std::mem::replace(&mut buf, rest);
-        let lines_before = lines;
-        (lines, last) = count_lines(&piece, lines, last);
-        if out
-            .send(Piece {
+            let cut = if self.ended {
+                self.buf.len()
+            } else {
+                match memchr::memrchr(b'\n', &self.buf) {
+                    Some(i) => i + 1,
+                    // No line feed in a whole piece: it grows by another.
+                    None => {
+                        want = self.buf.len() + self.size;
+                        continue;
+                    }
+                }
+            };
+            if cut == 0 {
+                return None;
+            }
+            let mut next = match self.spare.as_ref().and_then(|spare| spare.try_recv().ok()) {
+                Some(mut spare) => {
+                    spare.clear();
+                    spare
+                }
+                None => Vec::with_capacity(self.size + (1 << 18)),
+            };
+            next.extend_from_slice(&self.buf[cut..]);
+            self.buf.truncate(cut);
+            let bytes = std::mem::replace(&mut self.buf, next);
+            let lines_before = self.lines;
+            self.lines += count_lines(&bytes, self.last);
+            self.last = bytes[bytes.len() - 1];
+            let index = self.index;
+            self.index += 1;
+            return Some(Piece {
                 index,
-                bytes: piece,
+                bytes,
                 lines_before,
-            })
-            .is_err()
-        {
-            return;
+            });
         }
-        index += 1;
-        want = size;
-        buf.reserve(size);
     }
 }
 
-/// The lines ended after `lines` by `bytes`, which follow the byte `last`, as the ingester
-/// counts them (a line ends at LF, CRLF or a bare CR), and the last byte.
-fn count_lines(bytes: &[u8], mut lines: u64, mut last: u8) -> (u64, u8) {
-    for &b in bytes {
-        lines += u64::from(b == b'\r' || (b == b'\n' && last != b'\r'));
-        last = b;
+/// Sends the pieces of `input` to `out` until the end, or until `stop` is set or nobody takes
+/// them.
+fn split(
+    input: impl Read,
+    size: usize,
+    spare: Receiver<Vec<u8>>,
+    out: &SyncSender<Piece>,
+    stop: &AtomicBool,
+) {
+    let mut pieces = Splitter::new(input, size, Some(spare));
+    while !stop.load(Ordering::Relaxed) {
+        let Some(piece) = pieces.next_piece() else {
+            return;
+        };
+        if out.send(piece).is_err() {
+            return;
+        }
     }
-    (lines, last)
 }
 
 /// A worker: reads pieces on the guess that each starts a record.
@@ -267,11 +307,11 @@ impl Order {
     /// Reads the next piece with the ingester of the pieces before.
     fn read_here(
         &mut self,
-        piece: Piece,
+        piece: &Piece,
         each: &mut impl FnMut(Chunk) -> Result<(), Error>,
     ) -> Result<(), Error> {
         if piece.lines_before == FAILED {
-            return fail_read(&piece);
+            return fail_read(piece);
         }
         self.next = piece.index + 1;
         self.carrier.push(&piece.bytes)?;
@@ -282,19 +322,20 @@ impl Order {
     }
 
     /// Takes the next piece read on a guess: its rows when the guess holds, else it is read
-    /// again here.
+    /// again here; returns the piece's bytes.
     fn take(
         &mut self,
         parsed: Parsed,
         each: &mut impl FnMut(Chunk) -> Result<(), Error>,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<u8>, Error> {
         let Parsed { piece, read } = parsed;
         if piece.lines_before == FAILED {
             return fail_read(&piece);
         }
         let holds = self.carrier.at_record_start() && self.carrier.lines() == piece.lines_before;
         if !holds {
-            return self.read_here(piece, each);
+            self.read_here(&piece, each)?;
+            return Ok(piece.bytes);
         }
         self.next = piece.index + 1;
         let (rows, ingester) = read?;
@@ -310,7 +351,7 @@ impl Order {
         if rows.rows > 0 {
             each(Chunk(rows))?;
         }
-        Ok(())
+        Ok(piece.bytes)
     }
 
     fn finish(
@@ -326,7 +367,7 @@ impl Order {
     }
 }
 
-fn fail_read(piece: &Piece) -> Result<(), Error> {
+fn fail_read<T>(piece: &Piece) -> Result<T, Error> {
     let message = String::from_utf8_lossy(&piece.bytes);
     Err(Error::new(ErrorKind::Input, message.into_owned()))
 }
