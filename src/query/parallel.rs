@@ -55,7 +55,7 @@ pub fn read_pieces(
     let piece_bytes = piece_bytes.max(1);
     if threads == 1 {
         // All on this thread: cut, read and handed on in turn.
-        let mut pieces = Splitter::new(input, piece_bytes, None);
+        let mut pieces = Splitter::new(input, piece_bytes, None, None);
         let mut order = Order::new();
         while let Some(piece) = pieces.next_piece() {
             order.read_here(&piece, &mut each)?;
@@ -141,8 +141,10 @@ struct Parsed {
 
 /// Cuts an input into pieces after a line feed, counting the lines before each; a read error
 /// ends the input with a piece that fails.
-struct Splitter<R> {
+struct Splitter<'a, R> {
     input: R,
+    /// Set when nobody wants the rest: the reading stops between two reads.
+    stop: Option<&'a AtomicBool>,
     size: usize,
     buf: Vec<u8>,
     /// Buffers of pieces read, handed back to be filled again: a buffer new from the allocator
@@ -154,10 +156,16 @@ struct Splitter<R> {
     ended: bool,
 }
 
-impl<R: Read> Splitter<R> {
-    fn new(input: R, size: usize, spare: Option<Receiver<Vec<u8>>>) -> Splitter<R> {
+impl<'a, R: Read> Splitter<'a, R> {
+    fn new(
+        input: R,
+        size: usize,
+        spare: Option<Receiver<Vec<u8>>>,
+        stop: Option<&'a AtomicBool>,
+    ) -> Splitter<'a, R> {
         Splitter {
             input,
+            stop,
             size,
             buf: Vec::with_capacity(size + (1 << 18)),
             spare,
@@ -168,12 +176,15 @@ impl<R: Read> Splitter<R> {
         }
     }
 
-    /// The next piece, or `None` at the end (after a failed piece too).
+    /// The next piece, or `None` at the end (after a failed piece too) or when stopped.
     fn next_piece(&mut self) -> Option<Piece> {
         let mut want = self.size;
         loop {
             // Fill to a piece's size (or the end).
             while !self.ended && self.buf.len() < want {
+                if self.stop.is_some_and(|stop| stop.load(Ordering::Relaxed)) {
+                    return None;
+                }
                 let at = self.buf.len();
                 self.buf.resize(at + (want - at).clamp(1, 256 << 10), 0);
                 match self.input.read(&mut self.buf[at..]) {
@@ -242,11 +253,8 @@ fn split(
     out: &SyncSender<Piece>,
     stop: &AtomicBool,
 ) {
-    let mut pieces = Splitter::new(input, size, Some(spare));
-    while !stop.load(Ordering::Relaxed) {
-        let Some(piece) = pieces.next_piece() else {
-            return;
-        };
+    let mut pieces = Splitter::new(input, size, Some(spare), Some(stop));
+    while let Some(piece) = pieces.next_piece() {
         if out.send(piece).is_err() {
             return;
         }
