@@ -57,9 +57,11 @@ function sendFile(req, res, path, type) {
 /** Starts the server; resolves to { url, close() }. */
 export function startServer({ csvPath, port = 0 }) {
   // The export for the API path is held in memory and written in one go: a real API server's
-  // work is not on the client's machine, so the server here does as little as it can.
-  const exportBytes = readFileSync(csvPath);
+  // work is not on the client's machine, so the server here does as little as it can. Node
+  // holds at most 2 GiB in one buffer: a larger export is streamed from the file.
+  const exportBytes = statSync(csvPath).size < 2 ** 31 ? readFileSync(csvPath) : null;
   const sendExport = (req, res) => {
+    if (!exportBytes) return sendFile(req, res, csvPath, MIME[".csv"]);
     res.writeHead(200, {
       "content-type": MIME[".csv"],
       "content-length": String(exportBytes.length),
