@@ -167,7 +167,7 @@ impl<'a, R: Read> Splitter<'a, R> {
             input,
             stop,
             size,
-            buf: Vec::with_capacity(size + (1 << 18)),
+            buf: piece_buffer(size),
             spare,
             index: 0,
             lines: 0,
@@ -225,7 +225,7 @@ impl<'a, R: Read> Splitter<'a, R> {
                     spare.clear();
                     spare
                 }
-                None => Vec::with_capacity(self.size + (1 << 18)),
+                None => piece_buffer(self.size),
             };
             next.extend_from_slice(&self.buf[cut..]);
             self.buf.truncate(cut);
@@ -242,6 +242,12 @@ impl<'a, R: Read> Splitter<'a, R> {
             });
         }
     }
+}
+
+/// An empty buffer for a piece of about `size` bytes: room for the piece and one read past it
+/// (the bytes after its last line feed, which start the next piece).
+fn piece_buffer(size: usize) -> Vec<u8> {
+    Vec::with_capacity(size + (1 << 18))
 }
 
 /// Sends the pieces of `input` to `out` until the end, or until `stop` is set or nobody takes
