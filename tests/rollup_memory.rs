@@ -60,7 +60,8 @@ fn build(table: &Table, refuse: usize) -> (QueryCache, usize) {
     COUNT.store(0, Ordering::SeqCst);
     REFUSE.store(refuse, Ordering::SeqCst);
     ARMED.store(true, Ordering::SeqCst);
-    let cache = QueryCache::with_rollups(table);
+    // Every time grain's counts too, so that their allocations are refused in turn as well.
+    let cache = QueryCache::with_every_rollup(table);
     ARMED.store(false, Ordering::SeqCst);
     (cache, COUNT.load(Ordering::SeqCst))
 }

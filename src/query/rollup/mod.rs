@@ -41,6 +41,10 @@ use super::filter::{date_kept, Parts};
 use super::spec::Key;
 use super::stats::{DistinctCounts, Needs, Stats};
 
+mod grain;
+
+use grain::{Grain, Period};
+
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;
 
@@ -242,6 +246,10 @@ pub(crate) struct Rollup {
     /// Per set of slices: where its slices start in `set_slices` (one more at the end).
     set_start: Vec<u32>,
     set_slices: Vec<u32>,
+    /// Distinct counts counted ahead per time grain (none when a row has no date).
+    grains: Vec<Grain>,
+    /// How many groupings' distinct counts the grains have answered (for tests and benchmarks).
+    pub(crate) counted_ahead: std::cell::Cell<usize>,
     /// The user ID, e-mail and username hold one value per user, so a filter on them keeps or
     /// drops whole users.
     functional: bool,
@@ -255,6 +263,14 @@ impl std::fmt::Debug for Rollup {
             .field("user_slices", &self.tuple_slice.len())
             .field("user_days", &self.day_of.len())
             .field("sets", &(self.set_start.len() - 1))
+            .field(
+                "grains",
+                &self
+                    .grains
+                    .iter()
+                    .map(|g| (g.period, g.heap_bytes() / 12))
+                    .collect::<Vec<_>>(),
+            )
             .finish()
     }
 }
@@ -262,8 +278,9 @@ impl std::fmt::Debug for Rollup {
 impl Rollup {
     /// Builds the roll-ups, or `None` when the table does not qualify (no users, rows not in
     /// user and date order, more rows than 32-bit ids, a float or overflowing measure) or the
-    /// memory is not there.
-    pub(crate) fn build(table: &Table) -> Option<Rollup> {
+    /// memory is not there. `every_grain` keeps every time grain's counts counted ahead, however
+    /// many entries they take (for tests: small exports keep none).
+    pub(crate) fn build(table: &Table, every_grain: bool) -> Option<Rollup> {
         let identity = table.identity()?;
         if !table.dates_sorted_within_users {
             return None;
@@ -332,6 +349,8 @@ impl Rollup {
             set_of: Vec::new(),
             set_start: try_filled(1, 0)?,
             set_slices: Vec::new(),
+            grains: Vec::new(),
+            counted_ahead: std::cell::Cell::new(0),
             functional: true,
         };
         let mut slice_of: Vec<u32> = try_filled(n, 0u32)?;
@@ -445,20 +464,7 @@ impl Rollup {
                       current: &mut Vec<u32>,
                       day: u32|
          -> Option<()> {
-            current.sort_unstable();
-            current.dedup();
-            let set = match sets.get(current.as_slice()) {
-                Some(&set) => set,
-                None => {
-                    let set = sets.len() as u32;
-                    rollup.set_slices.try_reserve(current.len()).ok()?;
-                    rollup.set_slices.extend_from_slice(current);
-                    try_push(&mut rollup.set_start, rollup.set_slices.len() as u32)?;
-                    sets.try_reserve(1).ok()?;
-                    sets.insert(try_collect(current.iter().copied())?, set);
-                    set
-                }
-            };
+            let set = rollup.intern(sets, current)?;
             try_push(&mut rollup.day_of, day as u16)?;
             try_push(&mut rollup.set_of, set)?;
             current.clear();
@@ -494,7 +500,32 @@ impl Rollup {
             finish(&mut rollup, &mut sets, &mut current, day)?;
         }
         try_push(&mut rollup.user_days, rollup.day_of.len() as u32)?;
+        let undated = days - 1;
+        if undated > 0 && rollup.day_of.iter().all(|&d| u32::from(d) != undated) {
+            rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
+        }
         Some(rollup)
+    }
+
+    /// The id of the set of slices in `slices` (sorted and deduplicated here), a new one when
+    /// `sets` does not have it yet; `None` when the memory is not there.
+    fn intern(
+        &mut self,
+        sets: &mut FxHashMap<Vec<u32>, u32>,
+        slices: &mut Vec<u32>,
+    ) -> Option<u32> {
+        slices.sort_unstable();
+        slices.dedup();
+        if let Some(&set) = sets.get(slices.as_slice()) {
+            return Some(set);
+        }
+        let set = sets.len() as u32;
+        self.set_slices.try_reserve(slices.len()).ok()?;
+        self.set_slices.extend_from_slice(slices);
+        try_push(&mut self.set_start, self.set_slices.len() as u32)?;
+        sets.try_reserve(1).ok()?;
+        sets.insert(try_collect(slices.iter().copied())?, set);
+        Some(set)
     }
 
     /// Bytes the roll-ups hold on the heap.
@@ -510,6 +541,7 @@ impl Rollup {
             + v(self.user_days.len() + self.set_of.len())
             + self.day_of.len() * 2
             + v(self.set_start.len() + self.set_slices.len())
+            + self.grains.iter().map(Grain::heap_bytes).sum::<usize>()
     }
 
     /// A filter's conditions over the roll-ups' dimensions, or `None` when they cannot say it
@@ -660,6 +692,13 @@ impl Rollup {
             }
         };
         let time: Vec<Key> = keys.iter().copied().filter(|k| k.is_time()).collect();
+        let grain = match time.as_slice() {
+            [] => Some(Period::All),
+            [Key::Day] => Some(Period::Day),
+            [Key::Week] => Some(Period::Week),
+            [Key::Month] => Some(Period::Month),
+            _ => None,
+        };
         let (day_part, day_parts) = if time.is_empty() {
             (vec![0; self.grid.days + 1], 1)
         } else {
@@ -728,6 +767,7 @@ impl Rollup {
                 slice_part,
                 parts,
                 map,
+                grain,
             },
         };
         Some((reps, sizes, rolled))
@@ -818,6 +858,8 @@ enum Kind {
         slice_part: Vec<u32>,
         parts: u64,
         map: Vec<u32>,
+        /// The time grain of the keys, when they have at most one time key.
+        grain: Option<Period>,
     },
     /// Groups of users: user `u` is in `user_group[u]`.
     Users { user_group: Vec<u32> },
@@ -841,11 +883,13 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                grain,
             } => Kind::Cube {
                 day_part: day_part.clone(),
                 slice_part: slice_part.clone(),
                 parts: *parts,
                 map: renumber(map),
+                grain: *grain,
             },
             Kind::Users { user_group } => Kind::Users {
                 user_group: renumber(user_group),
@@ -889,6 +933,7 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                ..
             } => {
                 let groups: Vec<u32> = (0..r.cell_day.len())
                     .map(|c| {
@@ -962,6 +1007,7 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                grain,
             } => {
                 // Each user's days are in order, the day without a date last: the user-days a
                 // filter keeps are one stretch of them, found by bisection.
@@ -985,6 +1031,22 @@ impl Rolled {
                             }
                         })
                         .collect();
+                    // Counted ahead, when the grain's periods are kept or dropped whole.
+                    if let Some(counted) = r.grains.iter().find(|c| Some(c.period) == *grain) {
+                        let grid = r.grid.days;
+                        let counts = counted.counts(
+                            r.grid.base,
+                            &day_group[..grid],
+                            &p.day[..grid],
+                            &p.set_bits,
+                            daily,
+                            &mut out,
+                        );
+                        if counts.is_some() {
+                            r.counted_ahead.set(r.counted_ahead.get() + 1);
+                            return out;
+                        }
+                    }
                     for u in 0..users {
                         let (mut last, mut last_active) = (NONE, NONE);
                         for k in kept(u) {

@@ -1,0 +1,248 @@
+//! Distinct counts counted ahead, per time grain (the whole range, days, weeks, months).
+//!
+//! The user-days answer any filter's distinct counts, but by a pass over every user-day: at
+//! 2.3×10^7 rows, 1.1×10^7 of them for each grouping a view asks. A user counts in a period
+//! under a filter when one of the slices of their rows in that period is kept: when the *union*
+//! of their slices over the period meets the filter. So, per period and set of slices, how many
+//! users had exactly that union over the period (and how many user-days had exactly that set)
+//! answers the distinct users, active users, user-days and active user-days of every period at
+//! once, for any filter on slices, with one step per entry. On the generated one-year export of
+//! 80 000 users, a week's entries are 7.8×10^5 against 1.1×10^7 user-days, and the whole range's
+//! 5×10^4.
+//!
+//! They answer a grouping whose keys are one time grain (or none) with no client or language
+//! parts, under a filter that keeps or drops each of the grain's periods whole and has no
+//! condition on users. Only exports whose rows all have a date have them (a row without one
+//! would need a period of its own), and a grain is kept only when its entries are at most a
+//! [`GRAIN_RATIO`]-th of the user-days: on a small export a pass is as cheap as the entries.
+
+use crate::column::FxHashMap;
+use crate::date::{month_number, week_start};
+
+use super::{try_collect, try_entry, try_push, Rollup, NONE};
+
+/// A grain is kept when it has at most this many times fewer entries than there are user-days.
+pub(super) const GRAIN_RATIO: usize = 4;
+
+/// A time grain: the periods distinct counts are counted in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Period {
+    All,
+    Day,
+    Week,
+    Month,
+}
+
+impl Period {
+    /// The period of day index `i` of a grid starting on day `base`, counted from the grid's
+    /// first (as a grouping's time buckets are).
+    fn of(self, base: i32, i: u32) -> u32 {
+        let d = base + i as i32;
+        match self {
+            Period::All => 0,
+            Period::Day => i,
+            Period::Week => ((week_start(d) - week_start(base)) / 7) as u32,
+            Period::Month => (month_number(d) - month_number(base)) as u32,
+        }
+    }
+}
+
+/// Entries of (period, set of slices, how many).
+#[derive(Debug, Default)]
+struct Tally {
+    period: Vec<u32>,
+    set: Vec<u32>,
+    count: Vec<u32>,
+}
+
+impl Tally {
+    /// Adds `count` to the entry of (`period`, `set`), found through `at`.
+    fn add(
+        &mut self,
+        at: &mut FxHashMap<u64, u32>,
+        period: u32,
+        set: u32,
+        count: u32,
+    ) -> Option<()> {
+        let slot = try_entry(at, u64::from(period) << 32 | u64::from(set))?;
+        if *slot == NONE {
+            *slot = self.count.len() as u32;
+            try_push(&mut self.period, period)?;
+            try_push(&mut self.set, set)?;
+            try_push(&mut self.count, 0)?;
+        }
+        self.count[*slot as usize] += count;
+        Some(())
+    }
+
+    fn len(&self) -> usize {
+        self.count.len()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.len() * 12
+    }
+
+    /// Per group, the counts of the entries whose set the filter keeps (`bits & 1`) and keeps
+    /// active (`bits & 2`): `group` gives each period's group.
+    fn count_into(&self, group: &[u32], set_bits: &[u8], kept: &mut [u64], active: &mut [u64]) {
+        for i in 0..self.len() {
+            let g = group[self.period[i] as usize];
+            if g == NONE {
+                continue;
+            }
+            let bits = set_bits[self.set[i] as usize];
+            let c = u64::from(self.count[i]);
+            kept[g as usize] += c * u64::from(bits & 1);
+            active[g as usize] += c * u64::from(bits >> 1 & 1);
+        }
+    }
+}
+
+/// One grain's counts (see the module's description).
+#[derive(Debug)]
+pub(super) struct Grain {
+    pub(super) period: Period,
+    /// How many periods the grid's days fall in.
+    periods: usize,
+    /// Users per period and the union of their slices in it.
+    users: Tally,
+    /// User-days per period and their set of slices (`None` for days: the users' entries).
+    days: Option<Tally>,
+}
+
+impl Grain {
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.users.heap_bytes() + self.days.as_ref().map_or(0, Tally::heap_bytes)
+    }
+
+    /// Distinct users, active users, user-days (with `daily`) and active user-days per group,
+    /// when `day_group` (per day index of the grid: its group, `NONE` for none) puts each period's
+    /// days in one group or none; `None` when a period is split.
+    pub(super) fn counts(
+        &self,
+        base: i32,
+        day_group: &[u32],
+        day_kept: &[bool],
+        set_bits: &[u8],
+        daily: bool,
+        out: &mut super::DistinctCounts,
+    ) -> Option<()> {
+        // Per period: its group, and whether its days are kept (`None` until one is seen).
+        let mut group = vec![NONE; self.periods];
+        let mut kept: Vec<Option<bool>> = vec![None; self.periods];
+        for (i, (&g, &k)) in day_group.iter().zip(day_kept).enumerate() {
+            let p = self.period.of(base, i as u32) as usize;
+            match kept[p] {
+                None => (kept[p], group[p]) = (Some(k), g),
+                Some(was) if was != k || group[p] != g => return None,
+                Some(_) => {}
+            }
+        }
+        self.users
+            .count_into(&group, set_bits, &mut out.users, &mut out.active_users);
+        if daily {
+            self.days.as_ref().unwrap_or(&self.users).count_into(
+                &group,
+                set_bits,
+                &mut out.user_days,
+                &mut out.active_user_days,
+            );
+        }
+        Some(())
+    }
+}
+
+impl Rollup {
+    /// Counts the grains worth keeping (every grain with `every`), interning the unions of
+    /// slices among the sets; `None` when the memory is not there. Only for exports whose
+    /// user-days all have a date.
+    pub(super) fn count_grains(
+        &mut self,
+        sets: &mut FxHashMap<Vec<u32>, u32>,
+        every: bool,
+    ) -> Option<Vec<Grain>> {
+        let user_days = self.day_of.len();
+        let worth = |entries: usize| every || entries.saturating_mul(GRAIN_RATIO) <= user_days;
+        let (base, grid) = (self.grid.base, self.grid.days as u32);
+        // User-days per day and set: the days' grain, and what the others' user-days add up.
+        let mut at = FxHashMap::default();
+        let mut by_day = Tally::default();
+        for (&d, &set) in self.day_of.iter().zip(&self.set_of) {
+            by_day.add(&mut at, u32::from(d), set, 1)?;
+        }
+        let mut grains = Vec::new();
+        let mut union = Vec::new();
+        for period in [Period::Week, Period::Month, Period::All] {
+            let of: Vec<u32> = try_collect((0..grid).map(|i| period.of(base, i)))?;
+            let periods = of.last().map_or(0, |&p| p as usize + 1);
+            let mut at = FxHashMap::default();
+            let mut days = Tally::default();
+            for i in 0..by_day.len() {
+                days.add(
+                    &mut at,
+                    of[by_day.period[i] as usize],
+                    by_day.set[i],
+                    by_day.count[i],
+                )?;
+            }
+            let mut at = FxHashMap::default();
+            let mut users = Tally::default();
+            let mut worth_it = worth(days.len());
+            'users: for u in 0..self.user_rep.len() {
+                let end = self.user_days[u + 1] as usize;
+                let mut k = self.user_days[u] as usize;
+                while k < end {
+                    // The user's days in this period: one set, or the union of theirs.
+                    let p = of[usize::from(self.day_of[k])];
+                    let mut next = k + 1;
+                    while next < end && of[usize::from(self.day_of[next])] == p {
+                        next += 1;
+                    }
+                    let first = self.set_of[k];
+                    let set = if self.set_of[k..next].iter().all(|&s| s == first) {
+                        first
+                    } else {
+                        union.clear();
+                        for &s in &self.set_of[k..next] {
+                            let members = self.set_start[s as usize] as usize
+                                ..self.set_start[s as usize + 1] as usize;
+                            union.try_reserve(members.len()).ok()?;
+                            union.extend_from_slice(&self.set_slices[members]);
+                        }
+                        self.intern(sets, &mut union)?
+                    };
+                    users.add(&mut at, p, set, 1)?;
+                    if !worth(users.len() + days.len()) {
+                        worth_it = false;
+                        break 'users;
+                    }
+                    k = next;
+                }
+            }
+            if worth_it {
+                try_push(
+                    &mut grains,
+                    Grain {
+                        period,
+                        periods,
+                        users,
+                        days: Some(days),
+                    },
+                )?;
+            }
+        }
+        if worth(by_day.len()) {
+            try_push(
+                &mut grains,
+                Grain {
+                    period: Period::Day,
+                    periods: grid as usize,
+                    users: by_day,
+                    days: None,
+                },
+            )?;
+        }
+        Some(grains)
+    }
+}
