@@ -16,10 +16,10 @@
 //! would need a period of its own), and a grain is kept only when its entries are at most a
 //! [`GRAIN_RATIO`]-th of the user-days: on a small export a pass is as cheap as the entries.
 
-use crate::column::FxHashMap;
+use crate::column::{try_filled, FxHashMap};
 use crate::date::{month_number, week_start};
 
-use super::{try_collect, try_entry, try_push, Rollup, NONE};
+use super::{try_collect, try_push, Rollup, NONE};
 
 /// A grain is kept when it has at most this many times fewer entries than there are user-days.
 pub(super) const GRAIN_RATIO: usize = 4;
@@ -56,23 +56,50 @@ struct Tally {
 }
 
 impl Tally {
-    /// Adds `count` to the entry of (`period`, `set`), found through `at`.
-    fn add(
-        &mut self,
-        at: &mut FxHashMap<u64, u32>,
-        period: u32,
-        set: u32,
-        count: u32,
-    ) -> Option<()> {
-        let slot = try_entry(at, u64::from(period) << 32 | u64::from(set))?;
-        if *slot == NONE {
-            *slot = self.count.len() as u32;
-            try_push(&mut self.period, period)?;
-            try_push(&mut self.set, set)?;
-            try_push(&mut self.count, 0)?;
+    /// The tally of `len` items, item `i` adding `weight(i)` to (`period(i)`, `set(i)`), with
+    /// periods below `periods` and sets below `sets`; `None` when the memory is not there. A
+    /// counting sort by period, then each period's sets counted in a dense table: no hashing.
+    fn of(
+        len: usize,
+        (periods, sets): (usize, usize),
+        period: impl Fn(usize) -> u32,
+        set: impl Fn(usize) -> u32,
+        weight: impl Fn(usize) -> u32,
+    ) -> Option<Tally> {
+        let mut starts: Vec<u32> = try_filled(periods + 1, 0)?;
+        for i in 0..len {
+            starts[period(i) as usize + 1] += 1;
         }
-        self.count[*slot as usize] += count;
-        Some(())
+        for p in 0..periods {
+            starts[p + 1] += starts[p];
+        }
+        let mut next = try_collect(starts[..periods].iter().copied())?;
+        let mut order: Vec<u32> = try_filled(len, 0)?;
+        for i in 0..len {
+            let at = &mut next[period(i) as usize];
+            order[*at as usize] = i as u32;
+            *at += 1;
+        }
+        drop(next);
+        let mut count: Vec<u32> = try_filled(sets, 0)?;
+        let mut seen: Vec<u32> = Vec::new();
+        let mut tally = Tally::default();
+        for p in 0..periods {
+            for &i in &order[starts[p] as usize..starts[p + 1] as usize] {
+                let s = set(i as usize);
+                if count[s as usize] == 0 {
+                    try_push(&mut seen, s)?;
+                }
+                count[s as usize] += weight(i as usize);
+            }
+            for &s in &seen {
+                try_push(&mut tally.period, p as u32)?;
+                try_push(&mut tally.set, s)?;
+                try_push(&mut tally.count, std::mem::take(&mut count[s as usize]))?;
+            }
+            seen.clear();
+        }
+        Some(tally)
     }
 
     fn len(&self) -> usize {
@@ -165,35 +192,36 @@ impl Rollup {
         let user_days = self.day_of.len();
         let worth = |entries: usize| every || entries.saturating_mul(GRAIN_RATIO) <= user_days;
         let (base, grid) = (self.grid.base, self.grid.days as u32);
+        let set_count = |r: &Rollup| r.set_start.len() - 1;
         // User-days per day and set: the days' grain, and what the others' user-days add up.
-        let mut at = FxHashMap::default();
-        let mut by_day = Tally::default();
-        for (&d, &set) in self.day_of.iter().zip(&self.set_of) {
-            by_day.add(&mut at, u32::from(d), set, 1)?;
-        }
+        let by_day = Tally::of(
+            user_days,
+            (grid as usize, set_count(self)),
+            |k| u32::from(self.day_of[k]),
+            |k| self.set_of[k],
+            |_| 1,
+        )?;
         let mut grains = Vec::new();
         let mut union = Vec::new();
         for period in [Period::Week, Period::Month, Period::All] {
             let of: Vec<u32> = try_collect((0..grid).map(|i| period.of(base, i)))?;
             let periods = of.last().map_or(0, |&p| p as usize + 1);
-            let mut at = FxHashMap::default();
-            let mut days = Tally::default();
-            for i in 0..by_day.len() {
-                days.add(
-                    &mut at,
-                    of[by_day.period[i] as usize],
-                    by_day.set[i],
-                    by_day.count[i],
-                )?;
+            let days = Tally::of(
+                by_day.len(),
+                (periods, set_count(self)),
+                |i| of[by_day.period[i] as usize],
+                |i| by_day.set[i],
+                |i| by_day.count[i],
+            )?;
+            if !worth(days.len()) {
+                continue;
             }
-            let mut at = FxHashMap::default();
-            let mut users = Tally::default();
-            let mut worth_it = worth(days.len());
-            'users: for u in 0..self.user_rep.len() {
+            // Per user and period: the period, and the union of the user's slices over it.
+            let (mut user_period, mut user_set) = (Vec::new(), Vec::new());
+            for u in 0..self.user_rep.len() {
                 let end = self.user_days[u + 1] as usize;
                 let mut k = self.user_days[u] as usize;
                 while k < end {
-                    // The user's days in this period: one set, or the union of theirs.
                     let p = of[usize::from(self.day_of[k])];
                     let mut next = k + 1;
                     while next < end && of[usize::from(self.day_of[next])] == p {
@@ -212,15 +240,19 @@ impl Rollup {
                         }
                         self.intern(sets, &mut union)?
                     };
-                    users.add(&mut at, p, set, 1)?;
-                    if !worth(users.len() + days.len()) {
-                        worth_it = false;
-                        break 'users;
-                    }
+                    try_push(&mut user_period, p)?;
+                    try_push(&mut user_set, set)?;
                     k = next;
                 }
             }
-            if worth_it {
+            let users = Tally::of(
+                user_period.len(),
+                (periods, set_count(self)),
+                |i| user_period[i],
+                |i| user_set[i],
+                |_| 1,
+            )?;
+            if worth(users.len() + days.len()) {
                 try_push(
                     &mut grains,
                     Grain {

@@ -500,6 +500,7 @@ impl Rollup {
             finish(&mut rollup, &mut sets, &mut current, day)?;
         }
         try_push(&mut rollup.user_days, rollup.day_of.len() as u32)?;
+        drop(slice_of);
         let undated = days - 1;
         if undated > 0 && rollup.day_of.iter().all(|&d| u32::from(d) != undated) {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
