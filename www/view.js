@@ -49,6 +49,23 @@ function check(label, control) {
   return h("label", { class: "check" }, control, h("span", {}, label));
 }
 
+/**
+ * Gives `select` the options `choices` (`[value, label]` pairs) and the value `value`. The options
+ * are rebuilt only when they differ from the last ones given: a view change that keeps them
+ * leaves the select's elements alone, so the browser has no styles to recompute for them.
+ */
+function setOptions(select, choices, value) {
+  const signature = JSON.stringify(choices);
+  if (optionsOf.get(select) !== signature) {
+    optionsOf.set(select, signature);
+    select.replaceChildren(...choices.map(([v, label]) => option(v, label)));
+  }
+  select.value = value;
+}
+
+/** The options each select was last given by `setOptions`, as JSON. */
+const optionsOf = new WeakMap();
+
 function capitalize(text) {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
@@ -850,10 +867,8 @@ export class View {
    */
   renderAdoption({ controls, problem, growth, retention, inactive, stickiness, features }) {
     const r = this.refs;
-    r.period.replaceChildren(...controls.periods.map((p) => option(p, `by ${p}`)));
-    r.period.value = controls.period;
-    r.idleDays.replaceChildren(...controls.idleChoices.map((d) => option(String(d), `${d} days`)));
-    r.idleDays.value = String(controls.idleDays);
+    setOptions(r.period, controls.periods.map((p) => [p, `by ${p}`]), controls.period);
+    setOptions(r.idleDays, controls.idleChoices.map((d) => [String(d), `${d} days`]), String(controls.idleDays));
     r.adoptionProblem.hidden = !problem;
     r.adoptionAnswers.hidden = Boolean(problem);
     if (problem) {
@@ -947,18 +962,15 @@ export class View {
   renderControls(view, { groupKeys, timeKeys, clients, languages, attributes = [], pendingAttributes = [], registryLoaded, hasDates, metrics, firstDate, lastDate, minSample }) {
     const r = this.refs;
     r.minSample.value = String(minSample);
-    const keyOptions = (keys) => keys.map((key) => option(key, keyLabel(key, this.labels)));
-    r.groupBy.replaceChildren(...keyOptions(groupKeys));
-    r.groupBy.value = view.groupBy[0];
-    r.thenBy.replaceChildren(option("", "(nothing)"), ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0])));
-    r.thenBy.value = view.groupBy[1] ?? "";
+    const keyOptions = (keys) => keys.map((key) => [key, keyLabel(key, this.labels)]);
+    setOptions(r.groupBy, keyOptions(groupKeys), view.groupBy[0]);
+    setOptions(r.thenBy, [["", "(nothing)"], ...keyOptions(groupKeys.filter((key) => key !== view.groupBy[0]))], view.groupBy[1] ?? "");
     r.groupField.hidden = Boolean(r.groupingHidden);
     r.thenField.hidden = groupKeys.length < 2 || Boolean(r.groupingHidden);
     r.fromField.hidden = r.toField.hidden = r.presetField.hidden = !hasDates;
     // The presets count back from the data's last day; dates that match none read "Custom".
     const preset = presetOf(view, { lastDate });
-    r.preset.replaceChildren(...DATE_PRESETS.map(([name, label]) => option(name, label)), ...(preset === "custom" ? [option("custom", "Custom")] : []));
-    r.preset.value = preset;
+    setOptions(r.preset, [...DATE_PRESETS, ...(preset === "custom" ? [["custom", "Custom"]] : [])], preset);
     for (const input of [r.from, r.to]) {
       input.min = firstDate ?? "";
       input.max = lastDate ?? "";
@@ -969,16 +981,13 @@ export class View {
     this.renderMulti(r.clients, clients, view.clients);
     this.renderMulti(r.languages, languages, view.languages);
     this.renderAttributeFilters(attributes, view.attributes ?? {}, pendingAttributes);
-    r.chartBy.replaceChildren(...attributes.map(({ name }) => option(name, `by ${name}`)));
-    r.chartBy.value = view.chartBy;
+    setOptions(r.chartBy, attributes.map(({ name }) => [name, `by ${name}`]), view.chartBy);
     r.activeOnly.checked = view.activeOnly;
     r.humans.checked = !view.includeServiceAccounts && registryLoaded;
     r.humans.disabled = !registryLoaded;
     r.humansLabel.title = registryLoaded ? "" : "Needs the user registry, which is fetched with the export from the API";
-    r.timeKey.replaceChildren(...timeKeys.map((key) => option(key, `by ${key}`)));
-    r.timeKey.value = view.timeKey;
-    r.metric.replaceChildren(...metrics.map((key) => option(key, metricLabel(key, this.meta(key), this.labels))));
-    r.metric.value = view.metric;
+    setOptions(r.timeKey, timeKeys.map((key) => [key, `by ${key}`]), view.timeKey);
+    setOptions(r.metric, metrics.map((key) => [key, metricLabel(key, this.meta(key), this.labels)]), view.metric);
   }
 
   renderMulti(multi, values, selected) {
@@ -1050,9 +1059,20 @@ export class View {
    * Draws the charts. Each entry is `{labels, values, label, format}` or null (then the chart is
    * hidden, e.g. no dates in a by_user export) or `{empty: "why"}`.
    */
-  renderCharts(charts) {
-    // All writes first, then one read of the theme and the draws: interleaving them would make
-    // the browser recompute styles and layout once per chart.
+  /**
+   * The charts' colors from the page's CSS custom properties. Read before the view's other
+   * writes of a redraw (`renderCharts(charts, colors)`): read after them, the browser would
+   * first recompute the styles of everything they changed (about half of a filter change's
+   * drawing on a 25-row table).
+   */
+  chartColors() {
+    const canvas = this.refs["chart:time"]?.canvas;
+    return canvas && this.charts.available ? theme(canvas) : null;
+  }
+
+  renderCharts(charts, colors = null) {
+    // All writes first, then one read of the theme (when not given) and the draws: interleaving
+    // them would make the browser recompute styles and layout once per chart.
     const draws = [];
     for (const [name, spec] of Object.entries(charts)) {
       const chart = this.refs[`chart:${name}`];
@@ -1080,7 +1100,7 @@ export class View {
       draws.push([name, chart.canvas, spec]);
     }
     if (draws.length === 0) return;
-    const colors = theme(draws[0][1]);
+    colors ??= theme(draws[0][1]);
     for (const [name, canvas, spec] of draws) this.charts.draw(name, canvas, spec, colors);
   }
 
