@@ -145,27 +145,36 @@ impl Grain {
 
     /// Distinct users, active users, user-days (with `daily`) and active user-days per group,
     /// when `day_group` (per day index of the grid: its group, `NONE` for none) puts each period's
-    /// days in one group or none; `None` when a period is split.
+    /// days in one group or none, and no two periods in one group (a user active in both would
+    /// count twice); else `None`, and `out` is left alone. So a grouping by week is answered by
+    /// the weeks' counts, and the totals of one whole month by the months'.
     pub(super) fn counts(
         &self,
         base: i32,
         day_group: &[u32],
-        day_kept: &[bool],
         set_bits: &[u8],
         daily: bool,
         out: &mut super::DistinctCounts,
     ) -> Option<()> {
-        // Per period: its group, and whether its days are kept (`None` until one is seen).
-        let mut group = vec![NONE; self.periods];
-        let mut kept: Vec<Option<bool>> = vec![None; self.periods];
-        for (i, (&g, &k)) in day_group.iter().zip(day_kept).enumerate() {
-            let p = self.period.of(base, i as u32) as usize;
-            match kept[p] {
-                None => (kept[p], group[p]) = (Some(k), g),
-                Some(was) if was != k || group[p] != g => return None,
+        // Per period: its group (`None` until a day of it is seen); per group, its period.
+        let mut group: Vec<Option<u32>> = vec![None; self.periods];
+        let mut period_of = vec![NONE; out.users.len()];
+        for (i, &g) in day_group.iter().enumerate() {
+            let p = self.period.of(base, i as u32);
+            match group[p as usize] {
+                None => group[p as usize] = Some(g),
+                Some(was) if was != g => return None,
                 Some(_) => {}
             }
+            if g != NONE {
+                match period_of[g as usize] {
+                    NONE => period_of[g as usize] = p,
+                    q if q != p => return None,
+                    _ => {}
+                }
+            }
         }
+        let group: Vec<u32> = group.into_iter().map(|g| g.unwrap_or(NONE)).collect();
         self.users
             .count_into(&group, set_bits, &mut out.users, &mut out.active_users);
         if daily {

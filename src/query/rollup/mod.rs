@@ -43,7 +43,7 @@ use super::stats::{DistinctCounts, Needs, Stats};
 
 mod grain;
 
-use grain::{Grain, Period};
+use grain::Grain;
 
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;
@@ -504,6 +504,7 @@ impl Rollup {
         let undated = days - 1;
         if undated > 0 && rollup.day_of.iter().all(|&d| u32::from(d) != undated) {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
+            rollup.grains.sort_by_key(Grain::heap_bytes);
         }
         Some(rollup)
     }
@@ -693,13 +694,6 @@ impl Rollup {
             }
         };
         let time: Vec<Key> = keys.iter().copied().filter(|k| k.is_time()).collect();
-        let grain = match time.as_slice() {
-            [] => Some(Period::All),
-            [Key::Day] => Some(Period::Day),
-            [Key::Week] => Some(Period::Week),
-            [Key::Month] => Some(Period::Month),
-            _ => None,
-        };
         let (day_part, day_parts) = if time.is_empty() {
             (vec![0; self.grid.days + 1], 1)
         } else {
@@ -768,7 +762,6 @@ impl Rollup {
                 slice_part,
                 parts,
                 map,
-                grain,
             },
         };
         Some((reps, sizes, rolled))
@@ -859,8 +852,6 @@ enum Kind {
         slice_part: Vec<u32>,
         parts: u64,
         map: Vec<u32>,
-        /// The time grain of the keys, when they have at most one time key.
-        grain: Option<Period>,
     },
     /// Groups of users: user `u` is in `user_group[u]`.
     Users { user_group: Vec<u32> },
@@ -884,13 +875,11 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
-                grain,
             } => Kind::Cube {
                 day_part: day_part.clone(),
                 slice_part: slice_part.clone(),
                 parts: *parts,
                 map: renumber(map),
-                grain: *grain,
             },
             Kind::Users { user_group } => Kind::Users {
                 user_group: renumber(user_group),
@@ -1008,7 +997,6 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
-                grain,
             } => {
                 // Each user's days are in order, the day without a date last: the user-days a
                 // filter keeps are one stretch of them, found by bisection.
@@ -1032,13 +1020,13 @@ impl Rolled {
                             }
                         })
                         .collect();
-                    // Counted ahead, when the grain's periods are kept or dropped whole.
-                    if let Some(counted) = r.grains.iter().find(|c| Some(c.period) == *grain) {
-                        let grid = r.grid.days;
+                    // Counted ahead, by the first grain (the smallest) whose periods each fall
+                    // whole in one group or none.
+                    let grid = r.grid.days;
+                    for counted in &r.grains {
                         let counts = counted.counts(
                             r.grid.base,
                             &day_group[..grid],
-                            &p.day[..grid],
                             &p.set_bits,
                             daily,
                             &mut out,
