@@ -769,3 +769,49 @@ fn a_summary_records_its_filter_range_and_headings_and_its_csv_can_use_the_headi
         .iter()
         .any(|(n, l)| n == "avgDau" && l == "Average DAU"));
 }
+
+/// A page of many groups sorts only the groups up to a few pages past it: every page, in any
+/// order through one cache, is that slice of the whole order (ties broken by the group keys).
+#[test]
+fn pages_of_many_groups_are_slices_of_the_whole_order() {
+    let mut csv =
+        String::from("Instance user ID,Active Sourcegraph User,Timestamp Date,Chat Events\n");
+    for u in 0..3000 {
+        // Few distinct values: most groups tie on the metric, so the keys decide.
+        csv += &format!("{u},true,2025-01-01,{}\n", (u * 7919) % 13);
+    }
+    let table = Table::from_bytes(csv.as_bytes()).unwrap();
+    let ask = |offset: usize, limit: Option<usize>, desc: bool| -> Query {
+        let mut q = json!({"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": desc}, "offset": offset});
+        if let Some(limit) = limit {
+            q["limit"] = limit.into();
+        }
+        serde_json::from_value(q).unwrap()
+    };
+    for desc in [true, false] {
+        let all = table.summarize(&ask(0, None, desc)).unwrap().to_value();
+        let all = all["groups"].as_array().unwrap();
+        assert_eq!(all.len(), 3000);
+        let mut cache = QueryCache::new();
+        for (offset, limit) in [
+            (0, 25),
+            (25, 25),
+            (2900, 100),
+            (1000, 10),
+            (0, 25),
+            (2990, 50),
+        ] {
+            let page = cache
+                .summarize(&table, &ask(offset, Some(limit), desc))
+                .unwrap()
+                .to_value();
+            let end = (offset + limit).min(all.len());
+            assert_eq!(
+                page["groups"].as_array().unwrap()[..],
+                all[offset..end],
+                "offset {offset}, desc {desc}"
+            );
+            assert_eq!(page["groupsTotal"], 3000);
+        }
+    }
+}

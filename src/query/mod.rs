@@ -276,6 +276,9 @@ impl QueryCache {
                 minutes: &minutes,
                 needs: &needs,
                 limit: query.limit.unwrap_or(usize::MAX),
+                end: query
+                    .offset
+                    .saturating_add(query.limit.unwrap_or(usize::MAX)),
                 range,
             };
             let ranking = self.ranking(table, &grouping, &asked);
@@ -439,8 +442,10 @@ impl QueryCache {
                 .stats
                 .as_ref()
                 .is_some_and(|(covered, _)| covered.covers(asked.needs));
-            // Keep a ranking without the metrics asked only when the page is small.
-            if useful || !asked.wants_all(grouping) {
+            // Keep a ranking without the metrics asked only when the page is small; and only
+            // when it has sorted the groups up to the page's end.
+            let reaches = ranking.sorted >= asked.end.min(grouping.len());
+            if reaches && (useful || !asked.wants_all(grouping)) {
                 state.rankings.push(Rc::clone(&ranking));
                 return ranking;
             }

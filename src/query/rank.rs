@@ -20,7 +20,9 @@ pub(super) struct Ranking {
     pub(super) keys: Vec<Key>,
     pub(super) sort: Option<Sort>,
     pub(super) minutes: Vec<(usize, f64)>,
+    /// Every group; the first `sorted` in the order asked (the rest after them, unordered).
     pub(super) order: Vec<u32>,
+    pub(super) sorted: usize,
     /// Metrics of every group (by group id), and what they cover.
     pub(super) stats: Option<(Needs, Stats)>,
 }
@@ -32,6 +34,8 @@ pub(super) struct Asked<'a> {
     pub(super) minutes: &'a [(usize, f64)],
     pub(super) needs: &'a Needs,
     pub(super) limit: usize,
+    /// Where the page asked for ends (its offset and limit).
+    pub(super) end: usize,
     pub(super) range: Option<(i32, i32)>,
 }
 
@@ -42,6 +46,9 @@ impl Asked<'_> {
         self.limit.saturating_mul(4) >= grouping.len()
     }
 }
+
+/// A ranking sorts at least this many groups (or all of them).
+const PAGES_SORTED: usize = 256;
 
 /// Per text column: each dictionary entry's rank in case-insensitive order, found once.
 #[derive(Default)]
@@ -117,8 +124,7 @@ pub(super) fn rank(
         ),
         _ => First::Keys,
     };
-    let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
-    order.sort_by(|&a, &b| {
+    let cmp = |&a: &u32, &b: &u32| {
         let (i, j) = (a as usize, b as usize);
         match &first {
             First::Key(r, desc) => compare(r[i], r[j], *desc),
@@ -126,12 +132,26 @@ pub(super) fn rank(
             First::Keys => Ordering::Equal,
         }
         .then_with(|| by_keys(a, b))
-    });
+    };
+    let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
+    // A page of many groups (the top users of tens of thousands) sorts only the groups up to a
+    // few pages past it: selecting them costs one pass. The group keys break every tie, so the
+    // order is total and those groups come as a whole sort would give them.
+    let sorted = asked
+        .end
+        .saturating_mul(4)
+        .max(PAGES_SORTED)
+        .min(order.len());
+    if sorted < order.len() {
+        order.select_nth_unstable_by(sorted, cmp);
+    }
+    order[..sorted].sort_by(cmp);
     Ranking {
         keys: grouping.keys.clone(),
         sort: asked.sort.cloned(),
         minutes: minutes.to_vec(),
         order,
+        sorted,
         stats: stats.map(|s| (needs, s)),
     }
 }
