@@ -189,7 +189,74 @@ impl Grain {
     }
 }
 
+/// With at most 128 slices, each set of slices as a bit mask, and each mask's set: a union of
+/// sets is an OR of masks and one lookup, where a list of slices would be sorted and hashed.
+struct Masks {
+    of_set: Vec<u128>,
+    set_of: FxHashMap<u128, u32>,
+}
+
+impl Masks {
+    /// `None` inside when the slices are too many for a mask; `None` when memory is short.
+    fn of(r: &Rollup) -> Option<Option<Masks>> {
+        if r.slice_client.len() > 128 {
+            return Some(None);
+        }
+        let sets = r.set_start.len() - 1;
+        let mut masks = Masks {
+            of_set: Vec::new(),
+            set_of: FxHashMap::default(),
+        };
+        masks.of_set.try_reserve_exact(sets).ok()?;
+        masks.set_of.try_reserve(sets).ok()?;
+        for k in 0..sets {
+            let members = &r.set_slices[r.set_start[k] as usize..r.set_start[k + 1] as usize];
+            let mask = members.iter().fold(0u128, |m, &s| m | 1 << s);
+            masks.of_set.push(mask);
+            masks.set_of.insert(mask, k as u32);
+        }
+        Some(Some(masks))
+    }
+}
+
 impl Rollup {
+    /// The set of the union of the slices of user-days `days`, interned (a new set when none has
+    /// them yet); `None` when memory is short.
+    fn union(
+        &mut self,
+        days: std::ops::Range<usize>,
+        sets: &mut FxHashMap<Vec<u32>, u32>,
+        masks: &mut Option<Masks>,
+        union: &mut Vec<u32>,
+    ) -> Option<u32> {
+        union.clear();
+        let Some(masks) = masks else {
+            for &s in &self.set_of[days] {
+                let members =
+                    self.set_start[s as usize] as usize..self.set_start[s as usize + 1] as usize;
+                union.try_reserve(members.len()).ok()?;
+                union.extend_from_slice(&self.set_slices[members]);
+            }
+            return self.intern(sets, union);
+        };
+        let mask = self.set_of[days]
+            .iter()
+            .fold(0u128, |m, &s| m | masks.of_set[s as usize]);
+        if let Some(&set) = masks.set_of.get(&mask) {
+            return Some(set);
+        }
+        // A new set: its slices in order are the mask's bits.
+        union.try_reserve(mask.count_ones() as usize).ok()?;
+        union.extend((0..128u32).filter(|&s| mask >> s & 1 != 0));
+        let set = self.intern(sets, union)?;
+        // Every set has its mask, so this one is new: the next id.
+        debug_assert_eq!(set as usize, masks.of_set.len());
+        try_push(&mut masks.of_set, mask)?;
+        masks.set_of.try_reserve(1).ok()?;
+        masks.set_of.insert(mask, set);
+        Some(set)
+    }
+
     /// Counts the grains worth keeping (every grain with `every`), interning the unions of
     /// slices among the sets; `None` when the memory is not there. Only for exports whose
     /// user-days all have a date.
@@ -212,6 +279,7 @@ impl Rollup {
         )?;
         let mut grains = Vec::new();
         let mut union = Vec::new();
+        let mut masks = Masks::of(self)?;
         for period in [Period::Week, Period::Month, Period::All] {
             let of: Vec<u32> = try_collect((0..grid).map(|i| period.of(base, i)))?;
             let periods = of.last().map_or(0, |&p| p as usize + 1);
@@ -240,14 +308,7 @@ impl Rollup {
                     let set = if self.set_of[k..next].iter().all(|&s| s == first) {
                         first
                     } else {
-                        union.clear();
-                        for &s in &self.set_of[k..next] {
-                            let members = self.set_start[s as usize] as usize
-                                ..self.set_start[s as usize + 1] as usize;
-                            union.try_reserve(members.len()).ok()?;
-                            union.extend_from_slice(&self.set_slices[members]);
-                        }
-                        self.intern(sets, &mut union)?
+                        self.union(k..next, sets, &mut masks, &mut union)?
                     };
                     try_push(&mut user_period, p)?;
                     try_push(&mut user_set, set)?;

@@ -2,7 +2,7 @@
 //! costs what the roll-ups hold rather than a pass over every row.
 //!
 //! A row's *slice* is its client, language and `Active Sourcegraph User` value: every filter the
-//! page offers but dates and users keeps or drops whole slices. Three structures are built:
+//! page offers but dates and users keeps or drops whole slices. Four structures are built:
 //!
 //! - the **cube**: per day and slice, the row count and every numeric column's sum (exact, in the
 //!   column's scaled integers), non-empty counts (row means) and weighted sums: the sums of any
@@ -13,7 +13,10 @@
 //! - the **user-days**: per user and day, which slices the user's rows of that day have (as an id
 //!   of that set of slices, shared by the many user-days with the same set): the exact distinct
 //!   users, active users, user-days and active user-days of any of these groupings, dates
-//!   included, and each user's first and last active day.
+//!   included, and each user's first and last active day;
+//! - the **grains** ([`grain`]): the same distinct counts counted ahead per week, month, day and
+//!   the whole range, by set of slices, for groupings whose periods a filter keeps whole (the
+//!   totals, the time chart): a step per entry instead of a pass over the user-days.
 //!
 //! A query uses them when they answer it exactly ([`Rollup::grouping`] says so), else the query
 //! scans the rows as before. The sums are added with the same kernels as the scan's, over the
