@@ -132,11 +132,13 @@ pub(super) fn rank(
             First::Keys => Ordering::Equal,
         }
         .then_with(|| by_keys(a, b))
+        // Keys equal but for case: the group first seen first, as a stable sort leaves them.
+        .then(a.cmp(&b))
     };
     let mut order: Vec<u32> = (0..grouping.len() as u32).collect();
     // A page of many groups (the top users of tens of thousands) sorts only the groups up to a
-    // few pages past it: selecting them costs one pass. The group keys break every tie, so the
-    // order is total and those groups come as a whole sort would give them.
+    // few pages past it: selecting them costs one pass. The order is total (the group keys,
+    // then the group's id, break every tie), so those groups come as a whole sort gives them.
     let sorted = asked
         .end
         .saturating_mul(4)

@@ -10,11 +10,13 @@
 //! 80 000 users, a week's entries are 7.8×10^5 against 1.1×10^7 user-days, and the whole range's
 //! 5×10^4.
 //!
-//! They answer a grouping whose keys are one time grain (or none) with no client or language
-//! parts, under a filter that keeps or drops each of the grain's periods whole and has no
-//! condition on users. Only exports whose rows all have a date have them (a row without one
-//! would need a period of its own), and a grain is kept only when its entries are at most a
-//! [`GRAIN_RATIO`]-th of the user-days: on a small export a pass is as cheap as the entries.
+//! A grain answers a grouping without client or language parts and without a condition on users
+//! when the filter and the grouping put each of its periods whole in one group or none, and no
+//! two periods in one group: a grouping by week under a filter without dates or with whole weeks,
+//! the totals of one whole month. Only exports whose rows all have a date have grains (a row
+//! without one would need a period of its own), and a grain is kept only when it has at most a
+//! quarter as many entries as there are user-days ([`GRAIN_RATIO`]): on a small export a pass
+//! over the user-days costs about what the entries would.
 
 use crate::column::{try_filled, FxHashMap};
 use crate::date::{month_number, week_start};
@@ -22,7 +24,7 @@ use crate::date::{month_number, week_start};
 use super::{try_collect, try_push, Rollup, NONE};
 
 /// A grain is kept when it has at most this many times fewer entries than there are user-days.
-pub(super) const GRAIN_RATIO: usize = 4;
+const GRAIN_RATIO: usize = 4;
 
 /// A time grain: the periods distinct counts are counted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +85,26 @@ impl Tally {
         drop(next);
         let mut count: Vec<u32> = try_filled(sets, 0)?;
         let mut seen: Vec<u32> = Vec::new();
+        // How many entries there are, first, so that the tally takes just their memory.
+        let mut entries = 0;
+        for p in 0..periods {
+            for &i in &order[starts[p] as usize..starts[p + 1] as usize] {
+                let s = set(i as usize) as usize;
+                if count[s] == 0 {
+                    entries += 1;
+                    count[s] = 1;
+                    try_push(&mut seen, s as u32)?;
+                }
+            }
+            for &s in &seen {
+                count[s as usize] = 0;
+            }
+            seen.clear();
+        }
         let mut tally = Tally::default();
+        tally.period.try_reserve_exact(entries).ok()?;
+        tally.set.try_reserve_exact(entries).ok()?;
+        tally.count.try_reserve_exact(entries).ok()?;
         for p in 0..periods {
             for &i in &order[starts[p] as usize..starts[p + 1] as usize] {
                 let s = set(i as usize);
@@ -107,7 +128,7 @@ impl Tally {
     }
 
     fn heap_bytes(&self) -> usize {
-        self.len() * 12
+        (self.period.capacity() + self.set.capacity() + self.count.capacity()) * 4
     }
 
     /// Per group, the counts of the entries whose set the filter keeps (`bits & 1`) and keeps
@@ -139,6 +160,11 @@ pub(super) struct Grain {
 }
 
 impl Grain {
+    /// Its entries, of users and of user-days.
+    pub(super) fn entries(&self) -> usize {
+        self.users.len() + self.days.as_ref().map_or(0, Tally::len)
+    }
+
     pub(super) fn heap_bytes(&self) -> usize {
         self.users.heap_bytes() + self.days.as_ref().map_or(0, Tally::heap_bytes)
     }

@@ -271,7 +271,7 @@ impl std::fmt::Debug for Rollup {
                 &self
                     .grains
                     .iter()
-                    .map(|g| (g.period, g.heap_bytes() / 12))
+                    .map(|g| (g.period, g.entries()))
                     .collect::<Vec<_>>(),
             )
             .finish()
@@ -507,7 +507,7 @@ impl Rollup {
         let undated = days - 1;
         if undated > 0 && rollup.day_of.iter().all(|&d| u32::from(d) != undated) {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
-            rollup.grains.sort_by_key(Grain::heap_bytes);
+            rollup.grains.sort_by_key(Grain::entries);
         }
         Some(rollup)
     }
