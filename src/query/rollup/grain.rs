@@ -151,8 +151,8 @@ impl Tally {
 #[derive(Debug)]
 pub(super) struct Grain {
     pub(super) period: Period,
-    /// How many periods the grid's days fall in.
-    periods: usize,
+    /// Per day index of the grid: its period (found once, when the grain is counted).
+    of: Vec<u32>,
     /// Users per period and the union of their slices in it.
     users: Tally,
     /// User-days per period and their set of slices (`None` for days: the users' entries).
@@ -166,7 +166,9 @@ impl Grain {
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
-        self.users.heap_bytes() + self.days.as_ref().map_or(0, Tally::heap_bytes)
+        self.of.capacity() * 4
+            + self.users.heap_bytes()
+            + self.days.as_ref().map_or(0, Tally::heap_bytes)
     }
 
     /// Distinct users, active users, user-days (with `daily`) and active user-days per group,
@@ -176,25 +178,24 @@ impl Grain {
     /// the weeks' counts, and the totals of one whole month by the months'.
     pub(super) fn counts(
         &self,
-        base: i32,
         day_group: &[u32],
         set_bits: &[u8],
         daily: bool,
         out: &mut super::DistinctCounts,
     ) -> Option<()> {
         // Per period: its group (`None` until a day of it is seen); per group, its period.
-        let mut group: Vec<Option<u32>> = vec![None; self.periods];
-        let mut period_of = vec![NONE; out.users.len()];
-        for (i, &g) in day_group.iter().enumerate() {
-            let p = self.period.of(base, i as u32);
+        let periods = self.of.last().map_or(0, |&p| p as usize + 1);
+        let mut group: Vec<Option<u32>> = vec![None; periods];
+        let mut group_period = vec![NONE; out.users.len()];
+        for (&p, &g) in self.of.iter().zip(day_group) {
             match group[p as usize] {
                 None => group[p as usize] = Some(g),
                 Some(was) if was != g => return None,
                 Some(_) => {}
             }
             if g != NONE {
-                match period_of[g as usize] {
-                    NONE => period_of[g as usize] = p,
+                match group_period[g as usize] {
+                    NONE => group_period[g as usize] = p,
                     q if q != p => return None,
                     _ => {}
                 }
@@ -353,7 +354,7 @@ impl Rollup {
                     &mut grains,
                     Grain {
                         period,
-                        periods,
+                        of,
                         users,
                         days: Some(days),
                     },
@@ -365,7 +366,7 @@ impl Rollup {
                 &mut grains,
                 Grain {
                     period: Period::Day,
-                    periods: grid as usize,
+                    of: try_collect(0..grid)?,
                     users: by_day,
                     days: None,
                 },

@@ -211,10 +211,33 @@ fn try_push<T>(v: &mut Vec<T>, x: T) -> Option<()> {
     Some(())
 }
 
-/// The entry of `key`, made room for first, or `None` when the memory for it is not there.
-fn try_entry(map: &mut FxHashMap<u64, u32>, key: u64) -> Option<&mut u32> {
-    map.try_reserve(1).ok()?;
-    Some(map.entry(key).or_insert(NONE))
+/// Ids given to keys below a bound: in a dense table when the bound is small enough, else in a
+/// hash map. A key's slot is `NONE` until it is given one.
+enum KeyIds {
+    Dense(Vec<u32>),
+    Hashed(FxHashMap<u64, u32>),
+}
+
+impl KeyIds {
+    /// For keys below `keys`, dense up to `dense` of them; `None` when the memory is not there.
+    fn new(keys: u64, dense: u64) -> Option<KeyIds> {
+        Some(if keys <= dense {
+            KeyIds::Dense(try_filled(keys as usize, NONE)?)
+        } else {
+            KeyIds::Hashed(FxHashMap::default())
+        })
+    }
+
+    /// The slot of `key`, made room for first, or `None` when the memory for it is not there.
+    fn slot(&mut self, key: u64) -> Option<&mut u32> {
+        match self {
+            KeyIds::Dense(table) => Some(&mut table[key as usize]),
+            KeyIds::Hashed(map) => {
+                map.try_reserve(1).ok()?;
+                Some(map.entry(key).or_insert(NONE))
+            }
+        }
+    }
 }
 
 /// The roll-ups of one table (see the module's description).
@@ -322,12 +345,7 @@ impl Rollup {
         let combos = nc.checked_mul(nl)?.checked_mul(6)?;
         let ids = table.text(table.user_id);
         let flags = table.user_flags.as_ref().filter(|_| ids.is_some());
-        let mut dense = if combos <= DENSE_SLICES {
-            Some(try_filled(combos as usize, NONE)?)
-        } else {
-            None
-        };
-        let mut hashed: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut slice_ids = KeyIds::new(combos, DENSE_SLICES)?;
         let mut rollup = Rollup {
             grid,
             slice_client: Vec::new(),
@@ -368,10 +386,7 @@ impl Rollup {
             let key =
                 ((u64::from(c) * nl + u64::from(l)) * 3 + u64::from(a)) * 2 + u64::from(service);
             let next = rollup.slice_client.len() as u32;
-            let id = match &mut dense {
-                Some(table) => &mut table[key as usize],
-                None => try_entry(&mut hashed, key)?,
-            };
+            let id = slice_ids.slot(key)?;
             if *id == NONE {
                 *id = next;
                 try_push(&mut rollup.slice_client, c)?;
@@ -382,28 +397,19 @@ impl Rollup {
             }
             *slot = *id;
         }
-        drop(dense);
-        drop(hashed);
+        drop(slice_ids);
         let slices = rollup.slice_client.len() as u64;
 
         // The cube.
         let mut ids: Vec<u32> = try_filled(n, NONE)?;
         let cells = u64::from(days).checked_mul(slices.max(1))?;
-        let mut dense = if cells <= DENSE_CELLS {
-            Some(try_filled(cells as usize, NONE)?)
-        } else {
-            None
-        };
-        let mut hashed: FxHashMap<u64, u32> = FxHashMap::default();
+        let mut cell_ids = KeyIds::new(cells, DENSE_CELLS)?;
         for (row, id) in ids.iter_mut().enumerate() {
             let day = day_index(row);
             let slice = slice_of[row];
             let key = u64::from(day) * slices + u64::from(slice);
             let next = rollup.cell_day.len() as u32;
-            let cell = match &mut dense {
-                Some(table) => &mut table[key as usize],
-                None => try_entry(&mut hashed, key)?,
-            };
+            let cell = cell_ids.slot(key)?;
             if *cell == NONE {
                 *cell = next;
                 try_push(&mut rollup.cell_day, day)?;
@@ -412,8 +418,7 @@ impl Rollup {
             }
             *id = *cell;
         }
-        drop(dense);
-        drop(hashed);
+        drop(cell_ids);
         rollup.cube = Level::build(table, &ids, rollup.cell_day.len())?;
 
         // Per user and slice; users' rows are contiguous, and codes follow the rows' order.
@@ -462,6 +467,8 @@ impl Rollup {
         // days must come in order, rows without a date last (as exports write them), so that a
         // user-day is one entry and a filter's days are one stretch of each user's.
         let (mut last_dated, mut undated) = (None::<u32>, false);
+        // Whether any user-day has no date (then no grains: see `grain`).
+        let mut any_undated = false;
         let finish = |rollup: &mut Rollup,
                       sets: &mut FxHashMap<Vec<u32>, u32>,
                       current: &mut Vec<u32>,
@@ -488,6 +495,7 @@ impl Rollup {
                     if std::mem::replace(&mut undated, true) {
                         return None;
                     }
+                    any_undated = true;
                 } else {
                     // Dates in order, rows without one after them.
                     if undated || last_dated.is_some_and(|l| l >= d) {
@@ -504,8 +512,7 @@ impl Rollup {
         }
         try_push(&mut rollup.user_days, rollup.day_of.len() as u32)?;
         drop(slice_of);
-        let undated = days - 1;
-        if undated > 0 && rollup.day_of.iter().all(|&d| u32::from(d) != undated) {
+        if days > 1 && !any_undated {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
             rollup.grains.sort_by_key(Grain::entries);
         }
@@ -926,7 +933,6 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
-                ..
             } => {
                 let groups: Vec<u32> = (0..r.cell_day.len())
                     .map(|c| {
@@ -1027,13 +1033,8 @@ impl Rolled {
                     // whole in one group or none.
                     let grid = r.grid.days;
                     for counted in &r.grains {
-                        let counts = counted.counts(
-                            r.grid.base,
-                            &day_group[..grid],
-                            &p.set_bits,
-                            daily,
-                            &mut out,
-                        );
+                        let counts =
+                            counted.counts(&day_group[..grid], &p.set_bits, daily, &mut out);
                         if counts.is_some() {
                             r.counted_ahead.set(r.counted_ahead.get() + 1);
                             return out;
