@@ -496,7 +496,6 @@ export class Dashboard {
       // The split of a view change's time, for DevTools' Performance panel and bench/views.mjs.
       performance.measure("sg-analytics:query", { start: asked });
       const drawing = performance.now();
-      const colors = parts.time || parts.bars || parts.people ? this.view.chartColors() : null;
       const by = Object.fromEntries(asks.map(([name], i) => [name, answers[i]]));
       const table = by.table;
       if (table && table.groups.length === 0 && view.page > 0 && table.groupsTotal > 0) {
@@ -508,7 +507,7 @@ export class Dashboard {
       if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
       for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
       if (parts.bars || parts.people) charts.people = by.people ? this.barChart(view.chartBy, by.people) : null;
-      this.view.renderCharts(charts, colors);
+      this.view.renderCharts(charts);
       performance.measure("sg-analytics:render", { start: drawing });
     } catch (error) {
       if (generation !== this.generation) return;

@@ -1059,20 +1059,9 @@ export class View {
    * Draws the charts. Each entry is `{labels, values, label, format}` or null (then the chart is
    * hidden, e.g. no dates in a by_user export) or `{empty: "why"}`.
    */
-  /**
-   * The charts' colors from the page's CSS custom properties. Read before the view's other
-   * writes of a redraw (`renderCharts(charts, colors)`): read after them, the browser would
-   * first recompute the styles of everything they changed (about half of a filter change's
-   * drawing on a 25-row table).
-   */
-  chartColors() {
-    const canvas = this.refs["chart:time"]?.canvas;
-    return canvas && this.charts.available ? theme(canvas) : null;
-  }
-
-  renderCharts(charts, colors = null) {
-    // All writes first, then one read of the theme (when not given) and the draws: interleaving
-    // them would make the browser recompute styles and layout once per chart.
+  renderCharts(charts) {
+    // All writes first, then one read of the theme and the draws: interleaving them would make
+    // the browser recompute styles and layout once per chart.
     const draws = [];
     for (const [name, spec] of Object.entries(charts)) {
       const chart = this.refs[`chart:${name}`];
@@ -1100,7 +1089,7 @@ export class View {
       draws.push([name, chart.canvas, spec]);
     }
     if (draws.length === 0) return;
-    colors ??= theme(draws[0][1]);
+    const colors = theme(draws[0][1]);
     for (const [name, canvas, spec] of draws) this.charts.draw(name, canvas, spec, colors);
   }
 
