@@ -487,11 +487,14 @@ export class Dashboard {
     if (this.viewState.tab === "adoption") return this.refreshAdoption(parts);
     const generation = ++this.generation;
     const view = this.viewState;
-    this.writeHash();
     const asks = this.queries(parts);
     try {
       const asked = performance.now();
-      const answers = asks.length ? await this.client.summarizeMany(asks.map(([, query]) => query)) : [];
+      const answering = asks.length ? this.client.summarizeMany(asks.map(([, query]) => query)) : Promise.resolve([]);
+      // The address bar follows the view while the worker answers (the browser takes a few ms to
+      // store a history entry), not before the question is on its way.
+      this.writeHash();
+      const answers = await answering;
       if (generation !== this.generation) return;
       // The split of a view change's time, for DevTools' Performance panel and bench/views.mjs.
       performance.measure("sg-analytics:query", { start: asked });

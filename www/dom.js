@@ -38,3 +38,51 @@ export function field(label, control, { hint, className = "field" } = {}) {
 export function option(value, label, selected = false) {
   return h("option", { value, selected }, label);
 }
+
+/**
+ * Makes `live`'s children what `fresh`'s are, changing only what differs: a child of the same kind
+ * and tag in the same place is kept and brought up to date (its attributes, its text, its own
+ * children), any other is replaced. `fresh` is built detached (with `h`) and is used up. Redrawing
+ * a table this way leaves unchanged cells alone, so the browser re-lays out only the cells whose
+ * text changed instead of every row. The trees must carry no event listeners (`h`'s `on*`): a kept
+ * element keeps its own; listen on an ancestor instead.
+ */
+export function morph(live, fresh) {
+  let node = live.firstChild;
+  for (let next = fresh.firstChild; next; ) {
+    const after = next.nextSibling;
+    if (node && same(node, next)) {
+      if (node.nodeType === Node.ELEMENT_NODE) {
+        syncAttributes(node, next);
+        morph(node, next);
+      } else if (node.data !== next.data) node.data = next.data;
+      node = node.nextSibling;
+    } else if (node) {
+      const old = node;
+      node = node.nextSibling;
+      old.replaceWith(next);
+    } else live.append(next);
+    next = after;
+  }
+  while (node) {
+    const old = node;
+    node = node.nextSibling;
+    old.remove();
+  }
+}
+
+/** Whether `next` can be morphed into `node`: both text, or elements of one tag. */
+function same(node, next) {
+  if (node.nodeType !== next.nodeType) return false;
+  return node.nodeType !== Node.ELEMENT_NODE || node.tagName === next.tagName;
+}
+
+function syncAttributes(node, next) {
+  const have = node.attributes;
+  const want = next.attributes;
+  for (let i = have.length - 1; i >= 0; i--) if (!next.hasAttribute(have[i].name)) node.removeAttribute(have[i].name);
+  for (let i = 0; i < want.length; i++) {
+    const { name, value } = want[i];
+    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  }
+}

@@ -15,7 +15,7 @@ import {
 } from "./format.js";
 import { DATE_PRESETS, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
-import { field, h, option } from "./dom.js";
+import { field, h, morph, option } from "./dom.js";
 import { EngagementView, periodHeader, periodTable, setNote } from "./engagement.js";
 
 /**
@@ -579,7 +579,7 @@ export class View {
     const r = this.refs;
     const download = (what, label) => h("button", { type: "button", class: "button small", "data-download": what, onclick: () => this.emit("download", { what }) }, label);
     r.pageSize = h("select", { "aria-label": "Rows per page", onchange: () => this.emit("resizePage", { pageSize: Number(r.pageSize.value) }) }, PAGE_SIZES.map((n) => option(String(n), `${n} per page`)));
-    r.table = h("table", { class: "grid" }, (r.caption = h("caption", { class: "visually-hidden" })), (r.thead = h("thead")), (r.tbody = h("tbody")));
+    r.table = h("table", { class: "grid" }, (r.caption = h("caption", { class: "visually-hidden" })), (r.thead = h("thead", { onclick: (event) => this.sortClicked(event) })), (r.tbody = h("tbody")));
     r.prev = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page - 1 }) }, "← Previous");
     r.next = h("button", { type: "button", class: "button small", onclick: () => this.emit("turnPage", { page: this.page + 1 }) }, "Next →");
     // The column chooser: the choices and the default set are the module's (each summary's
@@ -1110,11 +1110,14 @@ export class View {
       return h(
         "th",
         { scope: "col", "aria-sort": direction, class: numeric ? "num" : "" },
-        h("button", { type: "button", class: "sort", "data-sort": key, onclick: () => this.emit("sortBy", { by: key }) }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
+        h("button", { type: "button", class: "sort", "data-sort": key }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
       );
     };
-    r.thead.replaceChildren(h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key), this.labels), true))));
-    r.tbody.replaceChildren(
+    // Built detached and morphed into the table: the cells a change leaves alone stay as they are.
+    morph(r.thead, h("thead", {}, h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key), this.labels), true)))));
+    const body = h(
+      "tbody",
+      {},
       ...groups.map((group) =>
         h(
           "tr",
@@ -1131,7 +1134,8 @@ export class View {
         ),
       ),
     );
-    if (groups.length === 0) r.tbody.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
+    if (groups.length === 0) body.append(h("tr", {}, h("td", { colspan: String(groupBy.length + columns.length), class: "empty-row" }, this.emptyText ?? "No rows match this view.")));
+    morph(r.tbody, body);
     if (focusedSort) r.thead.querySelector(`[data-sort="${CSS.escape(focusedSort)}"]`)?.focus();
     r.caption.textContent = `Grouped by ${groupBy.map((key) => keyLabel(key, this.labels)).join(", then ")}`;
     const pages = Math.max(1, Math.ceil(total / pageSize));
@@ -1140,6 +1144,12 @@ export class View {
     r.prev.disabled = page <= 0;
     r.next.disabled = page + 1 >= pages;
     r.pageSize.value = String(pageSize);
+  }
+
+  /** A click on a column's sort button (one listener for the header, which is morphed in place). */
+  sortClicked(event) {
+    const button = event.target.closest?.("button[data-sort]");
+    if (button) this.emit("sortBy", { by: button.dataset.sort });
   }
 
   /** A group-key cell; a user shows their name with e-mail and ID beneath. */

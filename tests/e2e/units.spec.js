@@ -143,6 +143,52 @@ test.describe("modules in the browser", () => {
     expect(result.hostile).not.toContain("/");
   });
 
+  test("morph brings a table up to date in place: unchanged cells stay the same nodes", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { h, morph } = await import("/www/dom.js");
+      const row = (name, value, extra) => h("tr", {}, h("th", { class: "key" }, name), h("td", { class: value === null ? "num none" : "num", title: extra }, value ?? "—"));
+      const live = h("tbody", {}, row("ann", "3"), row("bob", "4", "small sample"), row("cy", "5"));
+      const [annCell, bobRow, bobCell] = [live.rows[0].cells[1], live.rows[1], live.rows[1].cells[1]];
+      const annText = annCell.firstChild;
+      // ann unchanged; bob's value and attributes change; cy's row goes; a span replaces a text.
+      const fresh = h("tbody", {}, row("ann", "3"), row("bob", null), h("tr", {}, h("th", {}, h("span", {}, "dee"))));
+      const expected = fresh.outerHTML;
+      morph(live, fresh);
+      const first = { html: live.outerHTML, keptAnn: live.rows[0].cells[1] === annCell && annCell.firstChild === annText, keptBob: live.rows[1] === bobRow && live.rows[1].cells[1] === bobCell };
+      const grown = h("tbody", {}, row("ann", "3"), row("bob", "6"), row("cy", "7"), row("dee", "8"));
+      const expectedGrown = grown.outerHTML;
+      const before = live.rows[0];
+      morph(live, grown);
+      return {
+        ...first,
+        expected,
+        grown: live.outerHTML === expectedGrown,
+        rows: live.rows.length,
+        firstKept: live.rows[0] === before,
+      };
+    });
+    expect(result.html).toBe(result.expected);
+    expect(result.keptAnn).toBe(true);
+    expect(result.keptBob).toBe(true);
+    expect(result.grown).toBe(true);
+    expect(result.rows).toBe(4);
+    expect(result.firstKept).toBe(true);
+  });
+
+  test("morph's result is the fresh tree, attribute for attribute", async ({ page }) => {
+    const result = await page.evaluate(async () => {
+      const { h, morph } = await import("/www/dom.js");
+      const live = h("div", {}, h("p", { class: "a", "data-x": "1" }, "one"), "text", h("span", {}, "two"));
+      const fresh = h("div", {}, h("p", { title: "t" }, "uno"), h("b", {}, "bold"));
+      const want = fresh.outerHTML;
+      const p = live.firstChild;
+      morph(live, fresh);
+      return { html: live.outerHTML, want, keptP: live.firstChild === p };
+    });
+    expect(result.html).toBe(result.want);
+    expect(result.keptP).toBe(true);
+  });
+
   test("the credits panel reads any answer without throwing, and names what it cannot read", async ({ page }) => {
     const result = await page.evaluate(async () => {
       const { creditsTable } = await import("/www/credits.js");
