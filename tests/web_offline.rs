@@ -707,6 +707,28 @@ fn summarize_many_answers_a_view_and_errors_carry_a_code() {
             js_sys::JSON::stringify(&alone).unwrap()
         );
     }
+    // The same answers as JSON text (what the dashboard's worker sends the page), once parsed.
+    // Rates, averages, a comparison and warnings included: every kind of value a view shows.
+    let view: JsValue = js_sys::JSON::parse(
+        r#"[{"groupBy": ["day"], "metrics": ["activeUsers"], "includeWarnings": false},
+            {"groupBy": ["user"], "sort": {"by": "Chat Events", "desc": true}, "limit": 1},
+            {"compare": "lastPeriods"}, {"groupBy": ["day"], "compare": "previous",
+             "filter": {"from": "2025-01-02"}}]"#,
+    )
+    .unwrap();
+    let text = report.summarize_many_json(view.clone()).unwrap();
+    assert_eq!(
+        js_sys::JSON::stringify(&js_sys::JSON::parse(&text).unwrap()).unwrap(),
+        js_sys::JSON::stringify(&report.summarize_many(view).unwrap()).unwrap()
+    );
+    let e = report
+        .summarize_many_json(JsValue::from_str("[]"))
+        .unwrap_err();
+    assert!(
+        message(&e).contains("summarizeManyJson takes an array"),
+        "{}",
+        message(&e)
+    );
     let top = many.get(1);
     let group = Array::from(&get(&top, "groups")).get(0);
     assert_eq!(

@@ -41,4 +41,5 @@ export const NOT_CALLED = Object.freeze({
   free: "the worker frees its Report itself, when another export replaces it",
   joinRegistry: "a Registry cannot cross to the worker: fetchReport joins the one it fetched",
   joinAttributes: "the worker reads the people file first: client.joinAttributes(file)",
+  summarizeManyJson: "the worker answers summarizeMany with it: the same answers, as JSON text the client parses",
 });

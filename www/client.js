@@ -148,7 +148,7 @@ export class AnalyticsClient {
     }
     this.pending.delete(message.id);
     pending.signal?.removeEventListener("abort", pending.abort);
-    if (message.ok) pending.resolve(message.result);
+    if (message.ok) pending.resolve(message.json !== undefined ? JSON.parse(message.json) : message.result);
     else {
       const error = rebuildError(message.error);
       pending.reject(error);

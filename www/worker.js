@@ -5,7 +5,8 @@
 //               {id, type: "call", method, args}: a method of the Report, one of the names the
 //                 init message listed (the client's www/calls.js); any other name is refused
 //               {type: "cancel", target: id}
-// Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error}.
+// Messages out: {id, progress: {bytes, rows, total?}} while loading, then {id, ok, result|error},
+//               or {id, ok, json} for an answer sent as JSON text (the client parses it).
 // The token arrives inside one fetchReport message, is handed to the module's fetchDashboard, and
 // is not kept.
 //
@@ -73,6 +74,20 @@ self.addEventListener("error", (event) => {
   event.preventDefault();
   breakDown();
 });
+
+/**
+ * An answer that crosses to the page as JSON text, which the client parses: one string to copy
+ * instead of an object graph (the module builds it property by property, and the thread boundary
+ * copies it again). A view change's summaries go this way.
+ */
+class JsonText {
+  constructor(text) {
+    this.text = text;
+  }
+}
+
+/** The calls the module also answers as JSON text, and the method that does. */
+const AS_JSON = Object.freeze({ summarizeMany: "summarizeManyJson" });
 
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -227,7 +242,10 @@ const handlers = {
   // A method of the Report by name, with the arguments as they came.
   call: ({ method, args }) => {
     if (!calls.has(method)) throw Object.assign(new Error(`${JSON.stringify(method)} is not a call the worker answers.`), { code: "invalid_argument" });
-    return needReport()[method](...(Array.isArray(args) ? args : []));
+    const r = needReport();
+    const list = Array.isArray(args) ? args : [];
+    const json = AS_JSON[method];
+    return json ? new JsonText(r[json](...list)) : r[method](...list);
   },
   // A people file the user picked: read here, joined, never sent anywhere.
   joinAttributes: async ({ file }) => {
@@ -280,7 +298,7 @@ self.addEventListener("message", async (event) => {
     else if (!ready) throw new Error("The worker was not initialised.");
     await ready;
     const result = type === "init" ? await ready : await handler(message, throttled((progress) => reply({ progress })));
-    reply({ ok: true, result });
+    reply(result instanceof JsonText ? { ok: true, json: result.text } : { ok: true, result });
   } catch (error) {
     if (isTrap(error)) breakDown();
     if (broken) reply({ ok: false, error: broken });

@@ -129,8 +129,9 @@ export interface AdoptionAnswers {
 
 /** The Report's methods the worker does not answer by name (`NOT_CALLED` in www/calls.js): `free`
  * (the worker frees its Report itself), `joinRegistry` (a Registry cannot cross to the worker),
- * `joinAttributes` (the client's own takes the file). */
-export type NotCalled = "free" | "joinRegistry" | "joinAttributes";
+ * `joinAttributes` (the client's own takes the file), `summarizeManyJson` (the worker answers
+ * `summarizeMany` with it, as JSON text the client parses). */
+export type NotCalled = "free" | "joinRegistry" | "joinAttributes" | "summarizeManyJson";
 
 /** The Report's methods the worker answers by name: every other method of `Report`. */
 export type ReportCall = Exclude<

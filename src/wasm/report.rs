@@ -33,6 +33,18 @@ impl From<Table> for Report {
 }
 
 impl Report {
+    /// The summaries of an array of queries, sharing the work they have in common.
+    fn many(&self, queries: JsValue, method: &str) -> Result<Vec<crate::Summary>, JsValue> {
+        if !js_sys::Array::is_array(&queries) {
+            return Err(js_error(format!("{method} takes an array of queries")));
+        }
+        let queries: Vec<Query> = from_js(Some(queries), "queries")?;
+        self.cache
+            .borrow_mut()
+            .summarize_many(&self.table, &queries)
+            .map_err(core_error)
+    }
+
     fn summary(&self, query: Option<QueryArg>) -> Result<crate::Summary, JsValue> {
         let query: Query = from_js(query, "query")?;
         self.cache
@@ -93,17 +105,18 @@ impl Report {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Query[]")] queries: JsValue,
     ) -> Result<JsValue, JsValue> {
-        if !js_sys::Array::is_array(&queries) {
-            return Err(js_error("summarizeMany takes an array of queries"));
-        }
-        let queries: Vec<Query> = from_js(Some(queries), "queries")?;
-        to_js(
-            &self
-                .cache
-                .borrow_mut()
-                .summarize_many(&self.table, &queries)
-                .map_err(core_error)?,
-        )
+        to_js(&self.many(queries, "summarizeMany")?)
+    }
+
+    /// `summarizeMany`'s answers as one compact JSON text, the same shape once parsed. The
+    /// dashboard's worker sends it to the page: one string crosses the boundary and the thread
+    /// where an object graph would be built property by property and copied again.
+    #[wasm_bindgen(js_name = summarizeManyJson)]
+    pub fn summarize_many_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Query[]")] queries: JsValue,
+    ) -> Result<String, JsValue> {
+        serde_json::to_string(&self.many(queries, "summarizeManyJson")?).map_err(js_error)
     }
 
     /// The grouped result (or one totals row) as CSV, formula-guarded.
