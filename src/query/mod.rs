@@ -182,6 +182,13 @@ impl QueryCache {
         self.rollup.as_ref().map_or(0, |r| r.counted_ahead.get())
     }
 
+    /// How many groupings' sums came from a cube added up per week, month or the whole range
+    /// rather than from the days' cells, since the roll-ups were built (for tests and
+    /// benchmarks).
+    pub fn summed_coarse(&self) -> usize {
+        self.rollup.as_ref().map_or(0, |r| r.summed_coarse.get())
+    }
+
     /// How many of the current filter's kept groupings the roll-ups answer (for tests and
     /// benchmarks: whether a view took the fast path).
     pub fn rolled_groupings(&self) -> usize {

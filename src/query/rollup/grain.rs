@@ -38,7 +38,7 @@ pub(super) enum Period {
 impl Period {
     /// The period of day index `i` of a grid starting on day `base`, counted from the grid's
     /// first (as a grouping's time buckets are).
-    fn of(self, base: i32, i: u32) -> u32 {
+    pub(super) fn of(self, base: i32, i: u32) -> u32 {
         let d = base + i as i32;
         match self {
             Period::All => 0,

@@ -46,7 +46,7 @@ use super::stats::{DistinctCounts, Needs, Stats};
 
 mod grain;
 
-use grain::Grain;
+use grain::{Grain, Period};
 
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;
@@ -151,6 +151,53 @@ impl Level {
         Some(level)
     }
 
+    /// This level's entries added into `n` coarser ones (entry `i` into `ids[i]`); `None` when
+    /// the memory is not there or a sum passes i64. Integer sums and the weighted sums' exact
+    /// integers are the same in any order, so the coarser level's answers are the finer one's.
+    fn coarser(&self, ids: &[u32], n: usize) -> Option<Level> {
+        let layout = Layout::Ids(ids);
+        let add = |column: &NumColumn| -> Option<NumColumn> {
+            let mut acc = Acc::Int(try_filled(n, 0)?);
+            column.try_accumulate(layout, &mut acc, None)?;
+            let Acc::Int(sums) = acc else {
+                return None;
+            };
+            narrow(sums, column.scale)
+        };
+        let each = |columns: &[Option<NumColumn>]| -> Option<Vec<Option<NumColumn>>> {
+            let mut out = Vec::new();
+            out.try_reserve_exact(columns.len()).ok()?;
+            for column in columns {
+                out.push(match column {
+                    Some(c) => Some(add(c)?),
+                    None => None,
+                });
+            }
+            Some(out)
+        };
+        let mut weighted = Vec::new();
+        weighted.try_reserve_exact(self.weighted.len()).ok()?;
+        for sums in &self.weighted {
+            weighted.push(match sums {
+                Some((num, den, scale)) => {
+                    let (mut gn, mut gd) = (try_filled(n, 0.0)?, try_filled(n, 0.0)?);
+                    for ((&g, &x), &w) in ids.iter().zip(num).zip(den) {
+                        gn[g as usize] += x;
+                        gd[g as usize] += w;
+                    }
+                    Some((gn, gd, *scale))
+                }
+                None => None,
+            });
+        }
+        Some(Level {
+            rows: add(&self.rows)?,
+            sums: each(&self.sums)?,
+            counts: each(&self.counts)?,
+            weighted,
+        })
+    }
+
     fn heap_bytes(&self) -> usize {
         heap(&self.rows)
             + self.sums.iter().flatten().map(heap).sum::<usize>()
@@ -240,6 +287,62 @@ impl KeyIds {
     }
 }
 
+/// The cube's cells added up per coarser period (a week, a month, the whole range) and slice. A
+/// grouping with no time key but that period's, under a filter that keeps each period whole or not
+/// at all, adds these instead of the days' cells: the totals from one cell per slice, the weeks'
+/// chart from a seventh of the cells.
+struct Coarse {
+    period: Period,
+    /// Per day index of the grid: its period.
+    of: Vec<u32>,
+    /// Per period: its first day index.
+    first: Vec<u32>,
+    /// Per cell: its period, its slice, and its first row. Cells are numbered in the order of
+    /// their first rows, as the day cube's are, so that a grouping's groups come in the same
+    /// order whichever cube it adds.
+    cell_period: Vec<u32>,
+    cell_slice: Vec<u32>,
+    cell_rep: Vec<u32>,
+    level: Level,
+}
+
+impl Coarse {
+    fn heap_bytes(&self) -> usize {
+        (self.of.capacity()
+            + self.first.capacity()
+            + self.cell_period.capacity()
+            + self.cell_slice.capacity()
+            + self.cell_rep.capacity())
+            * 4
+            + self.level.heap_bytes()
+    }
+}
+
+/// The cells a cube grouping adds: the day cube's, or a coarser cube's.
+struct CubeCells<'a> {
+    /// Per cell: its day index (of its period's first day, in a coarser cube).
+    day: &'a [u32],
+    slice: &'a [u32],
+    rep: &'a [u32],
+    level: &'a Level,
+    /// A coarser cube's periods' first days (`None`: the day cube).
+    first: Option<&'a [u32]>,
+}
+
+impl CubeCells<'_> {
+    fn len(&self) -> usize {
+        self.slice.len()
+    }
+
+    /// The day index that stands for cell `c`: its day, or its period's first day.
+    fn day(&self, c: usize) -> usize {
+        match self.first {
+            Some(first) => first[self.day[c] as usize] as usize,
+            None => self.day[c] as usize,
+        }
+    }
+}
+
 /// The roll-ups of one table (see the module's description).
 pub(crate) struct Rollup {
     grid: Days,
@@ -258,6 +361,8 @@ pub(crate) struct Rollup {
     cell_slice: Vec<u32>,
     cell_rep: Vec<u32>,
     cube: Level,
+    /// The cube added up per week, month and the whole range (none when a row has no date).
+    coarse: Vec<Coarse>,
     /// Per user (identity code): the first of its entries in `tuple_slice` (one more at the end).
     user_tuples: Vec<u32>,
     tuple_slice: Vec<u32>,
@@ -276,6 +381,8 @@ pub(crate) struct Rollup {
     grains: Vec<Grain>,
     /// How many groupings' distinct counts the grains have answered (for tests and benchmarks).
     pub(crate) counted_ahead: std::cell::Cell<usize>,
+    /// How many groupings' sums a coarser cube has answered (for tests and benchmarks).
+    pub(crate) summed_coarse: std::cell::Cell<usize>,
     /// The user ID, e-mail and username hold one value per user, so a filter on them keeps or
     /// drops whole users.
     functional: bool,
@@ -361,6 +468,7 @@ impl Rollup {
             cell_slice: Vec::new(),
             cell_rep: Vec::new(),
             cube: Level::build(table, &[], 0)?,
+            coarse: Vec::new(),
             user_tuples: Vec::new(),
             tuple_slice: Vec::new(),
             users: Level::build(table, &[], 0)?,
@@ -372,6 +480,7 @@ impl Rollup {
             set_slices: Vec::new(),
             grains: Vec::new(),
             counted_ahead: std::cell::Cell::new(0),
+            summed_coarse: std::cell::Cell::new(0),
             functional: true,
         };
         let mut slice_of: Vec<u32> = try_filled(n, 0u32)?;
@@ -515,8 +624,98 @@ impl Rollup {
         if days > 1 && !any_undated {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
             rollup.grains.sort_by_key(Grain::entries);
+            rollup.coarse = rollup.coarse_cubes()?;
         }
         Some(rollup)
+    }
+
+    /// The cube added up per whole range, month and week (coarsest first); `None` when the
+    /// memory is not there. Only for exports whose rows all have a date.
+    fn coarse_cubes(&self) -> Option<Vec<Coarse>> {
+        let (base, grid) = (self.grid.base, self.grid.days as u32);
+        let slices = self.slice_client.len() as u64;
+        let cells = self.cell_day.len();
+        let mut out = Vec::new();
+        for period in [Period::All, Period::Month, Period::Week] {
+            let of: Vec<u32> = try_collect((0..grid).map(|i| period.of(base, i)))?;
+            let periods = of.last().map_or(0, |&p| p as usize + 1);
+            let mut first: Vec<u32> = try_filled(periods, NONE)?;
+            for (i, &p) in of.iter().enumerate().rev() {
+                first[p as usize] = i as u32;
+            }
+            let mut slots = KeyIds::new((periods as u64).checked_mul(slices)?, DENSE_CELLS)?;
+            let mut ids: Vec<u32> = try_filled(cells, NONE)?;
+            let (mut cell_period, mut cell_slice, mut cell_rep) =
+                (Vec::new(), Vec::new(), Vec::new());
+            // Day cells come in the order of their first rows: the first of a coarse cell's is
+            // its first row.
+            for (c, id) in ids.iter_mut().enumerate() {
+                let (p, slice) = (of[self.cell_day[c] as usize], self.cell_slice[c]);
+                let slot = slots.slot(u64::from(p) * slices + u64::from(slice))?;
+                if *slot == NONE {
+                    *slot = cell_period.len() as u32;
+                    try_push(&mut cell_period, p)?;
+                    try_push(&mut cell_slice, slice)?;
+                    try_push(&mut cell_rep, self.cell_rep[c])?;
+                }
+                *id = *slot;
+            }
+            drop(slots);
+            let level = self.cube.coarser(&ids, cell_period.len())?;
+            try_push(
+                &mut out,
+                Coarse {
+                    period,
+                    of,
+                    first,
+                    cell_period,
+                    cell_slice,
+                    cell_rep,
+                    level,
+                },
+            )?;
+        }
+        Some(out)
+    }
+
+    /// Which cube a cube grouping with time keys `time` adds under `pass`: the coarsest whose
+    /// periods the keys and the filter take whole (each period's days all kept or all dropped,
+    /// and all in one time bucket), else (`None`) the day cube.
+    fn cube_for(&self, time: &[Key], pass: &Pass) -> Option<usize> {
+        let fits = |period: Period| match time {
+            [] => true,
+            [Key::Week] => period == Period::Week,
+            [Key::Month] => period == Period::Month,
+            _ => false,
+        };
+        let whole = |coarse: &Coarse| {
+            coarse
+                .of
+                .iter()
+                .enumerate()
+                .all(|(d, &p)| pass.day[d] == pass.day[coarse.first[p as usize] as usize])
+        };
+        self.coarse.iter().position(|c| fits(c.period) && whole(c))
+    }
+
+    /// The cells of cube `which` ([`Rollup::cube_for`]).
+    fn cells(&self, which: Option<usize>) -> CubeCells<'_> {
+        match which.map(|i| &self.coarse[i]) {
+            Some(c) => CubeCells {
+                day: &c.cell_period,
+                slice: &c.cell_slice,
+                rep: &c.cell_rep,
+                level: &c.level,
+                first: Some(&c.first),
+            },
+            None => CubeCells {
+                day: &self.cell_day,
+                slice: &self.cell_slice,
+                rep: &self.cell_rep,
+                level: &self.cube,
+                first: None,
+            },
+        }
     }
 
     /// The id of the set of slices in `slices` (sorted and deduplicated here), a new one when
@@ -548,6 +747,7 @@ impl Rollup {
             + self.service_flags.as_ref().map_or(0, Vec::len)
             + v(self.cell_day.len() + self.cell_slice.len() + self.cell_rep.len())
             + self.cube.heap_bytes()
+            + self.coarse.iter().map(Coarse::heap_bytes).sum::<usize>()
             + v(self.user_tuples.len() + self.tuple_slice.len() + self.user_rep.len())
             + self.users.heap_bytes()
             + v(self.user_days.len() + self.set_of.len())
@@ -744,9 +944,11 @@ impl Rollup {
         }
         let mut map = vec![NONE; size as usize];
         let (mut reps, mut sizes) = (Vec::new(), Vec::new());
-        let rows = level_rows(&self.cube.rows);
-        for c in 0..self.cell_day.len() {
-            let (d, s) = (self.cell_day[c] as usize, self.cell_slice[c] as usize);
+        let cube = self.cube_for(&time, pass);
+        let cells = self.cells(cube);
+        let rows = level_rows(&cells.level.rows);
+        for c in 0..cells.len() {
+            let (d, s) = (cells.day(c), cells.slice[c] as usize);
             if !pass.day[d] || slice_part[s] == NONE {
                 continue;
             }
@@ -754,7 +956,7 @@ impl Rollup {
                 &mut map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize];
             if *slot == NONE {
                 *slot = reps.len() as u32;
-                reps.push(self.cell_rep[c]);
+                reps.push(cells.rep[c]);
                 sizes.push(0u64);
             }
             sizes[*slot as usize] += rows(c);
@@ -772,6 +974,7 @@ impl Rollup {
                 slice_part,
                 parts,
                 map,
+                cube,
             },
         };
         Some((reps, sizes, rolled))
@@ -857,11 +1060,13 @@ pub(crate) struct Rolled {
 enum Kind {
     /// Groups of time, client and language: a cell of day `d` and slice `s` is in group
     /// `map[day_part[d] × parts + slice_part[s]]` (`slice_part` is `NONE` for slices dropped).
+    /// The sums add the cells of cube `cube` ([`Rollup::cube_for`]).
     Cube {
         day_part: Vec<u32>,
         slice_part: Vec<u32>,
         parts: u64,
         map: Vec<u32>,
+        cube: Option<usize>,
     },
     /// Groups of users: user `u` is in `user_group[u]`.
     Users { user_group: Vec<u32> },
@@ -885,11 +1090,13 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                cube,
             } => Kind::Cube {
                 day_part: day_part.clone(),
                 slice_part: slice_part.clone(),
                 parts: *parts,
                 map: renumber(map),
+                cube: *cube,
             },
             Kind::Users { user_group } => Kind::Users {
                 user_group: renumber(user_group),
@@ -933,17 +1140,22 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                cube,
             } => {
-                let groups: Vec<u32> = (0..r.cell_day.len())
+                let cells = r.cells(*cube);
+                if cube.is_some() {
+                    r.summed_coarse.set(r.summed_coarse.get() + 1);
+                }
+                let groups: Vec<u32> = (0..cells.len())
                     .map(|c| {
-                        let (d, s) = (r.cell_day[c] as usize, r.cell_slice[c] as usize);
+                        let (d, s) = (cells.day(c), cells.slice[c] as usize);
                         if !p.day[d] || slice_part[s] == NONE {
                             return NONE;
                         }
                         map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize]
                     })
                     .collect();
-                r.cube.stats(table, &groups, n, needs, &mut stats);
+                cells.level.stats(table, &groups, n, needs, &mut stats);
             }
             Kind::Users { user_group } => {
                 let mut groups = vec![NONE; r.tuple_slice.len()];
@@ -1006,6 +1218,7 @@ impl Rolled {
                 slice_part,
                 parts,
                 map,
+                ..
             } => {
                 // Each user's days are in order, the day without a date last: the user-days a
                 // filter keeps are one stretch of them, found by bisection.
