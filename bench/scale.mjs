@@ -65,6 +65,9 @@ const CHANGES = [
     await p.locator('details[data-filter="clients"] input[type="checkbox"]').first().check();
   }],
   ["all clients again", (p) => p.locator('details[data-filter="clients"] input[type="checkbox"]').first().uncheck()],
+  // A range that cuts the export's weeks and months, and the whole range again.
+  ['range "Last 90 days"', (p) => p.getByLabel("Range").selectOption("last90")],
+  ['range "All dates" again', (p) => p.getByLabel("Range").selectOption("all")],
 ];
 
 /** Resident memory (bytes) of every process under `root` but `root` itself and the subtrees of

@@ -131,6 +131,9 @@ const CHANGES = [
   ["sort by Chat Events again (reverse)", (p) => p.getByRole("button", { name: /^Chat Events/ }).click()],
   ["filter one client", (p) => p.locator('details[data-filter="clients"] input[type="checkbox"]').first().check(), openClients],
   ["all clients again", (p) => p.locator('details[data-filter="clients"] input[type="checkbox"]').first().uncheck()],
+  // A range that cuts the export's weeks and months, and the whole range again.
+  ['range "Last 90 days"', (p) => p.getByLabel("Range").selectOption("last90")],
+  ['range "All dates" again', (p) => p.getByLabel("Range").selectOption("all")],
 ];
 
 // The criterion benchmark's queries (benches/ingest.rs), and the page's queries for one view.

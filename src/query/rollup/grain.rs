@@ -24,7 +24,7 @@ use crate::date::{month_number, week_start};
 use super::{try_collect, try_push, Rollup, NONE};
 
 /// A grain is kept when it has at most this many times fewer entries than there are user-days.
-const GRAIN_RATIO: usize = 4;
+pub(super) const GRAIN_RATIO: usize = 4;
 
 /// A time grain: the periods distinct counts are counted in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

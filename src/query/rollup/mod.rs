@@ -2,7 +2,7 @@
 //! costs what the roll-ups hold rather than a pass over every row.
 //!
 //! A row's *slice* is its client, language and `Active Sourcegraph User` value: every filter the
-//! page offers but dates and users keeps or drops whole slices. Four structures are built:
+//! page offers but dates and users keeps or drops whole slices. These structures are built:
 //!
 //! - the **cube**: per day and slice, the row count and every numeric column's sum (exact, in the
 //!   column's scaled integers), non-empty counts (row means) and weighted sums: the sums of any
@@ -16,7 +16,10 @@
 //!   included, and each user's first and last active day;
 //! - the **grains** ([`grain`]): the same distinct counts counted ahead per week, month, day and
 //!   the whole range, by set of slices, for groupings whose periods a filter keeps whole (the
-//!   totals, the time chart): a step per entry instead of a pass over the user-days.
+//!   totals, the time chart): a step per entry instead of a pass over the user-days;
+//! - the **coarse cubes** ([`Coarse`]): the cube added up per week, month and the whole range,
+//!   whose cells the groupings a filter keeps whole add instead of the days' (the totals: a
+//!   cell per slice).
 //!
 //! A query uses them when they answer it exactly ([`Rollup::grouping`] says so), else the query
 //! scans the rows as before. The sums are added with the same kernels as the scan's, over the
@@ -397,6 +400,14 @@ impl std::fmt::Debug for Rollup {
             .field("user_days", &self.day_of.len())
             .field("sets", &(self.set_start.len() - 1))
             .field(
+                "coarse",
+                &self
+                    .coarse
+                    .iter()
+                    .map(|c| (c.period, c.cell_period.len(), c.heap_bytes()))
+                    .collect::<Vec<_>>(),
+            )
+            .field(
                 "grains",
                 &self
                     .grains
@@ -624,14 +635,15 @@ impl Rollup {
         if days > 1 && !any_undated {
             rollup.grains = rollup.count_grains(&mut sets, every_grain)?;
             rollup.grains.sort_by_key(Grain::entries);
-            rollup.coarse = rollup.coarse_cubes()?;
+            rollup.coarse = rollup.coarse_cubes(every_grain)?;
         }
         Some(rollup)
     }
 
-    /// The cube added up per whole range, month and week (coarsest first); `None` when the
-    /// memory is not there. Only for exports whose rows all have a date.
-    fn coarse_cubes(&self) -> Option<Vec<Coarse>> {
+    /// The cube added up per whole range, month and week (coarsest first), each kept when it
+    /// has at most a quarter of the day cube's cells (every one with `every`), as the grains are;
+    /// `None` when the memory is not there. Only for exports whose rows all have a date.
+    fn coarse_cubes(&self, every: bool) -> Option<Vec<Coarse>> {
         let (base, grid) = (self.grid.base, self.grid.days as u32);
         let slices = self.slice_client.len() as u64;
         let cells = self.cell_day.len();
@@ -661,6 +673,9 @@ impl Rollup {
                 *id = *slot;
             }
             drop(slots);
+            if !every && cell_period.len().saturating_mul(grain::GRAIN_RATIO) > cells {
+                continue;
+            }
             let level = self.cube.coarser(&ids, cell_period.len())?;
             try_push(
                 &mut out,
