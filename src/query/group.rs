@@ -390,6 +390,24 @@ impl Grouping {
 
     /// A grouping the roll-ups answer: a row of each group (where its key values are read), the
     /// rows of each, and how the roll-ups' entries map to the groups.
+    /// A grouping whose kept rows are `runs` (in row order, groups numbered in order of first
+    /// row), with a row of each group and the rows of each.
+    pub(crate) fn of_runs(
+        keys: Vec<Key>,
+        runs: Vec<Run>,
+        reps: Vec<u32>,
+        sizes: Vec<u64>,
+    ) -> Grouping {
+        Grouping {
+            keys,
+            runs: Some(runs),
+            ids: Vec::new(),
+            reps,
+            sizes,
+            rolled: None,
+        }
+    }
+
     pub(crate) fn rolled(
         keys: Vec<Key>,
         reps: Vec<u32>,

@@ -479,9 +479,20 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
         .rolled
         .as_ref()
         .and_then(|(rollup, pass)| rollup.grouping(keys, pass));
+    // By user under a range of dates: one run of rows per user, from the roll-ups' users.
+    let runs = || {
+        state
+            .rolled
+            .as_ref()
+            .filter(|_| keys == [Key::User])
+            .and_then(|(rollup, pass)| rollup.user_runs(table, pass))
+    };
     let made = match rolled {
         Some((reps, sizes, rolled)) => {
             Rc::new(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
+        }
+        None if let Some((runs, reps, sizes)) = runs() => {
+            Rc::new(Grouping::of_runs(keys.to_vec(), runs, reps, sizes))
         }
         None => {
             let selection = match &state.selection {

@@ -35,7 +35,7 @@ use std::rc::Rc;
 use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
-    try_filled, weighted_heap_bytes, Acc, Chunked, FxHashMap, Layout, NumColumn, WeightedSums,
+    try_filled, weighted_heap_bytes, Acc, Chunked, FxHashMap, Layout, NumColumn, Run, WeightedSums,
     NO_GROUP,
 };
 use crate::date::{month_number, week_start};
@@ -993,6 +993,66 @@ impl Rollup {
             },
         };
         Some((reps, sizes, rolled))
+    }
+
+    /// The grouping by user of a filter on dates (and on who the users are) that keeps every
+    /// slice, as one run of rows per user: each user's rows are together and in date order (rows
+    /// without a date last), so the rows a range keeps are one stretch of each user's, found by
+    /// bisection on the dates instead of a pass over every row. Gives the runs, a row of each
+    /// group (its first kept row) and the rows of each, groups numbered in row order, as the
+    /// scan numbers them. `None` for other filters (the users' sums answer a filter without
+    /// dates; one on clients, languages or activity is the scan's).
+    pub(crate) fn user_runs(
+        &self,
+        table: &Table,
+        pass: &Pass,
+    ) -> Option<(Vec<Run>, Vec<u32>, Vec<u64>)> {
+        if !pass.dated || !pass.slice.iter().all(|&k| k) {
+            return None;
+        }
+        let dates = table.dates()?;
+        let undated = self.grid.days as u32;
+        let day = |row: usize| {
+            self.grid
+                .index(dates.get(row))
+                .map_or(undated, |i| i as u32)
+        };
+        let (first, last) = (pass.first, pass.last);
+        let (mut runs, mut reps, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+        for u in 0..self.user_rep.len() {
+            if pass.user.as_ref().is_some_and(|k| !k[u]) {
+                continue;
+            }
+            let start = self.user_rep[u] as usize;
+            let end = self.user_rep.get(u + 1).map_or(table.rows, |&r| r as usize);
+            let bisect = |below: &dyn Fn(u32) -> bool| {
+                let (mut lo, mut hi) = (start, end);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if below(day(mid)) {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo
+            };
+            let from = bisect(&|d| d < first);
+            let to = bisect(&|d| d <= last);
+            if from < to {
+                try_push(
+                    &mut runs,
+                    Run {
+                        start: from,
+                        end: to,
+                        group: reps.len(),
+                    },
+                )?;
+                try_push(&mut reps, from as u32)?;
+                try_push(&mut sizes, (to - from) as u64)?;
+            }
+        }
+        Some((runs, reps, sizes))
     }
 
     fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
