@@ -245,7 +245,8 @@ const handlers = {
     const r = needReport();
     const list = Array.isArray(args) ? args : [];
     const json = AS_JSON[method];
-    return json ? new JsonText(r[json](...list)) : r[method](...list);
+    // A module without the JSON form (an older one a portal still hosts) answers as objects.
+    return json && typeof r[json] === "function" ? new JsonText(r[json](...list)) : r[method](...list);
   },
   // A people file the user picked: read here, joined, never sent anywhere.
   joinAttributes: async ({ file }) => {

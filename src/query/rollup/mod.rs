@@ -292,8 +292,8 @@ impl KeyIds {
 
 /// The cube's cells added up per coarser period (a week, a month, the whole range) and slice. A
 /// grouping with no time key but that period's, under a filter that keeps each period whole or not
-/// at all, adds these instead of the days' cells: the totals from one cell per slice, the weeks'
-/// chart from a seventh of the cells.
+/// at all, adds these instead of the days' cells: the totals one cell per slice, the week chart
+/// one per week and slice.
 struct Coarse {
     period: Period,
     /// Per day index of the grid: its period.
