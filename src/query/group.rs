@@ -388,8 +388,6 @@ impl Grouping {
         }
     }
 
-    /// A grouping the roll-ups answer: a row of each group (where its key values are read), the
-    /// rows of each, and how the roll-ups' entries map to the groups.
     /// A grouping whose kept rows are `runs` (in row order, groups numbered in order of first
     /// row), with a row of each group and the rows of each.
     pub(crate) fn of_runs(
@@ -408,6 +406,8 @@ impl Grouping {
         }
     }
 
+    /// A grouping the roll-ups answer: a row of each group (where its key values are read), the
+    /// rows of each, and how the roll-ups' entries map to the groups.
     pub(crate) fn rolled(
         keys: Vec<Key>,
         reps: Vec<u32>,

@@ -35,8 +35,8 @@ use std::rc::Rc;
 use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
-    try_filled, weighted_heap_bytes, Acc, Chunked, FxHashMap, Layout, NumColumn, Run, WeightedSums,
-    NO_GROUP,
+    try_filled, weighted_heap_bytes, Acc, Chunked, DayColumn, FxHashMap, Layout, NumColumn, Run,
+    WeightedSums, NO_GROUP,
 };
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
@@ -344,6 +344,23 @@ impl CubeCells<'_> {
             None => self.day[c] as usize,
         }
     }
+
+    /// Where cell `c` goes in a cube grouping's `map` (see [`Kind::Cube`]), or `None` when the
+    /// filter drops its day (`day_kept`) or its slice.
+    fn slot(
+        &self,
+        c: usize,
+        day_kept: &[bool],
+        day_part: &[u32],
+        slice_part: &[u32],
+        parts: u64,
+    ) -> Option<usize> {
+        let (d, s) = (self.day(c), self.slice[c] as usize);
+        if !day_kept[d] || slice_part[s] == NONE {
+            return None;
+        }
+        Some((u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize)
+    }
 }
 
 /// The roll-ups of one table (see the module's description).
@@ -445,11 +462,7 @@ impl Rollup {
             return None;
         }
         let dates = table.dates();
-        let day_index = |row: usize| -> u32 {
-            dates
-                .and_then(|d| grid.index(d.get(row)))
-                .map_or(days - 1, |i| i as u32)
-        };
+        let day_index = |row: usize| day_index(grid, dates, row);
         let client = table.text(table.client);
         let language = table.text(table.language);
         let active = match table.active.map(|i| &table.columns[i].data) {
@@ -963,12 +976,10 @@ impl Rollup {
         let cells = self.cells(cube);
         let rows = level_rows(&cells.level.rows);
         for c in 0..cells.len() {
-            let (d, s) = (cells.day(c), cells.slice[c] as usize);
-            if !pass.day[d] || slice_part[s] == NONE {
+            let Some(at) = cells.slot(c, &pass.day, &day_part, &slice_part, parts) else {
                 continue;
-            }
-            let slot =
-                &mut map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize];
+            };
+            let slot = &mut map[at];
             if *slot == NONE {
                 *slot = reps.len() as u32;
                 reps.push(cells.rep[c]);
@@ -1011,12 +1022,7 @@ impl Rollup {
             return None;
         }
         let dates = table.dates()?;
-        let undated = self.grid.days as u32;
-        let day = |row: usize| {
-            self.grid
-                .index(dates.get(row))
-                .map_or(undated, |i| i as u32)
-        };
+        let day = |row: usize| day_index(self.grid, Some(dates), row);
         let (first, last) = (pass.first, pass.last);
         let (mut runs, mut reps, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
         for u in 0..self.user_rep.len() {
@@ -1089,6 +1095,14 @@ impl Rollup {
         };
         Some((reps, sizes, rolled))
     }
+}
+
+/// Row `row`'s day index on `grid`: `grid.days` (the index after the last day) for a row
+/// without a date, or for every row of an export without dates.
+fn day_index(grid: Days, dates: Option<&DayColumn>, row: usize) -> u32 {
+    dates
+        .and_then(|d| grid.index(d.get(row)))
+        .map_or(grid.days as u32, |i| i as u32)
 }
 
 /// The row count of entry `i` of a level.
@@ -1223,11 +1237,9 @@ impl Rolled {
                 }
                 let groups: Vec<u32> = (0..cells.len())
                     .map(|c| {
-                        let (d, s) = (cells.day(c), cells.slice[c] as usize);
-                        if !p.day[d] || slice_part[s] == NONE {
-                            return NONE;
-                        }
-                        map[(u64::from(day_part[d]) * parts + u64::from(slice_part[s])) as usize]
+                        cells
+                            .slot(c, &p.day, day_part, slice_part, *parts)
+                            .map_or(NONE, |at| map[at])
                     })
                     .collect();
                 cells.level.stats(table, &groups, n, needs, &mut stats);
