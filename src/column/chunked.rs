@@ -67,25 +67,6 @@ impl<T: Copy> Chunked<T> {
         self.chunks.iter().flat_map(|c| c.iter().copied())
     }
 
-    /// The same cells, each turned by `f`, chunk by chunk: each chunk of `self` is freed as soon
-    /// as its cells are turned, so memory holds at most one chunk twice.
-    pub(crate) fn into_map<U: Copy>(self, f: impl Fn(T) -> U) -> Chunked<U> {
-        let chunks = self
-            .chunks
-            .into_iter()
-            .filter(|c| !c.is_empty())
-            .map(|c| {
-                let mut out = Vec::with_capacity(c.capacity());
-                out.extend(c.into_iter().map(&f));
-                out
-            })
-            .collect();
-        Chunked {
-            chunks,
-            len: self.len,
-        }
-    }
-
     /// Makes room for `more` cells after the last (whole chunks, or the first one's exact
     /// need), or fails without allocating when the memory is not there.
     pub(crate) fn try_grow(&mut self, more: usize) -> Result<(), TryReserveError> {
@@ -189,8 +170,6 @@ mod tests {
         assert!(c.iter().eq(0..n as u32));
         assert_eq!(c.get(CHUNK), CHUNK as u32);
         assert_eq!(c[n - 1], n as u32 - 1);
-        let wide = c.into_map(u64::from);
-        assert!(wide.iter().eq(0..n as u64));
     }
 
     #[test]

@@ -1,14 +1,16 @@
 //! Date columns: day numbers in 16 bits, as the distance from a base day set by the column's
-//! first date (an export's dates span a few years at most); a column whose dates are further
-//! apart than 16 bits reach is widened to whole day numbers.
+//! first date (an export's dates span a few years at most), packed a chunk at a time as the
+//! numbers are ([`Cells`]: a chunk of a year's dates takes 9 bits a cell); a column whose dates
+//! are further apart than 16 bits reach is widened to whole day numbers.
 
 use std::collections::TryReserveError;
 
 use super::chunked::Chunked;
+use super::packed::Cells;
 use super::NULL_DAY;
 
-/// The 16-bit cell of an empty date.
-const EMPTY: u16 = u16::MAX;
+/// The 16-bit cell of an empty date (the packed cells' empty cell).
+const EMPTY: u16 = <u16 as super::packed::Cell>::NULL;
 
 /// Days reachable on either side of the first date in 16 bits.
 const REACH: i32 = (EMPTY / 2) as i32;
@@ -20,10 +22,28 @@ pub(crate) enum DayColumn {
     /// [`REACH`]; `None` until a date is seen); [`EMPTY`] for an empty cell.
     Near {
         base: Option<i32>,
-        cells: Chunked<u16>,
+        cells: Cells<u16>,
     },
     /// Day numbers.
     Far(Chunked<i32>),
+}
+
+/// [`DayColumn::iter`]'s iterator: one per storage, chosen once, not per cell.
+enum Days<N, F> {
+    Near(N),
+    Far(F),
+}
+
+impl<N: Iterator<Item = i32>, F: Iterator<Item = i32>> Iterator for Days<N, F> {
+    type Item = i32;
+
+    #[inline]
+    fn next(&mut self) -> Option<i32> {
+        match self {
+            Days::Near(n) => n.next(),
+            Days::Far(f) => f.next(),
+        }
+    }
 }
 
 impl Default for DayColumn {
@@ -36,14 +56,7 @@ impl DayColumn {
     pub(crate) fn new() -> DayColumn {
         DayColumn::Near {
             base: None,
-            cells: Chunked::new(),
-        }
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            DayColumn::Near { cells, .. } => cells.len(),
-            DayColumn::Far(days) => days.len(),
+            cells: Cells::new(),
         }
     }
 
@@ -62,7 +75,16 @@ impl DayColumn {
 
     /// The days in order (`NULL_DAY` for an empty cell).
     pub(crate) fn iter(&self) -> impl Iterator<Item = i32> + '_ {
-        (0..self.len()).map(|row| self.get(row))
+        match self {
+            DayColumn::Near { base, cells } => {
+                let base = base.unwrap_or(0);
+                Days::Near(cells.iter().map(move |c| match c {
+                    EMPTY => NULL_DAY,
+                    c => base + i32::from(c),
+                }))
+            }
+            DayColumn::Far(days) => Days::Far(days.iter()),
+        }
     }
 
     #[inline]
@@ -88,10 +110,14 @@ impl DayColumn {
     fn widen(&mut self) {
         if let DayColumn::Near { base, cells } = std::mem::take(self) {
             let base = base.unwrap_or(0);
-            *self = DayColumn::Far(cells.into_map(|c| match c {
-                EMPTY => NULL_DAY,
-                c => base + i32::from(c),
-            }));
+            let mut days = Chunked::new();
+            for c in cells.iter() {
+                days.push(match c {
+                    EMPTY => NULL_DAY,
+                    c => base + i32::from(c),
+                });
+            }
+            *self = DayColumn::Far(days);
         }
     }
 
@@ -137,7 +163,7 @@ impl DayColumn {
     /// How the cells are stored, in a few words (for memory measurements).
     pub(crate) fn storage(&self) -> &'static str {
         match self {
-            DayColumn::Near { .. } => "days, u16 from a base day",
+            DayColumn::Near { .. } => "days, u16 from a base day, packed",
             DayColumn::Far(_) => "days, i32",
         }
     }
@@ -169,5 +195,30 @@ mod tests {
         let all: Vec<i32> = d.iter().collect();
         assert_eq!(&all[..days.len()], &days);
         assert_eq!(&all[days.len()..], &[20_000 + REACH + 1, -800_000]);
+    }
+
+    #[test]
+    fn packed_chunks_of_days_read_back_and_widen_whole() {
+        use crate::column::chunked::CHUNK;
+        // A year of days per user, some empty, over several sealed chunks and a plain one.
+        let days: Vec<i32> = (0..2 * CHUNK + 77)
+            .map(|i| match i % 97 {
+                0 => NULL_DAY,
+                _ => 20_000 + (i % 365) as i32,
+            })
+            .collect();
+        let mut d = DayColumn::new();
+        for &x in &days {
+            d.push(x);
+        }
+        assert!(d.iter().eq(days.iter().copied()));
+        assert!((0..days.len()).all(|row| d.get(row) == days[row]));
+        // Packed: 9 bits a cell and the empty code, not 16.
+        assert!(d.used_bytes() < days.len() * 3 / 2, "{}", d.used_bytes());
+        d.push(20_000 + 3 * REACH);
+        assert!(matches!(d, DayColumn::Far(_)));
+        assert!(d
+            .iter()
+            .eq(days.iter().copied().chain([20_000 + 3 * REACH])));
     }
 }

@@ -497,6 +497,12 @@ impl<T: Cell> Cells<T> {
         Ok(())
     }
 
+    /// Cells there is room for without growing the list of sealed chunks or the plain chunk.
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.sealed.capacity() * CHUNK + self.tail.capacity()
+    }
+
     /// Bytes reserved: the sealed chunks, the plain cells' room and the list of chunks.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.sealed.iter().map(Packed::heap_bytes).sum::<usize>()
