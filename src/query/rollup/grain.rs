@@ -127,6 +127,12 @@ impl Tally {
         self.count.len()
     }
 
+    fn shrink_to_fit(&mut self) {
+        self.period.shrink_to_fit();
+        self.set.shrink_to_fit();
+        self.count.shrink_to_fit();
+    }
+
     fn heap_bytes(&self) -> usize {
         (self.period.capacity() + self.set.capacity() + self.count.capacity()) * 4
     }
@@ -163,6 +169,14 @@ impl Grain {
     /// Its entries, of users and of user-days.
     pub(super) fn entries(&self) -> usize {
         self.users.len() + self.days.as_ref().map_or(0, Tally::len)
+    }
+
+    pub(super) fn shrink_to_fit(&mut self) {
+        self.of.shrink_to_fit();
+        self.users.shrink_to_fit();
+        if let Some(days) = &mut self.days {
+            days.shrink_to_fit();
+        }
     }
 
     pub(super) fn heap_bytes(&self) -> usize {
@@ -258,7 +272,7 @@ impl Rollup {
     ) -> Option<u32> {
         union.clear();
         let Some(masks) = masks else {
-            for &s in &self.set_of[days] {
+            for s in self.set_of.range(days) {
                 let members =
                     self.set_start[s as usize] as usize..self.set_start[s as usize + 1] as usize;
                 union.try_reserve(members.len()).ok()?;
@@ -266,9 +280,10 @@ impl Rollup {
             }
             return self.intern(sets, union);
         };
-        let mask = self.set_of[days]
-            .iter()
-            .fold(0u128, |m, &s| m | masks.of_set[s as usize]);
+        let mask = self
+            .set_of
+            .range(days)
+            .fold(0u128, |m, s| m | masks.of_set[s as usize]);
         if let Some(&set) = masks.set_of.get(&mask) {
             return Some(set);
         }
@@ -301,7 +316,7 @@ impl Rollup {
             user_days,
             (grid as usize, set_count(self)),
             |k| u32::from(self.day_of[k]),
-            |k| self.set_of[k],
+            |k| self.set_of.get(k),
             |_| 1,
         )?;
         let mut grains = Vec::new();
@@ -331,8 +346,8 @@ impl Rollup {
                     while next < end && of[usize::from(self.day_of[next])] == p {
                         next += 1;
                     }
-                    let first = self.set_of[k];
-                    let set = if self.set_of[k..next].iter().all(|&s| s == first) {
+                    let first = self.set_of.get(k);
+                    let set = if self.set_of.range(k..next).all(|s| s == first) {
                         first
                     } else {
                         self.union(k..next, sets, &mut masks, &mut union)?

@@ -321,6 +321,54 @@ impl Coarse {
     }
 }
 
+/// Per user-day, the id of its set of slices: 16 bits while there are at most 65 536 sets (a
+/// year of 3 000 users has 16 000), 32 past that.
+enum SetIds {
+    Narrow(Vec<u16>),
+    Wide(Vec<u32>),
+}
+
+impl SetIds {
+    #[inline]
+    fn get(&self, k: usize) -> u32 {
+        match self {
+            SetIds::Narrow(v) => u32::from(v[k]),
+            SetIds::Wide(v) => v[k],
+        }
+    }
+
+    /// The ids of user-days `days`.
+    fn range(&self, days: std::ops::Range<usize>) -> impl Iterator<Item = u32> + '_ {
+        days.map(|k| self.get(k))
+    }
+
+    /// Appends `set`, widening the ids the first time one needs more than 16 bits; `None` when
+    /// the memory is not there.
+    fn push(&mut self, set: u32) -> Option<()> {
+        if let (SetIds::Narrow(v), Err(_)) = (&*self, u16::try_from(set)) {
+            *self = SetIds::Wide(try_collect(v.iter().map(|&s| u32::from(s)))?);
+        }
+        match self {
+            SetIds::Narrow(v) => try_push(v, set as u16),
+            SetIds::Wide(v) => try_push(v, set),
+        }
+    }
+
+    fn shrink_to_fit(&mut self) {
+        match self {
+            SetIds::Narrow(v) => v.shrink_to_fit(),
+            SetIds::Wide(v) => v.shrink_to_fit(),
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            SetIds::Narrow(v) => v.capacity() * 2,
+            SetIds::Wide(v) => v.capacity() * 4,
+        }
+    }
+}
+
 /// The cells a cube grouping adds: the day cube's, or a coarser cube's.
 struct CubeCells<'a> {
     /// Per cell: its day index (of its period's first day, in a coarser cube).
@@ -393,7 +441,7 @@ pub(crate) struct Rollup {
     /// and its set of slices.
     user_days: Vec<u32>,
     day_of: Vec<u16>,
-    set_of: Vec<u32>,
+    set_of: SetIds,
     /// Per set of slices: where its slices start in `set_slices` (one more at the end).
     set_start: Vec<u32>,
     set_slices: Vec<u32>,
@@ -462,7 +510,6 @@ impl Rollup {
             return None;
         }
         let dates = table.dates();
-        let day_index = |row: usize| day_index(grid, dates, row);
         let client = table.text(table.client);
         let language = table.text(table.language);
         let active = match table.active.map(|i| &table.columns[i].data) {
@@ -499,7 +546,7 @@ impl Rollup {
             user_rep: Vec::new(),
             user_days: Vec::new(),
             day_of: Vec::new(),
-            set_of: Vec::new(),
+            set_of: SetIds::Narrow(Vec::new()),
             set_start: try_filled(1, 0)?,
             set_slices: Vec::new(),
             grains: Vec::new(),
@@ -537,8 +584,7 @@ impl Rollup {
         let mut ids: Vec<u32> = try_filled(n, NONE)?;
         let cells = u64::from(days).checked_mul(slices.max(1))?;
         let mut cell_ids = KeyIds::new(cells, DENSE_CELLS)?;
-        for (row, id) in ids.iter_mut().enumerate() {
-            let day = day_index(row);
+        for ((row, id), day) in ids.iter_mut().enumerate().zip(day_indexes(grid, dates, n)) {
             let slice = slice_of[row];
             let key = u64::from(day) * slices + u64::from(slice);
             let next = rollup.cell_day.len() as u32;
@@ -609,13 +655,13 @@ impl Rollup {
          -> Option<()> {
             let set = rollup.intern(sets, current)?;
             try_push(&mut rollup.day_of, day as u16)?;
-            try_push(&mut rollup.set_of, set)?;
+            rollup.set_of.push(set)?;
             current.clear();
             Some(())
         };
-        for (row, &slice) in slice_of.iter().enumerate() {
+        let rows = slice_of.iter().enumerate();
+        for ((row, &slice), d) in rows.zip(day_indexes(grid, dates, n)) {
             let u = identity.codes.get(row);
-            let d = day_index(row);
             if u != user || d != day {
                 if user != NONE {
                     finish(&mut rollup, &mut sets, &mut current, day)?;
@@ -650,6 +696,7 @@ impl Rollup {
             rollup.grains.sort_by_key(Grain::entries);
             rollup.coarse = rollup.coarse_cubes(every_grain)?;
         }
+        rollup.shrink();
         Some(rollup)
     }
 
@@ -767,20 +814,62 @@ impl Rollup {
         Some(set)
     }
 
-    /// Bytes the roll-ups hold on the heap.
+    /// Gives back the room the build's vectors grew into past their entries (up to as much
+    /// again: a vector doubles as it grows).
+    fn shrink(&mut self) {
+        for v in [
+            &mut self.slice_client,
+            &mut self.slice_language,
+            &mut self.cell_day,
+            &mut self.cell_slice,
+            &mut self.cell_rep,
+            &mut self.user_tuples,
+            &mut self.tuple_slice,
+            &mut self.user_rep,
+            &mut self.user_days,
+            &mut self.set_start,
+            &mut self.set_slices,
+        ] {
+            v.shrink_to_fit();
+        }
+        for v in [
+            &mut self.slice_active,
+            &mut self.slice_true,
+            &mut self.slice_service,
+        ] {
+            v.shrink_to_fit();
+        }
+        self.day_of.shrink_to_fit();
+        self.set_of.shrink_to_fit();
+        for grain in &mut self.grains {
+            grain.shrink_to_fit();
+        }
+    }
+
+    /// Bytes the roll-ups hold on the heap: their vectors' room, not only their entries.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let v = |n: usize| n * 4;
-        v(self.slice_client.len() + self.slice_language.len())
-            + self.slice_active.len() * 3
-            + self.service_flags.as_ref().map_or(0, Vec::len)
-            + v(self.cell_day.len() + self.cell_slice.len() + self.cell_rep.len())
+        let words = self.slice_client.capacity()
+            + self.slice_language.capacity()
+            + self.cell_day.capacity()
+            + self.cell_slice.capacity()
+            + self.cell_rep.capacity()
+            + self.user_tuples.capacity()
+            + self.tuple_slice.capacity()
+            + self.user_rep.capacity()
+            + self.user_days.capacity()
+            + self.set_start.capacity()
+            + self.set_slices.capacity();
+        let bools = self.slice_active.capacity()
+            + self.slice_true.capacity()
+            + self.slice_service.capacity();
+        words * 4
+            + bools
+            + self.service_flags.as_ref().map_or(0, Vec::capacity)
             + self.cube.heap_bytes()
             + self.coarse.iter().map(Coarse::heap_bytes).sum::<usize>()
-            + v(self.user_tuples.len() + self.tuple_slice.len() + self.user_rep.len())
             + self.users.heap_bytes()
-            + v(self.user_days.len() + self.set_of.len())
-            + self.day_of.len() * 2
-            + v(self.set_start.len() + self.set_slices.len())
+            + self.set_of.heap_bytes()
+            + self.day_of.capacity() * 2
             + self.grains.iter().map(Grain::heap_bytes).sum::<usize>()
     }
 
@@ -878,7 +967,8 @@ impl Rollup {
                     flags[code] & 1 != 0
                         && others_keep[u]
                         && (self.user_days[u] as usize..self.user_days[u + 1] as usize).any(|k| {
-                            day[usize::from(self.day_of[k])] && others_set[self.set_of[k] as usize]
+                            day[usize::from(self.day_of[k])]
+                                && others_set[self.set_of.get(k) as usize]
                         })
                 })
                 .count();
@@ -1105,6 +1195,17 @@ fn day_index(grid: Days, dates: Option<&DayColumn>, row: usize) -> u32 {
         .map_or(grid.days as u32, |i| i as u32)
 }
 
+/// [`day_index`] of every row in order (of `n` rows), the dates unpacked a block at a time.
+fn day_indexes(grid: Days, dates: Option<&DayColumn>, n: usize) -> impl Iterator<Item = u32> + '_ {
+    let none = grid.days as u32;
+    let dated = dates.into_iter().flat_map(move |d| {
+        d.iter()
+            .map(move |day| grid.index(day).map_or(none, |i| i as u32))
+    });
+    let undated = std::iter::repeat_n(none, if dates.is_some() { 0 } else { n });
+    dated.chain(undated)
+}
+
 /// The row count of entry `i` of a level.
 fn level_rows(rows: &NumColumn) -> impl Fn(usize) -> u64 + '_ {
     move |i| match &rows.data {
@@ -1292,7 +1393,7 @@ impl Rolled {
                     let g = g as usize;
                     out.users[g] = 1;
                     for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
-                        let bits = p.set_bits[r.set_of[k] as usize];
+                        let bits = p.set_bits[r.set_of.get(k) as usize];
                         let dated = daily && u32::from(r.day_of[k]) != undated;
                         out.active_users[g] |= u64::from(bits >> 1);
                         out.user_days[g] += u64::from(dated && bits & 1 != 0);
@@ -1344,7 +1445,7 @@ impl Rolled {
                         let (mut last, mut last_active) = (NONE, NONE);
                         for k in kept(u) {
                             let d = u32::from(r.day_of[k]);
-                            let bits = p.set_bits[r.set_of[k] as usize];
+                            let bits = p.set_bits[r.set_of.get(k) as usize];
                             let g = day_group[d as usize];
                             if bits == 0 || g == NONE {
                                 continue;
@@ -1389,7 +1490,7 @@ impl Rolled {
                 for u in 0..users {
                     for k in kept(u) {
                         let d = r.day_of[k] as usize;
-                        let set = r.set_of[k] as usize;
+                        let set = r.set_of.get(k) as usize;
                         if p.set_bits[set] == 0 || !p.day[d] {
                             continue;
                         }
@@ -1434,7 +1535,7 @@ impl Rolled {
                 continue;
             }
             for k in r.user_days[u] as usize..r.user_days[u + 1] as usize {
-                let bits = self.pass.set_bits[r.set_of[k] as usize];
+                let bits = self.pass.set_bits[r.set_of.get(k) as usize];
                 if bits & 2 == 0 || u32::from(r.day_of[k]) == undated {
                     continue;
                 }
@@ -1450,8 +1551,28 @@ impl Rolled {
 
 #[cfg(test)]
 mod tests {
-    use super::narrow;
+    use super::{narrow, SetIds};
     use crate::column::num::Ints;
+
+    #[test]
+    fn set_ids_stay_16_bits_until_one_needs_more_then_keep_every_id() {
+        let ids: Vec<u32> = (0..70_000u32).map(|i| (i * 7919) % 66_000).collect();
+        let mut set_of = SetIds::Narrow(Vec::new());
+        let mut widened_at = None;
+        for (k, &id) in ids.iter().enumerate() {
+            set_of.push(id).unwrap();
+            if widened_at.is_none() && matches!(set_of, SetIds::Wide(_)) {
+                widened_at = Some(k);
+            }
+        }
+        // The first id past 16 bits widens the column, and not before.
+        assert_eq!(
+            widened_at,
+            ids.iter().position(|&id| id > u32::from(u16::MAX))
+        );
+        assert!((0..ids.len()).all(|k| set_of.get(k) == ids[k]));
+        assert!(set_of.range(10..20).eq(ids[10..20].iter().copied()));
+    }
 
     #[test]
     fn narrow_keeps_each_sum_in_a_width_that_holds_it() {
