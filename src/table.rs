@@ -282,8 +282,9 @@ impl Table {
             let (mut previous, mut last_day) = (u32::MAX, i32::MIN);
             contiguous = true;
             sorted = true;
-            for row in 0..self.rows {
-                let u = identity.codes.get(row);
+            let days = dates.into_iter().flat_map(|d| d.iter());
+            let days = days.chain(std::iter::repeat(NULL_DAY));
+            for (u, d) in identity.codes.iter().zip(days) {
                 if u != previous {
                     if std::mem::replace(&mut seen[u as usize], true) {
                         contiguous = false;
@@ -291,7 +292,6 @@ impl Table {
                     }
                     (previous, last_day) = (u, i32::MIN);
                 }
-                let d = dates.map_or(NULL_DAY, |d| d.get(row));
                 if d != NULL_DAY {
                     sorted &= d >= last_day;
                     last_day = d;
@@ -322,8 +322,8 @@ impl Table {
             };
             let mut map = vec![u32::MAX; users];
             let mut functional = true;
-            for row in 0..self.rows {
-                let (u, code) = (ids.codes.get(row) as usize, c.codes.get(row));
+            for (u, code) in ids.codes.iter().zip(c.codes.iter()) {
+                let u = u as usize;
                 if map[u] == u32::MAX {
                     map[u] = code;
                 } else if map[u] != code {

@@ -392,6 +392,30 @@ fn an_export_out_of_order_is_answered_by_the_scan() {
     assert_eq!(cache.rolled_groupings(), 0);
 }
 
+/// A user whose e-mail changes between rows (the roll-ups keep one row per user to match a
+/// search against): a search for one of the e-mails answers that e-mail's rows only, as the
+/// scan does, and a search for another user's e-mail that user's rows.
+#[test]
+fn a_user_with_two_emails_is_searched_by_the_scan() {
+    let csv = b"Instance user ID,User Email,Active Sourcegraph User,Timestamp Date,Chat Events\n\
+                1,old@example.com,true,2025-01-01,3\n1,new@example.com,true,2025-01-02,5\n\
+                2,two@example.com,true,2025-01-01,4\n";
+    let table = Table::from_bytes(csv).unwrap();
+    let mut cache = QueryCache::with_rollups(&table);
+    assert!(cache.rollup_bytes() > 0);
+    for (search, chats) in [("old@", 3), ("new@", 5)] {
+        let q: Query = serde_json::from_value(json!({"filter": {"userSearch": search}})).unwrap();
+        let answer = cache.summarize(&table, &q).unwrap().to_value();
+        assert_eq!(answer, table.summarize(&q).unwrap().to_value());
+        assert_eq!(answer["totals"]["Chat Events"], json!(chats), "{search}");
+    }
+    let q: Query = serde_json::from_value(json!({"filter": {"userSearch": "two@"}})).unwrap();
+    assert_eq!(
+        cache.summarize(&table, &q).unwrap().to_value(),
+        table.summarize(&q).unwrap().to_value()
+    );
+}
+
 /// Times the page's queries on an export, from the roll-ups and scanned, each query of a view
 /// change alone (`SG_MEASURE_CSV=FILE cargo test --release --test rollup -- --ignored measure`).
 #[test]

@@ -96,6 +96,25 @@ impl Codes {
         }
     }
 
+    /// The codes in order, the packed ones unpacked a block at a time (for a pass over every
+    /// row that reads other columns too; [`Codes::for_each`] when this column is the only one).
+    pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
+        // The codes stored per row: this column's own, or the identity column's (shared, or
+        // looked up per user).
+        let (rows, map) = match self {
+            Codes::Shared(codes) => (&**codes, None),
+            Codes::PerUser { users, map } => (&**users, Some(map)),
+            own => (own, None),
+        };
+        let each = match rows {
+            Codes::U8(v) => Each::U8(v.iter()),
+            Codes::U16(v) => Each::U16(v.iter()),
+            Codes::U32(v) => Each::U32(v.iter()),
+            codes => Each::Other((0..codes.len()).map(|row| codes.get(row))),
+        };
+        each.map(move |code| map.map_or(code, |map| map[code as usize]))
+    }
+
     /// Rows.
     fn len(&self) -> usize {
         match self {
@@ -429,6 +448,34 @@ impl TextColumn {
     }
 }
 
+/// [`Codes::iter`]'s iterator: one per storage, chosen once, not per row.
+enum Each<A, B, C, D> {
+    U8(A),
+    U16(B),
+    U32(C),
+    Other(D),
+}
+
+impl<A, B, C, D> Iterator for Each<A, B, C, D>
+where
+    A: Iterator<Item = u8>,
+    B: Iterator<Item = u16>,
+    C: Iterator<Item = u32>,
+    D: Iterator<Item = u32>,
+{
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        match self {
+            Each::U8(a) => a.next().map(u32::from),
+            Each::U16(b) => b.next().map(u32::from),
+            Each::U32(c) => c.next(),
+            Each::Other(d) => d.next(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -452,6 +499,22 @@ mod tests {
         t.codes.for_each(|row, code| each.push((row, code)));
         let got: Vec<(usize, u32)> = (0..rows).map(|r| (r, t.codes.get(r))).collect();
         assert_eq!(each, got);
+        assert!(t.codes.iter().eq(got.iter().map(|&(_, code)| code)));
+        // Read through the identity column's codes: shared, and looked up per user.
+        let users = Arc::new(t.codes.clone());
+        let n = t.values.len() as u32;
+        let map: Vec<u32> = (0..n).map(|u| (u * 7) % n).collect();
+        for codes in [
+            Codes::Shared(users.clone()),
+            Codes::PerUser {
+                users: users.clone(),
+                map: map.clone(),
+            },
+        ] {
+            let each: Vec<u32> = (0..rows).map(|r| codes.get(r)).collect();
+            assert!(codes.iter().eq(each.iter().copied()));
+            assert_eq!(codes.iter().count(), rows);
+        }
         // Laid out by runs across chunk ends, and by group ids.
         let runs = [
             Run {

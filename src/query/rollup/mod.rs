@@ -36,7 +36,7 @@ use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
     try_filled, weighted_heap_bytes, Acc, Chunked, DayColumn, FxHashMap, Layout, NumColumn, Run,
-    WeightedSums, NO_GROUP,
+    TextColumn, WeightedSums, NO_GROUP,
 };
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
@@ -555,14 +555,16 @@ impl Rollup {
             functional: true,
         };
         let mut slice_of: Vec<u32> = try_filled(n, 0u32)?;
-        for (row, slot) in slice_of.iter_mut().enumerate() {
-            let c = client.map_or(0, |t| t.codes.get(row));
-            let l = language.map_or(0, |t| t.codes.get(row));
+        let (clients, languages) = (codes_or_zero(client, n), codes_or_zero(language, n));
+        let flagged = codes_or_zero(flags.and(ids), n);
+        for (row, ((slot, (c, l)), flagged)) in slice_of
+            .iter_mut()
+            .zip(clients.zip(languages))
+            .zip(flagged)
+            .enumerate()
+        {
             let a = active.map_or(1, |a| a[row].min(2));
-            let service = match (flags, ids) {
-                (Some(f), Some(ids)) => f[ids.codes.get(row) as usize] & 1,
-                _ => 0,
-            };
+            let service = flags.map_or(0, |f| f[flagged as usize] & 1);
             let key =
                 ((u64::from(c) * nl + u64::from(l)) * 3 + u64::from(a)) * 2 + u64::from(service);
             let next = rollup.slice_client.len() as u32;
@@ -606,9 +608,20 @@ impl Rollup {
         let mut tuple_user: Vec<u32> = try_filled(slices as usize, NONE)?;
         let mut previous = NONE;
         let user_columns = [table.user_id, table.email, table.username].map(|i| table.text(i));
-        let user_columns = user_columns.iter().flatten();
-        for (row, id) in ids.iter_mut().enumerate() {
-            let u = identity.codes.get(row);
+        // Each user column's codes, read alongside the rows, and each one's at the row before.
+        let mut names: Vec<_> = user_columns
+            .iter()
+            .flatten()
+            .map(|c| c.codes.iter())
+            .collect();
+        let mut before = [NONE; 3];
+        for ((row, id), u) in ids.iter_mut().enumerate().zip(identity.codes.iter()) {
+            let mut same = true;
+            for (codes, before) in names.iter_mut().zip(&mut before) {
+                let code = codes.next().unwrap_or(NONE);
+                same &= code == *before;
+                *before = code;
+            }
             if u != previous {
                 if u as usize != rollup.user_tuples.len() {
                     return None;
@@ -617,9 +630,7 @@ impl Rollup {
                 try_push(&mut rollup.user_rep, row as u32)?;
                 previous = u;
             } else {
-                rollup.functional &= user_columns
-                    .clone()
-                    .all(|c| c.codes.get(row) == c.codes.get(row - 1));
+                rollup.functional &= same;
             }
             let slice = slice_of[row] as usize;
             if tuple_user[slice] != u {
@@ -659,9 +670,8 @@ impl Rollup {
             current.clear();
             Some(())
         };
-        let rows = slice_of.iter().enumerate();
-        for ((row, &slice), d) in rows.zip(day_indexes(grid, dates, n)) {
-            let u = identity.codes.get(row);
+        let rows = slice_of.iter().zip(identity.codes.iter());
+        for ((&slice, u), d) in rows.zip(day_indexes(grid, dates, n)) {
             if u != user || d != day {
                 if user != NONE {
                     finish(&mut rollup, &mut sets, &mut current, day)?;
@@ -1193,6 +1203,12 @@ fn day_index(grid: Days, dates: Option<&DayColumn>, row: usize) -> u32 {
     dates
         .and_then(|d| grid.index(d.get(row)))
         .map_or(grid.days as u32, |i| i as u32)
+}
+
+/// The codes of `column` in order (of `n` rows), or `n` zeros without one.
+fn codes_or_zero(column: Option<&TextColumn>, n: usize) -> impl Iterator<Item = u32> + '_ {
+    let codes = column.into_iter().flat_map(|c| c.codes.iter());
+    codes.chain(std::iter::repeat_n(0, if column.is_some() { 0 } else { n }))
 }
 
 /// [`day_index`] of every row in order (of `n` rows), the dates unpacked a block at a time.
