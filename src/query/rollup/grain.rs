@@ -21,7 +21,7 @@
 use crate::column::{try_filled, FxHashMap};
 use crate::date::{month_number, week_start};
 
-use super::{try_collect, try_push, Rollup, NONE};
+use super::{try_collect, try_push, try_shrink, Rollup, NONE};
 
 /// A grain is kept when it has at most this many times fewer entries than there are user-days.
 pub(super) const GRAIN_RATIO: usize = 4;
@@ -127,10 +127,10 @@ impl Tally {
         self.count.len()
     }
 
-    fn shrink_to_fit(&mut self) {
-        self.period.shrink_to_fit();
-        self.set.shrink_to_fit();
-        self.count.shrink_to_fit();
+    fn shrink(&mut self) -> Option<()> {
+        try_shrink(&mut self.period)?;
+        try_shrink(&mut self.set)?;
+        try_shrink(&mut self.count)
     }
 
     fn heap_bytes(&self) -> usize {
@@ -171,11 +171,13 @@ impl Grain {
         self.users.len() + self.days.as_ref().map_or(0, Tally::len)
     }
 
-    pub(super) fn shrink_to_fit(&mut self) {
-        self.of.shrink_to_fit();
-        self.users.shrink_to_fit();
-        if let Some(days) = &mut self.days {
-            days.shrink_to_fit();
+    /// Gives back the room its vectors grew into; `None` when the memory is not there.
+    pub(super) fn shrink(&mut self) -> Option<()> {
+        try_shrink(&mut self.of)?;
+        self.users.shrink()?;
+        match &mut self.days {
+            Some(days) => days.shrink(),
+            None => Some(()),
         }
     }
 

@@ -254,6 +254,18 @@ fn try_collect<T>(items: impl ExactSizeIterator<Item = T>) -> Option<Vec<T>> {
     Some(v)
 }
 
+/// Moves `v` into a vector of exactly its length, or `None` when the memory for it is not there
+/// (`shrink_to_fit` cannot fail but by aborting).
+fn try_shrink<T: Copy>(v: &mut Vec<T>) -> Option<()> {
+    if v.capacity() > v.len() {
+        let mut exact = Vec::new();
+        exact.try_reserve_exact(v.len()).ok()?;
+        exact.extend_from_slice(v);
+        *v = exact;
+    }
+    Some(())
+}
+
 /// Appends `x`, or `None` when the memory for it is not there.
 fn try_push<T>(v: &mut Vec<T>, x: T) -> Option<()> {
     v.try_reserve(1).ok()?;
@@ -354,10 +366,10 @@ impl SetIds {
         }
     }
 
-    fn shrink_to_fit(&mut self) {
+    fn shrink(&mut self) -> Option<()> {
         match self {
-            SetIds::Narrow(v) => v.shrink_to_fit(),
-            SetIds::Wide(v) => v.shrink_to_fit(),
+            SetIds::Narrow(v) => try_shrink(v),
+            SetIds::Wide(v) => try_shrink(v),
         }
     }
 
@@ -609,15 +621,11 @@ impl Rollup {
         let mut previous = NONE;
         let user_columns = [table.user_id, table.email, table.username].map(|i| table.text(i));
         // Each user column's codes, read alongside the rows, and each one's at the row before.
-        let mut names: Vec<_> = user_columns
-            .iter()
-            .flatten()
-            .map(|c| c.codes.iter())
-            .collect();
+        let mut names = user_columns.map(|c| c.map(|c| c.codes.iter()));
         let mut before = [NONE; 3];
         for ((row, id), u) in ids.iter_mut().enumerate().zip(identity.codes.iter()) {
             let mut same = true;
-            for (codes, before) in names.iter_mut().zip(&mut before) {
+            for (codes, before) in names.iter_mut().flatten().zip(&mut before) {
                 let code = codes.next().unwrap_or(NONE);
                 same &= code == *before;
                 *before = code;
@@ -706,7 +714,7 @@ impl Rollup {
             rollup.grains.sort_by_key(Grain::entries);
             rollup.coarse = rollup.coarse_cubes(every_grain)?;
         }
-        rollup.shrink();
+        rollup.shrink()?;
         Some(rollup)
     }
 
@@ -825,8 +833,8 @@ impl Rollup {
     }
 
     /// Gives back the room the build's vectors grew into past their entries (up to as much
-    /// again: a vector doubles as it grows).
-    fn shrink(&mut self) {
+    /// again: a vector doubles as it grows); `None` when the memory for the copies is not there.
+    fn shrink(&mut self) -> Option<()> {
         for v in [
             &mut self.slice_client,
             &mut self.slice_language,
@@ -840,20 +848,21 @@ impl Rollup {
             &mut self.set_start,
             &mut self.set_slices,
         ] {
-            v.shrink_to_fit();
+            try_shrink(v)?;
         }
         for v in [
             &mut self.slice_active,
             &mut self.slice_true,
             &mut self.slice_service,
         ] {
-            v.shrink_to_fit();
+            try_shrink(v)?;
         }
-        self.day_of.shrink_to_fit();
-        self.set_of.shrink_to_fit();
+        try_shrink(&mut self.day_of)?;
+        self.set_of.shrink()?;
         for grain in &mut self.grains {
-            grain.shrink_to_fit();
+            grain.shrink()?;
         }
+        Some(())
     }
 
     /// Bytes the roll-ups hold on the heap: their vectors' room, not only their entries.
