@@ -36,7 +36,7 @@ use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
     try_filled, weighted_heap_bytes, Acc, Chunked, DayColumn, FxHashMap, Layout, NumColumn, Run,
-    TextColumn, WeightedSums, NO_GROUP,
+    TextColumn, WeightedSums, NO_GROUP, NULL_DAY,
 };
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
@@ -862,6 +862,15 @@ impl Rollup {
         for grain in &mut self.grains {
             grain.shrink()?;
         }
+        for coarse in &mut self.coarse {
+            for v in [
+                &mut coarse.cell_period,
+                &mut coarse.cell_slice,
+                &mut coarse.cell_rep,
+            ] {
+                try_shrink(v)?;
+            }
+        }
         Some(())
     }
 
@@ -1209,9 +1218,12 @@ impl Rollup {
 /// Row `row`'s day index on `grid`: `grid.days` (the index after the last day) for a row
 /// without a date, or for every row of an export without dates.
 fn day_index(grid: Days, dates: Option<&DayColumn>, row: usize) -> u32 {
-    dates
-        .and_then(|d| grid.index(d.get(row)))
-        .map_or(grid.days as u32, |i| i as u32)
+    grid_index(grid, dates.map_or(NULL_DAY, |d| d.get(row)))
+}
+
+/// Day `day`'s index on `grid`: `grid.days` for `NULL_DAY` or a day off the grid.
+fn grid_index(grid: Days, day: i32) -> u32 {
+    grid.index(day).map_or(grid.days as u32, |i| i as u32)
 }
 
 /// The codes of `column` in order (of `n` rows), or `n` zeros without one.
@@ -1222,12 +1234,10 @@ fn codes_or_zero(column: Option<&TextColumn>, n: usize) -> impl Iterator<Item = 
 
 /// [`day_index`] of every row in order (of `n` rows), the dates unpacked a block at a time.
 fn day_indexes(grid: Days, dates: Option<&DayColumn>, n: usize) -> impl Iterator<Item = u32> + '_ {
-    let none = grid.days as u32;
-    let dated = dates.into_iter().flat_map(move |d| {
-        d.iter()
-            .map(move |day| grid.index(day).map_or(none, |i| i as u32))
-    });
-    let undated = std::iter::repeat_n(none, if dates.is_some() { 0 } else { n });
+    let dated = dates
+        .into_iter()
+        .flat_map(move |d| d.iter().map(move |day| grid_index(grid, day)));
+    let undated = std::iter::repeat_n(grid.days as u32, if dates.is_some() { 0 } else { n });
     dated.chain(undated)
 }
 
