@@ -322,6 +322,18 @@ struct Coarse {
 }
 
 impl Coarse {
+    /// Gives back the room the cells grew into (one at a time) during the build.
+    fn shrink(&mut self) -> Option<()> {
+        for v in [
+            &mut self.cell_period,
+            &mut self.cell_slice,
+            &mut self.cell_rep,
+        ] {
+            try_shrink(v)?;
+        }
+        Some(())
+    }
+
     fn heap_bytes(&self) -> usize {
         (self.of.capacity()
             + self.first.capacity()
@@ -494,6 +506,38 @@ impl std::fmt::Debug for Rollup {
             )
             .finish()
     }
+}
+
+/// The roll-ups' 32-bit vectors, borrowed as `$r` (`&` or `&mut`): the one list that
+/// [`Rollup::shrink`] shrinks and [`Rollup::heap_bytes`] counts, so that a vector added to the
+/// roll-ups is both or neither.
+macro_rules! words {
+    ($rollup:ident, $($r:tt)+) => {
+        [
+            $($r)+ $rollup.slice_client,
+            $($r)+ $rollup.slice_language,
+            $($r)+ $rollup.cell_day,
+            $($r)+ $rollup.cell_slice,
+            $($r)+ $rollup.cell_rep,
+            $($r)+ $rollup.user_tuples,
+            $($r)+ $rollup.tuple_slice,
+            $($r)+ $rollup.user_rep,
+            $($r)+ $rollup.user_days,
+            $($r)+ $rollup.set_start,
+            $($r)+ $rollup.set_slices,
+        ]
+    };
+}
+
+/// The roll-ups' per-slice flags, as [`words!`] lists their 32-bit vectors.
+macro_rules! flags {
+    ($rollup:ident, $($r:tt)+) => {
+        [
+            $($r)+ $rollup.slice_active,
+            $($r)+ $rollup.slice_true,
+            $($r)+ $rollup.slice_service,
+        ]
+    };
 }
 
 impl Rollup {
@@ -835,26 +879,10 @@ impl Rollup {
     /// Gives back the room the build's vectors grew into past their entries (up to as much
     /// again: a vector doubles as it grows); `None` when the memory for the copies is not there.
     fn shrink(&mut self) -> Option<()> {
-        for v in [
-            &mut self.slice_client,
-            &mut self.slice_language,
-            &mut self.cell_day,
-            &mut self.cell_slice,
-            &mut self.cell_rep,
-            &mut self.user_tuples,
-            &mut self.tuple_slice,
-            &mut self.user_rep,
-            &mut self.user_days,
-            &mut self.set_start,
-            &mut self.set_slices,
-        ] {
+        for v in words!(self, &mut) {
             try_shrink(v)?;
         }
-        for v in [
-            &mut self.slice_active,
-            &mut self.slice_true,
-            &mut self.slice_service,
-        ] {
+        for v in flags!(self, &mut) {
             try_shrink(v)?;
         }
         try_shrink(&mut self.day_of)?;
@@ -863,33 +891,15 @@ impl Rollup {
             grain.shrink()?;
         }
         for coarse in &mut self.coarse {
-            for v in [
-                &mut coarse.cell_period,
-                &mut coarse.cell_slice,
-                &mut coarse.cell_rep,
-            ] {
-                try_shrink(v)?;
-            }
+            coarse.shrink()?;
         }
         Some(())
     }
 
     /// Bytes the roll-ups hold on the heap: their vectors' room, not only their entries.
     pub(crate) fn heap_bytes(&self) -> usize {
-        let words = self.slice_client.capacity()
-            + self.slice_language.capacity()
-            + self.cell_day.capacity()
-            + self.cell_slice.capacity()
-            + self.cell_rep.capacity()
-            + self.user_tuples.capacity()
-            + self.tuple_slice.capacity()
-            + self.user_rep.capacity()
-            + self.user_days.capacity()
-            + self.set_start.capacity()
-            + self.set_slices.capacity();
-        let bools = self.slice_active.capacity()
-            + self.slice_true.capacity()
-            + self.slice_service.capacity();
+        let words: usize = words!(self, &).iter().map(|v| v.capacity()).sum();
+        let bools: usize = flags!(self, &).iter().map(|v| v.capacity()).sum();
         words * 4
             + bools
             + self.service_flags.as_ref().map_or(0, Vec::capacity)
