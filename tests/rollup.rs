@@ -394,7 +394,9 @@ fn an_export_out_of_order_is_answered_by_the_scan() {
 
 /// A user whose e-mail changes between rows (the roll-ups keep one row per user to match a
 /// search against): a search for one of the e-mails answers that e-mail's rows only, as the
-/// scan does, and a search for another user's e-mail that user's rows.
+/// scan does, and a search for another user's e-mail that user's rows. The roll-ups' users are
+/// what answers a grouping by user under a range: there, were the search matched against each
+/// user's one row, "old@" would keep both of user 1's rows (8 chats, not 3).
 #[test]
 fn a_user_with_two_emails_is_searched_by_the_scan() {
     let csv = b"Instance user ID,User Email,Active Sourcegraph User,Timestamp Date,Chat Events\n\
@@ -408,6 +410,17 @@ fn a_user_with_two_emails_is_searched_by_the_scan() {
         let answer = cache.summarize(&table, &q).unwrap().to_value();
         assert_eq!(answer, table.summarize(&q).unwrap().to_value());
         assert_eq!(answer["totals"]["Chat Events"], json!(chats), "{search}");
+        let filter = json!({"userSearch": search});
+        let ranged = json!({"userSearch": search, "from": "2025-01-01"});
+        for extra in [
+            json!({"groupBy": ["user"], "filter": ranged}),
+            json!({"groupBy": ["user"], "filter": filter}),
+            json!({"groupBy": ["week"], "metrics": ["activeUsers", "Chat Events"], "filter": filter}),
+        ] {
+            let q: Query = serde_json::from_value(extra.clone()).unwrap();
+            let answer = cache.summarize(&table, &q).unwrap().to_value();
+            assert_eq!(answer, table.summarize(&q).unwrap().to_value(), "{extra}");
+        }
     }
     let q: Query = serde_json::from_value(json!({"filter": {"userSearch": "two@"}})).unwrap();
     assert_eq!(
