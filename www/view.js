@@ -1113,8 +1113,13 @@ export class View {
         h("button", { type: "button", class: "sort", "data-sort": key }, label, h("span", { class: "sort-mark", "aria-hidden": "true" }, active ? (sort.desc ? " ▼" : " ▲") : "")),
       );
     };
+    // Each column's facts and heading, looked up once rather than once a cell.
+    const metrics = columns.map((key) => {
+      const meta = this.meta(key);
+      return { key, meta, label: metricLabel(key, meta, this.labels) };
+    });
     // Built detached and morphed into the table: the cells a change leaves alone stay as they are.
-    morph(r.thead, h("thead", {}, h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), columns.map((key) => header(key, metricLabel(key, this.meta(key), this.labels), true)))));
+    morph(r.thead, h("thead", {}, h("tr", {}, groupBy.map((key) => header(key, keyLabel(key, this.labels), false)), metrics.map(({ key, label }) => header(key, label, true)))));
     const body = h(
       "tbody",
       {},
@@ -1123,13 +1128,13 @@ export class View {
           "tr",
           {},
           groupBy.map((key) => this.keyCell(key, group.key)),
-          columns.map((key) => {
+          metrics.map(({ key, meta, label }) => {
             const value = group[key];
             // A rate over a small sample is marked "*" (the note under the table says so).
             const small = group.smallSample?.includes(key);
             const cls = `num${value === null || value === undefined ? " none" : ""}${small ? " small-sample" : ""}`;
             // The column's name beside each value, for the phone layout (one card per group).
-            return h("td", { class: cls, title: small ? "small sample" : null, "data-label": metricLabel(key, this.meta(key), this.labels) }, formatMetric(key, value ?? null, this.meta(key)));
+            return h("td", { class: cls, title: small ? "small sample" : null, "data-label": label }, formatMetric(key, value ?? null, meta));
           }),
         ),
       ),

@@ -26,18 +26,27 @@ async function periodRows(page, table) {
   );
 }
 
-/** What Chart.js was given for a chart of the view: labels, each series' data and label, hatching, point styles. */
+/**
+ * What Chart.js was given for a chart of the view: labels, each series' data and label, hatching,
+ * point styles; and for a line, which of its segments (point i to i + 1) Chart.js draws dashed.
+ */
 async function chartData(page, name) {
   return page.locator(`figure[data-chart="${name}"] canvas`).evaluate((canvas) => {
     const chart = globalThis.Chart.getChart(canvas);
     const arr = (value, n) => (Array.isArray(value) ? value : Array(n).fill(value));
+    const dashed = (i, n) => {
+      const flags = Array(Math.max(0, n - 1)).fill(false);
+      for (const run of chart.getDatasetMeta(i).dataset.segments) for (let j = run.start; j < run.end; j++) flags[j] = (run.style?.borderDash?.length ?? 0) > 0;
+      return flags;
+    };
     return {
       labels: chart.data.labels,
-      series: chart.data.datasets.map((d) => ({
+      series: chart.data.datasets.map((d, i) => ({
         label: d.label,
         data: d.data,
         hatched: arr(d.backgroundColor, d.data.length).map((c) => c instanceof CanvasPattern),
         pointStyle: arr(d.pointStyle, d.data.length),
+        dashed: (d.type ?? chart.config.type) === "line" ? dashed(i, d.data.length) : null,
       })),
       description: canvas.getAttribute("aria-label"),
     };
@@ -79,6 +88,8 @@ test("stickiness by week: DAU/MAU, average DAU and the latest complete week's hi
   expect(ratio.labels).toEqual(["2024-12-30", "2025-01-06", "2025-01-13"]);
   expect(ratio.series[0].data.map((x) => Number(x.toFixed(4)))).toEqual([0.3, Number((4 / 7 / 2).toFixed(4)), 0.5]);
   expect(ratio.series[0].pointStyle).toEqual(["triangle", "triangle", "triangle"]);
+  // Both of the line's segments run into a partial week: both dashed.
+  expect(ratio.series[0].dashed).toEqual([true, true]);
   expect(ratio.description).toBe("DAU/MAU by week: 2024-12-30 30.0% (partial, small sample), 2025-01-06 28.6% (small sample), 2025-01-13 50.0% (partial, small sample).");
   const dau = await chartData(page, "stickiness-dau");
   expect(dau.series[0].data.map((x) => Number(x.toFixed(4)))).toEqual([0.6, Number((4 / 7).toFixed(4)), 1]);

@@ -7,13 +7,15 @@ import { connect, fetchCountedRows, mockBase, periodKey, watchConsole } from "./
 
 test.use({ locale: "en-US", viewport: { width: 1280, height: 900 } });
 
-/** What chart `name` draws: its title, its labels and its first series' values. */
+/** What chart `name` draws: its title, its labels and its first series' values; for a line, whether any segment is dashed. */
 async function drawn(page, name) {
   const card = page.locator(`[data-chart="${name}"]`);
   const title = (await card.locator(".chart-title").textContent()).trim();
   const data = await card.locator("canvas").evaluate((canvas) => {
     const chart = window.Chart.getChart(canvas);
-    return { labels: [...chart.data.labels], values: [...chart.data.datasets[0].data] };
+    const line = chart.getDatasetMeta(0).dataset;
+    const dashed = line ? line.segments.some((run) => (run.style?.borderDash?.length ?? 0) > 0) : null;
+    return { labels: [...chart.data.labels], values: [...chart.data.datasets[0].data], dashed };
   });
   return { title, ...data };
 }
@@ -49,6 +51,8 @@ test("the time chart follows the picker, and a rate per week is the ratio of the
 
   const before = await drawn(page, "time");
   expect(before.title).toBe("Hours saved by week");
+  // The usage view's time chart marks no period partial, so none of its line is dashed.
+  expect(before.dashed).toBe(false);
 
   await picker.selectOption("Combined CAR");
   await expect(page.locator('[data-chart="time"] .chart-title')).toHaveText("Combined CAR by week");
