@@ -15,7 +15,9 @@
 // the last change includes them. Each change is also timed to the frame drawn after its last DOM
 // change (a timer set from the next animation frame's callback runs once that frame's style,
 // layout and paint are done): what the browser still does before the user sees it. Prints a
-// table and writes bench/results/views.{md,json}.
+// table and writes bench/results/views.{md,json}. CHROMIUM_ARGS adds switches to Chromium's
+// command line (space-separated), for experiments: `--disable-features=DeferRendererTasksAfterInput`
+// shows what Chromium's holding of the page's tasks until the frame after a click costs.
 import { spawn } from "node:child_process";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -232,7 +234,7 @@ let browser;
 try {
   await waitForServer();
   log(`serving on ${BASE}; ${MB.toFixed(1)} MB export ${CSV}`);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", ...(process.env.CHROMIUM_ARGS ?? "").split(" ").filter(Boolean)] });
   const context = await browser.newContext({ reducedMotion: "reduce", viewport: { width: 1280, height: 900 }, locale: "en-US" });
   const page = await context.newPage();
   await page.goto(BASE + "/");
