@@ -4,7 +4,9 @@
 
 use serde::Serialize;
 
-use crate::column::{Chunked, Codes, DayColumn, FxHashMap, NumColumn, TextColumn, NULL_DAY};
+use crate::column::{
+    cells_or, Chunked, Codes, DayColumn, FxHashMap, NumColumn, TextColumn, NULL_DAY,
+};
 use crate::date::format_day;
 use crate::schema::{Granularity, KnownColumn};
 use crate::verbatim::Verbatim;
@@ -282,8 +284,7 @@ impl Table {
             let (mut previous, mut last_day) = (u32::MAX, i32::MIN);
             contiguous = true;
             sorted = true;
-            let days = dates.into_iter().flat_map(|d| d.iter());
-            let days = days.chain(std::iter::repeat(NULL_DAY));
+            let days = cells_or(dates.map(|d| d.iter()), NULL_DAY, self.rows);
             for (u, d) in identity.codes.iter().zip(days) {
                 if u != previous {
                     if std::mem::replace(&mut seen[u as usize], true) {

@@ -25,6 +25,20 @@ pub(crate) const NULL_DAY: i32 = i32::MIN;
 /// Tri-state booleans: `0` false, `1` true, `NULL_BOOL` empty.
 pub(crate) const NULL_BOOL: u8 = 2;
 
+/// A column's cells in order (`cells`), or, without the column, `fill` for each of the `n` rows:
+/// for a pass over every row that reads a column the export may lack.
+pub(crate) fn cells_or<T: Copy>(
+    cells: Option<impl Iterator<Item = T>>,
+    fill: T,
+    n: usize,
+) -> impl Iterator<Item = T> {
+    let missing = cells.is_none();
+    cells
+        .into_iter()
+        .flatten()
+        .chain(std::iter::repeat_n(fill, if missing { n } else { 0 }))
+}
+
 /// A vector of `n` copies of `x`, or `None` when the memory is not there.
 pub(crate) fn try_filled<T: Clone>(n: usize, x: T) -> Option<Vec<T>> {
     let mut v = Vec::new();

@@ -35,8 +35,8 @@ use std::rc::Rc;
 use crate::column::num::Ints;
 use crate::column::packed::Cells;
 use crate::column::{
-    try_filled, weighted_heap_bytes, Acc, Chunked, DayColumn, FxHashMap, Layout, NumColumn, Run,
-    TextColumn, WeightedSums, NO_GROUP, NULL_DAY,
+    cells_or, try_filled, weighted_heap_bytes, Acc, Chunked, DayColumn, FxHashMap, Layout,
+    NumColumn, Run, TextColumn, WeightedSums, NO_GROUP, NULL_DAY,
 };
 use crate::date::{month_number, week_start};
 use crate::summary::ServiceAccounts;
@@ -1238,17 +1238,13 @@ fn grid_index(grid: Days, day: i32) -> u32 {
 
 /// The codes of `column` in order (of `n` rows), or `n` zeros without one.
 fn codes_or_zero(column: Option<&TextColumn>, n: usize) -> impl Iterator<Item = u32> + '_ {
-    let codes = column.into_iter().flat_map(|c| c.codes.iter());
-    codes.chain(std::iter::repeat_n(0, if column.is_some() { 0 } else { n }))
+    cells_or(column.map(|c| c.codes.iter()), 0, n)
 }
 
 /// [`day_index`] of every row in order (of `n` rows), the dates unpacked a block at a time.
 fn day_indexes(grid: Days, dates: Option<&DayColumn>, n: usize) -> impl Iterator<Item = u32> + '_ {
-    let dated = dates
-        .into_iter()
-        .flat_map(move |d| d.iter().map(move |day| grid_index(grid, day)));
-    let undated = std::iter::repeat_n(grid.days as u32, if dates.is_some() { 0 } else { n });
-    dated.chain(undated)
+    let dated = dates.map(|d| d.iter().map(move |day| grid_index(grid, day)));
+    cells_or(dated, grid.days as u32, n)
 }
 
 /// The row count of entry `i` of a level.
