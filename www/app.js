@@ -505,12 +505,17 @@ export class Dashboard {
         this.viewState = { ...view, page: Math.max(0, Math.ceil(table.groupsTotal / view.pageSize) - 1) };
         return this.refresh({ table: true });
       }
-      if (table) this.renderTable(table, by.lastPeriods?.lastPeriods ?? null);
+      // The charts before the table and the cards: Chart.js measures its labels' text, which makes
+      // the browser bring styles and layout up to date (the element's container queries tie one
+      // to the other). Before the table's writes that costs nothing; after them, a layout of its
+      // own, besides the one of the frame that shows the change.
+      this.view.renderTab("usage");
       const charts = {};
       if (parts.time) charts.time = by.time ? this.timeChart(by.time) : null;
       for (const [name, key] of BARS) if (parts.bars) charts[name] = by[name] ? this.barChart(key, by[name]) : null;
       if (parts.bars || parts.people) charts.people = by.people ? this.barChart(view.chartBy, by.people) : null;
       this.view.renderCharts(charts);
+      if (table) this.renderTable(table, by.lastPeriods?.lastPeriods ?? null);
       performance.measure("sg-analytics:render", { start: drawing });
     } catch (error) {
       if (generation !== this.generation) return;
@@ -563,7 +568,6 @@ export class Dashboard {
    */
   renderTable(summary, lastPeriods = null) {
     const view = this.viewState;
-    this.view.renderTab("usage");
     this.view.renderControls(view, this.controlChoices());
     const { info, source } = this.loaded;
     const range = shownRange(view, source, info);

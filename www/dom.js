@@ -24,6 +24,19 @@ function append(el, children) {
   }
 }
 
+/**
+ * Gives `el` the properties in `props` (`hidden`, `textContent`, ...) that it does not have yet. An
+ * unchanged value is not written: writing text, even the same, makes the browser lay it out again.
+ */
+export function assign(el, props) {
+  for (const [name, value] of Object.entries(props)) if (el[name] !== value) el[name] = value;
+}
+
+/** Sets attribute `name` of `el` to `value` unless it has it already (see `assign`). */
+export function attribute(el, name, value) {
+  if (el.getAttribute(name) !== value) el.setAttribute(name, value);
+}
+
 let fieldCount = 0;
 
 /** A labelled control; the hint is the control's description, not part of its name. */
@@ -83,6 +96,6 @@ function syncAttributes(node, next) {
   for (let i = have.length - 1; i >= 0; i--) if (!next.hasAttribute(have[i].name)) node.removeAttribute(have[i].name);
   for (let i = 0; i < want.length; i++) {
     const { name, value } = want[i];
-    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+    attribute(node, name, value);
   }
 }

@@ -15,7 +15,7 @@ import {
 } from "./format.js";
 import { DATE_PRESETS, PAGE_SIZES, presetOf } from "./state.js";
 import { Charts, theme } from "./charts.js";
-import { field, h, morph, option } from "./dom.js";
+import { assign, attribute, field, h, morph, option } from "./dom.js";
 import { EngagementView, periodHeader, periodTable, setNote } from "./engagement.js";
 
 /**
@@ -854,9 +854,9 @@ export class View {
   renderTab(tab) {
     const r = this.refs;
     const adoption = tab === "adoption";
-    r.usage.hidden = adoption;
-    r.adoption.hidden = !adoption;
-    for (const button of r.tabButtons) button.setAttribute("aria-pressed", String(button.dataset.tab === tab));
+    assign(r.usage, { hidden: adoption });
+    assign(r.adoption, { hidden: !adoption });
+    for (const button of r.tabButtons) attribute(button, "aria-pressed", String(button.dataset.tab === tab));
     r.groupingHidden = adoption;
   }
 
@@ -1061,31 +1061,29 @@ export class View {
    */
   renderCharts(charts) {
     // All writes first, then one read of the theme and the draws: interleaving them would make
-    // the browser recompute styles and layout once per chart.
+    // the browser recompute styles and layout once per chart. A value the page shows already is
+    // not written again, so that a redraw whose captions stay as they were leaves the browser
+    // nothing to lay out before Chart.js measures its labels' text (see `Dashboard.refresh`).
     const draws = [];
     for (const [name, spec] of Object.entries(charts)) {
       const chart = this.refs[`chart:${name}`];
       if (!chart) continue;
-      chart.card.hidden = spec === null;
+      assign(chart.card, { hidden: spec === null });
       if (spec === null) {
         this.charts.remove(name);
         continue;
       }
-      if (spec.title) chart.caption.textContent = spec.title;
+      if (spec.title) assign(chart.caption, { textContent: spec.title });
       const empty = spec.empty || (spec.values && spec.values.length === 0 ? "No data for this view." : "");
-      chart.empty.hidden = !empty;
-      chart.empty.textContent = empty || "";
-      chart.canvas.parentElement.hidden = Boolean(empty);
+      assign(chart.empty, { hidden: !empty, textContent: empty || "" });
+      assign(chart.canvas.parentElement, { hidden: Boolean(empty) });
       // What a mark on the chart means (a rate over a small sample).
-      if (chart.note) {
-        chart.note.hidden = !spec.note || Boolean(empty);
-        chart.note.textContent = spec.note ?? "";
-      }
+      if (chart.note) assign(chart.note, { hidden: !spec.note || Boolean(empty), textContent: spec.note ?? "" });
       if (empty) {
         this.charts.remove(name);
         continue;
       }
-      chart.canvas.setAttribute("aria-label", spec.description ?? spec.title ?? name);
+      attribute(chart.canvas, "aria-label", spec.description ?? spec.title ?? name);
       draws.push([name, chart.canvas, spec]);
     }
     if (draws.length === 0) return;

@@ -242,3 +242,35 @@ test("month-by-month fetching loads the same numbers as one request", async ({ p
   expect(await cardText(page, "hoursSaved")).toBe(oneDecimal(expected.hoursSaved));
   await expect(page.locator(".source-meta")).toContainText(`${all.length.toLocaleString("en-US")} rows`);
 });
+
+// A filter change redraws every chart; a caption or note that stays the same is not written again
+// (the canvases' text alternatives, which say the values, are), so that Chart.js measures its labels' text on a page the browser has nothing to lay out
+// for (a rewritten caption would cost a layout of its own before the frame's).
+test("a filter change redraws the charts and leaves their unchanged captions alone", async ({ page, baseURL }) => {
+  const base = mockBase(baseURL, "users=20;days=20");
+  await page.goto("/");
+  await connect(page, { base, granularity: "by_user_day_client_language" });
+  const charts = page.locator("[data-chart]:visible");
+  const names = await charts.evaluateAll((figures) => figures.map((f) => f.dataset.chart));
+  expect(names.length).toBeGreaterThanOrEqual(4);
+  const values = () => charts.locator("canvas").evaluateAll((canvases) => canvases.map((c) => JSON.stringify(window.Chart.getChart(c).data.datasets.map((d) => d.data))));
+  const before = await values();
+  const captions = await charts.locator(".chart-title").allTextContents();
+  // Every mutation inside the chart cards from here on (the cards live in the page's root).
+  await charts.first().evaluate((figure) => {
+    window.__chartMutations = [];
+    const observer = new MutationObserver((records) => window.__chartMutations.push(...records.map((r) => `${r.type} ${r.attributeName ?? ""} of ${r.target.nodeName} in ${r.target.parentElement?.closest("[data-chart]")?.dataset.chart ?? r.target.closest?.("[data-chart]")?.dataset.chart}`)));
+    for (const card of figure.getRootNode().querySelectorAll("[data-chart]")) observer.observe(card, { subtree: true, childList: true, characterData: true, attributes: true });
+  });
+
+  await page.locator('details[data-filter="clients"] > summary').click();
+  await page.locator('details[data-filter="clients"] input[type="checkbox"]').first().check();
+  await page.keyboard.press("Escape");
+  // Redrawn: each chart's values follow the one client.
+  await expect.poll(async () => (await values()).filter((v, i) => v !== before[i]).length).toBe(names.length);
+  expect(await charts.locator(".chart-title").allTextContents()).toEqual(captions);
+  // What changes is each canvas's text alternative, which says the values; nothing else is written.
+  const mutations = await page.evaluate(() => window.__chartMutations);
+  expect(mutations.filter((m) => !/^attributes aria-label of CANVAS /.test(m))).toEqual([]);
+  expect(new Set(mutations)).toEqual(new Set(names.map((name) => `attributes aria-label of CANVAS in ${name}`)));
+});
