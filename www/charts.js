@@ -137,9 +137,9 @@ export class Charts {
     if (!this.available) return false;
     // What the chart shows, as text: the spec without its functions (its description holds the
     // values as its format writes them) and the theme. A chart asked to show what it shows
-    // already is left as drawn: a Chart.js update resolves every option and lays out and draws
-    // the whole chart again (1–4 ms a chart), and a filter that keeps a chart's answer (active
-    // users, "Active only") would otherwise pay it for nothing.
+    // already is left as drawn: a Chart.js update resolves every option, lays out and draws the
+    // whole chart again (2–5 ms a chart in a redraw), which a filter that keeps the chart's
+    // answer (the top users under "Active only") would otherwise pay for nothing.
     const shown = JSON.stringify([spec, colors, reducedMotion()]);
     const existing = this.charts.get(name);
     if (existing && existing.canvas === canvas && this.shown.get(existing) === shown) return true;
