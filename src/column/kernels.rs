@@ -88,14 +88,18 @@ where
     // A slice is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
     let cell = |x: T| if x != T::NULL { x.into() } else { L::default() };
     let mut counts = counts;
+    let counted = counts.is_some();
     for run in runs {
         let (mut sum, mut n) = (0i64, 0u32);
-        values.for_slices(run.start, run.end, |_, b| {
+        // A sparse chunk (most of a counter's are) is summed from its marked cells alone.
+        let (sparse, kept) = values.sum_sparse(run.start, run.end, |b| {
             sum += b.iter().map(|&x| cell(x)).sum::<L>().into();
-            if counts.is_some() {
+            if counted {
                 n += b.iter().map(|&x| u32::from(x != T::NULL)).sum::<u32>();
             }
         });
+        sum = sum.saturating_add(i64::try_from(sparse).unwrap_or(i64::MAX));
+        n = n.saturating_add(u32::try_from(kept).unwrap_or(u32::MAX));
         sums[run.group] = sums[run.group].saturating_add(sum);
         if let Some(counts) = counts.as_deref_mut() {
             counts[run.group] += n;

@@ -235,6 +235,35 @@ impl Packed {
         self.cell(code)
     }
 
+    /// The sum and the count of the non-empty cells `i..j` of a chunk that is sparse or of one
+    /// value (`width` 0), or `None` for another: its marked cells' codes alone are read, the
+    /// others counted as its common cell.
+    #[inline]
+    fn sum(&self, i: usize, j: usize) -> Option<(u64, u64)> {
+        let Some(sp) = &self.sparse else {
+            return (self.width == 0).then(|| self.cells(0, (j - i) as u64));
+        };
+        let (sum, n, marked) = sum_marked(self, sp, i, j);
+        let (common, times) = self.cells(sp.common, (j - i) as u64 - marked);
+        Some((sum + common, n + times))
+    }
+
+    /// What code `code` reads as, as a number; `None` for an empty cell.
+    #[inline(always)]
+    fn value(&self, code: u32) -> Option<u64> {
+        if code == self.null {
+            self.null_value.map(u64::from)
+        } else {
+            Some(u64::from(self.base) + u64::from(code))
+        }
+    }
+
+    /// The sum and the count of the non-empty ones of `times` cells of code `code`.
+    #[inline(always)]
+    fn cells(&self, code: u32, times: u64) -> (u64, u64) {
+        self.value(code).map_or((0, 0), |v| (v * times, times))
+    }
+
     #[inline(always)]
     fn cell<T: Cell>(&self, code: u32) -> T {
         if code == self.null {
@@ -307,6 +336,32 @@ fn unpack_groups<const W: usize, T: Cell>(
             *o = cell(take(words, i, W));
         }
     }
+}
+
+/// [`Packed::sum`]'s marked cells of `i..j`: their sum and count as numbers (empty cells left
+/// out), and how many are marked.
+#[inline]
+fn sum_marked(p: &Packed, sp: &Sparse, i: usize, j: usize) -> (u64, u64, u64) {
+    let w = usize::from(p.width);
+    let below = |b: usize| if b == 64 { u64::MAX } else { (1u64 << b) - 1 };
+    let (mut sum, mut n, mut marked) = (0u64, 0u64, 0u64);
+    for g in i / 64..j.div_ceil(64) {
+        let (lo, hi) = (i.saturating_sub(g * 64), (j - g * 64).min(64));
+        let m = sp.marks[g];
+        let mut chosen = m & below(hi) & !below(lo);
+        // The marked cells from `lo` on are the next codes in order.
+        let mut k = usize::from(sp.ranks[g]) + (m & below(lo)).count_ones() as usize;
+        marked += u64::from(chosen.count_ones());
+        while chosen != 0 {
+            if let Some(v) = p.value(take(&p.words, k, w)) {
+                sum += v;
+                n += 1;
+            }
+            k += 1;
+            chosen &= chosen - 1;
+        }
+    }
+    (sum, n, marked)
 }
 
 /// A column of unsigned cells: sealed chunks of [`CHUNK`] packed cells, then the cells still
@@ -469,6 +524,40 @@ impl<T: Cell> Cells<T> {
         }
     }
 
+    /// The sum and the count of the non-empty cells of the rows `start..end` that are in sparse
+    /// chunks or chunks of one value, read from their marked cells alone; every other stretch of
+    /// cells goes to `dense`, unpacked, slice by slice (as [`Cells::for_slices`] gives them), for
+    /// the caller to add up.
+    #[inline]
+    pub(crate) fn sum_sparse(
+        &self,
+        start: usize,
+        end: usize,
+        mut dense: impl FnMut(&[T]),
+    ) -> (u64, u64) {
+        let mut buf = [T::NULL; BLOCK];
+        let (mut sum, mut n) = (0u64, 0u64);
+        let mut row = start;
+        while row < end {
+            let k = row / CHUNK;
+            let stop = end.min((k + 1) * CHUNK);
+            if let Some((s, c)) = self
+                .sealed
+                .get(k)
+                .and_then(|p| p.sum(row - k * CHUNK, stop - k * CHUNK))
+            {
+                sum += s;
+                n += c;
+                row = stop;
+                continue;
+            }
+            let s = self.slice_at(row, end, &mut buf);
+            dense(s);
+            row += s.len();
+        }
+        (sum, n)
+    }
+
     /// The same cells in a wider type, each turned by `f`, which keeps every value but perhaps
     /// the largest (an empty number stays empty; a text code of 255 stays 255). Sealed chunks
     /// hold values, not widths: they stay as they are.
@@ -603,6 +692,24 @@ mod tests {
             got.extend_from_slice(s);
         });
         assert_eq!(got, &cells[start..end], "rows {start}..{end}");
+        // Summed: the sparse chunks from their marked cells, the rest from the slices given.
+        let (mut dense_sum, mut dense_n) = (0u64, 0u64);
+        let (sum, n) = c.sum_sparse(start, end, |s| {
+            for &x in s.iter().filter(|&&x| x != T::NULL) {
+                dense_sum += Into::<u64>::into(x);
+                dense_n += 1;
+            }
+        });
+        let kept = cells[start..end].iter().filter(|&&x| x != T::NULL);
+        let expected = (
+            kept.clone().map(|&x| Into::<u64>::into(x)).sum(),
+            kept.count() as u64,
+        );
+        assert_eq!(
+            (sum + dense_sum, n + dense_n),
+            expected,
+            "sums of rows {start}..{end}"
+        );
     }
 
     /// A chunk whose cells are `base` and `base + span` and values between, with an empty cell
