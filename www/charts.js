@@ -142,10 +142,11 @@ export class Charts {
     // answer (the top users under "Active only") would otherwise pay for nothing.
     const shown = JSON.stringify([spec, colors, reducedMotion()]);
     const existing = this.charts.get(name);
-    if (existing && existing.canvas === canvas && this.shown.get(existing) === shown) return true;
+    const here = existing?.canvas === canvas;
+    if (here && this.shown.get(existing) === shown) return true;
     const cfg = config(spec, colors);
     let chart = existing;
-    if (existing && existing.canvas === canvas && existing.config.type === cfg.type) {
+    if (here && existing.config.type === cfg.type) {
       existing.data = cfg.data;
       existing.options = cfg.options;
       existing.update();

@@ -8,7 +8,7 @@
 // other way round.
 
 import { theme } from "./charts.js";
-import { h } from "./dom.js";
+import { assign, h } from "./dom.js";
 import { NONE, formatCount, formatDecimal, formatRatio } from "./format.js";
 
 /** "a, b and c". */
@@ -223,8 +223,7 @@ export function periodTable(head, body, spec, width) {
 
 /** A note paragraph, hidden while it has no text. */
 export function setNote(el, text) {
-  el.textContent = text;
-  el.hidden = !text;
+  assign(el, { textContent: text, hidden: !text });
 }
 
 /**

@@ -88,13 +88,12 @@ where
     // A slice is at most a chunk: 2^14 cells of 16 bits cannot overflow a `u32` lane.
     let cell = |x: T| if x != T::NULL { x.into() } else { L::default() };
     let mut counts = counts;
-    let counted = counts.is_some();
     for run in runs {
         let (mut sum, mut n) = (0i64, 0u32);
         // A sparse chunk (most of a counter's are) is summed from its marked cells alone.
         let (sparse, kept) = values.sum_sparse(run.start, run.end, |b| {
             sum += b.iter().map(|&x| cell(x)).sum::<L>().into();
-            if counted {
+            if counts.is_some() {
                 n += b.iter().map(|&x| u32::from(x != T::NULL)).sum::<u32>();
             }
         });

@@ -244,8 +244,9 @@ test("month-by-month fetching loads the same numbers as one request", async ({ p
 });
 
 // A filter change redraws every chart; a caption or note that stays the same is not written again
-// (the canvases' text alternatives, which say the values, are), so that Chart.js measures its labels' text on a page the browser has nothing to lay out
-// for (a rewritten caption would cost a layout of its own before the frame's).
+// (the canvases' text alternatives, which say the values, are), so that Chart.js measures its
+// labels' text on a page the browser has nothing to lay out for (a rewritten caption would cost
+// a layout of its own before the frame's).
 test("a filter change redraws the charts and leaves their unchanged captions alone", async ({ page, baseURL }) => {
   const base = mockBase(baseURL, "users=20;days=20");
   await page.goto("/");
