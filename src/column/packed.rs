@@ -54,6 +54,10 @@ pub(crate) const BLOCK: usize = 1024;
 /// Cells unpacked by one call of a width's loop: 64 cells of `w` bits are `w` whole words.
 const GROUP: usize = 64;
 
+/// A dense chunk's stretches of at most this many cells are summed code by code ([`Packed::sum`]):
+/// a user's few rows of a month, or a few months of the users' months, cost no unpacking.
+const SHORT: usize = 64;
+
 /// A sealed chunk of [`CHUNK`] cells: cell `i` is `base + code(i)`, or the largest value of the
 /// cell type (an empty cell) when its code is `null`, with `code(i)` the `width` bits from bit
 /// `i × width` of `words`.
@@ -236,12 +240,28 @@ impl Packed {
     }
 
     /// The sum and the count of the non-empty cells `i..j` of a chunk that is sparse or of one
-    /// value (`width` 0), or `None` for another: its marked cells' codes alone are read, the
-    /// others counted as its common cell.
+    /// value (`width` 0), or of a short stretch (at most [`SHORT`] cells) of another: its marked
+    /// cells' codes alone are read, the others counted as its common cell; a short stretch's
+    /// codes are read one by one. `None` for a longer stretch of a dense chunk, which is faster
+    /// unpacked a group at a time.
     #[inline]
     fn sum(&self, i: usize, j: usize) -> Option<(u64, u64)> {
         let Some(sp) = &self.sparse else {
-            return (self.width == 0).then(|| self.cells(0, (j - i) as u64));
+            if self.width == 0 {
+                return Some(self.cells(0, (j - i) as u64));
+            }
+            if j - i > SHORT {
+                return None;
+            }
+            let w = usize::from(self.width);
+            let (mut sum, mut n) = (0u64, 0u64);
+            for k in i..j {
+                if let Some(v) = self.value(take(&self.words, k, w)) {
+                    sum += v;
+                    n += 1;
+                }
+            }
+            return Some((sum, n));
         };
         let (sum, n, marked) = sum_marked(self, sp, i, j);
         let (common, times) = self.cells(sp.common, (j - i) as u64 - marked);
@@ -535,7 +555,8 @@ impl<T: Cell> Cells<T> {
         end: usize,
         mut dense: impl FnMut(&[T]),
     ) -> (u64, u64) {
-        let mut buf = [T::NULL; BLOCK];
+        // Filled only for a stretch that needs it: a short run does not pay for 1 024 cells.
+        let mut buf = None;
         let (mut sum, mut n) = (0u64, 0u64);
         let mut row = start;
         while row < end {
@@ -551,7 +572,7 @@ impl<T: Cell> Cells<T> {
                 row = stop;
                 continue;
             }
-            let s = self.slice_at(row, end, &mut buf);
+            let s = self.slice_at(row, end, buf.get_or_insert([T::NULL; BLOCK]));
             dense(s);
             row += s.len();
         }
@@ -693,6 +714,25 @@ mod tests {
         });
         assert_eq!(got, &cells[start..end], "rows {start}..{end}");
         // Summed: the sparse chunks from their marked cells, the rest from the slices given.
+        reads_back_sums(c, cells, start, end);
+        // Short stretches too (a dense chunk's are summed code by code), across group ends.
+        for at in [start, start + 61, (start + end) / 2, end.saturating_sub(70)] {
+            for len in [1, 3, SHORT, SHORT + 1] {
+                let (i, j) = (at.min(end), (at + len).min(end));
+                if i < j {
+                    reads_back_sums(c, cells, i, j);
+                }
+            }
+        }
+    }
+
+    /// The sums of `start..end`, as [`Cells::sum_sparse`] gives them, are those of the cells.
+    fn reads_back_sums<T: Cell + std::fmt::Debug>(
+        c: &Cells<T>,
+        cells: &[T],
+        start: usize,
+        end: usize,
+    ) {
         let (mut dense_sum, mut dense_n) = (0u64, 0u64);
         let (sum, n) = c.sum_sparse(start, end, |s| {
             for &x in s.iter().filter(|&&x| x != T::NULL) {
