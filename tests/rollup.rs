@@ -350,10 +350,17 @@ proptest! {
         users in proptest::collection::vec(proptest::collection::vec(row(), 0..30), 1..8),
         ranges in proptest::collection::vec((0u8..45, 0u8..45, proptest::option::weighted(0.2, 0u8..6)), 1..6),
         (sort, desc, page) in (0usize..7, any::<bool>(), (0usize..3, 0usize..4)),
+        every in any::<bool>(),
     ) {
         let table = Table::from_bytes(&to_csv(&users)).unwrap();
         prop_assume!(table.rows() > 0);
-        let mut cache = QueryCache::with_rollups(&table);
+        // With `every`, the users' months too (each user's sums per calendar month), which a
+        // small export does not keep: the months a range holds whole come from them.
+        let mut cache = if every {
+            QueryCache::with_every_rollup(&table)
+        } else {
+            QueryCache::with_rollups(&table)
+        };
         for (from, span, search) in ranges {
             let filter = GenFilter {
                 from: Some(from),
@@ -370,6 +377,64 @@ proptest! {
                 let scanned = table.summarize(&q).map(|s| s.to_value()).map_err(|e| e.to_string());
                 prop_assert_eq!(rolled, scanned, "{:?}", q);
             }
+        }
+    }
+}
+
+/// Under a range, the months it holds whole come from the users' months, and a month it cuts
+/// from the rows it keeps, or from the month's sum less the rows it leaves out (whichever are
+/// fewer): the sums by user, and the distinct users, active users and (active) user-days of the
+/// totals. Each answer is the scan's, and the users' months are used.
+#[test]
+fn a_range_adds_the_months_it_holds_whole() {
+    let mut csv = String::from(
+        "Instance user ID,User Email,Active Sourcegraph User,Client Name,Timestamp Date,\
+         Chat Events,Searches\n",
+    );
+    for user in 0..3 {
+        for (d, day) in common::days("2025-01-20", "2025-03-07").iter().enumerate() {
+            for (c, client) in ["vscode", "jetbrains"].iter().enumerate() {
+                if (d + c + user) % 3 != 0 {
+                    let active = (d + c * 2 + user) % 5 != 0;
+                    let (chats, searches) = (d * 7 % 11 + user, (d + c) % 4);
+                    csv += &format!(
+                        "{user},u{user}@example.com,{active},{client},{day},{chats},{searches}\n"
+                    );
+                }
+            }
+        }
+    }
+    let table = Table::from_bytes(csv.as_bytes()).unwrap();
+    let mut every = QueryCache::with_every_rollup(&table);
+    // The grid runs 2025-01-20 to 03-07: January's 12 days, February whole, March's 7.
+    let ranges = [
+        ("2025-01-25", "2025-03-02"), // January less 5 days, February, March's rows (2 of 7)
+        ("2025-01-29", "2025-03-06"), // January's rows (3 of 12), February, March less a day
+        ("2025-01-20", "2025-02-28"), // January and February whole
+        ("2025-02-27", "2025-03-01"), // February's rows (2 of 28) and March's (1 of 7)
+        ("2025-02-03", "2025-02-20"), // within February: its rows alone
+    ];
+    for (from, to) in ranges {
+        let within_a_month = from.starts_with("2025-02-0");
+        let by_user = json!({
+            "groupBy": ["user"], "filter": {"from": from, "to": to},
+            "metrics": ["hoursSaved", "Chat Events", "Searches", "users"],
+            "sort": {"by": "hoursSaved", "desc": true}
+        });
+        let totals = json!({
+            "groupBy": [], "filter": {"from": from, "to": to},
+            "metrics": ["users", "activeUsers", "avgDau", "avgDaysActivePerUser", "Chat Events"]
+        });
+        for q in [by_user, totals] {
+            let q: Query = serde_json::from_value(q).unwrap();
+            let scanned = table.summarize(&q).unwrap().to_value();
+            let before = every.summed_months();
+            assert_eq!(
+                every.summarize(&table, &q).unwrap().to_value(),
+                scanned,
+                "{q:?}"
+            );
+            assert_eq!(every.summed_months() > before, !within_a_month, "{q:?}");
         }
     }
 }

@@ -42,6 +42,15 @@ fn over_rows(
     };
     for &i in &needs.sums {
         let Some(values) = num(i) else { continue };
+        // By user under a range: from the users' months, unless a column's cells are counted.
+        let months = grouping
+            .months
+            .as_ref()
+            .filter(|_| !needs.counts.contains(&i));
+        if let Some(acc) = months.and_then(|m| m.sums(table, i, n)) {
+            stats.sums[i] = Some(acc);
+            continue;
+        }
         let mut acc = values.accumulator(n);
         let mut counts = needs.counts.contains(&i).then(|| vec![0u32; n]);
         values.accumulate(layout, &mut acc, counts.as_deref_mut());

@@ -9,7 +9,7 @@ use crate::table::{Table, UNMAPPED};
 
 use super::days::Days;
 use super::filter::Selection;
-use super::rollup::Rolled;
+use super::rollup::{MonthRuns, Rolled};
 use super::spec::Key;
 
 /// The id of a row the filter dropped.
@@ -189,6 +189,9 @@ pub(crate) struct Grouping {
     /// Set when the roll-ups answer this grouping: its metrics come from them, and it has
     /// neither runs nor ids.
     pub rolled: Option<Rolled>,
+    /// Runs by user under a range, split at month ends: the sums of the users' months answer
+    /// the summed columns.
+    pub months: Option<MonthRuns>,
 }
 
 impl Grouping {
@@ -258,6 +261,7 @@ impl Grouping {
             reps,
             sizes,
             rolled: None,
+            months: None,
         })
     }
 
@@ -271,6 +275,7 @@ impl Grouping {
             reps: vec![0],
             sizes: vec![kept],
             rolled: None,
+            months: None,
         };
         let Some(mask) = selection.mask() else {
             let run = Run {
@@ -311,6 +316,7 @@ impl Grouping {
 
     pub fn heap_bytes(&self) -> usize {
         self.rolled.as_ref().map_or(0, Rolled::heap_bytes)
+            + self.months.as_ref().map_or(0, MonthRuns::heap_bytes)
             + self
                 .runs
                 .as_ref()
@@ -385,6 +391,7 @@ impl Grouping {
             reps: groups.iter().map(|&g| self.reps[g as usize]).collect(),
             sizes: groups.iter().map(|&g| self.sizes[g as usize]).collect(),
             rolled: None,
+            months: None,
         }
     }
 
@@ -395,6 +402,7 @@ impl Grouping {
         runs: Vec<Run>,
         reps: Vec<u32>,
         sizes: Vec<u64>,
+        months: Option<MonthRuns>,
     ) -> Grouping {
         Grouping {
             keys,
@@ -403,6 +411,7 @@ impl Grouping {
             reps,
             sizes,
             rolled: None,
+            months,
         }
     }
 
@@ -421,6 +430,7 @@ impl Grouping {
             reps,
             sizes,
             rolled: Some(rolled),
+            months: None,
         }
     }
 

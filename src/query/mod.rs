@@ -189,6 +189,14 @@ impl QueryCache {
         self.rollup.as_ref().map_or(0, |r| r.summed_coarse.get())
     }
 
+    /// How many answers under a range of dates came from the users' months (per user and
+    /// calendar month, its sums and active days) rather than from every kept row or user-day:
+    /// a column's sums by user, or the distinct counts of the totals; since the roll-ups were
+    /// built (for tests and benchmarks).
+    pub fn summed_months(&self) -> usize {
+        self.rollup.as_ref().map_or(0, |r| r.summed_months.get())
+    }
+
     /// How many of the current filter's kept groupings the roll-ups answer (for tests and
     /// benchmarks: whether a view took the fast path).
     pub fn rolled_groupings(&self) -> usize {
@@ -491,8 +499,8 @@ fn grouping(table: &Table, state: &mut FilterState, keys: &[Key]) -> Result<Rc<G
         Some((reps, sizes, rolled)) => {
             Rc::new(Grouping::rolled(keys.to_vec(), reps, sizes, rolled))
         }
-        None if let Some((runs, reps, sizes)) = runs() => {
-            Rc::new(Grouping::of_runs(keys.to_vec(), runs, reps, sizes))
+        None if let Some((runs, reps, sizes, months)) = runs() => {
+            Rc::new(Grouping::of_runs(keys.to_vec(), runs, reps, sizes, months))
         }
         None => {
             let selection = match &state.selection {

@@ -19,7 +19,11 @@
 //!   totals, the time chart): a step per entry instead of a pass over the user-days;
 //! - the **coarse cubes** ([`Coarse`]): the cube added up per week, month and the whole range,
 //!   whose cells the groupings a filter keeps whole add instead of the days' (the totals: a
-//!   cell per slice).
+//!   cell per slice);
+//! - the **users' months** ([`months`], large exports only): per user and calendar month, where
+//!   its rows start, its active days and the sums of the summed columns: a range of dates adds
+//!   the months it holds whole from them and reads only the rows and user-days of the few days
+//!   at its ends (the grouping by user, and the distinct counts of the totals).
 //!
 //! A query uses them when they answer it exactly ([`Rollup::grouping`] says so), else the query
 //! scans the rows as before. The sums are added with the same kernels as the scan's, over the
@@ -48,11 +52,18 @@ use super::spec::Key;
 use super::stats::{DistinctCounts, Needs, Stats};
 
 mod grain;
+mod months;
 
 use grain::{Grain, Period};
+pub(crate) use months::MonthRuns;
+use months::UserMonths;
 
 /// No entry, no group.
 const NONE: u32 = NO_GROUP;
+
+/// A grouping by user under a range ([`Rollup::user_runs`]): its runs of rows, a row of each
+/// group, the rows of each, and the runs split at month ends.
+pub(crate) type UserRuns = (Vec<Run>, Vec<u32>, Vec<u64>, Option<MonthRuns>);
 
 /// Slices kept in a dense table of (client, language, activity) up to this many combinations.
 const DENSE_SLICES: u64 = 1 << 22;
@@ -76,7 +87,7 @@ struct Level {
 }
 
 /// `values` in the narrowest column that holds them (all are ≥ 0 but for unknown columns).
-fn narrow(values: Vec<i64>, scale: u8) -> Option<NumColumn> {
+fn narrow(values: &[i64], scale: u8) -> Option<NumColumn> {
     let (lo, hi) = values
         .iter()
         .fold((0i64, 0i64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
@@ -115,7 +126,7 @@ impl Level {
         }
         let columns = table.columns.len();
         let mut level = Level {
-            rows: narrow(rows, 0)?,
+            rows: narrow(&rows, 0)?,
             sums: try_collect((0..columns).map(|_| None))?,
             counts: try_collect((0..columns).map(|_| None))?,
             weighted: try_filled(columns, None)?,
@@ -137,9 +148,9 @@ impl Level {
             let Acc::Int(sums) = acc else {
                 return None;
             };
-            level.sums[i] = Some(narrow(sums, values.scale)?);
+            level.sums[i] = Some(narrow(&sums, values.scale)?);
             if let Some(counts) = counts {
-                level.counts[i] = narrow(try_collect(counts.into_iter().map(i64::from))?, 0);
+                level.counts[i] = narrow(&try_collect(counts.into_iter().map(i64::from))?, 0);
             }
             if let Some(Measure::WeightedMean { weight }) = column.measure {
                 if let Data::Num(weights) = &table.columns[weight].data {
@@ -165,7 +176,7 @@ impl Level {
             let Acc::Int(sums) = acc else {
                 return None;
             };
-            narrow(sums, column.scale)
+            narrow(&sums, column.scale)
         };
         let each = |columns: &[Option<NumColumn>]| -> Option<Vec<Option<NumColumn>>> {
             let mut out = Vec::new();
@@ -471,10 +482,15 @@ pub(crate) struct Rollup {
     set_slices: Vec<u32>,
     /// Distinct counts counted ahead per time grain (none when a row has no date).
     grains: Vec<Grain>,
+    /// Per user and month, where its rows start and their sums (none when they would not pay).
+    months: Option<UserMonths>,
     /// How many groupings' distinct counts the grains have answered (for tests and benchmarks).
     pub(crate) counted_ahead: std::cell::Cell<usize>,
     /// How many groupings' sums a coarser cube has answered (for tests and benchmarks).
     pub(crate) summed_coarse: std::cell::Cell<usize>,
+    /// How many answers under a range the users' months have given: a column's sums by user, or
+    /// the distinct counts of the totals (for tests and benchmarks).
+    pub(crate) summed_months: std::cell::Cell<usize>,
     /// The user ID, e-mail and username hold one value per user, so a filter on them keeps or
     /// drops whole users.
     functional: bool,
@@ -606,8 +622,10 @@ impl Rollup {
             set_start: try_filled(1, 0)?,
             set_slices: Vec::new(),
             grains: Vec::new(),
+            months: None,
             counted_ahead: std::cell::Cell::new(0),
             summed_coarse: std::cell::Cell::new(0),
+            summed_months: std::cell::Cell::new(0),
             functional: true,
         };
         let mut slice_of: Vec<u32> = try_filled(n, 0u32)?;
@@ -758,6 +776,7 @@ impl Rollup {
             rollup.grains.sort_by_key(Grain::entries);
             rollup.coarse = rollup.coarse_cubes(every_grain)?;
         }
+        rollup.months = UserMonths::build(table, &rollup, every_grain)?;
         rollup.shrink()?;
         Some(rollup)
     }
@@ -909,6 +928,7 @@ impl Rollup {
             + self.set_of.heap_bytes()
             + self.day_of.capacity() * 2
             + self.grains.iter().map(Grain::heap_bytes).sum::<usize>()
+            + self.months.as_ref().map_or(0, UserMonths::heap_bytes)
     }
 
     /// A filter's conditions over the roll-ups' dimensions, or `None` when they cannot say it
@@ -1137,21 +1157,29 @@ impl Rollup {
     /// The grouping by user of a filter on dates (and on who the users are) that keeps every
     /// slice, as one run of rows per user: each user's rows are together and in date order (rows
     /// without a date last), so the rows a range keeps are one stretch of each user's, found by
-    /// bisection on the dates instead of a pass over every row. Gives the runs, a row of each
-    /// group (its first kept row) and the rows of each, groups numbered in row order, as the
-    /// scan numbers them. `None` for other filters (the users' sums answer a filter without
+    /// bisection on the dates instead of a pass over every row (within the months of the range,
+    /// with the users' months). Gives the runs, a row of each group (its first kept row) and the
+    /// rows of each, groups numbered in row order, as the scan numbers them, and with the users'
+    /// months the same runs split at month ends. `None` for other filters (the users' sums answer a filter without
     /// dates; one on clients, languages or activity is the scan's).
-    pub(crate) fn user_runs(
-        &self,
-        table: &Table,
-        pass: &Pass,
-    ) -> Option<(Vec<Run>, Vec<u32>, Vec<u64>)> {
+    pub(crate) fn user_runs(self: &Rc<Self>, table: &Table, pass: &Pass) -> Option<UserRuns> {
         if !pass.dated || !pass.slice.iter().all(|&k| k) {
             return None;
         }
         let dates = table.dates()?;
         let day = |row: usize| day_index(self.grid, Some(dates), row);
         let (first, last) = (pass.first, pass.last);
+        // The users' months narrow the bisection to the months of the range, and split each
+        // user's run at month ends (for ranges of days on the grid).
+        let months = self
+            .months
+            .as_ref()
+            .filter(|_| first <= last && (last as usize) < self.grid.days);
+        let plan = months.and_then(|m| m.plan(first, last));
+        let mut split = match plan {
+            Some(_) => Some(MonthRuns::new(self)?),
+            None => None,
+        };
         let (mut runs, mut reps, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
         for u in 0..self.user_rep.len() {
             if pass.user.as_ref().is_some_and(|k| !k[u]) {
@@ -1159,8 +1187,9 @@ impl Rollup {
             }
             let start = self.user_rep[u] as usize;
             let end = self.user_rep.get(u + 1).map_or(table.rows, |&r| r as usize);
+            let (lo, hi) = months.map_or((start, end), |m| m.bounds(start, u, first, last));
             let bisect = |below: &dyn Fn(u32) -> bool| {
-                let (mut lo, mut hi) = (start, end);
+                let (mut lo, mut hi) = (lo, hi);
                 while lo < hi {
                     let mid = lo + (hi - lo) / 2;
                     if below(day(mid)) {
@@ -1174,6 +1203,9 @@ impl Rollup {
             let from = bisect(&|d| d < first);
             let to = bisect(&|d| d <= last);
             if from < to {
+                if let (Some(m), Some(plan), Some(split)) = (months, plan, split.as_mut()) {
+                    m.split(plan, (start, u, reps.len()), (from, to), split)?;
+                }
                 try_push(
                     &mut runs,
                     Run {
@@ -1186,7 +1218,7 @@ impl Rollup {
                 try_push(&mut sizes, (to - from) as u64)?;
             }
         }
-        Some((runs, reps, sizes))
+        Some((runs, reps, sizes, split))
     }
 
     fn by_user(self: &Rc<Self>, pass: &Rc<Pass>) -> Option<(Vec<u32>, Vec<u64>, Rolled)> {
@@ -1482,6 +1514,25 @@ impl Rolled {
                             return out;
                         }
                     }
+                    // One group of a range of days, every slice kept: from the users' months.
+                    let (first, last) = (p.first as usize, p.last as usize);
+                    let one = (first <= last && last < grid)
+                        .then(|| day_group[first])
+                        .filter(|&g| g != NONE && day_group[first..=last].iter().all(|&x| x == g));
+                    let months = r.months.as_ref().filter(|_| p.slice.iter().all(|&k| k));
+                    if let (Some(g), Some(months)) = (one, months) {
+                        if let Some(plan) = months.plan(p.first, p.last) {
+                            let g = g as usize;
+                            [
+                                out.users[g],
+                                out.active_users[g],
+                                out.user_days[g],
+                                out.active_user_days[g],
+                            ] = months.distinct(r, p, (p.first, p.last), plan, daily);
+                            r.summed_months.set(r.summed_months.get() + 1);
+                            return out;
+                        }
+                    }
                     for u in 0..users {
                         let (mut last, mut last_active) = (NONE, NONE);
                         for k in kept(u) {
@@ -1617,20 +1668,11 @@ mod tests {
 
     #[test]
     fn narrow_keeps_each_sum_in_a_width_that_holds_it() {
-        assert!(matches!(narrow(vec![0, 254], 0).unwrap().data, Ints::U8(_)));
-        assert!(matches!(
-            narrow(vec![0, 255], 0).unwrap().data,
-            Ints::U16(_)
-        ));
-        assert!(matches!(
-            narrow(vec![70_000], 0).unwrap().data,
-            Ints::U32(_)
-        ));
-        assert!(matches!(
-            narrow(vec![1 << 40], 0).unwrap().data,
-            Ints::I64(_)
-        ));
-        assert!(matches!(narrow(vec![-1, 3], 0).unwrap().data, Ints::I64(_)));
-        assert!(narrow(vec![i64::MIN], 0).is_none());
+        assert!(matches!(narrow(&[0, 254], 0).unwrap().data, Ints::U8(_)));
+        assert!(matches!(narrow(&[0, 255], 0).unwrap().data, Ints::U16(_)));
+        assert!(matches!(narrow(&[70_000], 0).unwrap().data, Ints::U32(_)));
+        assert!(matches!(narrow(&[1 << 40], 0).unwrap().data, Ints::I64(_)));
+        assert!(matches!(narrow(&[-1, 3], 0).unwrap().data, Ints::I64(_)));
+        assert!(narrow(&[i64::MIN], 0).is_none());
     }
 }

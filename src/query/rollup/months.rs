@@ -1,0 +1,392 @@
+//! The users' months: per user and calendar month, where the user's rows of that month start,
+//! its active days, and the sums of every summed column over its rows. A range of dates then
+//! adds the months it holds whole from them, and of a month it cuts only the rows (or user-days)
+//! inside it, or the month's figure less those outside it when they are fewer: under "Last 90
+//! days" of a year that ends on a month's last day, a user's two days at the range's start are
+//! read instead of ninety. Used for the grouping by user's sums and for the distinct counts of
+//! the totals, under a filter on dates (and users) alone.
+
+use std::rc::Rc;
+
+use crate::column::{try_filled, Acc, DayColumn, Layout, NumColumn, Run, NO_GROUP};
+use crate::table::{Data, Measure, Table};
+
+use super::grain::Period;
+use super::{day_indexes, level_rows, narrow, try_push, Pass, Rollup};
+
+/// The users' months are kept when the export has at least this many rows per user and month of
+/// its range (a year of 80 000 users has 24): where they are smaller than that, they would cost
+/// more memory than they save time.
+const MONTH_RATIO: usize = 8;
+
+/// ... and at least this many rows (4.2 million). Below that a range's rows are summed in a few
+/// milliseconds, and the months, a chunk or less per column and month, are not packed: they
+/// would cost a byte a row (1.1 on a year of 3 000 users, 853 028 rows).
+const MONTH_ROWS: usize = 1 << 22;
+
+/// See the module's description.
+pub(super) struct UserMonths {
+    /// Per month of the grid (0 is the month of its first day), its first day index on the grid;
+    /// one more at the end, the grid's length.
+    first_day: Vec<u32>,
+    /// Per day index of the grid, its month.
+    month_of: Vec<u16>,
+    /// Per user and month boundary (`u × (months + 1) + m`): how many of the user's dated rows
+    /// come before month `m` (at the last boundary, all of them).
+    before: NumColumn,
+    /// Per month, each user's active days in it (days with a row whose `Active Sourcegraph User`
+    /// counts as active, or any row without the column).
+    active_days: Vec<Vec<u8>>,
+    /// Per column index, for summed columns: per month, each user's sum of its rows of that
+    /// month, in the column's scaled integers (a column per month: the months a range holds
+    /// whole are added for every user at once, in a pass over each month's users).
+    sums: Vec<Option<Vec<NumColumn>>>,
+}
+
+impl UserMonths {
+    /// Builds them for the users of `rollup` (each user's rows together, dated in order, rows
+    /// without a date last): `Some(None)` when the table has no dates or when they would be large
+    /// for the rows (unless `every`: for tests); `None` when a sum passes i64 or the memory is
+    /// not there (then no roll-ups at all, as for their other parts).
+    pub(super) fn build(table: &Table, rollup: &Rollup, every: bool) -> Option<Option<UserMonths>> {
+        let (grid, users, n) = (rollup.grid, rollup.user_rep.len(), table.rows);
+        let size = || -> Option<(u32, usize)> {
+            table.dates()?;
+            let days = u32::try_from(grid.days).ok().filter(|&d| d > 0)?;
+            let months = Period::Month.of(grid.base, days - 1) as usize + 1;
+            u16::try_from(months).ok()?;
+            let entries = users.checked_mul(months + 1).filter(|&e| e > 0)?;
+            (every || (n >= MONTH_ROWS && entries.saturating_mul(MONTH_RATIO) <= n))
+                .then_some((days, months))
+        };
+        match size() {
+            Some((days, months)) => UserMonths::build_in(table, rollup, days, months).map(Some),
+            None => Some(None),
+        }
+    }
+
+    /// [`UserMonths::build`] of `days` grid days in `months` months.
+    fn build_in(table: &Table, rollup: &Rollup, days: u32, months: usize) -> Option<UserMonths> {
+        let (grid, user_rep) = (rollup.grid, &rollup.user_rep[..]);
+        let dates: &DayColumn = table.dates()?;
+        let mut month_of: Vec<u16> = try_filled(grid.days, 0)?;
+        let mut first_day: Vec<u32> = Vec::new();
+        first_day.try_reserve_exact(months + 1).ok()?;
+        for (i, m) in (0..days).zip(&mut month_of) {
+            let month = Period::Month.of(grid.base, i);
+            *m = month as u16;
+            if month as usize == first_day.len() {
+                first_day.push(i);
+            }
+        }
+        first_day.push(days);
+        let (users, n) = (user_rep.len(), table.rows);
+        let entries = users * months;
+        // One run of rows per user and month, and each month's rows counted at its boundary.
+        let mut runs: Vec<Run> = Vec::new();
+        let mut before: Vec<i64> = try_filled(users * (months + 1), 0)?;
+        let mut u = 0;
+        for (row, d) in day_indexes(grid, Some(dates), n).enumerate() {
+            while user_rep.get(u + 1).is_some_and(|&r| r as usize <= row) {
+                u += 1;
+            }
+            let Some(&m) = month_of.get(d as usize) else {
+                continue;
+            };
+            let m = usize::from(m);
+            before[u * (months + 1) + m + 1] += 1;
+            let group = m * users + u;
+            match runs.last_mut() {
+                Some(run) if run.group == group && run.end == row => run.end = row + 1,
+                _ => try_push(
+                    &mut runs,
+                    Run {
+                        start: row,
+                        end: row + 1,
+                        group,
+                    },
+                )?,
+            }
+        }
+        for user in before.chunks_exact_mut(months + 1) {
+            for m in 1..user.len() {
+                user[m] += user[m - 1];
+            }
+        }
+        let before = narrow(&before, 0)?;
+        let mut sums = Vec::new();
+        sums.try_reserve_exact(table.columns.len()).ok()?;
+        for column in &table.columns {
+            sums.push(match (&column.data, column.measure) {
+                (Data::Num(values), Some(Measure::Sum)) if !values.is_float() => {
+                    let mut acc = Acc::Int(try_filled(entries, 0)?);
+                    values.try_accumulate(Layout::Runs(&runs), &mut acc, None)?;
+                    let Acc::Int(s) = acc else {
+                        return None;
+                    };
+                    let mut by_month = Vec::new();
+                    by_month.try_reserve_exact(months).ok()?;
+                    for month in s.chunks_exact(users) {
+                        by_month.push(narrow(month, values.scale)?);
+                    }
+                    Some(by_month)
+                }
+                _ => None,
+            });
+        }
+        // Each user-day's set of slices has an active one, or not.
+        let sets = rollup.set_start.len() - 1;
+        let mut set_active: Vec<bool> = try_filled(sets, false)?;
+        for (k, active) in set_active.iter_mut().enumerate() {
+            let members =
+                &rollup.set_slices[rollup.set_start[k] as usize..rollup.set_start[k + 1] as usize];
+            *active = members.iter().any(|&s| rollup.slice_active[s as usize]);
+        }
+        let mut active_days = Vec::new();
+        active_days.try_reserve_exact(months).ok()?;
+        for _ in 0..months {
+            active_days.push(try_filled(users, 0u8)?);
+        }
+        for (u, ends) in rollup.user_days.windows(2).enumerate() {
+            for k in ends[0] as usize..ends[1] as usize {
+                let d = usize::from(rollup.day_of[k]);
+                if let Some(&m) = month_of.get(d) {
+                    let active = set_active[rollup.set_of.get(k) as usize];
+                    active_days[usize::from(m)][u] += u8::from(active);
+                }
+            }
+        }
+        Some(UserMonths {
+            first_day,
+            month_of,
+            before,
+            active_days,
+            sums,
+        })
+    }
+
+    /// Bytes held on the heap.
+    pub(super) fn heap_bytes(&self) -> usize {
+        self.first_day.capacity() * 4
+            + self.month_of.capacity() * 2
+            + self.active_days.capacity() * std::mem::size_of::<Vec<u8>>()
+            + self.active_days.iter().map(Vec::capacity).sum::<usize>()
+            + self.before.heap_bytes()
+            + self.sums.capacity() * std::mem::size_of::<Option<Vec<NumColumn>>>()
+            + self
+                .sums
+                .iter()
+                .flatten()
+                .map(|m| {
+                    m.capacity() * std::mem::size_of::<NumColumn>()
+                        + m.iter().map(NumColumn::heap_bytes).sum::<usize>()
+                })
+                .sum::<usize>()
+    }
+
+    fn months(&self) -> usize {
+        self.first_day.len() - 1
+    }
+
+    /// The rows of user `u` (whose rows start at `start`) from the start of month `m` on: the
+    /// first row of month `m`, or (with `m` past the last month) the row after its dated rows.
+    fn row(&self, start: usize, u: usize, m: usize) -> usize {
+        start + level_rows(&self.before)(u * (self.months() + 1) + m) as usize
+    }
+
+    /// Where user `u`'s rows of the days `first..=last` (grid indexes, in order) may be: from the
+    /// first row of `first`'s month to the end of `last`'s.
+    pub(super) fn bounds(&self, start: usize, u: usize, first: u32, last: u32) -> (usize, usize) {
+        let (mf, ml) = (self.month(first), self.month(last));
+        (self.row(start, u, mf), self.row(start, u, ml + 1))
+    }
+
+    fn month(&self, day: u32) -> usize {
+        usize::from(self.month_of[day as usize])
+    }
+
+    /// How the days `first..=last` (grid indexes, `first <= last`) split at month ends, the
+    /// same for every user; `None` when they cut a single month (its rows answer).
+    pub(super) fn plan(&self, first: u32, last: u32) -> Option<Plan> {
+        let (mf, ml) = (self.month(first), self.month(last));
+        let (lo, hi) = (self.first_day[mf], self.first_day[ml + 1] - 1);
+        // A cut month is summed whole, less the rows of the days it leaves out, when those days
+        // are fewer than the days it keeps.
+        let whole_first = first == lo || (mf < ml && first - lo < self.first_day[mf + 1] - first);
+        let whole_last = last == hi || (mf < ml && hi - last < last + 1 - self.first_day[ml]);
+        (mf < ml || (whole_first && whole_last)).then_some(Plan {
+            first: (mf, whole_first),
+            last: (ml, whole_last),
+        })
+    }
+
+    /// Adds group `group`, user `u`'s rows `from..to` (its rows starting at `start`) to `out`, as
+    /// `plan` splits them.
+    pub(super) fn split(
+        &self,
+        plan: Plan,
+        (start, u, group): (usize, usize, usize),
+        (from, to): (usize, usize),
+        out: &mut MonthRuns,
+    ) -> Option<()> {
+        let run = |start: usize, end: usize| Run { start, end, group };
+        let Plan {
+            first: (mf, whole_first),
+            last: (ml, whole_last),
+        } = plan;
+        let row = |m: usize| self.row(start, u, m);
+        if !whole_first {
+            try_push(&mut out.plus, run(from, row(mf + 1)))?;
+        } else if from > row(mf) {
+            try_push(&mut out.minus, run(row(mf), from))?;
+        }
+        if !whole_last {
+            try_push(&mut out.plus, run(row(ml), to))?;
+        } else if to < row(ml + 1) {
+            try_push(&mut out.minus, run(to, row(ml + 1)))?;
+        }
+        out.whole = plan.whole();
+        *out.user_group.get_mut(u)? = group as u32;
+        Some(())
+    }
+
+    /// The distinct users, active users, user-days and active user-days of the days
+    /// `first..=last` (split as `plan`) in one group, for a filter that keeps every slice (and
+    /// the users `pass` keeps): each user's days in the range are a stretch of its user-days,
+    /// found by bisection; its active days are those of the months the range holds whole, plus
+    /// or less those of the few days at its ends.
+    pub(super) fn distinct(
+        &self,
+        rollup: &Rollup,
+        pass: &Pass,
+        (first, last): (u32, u32),
+        plan: Plan,
+        daily: bool,
+    ) -> [u64; 4] {
+        let Plan {
+            first: (mf, whole_first),
+            last: (ml, whole_last),
+        } = plan;
+        let bounds = [
+            self.first_day[mf],
+            self.first_day[mf + 1],
+            self.first_day[ml],
+            self.first_day[ml + 1],
+        ];
+        let whole = &self.active_days[plan.whole().0..plan.whole().1];
+        let [mut users, mut active_users, mut user_days, mut active_user_days] = [0u64; 4];
+        for u in 0..rollup.user_rep.len() {
+            if pass.user.as_ref().is_some_and(|k| !k[u]) {
+                continue;
+            }
+            let all = rollup.user_days[u] as usize..rollup.user_days[u + 1] as usize;
+            let days = &rollup.day_of[all.clone()];
+            let at = |day: u32| days.partition_point(|&d| u32::from(d) < day);
+            let (start, end) = (at(first), at(last + 1));
+            if start >= end {
+                continue;
+            }
+            let active = |ks: std::ops::Range<usize>| -> u64 {
+                ks.map(|k| u64::from(pass.set_bits[rollup.set_of.get(all.start + k) as usize] >> 1))
+                    .sum()
+            };
+            let mut act: u64 = whole.iter().map(|m| u64::from(m[u])).sum();
+            let [lo, lo_next, hi_first, hi_next] = bounds.map(at);
+            if whole_first {
+                act -= active(lo..start);
+            } else {
+                act += active(start..lo_next);
+            }
+            if whole_last {
+                act -= active(end..hi_next);
+            } else {
+                act += active(hi_first..end);
+            }
+            users += 1;
+            active_users += u64::from(act > 0);
+            if daily {
+                user_days += (end - start) as u64;
+                active_user_days += act;
+            }
+        }
+        [users, active_users, user_days, active_user_days]
+    }
+}
+
+/// How a range of days splits at month ends ([`UserMonths::plan`]): its first and last month,
+/// each with whether it is summed whole (less the rows of the days the range leaves out of it)
+/// or from its rows in the range.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Plan {
+    first: (usize, bool),
+    last: (usize, bool),
+}
+
+impl Plan {
+    /// The months summed whole.
+    fn whole(self) -> (usize, usize) {
+        let ((mf, whole_first), (ml, whole_last)) = (self.first, self.last);
+        (
+            if whole_first { mf } else { mf + 1 },
+            if whole_last { ml + 1 } else { ml },
+        )
+    }
+}
+
+/// A grouping by user under a range of dates, as the users' months add it up: each group's sum
+/// of a summed column is the sum of the months `whole` (every user's, from the users' months,
+/// into the group `user_group` gives it), plus its rows in the months the range cuts (`plus`),
+/// less the rows the range leaves out of a cut month counted whole (`minus`).
+#[derive(Debug, Default)]
+pub(crate) struct MonthRuns {
+    rollup: Option<Rc<Rollup>>,
+    whole: (usize, usize),
+    user_group: Vec<u32>,
+    plus: Vec<Run>,
+    minus: Vec<Run>,
+}
+
+impl MonthRuns {
+    /// Empty, for the users of `rollup`.
+    pub(super) fn new(rollup: &Rc<Rollup>) -> Option<MonthRuns> {
+        Some(MonthRuns {
+            rollup: Some(Rc::clone(rollup)),
+            user_group: try_filled(rollup.user_rep.len(), NO_GROUP)?,
+            ..MonthRuns::default()
+        })
+    }
+
+    /// The sums of column `i` of `n` groups; `None` when the users' months have no sums of it,
+    /// or when the parts' integer sums do not add up within i64 (the rows answer then).
+    pub(crate) fn sums(&self, table: &Table, i: usize, n: usize) -> Option<Acc> {
+        let rollup = self.rollup.as_ref()?;
+        let months = rollup.months.as_ref()?.sums.get(i)?.as_ref()?;
+        let Data::Num(values) = &table.columns[i].data else {
+            return None;
+        };
+        let part = |columns: &mut dyn Iterator<Item = &NumColumn>, layout: Layout| {
+            let mut acc = Acc::Int(try_filled(n, 0)?);
+            for column in columns {
+                column.try_accumulate(layout, &mut acc, None)?;
+            }
+            match acc {
+                Acc::Int(s) => Some(s),
+                Acc::Float(_) => None,
+            }
+        };
+        let whole = months.get(self.whole.0..self.whole.1).unwrap_or(&[]);
+        let mut sums = part(&mut whole.iter(), Layout::Ids(&self.user_group))?;
+        let plus = part(&mut std::iter::once(values), Layout::Runs(&self.plus))?;
+        let minus = part(&mut std::iter::once(values), Layout::Runs(&self.minus))?;
+        for ((s, p), m) in sums.iter_mut().zip(plus).zip(minus) {
+            *s = s.checked_add(p)?.checked_sub(m)?;
+        }
+        rollup.summed_months.set(rollup.summed_months.get() + 1);
+        Some(Acc::Int(sums))
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.user_group.capacity() * 4
+            + (self.plus.capacity() + self.minus.capacity()) * std::mem::size_of::<Run>()
+    }
+}
