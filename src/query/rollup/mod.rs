@@ -32,7 +32,8 @@
 //!
 //! Built only for exports whose users' rows are contiguous and dated in order (as exports are
 //! written), with integer numeric columns; sizes are checked so that no input can wrap them on a
-//! 32-bit target, and any allocation that fails leaves the table without roll-ups.
+//! 32-bit target, and any allocation that fails leaves the table without roll-ups (or, in the
+//! users' months' build, without the users' months alone).
 
 use std::rc::Rc;
 
@@ -87,11 +88,12 @@ struct Level {
 }
 
 /// `values` in the narrowest column that holds them (all are ≥ 0 but for unknown columns).
-fn narrow(values: &[i64], scale: u8) -> Option<NumColumn> {
-    let (lo, hi) = values
-        .iter()
-        .fold((0i64, 0i64), |(lo, hi), &x| (lo.min(x), hi.max(x)));
-    let cells = values.iter().copied();
+fn narrow<T: Copy + Into<i64>>(values: &[T], scale: u8) -> Option<NumColumn> {
+    let (lo, hi) = values.iter().fold((0i64, 0i64), |(lo, hi), &x| {
+        let x: i64 = x.into();
+        (lo.min(x), hi.max(x))
+    });
+    let cells = values.iter().map(|&x| x.into());
     let data = if lo < 0 {
         if lo == i64::MIN {
             return None;
@@ -482,7 +484,8 @@ pub(crate) struct Rollup {
     set_slices: Vec<u32>,
     /// Distinct counts counted ahead per time grain (none when a row has no date).
     grains: Vec<Grain>,
-    /// Per user and month, where its rows start and their sums (none when they would not pay).
+    /// Per user and month: where its rows and user-days start, its active days and its sums
+    /// (none where they would not pay).
     months: Option<UserMonths>,
     /// How many groupings' distinct counts the grains have answered (for tests and benchmarks).
     pub(crate) counted_ahead: std::cell::Cell<usize>,
@@ -512,6 +515,7 @@ impl std::fmt::Debug for Rollup {
                     .map(|c| (c.period, c.cell_period.len(), c.heap_bytes()))
                     .collect::<Vec<_>>(),
             )
+            .field("months", &self.months.as_ref().map(UserMonths::months))
             .field(
                 "grains",
                 &self
@@ -776,7 +780,7 @@ impl Rollup {
             rollup.grains.sort_by_key(Grain::entries);
             rollup.coarse = rollup.coarse_cubes(every_grain)?;
         }
-        rollup.months = UserMonths::build(table, &rollup, every_grain)?;
+        rollup.months = UserMonths::build(table, &rollup, every_grain);
         rollup.shrink()?;
         Some(rollup)
     }
@@ -1160,8 +1164,8 @@ impl Rollup {
     /// bisection on the dates instead of a pass over every row (within the months of the range,
     /// with the users' months). Gives the runs, a row of each group (its first kept row) and the
     /// rows of each, groups numbered in row order, as the scan numbers them, and with the users'
-    /// months the same runs split at month ends. `None` for other filters (the users' sums answer a filter without
-    /// dates; one on clients, languages or activity is the scan's).
+    /// months the same runs split at month ends. `None` for other filters (the users' sums
+    /// answer a filter without dates; one on clients, languages or activity is the scan's).
     pub(crate) fn user_runs(self: &Rc<Self>, table: &Table, pass: &Pass) -> Option<UserRuns> {
         if !pass.dated || !pass.slice.iter().all(|&k| k) {
             return None;
@@ -1187,9 +1191,11 @@ impl Rollup {
             }
             let start = self.user_rep[u] as usize;
             let end = self.user_rep.get(u + 1).map_or(table.rows, |&r| r as usize);
-            let (lo, hi) = months.map_or((start, end), |m| m.bounds(start, u, first, last));
-            let bisect = |below: &dyn Fn(u32) -> bool| {
-                let (mut lo, mut hi) = (lo, hi);
+            // The first kept row is among the rows of the range's first month, the row after
+            // the last among those of its last month.
+            let [head, tail] =
+                months.map_or([(start, end); 2], |m| m.windows(start, u, first, last));
+            let bisect = |(mut lo, mut hi): (usize, usize), below: &dyn Fn(u32) -> bool| {
                 while lo < hi {
                     let mid = lo + (hi - lo) / 2;
                     if below(day(mid)) {
@@ -1200,8 +1206,8 @@ impl Rollup {
                 }
                 lo
             };
-            let from = bisect(&|d| d < first);
-            let to = bisect(&|d| d <= last);
+            let from = bisect(head, &|d| d < first);
+            let to = bisect(tail, &|d| d <= last);
             if from < to {
                 if let (Some(m), Some(plan), Some(split)) = (months, plan, split.as_mut()) {
                     m.split(plan, (start, u, reps.len()), (from, to), split)?;
@@ -1668,11 +1674,26 @@ mod tests {
 
     #[test]
     fn narrow_keeps_each_sum_in_a_width_that_holds_it() {
-        assert!(matches!(narrow(&[0, 254], 0).unwrap().data, Ints::U8(_)));
-        assert!(matches!(narrow(&[0, 255], 0).unwrap().data, Ints::U16(_)));
-        assert!(matches!(narrow(&[70_000], 0).unwrap().data, Ints::U32(_)));
-        assert!(matches!(narrow(&[1 << 40], 0).unwrap().data, Ints::I64(_)));
-        assert!(matches!(narrow(&[-1, 3], 0).unwrap().data, Ints::I64(_)));
+        assert!(matches!(narrow(&[0i64, 254], 0).unwrap().data, Ints::U8(_)));
+        assert!(matches!(
+            narrow(&[0i64, 255], 0).unwrap().data,
+            Ints::U16(_)
+        ));
+        assert!(matches!(
+            narrow(&[70_000i64], 0).unwrap().data,
+            Ints::U32(_)
+        ));
+        assert!(matches!(
+            narrow(&[1i64 << 40], 0).unwrap().data,
+            Ints::I64(_)
+        ));
+        assert!(matches!(narrow(&[-1i64, 3], 0).unwrap().data, Ints::I64(_)));
         assert!(narrow(&[i64::MIN], 0).is_none());
+        // Unsigned counts (the users' months' row offsets) too.
+        assert!(matches!(
+            narrow(&[0u32, 70_000], 0).unwrap().data,
+            Ints::U32(_)
+        ));
+        assert!(matches!(narrow(&[u32::MAX], 0).unwrap().data, Ints::I64(_)));
     }
 }

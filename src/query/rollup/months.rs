@@ -34,6 +34,9 @@ pub(super) struct UserMonths {
     /// Per user and month boundary (`u × (months + 1) + m`): how many of the user's dated rows
     /// come before month `m` (at the last boundary, all of them).
     before: NumColumn,
+    /// Per user and month boundary (`u × (months + 1) + m`): how many of the user's dated
+    /// user-days come before month `m`.
+    days_before: NumColumn,
     /// Per month, each user's active days in it (days with a row whose `Active Sourcegraph User`
     /// counts as active, or any row without the column).
     active_days: Vec<Vec<u8>>,
@@ -45,33 +48,24 @@ pub(super) struct UserMonths {
 
 impl UserMonths {
     /// Builds them for the users of `rollup` (each user's rows together, dated in order, rows
-    /// without a date last): `Some(None)` when the table has no dates or when they would be large
-    /// for the rows (unless `every`: for tests); `None` when a sum passes i64 or the memory is
-    /// not there (then no roll-ups at all, as for their other parts).
-    pub(super) fn build(table: &Table, rollup: &Rollup, every: bool) -> Option<Option<UserMonths>> {
-        let (grid, users, n) = (rollup.grid, rollup.user_rep.len(), table.rows);
-        let size = || -> Option<(u32, usize)> {
-            table.dates()?;
-            let days = u32::try_from(grid.days).ok().filter(|&d| d > 0)?;
-            let months = Period::Month.of(grid.base, days - 1) as usize + 1;
-            u16::try_from(months).ok()?;
-            let entries = users.checked_mul(months + 1).filter(|&e| e > 0)?;
-            (every || (n >= MONTH_ROWS && entries.saturating_mul(MONTH_RATIO) <= n))
-                .then_some((days, months))
-        };
-        match size() {
-            Some((days, months)) => UserMonths::build_in(table, rollup, days, months).map(Some),
-            None => Some(None),
-        }
-    }
-
-    /// [`UserMonths::build`] of `days` grid days in `months` months.
-    fn build_in(table: &Table, rollup: &Rollup, days: u32, months: usize) -> Option<UserMonths> {
-        let (grid, user_rep) = (rollup.grid, &rollup.user_rep[..]);
+    /// without a date last); `None` when the table has no dates, when they would be large for the
+    /// rows (unless `every`: for tests), when a sum passes i64 or when the memory is not there
+    /// (the roll-ups go on without them).
+    pub(super) fn build(table: &Table, rollup: &Rollup, every: bool) -> Option<UserMonths> {
+        let (grid, user_rep, n) = (rollup.grid, &rollup.user_rep[..], table.rows);
         let dates: &DayColumn = table.dates()?;
+        let days = u32::try_from(grid.days).ok().filter(|&d| d > 0)?;
+        let months = Period::Month.of(grid.base, days - 1) as usize + 1;
+        u16::try_from(months).ok()?;
+        let users = user_rep.len();
+        let stride = months + 1;
+        let entries = users.checked_mul(stride).filter(|&e| e > 0)?;
+        if !every && (n < MONTH_ROWS || entries.saturating_mul(MONTH_RATIO) > n) {
+            return None;
+        }
         let mut month_of: Vec<u16> = try_filled(grid.days, 0)?;
         let mut first_day: Vec<u32> = Vec::new();
-        first_day.try_reserve_exact(months + 1).ok()?;
+        first_day.try_reserve_exact(stride).ok()?;
         for (i, m) in (0..days).zip(&mut month_of) {
             let month = Period::Month.of(grid.base, i);
             *m = month as u16;
@@ -80,60 +74,66 @@ impl UserMonths {
             }
         }
         first_day.push(days);
-        let (users, n) = (user_rep.len(), table.rows);
-        let entries = users * months;
-        // One run of rows per user and month, and each month's rows counted at its boundary.
-        let mut runs: Vec<Run> = Vec::new();
-        let mut before: Vec<i64> = try_filled(users * (months + 1), 0)?;
+        // Each user's dated rows before each month: its rows counted per month, then added up.
+        let mut before: Vec<u32> = try_filled(entries, 0)?;
         let mut u = 0;
         for (row, d) in day_indexes(grid, Some(dates), n).enumerate() {
             while user_rep.get(u + 1).is_some_and(|&r| r as usize <= row) {
                 u += 1;
             }
-            let Some(&m) = month_of.get(d as usize) else {
-                continue;
-            };
-            let m = usize::from(m);
-            before[u * (months + 1) + m + 1] += 1;
-            let group = m * users + u;
-            match runs.last_mut() {
-                Some(run) if run.group == group && run.end == row => run.end = row + 1,
-                _ => try_push(
-                    &mut runs,
-                    Run {
-                        start: row,
-                        end: row + 1,
-                        group,
-                    },
-                )?,
+            if let Some(&m) = month_of.get(d as usize) {
+                before[u * stride + usize::from(m) + 1] += 1;
             }
         }
-        for user in before.chunks_exact_mut(months + 1) {
-            for m in 1..user.len() {
+        for user in before.chunks_exact_mut(stride) {
+            for m in 1..stride {
                 user[m] += user[m - 1];
             }
         }
-        let before = narrow(&before, 0)?;
+        // Each summed column, a month at a time: a run of rows per user into the user's sum.
+        let mut runs: Vec<Run> = Vec::new();
+        runs.try_reserve_exact(users).ok()?;
         let mut sums = Vec::new();
         sums.try_reserve_exact(table.columns.len()).ok()?;
         for column in &table.columns {
-            sums.push(match (&column.data, column.measure) {
-                (Data::Num(values), Some(Measure::Sum)) if !values.is_float() => {
-                    let mut acc = Acc::Int(try_filled(entries, 0)?);
-                    values.try_accumulate(Layout::Runs(&runs), &mut acc, None)?;
-                    let Acc::Int(s) = acc else {
-                        return None;
-                    };
-                    let mut by_month = Vec::new();
-                    by_month.try_reserve_exact(months).ok()?;
-                    for month in s.chunks_exact(users) {
-                        by_month.push(narrow(month, values.scale)?);
+            let (Data::Num(values), Some(Measure::Sum)) = (&column.data, column.measure) else {
+                sums.push(None);
+                continue;
+            };
+            if values.is_float() {
+                sums.push(None);
+                continue;
+            }
+            let mut by_month = Vec::new();
+            by_month.try_reserve_exact(months).ok()?;
+            for m in 0..months {
+                runs.clear();
+                for (u, (&rep, rows)) in
+                    user_rep.iter().zip(before.chunks_exact(stride)).enumerate()
+                {
+                    let (start, end) = (
+                        rep as usize + rows[m] as usize,
+                        rep as usize + rows[m + 1] as usize,
+                    );
+                    if start < end {
+                        runs.push(Run {
+                            start,
+                            end,
+                            group: u,
+                        });
                     }
-                    Some(by_month)
                 }
-                _ => None,
-            });
+                let mut acc = Acc::Int(try_filled(users, 0)?);
+                values.try_accumulate(Layout::Runs(&runs), &mut acc, None)?;
+                let Acc::Int(month) = acc else {
+                    return None;
+                };
+                by_month.push(narrow(&month, values.scale)?);
+            }
+            sums.push(Some(by_month));
         }
+        drop(runs);
+        let before = narrow(&before, 0)?;
         // Each user-day's set of slices has an active one, or not.
         let sets = rollup.set_start.len() - 1;
         let mut set_active: Vec<bool> = try_filled(sets, false)?;
@@ -147,19 +147,30 @@ impl UserMonths {
         for _ in 0..months {
             active_days.push(try_filled(users, 0u8)?);
         }
-        for (u, ends) in rollup.user_days.windows(2).enumerate() {
+        let mut days_before: Vec<u32> = try_filled(entries, 0)?;
+        for ((u, ends), counts) in rollup
+            .user_days
+            .windows(2)
+            .enumerate()
+            .zip(days_before.chunks_exact_mut(stride))
+        {
             for k in ends[0] as usize..ends[1] as usize {
                 let d = usize::from(rollup.day_of[k]);
                 if let Some(&m) = month_of.get(d) {
                     let active = set_active[rollup.set_of.get(k) as usize];
                     active_days[usize::from(m)][u] += u8::from(active);
+                    counts[usize::from(m) + 1] += 1;
                 }
+            }
+            for m in 1..counts.len() {
+                counts[m] += counts[m - 1];
             }
         }
         Some(UserMonths {
             first_day,
             month_of,
             before,
+            days_before: narrow(&days_before, 0)?,
             active_days,
             sums,
         })
@@ -172,6 +183,7 @@ impl UserMonths {
             + self.active_days.capacity() * std::mem::size_of::<Vec<u8>>()
             + self.active_days.iter().map(Vec::capacity).sum::<usize>()
             + self.before.heap_bytes()
+            + self.days_before.heap_bytes()
             + self.sums.capacity() * std::mem::size_of::<Option<Vec<NumColumn>>>()
             + self
                 .sums
@@ -184,7 +196,8 @@ impl UserMonths {
                 .sum::<usize>()
     }
 
-    fn months(&self) -> usize {
+    /// The calendar months they cover.
+    pub(super) fn months(&self) -> usize {
         self.first_day.len() - 1
     }
 
@@ -194,11 +207,19 @@ impl UserMonths {
         start + level_rows(&self.before)(u * (self.months() + 1) + m) as usize
     }
 
-    /// Where user `u`'s rows of the days `first..=last` (grid indexes, in order) may be: from the
-    /// first row of `first`'s month to the end of `last`'s.
-    pub(super) fn bounds(&self, start: usize, u: usize, first: u32, last: u32) -> (usize, usize) {
+    /// Where user `u`'s first row of the days `first..=last` (grid indexes, in order) may be, and
+    /// where the row after its last may be: the rows of `first`'s month, and of `last`'s (and
+    /// the row after them).
+    pub(super) fn windows(
+        &self,
+        start: usize,
+        u: usize,
+        first: u32,
+        last: u32,
+    ) -> [(usize, usize); 2] {
         let (mf, ml) = (self.month(first), self.month(last));
-        (self.row(start, u, mf), self.row(start, u, ml + 1))
+        let row = |m: usize| self.row(start, u, m);
+        [(row(mf), row(mf + 1)), (row(ml), row(ml + 1))]
     }
 
     fn month(&self, day: u32) -> usize {
@@ -267,12 +288,7 @@ impl UserMonths {
             first: (mf, whole_first),
             last: (ml, whole_last),
         } = plan;
-        let bounds = [
-            self.first_day[mf],
-            self.first_day[mf + 1],
-            self.first_day[ml],
-            self.first_day[ml + 1],
-        ];
+        let stride = self.months() + 1;
         let whole = &self.active_days[plan.whole().0..plan.whole().1];
         let [mut users, mut active_users, mut user_days, mut active_user_days] = [0u64; 4];
         for u in 0..rollup.user_rep.len() {
@@ -281,8 +297,17 @@ impl UserMonths {
             }
             let all = rollup.user_days[u] as usize..rollup.user_days[u + 1] as usize;
             let days = &rollup.day_of[all.clone()];
-            let at = |day: u32| days.partition_point(|&d| u32::from(d) < day);
-            let (start, end) = (at(first), at(last + 1));
+            // The user-days of the range's first and last month, and where the range starts
+            // and ends among them.
+            let at = |m: usize| level_rows(&self.days_before)(u * stride + m) as usize;
+            let (lo, lo_next) = (at(mf), at(mf + 1));
+            let (hi_first, hi_next) = if ml == mf {
+                (lo, lo_next)
+            } else {
+                (at(ml), at(ml + 1))
+            };
+            let start = lo + days[lo..lo_next].partition_point(|&d| u32::from(d) < first);
+            let end = hi_first + days[hi_first..hi_next].partition_point(|&d| u32::from(d) <= last);
             if start >= end {
                 continue;
             }
@@ -291,7 +316,6 @@ impl UserMonths {
                     .sum()
             };
             let mut act: u64 = whole.iter().map(|m| u64::from(m[u])).sum();
-            let [lo, lo_next, hi_first, hi_next] = bounds.map(at);
             if whole_first {
                 act -= active(lo..start);
             } else {
