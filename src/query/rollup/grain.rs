@@ -253,8 +253,7 @@ impl Masks {
         masks.of_set.try_reserve_exact(sets).ok()?;
         masks.set_of.try_reserve(sets).ok()?;
         for k in 0..sets {
-            let members = &r.set_slices[r.set_start[k] as usize..r.set_start[k + 1] as usize];
-            let mask = members.iter().fold(0u128, |m, &s| m | 1 << s);
+            let mask = r.set_members(k).iter().fold(0u128, |m, &s| m | 1 << s);
             masks.of_set.push(mask);
             masks.set_of.insert(mask, k as u32);
         }
@@ -275,10 +274,9 @@ impl Rollup {
         union.clear();
         let Some(masks) = masks else {
             for s in self.set_of.range(days) {
-                let members =
-                    self.set_start[s as usize] as usize..self.set_start[s as usize + 1] as usize;
+                let members = self.set_members(s as usize);
                 union.try_reserve(members.len()).ok()?;
-                union.extend_from_slice(&self.set_slices[members]);
+                union.extend_from_slice(members);
             }
             return self.intern(sets, union);
         };

@@ -878,6 +878,11 @@ impl Rollup {
         }
     }
 
+    /// The slices of set `k`.
+    fn set_members(&self, k: usize) -> &[u32] {
+        &self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize]
+    }
+
     /// The id of the set of slices in `slices` (sorted and deduplicated here), a new one when
     /// `sets` does not have it yet; `None` when the memory is not there.
     fn intern(
@@ -997,9 +1002,7 @@ impl Rollup {
         let sets = self.set_start.len() - 1;
         let set_bits = (0..sets)
             .map(|k| {
-                let members =
-                    &self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize];
-                members.iter().fold(0u8, |bits, &s| {
+                self.set_members(k).iter().fold(0u8, |bits, &s| {
                     let s = s as usize;
                     bits | if slice[s] {
                         1 | (u8::from(self.slice_active[s]) << 1)
@@ -1017,11 +1020,7 @@ impl Rollup {
         let service_accounts = registry.map(|(flags, ids)| {
             let sets = self.set_start.len() - 1;
             let others_set: Vec<bool> = (0..sets)
-                .map(|k| {
-                    self.set_slices[self.set_start[k] as usize..self.set_start[k + 1] as usize]
-                        .iter()
-                        .any(|&s| others[s as usize])
-                })
+                .map(|k| self.set_members(k).iter().any(|&s| others[s as usize]))
                 .collect();
             let users = (0..users)
                 .filter(|&u| {
@@ -1594,9 +1593,7 @@ impl Rolled {
                         }
                         let dated = daily && d as u32 != undated;
                         let row = u64::from(day_part[d]) * parts;
-                        let members =
-                            &r.set_slices[r.set_start[set] as usize..r.set_start[set + 1] as usize];
-                        for &s in members {
+                        for &s in r.set_members(set) {
                             let part = slice_part[s as usize];
                             if part == NONE {
                                 continue;

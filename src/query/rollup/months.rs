@@ -138,9 +138,10 @@ impl UserMonths {
         let sets = rollup.set_start.len() - 1;
         let mut set_active: Vec<bool> = try_filled(sets, false)?;
         for (k, active) in set_active.iter_mut().enumerate() {
-            let members =
-                &rollup.set_slices[rollup.set_start[k] as usize..rollup.set_start[k + 1] as usize];
-            *active = members.iter().any(|&s| rollup.slice_active[s as usize]);
+            *active = rollup
+                .set_members(k)
+                .iter()
+                .any(|&s| rollup.slice_active[s as usize]);
         }
         let mut active_days = Vec::new();
         active_days.try_reserve_exact(months).ok()?;
