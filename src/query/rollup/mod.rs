@@ -1178,9 +1178,8 @@ impl Rollup {
             .months
             .as_ref()
             .filter(|_| first <= last && (last as usize) < self.grid.days);
-        let plan = months.and_then(|m| m.plan(first, last));
-        let mut split = match plan {
-            Some(_) => Some(MonthRuns::new(self)?),
+        let mut split = match months.and_then(|m| m.plan(first, last)) {
+            Some(plan) => Some(MonthRuns::new(self, plan)?),
             None => None,
         };
         let (mut runs, mut reps, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
@@ -1208,8 +1207,8 @@ impl Rollup {
             let from = bisect(head, &|d| d < first);
             let to = bisect(tail, &|d| d <= last);
             if from < to {
-                if let (Some(m), Some(plan), Some(split)) = (months, plan, split.as_mut()) {
-                    m.split(plan, (start, u, reps.len()), (from, to), split)?;
+                if let (Some(m), Some(split)) = (months, split.as_mut()) {
+                    m.split((start, u, reps.len()), (from, to), split)?;
                 }
                 try_push(
                     &mut runs,
@@ -1533,8 +1532,7 @@ impl Rolled {
                                 out.active_users[g],
                                 out.user_days[g],
                                 out.active_user_days[g],
-                            ] = months.distinct(r, p, (p.first, p.last), plan, daily);
-                            r.summed_months.set(r.summed_months.get() + 1);
+                            ] = months.distinct(r, p, plan, daily);
                             return out;
                         }
                     }

@@ -85,11 +85,7 @@ impl UserMonths {
                 before[u * stride + usize::from(m) + 1] += 1;
             }
         }
-        for user in before.chunks_exact_mut(stride) {
-            for m in 1..stride {
-                user[m] += user[m - 1];
-            }
-        }
+        running_totals(&mut before, stride);
         // Each summed column, a month at a time: a run of rows per user into the user's sum.
         let mut runs: Vec<Run> = Vec::new();
         runs.try_reserve_exact(users).ok()?;
@@ -163,10 +159,8 @@ impl UserMonths {
                     counts[usize::from(m) + 1] += 1;
                 }
             }
-            for m in 1..counts.len() {
-                counts[m] += counts[m - 1];
-            }
         }
+        running_totals(&mut days_before, stride);
         Some(UserMonths {
             first_day,
             month_of,
@@ -237,60 +231,50 @@ impl UserMonths {
         let whole_first = first == lo || (mf < ml && first - lo < self.first_day[mf + 1] - first);
         let whole_last = last == hi || (mf < ml && hi - last < last + 1 - self.first_day[ml]);
         (mf < ml || (whole_first && whole_last)).then_some(Plan {
+            days: (first, last),
             first: (mf, whole_first),
             last: (ml, whole_last),
         })
     }
 
     /// Adds group `group`, user `u`'s rows `from..to` (its rows starting at `start`) to `out`, as
-    /// `plan` splits them.
+    /// its plan splits them.
     pub(super) fn split(
         &self,
-        plan: Plan,
         (start, u, group): (usize, usize, usize),
         (from, to): (usize, usize),
         out: &mut MonthRuns,
     ) -> Option<()> {
-        let run = |start: usize, end: usize| Run { start, end, group };
-        let Plan {
-            first: (mf, whole_first),
-            last: (ml, whole_last),
-        } = plan;
-        let row = |m: usize| self.row(start, u, m);
-        if !whole_first {
-            try_push(&mut out.plus, run(from, row(mf + 1)))?;
-        } else if from > row(mf) {
-            try_push(&mut out.minus, run(row(mf), from))?;
+        for (rows, add) in out.plan.edges(|m| self.row(start, u, m), (from, to)) {
+            if rows.is_empty() {
+                continue;
+            }
+            let run = Run {
+                start: rows.start,
+                end: rows.end,
+                group,
+            };
+            try_push(if add { &mut out.plus } else { &mut out.minus }, run)?;
         }
-        if !whole_last {
-            try_push(&mut out.plus, run(row(ml), to))?;
-        } else if to < row(ml + 1) {
-            try_push(&mut out.minus, run(to, row(ml + 1)))?;
-        }
-        out.whole = plan.whole();
         *out.user_group.get_mut(u)? = group as u32;
         Some(())
     }
 
-    /// The distinct users, active users, user-days and active user-days of the days
-    /// `first..=last` (split as `plan`) in one group, for a filter that keeps every slice (and
-    /// the users `pass` keeps): each user's days in the range are a stretch of its user-days,
-    /// found by bisection; its active days are those of the months the range holds whole, plus
-    /// or less those of the few days at its ends.
+    /// The distinct users, active users, user-days and active user-days of the days `plan`
+    /// splits, in one group, for a filter that keeps every slice (and the users `pass` keeps):
+    /// each user's days in the range are a stretch of its user-days, found by bisection among
+    /// those of the range's first and last month; its active days are those of the months the
+    /// range holds whole, plus or less those of the few days at its ends.
     pub(super) fn distinct(
         &self,
         rollup: &Rollup,
         pass: &Pass,
-        (first, last): (u32, u32),
         plan: Plan,
         daily: bool,
     ) -> [u64; 4] {
-        let Plan {
-            first: (mf, whole_first),
-            last: (ml, whole_last),
-        } = plan;
+        let ((first, last), (mf, ml)) = (plan.days, (plan.first.0, plan.last.0));
         let stride = self.months() + 1;
-        let whole = &self.active_days[plan.whole().0..plan.whole().1];
+        let whole = &self.active_days[plan.whole()];
         let [mut users, mut active_users, mut user_days, mut active_user_days] = [0u64; 4];
         for u in 0..rollup.user_rep.len() {
             if pass.user.as_ref().is_some_and(|k| !k[u]) {
@@ -298,34 +282,21 @@ impl UserMonths {
             }
             let all = rollup.user_days[u] as usize..rollup.user_days[u + 1] as usize;
             let days = &rollup.day_of[all.clone()];
-            // The user-days of the range's first and last month, and where the range starts
-            // and ends among them.
             let at = |m: usize| level_rows(&self.days_before)(u * stride + m) as usize;
-            let (lo, lo_next) = (at(mf), at(mf + 1));
-            let (hi_first, hi_next) = if ml == mf {
-                (lo, lo_next)
-            } else {
-                (at(ml), at(ml + 1))
-            };
-            let start = lo + days[lo..lo_next].partition_point(|&d| u32::from(d) < first);
-            let end = hi_first + days[hi_first..hi_next].partition_point(|&d| u32::from(d) <= last);
+            let (lo, hi) = (at(mf), at(ml));
+            let start = lo + days[lo..at(mf + 1)].partition_point(|&d| u32::from(d) < first);
+            let end = hi + days[hi..at(ml + 1)].partition_point(|&d| u32::from(d) <= last);
             if start >= end {
                 continue;
             }
-            let active = |ks: std::ops::Range<usize>| -> u64 {
-                ks.map(|k| u64::from(pass.set_bits[rollup.set_of.get(all.start + k) as usize] >> 1))
-                    .sum()
-            };
             let mut act: u64 = whole.iter().map(|m| u64::from(m[u])).sum();
-            if whole_first {
-                act -= active(lo..start);
-            } else {
-                act += active(start..lo_next);
-            }
-            if whole_last {
-                act -= active(end..hi_next);
-            } else {
-                act += active(hi_first..end);
+            for (ks, add) in plan.edges(at, (start, end)) {
+                let active: u64 = ks
+                    .map(|k| {
+                        u64::from(pass.set_bits[rollup.set_of.get(all.start + k) as usize] >> 1)
+                    })
+                    .sum();
+                act = if add { act + active } else { act - active };
             }
             users += 1;
             active_users += u64::from(act > 0);
@@ -334,62 +305,98 @@ impl UserMonths {
                 active_user_days += act;
             }
         }
+        rollup.summed_months.set(rollup.summed_months.get() + 1);
         [users, active_users, user_days, active_user_days]
     }
 }
 
-/// How a range of days splits at month ends ([`UserMonths::plan`]): its first and last month,
-/// each with whether it is summed whole (less the rows of the days the range leaves out of it)
-/// or from its rows in the range.
+/// Adds up each stretch of `stride` counts in place (each entry the sum of those up to it).
+fn running_totals(counts: &mut [u32], stride: usize) {
+    for user in counts.chunks_exact_mut(stride) {
+        for m in 1..stride {
+            user[m] += user[m - 1];
+        }
+    }
+}
+
+/// How a range of days splits at month ends ([`UserMonths::plan`]): its first and last day (grid
+/// indexes), and its first and last month, each with whether it is summed whole (less the
+/// entries of the days the range leaves out of it) or from its entries in the range.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Plan {
+    days: (u32, u32),
     first: (usize, bool),
     last: (usize, bool),
 }
 
 impl Plan {
     /// The months summed whole.
-    fn whole(self) -> (usize, usize) {
+    fn whole(self) -> std::ops::Range<usize> {
         let ((mf, whole_first), (ml, whole_last)) = (self.first, self.last);
-        (
-            if whole_first { mf } else { mf + 1 },
-            if whole_last { ml + 1 } else { ml },
-        )
+        let from = if whole_first { mf } else { mf + 1 };
+        let to = if whole_last { ml + 1 } else { ml };
+        from..to.max(from)
+    }
+
+    /// One user's entries (its rows, or its user-days) at the range's two ends, whose month `m`
+    /// starts at entry `at(m)` and whose entries in the range are `start..end`: each with
+    /// whether it is added to the months summed whole (a cut month's entries in the range) or
+    /// taken away from them (a month summed whole, its entries out of the range).
+    fn edges(
+        self,
+        at: impl Fn(usize) -> usize,
+        (start, end): (usize, usize),
+    ) -> [(std::ops::Range<usize>, bool); 2] {
+        let ((mf, whole_first), (ml, whole_last)) = (self.first, self.last);
+        [
+            if whole_first {
+                (at(mf)..start, false)
+            } else {
+                (start..at(mf + 1), true)
+            },
+            if whole_last {
+                (end..at(ml + 1), false)
+            } else {
+                (at(ml)..end, true)
+            },
+        ]
     }
 }
 
 /// A grouping by user under a range of dates, as the users' months add it up: each group's sum
-/// of a summed column is the sum of the months `whole` (every user's, from the users' months,
-/// into the group `user_group` gives it), plus its rows in the months the range cuts (`plus`),
+/// of a summed column is the sum of the months its plan holds whole (every user's, from the
+/// users' months, into the group `user_group` gives it), plus its rows in the months the range cuts (`plus`),
 /// less the rows the range leaves out of a cut month counted whole (`minus`).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct MonthRuns {
-    rollup: Option<Rc<Rollup>>,
-    whole: (usize, usize),
+    rollup: Rc<Rollup>,
+    plan: Plan,
     user_group: Vec<u32>,
     plus: Vec<Run>,
     minus: Vec<Run>,
 }
 
 impl MonthRuns {
-    /// Empty, for the users of `rollup`.
-    pub(super) fn new(rollup: &Rc<Rollup>) -> Option<MonthRuns> {
+    /// Empty, for the users of `rollup` and a range split as `plan`.
+    pub(super) fn new(rollup: &Rc<Rollup>, plan: Plan) -> Option<MonthRuns> {
         Some(MonthRuns {
-            rollup: Some(Rc::clone(rollup)),
+            rollup: Rc::clone(rollup),
+            plan,
             user_group: try_filled(rollup.user_rep.len(), NO_GROUP)?,
-            ..MonthRuns::default()
+            plus: Vec::new(),
+            minus: Vec::new(),
         })
     }
 
     /// The sums of column `i` of `n` groups; `None` when the users' months have no sums of it,
     /// or when the parts' integer sums do not add up within i64 (the rows answer then).
     pub(crate) fn sums(&self, table: &Table, i: usize, n: usize) -> Option<Acc> {
-        let rollup = self.rollup.as_ref()?;
+        let rollup = &self.rollup;
         let months = rollup.months.as_ref()?.sums.get(i)?.as_ref()?;
         let Data::Num(values) = &table.columns[i].data else {
             return None;
         };
-        let part = |columns: &mut dyn Iterator<Item = &NumColumn>, layout: Layout| {
+        let part = |columns: &[NumColumn], layout: Layout| {
             let mut acc = Acc::Int(try_filled(n, 0)?);
             for column in columns {
                 column.try_accumulate(layout, &mut acc, None)?;
@@ -399,10 +406,10 @@ impl MonthRuns {
                 Acc::Float(_) => None,
             }
         };
-        let whole = months.get(self.whole.0..self.whole.1).unwrap_or(&[]);
-        let mut sums = part(&mut whole.iter(), Layout::Ids(&self.user_group))?;
-        let plus = part(&mut std::iter::once(values), Layout::Runs(&self.plus))?;
-        let minus = part(&mut std::iter::once(values), Layout::Runs(&self.minus))?;
+        let whole = months.get(self.plan.whole()).unwrap_or(&[]);
+        let mut sums = part(whole, Layout::Ids(&self.user_group))?;
+        let plus = part(std::slice::from_ref(values), Layout::Runs(&self.plus))?;
+        let minus = part(std::slice::from_ref(values), Layout::Runs(&self.minus))?;
         for ((s, p), m) in sums.iter_mut().zip(plus).zip(minus) {
             *s = s.checked_add(p)?.checked_sub(m)?;
         }
